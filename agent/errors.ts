@@ -1,0 +1,52 @@
+// Every failure the core reports is a DmError: a stable machine code, the SyncML status it maps to on the
+// wire, and a message that says what and where. A codec refusal thus turns straight into the Status to send.
+
+export type DmErrorCode =
+  | 'DM_ERR_BAD_XML'          // malformed XML (400)
+  | 'DM_ERR_XML_LIMIT'        // depth / element count / size limit exceeded (413)
+  | 'DM_ERR_XML_FORBIDDEN'    // DTD, external entity, processing instruction we refuse (400)
+  | 'DM_ERR_BAD_WBXML'        // malformed WBXML (400)
+  | 'DM_ERR_WBXML_VERSION'    // unsupported WBXML version / public id / charset (415)
+  | 'DM_ERR_BAD_SYNCML'       // well-formed but not a valid SyncML DM message (400)
+  | 'DM_ERR_UNSUPPORTED_DTD'  // VerDTD / VerProto we do not speak (505)
+  | 'DM_ERR_TOO_LARGE'        // message or object larger than allowed (413)
+  | 'DM_ERR_NOT_FOUND'        // node does not exist (404)
+  | 'DM_ERR_ALREADY_EXISTS'   // Add of an existing node (418)
+  | 'DM_ERR_NOT_ALLOWED'      // command not allowed on that node (405)
+  | 'DM_ERR_PERMISSION'       // ACL forbids (425)
+  | 'DM_ERR_BAD_FORMAT'       // value does not match the node's Format (415)
+  | 'DM_ERR_BAD_REQUEST'      // command missing required parts (400 / 412)
+  | 'DM_ERR_URI'              // malformed or too long URI (400 / 414)
+  | 'DM_ERR_DEVICE_FULL'      // tree or store is full (420)
+  | 'DM_ERR_STORAGE'          // persistent storage failed (510)
+  | 'DM_ERR_AUTH'             // authentication failed (401 / 407)
+  | 'DM_ERR_NOT_SUPPORTED'    // optional feature not supported (406)
+  | 'DM_ERR_NOT_IMPLEMENTED'  // command not implemented (501)
+  | 'DM_ERR_UI'               // user interaction problem (406 / 416 / 412)
+  | 'DM_ERR_UNKNOWN_COMPONENT'// alert names a component that is not deployed (404)
+  | 'DM_ERR_CONFIG'           // device description / configuration invalid (no wire status; 400)
+  | 'DM_ERR_SESSION'          // session protocol violation (400)
+  | 'DM_ERR_COMMAND_FAILED';  // anything else (500)
+
+export class DmError extends Error {
+  readonly code: DmErrorCode;
+  /** SyncML status code this error maps to on the wire. */
+  readonly status: number;
+  constructor(code: DmErrorCode, status: number, message: string) {
+    super(message);
+    this.name = 'DmError';
+    this.code = code;
+    this.status = status;
+  }
+}
+
+export function dmError(code: DmErrorCode, status: number, message: string): DmError {
+  return new DmError(code, status, message);
+}
+
+/** Wraps anything thrown into a DmError (500) so no foreign exception leaves the core. */
+export function asDmError(e: unknown): DmError {
+  if (e instanceof DmError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return new DmError('DM_ERR_COMMAND_FAILED', 500, msg);
+}

@@ -1,0 +1,159 @@
+// The ports through which the platform-neutral core reaches the world. The core owns these interfaces;
+// platform/node and platform/moddable implement them; tests use in-memory fakes. Nothing here may
+// reference a Node or Moddable type.
+
+/** One outgoing SyncML message, ready for a binding (HTTP POST, MQTT publish). */
+export interface OutboundMessage {
+  /** Where to send it: the server URI, or the RespURI the server gave. */
+  uri: string;
+  body: Uint8Array;
+  /** application/vnd.syncml.dm+xml or application/vnd.syncml.dm+wbxml */
+  contentType: string;
+  /** Value of the x-syncml-hmac transport header, when the account authenticates with HMAC-MD5. */
+  hmac?: string;
+  sessionId: string;
+  msgId: string;
+}
+
+export interface InboundMessage {
+  body: Uint8Array;
+  contentType?: string;
+  /** Value of the x-syncml-hmac header the server sent, if any. */
+  hmac?: string;
+}
+
+/**
+ * A binding moves bytes; it never parses SyncML. exchange() sends one message and resolves with the
+ * server's reply. It rejects with a TransportError when no reply can be had.
+ */
+export interface Transport {
+  exchange(msg: OutboundMessage): Promise<InboundMessage>;
+  close?(): Promise<void> | void;
+}
+
+export type TransportFailure = 'refused' | 'reset' | 'timeout' | 'http-status' | 'tls' | 'closed' | 'other';
+
+export interface TransportErrorInfo {
+  kind: TransportFailure;
+  message: string;
+  httpStatus?: number;
+  /** True when retrying the same message later may succeed. */
+  retryable: boolean;
+}
+
+/**
+ * Small persistent key/value store with atomic replacement of one key: after a power cut a key holds
+ * either its previous value or the new one, never a mix. Synchronous, as flash file systems are.
+ * Keys are short ASCII names such as 'tree', 'alerts', 'schedule', 'scomo'.
+ */
+export interface Storage {
+  read(key: string): string | undefined;
+  write(key: string, value: string): void;
+  remove(key: string): void;
+  keys(): string[];
+}
+
+export type TimerHandle = unknown;
+
+export interface Clock {
+  /** Wall-clock time in ms since the epoch. May jump (no RTC, NTP arriving late). */
+  now(): number;
+  /** Monotonic ms since an arbitrary origin; never goes back. */
+  monotonic(): number;
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+export interface Hash {
+  update(data: Uint8Array): void;
+  digest(): Uint8Array;
+}
+
+export interface Crypto {
+  md5(data: Uint8Array): Uint8Array;
+  createSha256(): Hash;
+  randomBytes(n: number): Uint8Array;
+}
+
+/** Raw edges of the update button, with the monotonic time they happened. Debouncing is the core's job. */
+export interface Button {
+  onEdge(listener: (pressed: boolean, atMs: number) => void): void;
+}
+
+/** What the device's screen and keys can do; the UI model lays pages and lists out to fit. */
+export interface DisplayCapabilities {
+  width: number;          // pixels, e.g. 240
+  height: number;         // pixels, e.g. 320
+  columns: number;        // characters per line in the body font
+  rows: number;           // text lines available for the body
+  keys: number;           // physical keys (0 when touch only)
+  touch: boolean;
+  /** Longest text the device can show at all (416 beyond it). */
+  maxTextLength: number;
+}
+
+/** A screen the core asks the display to draw. The display draws; it does not decide. */
+export type Screen =
+  | { kind: 'text'; title: string; lines: string[]; page: number; pages: number; actions: string[] }
+  | { kind: 'confirm'; title: string; lines: string[]; page: number; pages: number; yes: string; no: string }
+  | { kind: 'choice'; title: string; lines: string[]; options: { label: string; selected: boolean }[];
+      cursor: number; first: number; multiple: boolean }
+  | { kind: 'input'; title: string; lines: string[]; value: string; masked: boolean; inputType: string; maxLength: number }
+  | { kind: 'progress'; title: string; lines: string[]; done: number; total: number }
+  | { kind: 'idle'; title: string; lines: string[] };
+
+/** User input events, whatever the hardware: keys and touch both map to these. */
+export type InputEvent =
+  | { kind: 'up' } | { kind: 'down' } | { kind: 'select' } | { kind: 'back' }
+  | { kind: 'next-page' } | { kind: 'prev-page' }
+  | { kind: 'yes' } | { kind: 'no' } | { kind: 'cancel' }
+  | { kind: 'pick'; index: number }          // touch on an option
+  | { kind: 'text'; value: string }          // text entered (keyboard or scripted answer)
+  | { kind: 'submit' };
+
+export interface Display {
+  readonly capabilities: DisplayCapabilities;
+  render(screen: Screen): void;
+  onInput(listener: (event: InputEvent) => void): void;
+}
+
+export interface DownloadRequest {
+  url: string;
+  /** Key of the package in the device's package store. */
+  id: string;
+  /** Resume from this byte (what is already stored). */
+  offset: number;
+  onProgress?(received: number, total: number | undefined): void;
+}
+
+/** Fetches packages into a device-side package store, resumably. */
+export interface Downloader {
+  fetch(req: DownloadRequest): Promise<{ size: number; total?: number }>;
+  /** Bytes already stored for id (0 when none). */
+  storedSize(id: string): number;
+  read(id: string, offset: number, length: number): Uint8Array;
+  discard(id: string): void;
+}
+
+export interface ComponentInfo {
+  id: string;
+  name: string;
+  version: string;
+}
+
+/** Installs delivered packages as components, and switches them on and off. */
+export interface Installer {
+  /** Installs package `pkgId` from the package store; resolves with the components it deployed. */
+  install(pkgId: string, active: boolean): Promise<ComponentInfo[]>;
+  activate(componentId: string): Promise<void>;
+  deactivate(componentId: string): Promise<void>;
+  remove(componentId: string): Promise<void>;
+  /** What is installed now, for recovery after a power cut. */
+  installed(): ComponentInfo[];
+}
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+export interface Log {
+  log(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
+}
