@@ -26,6 +26,7 @@ export type DmErrorCode =
   | 'DM_ERR_UNKNOWN_COMPONENT'// alert names a component that is not deployed (404)
   | 'DM_ERR_CONFIG'           // device description / configuration invalid (no wire status; 400)
   | 'DM_ERR_SESSION'          // session protocol violation (400)
+  | 'DM_ERR_TRANSPORT'        // no reply could be had from the server (no wire status; 503 as HTTP would say)
   | 'DM_ERR_COMMAND_FAILED';  // anything else (500)
 
 export class DmError extends Error {

@@ -1,0 +1,765 @@
+// A client-initiated OMA DM 1.2 session, sans-I/O (as libdmclient keeps its core): the session never
+// touches a transport or a timer. The caller loops:
+//   for (let out = s.nextMessage(); out; out = s.nextMessage()) await s.receive(await transport.exchange(out));
+// Package flow (DM Protocol §8): pkg 1 = Alert 1201 + Replace ./DevInfo + Generic Alerts; the server's
+// packages are processed to the end, every command gets a Status (unless NoResp), Gets get Results.
+import type { Crypto, InboundMessage, Log, OutboundMessage } from '../ports.js';
+import type {
+  AlertCmd, Command, ContainerCmd, Cred, ExecCmd, Item, ItemCmd, Meta, ResultsCmd, StatusCmd, SyncHdr, SyncMLMessage,
+} from '../syncml/model.js';
+import { AlertCode } from '../syncml/model.js';
+import type { Encoding } from '../syncml/codec.js';
+import { contentTypeOf, decodeMessage, encodeMessage } from '../syncml/codec.js';
+import type { DmAccount, DmTree, NodeFormat, NodeProperty } from '../tree/types.js';
+import { DEVICE } from '../tree/types.js';
+import type { GenericAlert } from '../alerts/types.js';
+import { toAlertCommand } from '../alerts/generic-alert.js';
+import type { ExecRegistry, UiResponder } from './types.js';
+import { DmError, asDmError } from '../errors.js';
+import { base64Decode, base64Encode, concatBytes, utf8Encode } from '../util/bytes.js';
+import { checkServerCred, clientCred, hmacHeader, schemeOf, AUTH_MD5, AUTH_MAC, AUTH_BASIC } from './auth.js';
+
+export interface SessionOptions {
+  tree: DmTree;
+  account: DmAccount;
+  devId: string;
+  crypto: Crypto;
+  encoding: Encoding;
+  /** 1 to 4 upper-case hex digits is what DM Notification uses; any short token works for client sessions. */
+  sessionId: string;
+  /** Generic Alerts to send in package 1 (the persisted queue's pending alerts). */
+  alerts: GenericAlert[];
+  exec: ExecRegistry;
+  ui?: UiResponder;
+  /** Largest message we accept, announced in SyncHdr Meta (default 16384). */
+  maxMsgSize?: number;
+  /** Largest object we accept (default 65536). */
+  maxObjSize?: number;
+  /** Credential retries after a 401/407 before giving up (default 2). */
+  maxAuthRetries?: number;
+  /** Guard against a server that never ends the session (default 64 messages). */
+  maxMessages?: number;
+  /** Persists a nonce received from (client) or issued to (server) the DM server. */
+  saveNonce?: (which: 'client' | 'server', nonce: Uint8Array) => void;
+  log?: Log;
+}
+
+export type SessionState = 'running' | 'completed' | 'failed' | 'aborted';
+
+export interface SessionOutcome {
+  state: SessionState;
+  ok: boolean;
+  error?: DmError;
+  /** Alert ids the server answered with 200/202. */
+  acknowledged: string[];
+  /** Alert ids the server refused for good (4xx other than auth): re-sending would not help. */
+  rejected: string[];
+  /** Execs answered 202: work to run after the session. */
+  execAccepted: number;
+  messagesSent: number;
+  messagesReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+const DEFAULT_MAX_MSG = 16384;
+const DEFAULT_MAX_OBJ = 65536;
+const DEVINFO_LEAVES = ['DevId', 'Man', 'Mod', 'DmV', 'Lang'];
+const ATOMIC_ALLOWED = new Set(['Add', 'Replace', 'Delete', 'Copy', 'Alert']);
+
+/** Per-message processing context: which commands are skipped after a cancel. */
+interface RunContext {
+  msgRef: string;
+  /** 214 user cancel: the rest of the package is not executed (215). */
+  cancelled: boolean;
+  inAtomic: boolean;
+}
+
+interface LargeObject {
+  kind: 'Add' | 'Replace';
+  uri: string;
+  format: NodeFormat;
+  type?: string;
+  size: number;
+  parts: (string | Uint8Array)[];
+}
+
+export class Session {
+  private readonly o: SessionOptions;
+  private state: SessionState = 'running';
+  private error?: DmError;
+  private awaiting = false;
+  private msgId = 0;
+  private targetUri: string;
+  /** Commands waiting to go out (Status, Results, Alerts), in order. */
+  private outbox: Command[] = [];
+  private hdrStatus?: StatusCmd;
+  /** Set when the server's package is over and ours is the last word: our message carries Final. */
+  private final = true;
+  private needNextMessage = false;
+  private sendAbort = false;
+  private serverMaxMsgSize = 0;
+  private clientNonce: Uint8Array;
+  private serverNonce: Uint8Array;
+  /** Client credential accepted for the rest of the session (212). */
+  private clientAuthenticated = false;
+  private serverAuthenticated = false;
+  private authRetries = 0;
+  private serverAuthFailures = 0;
+  private announceMeta = true;
+  /** Alert command id (in our message msgId) → queued alert id. */
+  private alertRefs = new Map<string, string>();
+  private acknowledged: string[] = [];
+  private rejected: string[] = [];
+  private execAccepted = 0;
+  private stats = { messagesSent: 0, messagesReceived: 0, bytesSent: 0, bytesReceived: 0 };
+  private largeObject?: LargeObject;
+  private dirty = false;
+
+  constructor(options: SessionOptions) {
+    if (!options.sessionId) throw new DmError('DM_ERR_CONFIG', 400, 'session id must not be empty');
+    this.o = options;
+    this.targetUri = options.account.serverUri;
+    this.clientNonce = options.account.client.nonce;
+    this.serverNonce = options.account.server.nonce;
+    this.queuePackage1();
+  }
+
+  get done(): boolean {
+    return this.state !== 'running';
+  }
+
+  get outcome(): SessionOutcome {
+    const o: SessionOutcome = {
+      state: this.state,
+      ok: this.state === 'completed',
+      acknowledged: [...this.acknowledged],
+      rejected: [...this.rejected],
+      execAccepted: this.execAccepted,
+      ...this.stats,
+    };
+    if (this.error) o.error = this.error;
+    return o;
+  }
+
+  /** Ends the session from outside (transport failure): nothing more is sent. */
+  fail(error: DmError): void {
+    if (this.state !== 'running') return;
+    this.state = 'failed';
+    this.error = error;
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  nextMessage(): OutboundMessage | undefined {
+    if (this.state !== 'running' || this.awaiting) return undefined;
+    const maxMessages = this.o.maxMessages ?? 64;
+    if (this.stats.messagesSent >= maxMessages) {
+      this.fail(new DmError('DM_ERR_SESSION', 400, `session exceeded ${maxMessages} messages without ending`));
+      return undefined;
+    }
+    this.msgId++;
+    const msgId = String(this.msgId);
+    const hdr = this.buildHeader(msgId);
+    let body: Command[];
+    let final: boolean;
+    if (this.sendAbort) {
+      body = [{ kind: 'Alert', cmdId: '1', data: AlertCode.SessionAbort, items: [] }];
+      final = true;
+    } else {
+      ({ body, final } = this.takeBody(hdr));
+    }
+    const msg: SyncMLMessage = { hdr, body, final };
+    const bytes = encodeMessage(msg, this.o.encoding);
+    this.rememberAlertRefs(body);
+    this.awaiting = true;
+    this.stats.messagesSent++;
+    this.stats.bytesSent += bytes.length;
+    const out: OutboundMessage = {
+      uri: this.targetUri, body: bytes, contentType: contentTypeOf(this.o.encoding),
+      sessionId: this.o.sessionId, msgId,
+    };
+    const auth = this.o.account.client;
+    if (auth.type === 'HMAC') out.hmac = hmacHeader(this.o.crypto, auth.name, auth.secret, this.clientNonce, bytes);
+    if (this.sendAbort) {
+      // The abort message is the last word: the session is over whatever comes back.
+      this.awaiting = false;
+      this.state = this.error ? 'failed' : 'aborted';
+    }
+    return out;
+  }
+
+  private buildHeader(msgId: string): SyncHdr {
+    const auth = this.o.account.client;
+    const hdr: SyncHdr = {
+      verDTD: '1.2', verProto: 'DM/1.2', sessionId: this.o.sessionId, msgId,
+      target: { locURI: this.o.account.serverUri },
+      source: { locURI: this.o.devId },
+    };
+    if (auth.type !== 'NONE') hdr.source.locName = auth.name;
+    if (!this.clientAuthenticated) {
+      const cred = clientCred(this.o.crypto, { ...auth, nonce: this.clientNonce });
+      if (cred) hdr.cred = cred;
+    }
+    if (this.announceMeta) {
+      hdr.meta = { maxMsgSize: this.o.maxMsgSize ?? DEFAULT_MAX_MSG, maxObjSize: this.o.maxObjSize ?? DEFAULT_MAX_OBJ };
+    }
+    return hdr;
+  }
+
+  /** Fills the message with queued commands up to the server's MaxMsgSize; the rest waits for Alert 1222. */
+  private takeBody(hdr: SyncHdr): { body: Command[]; final: boolean } {
+    const head: Command[] = this.hdrStatus ? [this.hdrStatus] : [];
+    this.hdrStatus = undefined;
+    const tail: Command[] = this.needNextMessage
+      ? [{ kind: 'Alert', cmdId: '0', data: AlertCode.NextMessage, items: [] }] : [];
+    this.needNextMessage = false;
+    let take = this.outbox.length;
+    const limit = this.serverMaxMsgSize;
+    const build = (n: number, final: boolean): Command[] => numberCommands([...head, ...this.outbox.slice(0, n), ...tail]);
+    if (limit > 0) {
+      // Shrink until it fits; at least one command goes, or the session could never progress.
+      while (take > 1 && encodeMessage({ hdr, body: build(take, take === this.outbox.length && this.final), final: true }, this.o.encoding).length > limit) {
+        take--;
+      }
+    }
+    const all = take === this.outbox.length;
+    const body = build(take, all && this.final);
+    this.outbox = this.outbox.slice(take);
+    this.announceMeta = false;
+    return { body, final: all && this.final };
+  }
+
+  private rememberAlertRefs(body: Command[]): void {
+    for (const c of body) {
+      if (c.kind === 'Alert' && c.data === AlertCode.Generic) {
+        const id = (c as AlertCmd & { queueId?: string }).queueId;
+        if (id !== undefined) this.alertRefs.set(`${this.msgId}:${c.cmdId}`, id);
+      }
+    }
+  }
+
+  private queuePackage1(): void {
+    const pkg1: Command[] = [{ kind: 'Alert', cmdId: '', data: AlertCode.ClientInitiated, items: [] }];
+    const items: Item[] = [];
+    for (const leaf of DEVINFO_LEAVES) {
+      const uri = './DevInfo/' + leaf;
+      if (!this.o.tree.exists(uri)) continue;
+      const v = this.o.tree.get(uri, DEVICE);
+      const item: Item = { source: { locURI: uri }, data: dataForWire(v.data ?? '', this.o.encoding) };
+      if (v.format !== 'chr') item.meta = { format: v.format };
+      items.push(item);
+    }
+    // Format chr once for the command: every DevInfo leaf is chr (DM StdObj), and it keeps package 1 small.
+    pkg1.push({ kind: 'Replace', cmdId: '', meta: { format: 'chr' }, items });
+    for (const a of this.o.alerts) {
+      const cmd = toAlertCommand(a, '') as AlertCmd & { queueId?: string };
+      cmd.queueId = a.id;
+      pkg1.push(cmd);
+    }
+    this.outbox.push(...pkg1);
+    this.final = true;
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  async receive(msg: InboundMessage): Promise<void> {
+    if (this.state !== 'running') return;
+    this.awaiting = false;
+    this.stats.messagesReceived++;
+    this.stats.bytesReceived += msg.body.length;
+    let m: SyncMLMessage;
+    try {
+      m = decodeMessage(msg.body);
+      if (m.hdr.sessionId !== this.o.sessionId) {
+        throw new DmError('DM_ERR_SESSION', 400, `reply carries SessionID ${m.hdr.sessionId}, expected ${this.o.sessionId}`);
+      }
+    } catch (e) {
+      // Nothing in a package we cannot read can be answered command by command: abort cleanly (Alert 1223).
+      this.error = asDmError(e);
+      this.log('warn', `server message refused: ${this.error.message}`, { code: this.error.code, status: this.error.status });
+      this.sendAbort = true;
+      return;
+    }
+    if (m.hdr.respURI) this.targetUri = m.hdr.respURI;
+    if (m.hdr.meta?.maxMsgSize) this.serverMaxMsgSize = m.hdr.meta.maxMsgSize;
+
+    // Server authentication comes first: an unauthenticated server's commands are not executed.
+    const serverOk = this.checkServer(m, msg);
+
+    // The server's answers to what we sent.
+    let rechallenged = false;
+    for (const c of m.body) {
+      if (c.kind === 'Status') {
+        const r = this.onStatus(c);
+        if (r === 'fatal') return;
+        if (r === 'resend') rechallenged = true;
+      }
+    }
+    if (rechallenged) {
+      // Re-send package 1 with the new credential (DM Security §5.1.3): alerts not yet acknowledged go again.
+      this.outbox = [];
+      this.o.alerts = this.o.alerts.filter((a) => !this.acknowledged.includes(a.id));
+      this.queuePackage1();
+      this.announceMeta = true;
+      return;
+    }
+
+    if (m.body.some((c) => c.kind === 'Alert' && c.data === AlertCode.SessionAbort)) {
+      // The server ended the session; a client that receives 1223 SHOULD NOT answer (DM Protocol §8.x).
+      this.state = 'aborted';
+      this.error = new DmError('DM_ERR_SESSION', 500, 'server aborted the session (Alert 1223)');
+      this.commitIfDirty();
+      return;
+    }
+
+    const ctx: RunContext = { msgRef: m.hdr.msgId, cancelled: false, inAtomic: false };
+    let serverWantsMore = false;
+    let commands = 0;
+    for (const c of m.body) {
+      if (c.kind === 'Status') continue;
+      if (c.kind === 'Alert' && c.data === AlertCode.NextMessage) {
+        serverWantsMore = true;
+        this.outbox.push(this.status(ctx, c, 200));
+        continue;
+      }
+      commands++;
+      if (!serverOk) {
+        this.emit(this.outbox, ctx, c, 215);
+        continue;
+      }
+      await this.run(c, ctx, this.outbox);
+    }
+    this.commitIfDirty();
+
+    if (!serverOk) {
+      if (this.serverAuthFailures > (this.o.maxAuthRetries ?? 2)) {
+        this.fail(new DmError('DM_ERR_AUTH', 401, 'the server failed to authenticate'));
+        return;
+      }
+    }
+
+    if (!m.final) {
+      if (serverWantsMore) {
+        // The server took part of our package and asks for the rest (Alert 1222): our package still ends
+        // with Final once the outbox is drained.
+        this.final = true;
+      } else {
+        // The server's package continues: answer this message without Final and ask for the next one.
+        this.needNextMessage = true;
+        this.final = false;
+      }
+      return;
+    }
+    this.final = true;
+    if (this.largeObject) {
+      // A package ended in the middle of a large object: its end never came (Alert 1225, DM Protocol §10).
+      this.outbox.push({ kind: 'Alert', cmdId: '', data: AlertCode.NoEndOfData,
+        items: [{ target: { locURI: this.largeObject.uri } }] });
+      this.largeObject = undefined;
+    }
+    const onlyHeaderStatus = this.outbox.length === 0 && (!this.hdrStatus || this.hdrStatus.chal === undefined);
+    if (onlyHeaderStatus && commands === 0 && serverOk) {
+      // Nothing to answer but the SyncHdr Status: that message MUST NOT be sent; the session is over.
+      this.hdrStatus = undefined;
+      this.state = 'completed';
+    }
+  }
+
+  private checkServer(m: SyncMLMessage, msg: InboundMessage): boolean {
+    const expected = this.o.account.server;
+    const hdrStatus: StatusCmd = {
+      kind: 'Status', cmdId: '', msgRef: m.hdr.msgId, cmdRef: '0', cmd: 'SyncHdr',
+      targetRefs: [m.hdr.target.locURI], sourceRefs: [m.hdr.source.locURI], items: [], data: '200',
+    };
+    this.hdrStatus = hdrStatus;
+    if (expected.type === 'NONE' || (this.serverAuthenticated && expected.type !== 'HMAC')) return true;
+    const verdict = checkServerCred(this.o.crypto, { ...expected, nonce: this.serverNonce }, m.hdr.cred, msg.hmac, msg.body);
+    const scheme = schemeOf(expected.type)!;
+    if (verdict === 'ok') {
+      this.serverAuthenticated = true;
+      hdrStatus.data = expected.type === 'HMAC' ? '200' : '212';
+    } else {
+      this.serverAuthFailures++;
+      hdrStatus.data = verdict === 'missing' ? '407' : '401';
+      this.log('warn', `server credential ${verdict}`, { status: hdrStatus.data });
+    }
+    // A fresh nonce for the server's next credential: HMAC needs one per message, digest one per session,
+    // and after a failure one more challenge with a fresh nonce (DM Security §5.1.3.4).
+    if (verdict !== 'ok' || expected.type === 'HMAC' || this.serverAuthFailures === 0) {
+      this.serverNonce = this.o.crypto.randomBytes(16);
+      this.o.saveNonce?.('server', this.serverNonce);
+      hdrStatus.chal = { meta: { type: scheme, format: 'b64', nextNonce: base64Encode(this.serverNonce) } };
+    }
+    return verdict === 'ok';
+  }
+
+  /** Handles a Status the server sent about one of our commands. */
+  private onStatus(s: StatusCmd): 'ok' | 'resend' | 'fatal' {
+    const code = Number(s.data);
+    if (s.chal?.meta.nextNonce !== undefined) {
+      try {
+        this.clientNonce = base64Decode(s.chal.meta.nextNonce);
+      } catch {
+        this.fail(new DmError('DM_ERR_AUTH', 400, 'server sent a NextNonce that is not base64'));
+        return 'fatal';
+      }
+      // Keep an unauthenticated peer's nonce for this session only (DM Security: do not overwrite the stored one).
+      if (this.o.account.server.type === 'NONE' || this.serverAuthenticated) this.o.saveNonce?.('client', this.clientNonce);
+    }
+    if (s.cmdRef === '0' && s.cmd === 'SyncHdr') {
+      if (code === 212) { this.clientAuthenticated = true; this.authRetries = 0; return 'ok'; }
+      if (code === 401 || code === 407) {
+        const auth = this.o.account.client;
+        const asked = s.chal?.meta.type;
+        if (asked !== undefined && asked !== schemeOf(auth.type)) {
+          this.fail(new DmError('DM_ERR_AUTH', code, `server asks for ${asked}, the account is set up for ${schemeOf(auth.type) ?? 'no authentication'}`));
+          return 'fatal';
+        }
+        if (s.chal === undefined && auth.type !== 'BASIC') {
+          this.fail(new DmError('DM_ERR_AUTH', code, `server refused the credential (${code}) without a challenge`));
+          return 'fatal';
+        }
+        if (++this.authRetries > (this.o.maxAuthRetries ?? 2)) {
+          this.fail(new DmError('DM_ERR_AUTH', code, `server refused the credential ${this.authRetries} times (${code})`));
+          return 'fatal';
+        }
+        this.clientAuthenticated = false;
+        return 'resend';
+      }
+      if (code >= 300) {
+        this.fail(new DmError('DM_ERR_SESSION', code, `server refused the message header with status ${code}`));
+        return 'fatal';
+      }
+      return 'ok';
+    }
+    if (s.cmd === 'Alert') {
+      const id = this.alertRefs.get(`${s.msgRef}:${s.cmdRef}`);
+      if (id !== undefined) {
+        if (code === 200 || code === 202) this.acknowledged.push(id);
+        else if (code >= 400 && code !== 401 && code !== 407 && code < 500) this.rejected.push(id);
+        this.alertRefs.delete(`${s.msgRef}:${s.cmdRef}`);
+      }
+    }
+    return 'ok';
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  private async run(c: Command, ctx: RunContext, out: Command[]): Promise<number> {
+    if (c.kind === 'Status') return 200;
+    if (ctx.cancelled) return this.emit(out, ctx, c, 215);
+    if (this.largeObject && !(isItemCmd(c) && (c.kind === 'Add' || c.kind === 'Replace') &&
+        c.items[0]?.target?.locURI !== undefined && normUri(c.items[0].target.locURI) === this.largeObject.uri)) {
+      out.push({ kind: 'Alert', cmdId: '', data: AlertCode.NoEndOfData, items: [{ target: { locURI: this.largeObject.uri } }] });
+      this.largeObject = undefined;
+    }
+    try {
+      switch (c.kind) {
+        case 'Alert': return await this.runAlert(c, ctx, out);
+        case 'Add': case 'Replace': case 'Delete': case 'Copy': return this.runItems(c, ctx, out);
+        case 'Get': return this.runGet(c, ctx, out);
+        case 'Exec': return await this.runExec(c, ctx, out);
+        case 'Atomic': return await this.runAtomic(c, ctx, out);
+        case 'Sequence': return await this.runSequence(c, ctx, out);
+        case 'Results': return this.emit(out, ctx, c, 406);
+        case 'Unsupported': return this.emit(out, ctx, c, 406);
+      }
+    } catch (e) {
+      const err = asDmError(e);
+      this.log('warn', `${c.kind} ${('cmdId' in c) ? c.cmdId : ''} failed: ${err.message}`, { status: err.status });
+      return this.emit(out, ctx, c, err.status);
+    }
+    return 500;
+  }
+
+  private emit(out: Command[], ctx: RunContext, c: Command, code: number, items: Item[] = [], refs?: Item[]): number {
+    if (!('noResp' in c && c.noResp)) out.push(this.status(ctx, c, code, items, refs));
+    return code;
+  }
+
+  private status(ctx: RunContext, c: Command, code: number, items: Item[] = [], refs?: Item[]): StatusCmd {
+    const cmdName = c.kind === 'Unsupported' ? c.name : c.kind;
+    const s: StatusCmd = {
+      kind: 'Status', cmdId: '', msgRef: ctx.msgRef, cmdRef: c.cmdId, cmd: cmdName,
+      targetRefs: [], sourceRefs: [], items, data: String(code),
+    };
+    const refItems = refs ?? ('items' in c && c.kind !== 'Alert' ? c.items : []);
+    for (const it of refItems) {
+      if (it.target?.locURI !== undefined) s.targetRefs.push(it.target.locURI);
+      if (it.source?.locURI !== undefined) s.sourceRefs.push(it.source.locURI);
+    }
+    return s;
+  }
+
+  private async runAlert(c: AlertCmd, ctx: RunContext, out: Command[]): Promise<number> {
+    const code = c.data ?? '';
+    if (code >= AlertCode.Display && code <= AlertCode.MultipleChoice) {
+      if (!this.o.ui) return this.emit(out, ctx, c, 406);
+      const answer = await this.o.ui.answer(c);
+      if (answer.status === 214) ctx.cancelled = true;
+      return this.emit(out, ctx, c, answer.status, answer.items);
+    }
+    // 1200/1201/1224/1226 are client→server; anything else is not a DM alert we act on.
+    return this.emit(out, ctx, c, 406);
+  }
+
+  private runItems(c: ItemCmd, ctx: RunContext, out: Command[]): number {
+    if (c.items.length === 0) return this.emit(out, ctx, c, 412);
+    // One Status per distinct result, each naming its items, so a partial failure is visible per node.
+    const results: { code: number; item: Item }[] = [];
+    for (const item of c.items) results.push({ code: this.runItem(c, item), item });
+    const codes = [...new Set(results.map((r) => r.code))];
+    if (codes.length === 1) return this.emit(out, ctx, c, codes[0]!);
+    for (const code of codes) this.emit(out, ctx, c, code, [], results.filter((r) => r.code === code).map((r) => r.item));
+    return codes.find((x) => x >= 300) ?? codes[0]!;
+  }
+
+  private runItem(c: ItemCmd, item: Item): number {
+    const tree = this.o.tree;
+    const who = this.o.account.serverId;
+    try {
+      const targetUri = item.target?.locURI;
+      if (c.kind === 'Copy') {
+        if (!targetUri || !item.source?.locURI) return 412;
+        tree.copy(normUri(targetUri), normUri(item.source.locURI), who);
+        this.dirty = true;
+        return 200;
+      }
+      if (!targetUri) return 412;
+      const uri = normUri(targetUri);
+      if (c.kind === 'Delete') {
+        tree.delete(uri, who);
+        this.dirty = true;
+        return 200;
+      }
+      const meta: Meta = { ...c.meta, ...item.meta };
+      let data = item.data;
+      if (item.moreData || this.largeObject) {
+        const r = this.largeChunk(c.kind as 'Add' | 'Replace', uri, meta, item);
+        if (r.code !== 0) return r.code;
+        data = r.data;
+      }
+      if (propOf(uri)) {
+        const { base, prop } = propOf(uri)!;
+        if (c.kind !== 'Replace' || (prop !== 'ACL' && prop !== 'Name' && prop !== 'Title')) return 405;
+        tree.replaceProperty(base, prop, typeof data === 'string' ? data : '', who);
+        this.dirty = true;
+        return 200;
+      }
+      const format = (meta.format ?? (c.kind === 'Add' ? 'chr' : undefined)) as NodeFormat | undefined;
+      if (format === 'b64' && data instanceof Uint8Array) data = base64Encode(data);
+      if (c.kind === 'Add') {
+        tree.add(uri, { format: format ?? 'chr', ...(meta.type ? { type: meta.type } : {}), ...(data !== undefined && format !== 'node' ? { data } : {}) }, who);
+      } else {
+        tree.replace(uri, { ...(format ? { format } : {}), ...(meta.type ? { type: meta.type } : {}), ...(data !== undefined ? { data } : { data: '' }) }, who);
+      }
+      this.dirty = true;
+      return 200;
+    } catch (e) {
+      return asDmError(e).status;
+    }
+  }
+
+  /** Large object reassembly (DM Protocol §10, Large Object Handling): 213 per chunk, 424 on size mismatch. */
+  private largeChunk(kind: 'Add' | 'Replace', uri: string, meta: Meta, item: Item): { code: number; data?: string | Uint8Array } {
+    let lo = this.largeObject;
+    if (!lo) {
+      if (meta.size === undefined) return { code: 412 };
+      const maxObj = this.o.maxObjSize ?? DEFAULT_MAX_OBJ;
+      if (meta.size > maxObj) return { code: 413 };
+      lo = { kind, uri, format: (meta.format ?? 'chr') as NodeFormat, size: meta.size, parts: [] };
+      if (meta.type) lo.type = meta.type;
+      this.largeObject = lo;
+    }
+    lo.parts.push(item.data ?? '');
+    if (item.moreData) return { code: 213 };
+    this.largeObject = undefined;
+    const whole = joinParts(lo.parts);
+    const size = typeof whole === 'string' ? utf8Encode(whole).length : whole.length;
+    if (size !== lo.size) return { code: 424 };
+    return { code: 0, data: whole };
+  }
+
+  private runGet(c: ItemCmd, ctx: RunContext, out: Command[]): number {
+    if (c.items.length === 0) return this.emit(out, ctx, c, 412);
+    const ok: Item[] = [];
+    const failed: { code: number; item: Item }[] = [];
+    for (const item of c.items) {
+      const target = item.target?.locURI;
+      if (!target) { failed.push({ code: 412, item }); continue; }
+      try {
+        ok.push(this.getItem(target));
+      } catch (e) {
+        failed.push({ code: asDmError(e).status, item });
+      }
+    }
+    const okItems = c.items.filter((it) => !failed.some((f) => f.item === it));
+    if (failed.length === 0) this.emit(out, ctx, c, 200);
+    else {
+      if (okItems.length > 0) this.emit(out, ctx, c, 200, [], okItems);
+      for (const f of failed) this.emit(out, ctx, c, f.code, [], [f.item]);
+    }
+    if (ok.length > 0) {
+      // Results follow the Status of their Get (DM Protocol §8, package 3).
+      const results: ResultsCmd = { kind: 'Results', cmdId: '', msgRef: ctx.msgRef, cmdRef: c.cmdId, items: ok };
+      out.push(results);
+    }
+    return failed.length === 0 ? 200 : failed[0]!.code;
+  }
+
+  private getItem(target: string): Item {
+    const uri = normUri(target);
+    const who = this.o.account.serverId;
+    const p = propOf(uri);
+    if (p) {
+      const value = this.o.tree.getProperty(p.base, p.prop, who);
+      return { source: { locURI: target }, meta: { format: 'chr' }, data: value };
+    }
+    if (uri.includes('?')) throw new DmError('DM_ERR_NOT_SUPPORTED', 406, `query '${uri.slice(uri.indexOf('?'))}' not supported`);
+    const v = this.o.tree.get(uri, who);
+    const item: Item = { source: { locURI: target }, meta: { format: v.format } };
+    if (v.type) item.meta!.type = v.type;
+    if (!v.leaf) {
+      // Interior node: its child names joined by '/' (DM TND §7.7.6 Get on an interior node).
+      item.meta!.format = 'node';
+      item.data = (v.children ?? []).join('/');
+    } else {
+      let data = v.data ?? '';
+      if (data instanceof Uint8Array && this.o.encoding === 'xml') {
+        data = base64Encode(data);
+        item.meta!.format = 'b64';
+      }
+      item.data = data;
+      if (v.format === 'null') delete item.data;
+    }
+    return item;
+  }
+
+  private async runExec(c: ExecCmd, ctx: RunContext, out: Command[]): Promise<number> {
+    if (ctx.inAtomic) return this.emit(out, ctx, c, 500);
+    const target = c.items[0]?.target?.locURI;
+    if (!target) return this.emit(out, ctx, c, 412);
+    const uri = normUri(target);
+    this.o.tree.checkExec(uri, this.o.account.serverId);
+    const handler = this.o.exec.find(uri);
+    if (!handler) return this.emit(out, ctx, c, 405);
+    const execCtx = { uri, principal: this.o.account.serverId, tree: this.o.tree } as Parameters<typeof handler>[0];
+    if (c.correlator !== undefined) execCtx.correlator = c.correlator;
+    const d = c.items[0]!.data;
+    if (d !== undefined) execCtx.data = d;
+    const code = await handler(execCtx);
+    if (code === 202) this.execAccepted++;
+    this.dirty = true;
+    return this.emit(out, ctx, c, code);
+  }
+
+  private async runAtomic(c: ContainerCmd, ctx: RunContext, out: Command[]): Promise<number> {
+    if (ctx.inAtomic) return this.emit(out, ctx, c, 500);
+    const snapshot = this.o.tree.snapshot();
+    const inner: Command[] = [];
+    const innerCtx: RunContext = { ...ctx, inAtomic: true };
+    let failedAt = -1;
+    const codes: number[] = [];
+    for (let i = 0; i < c.commands.length; i++) {
+      const child = c.commands[i]!;
+      let code: number;
+      if (!ATOMIC_ALLOWED.has(child.kind)) {
+        // Get, Exec, Sequence or a nested Atomic have no place in an Atomic (DM RepPro §6.6.3): 500.
+        code = this.emit(inner, innerCtx, child, 500);
+      } else {
+        code = await this.run(child, innerCtx, inner);
+      }
+      codes.push(code);
+      // A 304 (user said No) or 214 (cancel) inside Atomic fails it just as an error does.
+      if (code >= 300 || code === 214) { failedAt = i; break; }
+    }
+    if (failedAt < 0) {
+      this.emit(out, ctx, c, 200);
+      out.push(...inner);
+      return 200;
+    }
+    this.o.tree.restore(snapshot);
+    this.emit(out, ctx, c, 507);
+    // Roll-back statuses: executed commands 216, the failing one its own code, the rest 215.
+    for (const s of inner) {
+      if (s.kind !== 'Status') continue;
+      const idx = c.commands.findIndex((x) => 'cmdId' in x && x.cmdId === s.cmdRef);
+      if (idx >= 0 && idx < failedAt && Number(s.data) < 300) s.data = '216';
+    }
+    out.push(...inner);
+    for (let i = failedAt + 1; i < c.commands.length; i++) this.emit(out, ctx, c.commands[i]!, 215);
+    if (ctx.cancelled === false && codes[failedAt] === 214) ctx.cancelled = true;
+    return 507;
+  }
+
+  private async runSequence(c: ContainerCmd, ctx: RunContext, out: Command[]): Promise<number> {
+    this.emit(out, ctx, c, 200);
+    let skip = false;
+    for (const child of c.commands) {
+      if (skip || ctx.cancelled) { this.emit(out, ctx, child, 215); continue; }
+      const code = await this.run(child, ctx, out);
+      // A No (304) to a confirm inside a Sequence skips the rest of the Sequence (DM Protocol §10.x UI).
+      if (code === 304 && child.kind === 'Alert') skip = true;
+    }
+    return 200;
+  }
+
+  private commitIfDirty(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    try {
+      this.o.tree.commit();
+    } catch (e) {
+      this.log('error', `tree commit failed: ${asDmError(e).message}`);
+    }
+  }
+
+  private log(level: 'error' | 'warn' | 'info' | 'debug', message: string, fields?: Record<string, unknown>): void {
+    this.o.log?.log(level, message, fields);
+  }
+}
+
+function isItemCmd(c: Command): c is ItemCmd {
+  return c.kind === 'Add' || c.kind === 'Replace' || c.kind === 'Delete' || c.kind === 'Copy' || c.kind === 'Get';
+}
+
+/** CmdIDs are numbered per message, 1.. in order, nested commands included. */
+function numberCommands(cmds: Command[]): Command[] {
+  let n = 0;
+  const walk = (list: Command[]): Command[] => list.map((c) => {
+    const copy = { ...c } as Command;
+    copy.cmdId = String(++n);
+    if (copy.kind === 'Atomic' || copy.kind === 'Sequence') copy.commands = walk(copy.commands);
+    return copy;
+  });
+  return walk(cmds);
+}
+
+function normUri(uri: string): string {
+  if (uri === '.' || uri.startsWith('./')) return uri;
+  return './' + uri;
+}
+
+function propOf(uri: string): { base: string; prop: NodeProperty } | undefined {
+  const q = uri.indexOf('?prop=');
+  if (q < 0) return undefined;
+  const prop = uri.slice(q + 6) as NodeProperty;
+  if (!['ACL', 'Format', 'Type', 'Size', 'Name', 'Title', 'TStamp', 'VerNo'].includes(prop)) {
+    throw new DmError('DM_ERR_NOT_SUPPORTED', 406, `property '${prop}' is not supported`);
+  }
+  return { base: uri.slice(0, q), prop };
+}
+
+function joinParts(parts: (string | Uint8Array)[]): string | Uint8Array {
+  if (parts.every((p) => typeof p === 'string')) return (parts as string[]).join('');
+  return concatBytes(parts.map((p) => (typeof p === 'string' ? utf8Encode(p) : p)));
+}
+
+/** Binary values travel as base64 text in XML (no opaque there) and as OPAQUE in WBXML. */
+function dataForWire(data: string | Uint8Array, encoding: Encoding): string | Uint8Array {
+  return data instanceof Uint8Array && encoding === 'xml' ? base64Encode(data) : data;
+}
+
+export { AUTH_BASIC, AUTH_MD5, AUTH_MAC };
+export type { Cred };

@@ -1,0 +1,162 @@
+// WBXML 1.2 writer for SyncML 1.2: header 02 A4 01 6A (version 1.2, public id 0x1201, UTF-8), code page 1 for
+// MetInf, OPAQUE for binary data. With a string table, strings used more than once and shared URI prefixes
+// ("./DevInfo/", "./SCOMO/Inventory/Deployed/") are written once and referenced (STR_T, then an inline tail):
+// WBXML allows a text run of several string tokens, and libwbxml joins them back.
+import type { El } from './element.js';
+import { NS_METINF } from './element.js';
+import type { SyncMLMessage } from './model.js';
+import { messageToElement } from './map.js';
+import { DmError } from '../errors.js';
+import { utf8Encode } from '../util/bytes.js';
+import {
+  CHARSET_UTF8, END, OPAQUE, PUBLIC_ID_SYNCML_12, STR_I, STR_T, SWITCH_PAGE, TOKENS, WBXML_VERSION_1_2,
+} from './wbxml-tokens.js';
+
+export interface WbxmlEncodeOptions {
+  /** Share repeated strings and URI prefixes through the string table (default true). */
+  stringTable?: boolean;
+}
+
+export function encodeWbxmlMessage(msg: SyncMLMessage, opts: WbxmlEncodeOptions = {}): Uint8Array {
+  return encodeWbxml(messageToElement(msg), opts);
+}
+
+/** Growable byte sink; the result is sliced once to its exact size. */
+class Sink {
+  buf = new Uint8Array(1024);
+  n = 0;
+  private room(k: number): void {
+    if (this.n + k <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.n + k) size *= 2;
+    const b = new Uint8Array(size);
+    b.set(this.buf.subarray(0, this.n));
+    this.buf = b;
+  }
+  byte(v: number): void { this.room(1); this.buf[this.n++] = v; }
+  bytes(v: Uint8Array): void { this.room(v.length); this.buf.set(v, this.n); this.n += v.length; }
+  mbu32(v: number): void {
+    const tmp: number[] = [v & 0x7f];
+    for (v = Math.floor(v / 128); v > 0; v = Math.floor(v / 128)) tmp.unshift((v & 0x7f) | 0x80);
+    for (const t of tmp) this.byte(t);
+  }
+  done(): Uint8Array { return this.buf.slice(0, this.n); }
+}
+
+interface Table {
+  bytes: Uint8Array;
+  /** Whole strings → offset. */
+  whole: Map<string, number>;
+  /** Shared prefixes → offset, longest first. */
+  prefixes: [string, number][];
+}
+
+export function encodeWbxml(root: El, opts: WbxmlEncodeOptions = {}): Uint8Array {
+  const table = opts.stringTable === false ? undefined : buildTable(root);
+  const out = new Sink();
+  out.byte(WBXML_VERSION_1_2);
+  out.mbu32(PUBLIC_ID_SYNCML_12);
+  out.mbu32(CHARSET_UTF8);
+  out.mbu32(table ? table.bytes.length : 0);
+  if (table) out.bytes(table.bytes);
+  const state = { page: 0 };
+  writeEl(root, out, state, table);
+  return out.done();
+}
+
+function writeEl(e: El, out: Sink, state: { page: number }, table: Table | undefined): void {
+  const page = e.ns === NS_METINF ? 1 : 0;
+  const tok = TOKENS[page]!.get(e.name);
+  if (tok === undefined) throw new DmError('DM_ERR_NOT_SUPPORTED', 406, `no WBXML token for <${e.name}> on code page ${page}`);
+  if (state.page !== page) { out.byte(SWITCH_PAGE); out.byte(page); state.page = page; }
+  if (e.children.length === 0) { out.byte(tok); return; }
+  out.byte(tok | 0x40);
+  for (const c of e.children) {
+    if (typeof c === 'string') writeText(c, out, table);
+    else if (c instanceof Uint8Array) { out.byte(OPAQUE); out.mbu32(c.length); out.bytes(c); }
+    else writeEl(c, out, state, table);
+  }
+  out.byte(END);
+}
+
+function writeText(s: string, out: Sink, table: Table | undefined): void {
+  if (table) {
+    const w = table.whole.get(s);
+    if (w !== undefined) { out.byte(STR_T); out.mbu32(w); return; }
+    for (const [p, off] of table.prefixes) {
+      if (s.length > p.length && s.startsWith(p)) {
+        out.byte(STR_T); out.mbu32(off);
+        s = s.slice(p.length);
+        break;
+      }
+    }
+  }
+  if (s.indexOf('\u0000') >= 0) throw new DmError('DM_ERR_BAD_FORMAT', 415, 'text with a NUL character cannot be written as a WBXML string');
+  out.byte(STR_I);
+  out.bytes(utf8Encode(s));
+  out.byte(0);
+}
+
+function collect(e: El, texts: string[]): void {
+  for (const c of e.children) {
+    if (typeof c === 'string') texts.push(c);
+    else if (!(c instanceof Uint8Array)) collect(c, texts);
+  }
+}
+
+/**
+ * Picks what goes in the string table by its saving: an entry of L bytes costs L+1 once and saves, at each use,
+ * an inline string (L+2 bytes) for a reference (2 bytes with a small offset).
+ */
+function buildTable(root: El): Table | undefined {
+  const texts: string[] = [];
+  collect(root, texts);
+  const count = new Map<string, number>();
+  for (const t of texts) if (t.indexOf('\u0000') < 0) count.set(t, (count.get(t) ?? 0) + 1);
+  const entries: string[] = [];
+  const whole = new Set<string>();
+  for (const [t, n] of count) {
+    const len = utf8Encode(t).length;
+    if (n >= 2 && n * len > len + 1 + 2) { entries.push(t); whole.add(t); }
+  }
+  // Shared path prefixes of the strings left inline: the longest prefix ending in '/' shared by two or more.
+  const prefixUse = new Map<string, number>();
+  for (const t of texts) {
+    if (whole.has(t)) continue;
+    const slash = t.lastIndexOf('/');
+    if (slash <= 1 || slash === t.length - 1) continue;
+    for (let k = t.indexOf('/', 1); k >= 0 && k <= slash; k = t.indexOf('/', k + 1)) {
+      const p = t.slice(0, k + 1);
+      prefixUse.set(p, (prefixUse.get(p) ?? 0) + 1);
+    }
+  }
+  const chosen: string[] = [];
+  const sorted = [...prefixUse].sort((a, b) => b[0].length - a[0].length);
+  const covered = new Set<string>();
+  for (const [p, n] of sorted) {
+    const len = utf8Encode(p).length;
+    // Uses not already served by a longer chosen prefix.
+    let uses = n;
+    for (const q of chosen) if (q.startsWith(p)) uses -= prefixUse.get(q)!;
+    if (uses >= 2 && uses * (len - 2) > len + 1 && !covered.has(p)) { chosen.push(p); covered.add(p); }
+  }
+  for (const p of chosen) if (!whole.has(p)) entries.push(p);
+  if (entries.length === 0) return undefined;
+  const parts: Uint8Array[] = [];
+  const offsets = new Map<string, number>();
+  let off = 0;
+  for (const e of entries) {
+    const b = utf8Encode(e);
+    offsets.set(e, off);
+    parts.push(b, new Uint8Array([0]));
+    off += b.length + 1;
+  }
+  const bytes = new Uint8Array(off);
+  let o = 0;
+  for (const p of parts) { bytes.set(p, o); o += p.length; }
+  return {
+    bytes,
+    whole: new Map([...whole].map((w) => [w, offsets.get(w)!])),
+    prefixes: chosen.sort((a, b) => b.length - a.length).map((p) => [p, offsets.get(p)!]),
+  };
+}

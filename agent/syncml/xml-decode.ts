@@ -1,0 +1,226 @@
+// A small XML reader for SyncML: only what SyncML needs. No DTD processing, no entity beyond the five
+// predefined ones and numeric character references, CDATA supported, hard limits on size, depth and element
+// count (a microcontroller heap aborts rather than throws, so the limits are what keeps the device alive).
+import type { El, ElChild } from './element.js';
+import { NS_METINF } from './element.js';
+import type { SyncMLMessage } from './model.js';
+import { elementToMessage } from './map.js';
+import { DmError } from '../errors.js';
+import { utf8Decode } from '../util/bytes.js';
+
+export interface XmlLimits {
+  maxBytes: number;
+  maxDepth: number;
+  maxElements: number;
+}
+
+export const DEFAULT_XML_LIMITS: XmlLimits = { maxBytes: 65536, maxDepth: 32, maxElements: 8192 };
+
+const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+export function decodeXml(bytes: Uint8Array, limits?: Partial<XmlLimits>): SyncMLMessage {
+  const max = limits?.maxBytes ?? DEFAULT_XML_LIMITS.maxBytes;
+  if (bytes.length > max) throw new DmError('DM_ERR_TOO_LARGE', 413, `message of ${bytes.length} bytes exceeds the limit of ${max}`);
+  const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  return elementToMessage(parseXmlElement(utf8Decode(bytes, start), limits));
+}
+
+export function parseXmlElement(src: string, limits?: Partial<XmlLimits>): El {
+  return new Reader(src, { ...DEFAULT_XML_LIMITS, ...limits }).document();
+}
+
+class Reader {
+  private i = 0;
+  private elements = 0;
+  constructor(private readonly s: string, private readonly lim: XmlLimits) {
+    if (s.length > lim.maxBytes) throw new DmError('DM_ERR_TOO_LARGE', 413, `document of ${s.length} characters exceeds the limit of ${lim.maxBytes}`);
+  }
+
+  private fail(what: string, code: 'DM_ERR_BAD_XML' | 'DM_ERR_XML_FORBIDDEN' = 'DM_ERR_BAD_XML'): never {
+    let line = 1;
+    let col = 1;
+    for (let k = 0; k < this.i && k < this.s.length; k++) {
+      if (this.s.charCodeAt(k) === 10) { line++; col = 1; } else col++;
+    }
+    throw new DmError(code, 400, `XML ${what} at ${line}:${col} (offset ${this.i})`);
+  }
+
+  private skipSpace(): void {
+    const s = this.s;
+    let i = this.i;
+    for (let c = s.charCodeAt(i); c === 32 || c === 10 || c === 13 || c === 9; c = s.charCodeAt(++i));
+    this.i = i;
+  }
+
+  document(): El {
+    const s = this.s;
+    let root: El | undefined;
+    for (;;) {
+      this.skipSpace();
+      if (this.i >= s.length) break;
+      if (s.charCodeAt(this.i) !== 60) this.fail(root ? 'text after the root element' : 'text before the root element');
+      if (s.startsWith('<?', this.i)) {
+        const end = s.indexOf('?>', this.i);
+        if (end < 0) this.fail('unterminated processing instruction');
+        if (!/^<\?xml[\s?]/.test(s.slice(this.i, this.i + 6)) || this.i !== 0) {
+          this.fail('processing instructions other than the XML declaration are refused', 'DM_ERR_XML_FORBIDDEN');
+        }
+        this.i = end + 2;
+      } else if (s.startsWith('<!--', this.i)) {
+        this.comment();
+      } else if (s.startsWith('<!DOCTYPE', this.i)) {
+        if (root) this.fail('DOCTYPE after the root element');
+        this.doctype();
+      } else if (s.startsWith('<!', this.i)) {
+        this.fail('markup declaration refused', 'DM_ERR_XML_FORBIDDEN');
+      } else {
+        if (root) this.fail('a second root element');
+        root = this.element(1);
+      }
+    }
+    if (!root) this.fail('no root element');
+    return root;
+  }
+
+  private comment(): void {
+    const end = this.s.indexOf('-->', this.i + 4);
+    if (end < 0) this.fail('unterminated comment');
+    this.i = end + 3;
+  }
+
+  /** A DOCTYPE naming an external DTD is tolerated and ignored; an internal subset (entities!) is refused. */
+  private doctype(): void {
+    const s = this.s;
+    let i = this.i + 9;
+    let quote = 0;
+    for (; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (quote) { if (c === quote) quote = 0; continue; }
+      if (c === 34 || c === 39) quote = c;
+      else if (c === 91) { this.i = i; this.fail('DOCTYPE with an internal subset is refused (no DTD processing)', 'DM_ERR_XML_FORBIDDEN'); }
+      else if (c === 62) break;
+    }
+    if (i >= s.length) this.fail('unterminated DOCTYPE');
+    this.i = i + 1;
+  }
+
+  private name(): string {
+    const s = this.s;
+    const start = this.i;
+    let i = start;
+    for (let c = s.charCodeAt(i); (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57 && i > start) ||
+      c === 95 || c === 58 || ((c === 45 || c === 46) && i > start) || c > 127; c = s.charCodeAt(++i));
+    if (i === start) this.fail('expected a name');
+    this.i = i;
+    return s.slice(start, i);
+  }
+
+  private element(depth: number): El {
+    if (depth > this.lim.maxDepth) throw new DmError('DM_ERR_XML_LIMIT', 413, `XML nesting deeper than ${this.lim.maxDepth} at offset ${this.i}`);
+    if (++this.elements > this.lim.maxElements) throw new DmError('DM_ERR_XML_LIMIT', 413, `more than ${this.lim.maxElements} XML elements`);
+    const s = this.s;
+    this.i++; // '<'
+    const qname = this.name();
+    const colon = qname.indexOf(':');
+    const el: El = { name: colon >= 0 ? qname.slice(colon + 1) : qname, children: [] };
+    // Attributes: only xmlns matters (the MetInf namespace); the rest are read and dropped.
+    for (;;) {
+      this.skipSpace();
+      const c = s.charCodeAt(this.i);
+      if (c === 62) { this.i++; break; }
+      if (c === 47) {
+        if (s.charCodeAt(this.i + 1) !== 62) this.fail("expected '>' after '/'");
+        this.i += 2;
+        return el;
+      }
+      if (Number.isNaN(c)) this.fail(`unterminated start tag <${qname}>`);
+      const an = this.name();
+      this.skipSpace();
+      if (s.charCodeAt(this.i) !== 61) this.fail(`attribute ${an} without '='`);
+      this.i++;
+      this.skipSpace();
+      const q = s.charCodeAt(this.i);
+      if (q !== 34 && q !== 39) this.fail(`attribute ${an} value must be quoted`);
+      const end = s.indexOf(q === 34 ? '"' : "'", this.i + 1);
+      if (end < 0) this.fail(`unterminated attribute ${an}`);
+      const value = this.decodeText(s.slice(this.i + 1, end), this.i + 1);
+      this.i = end + 1;
+      if ((an === 'xmlns' || an.startsWith('xmlns:')) && value.toLowerCase() === NS_METINF) el.ns = NS_METINF;
+    }
+    // Content.
+    let textBuf = '';
+    const flush = () => { if (textBuf) { el.children.push(textBuf); textBuf = ''; } };
+    for (;;) {
+      const lt = s.indexOf('<', this.i);
+      if (lt < 0) { this.i = s.length; this.fail(`unterminated element <${qname}>`); }
+      if (lt > this.i) textBuf += this.decodeText(s.slice(this.i, lt), this.i);
+      this.i = lt;
+      const n = s.charCodeAt(lt + 1);
+      if (n === 47) { // '</'
+        this.i += 2;
+        const close = this.name();
+        if (close !== qname) this.fail(`</${close}> closes <${qname}>`);
+        this.skipSpace();
+        if (s.charCodeAt(this.i) !== 62) this.fail(`expected '>' in </${close}>`);
+        this.i++;
+        break;
+      }
+      if (n === 33) { // '<!'
+        if (s.startsWith('<![CDATA[', lt)) {
+          const end = s.indexOf(']]>', lt + 9);
+          if (end < 0) this.fail('unterminated CDATA section');
+          textBuf += s.slice(lt + 9, end);
+          this.i = end + 3;
+          continue;
+        }
+        if (s.startsWith('<!--', lt)) { this.comment(); continue; }
+        this.fail('markup declaration inside an element refused', 'DM_ERR_XML_FORBIDDEN');
+      }
+      if (n === 63) this.fail('processing instructions are refused', 'DM_ERR_XML_FORBIDDEN');
+      flush();
+      el.children.push(this.element(depth + 1));
+    }
+    flush();
+    // Whitespace-only text between child elements is layout, not content.
+    if (el.children.length > 1) {
+      el.children = el.children.filter((c: ElChild) => typeof c !== 'string' || !isSpace(c));
+    }
+    return el;
+  }
+
+  private decodeText(raw: string, at: number): string {
+    if (raw.indexOf('&') < 0) return raw;
+    let out = '';
+    let last = 0;
+    for (let a = raw.indexOf('&'); a >= 0; a = raw.indexOf('&', last)) {
+      const semi = raw.indexOf(';', a);
+      if (semi < 0 || semi - a > 12) { this.i = at + a; this.fail('unterminated entity reference'); }
+      const ref = raw.slice(a + 1, semi);
+      let ch: string | undefined;
+      if (ref.charCodeAt(0) === 35) { // '#'
+        const hexForm = ref.charCodeAt(1) === 120;
+        const digits = ref.slice(hexForm ? 2 : 1);
+        const cp = digits !== '' && (hexForm ? /^[0-9a-fA-F]+$/ : /^[0-9]+$/).test(digits) ? parseInt(digits, hexForm ? 16 : 10) : NaN;
+        if (!(cp === 9 || cp === 10 || cp === 13 || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff))) {
+          this.i = at + a;
+          this.fail(`invalid character reference &${ref};`);
+        }
+        ch = String.fromCodePoint(cp);
+      } else {
+        ch = ENTITIES[ref];
+        if (ch === undefined) { this.i = at + a; this.fail(`unknown entity &${ref}; (only the five predefined entities are allowed)`, 'DM_ERR_XML_FORBIDDEN'); }
+      }
+      out += raw.slice(last, a) + ch;
+      last = semi + 1;
+    }
+    return out + raw.slice(last);
+  }
+}
+
+function isSpace(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return false;
+  }
+  return true;
+}

@@ -1,0 +1,45 @@
+// SyncML XML writer: compact by default (what goes on the wire), indented for traces and the CLI.
+// Binary data becomes base64 text: XML has no opaque, and DM says Format b64 for such values.
+import type { El } from './element.js';
+import type { SyncMLMessage } from './model.js';
+import { SYNCML_NS } from './model.js';
+import { messageToElement, escapeText } from './map.js';
+import { base64Encode, utf8Encode } from '../util/bytes.js';
+
+export interface XmlEncodeOptions {
+  indent?: boolean;
+  declaration?: boolean;
+}
+
+export function encodeXmlString(msg: SyncMLMessage, opts: XmlEncodeOptions = {}): string {
+  const root = messageToElement(msg);
+  let out = opts.declaration ? '<?xml version="1.0" encoding="UTF-8"?>' + (opts.indent ? '\n' : '') : '';
+  out += elementToXml(root, { indent: opts.indent ?? false, rootNs: SYNCML_NS });
+  return opts.indent ? out + '\n' : out;
+}
+
+export function encodeXml(msg: SyncMLMessage, opts: XmlEncodeOptions = {}): Uint8Array {
+  return utf8Encode(encodeXmlString(msg, opts));
+}
+
+export function elementToXml(root: El, opts: { indent?: boolean; rootNs?: string } = {}): string {
+  const parts: string[] = [];
+  write(root, 0, opts.indent ?? false, parts, opts.rootNs);
+  return parts.join('');
+}
+
+function write(e: El, depth: number, indent: boolean, out: string[], ns?: string): void {
+  const pad = indent ? '\n' + '  '.repeat(depth) : '';
+  const attrs = ns ? ` xmlns="${ns}"` : e.ns ? ` xmlns="${e.ns}"` : '';
+  if (depth > 0) out.push(pad);
+  if (e.children.length === 0) { out.push(`<${e.name}${attrs}/>`); return; }
+  out.push(`<${e.name}${attrs}>`);
+  let hasElements = false;
+  for (const c of e.children) {
+    if (typeof c === 'string') out.push(escapeText(c));
+    else if (c instanceof Uint8Array) out.push(base64Encode(c));
+    else { hasElements = true; write(c, depth + 1, indent, out); }
+  }
+  if (hasElements && indent) out.push(pad || '\n');
+  out.push(`</${e.name}>`);
+}

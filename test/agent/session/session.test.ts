@@ -1,0 +1,314 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { Session, type SessionOptions } from '../../../agent/session/session.js';
+import { ExecRegistry, type UiResponder } from '../../../agent/session/types.js';
+import { seedTree } from '../../../agent/tree/seed.js';
+import { readAccount } from '../../../agent/tree/dmacc.js';
+import { parseDeviceDescription } from '../../../agent/tree/device-description.js';
+import { md5Digest } from '../../../agent/session/auth.js';
+import type { AlertCmd, Command, ItemCmd, ResultsCmd, StatusCmd, SyncMLMessage } from '../../../agent/syncml/model.js';
+import type { Crypto } from '../../../agent/ports.js';
+import type { DeviceDescription } from '../../../agent/device.js';
+import { ALERT_TYPE_USER_REQUEST } from '../../../agent/alerts/types.js';
+import { base64Encode, utf8Encode } from '../../../agent/util/bytes.js';
+import { reply, runScript, statusesFor, statusFor } from '../../helpers/scripted-server.js';
+
+const crypto: Crypto = {
+  md5: (d) => new Uint8Array(createHash('md5').update(d).digest()),
+  createSha256: () => { const h = createHash('sha256'); return { update: (d) => { h.update(d); }, digest: () => new Uint8Array(h.digest()) }; },
+  randomBytes: (n) => new Uint8Array(randomBytes(n)),
+};
+
+function description(auth: 'md5' | 'basic' | 'hmac' | 'none' = 'md5', serverAuth = false): DeviceDescription {
+  return parseDeviceDescription({
+    devInfo: { devId: 'IMEI:493005100592800', man: 'ExampleCo', mod: 'TS-Agent-1' },
+    account: {
+      serverId: 'labserver', serverUri: 'http://127.0.0.1:8080/dm',
+      auth: { type: auth, username: 'dmuser', password: 'dmpass' },
+      ...(serverAuth ? { serverAuth: { type: 'md5', username: 'labserver', password: 'srvpass' } } : {}),
+    },
+    components: [
+      { node: 'app1', id: 'com.example.app1', name: 'Weather', version: '1.0' },
+      { node: 'app2', id: 'com.example.app2', name: 'Sensor', version: '1.4' },
+    ],
+  });
+}
+
+function makeSession(over: Partial<SessionOptions> = {}, desc = description()) {
+  const tree = seedTree(desc);
+  const exec = new ExecRegistry();
+  const opts: SessionOptions = {
+    tree, account: readAccount(tree), devId: desc.devInfo.devId, crypto, encoding: 'xml', sessionId: '1A2B',
+    alerts: [{ id: 'a1', type: ALERT_TYPE_USER_REQUEST, format: 'chr', data: '', source: './SCOMO/Inventory/Deployed/app1' }],
+    exec, ...over,
+  };
+  return { session: new Session(opts), tree, exec, opts };
+}
+
+const cmds = (m: SyncMLMessage, kind: Command['kind']) => m.body.filter((c) => c.kind === kind);
+
+test('package 1 carries Alert 1201, the DevInfo Replace and the Generic Alert exactly as the seed asks', async () => {
+  const { session } = makeSession();
+  const ex = await runScript(session, [(c) => reply(c, 212, statusesFor(c))]);
+  const pkg1 = ex[0]!.client;
+  assert.equal(pkg1.hdr.verDTD, '1.2');
+  assert.equal(pkg1.hdr.verProto, 'DM/1.2');
+  assert.equal(pkg1.hdr.msgId, '1');
+  assert.equal(pkg1.hdr.target.locURI, 'http://127.0.0.1:8080/dm');
+  assert.equal(pkg1.hdr.source.locURI, 'IMEI:493005100592800');
+  assert.equal(pkg1.hdr.source.locName, 'dmuser');
+  assert.equal(pkg1.hdr.cred?.meta?.type, 'syncml:auth-md5');
+  assert.ok(pkg1.hdr.meta?.maxMsgSize! > 0);
+  const alerts = cmds(pkg1, 'Alert') as AlertCmd[];
+  assert.equal(alerts[0]!.data, '1201');
+  const replace = cmds(pkg1, 'Replace')[0] as ItemCmd;
+  assert.deepEqual(replace.items.map((i) => i.source?.locURI),
+    ['./DevInfo/DevId', './DevInfo/Man', './DevInfo/Mod', './DevInfo/DmV', './DevInfo/Lang']);
+  assert.equal(replace.items[0]!.data, 'IMEI:493005100592800');
+  const generic = alerts[1]!;
+  assert.equal(generic.data, '1226');
+  assert.equal(generic.items[0]!.meta?.type, ALERT_TYPE_USER_REQUEST);
+  assert.equal(generic.items[0]!.source?.locURI, './SCOMO/Inventory/Deployed/app1');
+  assert.equal(generic.items[0]!.data, '', 'Data present and empty');
+  assert.equal(pkg1.final, true);
+  // Only statuses came back, with Final: the client must not answer and the session is over.
+  assert.equal(ex.length, 1);
+  assert.equal(session.outcome.state, 'completed');
+  assert.deepEqual(session.outcome.acknowledged, ['a1']);
+});
+
+test('a whole session: Get/Replace/Add/Exec/Sequence/Atomic get exact statuses and results, then Final', async () => {
+  const { session, tree, exec } = makeSession();
+  const execCalls: string[] = [];
+  exec.register('./SCOMO/Download/*/Operations/DownloadInstall', (ctx) => { execCalls.push(`${ctx.uri}|${ctx.correlator}`); return 202; });
+  let pkg3: SyncMLMessage | undefined;
+  await runScript(session, [
+    (c) => reply(c, 212, [
+      ...statusesFor(c),
+      { kind: 'Get', cmdId: '', items: [{ target: { locURI: './SCOMO/Inventory/Deployed/app1/Version' } }, { target: { locURI: './DevInfo' } }] },
+      { kind: 'Get', cmdId: '', items: [{ target: { locURI: './Nope' } }] },
+      { kind: 'Replace', cmdId: '', meta: { format: 'chr' }, items: [{ target: { locURI: './DevInfo/Lang' } }], },
+      { kind: 'Add', cmdId: '', items: [
+        { target: { locURI: './SCOMO/Download/pkg1' }, meta: { format: 'node' } },
+        { target: { locURI: './SCOMO/Download/pkg1/PkgID' }, meta: { format: 'chr' }, data: 'app1-2.0' },
+        { target: { locURI: './SCOMO/Download/pkg1/PkgURL' }, meta: { format: 'chr' }, data: 'http://127.0.0.1:8080/p/app1-2.0' },
+      ] },
+      { kind: 'Sequence', cmdId: '', commands: [
+        { kind: 'Get', cmdId: '', items: [{ target: { locURI: './DevInfo/Man' } }] },
+        { kind: 'Exec', cmdId: '', correlator: 'corr-7', items: [{ target: { locURI: './SCOMO/Download/pkg1/Operations/DownloadInstall' } }] },
+      ] },
+      { kind: 'Atomic', cmdId: '', commands: [
+        { kind: 'Add', cmdId: '', items: [{ target: { locURI: './SCOMO/Download/pkg1/Name' }, meta: { format: 'chr' }, data: 'Weather 2' }] },
+        { kind: 'Replace', cmdId: '', items: [{ target: { locURI: './SCOMO/Download/missing' }, meta: { format: 'chr' }, data: 'x' }] },
+      ] },
+    ]),
+    (c) => { pkg3 = c; return reply(c, 200, []); },
+  ]);
+  assert.ok(pkg3, 'client answered package 2');
+  const p = pkg3!;
+  const getStatus = p.body.filter((c): c is StatusCmd => c.kind === 'Status' && c.cmd === 'Get');
+  assert.deepEqual(getStatus.map((s) => s.data), ['200', '404', '200']);
+  const results = cmds(p, 'Results') as ResultsCmd[];
+  assert.equal(results.length, 2);
+  assert.equal(results[0]!.items[0]!.data, '1.0');
+  assert.equal(results[0]!.items[1]!.meta?.format, 'node');
+  assert.equal(results[0]!.items[1]!.data, 'DevId/Man/Mod/DmV/Lang');
+  assert.equal(results[1]!.items[0]!.data, 'ExampleCo');
+  const byCmd = (name: string) => p.body.filter((c): c is StatusCmd => c.kind === 'Status' && c.cmd === name).map((s) => s.data);
+  assert.deepEqual(byCmd('Add'), ['200', '216']);          // the SCOMO Add, then the rolled-back Add in the Atomic
+  assert.deepEqual(byCmd('Sequence'), ['200']);
+  assert.deepEqual(byCmd('Exec'), ['202']);
+  assert.deepEqual(byCmd('Atomic'), ['507']);
+  assert.ok(byCmd('Replace').includes('404'), 'Replace of a missing node is 404');
+  assert.equal(execCalls[0], './SCOMO/Download/pkg1/Operations/DownloadInstall|corr-7');
+  assert.equal(tree.exists('./SCOMO/Download/pkg1/PkgURL'), true);
+  assert.equal(tree.exists('./SCOMO/Download/pkg1/Name'), false, 'Atomic rolled back');
+  assert.equal(p.final, true);
+  assert.equal(session.outcome.state, 'completed');
+  assert.equal(session.outcome.execAccepted, 1);
+});
+
+test('MD5 challenge: 401 with a NextNonce makes the client re-send package 1 with the new digest, bounded', async () => {
+  const { session } = makeSession();
+  const nonce = utf8Encode('servernonce01');
+  const ex = await runScript(session, [
+    (c) => reply(c, 401, [], true, { chal: { meta: { type: 'syncml:auth-md5', format: 'b64', nextNonce: base64Encode(nonce) } } }),
+    (c) => reply(c, 212, statusesFor(c)),
+  ]);
+  assert.equal(ex.length, 2);
+  const second = ex[1]!.client;
+  assert.equal(second.hdr.cred?.data, md5Digest(crypto, 'dmuser', 'dmpass', nonce));
+  assert.equal(second.hdr.cred?.data, 'She7KAcdey+lgT1O//nf9g==', 'the shared vector digest');
+  assert.ok(cmds(second, 'Alert').some((a) => (a as AlertCmd).data === '1226'), 'alerts re-sent');
+  assert.equal(statusFor(second, '0')[0]?.data, '200', 'Status for the challenging SyncHdr');
+  assert.equal(session.outcome.state, 'completed');
+
+  const { session: s2 } = makeSession();
+  const challenge = (c: SyncMLMessage) => reply(c, 401, [], true, { chal: { meta: { type: 'syncml:auth-md5', format: 'b64', nextNonce: 'bm9uY2U=' } } });
+  const ex2 = await runScript(s2, [challenge, challenge, challenge]);
+  assert.equal(ex2.length, 3, 'initial try + 2 retries, then it stops');
+  assert.equal(s2.outcome.state, 'failed');
+  assert.equal(s2.outcome.error?.code, 'DM_ERR_AUTH');
+  assert.deepEqual(s2.outcome.acknowledged, []);
+});
+
+test('a server package that cannot be decoded ends the session with Alert 1223, and the tree is untouched', async () => {
+  const { session, tree } = makeSession();
+  const before = JSON.stringify(tree.get('./DevInfo/Lang', '\u0000device'));
+  assert.ok(session.nextMessage());
+  await session.receive({ body: utf8Encode('<SyncML><SyncHdr><VerDTD>1.2</VerDTD>') });
+  const out2 = session.nextMessage();
+  assert.ok(out2, 'an abort message is sent');
+  const { decodeMessage } = await import('../../../agent/syncml/codec.js');
+  const abort = decodeMessage(out2!.body);
+  assert.equal((abort.body[0] as AlertCmd).data, '1223');
+  assert.equal(abort.final, true);
+  assert.equal(session.nextMessage(), undefined);
+  assert.equal(session.outcome.state, 'failed');
+  assert.equal(session.outcome.error?.status, 400);
+  assert.equal(JSON.stringify(tree.get('./DevInfo/Lang', '\u0000device')), before);
+});
+
+test('server Alert 1223 aborts the session without an answer', async () => {
+  const { session } = makeSession();
+  const ex = await runScript(session, [(c) => reply(c, 212, [...statusesFor(c), { kind: 'Alert', cmdId: '', data: '1223', items: [] }])]);
+  assert.equal(ex.length, 1);
+  assert.equal(session.outcome.state, 'aborted');
+  assert.deepEqual(session.outcome.acknowledged, ['a1'], 'what the server acknowledged stays acknowledged');
+});
+
+test('a server package split over messages: the client answers each with Alert 1222 and no Final', async () => {
+  const { session } = makeSession();
+  let mid: SyncMLMessage | undefined;
+  let last: SyncMLMessage | undefined;
+  await runScript(session, [
+    (c) => reply(c, 212, [...statusesFor(c), { kind: 'Get', cmdId: '', items: [{ target: { locURI: './DevInfo/Mod' } }] }], false),
+    (c) => { mid = c; return reply(c, 200, [{ kind: 'Get', cmdId: '', items: [{ target: { locURI: './DevInfo/Man' } }] }], true); },
+    (c) => { last = c; return reply(c, 200, []); },
+  ]);
+  assert.equal(mid!.final, false);
+  assert.ok(cmds(mid!, 'Alert').some((a) => (a as AlertCmd).data === '1222'));
+  assert.equal((cmds(mid!, 'Results')[0] as ResultsCmd).items[0]!.data, 'TS-Agent-1');
+  assert.equal(last!.final, true);
+  assert.equal(session.outcome.state, 'completed');
+});
+
+test('our package is split to the server MaxMsgSize and continued on its Alert 1222', async () => {
+  const { session } = makeSession();
+  const gets: Command[] = [];
+  for (let i = 0; i < 30; i++) gets.push({ kind: 'Get', cmdId: '', items: [{ target: { locURI: './DevInfo/DevId' } }] });
+  const sizes: number[] = [];
+  const clientMsgs: SyncMLMessage[] = [];
+  const first = (c: SyncMLMessage) => {
+    const r = reply(c, 212, [...statusesFor(c), ...gets]);
+    r.hdr.meta = { maxMsgSize: 2000 };
+    return r;
+  };
+  const more = (c: SyncMLMessage, out: { body: Uint8Array }) => {
+    sizes.push(out.body.length); clientMsgs.push(c);
+    return c.final ? reply(c, 200, []) : reply(c, 200, [{ kind: 'Alert', cmdId: '', data: '1222', items: [] }], false);
+  };
+  await runScript(session, [first, more, more, more, more, more, more, more, more]);
+  assert.ok(clientMsgs.length >= 2, `split into ${clientMsgs.length} messages`);
+  for (const s of sizes) assert.ok(s <= 2000, `message of ${s} bytes over MaxMsgSize 2000`);
+  const results = clientMsgs.flatMap((m) => cmds(m, 'Results'));
+  assert.equal(results.length, 30, 'every Get answered once');
+  assert.equal(clientMsgs.at(-1)!.final, true);
+  assert.ok(clientMsgs.slice(0, -1).every((m) => !m.final));
+  assert.equal(session.outcome.state, 'completed');
+});
+
+test('UI: No (304) to a confirm in a Sequence skips the rest with 215; cancel (214) skips the rest of the package', async () => {
+  const answers = [304, 214];
+  const ui: UiResponder = { answer: async () => ({ status: answers.shift()!, items: [] }) };
+  const { session, tree } = makeSession({ ui });
+  let pkg3: SyncMLMessage | undefined;
+  const confirm: Command = { kind: 'Alert', cmdId: '', data: '1101', items: [{ data: 'MINDT=1' }, { data: 'Install?' }] };
+  await runScript(session, [
+    (c) => reply(c, 212, [
+      ...statusesFor(c),
+      { kind: 'Sequence', cmdId: '', commands: [confirm, { kind: 'Replace', cmdId: '', items: [{ target: { locURI: './DevInfo/Lang' }, data: 'fr' }] }] },
+      { ...confirm },
+      { kind: 'Add', cmdId: '', items: [{ target: { locURI: './SCOMO/Download/x' }, meta: { format: 'node' } }] },
+    ]),
+    (c) => { pkg3 = c; return reply(c, 200, []); },
+  ]);
+  const s = pkg3!.body.filter((c): c is StatusCmd => c.kind === 'Status' && c.cmdRef !== '0');
+  const codes = s.map((x) => `${x.cmd}:${x.data}`);
+  assert.deepEqual(codes.slice(-5), ['Sequence:200', 'Alert:304', 'Replace:215', 'Alert:214', 'Add:215']);
+  assert.equal(tree.exists('./SCOMO/Download/x'), false);
+});
+
+test('no display: UI alerts get 406', async () => {
+  const { session } = makeSession();
+  let pkg3: SyncMLMessage | undefined;
+  await runScript(session, [
+    (c) => reply(c, 212, [...statusesFor(c), { kind: 'Alert', cmdId: '', data: '1100', items: [{ data: '' }, { data: 'hi' }] }]),
+    (c) => { pkg3 = c; return reply(c, 200, []); },
+  ]);
+  assert.equal(pkg3!.body.filter((c): c is StatusCmd => c.kind === 'Status' && c.cmd === 'Alert')[0]!.data, '406');
+});
+
+test('large object: 213 per chunk, 1222 when the package continues, committed whole; 424 on size mismatch', async () => {
+  const { session, tree } = makeSession();
+  const replies: SyncMLMessage[] = [];
+  await runScript(session, [
+    (c) => reply(c, 212, [...statusesFor(c), { kind: 'Add', cmdId: '', items: [{ target: { locURI: './SCOMO/Download/big' }, meta: { format: 'chr', size: 10 }, data: 'hello', moreData: true }] }], false),
+    (c) => { replies.push(c); return reply(c, 200, [{ kind: 'Add', cmdId: '', items: [{ target: { locURI: './SCOMO/Download/big' }, data: 'world' }] }]); },
+    (c) => { replies.push(c); return reply(c, 200, []); },
+  ]);
+  assert.equal(statusFor(replies[0]!, '2')[0]?.data, '213');
+  assert.ok(cmds(replies[0]!, 'Alert').some((a) => (a as AlertCmd).data === '1222'));
+  assert.equal(tree.get('./SCOMO/Download/big', '\u0000device').data, 'helloworld');
+
+  const { session: s2, tree: t2 } = makeSession();
+  const r2: SyncMLMessage[] = [];
+  await runScript(s2, [
+    (c) => reply(c, 212, [...statusesFor(c), { kind: 'Add', cmdId: '', items: [{ target: { locURI: './SCOMO/Download/big' }, meta: { format: 'chr', size: 99 }, data: 'hello', moreData: true }] }], false),
+    (c) => reply(c, 200, [{ kind: 'Add', cmdId: '', items: [{ target: { locURI: './SCOMO/Download/big' }, data: 'world' }] }]),
+    (c) => { r2.push(c); return reply(c, 200, []); },
+  ]);
+  assert.equal(r2[0]!.body.filter((c): c is StatusCmd => c.kind === 'Status' && c.cmd === 'Add')[0]!.data, '424');
+  assert.equal(t2.exists('./SCOMO/Download/big'), false);
+});
+
+test('server authentication: missing credential → 407 with a Chal and nothing executed; good digest → 212', async () => {
+  const desc = description('md5', true);
+  const { session, tree, opts } = makeSession({}, desc);
+  let serverNonce: Uint8Array | undefined;
+  const saved: string[] = [];
+  opts.saveNonce = (w) => saved.push(w);
+  let second: SyncMLMessage | undefined;
+  let third: SyncMLMessage | undefined;
+  await runScript(session, [
+    (c) => reply(c, 212, [...statusesFor(c), { kind: 'Replace', cmdId: '', items: [{ target: { locURI: './DevInfo/Lang' }, data: 'de' }] }]),
+    (c) => {
+      second = c;
+      const st = statusFor(c, '0')[0]!;
+      serverNonce = Buffer.from(st.chal!.meta.nextNonce!, 'base64');
+      const r = reply(c, 200, [{ kind: 'Get', cmdId: '', items: [{ target: { locURI: './DevInfo/Man' } }] }]);
+      r.hdr.cred = { meta: { type: 'syncml:auth-md5', format: 'b64' }, data: md5Digest(crypto, 'labserver', 'srvpass', new Uint8Array(serverNonce)) };
+      return r;
+    },
+    (c) => { third = c; return reply(c, 200, []); },
+  ]);
+  const hdr2 = statusFor(second!, '0')[0]!;
+  assert.equal(hdr2.data, '407');
+  assert.equal(hdr2.chal?.meta.type, 'syncml:auth-md5');
+  assert.ok(second!.body.some((c) => c.kind === 'Status' && c.cmd === 'Replace' && c.data === '215'));
+  assert.notEqual(tree.get('./DevInfo/Lang', '\u0000device').data, 'de');
+  assert.equal(statusFor(third!, '0')[0]!.data, '212');
+  assert.equal((cmds(third!, 'Results')[0] as ResultsCmd).items[0]!.data, 'ExampleCo');
+  assert.equal(session.outcome.state, 'completed');
+});
+
+test('WBXML sessions produce the same commands as XML ones', async () => {
+  const { session } = makeSession({ encoding: 'wbxml' });
+  const ex = await runScript(session, [(c) => reply(c, 212, statusesFor(c))]);
+  assert.equal(ex[0]!.out.contentType, 'application/vnd.syncml.dm+wbxml');
+  assert.equal(ex[0]!.out.body[0], 0x02);
+  const generic = cmds(ex[0]!.client, 'Alert')[1] as AlertCmd;
+  assert.equal(generic.items[0]!.data, '');
+  assert.equal(session.outcome.state, 'completed');
+});
