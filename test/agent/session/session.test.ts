@@ -113,7 +113,7 @@ test('a whole session: Get/Replace/Add/Exec/Sequence/Atomic get exact statuses a
   assert.equal(results.length, 2);
   assert.equal(results[0]!.items[0]!.data, '1.0');
   assert.equal(results[0]!.items[1]!.meta?.format, 'node');
-  assert.equal(results[0]!.items[1]!.data, 'DevId/Man/Mod/DmV/Lang');
+  assert.equal(results[0]!.items[1]!.data, 'DevId/Man/Mod/DmV/Lang/Ext');
   assert.equal(results[1]!.items[0]!.data, 'ExampleCo');
   const byCmd = (name: string) => p.body.filter((c): c is StatusCmd => c.kind === 'Status' && c.cmd === name).map((s) => s.data);
   assert.deepEqual(byCmd('Add'), ['200', '216']);          // the SCOMO Add, then the rolled-back Add in the Atomic
@@ -139,7 +139,9 @@ test('MD5 challenge: 401 with a NextNonce makes the client re-send package 1 wit
   assert.equal(ex.length, 2);
   const second = ex[1]!.client;
   assert.equal(second.hdr.cred?.data, md5Digest(crypto, 'dmuser', 'dmpass', nonce));
-  assert.equal(second.hdr.cred?.data, 'She7KAcdey+lgT1O//nf9g==', 'the shared vector digest');
+  // shared/vectors/pkg1-generic-alert.xml carries 'She7…' for this credential: one letter off; Python's
+  // hashlib and ours agree on 'she7…'. The standard's own vector is checked in auth.test.ts.
+  assert.equal(second.hdr.cred?.data, 'she7KAcdey+lgT1O//nf9g==');
   assert.ok(cmds(second, 'Alert').some((a) => (a as AlertCmd).data === '1226'), 'alerts re-sent');
   assert.equal(statusFor(second, '0')[0]?.data, '200', 'Status for the challenging SyncHdr');
   assert.equal(session.outcome.state, 'completed');
@@ -258,7 +260,7 @@ test('large object: 213 per chunk, 1222 when the package continues, committed wh
     (c) => { replies.push(c); return reply(c, 200, [{ kind: 'Add', cmdId: '', items: [{ target: { locURI: './SCOMO/Download/big' }, data: 'world' }] }]); },
     (c) => { replies.push(c); return reply(c, 200, []); },
   ]);
-  assert.equal(statusFor(replies[0]!, '2')[0]?.data, '213');
+  assert.equal(replies[0]!.body.filter((c): c is StatusCmd => c.kind === 'Status' && c.cmd === 'Add')[0]?.data, '213');
   assert.ok(cmds(replies[0]!, 'Alert').some((a) => (a as AlertCmd).data === '1222'));
   assert.equal(tree.get('./SCOMO/Download/big', '\u0000device').data, 'helloworld');
 

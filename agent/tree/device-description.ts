@@ -1,0 +1,133 @@
+// Validation of the device description JSON (agent/device.ts): every refusal names the field.
+import type { DeviceDescription } from '../device.js';
+import { DmError } from '../errors.js';
+
+type Obj = Record<string, unknown>;
+
+function fail(path: string, what: string): never {
+  throw new DmError('DM_ERR_CONFIG', 400, `device description: ${path} ${what}`);
+}
+
+function obj(v: unknown, path: string): Obj {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(path, 'must be an object');
+  return v as Obj;
+}
+
+function str(o: Obj, key: string, path: string, optional = false): string | undefined {
+  const v = o[key];
+  if (v === undefined && optional) return undefined;
+  if (typeof v !== 'string' || v === '') fail(`${path}.${key}`, 'must be a non-empty string');
+  return v;
+}
+
+function oneOf<T extends string>(o: Obj, key: string, path: string, allowed: readonly T[], optional = false): T | undefined {
+  const v = str(o, key, path, optional);
+  if (v === undefined) return undefined;
+  if (!allowed.includes(v as T)) fail(`${path}.${key}`, `must be one of ${allowed.join('|')}`);
+  return v as T;
+}
+
+function posNum(o: Obj, key: string, path: string, optional = true): number | undefined {
+  const v = o[key];
+  if (v === undefined && optional) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) fail(`${path}.${key}`, 'must be a number > 0');
+  return v;
+}
+
+const NODE_NAME = /^[A-Za-z0-9_.-]{1,32}$/;
+
+function cred(v: unknown, path: string, types: readonly string[]) {
+  const o = obj(v, path);
+  const type = oneOf(o, 'type', path, types)!;
+  if (type === 'none') return { type, username: typeof o.username === 'string' ? o.username : '', password: typeof o.password === 'string' ? o.password : '' };
+  return { type, username: str(o, 'username', path)!, password: str(o, 'password', path)! };
+}
+
+export function parseDeviceDescription(json: unknown): DeviceDescription {
+  const root = obj(json, 'the description');
+  const di = obj(root.devInfo, 'devInfo');
+  const devInfo: DeviceDescription['devInfo'] = { devId: str(di, 'devId', 'devInfo')!, man: str(di, 'man', 'devInfo')!, mod: str(di, 'mod', 'devInfo')! };
+  const dmV = str(di, 'dmV', 'devInfo', true);
+  if (dmV) devInfo.dmV = dmV;
+  const lang = str(di, 'lang', 'devInfo', true);
+  if (lang) devInfo.lang = lang;
+  const desc: DeviceDescription = { devInfo, account: undefined as never, components: [] };
+  if (root.devDetail !== undefined) {
+    const dd = obj(root.devDetail, 'devDetail');
+    const out: NonNullable<DeviceDescription['devDetail']> = {};
+    for (const k of ['devTyp', 'oem', 'fwV', 'swV', 'hwV'] as const) { const v = str(dd, k, 'devDetail', true); if (v) out[k] = v; }
+    if (dd.lrgObj !== undefined) { if (typeof dd.lrgObj !== 'boolean') fail('devDetail.lrgObj', 'must be true or false'); out.lrgObj = dd.lrgObj; }
+    desc.devDetail = out;
+  }
+  const a = obj(root.account, 'account');
+  const serverUri = str(a, 'serverUri', 'account')!;
+  if (!/^(https?|mqtts?):\/\/\S+$/.test(serverUri)) fail('account.serverUri', 'must be an http(s):// or mqtt(s):// URL');
+  desc.account = {
+    serverId: str(a, 'serverId', 'account')!, serverUri,
+    auth: cred(a.auth, 'account.auth', ['none', 'basic', 'md5', 'hmac']) as DeviceDescription['account']['auth'],
+  };
+  const id = str(a, 'id', 'account', true);
+  if (id) { if (!NODE_NAME.test(id)) fail('account.id', 'must be a node name (letters, digits, _ . -; at most 32)'); desc.account.id = id; }
+  const name = str(a, 'name', 'account', true);
+  if (name) desc.account.name = name;
+  if (a.serverAuth !== undefined) desc.account.serverAuth = cred(a.serverAuth, 'account.serverAuth', ['basic', 'md5', 'hmac']) as NonNullable<DeviceDescription['account']['serverAuth']>;
+  if (root.transport !== undefined) {
+    const t = obj(root.transport, 'transport');
+    const tr: NonNullable<DeviceDescription['transport']> = { kind: oneOf(t, 'kind', 'transport', ['http', 'mqtt'] as const) ?? 'http' };
+    const enc = oneOf(t, 'encoding', 'transport', ['xml', 'wbxml'] as const, true);
+    if (enc) tr.encoding = enc;
+    if (t.mqtt !== undefined) {
+      const m = obj(t.mqtt, 'transport.mqtt');
+      const url = str(m, 'url', 'transport.mqtt')!;
+      if (!/^mqtts?:\/\/\S+$/.test(url)) fail('transport.mqtt.url', 'must be an mqtt:// or mqtts:// URL');
+      tr.mqtt = { url };
+      for (const k of ['username', 'password', 'topicPrefix'] as const) { const v = str(m, k, 'transport.mqtt', true); if (v) tr.mqtt[k] = v; }
+    }
+    if (tr.kind === 'mqtt' && !tr.mqtt) fail('transport.mqtt', 'is required when transport.kind is mqtt');
+    const ca = str(t, 'caFile', 'transport', true);
+    if (ca) tr.caFile = ca;
+    const to = posNum(t, 'timeoutMs', 'transport');
+    if (to) tr.timeoutMs = to;
+    if (t.retries !== undefined) {
+      if (typeof t.retries !== 'number' || !Number.isInteger(t.retries) || t.retries < 0 || t.retries > 10) fail('transport.retries', 'must be an integer 0..10');
+      tr.retries = t.retries;
+    }
+    desc.transport = tr;
+  }
+  if (!Array.isArray(root.components)) fail('components', 'must be an array (it may be empty)');
+  const nodes = new Set<string>();
+  const ids = new Set<string>();
+  (root.components as unknown[]).forEach((c, i) => {
+    const p = `components[${i}]`;
+    const o = obj(c, p);
+    const node = str(o, 'node', p)!;
+    if (!NODE_NAME.test(node)) fail(`${p}.node`, 'must be a node name (letters, digits, _ . -; at most 32)');
+    const cid = str(o, 'id', p)!;
+    if (nodes.has(node)) fail(`${p}.node`, `'${node}' is used twice`);
+    if (ids.has(cid)) fail(`${p}.id`, `'${cid}' is used twice`);
+    nodes.add(node); ids.add(cid);
+    const comp: DeviceDescription['components'][number] = { node, id: cid, name: str(o, 'name', p)!, version: str(o, 'version', p)! };
+    const d = str(o, 'description', p, true);
+    if (d) comp.description = d;
+    const st = oneOf(o, 'state', p, ['active', 'inactive'] as const, true);
+    if (st) comp.state = st;
+    const ref = str(o, 'pkgIdRef', p, true);
+    if (ref) comp.pkgIdRef = ref;
+    desc.components.push(comp);
+  });
+  if (root.schedule !== undefined) {
+    const s = obj(root.schedule, 'schedule');
+    desc.schedule = { intervalMinutes: posNum(s, 'intervalMinutes', 'schedule', false)! };
+    for (const k of ['jitterMinutes', 'backoffMinutes', 'backoffCapMinutes'] as const) { const v = posNum(s, k, 'schedule'); if (v) desc.schedule[k] = v; }
+  }
+  if (root.button !== undefined) {
+    const b = obj(root.button, 'button');
+    desc.button = {};
+    const db = posNum(b, 'debounceMs', 'button');
+    if (db) desc.button.debounceMs = db;
+    const lp = posNum(b, 'longPressMs', 'button');
+    if (lp) desc.button.longPressMs = lp;
+    if ((desc.button.longPressMs ?? 2000) <= (desc.button.debounceMs ?? 30)) fail('button.longPressMs', 'must be longer than debounceMs');
+  }
+  return desc;
+}

@@ -1,0 +1,60 @@
+// The stored form of the tree: one compact JSON document with a format version, binary values in base64.
+// One Storage.write of it is one atomic commit.
+import type { TNode } from './tree.js';
+import type { NodeFormat } from './types.js';
+import { DmError } from '../errors.js';
+import { base64Decode, base64Encode } from '../util/bytes.js';
+
+export const TREE_FORMAT_VERSION = 1;
+
+// Node as stored: [name, format, flags, type?, value?, acl?, title?, children?] — short keys keep flash writes small.
+interface Stored {
+  n: string; f: string; x?: number; t?: string; v?: string; b?: string; a?: string; ti?: string; vn?: number; c?: Stored[];
+}
+
+function toStored(n: TNode): Stored {
+  const s: Stored = { n: n.name, f: n.format };
+  const flags = (n.exec ? 1 : 0) | (n.permanent ? 2 : 0);
+  if (flags) s.x = flags;
+  if (n.type !== undefined) s.t = n.type;
+  if (typeof n.value === 'string') s.v = n.value;
+  else if (n.value instanceof Uint8Array) s.b = base64Encode(n.value);
+  if (n.acl !== undefined) s.a = n.acl;
+  if (n.title !== undefined) s.ti = n.title;
+  if (n.verNo) s.vn = n.verNo;
+  if (n.children) s.c = n.children.map(toStored);
+  return s;
+}
+
+function fromStored(s: Stored, depth: number): TNode {
+  if (depth > 32 || typeof s !== 'object' || s === null || typeof s.n !== 'string' || typeof s.f !== 'string') {
+    throw new DmError('DM_ERR_STORAGE', 510, 'stored tree: malformed node');
+  }
+  const n: TNode = { name: s.n, format: s.f as NodeFormat, verNo: typeof s.vn === 'number' ? s.vn : 0 };
+  if (s.x !== undefined) { if (s.x & 1) n.exec = true; if (s.x & 2) n.permanent = true; }
+  if (s.t !== undefined) n.type = s.t;
+  if (s.v !== undefined) n.value = s.v;
+  if (s.b !== undefined) n.value = base64Decode(s.b);
+  if (s.a !== undefined) n.acl = s.a;
+  if (s.ti !== undefined) n.title = s.ti;
+  if (s.f === 'node') n.children = Array.isArray(s.c) ? s.c.map((c) => fromStored(c, depth + 1)) : [];
+  return n;
+}
+
+export function serializeTree(root: TNode): string {
+  return JSON.stringify({ v: TREE_FORMAT_VERSION, root: toStored(root) });
+}
+
+export function deserializeTree(text: string): TNode {
+  let doc: { v?: unknown; root?: Stored };
+  try {
+    doc = JSON.parse(text) as typeof doc;
+  } catch {
+    throw new DmError('DM_ERR_STORAGE', 510, 'stored tree is not valid JSON');
+  }
+  if (doc.v !== TREE_FORMAT_VERSION) throw new DmError('DM_ERR_STORAGE', 510, `stored tree has format version ${String(doc.v)}, expected ${TREE_FORMAT_VERSION}`);
+  if (!doc.root) throw new DmError('DM_ERR_STORAGE', 510, 'stored tree has no root');
+  const root = fromStored(doc.root, 0);
+  if (root.format !== 'node') throw new DmError('DM_ERR_STORAGE', 510, 'stored tree root is not an interior node');
+  return root;
+}

@@ -1,0 +1,34 @@
+// Opening the persistent tree at boot: the last committed tree, or a fresh seed on first boot. A stored tree
+// that cannot be read is kept aside under 'tree.corrupt' (nothing silently lost) and the device re-seeds.
+import type { Storage } from '../ports.js';
+import type { DeviceDescription } from '../device.js';
+import { MemoryTree, type TreeLimits } from './tree.js';
+import { deserializeTree } from './persist-format.js';
+import { seedTree, installScomoBehaviour } from './seed.js';
+import { DmError, asDmError } from '../errors.js';
+
+export interface OpenedTree {
+  tree: MemoryTree;
+  seeded: boolean;
+  /** Why the stored tree was set aside, when it was. */
+  recovered?: DmError;
+}
+
+export function openTree(storage: Storage, desc: DeviceDescription, opts: { limits?: Partial<TreeLimits> } = {}): OpenedTree {
+  const stored = storage.read('tree');
+  let recovered: DmError | undefined;
+  if (stored !== undefined) {
+    try {
+      const tree = new MemoryTree({ root: deserializeTree(stored), storage, ...(opts.limits ? { limits: opts.limits } : {}) });
+      installScomoBehaviour(tree);
+      return { tree, seeded: false };
+    } catch (e) {
+      recovered = asDmError(e);
+      storage.write('tree.corrupt', stored);
+    }
+  }
+  const tree = seedTree(desc, opts.limits ? { limits: opts.limits } : {});
+  tree.attachStorage(storage);
+  tree.commit();
+  return recovered ? { tree, seeded: true, recovered } : { tree, seeded: true };
+}

@@ -1,0 +1,134 @@
+// First-boot tree from the device description: DevInfo, DevDetail, DMAcc (DM 1.2 "w7" account), SCOMO 1.1.
+// ACLs (server = the account's ServerID; '*' = any server):
+//   .                            Add=*&Get=*                 (TND: the root grants Add and Get to all)
+//   ./DevInfo, ./DevDetail       Get=*                       permanent, read-only
+//   ./DMAcc                      Get=<srv>                   account visible to its own server only
+//   ./DMAcc/<x>                  Get=<srv>&Replace=<srv>     AppAuth/*/AAuthSecret: Replace=<srv> (no Get: secrets are write-only)
+//   ./SCOMO, Inventory, Delivered, Deployed   Get=*
+//   ./SCOMO/Download             Add=*&Delete=*&Get=*&Replace=*   the server stages packages here
+//   ./SCOMO/Inventory/Deployed/<x>  Get=*&Replace=*          no Delete: removal is the Remove operation
+//   …/Operations/<op>            Exec=*&Get=*                executable leaves
+import type { DeviceDescription } from '../device.js';
+import { MemoryTree, type TreeLimits } from './tree.js';
+import type { NodeFormat } from './types.js';
+import { DEVICE } from './types.js';
+import { DEPLOYED, DELIVERED, DOWNLOAD, SCOMO_MO_TYPE, SCOMO_ROOT, STATE_ACTIVE, STATE_INACTIVE } from './scomo-paths.js';
+import { utf8Encode } from '../util/bytes.js';
+
+export const DEPLOYED_OPERATIONS = ['Activate', 'Deactivate', 'Remove'];
+export const DOWNLOAD_OPERATIONS = ['Download', 'DownloadInstall', 'DownloadInstallInactive'];
+
+function put(tree: MemoryTree, uri: string, format: NodeFormat, data?: string | Uint8Array, type?: string): void {
+  tree.add(uri, { format, ...(data !== undefined ? { data } : {}), ...(type ? { type } : {}) }, DEVICE);
+}
+
+/** Adds the Deployed/<node> subtree of one component (used by the seed and by SCOMO installs). */
+export function addDeployed(tree: MemoryTree, c: { node: string; id: string; name: string; version: string;
+  description?: string; state?: 'active' | 'inactive'; pkgIdRef?: string }): void {
+  const base = `${DEPLOYED}/${c.node}`;
+  put(tree, base, 'node');
+  tree.setAcl(base, 'Get=*&Replace=*');
+  put(tree, `${base}/ID`, 'chr', c.id);
+  put(tree, `${base}/PkgIDRef`, 'chr', c.pkgIdRef ?? '');
+  put(tree, `${base}/Name`, 'chr', c.name);
+  put(tree, `${base}/Description`, 'chr', c.description ?? '');
+  put(tree, `${base}/Version`, 'chr', c.version);
+  put(tree, `${base}/State`, 'int', c.state === 'inactive' ? STATE_INACTIVE : STATE_ACTIVE);
+  put(tree, `${base}/Status`, 'int', '10');
+  put(tree, `${base}/Operations`, 'node');
+  for (const op of DEPLOYED_OPERATIONS) {
+    put(tree, `${base}/Operations/${op}`, 'null');
+    tree.setFlags(`${base}/Operations/${op}`, { exec: true });
+    tree.setAcl(`${base}/Operations/${op}`, 'Exec=*&Get=*');
+  }
+  put(tree, `${base}/Ext`, 'node');
+}
+
+/**
+ * SCOMO behaviour of the tree: a Download/<x> the server adds gets its Status and the executable
+ * Operations leaves from the device (the server adds PkgID, PkgURL …, then Execs an operation).
+ */
+export function installScomoBehaviour(tree: MemoryTree): void {
+  tree.onAdd(`${DOWNLOAD}/*`, (uri) => {
+    if (tree.get(uri, DEVICE).leaf) return;
+    if (!tree.exists(`${uri}/Status`)) put(tree, `${uri}/Status`, 'int', '10');
+    for (const op of DOWNLOAD_OPERATIONS) {
+      const o = `${uri}/Operations/${op}`;
+      if (tree.exists(o)) continue;
+      put(tree, o, 'null');
+      tree.setFlags(o, { exec: true });
+      tree.setAcl(o, 'Exec=*&Get=*');
+    }
+  });
+}
+
+export function seedTree(desc: DeviceDescription, opts: { limits?: Partial<TreeLimits> } = {}): MemoryTree {
+  const tree = new MemoryTree(opts.limits ? { limits: opts.limits } : {});
+  const d = desc.devInfo;
+  put(tree, './DevInfo', 'node');
+  tree.setAcl('./DevInfo', 'Get=*');
+  put(tree, './DevInfo/DevId', 'chr', d.devId);
+  put(tree, './DevInfo/Man', 'chr', d.man);
+  put(tree, './DevInfo/Mod', 'chr', d.mod);
+  put(tree, './DevInfo/DmV', 'chr', d.dmV ?? '1.2');
+  put(tree, './DevInfo/Lang', 'chr', d.lang ?? 'en-US');
+  put(tree, './DevInfo/Ext', 'node');
+  tree.setFlags('./DevInfo', { permanent: true });
+
+  const dd = desc.devDetail ?? {};
+  put(tree, './DevDetail', 'node');
+  tree.setAcl('./DevDetail', 'Get=*');
+  put(tree, './DevDetail/URI', 'node');
+  put(tree, './DevDetail/URI/MaxDepth', 'int', String(tree.limits.maxDepth));
+  put(tree, './DevDetail/URI/MaxTotLen', 'int', String(tree.limits.maxUriLength));
+  put(tree, './DevDetail/URI/MaxSegLen', 'int', String(tree.limits.maxSegmentLength));
+  put(tree, './DevDetail/DevTyp', 'chr', dd.devTyp ?? 'device');
+  put(tree, './DevDetail/OEM', 'chr', dd.oem ?? d.man);
+  put(tree, './DevDetail/FwV', 'chr', dd.fwV ?? '');
+  put(tree, './DevDetail/SwV', 'chr', dd.swV ?? '');
+  put(tree, './DevDetail/HwV', 'chr', dd.hwV ?? '');
+  put(tree, './DevDetail/LrgObj', 'bool', dd.lrgObj === false ? 'false' : 'true');
+  put(tree, './DevDetail/Ext', 'node');
+  tree.setFlags('./DevDetail', { permanent: true });
+
+  const a = desc.account;
+  const srv = a.serverId;
+  const acc = `./DMAcc/${a.id ?? 'dms'}`;
+  put(tree, './DMAcc', 'node');
+  tree.setAcl('./DMAcc', `Get=${srv}`);
+  put(tree, acc, 'node');
+  tree.setAcl(acc, `Get=${srv}&Replace=${srv}`);
+  put(tree, `${acc}/AppID`, 'chr', 'w7');
+  put(tree, `${acc}/ServerID`, 'chr', srv);
+  put(tree, `${acc}/Name`, 'chr', a.name ?? srv);
+  put(tree, `${acc}/AppAddr/1/Addr`, 'chr', a.serverUri);
+  put(tree, `${acc}/AppAddr/1/AddrType`, 'chr', 'URI');
+  const typeOf = (t: string) => (t === 'basic' ? 'BASIC' : t === 'md5' ? 'DIGEST' : t === 'hmac' ? 'HMAC' : 'NONE');
+  put(tree, `${acc}/AAuthPref`, 'chr', typeOf(a.auth.type));
+  const auths: [string, string, { type: string; username: string; password: string }][] = [['CLCRED', 'client', a.auth]];
+  if (a.serverAuth) auths.push(['SRVCRED', 'server', a.serverAuth]);
+  for (const [level, name, cred] of auths) {
+    const p = `${acc}/AppAuth/${name}`;
+    put(tree, `${p}/AAuthLevel`, 'chr', level);
+    put(tree, `${p}/AAuthType`, 'chr', typeOf(cred.type));
+    put(tree, `${p}/AAuthName`, 'chr', cred.username);
+    put(tree, `${p}/AAuthSecret`, 'chr', cred.password);
+    tree.setAcl(`${p}/AAuthSecret`, `Replace=${srv}`);
+    // Initial nonce: none agreed yet; the first challenge brings one.
+    put(tree, `${p}/AAuthData`, 'bin', utf8Encode(''));
+    tree.setAcl(`${p}/AAuthData`, `Replace=${srv}`);
+  }
+
+  put(tree, SCOMO_ROOT, 'node', undefined, SCOMO_MO_TYPE);
+  tree.setAcl(SCOMO_ROOT, 'Get=*');
+  put(tree, DOWNLOAD, 'node');
+  tree.setAcl(DOWNLOAD, 'Add=*&Delete=*&Get=*&Replace=*');
+  put(tree, `${SCOMO_ROOT}/Inventory`, 'node');
+  put(tree, DELIVERED, 'node');
+  put(tree, DEPLOYED, 'node');
+  put(tree, `${SCOMO_ROOT}/Ext`, 'node');
+  for (const p of [SCOMO_ROOT, DOWNLOAD, `${SCOMO_ROOT}/Inventory`, DELIVERED, DEPLOYED]) tree.setFlags(p, { permanent: true });
+  for (const c of desc.components) addDeployed(tree, c);
+  installScomoBehaviour(tree);
+  return tree;
+}

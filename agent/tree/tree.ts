@@ -1,0 +1,389 @@
+// The DM tree in memory (OMA-TS-DM_TND 1.2): interior and leaf nodes, Format/Type/Size, ACLs inherited from
+// the nearest ancestor that has one, and the status codes the DM protocol gives each refusal.
+import type { Storage } from '../ports.js';
+import type { Data } from '../syncml/model.js';
+import type { AclCommand, DmTree, NodeFormat, NodeProperty, NodeValue, NodeView, Principal, TreeSnapshot } from './types.js';
+import { DEVICE } from './types.js';
+import { DmError } from '../errors.js';
+import { base64Decode, utf8Decode, utf8Encode } from '../util/bytes.js';
+import { serializeTree } from './persist-format.js';
+
+export interface TreeLimits {
+  maxNodes: number;
+  maxValueBytes: number;
+  maxUriLength: number;
+  maxDepth: number;
+  maxSegmentLength: number;
+}
+
+export const DEFAULT_TREE_LIMITS: TreeLimits = {
+  maxNodes: 2048, maxValueBytes: 16384, maxUriLength: 255, maxDepth: 16, maxSegmentLength: 32,
+};
+
+/** TND: the root's ACL must grant Add and Get to every server. */
+export const ROOT_ACL = 'Add=*&Get=*';
+
+const FORMATS = new Set(['chr', 'int', 'bool', 'bin', 'b64', 'node', 'null', 'xml', 'date', 'time', 'float']);
+
+export interface TNode {
+  name: string;
+  format: NodeFormat;
+  type?: string;
+  value?: Data;
+  acl?: string;
+  title?: string;
+  exec?: boolean;
+  permanent?: boolean;
+  tstamp?: number;
+  verNo: number;
+  children?: TNode[];
+}
+
+export function newNode(name: string, format: NodeFormat): TNode {
+  const n: TNode = { name, format, verNo: 0 };
+  if (format === 'node') n.children = [];
+  return n;
+}
+
+function err(code: ConstructorParameters<typeof DmError>[0], status: number, msg: string): DmError {
+  return new DmError(code, status, msg);
+}
+
+/** Splits './A/B' into ['A','B'] after checking it against the TND URI rules and our limits. */
+export function parseUri(uri: string, lim: TreeLimits = DEFAULT_TREE_LIMITS): string[] {
+  if (uri.indexOf('?') >= 0) throw err('DM_ERR_URI', 400, `URI '${uri}': query not allowed here`);
+  if (utf8Encode(uri).length > lim.maxUriLength) throw err('DM_ERR_URI', 414, `URI longer than ${lim.maxUriLength} bytes`);
+  let u = uri;
+  if (u === '.' || u === './' || u === '') return [];
+  if (u.startsWith('./')) u = u.slice(2);
+  else if (u.startsWith('/')) throw err('DM_ERR_URI', 400, `URI '${uri}': absolute URIs start with './'`);
+  const segs = u.split('/');
+  if (segs.length > lim.maxDepth) throw err('DM_ERR_URI', 414, `URI '${uri}' deeper than ${lim.maxDepth} segments`);
+  for (const s of segs) {
+    if (s === '' || s === '.' || s === '..') throw err('DM_ERR_URI', 400, `URI '${uri}': empty, '.' or '..' segment`);
+    if (utf8Encode(s).length > lim.maxSegmentLength) throw err('DM_ERR_URI', 414, `node name '${s.slice(0, 40)}' longer than ${lim.maxSegmentLength} bytes`);
+  }
+  return segs;
+}
+
+export function joinUri(segs: string[]): string {
+  return segs.length === 0 ? '.' : './' + segs.join('/');
+}
+
+/** Parses 'Add=*&Get=srv1+srv2' into command → server IDs. Malformed ACLs are 400 (a Replace of ?prop=ACL). */
+export function parseAcl(acl: string): Map<AclCommand, string[]> {
+  const m = new Map<AclCommand, string[]>();
+  if (acl === '') return m;
+  for (const part of acl.split('&')) {
+    const eq = part.indexOf('=');
+    const cmd = part.slice(0, eq) as AclCommand;
+    if (eq < 1 || !['Add', 'Delete', 'Exec', 'Get', 'Replace'].includes(cmd)) {
+      throw err('DM_ERR_BAD_REQUEST', 400, `ACL entry '${part}' is not Add|Delete|Exec|Get|Replace=<server>[+<server>]`);
+    }
+    const ids = part.slice(eq + 1).split('+').filter((x) => x !== '');
+    if (ids.length === 0) throw err('DM_ERR_BAD_REQUEST', 400, `ACL entry '${part}' names no server`);
+    m.set(cmd, [...(m.get(cmd) ?? []), ...ids]);
+  }
+  return m;
+}
+
+function sizeOf(v: Data | undefined): number {
+  if (v === undefined) return 0;
+  return typeof v === 'string' ? utf8Encode(v).length : v.length;
+}
+
+/** Checks and normalises a leaf value against its Format (415 on mismatch). */
+export function checkValue(format: NodeFormat, data: Data | undefined, where: string): Data | undefined {
+  if (!FORMATS.has(format)) throw err('DM_ERR_BAD_FORMAT', 415, `${where}: unknown format '${format}'`);
+  if (format === 'null') {
+    if (data !== undefined && sizeOf(data) > 0) throw err('DM_ERR_BAD_FORMAT', 415, `${where}: format null takes no data`);
+    return undefined;
+  }
+  if (format === 'bin') return data === undefined ? new Uint8Array(0) : typeof data === 'string' ? utf8Encode(data) : data;
+  const s = data === undefined ? '' : typeof data === 'string' ? data : utf8Decode(data);
+  const ok = (re: RegExp) => { if (!re.test(s)) throw err('DM_ERR_BAD_FORMAT', 415, `${where}: '${s.slice(0, 40)}' is not a valid ${format}`); };
+  switch (format) {
+    case 'int': {
+      ok(/^[+-]?\d{1,10}$/);
+      const n = Number(s);
+      if (n > 2147483647 || n < -2147483648) throw err('DM_ERR_BAD_FORMAT', 415, `${where}: ${s} is outside a signed 32-bit int`);
+      break;
+    }
+    case 'bool': ok(/^(true|false)$/); break;
+    case 'float': ok(/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/); break;
+    case 'date': ok(/^\d{4}-?\d{2}-?\d{2}$/); break;
+    case 'time': ok(/^\d{2}:?\d{2}:?\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/); break;
+    case 'b64': base64Decode(s); break;
+    default: break;
+  }
+  return s;
+}
+
+export class MemoryTree implements DmTree {
+  root: TNode;
+  private count: number;
+  readonly limits: TreeLimits;
+  private storage?: Storage;
+  /** Device behaviour on Add (an MO that grows its own children, as SCOMO's Download/<x>/Operations). */
+  private readonly addHooks: { parts: string[]; fn: (uri: string) => void }[] = [];
+
+  constructor(opts: { root?: TNode; storage?: Storage; limits?: Partial<TreeLimits> } = {}) {
+    this.limits = { ...DEFAULT_TREE_LIMITS, ...opts.limits };
+    this.root = opts.root ?? { ...newNode('', 'node'), acl: ROOT_ACL, permanent: true };
+    if (opts.storage) this.storage = opts.storage;
+    this.count = countNodes(this.root);
+  }
+
+  attachStorage(storage: Storage): void {
+    this.storage = storage;
+  }
+
+  get nodeCount(): number {
+    return this.count;
+  }
+
+  private find(segs: string[]): TNode | undefined {
+    let n: TNode | undefined = this.root;
+    for (const s of segs) {
+      n = n.children?.find((c) => c.name === s);
+      if (!n) return undefined;
+    }
+    return n;
+  }
+
+  private chain(segs: string[]): TNode[] {
+    const out: TNode[] = [this.root];
+    let n = this.root;
+    for (const s of segs) {
+      const c = n.children?.find((x) => x.name === s);
+      if (!c) break;
+      out.push(c);
+      n = c;
+    }
+    return out;
+  }
+
+  /** Effective ACL check: the nearest node up the chain that has an ACL decides. */
+  private allowed(nodes: TNode[], cmd: AclCommand, who: Principal): boolean {
+    if (who === DEVICE) return true;
+    for (let k = nodes.length - 1; k >= 0; k--) {
+      const acl = nodes[k]!.acl;
+      if (acl === undefined) continue;
+      const ids = parseAcl(acl).get(cmd);
+      return ids !== undefined && (ids.includes('*') || ids.includes(who));
+    }
+    return false;
+  }
+
+  private must(uri: string, nodes: TNode[], cmd: AclCommand, who: Principal): void {
+    if (!this.allowed(nodes, cmd, who)) throw err('DM_ERR_PERMISSION', 425, `ACL of ${uri} does not grant ${cmd} to ${who}`);
+  }
+
+  private existing(uri: string): { segs: string[]; node: TNode; chain: TNode[] } {
+    const segs = parseUri(uri, this.limits);
+    const chain = this.chain(segs);
+    if (chain.length !== segs.length + 1) throw err('DM_ERR_NOT_FOUND', 404, `no node ${joinUri(segs)}`);
+    return { segs, node: chain[chain.length - 1]!, chain };
+  }
+
+  exists(uri: string): boolean {
+    try {
+      return this.find(parseUri(uri, this.limits)) !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  get(uri: string, who: Principal): NodeView {
+    const { segs, node, chain } = this.existing(uri);
+    this.must(uri, chain, 'Get', who);
+    const v: NodeView = {
+      uri: joinUri(segs), name: node.name, leaf: node.format !== 'node', format: node.format, size: sizeOf(node.value),
+    };
+    if (node.type !== undefined) v.type = node.type;
+    if (node.value !== undefined) v.data = node.value;
+    if (node.children) v.children = node.children.map((c) => c.name);
+    if (node.acl !== undefined) v.acl = node.acl;
+    return v;
+  }
+
+  getProperty(uri: string, prop: NodeProperty, who: Principal): string {
+    const { node, chain } = this.existing(uri);
+    this.must(uri, chain, 'Get', who);
+    switch (prop) {
+      case 'ACL': return node.acl ?? '';
+      case 'Format': return node.format;
+      case 'Type': return node.type ?? '';
+      case 'Size':
+        if (node.format === 'node') throw err('DM_ERR_NOT_ALLOWED', 405, `${uri}: interior nodes have no Size`);
+        return String(sizeOf(node.value));
+      case 'Name': return node.name;
+      case 'Title': return node.title ?? '';
+      case 'TStamp': return node.tstamp === undefined ? '' : new Date(node.tstamp).toISOString();
+      case 'VerNo': return String(node.verNo);
+    }
+  }
+
+  add(uri: string, value: NodeValue, who: Principal): void {
+    const segs = parseUri(uri, this.limits);
+    if (segs.length === 0) throw err('DM_ERR_ALREADY_EXISTS', 418, 'the root always exists');
+    const chain = this.chain(segs);
+    if (chain.length === segs.length + 1) throw err('DM_ERR_ALREADY_EXISTS', 418, `${joinUri(segs)} already exists`);
+    const parent = chain[chain.length - 1]!;
+    if (parent.format !== 'node') throw err('DM_ERR_NOT_ALLOWED', 405, `${joinUri(segs.slice(0, chain.length - 1))} is a leaf: nothing can be added under it`);
+    this.must(uri, chain, 'Add', who);
+    const missing = segs.length - chain.length; // interior parents created implicitly (DM 1.2)
+    if (this.count + missing + 1 > this.limits.maxNodes) throw err('DM_ERR_DEVICE_FULL', 420, `tree full (${this.limits.maxNodes} nodes)`);
+    const data = value.format === 'node' ? undefined : checkValue(value.format, value.data, uri);
+    if (sizeOf(data) > this.limits.maxValueBytes) throw err('DM_ERR_TOO_LARGE', 413, `${uri}: value over ${this.limits.maxValueBytes} bytes`);
+    let at = parent;
+    const created: string[][] = [];
+    for (let k = chain.length - 1; k < segs.length - 1; k++) {
+      const n = newNode(segs[k]!, 'node');
+      at.children!.push(n);
+      at = n;
+      this.count++;
+      created.push(segs.slice(0, k + 1));
+    }
+    const leaf = newNode(segs[segs.length - 1]!, value.format);
+    if (value.type !== undefined) leaf.type = value.type;
+    if (data !== undefined) leaf.value = data;
+    at.children!.push(leaf);
+    this.count++;
+    created.push(segs);
+    for (const c of created) {
+      for (const h of this.addHooks) {
+        if (h.parts.length === c.length && h.parts.every((p, i) => p === '*' || p === c[i])) h.fn(joinUri(c));
+      }
+    }
+  }
+
+  /** Runs fn(uri) after every Add of a node matching pattern ('*' = one segment), e.g. './SCOMO/Download/*'. */
+  onAdd(pattern: string, fn: (uri: string) => void): void {
+    this.addHooks.push({ parts: pattern.replace(/^\.\//, '').split('/'), fn });
+  }
+
+  replace(uri: string, value: Partial<NodeValue> & { data?: Data }, who: Principal): void {
+    const { node, chain } = this.existing(uri);
+    this.must(uri, chain, 'Replace', who);
+    if (node.format === 'node') {
+      if (value.data !== undefined && sizeOf(value.data) > 0) throw err('DM_ERR_NOT_ALLOWED', 405, `${uri} is an interior node: it has no value`);
+      if (value.format !== undefined && value.format !== 'node') throw err('DM_ERR_NOT_ALLOWED', 405, `${uri}: an interior node cannot become a leaf`);
+      return;
+    }
+    const format = value.format ?? node.format;
+    if (format === 'node') throw err('DM_ERR_NOT_ALLOWED', 405, `${uri}: a leaf cannot become an interior node`);
+    if ((format !== node.format || (value.type !== undefined && value.type !== node.type)) && node.permanent && who !== DEVICE) {
+      throw err('DM_ERR_NOT_ALLOWED', 405, `${uri} is permanent: its Format and Type cannot change`);
+    }
+    const data = checkValue(format, value.data, uri);
+    if (sizeOf(data) > this.limits.maxValueBytes) throw err('DM_ERR_TOO_LARGE', 413, `${uri}: value over ${this.limits.maxValueBytes} bytes`);
+    node.format = format;
+    if (value.type !== undefined) node.type = value.type;
+    if (data === undefined) delete node.value; else node.value = data;
+    node.verNo = (node.verNo + 1) & 0xffff;
+  }
+
+  replaceProperty(uri: string, prop: 'ACL' | 'Name' | 'Title', value: string, who: Principal): void {
+    const { segs, node, chain } = this.existing(uri);
+    if (prop === 'ACL') {
+      // TND: Replace of a leaf's ACL needs Replace on its parent; of an interior node's, on the node itself.
+      const decider = node.format === 'node' ? chain : chain.slice(0, -1);
+      this.must(uri, decider, 'Replace', who);
+      parseAcl(value);
+      if (segs.length === 0 && value === '') throw err('DM_ERR_NOT_ALLOWED', 405, 'the root ACL cannot be removed');
+      node.acl = value;
+      return;
+    }
+    this.must(uri, chain, 'Replace', who);
+    if (prop === 'Title') { node.title = value; return; }
+    if (segs.length === 0 || node.permanent) throw err('DM_ERR_NOT_ALLOWED', 405, `${uri} cannot be renamed`);
+    parseUri('./' + value, this.limits);
+    if (value.includes('/')) throw err('DM_ERR_URI', 400, `node name '${value}' contains '/'`);
+    const parent = chain[chain.length - 2]!;
+    if (parent.children!.some((c) => c.name === value)) throw err('DM_ERR_ALREADY_EXISTS', 418, `${value} already exists beside ${node.name}`);
+    node.name = value;
+  }
+
+  delete(uri: string, who: Principal): void {
+    const { segs, node, chain } = this.existing(uri);
+    if (segs.length === 0) throw err('DM_ERR_NOT_ALLOWED', 405, 'the root cannot be deleted');
+    this.must(uri, chain, 'Delete', who);
+    if (who !== DEVICE && hasPermanent(node)) throw err('DM_ERR_NOT_ALLOWED', 405, `${uri} is (or holds) a permanent node`);
+    const parent = chain[chain.length - 2]!;
+    parent.children = parent.children!.filter((c) => c !== node);
+    this.count -= countNodes(node);
+  }
+
+  copy(targetUri: string, sourceUri: string, who: Principal): void {
+    const src = this.existing(sourceUri);
+    this.must(sourceUri, src.chain, 'Get', who);
+    if (src.node.format === 'node') throw err('DM_ERR_NOT_ALLOWED', 405, `${sourceUri}: DM 1.2 Copy takes leaf nodes only`);
+    const value: NodeValue = { format: src.node.format };
+    if (src.node.type !== undefined) value.type = src.node.type;
+    if (src.node.value !== undefined) value.data = src.node.value instanceof Uint8Array ? src.node.value.slice() : src.node.value;
+    if (this.exists(targetUri)) {
+      const t = this.existing(targetUri);
+      if (t.node.format === 'node') throw err('DM_ERR_NOT_ALLOWED', 405, `${targetUri}: DM 1.2 Copy takes leaf nodes only`);
+      this.replace(targetUri, value, who);
+    } else {
+      this.add(targetUri, value, who);
+    }
+  }
+
+  checkExec(uri: string, who: Principal): void {
+    const { node, chain } = this.existing(uri);
+    this.must(uri, chain, 'Exec', who);
+    if (!node.exec) throw err('DM_ERR_NOT_ALLOWED', 405, `${uri} is not executable`);
+  }
+
+  setFlags(uri: string, flags: { exec?: boolean; permanent?: boolean }): void {
+    const { node } = this.existing(uri);
+    if (flags.exec !== undefined) node.exec = flags.exec;
+    if (flags.permanent !== undefined) node.permanent = flags.permanent;
+  }
+
+  /** Device-side ACL setter (seed and SCOMO); servers go through replaceProperty. */
+  setAcl(uri: string, acl: string | undefined): void {
+    const { node } = this.existing(uri);
+    if (acl === undefined) delete node.acl;
+    else { parseAcl(acl); node.acl = acl; }
+  }
+
+  snapshot(): TreeSnapshot {
+    return { root: cloneNode(this.root), count: this.count };
+  }
+
+  restore(snapshot: TreeSnapshot): void {
+    const s = snapshot as { root: TNode; count: number };
+    this.root = cloneNode(s.root);
+    this.count = s.count;
+  }
+
+  commit(): void {
+    if (!this.storage) return;
+    try {
+      this.storage.write('tree', serializeTree(this.root));
+    } catch (e) {
+      throw new DmError('DM_ERR_STORAGE', 510, `tree commit failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+}
+
+function hasPermanent(n: TNode): boolean {
+  if (n.permanent) return true;
+  return (n.children ?? []).some(hasPermanent);
+}
+
+export function countNodes(n: TNode): number {
+  let k = 1;
+  for (const c of n.children ?? []) k += countNodes(c);
+  return k;
+}
+
+export function cloneNode(n: TNode): TNode {
+  const c: TNode = { ...n };
+  if (n.value instanceof Uint8Array) c.value = n.value.slice();
+  if (n.children) c.children = n.children.map(cloneNode);
+  return c;
+}
