@@ -1,0 +1,152 @@
+// The device agent: boots the persistent state (tree, alert queue, SCOMO journal), turns triggers into
+// queued Generic Alerts, and runs client-initiated sessions over whatever Transport the platform gives.
+// It owns the loop the sans-I/O Session leaves to its caller.
+import type { Button, Clock, Crypto, Display, Downloader, Installer, Log, Storage, Transport } from './ports.js';
+import type { UiResponder } from './session/types.js';
+import type { DeviceDescription } from './device.js';
+import type { Encoding } from './syncml/codec.js';
+import type { GenericAlert } from './alerts/types.js';
+import type { DmTree } from './tree/types.js';
+import { Session } from './session/session.js';
+import { ExecRegistry } from './session/types.js';
+import { AlertQueue } from './alerts/queue.js';
+import { buildUpdateRequest, type UpdateTrigger } from './alerts/generic-alert.js';
+import { openTree } from './tree/persist.js';
+import { readAccount, writeNonce } from './tree/dmacc.js';
+import { DmError } from './errors.js';
+import { hex } from './util/bytes.js';
+
+export interface AgentPorts {
+  storage: Storage;
+  clock: Clock;
+  crypto: Crypto;
+  transport: Transport;
+  display?: Display;
+  button?: Button;
+  downloader?: Downloader;
+  installer?: Installer;
+  log?: Log;
+}
+
+export interface AgentOptions {
+  encoding?: Encoding;
+  /** Largest message the device accepts (announced to the server). */
+  maxMsgSize?: number;
+  /** Renders server UI alerts (agent/ui); absent = no display (406). */
+  ui?: UiResponder;
+  /** Work accepted during a session (Exec 202) runs here, before the follow-up session reports it. */
+  afterSession?: () => Promise<void>;
+}
+
+export interface SessionReport {
+  ok: boolean;
+  error?: { code: string; status: number; message: string };
+  /** Sessions run: 1, or 2 when SCOMO results were reported in a follow-up session. */
+  sessions: number;
+  roundTrips: number;
+  bytesSent: number;
+  bytesReceived: number;
+  acknowledged: string[];
+}
+
+export class DmAgent {
+  readonly tree: DmTree;
+  readonly queue: AlertQueue;
+  /** Renders server UI alerts; absent = the device has no UI (406 to UI alerts). */
+  ui?: UiResponder;
+  private readonly exec = new ExecRegistry();
+
+  private constructor(readonly desc: DeviceDescription, readonly ports: AgentPorts, readonly options: AgentOptions,
+    tree: DmTree) {
+    this.tree = tree;
+    this.queue = new AlertQueue(ports.storage);
+    if (options.ui) this.ui = options.ui;
+  }
+
+  /** Exec handlers (SCOMO operations register here). */
+  get execRegistry(): ExecRegistry {
+    return this.exec;
+  }
+
+  /** Opens (or seeds, on first boot) the persistent state and finishes any SCOMO work a power cut interrupted. */
+  static async boot(desc: DeviceDescription, ports: AgentPorts, options: AgentOptions = {}): Promise<DmAgent> {
+    const { tree } = openTree(ports.storage, desc);
+    return new DmAgent(desc, ports, options, tree);
+  }
+
+  /** Queues a client-initiated update request; throws DM_ERR_UNKNOWN_COMPONENT (nothing queued) for a bad component. */
+  requestUpdate(trigger: UpdateTrigger, component?: string, vendorData = ''): GenericAlert {
+    return this.queue.enqueue(buildUpdateRequest(this.tree, trigger, component, vendorData));
+  }
+
+  /**
+   * Runs one client-initiated session carrying every pending alert; then the SCOMO work the server
+   * accepted (Exec 202), then a follow-up session that reports its results.
+   */
+  async runSession(): Promise<SessionReport> {
+    const first = await this.oneSession();
+    const report: SessionReport = { ...first, sessions: 1 };
+    if (!first.ok || first.execAccepted === 0 || !this.options.afterSession) return report;
+    await this.options.afterSession();
+    if (this.queue.pending().length === 0) return report;
+    const second = await this.oneSession();
+    report.sessions = 2;
+    report.ok = second.ok;
+    if (second.error) report.error = second.error;
+    report.roundTrips += second.roundTrips;
+    report.bytesSent += second.bytesSent;
+    report.bytesReceived += second.bytesReceived;
+    report.acknowledged.push(...second.acknowledged);
+    return report;
+  }
+
+  private async oneSession(): Promise<Omit<SessionReport, 'sessions'> & { execAccepted: number }> {
+    const account = readAccount(this.tree);
+    const { tree, ports } = this;
+    const session = new Session({
+      tree, account, devId: this.desc.devInfo.devId, crypto: ports.crypto,
+      encoding: this.options.encoding ?? this.desc.transport?.encoding ?? 'xml',
+      sessionId: this.newSessionId(),
+      alerts: this.queue.pending(),
+      exec: this.exec,
+      ...(this.ui ? { ui: this.ui } : {}),
+      ...(this.options.maxMsgSize ? { maxMsgSize: this.options.maxMsgSize } : {}),
+      ...(ports.log ? { log: ports.log } : {}),
+      saveNonce: (which, nonce) => {
+        writeNonce(tree, account, which, nonce);
+        tree.commit();
+      },
+    });
+    let roundTrips = 0;
+    for (let out = session.nextMessage(); out; out = session.nextMessage()) {
+      let reply;
+      try {
+        reply = await ports.transport.exchange(out);
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        session.fail(new DmError('DM_ERR_TRANSPORT', 503, `no reply from ${out.uri}: ${msg}`));
+        break;
+      }
+      roundTrips++;
+      await session.receive(reply);
+    }
+    const o = session.outcome;
+    // Accepted alerts leave the queue now; refused-for-good ones too (re-sending cannot help), with a warning.
+    if (o.rejected.length) ports.log?.log('warn', 'server refused alerts for good; dropped from the queue', { ids: o.rejected });
+    this.queue.ack([...o.acknowledged, ...o.rejected]);
+    const r: Omit<SessionReport, 'sessions'> & { execAccepted: number } = {
+      ok: o.ok, roundTrips, bytesSent: o.bytesSent, bytesReceived: o.bytesReceived,
+      acknowledged: o.acknowledged, execAccepted: o.execAccepted,
+    };
+    if (o.error) r.error = { code: o.error.code, status: o.error.status, message: o.error.message };
+    ports.log?.log(o.ok ? 'info' : 'warn', `session ${o.state}`, { roundTrips, sent: o.bytesSent, received: o.bytesReceived });
+    return r;
+  }
+
+  /** Client session ids: 1 to 4 upper-case hex digits, no leading zero (as DM Notification's form). */
+  private newSessionId(): string {
+    const b = this.ports.crypto.randomBytes(2);
+    const id = (parseInt(hex(b), 16) || 1).toString(16).toUpperCase();
+    return id;
+  }
+}
