@@ -7,7 +7,7 @@ import type {
   SyncMLMessage,
 } from './model.js';
 import { DmError } from '../errors.js';
-import { base64Encode } from '../util/bytes.js';
+import { base64Encode, utf8Decode } from '../util/bytes.js';
 
 const ITEM_CMDS = new Set(['Add', 'Replace', 'Delete', 'Copy', 'Get']);
 const OTHER_SYNCML_CMDS = new Set(['Sync', 'Put', 'Map', 'Search', 'Move']);
@@ -91,7 +91,20 @@ function data(el: El): Data {
   return text(el);
 }
 
-function item(el: El, where: string): Item {
+/**
+ * libwbxml and other peers send any Data as OPAQUE; what is not declared binary is text to DM, so opaque
+ * bytes that are valid UTF-8 become a string unless the Format says bin.
+ */
+function textUnlessBinary(d: Data, format: string | undefined): Data {
+  if (!(d instanceof Uint8Array) || format === 'bin') return d;
+  try {
+    return utf8Decode(d);
+  } catch {
+    return d;
+  }
+}
+
+function item(el: El, where: string, inherited?: string): Item {
   const it: Item = {};
   const t = child(el, 'Target');
   if (t) it.target = locRef(t, `${where}/Target`);
@@ -100,15 +113,15 @@ function item(el: El, where: string): Item {
   const m = child(el, 'Meta');
   if (m) it.meta = meta(m, `${where}/Meta`);
   const d = child(el, 'Data');
-  if (d) it.data = data(d);
+  if (d) it.data = textUnlessBinary(data(d), it.meta?.format ?? inherited);
   if (child(el, 'MoreData')) it.moreData = true;
   return it;
 }
 
-function items(el: El, where: string): Item[] {
+function items(el: El, where: string, inherited?: string): Item[] {
   const out: Item[] = [];
   let n = 0;
-  for (const c of kids(el)) if (c.name === 'Item') out.push(item(c, `${where}/Item[${++n}]`));
+  for (const c of kids(el)) if (c.name === 'Item') out.push(item(c, `${where}/Item[${++n}]`, inherited));
   return out;
 }
 
@@ -136,8 +149,9 @@ function command(el: El, where: string): Command {
     return a;
   }
   if (ITEM_CMDS.has(el.name)) {
-    const c: ItemCmd = { kind: el.name as ItemCmd['kind'], ...base, items: items(el, here) };
-    if (m) c.meta = meta(m, `${here}/Meta`);
+    const cmdMeta = m ? meta(m, `${here}/Meta`) : undefined;
+    const c: ItemCmd = { kind: el.name as ItemCmd['kind'], ...base, items: items(el, here, cmdMeta?.format) };
+    if (cmdMeta) c.meta = cmdMeta;
     if (c.items.length === 0) throw bad(here, 'needs at least one Item', 412);
     return c;
   }

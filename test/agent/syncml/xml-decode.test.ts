@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeXml, parseXmlElement } from '../../../agent/syncml/xml-decode.js';
+import { DmError } from '../../../agent/errors.js';
+import type { AlertCmd, ExecCmd, ItemCmd, StatusCmd } from '../../../agent/syncml/model.js';
+import { utf8Encode } from '../../../agent/util/bytes.js';
+import { sharedDir } from '../../helpers/peers.js';
+
+const vector = (name: string) => new Uint8Array(readFileSync(join(sharedDir, 'vectors', name)));
+const wrap = (body: string, hdrExtra = '') => `<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>1</SessionID><MsgID>1</MsgID><Target><LocURI>a</LocURI></Target><Source><LocURI>b</LocURI></Source>${hdrExtra}</SyncHdr><SyncBody>${body}</SyncBody></SyncML>`;
+const refuses = (xml: string | Uint8Array, code: string, status: number, re?: RegExp) =>
+  assert.throws(() => decodeXml(typeof xml === 'string' ? utf8Encode(xml) : xml),
+    (e: unknown) => e instanceof DmError && e.code === code && e.status === status && (!re || re.test(e.message)), `${code} ${status}`);
+
+test('shared vector pkg1 decodes: header, Cred, DevInfo Replace, Generic Alert with empty Data', () => {
+  const m = decodeXml(vector('pkg1-generic-alert.xml'));
+  assert.equal(m.hdr.sessionId, '1A2B');
+  assert.equal(m.hdr.source.locName, 'dmuser');
+  assert.equal(m.hdr.cred?.meta?.type, 'syncml:auth-md5');
+  assert.equal(m.hdr.meta?.maxMsgSize, 10000);
+  assert.equal(m.hdr.meta?.maxObjSize, 524288);
+  assert.equal((m.body[1] as ItemCmd).items.length, 5);
+  const g = m.body[2] as AlertCmd;
+  assert.equal(g.data, '1226');
+  assert.equal(g.correlator, 'corr-42');
+  assert.equal(g.items[0]!.meta?.type, 'urn:oma:at:scomo:1.1:UpdateUserRequest');
+  assert.equal(g.items[0]!.source?.locURI, './SCOMO/Inventory/Deployed/app1');
+  assert.equal(g.items[0]!.data, '', 'empty Data is present, not absent');
+  assert.equal(m.final, true);
+});
+
+test('shared vector pkg2 decodes: statuses, UI option strings with &amp; decoded, SCOMO Add and Exec', () => {
+  const m = decodeXml(vector('pkg2-server-ui-scomo.xml'));
+  const s = m.body[0] as StatusCmd;
+  assert.deepEqual([s.cmd, s.cmdRef, s.data, s.targetRefs[0]], ['SyncHdr', '0', '212', 'http://127.0.0.1:8080/dm']);
+  const confirm = m.body.find((c) => c.kind === 'Alert' && c.data === '1101') as AlertCmd;
+  assert.equal(confirm.items[0]!.data, 'MINDT=10&MAXDT=30&DR=1');
+  const multi = m.body.find((c) => c.kind === 'Alert' && c.data === '1104') as AlertCmd;
+  assert.deepEqual(multi.items.map((i) => i.data), ['MAXDT=120&DR=1-3', 'Select components', 'app1', 'app2', 'app3']);
+  const exec = m.body.find((c) => c.kind === 'Exec') as ExecCmd;
+  assert.equal(exec.correlator, 'scomo-42');
+  assert.equal(exec.items[0]!.target?.locURI, './SCOMO/Download/pkg1/Operations/DownloadInstall');
+  const addCmd = m.body.find((c) => c.kind === 'Add') as ItemCmd;
+  assert.equal(addCmd.items[0]!.meta?.format, 'node');
+  assert.equal(addCmd.items[0]!.data, undefined);
+});
+
+test('text: CDATA, the five entities, numeric references, BOM, comments; embedded markup kept as text', () => {
+  const bom = new Uint8Array([0xef, 0xbb, 0xbf, ...utf8Encode(wrap(`<!-- c --><Alert><CmdID>1</CmdID><Data>1100</Data><Item><Data><![CDATA[a<b>&c]]> &lt;&gt;&amp;&quot;&apos; &#65;&#x42;&#x1F600;</Data></Item><Item><Data><ResultCode>1200</ResultCode></Data></Item></Alert>`))]);
+  const m = decodeXml(bom);
+  const a = m.body[0] as AlertCmd;
+  assert.equal(a.items[0]!.data, 'a<b>&c <>&"\' AB😀');
+  assert.equal(a.items[1]!.data, '<ResultCode>1200</ResultCode>');
+});
+
+test('refusals: DTD subset, entities, PIs, mismatched tags, truncation, text outside the root', () => {
+  refuses('<!DOCTYPE SyncML [<!ENTITY x "y">]>' + wrap(''), 'DM_ERR_XML_FORBIDDEN', 400, /internal subset/);
+  refuses(wrap('<Alert><CmdID>1</CmdID><Data>&xxe;</Data></Alert>'), 'DM_ERR_XML_FORBIDDEN', 400, /unknown entity/);
+  refuses(wrap('<?php x ?>'), 'DM_ERR_XML_FORBIDDEN', 400);
+  refuses(wrap('<Alert><CmdID>1</Alert>'), 'DM_ERR_BAD_XML', 400, /closes/);
+  refuses(wrap('').slice(0, 80), 'DM_ERR_BAD_XML', 400, /unterminated|expected/);
+  refuses(wrap('') + 'junk', 'DM_ERR_BAD_XML', 400, /after the root/);
+  refuses(wrap('<Alert><CmdID>1</CmdID><Data>&#0;</Data></Alert>'), 'DM_ERR_BAD_XML', 400, /character reference/);
+  refuses(new Uint8Array([0x3c, 0x61, 0xff, 0x3e]), 'DM_ERR_BAD_SYNCML', 400, /UTF-8/);
+  // An external DOCTYPE without subset (as the shared vectors carry) is accepted and ignored.
+  assert.equal(decodeXml(utf8Encode('<!DOCTYPE SyncML PUBLIC "-//SYNCML//DTD SyncML 1.2//EN" "x.dtd">' + wrap(''))).body.length, 0);
+});
+
+test('limits: size 413, depth 413, element count 413 — an XML bomb cannot grow', () => {
+  refuses(wrap(`<Alert><CmdID>1</CmdID><Data>${'x'.repeat(70000)}</Data></Alert>`), 'DM_ERR_TOO_LARGE', 413);
+  refuses(wrap('<Atomic><CmdID>1</CmdID>'.repeat(40) + '</Atomic>'.repeat(40)), 'DM_ERR_XML_LIMIT', 413, /deeper/);
+  assert.throws(() => decodeXml(utf8Encode(wrap('<Final/>'.repeat(200))), { maxElements: 100 }),
+    (e: unknown) => e instanceof DmError && e.code === 'DM_ERR_XML_LIMIT' && /more than 100 XML elements/.test(e.message));
+  assert.throws(() => parseXmlElement('<a><b/></a>', { maxDepth: 1 }), (e: unknown) => e instanceof DmError && e.status === 413);
+});
+
+test('SyncML structure: versions 505, missing parts 400/412 with the place named, unknown commands kept', () => {
+  refuses(wrap('').replace('<VerDTD>1.2', '<VerDTD>1.1'), 'DM_ERR_UNSUPPORTED_DTD', 505);
+  refuses(wrap('').replace('<MsgID>1</MsgID>', ''), 'DM_ERR_BAD_SYNCML', 400, /SyncHdr: missing MsgID/);
+  refuses(wrap('<Add><CmdID>4</CmdID></Add>'), 'DM_ERR_BAD_SYNCML', 412, /Add\[CmdID=4\]: needs at least one Item/);
+  refuses(wrap('<Status><CmdID>4</CmdID><MsgRef>1</MsgRef><Cmd>Add</Cmd><Data>200</Data></Status>'), 'DM_ERR_BAD_SYNCML', 412, /missing CmdRef/);
+  refuses(wrap('', '<Meta><MaxMsgSize xmlns="syncml:metinf">12a</MaxMsgSize></Meta>'), 'DM_ERR_BAD_SYNCML', 400, /not a decimal integer/);
+  const m = decodeXml(utf8Encode(wrap('<Sync><CmdID>3</CmdID></Sync><Put><CmdID>4</CmdID></Put>')));
+  assert.deepEqual(m.body, [{ kind: 'Unsupported', name: 'Sync', cmdId: '3' }, { kind: 'Unsupported', name: 'Put', cmdId: '4' }]);
+});

@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { XMLParser } from 'fast-xml-parser';
+import { encodeXml, encodeXmlString } from '../../../agent/syncml/xml-encode.js';
+import { decodeXml } from '../../../agent/syncml/xml-decode.js';
+import { sampleMessages } from '../../helpers/corpus.js';
+import { normalize } from '../../helpers/normalize.js';
+import { needPeer, xmllintValidate } from '../../helpers/peers.js';
+
+const corpus = sampleMessages();
+
+test('encode → decode is the identity on every corpus message (binary as base64)', () => {
+  for (const { name, msg } of corpus) {
+    assert.deepEqual(normalize(decodeXml(encodeXml(msg))), normalize(msg), name);
+    assert.deepEqual(normalize(decodeXml(encodeXml(msg, { indent: true, declaration: true }))), normalize(msg), `${name} indented`);
+  }
+});
+
+test('an independent reader (fast-xml-parser) sees the same fields, in DTD order, MetInf namespaced', () => {
+  const parser = new XMLParser({ ignoreAttributes: false, preserveOrder: true });
+  const pkg1 = corpus.find((c) => c.name === 'pkg1-user-component')!.msg;
+  const xml = encodeXmlString(pkg1);
+  const doc = parser.parse(xml) as Record<string, unknown>[];
+  const root = doc[0]!;
+  assert.equal((root[':@'] as Record<string, string>)['@_xmlns'], 'SYNCML:SYNCML1.2');
+  const hdr = (root.SyncML as Record<string, unknown>[])[0]!.SyncHdr as Record<string, unknown>[];
+  assert.deepEqual(hdr.map((e) => Object.keys(e)[0]), ['VerDTD', 'VerProto', 'SessionID', 'MsgID', 'Target', 'Source', 'Cred', 'Meta']);
+  assert.match(xml, /<Meta><MaxMsgSize xmlns="syncml:metinf">16384<\/MaxMsgSize><MaxObjSize xmlns="syncml:metinf">65536<\/MaxObjSize><\/Meta>/);
+  assert.match(xml, /<Item><Source><LocURI>\.\/SCOMO\/Inventory\/Deployed\/app1<\/LocURI><\/Source><Meta><Format xmlns="syncml:metinf">chr<\/Format><Type xmlns="syncml:metinf">urn:oma:at:scomo:1\.1:UpdateUserRequest<\/Type><\/Meta><Data\/><\/Item>/);
+  const ui = corpus.find((c) => c.name === 'pkg2-ui')!.msg;
+  assert.match(encodeXmlString(ui), /Install Weather 2\.0 now\? &lt;yes&gt; &amp; "ok"/);
+});
+
+test('every corpus message is valid against the DM 1.2 DTD (xmllint --dtdvalid)', { skip: needPeer('xmllint') }, () => {
+  for (const { name, msg } of corpus) {
+    assert.equal(xmllintValidate(encodeXml(msg)), '', `${name} is not DTD-valid`);
+    assert.equal(xmllintValidate(encodeXml(msg, { indent: true, declaration: true })), '', `${name} (indented) is not DTD-valid`);
+  }
+});
+
+test('xmllint rejects a message with the Item children out of DTD order (the check has teeth)', { skip: needPeer('xmllint') }, () => {
+  const bad = encodeXmlString(corpus[0]!.msg).replace(
+    '<Source><LocURI>./SCOMO/Inventory/Deployed/app1</LocURI></Source><Meta>',
+    '<Meta>').replace('<Data/></Item>', '<Data/><Source><LocURI>x</LocURI></Source></Item>');
+  assert.notEqual(xmllintValidate(bad), '');
+});
