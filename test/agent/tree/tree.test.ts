@@ -1,0 +1,100 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryTree, parseAcl, parseUri } from '../../../agent/tree/tree.js';
+import { DEVICE } from '../../../agent/tree/types.js';
+import { DmError } from '../../../agent/errors.js';
+
+const status = (fn: () => unknown) => {
+  try { fn(); } catch (e) { if (e instanceof DmError) return e.status; throw e; }
+  return 200;
+};
+
+function tree() {
+  const t = new MemoryTree({ limits: { maxNodes: 40 } });
+  t.add('./A', { format: 'node' }, DEVICE);
+  t.setAcl('./A', 'Add=s1&Get=*&Replace=s1&Delete=s1&Exec=s2');
+  t.add('./A/leaf', { format: 'chr', data: 'v' }, DEVICE);
+  t.add('./A/op', { format: 'null' }, DEVICE);
+  t.setFlags('./A/op', { exec: true });
+  t.add('./P', { format: 'node' }, DEVICE);
+  t.setFlags('./P', { permanent: true });
+  t.setAcl('./P', 'Get=*&Delete=*&Add=*');
+  return t;
+}
+
+test('ACL: inherited from the nearest ancestor, * and + lists, DEVICE bypass; forbidden is 425', () => {
+  const t = tree();
+  assert.equal(t.get('./A/leaf', 's9').data, 'v', 'Get=* inherited');
+  assert.equal(status(() => t.replace('./A/leaf', { data: 'w' }, 's2')), 425);
+  assert.equal(status(() => t.replace('./A/leaf', { data: 'w' }, 's1')), 200);
+  assert.equal(status(() => t.checkExec('./A/op', 's1')), 425);
+  assert.equal(status(() => t.checkExec('./A/op', 's2')), 200);
+  assert.equal(status(() => t.checkExec('./A/leaf', 's2')), 405, 'not executable');
+  t.replaceProperty('./A/leaf', 'ACL', 'Get=s3', 's1'); // leaf ACL: Replace on the parent decides
+  assert.equal(status(() => t.get('./A/leaf', 's1')), 425, 'own ACL now overrides the parent');
+  assert.equal(t.get('./A/leaf', 's3').data, 'w');
+  assert.equal(t.getProperty('./A/leaf', 'ACL', 's3'), 'Get=s3');
+  assert.equal(status(() => t.replaceProperty('./A/leaf', 'ACL', 'Get=*', 's2')), 425);
+  assert.equal(status(() => t.replaceProperty('./A/leaf', 'ACL', 'Bogus=*', 's1')), 400);
+  assert.equal(status(() => t.add('./B', { format: 'chr', data: 'x' }, 'anyone')), 200, 'root grants Add=*');
+  assert.equal(status(() => t.delete('./B', 'anyone')), 425, 'root grants no Delete');
+  assert.deepEqual(parseAcl('Add=a+b&Get=*&Add=c').get('Add'), ['a', 'b', 'c']);
+});
+
+test('statuses: 404, 405, 418, 415, 414, 400, 420', () => {
+  const t = tree();
+  assert.equal(status(() => t.get('./nope', 's1')), 404);
+  assert.equal(status(() => t.replace('./nope', { data: 'x' }, 's1')), 404, 'Replace does not create');
+  assert.equal(status(() => t.add('./A/leaf', { format: 'chr', data: 'x' }, 's1')), 418);
+  assert.equal(status(() => t.add('./A/leaf/under', { format: 'chr' }, 's1')), 405, 'Add under a leaf');
+  assert.equal(status(() => t.replace('./A', { data: 'x' }, 's1')), 405, 'interior has no value');
+  assert.equal(status(() => t.delete('.', DEVICE)), 405, 'root');
+  assert.equal(status(() => t.delete('./P', 's1')), 405, 'permanent');
+  for (const [f, v] of [['int', '12x'], ['int', '99999999999'], ['bool', 'yes'], ['float', '1.2.3'], ['date', '2026/11/25'], ['b64', 'a$=='], ['null', 'x']] as const) {
+    assert.equal(status(() => t.add('./A/f', { format: f, data: v }, 's1')), 415, `${f} ${v}`);
+  }
+  assert.equal(status(() => t.add('./A/f', { format: 'int', data: '-42' }, 's1')), 200);
+  assert.equal(status(() => t.get('./' + 'x/'.repeat(20) + 'y', 's1')), 414);
+  assert.equal(status(() => t.get('./A/../A', 's1')), 400);
+  assert.equal(status(() => t.get('./A//leaf', 's1')), 400);
+  assert.equal(status(() => parseUri('./' + 'n'.repeat(40))), 414);
+  let full = 0;
+  for (let i = 0; i < 50 && full === 0; i++) full = status(() => t.add(`./A/n${i}`, { format: 'chr', data: '' }, 's1')) === 420 ? i : 0;
+  assert.ok(full > 0, 'tree full is 420');
+});
+
+test('Add creates missing interior parents; Get of an interior lists children; Copy of leaves', () => {
+  const t = tree();
+  t.add('./A/x/y/z', { format: 'chr', data: 'deep' }, 's1');
+  assert.deepEqual(t.get('./A/x', 's1').children, ['y']);
+  assert.equal(t.get('./A/x/y', 's1').leaf, false);
+  t.copy('./A/copy', './A/leaf', 's1');
+  assert.equal(t.get('./A/copy', 's1').data, 'v');
+  assert.equal(status(() => t.copy('./A/c2', './A', 's1')), 405, 'interior source');
+  assert.equal(t.getProperty('./A/leaf', 'Size', 's1'), '1');
+  assert.equal(t.getProperty('./A/leaf', 'Format', 's1'), 'chr');
+  t.replaceProperty('./A/copy', 'Name', 'renamed', 's1');
+  assert.equal(t.exists('./A/renamed'), true);
+  assert.equal(status(() => t.replaceProperty('./A/renamed', 'Name', 'leaf', 's1')), 418);
+});
+
+test('snapshot/restore undo every change (what Atomic rolls back with)', () => {
+  const t = tree();
+  const snap = t.snapshot();
+  t.add('./A/new', { format: 'chr', data: 'n' }, 's1');
+  t.replace('./A/leaf', { data: 'changed' }, 's1');
+  t.delete('./A/op', 's1');
+  t.restore(snap);
+  assert.equal(t.exists('./A/new'), false);
+  assert.equal(t.get('./A/leaf', 's1').data, 'v');
+  assert.equal(t.exists('./A/op'), true);
+  t.add('./A/after', { format: 'chr', data: '' }, 's1');
+  assert.equal(t.exists('./A/after'), true, 'still usable after restore');
+});
+
+test('bin values are bytes; a binary leaf keeps exact bytes', () => {
+  const t = tree();
+  t.add('./A/b', { format: 'bin', data: new Uint8Array([0, 255, 1]) }, 's1');
+  assert.deepEqual([...(t.get('./A/b', 's1').data as Uint8Array)], [0, 255, 1]);
+  assert.equal(t.get('./A/b', 's1').size, 3);
+});
