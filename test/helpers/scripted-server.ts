@@ -6,6 +6,9 @@ import { decodeMessage, encodeMessage, sniffEncoding } from '../../agent/syncml/
 
 export type Step = (client: SyncMLMessage, out: OutboundMessage) => SyncMLMessage | Uint8Array | InboundMessage;
 
+/** Every message a session under test put on the wire, in order (for DTD validation of all of them). */
+export const emitted: Uint8Array[] = [];
+
 export interface Exchange {
   out: OutboundMessage;
   client: SyncMLMessage;
@@ -18,6 +21,7 @@ export async function runScript(session: { nextMessage(): OutboundMessage | unde
   const log: Exchange[] = [];
   let i = 0;
   for (let out = session.nextMessage(); out; out = session.nextMessage()) {
+    emitted.push(out.body);
     const client = decodeMessage(out.body);
     const step = steps[i++];
     if (!step) throw new Error(`client sent message ${client.hdr.msgId} but the script has no step ${i}`);

@@ -12,7 +12,8 @@ import type { Crypto } from '../../../agent/ports.js';
 import type { DeviceDescription } from '../../../agent/device.js';
 import { ALERT_TYPE_USER_REQUEST } from '../../../agent/alerts/types.js';
 import { base64Encode, utf8Encode } from '../../../agent/util/bytes.js';
-import { reply, runScript, statusesFor, statusFor } from '../../helpers/scripted-server.js';
+import { emitted, reply, runScript, statusesFor, statusFor } from '../../helpers/scripted-server.js';
+import { needPeer, xmllintValidate, wbxml2xml } from '../../helpers/peers.js';
 
 const crypto: Crypto = {
   md5: (d) => new Uint8Array(createHash('md5').update(d).digest()),
@@ -313,4 +314,12 @@ test('WBXML sessions produce the same commands as XML ones', async () => {
   const generic = cmds(ex[0]!.client, 'Alert')[1] as AlertCmd;
   assert.equal(generic.items[0]!.data, '');
   assert.equal(session.outcome.state, 'completed');
+});
+
+test('every message the sessions above put on the wire is DTD-valid (XML) or read by libwbxml (WBXML)', { skip: needPeer('xmllint') || needPeer('wbxml2xml') }, () => {
+  assert.ok(emitted.length >= 20, `${emitted.length} messages`);
+  for (const body of emitted) {
+    if (body[0] === 0x3c) assert.equal(xmllintValidate(body), '', new TextDecoder().decode(body).slice(0, 300));
+    else assert.match(wbxml2xml(body), /<SyncML/);
+  }
 });
