@@ -14,6 +14,7 @@ import { buildUpdateRequest, type UpdateTrigger } from './alerts/generic-alert.j
 import { openTree } from './tree/persist.js';
 import { readAccount, writeNonce } from './tree/dmacc.js';
 import { DmError } from './errors.js';
+import { UserInteraction } from './ui/interaction.js';
 import { hex } from './util/bytes.js';
 
 export interface AgentPorts {
@@ -61,6 +62,9 @@ export class DmAgent {
     this.tree = tree;
     this.queue = new AlertQueue(ports.storage);
     if (options.ui) this.ui = options.ui;
+    else if (ports.display) {
+      this.ui = new UserInteraction({ display: ports.display, clock: ports.clock, ...(ports.log ? { log: ports.log } : {}) });
+    }
   }
 
   /** Exec handlers (SCOMO operations register here). */
