@@ -15,6 +15,10 @@ import { openTree } from './tree/persist.js';
 import { readAccount, writeNonce } from './tree/dmacc.js';
 import { DmError } from './errors.js';
 import { UserInteraction } from './ui/interaction.js';
+import { UpdateButton } from './triggers/button.js';
+import { CheckSchedule } from './triggers/schedule.js';
+import { TriggerController } from './triggers/controller.js';
+import { listDeployed } from './tree/dmacc.js';
 import { hex } from './util/bytes.js';
 
 export interface AgentPorts {
@@ -56,6 +60,8 @@ export class DmAgent {
   /** Renders server UI alerts; absent = the device has no UI (406 to UI alerts). */
   ui?: UiResponder;
   private readonly exec = new ExecRegistry();
+  private controller?: TriggerController;
+  private schedule?: CheckSchedule;
 
   private constructor(readonly desc: DeviceDescription, readonly ports: AgentPorts, readonly options: AgentOptions,
     tree: DmTree) {
@@ -152,5 +158,51 @@ export class DmAgent {
     const b = this.ports.crypto.randomBytes(2);
     const id = (parseInt(hex(b), 16) || 1).toString(16).toUpperCase();
     return id;
+  }
+
+  /** Arms the update button (short press: whole device; long press: pick a component) and the schedule. */
+  armTriggers(): TriggerController {
+    const { ports, desc } = this;
+    const ui = this.ui instanceof UserInteraction ? this.ui : undefined;
+    const controller = new TriggerController({
+      queue: this.queue,
+      startSession: async () => (await this.runSession()).ok,
+      pickComponent: async () => {
+        if (!ui) return undefined;
+        const list = listDeployed(this.tree).map((c) => ({ id: c.node, name: c.name, version: c.version }));
+        const node = await ui.pickComponent(list);
+        return node === undefined ? undefined : buildUpdateRequest(this.tree, 'user', node).source;
+      },
+      ...(ports.log ? { log: ports.log } : {}),
+    });
+    this.controller = controller;
+    if (ports.button) {
+      new UpdateButton({
+        button: ports.button, clock: ports.clock,
+        ...(desc.button?.debounceMs ? { debounceMs: desc.button.debounceMs } : {}),
+        ...(desc.button?.longPressMs ? { longPressMs: desc.button.longPressMs } : {}),
+        onShortPress: () => { void controller.shortPress(); },
+        onLongPress: () => { void controller.longPress(); },
+      });
+    }
+    if (desc.schedule) {
+      const s = desc.schedule;
+      this.schedule = new CheckSchedule({
+        storage: ports.storage, clock: ports.clock,
+        random: () => { const b = ports.crypto.randomBytes(4); return ((b[0]! << 24 >>> 0) + (b[1]! << 16) + (b[2]! << 8) + b[3]!) / 4294967296; },
+        intervalMinutes: s.intervalMinutes,
+        ...(s.jitterMinutes ? { jitterMinutes: s.jitterMinutes } : {}),
+        ...(s.backoffMinutes ? { backoffMinutes: s.backoffMinutes } : {}),
+        ...(s.backoffCapMinutes ? { backoffCapMinutes: s.backoffCapMinutes } : {}),
+        onDue: () => controller.scheduleDue(),
+      });
+      this.schedule.start();
+    }
+    return controller;
+  }
+
+  /** Stops the schedule's timer (the button has no timer of its own while idle). */
+  disarm(): void {
+    this.schedule?.stop();
   }
 }
