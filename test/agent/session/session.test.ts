@@ -323,3 +323,16 @@ test('every message the sessions above put on the wire is DTD-valid (XML) or rea
     else assert.match(wbxml2xml(body), /<SyncML/);
   }
 });
+
+test('HMAC account: every message carries x-syncml-hmac over its exact body with the current nonce, no Cred', async () => {
+  const { session } = makeSession({}, description('hmac'));
+  const nonce = utf8Encode('hmac-nonce-1');
+  const ex = await runScript(session, [
+    (c) => reply(c, 401, [], true, { chal: { meta: { type: 'syncml:auth-MAC', format: 'b64', nextNonce: base64Encode(nonce) } } }),
+    (c) => reply(c, 200, statusesFor(c)),
+  ]);
+  const { hmacHeader } = await import('../../../agent/session/auth.js');
+  assert.equal(ex[0]!.client.hdr.cred, undefined, 'HMAC travels in the transport header, not in Cred');
+  assert.equal(ex[1]!.out.hmac, hmacHeader(crypto, 'dmuser', 'dmpass', nonce, ex[1]!.out.body));
+  assert.equal(session.outcome.state, 'completed');
+});
