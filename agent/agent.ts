@@ -19,6 +19,7 @@ import { UpdateButton } from './triggers/button.js';
 import { CheckSchedule } from './triggers/schedule.js';
 import { TriggerController } from './triggers/controller.js';
 import { listDeployed } from './tree/dmacc.js';
+import { ScomoManager } from './scomo/operations.js';
 import { hex } from './util/bytes.js';
 
 export interface AgentPorts {
@@ -60,6 +61,8 @@ export class DmAgent {
   /** Renders server UI alerts; absent = the device has no UI (406 to UI alerts). */
   ui?: UiResponder;
   private readonly exec = new ExecRegistry();
+  /** SCOMO operations, when the platform gives a Downloader and an Installer. */
+  readonly scomo?: ScomoManager;
   private controller?: TriggerController;
   private schedule?: CheckSchedule;
 
@@ -67,6 +70,14 @@ export class DmAgent {
     tree: DmTree) {
     this.tree = tree;
     this.queue = new AlertQueue(ports.storage);
+    if (ports.downloader && ports.installer) {
+      this.scomo = new ScomoManager({
+        tree, storage: ports.storage, downloader: ports.downloader, installer: ports.installer, crypto: ports.crypto,
+        queue: this.queue, ...(ports.log ? { log: ports.log } : {}),
+        onProgress: (_node, done, total) => (this.ui instanceof UserInteraction ? this.ui.showProgress('Downloading update', done, total) : undefined),
+      });
+      this.scomo.register(this.exec);
+    }
     if (options.ui) this.ui = options.ui;
     else if (ports.display) {
       this.ui = new UserInteraction({ display: ports.display, clock: ports.clock, ...(ports.log ? { log: ports.log } : {}) });
@@ -81,7 +92,9 @@ export class DmAgent {
   /** Opens (or seeds, on first boot) the persistent state and finishes any SCOMO work a power cut interrupted. */
   static async boot(desc: DeviceDescription, ports: AgentPorts, options: AgentOptions = {}): Promise<DmAgent> {
     const { tree } = openTree(ports.storage, desc);
-    return new DmAgent(desc, ports, options, tree);
+    const agent = new DmAgent(desc, ports, options, tree);
+    await agent.scomo?.recover();
+    return agent;
   }
 
   /** Queues a client-initiated update request; throws DM_ERR_UNKNOWN_COMPONENT (nothing queued) for a bad component. */
@@ -96,8 +109,9 @@ export class DmAgent {
   async runSession(): Promise<SessionReport> {
     const first = await this.oneSession();
     const report: SessionReport = { ...first, sessions: 1 };
-    if (!first.ok || first.execAccepted === 0 || !this.options.afterSession) return report;
-    await this.options.afterSession();
+    if (!first.ok || first.execAccepted === 0) return report;
+    await this.scomo?.runPending();
+    await this.options.afterSession?.();
     if (this.queue.pending().length === 0) return report;
     const second = await this.oneSession();
     report.sessions = 2;

@@ -1,0 +1,302 @@
+// SCOMO 1.1 operations: Exec handlers that validate and journal (202), and the work that runs after the
+// session: resumable download, size and SHA-256 check, install, activate/deactivate/remove, each result
+// reported in a Generic Alert urn:oma:at:scomo:1.0:OperationComplete carrying the server's Correlator.
+import type { Crypto, Downloader, Installer, Log, Storage, ComponentInfo } from '../ports.js';
+import type { DmTree } from '../tree/types.js';
+import { DEVICE } from '../tree/types.js';
+import type { ExecContext, ExecRegistry } from '../session/types.js';
+import type { AlertQueue } from '../alerts/queue.js';
+import { ALERT_TYPE_OPERATION_COMPLETE } from '../alerts/types.js';
+import { DELIVERED, DEPLOYED, DOWNLOAD, STATE_ACTIVE, STATE_INACTIVE } from '../tree/scomo-paths.js';
+import { addDeployed } from '../tree/seed.js';
+import type { MemoryTree } from '../tree/tree.js';
+import { DmError, asDmError } from '../errors.js';
+import { hex, utf8Decode } from '../util/bytes.js';
+import { JobJournal, type ScomoJob, type ScomoOp } from './jobs.js';
+import { DeployedStatus, DownloadStatus, ScomoResult } from './result-codes.js';
+
+export interface ScomoManagerOptions {
+  tree: DmTree;
+  storage: Storage;
+  downloader: Downloader;
+  installer: Installer;
+  crypto: Crypto;
+  queue: AlertQueue;
+  log?: Log;
+  onProgress?: (node: string, done: number, total: number) => void;
+}
+
+const DOWNLOAD_OPS: ScomoOp[] = ['Download', 'DownloadInstall', 'DownloadInstallInactive'];
+const DEPLOYED_OPS: ScomoOp[] = ['Activate', 'Deactivate', 'Remove'];
+const HASH_CHUNK = 4096;
+const DOWNLOAD_ATTEMPTS = 3;
+
+export class ScomoManager {
+  readonly journal: JobJournal;
+
+  constructor(private readonly o: ScomoManagerOptions) {
+    this.journal = new JobJournal(o.storage);
+  }
+
+  register(registry: ExecRegistry): void {
+    for (const op of DOWNLOAD_OPS) registry.register(`${DOWNLOAD}/*/Operations/${op}`, (ctx) => this.accept(op, ctx));
+    for (const op of DEPLOYED_OPS) registry.register(`${DEPLOYED}/*/Operations/${op}`, (ctx) => this.accept(op, ctx));
+  }
+
+  private leaf(uri: string): string | undefined {
+    if (!this.o.tree.exists(uri)) return undefined;
+    const d = this.o.tree.get(uri, DEVICE).data;
+    return d === undefined ? undefined : typeof d === 'string' ? d : utf8Decode(d);
+  }
+
+  private set(uri: string, value: string): void {
+    if (this.o.tree.exists(uri)) this.o.tree.replace(uri, { data: value }, DEVICE);
+  }
+
+  /** Exec: validate now, journal the job, answer 202; the work runs after the session. */
+  private accept(op: ScomoOp, ctx: ExecContext): number {
+    const node = ctx.uri.slice(0, ctx.uri.lastIndexOf('/Operations/'));
+    if (this.journal.busy(node)) throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${node} already has an operation in progress`);
+    if (DOWNLOAD_OPS.includes(op)) {
+      const url = this.leaf(`${node}/PkgURL`);
+      if (!url) throw new DmError('DM_ERR_BAD_REQUEST', 400, `${node}/PkgURL is missing: nothing to download`);
+      if (!/^https?:\/\/\S+$/.test(url)) throw new DmError('DM_ERR_BAD_REQUEST', 400, `${node}/PkgURL '${url}' is not an http(s) URL`);
+    } else {
+      const state = this.leaf(`${node}/State`);
+      if (op === 'Activate' && state === STATE_ACTIVE) return 200; // already active: nothing to do
+      if (op === 'Deactivate' && state === STATE_INACTIVE) return 200;
+    }
+    const job: Omit<ScomoJob, 'id' | 'step'> = { op, opUri: ctx.uri, node, serverId: ctx.principal };
+    if (ctx.correlator !== undefined) job.correlator = ctx.correlator;
+    if (DEPLOYED_OPS.includes(op)) {
+      job.target = node;
+      const id = this.leaf(`${node}/ID`);
+      if (id !== undefined) job.identifier = id;
+    }
+    this.journal.add(job);
+    return 202;
+  }
+
+  /** Runs (or resumes) every journaled job, in order. Safe to call again: finished jobs are gone. */
+  async runPending(): Promise<void> {
+    for (const job of this.journal.open()) {
+      try {
+        await this.run(job);
+      } catch (e) {
+        const err = asDmError(e);
+        this.o.log?.log('error', `SCOMO job ${job.id} (${job.op}) stopped: ${err.message}`);
+        if (err.code === 'DM_ERR_STORAGE') throw err; // storage gone: stop, the next boot resumes
+      }
+    }
+  }
+
+  /**
+   * At boot: finish or fail cleanly whatever a power cut interrupted, then make the inventory agree with what
+   * the installer reports (a cut between installing and committing the tree must not leave them apart).
+   */
+  async recover(): Promise<void> {
+    await this.runPending();
+    this.reconcile();
+  }
+
+  private reconcile(): void {
+    const { tree, installer } = this.o;
+    const installed = installer.installed();
+    let changed = false;
+    for (const node of tree.get(DEPLOYED, DEVICE).children ?? []) {
+      const uri = `${DEPLOYED}/${node}`;
+      const id = this.leaf(`${uri}/ID`);
+      const real = installed.find((c) => c.id === id);
+      if (!real) { tree.delete(uri, DEVICE); changed = true; continue; }
+      if (this.leaf(`${uri}/Version`) !== real.version) { this.set(`${uri}/Version`, real.version); changed = true; }
+      if (this.leaf(`${uri}/Name`) !== real.name) { this.set(`${uri}/Name`, real.name); changed = true; }
+    }
+    const known = (tree.get(DEPLOYED, DEVICE).children ?? []).map((n) => this.leaf(`${DEPLOYED}/${n}/ID`));
+    const missing = installed.filter((c) => !known.includes(c.id));
+    if (missing.length) { this.syncInventory(missing, '', true); changed = true; }
+    if (changed) {
+      this.o.log?.log('warn', 'inventory reconciled with the installer after an interrupted operation');
+      tree.commit();
+    }
+  }
+
+  private async run(job: ScomoJob): Promise<void> {
+    let j = job;
+    if (j.step === 'reported') return;
+    if (j.step !== 'done') j = DOWNLOAD_OPS.includes(j.op) ? await this.runDownload(j) : await this.runDeployed(j);
+    this.report(j);
+  }
+
+  private pkgId(j: ScomoJob): string {
+    return this.leaf(`${j.node}/PkgID`) ?? j.node.slice(j.node.lastIndexOf('/') + 1);
+  }
+
+  private finish(j: ScomoJob, result: number, patch: Partial<ScomoJob> = {}): ScomoJob {
+    const done = this.journal.advance(j.id, 'done', { ...patch, result });
+    this.o.tree.commit();
+    return done;
+  }
+
+  private async runDownload(job: ScomoJob): Promise<ScomoJob> {
+    let j = job;
+    const { tree, downloader } = this.o;
+    const pkgId = this.pkgId(j);
+    if (j.step === 'accepted' || j.step === 'downloading') {
+      if (!tree.exists(j.node)) return this.finish(j, ScomoResult.UndefinedError);
+      j = this.journal.advance(j.id, 'downloading');
+      this.set(`${j.node}/Status`, DownloadStatus.Downloading);
+      tree.commit();
+      // A cut transfer resumes from the byte where it stopped, a bounded number of times.
+      let failure: unknown;
+      for (let attempt = 0; attempt < DOWNLOAD_ATTEMPTS; attempt++) {
+        try {
+          await downloader.fetch({
+            url: this.leaf(`${j.node}/PkgURL`) ?? '', id: pkgId, offset: downloader.storedSize(pkgId),
+            onProgress: (done, total) => this.o.onProgress?.(j.node, done, total ?? 0),
+          });
+          failure = undefined;
+          break;
+        } catch (e) {
+          failure = e;
+          this.o.log?.log('warn', `download of ${pkgId} interrupted at ${downloader.storedSize(pkgId)} bytes: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+      if (failure !== undefined) {
+        this.set(`${j.node}/Status`, DownloadStatus.DownloadFailed);
+        return this.finish(j, /\b5\d\d\b/.test(String(failure)) ? ScomoResult.DownloadServerError : ScomoResult.DownloadFailed);
+      }
+      const problem = this.verify(j.node, pkgId);
+      if (problem) {
+        this.o.log?.log('warn', `package ${pkgId} refused: ${problem}`);
+        downloader.discard(pkgId);
+        this.set(`${j.node}/Status`, DownloadStatus.DownloadFailed);
+        return this.finish(j, ScomoResult.PackageValidationFailed);
+      }
+      j = this.journal.advance(j.id, 'downloaded');
+      this.set(`${j.node}/Status`, DownloadStatus.Downloaded);
+      tree.commit();
+    }
+    if (j.op === 'Download') {
+      this.deliver(j, pkgId);
+      return this.finish(j, ScomoResult.Success);
+    }
+    j = this.journal.advance(j.id, 'installing');
+    this.set(`${j.node}/Status`, DownloadStatus.Installing);
+    tree.commit();
+    let components: ComponentInfo[];
+    try {
+      // Installing again after a power cut is what the Installer port promises to make safe (idempotent).
+      components = await this.o.installer.install(pkgId, j.op === 'DownloadInstall');
+    } catch (e) {
+      this.o.log?.log('warn', `install of ${pkgId} failed: ${e instanceof Error ? e.message : String(e)}`);
+      this.set(`${j.node}/Status`, DownloadStatus.InstallFailed);
+      downloader.discard(pkgId);
+      return this.finish(j, ScomoResult.InstallFailed);
+    }
+    const first = this.syncInventory(components, pkgId, j.op === 'DownloadInstall');
+    // The package is deployed: its Download entry has served its purpose.
+    if (tree.exists(j.node)) tree.delete(j.node, DEVICE);
+    const done = this.finish(j, ScomoResult.Success, first ? { target: first.uri, identifier: first.id } : {});
+    // Only once 'done' is journaled: until then a power cut re-runs the install, which needs the package.
+    downloader.discard(pkgId);
+    return done;
+  }
+
+  /** Checks the package against the vendor extension leaves Ext/Size and Ext/SHA256 the server set. */
+  private verify(node: string, pkgId: string): string | undefined {
+    const { downloader, crypto } = this.o;
+    const size = downloader.storedSize(pkgId);
+    const want = this.leaf(`${node}/Ext/Size`);
+    if (want !== undefined && Number(want) !== size) return `size ${size} bytes, the server announced ${want}`;
+    const sha = this.leaf(`${node}/Ext/SHA256`);
+    if (sha !== undefined) {
+      const h = crypto.createSha256();
+      for (let off = 0; off < size; off += HASH_CHUNK) h.update(downloader.read(pkgId, off, Math.min(HASH_CHUNK, size - off)));
+      const got = hex(h.digest());
+      if (got !== sha.toLowerCase()) return `SHA-256 ${got}, the server announced ${sha}`;
+    }
+    return undefined;
+  }
+
+  private deliver(j: ScomoJob, pkgId: string): void {
+    const { tree } = this.o;
+    const name = j.node.slice(j.node.lastIndexOf('/') + 1);
+    const base = `${DELIVERED}/${name}`;
+    if (!tree.exists(base)) tree.add(base, { format: 'node' }, DEVICE);
+    for (const [leafName, v] of [['PkgID', pkgId], ['Name', this.leaf(`${j.node}/Name`) ?? pkgId], ['State', '10'], ['Status', '10']] as const) {
+      const uri = `${base}/${leafName}`;
+      if (tree.exists(uri)) tree.replace(uri, { data: v }, DEVICE);
+      else tree.add(uri, { format: leafName === 'State' || leafName === 'Status' ? 'int' : 'chr', data: v }, DEVICE);
+    }
+    if (tree.exists(j.node)) tree.delete(j.node, DEVICE);
+  }
+
+  /** Makes ./SCOMO/Inventory/Deployed agree with what the installer deployed. */
+  private syncInventory(components: ComponentInfo[], pkgId: string, active: boolean): { uri: string; id: string } | undefined {
+    const { tree } = this.o;
+    let first: { uri: string; id: string } | undefined;
+    for (const c of components) {
+      const existing = (tree.get(DEPLOYED, DEVICE).children ?? []).find((n) => this.leaf(`${DEPLOYED}/${n}/ID`) === c.id);
+      const node = existing ?? c.id.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 32);
+      const uri = `${DEPLOYED}/${node}`;
+      if (existing) {
+        this.set(`${uri}/Version`, c.version);
+        this.set(`${uri}/Name`, c.name);
+        this.set(`${uri}/PkgIDRef`, pkgId);
+        this.set(`${uri}/State`, active ? STATE_ACTIVE : STATE_INACTIVE);
+        this.set(`${uri}/Status`, DeployedStatus.Idle);
+      } else {
+        addDeployed(tree as MemoryTree, { node, id: c.id, name: c.name, version: c.version, pkgIdRef: pkgId, state: active ? 'active' : 'inactive' });
+      }
+      first ??= { uri, id: c.id };
+    }
+    return first;
+  }
+
+  private async runDeployed(job: ScomoJob): Promise<ScomoJob> {
+    let j = job;
+    const { tree, installer } = this.o;
+    const id = j.identifier ?? '';
+    if (!tree.exists(j.node)) {
+      // Removed before a power cut let us record it: the installer is the truth.
+      const gone = !installer.installed().some((c) => c.id === id);
+      return this.finish(j, j.op === 'Remove' && gone ? ScomoResult.Success : ScomoResult.UndefinedError);
+    }
+    j = this.journal.advance(j.id, 'running');
+    const busy = j.op === 'Activate' ? DeployedStatus.Activating : j.op === 'Deactivate' ? DeployedStatus.Deactivating : DeployedStatus.Removing;
+    this.set(`${j.node}/Status`, busy);
+    tree.commit();
+    try {
+      if (j.op === 'Activate') await installer.activate(id);
+      else if (j.op === 'Deactivate') await installer.deactivate(id);
+      else await installer.remove(id);
+    } catch (e) {
+      this.o.log?.log('warn', `${j.op} of ${id} failed: ${e instanceof Error ? e.message : String(e)}`);
+      const failed = j.op === 'Activate' ? DeployedStatus.ActivateFailed : j.op === 'Deactivate' ? DeployedStatus.DeactivateFailed : DeployedStatus.RemoveFailed;
+      this.set(`${j.node}/Status`, failed);
+      const code = j.op === 'Activate' ? ScomoResult.ActivateFailed : j.op === 'Deactivate' ? ScomoResult.DeactivateFailed : ScomoResult.RemoveFailed;
+      return this.finish(j, code);
+    }
+    if (j.op === 'Remove') tree.delete(j.node, DEVICE);
+    else {
+      this.set(`${j.node}/State`, j.op === 'Activate' ? STATE_ACTIVE : STATE_INACTIVE);
+      this.set(`${j.node}/Status`, DeployedStatus.Idle);
+    }
+    return this.finish(j, ScomoResult.Success);
+  }
+
+  /** Queues the result alert once: a job found 'done' after a power cut may have queued it already. */
+  private report(j: ScomoJob): void {
+    const data = `<ResultCode>${j.result ?? ScomoResult.UndefinedError}</ResultCode><Identifier>${j.identifier ?? ''}</Identifier>`;
+    const already = this.o.queue.pending().some((a) => a.type === ALERT_TYPE_OPERATION_COMPLETE && a.source === j.opUri &&
+      a.correlator === j.correlator && a.data === data);
+    if (!already) {
+      const alert: Parameters<AlertQueue['enqueue']>[0] = { type: ALERT_TYPE_OPERATION_COMPLETE, format: 'xml', source: j.opUri, data };
+      if (j.result !== ScomoResult.Success) alert.mark = 'critical';
+      if (j.target !== undefined) alert.target = j.target;
+      if (j.correlator !== undefined) alert.correlator = j.correlator;
+      this.o.queue.enqueue(alert);
+    }
+    this.journal.advance(j.id, 'reported');
+  }
+}

@@ -1,0 +1,100 @@
+// DmAgent end to end against a scripted server: user trigger on a component, UI confirm on the display,
+// SCOMO DownloadInstall (202), install after the session, and the result reported in a follow-up session.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { DmAgent } from '../../agent/agent.js';
+import type { InboundMessage, OutboundMessage, Transport } from '../../agent/ports.js';
+import type { AlertCmd, Command, SyncMLMessage } from '../../agent/syncml/model.js';
+import { decodeMessage, encodeMessage } from '../../agent/syncml/codec.js';
+import { parseDeviceDescription } from '../../agent/tree/device-description.js';
+import { listDeployed } from '../../agent/tree/dmacc.js';
+import { DmError } from '../../agent/errors.js';
+import { nodeCrypto } from '../../platform/node/crypto.js';
+import { MemoryStorage } from '../helpers/memory-storage.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { FakeDisplay } from '../helpers/fake-display.js';
+import { FakeDownloader } from '../helpers/fake-downloader.js';
+import { FakeInstaller } from '../helpers/fake-installer.js';
+import { reply, statusesFor } from '../helpers/scripted-server.js';
+
+const desc = parseDeviceDescription({
+  devInfo: { devId: 'IMEI:1', man: 'M', mod: 'X' },
+  account: { serverId: 'labserver', serverUri: 'http://127.0.0.1:8080/dm', auth: { type: 'basic', username: 'u', password: 'p' } },
+  components: [{ node: 'app1', id: 'com.example.weather', name: 'Weather', version: '1.0' }],
+});
+const URL = 'http://127.0.0.1:8080/packages/w2.json';
+const PKG = new TextEncoder().encode(JSON.stringify({ id: 'com.example.weather', name: 'Weather', version: '2.0' }));
+
+function scripted(steps: ((m: SyncMLMessage) => SyncMLMessage)[]): Transport & { seen: SyncMLMessage[] } {
+  const seen: SyncMLMessage[] = [];
+  return {
+    seen,
+    exchange: async (out: OutboundMessage): Promise<InboundMessage> => {
+      const m = decodeMessage(out.body);
+      seen.push(m);
+      const step = steps.shift();
+      if (!step) throw new Error('server has nothing more to say');
+      return { body: encodeMessage(step(m), 'xml') };
+    },
+  };
+}
+
+test('user update with confirm, DownloadInstall, install, then the result alert in a follow-up session', async () => {
+  const downloader = new FakeDownloader();
+  downloader.files.set(URL, PKG);
+  const installer = new FakeInstaller(downloader, [{ id: 'com.example.weather', name: 'Weather', version: '1.0' }]);
+  const display = new FakeDisplay();
+  const clock = new FakeClock();
+  const deploy: Command[] = [
+    { kind: 'Alert', cmdId: '', data: '1101', items: [{ data: '' }, { data: 'Install Weather 2.0?' }] },
+    { kind: 'Add', cmdId: '', items: [
+      { target: { locURI: './SCOMO/Download/w2' }, meta: { format: 'node' } },
+      { target: { locURI: './SCOMO/Download/w2/PkgID' }, meta: { format: 'chr' }, data: 'w2' },
+      { target: { locURI: './SCOMO/Download/w2/PkgURL' }, meta: { format: 'chr' }, data: URL },
+      { target: { locURI: './SCOMO/Download/w2/Ext/SHA256' }, meta: { format: 'chr' }, data: createHash('sha256').update(PKG).digest('hex') },
+    ] },
+    { kind: 'Exec', cmdId: '', correlator: 'op-1', items: [{ target: { locURI: './SCOMO/Download/w2/Operations/DownloadInstall' } }] },
+  ];
+  const transport = scripted([
+    (c) => reply(c, 212, [...statusesFor(c), { kind: 'Sequence', cmdId: '', commands: deploy }]),
+    (c) => reply(c, 200, []),
+    (c) => reply(c, 212, statusesFor(c)), // follow-up session: the result alert is acknowledged
+  ]);
+  const agent = await DmAgent.boot(desc, { storage: new MemoryStorage(), clock, crypto: nodeCrypto, transport, display, downloader, installer });
+  agent.requestUpdate('user', 'app1');
+  const running = agent.runSession();
+  for (let i = 0; i < 20 && display.last?.kind !== 'confirm'; i++) await clock.advance(0);
+  assert.equal(display.last?.kind, 'confirm');
+  display.press({ kind: 'yes' });
+  const report = await running;
+  assert.equal(report.ok, true, JSON.stringify(report.error));
+  assert.equal(report.sessions, 2);
+  assert.equal(listDeployed(agent.tree)[0]!.version, '2.0');
+  const result = transport.seen[2]!.body.find((c) => c.kind === 'Alert' && c.data === '1226') as AlertCmd;
+  assert.equal(result.correlator, 'op-1');
+  assert.equal(result.items[0]!.meta?.type, 'urn:oma:at:scomo:1.0:OperationComplete');
+  assert.equal(result.items[0]!.data, '<ResultCode>1200</ResultCode><Identifier>com.example.weather</Identifier>');
+  assert.equal(agent.queue.pending().length, 0, 'acknowledged alerts left the queue');
+  assert.ok(display.screens.some((s) => s.kind === 'progress'), 'download progress was shown');
+});
+
+test('an unknown component is refused before anything is queued or sent', async () => {
+  const transport = scripted([]);
+  const agent = await DmAgent.boot(desc, { storage: new MemoryStorage(), clock: new FakeClock(), crypto: nodeCrypto, transport });
+  assert.throws(() => agent.requestUpdate('user', 'nope'), (e: unknown) => e instanceof DmError && e.code === 'DM_ERR_UNKNOWN_COMPONENT');
+  assert.equal(agent.queue.pending().length, 0);
+  assert.equal(transport.seen.length, 0);
+});
+
+test('server unreachable: the session fails cleanly and the alert stays queued for the next one', async () => {
+  const transport: Transport = { exchange: async () => { throw new Error('connect ECONNREFUSED 127.0.0.1:8080'); } };
+  const storage = new MemoryStorage();
+  const agent = await DmAgent.boot(desc, { storage, clock: new FakeClock(), crypto: nodeCrypto, transport });
+  agent.requestUpdate('device');
+  const r = await agent.runSession();
+  assert.equal(r.ok, false);
+  assert.equal(r.error?.code, 'DM_ERR_TRANSPORT');
+  const again = await DmAgent.boot(desc, { storage, clock: new FakeClock(), crypto: nodeCrypto, transport });
+  assert.equal(again.queue.pending().length, 1, 'still queued after a reboot');
+});
