@@ -64,12 +64,13 @@ export class DmAgent {
   /** SCOMO operations, when the platform gives a Downloader and an Installer. */
   readonly scomo?: ScomoManager;
   private controller?: TriggerController;
+  private button?: UpdateButton;
   private schedule?: CheckSchedule;
 
   private constructor(readonly desc: DeviceDescription, readonly ports: AgentPorts, readonly options: AgentOptions,
     tree: DmTree) {
     this.tree = tree;
-    this.queue = new AlertQueue(ports.storage);
+    this.queue = new AlertQueue(ports.storage, ports.log ? { log: ports.log } : {});
     if (ports.downloader && ports.installer) {
       this.scomo = new ScomoManager({
         tree, storage: ports.storage, downloader: ports.downloader, installer: ports.installer, crypto: ports.crypto,
@@ -187,11 +188,13 @@ export class DmAgent {
         const node = await ui.pickComponent(list);
         return node === undefined ? undefined : buildUpdateRequest(this.tree, 'user', node).source;
       },
+      // A user-started session that ended well counts as a check: it resets the schedule's back-off.
+      onSessionEnd: (ok) => this.schedule?.sessionEnded(ok),
       ...(ports.log ? { log: ports.log } : {}),
     });
     this.controller = controller;
     if (ports.button) {
-      new UpdateButton({
+      this.button = new UpdateButton({
         button: ports.button, clock: ports.clock,
         ...(desc.button?.debounceMs ? { debounceMs: desc.button.debounceMs } : {}),
         ...(desc.button?.longPressMs ? { longPressMs: desc.button.longPressMs } : {}),
@@ -215,8 +218,9 @@ export class DmAgent {
     return controller;
   }
 
-  /** Stops the schedule's timer (the button has no timer of its own while idle). */
+  /** Stops the schedule's timer and the button's pending timers. */
   disarm(): void {
     this.schedule?.stop();
+    this.button?.stop();
   }
 }

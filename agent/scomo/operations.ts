@@ -288,7 +288,7 @@ export class ScomoManager {
   /** Queues the result alert once: a job found 'done' after a power cut may have queued it already. */
   private report(j: ScomoJob): void {
     const data = `<ResultCode>${j.result ?? ScomoResult.UndefinedError}</ResultCode><Identifier>${j.identifier ?? ''}</Identifier>`;
-    const already = this.o.queue.pending().some((a) => a.type === ALERT_TYPE_OPERATION_COMPLETE && a.source === j.opUri &&
+    const already = this.o.queue.has((a) => a.type === ALERT_TYPE_OPERATION_COMPLETE && a.source === j.opUri &&
       a.correlator === j.correlator && a.data === data);
     if (!already) {
       const alert: Parameters<AlertQueue['enqueue']>[0] = { type: ALERT_TYPE_OPERATION_COMPLETE, format: 'xml', source: j.opUri, data };
