@@ -210,6 +210,7 @@ export class Session {
   /** Fills the message with queued commands up to the server's MaxMsgSize; the rest waits for Alert 1222. */
   private takeBody(hdr: SyncHdr): { body: Command[]; final: boolean } {
     const head: Command[] = this.hdrStatus ? [this.hdrStatus] : [];
+    if (this.hdrStatus?.chal && this.o.account.server.type !== 'NONE') this.o.saveNonce?.('server', this.serverNonce);
     this.hdrStatus = undefined;
     const tail: Command[] = this.needNextMessage
       ? [{ kind: 'Alert', cmdId: '0', data: AlertCode.NextMessage, items: [] }] : [];
@@ -358,7 +359,9 @@ export class Session {
         items: [{ target: { locURI: this.largeObject.uri } }] });
       this.largeObject = undefined;
     }
-    const onlyHeaderStatus = this.outbox.length === 0 && (!this.hdrStatus || this.hdrStatus.chal === undefined);
+    // A Chal that only renews the server's nonce (it authenticated) is no reason to answer: with HMAC it
+    // rides on every SyncHdr Status and would otherwise keep the session going for ever.
+    const onlyHeaderStatus = this.outbox.length === 0;
     if (onlyHeaderStatus && commands === 0 && serverOk) {
       // Nothing to answer but the SyncHdr Status: that message MUST NOT be sent; the session is over.
       this.hdrStatus = undefined;
@@ -387,8 +390,9 @@ export class Session {
     // A fresh nonce for the server's next credential: HMAC needs one per message, digest one per session,
     // and after a failure one more challenge with a fresh nonce (DM Security §5.1.3.4).
     if (verdict !== 'ok' || expected.type === 'HMAC' || this.serverAuthFailures === 0) {
+      // Persisted only when the Chal actually goes out (takeBody): a session that ends without sending it
+      // must keep expecting the nonce the server already has.
       this.serverNonce = this.o.crypto.randomBytes(16);
-      this.o.saveNonce?.('server', this.serverNonce);
       hdrStatus.chal = { meta: { type: scheme, format: 'b64', nextNonce: base64Encode(this.serverNonce) } };
     }
     return verdict === 'ok';

@@ -336,3 +336,36 @@ test('HMAC account: every message carries x-syncml-hmac over its exact body with
   assert.equal(ex[1]!.out.hmac, hmacHeader(crypto, 'dmuser', 'dmpass', nonce, ex[1]!.out.body));
   assert.equal(session.outcome.state, 'completed');
 });
+
+test('a server that authenticates with HMAC: the renewed nonce does not keep a finished session going', async () => {
+  const desc = parseDeviceDescription({
+    devInfo: { devId: 'IMEI:493005100592800', man: 'ExampleCo', mod: 'TS-Agent-1' },
+    account: { serverId: 'labserver', serverUri: 'http://127.0.0.1:8080/dm', auth: { type: 'basic', username: 'dmuser', password: 'dmpass' },
+      serverAuth: { type: 'hmac', username: 'labserver', password: 'srvpass' } },
+    components: [],
+  });
+  const { session, opts } = makeSession({}, desc);
+  const saved: string[] = [];
+  opts.saveNonce = (w, n) => saved.push(`${w}:${Buffer.from(n).toString('base64')}`);
+  const { hmacHeader } = await import('../../../agent/session/auth.js');
+  const { encodeMessage } = await import('../../../agent/syncml/codec.js');
+  let serverNonce = new Uint8Array(0);
+  const signed = (m: SyncMLMessage) => {
+    const body = encodeMessage(m, 'xml');
+    return { body, hmac: hmacHeader(crypto, 'labserver', 'srvpass', serverNonce, body) };
+  };
+  const ex = await runScript(session, [
+    (c) => {
+      const r = signed(reply(c, 212, [...statusesFor(c), { kind: 'Get', cmdId: '', items: [{ target: { locURI: './DevInfo/Man' } }] }]));
+      return r;
+    },
+    (c) => {
+      serverNonce = new Uint8Array(Buffer.from(statusFor(c, '0')[0]!.chal!.meta.nextNonce!, 'base64'));
+      return signed(reply(c, 200, []));
+    },
+  ]);
+  assert.equal(ex.length, 2, 'no header-only message after the server ended');
+  assert.equal(session.outcome.state, 'completed');
+  assert.equal(statusFor(ex[1]!.client, '0')[0]!.data, '200');
+  assert.equal(saved.filter((x) => x.startsWith('server:')).length, 1, 'only the nonce that went out was persisted');
+});
