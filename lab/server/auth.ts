@@ -1,0 +1,141 @@
+// Device accounts of the lab server and both directions of DM 1.2 authentication (OMA-TS-DM_Security 1.2
+// §5.1): the device's credential (basic, MD5 digest in SyncHdr Cred, or HMAC in the x-syncml-hmac header)
+// checked against the nonce this server issued, and the server's own credential built with the nonce the
+// device issued. The digest arithmetic is the agent's (agent/session/auth.ts): one formula, two peers.
+import type { Crypto } from '../../agent/ports.js';
+import type { Cred } from '../../agent/syncml/model.js';
+import type { AuthSettings } from '../../agent/tree/types.js';
+import { checkServerCred, clientCred, hmacHeader, parseHmacHeader, AUTH_BASIC, AUTH_MAC, AUTH_MD5 } from '../../agent/session/auth.js';
+import { base64Decode } from '../../agent/util/bytes.js';
+import { DmError } from '../../agent/errors.js';
+
+export type AuthType = 'none' | 'basic' | 'md5' | 'hmac';
+
+export interface DeviceAccount {
+  /** Source/LocName (basic, md5) or the HMAC header's username. */
+  username: string;
+  password: string;
+  auth: AuthType;
+  /** When set, only this DevId may use the account. */
+  devId?: string;
+  /** First nonce (base64) the device is expected to know, e.g. from a factory bootstrap. */
+  nonce?: string;
+  /** The server's own credential to this device (DMAcc SRVCRED); absent = the server does not authenticate. */
+  server?: { username: string; password: string; auth: Exclude<AuthType, 'none'>; nonce?: string };
+}
+
+const TYPES: AuthType[] = ['none', 'basic', 'md5', 'hmac'];
+
+function bad(message: string): never {
+  throw new DmError('DM_ERR_CONFIG', 400, `devices: ${message}`);
+}
+
+function nonEmpty(o: Record<string, unknown>, k: string, where: string): string {
+  const v = o[k];
+  if (typeof v !== 'string' || v === '') bad(`${where}.${k} must be a non-empty string`);
+  return v;
+}
+
+function b64(o: Record<string, unknown>, k: string, where: string): string | undefined {
+  const v = o[k];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') bad(`${where}.${k} must be a base64 string`);
+  try {
+    base64Decode(v);
+  } catch {
+    bad(`${where}.${k} '${v}' is not base64`);
+  }
+  return v;
+}
+
+/** Parses the credentials table: [{ username, password, auth?: 'md5', devId?, nonce?, server? }]. */
+export function parseDevices(json: unknown): DeviceAccount[] {
+  const list = Array.isArray(json) ? json : (json as { devices?: unknown } | null)?.devices;
+  if (!Array.isArray(list)) bad('expected a list of accounts, or { "devices": [ … ] }');
+  const out: DeviceAccount[] = [];
+  list.forEach((raw, i) => {
+    const where = `devices[${i}]`;
+    if (typeof raw !== 'object' || raw === null) bad(`${where} must be an object`);
+    const o = raw as Record<string, unknown>;
+    const auth = (o.auth ?? 'md5') as AuthType;
+    if (!TYPES.includes(auth)) bad(`${where}.auth must be one of ${TYPES.join(', ')}`);
+    const a: DeviceAccount = { username: nonEmpty(o, 'username', where), password: nonEmpty(o, 'password', where), auth };
+    if (o.devId !== undefined) a.devId = nonEmpty(o, 'devId', where);
+    const nonce = b64(o, 'nonce', where);
+    if (nonce !== undefined) a.nonce = nonce;
+    if (o.server !== undefined) {
+      const s = o.server as Record<string, unknown>;
+      if (typeof s !== 'object' || s === null) bad(`${where}.server must be an object`);
+      const sa = (s.auth ?? 'md5') as AuthType;
+      if (sa === 'none' || !TYPES.includes(sa)) bad(`${where}.server.auth must be basic, md5 or hmac`);
+      a.server = { username: nonEmpty(s, 'username', `${where}.server`), password: nonEmpty(s, 'password', `${where}.server`), auth: sa as Exclude<AuthType, 'none'> };
+      const sn = b64(s, 'nonce', `${where}.server`);
+      if (sn !== undefined) a.server.nonce = sn;
+    }
+    if (out.some((x) => x.username === a.username && x.devId === a.devId)) bad(`${where}: account ${a.username} is listed twice`);
+    out.push(a);
+  });
+  return out;
+}
+
+export function schemeUrn(type: AuthType): string {
+  return type === 'basic' ? AUTH_BASIC : type === 'hmac' ? AUTH_MAC : AUTH_MD5;
+}
+
+function settings(type: AuthType, name: string, secret: string, nonce: Uint8Array): AuthSettings {
+  const t = type === 'basic' ? 'BASIC' : type === 'md5' ? 'DIGEST' : type === 'hmac' ? 'HMAC' : 'NONE';
+  return { type: t, name, secret, nonce };
+}
+
+/** The account a device message claims: by LocName or HMAC username, bound to the DevId when the account says so. */
+export function findAccount(accounts: DeviceAccount[], devId: string, locName: string | undefined,
+  hmac: string | undefined): DeviceAccount | undefined {
+  const user = locName ?? (hmac !== undefined ? parseHmacHeader(hmac)?.username : undefined);
+  const fits = (a: DeviceAccount) => a.devId === undefined || a.devId === devId;
+  if (user !== undefined) {
+    return accounts.find((a) => a.username === user && a.devId === devId) ?? accounts.find((a) => a.username === user && fits(a));
+  }
+  // No name at all: an account bound to this DevId with no authentication is the only one that fits.
+  return accounts.find((a) => a.devId === devId && a.auth === 'none');
+}
+
+export type Verdict = 'ok' | 'missing' | 'bad';
+
+/** Checks the device's credential: Cred in SyncHdr (basic, md5) or the x-syncml-hmac header over the body. */
+export function verifyDevice(crypto: Crypto, account: DeviceAccount, cred: Cred | undefined, hmac: string | undefined,
+  body: Uint8Array, nonce: Uint8Array): Verdict {
+  if (account.auth === 'none') return 'ok';
+  return checkServerCred(crypto, settings(account.auth, account.username, account.password, nonce), cred, hmac, body);
+}
+
+/** What is wrong with a refused credential, for the log a lab user reads. */
+export function explainRefusal(account: DeviceAccount, cred: Cred | undefined, hmac: string | undefined): string {
+  if (account.auth === 'hmac') {
+    if (hmac === undefined) return 'no x-syncml-hmac header (the account uses HMAC)';
+    const h = parseHmacHeader(hmac);
+    if (!h) return `x-syncml-hmac header '${hmac}' lacks username or mac`;
+    if (h.algorithm.toUpperCase() !== 'MD5') return `x-syncml-hmac algorithm ${h.algorithm} (only MD5 exists in DM 1.2)`;
+    return 'HMAC mac does not match (wrong password, stale nonce, or the mac was not computed over the exact body)';
+  }
+  if (!cred) return `no Cred in SyncHdr (the account uses ${schemeUrn(account.auth)})`;
+  const type = cred.meta?.type ?? AUTH_BASIC;
+  if (type !== schemeUrn(account.auth)) return `Cred type ${type}, the account uses ${schemeUrn(account.auth)}`;
+  if (cred.meta?.format !== undefined && cred.meta.format !== 'b64') return `Cred Format ${cred.meta.format}, must be b64`;
+  return account.auth === 'md5'
+    ? 'MD5 digest does not match (wrong password, or a nonce other than the last NextNonce this server sent)'
+    : 'basic credential does not match';
+}
+
+/** The server's SyncHdr Cred for a device that asks for server authentication (basic or md5). */
+export function serverCred(crypto: Crypto, account: DeviceAccount, nonce: Uint8Array): Cred | undefined {
+  const s = account.server;
+  if (!s || s.auth === 'hmac') return undefined;
+  return clientCred(crypto, settings(s.auth, s.username, s.password, nonce));
+}
+
+/** The server's x-syncml-hmac header when it authenticates to the device with HMAC. */
+export function serverHmac(crypto: Crypto, account: DeviceAccount, nonce: Uint8Array, body: Uint8Array): string | undefined {
+  const s = account.server;
+  if (!s || s.auth !== 'hmac') return undefined;
+  return hmacHeader(crypto, s.username, s.password, nonce, body);
+}
