@@ -10,6 +10,7 @@ import type {
 import { AlertCode } from '../syncml/model.js';
 import type { Encoding } from '../syncml/codec.js';
 import { contentTypeOf, decodeMessage, encodeMessage } from '../syncml/codec.js';
+import { numberCommands } from '../syncml/numbering.js';
 import type { DmAccount, DmTree, NodeFormat, NodeProperty } from '../tree/types.js';
 import { DEVICE } from '../tree/types.js';
 import type { GenericAlert } from '../alerts/types.js';
@@ -726,18 +727,6 @@ export class Session {
 
 function isItemCmd(c: Command): c is ItemCmd {
   return c.kind === 'Add' || c.kind === 'Replace' || c.kind === 'Delete' || c.kind === 'Copy' || c.kind === 'Get';
-}
-
-/** CmdIDs are numbered per message, 1.. in order, nested commands included. */
-function numberCommands(cmds: Command[]): Command[] {
-  let n = 0;
-  const walk = (list: Command[]): Command[] => list.map((c) => {
-    const copy = { ...c } as Command;
-    copy.cmdId = String(++n);
-    if (copy.kind === 'Atomic' || copy.kind === 'Sequence') copy.commands = walk(copy.commands);
-    return copy;
-  });
-  return walk(cmds);
 }
 
 function normUri(uri: string): string {

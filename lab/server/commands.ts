@@ -129,14 +129,4 @@ export function parseResultData(text: string): ResultAlertData | undefined {
   return r;
 }
 
-/** Sequential CmdIDs, nested commands included (CmdID is unique per message). */
-export function numberCommands(cmds: Command[], first = 1): Command[] {
-  let n = first - 1;
-  const walk = (list: Command[]): Command[] => list.map((c) => {
-    const copy = { ...c } as Command;
-    copy.cmdId = String(++n);
-    if (copy.kind === 'Atomic' || copy.kind === 'Sequence') copy.commands = walk(copy.commands);
-    return copy;
-  });
-  return walk(cmds);
-}
+export { numberCommands } from '../../agent/syncml/numbering.js';
