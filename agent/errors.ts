@@ -27,6 +27,8 @@ export type DmErrorCode =
   | 'DM_ERR_CONFIG'           // device description / configuration invalid (no wire status; 400)
   | 'DM_ERR_SESSION'          // session protocol violation (400)
   | 'DM_ERR_TRANSPORT'        // no reply could be had from the server (no wire status; 503 as HTTP would say)
+  | 'DM_ERR_INSTALL'          // the installer could not install a package (500; SCOMO result 1402/1404)
+  | 'DM_ERR_NOT_INSTALLED'    // the installer has no such component (404)
   | 'DM_ERR_COMMAND_FAILED';  // anything else (500)
 
 export class DmError extends Error {

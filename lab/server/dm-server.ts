@@ -180,7 +180,7 @@ const MAX_AUTH_FAILURES = 5;
 const MAX_SERVER_AUTH_RETRIES = 2;
 
 export class LabDmServer {
-  private readonly o: LabDmServerOptions;
+  private o: LabDmServerOptions;
   private readonly crypto: Crypto;
   private readonly scenario: Scenario;
   private readonly failures: FailurePlan;
@@ -209,6 +209,12 @@ export class LabDmServer {
   usePackageBaseUrl(url: string): void {
     if (!/^https?:\/\/\S+$/.test(url)) throw new Error(`LabDmServer: packageBaseUrl '${url}' is not an http(s) URL`);
     this.packageBaseUrl = url;
+  }
+
+  /** Changes the URI this server answers as (SyncHdr Source, and the Target devices must use). */
+  useServerUri(uri: string): void {
+    if (!/^\S+$/.test(uri)) throw new Error(`LabDmServer: serverUri '${uri}' is not a URI`);
+    this.o = { ...this.o, serverUri: uri };
   }
 
   // ------------------------------------------------------------------ views for tests and tools

@@ -7,6 +7,9 @@ import mqtt from 'mqtt';
 import type { Log } from '../../agent/ports.js';
 import { decodeMessage } from '../../agent/syncml/codec.js';
 import type { LabDmServer } from './dm-server.js';
+import { dmTopics, topicDevId } from '../../agent/binding/mqtt-topics.js';
+
+export { dmTopics, topicDevId };
 
 export { startEmbeddedBroker } from './broker.js';
 
@@ -25,16 +28,6 @@ export interface RunningMqttServer {
   /** Publishes a notification that asks the device to start a session. */
   notify(devId: string, payload?: string | Uint8Array): Promise<void>;
   close(): Promise<void>;
-}
-
-/** DevId as a topic level: '/', '+', '#' and ':' would split or wildcard the topic, so they become '_'. */
-export function topicDevId(devId: string): string {
-  return devId.replace(/[/+#:]/g, '_');
-}
-
-export function dmTopics(devId: string, prefix = ''): { up: string; down: string; notify: string } {
-  const base = `${prefix ? prefix.replace(/\/+$/, '') + '/' : ''}dm/${topicDevId(devId)}`;
-  return { up: `${base}/up`, down: `${base}/down`, notify: `${base}/notify` };
 }
 
 export async function startMqttServer(o: MqttServerOptions): Promise<RunningMqttServer> {

@@ -5,13 +5,9 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { InboundMessage, OutboundMessage, Transport, TransportErrorInfo } from '../../agent/ports.js';
+import { TransportError } from './transport-error.js';
 
-export class TransportError extends Error {
-  constructor(readonly info: TransportErrorInfo) {
-    super(info.message);
-    this.name = 'TransportError';
-  }
-}
+export { TransportError };
 
 export interface HttpTransportOptions {
   timeoutMs?: number;         // whole exchange, default 30000

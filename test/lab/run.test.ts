@@ -1,12 +1,13 @@
-// `dm-agent run` over real HTTP on loopback against the embedded demo server.
+// `dm-agent run` against the real lab server on loopback, over HTTP and MQTT, with files for state.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../lab/cli.js';
-import { DemoDmServer } from '../../lab/demo/responder.js';
-import { serveDemoHttp } from '../../lab/demo/http.js';
+import { startLab } from '../../lab/server/lab.js';
+import { parseDevices } from '../../lab/server/auth.js';
+import { exampleCatalog } from './server/fixtures.js';
 import { repoRoot } from '../helpers/peers.js';
 
 class Sink { text = ''; write(s: string | Uint8Array) { this.text += typeof s === 'string' ? s : Buffer.from(s).toString(); return true; } }
@@ -18,35 +19,55 @@ async function run(args: string[]) {
   return { code, text: out.text };
 }
 
-test('run: a user check over HTTP with confirm, XML and WBXML, traced to a file', async () => {
-  for (const encoding of ['xml', 'wbxml']) {
-    const server = new DemoDmServer({ users: { dmuser: 'dmpass' }, serverUri: 'http://127.0.0.1/dm', catalog: [{ id: 'com.example.weather', name: 'Weather', version: '2.0' }] });
-    const http = await serveDemoHttp(server);
-    const dir = mkdtempSync(join(tmpdir(), 'run-'));
-    writeFileSync(join(dir, 'answers'), 'yes\n');
-    const r = await run(['--device', device, '--server', http.url, '--encoding', encoding, '--trigger', 'user', '--component', 'app1',
-      '--answers', join(dir, 'answers'), '--trace', join(dir, 'trace.xml'), '--state', join(dir, 'state')]);
-    await http.close();
-    assert.equal(r.code, 0, r.text);
-    assert.match(r.text, /session ended well: 1 session\(s\), 5 round trips/);
-    assert.match(r.text, /0 alert\(s\) still queued/);
-    assert.match(server.log.join(';'), /user answered 200/);
-    const trace = readFileSync(join(dir, 'trace.xml'), 'utf8');
-    assert.match(trace, /── device → http:\/\/127\.0\.0\.1:\d+\/dm/);
-    assert.match(trace, /UpdateUserRequest/);
+async function lab(password = 'dmpass', mqtt = false) {
+  return startLab({ catalog: exampleCatalog(), devices: parseDevices([{ username: 'dmuser', password, auth: 'md5' }]), ...(mqtt ? { mqtt: 'embedded' } : {}) });
+}
+
+test('run: a user check with confirm and update over HTTP and MQTT, XML and WBXML; state, trace and inventory persist', async () => {
+  const l = await lab('dmpass', true);
+  try {
+    for (const transport of ['http', 'mqtt']) {
+      for (const encoding of ['xml', 'wbxml']) {
+        const dir = mkdtempSync(join(tmpdir(), 'run-'));
+        writeFileSync(join(dir, 'answers'), '# consent\nyes\n');
+        const r = await run(['--device', device, '--server', l.dmUrl, '--transport', transport, '--broker', l.brokerUrl!, '--encoding', encoding,
+          '--trigger', 'user', '--component', 'app1', '--answers', join(dir, 'answers'), '--trace', join(dir, 'trace.xml'), '--state', join(dir, 'state')]);
+        assert.equal(r.code, 0, r.text);
+        assert.match(r.text, /session ended well: 2 session\(s\), 6 round trips/, `${transport} ${encoding}`);
+        assert.match(r.text, /0 alert\(s\) still queued/);
+        assert.match(r.text, /deployed: Weather 2\.0, Sensor driver 1\.4/);
+        assert.match(r.text, /\(user: yes\)/);
+        const trace = readFileSync(join(dir, 'trace.xml'), 'utf8');
+        assert.match(trace, /── device → http:\/\/127\.0\.0\.1:\d+\/dm/);
+        assert.match(trace, /UpdateUserRequest/);
+        assert.match(trace, /OperationComplete/);
+        assert.match(readFileSync(join(dir, 'state', 'components', 'installed'), 'utf8'), /"version":"2\.0"/);
+        // The same state again: nothing left to update, one session, no deployment.
+        const again = await run(['--device', device, '--server', l.dmUrl, '--transport', transport, '--broker', l.brokerUrl!, '--encoding', encoding,
+          '--trigger', 'device', '--component', 'app1', '--state', join(dir, 'state')]);
+        assert.equal(again.code, 0, again.text);
+        assert.match(again.text, /session ended well: 1 session\(s\)/);
+      }
+    }
+    assert.deepEqual(l.server.outcomes().map((o) => o.resultCode), [1200, 1200, 1200, 1200]);
+    assert.deepEqual(l.server.deviations(), []);
+  } finally {
+    await l.close();
   }
 });
 
 test('run: wrong password — challenged, then a real failure (exit 1) with the alert still queued', async () => {
-  const server = new DemoDmServer({ users: { dmuser: 'other' }, serverUri: 'http://127.0.0.1/dm', catalog: [] });
-  const http = await serveDemoHttp(server);
-  const dir = mkdtempSync(join(tmpdir(), 'run-'));
-  const r = await run(['--device', device, '--server', http.url, '--trigger', 'device', '--state', join(dir, 'state')]);
-  await http.close();
-  assert.equal(r.code, 1);
-  assert.match(r.text, /DM_ERR_AUTH/);
-  assert.match(r.text, /1 alert\(s\) still queued/);
-  assert.equal(server.log.filter((l) => l.startsWith('challenge')).length, 3, 'initial try and 2 retries');
+  const l = await lab('other');
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'run-'));
+    const r = await run(['--device', device, '--server', l.dmUrl, '--trigger', 'device', '--state', join(dir, 'state')]);
+    assert.equal(r.code, 1);
+    assert.match(r.text, /DM_ERR_AUTH/);
+    assert.match(r.text, /1 alert\(s\) still queued/);
+    assert.match(readFileSync(join(dir, 'state', 'agent', 'alerts'), 'utf8'), /UpdateDeviceRequest/);
+  } finally {
+    await l.close();
+  }
 });
 
 test('run: server unreachable — clean failure, the alert kept in the state dir for the next run', async () => {
@@ -54,5 +75,15 @@ test('run: server unreachable — clean failure, the alert kept in the state dir
   const r = await run(['--device', device, '--server', 'http://127.0.0.1:9/dm', '--trigger', 'device', '--state', join(dir, 'state')]);
   assert.equal(r.code, 1);
   assert.match(r.text, /DM_ERR_TRANSPORT/);
-  assert.match(readFileSync(join(dir, 'state', 'alerts'), 'utf8'), /UpdateDeviceRequest/);
+  assert.match(readFileSync(join(dir, 'state', 'agent', 'alerts'), 'utf8'), /UpdateDeviceRequest/);
+});
+
+test('run: usage errors exit 2 with the reason', async () => {
+  assert.equal((await main(['run', '--device', device], new Sink() as never, new Sink() as never)), 2);
+  const err = new Sink();
+  assert.equal(await main(['run', '--device', device, '--trigger', 'user', '--log', 'loud'], new Sink() as never, err as never), 2);
+  assert.match(err.text, /--log must be one of/);
+  const mq = new Sink();
+  assert.equal(await main(['run', '--device', device, '--trigger', 'user', '--transport', 'mqtt'], mq as never, mq as never), 1);
+  assert.match(mq.text, /MQTT needs a broker/);
 });

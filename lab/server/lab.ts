@@ -1,0 +1,66 @@
+// The whole lab server in one call: the DM server over HTTP (with its packages), and optionally the MQTT
+// binding on a broker (an external one, or an embedded aedes). Used by `dm-agent serve`, `npm start`,
+// the fleet simulator and tests, so each starts the lab the same way.
+import type { Log } from '../../agent/ports.js';
+import type { Catalog } from './catalog.js';
+import type { Scenario } from './scenario.js';
+import type { DeviceAccount } from './auth.js';
+import { LabDmServer } from './dm-server.js';
+import { startHttpServer, type RunningHttpServer } from './http.js';
+import { startEmbeddedBroker, startMqttServer, type RunningMqttServer } from './mqtt.js';
+import type { RunningBroker } from './broker.js';
+
+export interface LabOptions {
+  catalog: Catalog;
+  devices: DeviceAccount[];
+  scenario?: Scenario;
+  /** 0 = any free port. */
+  port?: number;
+  host?: string;
+  /** The URL devices reach this machine by, when not host:port (e.g. behind NAT, or for a device on Wi-Fi). */
+  publicUrl?: string;
+  serverId?: string;
+  /** mqtt://… of a broker to serve on; 'embedded' starts aedes (port `brokerPort`, default any). */
+  mqtt?: string;
+  brokerPort?: number;
+  prefix?: string;
+  log?: Log;
+}
+
+export interface RunningLab {
+  server: LabDmServer;
+  http: RunningHttpServer;
+  /** The DM server URI devices put in their account. */
+  dmUrl: string;
+  brokerUrl?: string;
+  mqtt?: RunningMqttServer;
+  close(): Promise<void>;
+}
+
+export async function startLab(o: LabOptions): Promise<RunningLab> {
+  const host = o.host ?? '127.0.0.1';
+  const provisional = (o.publicUrl ?? `http://${host}:${o.port ?? 0}`).replace(/\/+$/, '');
+  const server = new LabDmServer({
+    catalog: o.catalog, devices: o.devices, serverId: o.serverId ?? 'labserver', serverUri: `${provisional}/dm`,
+    packageBaseUrl: `${provisional}/packages`, ...(o.scenario ? { scenario: o.scenario } : {}), ...(o.log ? { log: o.log } : {}),
+  });
+  // With port 0 the real port is known only once listening: announce that URL in PkgURL.
+  const http = await startHttpServer({ server, port: o.port ?? 0, host, packagesDir: o.catalog.packagesDir,
+    announcePackages: !o.publicUrl, ...(o.log ? { log: o.log } : {}) });
+  if (!o.publicUrl) server.useServerUri(http.url);
+  let broker: RunningBroker | undefined;
+  let brokerUrl = o.mqtt;
+  if (o.mqtt === 'embedded') {
+    broker = await startEmbeddedBroker({ port: o.brokerPort ?? 0, host });
+    brokerUrl = broker.url;
+  }
+  const mqtt = brokerUrl ? await startMqttServer({ server, brokerUrl, ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.log ? { log: o.log } : {}) }) : undefined;
+  return {
+    server, http, dmUrl: o.publicUrl ? `${provisional}/dm` : http.url, ...(brokerUrl ? { brokerUrl } : {}), ...(mqtt ? { mqtt } : {}),
+    close: async () => {
+      await mqtt?.close();
+      await broker?.close();
+      await http.close();
+    },
+  };
+}

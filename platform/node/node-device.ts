@@ -1,0 +1,79 @@
+// One simulated device on the host: the agent's ports wired to files, the network and the terminal. The
+// state folder holds agent/ (tree, alert queue, schedule, SCOMO journal), packages/ (downloads) and
+// components/ (what is installed), so a device killed at any moment boots again where it was.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DmAgent, type AgentOptions } from '../../agent/agent.js';
+import type { DeviceDescription } from '../../agent/device.js';
+import type { Button, Display, Log, Transport } from '../../agent/ports.js';
+import { systemClock } from './clock.js';
+import { nodeCrypto } from './crypto.js';
+import { FileStorage } from './file-storage.js';
+import { FileInstaller } from './file-installer.js';
+import { HttpDownloader } from './http-downloader.js';
+import { HttpTransport } from './http-transport.js';
+import { MqttTransport } from './mqtt-transport.js';
+import { tracedTransport } from './trace.js';
+
+export interface NodeDeviceOptions {
+  desc: DeviceDescription;
+  stateDir: string;
+  /** Overrides desc.transport.kind. */
+  transport?: 'http' | 'mqtt';
+  /** Overrides desc.transport.mqtt.url. */
+  brokerUrl?: string;
+  display?: Display;
+  button?: Button;
+  log?: Log;
+  /** Receives the decoded session trace. */
+  trace?: (text: string) => void;
+  /** A server notification arrived (MQTT …/notify). */
+  onNotify?: (payload: Uint8Array) => void;
+  agent?: AgentOptions;
+}
+
+export interface NodeDevice {
+  agent: DmAgent;
+  transport: Transport;
+  mqtt?: MqttTransport;
+  installer: FileInstaller;
+  downloader: HttpDownloader;
+  close(): Promise<void>;
+}
+
+export function makeTransport(o: NodeDeviceOptions): { transport: Transport; mqtt?: MqttTransport } {
+  const t = o.desc.transport;
+  const kind = o.transport ?? t?.kind ?? 'http';
+  const ca = t?.caFile ? readFileSync(t.caFile) : undefined;
+  const common = { ...(t?.timeoutMs ? { timeoutMs: t.timeoutMs } : {}), ...(t?.retries !== undefined ? { retries: t.retries } : {}), ...(ca ? { ca } : {}) };
+  if (kind === 'http') return { transport: new HttpTransport(common) };
+  const url = o.brokerUrl ?? t?.mqtt?.url;
+  if (!url) throw new Error('MQTT needs a broker: transport.mqtt.url in the device file, or --broker URL');
+  const mqtt = new MqttTransport({
+    ...common, brokerUrl: url, devId: o.desc.devInfo.devId,
+    ...(t?.mqtt?.topicPrefix ? { prefix: t.mqtt.topicPrefix } : {}),
+    ...(t?.mqtt?.username !== undefined ? { username: t.mqtt.username } : {}),
+    ...(t?.mqtt?.password !== undefined ? { password: t.mqtt.password } : {}),
+    ...(o.onNotify ? { onNotify: o.onNotify } : {}), ...(o.log ? { log: o.log } : {}),
+  });
+  return { transport: mqtt, mqtt };
+}
+
+export async function startNodeDevice(o: NodeDeviceOptions): Promise<NodeDevice> {
+  const made = makeTransport(o);
+  const transport = o.trace ? tracedTransport(made.transport, o.trace) : made.transport;
+  const downloader = new HttpDownloader(join(o.stateDir, 'packages'), o.desc.transport?.caFile ? { ca: readFileSync(o.desc.transport.caFile) } : {});
+  const installer = new FileInstaller(new FileStorage(join(o.stateDir, 'components')), downloader,
+    o.desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })));
+  const agent = await DmAgent.boot(o.desc, {
+    storage: new FileStorage(join(o.stateDir, 'agent')), clock: systemClock, crypto: nodeCrypto, transport, downloader, installer,
+    ...(o.display ? { display: o.display } : {}), ...(o.button ? { button: o.button } : {}), ...(o.log ? { log: o.log } : {}),
+  }, { ...(o.desc.transport?.encoding ? { encoding: o.desc.transport.encoding } : {}), ...o.agent });
+  return {
+    agent, transport, installer, downloader, ...(made.mqtt ? { mqtt: made.mqtt } : {}),
+    close: async () => {
+      agent.disarm();
+      await transport.close?.();
+    },
+  };
+}

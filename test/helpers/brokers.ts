@@ -1,0 +1,82 @@
+// Real MQTT brokers on loopback for binding tests: aedes in process (always), mosquitto as a child process
+// (when installed; required in CI). Both can be stopped and started again on the same port, which is how
+// the tests restart a broker mid-session.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { startEmbeddedBroker } from '../../lab/server/broker.js';
+
+export type BrokerKind = 'aedes' | 'mosquitto';
+
+export interface TestBroker {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  /** Starts again on the same port, empty (nothing of the old broker's state survives). */
+  restart(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as AddressInfo).port; s.close(() => resolve(p)); });
+  });
+}
+
+async function waitUntilUp(url: string, auth: { username?: string; password?: string } = {}): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      const probe = await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 500, ...auth });
+      await probe.endAsync();
+      return;
+    } catch (e) {
+      if (i > 50) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** Starts a broker; with `users`, mosquitto requires a username and password (aedes is left open). */
+export async function startBroker(kind: BrokerKind, o: { users?: Record<string, string> } = {}): Promise<TestBroker> {
+  const port = await freePort();
+  const url = `mqtt://127.0.0.1:${port}`;
+  if (kind === 'aedes') {
+    let b = await startEmbeddedBroker({ port });
+    return {
+      url, port,
+      stop: () => b.close(),
+      restart: async () => { b = await startEmbeddedBroker({ port }); },
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'dm-mosquitto-'));
+  const conf = [`listener ${port} 127.0.0.1`, 'persistence false'];
+  const probeAuth: { username?: string; password?: string } = {};
+  if (o.users) {
+    const pw = join(dir, 'passwd');
+    writeFileSync(pw, '');
+    for (const [u, p] of Object.entries(o.users)) {
+      const r = spawnSync('mosquitto_passwd', ['-b', pw, u, p]);
+      if (r.status !== 0) throw new Error(`mosquitto_passwd failed: ${r.stderr}`);
+      probeAuth.username = u;
+      probeAuth.password = p;
+    }
+    // Run as root (CI), mosquitto drops to the user 'mosquitto' unless told otherwise, and then cannot read the file.
+    conf.push('allow_anonymous false', `password_file ${pw}`, 'user root');
+  } else conf.push('allow_anonymous true');
+  writeFileSync(join(dir, 'mosquitto.conf'), conf.join('\n') + '\n');
+  const launch = async () => {
+    const proc = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
+    await waitUntilUp(url, probeAuth);
+    return proc;
+  };
+  let proc = await launch();
+  const stop = () => new Promise<void>((resolve) => {
+    if (proc.exitCode !== null) { resolve(); return; }
+    proc.once('exit', () => resolve());
+    proc.kill();
+  });
+  return { url, port, stop, restart: async () => { proc = await launch(); } };
+}
