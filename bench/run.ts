@@ -1,0 +1,98 @@
+// `npm run bench`: every figure in one run, printed as a table and written to bench/results.json (one key per
+// figure). Not part of `npm test`: these are measurements, not pass/fail checks; the targets are printed
+// beside the figures so a regression is visible.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { package1 } from '../lab/commands/alert.js';
+import { measureCodec } from './codec.js';
+import { measureWire } from './wire.js';
+import { measureSessions } from './sessions.js';
+
+const root = new URL('..', import.meta.url).pathname;
+const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+
+async function agentBundleBytes(): Promise<number> {
+  const r = await build({ entryPoints: [join(root, 'agent/agent.ts')], bundle: true, minify: true, format: 'esm', platform: 'neutral',
+    target: 'es2022', write: false, logLevel: 'silent' });
+  return r.outputFiles[0]!.contents.length;
+}
+
+async function xsFigures(): Promise<{ compute: number; heap: number; bundleBytes?: number } | undefined> {
+  try {
+    const m = await import('../test/xs/harness.js') as { xsFigures?: () => Promise<{ compute: number; heap: number; bundleBytes?: number }> };
+    return await m.xsFigures?.();
+  } catch (e) {
+    process.stderr.write(`bench: XS figures unavailable: ${(e as Error).message}\n`);
+    return undefined;
+  }
+}
+
+function pkg1Figures() {
+  const args = ['--device', join(root, 'lab/examples/device.json'), '--trigger', 'user', '--component', 'app1'];
+  const xml = package1(args);
+  const wbxml = package1([...args, '--wbxml']);
+  let lib: number | undefined;
+  if (has('xml2wbxml')) {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-pkg1-'));
+    try {
+      writeFileSync(join(dir, 'p.xml'), xml);
+      execFileSync('xml2wbxml', ['-o', join(dir, 'p.wbxml'), join(dir, 'p.xml')], { stdio: 'ignore' });
+      lib = readFileSync(join(dir, 'p.wbxml')).length;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return { xml: xml.length, wbxml: wbxml.length, lib };
+}
+
+const results: Record<string, number | string | null> = {};
+const rows: [string, string, string][] = [];
+const put = (key: string, value: number | undefined, shown: string, target = '') => {
+  results[key] = value === undefined ? null : Math.round(value * 1000) / 1000;
+  rows.push([key, value === undefined ? 'n/a' : shown, target]);
+};
+
+const libwbxml = has('xml2wbxml') && has('wbxml2xml');
+const codec = measureCodec({ libwbxml });
+put('xml_encode_msgs_per_s', codec.ours.xmlEncode.msgsPerS, `${codec.ours.xmlEncode.msgsPerS.toFixed(0)} msg/s, ${codec.ours.xmlEncode.mbPerS.toFixed(1)} MB/s`);
+put('xml_decode_msgs_per_s', codec.ours.xmlDecode.msgsPerS, `${codec.ours.xmlDecode.msgsPerS.toFixed(0)} msg/s, ${codec.ours.xmlDecode.mbPerS.toFixed(1)} MB/s`);
+put('wbxml_encode_msgs_per_s', codec.ours.wbxmlEncode.msgsPerS, `${codec.ours.wbxmlEncode.msgsPerS.toFixed(0)} msg/s, ${codec.ours.wbxmlEncode.mbPerS.toFixed(1)} MB/s`);
+put('wbxml_decode_msgs_per_s', codec.ours.wbxmlDecode.msgsPerS, `${codec.ours.wbxmlDecode.msgsPerS.toFixed(0)} msg/s, ${codec.ours.wbxmlDecode.mbPerS.toFixed(1)} MB/s`);
+put('xml_vs_xmlbuilder2', codec.xmlVsXmlbuilder2, `${codec.xmlVsXmlbuilder2.toFixed(2)}× (xmlbuilder2 ${codec.xmlPeers.buildMsgsPerS.toFixed(0)} msg/s build, fast-xml-parser ${codec.xmlPeers.parseMsgsPerS.toFixed(0)} msg/s parse)`, '≥ 2×');
+if (codec.libwbxml) {
+  const l = codec.libwbxml;
+  put('wbxml_vs_libwbxml', codec.wbxmlVsLibwbxml, `${codec.wbxmlVsLibwbxml!.toFixed(2)}× (xml→wbxml ours ${l.oursXml2wbxmlMBs.toFixed(1)} / libwbxml ${l.xml2wbxmlMBs.toFixed(1)} MB/s; wbxml→xml ours ${l.oursWbxml2xmlMBs.toFixed(1)} / libwbxml ${l.wbxml2xmlMBs.toFixed(1)} MB/s; ${(l.batchBytes / 1000).toFixed(0)} kB batch)`, '≥ 0.5×');
+} else put('wbxml_vs_libwbxml', undefined, '', '≥ 0.5× (libwbxml not installed)');
+
+const p1 = pkg1Figures();
+put('pkg1_xml_bytes', p1.xml, `${p1.xml} B`, '≤ 1536 B');
+put('pkg1_wbxml_bytes', p1.wbxml, `${p1.wbxml} B`, '≤ 400 B');
+put('pkg1_wbxml_vs_libwbxml_bytes', p1.lib === undefined ? undefined : p1.wbxml / p1.lib, p1.lib === undefined ? '' : `${(p1.wbxml / p1.lib).toFixed(3)} (libwbxml ${p1.lib} B)`, '< 1');
+
+for (const encoding of ['xml', 'wbxml'] as const) {
+  const s = await measureSessions({ encoding });
+  put(encoding === 'xml' ? 'sessions_per_s' : 'sessions_per_s_wbxml', s.sessionsPerS, `${s.sessionsPerS.toFixed(0)} sessions/s (${encoding}, ${s.roundTripsPerSession} round trips each, in process)`);
+}
+
+for (const r of await measureWire()) {
+  const key = `wire_${r.transport}_${r.encoding}_${r.check === 'no-update' ? 'noupdate' : 'update'}`;
+  put(`${key}_round_trips`, r.roundTrips, `${r.roundTrips} round trips, ${r.sessions} session(s)${r.ok ? '' : ' FAILED'}`);
+  put(`${key}_syncml_bytes`, r.bytesSent + r.bytesReceived, `${r.bytesSent} B up + ${r.bytesReceived} B down (SyncML)`);
+  put(`${key}_socket_bytes`, r.socketUp + r.socketDown, `${r.socketUp} B up + ${r.socketDown} B down (on the socket)`);
+}
+
+const bundle = await agentBundleBytes();
+put('agent_bundle_bytes', bundle, `${bundle} B (agent/ bundled and minified, esbuild, ES2022)`);
+const xs = await xsFigures();
+put('xs_compute_user_session', xs?.compute, xs ? `${xs.compute} (xsnap meter)` : '');
+put('xs_heap_user_session', xs?.heap, xs ? `${xs.heap} (xsnap currentHeapCount)` : '');
+
+results['measured_at'] = new Date().toISOString();
+results['node'] = process.version;
+writeFileSync(join(root, 'bench/results.json'), JSON.stringify(results, null, 2) + '\n');
+const w0 = Math.max(...rows.map((r) => r[0].length));
+const w1 = Math.min(110, Math.max(...rows.map((r) => r[1].length)));
+process.stdout.write(rows.map(([k, v, t]) => `${k.padEnd(w0)}  ${v.padEnd(w1)}  ${t}`).join('\n') + '\nwritten to bench/results.json\n');
