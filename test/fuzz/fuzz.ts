@@ -1,0 +1,73 @@
+// The fuzz loop: mutation fuzzing with light feedback (an input whose outcome signature is new joins the
+// pool), seeded from the corpus, for the XML decoder, the WBXML decoder and the session engine. Every
+// finding is kept as a file under test/fuzz/regressions/, which the test suite replays on every run.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeMessage } from '../../agent/syncml/codec.js';
+import { sampleMessages } from '../helpers/corpus.js';
+import { prng, mutateBytes, mutateXml } from './mutate.js';
+import { Finding, serverSeeds, sessionTarget, wbxmlTarget, xmlTarget } from './targets.js';
+
+export type TargetName = 'xml' | 'wbxml' | 'session';
+
+export interface FuzzReport {
+  target: TargetName;
+  cases: number;
+  signatures: number;
+  pool: number;
+  findings: { message: string; file?: string }[];
+  slowestCaseMs: number;
+  maxHeapMB: number;
+}
+
+const here = new URL('.', import.meta.url).pathname;
+
+export async function fuzz(target: TargetName, o: { cases: number; seed: number; saveFindings?: boolean }): Promise<FuzzReport> {
+  const rnd = prng(o.seed);
+  const corpus = sampleMessages().map((s) => s.msg);
+  const seeds = target === 'session' ? serverSeeds()
+    : corpus.map((m) => encodeMessage(m, target === 'xml' ? 'xml' : 'wbxml'));
+  const pool = [...seeds];
+  const signatures = new Set<string>();
+  const findings: FuzzReport['findings'] = [];
+  let slowest = 0;
+  let maxHeap = 0;
+  const enc = new TextEncoder();
+  const dec = new TextDecoder();
+  for (let i = 0; i < o.cases; i++) {
+    const base = pool[Math.floor(rnd() * pool.length)]!;
+    let input: Uint8Array;
+    if (base[0] === 0x3c && rnd() < 0.5) input = enc.encode(mutateXml(dec.decode(base), rnd));
+    else input = mutateBytes(base, rnd, pool);
+    const t0 = performance.now();
+    let sig: string;
+    try {
+      if (target === 'xml') sig = xmlTarget(input);
+      else if (target === 'wbxml') sig = wbxmlTarget(input);
+      else {
+        // A session gets the mutated package, then (sometimes) a second one.
+        const second = rnd() < 0.3 ? [mutateBytes(seeds[Math.floor(rnd() * seeds.length)]!, rnd, pool)] : [];
+        sig = await sessionTarget([input, ...second]);
+      }
+    } catch (e) {
+      if (!(e instanceof Finding)) throw e;
+      const f: FuzzReport['findings'][number] = { message: e.message };
+      if (o.saveFindings) {
+        const dir = join(here, 'regressions');
+        mkdirSync(dir, { recursive: true });
+        f.file = join(dir, `${target}-seed${o.seed}-case${i}.bin`);
+        writeFileSync(f.file, input);
+      }
+      findings.push(f);
+      continue;
+    }
+    const ms = performance.now() - t0;
+    if (ms > slowest) slowest = ms;
+    if (!signatures.has(sig)) {
+      signatures.add(sig);
+      if (pool.length < 4096 && input.length < 65536) pool.push(input);
+    }
+    if (i % 500 === 0) maxHeap = Math.max(maxHeap, process.memoryUsage().heapUsed / 1048576);
+  }
+  return { target, cases: o.cases, signatures: signatures.size, pool: pool.length, findings, slowestCaseMs: slowest, maxHeapMB: maxHeap };
+}

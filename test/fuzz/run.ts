@@ -1,0 +1,24 @@
+// `npm run fuzz [-- --cases N] [--seed S] [--target xml|wbxml|session]`: a longer fuzz run than the one in
+// `npm test`. Findings are written to test/fuzz/regressions/ (replayed by the test suite) and make it exit 1.
+import { parseArgs } from 'node:util';
+import { fuzz, type TargetName } from './fuzz.js';
+
+const { values } = parseArgs({ options: { cases: { type: 'string', default: '20000' }, seed: { type: 'string', default: String(Date.now() % 1e9) },
+  target: { type: 'string', multiple: true } } });
+const cases = Number(values.cases);
+const seed = Number(values.seed);
+if (!Number.isInteger(cases) || cases <= 0 || !Number.isInteger(seed)) {
+  process.stderr.write('usage: npm run fuzz -- [--cases N] [--seed S] [--target xml|wbxml|session]...\n');
+  process.exit(2);
+}
+const targets = (values.target ?? ['xml', 'wbxml', 'session']) as TargetName[];
+let found = 0;
+for (const t of targets) {
+  const t0 = performance.now();
+  const r = await fuzz(t, { cases: t === 'session' ? Math.ceil(cases / 4) : cases, seed, saveFindings: true });
+  found += r.findings.length;
+  process.stdout.write(`${t.padEnd(8)} seed ${seed}: ${r.cases} cases in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${r.signatures} distinct outcomes, ` +
+    `pool ${r.pool}, slowest case ${r.slowestCaseMs.toFixed(1)} ms, heap ≤ ${r.maxHeapMB.toFixed(0)} MB, ${r.findings.length} finding(s)\n`);
+  for (const f of r.findings.slice(0, 10)) process.stdout.write(`  ${f.message.split('\n')[0]}${f.file ? ` → ${f.file}` : ''}\n`);
+}
+process.exit(found ? 1 : 0);
