@@ -16,7 +16,7 @@ export function prng(seed: number): () => number {
 const INTERESTING = [0, 1, 2, 3, 0x7f, 0x80, 0x81, 0xff, 0x40, 0x41, 0xc3, 0x83, 0x04, 0x00];
 
 export function mutateBytes(input: Uint8Array, rnd: () => number, pool: Uint8Array[]): Uint8Array {
-  let b = Uint8Array.from(input);
+  let b: Uint8Array = Uint8Array.from(input);
   const pick = (n: number) => Math.floor(rnd() * n);
   const rounds = 1 + pick(4);
   for (let r = 0; r < rounds; r++) {
