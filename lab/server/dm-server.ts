@@ -188,6 +188,7 @@ export class LabDmServer {
   private readonly sessions = new Map<string, SessionState>();
   private readonly deploymentList: Deployment[] = [];
   private readonly outcomeList: OperationOutcome[] = [];
+  private duplicateResultCount = 0;
   private readonly uiAnswerList: UiAnswerRecord[] = [];
   private readonly deviationList: Deviation[] = [];
   private credentialsRejected = false;
@@ -229,6 +230,11 @@ export class LabDmServer {
 
   uiAnswers(): UiAnswerRecord[] {
     return this.uiAnswerList.map((a) => ({ ...a, answer: [...a.answer] }));
+  }
+
+  /** Result alerts received again for an outcome already recorded (a device re-sending after a power cut). */
+  duplicateResults(): number {
+    return this.duplicateResultCount;
   }
 
   deviations(): Deviation[] {
@@ -555,8 +561,14 @@ export class LabDmServer {
     if (data.identifier !== undefined) outcome.identifier = data.identifier;
     if (item.source?.locURI !== undefined) outcome.source = item.source.locURI;
     if (item.target?.locURI !== undefined) outcome.target = item.target.locURI;
+    if (deployment?.resultCode !== undefined && deployment.resultCode === data.resultCode) {
+      // At-least-once delivery: a device that lost power after we acknowledged, but before it recorded our
+      // acknowledgement, sends the same result again. It is the same outcome, counted once.
+      this.duplicateResultCount++;
+      this.log('info', `device ${st.devId}: result ${data.resultCode} for ${correlator} reported again (already recorded; acknowledged again)`);
+      return 200;
+    }
     if (deployment) {
-      if (deployment.resultCode !== undefined) this.log('info', `device ${st.devId}: result for ${correlator} reported again (already recorded)`);
       deployment.resultCode = data.resultCode;
       deployment.state = ok ? 'completed' : 'failed';
       outcome.deployment = { ...deployment };
