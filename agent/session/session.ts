@@ -17,7 +17,7 @@ import type { GenericAlert } from '../alerts/types.js';
 import { toAlertCommand } from '../alerts/generic-alert.js';
 import type { ExecRegistry, UiResponder } from './types.js';
 import { DmError, asDmError } from '../errors.js';
-import { base64Decode, base64Encode, concatBytes, utf8Encode } from '../util/bytes.js';
+import { base64Decode, base64Encode, concatBytes, utf8Encode, utf8Length } from '../util/bytes.js';
 import { checkServerCred, clientCred, hmacHeader, schemeOf, AUTH_MD5, AUTH_MAC, AUTH_BASIC } from './auth.js';
 
 export interface SessionOptions {
@@ -581,7 +581,7 @@ export class Session {
     if (item.moreData) return { code: 213 };
     this.largeObject = undefined;
     const whole = joinParts(lo.parts);
-    const size = typeof whole === 'string' ? utf8Encode(whole).length : whole.length;
+    const size = typeof whole === 'string' ? utf8Length(whole) : whole.length;
     if (size !== lo.size) return { code: 424 };
     return { code: 0, data: whole };
   }

@@ -7,7 +7,7 @@ import { NS_METINF } from './element.js';
 import type { SyncMLMessage } from './model.js';
 import { messageToElement } from './map.js';
 import { DmError } from '../errors.js';
-import { utf8Encode } from '../util/bytes.js';
+import { utf8Encode, utf8Length } from '../util/bytes.js';
 import {
   CHARSET_UTF8, END, OPAQUE, PUBLIC_ID_SYNCML_12, STR_I, STR_T, SWITCH_PAGE, TOKENS, WBXML_VERSION_1_2,
 } from './wbxml-tokens.js';
@@ -116,7 +116,7 @@ function buildTable(root: El): Table | undefined {
   const entries: string[] = [];
   const whole = new Set<string>();
   for (const [t, n] of count) {
-    const len = utf8Encode(t).length;
+    const len = utf8Length(t);
     if (n >= 2 && n * len > len + 1 + 2) { entries.push(t); whole.add(t); }
   }
   // Shared path prefixes of the strings left inline: the longest prefix ending in '/' shared by two or more.
@@ -134,7 +134,7 @@ function buildTable(root: El): Table | undefined {
   const sorted = [...prefixUse].sort((a, b) => b[0].length - a[0].length);
   const covered = new Set<string>();
   for (const [p, n] of sorted) {
-    const len = utf8Encode(p).length;
+    const len = utf8Length(p);
     // Uses not already served by a longer chosen prefix.
     let uses = n;
     for (const q of chosen) if (q.startsWith(p)) uses -= prefixUse.get(q)!;

@@ -5,7 +5,7 @@ import type { Data } from '../syncml/model.js';
 import type { AclCommand, DmTree, NodeFormat, NodeProperty, NodeValue, NodeView, Principal, TreeSnapshot } from './types.js';
 import { DEVICE } from './types.js';
 import { DmError } from '../errors.js';
-import { base64Decode, utf8Decode, utf8Encode } from '../util/bytes.js';
+import { base64Decode, utf8Decode, utf8Encode, utf8Length } from '../util/bytes.js';
 import { serializeTree } from './persist-format.js';
 
 export interface TreeLimits {
@@ -52,7 +52,7 @@ function err(code: ConstructorParameters<typeof DmError>[0], status: number, msg
 /** Splits './A/B' into ['A','B'] after checking it against the TND URI rules and our limits. */
 export function parseUri(uri: string, lim: TreeLimits = DEFAULT_TREE_LIMITS): string[] {
   if (uri.indexOf('?') >= 0) throw err('DM_ERR_URI', 400, `URI '${uri}': query not allowed here`);
-  if (utf8Encode(uri).length > lim.maxUriLength) throw err('DM_ERR_URI', 414, `URI longer than ${lim.maxUriLength} bytes`);
+  if (utf8Length(uri) > lim.maxUriLength) throw err('DM_ERR_URI', 414, `URI longer than ${lim.maxUriLength} bytes`);
   let u = uri;
   if (u === '.' || u === './' || u === '') return [];
   if (u.startsWith('./')) u = u.slice(2);
@@ -61,7 +61,7 @@ export function parseUri(uri: string, lim: TreeLimits = DEFAULT_TREE_LIMITS): st
   if (segs.length > lim.maxDepth) throw err('DM_ERR_URI', 414, `URI '${uri}' deeper than ${lim.maxDepth} segments`);
   for (const s of segs) {
     if (s === '' || s === '.' || s === '..') throw err('DM_ERR_URI', 400, `URI '${uri}': empty, '.' or '..' segment`);
-    if (utf8Encode(s).length > lim.maxSegmentLength) throw err('DM_ERR_URI', 414, `node name '${s.slice(0, 40)}' longer than ${lim.maxSegmentLength} bytes`);
+    if (utf8Length(s) > lim.maxSegmentLength) throw err('DM_ERR_URI', 414, `node name '${s.slice(0, 40)}' longer than ${lim.maxSegmentLength} bytes`);
   }
   return segs;
 }
@@ -89,7 +89,7 @@ export function parseAcl(acl: string): Map<AclCommand, string[]> {
 
 function sizeOf(v: Data | undefined): number {
   if (v === undefined) return 0;
-  return typeof v === 'string' ? utf8Encode(v).length : v.length;
+  return typeof v === 'string' ? utf8Length(v) : v.length;
 }
 
 /** Checks and normalises a leaf value against its Format (415 on mismatch). */

@@ -1,7 +1,28 @@
 // UTF-8, base64 and hex without TextEncoder/TextDecoder/Buffer: XS has none of them in its base profile.
 import { DmError } from '../errors.js';
 
+/** Bytes of s in UTF-8, without encoding it (lone surrogates count 3, as utf8Encode writes them). */
+export function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { n += 2; i++; }
+    else n += 2;
+  }
+  return n;
+}
+
 export function utf8Encode(s: string): Uint8Array {
+  // Most DM text is ASCII: write it straight into an exact-size buffer.
+  let ascii = true;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) { ascii = false; break; }
+  if (ascii) {
+    const a = new Uint8Array(s.length);
+    for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i);
+    return a;
+  }
   // Worst case 3 bytes per UTF-16 unit; trimmed at the end so the result is exact-size.
   const out = new Uint8Array(s.length * 3);
   let n = 0;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { utf8Encode, utf8Decode, base64Encode, base64Decode, hex } from '../../../agent/util/bytes.js';
+import { utf8Encode, utf8Decode, utf8Length, base64Encode, base64Decode, hex } from '../../../agent/util/bytes.js';
 import { DmError } from '../../../agent/errors.js';
 
 test('utf8 matches the platform encoder on ASCII, 2-, 3- and 4-byte characters', () => {
@@ -30,5 +30,11 @@ test('base64 matches Node and round-trips every length 0..7', () => {
 test('base64Decode refuses bad characters and lengths with 415', () => {
   for (const bad of ['abc', 'ab$=', '=abc']) {
     assert.throws(() => base64Decode(bad), (e: unknown) => e instanceof DmError && e.status === 415);
+  }
+});
+
+test('utf8Length agrees with utf8Encode, for ASCII, 2-, 3- and 4-byte characters and lone surrogates', () => {
+  for (const s of ['', 'abc', 'é', '€uro', 'a😀b', '\ud800x', 'x\udc00', '😀😀', 'ÿ'.repeat(10)]) {
+    assert.equal(utf8Length(s), utf8Encode(s).length, JSON.stringify(s));
   }
 });

@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { main } from '../../lab/cli.js';
+import { runFleet } from '../../lab/fleet/fleet.js';
+import { startLab } from '../../lab/server/lab.js';
+import { parseDevices } from '../../lab/server/auth.js';
+import { loadDevice } from '../../lab/commands/alert.js';
+import { exampleCatalog } from './server/fixtures.js';
+import { repoRoot } from '../helpers/peers.js';
+import { join } from 'node:path';
+
+class Sink { text = ''; write(s: string | Uint8Array) { this.text += typeof s === 'string' ? s : Buffer.from(s).toString(); return true; } }
+const template = () => loadDevice(join(repoRoot, 'lab/examples/device.json'));
+
+test('fleet in process: every device its own DevId, tree and update; the summary adds up', async () => {
+  const out = new Sink();
+  const code = await main(['fleet', '--devices', '20', '--server', 'inproc', '--sessions', '3', '--concurrency', '4', '--json'], out as never, out as never);
+  assert.equal(code, 0, out.text);
+  const s = JSON.parse(out.text);
+  assert.equal(s.sessions, 60);
+  assert.equal(s.ok, 60);
+  assert.ok(s.sessionsPerS > 0 && s.latencyMs.p50 <= s.latencyMs.p99 && s.latencyMs.p99 <= s.latencyMs.max);
+  assert.ok(s.roundTrips >= 60 * 3, 'challenge, check and report at least');
+});
+
+test('fleet over HTTP and over MQTT against the lab server: the autoUpdate component lands on every device once', async () => {
+  const lab = await startLab({ catalog: exampleCatalog(), mqtt: 'embedded', devices: parseDevices([{ username: 'dmuser', password: 'dmpass', auth: 'md5' }]) });
+  try {
+    const http = await runFleet({ template: template(), devices: 5, sessionsPerDevice: 2, concurrency: 5, rampSeconds: 0, trigger: 'device', encoding: 'wbxml',
+      target: { kind: 'http', url: lab.dmUrl } });
+    assert.equal(http.ok, 10, JSON.stringify(http.failures));
+    // One deployment per DevId: the second session of each device found it current.
+    assert.deepEqual(lab.server.deployments().map((d) => d.devId).sort(), [0, 1, 2, 3, 4].map((i) => `IMEI:493005100592800-${i}`));
+    assert.ok(lab.server.deployments().every((d) => d.state === 'completed'));
+    const mqtt = await runFleet({ template: template(), devices: 5, sessionsPerDevice: 1, concurrency: 5, rampSeconds: 0, trigger: 'device', encoding: 'xml',
+      target: { kind: 'mqtt', url: lab.dmUrl, brokerUrl: lab.brokerUrl! } });
+    assert.equal(mqtt.ok, 5, JSON.stringify(mqtt.failures));
+    // The MQTT fleet is new hardware with the old version under the same DevIds: updated once more each.
+    assert.equal(lab.server.deployments().filter((d) => d.state === 'completed').length, 10);
+  } finally {
+    await lab.close();
+  }
+});
+
+test('fleet against a server that is not there: failures counted by cause, exit 1', async () => {
+  const out = new Sink();
+  const code = await main(['fleet', '--devices', '3', '--server', 'http://127.0.0.1:9/dm'], out as never, out as never);
+  assert.equal(code, 1);
+  assert.match(out.text, /3 failed/);
+  assert.match(out.text, /failed ×3: DM_ERR_TRANSPORT/);
+});
