@@ -20,11 +20,11 @@ async function agentBundleBytes(): Promise<number> {
   return r.outputFiles[0]!.contents.length;
 }
 
-async function xsFigures(): Promise<{ compute: number; heap: number; bundleBytes?: number } | undefined> {
+async function xsFigures(): Promise<{ compute: number; heap: number } | undefined> {
   try {
     // Through a variable: the XS harness is optional here (xsnap may be missing on a developer machine).
     const harness = '../test/xs/harness.js';
-    const m = await import(harness) as { xsFigures?: () => Promise<{ compute: number; heap: number; bundleBytes?: number }> };
+    const m = await import(harness) as { xsFigures?: () => Promise<{ compute: number; heap: number }> };
     return await m.xsFigures?.();
   } catch (e) {
     process.stderr.write(`bench: XS figures unavailable: ${(e as Error).message}\n`);

@@ -1,0 +1,195 @@
+// The host side of the engine harness: bundles agent/ with the driver (esbuild, one script), runs a scenario
+// on the real XS engine (xsnap) or on Node, and plays the DM server (the real lab server, in process) and the
+// crypto, package and randomness services behind the driver's host calls. Randomness is a seeded counter on
+// both sides, so the two engines must put byte-identical messages on the wire.
+import '@endo/init/pre-remoting.js';
+import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import fs from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import type { Crypto } from '../../agent/ports.js';
+import { LabDmServer } from '../../lab/server/dm-server.js';
+import { loadCatalog } from '../../lab/server/catalog.js';
+import type { Scenario, ScenarioResult } from './driver.js';
+
+const here = new URL('.', import.meta.url).pathname;
+const root = join(here, '../..');
+
+let bundled: string | undefined;
+/** agent/ and the driver as one IIFE script, as the XS engine loads it. */
+export async function bundleDriver(): Promise<string> {
+  if (bundled) return bundled;
+  const r = await build({ entryPoints: [join(here, 'entry.ts')], bundle: true, format: 'iife', platform: 'neutral', target: 'es2022',
+    write: false, logLevel: 'silent', minify: false });
+  bundled = r.outputFiles[0]!.text;
+  return bundled;
+}
+
+function seeded(seed: string): (n: number) => Uint8Array {
+  let counter = 0;
+  return (n) => {
+    const out = new Uint8Array(n);
+    for (let o = 0; o < n; o += 32) out.set(createHash('sha256').update(`${seed}:${counter++}`).digest().subarray(0, Math.min(32, n - o)), o);
+    return out;
+  };
+}
+
+export interface RunOptions {
+  /** Replace the server's reply to this exchange (1-based) with garbage. */
+  garbleReply?: number;
+  /** Catalog changes: none by default. */
+}
+
+export interface EngineRun {
+  result: ScenarioResult;
+  /** Every message in order: device, server, device, server … */
+  wire: Uint8Array[];
+  server: LabDmServer;
+  meters?: { compute: number; currentHeapCount: number };
+}
+
+function makeHost(o: RunOptions) {
+  const serverRandom = seeded('server');
+  const serverCrypto: Crypto = {
+    md5: (d) => new Uint8Array(createHash('md5').update(d).digest()),
+    createSha256: () => { const h = createHash('sha256'); return { update: (d) => { h.update(d); }, digest: () => new Uint8Array(h.digest()) }; },
+    randomBytes: serverRandom,
+  };
+  const catalog = loadCatalog(join(root, 'lab/examples/catalog.json'));
+  const server = new LabDmServer({ catalog, devices: [{ username: 'dmuser', password: 'dmpass', auth: 'md5' }], serverId: 'labserver',
+    serverUri: 'http://127.0.0.1:8080/dm', packageBaseUrl: 'http://127.0.0.1:8080/packages', crypto: serverCrypto });
+  const deviceRandom = seeded('device');
+  const wire: Uint8Array[] = [];
+  let exchanges = 0;
+  const sync = (op: string, arg: string): Uint8Array | undefined => {
+    if (op === 'md5') return new Uint8Array(createHash('md5').update(Buffer.from(arg, 'base64')).digest());
+    if (op === 'sha256') return new Uint8Array(createHash('sha256').update(Buffer.from(arg, 'base64')).digest());
+    if (op === 'random') return deviceRandom(Number(arg));
+    return undefined;
+  };
+  const asyncOp = async (op: string, arg: string): Promise<Uint8Array> => {
+    if (op === 'fetch') {
+      const file = arg.split('/').pop()!;
+      return new Uint8Array(readFileSync(join(catalog.packagesDir, file)));
+    }
+    if (op === 'exchange') {
+      const m = JSON.parse(arg) as { uri: string; contentType: string; body: string; hmac?: string };
+      const body = new Uint8Array(Buffer.from(m.body, 'base64'));
+      wire.push(body);
+      exchanges++;
+      const r = await server.handle(body, { uri: m.uri, contentType: m.contentType, ...(m.hmac ? { hmac: m.hmac } : {}) });
+      let reply = r?.body ?? new Uint8Array(0);
+      if (exchanges === o.garbleReply) reply = new TextEncoder().encode('<SyncML><SyncHdr><VerDTD>1.2</Ver');
+      wire.push(reply);
+      return reply;
+    }
+    throw new Error(`unknown host op ${op}`);
+  };
+  return { server, wire, sync, asyncOp };
+}
+
+// @agoric/xsnap expects the SES globals (assert, HandledPromise, harden). Full lockdown() would freeze this
+// process's intrinsics under tsx and the lab server, so harden here freezes the object graph it is given
+// (what @endo/pass-style checks) without locking down the realm.
+function hardenGraph<T>(root: T): T {
+  const seen = new WeakSet<object>();
+  const walk = (o: unknown): void => {
+    if ((typeof o !== 'object' || o === null) && typeof o !== 'function') return;
+    if (seen.has(o as object)) return;
+    seen.add(o as object);
+    Object.freeze(o);
+    for (const k of Reflect.ownKeys(o as object)) {
+      const d = Object.getOwnPropertyDescriptor(o as object, k)!;
+      if ('value' in d) walk(d.value);
+      else { walk(d.get); walk(d.set); }
+    }
+  };
+  walk(root);
+  return root;
+}
+
+async function loadXsnap() {
+  const g = globalThis as unknown as { harden?: <T>(x: T) => T };
+  g.harden ??= hardenGraph;
+  return (await import('@agoric/xsnap')).xsnap;
+}
+
+/** Runs a scenario on the XS engine. */
+export async function runOnXs(s: Scenario, o: RunOptions = {}): Promise<EngineRun> {
+  const host = makeHost(o);
+  const enc = new TextEncoder();
+  const dec = new TextDecoder();
+  const xsnap = await loadXsnap();
+  const worker = await xsnap({
+    os: os.type(), spawn, fs: { ...fs, ...fs.promises } as never, stderr: 'inherit', stdout: 'inherit', name: 'dm-agent-xs',
+    handleCommand: async (request: Uint8Array) => {
+      const { op, arg } = JSON.parse(dec.decode(request)) as { op: string; arg: string };
+      return host.sync(op, arg) ?? await host.asyncOp(op, arg);
+    },
+  });
+  try {
+    let compute = 0;
+    const boot = await worker.evaluate(await bundleDriver());
+    compute += boot.meterUsage.compute ?? 0;
+    const cmd = async (c: unknown) => {
+      const r = await worker.issueStringCommand(JSON.stringify(c));
+      compute += r.meterUsage.compute ?? 0;
+      return { reply: r.reply, heap: r.meterUsage.currentHeapCount ?? 0 };
+    };
+    await cmd({ op: 'start', scenario: s });
+    for (let i = 0; i < 1000; i++) {
+      const p = await cmd({ op: 'poll' });
+      if (p.reply !== 'pending') {
+        const parsed = JSON.parse(p.reply) as ScenarioResult | { failure: string };
+        if ('failure' in parsed) throw new Error(`on XS: ${parsed.failure}`);
+        return { result: parsed, wire: host.wire, server: host.server, meters: { compute, currentHeapCount: p.heap } };
+      }
+      const t = await cmd({ op: 'tick' });
+      if (t.reply === 'no-timer') throw new Error('on XS: the scenario waits, but on no timer');
+    }
+    throw new Error('on XS: the scenario did not finish within 1000 timer steps');
+  } finally {
+    await worker.close();
+  }
+}
+
+/** Runs the same bundle on Node, in this process. */
+export async function runOnNode(s: Scenario, o: RunOptions = {}): Promise<EngineRun> {
+  const host = makeHost(o);
+  const g = globalThis as unknown as { __dmDriver?: (h: unknown, s: Scenario) => { poll(): string | undefined; tick(): boolean } };
+  if (!g.__dmDriver) new Function(await bundleDriver())();
+  let inFlight = 0;
+  const call = (op: string, arg: string) => {
+    const r = host.sync(op, arg);
+    if (r) return r;
+    inFlight++;
+    return host.asyncOp(op, arg).finally(() => { inFlight--; });
+  };
+  const run = g.__dmDriver!(call, s);
+  for (let i = 0; i < 100000; i++) {
+    await new Promise((r) => setImmediate(r));
+    const p = run.poll();
+    if (p !== undefined) {
+      const parsed = JSON.parse(p) as ScenarioResult | { failure: string };
+      if ('failure' in parsed) throw new Error(`on Node: ${parsed.failure}`);
+      return { result: parsed, wire: host.wire, server: host.server };
+    }
+    if (inFlight === 0 && !run.tick()) throw new Error('on Node: the scenario waits, but on no timer');
+  }
+  throw new Error('on Node: the scenario did not finish');
+}
+
+export function exampleDevice(): unknown {
+  return JSON.parse(readFileSync(join(root, 'lab/examples/device.json'), 'utf8'));
+}
+
+export const userConfirm: () => Scenario = () => ({ device: exampleDevice(), trigger: 'user', component: 'app1', answers: ['yes'] });
+
+/** The figures `npm run bench` reports: XS's meters after a user session with confirm (and its update). */
+export async function xsFigures(): Promise<{ compute: number; heap: number }> {
+  const r = await runOnXs(userConfirm());
+  return { compute: r.meters!.compute, heap: r.meters!.currentHeapCount };
+}

@@ -1,0 +1,81 @@
+// agent/ on the real XS engine (xsnap), and the same bundle on Node: whole sessions against the lab server,
+// with the same answers and the same randomness, must put byte-identical messages on the wire.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeMessage } from '../../agent/syncml/codec.js';
+import { exampleDevice, runOnNode, runOnXs, userConfirm, type EngineRun, type RunOptions } from './harness.js';
+import type { Scenario } from './driver.js';
+
+function current(): unknown {
+  const d = exampleDevice() as { components: { version: string }[]; transport: { encoding: string } };
+  d.components[0]!.version = '2.0';
+  d.components[1]!.version = '1.5';
+  return d;
+}
+
+const wbxmlDevice = () => { const d = exampleDevice() as { transport: { encoding: string } }; d.transport.encoding = 'wbxml'; return d; };
+
+const scenarios: { name: string; scenario: () => Scenario; options?: RunOptions; check: (r: EngineRun) => void }[] = [
+  {
+    name: 'user trigger on a component, UI confirm answered yes, SCOMO DownloadInstall and its result alert',
+    scenario: userConfirm,
+    check: (r) => {
+      assert.equal(r.result.ok, true, r.result.error);
+      assert.equal(r.result.sessions, 2);
+      assert.deepEqual(r.result.deployed, ['com.example.weather 2.0', 'com.example.sensor 1.4']);
+      assert.ok(r.result.screens.includes('confirm:Please confirm'));
+      assert.deepEqual(r.server.outcomes().map((o) => o.resultCode), [1200]);
+      assert.deepEqual(r.server.deviations(), []);
+    },
+  },
+  {
+    name: 'device trigger in WBXML: the autoUpdate component installs without asking',
+    scenario: () => ({ device: wbxmlDevice(), trigger: 'device', answers: [] }),
+    check: (r) => {
+      assert.equal(r.result.ok, true, r.result.error);
+      assert.deepEqual(r.result.deployed, ['com.example.weather 1.0', 'com.example.sensor 1.5']);
+      assert.equal(r.result.screens.some((s) => s.startsWith('confirm')), false);
+      assert.equal(r.wire[0]![0], 0x02, 'WBXML on the wire');
+    },
+  },
+  {
+    name: 'user check with nothing to update: one session, the user is told',
+    scenario: () => ({ device: current(), trigger: 'user', component: 'app1', answers: [] }),
+    check: (r) => {
+      assert.equal(r.result.ok, true, r.result.error);
+      assert.equal(r.result.sessions, 1);
+      assert.equal(r.server.deployments().length, 0);
+    },
+  },
+  {
+    name: 'a malformed server package: Alert 1223, a clean failure, the request kept',
+    scenario: userConfirm,
+    options: { garbleReply: 2 },
+    check: (r) => {
+      assert.equal(r.result.ok, false);
+      assert.match(r.result.error ?? '', /^DM_ERR_BAD_XML/);
+      assert.equal(r.result.queued, 1);
+      const abort = decodeMessage(r.wire.at(-2)!);
+      assert.ok(abort.body.some((c) => c.kind === 'Alert' && c.data === '1223'));
+    },
+  },
+];
+
+for (const s of scenarios) {
+  test(`XS and Node: ${s.name}`, async () => {
+    const xs = await runOnXs(s.scenario(), s.options);
+    const node = await runOnNode(s.scenario(), s.options);
+    s.check(xs);
+    s.check(node);
+    assert.deepEqual(xs.result, node.result);
+    assert.equal(xs.wire.length, node.wire.length);
+    xs.wire.forEach((m, i) => assert.ok(Buffer.from(m).equals(Buffer.from(node.wire[i]!)), `message ${i + 1} differs between XS and Node`));
+    assert.ok(xs.meters!.compute > 0 && xs.meters!.currentHeapCount > 0);
+  });
+}
+
+test('XS meters are deterministic: the same session twice gives the same compute and heap counts', async () => {
+  const a = await runOnXs(userConfirm());
+  const b = await runOnXs(userConfirm());
+  assert.deepEqual(a.meters, b.meters);
+});
