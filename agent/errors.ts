@@ -32,12 +32,14 @@ export type DmErrorCode =
   | 'DM_ERR_COMMAND_FAILED';  // anything else (500)
 
 export class DmError extends Error {
+  // A class field (an own property), not `this.name = …`: on a device XS freezes Error.prototype after
+  // preload, and assigning over a frozen prototype's `name` throws.
+  override readonly name = 'DmError';
   readonly code: DmErrorCode;
   /** SyncML status code this error maps to on the wire. */
   readonly status: number;
   constructor(code: DmErrorCode, status: number, message: string) {
     super(message);
-    this.name = 'DmError';
     this.code = code;
     this.status = status;
   }

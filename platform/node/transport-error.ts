@@ -3,10 +3,10 @@
 import type { TransportErrorInfo } from '../../agent/ports.js';
 
 export class TransportError extends Error {
+  override readonly name = 'TransportError';
   readonly code: string;
   constructor(readonly info: TransportErrorInfo) {
     super(info.message);
-    this.name = 'TransportError';
     this.code = `DM_ERR_TRANSPORT_${info.kind.toUpperCase().replace(/-/g, '_')}`;
   }
 }

@@ -24,7 +24,11 @@ export async function bundleDriver(): Promise<string> {
   if (bundled) return bundled;
   const r = await build({ entryPoints: [join(here, 'entry.ts')], bundle: true, format: 'iife', platform: 'neutral', target: 'es2022',
     write: false, logLevel: 'silent', minify: false });
-  bundled = r.outputFiles[0]!.text;
+  // What a Moddable device lacks is shadowed as undefined around the script on both engines (xsnap and Node
+  // have some of these), so agent/ reaching for one fails here instead of on the device.
+  const hidden = ['TextEncoder', 'TextDecoder', 'Buffer', 'process', 'console', 'setTimeout', 'setInterval', 'setImmediate',
+    'queueMicrotask', 'fetch', 'crypto', 'Intl', 'require'];
+  bundled = `(function (${hidden.join(', ')}) {\n${r.outputFiles[0]!.text}\n})();`;
   return bundled;
 }
 

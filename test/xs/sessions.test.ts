@@ -79,3 +79,13 @@ test('XS meters are deterministic: the same session twice gives the same compute
   const b = await runOnXs(userConfirm());
   assert.deepEqual(a.meters, b.meters);
 });
+
+test('the bundle runs without the host globals a device lacks: using one makes both engines fail', async () => {
+  const { bundleDriver } = await import('./harness.js');
+  const text = await bundleDriver();
+  assert.match(text, /^\(function \(TextEncoder, TextDecoder, Buffer, process, console, setTimeout/);
+  // The shadowing works: inside the wrapper the names are undefined even on Node.
+  const probe = text.replace(/\n[\s\S]*\n\}\)\(\);$/, '\nglobalThis.__probe = [typeof TextEncoder, typeof setTimeout, typeof Buffer].join();\n})();');
+  new Function(probe)();
+  assert.equal((globalThis as unknown as { __probe: string }).__probe, 'undefined,undefined,undefined');
+});

@@ -1,0 +1,133 @@
+// What the device and the simulator entries share: read the manifest's config, build every port, boot the
+// agent, arm the update button and the check schedule, and start a session when the server notifies over
+// MQTT. The entries (main.ts, main-sim.ts) differ only in the board button and the mod slot, which exist on
+// the ESP32 and not in the simulator.
+import config from 'mc/config';
+import Modules from 'modules';
+import Resource from 'Resource';
+import type { Button, Clock, Log, Transport } from '../../agent/ports.js';
+import { DmAgent } from '../../agent/agent.js';
+import { UserInteraction } from '../../agent/ui/interaction.js';
+import { wrap } from '../../agent/ui/layout.js';
+import { listDeployed } from '../../agent/tree/dmacc.js';
+import { readDeviceConfig, type DeviceConfig } from './lib/config.js';
+import { EdgeButton } from './lib/edge-button.js';
+import type { ModSlot } from './lib/mod-slot.js';
+import { TraceLog } from './log.js';
+import { Settings } from './settings.js';
+import { ModdableClock } from './clock.js';
+import { moddableCrypto } from './crypto.js';
+import { FileStorage } from './storage.js';
+import { PiuDisplay } from './display.js';
+import { HttpTransport } from './http-transport.js';
+import { MqttTransport } from './mqtt-transport.js';
+import { HttpDownloader } from './downloader.js';
+import { ModInstaller } from './installer.js';
+
+export interface PlatformParts {
+  slot: ModSlot;
+  /** The board's update button, when the platform has one. */
+  makeButton?: (pin: number, clock: Clock) => Button;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function certificate(cfg: DeviceConfig): HostBuffer | undefined {
+  return cfg.caResource ? new Resource(cfg.caResource) : undefined;
+}
+
+function makeTransport(cfg: DeviceConfig, log: Log): { transport: Transport; mqtt?: MqttTransport } {
+  const t = cfg.desc.transport;
+  const cert = certificate(cfg);
+  const common = {
+    maxReplyBytes: cfg.maxMsgSize, log,
+    ...(t?.timeoutMs ? { timeoutMs: t.timeoutMs } : {}), ...(t?.retries !== undefined ? { retries: t.retries } : {}),
+    ...(cert ? { certificate: cert } : {}),
+  };
+  if (t?.kind !== 'mqtt') return { transport: new HttpTransport(common) };
+  const m = t.mqtt!;
+  const mqtt = new MqttTransport({
+    ...common, brokerUrl: m.url, devId: cfg.desc.devInfo.devId,
+    ...(m.topicPrefix ? { prefix: m.topicPrefix } : {}),
+    ...(m.username !== undefined ? { username: m.username } : {}), ...(m.password !== undefined ? { password: m.password } : {}),
+  });
+  return { transport: mqtt, mqtt };
+}
+
+/**
+ * Imports the entry module of each active mod. Mods run in the host's realm, with the host's globals: only
+ * packages from the device maker's DM server are installed, and that server is authenticated.
+ */
+function runMods(modules: string[], log: Log): void {
+  for (const m of modules) {
+    if (!Modules.has(m)) { log.log('warn', `active mod module ${m} is not installed (restart pending?)`); continue; }
+    try { Modules.importNow(m); log.log('info', `mod ${m} started`); } catch (e) { log.log('error', `mod ${m} failed: ${message(e)}`); }
+  }
+}
+
+function showIdle(agent: DmAgent, note: string): void {
+  if (!(agent.ui instanceof UserInteraction)) return;
+  const apps = listDeployed(agent.tree).map((c) => `${c.name} ${c.version}`);
+  agent.ui.showMessage(agent.desc.devInfo.mod, [note, ...apps].join('\n'));
+}
+
+/** Builds the device and boots the agent; returns the Piu application at once (the boot goes on after). */
+export function startDevice(parts: PlatformParts): { application: object } {
+  const display = new PiuDisplay();
+  let cfg: DeviceConfig;
+  try {
+    cfg = readDeviceConfig(config);
+  } catch (e) {
+    trace(`config error: ${message(e)}\n`);
+    display.render({ kind: 'text', title: 'Configuration error', lines: wrap(message(e), display.capabilities.columns), page: 0, pages: 1, actions: [] });
+    return { application: display.application };
+  }
+  const log = new TraceLog(cfg.logLevel);
+  const clock = new ModdableClock(new Settings());
+  const edges = new EdgeButton();
+  const soft = edges.source();
+  display.onSoftButton = (pressed) => soft(pressed, clock.monotonic());
+  if (cfg.buttonPin !== undefined && parts.makeButton) {
+    try { parts.makeButton(cfg.buttonPin, clock).onEdge(edges.source()); } catch (e) { log.log('warn', `no board button on pin ${cfg.buttonPin}: ${message(e)}`); }
+  }
+  const storage = new FileStorage(cfg.storageDir);
+  const cert = certificate(cfg);
+  const downloader = new HttpDownloader(cfg.packageDir, { maxBytes: cfg.maxPackageBytes, ...(cert ? { certificate: cert } : {}) });
+  const installer = new ModInstaller({
+    storage: new FileStorage(cfg.componentDir), downloader, slot: parts.slot, log,
+    initial: cfg.desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })),
+  });
+  runMods(installer.activeModules(), log);
+  const { transport, mqtt } = makeTransport(cfg, log);
+  const desc = cfg.desc;
+  DmAgent.boot(desc, { storage, clock, crypto: moddableCrypto, transport, display, button: edges, downloader, installer, log },
+    { maxMsgSize: cfg.maxMsgSize, ...(desc.transport?.encoding ? { encoding: desc.transport.encoding } : {}) })
+    .then((agent) => {
+      const run = agent.runSession.bind(agent);
+      // After every session the screen goes back to the idle screen with what is deployed now. Defined, not
+      // assigned: if the agent's classes are preloaded their prototypes are frozen, and assigning over a
+      // frozen prototype's method throws in strict code.
+      Object.defineProperty(agent, 'runSession', {
+        configurable: true, writable: true,
+        value: async () => {
+          const r = await run();
+          showIdle(agent, r.ok ? 'Up to date.' : `Check failed: ${r.error?.message ?? 'no reply'}`);
+          return r;
+        },
+      });
+      const controller = agent.armTriggers();
+      if (mqtt) {
+        mqtt.onNotify = () => { log.log('info', 'server notification: checking for updates'); void controller.scheduleDue(); };
+        mqtt.connect().catch((e: unknown) => log.log('warn', `MQTT: ${message(e)} (retrying in the background)`));
+      }
+      showIdle(agent, 'Ready.');
+      log.log('info', `device ${desc.devInfo.devId} up`, { transport: desc.transport?.kind ?? 'http', deployed: listDeployed(agent.tree).length });
+    })
+    .catch((e: unknown) => {
+      log.log('error', `boot failed: ${message(e)}`);
+      display.render({ kind: 'text', title: 'Start-up failed', lines: wrap(message(e), display.capabilities.columns), page: 0, pages: 1, actions: [] });
+    });
+  return { application: display.application };
+}

@@ -1,0 +1,78 @@
+// What the device maker sets in the manifest's "config" (read at run time from the SDK's mc/config module),
+// checked here so a bad build says which key is wrong instead of failing somewhere later. Pure: the
+// mc/config object is passed in, so this is tested on the host.
+//
+// config.dm.device      the device description, the same JSON as for the Node agent (lab/examples/device.json)
+// config.dm.buttonPin   GPIO of the update button (pressed = low); absent or -1 = no board button
+// config.dm.maxMsgSize  largest SyncML message the device accepts and announces (bytes)
+// config.dm.maxPackageBytes  largest package downloaded (header + mod archive)
+// config.dm.caResource  name of a DER certificate resource for a private CA (HTTPS, MQTTS)
+// config.dm.logLevel    error | warn | info | debug | trace
+// config.file.root      the file system root the SDK's file manifest sets
+import type { LogLevel } from '../../../agent/ports.js';
+import type { DeviceDescription } from '../../../agent/device.js';
+import { DmError } from '../../../agent/errors.js';
+import { parseDeviceDescription } from '../../../agent/tree/device-description.js';
+import { isLogLevel } from './log-format.js';
+import { joinDir } from './file-names.js';
+
+export interface DeviceConfig {
+  desc: DeviceDescription;
+  buttonPin?: number;
+  maxMsgSize: number;
+  maxPackageBytes: number;
+  caResource?: string;
+  logLevel: LogLevel;
+  /** Directories of the Storage port's keys, of downloaded packages, of the installed-components record. */
+  storageDir: string;
+  packageDir: string;
+  componentDir: string;
+}
+
+/** 8 KiB: a message, its decoded form and the reply being built fit the ESP32's JS heap (manifests/README.md). */
+export const DEFAULT_MAX_MSG_SIZE = 8192;
+/** The 256 KiB mod partition mcconfig creates, plus the package header. */
+export const DEFAULT_MAX_PACKAGE_BYTES = 256 * 1024 + 1024;
+
+function bad(key: string, what: string): never {
+  throw new DmError('DM_ERR_CONFIG', 400, `manifest config: ${key} ${what}`);
+}
+
+function int(o: Record<string, unknown>, key: string, min: number, max: number, dflt: number | undefined): number | undefined {
+  const v = o[key];
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) bad(`dm.${key}`, `must be an integer ${min}..${max}`);
+  return v as number;
+}
+
+export function readDeviceConfig(config: unknown): DeviceConfig {
+  const c = (typeof config === 'object' && config !== null ? config : {}) as Record<string, unknown>;
+  const file = c.file as { root?: unknown } | undefined;
+  if (typeof file?.root !== 'string' || !file.root) bad('file.root', 'is missing (include the SDK file manifest)');
+  const dm = c.dm;
+  if (typeof dm !== 'object' || dm === null) bad('dm', 'is missing');
+  const o = dm as Record<string, unknown>;
+  const desc = parseDeviceDescription(o.device);
+  const pin = int(o, 'buttonPin', -1, 63, -1)!;
+  const out: DeviceConfig = {
+    desc,
+    maxMsgSize: int(o, 'maxMsgSize', 2048, 65536, DEFAULT_MAX_MSG_SIZE)!,
+    maxPackageBytes: int(o, 'maxPackageBytes', 1024, 16 * 1024 * 1024, DEFAULT_MAX_PACKAGE_BYTES)!,
+    logLevel: 'info',
+    storageDir: joinDir(file.root, 'dm'),
+    packageDir: joinDir(file.root, 'dm-pkg'),
+    componentDir: joinDir(file.root, 'dm-comp'),
+  };
+  if (pin >= 0) out.buttonPin = pin;
+  const level = o.logLevel;
+  if (level !== undefined) {
+    if (!isLogLevel(level)) bad('dm.logLevel', 'must be one of error|warn|info|debug|trace');
+    out.logLevel = level;
+  }
+  const ca = o.caResource;
+  if (ca !== undefined) {
+    if (typeof ca !== 'string' || !/^[A-Za-z0-9._-]+\.der$/.test(ca)) bad('dm.caResource', 'must be the name of a .der resource');
+    out.caResource = ca;
+  }
+  return out;
+}

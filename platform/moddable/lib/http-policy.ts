@@ -1,0 +1,58 @@
+// Decisions of the HTTP binding that do not need the SDK: which failures are worth another attempt, how long
+// to wait between attempts, and a reply buffer with a hard ceiling (a device has no memory to spare for a
+// server that ignores the MaxMsgSize it was given).
+import type { TransportErrorInfo } from '../../../agent/ports.js';
+
+/** Gateway errors say nothing reached the DM server: sending the same message again is safe. */
+export function statusRetryable(status: number): boolean {
+  return status === 502 || status === 503 || status === 504;
+}
+
+/** Delays before retry 1..retries: first, 2 × first, 4 × first … (bounded so a Timer interval never overflows). */
+export function backoffDelays(firstMs: number, retries: number, capMs = 60000): number[] {
+  const out: number[] = [];
+  let d = firstMs;
+  for (let i = 0; i < retries; i++) {
+    out.push(Math.min(d, capMs));
+    d *= 2;
+  }
+  return out;
+}
+
+/** True when `info` allows another attempt and attempts remain. */
+export function shouldRetry(info: TransportErrorInfo | undefined, attempt: number, retries: number): boolean {
+  return info !== undefined && info.retryable && attempt < retries;
+}
+
+/** Collects reply fragments up to `limit` bytes; past it, add() returns false and keeps nothing more. */
+export class BoundedBody {
+  private parts: Uint8Array[] = [];
+  private size = 0;
+  overflow = false;
+  constructor(readonly limit: number) {}
+
+  add(fragment: Uint8Array): boolean {
+    if (this.overflow) return false;
+    if (this.size + fragment.length > this.limit) {
+      this.overflow = true;
+      this.parts = [];
+      return false;
+    }
+    this.parts.push(fragment);
+    this.size += fragment.length;
+    return true;
+  }
+
+  get length(): number {
+    return this.size;
+  }
+
+  /** One contiguous copy; the fragments are released. */
+  take(): Uint8Array {
+    const out = new Uint8Array(this.size);
+    let o = 0;
+    for (const p of this.parts) { out.set(p, o); o += p.length; }
+    this.parts = [];
+    return out;
+  }
+}

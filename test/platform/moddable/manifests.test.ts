@@ -1,0 +1,262 @@
+// The Moddable manifests against the repository, without the SDK (it is not installed here):
+// - every repository module a manifest names exists, under the module name XS resolves relative imports by
+//   (its path from the repository root), and the import closure of each build's entry is in that build;
+// - every Moddable module the device code imports is declared in our typings (@moddable/typings files listed
+//   in platform/moddable/tsconfig.json, or platform/moddable/types) and provided by a manifest the build
+//   includes. SDK manifests ($(MODDABLE)/…) can only be checked by name: SDK_MANIFESTS below is our own list
+//   of which SDK manifest provides which module, taken from the SDK's manifests (8.2.3) and to be kept in step;
+// - no device or agent file imports node:*, platform/node or lab/.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const rel = (p: string) => relative(root, p).split(sep).join('/');
+
+/** SDK manifest → the modules (import specifiers) it brings into a build, as far as this project uses them. */
+const SDK_MANIFESTS: Record<string, string[]> = {
+  // manifest_base includes the platform's device manifest (time, timer) and $(MODULES)/files/resource.
+  '$(MODDABLE)/examples/manifest_base.json': ['time', 'timer', 'Resource'],
+  '$(MODDABLE)/examples/manifest_piu.json': ['piu/MC'],
+  '$(MODDABLE)/modules/network/http/manifest.json': ['http'],
+  '$(MODDABLE)/modules/network/mqtt/manifest.json': ['mqtt'],
+  // tls.json includes tls_common.json: crypt (digest), rng, the resource module and the CA store.
+  '$(MODDABLE)/modules/crypt/tls.json': ['securesocket', 'crypt', 'rng', 'Resource'],
+  '$(MODDABLE)/modules/files/preference/manifest.json': ['preference'],
+  '$(MODDABLE)/modules/base/modules/manifest.json': ['modules'],
+  '$(MODDABLE)/modules/io/manifest.json': ['embedded:io/digital', 'embedded:io/analog', 'embedded:io/i2c', 'embedded:io/spi', 'embedded:io/serial'],
+  '$(MODDABLE)/modules/files/flash/manifest.json': ['flash'],
+  '$(MODDABLE)/modules/files/file/manifest_littlefs.json': ['file'],
+  '$(MODDABLE)/modules/files/file/manifest.json': ['file'],
+};
+/** Modules mcconfig generates for every build. */
+const ALWAYS = ['mc/config'];
+
+type Json = Record<string, unknown>;
+interface Loaded { path: string; json: Json }
+
+function loadTree(path: string, out: Loaded[] = []): Loaded[] {
+  assert.ok(existsSync(path), `manifest ${rel(path)} exists`);
+  const json = JSON.parse(readFileSync(path, 'utf8')) as Json;
+  out.push({ path, json });
+  const inc = json.include === undefined ? [] : Array.isArray(json.include) ? json.include as string[] : [json.include as string];
+  for (const i of inc) {
+    if (i.startsWith('$(')) assert.ok(i in SDK_MANIFESTS, `${rel(path)} includes ${i}, which is not in the list of known SDK manifests`);
+    else loadTree(resolve(dirname(path), i), out);
+  }
+  return out;
+}
+
+/** Repository modules of one manifest: name → file. Wildcards expand to the .ts files of the folder. */
+function repoModules(m: Loaded): Map<string, string> {
+  const out = new Map<string, string>();
+  const modules = (m.json.modules ?? {}) as Record<string, string | string[]>;
+  for (const [key, value] of Object.entries(modules)) {
+    for (const source of Array.isArray(value) ? value : [value]) {
+      if (source.startsWith('$(')) continue;
+      const abs = resolve(dirname(m.path), source);
+      const fromRoot = rel(abs);
+      assert.ok(!fromRoot.startsWith('..'), `${rel(m.path)}: module ${key} points outside the repository`);
+      if (key.endsWith('/*')) {
+        assert.ok(source.endsWith('/*'), `${rel(m.path)}: wildcard key ${key} needs a wildcard source`);
+        // XS resolves './x.js' against the importing module's name, so names must be paths from the root.
+        assert.equal(key, fromRoot, `${rel(m.path)}: module name ${key} is not its path from the repository root (${fromRoot})`);
+        const dir = abs.slice(0, -2);
+        assert.ok(existsSync(dir) && statSync(dir).isDirectory(), `${rel(m.path)}: folder ${rel(dir)} exists`);
+        const files = readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
+        assert.ok(files.length > 0, `${rel(m.path)}: ${rel(dir)} holds TypeScript modules`);
+        for (const f of files) out.set(`${key.slice(0, -1)}${f.slice(0, -3)}`, join(dir, f));
+      } else {
+        assert.equal(key, fromRoot, `${rel(m.path)}: module name ${key} is not its path from the repository root (${fromRoot})`);
+        assert.ok(existsSync(`${abs}.ts`), `${rel(m.path)}: module ${key} → ${rel(abs)}.ts exists`);
+        out.set(key, `${abs}.ts`);
+      }
+    }
+  }
+  return out;
+}
+
+interface Build {
+  name: string;
+  manifests: Loaded[];
+  modules: Map<string, string>;
+  sdk: Set<string>;
+  main: string;
+  preload: string[];
+}
+
+function build(name: string, path: string): Build {
+  const manifests = loadTree(join(root, path));
+  const modules = new Map<string, string>();
+  const sdk = new Set<string>(ALWAYS);
+  let main = 'main';
+  const preload: string[] = [];
+  for (const m of manifests) {
+    for (const [k, v] of repoModules(m)) modules.set(k, v);
+    const inc = m.json.include === undefined ? [] : Array.isArray(m.json.include) ? m.json.include as string[] : [m.json.include as string];
+    for (const i of inc) for (const s of SDK_MANIFESTS[i] ?? []) sdk.add(s);
+    const creation = m.json.creation as Json | undefined;
+    if (typeof creation?.main === 'string') main = creation.main;
+    const p = m.json.preload;
+    if (Array.isArray(p)) preload.push(...(p as string[]));
+    else if (typeof p === 'string') preload.push(p);
+  }
+  return { name, manifests, modules, sdk, main, preload };
+}
+
+/** Every module specifier a TypeScript file imports or re-exports (type-only ones included). */
+function specifiers(file: string): string[] {
+  const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, false);
+  const out: string[] = [];
+  const visit = (n: ts.Node) => {
+    if ((ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) && n.moduleSpecifier && ts.isStringLiteral(n.moduleSpecifier)) out.push(n.moduleSpecifier.text);
+    else if (ts.isImportEqualsDeclaration(n) && ts.isExternalModuleReference(n.moduleReference) && ts.isStringLiteral(n.moduleReference.expression)) out.push(n.moduleReference.expression.text);
+    else if (ts.isCallExpression(n) && n.arguments.length === 1 && ts.isStringLiteral(n.arguments[0]!) &&
+      (n.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(n.expression) && n.expression.text === 'require'))) out.push(n.arguments[0].text);
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+/** The repository module a relative specifier of `from` names ('./x.js' → the name of x.ts). */
+function relativeTarget(from: string, spec: string): { name: string; file: string } {
+  const abs = resolve(dirname(from), spec.replace(/\.js$/, ''));
+  return { name: rel(abs), file: `${abs}.ts` };
+}
+
+const NODE_GLOBALS = new Set(['process', 'Buffer', 'require', 'setImmediate', 'queueMicrotask', '__dirname', 'TextEncoder', 'TextDecoder']);
+
+/** Free identifiers naming a Node (or web) global XS does not have, outside property names. */
+function nodeGlobals(file: string): string[] {
+  const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
+  const out: string[] = [];
+  const visit = (n: ts.Node) => {
+    if (ts.isIdentifier(n) && NODE_GLOBALS.has(n.text)) {
+      const p = n.parent;
+      const isName = (ts.isPropertyAccessExpression(p) && p.name === n) || ((ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p) ||
+        ts.isPropertySignature(p) || ts.isMethodDeclaration(p) || ts.isMethodSignature(p)) && p.name === n);
+      if (!isName) out.push(n.text);
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+function walk(dir: string, out: string[] = []): string[] {
+  for (const n of readdirSync(dir)) {
+    const p = join(dir, n);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else if (n.endsWith('.ts')) out.push(p);
+  }
+  return out;
+}
+
+const builds = [build('device', 'manifests/device/manifest.json'), build('simulator', 'manifests/simulator/manifest.json')];
+
+for (const b of builds) {
+  test(`${b.name} build: the entry, the preloaded modules and their whole import closure are in the build`, () => {
+    assert.ok(b.modules.has(b.main), `creation.main ${b.main} is a module of the build`);
+    for (const p of b.preload) if (p.startsWith('platform/') || p.startsWith('agent/')) assert.ok(b.modules.has(p) || p.endsWith('/*'), `preloaded ${p} is a module of the build`);
+    const seen = new Set<string>();
+    const queue = [b.main, ...b.preload.filter((p) => b.modules.has(p))];
+    const sdkUsed = new Set<string>();
+    while (queue.length) {
+      const name = queue.shift()!;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const file = b.modules.get(name);
+      assert.ok(file, `${name} (imported in the ${b.name} build) is listed in its manifests`);
+      for (const s of specifiers(file)) {
+        if (s.startsWith('.')) {
+          const t = relativeTarget(file, s);
+          assert.ok(existsSync(t.file), `${rel(file)} imports ${s}, which exists`);
+          queue.push(t.name);
+        } else {
+          sdkUsed.add(s);
+          assert.ok(b.sdk.has(s), `${rel(file)} imports '${s}', which no manifest of the ${b.name} build provides (see SDK_MANIFESTS)`);
+        }
+      }
+    }
+    assert.ok(seen.size > 40, `the closure covers the agent (${seen.size} modules)`);
+    assert.ok(sdkUsed.has('mc/config') && sdkUsed.has('timer'), 'the closure reaches the SDK modules');
+  });
+}
+
+test('the device build carries the board button and the mod partition; the simulator neither', () => {
+  const [device, sim] = builds;
+  assert.ok(device!.modules.has('platform/moddable/button') && device!.modules.has('platform/moddable/flash-mod-slot'));
+  assert.ok(!sim!.modules.has('platform/moddable/button') && !sim!.modules.has('platform/moddable/flash-mod-slot'));
+  assert.ok(!sim!.sdk.has('embedded:io/digital') && !sim!.sdk.has('flash'));
+});
+
+/** Module names declared by the typings platform/moddable/tsconfig.json hands to tsc, and by types/. */
+function declaredModules(): { declared: Set<string>; paths: Record<string, string[]> } {
+  const tsconfigPath = join(root, 'platform/moddable/tsconfig.json');
+  const cfg = JSON.parse(readFileSync(tsconfigPath, 'utf8')) as { compilerOptions: { types: string[]; paths?: Record<string, string[]> } };
+  const files = cfg.compilerOptions.types.map((t) => resolve(dirname(tsconfigPath), t.endsWith('.d.ts') ? t : `${t}.d.ts`));
+  files.push(...walk(join(root, 'platform/moddable/types')));
+  const declared = new Set<string>();
+  for (const f of files) {
+    assert.ok(existsSync(f), `typings file ${rel(f)} exists`);
+    for (const m of readFileSync(f, 'utf8').matchAll(/declare\s+module\s+["']([^"']+)["']/g)) declared.add(m[1]!);
+  }
+  return { declared, paths: cfg.compilerOptions.paths ?? {} };
+}
+
+test('every Moddable module the device code imports is declared in our typings and provided by a manifest', () => {
+  const { declared, paths } = declaredModules();
+  const provided = new Set(builds.flatMap((b) => [...b.sdk]));
+  const used = new Set<string>();
+  for (const f of walk(join(root, 'platform/moddable'))) {
+    if (f.endsWith('.d.ts')) continue;
+    for (const s of specifiers(f)) {
+      if (s.startsWith('.')) continue;
+      used.add(s);
+      assert.ok(declared.has(s), `${rel(f)} imports '${s}', declared nowhere in @moddable/typings (tsconfig types) or platform/moddable/types`);
+      assert.ok(provided.has(s), `${rel(f)} imports '${s}', which no manifest provides`);
+      // A name that is also an npm package here must be mapped to our declaration, or tsc reads the package.
+      if (existsSync(join(root, 'node_modules', s))) assert.ok(paths[s], `'${s}' is an npm package in node_modules: map it in platform/moddable/tsconfig.json paths`);
+    }
+  }
+  for (const m of ['timer', 'file', 'http', 'mqtt', 'crypt', 'embedded:io/digital', 'mc/config']) {
+    assert.ok(used.has(m), `the device code uses ${m} (the check above saw it)`);
+  }
+});
+
+test('the types handed to mcconfig exist', () => {
+  const shared = JSON.parse(readFileSync(join(root, 'manifests/shared.json'), 'utf8')) as { typescript: { tsconfig: { compilerOptions: { types: string[] } } } };
+  for (const t of shared.typescript.tsconfig.compilerOptions.types) {
+    assert.ok(existsSync(resolve(root, 'manifests', `${t}.d.ts`)), `${t}.d.ts exists`);
+    assert.ok(!t.includes('compat'), 'compat declarations stay out of the SDK build (the SDK declares those modules itself)');
+  }
+});
+
+test('no device or agent file imports node:*, platform/node or lab/', () => {
+  const files = [...walk(join(root, 'platform/moddable')), ...walk(join(root, 'agent'))];
+  assert.ok(files.length > 50);
+  for (const f of files) {
+    for (const s of specifiers(f)) {
+      assert.ok(!s.startsWith('node:'), `${rel(f)} imports ${s}`);
+      if (s.startsWith('.')) {
+        const target = rel(resolve(dirname(f), s));
+        assert.ok(!target.startsWith('platform/node') && !target.startsWith('lab/') && !target.startsWith('test/'), `${rel(f)} imports ${target}`);
+      }
+    }
+    const g = nodeGlobals(f);
+    assert.deepEqual(g, [], `${rel(f)} uses Node-only globals ${g.join(', ')}`);
+  }
+});
+
+test('the checks fail when a module is missing', () => {
+  // The same functions against a manifest that names a module the repository does not have.
+  const fake: Loaded = { path: join(root, 'manifests/fake.json'), json: { modules: { 'platform/moddable/nope': '../platform/moddable/nope' } } };
+  assert.throws(() => repoModules(fake), /nope/);
+  const misnamed: Loaded = { path: join(root, 'manifests/fake.json'), json: { modules: { clock: '../platform/moddable/clock' } } };
+  assert.throws(() => repoModules(misnamed), /not its path from the repository root/);
+  assert.throws(() => loadTree(join(root, 'manifests/absent.json')), /exists/);
+});
