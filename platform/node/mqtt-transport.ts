@@ -7,7 +7,7 @@
 // A broker that restarts loses what it held, so on every reconnect the message in flight is published again.
 import mqtt, { type MqttClient } from 'mqtt';
 import type { InboundMessage, Log, OutboundMessage, Transport } from '../../agent/ports.js';
-import { dmTopics, type DmTopics } from '../../agent/binding/mqtt-topics.js';
+import { dmTopics, topicDevId, type DmTopics } from '../../agent/binding/mqtt-topics.js';
 import { decodeMessage } from '../../agent/syncml/codec.js';
 import { TransportError } from './transport-error.js';
 
@@ -86,7 +86,7 @@ export class MqttTransport implements Transport {
       protocolVersion: 4,
       // A persistent session: a reply published while the device is briefly offline waits at the broker.
       clean: false,
-      clientId: o.clientId ?? `dm-${this.topics.up.split('/').slice(-2, -1)[0]}`.slice(0, 23),
+      clientId: o.clientId ?? `dm-${topicDevId(o.devId)}`.slice(0, 23),
       reconnectPeriod: o.reconnectMs,
       connectTimeout: o.connectTimeoutMs,
       ...(o.username !== undefined ? { username: o.username } : {}),

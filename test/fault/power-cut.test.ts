@@ -11,18 +11,12 @@ import { listDeployed } from '../../agent/tree/dmacc.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';
 import { MemoryStorage } from '../helpers/memory-storage.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { FakeDownloader } from '../helpers/fake-downloader.js';
-import { FakeInstaller } from '../helpers/fake-installer.js';
 import { repoRoot } from '../helpers/peers.js';
-import { makeServer, exampleCatalog, PKG_BASE } from '../lab/server/fixtures.js';
+import { makeServer, catalogHardware } from '../lab/server/fixtures.js';
 
 const desc = parseDeviceDescription(JSON.parse(readFileSync(join(repoRoot, 'lab/examples/device.json'), 'utf8')));
 
-function hardware() {
-  const downloader = new FakeDownloader();
-  for (const e of exampleCatalog().entries) downloader.files.set(`${PKG_BASE}/${e.fileName}`, new Uint8Array(readFileSync(e.file)));
-  return { downloader, installer: new FakeInstaller(downloader, desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version }))) };
-}
+const hardware = () => catalogHardware(desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })));
 
 function boot(storage: MemoryStorage, hw: ReturnType<typeof hardware>, server: ReturnType<typeof makeServer>['server']) {
   return DmAgent.boot(desc, {

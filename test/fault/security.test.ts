@@ -1,7 +1,7 @@
 // Hostile server packages: each is refused with the right status and changes nothing in the DM tree.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../../platform/node/crypto.js';
 import { Session, type SessionOptions } from '../../agent/session/session.js';
 import { ExecRegistry } from '../../agent/session/types.js';
 import { seedTree } from '../../agent/tree/seed.js';
@@ -16,11 +16,7 @@ import { ALERT_TYPE_USER_REQUEST } from '../../agent/alerts/types.js';
 import type { DmTree } from '../../agent/tree/types.js';
 import { reply, runScript, statusesFor, statusFor } from '../helpers/scripted-server.js';
 
-const crypto: Crypto = {
-  md5: (d) => new Uint8Array(createHash('md5').update(d).digest()),
-  createSha256: () => { const h = createHash('sha256'); return { update: (d) => { h.update(d); }, digest: () => new Uint8Array(h.digest()) }; },
-  randomBytes: (n) => new Uint8Array(randomBytes(n)),
-};
+const crypto: Crypto = nodeCrypto;
 
 function makeSession(serverAuth?: 'md5' | 'hmac') {
   const desc = parseDeviceDescription({

@@ -4,7 +4,7 @@
 //  - the decoders return a message or throw a DmError, never anything else;
 //  - the session never throws, answers every package with a message or ends, and a package it refuses
 //    (undecodable) leaves the DM tree exactly as it was.
-import { createHash, randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../../platform/node/crypto.js';
 import { DmError } from '../../agent/errors.js';
 import type { Crypto } from '../../agent/ports.js';
 import { decodeXml } from '../../agent/syncml/xml-decode.js';
@@ -21,11 +21,7 @@ import { sampleMessages } from '../helpers/corpus.js';
 
 export class Finding extends Error {}
 
-const crypto: Crypto = {
-  md5: (d) => new Uint8Array(createHash('md5').update(d).digest()),
-  createSha256: () => { const h = createHash('sha256'); return { update: (d) => { h.update(d); }, digest: () => new Uint8Array(h.digest()) }; },
-  randomBytes: (n) => new Uint8Array(randomBytes(n)),
-};
+const crypto: Crypto = nodeCrypto;
 
 function expectDmError(e: unknown, where: string): string {
   // The message's shape (numbers blanked) tells apart the decoder's many ways of refusing: better feedback.

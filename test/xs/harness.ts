@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import type { Crypto } from '../../agent/ports.js';
+import { nodeCrypto } from '../../platform/node/crypto.js';
 import { LabDmServer } from '../../lab/server/dm-server.js';
 import { loadCatalog } from '../../lab/server/catalog.js';
 import type { Scenario, ScenarioResult } from './driver.js';
@@ -57,11 +58,7 @@ export interface EngineRun {
 
 function makeHost(o: RunOptions) {
   const serverRandom = seeded('server');
-  const serverCrypto: Crypto = {
-    md5: (d) => new Uint8Array(createHash('md5').update(d).digest()),
-    createSha256: () => { const h = createHash('sha256'); return { update: (d) => { h.update(d); }, digest: () => new Uint8Array(h.digest()) }; },
-    randomBytes: serverRandom,
-  };
+  const serverCrypto: Crypto = { ...nodeCrypto, randomBytes: serverRandom };
   const catalog = loadCatalog(join(root, 'lab/examples/catalog.json'));
   const server = new LabDmServer({ catalog, devices: [{ username: 'dmuser', password: 'dmpass', auth: 'md5' }], serverId: 'labserver',
     serverUri: 'http://127.0.0.1:8080/dm', packageBaseUrl: 'http://127.0.0.1:8080/packages', crypto: serverCrypto });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../../../platform/node/crypto.js';
 import { Session, type SessionOptions } from '../../../agent/session/session.js';
 import { ExecRegistry, type UiResponder } from '../../../agent/session/types.js';
 import { seedTree } from '../../../agent/tree/seed.js';
@@ -15,11 +15,7 @@ import { base64Encode, utf8Encode } from '../../../agent/util/bytes.js';
 import { emitted, reply, runScript, statusesFor, statusFor } from '../../helpers/scripted-server.js';
 import { needPeer, xmllintValidate, wbxml2xml } from '../../helpers/peers.js';
 
-const crypto: Crypto = {
-  md5: (d) => new Uint8Array(createHash('md5').update(d).digest()),
-  createSha256: () => { const h = createHash('sha256'); return { update: (d) => { h.update(d); }, digest: () => new Uint8Array(h.digest()) }; },
-  randomBytes: (n) => new Uint8Array(randomBytes(n)),
-};
+const crypto: Crypto = nodeCrypto;
 
 function description(auth: 'md5' | 'basic' | 'hmac' | 'none' = 'md5', serverAuth = false): DeviceDescription {
   return parseDeviceDescription({

@@ -10,7 +10,7 @@ import { base64Decode, base64Encode, utf8Encode } from '../../../agent/util/byte
 import { nodeCrypto } from '../../../platform/node/crypto.js';
 import { parseScenario } from '../../../lab/server/scenario.js';
 import {
-  DEV_ID, DEVICE_REQ, PKG_BASE, USER_REQ, authenticatedPkg1, commandsOf, devMsg, exchange, hdrStatus, hdrStatusOf,
+  DEV_ID, DEVICE_REQ, PKG_BASE, catalogHardware, USER_REQ, authenticatedPkg1, commandsOf, devMsg, exchange, hdrStatus, hdrStatusOf,
   makeServer, md5Cred, pkg1Body, resultAlert, results, status, texts, updateAlert, uris,
 } from './fixtures.js';
 import { repoRoot, sharedDir } from '../../helpers/peers.js';
@@ -386,8 +386,6 @@ async function runAgent(o: { encoding: 'xml' | 'wbxml'; serverAuth?: boolean; au
   const { DmAgent } = await import('../../../agent/agent.js');
   const { parseDeviceDescription } = await import('../../../agent/tree/device-description.js');
   const { MemoryStorage } = await import('../../helpers/memory-storage.js');
-  const { FakeDownloader } = await import('../../helpers/fake-downloader.js');
-  const { FakeInstaller } = await import('../../helpers/fake-installer.js');
   const { FakeClock } = await import('../../helpers/fake-clock.js');
   const json = JSON.parse(readFileSync(join(repoRoot, 'lab/examples/device.json'), 'utf8'));
   const auth = o.auth ?? 'md5';
@@ -397,9 +395,7 @@ async function runAgent(o: { encoding: 'xml' | 'wbxml'; serverAuth?: boolean; au
   const desc = parseDeviceDescription(json);
   const { server, logs } = makeServer({ ...(o.scenario ? { scenario: parseScenario(o.scenario) } : {}), devices: [{ username: 'dmuser', password: 'dmpass', auth,
     ...(o.serverAuth ? { server: { username: 'labserver', password: 'srvpass', auth: serverAuth } } : {}) }] });
-  const downloader = new FakeDownloader();
-  for (const e of (await import('./fixtures.js')).exampleCatalog().entries) downloader.files.set(`${PKG_BASE}/${e.fileName}`, new Uint8Array(readFileSync(e.file)));
-  const installer = new FakeInstaller(downloader, desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })));
+  const { downloader, installer } = catalogHardware(desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })));
   const agent = await DmAgent.boot(desc, {
     storage: new MemoryStorage(), clock: new FakeClock(), crypto: nodeCrypto, downloader, installer,
     transport: { exchange: async (out) => {

@@ -1,6 +1,8 @@
 // Shared test fixtures for the lab server: hand-built device messages (through the agent's codec) and a
 // server over the example catalog with a log that tests can read.
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import type { ComponentInfo } from '../../../agent/ports.js';
 import type { AlertCmd, Command, Cred, ResultsCmd, StatusCmd, SyncMLMessage } from '../../../agent/syncml/model.js';
 import { decodeMessage, encodeMessage } from '../../../agent/syncml/codec.js';
 import { md5Digest } from '../../../agent/session/auth.js';
@@ -10,6 +12,8 @@ import { loadCatalog, type Catalog } from '../../../lab/server/catalog.js';
 import { LabDmServer, type LabDmServerOptions } from '../../../lab/server/dm-server.js';
 import type { DeviceAccount } from '../../../lab/server/auth.js';
 import { repoRoot } from '../../helpers/peers.js';
+import { FakeDownloader } from '../../helpers/fake-downloader.js';
+import { FakeInstaller } from '../../helpers/fake-installer.js';
 
 export const DEV_ID = 'IMEI:493005100592800';
 export const SERVER_URI = 'http://127.0.0.1:8080/dm';
@@ -139,4 +143,11 @@ export async function authenticatedPkg1(server: LabDmServer, alerts: AlertCmd[],
   if (!nonce) throw new Error('no challenge');
   const second = await exchange(server, devMsg({ sessionId, msgId: 2, cred: md5Cred(nonce), body: [hdrStatus(first.reply), ...pkg1Body(alerts)] }), o.encoding);
   return { reply: second.reply, bytes: second.bytes, next: 3, sessionId, firstReply: first.reply };
+}
+
+/** A fake downloader serving the example catalog's packages at PKG_BASE, and an installer holding `installed`. */
+export function catalogHardware(installed: ComponentInfo[]) {
+  const downloader = new FakeDownloader();
+  for (const e of exampleCatalog().entries) downloader.files.set(`${PKG_BASE}/${e.fileName}`, new Uint8Array(readFileSync(e.file)));
+  return { downloader, installer: new FakeInstaller(downloader, installed) };
 }

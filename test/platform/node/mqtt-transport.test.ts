@@ -14,19 +14,15 @@ import { startMqttServer } from '../../../lab/server/mqtt.js';
 import type { LabDmServer } from '../../../lab/server/dm-server.js';
 import { MemoryStorage } from '../../helpers/memory-storage.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import { FakeDownloader } from '../../helpers/fake-downloader.js';
-import { FakeInstaller } from '../../helpers/fake-installer.js';
 import { needPeer, repoRoot } from '../../helpers/peers.js';
 import { startBroker, freePort, type BrokerKind } from '../../helpers/brokers.js';
-import { makeServer, exampleCatalog, PKG_BASE } from '../../lab/server/fixtures.js';
+import { makeServer, catalogHardware } from '../../lab/server/fixtures.js';
 
 const DEV_ID = 'IMEI:493005100592800';
 
 function device(transport: MqttTransport, encoding: 'xml' | 'wbxml', answer = 'yes') {
   const desc = parseDeviceDescription(JSON.parse(readFileSync(join(repoRoot, 'lab/examples/device.json'), 'utf8')));
-  const downloader = new FakeDownloader();
-  for (const e of exampleCatalog().entries) downloader.files.set(`${PKG_BASE}/${e.fileName}`, new Uint8Array(readFileSync(e.file)));
-  const installer = new FakeInstaller(downloader, desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })));
+  const { downloader, installer } = catalogHardware(desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })));
   const storage = new MemoryStorage();
   return { desc, storage, installer, boot: () => DmAgent.boot(desc, { storage, clock: new FakeClock(), crypto: nodeCrypto, transport, downloader, installer },
     { encoding, ui: { answer: async (a) => ({ status: answer === 'yes' ? 200 : 304, items: a.data === '1103' ? [{ data: '1' }] : [] }) } }) };
