@@ -252,8 +252,9 @@ export class Session {
       if (v.format !== 'chr') item.meta = { format: v.format };
       items.push(item);
     }
-    // Format chr once for the command: every DevInfo leaf is chr (DM StdObj), and it keeps package 1 small.
-    pkg1.push({ kind: 'Replace', cmdId: '', meta: { format: 'chr' }, items });
+    // No Meta for chr leaves: chr is MetInf's default Format, and the DM protocol asks for Meta only where Type
+    // or Format differ from the defaults. Every standard DevInfo leaf is chr, so package 1 carries no Meta here.
+    pkg1.push({ kind: 'Replace', cmdId: '', items });
     for (const a of this.o.alerts) {
       const cmd = toAlertCommand(a, '') as AlertCmd & { queueId?: string };
       cmd.queueId = a.id;

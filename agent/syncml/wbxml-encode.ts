@@ -1,7 +1,8 @@
 // WBXML 1.2 writer for SyncML 1.2: header 02 A4 01 6A (version 1.2, public id 0x1201, UTF-8), code page 1 for
 // MetInf, OPAQUE for binary data. With a string table, strings used more than once and shared URI prefixes
 // ("./DevInfo/", "./SCOMO/Inventory/Deployed/") are written once and referenced (STR_T, then an inline tail):
-// WBXML allows a text run of several string tokens, and libwbxml joins them back.
+// WBXML allows a text run of several string tokens, and libwbxml joins them back. A string that ends an entry
+// is referenced inside it rather than stored again.
 import type { El } from './element.js';
 import { NS_METINF } from './element.js';
 import type { SyncMLMessage } from './model.js';
@@ -45,7 +46,7 @@ class Sink {
 
 interface Table {
   bytes: Uint8Array;
-  /** Whole strings → offset. */
+  /** Whole strings (entries, or tails of entries) → offset. */
   whole: Map<string, number>;
   /** Shared prefixes → offset, longest first. */
   prefixes: [string, number][];
@@ -106,23 +107,52 @@ function collect(e: El, texts: string[]): void {
 
 /**
  * Picks what goes in the string table by its saving: an entry of L bytes costs L+1 once and saves, at each use,
- * an inline string (L+2 bytes) for a reference (2 bytes with a small offset).
+ * an inline string (L+2 bytes) for a reference (2 bytes with a small offset). A reference may point into the
+ * middle of an entry (WBXML reads a table string from any offset to the next NUL), so a string that ends another
+ * entry costs nothing: "1.2" and "2" ride on "DM/1.2". Longest strings are taken first so that their tails are
+ * known when the shorter ones are weighed.
  */
 function buildTable(root: El): Table | undefined {
   const texts: string[] = [];
   collect(root, texts);
   const count = new Map<string, number>();
-  for (const t of texts) if (t.indexOf('\u0000') < 0) count.set(t, (count.get(t) ?? 0) + 1);
+  for (const t of texts) if (t.length > 0 && t.indexOf('\u0000') < 0) count.set(t, (count.get(t) ?? 0) + 1);
+  // Candidates for a tail (short strings: numbers, versions, names) are grouped by their last character, so
+  // finding the tails of a string stays cheap.
+  const byLast = new Map<number, string[]>();
+  for (const t of count.keys()) {
+    if (t.length > MAX_TAIL) continue;
+    const k = t.charCodeAt(t.length - 1);
+    const g = byLast.get(k);
+    if (g) g.push(t); else byLast.set(k, [t]);
+  }
   const entries: string[] = [];
   const whole = new Set<string>();
-  for (const [t, n] of count) {
+  const tails = new Map<string, [string, number]>();
+  let size = 0;
+  for (const t of [...count.keys()].sort((a, b) => b.length - a.length)) {
+    if (tails.has(t)) continue;
     const len = utf8Length(t);
-    if (n >= 2 && n * len > len + 1 + 2) { entries.push(t); whole.add(t); }
+    // A reference is STR_T and the offset as a multi-byte integer: one byte below 128, two below 16384.
+    const saving = (l: number) => l + 1 - mbu32Length(size);
+    let gain = count.get(t)! * saving(len) - (len + 1);
+    const mine: string[] = [];
+    for (const u of byLast.get(t.charCodeAt(t.length - 1)) ?? []) {
+      // A tail must start on a character boundary: not on the low half of a surrogate pair.
+      if (u.length < t.length && !tails.has(u) && t.endsWith(u) && !isLowSurrogate(u.charCodeAt(0))) {
+        gain += count.get(u)! * saving(utf8Length(u));
+        mine.push(u);
+      }
+    }
+    if (gain <= 0) continue;
+    entries.push(t); whole.add(t);
+    for (const u of mine) tails.set(u, [t, len - utf8Length(u)]);
+    size += len + 1;
   }
   // Shared path prefixes of the strings left inline: the longest prefix ending in '/' shared by two or more.
   const prefixUse = new Map<string, number>();
   for (const t of texts) {
-    if (whole.has(t)) continue;
+    if (whole.has(t) || tails.has(t)) continue;
     const slash = t.lastIndexOf('/');
     if (slash <= 1 || slash === t.length - 1) continue;
     for (let k = t.indexOf('/', 1); k >= 0 && k <= slash; k = t.indexOf('/', k + 1)) {
@@ -154,9 +184,16 @@ function buildTable(root: El): Table | undefined {
   const bytes = new Uint8Array(off);
   let o = 0;
   for (const p of parts) { bytes.set(p, o); o += p.length; }
+  const refs = new Map<string, number>([...whole].map((w) => [w, offsets.get(w)!]));
+  for (const [u, [t, skip]] of tails) refs.set(u, offsets.get(t)! + skip);
   return {
     bytes,
-    whole: new Map([...whole].map((w) => [w, offsets.get(w)!])),
+    whole: refs,
     prefixes: chosen.sort((a, b) => b.length - a.length).map((p) => [p, offsets.get(p)!]),
   };
 }
+
+const isLowSurrogate = (c: number): boolean => c >= 0xdc00 && c <= 0xdfff;
+const mbu32Length = (v: number): number => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : 4);
+/** Longest string looked for as the tail of another (UTF-16 units); longer tails are rare and costly to find. */
+const MAX_TAIL = 32;

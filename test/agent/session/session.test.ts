@@ -63,9 +63,13 @@ test('package 1 carries Alert 1201, the DevInfo Replace and the Generic Alert ex
   assert.deepEqual(replace.items.map((i) => i.source?.locURI),
     ['./DevInfo/DevId', './DevInfo/Man', './DevInfo/Mod', './DevInfo/DmV', './DevInfo/Lang']);
   assert.equal(replace.items[0]!.data, 'IMEI:493005100592800');
+  // chr is the default Format: the DM protocol asks for Meta only where Type or Format differ from the defaults.
+  assert.equal(replace.meta, undefined);
+  assert.ok(replace.items.every((i) => i.meta === undefined));
   const generic = alerts[1]!;
   assert.equal(generic.data, '1226');
   assert.equal(generic.items[0]!.meta?.type, ALERT_TYPE_USER_REQUEST);
+  assert.equal(generic.items[0]!.meta?.format, 'chr', 'a Generic Alert states its Format even when it is the default');
   assert.equal(generic.items[0]!.source?.locURI, './SCOMO/Inventory/Deployed/app1');
   assert.equal(generic.items[0]!.data, '', 'Data present and empty');
   assert.equal(pkg1.final, true);

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeWbxmlMessage } from '../../../agent/syncml/wbxml-encode.js';
+import { decodeWbxmlMessage } from '../../../agent/syncml/wbxml-decode.js';
+import type { ItemCmd } from '../../../agent/syncml/model.js';
 import { sampleMessages } from '../../helpers/corpus.js';
 
 const pkg1 = sampleMessages().find((c) => c.name === 'pkg1-user-component')!.msg;
@@ -27,4 +29,38 @@ test('MetInf elements switch to code page 1 and back', () => {
   const i = b.indexOf(0x00, 6); // first SWITCH_PAGE after the header
   assert.equal(b[i + 1], 0x01);
   assert.ok([...b].some((x, k) => x === 0x00 && b[k + 1] === 0x00 && k > i), 'switches back to page 0');
+});
+
+const tableStrings = (b: Uint8Array): { offsets: Map<string, number>; bytes: Uint8Array } => {
+  const bytes = b.subarray(5, 5 + b[4]!);
+  const offsets = new Map<string, number>();
+  for (let o = 0; o < bytes.length;) {
+    const end = bytes.indexOf(0, o);
+    offsets.set(new TextDecoder().decode(bytes.subarray(o, end)), o);
+    o = end + 1;
+  }
+  return { offsets, bytes };
+};
+
+test('a string that ends a table entry is referenced inside it, not stored again: "1.2" inside "DM/1.2"', () => {
+  const b = encodeWbxmlMessage(pkg1);
+  const { offsets } = tableStrings(b);
+  assert.ok(offsets.has('DM/1.2'), `table: ${JSON.stringify([...offsets.keys()])}`);
+  assert.ok(!offsets.has('1.2'), '1.2 is not an entry of its own');
+  // VerDTD (page 0 token 0x31, with content 0x71) is STR_T (0x83) pointing 3 bytes into "DM/1.2".
+  const verDtd = b.indexOf(0x71, 5 + b[4]!);
+  assert.deepEqual([...b.subarray(verDtd, verDtd + 3)], [0x71, 0x83, offsets.get('DM/1.2')! + 3]);
+  assert.deepEqual(decodeWbxmlMessage(b), pkg1);
+});
+
+test('tails are counted in UTF-8 bytes: a reference into "Zürich-Straße" lands on "Straße"', () => {
+  const msg = structuredClone(pkg1);
+  const replace = msg.body.find((c) => c.kind === 'Replace') as ItemCmd;
+  replace.items[1]!.data = 'Zürich-Straße';
+  replace.items[2]!.data = 'Straße';
+  replace.items[4]!.data = 'Straße';
+  const b = encodeWbxmlMessage(msg);
+  const { offsets } = tableStrings(b);
+  assert.ok(offsets.has('Zürich-Straße') && !offsets.has('Straße'), JSON.stringify([...offsets.keys()]));
+  assert.deepEqual(decodeWbxmlMessage(b), msg);
 });
