@@ -11,9 +11,12 @@ import { nodeCrypto } from '../../../platform/node/crypto.js';
 import { parseScenario } from '../../../lab/server/scenario.js';
 import {
   DEV_ID, DEVICE_REQ, PKG_BASE, catalogHardware, USER_REQ, authenticatedPkg1, commandsOf, devMsg, exchange, hdrStatus, hdrStatusOf,
-  makeServer, md5Cred, pkg1Body, resultAlert, results, status, texts, updateAlert, uris,
+  makeServer, md5Cred, pkg1Body, resultAlert, results, status, texts, updateAlert, uris, xmlReplies,
 } from './fixtures.js';
 import { repoRoot, sharedDir } from '../../helpers/peers.js';
+import { xmlbuilder2MessageToXml } from '../../helpers/xmlbuilder2-writer.js';
+import { decodeXml } from '../../../agent/syncml/xml-decode.js';
+import { MIME_XML } from '../../../agent/syncml/model.js';
 
 const APP1 = './SCOMO/Inventory/Deployed/app1';
 const APP2 = './SCOMO/Inventory/Deployed/app2';
@@ -401,6 +404,7 @@ async function runAgent(o: { encoding: 'xml' | 'wbxml'; serverAuth?: boolean; au
     transport: { exchange: async (out) => {
       const r = await server.handle(out.body, { uri: out.uri, contentType: out.contentType, ...(out.hmac ? { hmac: out.hmac } : {}) });
       if (!r || (r.status ?? 200) !== 200) throw new Error('server refused');
+      if (r.contentType === MIME_XML) xmlReplies.push(new TextDecoder().decode(r.body));
       return { body: r.body, contentType: r.contentType, ...(r.hmac ? { hmac: r.hmac } : {}) };
     } },
   }, { encoding: o.encoding, ui: { answer: async (a) => o.answer(a) } });
@@ -459,4 +463,9 @@ test('MaxMsgSize too small for one command: it is sent anyway (with a warning) r
   assert.deepEqual(commandsOf(r2.reply).map((c) => c.kind), ['Add']);
   assert.equal(r2.reply.final, false);
   assert.ok(logs.some((l) => l.includes('exceeds its MaxMsgSize 600')));
+});
+
+test('every XML reply in this file\'s sessions is, byte for byte, what xmlbuilder2 writes for the same message', () => {
+  assert.ok(xmlReplies.length >= 40, `${xmlReplies.length} replies`);
+  for (const xml of xmlReplies) assert.equal(xml, xmlbuilder2MessageToXml(decodeXml(utf8Encode(xml))));
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { ComponentInfo } from '../../../agent/ports.js';
 import type { AlertCmd, Command, Cred, ResultsCmd, StatusCmd, SyncMLMessage } from '../../../agent/syncml/model.js';
+import { MIME_XML } from '../../../agent/syncml/model.js';
 import { decodeMessage, encodeMessage } from '../../../agent/syncml/codec.js';
 import { md5Digest } from '../../../agent/session/auth.js';
 import { base64Decode } from '../../../agent/util/bytes.js';
@@ -102,6 +103,9 @@ export function results(reply: SyncMLMessage, get: Command, values: Record<strin
     items: get.items.filter((i) => values[i.target!.locURI] !== undefined).map((i) => ({ source: { locURI: i.target!.locURI }, data: values[i.target!.locURI]! })) };
 }
 
+/** Every XML reply the server gave through exchange() (and the tests' own transports), for the writer check. */
+export const xmlReplies: string[] = [];
+
 /** Sends one device message (XML unless told) and decodes the reply; fails the test on no reply. */
 export async function exchange(server: LabDmServer, msg: SyncMLMessage, encoding: 'xml' | 'wbxml' = 'xml',
   extra: { hmac?: string; raw?: Uint8Array } = {}): Promise<{ reply: SyncMLMessage; bytes: Uint8Array; hmac?: string; contentType: string }> {
@@ -109,6 +113,7 @@ export async function exchange(server: LabDmServer, msg: SyncMLMessage, encoding
   const r = await server.handle(body, { uri: SERVER_URI, ...(extra.hmac ? { hmac: extra.hmac } : {}) });
   if (!r) throw new Error('no reply');
   if (r.status !== undefined && r.status !== 200) throw new Error(`HTTP ${r.status}: ${new TextDecoder().decode(r.body)}`);
+  if (r.contentType === MIME_XML) xmlReplies.push(new TextDecoder().decode(r.body));
   const out: { reply: SyncMLMessage; bytes: Uint8Array; hmac?: string; contentType: string } = { reply: decodeMessage(r.body), bytes: r.body, contentType: r.contentType };
   if (r.hmac) out.hmac = r.hmac;
   return out;

@@ -8,6 +8,7 @@ import { deployCommands, uiAlert } from '../../../lab/server/commands.js';
 import { needPeer, wbxml2xml, xmllintValidate } from '../../helpers/peers.js';
 import { utf8Encode } from '../../../agent/util/bytes.js';
 import { exampleCatalog } from './fixtures.js';
+import { xmlbuilder2MessageToXml } from '../../helpers/xmlbuilder2-writer.js';
 
 function sample(): SyncMLMessage {
   const e = exampleCatalog().entries[0]!;
@@ -26,11 +27,39 @@ function sample(): SyncMLMessage {
   };
 }
 
-test('xmlbuilder2 output decodes with the agent to the same message (escaping included)', () => {
+test('server XML decodes with the agent to the same message (escaping included)', () => {
   const m = sample();
   assert.deepEqual(decodeXml(utf8Encode(messageToXml(m))), m);
   assert.match(messageToXml(m), /<MaxMsgSize xmlns="syncml:metinf">65536<\/MaxMsgSize>/);
   assert.match(messageToXml(m, { declaration: true }), /^<\?xml version="1.0" encoding="UTF-8"\?>/);
+});
+
+test('server XML is what xmlbuilder2 writes, byte for byte, whatever the text holds', () => {
+  assert.equal(messageToXml(sample()), xmlbuilder2MessageToXml(sample()));
+  assert.equal(messageToXml(sample(), { declaration: true }), xmlbuilder2MessageToXml(sample(), { declaration: true }));
+  // Texts with markup characters, CDATA ends, controls, non-ASCII and empty values, in every position. Not an
+  // entity-like "&amp;": xmlbuilder2 leaves that unescaped, so it would read back as "&" (the test below).
+  const pieces = ['&', '<', '>', '"', "'", ']]>', '&a', '\r\n', '\t', 'é', '😀', ' ', 'a', ''];
+  let seed = 7;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  const text = () => Array.from({ length: rnd(6) }, () => pieces[rnd(pieces.length)]).join('');
+  for (let k = 0; k < 200; k++) {
+    const m = sample();
+    m.hdr.source.locName = text();
+    m.hdr.meta = { emi: [text(), text()], ...(rnd(2) ? { maxObjSize: rnd(99999) } : {}) };
+    m.body.push({ kind: 'Alert', cmdId: text(), data: text(), correlator: text(), noResp: rnd(2) === 1,
+      items: [{ source: { locURI: text() }, meta: { type: text(), format: text(), mark: text() }, data: text(), moreData: rnd(2) === 1 }, {}] });
+    m.body.push({ kind: 'Results', cmdId: '9', cmdRef: text(), targetRef: text(), items: [{ target: { locURI: text(), locName: text() }, data: new Uint8Array([rnd(256), 0, 255]) }] });
+    m.body.push({ kind: 'Sequence', cmdId: '10', commands: [{ kind: 'Replace', cmdId: '11', meta: {}, items: [{ target: { locURI: text() }, data: text() }] }] });
+    assert.equal(messageToXml(m), xmlbuilder2MessageToXml(m), JSON.stringify(m));
+  }
+});
+
+test('a text that looks like an entity reference is escaped, so the device reads back what the server meant', () => {
+  const m = sample();
+  (m.body[1] as { items: { data: string }[] }).items[1]!.data = 'Tom &amp; Jerry &#38; &lt;3';
+  assert.deepEqual(decodeXml(utf8Encode(messageToXml(m))), m);
+  assert.notDeepEqual(decodeXml(utf8Encode(xmlbuilder2MessageToXml(m))), m, 'xmlbuilder2 does not escape "&amp;" in text');
 });
 
 test('server XML is valid against the DM 1.2 DTD', { skip: needPeer('xmllint') }, () => {
