@@ -121,7 +121,7 @@ export class DmAgent {
     report.roundTrips += second.roundTrips;
     report.bytesSent += second.bytesSent;
     report.bytesReceived += second.bytesReceived;
-    report.acknowledged.push(...second.acknowledged);
+    for (const id of second.acknowledged) report.acknowledged.push(id);
     return report;
   }
 

@@ -260,7 +260,7 @@ export class Session {
       cmd.queueId = a.id;
       pkg1.push(cmd);
     }
-    this.outbox.push(...pkg1);
+    for (const cmd of pkg1) this.outbox.push(cmd);
     this.final = true;
   }
 
@@ -682,7 +682,7 @@ export class Session {
     }
     if (failedAt < 0) {
       this.emit(out, ctx, c, 200);
-      out.push(...inner);
+      for (const s of inner) out.push(s);
       return 200;
     }
     this.o.tree.restore(snapshot);
@@ -693,7 +693,7 @@ export class Session {
       const idx = c.commands.findIndex((x) => 'cmdId' in x && x.cmdId === s.cmdRef);
       if (idx >= 0 && idx < failedAt && Number(s.data) < 300) s.data = '216';
     }
-    out.push(...inner);
+    for (const s of inner) out.push(s);
     for (let i = failedAt + 1; i < c.commands.length; i++) this.emit(out, ctx, c.commands[i]!, 215);
     if (ctx.cancelled === false && codes[failedAt] === 214) ctx.cancelled = true;
     return 507;

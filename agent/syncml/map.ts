@@ -303,23 +303,23 @@ function commandEl(c: Command): El {
       if (c.noResp) k.push(el('NoResp'));
       if (c.data !== undefined) k.push(leaf('Data', c.data));
       if (c.correlator !== undefined) k.push(leaf('Correlator', c.correlator));
-      k.push(...c.items.map(itemEl));
+      for (const it of c.items) k.push(itemEl(it));
       break;
     case 'Add': case 'Replace': case 'Delete': case 'Copy': case 'Get':
       if (c.noResp) k.push(el('NoResp'));
       if (c.meta) k.push(metaEl(c.meta));
-      k.push(...c.items.map(itemEl));
+      for (const it of c.items) k.push(itemEl(it));
       break;
     case 'Exec':
       if (c.noResp) k.push(el('NoResp'));
       if (c.meta) k.push(metaEl(c.meta));
       if (c.correlator !== undefined) k.push(leaf('Correlator', c.correlator));
-      k.push(...c.items.map(itemEl));
+      for (const it of c.items) k.push(itemEl(it));
       break;
     case 'Atomic': case 'Sequence':
       if (c.noResp) k.push(el('NoResp'));
       if (c.meta) k.push(metaEl(c.meta));
-      k.push(...c.commands.map(commandEl));
+      for (const sub of c.commands) k.push(commandEl(sub));
       break;
     case 'Results':
       if (c.msgRef !== undefined) k.push(leaf('MsgRef', c.msgRef));
@@ -327,7 +327,7 @@ function commandEl(c: Command): El {
       if (c.meta) k.push(metaEl(c.meta));
       if (c.targetRef !== undefined) k.push(leaf('TargetRef', c.targetRef));
       if (c.sourceRef !== undefined) k.push(leaf('SourceRef', c.sourceRef));
-      k.push(...c.items.map(itemEl));
+      for (const it of c.items) k.push(itemEl(it));
       break;
     case 'Status':
       k.push(leaf('MsgRef', c.msgRef), leaf('CmdRef', c.cmdRef), leaf('Cmd', c.cmd));
@@ -336,7 +336,7 @@ function commandEl(c: Command): El {
       if (c.cred) k.push(credEl(c.cred));
       if (c.chal) k.push(el('Chal', [metaEl(c.chal.meta)]));
       k.push(leaf('Data', c.data));
-      k.push(...c.items.map(itemEl));
+      for (const it of c.items) k.push(itemEl(it));
       break;
     case 'Unsupported':
       throw new DmError('DM_ERR_NOT_SUPPORTED', 406, `cannot encode unsupported command <${c.name}>`);

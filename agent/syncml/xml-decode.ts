@@ -149,7 +149,6 @@ class Reader {
     }
     // Content.
     let textBuf = '';
-    const flush = () => { if (textBuf) { el.children.push(textBuf); textBuf = ''; } };
     for (;;) {
       const lt = s.indexOf('<', this.i);
       if (lt < 0) { this.i = s.length; this.fail(`unterminated element <${qname}>`); }
@@ -177,14 +176,12 @@ class Reader {
         this.fail('markup declaration inside an element refused', 'DM_ERR_XML_FORBIDDEN');
       }
       if (n === 63) this.fail('processing instructions are refused', 'DM_ERR_XML_FORBIDDEN');
-      flush();
+      if (textBuf) { el.children.push(textBuf); textBuf = ''; }
       el.children.push(this.element(depth + 1));
     }
-    flush();
+    if (textBuf) el.children.push(textBuf);
     // Whitespace-only text between child elements is layout, not content.
-    if (el.children.length > 1) {
-      el.children = el.children.filter((c: ElChild) => typeof c !== 'string' || !isSpace(c));
-    }
+    if (el.children.length > 1) el.children = el.children.filter(notLayout);
     return el;
   }
 
@@ -216,6 +213,8 @@ class Reader {
     return out + raw.slice(last);
   }
 }
+
+const notLayout = (c: ElChild): boolean => typeof c !== 'string' || !isSpace(c);
 
 function isSpace(s: string): boolean {
   for (let i = 0; i < s.length; i++) {

@@ -3,6 +3,7 @@
 import type { AlertCmd } from '../syncml/model.js';
 import { AlertCode } from '../syncml/model.js';
 import { DmError } from '../errors.js';
+import { utf8Decode } from '../util/bytes.js';
 
 export type UiKind = 'display' | 'confirm' | 'input' | 'single' | 'multiple';
 /** IT: A alphanumeric, N numeric, D date (DDMMYYYY), T time (hhmmss), P phone, I IPv4. */
@@ -57,7 +58,7 @@ export function parseUiAlert(alert: AlertCmd): UiRequest {
   }
   const text = (item: number) => {
     const d = alert.items[item]?.data;
-    return d === undefined ? '' : typeof d === 'string' ? d : String.fromCharCode(...d);
+    return d === undefined ? '' : typeof d === 'string' ? d : utf8Decode(d);
   };
   const req: UiRequest = { kind, text: text(1), choices: [], inputType: 'A', echo: 'T' };
   for (let i = 2; i < alert.items.length; i++) req.choices.push(text(i));

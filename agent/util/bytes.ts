@@ -43,35 +43,45 @@ export function utf8Encode(s: string): Uint8Array {
   return out.slice(0, n);
 }
 
+/**
+ * UTF-16 units per String.fromCharCode call. XS puts every argument on its stack, and the device's stack is
+ * 640 slots (manifests/device), so a message can't go in one call (nor in a spread of thousands).
+ */
+export const FROM_CHAR_CODE_CHUNK = 128;
+
 /** Strict UTF-8 decode of bytes[start, end). Throws DM_ERR_BAD_SYNCML (400) on invalid sequences. */
 export function utf8Decode(bytes: Uint8Array, start = 0, end = bytes.length): string {
   let s = '';
-  let chunk: number[] = [];
+  const units: number[] = [];
   for (let i = start; i < end;) {
     const b = bytes[i]!;
-    let c: number;
-    let need: number;
-    if (b < 0x80) { c = b; need = 0; }
-    else if (b >= 0xc2 && b < 0xe0) { c = b & 0x1f; need = 1; }
-    else if (b >= 0xe0 && b < 0xf0) { c = b & 0x0f; need = 2; }
-    else if (b >= 0xf0 && b < 0xf5) { c = b & 0x07; need = 3; }
-    else throw new DmError('DM_ERR_BAD_SYNCML', 400, `invalid UTF-8 byte 0x${b.toString(16)} at offset ${i}`);
-    for (let k = 1; k <= need; k++) {
-      const x = bytes[i + k];
-      if (x === undefined || i + k >= end || (x & 0xc0) !== 0x80) {
-        throw new DmError('DM_ERR_BAD_SYNCML', 400, `invalid UTF-8 continuation at offset ${i + k}`);
+    if (b < 0x80) {
+      units.push(b);
+      i++;
+    } else {
+      let c: number;
+      let need: number;
+      if (b >= 0xc2 && b < 0xe0) { c = b & 0x1f; need = 1; }
+      else if (b >= 0xe0 && b < 0xf0) { c = b & 0x0f; need = 2; }
+      else if (b >= 0xf0 && b < 0xf5) { c = b & 0x07; need = 3; }
+      else throw new DmError('DM_ERR_BAD_SYNCML', 400, `invalid UTF-8 byte 0x${b.toString(16)} at offset ${i}`);
+      for (let k = 1; k <= need; k++) {
+        const x = bytes[i + k];
+        if (x === undefined || i + k >= end || (x & 0xc0) !== 0x80) {
+          throw new DmError('DM_ERR_BAD_SYNCML', 400, `invalid UTF-8 continuation at offset ${i + k}`);
+        }
+        c = (c << 6) | (x & 0x3f);
       }
-      c = (c << 6) | (x & 0x3f);
+      if ((need === 2 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) || (need === 3 && (c < 0x10000 || c > 0x10ffff))) {
+        throw new DmError('DM_ERR_BAD_SYNCML', 400, `invalid UTF-8 code point at offset ${i}`);
+      }
+      i += need + 1;
+      if (c >= 0x10000) { c -= 0x10000; units.push(0xd800 + (c >> 10), 0xdc00 + (c & 0x3ff)); }
+      else units.push(c);
     }
-    if ((need === 2 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) || (need === 3 && (c < 0x10000 || c > 0x10ffff))) {
-      throw new DmError('DM_ERR_BAD_SYNCML', 400, `invalid UTF-8 code point at offset ${i}`);
-    }
-    i += need + 1;
-    if (c >= 0x10000) { c -= 0x10000; chunk.push(0xd800 + (c >> 10), 0xdc00 + (c & 0x3ff)); }
-    else chunk.push(c);
-    if (chunk.length >= 4096) { s += String.fromCharCode(...chunk); chunk = []; }
+    if (units.length >= FROM_CHAR_CODE_CHUNK - 1) { s += String.fromCharCode.apply(null, units); units.length = 0; }
   }
-  return s + String.fromCharCode(...chunk);
+  return units.length === 0 ? s : s + String.fromCharCode.apply(null, units);
 }
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';

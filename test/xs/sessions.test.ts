@@ -2,6 +2,9 @@
 // with the same answers and the same randomness, must put byte-identical messages on the wire.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../helpers/peers.js';
 import { decodeMessage } from '../../agent/syncml/codec.js';
 import { exampleDevice, runOnNode, runOnXs, userConfirm, type EngineRun, type RunOptions } from './harness.js';
 import type { Scenario } from './driver.js';
@@ -88,4 +91,23 @@ test('the bundle runs without the host globals a device lacks: using one makes b
   const probe = text.replace(/\n[\s\S]*\n\}\)\(\);$/, '\nglobalThis.__probe = [typeof TextEncoder, typeof setTimeout, typeof Buffer].join();\n})();');
   new Function(probe)();
   assert.equal((globalThis as unknown as { __probe: string }).__probe, 'undefined,undefined,undefined');
+});
+
+test('agent/ spreads no argument list into a call: XS puts every argument on a stack of 640 slots on the device', () => {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (p.endsWith('.ts')) {
+        readFileSync(p, 'utf8').split('\n').forEach((line, i) => {
+          // f(...xs) or f(a, ...xs), but not [...xs] or {...o} inside the call's arguments.
+          if (/[\w)\]]\s*\((?:[^()[\]{}]*,)?\s*\.\.\.\s*[\w(]/.test(line) && !/^\s*(\/\/|\*)/.test(line)) found.push(`${p}:${i + 1}: ${line.trim()}`);
+        });
+      }
+    }
+  };
+  walk(join(repoRoot, 'agent'));
+  assert.deepEqual(found, []);
+  assert.ok(/[\w)\]]\s*\((?:[^()[\]{}]*,)?\s*\.\.\.\s*[\w(]/.test('out.push(...inner);'), 'the pattern finds a spread');
 });

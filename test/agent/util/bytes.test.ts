@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { utf8Encode, utf8Decode, utf8Length, base64Encode, base64Decode, hex } from '../../../agent/util/bytes.js';
+import { utf8Encode, utf8Decode, utf8Length, base64Encode, base64Decode, hex, FROM_CHAR_CODE_CHUNK } from '../../../agent/util/bytes.js';
 import { DmError } from '../../../agent/errors.js';
 
 test('utf8 matches the platform encoder on ASCII, 2-, 3- and 4-byte characters', () => {
@@ -9,6 +9,20 @@ test('utf8 matches the platform encoder on ASCII, 2-, 3- and 4-byte characters',
     assert.deepEqual(Array.from(ours), Array.from(new TextEncoder().encode(s)), s);
     assert.equal(utf8Decode(ours), s);
   }
+});
+
+test('utf8Decode of a long text passes String.fromCharCode at most a chunk of arguments (XS stacks them)', () => {
+  const text = 'x'.repeat(5000) + 'é€𝄞'.repeat(700) + 'y'.repeat(301);
+  const real = String.fromCharCode;
+  let most = 0;
+  String.fromCharCode = function (...units: number[]) { most = Math.max(most, units.length); return real.apply(String, units); };
+  try {
+    assert.equal(utf8Decode(new TextEncoder().encode(text)), text);
+  } finally {
+    String.fromCharCode = real;
+  }
+  assert.ok(most > 1 && most <= FROM_CHAR_CODE_CHUNK, `${most} arguments in one call`);
+  assert.ok(FROM_CHAR_CODE_CHUNK <= 256, 'a quarter of the device stack at most');
 });
 
 test('utf8Decode refuses overlong, truncated and surrogate sequences with a DmError 400', () => {
