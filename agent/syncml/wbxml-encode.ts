@@ -37,9 +37,20 @@ class Sink {
   byte(v: number): void { this.room(1); this.buf[this.n++] = v; }
   bytes(v: Uint8Array): void { this.room(v.length); this.buf.set(v, this.n); this.n += v.length; }
   mbu32(v: number): void {
+    if (v < 0x80) { this.byte(v); return; }
     const tmp: number[] = [v & 0x7f];
     for (v = Math.floor(v / 128); v > 0; v = Math.floor(v / 128)) tmp.unshift((v & 0x7f) | 0x80);
     for (const t of tmp) this.byte(t);
+  }
+  /** A string's UTF-8 bytes; ASCII is written in place, anything else through utf8Encode. */
+  utf8(s: string): void {
+    this.room(s.length);
+    const start = this.n;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) { this.n = start; this.bytes(utf8Encode(s)); return; }
+      this.buf[this.n++] = c;
+    }
   }
   done(): Uint8Array { return this.buf.slice(0, this.n); }
 }
@@ -94,7 +105,7 @@ function writeText(s: string, out: Sink, table: Table | undefined): void {
   }
   if (s.indexOf('\u0000') >= 0) throw new DmError('DM_ERR_BAD_FORMAT', 415, 'text with a NUL character cannot be written as a WBXML string');
   out.byte(STR_I);
-  out.bytes(utf8Encode(s));
+  out.utf8(s);
   out.byte(0);
 }
 
@@ -127,32 +138,40 @@ function buildTable(root: El): Table | undefined {
     if (g) g.push(t); else byLast.set(k, [t]);
   }
   const entries: string[] = [];
-  const whole = new Set<string>();
+  const refs = new Map<string, number>();
+  /** Tails: string → [the entry it ends, its byte offset inside that entry]. */
   const tails = new Map<string, [string, number]>();
   let size = 0;
-  for (const t of [...count.keys()].sort((a, b) => b.length - a.length)) {
+  const mine: string[] = [];
+  for (const t of [...count.keys()].sort(longestFirst)) {
     if (tails.has(t)) continue;
     const len = utf8Length(t);
-    // A reference is STR_T and the offset as a multi-byte integer: one byte below 128, two below 16384.
-    const saving = (l: number) => l + 1 - mbu32Length(size);
-    let gain = count.get(t)! * saving(len) - (len + 1);
-    const mine: string[] = [];
-    for (const u of byLast.get(t.charCodeAt(t.length - 1)) ?? []) {
-      // A tail must start on a character boundary: not on the low half of a surrogate pair.
-      if (u.length < t.length && !tails.has(u) && t.endsWith(u) && !isLowSurrogate(u.charCodeAt(0))) {
-        gain += count.get(u)! * saving(utf8Length(u));
-        mine.push(u);
+    // A reference is STR_T and the offset as a multi-byte integer: one byte below 128, two below 16384. Each
+    // use saves the inline form (STR_I, the bytes, NUL) for it; the entry itself costs its bytes and a NUL.
+    const ref = mbu32Length(size);
+    let gain = count.get(t)! * (len + 1 - ref) - (len + 1);
+    mine.length = 0;
+    const group = byLast.get(t.charCodeAt(t.length - 1));
+    if (group) {
+      for (const u of group) {
+        // A tail must start on a character boundary: not on the low half of a surrogate pair.
+        if (u.length < t.length && !tails.has(u) && t.endsWith(u) && !isLowSurrogate(u.charCodeAt(0))) {
+          gain += count.get(u)! * (utf8Length(u) + 1 - ref);
+          mine.push(u);
+        }
       }
     }
     if (gain <= 0) continue;
-    entries.push(t); whole.add(t);
+    entries.push(t);
+    refs.set(t, size);
     for (const u of mine) tails.set(u, [t, len - utf8Length(u)]);
     size += len + 1;
   }
+  for (const [u, [t, skip]] of tails) refs.set(u, refs.get(t)! + skip);
   // Shared path prefixes of the strings left inline: the longest prefix ending in '/' shared by two or more.
   const prefixUse = new Map<string, number>();
   for (const t of texts) {
-    if (whole.has(t) || tails.has(t)) continue;
+    if (refs.has(t)) continue;
     const slash = t.lastIndexOf('/');
     if (slash <= 1 || slash === t.length - 1) continue;
     for (let k = t.indexOf('/', 1); k >= 0 && k <= slash; k = t.indexOf('/', k + 1)) {
@@ -161,38 +180,31 @@ function buildTable(root: El): Table | undefined {
     }
   }
   const chosen: string[] = [];
-  const sorted = [...prefixUse].sort((a, b) => b[0].length - a[0].length);
-  const covered = new Set<string>();
-  for (const [p, n] of sorted) {
+  for (const [p, n] of [...prefixUse].sort(longestKeyFirst)) {
     const len = utf8Length(p);
     // Uses not already served by a longer chosen prefix.
     let uses = n;
     for (const q of chosen) if (q.startsWith(p)) uses -= prefixUse.get(q)!;
-    if (uses >= 2 && uses * (len - 2) > len + 1 && !covered.has(p)) { chosen.push(p); covered.add(p); }
+    if (uses >= 2 && uses * (len - 2) > len + 1) chosen.push(p);
   }
-  for (const p of chosen) if (!whole.has(p)) entries.push(p);
+  const prefixes: [string, number][] = [];
+  for (const p of chosen) {
+    let at = refs.get(p);
+    if (at === undefined) { entries.push(p); at = size; size += utf8Length(p) + 1; }
+    prefixes.push([p, at]);
+  }
   if (entries.length === 0) return undefined;
-  const parts: Uint8Array[] = [];
-  const offsets = new Map<string, number>();
-  let off = 0;
-  for (const e of entries) {
-    const b = utf8Encode(e);
-    offsets.set(e, off);
-    parts.push(b, new Uint8Array([0]));
-    off += b.length + 1;
-  }
-  const bytes = new Uint8Array(off);
+  const bytes = new Uint8Array(size);
   let o = 0;
-  for (const p of parts) { bytes.set(p, o); o += p.length; }
-  const refs = new Map<string, number>([...whole].map((w) => [w, offsets.get(w)!]));
-  for (const [u, [t, skip]] of tails) refs.set(u, offsets.get(t)! + skip);
-  return {
-    bytes,
-    whole: refs,
-    prefixes: chosen.sort((a, b) => b.length - a.length).map((p) => [p, offsets.get(p)!]),
-  };
+  for (const e of entries) {
+    bytes.set(utf8Encode(e), o);
+    o += utf8Length(e) + 1; // the NUL is already there
+  }
+  return { bytes, whole: refs, prefixes };
 }
 
+const longestFirst = (a: string, b: string): number => b.length - a.length;
+const longestKeyFirst = (a: [string, number], b: [string, number]): number => b[0].length - a[0].length;
 const isLowSurrogate = (c: number): boolean => c >= 0xdc00 && c <= 0xdfff;
 const mbu32Length = (v: number): number => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : 4);
 /** Longest string looked for as the tail of another (UTF-16 units); longer tails are rare and costly to find. */
