@@ -10,6 +10,7 @@ import { package1 } from '../lab/commands/alert.js';
 import { measureCodec } from './codec.js';
 import { measureWire } from './wire.js';
 import { measureSessions } from './sessions.js';
+import { measureFleet, type FleetRun } from './fleet.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
@@ -78,6 +79,17 @@ for (const encoding of ['xml', 'wbxml'] as const) {
   const s = await measureSessions({ encoding });
   put(encoding === 'xml' ? 'sessions_per_s' : 'sessions_per_s_wbxml', s.sessionsPerS, `${s.sessionsPerS.toFixed(0)} sessions/s (${encoding}, ${s.roundTripsPerSession} round trips each, in process)`);
 }
+
+const fleet = measureFleet();
+const fleetRow = (key: string, r: FleetRun, target = '') => {
+  const s = r.summary;
+  put(key, s?.sessionsPerS, s ? `${s.sessionsPerS.toFixed(0)} sessions/s (${r.what}; ${s.ok}/${s.sessions} ok, ${(s.roundTrips / s.sessions).toFixed(1)} round trips each, p99 ${s.latencyMs.p99.toFixed(0)} ms)` : `FAILED ${r.error}`, target);
+};
+fleetRow('fleet_check_sessions_per_s', fleet.checks, '≥ 1000/s');
+fleetRow('fleet_check_sessions_per_s_wbxml', fleet.checksWbxml, '≥ 1000/s');
+fleetRow('fleet_update_sessions_per_s', fleet.updates, '≥ 1000/s');
+const ten = fleet.tenThousand.summary;
+put('fleet_10k_devices_peak_rss_mb', ten?.peakRssMB, ten ? `${ten.peakRssMB.toFixed(0)} MB peak RSS, heap ${ten.heapMB.toFixed(0)} MB (${fleet.tenThousand.what}: ${ten.sessionsPerS.toFixed(0)} sessions/s, ${ten.ok}/${ten.sessions} ok)` : `FAILED ${fleet.tenThousand.error}`, '≤ 1024 MB');
 
 for (const r of await measureWire()) {
   const key = `wire_${r.transport}_${r.encoding}_${r.check === 'no-update' ? 'noupdate' : 'update'}`;

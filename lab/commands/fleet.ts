@@ -17,9 +17,10 @@ export function formatSummary(s: FleetSummary): string {
   const lines = [
     `${s.devices} devices, ${s.sessions} sessions in ${s.seconds.toFixed(2)} s: ${s.sessionsPerS.toFixed(0)} sessions/s; ${s.ok} ok, ${s.failed} failed`,
     `latency ms: p50 ${s.latencyMs.p50.toFixed(1)}, p90 ${s.latencyMs.p90.toFixed(1)}, p99 ${s.latencyMs.p99.toFixed(1)}, max ${s.latencyMs.max.toFixed(1)}`,
-    `${s.roundTrips} round trips, ${s.bytesSent} B sent, ${s.bytesReceived} B received; boot of the fleet ${s.bootSeconds.toFixed(2)} s; heap ${s.heapMB.toFixed(0)} MB, RSS ${s.rssMB.toFixed(0)} MB`,
+    `${s.roundTrips} round trips, ${s.bytesSent} B sent, ${s.bytesReceived} B received; boot of the fleet ${s.bootSeconds.toFixed(2)} s; heap ${s.heapMB.toFixed(0)} MB, RSS ${s.rssMB.toFixed(0)} MB (peak ${s.peakRssMB.toFixed(0)} MB)`,
   ];
   for (const [cause, n] of Object.entries(s.failures).sort((a, b) => b[1] - a[1])) lines.push(`  failed ×${n}: ${cause}`);
+  for (const [what, n] of Object.entries(s.serverDeviations ?? {}).sort((a, b) => b[1] - a[1])) lines.push(`  lab server deviation ×${n}: ${what}`);
   return lines.join('\n') + '\n';
 }
 
@@ -41,7 +42,7 @@ export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): 
     const lab = await startLab({ catalog: loadCatalog(str(args, 'catalog') ?? join(here, '../examples/catalog.json')),
       devices: parseDevices([{ username: a.username, password: a.password, auth: a.type }]) });
     try {
-      summary = await runFleet({ ...common, target: { kind: 'inproc', server: lab.server } });
+      summary = await runFleet({ ...common, target: { kind: 'inproc', server: lab.server, url: lab.dmUrl } });
     } finally {
       await lab.close();
     }
@@ -51,5 +52,5 @@ export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): 
     summary = await runFleet({ ...common, target });
   }
   out.write(args.flags.has('json') ? JSON.stringify(summary) + '\n' : formatSummary(summary));
-  return summary.failed === 0 ? 0 : 1;
+  return summary.failed === 0 && Object.keys(summary.serverDeviations ?? {}).length === 0 ? 0 : 1;
 }

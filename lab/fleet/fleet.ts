@@ -26,8 +26,8 @@ export interface FleetOptions {
   rampSeconds: number;
   trigger: 'user' | 'device';
   encoding: 'xml' | 'wbxml';
-  /** 'inproc': messages go straight to this lab server object; else HTTP(S) or MQTT. */
-  target: { kind: 'inproc'; server: LabDmServer } | { kind: 'http'; url: string } | { kind: 'mqtt'; url: string; brokerUrl: string };
+  /** 'inproc': messages go straight to this lab server object (devices address it by `url`); else HTTP(S) or MQTT. */
+  target: { kind: 'inproc'; server: LabDmServer; url: string } | { kind: 'http'; url: string } | { kind: 'mqtt'; url: string; brokerUrl: string };
   /** Called after each session (progress display). */
   onSession?: (done: number, total: number) => void;
 }
@@ -47,6 +47,10 @@ export interface FleetSummary {
   bootSeconds: number;
   heapMB: number;
   rssMB: number;
+  /** The process's highest RSS so far (the fleet's peak when it runs alone in its process). */
+  peakRssMB: number;
+  /** With the in-process lab server: the protocol deviations it logged, by message (numbers masked). */
+  serverDeviations?: Record<string, number>;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -66,7 +70,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
   if (!(o.devices > 0 && o.sessionsPerDevice > 0 && o.concurrency > 0 && o.rampSeconds >= 0)) {
     throw new Error('fleet: devices, sessions per device and concurrency must be > 0, and the ramp >= 0');
   }
-  const serverUri = o.target.kind === 'inproc' ? o.template.account.serverUri : o.target.url;
+  const serverUri = o.target.url;
   const http = o.target.kind === 'http' ? new HttpTransport({ timeoutMs: 30000, retries: 1 }) : undefined;
   const inproc = o.target.kind === 'inproc' ? o.target.server : undefined;
   const inprocTransport: Transport | undefined = inproc && {
@@ -138,9 +142,18 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
   const mem = process.memoryUsage();
   await Promise.all(agents.map((a) => (a.transport === inprocTransport || a.transport === http ? undefined : a.transport.close?.())));
   latencies.sort((a, b) => a - b);
+  let serverDeviations: Record<string, number> | undefined;
+  if (inproc) {
+    serverDeviations = {};
+    for (const d of inproc.deviations()) {
+      const what = d.message.replace(/\d+/g, 'N').slice(0, 100);
+      serverDeviations[what] = (serverDeviations[what] ?? 0) + 1;
+    }
+  }
   return {
     devices: o.devices, sessions: total, ok, failed: total - ok, seconds, sessionsPerS: total / seconds,
     latencyMs: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies.at(-1) ?? 0 },
-    roundTrips, bytesSent, bytesReceived, failures, bootSeconds, heapMB: mem.heapUsed / 1048576, rssMB: mem.rss / 1048576,
+    roundTrips, bytesSent, bytesReceived, failures, bootSeconds, heapMB: mem.heapUsed / 1048576, rssMB: mem.rss / 1048576, peakRssMB: process.resourceUsage().maxRSS / 1024,
+    ...(serverDeviations ? { serverDeviations } : {}),
   };
 }

@@ -175,7 +175,13 @@ interface SessionState {
 }
 
 const DEFAULT_MAX_MSG = 65536;
-const MAX_SESSIONS = 256;
+/**
+ * Sessions in progress the server keeps, most recently used last. A fleet keeps thousands open at once, so
+ * the bound is wide; reaching it drops the least recently used one, with a warning.
+ */
+const MAX_OPEN_SESSIONS = 65536;
+/** Ended sessions kept so that a device re-sending its last message (its reply was lost) gets it again. */
+const MAX_ENDED_SESSIONS = 1024;
 const MAX_AUTH_FAILURES = 5;
 const MAX_SERVER_AUTH_RETRIES = 2;
 
@@ -185,8 +191,11 @@ export class LabDmServer {
   private readonly scenario: Scenario;
   private readonly failures: FailurePlan;
   private readonly devicesById = new Map<string, DeviceRecord>();
-  private readonly sessions = new Map<string, SessionState>();
+  private readonly openSessions = new Map<string, SessionState>();
+  private readonly endedSessions = new Map<string, SessionState>();
   private readonly deploymentList: Deployment[] = [];
+  /** The same deployments by device and Correlator: a fleet's result alerts must not scan them all. */
+  private readonly deploymentByCorrelator = new Map<string, Deployment>();
   private readonly outcomeList: OperationOutcome[] = [];
   private duplicateResultCount = 0;
   private readonly uiAnswerList: UiAnswerRecord[] = [];
@@ -303,6 +312,7 @@ export class LabDmServer {
     const reply = await this.process(st, msg, body, meta);
     st.lastDeviceMsgId = msgNo;
     st.lastReply = reply;
+    this.file(st);
     const delay = this.failures.take('delay-ms', msgNo);
     if (delay) {
       this.log('info', `injected delay of ${delay.ms} ms before answering device message ${msgNo}`);
@@ -332,7 +342,7 @@ export class LabDmServer {
   private session(msg: SyncMLMessage, encoding: Encoding): SessionState {
     const devId = msg.hdr.source.locURI;
     const key = `${devId}\u0000${msg.hdr.sessionId}`;
-    let st = this.sessions.get(key);
+    let st = this.openSessions.get(key) ?? this.endedSessions.get(key);
     if (st) {
       if (st.encoding !== encoding) this.deviate(devId, st.sessionId, `encoding changed to ${encoding} within the session`);
       st.encoding = encoding;
@@ -349,9 +359,22 @@ export class LabDmServer {
       serverAccepted: false, serverAuthRetries: 0, serverMsgId: 0, maxMsgSize: 0, outbox: [], lastCommands: [],
       sent: new Map(), requestFresh: false, inventory: new Map(), updates: [], consentAnswered: false, ended: false,
     };
-    if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
-    this.sessions.set(key, st);
+    if (this.openSessions.size >= MAX_OPEN_SESSIONS) {
+      const [oldKey, old] = this.openSessions.entries().next().value!;
+      this.openSessions.delete(oldKey);
+      this.log('warn', `more than ${MAX_OPEN_SESSIONS} sessions open: forgetting session ${old.sessionId} of ${old.devId}, the least recently active`);
+    }
+    this.openSessions.set(key, st);
     return st;
+  }
+
+  /** After each reply: an open session moves to the end of the recency order, an ended one to the ended set. */
+  private file(st: SessionState): void {
+    const key = `${st.devId}\u0000${st.sessionId}`;
+    if (!this.openSessions.delete(key)) return;
+    if (!st.ended) { this.openSessions.set(key, st); return; }
+    if (this.endedSessions.size >= MAX_ENDED_SESSIONS) this.endedSessions.delete(this.endedSessions.keys().next().value!);
+    this.endedSessions.set(key, st);
   }
 
   // ------------------------------------------------------------------ one device message
@@ -552,7 +575,7 @@ export class LabDmServer {
       return 400;
     }
     const correlator = c.correlator;
-    const deployment = correlator !== undefined ? this.deploymentList.find((d) => d.correlator === correlator && d.devId === st.devId) : undefined;
+    const deployment = correlator !== undefined ? this.deploymentByCorrelator.get(`${st.devId}\n${correlator}`) : undefined;
     if (correlator === undefined) this.deviate(st.devId, st.sessionId, 'OperationComplete alert without the Correlator of the Exec it reports on');
     else if (!deployment) this.deviate(st.devId, st.sessionId, `OperationComplete alert carries Correlator ${correlator}, which this server never sent to ${st.devId}`);
     const ok = data.resultCode === 1200;
@@ -868,6 +891,7 @@ export class LabDmServer {
         version: u.entry.version, node: plan.node, operation: plan.operation, state: 'sent',
       };
       this.deploymentList.push(d);
+      this.deploymentByCorrelator.set(`${d.devId}\n${d.correlator}`, d);
       const [add, exec] = deployCommands(u.entry, plan);
       this.queue(st, add, { what: 'add', deployment: d });
       this.queue(st, exec, { what: 'exec', deployment: d });

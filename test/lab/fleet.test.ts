@@ -21,6 +21,7 @@ test('fleet in process: every device its own DevId, tree and update; the summary
   assert.equal(s.ok, 60);
   assert.ok(s.sessionsPerS > 0 && s.latencyMs.p50 <= s.latencyMs.p99 && s.latencyMs.p99 <= s.latencyMs.max);
   assert.ok(s.roundTrips >= 60 * 3, 'challenge, check and report at least');
+  assert.deepEqual(s.serverDeviations, {}, 'the lab server saw a conforming client');
 });
 
 test('fleet over HTTP and over MQTT against the lab server: the autoUpdate component lands on every device once', async () => {

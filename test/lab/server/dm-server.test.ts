@@ -469,3 +469,31 @@ test('every XML reply in this file\'s sessions is, byte for byte, what xmlbuilde
   assert.ok(xmlReplies.length >= 40, `${xmlReplies.length} replies`);
   for (const xml of xmlReplies) assert.equal(xml, xmlbuilder2MessageToXml(decodeXml(utf8Encode(xml))));
 });
+
+test('300 devices in session at once (more than any small session cache): each gets its own dialogue, none is forgotten', async () => {
+  const { DmAgent } = await import('../../../agent/agent.js');
+  const { parseDeviceDescription } = await import('../../../agent/tree/device-description.js');
+  const { MemoryStorage } = await import('../../helpers/memory-storage.js');
+  const { FakeClock } = await import('../../helpers/fake-clock.js');
+  const { server, logs } = makeServer();
+  const agents = await Promise.all(Array.from({ length: 300 }, async (_, i) => {
+    const json = JSON.parse(readFileSync(join(repoRoot, 'lab/examples/device.json'), 'utf8'));
+    json.devInfo.devId = `IMEI:49300510059${String(i).padStart(4, '0')}`;
+    const desc = parseDeviceDescription(json);
+    const { downloader, installer } = catalogHardware(desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })));
+    return DmAgent.boot(desc, {
+      storage: new MemoryStorage(), clock: new FakeClock(), crypto: nodeCrypto, downloader, installer,
+      transport: { exchange: async (out) => {
+        // Every device waits its turn, so all 300 sessions are open before any of them ends.
+        await new Promise((r) => setImmediate(r));
+        const r = await server.handle(out.body, { uri: out.uri, contentType: out.contentType });
+        if (!r || (r.status ?? 200) !== 200) throw new Error('server refused');
+        return { body: r.body, contentType: r.contentType };
+      } },
+    });
+  }));
+  const reports = await Promise.all(agents.map((a) => { a.requestUpdate('device'); return a.runSession(); }));
+  assert.deepEqual(reports.filter((r) => !r.ok), []);
+  assert.equal(server.deployments().filter((d) => d.state === 'completed').length, 300, logs.filter((l) => l.startsWith('warn')).slice(0, 5).join('\n'));
+  assert.deepEqual(server.deviations(), []);
+});
