@@ -164,14 +164,14 @@ export class Session {
     const hdr = this.buildHeader(msgId);
     let body: Command[];
     let final: boolean;
+    let bytes: Uint8Array | undefined;
     if (this.sendAbort) {
       body = [{ kind: 'Alert', cmdId: '1', data: AlertCode.SessionAbort, items: [] }];
       final = true;
     } else {
-      ({ body, final } = this.takeBody(hdr));
+      ({ body, final, bytes } = this.takeBody(hdr));
     }
-    const msg: SyncMLMessage = { hdr, body, final };
-    const bytes = encodeMessage(msg, this.o.encoding);
+    bytes ??= encodeMessage({ hdr, body, final }, this.o.encoding);
     this.rememberAlertRefs(body);
     this.awaiting = true;
     this.stats.messagesSent++;
@@ -209,7 +209,7 @@ export class Session {
   }
 
   /** Fills the message with queued commands up to the server's MaxMsgSize; the rest waits for Alert 1222. */
-  private takeBody(hdr: SyncHdr): { body: Command[]; final: boolean } {
+  private takeBody(hdr: SyncHdr): { body: Command[]; final: boolean; bytes?: Uint8Array } {
     const head: Command[] = this.hdrStatus ? [this.hdrStatus] : [];
     if (this.hdrStatus?.chal && this.o.account.server.type !== 'NONE') this.o.saveNonce?.('server', this.serverNonce);
     this.hdrStatus = undefined;
@@ -218,18 +218,24 @@ export class Session {
     this.needNextMessage = false;
     let take = this.outbox.length;
     const limit = this.serverMaxMsgSize;
-    const build = (n: number, final: boolean): Command[] => numberCommands([...head, ...this.outbox.slice(0, n), ...tail]);
+    const build = (n: number): Command[] => numberCommands([...head, ...this.outbox.slice(0, n), ...tail]);
+    let body = build(take);
+    let final = this.final;
+    let bytes: Uint8Array | undefined;
     if (limit > 0) {
-      // Shrink until it fits; at least one command goes, or the session could never progress.
-      while (take > 1 && encodeMessage({ hdr, body: build(take, take === this.outbox.length && this.final), final: true }, this.o.encoding).length > limit) {
+      // Shrink until it fits; at least one command goes, or the session could never progress. The bytes that
+      // fit are the message itself: they go on the wire as they are.
+      for (;;) {
+        bytes = encodeMessage({ hdr, body, final }, this.o.encoding);
+        if (take <= 1 || bytes.length <= limit) break;
         take--;
+        body = build(take);
+        final = false;
       }
     }
-    const all = take === this.outbox.length;
-    const body = build(take, all && this.final);
     this.outbox = this.outbox.slice(take);
     this.announceMeta = false;
-    return { body, final: all && this.final };
+    return bytes ? { body, final, bytes } : { body, final };
   }
 
   private rememberAlertRefs(body: Command[]): void {
