@@ -1,7 +1,7 @@
 // The device agent: boots the persistent state (tree, alert queue, SCOMO journal), turns triggers into
 // queued Generic Alerts, and runs client-initiated sessions over whatever Transport the platform gives.
 // It owns the loop the sans-I/O Session leaves to its caller.
-import type { Button, Clock, Crypto, Display, Downloader, Installer, Log, Storage, Transport } from './ports.js';
+import type { Button, Clock, Crypto, Display, Downloader, Installer, Log, Storage, Transport, Utf8 } from './ports.js';
 import type { UiResponder } from './session/types.js';
 import type { DeviceDescription } from './device.js';
 import type { Encoding } from './syncml/codec.js';
@@ -32,6 +32,8 @@ export interface AgentPorts {
   downloader?: Downloader;
   installer?: Installer;
   log?: Log;
+  /** Native UTF-8 for whole messages; without it the core converts in JavaScript. */
+  utf8?: Utf8;
 }
 
 export interface AgentOptions {
@@ -129,7 +131,7 @@ export class DmAgent {
     const account = readAccount(this.tree);
     const { tree, ports } = this;
     const session = new Session({
-      tree, account, devId: this.desc.devInfo.devId, crypto: ports.crypto,
+      tree, account, devId: this.desc.devInfo.devId, crypto: ports.crypto, ...(ports.utf8 ? { utf8: ports.utf8 } : {}),
       encoding: this.options.encoding ?? this.desc.transport?.encoding ?? 'xml',
       sessionId: this.newSessionId(),
       alerts: this.queue.pending(),

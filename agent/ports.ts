@@ -152,6 +152,17 @@ export interface Installer {
   installed(): ComponentInfo[];
 }
 
+/**
+ * Native UTF-8 conversion, where the platform has one (Node's TextEncoder/TextDecoder, the Moddable SDK's
+ * text/encoder and text/decoder modules), for whole messages. Optional: without it the core converts in
+ * JavaScript (agent/util/bytes.ts) with the same results. decode is strict: it throws on malformed UTF-8 (the
+ * core turns that into a 400). encode is given well-formed text only (the XML writer replaces lone surrogates).
+ */
+export interface Utf8 {
+  encode(text: string): Uint8Array;
+  decode(bytes: Uint8Array): string;
+}
+
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 export interface Log {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { DmAgent } from '../agent/agent.js';
 import { parseDeviceDescription } from '../agent/tree/device-description.js';
 import { nodeCrypto } from '../platform/node/crypto.js';
+import { nodeUtf8 } from '../platform/node/utf8.js';
 import { LabDmServer } from '../lab/server/dm-server.js';
 import { loadCatalog } from '../lab/server/catalog.js';
 import { MemoryStorage } from '../test/helpers/memory-storage.js';
@@ -20,7 +21,7 @@ export async function measureSessions(o: { encoding: 'xml' | 'wbxml'; ms?: numbe
   json.components[0].version = '2.0';
   json.components[1].version = '1.5';
   const agent = await DmAgent.boot(parseDeviceDescription(json), {
-    storage: new MemoryStorage(), clock: new FakeClock(), crypto: nodeCrypto,
+    storage: new MemoryStorage(), clock: new FakeClock(), crypto: nodeCrypto, utf8: nodeUtf8,
     transport: { exchange: async (out) => {
       const r = await server.handle(out.body, { uri: out.uri, contentType: out.contentType });
       if (!r || (r.status ?? 200) !== 200) throw new Error('lab server refused the message');

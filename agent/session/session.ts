@@ -3,7 +3,7 @@
 //   for (let out = s.nextMessage(); out; out = s.nextMessage()) await s.receive(await transport.exchange(out));
 // Package flow (DM Protocol §8): pkg 1 = Alert 1201 + Replace ./DevInfo + Generic Alerts; the server's
 // packages are processed to the end, every command gets a Status (unless NoResp), Gets get Results.
-import type { Crypto, InboundMessage, Log, OutboundMessage } from '../ports.js';
+import type { Crypto, InboundMessage, Log, OutboundMessage, Utf8 } from '../ports.js';
 import type {
   AlertCmd, Command, ContainerCmd, Cred, ExecCmd, Item, ItemCmd, Meta, ResultsCmd, StatusCmd, SyncHdr, SyncMLMessage,
 } from '../syncml/model.js';
@@ -25,6 +25,8 @@ export interface SessionOptions {
   account: DmAccount;
   devId: string;
   crypto: Crypto;
+  /** The platform's native UTF-8 converter, if it has one. */
+  utf8?: Utf8;
   encoding: Encoding;
   /** 1 to 4 upper-case hex digits is what DM Notification uses; any short token works for client sessions. */
   sessionId: string;
@@ -171,7 +173,7 @@ export class Session {
     } else {
       ({ body, final, bytes } = this.takeBody(hdr));
     }
-    bytes ??= encodeMessage({ hdr, body, final }, this.o.encoding);
+    bytes ??= encodeMessage({ hdr, body, final }, this.o.encoding, this.o.utf8);
     this.rememberAlertRefs(body);
     this.awaiting = true;
     this.stats.messagesSent++;
@@ -226,7 +228,7 @@ export class Session {
       // Shrink until it fits; at least one command goes, or the session could never progress. The bytes that
       // fit are the message itself: they go on the wire as they are.
       for (;;) {
-        bytes = encodeMessage({ hdr, body, final }, this.o.encoding);
+        bytes = encodeMessage({ hdr, body, final }, this.o.encoding, this.o.utf8);
         if (take <= 1 || bytes.length <= limit) break;
         take--;
         body = build(take);
@@ -279,7 +281,7 @@ export class Session {
     this.stats.bytesReceived += msg.body.length;
     let m: SyncMLMessage;
     try {
-      m = decodeMessage(msg.body);
+      m = decodeMessage(msg.body, this.o.utf8);
       if (m.hdr.sessionId !== this.o.sessionId) {
         throw new DmError('DM_ERR_SESSION', 400, `reply carries SessionID ${m.hdr.sessionId}, expected ${this.o.sessionId}`);
       }

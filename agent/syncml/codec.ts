@@ -7,6 +7,7 @@ import { decodeWbxmlMessage } from './wbxml-decode.js';
 import { encodeWbxmlMessage } from './wbxml-encode.js';
 import { DmError } from '../errors.js';
 import { utf8Decode } from '../util/bytes.js';
+import type { Utf8 } from '../ports.js';
 
 export type Encoding = 'xml' | 'wbxml';
 
@@ -21,13 +22,14 @@ export function sniffEncoding(bytes: Uint8Array): Encoding {
     (bytes.length ? bytes[0]!.toString(16) : 'none') + ')');
 }
 
-export function decodeMessage(bytes: Uint8Array): SyncMLMessage {
+/** `utf8`: the platform's native converter for XML text, if it has one. */
+export function decodeMessage(bytes: Uint8Array, utf8?: Utf8): SyncMLMessage {
   if (bytes.length === 0) throw new DmError('DM_ERR_BAD_SYNCML', 400, 'empty message');
-  return sniffEncoding(bytes) === 'xml' ? decodeXml(bytes) : decodeWbxmlMessage(bytes);
+  return sniffEncoding(bytes) === 'xml' ? decodeXml(bytes, undefined, utf8) : decodeWbxmlMessage(bytes);
 }
 
-export function encodeMessage(msg: SyncMLMessage, encoding: Encoding): Uint8Array {
-  return encoding === 'xml' ? encodeXml(msg) : encodeWbxmlMessage(msg, { stringTable: true });
+export function encodeMessage(msg: SyncMLMessage, encoding: Encoding, utf8?: Utf8): Uint8Array {
+  return encoding === 'xml' ? encodeXml(msg, utf8 ? { utf8 } : {}) : encodeWbxmlMessage(msg, { stringTable: true });
 }
 
 export function contentTypeOf(encoding: Encoding): string {

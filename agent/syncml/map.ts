@@ -360,12 +360,26 @@ export function messageToElement(msg: SyncMLMessage): El {
 }
 
 // Embedded markup inside Data (DevInf, TNDS) is kept as its XML text.
+/**
+ * Text content as XML: the three markup characters escaped, and what XML 1.0 cannot carry at all (C0 controls
+ * other than tab, LF and CR; a lone surrogate; U+FFFE and U+FFFF) replaced by U+FFFD, so that the message stays
+ * well-formed and its UTF-8 is the same whichever converter writes it.
+ */
 export function escapeText(s: string): string {
   let out = '';
   let last = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    const rep = c === 38 ? '&amp;' : c === 60 ? '&lt;' : c === 62 ? '&gt;' : undefined;
+    let rep: string | undefined;
+    if (c === 38) rep = '&amp;';
+    else if (c === 60) rep = '&lt;';
+    else if (c === 62) rep = '&gt;';
+    else if (c < 0x20) { if (c !== 9 && c !== 10 && c !== 13) rep = '\ufffd'; }
+    else if (c >= 0xd800 && c <= 0xdfff) {
+      const d = c <= 0xdbff ? s.charCodeAt(i + 1) : 0;
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+      else rep = '\ufffd';
+    } else if (c === 0xfffe || c === 0xffff) rep = '\ufffd';
     if (rep) { out += s.slice(last, i) + rep; last = i + 1; }
   }
   return last === 0 ? s : out + s.slice(last);

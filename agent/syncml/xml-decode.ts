@@ -6,7 +6,8 @@ import { NS_METINF } from './element.js';
 import type { SyncMLMessage } from './model.js';
 import { elementToMessage } from './map.js';
 import { DmError } from '../errors.js';
-import { utf8Decode } from '../util/bytes.js';
+import { decodeUtf8With } from '../util/bytes.js';
+import type { Utf8 } from '../ports.js';
 
 export interface XmlLimits {
   maxBytes: number;
@@ -18,11 +19,11 @@ export const DEFAULT_XML_LIMITS: XmlLimits = { maxBytes: 65536, maxDepth: 32, ma
 
 const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
-export function decodeXml(bytes: Uint8Array, limits?: Partial<XmlLimits>): SyncMLMessage {
+export function decodeXml(bytes: Uint8Array, limits?: Partial<XmlLimits>, utf8?: Utf8): SyncMLMessage {
   const max = limits?.maxBytes ?? DEFAULT_XML_LIMITS.maxBytes;
   if (bytes.length > max) throw new DmError('DM_ERR_TOO_LARGE', 413, `message of ${bytes.length} bytes exceeds the limit of ${max}`);
   const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  return elementToMessage(parseXmlElement(utf8Decode(bytes, start), limits));
+  return elementToMessage(parseXmlElement(decodeUtf8With(utf8, bytes, start), limits));
 }
 
 export function parseXmlElement(src: string, limits?: Partial<XmlLimits>): El {

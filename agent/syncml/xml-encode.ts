@@ -4,11 +4,14 @@ import type { El } from './element.js';
 import type { SyncMLMessage } from './model.js';
 import { SYNCML_NS } from './model.js';
 import { messageToElement, escapeText } from './map.js';
-import { base64Encode, utf8Encode } from '../util/bytes.js';
+import { base64Encode, encodeUtf8With } from '../util/bytes.js';
+import type { Utf8 } from '../ports.js';
 
 export interface XmlEncodeOptions {
   indent?: boolean;
   declaration?: boolean;
+  /** The platform's native UTF-8 converter, if it has one. */
+  utf8?: Utf8;
 }
 
 export function encodeXmlString(msg: SyncMLMessage, opts: XmlEncodeOptions = {}): string {
@@ -19,7 +22,7 @@ export function encodeXmlString(msg: SyncMLMessage, opts: XmlEncodeOptions = {})
 }
 
 export function encodeXml(msg: SyncMLMessage, opts: XmlEncodeOptions = {}): Uint8Array {
-  return utf8Encode(encodeXmlString(msg, opts));
+  return encodeUtf8With(opts.utf8, encodeXmlString(msg, opts));
 }
 
 export function elementToXml(root: El, opts: { indent?: boolean; rootNs?: string } = {}): string {

@@ -1,7 +1,8 @@
 // UTF-8, base64 and hex without TextEncoder/TextDecoder/Buffer: XS has none of them in its base profile.
 import { DmError } from '../errors.js';
+import type { Utf8 } from '../ports.js';
 
-/** Bytes of s in UTF-8, without encoding it (lone surrogates count 3, as utf8Encode writes them). */
+/** Bytes of s in UTF-8, without encoding it (a lone surrogate counts 3: utf8Encode writes U+FFFD for it). */
 export function utf8Length(s: string): number {
   let n = s.length;
   for (let i = 0; i < s.length; i++) {
@@ -28,11 +29,13 @@ export function utf8Encode(s: string): Uint8Array {
   let n = 0;
   for (let i = 0; i < s.length; i++) {
     let c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const d = c <= 0xdbff && i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
       if (d >= 0xdc00 && d <= 0xdfff) {
         c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
         i++;
+      } else {
+        c = 0xfffd; // a lone surrogate is not text: U+FFFD, as TextEncoder writes it
       }
     }
     if (c < 0x80) out[n++] = c;
@@ -41,6 +44,21 @@ export function utf8Encode(s: string): Uint8Array {
     else { out[n++] = 0xf0 | (c >> 18); out[n++] = 0x80 | ((c >> 12) & 63); out[n++] = 0x80 | ((c >> 6) & 63); out[n++] = 0x80 | (c & 63); }
   }
   return out.slice(0, n);
+}
+
+/** A whole message to UTF-8, natively when the platform gives a converter. */
+export function encodeUtf8With(utf8: Utf8 | undefined, s: string): Uint8Array {
+  return utf8 ? utf8.encode(s) : utf8Encode(s);
+}
+
+/** A whole message from UTF-8, natively when the platform gives a converter; malformed input is a 400 either way. */
+export function decodeUtf8With(utf8: Utf8 | undefined, bytes: Uint8Array, start = 0): string {
+  if (!utf8) return utf8Decode(bytes, start);
+  try {
+    return utf8.decode(start === 0 ? bytes : bytes.subarray(start));
+  } catch (e) {
+    throw new DmError('DM_ERR_BAD_SYNCML', 400, `invalid UTF-8 (${e instanceof Error ? e.message : String(e)})`);
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ import type { DeviceDescription } from '../../agent/device.js';
 import type { Transport } from '../../agent/ports.js';
 import { systemClock } from '../../platform/node/clock.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';
+import { nodeUtf8 } from '../../platform/node/utf8.js';
 import { HttpTransport } from '../../platform/node/http-transport.js';
 import { MqttTransport } from '../../platform/node/mqtt-transport.js';
 import { MemoryStorage } from '../../platform/node/memory-storage.js';
@@ -88,7 +89,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
     const storage = new MemoryStorage();
     const downloader = new MemoryDownloader();
     const installer = new FileInstaller(new MemoryStorage(), downloader, desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })));
-    const agent = await DmAgent.boot(desc, { storage, clock: systemClock, crypto: nodeCrypto, transport, downloader, installer },
+    const agent = await DmAgent.boot(desc, { storage, clock: systemClock, crypto: nodeCrypto, utf8: nodeUtf8, transport, downloader, installer },
       { encoding: o.encoding, ui: { answer: async (a) => ({ status: 200, items: a.data === '1103' || a.data === '1104' ? [{ data: '1' }] : [] }) } });
     agents.push({ agent, transport });
   }

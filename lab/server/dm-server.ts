@@ -13,6 +13,7 @@ import { ALERT_TYPE_DEVICE_REQUEST, ALERT_TYPE_OPERATION_COMPLETE, ALERT_TYPE_US
 import { asDmError } from '../../agent/errors.js';
 import { base64Decode, base64Encode, hex, utf8Encode } from '../../agent/util/bytes.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';
+import { nodeUtf8 } from '../../platform/node/utf8.js';
 import type { Catalog, CatalogEntry } from './catalog.js';
 import { compareVersions, findUpdate } from './catalog.js';
 import type { Scenario } from './scenario.js';
@@ -275,7 +276,7 @@ export class LabDmServer {
     let encoding: Encoding;
     try {
       encoding = sniffEncoding(body);
-      msg = decodeMessage(body);
+      msg = decodeMessage(body, nodeUtf8);
     } catch (e) {
       const err = asDmError(e);
       return this.refuse(400, `device message refused (${err.code}, status ${err.status}): ${err.message}`);

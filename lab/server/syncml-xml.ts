@@ -8,7 +8,8 @@ import type { Command, Cred, Item, LocRef, Meta, SyncMLMessage } from '../../age
 import { METINF_NS, SYNCML_NS } from '../../agent/syncml/model.js';
 import { parseXmlElement } from '../../agent/syncml/xml-decode.js';
 import { encodeWbxml } from '../../agent/syncml/wbxml-encode.js';
-import { base64Encode, utf8Encode } from '../../agent/util/bytes.js';
+import { base64Encode } from '../../agent/util/bytes.js';
+import { nodeUtf8 } from '../../platform/node/utf8.js';
 import type { Encoding } from '../../agent/syncml/codec.js';
 
 const ESCAPED = /[&<>]/g;
@@ -161,6 +162,6 @@ export function messageToXml(msg: SyncMLMessage, opts: { declaration?: boolean }
 /** Encodes a server message in the device's encoding: XML text, or that XML tokenized to WBXML. */
 export function encodeServerMessage(msg: SyncMLMessage, encoding: Encoding): Uint8Array {
   const xml = messageToXml(msg);
-  if (encoding === 'xml') return utf8Encode(xml);
+  if (encoding === 'xml') return nodeUtf8.encode(xml);
   return encodeWbxml(parseXmlElement(xml, { maxBytes: 1 << 20 }), { stringTable: true });
 }

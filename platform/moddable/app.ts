@@ -17,6 +17,7 @@ import { TraceLog } from './log.js';
 import { Settings } from './settings.js';
 import { ModdableClock } from './clock.js';
 import { moddableCrypto } from './crypto.js';
+import { moddableUtf8 } from './utf8.js';
 import { FileStorage } from './storage.js';
 import { PiuDisplay } from './display.js';
 import { HttpTransport } from './http-transport.js';
@@ -102,7 +103,7 @@ export function startDevice(parts: PlatformParts): { application: object } {
   runMods(installer.activeModules(), log);
   const { transport, mqtt } = makeTransport(cfg, log);
   const desc = cfg.desc;
-  DmAgent.boot(desc, { storage, clock, crypto: moddableCrypto, transport, display, button: edges, downloader, installer, log },
+  DmAgent.boot(desc, { storage, clock, crypto: moddableCrypto, utf8: moddableUtf8, transport, display, button: edges, downloader, installer, log },
     { maxMsgSize: cfg.maxMsgSize, ...(desc.transport?.encoding ? { encoding: desc.transport.encoding } : {}) })
     .then((agent) => {
       const run = agent.runSession.bind(agent);

@@ -8,6 +8,7 @@ import type { DeviceDescription } from '../../agent/device.js';
 import type { Button, Display, Log, Transport } from '../../agent/ports.js';
 import { systemClock } from './clock.js';
 import { nodeCrypto } from './crypto.js';
+import { nodeUtf8 } from './utf8.js';
 import { FileStorage } from './file-storage.js';
 import { FileInstaller } from './file-installer.js';
 import { HttpDownloader } from './http-downloader.js';
@@ -66,7 +67,7 @@ export async function startNodeDevice(o: NodeDeviceOptions): Promise<NodeDevice>
   const installer = new FileInstaller(new FileStorage(join(o.stateDir, 'components')), downloader,
     o.desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })));
   const agent = await DmAgent.boot(o.desc, {
-    storage: new FileStorage(join(o.stateDir, 'agent')), clock: systemClock, crypto: nodeCrypto, transport, downloader, installer,
+    storage: new FileStorage(join(o.stateDir, 'agent')), clock: systemClock, crypto: nodeCrypto, utf8: nodeUtf8, transport, downloader, installer,
     ...(o.display ? { display: o.display } : {}), ...(o.button ? { button: o.button } : {}), ...(o.log ? { log: o.log } : {}),
   }, { ...(o.desc.transport?.encoding ? { encoding: o.desc.transport.encoding } : {}), ...o.agent });
   return {

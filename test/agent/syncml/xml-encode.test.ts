@@ -44,3 +44,15 @@ test('xmllint rejects a message with the Item children out of DTD order (the che
     '<Meta>').replace('<Data/></Item>', '<Data/><Source><LocURI>x</LocURI></Source></Item>');
   assert.notEqual(xmllintValidate(bad), '');
 });
+
+test('what XML cannot carry (controls, lone surrogates, U+FFFE) becomes U+FFFD; tab, CR, LF and astral pairs stay', { skip: needPeer('xmllint') }, () => {
+  const msg = structuredClone(corpus[0]!.msg);
+  const alert = msg.body.find((c) => c.kind === 'Alert' && c.items.length > 0) as { items: { data?: unknown }[] };
+  alert.items[0]!.data = 'a\u0001b\ud800c\udc00d\ufffee\t\r\n😀f';
+  const bytes = encodeXml(msg);
+  assert.equal(xmllintValidate(bytes), '', 'well-formed and valid');
+  assert.equal((decodeXml(bytes).body.find((c) => c.kind === 'Alert' && c.items.length > 0) as typeof alert).items[0]!.data,
+    'a\ufffdb\ufffdc\ufffdd\ufffde\t\r\n😀f');
+  // The fallback UTF-8 writer and the platform's agree on it.
+  assert.deepEqual(encodeXml(msg), encodeXml(msg, { utf8: { encode: (s) => new TextEncoder().encode(s), decode: () => '' } }));
+});

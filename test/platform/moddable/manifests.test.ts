@@ -27,6 +27,8 @@ const SDK_MANIFESTS: Record<string, string[]> = {
   '$(MODDABLE)/modules/crypt/tls.json': ['securesocket', 'crypt', 'rng', 'Resource'],
   '$(MODDABLE)/modules/files/preference/manifest.json': ['preference'],
   '$(MODDABLE)/modules/base/modules/manifest.json': ['modules'],
+  '$(MODDABLE)/modules/data/text/decoder/manifest.json': ['text/decoder'],
+  '$(MODDABLE)/modules/data/text/encoder/manifest.json': ['text/encoder'],
   '$(MODDABLE)/modules/io/manifest.json': ['embedded:io/digital', 'embedded:io/analog', 'embedded:io/i2c', 'embedded:io/spi', 'embedded:io/serial'],
   '$(MODDABLE)/modules/files/flash/manifest.json': ['flash'],
   '$(MODDABLE)/modules/files/file/manifest_littlefs.json': ['file'],
@@ -223,7 +225,7 @@ test('every Moddable module the device code imports is declared in our typings a
       if (existsSync(join(root, 'node_modules', s))) assert.ok(paths[s], `'${s}' is an npm package in node_modules: map it in platform/moddable/tsconfig.json paths`);
     }
   }
-  for (const m of ['timer', 'file', 'http', 'mqtt', 'crypt', 'embedded:io/digital', 'mc/config']) {
+  for (const m of ['timer', 'file', 'http', 'mqtt', 'crypt', 'text/decoder', 'text/encoder', 'embedded:io/digital', 'mc/config']) {
     assert.ok(used.has(m), `the device code uses ${m} (the check above saw it)`);
   }
 });
