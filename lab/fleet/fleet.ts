@@ -54,6 +54,12 @@ export interface FleetSummary {
   serverDeviations?: Record<string, number>;
 }
 
+/** Counts `what` under its text with numbers masked, so that causes differing only in a number add up. */
+function tally(into: Record<string, number>, prefix: string, what: string, max: number): void {
+  const key = prefix + what.replace(/\d+/g, 'N').slice(0, max);
+  into[key] = (into[key] ?? 0) + 1;
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -124,13 +130,9 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
         bytesSent += r.bytesSent;
         bytesReceived += r.bytesReceived;
         if (r.ok) ok++;
-        else {
-          const cause = `${r.error?.code ?? 'unknown'}: ${(r.error?.message ?? '').replace(/\d+/g, 'N').slice(0, 80)}`;
-          failures[cause] = (failures[cause] ?? 0) + 1;
-        }
+        else tally(failures, `${r.error?.code ?? 'unknown'}: `, r.error?.message ?? '', 80);
       } catch (e) {
-        const cause = `exception: ${(e as Error).message.replace(/\d+/g, 'N').slice(0, 80)}`;
-        failures[cause] = (failures[cause] ?? 0) + 1;
+        tally(failures, 'exception: ', (e as Error).message, 80);
       } finally {
         busy.delete(d);
       }
@@ -146,10 +148,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
   let serverDeviations: Record<string, number> | undefined;
   if (inproc) {
     serverDeviations = {};
-    for (const d of inproc.deviations()) {
-      const what = d.message.replace(/\d+/g, 'N').slice(0, 100);
-      serverDeviations[what] = (serverDeviations[what] ?? 0) + 1;
-    }
+    for (const d of inproc.deviations()) tally(serverDeviations, '', d.message, 100);
   }
   return {
     devices: o.devices, sessions: total, ok, failed: total - ok, seconds, sessionsPerS: total / seconds,

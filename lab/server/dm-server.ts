@@ -183,6 +183,8 @@ const DEFAULT_MAX_MSG = 65536;
 const MAX_OPEN_SESSIONS = 65536;
 /** Ended sessions kept so that a device re-sending its last message (its reply was lost) gets it again. */
 const MAX_ENDED_SESSIONS = 1024;
+const sessionKey = (devId: string, sessionId: string): string => `${devId}\u0000${sessionId}`;
+const deploymentKey = (devId: string, correlator: string): string => `${devId}\u0000${correlator}`;
 const MAX_AUTH_FAILURES = 5;
 const MAX_SERVER_AUTH_RETRIES = 2;
 
@@ -342,7 +344,7 @@ export class LabDmServer {
 
   private session(msg: SyncMLMessage, encoding: Encoding): SessionState {
     const devId = msg.hdr.source.locURI;
-    const key = `${devId}\u0000${msg.hdr.sessionId}`;
+    const key = sessionKey(devId, msg.hdr.sessionId);
     let st = this.openSessions.get(key) ?? this.endedSessions.get(key);
     if (st) {
       if (st.encoding !== encoding) this.deviate(devId, st.sessionId, `encoding changed to ${encoding} within the session`);
@@ -371,7 +373,7 @@ export class LabDmServer {
 
   /** After each reply: an open session moves to the end of the recency order, an ended one to the ended set. */
   private file(st: SessionState): void {
-    const key = `${st.devId}\u0000${st.sessionId}`;
+    const key = sessionKey(st.devId, st.sessionId);
     if (!this.openSessions.delete(key)) return;
     if (!st.ended) { this.openSessions.set(key, st); return; }
     if (this.endedSessions.size >= MAX_ENDED_SESSIONS) this.endedSessions.delete(this.endedSessions.keys().next().value!);
@@ -576,7 +578,7 @@ export class LabDmServer {
       return 400;
     }
     const correlator = c.correlator;
-    const deployment = correlator !== undefined ? this.deploymentByCorrelator.get(`${st.devId}\n${correlator}`) : undefined;
+    const deployment = correlator !== undefined ? this.deploymentByCorrelator.get(deploymentKey(st.devId, correlator)) : undefined;
     if (correlator === undefined) this.deviate(st.devId, st.sessionId, 'OperationComplete alert without the Correlator of the Exec it reports on');
     else if (!deployment) this.deviate(st.devId, st.sessionId, `OperationComplete alert carries Correlator ${correlator}, which this server never sent to ${st.devId}`);
     const ok = data.resultCode === 1200;
@@ -892,7 +894,7 @@ export class LabDmServer {
         version: u.entry.version, node: plan.node, operation: plan.operation, state: 'sent',
       };
       this.deploymentList.push(d);
-      this.deploymentByCorrelator.set(`${d.devId}\n${d.correlator}`, d);
+      this.deploymentByCorrelator.set(deploymentKey(d.devId, d.correlator), d);
       const [add, exec] = deployCommands(u.entry, plan);
       this.queue(st, add, { what: 'add', deployment: d });
       this.queue(st, exec, { what: 'exec', deployment: d });

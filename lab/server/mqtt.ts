@@ -6,6 +6,7 @@
 import mqtt from 'mqtt';
 import type { Log } from '../../agent/ports.js';
 import { decodeMessage } from '../../agent/syncml/codec.js';
+import { nodeUtf8 } from '../../platform/node/utf8.js';
 import type { LabDmServer } from './dm-server.js';
 import { dmTopics, topicDevId } from '../../agent/binding/mqtt-topics.js';
 
@@ -53,7 +54,7 @@ export async function startMqttServer(o: MqttServerOptions): Promise<RunningMqtt
   async function onUp(topicDev: string, payload: Uint8Array): Promise<void> {
     let key: string | undefined;
     try {
-      const m = decodeMessage(payload);
+      const m = decodeMessage(payload, nodeUtf8);
       key = `${topicDev}\u0000${m.hdr.sessionId}\u0000${m.hdr.msgId}`;
       if (topicDevId(m.hdr.source.locURI) !== topicDev) {
         log('warn', `deviation: message from ${m.hdr.source.locURI} published on the topic of ${topicDev}`);

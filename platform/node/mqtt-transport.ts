@@ -9,6 +9,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { InboundMessage, Log, OutboundMessage, Transport } from '../../agent/ports.js';
 import { dmTopics, topicDevId, type DmTopics } from '../../agent/binding/mqtt-topics.js';
 import { decodeMessage } from '../../agent/syncml/codec.js';
+import { nodeUtf8 } from './utf8.js';
 import { TransportError } from './transport-error.js';
 
 export interface MqttTransportOptions {
@@ -37,7 +38,7 @@ export interface MqttTransportOptions {
 /** What a reply says about the message it answers: its SessionID and the MsgRefs of its SyncHdr Statuses. */
 export function replyRefs(body: Uint8Array): { sessionId: string; msgRefs: string[] } | undefined {
   try {
-    const m = decodeMessage(body);
+    const m = decodeMessage(body, nodeUtf8);
     const msgRefs = m.body.flatMap((c) => (c.kind === 'Status' && c.cmd === 'SyncHdr' ? [c.msgRef] : []));
     return { sessionId: m.hdr.sessionId, msgRefs };
   } catch {
