@@ -1,6 +1,24 @@
 // Crypto port on node:crypto.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import type { Crypto } from '../../agent/ports.js';
+
+// One randomBytes() call costs about 10 µs whatever its size, and a session draws several nonces: the
+// bytes come from a pool refilled 4 KiB at a time (as Node does for randomUUID). Each byte is handed out
+// once, as a copy, so no caller sees another's bytes.
+const POOL_BYTES = 4096;
+const pool = new Uint8Array(POOL_BYTES);
+let used = POOL_BYTES;
+
+function pooledRandom(n: number): Uint8Array {
+  if (n > POOL_BYTES / 8) return new Uint8Array(randomBytes(n));
+  if (used + n > POOL_BYTES) {
+    randomFillSync(pool);
+    used = 0;
+  }
+  const out = pool.slice(used, used + n);
+  used += n;
+  return out;
+}
 
 export const nodeCrypto: Crypto = {
   md5: (data) => new Uint8Array(createHash('md5').update(data).digest()),
@@ -8,5 +26,5 @@ export const nodeCrypto: Crypto = {
     const h = createHash('sha256');
     return { update: (d) => { h.update(d); }, digest: () => new Uint8Array(h.digest()) };
   },
-  randomBytes: (n) => new Uint8Array(randomBytes(n)),
+  randomBytes: pooledRandom,
 };
