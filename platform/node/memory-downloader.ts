@@ -1,34 +1,48 @@
-// Downloader port into memory over HTTP(S) with fetch(): for simulated devices (the fleet), which must not
-// need a folder each. Resumes with Range like the file downloader; packages are small in a lab.
+// Downloader port into memory over HTTP(S): for simulated devices (the fleet), which must not need a folder
+// each. Resumes like the file downloader (package-get.ts); what a cut transfer brought is kept for the next
+// attempt.
 import type { Downloader, DownloadRequest } from '../../agent/ports.js';
-import { TransportError } from './transport-error.js';
+import { getPackage, type PackageSink } from './package-get.js';
+
+export interface MemoryDownloaderOptions {
+  /** No byte for this long ends the attempt; default 30000. */
+  idleTimeoutMs?: number;
+  /** Largest package accepted; default 16 MiB. */
+  maxBytes?: number;
+}
 
 export class MemoryDownloader implements Downloader {
   private readonly store = new Map<string, Uint8Array>();
-  constructor(private readonly maxBytes = 16 << 20) {}
+  private readonly idleTimeoutMs: number;
+  private readonly maxBytes: number;
+
+  constructor(o: MemoryDownloaderOptions = {}) {
+    this.idleTimeoutMs = o.idleTimeoutMs ?? 30000;
+    this.maxBytes = o.maxBytes ?? 16 << 20;
+    if (!(this.idleTimeoutMs > 0)) throw new Error(`MemoryDownloader: idleTimeoutMs must be > 0, not ${this.idleTimeoutMs}`);
+    if (!(this.maxBytes > 0)) throw new Error(`MemoryDownloader: maxBytes must be > 0, not ${this.maxBytes}`);
+  }
 
   async fetch(req: DownloadRequest): Promise<{ size: number; total?: number }> {
     const have = this.store.get(req.id) ?? new Uint8Array(0);
-    const from = Math.min(req.offset, have.length);
-    let res: Response;
-    try {
-      res = await fetch(req.url, { headers: from > 0 ? { Range: `bytes=${from}-` } : {} });
-    } catch (e) {
-      throw new TransportError({ kind: 'other', message: `GET ${req.url}: ${(e as Error).message}`, retryable: true });
-    }
-    if (res.status !== 200 && res.status !== 206) {
-      throw new TransportError({ kind: 'http-status', httpStatus: res.status, message: `GET ${req.url}: HTTP ${res.status}`, retryable: res.status >= 500 });
-    }
-    const body = new Uint8Array(await res.arrayBuffer());
-    const start = res.status === 206 ? from : 0;
-    if (start + body.length > this.maxBytes) throw new TransportError({ kind: 'other', message: `package larger than ${this.maxBytes} bytes`, retryable: false });
-    const next = new Uint8Array(start + body.length);
-    next.set(have.subarray(0, start));
-    next.set(body, start);
-    this.store.set(req.id, next);
-    req.onProgress?.(next.length, next.length);
-    return { size: next.length, total: next.length };
+    let kept: Uint8Array = have;
+    const chunks: Buffer[] = [];
+    const sink: PackageSink = {
+      begin: (start) => { kept = have.subarray(0, start); },
+      write: (chunk) => { chunks.push(chunk); },
+      end: () => {
+        let size = kept.length;
+        for (const c of chunks) size += c.length;
+        const whole = new Uint8Array(size);
+        whole.set(kept);
+        let at = kept.length;
+        for (const c of chunks) { whole.set(c, at); at += c.length; }
+        this.store.set(req.id, whole);
+      },
+    };
+    return getPackage(req, have.length, sink, { idleTimeoutMs: this.idleTimeoutMs, maxBytes: this.maxBytes });
   }
+
   storedSize(id: string): number { return this.store.get(id)?.length ?? 0; }
   read(id: string, offset: number, length: number): Uint8Array { return (this.store.get(id) ?? new Uint8Array(0)).slice(offset, offset + length); }
   discard(id: string): void { this.store.delete(id); }

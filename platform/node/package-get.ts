@@ -1,0 +1,104 @@
+// One package GET over HTTP(S) with resume, shared by the file and the memory downloaders: they differ only
+// in where the bytes go (a PackageSink). `Range: bytes=<stored>-` resumes a cut transfer; a server that
+// ignores the Range (200 instead of 206) gets the package written again from byte 0 rather than appended, as
+// a package glued from two versions would only fail later, at the hash check. Node's global agent keeps the
+// connection alive, so a fleet of simulated devices reuses its sockets.
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { DownloadRequest } from '../../agent/ports.js';
+import { TransportError } from './transport-error.js';
+
+/** Where the bytes of one package go. */
+export interface PackageSink {
+  /** The answer's bytes start at `start`: what was stored past it is to be replaced. */
+  begin(start: number): void;
+  write(chunk: Buffer, pos: number): void;
+  /** The transfer ended, whole or cut: make what arrived durable (the next attempt resumes from it). */
+  end(): void;
+}
+
+export interface PackageGetOptions {
+  /** No byte for this long ends the attempt (the agent resumes it). */
+  idleTimeoutMs: number;
+  /** Largest package accepted. */
+  maxBytes: number;
+  ca?: string | Buffer;
+}
+
+/** Fetches `req.url` from byte `stored` into `sink`. */
+export async function getPackage(req: DownloadRequest, stored: number, sink: PackageSink, o: PackageGetOptions): Promise<{ size: number; total?: number }> {
+  let url: URL;
+  try {
+    url = new URL(req.url);
+  } catch {
+    throw new TransportError({ kind: 'other', message: `PkgURL '${req.url}' is not a URL`, retryable: false });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new TransportError({ kind: 'other', message: `PkgURL '${req.url}': only http and https are supported`, retryable: false });
+  }
+  const have = Math.min(req.offset, stored);
+  const res = await get(url, have, o);
+  const status = res.statusCode ?? 0;
+  if (status === 416 && have > 0) {
+    // Nothing left to send: what is stored is whole (its hash is checked by the agent).
+    res.resume();
+    const total = /\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''))?.[1];
+    if (total !== undefined && Number(total) === have) return { size: have, total: have };
+    throw new TransportError({ kind: 'http-status', httpStatus: 416, message: `${url.host} cannot serve bytes from ${have}`, retryable: false });
+  }
+  if (status !== 200 && status !== 206) {
+    res.resume();
+    throw new TransportError({ kind: 'http-status', httpStatus: status, message: `GET ${req.url}: HTTP ${status}`, retryable: status >= 500 });
+  }
+  const start = status === 206 ? have : 0;
+  const length = Number(res.headers['content-length'] ?? NaN);
+  const total = status === 206 ? Number(/\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''))?.[1] ?? NaN) : length;
+  const knownTotal = Number.isFinite(total) ? total : undefined;
+  if (knownTotal !== undefined && knownTotal > o.maxBytes) {
+    res.destroy();
+    throw new TransportError({ kind: 'other', message: `package of ${knownTotal} bytes is larger than the ${o.maxBytes} bytes allowed`, retryable: false });
+  }
+  sink.begin(start);
+  let pos = start;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const idle = () => res.destroy(new Error(`no data for ${o.idleTimeoutMs} ms`));
+      let timer = setTimeout(idle, o.idleTimeoutMs);
+      res.on('data', (chunk: Buffer) => {
+        clearTimeout(timer);
+        if (pos + chunk.length > o.maxBytes) {
+          res.destroy(new Error(`package larger than the ${o.maxBytes} bytes allowed`));
+          return;
+        }
+        sink.write(chunk, pos);
+        pos += chunk.length;
+        req.onProgress?.(pos, knownTotal);
+        timer = setTimeout(idle, o.idleTimeoutMs);
+      });
+      res.on('end', () => { clearTimeout(timer); resolve(); });
+      res.on('error', (e) => { clearTimeout(timer); reject(e); });
+      res.on('aborted', () => { clearTimeout(timer); reject(new Error('transfer cut')); });
+      res.on('close', () => { clearTimeout(timer); if (!res.complete) reject(new Error('transfer cut')); });
+    });
+  } catch (e) {
+    sink.end();
+    throw new TransportError({ kind: 'reset', message: `GET ${req.url} stopped at byte ${pos}: ${(e as Error).message}`, retryable: true });
+  }
+  sink.end();
+  if (knownTotal !== undefined && pos !== knownTotal) {
+    throw new TransportError({ kind: 'reset', message: `GET ${req.url}: ${pos} of ${knownTotal} bytes`, retryable: true });
+  }
+  return knownTotal !== undefined ? { size: pos, total: knownTotal } : { size: pos };
+}
+
+function get(url: URL, from: number, o: PackageGetOptions): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const make = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = make(url, { method: 'GET', headers: from > 0 ? { Range: `bytes=${from}-` } : {}, ...(o.ca ? { ca: o.ca } : {}) }, resolve);
+    req.setTimeout(o.idleTimeoutMs, () => req.destroy(new Error(`no answer within ${o.idleTimeoutMs} ms`)));
+    req.on('error', (e: NodeJS.ErrnoException) => reject(new TransportError({
+      kind: e.code === 'ECONNREFUSED' ? 'refused' : e.code === 'ECONNRESET' ? 'reset' : 'other',
+      message: `GET ${url.href}: ${e.message}`, retryable: true })));
+    req.end();
+  });
+}
