@@ -3,7 +3,7 @@
 // cut download resumes (206 + Content-Range; 416 for a range that cannot be served).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Log } from '../../agent/ports.js';
 import type { LabDmServer } from './dm-server.js';
@@ -33,6 +33,10 @@ export interface RunningHttpServer {
 
 const SAFE_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const DEFAULT_MAX_BODY = 1 << 20;
+// Packages up to this size are served from memory (a fleet downloads the same few files thousands of times);
+// larger ones are streamed from the file. A file that changes (size or mtime) is read again.
+const CACHED_PACKAGE_MAX = 1 << 20;
+const CACHED_PACKAGES = 64;
 
 export type ByteRange = { start: number; end: number } | 'unsatisfiable' | undefined;
 
@@ -61,6 +65,23 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
   const maxBody = o.maxBodyBytes ?? DEFAULT_MAX_BODY;
   if (!(Number.isInteger(maxBody) && maxBody > 0)) throw new Error('startHttpServer: maxBodyBytes must be a positive integer');
   const log = (level: 'info' | 'warn' | 'debug', message: string) => o.log?.log(level, message);
+  const cache = new Map<string, { size: number; mtime: number; bytes: Buffer }>();
+  const cached = (file: string, size: number, mtime: number): Buffer | undefined => {
+    if (size > CACHED_PACKAGE_MAX) return undefined;
+    const hit = cache.get(file);
+    if (hit && hit.size === size && hit.mtime === mtime) return hit.bytes;
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch {
+      return undefined;
+    }
+    // Written while being read: stream this one, and read it again next time.
+    if (bytes.length !== size) return undefined;
+    if (!hit && cache.size >= CACHED_PACKAGES) cache.delete(cache.keys().next().value!);
+    cache.set(file, { size, mtime, bytes });
+    return bytes;
+  };
 
   const http = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
@@ -139,7 +160,9 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
     log('info', `GET /packages/${name} ${range ? `bytes ${start}-${end}/${size} (206)` : `${size} bytes (200)`}`);
     res.writeHead(range ? 206 : 200, headers);
     if (req.method === 'HEAD' || size === 0) { res.end(); return; }
-    createReadStream(file, { start, end }).on('error', () => res.destroy()).pipe(res);
+    const bytes = cached(file, size, mtime);
+    if (bytes) res.end(bytes.subarray(start, end + 1));
+    else createReadStream(file, { start, end }).on('error', () => res.destroy()).pipe(res);
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'node:http';
 import { startHttpServer, parseRange } from '../../../lab/server/http.js';
 import { parseScenario } from '../../../lab/server/scenario.js';
@@ -17,6 +19,37 @@ function get(url: string, headers: Record<string, string> = {}): Promise<{ statu
     }).on('error', reject).end();
   });
 }
+
+test('packages over HTTP: a package changed on disk is served new (bytes and ETag); one over 1 MiB is streamed whole', async () => {
+  const { server } = makeServer();
+  const dir = mkdtempSync(join(tmpdir(), 'pkgs-'));
+  const http = await startHttpServer({ server, packagesDir: dir });
+  try {
+    writeFileSync(join(dir, 'app.bin'), 'version one');
+    const first = await get(`${http.packagesUrl}/app.bin`);
+    assert.equal(first.body.toString(), 'version one');
+    assert.equal((await get(`${http.packagesUrl}/app.bin`)).body.toString(), 'version one');
+    // Same size, later mtime: a cache keyed on the name alone would serve the old bytes.
+    writeFileSync(join(dir, 'app.bin'), 'version two');
+    utimesSync(join(dir, 'app.bin'), new Date(), new Date(Date.now() + 5000));
+    const second = await get(`${http.packagesUrl}/app.bin`);
+    assert.equal(second.body.toString(), 'version two');
+    assert.notEqual(second.headers.etag, first.headers.etag);
+    // A resume that names the old version gets the whole new file.
+    const resumed = await get(`${http.packagesUrl}/app.bin`, { Range: 'bytes=8-', 'If-Range': String(first.headers.etag) });
+    assert.equal(resumed.status, 200);
+    assert.equal(resumed.body.toString(), 'version two');
+    const big = Buffer.alloc((1 << 20) + 12345, 0);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff;
+    writeFileSync(join(dir, 'big.bin'), big);
+    assert.deepEqual((await get(`${http.packagesUrl}/big.bin`)).body, big);
+    const tail = await get(`${http.packagesUrl}/big.bin`, { Range: 'bytes=1048576-' });
+    assert.equal(tail.status, 206);
+    assert.deepEqual(tail.body, big.subarray(1 << 20));
+  } finally {
+    await http.close();
+  }
+});
 
 test('parseRange: a-b, a-, -n; 416 cases', () => {
   assert.deepEqual(parseRange('bytes=0-9', 100), { start: 0, end: 9 });
