@@ -12,7 +12,8 @@ interface Stored {
   n: string; f: string; x?: number; t?: string; v?: string; b?: string; a?: string; ti?: string; vn?: number; c?: Stored[];
 }
 
-function toStored(n: TNode): Stored {
+/** The node's own fields as stored; its children are written by serializeNode. */
+function storedFields(n: TNode): Stored {
   const s: Stored = { n: n.name, f: n.format };
   const flags = (n.exec ? 1 : 0) | (n.permanent ? 2 : 0);
   if (flags) s.x = flags;
@@ -22,8 +23,25 @@ function toStored(n: TNode): Stored {
   if (n.acl !== undefined) s.a = n.acl;
   if (n.title !== undefined) s.ti = n.title;
   if (n.verNo) s.vn = n.verNo;
-  if (n.children) s.c = n.children.map(toStored);
   return s;
+}
+
+/**
+ * One node as JSON, its children last under "c". A commit rewrites the whole tree, but an update touches one
+ * branch: with `cache` (kept by the tree, which forgets every node on the path of a change) the unchanged
+ * branches are reused as written last time.
+ */
+function serializeNode(n: TNode, cache: WeakMap<TNode, string> | undefined): string {
+  const hit = cache?.get(n);
+  if (hit !== undefined) return hit;
+  let json = JSON.stringify(storedFields(n));
+  if (n.children) {
+    let c = '';
+    for (let k = 0; k < n.children.length; k++) c += (k ? ',' : '') + serializeNode(n.children[k]!, cache);
+    json = json.slice(0, -1) + ',"c":[' + c + ']}';
+  }
+  cache?.set(n, json);
+  return json;
 }
 
 function fromStored(s: Stored, depth: number): TNode {
@@ -41,8 +59,9 @@ function fromStored(s: Stored, depth: number): TNode {
   return n;
 }
 
-export function serializeTree(root: TNode): string {
-  return JSON.stringify({ v: TREE_FORMAT_VERSION, root: toStored(root) });
+/** The stored document; `cache` must only hold nodes unchanged since they were cached (see MemoryTree). */
+export function serializeTree(root: TNode, cache?: WeakMap<TNode, string>): string {
+  return '{"v":' + TREE_FORMAT_VERSION + ',"root":' + serializeNode(root, cache) + '}';
 }
 
 export function deserializeTree(text: string): TNode {

@@ -25,6 +25,8 @@ export const ROOT_ACL = 'Add=*&Get=*';
 
 const FORMATS = new Set(['chr', 'int', 'bool', 'bin', 'b64', 'node', 'null', 'xml', 'date', 'time', 'float']);
 
+// Nodes change only through MemoryTree's methods, and a value is never changed in place (it is replaced):
+// the commit reuses the JSON of every node no method touched.
 export interface TNode {
   name: string;
   format: NodeFormat;
@@ -124,6 +126,8 @@ export class MemoryTree implements DmTree {
   private count: number;
   readonly limits: TreeLimits;
   private storage?: Storage;
+  /** Each node's JSON as last serialized, for the next commit; a change forgets the nodes on its path (touch). */
+  private readonly written = new WeakMap<TNode, string>();
   /** Device behaviour on Add (an MO that grows its own children, as SCOMO's Download/<x>/Operations). */
   private readonly addHooks: { parts: string[]; fn: (uri: string) => void }[] = [];
 
@@ -173,6 +177,11 @@ export class MemoryTree implements DmTree {
       return ids !== undefined && (ids.includes('*') || ids.includes(who));
     }
     return false;
+  }
+
+  /** A change below or at the end of `chain`: its nodes' committed JSON is stale. */
+  private touch(chain: TNode[]): void {
+    for (const n of chain) this.written.delete(n);
   }
 
   private must(uri: string, nodes: TNode[], cmd: AclCommand, who: Principal): void {
@@ -236,6 +245,7 @@ export class MemoryTree implements DmTree {
     if (this.count + missing + 1 > this.limits.maxNodes) throw err('DM_ERR_DEVICE_FULL', 420, `tree full (${this.limits.maxNodes} nodes)`);
     const data = value.format === 'node' ? undefined : checkValue(value.format, value.data, uri);
     if (sizeOf(data) > this.limits.maxValueBytes) throw err('DM_ERR_TOO_LARGE', 413, `${uri}: value over ${this.limits.maxValueBytes} bytes`);
+    this.touch(chain);
     let at = parent;
     const created: string[][] = [];
     for (let k = chain.length - 1; k < segs.length - 1; k++) {
@@ -278,6 +288,7 @@ export class MemoryTree implements DmTree {
     }
     const data = checkValue(format, value.data, uri);
     if (sizeOf(data) > this.limits.maxValueBytes) throw err('DM_ERR_TOO_LARGE', 413, `${uri}: value over ${this.limits.maxValueBytes} bytes`);
+    this.touch(chain);
     node.format = format;
     if (value.type !== undefined) node.type = value.type;
     if (data === undefined) delete node.value; else node.value = data;
@@ -292,16 +303,18 @@ export class MemoryTree implements DmTree {
       this.must(uri, decider, 'Replace', who);
       parseAcl(value);
       if (segs.length === 0 && value === '') throw err('DM_ERR_NOT_ALLOWED', 405, 'the root ACL cannot be removed');
+      this.touch(chain);
       node.acl = value;
       return;
     }
     this.must(uri, chain, 'Replace', who);
-    if (prop === 'Title') { node.title = value; return; }
+    if (prop === 'Title') { this.touch(chain); node.title = value; return; }
     if (segs.length === 0 || node.permanent) throw err('DM_ERR_NOT_ALLOWED', 405, `${uri} cannot be renamed`);
     parseUri('./' + value, this.limits);
     if (value.includes('/')) throw err('DM_ERR_URI', 400, `node name '${value}' contains '/'`);
     const parent = chain[chain.length - 2]!;
     if (parent.children!.some((c) => c.name === value)) throw err('DM_ERR_ALREADY_EXISTS', 418, `${value} already exists beside ${node.name}`);
+    this.touch(chain);
     node.name = value;
   }
 
@@ -311,6 +324,7 @@ export class MemoryTree implements DmTree {
     this.must(uri, chain, 'Delete', who);
     if (who !== DEVICE && hasPermanent(node)) throw err('DM_ERR_NOT_ALLOWED', 405, `${uri} is (or holds) a permanent node`);
     const parent = chain[chain.length - 2]!;
+    this.touch(chain);
     parent.children = parent.children!.filter((c) => c !== node);
     this.count -= countNodes(node);
   }
@@ -338,16 +352,19 @@ export class MemoryTree implements DmTree {
   }
 
   setFlags(uri: string, flags: { exec?: boolean; permanent?: boolean }): void {
-    const { node } = this.existing(uri);
+    const { node, chain } = this.existing(uri);
+    this.touch(chain);
     if (flags.exec !== undefined) node.exec = flags.exec;
     if (flags.permanent !== undefined) node.permanent = flags.permanent;
   }
 
   /** Device-side ACL setter (seed and SCOMO); servers go through replaceProperty. */
   setAcl(uri: string, acl: string | undefined): void {
-    const { node } = this.existing(uri);
+    const { node, chain } = this.existing(uri);
+    if (acl !== undefined) parseAcl(acl);
+    this.touch(chain);
     if (acl === undefined) delete node.acl;
-    else { parseAcl(acl); node.acl = acl; }
+    else node.acl = acl;
   }
 
   snapshot(): TreeSnapshot {
@@ -363,7 +380,7 @@ export class MemoryTree implements DmTree {
   commit(): void {
     if (!this.storage) return;
     try {
-      this.storage.write('tree', serializeTree(this.root));
+      this.storage.write('tree', serializeTree(this.root, this.written));
     } catch (e) {
       throw new DmError('DM_ERR_STORAGE', 510, `tree commit failed: ${e instanceof Error ? e.message : String(e)}`);
     }

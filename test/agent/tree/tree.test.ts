@@ -98,3 +98,40 @@ test('bin values are bytes; a binary leaf keeps exact bytes', () => {
   assert.deepEqual([...(t.get('./A/b', 's1').data as Uint8Array)], [0, 255, 1]);
   assert.equal(t.get('./A/b', 's1').size, 3);
 });
+
+test('commit reuses the JSON of untouched branches: after 3000 random changes, each committed text is the tree as it is', async () => {
+  const { serializeTree, deserializeTree } = await import('../../../agent/tree/persist-format.js');
+  const { MemoryStorage } = await import('../../helpers/memory-storage.js');
+  let seed = 12345;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  const storage = new MemoryStorage();
+  const t = new MemoryTree({ storage, limits: { maxNodes: 200 } });
+  const names = ['a', 'b', 'c', 'd'];
+  const uri = () => './' + Array.from({ length: 1 + rnd(3) }, () => names[rnd(names.length)]).join('/');
+  let snap = t.snapshot();
+  const ops = [
+    () => t.add(uri(), rnd(3) ? { format: 'chr', data: `v${rnd(100)}` } : { format: 'node' }, DEVICE),
+    () => t.add(uri(), { format: 'bin', data: new Uint8Array([rnd(256), rnd(256)]) }, DEVICE),
+    () => t.replace(uri(), rnd(2) ? { data: `r${rnd(100)}` } : { format: 'int', data: String(rnd(9)) }, DEVICE),
+    () => t.replaceProperty(uri(), 'ACL', rnd(2) ? 'Get=*' : 'Get=s1&Replace=s1', 's1'),
+    () => t.replaceProperty(uri(), 'Title', `t${rnd(10)}`, DEVICE),
+    () => t.replaceProperty(uri(), 'Name', names[rnd(names.length)]!, DEVICE),
+    () => t.delete(uri(), DEVICE),
+    () => t.setFlags(uri(), { exec: rnd(2) === 0, permanent: rnd(4) === 0 }),
+    () => t.setAcl(uri(), rnd(2) ? undefined : 'Get=*&Add=*'),
+    () => t.copy(uri(), uri(), DEVICE),
+    () => { snap = t.snapshot(); },
+    () => t.restore(snap),
+  ];
+  let changed = 0;
+  for (let i = 0; i < 3000; i++) {
+    const before = serializeTree(t.root);
+    try { ops[rnd(ops.length)]!(); } catch (e) { if (!(e instanceof DmError)) throw e; }
+    const fresh = serializeTree(t.root);
+    if (fresh !== before) changed++;
+    t.commit();
+    assert.equal(storage.read('tree'), fresh, `after change ${i}`);
+  }
+  assert.ok(changed > 500, `only ${changed} of 3000 changes took`);
+  assert.equal(serializeTree(deserializeTree(storage.read('tree')!)), storage.read('tree'));
+});
