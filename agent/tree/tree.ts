@@ -26,7 +26,7 @@ export const ROOT_ACL = 'Add=*&Get=*';
 const FORMATS = new Set(['chr', 'int', 'bool', 'bin', 'b64', 'node', 'null', 'xml', 'date', 'time', 'float']);
 
 // Nodes change only through MemoryTree's methods, and a value is never changed in place (it is replaced):
-// the commit reuses the JSON of every node no method touched.
+// the commit reuses the JSON of each top-level branch no method touched.
 export interface TNode {
   name: string;
   format: NodeFormat;
@@ -126,7 +126,7 @@ export class MemoryTree implements DmTree {
   private count: number;
   readonly limits: TreeLimits;
   private storage?: Storage;
-  /** Each node's JSON as last serialized, for the next commit; a change forgets the nodes on its path (touch). */
+  /** Top-level branches' JSON as last serialized, for the next commit; a change forgets the nodes on its path (touch). */
   private readonly written = new WeakMap<TNode, string>();
   /** Device behaviour on Add (an MO that grows its own children, as SCOMO's Download/<x>/Operations). */
   private readonly addHooks: { parts: string[]; fn: (uri: string) => void }[] = [];
