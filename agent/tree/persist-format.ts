@@ -26,13 +26,16 @@ function storedFields(n: TNode): Stored {
   return s;
 }
 
-/** One node as JSON, its children last under "c". */
-function serializeNode(n: TNode): string {
+/** One node as JSON, its children last under "c", appended to `out`. */
+function serializeNode(n: TNode, out: string[]): void {
   const json = JSON.stringify(storedFields(n));
-  if (!n.children) return json;
-  let c = '';
-  for (let k = 0; k < n.children.length; k++) c += (k ? ',' : '') + serializeNode(n.children[k]!);
-  return json.slice(0, -1) + ',"c":[' + c + ']}';
+  if (!n.children) { out.push(json); return; }
+  out.push(json.slice(0, -1), ',"c":[');
+  for (let k = 0; k < n.children.length; k++) {
+    if (k) out.push(',');
+    serializeNode(n.children[k]!, out);
+  }
+  out.push(']}');
 }
 
 function fromStored(s: Stored, depth: number): TNode {
@@ -58,18 +61,25 @@ function fromStored(s: Stored, depth: number): TNode {
  * would hold 10.5 kB on a device whose strings are flat, for about 9% more fleet sessions per second on the host.
  */
 export function serializeTree(root: TNode, cache?: WeakMap<TNode, string>): string {
-  let c = '';
-  for (let k = 0; k < (root.children?.length ?? 0); k++) {
-    const branch = root.children![k]!;
+  const top = JSON.stringify(storedFields(root));
+  if (!root.children) return '{"v":' + TREE_FORMAT_VERSION + ',"root":' + top + '}';
+  // Joined once, not concatenated: an engine that builds a chain of concatenations (V8) then holds one flat
+  // text instead of a cell per piece.
+  const doc = ['{"v":' + TREE_FORMAT_VERSION + ',"root":' + top.slice(0, -1) + ',"c":['];
+  for (let k = 0; k < root.children.length; k++) {
+    const branch = root.children[k]!;
     let json = cache?.get(branch);
     if (json === undefined) {
-      json = serializeNode(branch);
+      const parts: string[] = [];
+      serializeNode(branch, parts);
+      json = parts.join('');
       cache?.set(branch, json);
     }
-    c += (k ? ',' : '') + json;
+    if (k) doc.push(',');
+    doc.push(json);
   }
-  const top = JSON.stringify(storedFields(root));
-  return '{"v":' + TREE_FORMAT_VERSION + ',"root":' + (root.children ? top.slice(0, -1) + ',"c":[' + c + ']}' : top) + '}';
+  doc.push(']}}');
+  return doc.join('');
 }
 
 export function deserializeTree(text: string): TNode {
