@@ -135,3 +135,22 @@ test('commit reuses the JSON of untouched top-level branches: after 3000 random 
   assert.ok(changed > 500, `only ${changed} of 3000 changes took`);
   assert.equal(serializeTree(deserializeTree(storage.read('tree')!)), storage.read('tree'));
 });
+
+test('parseUri: its one-pass path agrees with the rule-by-rule reference on 50,000 random URIs (segments or status)', async () => {
+  const { checkedUriSegments } = await import('../../../agent/tree/tree.js');
+  const pieces = ['./', '/', '.', '..', 'a', 'DevInfo', 'x'.repeat(32), 'y'.repeat(33), '?', 'é', '😀', '\uD800', '', 'Ab-9_~'];
+  const limits = { maxNodes: 100, maxValueBytes: 100, maxUriLength: 64, maxDepth: 4, maxSegmentLength: 32 };
+  let seed = 7;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  const outcome = (f: () => string[]) => { try { return f().join('|'); } catch (e) { return e instanceof DmError ? `${e.status} ${e.message}` : `crash ${String(e)}`; } };
+  let accepted = 0;
+  for (let i = 0; i < 50_000; i++) {
+    let u = rnd(4) ? './' : '';
+    for (let k = rnd(9); k > 0; k--) u += pieces[rnd(pieces.length)]! + (rnd(3) ? '/' : '');
+    if (rnd(2)) u = u.replace(/\/$/, '');
+    const got = outcome(() => parseUri(u, limits));
+    assert.equal(got, outcome(() => checkedUriSegments(u, limits)), u);
+    if (!/^\d{3} /.test(got)) accepted++;
+  }
+  assert.ok(accepted > 5000, `only ${accepted} accepted URIs: the fast path was barely exercised`);
+});
