@@ -33,22 +33,35 @@ async function xsFigures(): Promise<{ compute: number; heap: number } | undefine
   }
 }
 
+// Package 1 as the agent sends it: the example device (MD5 account), a user trigger naming a component, and
+// a session id of four hex digits (the agent draws 1 to 4, so four in 15 sessions of 16).
+const PKG1_SESSION = '1A2B';
+
 function pkg1Figures() {
-  const args = ['--device', join(root, 'lab/examples/device.json'), '--trigger', 'user', '--component', 'app1'];
+  const args = ['--device', join(root, 'lab/examples/device.json'), '--trigger', 'user', '--component', 'app1', '--session', PKG1_SESSION];
   const xml = package1(args);
   const wbxml = package1([...args, '--wbxml']);
   let lib: number | undefined;
-  if (has('xml2wbxml')) {
-    const dir = mkdtempSync(join(tmpdir(), 'bench-pkg1-'));
-    try {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-pkg1-'));
+  // The same package from devices whose account uses another scheme: HMAC moves the credential into the
+  // x-syncml-hmac header, and an account that relies on TLS client authentication sends none.
+  const byAuth: Record<string, number> = {};
+  try {
+    if (has('xml2wbxml')) {
       writeFileSync(join(dir, 'p.xml'), xml);
       execFileSync('xml2wbxml', ['-o', join(dir, 'p.wbxml'), join(dir, 'p.xml')], { stdio: 'ignore' });
       lib = readFileSync(join(dir, 'p.wbxml')).length;
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
     }
+    for (const type of ['basic', 'hmac', 'none']) {
+      const desc = JSON.parse(readFileSync(join(root, 'lab/examples/device.json'), 'utf8'));
+      desc.account.auth.type = type;
+      writeFileSync(join(dir, `${type}.json`), JSON.stringify(desc));
+      byAuth[type] = package1(['--device', join(dir, `${type}.json`), ...args.slice(2), '--wbxml']).length;
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  return { xml: xml.length, wbxml: wbxml.length, lib };
+  return { xml: xml.length, wbxml: wbxml.length, lib, byAuth };
 }
 
 const results: Record<string, number | string | null> = {};
@@ -74,6 +87,9 @@ const p1 = pkg1Figures();
 put('pkg1_xml_bytes', p1.xml, `${p1.xml} B`, '≤ 1536 B');
 put('pkg1_wbxml_bytes', p1.wbxml, `${p1.wbxml} B`, '≤ 400 B');
 put('pkg1_wbxml_vs_libwbxml_bytes', p1.lib === undefined ? undefined : p1.wbxml / p1.lib, p1.lib === undefined ? '' : `${(p1.wbxml / p1.lib).toFixed(3)} (libwbxml ${p1.lib} B)`, '< 1');
+put('pkg1_wbxml_bytes_basic', p1.byAuth['basic'], `${p1.byAuth['basic']} B (the same package, basic account)`);
+put('pkg1_wbxml_bytes_hmac', p1.byAuth['hmac'], `${p1.byAuth['hmac']} B (HMAC account: the credential is in the x-syncml-hmac header, not in the body)`);
+put('pkg1_wbxml_bytes_noauth', p1.byAuth['none'], `${p1.byAuth['none']} B (account without DM credentials, as with TLS client authentication)`);
 
 for (const encoding of ['xml', 'wbxml'] as const) {
   const s = await measureSessions({ encoding });
