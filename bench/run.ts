@@ -118,7 +118,7 @@ const bundle = await agentBundleBytes();
 put('agent_bundle_bytes', bundle, `${bundle} B (agent/ bundled and minified, esbuild, ES2022)`);
 const xs = await xsFigures();
 put('xs_compute_user_session', xs?.compute, xs ? `${xs.compute} (xsnap meter)` : '');
-put('xs_heap_user_session', xs?.heap, xs ? `${xs.heap} (xsnap currentHeapCount)` : '');
+put('xs_heap_user_session', xs?.heap, xs ? `${xs.heap} heap slots live after the session and a collection (xsnap currentHeapCount)` : '');
 
 results['measured_at'] = new Date().toISOString();
 results['node'] = process.version;

@@ -53,7 +53,8 @@ export interface EngineRun {
   /** Every message in order: device, server, device, server … */
   wire: Uint8Array[];
   server: LabDmServer;
-  meters?: { compute: number; currentHeapCount: number };
+  /** compute: XS's meter over the whole run; liveHeapCount: heap slots still in use after a collection at the end. */
+  meters?: { compute: number; liveHeapCount: number };
 }
 
 function makeHost(o: RunOptions) {
@@ -138,7 +139,7 @@ export async function runOnXs(s: Scenario, o: RunOptions = {}): Promise<EngineRu
     const cmd = async (c: unknown) => {
       const r = await worker.issueStringCommand(JSON.stringify(c));
       compute += r.meterUsage.compute ?? 0;
-      return { reply: r.reply, heap: r.meterUsage.currentHeapCount ?? 0 };
+      return { reply: r.reply };
     };
     await cmd({ op: 'start', scenario: s });
     for (let i = 0; i < 1000; i++) {
@@ -146,7 +147,10 @@ export async function runOnXs(s: Scenario, o: RunOptions = {}): Promise<EngineRu
       if (p.reply !== 'pending') {
         const parsed = JSON.parse(p.reply) as ScenarioResult | { failure: string };
         if ('failure' in parsed) throw new Error(`on XS: ${parsed.failure}`);
-        return { result: parsed, wire: host.wire, server: host.server, meters: { compute, currentHeapCount: p.heap } };
+        // Slots in use at the last reply count the garbage since the last collection, which moves with any
+        // change to what is allocated: collect first, so the figure is what the agent keeps.
+        const after = await worker.evaluate('gc()');
+        return { result: parsed, wire: host.wire, server: host.server, meters: { compute, liveHeapCount: after.meterUsage.currentHeapCount ?? 0 } };
       }
       const t = await cmd({ op: 'tick' });
       if (t.reply === 'no-timer') throw new Error('on XS: the scenario waits, but on no timer');
@@ -192,5 +196,5 @@ export const userConfirm: () => Scenario = () => ({ device: exampleDevice(), tri
 /** The figures `npm run bench` reports: XS's meters after a user session with confirm (and its update). */
 export async function xsFigures(): Promise<{ compute: number; heap: number }> {
   const r = await runOnXs(userConfirm());
-  return { compute: r.meters!.compute, heap: r.meters!.currentHeapCount };
+  return { compute: r.meters!.compute, heap: r.meters!.liveHeapCount };
 }
