@@ -150,6 +150,7 @@ class Reader {
     }
     // Content.
     let textBuf = '';
+    let mixed = false; // text and child elements both: the text may be layout
     for (;;) {
       const lt = s.indexOf('<', this.i);
       if (lt < 0) { this.i = s.length; this.fail(`unterminated element <${qname}>`); }
@@ -177,12 +178,12 @@ class Reader {
         this.fail('markup declaration inside an element refused', 'DM_ERR_XML_FORBIDDEN');
       }
       if (n === 63) this.fail('processing instructions are refused', 'DM_ERR_XML_FORBIDDEN');
-      if (textBuf) { el.children.push(textBuf); textBuf = ''; }
+      if (textBuf) { el.children.push(textBuf); textBuf = ''; mixed = true; }
       el.children.push(this.element(depth + 1));
     }
-    if (textBuf) el.children.push(textBuf);
+    if (textBuf) { el.children.push(textBuf); mixed = el.children.length > 1; }
     // Whitespace-only text between child elements is layout, not content.
-    if (el.children.length > 1) el.children = el.children.filter(notLayout);
+    if (mixed) el.children = el.children.filter(notLayout);
     return el;
   }
 

@@ -85,3 +85,12 @@ test('SyncML structure: versions 505, missing parts 400/412 with the place named
   const m = decodeXml(utf8Encode(wrap('<Sync><CmdID>3</CmdID></Sync><Put><CmdID>4</CmdID></Put>')));
   assert.deepEqual(m.body, [{ kind: 'Unsupported', name: 'Sync', cmdId: '3' }, { kind: 'Unsupported', name: 'Put', cmdId: '4' }]);
 });
+
+test('layout: whitespace between child elements is dropped, a leaf\'s whitespace and text beside elements are kept', () => {
+  const el = parseXmlElement('<a>\n  <b>x</b>\n  <c> </c><!-- c -->\n  <d/>\n</a>');
+  assert.deepEqual(el, { name: 'a', children: [{ name: 'b', children: ['x'] }, { name: 'c', children: [' '] }, { name: 'd', children: [] }] });
+  assert.deepEqual(parseXmlElement('<a> t <b/> u </a>').children, [' t ', { name: 'b', children: [] }, ' u ']);
+  assert.deepEqual(parseXmlElement('<a><b/>\n</a>').children, [{ name: 'b', children: [] }]);
+  assert.deepEqual(parseXmlElement('<a>\n<b/></a>').children, [{ name: 'b', children: [] }]);
+  assert.deepEqual(parseXmlElement('<a>\n</a>').children, ['\n']);
+});
