@@ -11,7 +11,7 @@ import { AlertCode } from '../syncml/model.js';
 import type { Encoding } from '../syncml/codec.js';
 import { contentTypeOf, decodeMessage, encodeMessage } from '../syncml/codec.js';
 import { numberCommands } from '../syncml/numbering.js';
-import type { DmAccount, DmTree, NodeFormat, NodeProperty } from '../tree/types.js';
+import type { DmAccount, DmTree, NodeFormat, NodeProperty, NodeView } from '../tree/types.js';
 import { DEVICE } from '../tree/types.js';
 import type { GenericAlert } from '../alerts/types.js';
 import { toAlertCommand } from '../alerts/generic-alert.js';
@@ -598,12 +598,15 @@ export class Session {
   private runGet(c: ItemCmd, ctx: RunContext, out: Command[]): number {
     if (c.items.length === 0) return this.emit(out, ctx, c, 412);
     const ok: Item[] = [];
+    const trees: Item[][] = [];
     const failed: { code: number; item: Item }[] = [];
     for (const item of c.items) {
       const target = item.target?.locURI;
       if (!target) { failed.push({ code: 412, item }); continue; }
       try {
-        ok.push(this.getItem(target));
+        const list = listOf(target);
+        if (list) trees.push(this.listItems(list.base, list.data));
+        else ok.push(this.getItem(target));
       } catch (e) {
         failed.push({ code: asDmError(e).status, item });
       }
@@ -619,7 +622,17 @@ export class Session {
       const results: ResultsCmd = { kind: 'Results', cmdId: '', msgRef: ctx.msgRef, cmdRef: c.cmdId, items: ok };
       out.push(results);
     }
+    // A subtree goes as one Results per node (DM TND §8.4.2 allows it): a message then breaks between nodes
+    // to fit the server's MaxMsgSize, where one Results with every node could not be split.
+    for (const items of trees) {
+      for (const it of items) out.push({ kind: 'Results', cmdId: '', msgRef: ctx.msgRef, cmdRef: c.cmdId, items: [it] });
+    }
     return failed.length === 0 ? 200 : failed[0]!.code;
+  }
+
+  /** `?list=Struct` (nodes, formats, types) or `?list=StructData` (and the leaves' values) of a subtree. */
+  private listItems(base: string, withData: boolean): Item[] {
+    return this.o.tree.list(normUri(base), this.o.account.serverId, MAX_LIST_NODES).map((v) => this.itemOf(v, v.uri, withData));
   }
 
   private getItem(target: string): Item {
@@ -632,20 +645,26 @@ export class Session {
     }
     if (uri.includes('?')) throw new DmError('DM_ERR_NOT_SUPPORTED', 406, `query '${uri.slice(uri.indexOf('?'))}' not supported`);
     const v = this.o.tree.get(uri, who);
-    const item: Item = { source: { locURI: target }, meta: { format: v.format } };
-    if (v.type) item.meta!.type = v.type;
     if (!v.leaf) {
       // Interior node: its child names joined by '/' (DM TND §7.7.6 Get on an interior node).
-      item.meta!.format = 'node';
+      const item = this.itemOf(v, target, false);
       item.data = (v.children ?? []).join('/');
-    } else {
+      return item;
+    }
+    return this.itemOf(v, target, true);
+  }
+
+  /** A node as a Results item: Source, Meta Format/Type, and the value when asked for. */
+  private itemOf(v: NodeView, locURI: string, withData: boolean): Item {
+    const item: Item = { source: { locURI }, meta: { format: v.leaf ? v.format : 'node' } };
+    if (v.type) item.meta!.type = v.type;
+    if (v.leaf && withData && v.format !== 'null') {
       let data = v.data ?? '';
       if (data instanceof Uint8Array && this.o.encoding === 'xml') {
         data = base64Encode(data);
         item.meta!.format = 'b64';
       }
       item.data = data;
-      if (v.format === 'null') delete item.data;
     }
     return item;
   }
@@ -741,6 +760,18 @@ function isItemCmd(c: Command): c is ItemCmd {
 function normUri(uri: string): string {
   if (uri === '.' || uri.startsWith('./')) return uri;
   return './' + uri;
+}
+
+/** Most nodes one `?list=` Get answers: each is a Results held in memory until it is sent. */
+const MAX_LIST_NODES = 256;
+
+/** `<uri>?list=Struct|StructData`; other list attributes (TNDS) are 406, an optional feature not supported. */
+function listOf(uri: string): { base: string; data: boolean } | undefined {
+  const q = uri.indexOf('?list=');
+  if (q < 0) return undefined;
+  const attr = uri.slice(q + 6);
+  if (attr !== 'Struct' && attr !== 'StructData') throw new DmError('DM_ERR_NOT_SUPPORTED', 406, `?list=${attr} is not supported (Struct and StructData are)`);
+  return { base: uri.slice(0, q), data: attr === 'StructData' };
 }
 
 function propOf(uri: string): { base: string; prop: NodeProperty } | undefined {

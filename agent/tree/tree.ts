@@ -235,14 +235,22 @@ export class MemoryTree implements DmTree {
   get(uri: string, who: Principal): NodeView {
     const { segs, node, chain } = this.existing(uri);
     this.must(uri, chain, 'Get', who);
-    const v: NodeView = {
-      uri: joinUri(segs), name: node.name, leaf: node.format !== 'node', format: node.format, size: sizeOf(node.value),
+    return view(node, joinUri(segs));
+  }
+
+  list(uri: string, who: Principal, max: number): NodeView[] {
+    const { segs, node, chain } = this.existing(uri);
+    this.must(uri, chain, 'Get', who);
+    const out: NodeView[] = [];
+    const walk = (n: TNode, at: string, path: TNode[]): void => {
+      if (this.allowed(path, 'Get', who)) {
+        if (out.length === max) throw err('DM_ERR_TOO_LARGE', 413, `${uri} holds more than ${max} nodes`);
+        out.push(view(n, at));
+      }
+      for (const c of n.children ?? []) walk(c, at === '.' ? './' + c.name : at + '/' + c.name, [...path, c]);
     };
-    if (node.type !== undefined) v.type = node.type;
-    if (node.value !== undefined) v.data = node.value;
-    if (node.children) v.children = node.children.map((c) => c.name);
-    if (node.acl !== undefined) v.acl = node.acl;
-    return v;
+    walk(node, joinUri(segs), chain);
+    return out;
   }
 
   getProperty(uri: string, prop: NodeProperty, who: Principal): string {
@@ -414,6 +422,15 @@ export class MemoryTree implements DmTree {
       throw new DmError('DM_ERR_STORAGE', 510, `tree commit failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+}
+
+function view(node: TNode, uri: string): NodeView {
+  const v: NodeView = { uri, name: node.name, leaf: node.format !== 'node', format: node.format, size: sizeOf(node.value) };
+  if (node.type !== undefined) v.type = node.type;
+  if (node.value !== undefined) v.data = node.value;
+  if (node.children) v.children = node.children.map((c) => c.name);
+  if (node.acl !== undefined) v.acl = node.acl;
+  return v;
 }
 
 function hasPermanent(n: TNode): boolean {

@@ -46,6 +46,11 @@ export interface DmTree {
   exists(uri: string): boolean;
   get(uri: string, principal: Principal): NodeView;
   getProperty(uri: string, prop: NodeProperty, principal: Principal): string;
+  /**
+   * The node and every node below it that `principal` may Get, parent before children (DM TND tree exchange,
+   * `?list=Struct|StructData`): 425 if the node itself is not readable, 413 past `max` nodes.
+   */
+  list(uri: string, principal: Principal, max: number): NodeView[];
   add(uri: string, value: NodeValue, principal: Principal): void;
   replace(uri: string, value: Partial<NodeValue> & { data?: Data }, principal: Principal): void;
   replaceProperty(uri: string, prop: 'ACL' | 'Name' | 'Title', value: string, principal: Principal): void;

@@ -5,6 +5,7 @@ import { Session, type SessionOptions } from '../../../agent/session/session.js'
 import { ExecRegistry, type UiResponder } from '../../../agent/session/types.js';
 import { seedTree } from '../../../agent/tree/seed.js';
 import { readAccount } from '../../../agent/tree/dmacc.js';
+import { DEVICE } from '../../../agent/tree/types.js';
 import { parseDeviceDescription } from '../../../agent/tree/device-description.js';
 import { md5Digest } from '../../../agent/session/auth.js';
 import type { AlertCmd, Command, ItemCmd, ResultsCmd, StatusCmd, SyncMLMessage } from '../../../agent/syncml/model.js';
@@ -158,7 +159,7 @@ test('MD5 challenge: 401 with a NextNonce makes the client re-send package 1 wit
 
 test('a server package that cannot be decoded ends the session with Alert 1223, and the tree is untouched', async () => {
   const { session, tree } = makeSession();
-  const before = JSON.stringify(tree.get('./DevInfo/Lang', '\u0000device'));
+  const before = JSON.stringify(tree.get('./DevInfo/Lang', DEVICE));
   assert.ok(session.nextMessage());
   await session.receive({ body: utf8Encode('<SyncML><SyncHdr><VerDTD>1.2</VerDTD>') });
   const out2 = session.nextMessage();
@@ -170,7 +171,7 @@ test('a server package that cannot be decoded ends the session with Alert 1223, 
   assert.equal(session.nextMessage(), undefined);
   assert.equal(session.outcome.state, 'failed');
   assert.equal(session.outcome.error?.status, 400);
-  assert.equal(JSON.stringify(tree.get('./DevInfo/Lang', '\u0000device')), before);
+  assert.equal(JSON.stringify(tree.get('./DevInfo/Lang', DEVICE)), before);
 });
 
 test('server Alert 1223 aborts the session without an answer', async () => {
@@ -263,7 +264,7 @@ test('large object: 213 per chunk, 1222 when the package continues, committed wh
   ]);
   assert.equal(replies[0]!.body.filter((c): c is StatusCmd => c.kind === 'Status' && c.cmd === 'Add')[0]?.data, '213');
   assert.ok(cmds(replies[0]!, 'Alert').some((a) => (a as AlertCmd).data === '1222'));
-  assert.equal(tree.get('./SCOMO/Download/big', '\u0000device').data, 'helloworld');
+  assert.equal(tree.get('./SCOMO/Download/big', DEVICE).data, 'helloworld');
 
   const { session: s2, tree: t2 } = makeSession();
   const r2: SyncMLMessage[] = [];
@@ -300,9 +301,78 @@ test('server authentication: missing credential → 407 with a Chal and nothing 
   assert.equal(hdr2.data, '407');
   assert.equal(hdr2.chal?.meta.type, 'syncml:auth-md5');
   assert.ok(second!.body.some((c) => c.kind === 'Status' && c.cmd === 'Replace' && c.data === '215'));
-  assert.notEqual(tree.get('./DevInfo/Lang', '\u0000device').data, 'de');
+  assert.notEqual(tree.get('./DevInfo/Lang', DEVICE).data, 'de');
   assert.equal(statusFor(third!, '0')[0]!.data, '212');
   assert.equal((cmds(third!, 'Results')[0] as ResultsCmd).items[0]!.data, 'ExampleCo');
+  assert.equal(session.outcome.state, 'completed');
+});
+
+test('tree exchange: ?list=StructData and ?list=Struct answer every readable node, one Results each; TNDS is 406', async () => {
+  const { session, tree } = makeSession();
+  // A node the server may not read is left out, and so is what it alone shelters.
+  tree.setAcl('./SCOMO/Inventory/Deployed/app2/Name', 'Get=otherserver');
+  const base = './SCOMO/Inventory/Deployed';
+  let pkg3: SyncMLMessage | undefined;
+  await runScript(session, [
+    (c) => reply(c, 212, [
+      ...statusesFor(c),
+      { kind: 'Get', cmdId: '', items: [{ target: { locURI: `${base}?list=StructData` } }] },
+      { kind: 'Get', cmdId: '', items: [{ target: { locURI: `${base}/app1?list=Struct` } }] },
+      { kind: 'Get', cmdId: '', items: [{ target: { locURI: `${base}?list=TNDS+Format` } }] },
+      { kind: 'Get', cmdId: '', items: [{ target: { locURI: './Nope?list=Struct' } }] },
+    ]),
+    (c) => { pkg3 = c; return reply(c, 200, []); },
+  ]);
+  const p = pkg3!;
+  const getStatus = p.body.filter((c): c is StatusCmd => c.kind === 'Status' && c.cmd === 'Get').map((s) => s.data);
+  assert.deepEqual(getStatus, ['200', '200', '406', '404']);
+  const results = cmds(p, 'Results') as ResultsCmd[];
+  assert.ok(results.every((r) => r.items.length === 1));
+  const getIds = p.body.filter((c): c is StatusCmd => c.kind === 'Status' && c.cmd === 'Get').map((s) => s.cmdRef);
+  const structData = results.filter((r) => r.cmdRef === getIds[0]).map((r) => r.items[0]!);
+  const uris = structData.map((i) => i.source!.locURI);
+  assert.equal(uris[0], base);
+  assert.deepEqual(uris.slice(1, 3), [`${base}/app1`, `${base}/app1/ID`], 'parents before their children');
+  assert.ok(uris.includes(`${base}/app2/Version`));
+  assert.ok(!uris.includes(`${base}/app2/Name`), 'a node the server may not Get is left out');
+  const walked: string[] = [];
+  const walk = (u: string) => { if (u !== `${base}/app2/Name`) walked.push(u); const v = tree.get(u, DEVICE); for (const c of v.children ?? []) walk(`${u}/${c}`); };
+  walk(base);
+  assert.deepEqual([...uris].sort(), walked.sort(), 'every other node of the subtree, once');
+  const byUri = new Map(structData.map((i) => [i.source!.locURI, i]));
+  assert.equal(byUri.get(base)!.meta?.format, 'node');
+  assert.equal(byUri.get(base)!.data, undefined, 'an interior node carries no Data');
+  assert.equal(byUri.get(`${base}/app1/Version`)!.data, '1.0');
+  assert.equal(byUri.get(`${base}/app2/ID`)!.data, 'com.example.app2');
+  const struct = results.filter((r) => r.cmdRef === getIds[1]).map((r) => r.items[0]!);
+  assert.equal(struct[0]!.source!.locURI, `${base}/app1`);
+  assert.ok(struct.length > 4 && struct.every((i) => i.data === undefined && i.meta?.format !== undefined), 'Struct: nodes and formats, no values');
+});
+
+test('tree exchange: a subtree over 256 nodes is 413; a readable one over the server MaxMsgSize spreads over messages', async () => {
+  const { session, tree } = makeSession();
+  for (let i = 0; i < 300; i++) tree.add(`./Vendor/big/n${i}`, { format: 'chr', data: `value ${i}` }, DEVICE);
+  for (let i = 0; i < 60; i++) tree.add(`./Vendor/mid/n${i}`, { format: 'chr', data: `value ${i}` }, DEVICE);
+  tree.setAcl('./Vendor', 'Get=*');
+  const sizes: number[] = [];
+  const msgs: SyncMLMessage[] = [];
+  const first = (c: SyncMLMessage) => {
+    const r = reply(c, 212, [...statusesFor(c),
+      { kind: 'Get', cmdId: '', items: [{ target: { locURI: './Vendor/big?list=StructData' } }] },
+      { kind: 'Get', cmdId: '', items: [{ target: { locURI: './Vendor/mid?list=StructData' } }] }]);
+    r.hdr.meta = { maxMsgSize: 2000 };
+    return r;
+  };
+  const more = (c: SyncMLMessage, out: { body: Uint8Array }) => {
+    sizes.push(out.body.length); msgs.push(c);
+    return c.final ? reply(c, 200, []) : reply(c, 200, [{ kind: 'Alert', cmdId: '', data: '1222', items: [] }], false);
+  };
+  await runScript(session, [first, ...Array.from({ length: 20 }, () => more)]);
+  const statuses = msgs.flatMap((m) => m.body).filter((c): c is StatusCmd => c.kind === 'Status' && c.cmd === 'Get').map((s) => s.data);
+  assert.deepEqual(statuses, ['413', '200']);
+  assert.ok(msgs.length >= 2, `${msgs.length} messages`);
+  for (const n of sizes) assert.ok(n <= 2000, `message of ${n} bytes over MaxMsgSize 2000`);
+  assert.equal(msgs.flatMap((m) => cmds(m, 'Results')).length, 61, 'the subtree root and its 60 leaves');
   assert.equal(session.outcome.state, 'completed');
 });
 
