@@ -622,12 +622,29 @@ export class Session {
       const results: ResultsCmd = { kind: 'Results', cmdId: '', msgRef: ctx.msgRef, cmdRef: c.cmdId, items: ok };
       out.push(results);
     }
-    // A subtree goes as one Results per node (DM TND §8.4.2 allows it): a message then breaks between nodes
-    // to fit the server's MaxMsgSize, where one Results with every node could not be split.
+    // A subtree may go as several Results (DM TND §8.4.2): each small enough that a message can break between
+    // them to fit the server's MaxMsgSize, where one Results with every node could not be split.
     for (const items of trees) {
-      for (const it of items) out.push({ kind: 'Results', cmdId: '', msgRef: ctx.msgRef, cmdRef: c.cmdId, items: [it] });
+      for (const chunk of this.resultChunks(items)) out.push({ kind: 'Results', cmdId: '', msgRef: ctx.msgRef, cmdRef: c.cmdId, items: chunk });
     }
     return failed.length === 0 ? 200 : failed[0]!.code;
+  }
+
+  /** Items in groups of at most a quarter of the server's MaxMsgSize, by a size estimate that XML does not exceed. */
+  private resultChunks(items: Item[]): Item[][] {
+    const budget = this.serverMaxMsgSize > 0 ? this.serverMaxMsgSize / 4 : Infinity;
+    const chunks: Item[][] = [];
+    let chunk: Item[] = [];
+    let size = 0;
+    for (const it of items) {
+      const d = it.data;
+      const n = 120 + (it.source?.locURI.length ?? 0) + (it.meta?.type?.length ?? 0) + (d === undefined ? 0 : typeof d === 'string' ? utf8Length(d) : (d.length * 4) / 3);
+      if (chunk.length > 0 && size + n > budget) { chunks.push(chunk); chunk = []; size = 0; }
+      chunk.push(it);
+      size += n;
+    }
+    if (chunk.length > 0) chunks.push(chunk);
+    return chunks;
   }
 
   /** `?list=Struct` (nodes, formats, types) or `?list=StructData` (and the leaves' values) of a subtree. */
