@@ -22,7 +22,7 @@ import type { DeviceAccount } from './auth.js';
 import { explainRefusal, findAccount, schemeUrn, serverCred, serverHmac, verifyDevice } from './auth.js';
 import type { DeployPlan, InventoryComponent } from './commands.js';
 import {
-  DEPLOYED, childNames, componentGets, dataText, deployCommands, deployedNode, getCmd, normUri, numberCommands,
+  DEPLOYED, childNames, componentGets, isComponentLeaf, dataText, deployCommands, deployedNode, getCmd, normUri, numberCommands,
   parseResultData, readComponentResults, uiAlert,
 } from './commands.js';
 import { encodeServerMessage } from './syncml-xml.js';
@@ -125,13 +125,16 @@ interface DeviceRecord {
   devInfo: Record<string, string>;
   inventory: Map<string, InventoryComponent>;
   sessions: number;
+  /** The device refused `?list=StructData` once: ask it the long way from then on. */
+  noTreeExchange?: boolean;
 }
 
-type Phase = 'auth' | 'start' | 'inventory-list' | 'inventory' | 'ui' | 'deploy' | 'done';
+type Phase = 'auth' | 'start' | 'inventory-tree' | 'inventory-list' | 'inventory' | 'ui' | 'deploy' | 'done';
 
 type Role = 'checking' | 'upToDate' | 'confirm' | 'choice' | 'postponed' | 'extra' | 'info';
 
 type Tag =
+  | { what: 'get-tree' }
   | { what: 'get-list' }
   | { what: 'get-items' }
   | { what: 'ui'; role: Role; alert: string; text: string; expectStatus?: number }
@@ -164,10 +167,14 @@ interface SessionState {
   /** Commands of the last server message, re-sent when the device refuses the server's credential. */
   lastCommands: Command[];
   sent: Map<string, Tag>;
+  /** `?list=` Gets whose Results have begun: more may follow for the same Get. */
+  treeResults: Map<string, Tag>;
   request?: { kind: UpdateKind; uris: string[]; all: boolean };
   requestFresh: boolean;
   inventory: Map<string, InventoryComponent>;
   listNodes?: string[];
+  /** Status of the `?list=StructData` Get when it was not 200. */
+  treeRefused?: number;
   getFailed?: string;
   updates: Update[];
   consent?: Update[];
@@ -360,7 +367,7 @@ export class LabDmServer {
     st = {
       devId, sessionId: msg.hdr.sessionId, encoding, device, phase: 'auth', authed: false, authFailures: 0,
       serverAccepted: false, serverAuthRetries: 0, serverMsgId: 0, maxMsgSize: 0, outbox: [], lastCommands: [],
-      sent: new Map(), requestFresh: false, inventory: new Map(), updates: [], consentAnswered: false, ended: false,
+      sent: new Map(), treeResults: new Map(), requestFresh: false, inventory: new Map(), updates: [], consentAnswered: false, ended: false,
     };
     if (this.openSessions.size >= MAX_OPEN_SESSIONS) {
       const [oldKey, old] = this.openSessions.entries().next().value!;
@@ -659,6 +666,9 @@ export class LabDmServer {
     st.sent.delete(key);
     if (code === 215) return 'ok'; // not executed: the device refused our credential; the command is re-sent
     switch (tag.what) {
+      case 'get-tree':
+        if (code !== 200) st.treeRefused = code;
+        break;
       case 'get-list': case 'get-items':
         if (code !== 200) {
           st.getFailed = `Get ${s.targetRefs.join(', ') || ''} answered ${code}`;
@@ -720,12 +730,18 @@ export class LabDmServer {
   private onResults(st: SessionState, r: ResultsCmd): void {
     // Results follow their Get's Status, which already settled the Get itself: they have their own key.
     const key = `${r.msgRef ?? ''}:${r.cmdRef}#results`;
-    const tag = st.sent.get(key);
-    if (!tag || (tag.what !== 'get-list' && tag.what !== 'get-items')) {
+    const tag = st.sent.get(key) ?? st.treeResults.get(key);
+    if (!tag || (tag.what !== 'get-tree' && tag.what !== 'get-list' && tag.what !== 'get-items')) {
       this.deviate(st.devId, st.sessionId, `Results for MsgRef ${r.msgRef ?? '?'} CmdRef ${r.cmdRef}, which is not a Get this server sent${r.msgRef === undefined ? ' (Results without MsgRef)' : ''}`);
       return;
     }
     st.sent.delete(key);
+    if (tag.what === 'get-tree') {
+      // A subtree may come as several Results for the one Get; of its nodes, the component leaves matter.
+      st.treeResults.set(key, tag);
+      readComponentResults(r.items.filter((i) => isComponentLeaf(i.source?.locURI)), st.inventory);
+      return;
+    }
     if (r.items.some((i) => i.moreData)) this.deviate(st.devId, st.sessionId, 'Results with MoreData: large objects in Results are not supported by the lab server');
     if (tag.what === 'get-list') {
       st.listNodes = childNames(r.items);
@@ -740,7 +756,8 @@ export class LabDmServer {
     for (const [key, tag] of st.sent) {
       st.sent.delete(key);
       if (key.endsWith('#results')) {
-        if (!st.getFailed) this.deviate(st.devId, st.sessionId, `no Results for the Get ${key.slice(0, -'#results'.length)} (MsgRef:CmdRef)`);
+        const refused = tag.what === 'get-tree' ? st.treeRefused !== undefined : st.getFailed !== undefined;
+        if (!refused) this.deviate(st.devId, st.sessionId, `no Results for the Get ${key.slice(0, -'#results'.length)} (MsgRef:CmdRef)`);
         continue;
       }
       this.deviate(st.devId, st.sessionId, `no Status for the server's ${tag.what} command (MsgRef:CmdRef ${key}); every command needs one`);
@@ -753,6 +770,7 @@ export class LabDmServer {
     if (st.phase === 'done' && st.requestFresh) st.phase = 'start';
     switch (st.phase) {
       case 'start': return this.startInvestigation(st);
+      case 'inventory-tree': return this.afterTree(st);
       case 'inventory-list': return this.afterList(st);
       case 'inventory': return this.afterInventory(st);
       case 'ui': return this.afterUi(st);
@@ -777,19 +795,36 @@ export class LabDmServer {
     if (!req) { st.phase = 'done'; return; }
     st.inventory = new Map();
     st.listNodes = undefined;
+    st.treeResults.clear();
+    delete st.treeRefused;
     delete st.getFailed;
     st.updates = [];
     st.consent = undefined;
     st.consentAnswered = false;
     const checking = this.scenario.ui.checking;
     if (req.kind === 'user' && checking) this.ui(st, 'checking', AlertCode.Display, checking.options, checking.text);
-    if (req.all) {
-      this.queue(st, getCmd([DEPLOYED]), { what: 'get-list' });
-      st.phase = 'inventory-list';
+    if (req.all && !st.device.noTreeExchange) {
+      // The whole inventory in one Get (DM TND tree exchange); a device without it gets the list, then the leaves.
+      this.queue(st, getCmd([`${DEPLOYED}?list=StructData`]), { what: 'get-tree' });
+      st.phase = 'inventory-tree';
+    } else if (req.all) {
+      this.askList(st);
     } else {
       this.queue(st, getCmd(req.uris.flatMap(componentGets)), { what: 'get-items' });
       st.phase = 'inventory';
     }
+  }
+
+  private askList(st: SessionState): void {
+    this.queue(st, getCmd([DEPLOYED]), { what: 'get-list' });
+    st.phase = 'inventory-list';
+  }
+
+  private afterTree(st: SessionState): void {
+    if (st.treeRefused === undefined) return this.afterInventory(st);
+    this.log('info', `device ${st.devId} answered ${st.treeRefused} to ?list=StructData: reading its inventory the long way`);
+    st.device.noTreeExchange = true;
+    this.askList(st);
   }
 
   private afterList(st: SessionState): void {

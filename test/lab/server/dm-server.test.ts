@@ -96,40 +96,63 @@ test('user request, one update: confirm, then Add Download/<x> with PkgURL, Ext/
   assert.deepEqual(server.deviations(), []);
 });
 
-test('user request without LocURI reads the whole inventory, then offers a choice of the two updates', async () => {
+/** The device's StructData answer for the Deployed subtree: interior nodes, the component leaves, other leaves. */
+function treeResults(reply: Parameters<typeof status>[0], get: ItemCmd): Command[] {
+  const item = (locURI: string, format?: string, data?: string) => ({ source: { locURI }, ...(format ? { meta: { format } } : {}), ...(data !== undefined ? { data } : {}) });
+  const deployed = './SCOMO/Inventory/Deployed';
+  const first = [item(deployed, 'node'), item(APP1, 'node'), ...Object.entries(INVENTORY).filter(([u]) => u.startsWith(APP1)).map(([u, v]) => item(u, undefined, v)),
+    item(`${APP1}/State`, 'int', '20'), item(`${APP1}/Operations`, 'node'), item(`${APP1}/Operations/Activate`, 'null')];
+  const second = [item(APP2, 'node'), ...Object.entries(INVENTORY).filter(([u]) => u.startsWith(APP2)).map(([u, v]) => item(u, undefined, v))];
+  // Two Results for the one Get, as a device that splits a subtree to fit the server's MaxMsgSize sends them.
+  return [first, second].map((items) => ({ kind: 'Results', cmdId: '', msgRef: reply.hdr.msgId, cmdRef: get.cmdId, items }));
+}
+
+test('user request without LocURI reads the whole inventory in one Get (?list=StructData), then offers a choice of the two updates', async () => {
   const { server } = makeServer();
   const s = await authenticatedPkg1(server, [updateAlert(USER_REQ)]);
-  const list = find(commandsOf(s.reply), 'Get');
-  assert.deepEqual(uris(list), ['./SCOMO/Inventory/Deployed']);
-  const r2 = await exchange(server, devMsg({ msgId: 3, body: [hdrStatus(s.reply), status(s.reply, '2', 'Alert', 200), status(s.reply, list.cmdId, 'Get', 200),
-    { kind: 'Results', cmdId: '', msgRef: s.reply.hdr.msgId, cmdRef: list.cmdId, items: [{ source: { locURI: './SCOMO/Inventory/Deployed' }, meta: { format: 'node' }, data: 'app1/app2' }] }] }));
-  const items = find(commandsOf(r2.reply), 'Get');
-  assert.deepEqual(uris(items), Object.keys(INVENTORY));
-  const r3 = await exchange(server, devMsg({ msgId: 4, body: [hdrStatus(r2.reply), status(r2.reply, items.cmdId, 'Get', 200), results(r2.reply, items, INVENTORY)] }));
-  const choice = find(commandsOf(r3.reply), 'Alert', (a) => a.data === '1103');
+  const tree = find(commandsOf(s.reply), 'Get');
+  assert.deepEqual(uris(tree), ['./SCOMO/Inventory/Deployed?list=StructData']);
+  const checking = find(commandsOf(s.reply), 'Alert', (a) => a.data === '1100');
+  const r2 = await exchange(server, devMsg({ msgId: 3, body: [hdrStatus(s.reply), status(s.reply, checking.cmdId, 'Alert', 200), status(s.reply, tree.cmdId, 'Get', 200),
+    ...treeResults(s.reply, tree)] }));
+  assert.equal(commandsOf(r2.reply).filter((c) => c.kind === 'Get').length, 0, 'no second Get');
+  const choice = find(commandsOf(r2.reply), 'Alert', (a) => a.data === '1103');
   assert.deepEqual(texts(choice).slice(2), ['Sensor driver 1.5', 'Weather 2.0', 'All of them']);
   // The user picks option 2: only Weather is deployed.
-  const r4 = await exchange(server, devMsg({ msgId: 5, body: [hdrStatus(r3.reply), status(r3.reply, choice.cmdId, 'Alert', 200, [{ data: '2' }])] }));
-  const adds = commandsOf(r4.reply).filter((c): c is ItemCmd => c.kind === 'Add');
+  const r3 = await exchange(server, devMsg({ msgId: 4, body: [hdrStatus(r2.reply), status(r2.reply, choice.cmdId, 'Alert', 200, [{ data: '2' }])] }));
+  const adds = commandsOf(r3.reply).filter((c): c is ItemCmd => c.kind === 'Add');
   assert.equal(adds.length, 1);
   assert.ok(adds[0]!.items.some((i) => i.data === `${PKG_BASE}/app1-2.0.json`));
-  assert.deepEqual(server.uiAnswers().map((a) => [a.alert, a.status, a.answer]), [['1103', 200, ['2']]]);
+  assert.deepEqual(server.uiAnswers().map((a) => [a.alert, a.status, a.answer]), [['1100', 200, []], ['1103', 200, ['2']]]);
+  assert.deepEqual(server.deviations(), []);
 });
 
-test('device request: no UI, deploys only what the catalog lets devices install on their own', async () => {
+test('device request: no UI, deploys only what the catalog lets devices install on their own; a device without tree exchange is read the long way, and is remembered', async () => {
   const { server, logs } = makeServer();
   const s = await authenticatedPkg1(server, [updateAlert(DEVICE_REQ)]);
   assert.equal(commandsOf(s.reply).filter((c) => c.kind === 'Alert').length, 0, 'no "checking" display for a device request');
-  const list = find(commandsOf(s.reply), 'Get');
-  const r2 = await exchange(server, devMsg({ msgId: 3, body: [hdrStatus(s.reply), status(s.reply, list.cmdId, 'Get', 200),
-    { kind: 'Results', cmdId: '', msgRef: s.reply.hdr.msgId, cmdRef: list.cmdId, items: [{ source: { locURI: './SCOMO/Inventory/Deployed' }, data: 'app1/app2' }] }] }));
+  const tree = find(commandsOf(s.reply), 'Get');
+  assert.deepEqual(uris(tree), ['./SCOMO/Inventory/Deployed?list=StructData']);
+  // 406: an optional feature this device lacks. The server asks for the list of components, then their leaves.
+  const r1 = await exchange(server, devMsg({ msgId: 3, body: [hdrStatus(s.reply), status(s.reply, tree.cmdId, 'Get', 406)] }));
+  const list = find(commandsOf(r1.reply), 'Get');
+  assert.deepEqual(uris(list), ['./SCOMO/Inventory/Deployed']);
+  const r2 = await exchange(server, devMsg({ msgId: 4, body: [hdrStatus(r1.reply), status(r1.reply, list.cmdId, 'Get', 200),
+    { kind: 'Results', cmdId: '', msgRef: r1.reply.hdr.msgId, cmdRef: list.cmdId, items: [{ source: { locURI: './SCOMO/Inventory/Deployed' }, data: 'app1/app2' }] }] }));
   const items = find(commandsOf(r2.reply), 'Get');
-  const r3 = await exchange(server, devMsg({ msgId: 4, body: [hdrStatus(r2.reply), status(r2.reply, items.cmdId, 'Get', 200), results(r2.reply, items, INVENTORY)] }));
+  assert.deepEqual(uris(items), Object.keys(INVENTORY));
+  const r3 = await exchange(server, devMsg({ msgId: 5, body: [hdrStatus(r2.reply), status(r2.reply, items.cmdId, 'Get', 200), results(r2.reply, items, INVENTORY)] }));
   const cmds = commandsOf(r3.reply);
   assert.equal(cmds.filter((c) => c.kind === 'Alert').length, 0);
   assert.deepEqual(cmds.map((c) => c.kind), ['Add', 'Exec']);
   assert.ok((cmds[0] as ItemCmd).items.some((i) => i.data === `${PKG_BASE}/app2-1.5.json`), 'app2 has autoUpdate');
   assert.ok(logs.some((l) => l.includes('com.example.weather 2.0 is available but needs the user')));
+  assert.ok(logs.some((l) => l.includes('answered 406 to ?list=StructData')));
+  assert.deepEqual(server.deviations(), [], 'a refused tree exchange is not a deviation');
+  // The next session of the same device starts with the list.
+  const nonce = hdrStatusOf(s.reply).chal!.meta.nextNonce!;
+  const next = await exchange(server, devMsg({ sessionId: '7E7E', msgId: 1, cred: md5Cred(nonce), body: pkg1Body([updateAlert(DEVICE_REQ)]) }));
+  assert.deepEqual(uris(find(commandsOf(next.reply), 'Get')), ['./SCOMO/Inventory/Deployed']);
 });
 
 test('nothing newer: a user hears "up to date"; a device request just gets Final', async () => {
@@ -376,7 +399,7 @@ test('scenario: corrupt-package announces a wrong SHA-256; no-update hides updat
 test('deviations a lab user needs to see: missing Status for a server command, LocURI outside the inventory', async () => {
   const { server } = makeServer();
   const s = await authenticatedPkg1(server, [updateAlert(USER_REQ, './DevInfo/Man')]);
-  assert.deepEqual(uris(find(commandsOf(s.reply), 'Get')), ['./SCOMO/Inventory/Deployed'], 'falls back to the whole inventory');
+  assert.deepEqual(uris(find(commandsOf(s.reply), 'Get')), ['./SCOMO/Inventory/Deployed?list=StructData'], 'falls back to the whole inventory');
   await exchange(server, devMsg({ msgId: 3, body: [hdrStatus(s.reply)] }));
   const msgs = server.deviations().map((d) => d.message);
   assert.ok(msgs.some((m) => m.includes('does not point at a deployed component')));
