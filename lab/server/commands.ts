@@ -108,14 +108,6 @@ export function readComponentResults(items: Item[], into: Map<string, InventoryC
   return stray;
 }
 
-/** './SCOMO/Inventory/Deployed/<x>/ID' and the other leaves the server reads of a component. */
-export function isComponentLeaf(uri: string | undefined): boolean {
-  if (uri === undefined) return false;
-  const u = normUri(uri);
-  const slash = u.lastIndexOf('/');
-  return deployedNode(u.slice(0, slash)) !== undefined && (COMPONENT_LEAVES as readonly string[]).includes(u.slice(slash + 1));
-}
-
 /** Child names of an interior node's Get result ('a/b/c'). */
 export function childNames(items: Item[]): string[] {
   const d = dataText(items[0]?.data);

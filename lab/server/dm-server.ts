@@ -22,7 +22,7 @@ import type { DeviceAccount } from './auth.js';
 import { explainRefusal, findAccount, schemeUrn, serverCred, serverHmac, verifyDevice } from './auth.js';
 import type { DeployPlan, InventoryComponent } from './commands.js';
 import {
-  DEPLOYED, childNames, componentGets, isComponentLeaf, dataText, deployCommands, deployedNode, getCmd, normUri, numberCommands,
+  DEPLOYED, childNames, componentGets, dataText, deployCommands, deployedNode, getCmd, normUri, numberCommands,
   parseResultData, readComponentResults, uiAlert,
 } from './commands.js';
 import { encodeServerMessage } from './syncml-xml.js';
@@ -736,13 +736,14 @@ export class LabDmServer {
       return;
     }
     st.sent.delete(key);
+    if (r.items.some((i) => i.moreData)) this.deviate(st.devId, st.sessionId, 'Results with MoreData: large objects in Results are not supported by the lab server');
     if (tag.what === 'get-tree') {
-      // A subtree may come as several Results for the one Get; of its nodes, the component leaves matter.
+      // A subtree may come as several Results for the one Get. Of its nodes the component leaves matter; the
+      // rest (interior nodes, State, Operations ...) is expected, not stray.
       st.treeResults.set(key, tag);
-      readComponentResults(r.items.filter((i) => isComponentLeaf(i.source?.locURI)), st.inventory);
+      readComponentResults(r.items, st.inventory);
       return;
     }
-    if (r.items.some((i) => i.moreData)) this.deviate(st.devId, st.sessionId, 'Results with MoreData: large objects in Results are not supported by the lab server');
     if (tag.what === 'get-list') {
       st.listNodes = childNames(r.items);
       return;
