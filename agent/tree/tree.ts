@@ -242,14 +242,16 @@ export class MemoryTree implements DmTree {
     const { segs, node, chain } = this.existing(uri);
     this.must(uri, chain, 'Get', who);
     const out: NodeView[] = [];
-    const walk = (n: TNode, at: string, path: TNode[]): void => {
-      if (this.allowed(path, 'Get', who)) {
+    // A node without an ACL of its own reads as its parent does: the decision is handed down, not looked up.
+    const walk = (n: TNode, at: string, readable: boolean): void => {
+      const mayGet = n.acl === undefined ? readable : this.allowed([n], 'Get', who);
+      if (mayGet) {
         if (out.length === max) throw err('DM_ERR_TOO_LARGE', 413, `${uri} holds more than ${max} nodes`);
         out.push(view(n, at));
       }
-      for (const c of n.children ?? []) walk(c, at === '.' ? './' + c.name : at + '/' + c.name, [...path, c]);
+      for (const c of n.children ?? []) walk(c, at === '.' ? './' + c.name : at + '/' + c.name, mayGet);
     };
-    walk(node, joinUri(segs), chain);
+    walk(node, joinUri(segs), true);
     return out;
   }
 

@@ -103,7 +103,7 @@ test('commit reuses the JSON of untouched top-level branches: after 3000 random 
   const { serializeTree, deserializeTree } = await import('../../../agent/tree/persist-format.js');
   const { MemoryStorage } = await import('../../helpers/memory-storage.js');
   let seed = 12345;
-  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return (seed >>> 8) % n; };
   const storage = new MemoryStorage();
   const t = new MemoryTree({ storage, limits: { maxNodes: 200 } });
   const names = ['a', 'b', 'c', 'd'];
@@ -141,7 +141,7 @@ test('parseUri: its one-pass path agrees with the rule-by-rule reference on 50,0
   const pieces = ['./', '/', '.', '..', 'a', 'DevInfo', 'x'.repeat(32), 'y'.repeat(33), '?', 'é', '😀', '\uD800', '', 'Ab-9_~'];
   const limits = { maxNodes: 100, maxValueBytes: 100, maxUriLength: 64, maxDepth: 4, maxSegmentLength: 32 };
   let seed = 7;
-  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return (seed >>> 8) % n; };
   const outcome = (f: () => string[]) => { try { return f().join('|'); } catch (e) { return e instanceof DmError ? `${e.status} ${e.message}` : `crash ${String(e)}`; } };
   let accepted = 0;
   for (let i = 0; i < 50_000; i++) {
@@ -153,4 +153,35 @@ test('parseUri: its one-pass path agrees with the rule-by-rule reference on 50,0
     if (!/^\d{3} /.test(got)) accepted++;
   }
   assert.ok(accepted > 5000, `only ${accepted} accepted URIs: the fast path was barely exercised`);
+});
+
+test('list: exactly the nodes of the subtree that get() lets the server read, parents first, on 200 random ACL layouts', () => {
+  let seed = 99;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return (seed >>> 8) % n; };
+  const acls = [undefined, 'Get=s1', 'Get=s2', 'Get=*', 'Replace=s1'];
+  for (let round = 0; round < 200; round++) {
+    const t = new MemoryTree();
+    const all: string[] = ['./R'];
+    t.add('./R', { format: 'node' }, DEVICE);
+    for (let i = 0; i < 25; i++) {
+      const parent = all[rnd(all.length)]!;
+      if (t.get(parent, DEVICE).leaf) continue;
+      const uri = `${parent}/n${i}`;
+      t.add(uri, rnd(2) ? { format: 'node' } : { format: 'chr', data: `v${i}` }, DEVICE);
+      all.push(uri);
+    }
+    for (const u of all) t.setAcl(u, acls[rnd(acls.length)]);
+    if (status(() => t.get('./R', 's1')) !== 200) {
+      assert.equal(status(() => t.list('./R', 's1', 100)), 425);
+      continue;
+    }
+    const listed = t.list('./R', 's1', 100).map((v) => v.uri);
+    const readable = all.filter((u) => status(() => t.get(u, 's1')) === 200);
+    assert.deepEqual([...listed].sort(), [...readable].sort());
+    for (const u of listed) {
+      const parent = u.slice(0, u.lastIndexOf('/'));
+      if (listed.includes(parent)) assert.ok(listed.indexOf(parent) < listed.indexOf(u), `${parent} before ${u}`);
+    }
+    if (listed.length > 1) assert.equal(status(() => t.list('./R', 's1', listed.length - 1)), 413);
+  }
 });
