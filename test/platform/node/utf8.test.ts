@@ -8,7 +8,7 @@ import { DmError } from '../../../agent/errors.js';
 
 test('native and JavaScript UTF-8 give the same bytes and text, on random text from every plane', () => {
   let seed = 11;
-  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return (seed >>> 8) % n; };
   const ranges = [[0x20, 0x7f], [0x80, 0x800], [0x800, 0xd800], [0xe000, 0x10000], [0x10000, 0x110000]] as const;
   for (let k = 0; k < 500; k++) {
     let s = '';
