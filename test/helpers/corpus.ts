@@ -67,6 +67,7 @@ export function sampleMessages(): { name: string; msg: SyncMLMessage }[] {
     { kind: 'Get', cmdId: '2', items: ['ID', 'Name', 'Version', 'State'].map((n) => ({ target: { locURI: `./SCOMO/Inventory/Deployed/app1/${n}` } })) },
     { kind: 'Get', cmdId: '3', items: [{ target: { locURI: './SCOMO/Inventory/Deployed' } }] },
     { kind: 'Get', cmdId: '4', items: [{ target: { locURI: './DevDetail/FwV?prop=ACL' } }] },
+    { kind: 'Get', cmdId: '5', items: [{ target: { locURI: './SCOMO?list=StructData' } }, { target: { locURI: './DevInfo?list=Struct' } }] },
   ], final: true });
   add('pkg2-replace-burst', { hdr: serverHdr('2'), body: [hdrStatus('212'),
     { kind: 'Replace', cmdId: '2', meta: { format: 'chr', type: 'text/plain' }, items: [
