@@ -649,7 +649,12 @@ export class Session {
 
   /** `?list=Struct` (nodes, formats, types) or `?list=StructData` (and the leaves' values) of a subtree. */
   private listItems(base: string, withData: boolean): Item[] {
-    return this.o.tree.list(normUri(base), this.o.account.serverId, MAX_LIST_NODES).map((v) => this.itemOf(v, v.uri, withData));
+    return this.o.tree.list(normUri(base), this.o.account.serverId, MAX_LIST_NODES).map((v) => {
+      const item = this.itemOf(v, v.uri, withData);
+      // Meta only where Type or Format differ from the defaults (DM TND §8.4.2): a plain chr leaf has none.
+      if (item.meta!.format === 'chr' && item.meta!.type === undefined) delete item.meta;
+      return item;
+    });
   }
 
   private getItem(target: string): Item {

@@ -344,10 +344,19 @@ test('tree exchange: ?list=StructData and ?list=Struct answer every readable nod
   assert.equal(byUri.get(base)!.meta?.format, 'node');
   assert.equal(byUri.get(base)!.data, undefined, 'an interior node carries no Data');
   assert.equal(byUri.get(`${base}/app1/Version`)!.data, '1.0');
+  assert.equal(byUri.get(`${base}/app1/Version`)!.meta, undefined, 'chr is the default Format: no Meta');
+  assert.equal(byUri.get(`${base}/app1/Operations/Activate`)!.meta?.format, 'null');
   assert.equal(byUri.get(`${base}/app2/ID`)!.data, 'com.example.app2');
   const struct = results[1]!.items;
   assert.equal(struct[0]!.source!.locURI, `${base}/app1`);
-  assert.ok(struct.length > 4 && struct.every((i) => i.data === undefined && i.meta?.format !== undefined), 'Struct: nodes and formats, no values');
+  assert.ok(struct.length > 4 && struct.every((i) => i.data === undefined), 'Struct: nodes and formats, no values');
+  for (const i of struct) {
+    const v = tree.get(i.source!.locURI, DEVICE);
+    const plain = v.leaf && v.format === 'chr' && v.type === undefined;
+    assert.equal(i.meta === undefined, plain, `${i.source!.locURI}: Meta unless a plain chr leaf`);
+    if (!plain) assert.equal(i.meta!.format, v.leaf ? v.format : 'node');
+  }
+  assert.ok(struct.some((i) => i.meta === undefined) && struct.some((i) => i.meta?.format === 'null'));
 });
 
 test('tree exchange: a subtree over 256 nodes is 413; a readable one over the server MaxMsgSize spreads over messages', async () => {
