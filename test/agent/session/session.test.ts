@@ -307,56 +307,58 @@ test('server authentication: missing credential → 407 with a Chal and nothing 
   assert.equal(session.outcome.state, 'completed');
 });
 
-test('tree exchange: ?list=StructData and ?list=Struct answer every readable node, parents first; TNDS is 406', async () => {
-  const { session, tree } = makeSession();
-  // A node the server may not read is left out, and so is what it alone shelters.
-  tree.setAcl('./SCOMO/Inventory/Deployed/app2/Name', 'Get=otherserver');
-  const base = './SCOMO/Inventory/Deployed';
-  let pkg3: SyncMLMessage | undefined;
-  await runScript(session, [
-    (c) => reply(c, 212, [
-      ...statusesFor(c),
-      { kind: 'Get', cmdId: '', items: [{ target: { locURI: `${base}?list=StructData` } }] },
-      { kind: 'Get', cmdId: '', items: [{ target: { locURI: `${base}/app1?list=Struct` } }] },
-      { kind: 'Get', cmdId: '', items: [{ target: { locURI: `${base}?list=TNDS+Format` } }] },
-      { kind: 'Get', cmdId: '', items: [{ target: { locURI: './Nope?list=Struct' } }] },
-    ]),
-    (c) => { pkg3 = c; return reply(c, 200, []); },
-  ]);
-  const p = pkg3!;
-  const getStatus = p.body.filter((c): c is StatusCmd => c.kind === 'Status' && c.cmd === 'Get').map((s) => s.data);
-  assert.deepEqual(getStatus, ['200', '200', '406', '404']);
-  const results = cmds(p, 'Results') as ResultsCmd[];
-  const getIds = p.body.filter((c): c is StatusCmd => c.kind === 'Status' && c.cmd === 'Get').map((s) => s.cmdRef);
-  // No MaxMsgSize from this server: each subtree is one Results.
-  assert.deepEqual(results.map((r) => r.cmdRef), getIds.slice(0, 2));
-  const structData = results[0]!.items;
-  const uris = structData.map((i) => i.source!.locURI);
-  assert.equal(uris[0], base);
-  assert.deepEqual(uris.slice(1, 3), [`${base}/app1`, `${base}/app1/ID`], 'parents before their children');
-  assert.ok(uris.includes(`${base}/app2/Version`));
-  assert.ok(!uris.includes(`${base}/app2/Name`), 'a node the server may not Get is left out');
-  const walked: string[] = [];
-  const walk = (u: string) => { if (u !== `${base}/app2/Name`) walked.push(u); const v = tree.get(u, DEVICE); for (const c of v.children ?? []) walk(`${u}/${c}`); };
-  walk(base);
-  assert.deepEqual([...uris].sort(), walked.sort(), 'every other node of the subtree, once');
-  const byUri = new Map(structData.map((i) => [i.source!.locURI, i]));
-  assert.equal(byUri.get(base)!.meta?.format, 'node');
-  assert.equal(byUri.get(base)!.data, undefined, 'an interior node carries no Data');
-  assert.equal(byUri.get(`${base}/app1/Version`)!.data, '1.0');
-  assert.equal(byUri.get(`${base}/app1/Version`)!.meta, undefined, 'chr is the default Format: no Meta');
-  assert.equal(byUri.get(`${base}/app1/Operations/Activate`)!.meta?.format, 'null');
-  assert.equal(byUri.get(`${base}/app2/ID`)!.data, 'com.example.app2');
-  const struct = results[1]!.items;
-  assert.equal(struct[0]!.source!.locURI, `${base}/app1`);
-  assert.ok(struct.length > 4 && struct.every((i) => i.data === undefined), 'Struct: nodes and formats, no values');
-  for (const i of struct) {
-    const v = tree.get(i.source!.locURI, DEVICE);
-    const plain = v.leaf && v.format === 'chr' && v.type === undefined;
-    assert.equal(i.meta === undefined, plain, `${i.source!.locURI}: Meta unless a plain chr leaf`);
-    if (!plain) assert.equal(i.meta!.format, v.leaf ? v.format : 'node');
+test('tree exchange: ?list=StructData and ?list=Struct answer every readable node, parents first, in XML and WBXML; TNDS is 406', async () => {
+  for (const encoding of ['xml', 'wbxml'] as const) {
+    const { session, tree } = makeSession({ encoding });
+    // A node the server may not read is left out.
+    tree.setAcl('./SCOMO/Inventory/Deployed/app2/Name', 'Get=otherserver');
+    const base = './SCOMO/Inventory/Deployed';
+    let pkg3: SyncMLMessage | undefined;
+    await runScript(session, [
+      (c) => reply(c, 212, [
+        ...statusesFor(c),
+        { kind: 'Get', cmdId: '', items: [{ target: { locURI: `${base}?list=StructData` } }] },
+        { kind: 'Get', cmdId: '', items: [{ target: { locURI: `${base}/app1?list=Struct` } }] },
+        { kind: 'Get', cmdId: '', items: [{ target: { locURI: `${base}?list=TNDS+Format` } }] },
+        { kind: 'Get', cmdId: '', items: [{ target: { locURI: './Nope?list=Struct' } }] },
+      ]),
+      (c) => { pkg3 = c; return reply(c, 200, []); },
+    ]);
+    const p = pkg3!;
+    const getStatus = p.body.filter((c): c is StatusCmd => c.kind === 'Status' && c.cmd === 'Get').map((s) => s.data);
+    assert.deepEqual(getStatus, ['200', '200', '406', '404']);
+    const results = cmds(p, 'Results') as ResultsCmd[];
+    const getIds = p.body.filter((c): c is StatusCmd => c.kind === 'Status' && c.cmd === 'Get').map((s) => s.cmdRef);
+    // No MaxMsgSize from this server: each subtree is one Results.
+    assert.deepEqual(results.map((r) => r.cmdRef), getIds.slice(0, 2));
+    const structData = results[0]!.items;
+    const uris = structData.map((i) => i.source!.locURI);
+    assert.equal(uris[0], base);
+    assert.deepEqual(uris.slice(1, 3), [`${base}/app1`, `${base}/app1/ID`], 'parents before their children');
+    assert.ok(uris.includes(`${base}/app2/Version`));
+    assert.ok(!uris.includes(`${base}/app2/Name`), 'a node the server may not Get is left out');
+    const walked: string[] = [];
+    const walk = (u: string) => { if (u !== `${base}/app2/Name`) walked.push(u); const v = tree.get(u, DEVICE); for (const c of v.children ?? []) walk(`${u}/${c}`); };
+    walk(base);
+    assert.deepEqual([...uris].sort(), walked.sort(), 'every other node of the subtree, once');
+    const byUri = new Map(structData.map((i) => [i.source!.locURI, i]));
+    assert.equal(byUri.get(base)!.meta?.format, 'node');
+    assert.equal(byUri.get(base)!.data, undefined, 'an interior node carries no Data');
+    assert.equal(byUri.get(`${base}/app1/Version`)!.data, '1.0');
+    assert.equal(byUri.get(`${base}/app1/Version`)!.meta, undefined, 'chr is the default Format: no Meta');
+    assert.equal(byUri.get(`${base}/app1/Operations/Activate`)!.meta?.format, 'null');
+    assert.equal(byUri.get(`${base}/app2/ID`)!.data, 'com.example.app2');
+    const struct = results[1]!.items;
+    assert.equal(struct[0]!.source!.locURI, `${base}/app1`);
+    assert.ok(struct.length > 4 && struct.every((i) => i.data === undefined), 'Struct: nodes and formats, no values');
+    for (const i of struct) {
+      const v = tree.get(i.source!.locURI, DEVICE);
+      const plain = v.leaf && v.format === 'chr' && v.type === undefined;
+      assert.equal(i.meta === undefined, plain, `${i.source!.locURI}: Meta unless a plain chr leaf`);
+      if (!plain) assert.equal(i.meta!.format, v.leaf ? v.format : 'node');
+    }
+    assert.ok(struct.some((i) => i.meta === undefined) && struct.some((i) => i.meta?.format === 'null'));
   }
-  assert.ok(struct.some((i) => i.meta === undefined) && struct.some((i) => i.meta?.format === 'null'));
 });
 
 test('tree exchange: a subtree over 256 nodes is 413; a readable one over the server MaxMsgSize spreads over messages', async () => {
