@@ -630,7 +630,11 @@ export class Session {
     return failed.length === 0 ? 200 : failed[0]!.code;
   }
 
-  /** Items in groups of at most a quarter of the server's MaxMsgSize, by a size estimate that XML does not exceed. */
+  /**
+   * Items in groups of about a quarter of the server's MaxMsgSize at most, by their XML size with every
+   * element present (160 B) plus URI, Type and value: the other three quarters leave room for escaped
+   * characters, the Results element and the rest of the message.
+   */
   private resultChunks(items: Item[]): Item[][] {
     const budget = this.serverMaxMsgSize > 0 ? this.serverMaxMsgSize / 4 : Infinity;
     const chunks: Item[][] = [];
@@ -638,7 +642,7 @@ export class Session {
     let size = 0;
     for (const it of items) {
       const d = it.data;
-      const n = 120 + (it.source?.locURI.length ?? 0) + (it.meta?.type?.length ?? 0) + (d === undefined ? 0 : typeof d === 'string' ? utf8Length(d) : (d.length * 4) / 3);
+      const n = 160 + (it.source?.locURI.length ?? 0) + (it.meta?.type?.length ?? 0) + (d === undefined ? 0 : typeof d === 'string' ? utf8Length(d) : (d.length * 4) / 3);
       if (chunk.length > 0 && size + n > budget) { chunks.push(chunk); chunk = []; size = 0; }
       chunk.push(it);
       size += n;
@@ -784,7 +788,7 @@ function normUri(uri: string): string {
   return './' + uri;
 }
 
-/** Most nodes one `?list=` Get answers: each is a Results held in memory until it is sent. */
+/** Most nodes one `?list=` Get answers: each is an item held in memory until it is sent. */
 const MAX_LIST_NODES = 256;
 
 /** `<uri>?list=Struct|StructData`; other list attributes (TNDS) are 406, an optional feature not supported. */
