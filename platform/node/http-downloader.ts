@@ -3,7 +3,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Downloader, DownloadRequest } from '../../agent/ports.js';
-import { getPackage, type PackageSink } from './package-get.js';
+import { getPackage, packageGetOptions, type PackageGetOptions, type PackageSink } from './package-get.js';
 
 export interface HttpDownloaderOptions {
   /** No byte for this long ends the attempt (the agent resumes it); default 30000. */
@@ -16,14 +16,10 @@ export interface HttpDownloaderOptions {
 const SAFE = /[^A-Za-z0-9._-]/g;
 
 export class HttpDownloader implements Downloader {
-  private readonly idleTimeoutMs: number;
-  private readonly maxBytes: number;
+  private readonly options: PackageGetOptions;
 
-  constructor(readonly dir: string, private readonly o: HttpDownloaderOptions = {}) {
-    this.idleTimeoutMs = o.idleTimeoutMs ?? 30000;
-    this.maxBytes = o.maxBytes ?? 64 << 20;
-    if (!(this.idleTimeoutMs > 0)) throw new Error(`HttpDownloader: idleTimeoutMs must be > 0, not ${this.idleTimeoutMs}`);
-    if (!(this.maxBytes > 0)) throw new Error(`HttpDownloader: maxBytes must be > 0, not ${this.maxBytes}`);
+  constructor(readonly dir: string, o: HttpDownloaderOptions = {}) {
+    this.options = packageGetOptions('HttpDownloader', o, 64 << 20);
     mkdirSync(dir, { recursive: true });
   }
 
@@ -63,6 +59,6 @@ export class HttpDownloader implements Downloader {
       write: (chunk, pos) => { writeSync(fd!, chunk, 0, chunk.length, pos); },
       end: () => { if (fd !== undefined) { fsyncSync(fd); closeSync(fd); fd = undefined; } },
     };
-    return getPackage(req, this.storedSize(req.id), sink, { idleTimeoutMs: this.idleTimeoutMs, maxBytes: this.maxBytes, ...(this.o.ca ? { ca: this.o.ca } : {}) });
+    return getPackage(req, this.storedSize(req.id), sink, this.options);
   }
 }

@@ -2,7 +2,7 @@
 // each. Resumes like the file downloader (package-get.ts); what a cut transfer brought is kept for the next
 // attempt.
 import type { Downloader, DownloadRequest } from '../../agent/ports.js';
-import { getPackage, type PackageSink } from './package-get.js';
+import { getPackage, packageGetOptions, type PackageGetOptions, type PackageSink } from './package-get.js';
 
 export interface MemoryDownloaderOptions {
   /** No byte for this long ends the attempt; default 30000. */
@@ -13,14 +13,10 @@ export interface MemoryDownloaderOptions {
 
 export class MemoryDownloader implements Downloader {
   private readonly store = new Map<string, Uint8Array>();
-  private readonly idleTimeoutMs: number;
-  private readonly maxBytes: number;
+  private readonly options: PackageGetOptions;
 
   constructor(o: MemoryDownloaderOptions = {}) {
-    this.idleTimeoutMs = o.idleTimeoutMs ?? 30000;
-    this.maxBytes = o.maxBytes ?? 16 << 20;
-    if (!(this.idleTimeoutMs > 0)) throw new Error(`MemoryDownloader: idleTimeoutMs must be > 0, not ${this.idleTimeoutMs}`);
-    if (!(this.maxBytes > 0)) throw new Error(`MemoryDownloader: maxBytes must be > 0, not ${this.maxBytes}`);
+    this.options = packageGetOptions('MemoryDownloader', o, 16 << 20);
   }
 
   async fetch(req: DownloadRequest): Promise<{ size: number; total?: number }> {
@@ -40,7 +36,7 @@ export class MemoryDownloader implements Downloader {
         this.store.set(req.id, whole);
       },
     };
-    return getPackage(req, have.length, sink, { idleTimeoutMs: this.idleTimeoutMs, maxBytes: this.maxBytes });
+    return getPackage(req, have.length, sink, this.options);
   }
 
   storedSize(id: string): number { return this.store.get(id)?.length ?? 0; }

@@ -25,6 +25,15 @@ export interface PackageGetOptions {
   ca?: string | Buffer;
 }
 
+/** Both downloaders' options, defaulted and checked: timers and limits are never zero (Mender's lesson). */
+export function packageGetOptions(who: string, o: Partial<PackageGetOptions>, defaultMaxBytes: number): PackageGetOptions {
+  const idleTimeoutMs = o.idleTimeoutMs ?? 30000;
+  const maxBytes = o.maxBytes ?? defaultMaxBytes;
+  if (!(idleTimeoutMs > 0)) throw new Error(`${who}: idleTimeoutMs must be > 0, not ${idleTimeoutMs}`);
+  if (!(maxBytes > 0)) throw new Error(`${who}: maxBytes must be > 0, not ${maxBytes}`);
+  return { idleTimeoutMs, maxBytes, ...(o.ca ? { ca: o.ca } : {}) };
+}
+
 /** Fetches `req.url` from byte `stored` into `sink`. */
 export async function getPackage(req: DownloadRequest, stored: number, sink: PackageSink, o: PackageGetOptions): Promise<{ size: number; total?: number }> {
   let url: URL;
