@@ -52,8 +52,9 @@ function pkg1Figures() {
       execFileSync('xml2wbxml', ['-o', join(dir, 'p.wbxml'), join(dir, 'p.xml')], { stdio: 'ignore' });
       lib = readFileSync(join(dir, 'p.wbxml')).length;
     }
+    const example = readFileSync(join(root, 'lab/examples/device.json'), 'utf8');
     for (const type of ['basic', 'hmac', 'none']) {
-      const desc = JSON.parse(readFileSync(join(root, 'lab/examples/device.json'), 'utf8'));
+      const desc = JSON.parse(example);
       desc.account.auth.type = type;
       writeFileSync(join(dir, `${type}.json`), JSON.stringify(desc));
       byAuth[type] = package1(['--device', join(dir, `${type}.json`), ...args.slice(2), '--wbxml']).length;
