@@ -359,7 +359,6 @@ export function messageToElement(msg: SyncMLMessage): El {
   return el('SyncML', [el('SyncHdr', hk), el('SyncBody', body)]);
 }
 
-// Embedded markup inside Data (DevInf, TNDS) is kept as its XML text.
 /**
  * Text content as XML: the three markup characters escaped, and what XML 1.0 cannot carry at all (C0 controls
  * other than tab, LF and CR; a lone surrogate; U+FFFE and U+FFFF) replaced by U+FFFD, so that the message stays
@@ -385,6 +384,7 @@ export function escapeText(s: string): string {
   return last === 0 ? s : out + s.slice(last);
 }
 
+// Embedded markup inside Data (DevInf, TNDS) is kept as its XML text.
 function serialize(e: El): string {
   const attrs = e.ns ? ` xmlns="${e.ns}"` : '';
   if (e.children.length === 0) return `<${e.name}${attrs}/>`;
