@@ -20,7 +20,6 @@ import { CheckSchedule } from './triggers/schedule.js';
 import { TriggerController } from './triggers/controller.js';
 import { listDeployed } from './tree/dmacc.js';
 import { ScomoManager } from './scomo/operations.js';
-import { hex } from './util/bytes.js';
 
 export interface AgentPorts {
   storage: Storage;
@@ -68,6 +67,9 @@ export class DmAgent {
   private controller?: TriggerController;
   private button?: UpdateButton;
   private schedule?: CheckSchedule;
+  /** The id of this agent's last session: the next one must differ ("unique per client", and a server keys its
+   * sessions by device and id, so a repeat reads as a stale message of an ended session). */
+  private lastSessionId = 0;
 
   private constructor(readonly desc: DeviceDescription, readonly ports: AgentPorts, readonly options: AgentOptions,
     tree: DmTree) {
@@ -173,8 +175,10 @@ export class DmAgent {
   /** Client session ids: 1 to 4 upper-case hex digits, no leading zero (as DM Notification's form). */
   private newSessionId(): string {
     const b = this.ports.crypto.randomBytes(2);
-    const id = (parseInt(hex(b), 16) || 1).toString(16).toUpperCase();
-    return id;
+    let id = (((b[0] ?? 0) << 8) | (b[1] ?? 0)) || 1;
+    if (id === this.lastSessionId) id = id === 0xffff ? 1 : id + 1;
+    this.lastSessionId = id;
+    return id.toString(16).toUpperCase();
   }
 
   /** Arms the update button (short press: whole device; long press: pick a component) and the schedule. */

@@ -353,6 +353,13 @@ export class LabDmServer {
     const devId = msg.hdr.source.locURI;
     const key = sessionKey(devId, msg.hdr.sessionId);
     let st = this.openSessions.get(key) ?? this.endedSessions.get(key);
+    if (st?.ended && msg.hdr.msgId === '1' && st.lastDeviceMsgId !== 1) {
+      // A device may draw the id of an earlier session again (16 bits, "unique per client"): that is a
+      // deviation, but the new session is served, not read as a stray message of the ended one.
+      this.deviate(devId, st.sessionId, 'SessionID of an ended session used again for a new session (MsgID 1)');
+      this.endedSessions.delete(key);
+      st = undefined;
+    }
     if (st) {
       if (st.encoding !== encoding) this.deviate(devId, st.sessionId, `encoding changed to ${encoding} within the session`);
       st.encoding = encoding;

@@ -98,3 +98,15 @@ test('server unreachable: the session fails cleanly and the alert stays queued f
   const again = await DmAgent.boot(desc, { storage, clock: new FakeClock(), crypto: nodeCrypto, transport });
   assert.equal(again.queue.pending().length, 1, 'still queued after a reboot');
 });
+
+test('a session id never repeats the previous session\'s, even when the random source does (and 0 is not an id)', async () => {
+  const ids: string[] = [];
+  const transport: Transport = { exchange: async (out) => { ids.push(decodeMessage(out.body).hdr.sessionId); throw new Error('offline'); } };
+  for (const draw of [[0x9c, 0xf6], [0, 0], [0xff, 0xff]]) {
+    const crypto = { ...nodeCrypto, randomBytes: (n: number) => new Uint8Array(n).map((_, i) => draw[i] ?? 0) };
+    const agent = await DmAgent.boot(desc, { storage: new MemoryStorage(), clock: new FakeClock(), crypto, transport });
+    agent.requestUpdate('device');
+    for (let i = 0; i < 3; i++) await agent.runSession();
+  }
+  assert.deepEqual(ids, ['9CF6', '9CF7', '9CF6', '1', '2', '1', 'FFFF', '1', 'FFFF']);
+});

@@ -320,6 +320,18 @@ test('a retransmitted message (same SessionID and MsgID) gets the same reply, no
   assert.deepEqual(b?.body, a?.body);
 });
 
+test('a new session that reuses an ended session\'s SessionID is served afresh, and the reuse is a deviation', async () => {
+  const { server } = makeServer();
+  const s = await authenticatedPkg1(server, [updateAlert(DEVICE_REQ)]);
+  const end = await exchange(server, devMsg({ msgId: 3, body: [hdrStatus(s.reply), { kind: 'Alert', cmdId: '', data: '1223', items: [] }] }));
+  assert.deepEqual(commandsOf(end.reply), []);
+  assert.deepEqual(server.deviations(), []);
+  const again = await authenticatedPkg1(server, [updateAlert(DEVICE_REQ)]);
+  assert.equal(hdrStatusOf(again.reply).data, '212', 'the second session authenticates as a new one');
+  assert.ok(commandsOf(again.reply).some((c) => c.kind === 'Get'), 'and the inventory is read again');
+  assert.deepEqual(server.deviations().map((d) => d.message), ['SessionID of an ended session used again for a new session (MsgID 1)']);
+});
+
 test('WBXML in, WBXML out', async () => {
   const { server } = makeServer();
   const s = await authenticatedPkg1(server, [updateAlert(USER_REQ, APP1)], { encoding: 'wbxml' });
