@@ -141,10 +141,7 @@ export class DmAgent {
       ...(this.ui ? { ui: this.ui } : {}),
       ...(this.options.maxMsgSize ? { maxMsgSize: this.options.maxMsgSize } : {}),
       ...(ports.log ? { log: ports.log } : {}),
-      saveNonce: (which, nonce) => {
-        writeNonce(tree, account, which, nonce);
-        tree.commit();
-      },
+      saveNonce: (which, nonce) => writeNonce(tree, account, which, nonce),
     });
     let roundTrips = 0;
     for (let out = session.nextMessage(); out; out = session.nextMessage()) {
@@ -159,6 +156,7 @@ export class DmAgent {
       roundTrips++;
       await session.receive(reply);
     }
+    session.close();
     const o = session.outcome;
     // Accepted alerts leave the queue now; refused-for-good ones too (re-sending cannot help), with a warning.
     if (o.rejected.length) ports.log?.log('warn', 'server refused alerts for good; dropped from the queue', { ids: o.rejected });

@@ -42,7 +42,12 @@ export interface SessionOptions {
   maxAuthRetries?: number;
   /** Guard against a server that never ends the session (default 64 messages). */
   maxMessages?: number;
-  /** Persists a nonce received from (client) or issued to (server) the DM server. */
+  /**
+   * Writes a nonce received from (client) or issued to (server) the DM server into the tree; the session
+   * commits it. A nonce we issue is committed before it goes out: a device that lost it after a power cut
+   * would accept the old one again (a replay). One we receive rides on the next commit, or on close(): lost,
+   * it costs the next session one 401 and a fresh challenge, not a flash write per server message.
+   */
   saveNonce?: (which: 'client' | 'server', nonce: Uint8Array) => void;
   log?: Log;
 }
@@ -118,6 +123,8 @@ export class Session {
   private stats = { messagesSent: 0, messagesReceived: 0, bytesSent: 0, bytesReceived: 0 };
   private largeObject?: LargeObject;
   private dirty = false;
+  /** A received nonce is in the tree but not committed yet. */
+  private nonceUnsaved = false;
 
   constructor(options: SessionOptions) {
     if (!options.sessionId) throw new DmError('DM_ERR_CONFIG', 400, 'session id must not be empty');
@@ -213,7 +220,11 @@ export class Session {
   /** Fills the message with queued commands up to the server's MaxMsgSize; the rest waits for Alert 1222. */
   private takeBody(hdr: SyncHdr): { body: Command[]; final: boolean; bytes?: Uint8Array } {
     const head: Command[] = this.hdrStatus ? [this.hdrStatus] : [];
-    if (this.hdrStatus?.chal && this.o.account.server.type !== 'NONE') this.o.saveNonce?.('server', this.serverNonce);
+    if (this.hdrStatus?.chal && this.o.account.server.type !== 'NONE' && this.o.saveNonce) {
+      this.o.saveNonce('server', this.serverNonce);
+      this.dirty = true;
+      this.commitIfDirty();
+    }
     this.hdrStatus = undefined;
     const tail: Command[] = this.needNextMessage
       ? [{ kind: 'Alert', cmdId: '0', data: AlertCode.NextMessage, items: [] }] : [];
@@ -419,7 +430,10 @@ export class Session {
         return 'fatal';
       }
       // Keep an unauthenticated peer's nonce for this session only (DM Security: do not overwrite the stored one).
-      if (this.o.account.server.type === 'NONE' || this.serverAuthenticated) this.o.saveNonce?.('client', this.clientNonce);
+      if ((this.o.account.server.type === 'NONE' || this.serverAuthenticated) && this.o.saveNonce) {
+        this.o.saveNonce('client', this.clientNonce);
+        this.nonceUnsaved = true;
+      }
     }
     if (s.cmdRef === '0' && s.cmd === 'SyncHdr') {
       if (code === 212) { this.clientAuthenticated = true; this.authRetries = 0; return 'ok'; }
@@ -764,9 +778,16 @@ export class Session {
     return 200;
   }
 
+  /** Commits what the session left uncommitted (a received nonce); the driver calls it once the session is over. */
+  close(): void {
+    if (this.nonceUnsaved) this.dirty = true;
+    this.commitIfDirty();
+  }
+
   private commitIfDirty(): void {
     if (!this.dirty) return;
     this.dirty = false;
+    this.nonceUnsaved = false;
     try {
       this.o.tree.commit();
     } catch (e) {

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DmAgent } from '../../agent/agent.js';
 import { parseDeviceDescription } from '../../agent/tree/device-description.js';
-import { listDeployed } from '../../agent/tree/dmacc.js';
+import { listDeployed, readAccount } from '../../agent/tree/dmacc.js';
+import { decodeMessage } from '../../agent/syncml/codec.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';
 import { MemoryStorage } from '../helpers/memory-storage.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -82,4 +83,48 @@ test('a power cut at every persistence step of a user check with update: last co
   // recorded it: the nonce and tree commits of that reply, then the queue write) make the device re-send.
   assert.ok(resent.length <= 4, `re-sent after cuts at writes ${resent.join(', ')}`);
   resent.forEach((k, i) => assert.equal(k, steps - resent.length + i, `re-sent after cuts at writes ${resent.join(', ')} of ${steps}: only the window before the acknowledgement is recorded may cause it`));
+});
+
+test('nonces: one the server sends rides on the next commit or the session\'s end, not a flash write per message; it survives a reboot', async () => {
+  const { server } = makeServer();
+  const storage = new MemoryStorage();
+  const hw = hardware();
+  const a = await boot(storage, hw, server);
+  let challenges = 0;
+  const exchange = a.ports.transport.exchange;
+  a.ports.transport.exchange = async (out) => {
+    const r = await exchange(out);
+    if (decodeMessage(r.body).body.some((c) => c.kind === 'Status' && c.cmdRef === '0' && c.chal?.meta.nextNonce)) challenges++;
+    return r;
+  };
+  // Tree writes that change nothing but ./DMAcc (where the nonces live).
+  const branches = (json: string) => new Map((JSON.parse(json).root.c as { n: string }[]).map((b) => [b.n, JSON.stringify(b)]));
+  let last = storage.read('tree')!;
+  let nonceOnly = 0;
+  const write = storage.write.bind(storage);
+  storage.write = (key, value) => {
+    write(key, value);
+    if (key !== 'tree') return;
+    const [was, now] = [branches(last), branches(value)];
+    if ([...now].every(([n, b]) => n === 'DMAcc' || was.get(n) === b) && was.get('DMAcc') !== now.get('DMAcc')) nonceOnly++;
+    last = value;
+  };
+  a.requestUpdate('user', 'app1');
+  const r = await a.runSession();
+  assert.equal(r.ok, true);
+  assert.equal(r.sessions, 2);
+  assert.ok(challenges >= 3, `${challenges} server messages carried a new nonce`);
+  assert.ok(nonceOnly <= r.sessions, `${nonceOnly} tree writes for a nonce alone in ${r.sessions} sessions`);
+  const rebooted = await boot(storage, hw, server);
+  assert.deepEqual(readAccount(rebooted.tree).client.nonce, readAccount(a.tree).client.nonce, 'the last nonce is on flash');
+  const verdicts: string[] = [];
+  const next = rebooted.ports.transport.exchange;
+  rebooted.ports.transport.exchange = async (out) => {
+    const reply = await next(out);
+    for (const c of decodeMessage(reply.body).body) if (c.kind === 'Status' && c.cmdRef === '0') verdicts.push(c.data);
+    return reply;
+  };
+  rebooted.requestUpdate('device');
+  assert.equal((await rebooted.runSession()).ok, true);
+  assert.equal(verdicts[0], '212', `the next session authenticates at once, no 401 for a stale nonce: ${verdicts.join(', ')}`);
 });
