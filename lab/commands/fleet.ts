@@ -16,6 +16,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 export function formatSummary(s: FleetSummary): string {
   const lines = [
     `${s.devices} devices, ${s.sessions} sessions in ${s.seconds.toFixed(2)} s: ${s.sessionsPerS.toFixed(0)} sessions/s; ${s.ok} ok, ${s.failed} failed`,
+    `${s.dmSessions} DM sessions on the server (an installed update adds one for its result): ${s.dmSessionsPerS.toFixed(0)}/s`,
     `latency ms: p50 ${s.latencyMs.p50.toFixed(1)}, p90 ${s.latencyMs.p90.toFixed(1)}, p99 ${s.latencyMs.p99.toFixed(1)}, max ${s.latencyMs.max.toFixed(1)}`,
     `${s.roundTrips} round trips, ${s.bytesSent} B sent, ${s.bytesReceived} B received; boot of the fleet ${s.bootSeconds.toFixed(2)} s; heap ${s.heapMB.toFixed(0)} MB, RSS ${s.rssMB.toFixed(0)} MB (peak ${s.peakRssMB.toFixed(0)} MB)`,
   ];

@@ -35,7 +35,11 @@ export interface FleetOptions {
 
 export interface FleetSummary {
   devices: number;
+  /** Triggered sessions (runSession calls): what ok, failed and the latencies count. */
   sessions: number;
+  /** DM sessions the server saw (package 1 to the end): a run that installs an update adds one for its result. */
+  dmSessions: number;
+  dmSessionsPerS: number;
   ok: number;
   failed: number;
   seconds: number;
@@ -110,6 +114,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
   let ok = 0;
   let next = 0;
   let roundTrips = 0;
+  let dmSessions = 0;
   let bytesSent = 0;
   let bytesReceived = 0;
   const busy = new Set<number>();
@@ -130,6 +135,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
         agent.requestUpdate(o.trigger);
         const r = await agent.runSession();
         roundTrips += r.roundTrips;
+        dmSessions += r.sessions;
         bytesSent += r.bytesSent;
         bytesReceived += r.bytesReceived;
         if (r.ok) ok++;
@@ -154,7 +160,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
     for (const d of inproc.deviations()) tally(serverDeviations, '', d.message, 100);
   }
   return {
-    devices: o.devices, sessions: total, ok, failed: total - ok, seconds, sessionsPerS: total / seconds,
+    devices: o.devices, sessions: total, dmSessions, dmSessionsPerS: dmSessions / seconds, ok, failed: total - ok, seconds, sessionsPerS: total / seconds,
     latencyMs: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies.at(-1) ?? 0 },
     roundTrips, bytesSent, bytesReceived, failures, bootSeconds, heapMB: mem.heapUsed / 1048576, rssMB: mem.rss / 1048576, peakRssMB: process.resourceUsage().maxRSS / 1024,
     ...(serverDeviations ? { serverDeviations } : {}),

@@ -19,6 +19,7 @@ test('fleet in process: every device its own DevId, tree and update; the summary
   const s = JSON.parse(out.text);
   assert.equal(s.sessions, 60);
   assert.equal(s.ok, 60);
+  assert.equal(s.dmSessions, 80, 'each device\'s first session installs an update and reports it in a second DM session');
   assert.ok(s.sessionsPerS > 0 && s.latencyMs.p50 <= s.latencyMs.p99 && s.latencyMs.p99 <= s.latencyMs.max);
   assert.ok(s.roundTrips >= 60 * 3, 'challenge, check and report at least');
   assert.deepEqual(s.serverDeviations, {}, 'the lab server saw a conforming client');
@@ -33,6 +34,9 @@ test('fleet over HTTP and over MQTT against the lab server: the autoUpdate compo
     // One deployment per DevId: the second session of each device found it current.
     assert.deepEqual(lab.server.deployments().map((d) => d.devId).sort(), [0, 1, 2, 3, 4].map((i) => `IMEI:493005100592800-${i}`));
     assert.ok(lab.server.deployments().every((d) => d.state === 'completed'));
+    const seen = [0, 1, 2, 3, 4].reduce((n, i) => n + lab.server.device(`IMEI:493005100592800-${i}`)!.sessions, 0);
+    assert.equal(http.dmSessions, seen, 'the DM sessions counted are the ones the server saw');
+    assert.equal(seen, 15, 'update + result, then a check, per device');
     const mqtt = await runFleet({ template: template(), devices: 5, sessionsPerDevice: 1, concurrency: 5, rampSeconds: 0, trigger: 'device', encoding: 'xml',
       target: { kind: 'mqtt', url: lab.dmUrl, brokerUrl: lab.brokerUrl! } });
     assert.equal(mqtt.ok, 5, JSON.stringify(mqtt.failures));
