@@ -161,6 +161,8 @@ interface SessionState {
   serverMsgId: number;
   lastDeviceMsgId?: number;
   lastReply?: LabReply;
+  /** The device message lastReply answers: a retransmission repeats it byte for byte. */
+  lastBody?: Uint8Array;
   maxMsgSize: number;
   /** Server commands waiting for room in a message (the device asks for them with Alert 1222). */
   outbox: Command[];
@@ -191,6 +193,12 @@ const MAX_OPEN_SESSIONS = 65536;
 /** Ended sessions kept so that a device re-sending its last message (its reply was lost) gets it again. */
 const MAX_ENDED_SESSIONS = 1024;
 const sessionKey = (devId: string, sessionId: string): string => `${devId}\u0000${sessionId}`;
+
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
+  if (!a || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 const deploymentKey = (devId: string, correlator: string): string => `${devId}\u0000${correlator}`;
 const MAX_AUTH_FAILURES = 5;
 const MAX_SERVER_AUTH_RETRIES = 2;
@@ -301,9 +309,9 @@ export class LabDmServer {
       this.deviate(devId, msg.hdr.sessionId, `SyncHdr Target ${msg.hdr.target.locURI} is not this server (${this.o.serverUri})`);
     }
 
-    const st = this.session(msg, encoding);
+    const st = this.session(msg, encoding, body);
     const msgNo = Number(msg.hdr.msgId);
-    if (st.lastDeviceMsgId === msgNo && st.lastReply) {
+    if (st.lastDeviceMsgId === msgNo && st.lastReply && sameBytes(st.lastBody, body)) {
       this.log('info', `device ${devId} session ${st.sessionId}: MsgID ${msgNo} again (retransmission); resending the previous reply`);
       return st.lastReply;
     }
@@ -322,6 +330,7 @@ export class LabDmServer {
     const reply = await this.process(st, msg, body, meta);
     st.lastDeviceMsgId = msgNo;
     st.lastReply = reply;
+    st.lastBody = body;
     this.file(st);
     const delay = this.failures.take('delay-ms', msgNo);
     if (delay) {
@@ -349,11 +358,11 @@ export class LabDmServer {
     return undefined;
   }
 
-  private session(msg: SyncMLMessage, encoding: Encoding): SessionState {
+  private session(msg: SyncMLMessage, encoding: Encoding, body: Uint8Array): SessionState {
     const devId = msg.hdr.source.locURI;
     const key = sessionKey(devId, msg.hdr.sessionId);
     let st = this.openSessions.get(key) ?? this.endedSessions.get(key);
-    if (st?.ended && msg.hdr.msgId === '1' && st.lastDeviceMsgId !== 1) {
+    if (st?.ended && msg.hdr.msgId === '1' && !(st.lastDeviceMsgId === 1 && sameBytes(st.lastBody, body))) {
       // A device may draw the id of an earlier session again (16 bits, "unique per client"): that is a
       // deviation, but the new session is served, not read as a stray message of the ended one.
       this.deviate(devId, st.sessionId, 'SessionID of an ended session used again for a new session (MsgID 1)');

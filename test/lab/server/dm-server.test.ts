@@ -332,6 +332,23 @@ test('a new session that reuses an ended session\'s SessionID is served afresh, 
   assert.deepEqual(server.deviations().map((d) => d.message), ['SessionID of an ended session used again for a new session (MsgID 1)']);
 });
 
+test('a session that ended with its first message: MsgID 1 again is a retransmission only when the bytes are the same', async () => {
+  const { server } = makeServer();
+  const s = await authenticatedPkg1(server, [updateAlert(DEVICE_REQ)], { sessionId: 'BEEF' });
+  await exchange(server, devMsg({ sessionId: 'BEEF', msgId: 3, body: [hdrStatus(s.reply), { kind: 'Alert', cmdId: '', data: '1223', items: [] }] }));
+  // One message and an abort: the session ends at its first device message.
+  const nonce = server.nonceFor(DEV_ID)!;
+  const abort = encodeMessage(devMsg({ sessionId: 'C0DE', msgId: 1, cred: md5Cred(nonce), body: [{ kind: 'Alert', cmdId: '', data: '1223', items: [] }] }), 'xml');
+  const first = await server.handle(abort, { uri: 'x' });
+  assert.deepEqual(commandsOf(decodeMessage(first!.body)), []);
+  const resent = await server.handle(abort, { uri: 'x' });
+  assert.deepEqual(resent?.body, first?.body, 'the same bytes again: the same reply');
+  const fresh = await exchange(server, devMsg({ sessionId: 'C0DE', msgId: 1, body: pkg1Body([updateAlert(DEVICE_REQ)]) }));
+  assert.notDeepEqual(fresh.bytes, abort);
+  assert.ok(hdrStatusOf(fresh.reply).chal, 'other bytes under the same id: a new session, challenged afresh');
+  assert.deepEqual(server.deviations().map((d) => d.message), ['SessionID of an ended session used again for a new session (MsgID 1)']);
+});
+
 test('WBXML in, WBXML out', async () => {
   const { server } = makeServer();
   const s = await authenticatedPkg1(server, [updateAlert(USER_REQ, APP1)], { encoding: 'wbxml' });
