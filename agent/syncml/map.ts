@@ -132,10 +132,20 @@ function cred(el: El, where: string): Cred {
   return c;
 }
 
-function command(el: El, where: string): Command {
+/**
+ * Atomic and Sequence nested deeper than this are answered 406 rather than read: DM nests them one in the
+ * other at most (an Atomic in a Sequence, or the reverse), and each level read here and run by the session
+ * is a frame on the device's small call stack.
+ */
+export const MAX_CONTAINER_NESTING = 3;
+
+function command(el: El, where: string, containers = 0): Command {
   const cmdId = textOf(el, 'CmdID');
   const here = `${where}/${el.name}${cmdId !== undefined ? `[CmdID=${cmdId}]` : ''}`;
   if (OTHER_SYNCML_CMDS.has(el.name)) return { kind: 'Unsupported', name: el.name, cmdId: cmdId ?? '' };
+  if ((el.name === 'Atomic' || el.name === 'Sequence') && containers >= MAX_CONTAINER_NESTING) {
+    return { kind: 'Unsupported', name: el.name, cmdId: cmdId ?? '' };
+  }
   if (cmdId === undefined) throw bad(here, 'missing CmdID', 412);
   const noResp = child(el, 'NoResp') !== undefined;
   const base = noResp ? { cmdId, noResp } : { cmdId };
@@ -168,7 +178,7 @@ function command(el: El, where: string): Command {
     if (m) c.meta = meta(m, `${here}/Meta`);
     for (const k of kids(el)) {
       if (k.name === 'CmdID' || k.name === 'NoResp' || k.name === 'Meta') continue;
-      c.commands.push(command(k, here));
+      c.commands.push(command(k, here, containers + 1));
     }
     return c;
   }
@@ -385,10 +395,26 @@ export function escapeText(s: string): string {
 }
 
 // Embedded markup inside Data (DevInf, TNDS) is kept as its XML text.
-function serialize(e: El): string {
-  const attrs = e.ns ? ` xmlns="${e.ns}"` : '';
-  if (e.children.length === 0) return `<${e.name}${attrs}/>`;
-  let s = `<${e.name}${attrs}>`;
-  for (const c of e.children) s += typeof c === 'string' ? escapeText(c) : c instanceof Uint8Array ? base64Encode(c) : serialize(c);
-  return s + `</${e.name}>`;
+/** An element as XML text; the open elements are kept in an array, not on the (small) XS call stack. */
+function serialize(root: El): string {
+  let s = '';
+  // [element, index of the next child to write; -1: its start tag is still to write]
+  const open: [El, number][] = [[root, -1]];
+  while (open.length) {
+    const top = open[open.length - 1]!;
+    const e = top[0];
+    if (top[1] < 0) {
+      const attrs = e.ns ? ` xmlns="${e.ns}"` : '';
+      if (e.children.length === 0) { s += `<${e.name}${attrs}/>`; open.pop(); continue; }
+      s += `<${e.name}${attrs}>`;
+      top[1] = 0;
+      continue;
+    }
+    if (top[1] >= e.children.length) { s += `</${e.name}>`; open.pop(); continue; }
+    const c = e.children[top[1]++]!;
+    if (typeof c === 'string') s += escapeText(c);
+    else if (c instanceof Uint8Array) s += base64Encode(c);
+    else open.push([c, -1]);
+  }
+  return s;
 }

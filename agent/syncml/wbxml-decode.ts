@@ -74,7 +74,7 @@ class WbxmlReader {
         415, 'DM_ERR_WBXML_VERSION');
     }
     while (this.b[this.i] === SWITCH_PAGE) { this.i++; this.page = this.byte(); }
-    const root = this.element(1);
+    const root = this.element();
     if (this.i !== this.b.length) this.fail('data after the root element');
     return root;
   }
@@ -96,7 +96,8 @@ class WbxmlReader {
     return s;
   }
 
-  private element(depth: number): El {
+  /** One tag token at nesting `depth`: the element, and whether content follows (its END to come). */
+  private tag(depth: number): { el: El; open: boolean } {
     if (depth > this.lim.maxDepth) throw new DmError('DM_ERR_XML_LIMIT', 413, `WBXML nesting deeper than ${this.lim.maxDepth} at offset ${this.i}`);
     if (++this.elements > this.lim.maxElements) throw new DmError('DM_ERR_XML_LIMIT', 413, `more than ${this.lim.maxElements} WBXML elements`);
     const tok = this.byte();
@@ -106,12 +107,30 @@ class WbxmlReader {
     if (!name) this.fail(`unknown tag token 0x${tok.toString(16)} on code page ${this.page}`);
     const el: El = { name, children: [] };
     if (this.page === 1) el.ns = NS_METINF;
-    if ((tok & 0x40) === 0) return el;
-    let text = '';
+    return { el, open: (tok & 0x40) !== 0 };
+  }
+
+  /**
+   * The root element and everything in it. The open elements are kept in an array, not on the call stack:
+   * XS gives a device a stack of a few hundred slots, which a recursive reader would overflow (an abort, not
+   * an exception) on a message nested to the depth limit.
+   */
+  private element(): El {
+    const first = this.tag(1);
+    if (!first.open) return first.el;
+    const open: { el: El; text: string }[] = [{ el: first.el, text: '' }];
     for (;;) {
-      if (this.i >= this.b.length) this.fail(`unterminated <${name}>`);
+      const top = open[open.length - 1]!;
+      const el = top.el;
+      if (this.i >= this.b.length) this.fail(`unterminated <${el.name}>`);
       const t = this.b[this.i]!;
-      if (t === END) { this.i++; break; }
+      if (t === END) {
+        this.i++;
+        if (top.text) el.children.push(top.text);
+        open.pop();
+        if (open.length === 0) return el;
+        continue;
+      }
       if (t === SWITCH_PAGE) {
         this.i++;
         const p = this.byte();
@@ -119,20 +138,20 @@ class WbxmlReader {
         this.page = p;
         continue;
       }
-      if (t === STR_I) { this.i++; text += this.inline(); continue; }
-      if (t === STR_T) { this.i++; text += this.tableString(this.mbu32()); continue; }
+      if (t === STR_I) { this.i++; top.text += this.inline(); continue; }
+      if (t === STR_T) { this.i++; top.text += this.tableString(this.mbu32()); continue; }
       if (t === ENTITY) {
         this.i++;
         const cp = this.mbu32();
         if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) this.fail(`entity ${cp} is not a character`);
-        text += String.fromCodePoint(cp);
+        top.text += String.fromCodePoint(cp);
         continue;
       }
       if (t === OPAQUE) {
         this.i++;
         const n = this.mbu32();
         if (this.i + n > this.b.length) this.fail(`opaque data of ${n} bytes runs past the end`);
-        if (text) { el.children.push(text); text = ''; }
+        if (top.text) { el.children.push(top.text); top.text = ''; }
         el.children.push(this.b.slice(this.i, this.i + n));
         this.i += n;
         continue;
@@ -140,10 +159,10 @@ class WbxmlReader {
       if ((t & 0x3f) < 5 || t === 0x40 || t === 0x41 || t === 0x42 || t === 0x43 || t === 0x44 || (t >= 0x80 && t <= 0x84) || (t >= 0xc0 && t <= 0xc4)) {
         this.fail(`token 0x${t.toString(16)} is not supported in SyncML`);
       }
-      if (text) { el.children.push(text); text = ''; }
-      el.children.push(this.element(depth + 1));
+      if (top.text) { el.children.push(top.text); top.text = ''; }
+      const child = this.tag(open.length + 1);
+      el.children.push(child.el);
+      if (child.open) open.push({ el: child.el, text: '' });
     }
-    if (text) el.children.push(text);
-    return el;
   }
 }

@@ -30,6 +30,16 @@ export function parseXmlElement(src: string, limits?: Partial<XmlLimits>): El {
   return new Reader(src, { ...DEFAULT_XML_LIMITS, ...limits }).document();
 }
 
+/** An element whose end tag is still to come. */
+interface Open {
+  el: El;
+  qname: string;
+  /** Text read since its last child element. */
+  text: string;
+  /** It has both text and child elements: the text may be layout. */
+  mixed: boolean;
+}
+
 class Reader {
   private i = 0;
   private elements = 0;
@@ -76,7 +86,7 @@ class Reader {
         this.fail('markup declaration refused', 'DM_ERR_XML_FORBIDDEN');
       } else {
         if (root) this.fail('a second root element');
-        root = this.element(1);
+        root = this.element();
       }
     }
     if (!root) this.fail('no root element');
@@ -116,7 +126,11 @@ class Reader {
     return s.slice(start, i);
   }
 
-  private element(depth: number): El {
+  /**
+   * One start tag (its attributes read, only xmlns kept) at nesting `depth`. Returns the element and whether
+   * the tag was empty (<X/>).
+   */
+  private startTag(depth: number): { el: El; qname: string; empty: boolean } {
     if (depth > this.lim.maxDepth) throw new DmError('DM_ERR_XML_LIMIT', 413, `XML nesting deeper than ${this.lim.maxDepth} at offset ${this.i}`);
     if (++this.elements > this.lim.maxElements) throw new DmError('DM_ERR_XML_LIMIT', 413, `more than ${this.lim.maxElements} XML elements`);
     const s = this.s;
@@ -128,11 +142,11 @@ class Reader {
     for (;;) {
       this.skipSpace();
       const c = s.charCodeAt(this.i);
-      if (c === 62) { this.i++; break; }
+      if (c === 62) { this.i++; return { el, qname, empty: false }; }
       if (c === 47) {
         if (s.charCodeAt(this.i + 1) !== 62) this.fail("expected '>' after '/'");
         this.i += 2;
-        return el;
+        return { el, qname, empty: true };
       }
       if (Number.isNaN(c)) this.fail(`unterminated start tag <${qname}>`);
       const an = this.name();
@@ -148,29 +162,45 @@ class Reader {
       this.i = end + 1;
       if ((an === 'xmlns' || an.startsWith('xmlns:')) && value.toLowerCase() === NS_METINF) el.ns = NS_METINF;
     }
-    // Content.
-    let textBuf = '';
-    let mixed = false; // text and child elements both: the text may be layout
+  }
+
+  /**
+   * The root element and everything in it. The open elements are kept in an array, not on the call stack:
+   * XS gives a device a stack of a few hundred slots, which a recursive reader would overflow (an abort, not
+   * an exception) on a message nested to the depth limit.
+   */
+  private element(): El {
+    const s = this.s;
+    const first = this.startTag(1);
+    if (first.empty) return first.el;
+    const open: Open[] = [{ el: first.el, qname: first.qname, text: '', mixed: false }];
     for (;;) {
+      const top = open[open.length - 1]!;
       const lt = s.indexOf('<', this.i);
-      if (lt < 0) { this.i = s.length; this.fail(`unterminated element <${qname}>`); }
-      if (lt > this.i) textBuf += this.decodeText(s.slice(this.i, lt), this.i);
+      if (lt < 0) { this.i = s.length; this.fail(`unterminated element <${top.qname}>`); }
+      if (lt > this.i) top.text += this.decodeText(s.slice(this.i, lt), this.i);
       this.i = lt;
       const n = s.charCodeAt(lt + 1);
       if (n === 47) { // '</'
         this.i += 2;
         const close = this.name();
-        if (close !== qname) this.fail(`</${close}> closes <${qname}>`);
+        if (close !== top.qname) this.fail(`</${close}> closes <${top.qname}>`);
         this.skipSpace();
         if (s.charCodeAt(this.i) !== 62) this.fail(`expected '>' in </${close}>`);
         this.i++;
-        break;
+        const el = top.el;
+        if (top.text) { el.children.push(top.text); top.mixed = el.children.length > 1; }
+        // Whitespace-only text between child elements is layout, not content.
+        if (top.mixed) el.children = el.children.filter(notLayout);
+        open.pop();
+        if (open.length === 0) return el;
+        continue;
       }
       if (n === 33) { // '<!'
         if (s.startsWith('<![CDATA[', lt)) {
           const end = s.indexOf(']]>', lt + 9);
           if (end < 0) this.fail('unterminated CDATA section');
-          textBuf += s.slice(lt + 9, end);
+          top.text += s.slice(lt + 9, end);
           this.i = end + 3;
           continue;
         }
@@ -178,13 +208,11 @@ class Reader {
         this.fail('markup declaration inside an element refused', 'DM_ERR_XML_FORBIDDEN');
       }
       if (n === 63) this.fail('processing instructions are refused', 'DM_ERR_XML_FORBIDDEN');
-      if (textBuf) { el.children.push(textBuf); textBuf = ''; mixed = true; }
-      el.children.push(this.element(depth + 1));
+      if (top.text) { top.el.children.push(top.text); top.text = ''; top.mixed = true; }
+      const child = this.startTag(open.length + 1);
+      top.el.children.push(child.el);
+      if (!child.empty) open.push({ el: child.el, qname: child.qname, text: '', mixed: false });
     }
-    if (textBuf) { el.children.push(textBuf); mixed = el.children.length > 1; }
-    // Whitespace-only text between child elements is layout, not content.
-    if (mixed) el.children = el.children.filter(notLayout);
-    return el;
   }
 
   private decodeText(raw: string, at: number): string {

@@ -26,20 +26,28 @@ function storedFields(n: TNode): Stored {
   return s;
 }
 
-/** One node as JSON, its children last under "c", appended to `out`. */
-function serializeNode(n: TNode, out: string[]): void {
-  const json = JSON.stringify(storedFields(n));
-  if (!n.children) { out.push(json); return; }
-  out.push(json.slice(0, -1), ',"c":[');
-  for (let k = 0; k < n.children.length; k++) {
-    if (k) out.push(',');
-    serializeNode(n.children[k]!, out);
+/**
+ * One node as JSON, its children last under "c", appended to `out`. The nodes still to write are kept in an
+ * array, not in frames of the device's small call stack.
+ */
+function serializeNode(root: TNode, out: string[]): void {
+  // A node to write (after a comma when it is not its parent's first child), or the end of a child list.
+  const todo: ({ n: TNode; comma: boolean } | 'close')[] = [{ n: root, comma: false }];
+  while (todo.length) {
+    const t = todo.pop()!;
+    if (t === 'close') { out.push(']}'); continue; }
+    if (t.comma) out.push(',');
+    const json = JSON.stringify(storedFields(t.n));
+    const kids = t.n.children;
+    if (!kids) { out.push(json); continue; }
+    out.push(json.slice(0, -1), ',"c":[');
+    todo.push('close');
+    for (let k = kids.length - 1; k >= 0; k--) todo.push({ n: kids[k]!, comma: k > 0 });
   }
-  out.push(']}');
 }
 
-function fromStored(s: Stored, depth: number): TNode {
-  if (depth > 32 || typeof s !== 'object' || s === null || typeof s.n !== 'string' || typeof s.f !== 'string') {
+function fromStoredNode(s: Stored): TNode {
+  if (typeof s !== 'object' || s === null || typeof s.n !== 'string' || typeof s.f !== 'string') {
     throw new DmError('DM_ERR_STORAGE', 510, 'stored tree: malformed node');
   }
   const n: TNode = { name: s.n, format: s.f as NodeFormat, verNo: typeof s.vn === 'number' ? s.vn : 0 };
@@ -49,8 +57,22 @@ function fromStored(s: Stored, depth: number): TNode {
   if (s.b !== undefined) n.value = base64Decode(s.b);
   if (s.a !== undefined) n.acl = s.a;
   if (s.ti !== undefined) n.title = s.ti;
-  if (s.f === 'node') n.children = Array.isArray(s.c) ? s.c.map((c) => fromStored(c, depth + 1)) : [];
   return n;
+}
+
+/** The tree a stored document holds, at most 32 levels deep; read without recursion, as serializeNode writes. */
+function fromStored(root: Stored): TNode {
+  const top = fromStoredNode(root);
+  const todo: [Stored, TNode, number][] = [[root, top, 0]];
+  while (todo.length) {
+    const [s, n, depth] = todo.pop()!;
+    if (s.f !== 'node') continue;
+    const kids = Array.isArray(s.c) ? s.c : [];
+    if (kids.length && depth >= 32) throw new DmError('DM_ERR_STORAGE', 510, 'stored tree: malformed node');
+    n.children = kids.map((c) => fromStoredNode(c));
+    for (let k = 0; k < kids.length; k++) todo.push([kids[k]!, n.children[k]!, depth + 1]);
+  }
+  return top;
 }
 
 /**
@@ -91,7 +113,7 @@ export function deserializeTree(text: string): TNode {
   }
   if (doc.v !== TREE_FORMAT_VERSION) throw new DmError('DM_ERR_STORAGE', 510, `stored tree has format version ${String(doc.v)}, expected ${TREE_FORMAT_VERSION}`);
   if (!doc.root) throw new DmError('DM_ERR_STORAGE', 510, 'stored tree has no root');
-  const root = fromStored(doc.root, 0);
+  const root = fromStored(doc.root);
   if (root.format !== 'node') throw new DmError('DM_ERR_STORAGE', 510, 'stored tree root is not an interior node');
   return root;
 }

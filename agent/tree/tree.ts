@@ -242,16 +242,23 @@ export class MemoryTree implements DmTree {
     const { segs, node, chain } = this.existing(uri);
     this.must(uri, chain, 'Get', who);
     const out: NodeView[] = [];
-    // A node without an ACL of its own reads as its parent does: the decision is handed down, not looked up.
-    const walk = (n: TNode, at: string, readable: boolean): void => {
+    // Parents first, children in order. A node without an ACL of its own reads as its parent does: the
+    // decision is handed down, not looked up. The nodes still to visit are kept in an array, not in frames
+    // of the device's small call stack (the tree may be 16 levels deep).
+    const todo: [TNode, string, boolean][] = [[node, joinUri(segs), true]];
+    while (todo.length) {
+      const [n, at, readable] = todo.pop()!;
       const mayGet = n.acl === undefined ? readable : this.allowed([n], 'Get', who);
       if (mayGet) {
         if (out.length === max) throw err('DM_ERR_TOO_LARGE', 413, `${uri} holds more than ${max} nodes`);
         out.push(view(n, at));
       }
-      for (const c of n.children ?? []) walk(c, at === '.' ? './' + c.name : at + '/' + c.name, mayGet);
-    };
-    walk(node, joinUri(segs), true);
+      const kids = n.children ?? [];
+      for (let k = kids.length - 1; k >= 0; k--) {
+        const c = kids[k]!;
+        todo.push([c, at === '.' ? './' + c.name : at + '/' + c.name, mayGet]);
+      }
+    }
     return out;
   }
 
@@ -435,20 +442,43 @@ function view(node: TNode, uri: string): NodeView {
   return v;
 }
 
+// The walks below keep the nodes still to visit in an array rather than recursing: on XS the call stack is
+// a few hundred slots, and a session already stands deep in it when it reaches the tree.
+
+/** Every node of the subtree at `n`, `n` included (order unspecified). */
+function eachNode(n: TNode, f: (x: TNode) => boolean | void): boolean {
+  const todo: TNode[] = [n];
+  while (todo.length) {
+    const x = todo.pop()!;
+    if (f(x) === true) return true;
+    if (x.children) for (const c of x.children) todo.push(c);
+  }
+  return false;
+}
+
 function hasPermanent(n: TNode): boolean {
-  if (n.permanent) return true;
-  return (n.children ?? []).some(hasPermanent);
+  return eachNode(n, (x) => x.permanent === true);
 }
 
 export function countNodes(n: TNode): number {
-  let k = 1;
-  for (const c of n.children ?? []) k += countNodes(c);
+  let k = 0;
+  eachNode(n, () => { k++; });
   return k;
 }
 
 export function cloneNode(n: TNode): TNode {
-  const c: TNode = { ...n };
-  if (n.value instanceof Uint8Array) c.value = n.value.slice();
-  if (n.children) c.children = n.children.map(cloneNode);
-  return c;
+  const copy = (x: TNode): TNode => {
+    const c: TNode = { ...x };
+    if (x.value instanceof Uint8Array) c.value = x.value.slice();
+    return c;
+  };
+  const root = copy(n);
+  const todo: TNode[] = [root];
+  while (todo.length) {
+    const c = todo.pop()!;
+    if (!c.children) continue;
+    c.children = c.children.map(copy);
+    for (const k of c.children) todo.push(k);
+  }
+  return root;
 }

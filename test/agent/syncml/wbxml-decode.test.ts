@@ -43,6 +43,15 @@ test('limits: nesting and element count 413; size 413', () => {
   refuses(many, 'DM_ERR_XML_LIMIT', 413, /elements/);
 });
 
+test('a document nested to the depth limit decodes (no frame per level on the device\'s small stack); one level more is 413', () => {
+  // SyncML (0x6d) with Data (0x4f) elements nested inside: 0x40 = with content, 0x01 = END.
+  const nested = (n: number) => new Uint8Array([...HDR, 0x00, 0x6d, ...Array(n - 1).fill(0x4f), 0x03, 0x78, 0x00, ...Array(n).fill(0x01)]);
+  let el = decodeWbxml(nested(32));
+  for (let k = 1; k < 32; k++) el = el.children[0] as typeof el;
+  assert.deepEqual(el.children, ['x']);
+  refuses(nested(33), 'DM_ERR_XML_LIMIT', 413, /deeper than 32/);
+});
+
 test('every corpus message round-trips through our WBXML, with and without string table, binary as OPAQUE', () => {
   for (const { name, msg } of sampleMessages()) {
     for (const stringTable of [true, false]) {

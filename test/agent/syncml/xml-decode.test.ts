@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeXml, parseXmlElement } from '../../../agent/syncml/xml-decode.js';
+import { DEFAULT_XML_LIMITS, decodeXml, parseXmlElement } from '../../../agent/syncml/xml-decode.js';
+import { MAX_CONTAINER_NESTING } from '../../../agent/syncml/map.js';
 import { DmError } from '../../../agent/errors.js';
 import type { AlertCmd, ExecCmd, ItemCmd, StatusCmd } from '../../../agent/syncml/model.js';
 import { utf8Encode } from '../../../agent/util/bytes.js';
@@ -74,6 +75,28 @@ test('limits: size 413, depth 413, element count 413 — an XML bomb cannot grow
   assert.throws(() => decodeXml(utf8Encode(wrap('<Final/>'.repeat(200))), { maxElements: 100 }),
     (e: unknown) => e instanceof DmError && e.code === 'DM_ERR_XML_LIMIT' && /more than 100 XML elements/.test(e.message));
   assert.throws(() => parseXmlElement('<a><b/></a>', { maxDepth: 1 }), (e: unknown) => e instanceof DmError && e.status === 413);
+});
+
+test('a message nested to the depth limit decodes (the reader keeps no frame per level on the device\'s small stack); one level more is 413', () => {
+  // SyncML > SyncBody > Alert > Item > Data are 5 levels; 27 more reach DEFAULT_XML_LIMITS.maxDepth (32).
+  const nested = (n: number) => wrap(`<Alert><CmdID>1</CmdID><Data>1100</Data><Item><Data>${'<a>'.repeat(n)}x${'</a>'.repeat(n)}</Data></Item></Alert>`);
+  assert.equal(DEFAULT_XML_LIMITS.maxDepth, 32);
+  const m = decodeXml(utf8Encode(nested(27)));
+  const alert = m.body[0] as AlertCmd;
+  assert.equal(alert.items[0]!.data, `${'<a>'.repeat(27)}x${'</a>'.repeat(27)}`, 'embedded markup written back as text');
+  refuses(nested(28), 'DM_ERR_XML_LIMIT', 413, /deeper than 32/);
+});
+
+test(`Atomic and Sequence nested more than ${MAX_CONTAINER_NESTING} deep: the deeper one is Unsupported (answered 406), not read`, () => {
+  const levels = MAX_CONTAINER_NESTING + 1;
+  let body = '<Replace><CmdID>99</CmdID><Item><Target><LocURI>./DevInfo/Lang</LocURI></Target><Data>de</Data></Item></Replace>';
+  for (let k = levels; k >= 1; k--) body = `<${k % 2 ? 'Sequence' : 'Atomic'}><CmdID>${k}</CmdID>${body}</${k % 2 ? 'Sequence' : 'Atomic'}>`;
+  let c = decodeXml(utf8Encode(wrap(body))).body[0];
+  for (let k = 1; k < levels; k++) {
+    assert.ok(c && (c.kind === 'Sequence' || c.kind === 'Atomic'), `level ${k} is a container`);
+    c = c.commands[0];
+  }
+  assert.deepEqual(c, { kind: 'Unsupported', name: levels % 2 ? 'Sequence' : 'Atomic', cmdId: String(levels) });
 });
 
 test('SyncML structure: versions 505, missing parts 400/412 with the place named, unknown commands kept', () => {
