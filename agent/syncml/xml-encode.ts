@@ -25,13 +25,33 @@ export function encodeXml(msg: SyncMLMessage, opts: XmlEncodeOptions = {}): Uint
   return encodeUtf8With(opts.utf8, encodeXmlString(msg, opts));
 }
 
-export function elementToXml(root: El, opts: { indent?: boolean; rootNs?: string } = {}): string {
-  const parts: string[] = [];
-  write(root, 0, opts.indent ?? false, parts, opts.rootNs);
-  return parts.join('');
+/**
+ * Text built from many small pieces without one array of them all: a message of a few hundred elements has a
+ * thousand pieces, and an array that size is one contiguous block of the device's chunk heap (16 KB on the
+ * 64-bit simulator), which a fragmented fixed heap may not have (XS then aborts). Pieces are joined 64 at a time.
+ */
+class TextSink {
+  private text = '';
+  private readonly parts: string[] = [];
+  push(piece: string): void {
+    this.parts.push(piece);
+    if (this.parts.length >= 64) {
+      this.text += this.parts.join('');
+      this.parts.length = 0;
+    }
+  }
+  done(): string {
+    return this.text + this.parts.join('');
+  }
 }
 
-function write(e: El, depth: number, indent: boolean, out: string[], ns?: string): void {
+export function elementToXml(root: El, opts: { indent?: boolean; rootNs?: string } = {}): string {
+  const out = new TextSink();
+  write(root, 0, opts.indent ?? false, out, opts.rootNs);
+  return out.done();
+}
+
+function write(e: El, depth: number, indent: boolean, out: TextSink, ns?: string): void {
   const pad = indent ? '\n' + '  '.repeat(depth) : '';
   const attrs = ns ? ` xmlns="${ns}"` : e.ns ? ` xmlns="${e.ns}"` : '';
   if (depth > 0) out.push(pad);
