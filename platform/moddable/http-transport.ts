@@ -10,12 +10,11 @@ import Timer from 'timer';
 import type { InboundMessage, Log, OutboundMessage, Transport } from '../../agent/ports.js';
 import { DmError } from '../../agent/errors.js';
 import { TransportError, transportError } from './lib/transport-error.js';
-import { BoundedBody, backoffDelays, shouldRetry, statusRetryable } from './lib/http-policy.js';
+import { BodyFragments, BoundedBody, backoffDelays, shouldRetry, statusRetryable } from './lib/http-policy.js';
 import { parseEndpoint, type Endpoint } from './lib/url.js';
-import { exactBuffer } from './lib/bytes.js';
 
 /** Callback messages of Request, as numbered in the SDK's documentation/network/network.md. */
-export const HTTP_MSG = { status: 1, header: 2, headersComplete: 3, fragment: 4, complete: 5 } as const;
+export const HTTP_MSG = { bodyFragment: 0, status: 1, header: 2, headersComplete: 3, fragment: 4, complete: 5 } as const;
 
 export interface HttpTransportOptions {
   /** Whole exchange, default 30000 ms. */
@@ -74,8 +73,11 @@ export class HttpTransport implements Transport {
     const ep = parseEndpoint(msg.uri, ['http', 'https']);
     const headers = ['Content-Type', msg.contentType, 'Accept', msg.contentType, 'Cache-Control', 'no-store'];
     if (msg.hmac) headers.push('x-syncml-hmac', msg.hmac);
+    headers.push('Content-Length', String(msg.body.length));
     const dict = requestDictionary(ep, 'POST', headers, this.o.certificate);
-    dict.body = exactBuffer(msg.body);
+    // Fragments as the socket has room (BodyFragments says why); Content-Length is ours to send then.
+    dict.body = true;
+    const out = new BodyFragments(msg.body);
     return new Promise<InboundMessage>((resolve, reject) => {
       let status = 0;
       let contentType: string | undefined;
@@ -100,6 +102,7 @@ export class HttpTransport implements Transport {
       }
       const req = request;
       req.callback = (message: number, v1?: unknown, v2?: unknown) => {
+        if (message === HTTP_MSG.bodyFragment) return settled ? undefined : out.next(Number(v1));
         if (settled) return;
         if (message === HTTP_MSG.status) status = Number(v1);
         else if (message === HTTP_MSG.header) {

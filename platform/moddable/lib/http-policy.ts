@@ -56,3 +56,24 @@ export class BoundedBody {
     return out;
   }
 }
+
+/**
+ * A request body handed to the SDK's HTTP client piece by piece. Given a whole buffer, the client writes it
+ * to the socket in one call, which throws inside the socket callback (an uncaught exception: the VM aborts)
+ * when the body is larger than the socket's free send space: 1 KB on the desktop simulator, the lwIP send
+ * buffer (8 KB) less what is in flight on ESP32. With `body: true` it asks for each fragment, saying how many
+ * bytes the socket takes now.
+ */
+export class BodyFragments {
+  private at = 0;
+  constructor(private readonly body: Uint8Array) {}
+
+  /** The next piece of at most `room` bytes; an empty one while the socket is full; undefined at the end. */
+  next(room: number): ArrayBuffer | undefined {
+    if (this.at >= this.body.length) return undefined;
+    const n = Math.max(0, Math.min(Math.floor(room) || 0, this.body.length - this.at));
+    const piece = this.body.slice(this.at, this.at + n).buffer as ArrayBuffer;
+    this.at += n;
+    return piece;
+  }
+}

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseEndpoint } from '../../../platform/moddable/lib/url.js';
 import { parseContentRange, planResponse, rangeHeaders } from '../../../platform/moddable/lib/range.js';
-import { BoundedBody, backoffDelays, shouldRetry, statusRetryable } from '../../../platform/moddable/lib/http-policy.js';
+import { BodyFragments, BoundedBody, backoffDelays, shouldRetry, statusRetryable } from '../../../platform/moddable/lib/http-policy.js';
 import { ReplyGate } from '../../../platform/moddable/lib/reply-gate.js';
 import { TransportError, transportErrorCode } from '../../../platform/moddable/lib/transport-error.js';
 import { exactBuffer } from '../../../platform/moddable/lib/bytes.js';
@@ -74,6 +74,24 @@ test('HTTP policy: retryable statuses, doubling capped delays, bounded reply buf
   assert.equal(o.overflow, true);
   assert.equal(o.add(Uint8Array.of(1)), false, 'nothing more once over the limit');
   assert.equal(transportErrorCode('http-status'), 'DM_ERR_TRANSPORT_HTTP_STATUS');
+});
+
+test('request body fragments: never more than the socket has room for, empty while it is full, the whole body in order', () => {
+  const body = new Uint8Array(2500).map((_, i) => i % 251);
+  const f = new BodyFragments(body);
+  const got: number[] = [];
+  const rooms = [1024, 0, 1000, 7, 5000, 9];
+  for (const room of rooms) {
+    const piece = f.next(room);
+    assert.ok(piece, `room ${room}: a piece while bytes remain`);
+    assert.ok(piece.byteLength <= room, `room ${room}: piece of ${piece.byteLength}`);
+    got.push(...new Uint8Array(piece));
+    if (got.length === body.length) break;
+  }
+  assert.deepEqual(got, Array.from(body));
+  assert.equal(f.next(100), undefined, 'then the end');
+  assert.equal(new BodyFragments(new Uint8Array(0)).next(10), undefined, 'an empty body ends at once');
+  assert.equal(new BodyFragments(new Uint8Array(3)).next(Number.NaN)!.byteLength, 0, 'a room that is not a number writes nothing');
 });
 
 test('exactBuffer: the whole buffer when the view covers it, a copy of the window otherwise', () => {
