@@ -16,7 +16,7 @@ import type { ModSlot } from './lib/mod-slot.js';
 import { TraceLog } from './log.js';
 import { Settings } from './settings.js';
 import { ModdableClock } from './clock.js';
-import { moddableCrypto } from './crypto.js';
+import { moddableCrypto, seedRandom } from './crypto.js';
 import { moddableUtf8 } from './utf8.js';
 import { FileStorage } from './storage.js';
 import { PiuDisplay } from './display.js';
@@ -86,7 +86,9 @@ export function startDevice(parts: PlatformParts): { application: object } {
     return { application: display.application };
   }
   const log = new TraceLog(cfg.logLevel);
-  const clock = new ModdableClock(new Settings());
+  const settings = new Settings();
+  seedRandom(settings, log);
+  const clock = new ModdableClock(settings);
   const edges = new EdgeButton();
   const soft = edges.source();
   display.onSoftButton = (pressed) => soft(pressed, clock.monotonic());

@@ -4,8 +4,10 @@
 // seeded from c_rand(), which on ESP32 is the hardware RNG (esp_random()).
 import { Digest } from 'crypt';
 import RNG from 'rng';
-import type { Crypto, Hash } from '../../agent/ports.js';
+import type { Crypto, Hash, Log } from '../../agent/ports.js';
 import { exactBuffer } from './lib/bytes.js';
+import { SAVED_SEED_BYTES, bootSeed, savedSeed } from './lib/random-seed.js';
+import type { Settings } from './settings.js';
 
 class Sha256 implements Hash {
   private readonly d = new Digest('SHA256');
@@ -28,3 +30,17 @@ export const moddableCrypto: Crypto = {
     return n > 0 ? new Uint8Array(RNG.get(n)) : new Uint8Array(0);
   },
 };
+
+/**
+ * Reseeds "rng" once at boot with the seed saved at the last boot, the clock and the platform's fresh bytes,
+ * then saves the seed for the next boot (lib/random-seed.ts says why). Called before anything draws.
+ */
+export function seedRandom(settings: Settings, log?: Log): void {
+  const seed = bootSeed(settings.getString('rngseed'), Date.now(), new Uint8Array(RNG.get(16)));
+  RNG.init(exactBuffer(seed));
+  try {
+    settings.set('rngseed', savedSeed(new Uint8Array(RNG.get(SAVED_SEED_BYTES))));
+  } catch (e) {
+    log?.log('warn', `random seed not saved for the next boot: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}

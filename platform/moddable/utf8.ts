@@ -6,10 +6,12 @@ import SdkTextDecoder from 'text/decoder';
 import SdkTextEncoder from 'text/encoder';
 import type { Utf8 } from '../../agent/ports.js';
 
-const encoder = new SdkTextEncoder();
-const decoder = new SdkTextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+// Made on first use, not when the module loads: a preloaded module runs in the XS linker, where native
+// constructors are unavailable ("link: unavailable function").
+let encoder: SdkTextEncoder | undefined;
+let decoder: SdkTextDecoder | undefined;
 
 export const moddableUtf8: Utf8 = {
-  encode: (text) => encoder.encode(text),
-  decode: (bytes) => decoder.decode(bytes),
+  encode: (text) => (encoder ??= new SdkTextEncoder()).encode(text),
+  decode: (bytes) => (decoder ??= new SdkTextDecoder('utf-8', { fatal: true, ignoreBOM: true })).decode(bytes),
 };

@@ -230,12 +230,95 @@ test('every Moddable module the device code imports is declared in our typings a
   }
 });
 
-test('the types handed to mcconfig exist', () => {
+test('the types handed to mcconfig exist; the Piu globals (Style, Skin, Port …) are among them', () => {
   const shared = JSON.parse(readFileSync(join(root, 'manifests/shared.json'), 'utf8')) as { typescript: { tsconfig: { compilerOptions: { types: string[] } } } };
-  for (const t of shared.typescript.tsconfig.compilerOptions.types) {
-    assert.ok(existsSync(resolve(root, 'manifests', `${t}.d.ts`)), `${t}.d.ts exists`);
+  const types = shared.typescript.tsconfig.compilerOptions.types;
+  for (const t of types) {
+    // The SDK's own typings are checked against @moddable/typings, the npm package of the same files.
+    const file = t.startsWith('$(MODDABLE)/typings/') ? join(root, 'node_modules/@moddable/typings', `${t.slice('$(MODDABLE)/typings/'.length)}.d.ts`)
+      : resolve(root, 'manifests', `${t}.d.ts`);
+    assert.ok(existsSync(file), `${t}.d.ts exists`);
     assert.ok(!t.includes('compat'), 'compat declarations stay out of the SDK build (the SDK declares those modules itself)');
   }
+  // manifest_typings.json adds piu/MC to the types for the pebble platform only: without it every Piu global
+  // of display.ts is unknown to the per-file tsc of mcconfig (seen with SDK 8.2.3).
+  assert.ok(types.includes('$(MODDABLE)/typings/piu/MC'));
+});
+
+test('every repository module the shared manifest names is preloaded, by name (mcconfig matches wildcards against .js files only)', () => {
+  const sharedPath = join(root, 'manifests/shared.json');
+  const shared: Loaded = { path: sharedPath, json: JSON.parse(readFileSync(sharedPath, 'utf8')) as Json };
+  const names = [...repoModules(shared).keys()];
+  const preload = shared.json.preload as string[];
+  assert.ok(names.length > 50);
+  assert.deepEqual(preload.filter((p) => p.includes('*')), [], 'no wildcard: it would preload nothing');
+  assert.deepEqual(names.filter((n) => !preload.includes(n)), [], 'modules not preloaded (their classes would take RAM)');
+  assert.deepEqual(preload.filter((p) => !names.includes(p)), [], 'preloaded names that are not modules of the build');
+});
+
+/**
+ * Calls at the top level of a module (not inside a function or class body) of something imported from an SDK
+ * module. A preloaded module runs in the XS linker, where native functions are unavailable: such a call fails
+ * the build ("link: unavailable function", seen with text/encoder).
+ */
+function topLevelSdkCalls(file: string, text = readFileSync(file, 'utf8')): string[] {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
+  const sdkNames = new Set<string>();
+  for (const st of sf.statements) {
+    if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier) || st.moduleSpecifier.text.startsWith('.')) continue;
+    const c = st.importClause;
+    if (!c || c.isTypeOnly) continue;
+    if (c.name) sdkNames.add(c.name.text);
+    if (c.namedBindings && ts.isNamedImports(c.namedBindings)) for (const e of c.namedBindings.elements) if (!e.isTypeOnly) sdkNames.add(e.name.text);
+    if (c.namedBindings && ts.isNamespaceImport(c.namedBindings)) sdkNames.add(c.namedBindings.name.text);
+  }
+  const out: string[] = [];
+  const root = (e: ts.Expression): ts.Expression => (ts.isPropertyAccessExpression(e) ? root(e.expression) : e);
+  const visit = (n: ts.Node) => {
+    if (ts.isFunctionLike(n) || ts.isClassLike(n)) return; // bodies run later, on the device
+    if ((ts.isCallExpression(n) || ts.isNewExpression(n))) {
+      const callee = root(n.expression);
+      if (ts.isIdentifier(callee) && sdkNames.has(callee.text)) out.push(n.getText(sf).slice(0, 60));
+    }
+    ts.forEachChild(n, visit);
+  };
+  for (const st of sf.statements) if (!ts.isImportDeclaration(st)) visit(st);
+  return out;
+}
+
+test('no preloaded module calls into an SDK module when it loads', () => {
+  for (const b of builds) {
+    for (const p of b.preload) {
+      const file = b.modules.get(p);
+      if (!file) continue;
+      assert.deepEqual(topLevelSdkCalls(file), [], `${p} calls an SDK module at its top level`);
+    }
+  }
+  // The check sees such a call, and not one in a function.
+  const probe = [
+    "import SdkTextEncoder from 'text/encoder';",
+    'const encoder = new SdkTextEncoder();',
+    "export const later = () => new SdkTextEncoder().encode('runs on the device');",
+    'export default encoder;',
+  ].join('\n');
+  assert.deepEqual(topLevelSdkCalls('probe.ts', probe), ['new SdkTextEncoder()']);
+});
+
+test('the device and the simulator run with the same memory (creation sizes come from shared.json alone)', () => {
+  const sizes = (b: Build) => b.manifests.map((m) => {
+    const c = { ...(m.json.creation as Json | undefined ?? {}) };
+    delete c.main;
+    return Object.keys(c).length ? c : undefined;
+  }).filter((c) => c !== undefined);
+  const [device, sim] = builds;
+  assert.deepEqual(sizes(device!), sizes(sim!));
+  assert.equal(sizes(device!).length, 1, 'one manifest sets them');
+  const c = sizes(device!)[0] as { chunk: { initial: number; incremental: number }; heap: { initial: number; incremental: number }; stack: number };
+  // Measured on the SDK's simulator (manifests/README.md): a user update needs more than 4096 slots, more than
+  // 32 KB of chunks and 499 stack slots; a fixed heap (incremental 0) fails the same way on the board.
+  assert.ok(c.heap.initial >= 5120 && c.chunk.initial >= 49152 && c.stack >= 600);
+  assert.equal(c.heap.incremental, 0);
+  assert.equal(c.chunk.incremental, 0);
 });
 
 test('no device or agent file imports node:*, platform/node or lab/', () => {
