@@ -186,8 +186,16 @@ export class MqttTransport implements Transport {
       try {
         this.client.publish(this.topics.up, exactBuffer(f.msg.body));
       } catch (e) {
+        const why = e instanceof Error ? e.message : String(e);
+        if (/can't write all data/.test(why)) {
+          // The SDK client writes a PUBLISH in one socket write: a message larger than the socket's free send
+          // space (1 KB on the desktop simulator, the lwIP send buffer on ESP32) can never go out.
+          this.settle(f);
+          f.reject(transportError('other', `message ${f.msg.msgId} (${f.msg.body.length} bytes) does not fit the socket's send buffer in one MQTT publish: use WBXML, or a smaller server MaxMsgSize`, false));
+          return;
+        }
         // Not connected after all: the reconnection publishes it again.
-        this.o.log?.log('warn', `MQTT publish failed: ${e instanceof Error ? e.message : String(e)}`);
+        this.o.log?.log('warn', `MQTT publish failed: ${why}`);
       }
     }
     Timer.clear(f.timer);
