@@ -48,7 +48,7 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
     ...(str(args, 'prefix') ? { prefix: str(args, 'prefix')! } : {}),
     log,
   });
-  out.write(`lab DM server: POST ${lab.dmUrl}; packages at ${lab.http.packagesUrl}; ${catalog.entries.length} catalog entries\n`);
+  out.write(`lab DM server: POST ${lab.dmUrl}; packages at ${lab.packagesUrl}; ${catalog.entries.length} catalog entries\n`);
   if (lab.brokerUrl) out.write(`MQTT binding on ${lab.brokerUrl}: ${str(args, 'prefix') ? str(args, 'prefix') + '/' : ''}dm/<DevId>/up → …/down, …/notify\n`);
   out.write('Ctrl-C stops it.\n');
   await new Promise<void>((resolve) => {

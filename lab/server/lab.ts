@@ -32,6 +32,8 @@ export interface RunningLab {
   http: RunningHttpServer;
   /** The DM server URI devices put in their account. */
   dmUrl: string;
+  /** Where the PkgURLs sent to devices point (the public URL's when one is given). */
+  packagesUrl: string;
   brokerUrl?: string;
   mqtt?: RunningMqttServer;
   close(): Promise<void>;
@@ -56,7 +58,8 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
   }
   const mqtt = brokerUrl ? await startMqttServer({ server, brokerUrl, ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.log ? { log: o.log } : {}) }) : undefined;
   return {
-    server, http, dmUrl: o.publicUrl ? `${provisional}/dm` : http.url, ...(brokerUrl ? { brokerUrl } : {}), ...(mqtt ? { mqtt } : {}),
+    server, http, dmUrl: o.publicUrl ? `${provisional}/dm` : http.url, packagesUrl: o.publicUrl ? `${provisional}/packages` : http.packagesUrl,
+    ...(brokerUrl ? { brokerUrl } : {}), ...(mqtt ? { mqtt } : {}),
     close: async () => {
       await mqtt?.close();
       await broker?.close();

@@ -127,3 +127,18 @@ test('injected http-500 and dropped connection reach the device as such; the ret
     await http.close();
   }
 });
+
+test('a lab behind a public URL: that URL is the DM server\'s and the packages\' (what serve prints), not the address it listens on', async () => {
+  const { startLab } = await import('../../../lab/server/lab.js');
+  const { parseDevices } = await import('../../../lab/server/auth.js');
+  const { exampleCatalog } = await import('./fixtures.js');
+  const lab = await startLab({ catalog: exampleCatalog(), devices: parseDevices([{ username: 'dmuser', password: 'dmpass', auth: 'md5' }]),
+    host: '127.0.0.1', publicUrl: 'http://192.0.2.7:8080/' });
+  try {
+    assert.equal(lab.dmUrl, 'http://192.0.2.7:8080/dm');
+    assert.equal(lab.packagesUrl, 'http://192.0.2.7:8080/packages');
+    assert.match(lab.http.packagesUrl, /^http:\/\/127\.0\.0\.1:\d+\/packages$/, 'where it listens is another thing');
+  } finally {
+    await lab.close();
+  }
+});
