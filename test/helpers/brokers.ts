@@ -2,7 +2,7 @@
 // (when installed; required in CI). Both can be stopped and started again on the same port, which is how
 // the tests restart a broker mid-session.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -51,26 +51,31 @@ export async function startBroker(kind: BrokerKind, o: { users?: Record<string, 
       restart: async () => { b = await startEmbeddedBroker({ port }); },
     };
   }
-  const dir = mkdtempSync(join(tmpdir(), 'dm-mosquitto-'));
-  const conf = [`listener ${port} 127.0.0.1`, 'persistence false'];
   const probeAuth: { username?: string; password?: string } = {};
-  if (o.users) {
-    const pw = join(dir, 'passwd');
-    writeFileSync(pw, '');
-    for (const [u, p] of Object.entries(o.users)) {
-      const r = spawnSync('mosquitto_passwd', ['-b', pw, u, p]);
-      if (r.status !== 0) throw new Error(`mosquitto_passwd failed: ${r.stderr}`);
-      probeAuth.username = u;
-      probeAuth.password = p;
-    }
-    // Run as root (CI), mosquitto drops to the user 'mosquitto' unless told otherwise, and then cannot read the file.
-    conf.push('allow_anonymous false', `password_file ${pw}`, 'user root');
-  } else conf.push('allow_anonymous true');
-  writeFileSync(join(dir, 'mosquitto.conf'), conf.join('\n') + '\n');
+  for (const [u, p] of Object.entries(o.users ?? {})) { probeAuth.username = u; probeAuth.password = p; }
+  // The files live only while mosquitto starts: it reads them then, and each (re)start writes them afresh,
+  // so no run leaves a folder behind in the temporary directory.
   const launch = async () => {
-    const proc = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
-    await waitUntilUp(url, probeAuth);
-    return proc;
+    const dir = mkdtempSync(join(tmpdir(), 'dm-mosquitto-'));
+    try {
+      const conf = [`listener ${port} 127.0.0.1`, 'persistence false'];
+      if (o.users) {
+        const pw = join(dir, 'passwd');
+        writeFileSync(pw, '');
+        for (const [u, p] of Object.entries(o.users)) {
+          const r = spawnSync('mosquitto_passwd', ['-b', pw, u, p]);
+          if (r.status !== 0) throw new Error(`mosquitto_passwd failed: ${r.stderr}`);
+        }
+        // Run as root (CI), mosquitto drops to the user 'mosquitto' unless told otherwise, and then cannot read the file.
+        conf.push('allow_anonymous false', `password_file ${pw}`, 'user root');
+      } else conf.push('allow_anonymous true');
+      writeFileSync(join(dir, 'mosquitto.conf'), conf.join('\n') + '\n');
+      const proc = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
+      await waitUntilUp(url, probeAuth);
+      return proc;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   };
   let proc = await launch();
   const stop = () => new Promise<void>((resolve) => {
