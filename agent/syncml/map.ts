@@ -142,10 +142,8 @@ export const MAX_CONTAINER_NESTING = 3;
 function command(el: El, where: string, containers = 0): Command {
   const cmdId = textOf(el, 'CmdID');
   const here = `${where}/${el.name}${cmdId !== undefined ? `[CmdID=${cmdId}]` : ''}`;
-  if (OTHER_SYNCML_CMDS.has(el.name)) return { kind: 'Unsupported', name: el.name, cmdId: cmdId ?? '' };
-  if ((el.name === 'Atomic' || el.name === 'Sequence') && containers >= MAX_CONTAINER_NESTING) {
-    return { kind: 'Unsupported', name: el.name, cmdId: cmdId ?? '' };
-  }
+  const tooDeep = (el.name === 'Atomic' || el.name === 'Sequence') && containers >= MAX_CONTAINER_NESTING;
+  if (tooDeep || OTHER_SYNCML_CMDS.has(el.name)) return { kind: 'Unsupported', name: el.name, cmdId: cmdId ?? '' };
   if (cmdId === undefined) throw bad(here, 'missing CmdID', 412);
   const noResp = child(el, 'NoResp') !== undefined;
   const base = noResp ? { cmdId, noResp } : { cmdId };
