@@ -94,8 +94,10 @@ function titleBar(b: Builder, title: string, cancel: boolean): void {
 
 /** Body lines from `y`; a line the core marks as an error ('! …') is drawn in the error colour. */
 function lines(b: Builder, text: string[], y: number, lineH: number, maxY: number): number {
-  for (const line of text) {
-    if (y + lineH > maxY) break;
+  const fit = Math.max(0, Math.floor((maxY - y) / lineH));
+  for (let i = 0; i < text.length && i < fit; i++) {
+    // A text cut short says so on its last visible line, rather than seeming to end there.
+    const line = i === fit - 1 && text.length > fit ? `${text[i]!.replace(/\s+$/, '')}…` : text[i]!;
     b.text({ x: MARGIN, y, w: WIDTH - 2 * MARGIN, h: lineH }, line, line.startsWith('! ') ? COLORS.error : COLORS.text);
     y += lineH;
   }

@@ -133,6 +133,11 @@ test('progress and idle screens', () => {
   inBounds(idle);
   assert.equal(hitZone(idle.zones, 120, FOOTER_Y + 10)?.action.kind, 'soft-button');
   assert.equal(hitZone(idle.zones, 120, 100), undefined);
+  // The idle screen does not page: a long message is cut at its 9 rows, and the cut shows.
+  const long = Array.from({ length: 12 }, (_, i) => `line ${i + 1}`);
+  const cut = texts(layoutScreen({ kind: 'idle', title: 'T', lines: long }, view));
+  assert.ok(cut.includes('line 8') && cut.includes('line 9…') && !cut.includes('line 10'), cut.join('|'));
+  assert.ok(texts(layoutScreen({ kind: 'idle', title: 'T', lines: long.slice(0, 9) }, view)).includes('line 9'), 'nine lines fit whole');
 });
 
 test('EdgeButton: the board button and the touch key are one button; repeated levels are not edges', () => {
