@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import ts from 'typescript';
 import { repoRoot } from '../helpers/peers.js';
 import { decodeMessage } from '../../agent/syncml/codec.js';
 import { exampleDevice, runOnNode, runOnXs, userConfirm, type EngineRun, type RunOptions } from './harness.js';
@@ -110,4 +111,63 @@ test('agent/ spreads no argument list into a call: XS puts every argument on a s
   walk(join(repoRoot, 'agent'));
   assert.deepEqual(found, []);
   assert.ok(/[\w)\]]\s*\((?:[^()[\]{}]*,)?\s*\.\.\.\s*[\w(]/.test('out.push(...inner);'), 'the pattern finds a spread');
+});
+
+/** Functions of agent/ that call themselves (directly, or by handing themselves to a call as a callback). */
+function selfRecursive(): string[] {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (p.endsWith('.ts')) files.push(p);
+    }
+  };
+  walk(join(repoRoot, 'agent'));
+  const found: string[] = [];
+  for (const f of files) {
+    const sf = ts.createSourceFile(f, readFileSync(f, 'utf8'), ts.ScriptTarget.ES2022, true);
+    const visit = (n: ts.Node) => {
+      let name: string | undefined;
+      let body: ts.Node | undefined;
+      let method = false;
+      if (ts.isFunctionDeclaration(n) && n.name) { name = n.name.text; body = n.body; }
+      else if (ts.isMethodDeclaration(n) && ts.isIdentifier(n.name)) { name = n.name.text; body = n.body; method = true; }
+      else if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && (ts.isArrowFunction(n.initializer) || ts.isFunctionExpression(n.initializer))) {
+        name = n.name.text;
+        body = n.initializer.body;
+      }
+      if (name && body) {
+        let self = false;
+        const look = (m: ts.Node) => {
+          if (ts.isCallExpression(m)) {
+            const e = m.expression;
+            if (ts.isIdentifier(e) && e.text === name) self = true;
+            if (method && ts.isPropertyAccessExpression(e) && e.expression.kind === ts.SyntaxKind.ThisKeyword && e.name.text === name) self = true;
+          }
+          if (ts.isIdentifier(m) && m.text === name && ts.isCallExpression(m.parent) && m.parent.arguments.some((a) => a === m)) self = true;
+          ts.forEachChild(m, look);
+        };
+        look(body);
+        if (self) found.push(`${relative(repoRoot, f).split('\\').join('/')}:${name}`);
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(sf);
+  }
+  return found.sort();
+}
+
+test('agent/ recurses only over structures it builds or bounds itself: input never sets the depth on a 640-slot stack', () => {
+  // Each entry and what bounds its depth. Input from a server (XML, WBXML, URIs, the stored tree) is walked
+  // with arrays: on the simulator a message nested 20 deep overflowed the device's stack before that.
+  const allowed: Record<string, string> = {
+    'agent/syncml/map.ts:command': 'Atomic/Sequence nesting, cut at MAX_CONTAINER_NESTING',
+    'agent/syncml/map.ts:commandEl': 'our own outgoing commands',
+    'agent/syncml/numbering.ts:walk': 'our own outgoing commands',
+    'agent/syncml/wbxml-encode.ts:collect': 'our own outgoing element tree',
+    'agent/syncml/wbxml-encode.ts:writeEl': 'our own outgoing element tree',
+    'agent/syncml/xml-encode.ts:write': 'our own outgoing element tree',
+  };
+  assert.deepEqual(selfRecursive(), Object.keys(allowed).sort());
 });
