@@ -140,6 +140,7 @@ export class DmAgent {
       exec: this.exec,
       ...(this.ui ? { ui: this.ui } : {}),
       ...(this.options.maxMsgSize ? { maxMsgSize: this.options.maxMsgSize } : {}),
+      ...(ports.transport.maxMessageBytes ? { maxSendSize: ports.transport.maxMessageBytes } : {}),
       ...(ports.log ? { log: ports.log } : {}),
       saveNonce: (which, nonce) => writeNonce(tree, account, which, nonce),
     });

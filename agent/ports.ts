@@ -29,6 +29,12 @@ export interface InboundMessage {
 export interface Transport {
   exchange(msg: OutboundMessage): Promise<InboundMessage>;
   close?(): Promise<void> | void;
+  /**
+   * The largest message this transport can send, when it has a limit of its own (the device's MQTT client
+   * writes a publish in one socket write). The session keeps its messages under it as under the server's
+   * MaxMsgSize.
+   */
+  readonly maxMessageBytes?: number;
 }
 
 export type TransportFailure = 'refused' | 'reset' | 'timeout' | 'http-status' | 'tls' | 'closed' | 'other';

@@ -36,6 +36,8 @@ export interface SessionOptions {
   ui?: UiResponder;
   /** Largest message we accept, announced in SyncHdr Meta (default 16384). */
   maxMsgSize?: number;
+  /** Largest message the transport can send (Transport.maxMessageBytes); below the server's MaxMsgSize it rules. */
+  maxSendSize?: number;
   /** Largest object we accept (default 65536). */
   maxObjSize?: number;
   /** Credential retries after a 401/407 before giving up (default 2). */
@@ -230,7 +232,7 @@ export class Session {
       ? [{ kind: 'Alert', cmdId: '0', data: AlertCode.NextMessage, items: [] }] : [];
     this.needNextMessage = false;
     let take = this.outbox.length;
-    const limit = this.serverMaxMsgSize;
+    const limit = this.sendLimit();
     const build = (n: number): Command[] => numberCommands([...head, ...this.outbox.slice(0, n), ...tail]);
     let body = build(take);
     let final = this.final;
@@ -249,6 +251,14 @@ export class Session {
     this.outbox = this.outbox.slice(take);
     this.announceMeta = false;
     return bytes ? { body, final, bytes } : { body, final };
+  }
+
+  /** The size our messages must keep under: the server's MaxMsgSize, or the transport's own limit if smaller; 0 = none. */
+  private sendLimit(): number {
+    const own = this.o.maxSendSize ?? 0;
+    const server = this.serverMaxMsgSize;
+    if (own > 0 && server > 0) return Math.min(own, server);
+    return own > 0 ? own : server;
   }
 
   private rememberAlertRefs(body: Command[]): void {
@@ -645,12 +655,13 @@ export class Session {
   }
 
   /**
-   * Items in groups of about a quarter of the server's MaxMsgSize at most, by their XML size with every
-   * element present (160 B) plus URI, Type and value: the other three quarters leave room for escaped
-   * characters, the Results element and the rest of the message.
+   * Items in groups of about a quarter of the message size limit (sendLimit) at most, by their XML size
+   * with every element present (160 B) plus URI, Type and value: the other three quarters leave room for
+   * escaped characters, the Results element and the rest of the message.
    */
   private resultChunks(items: Item[]): Item[][] {
-    const budget = this.serverMaxMsgSize > 0 ? this.serverMaxMsgSize / 4 : Infinity;
+    const limit = this.sendLimit();
+    const budget = limit > 0 ? limit / 4 : Infinity;
     const chunks: Item[][] = [];
     let chunk: Item[] = [];
     let size = 0;

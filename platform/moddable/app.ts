@@ -29,6 +29,8 @@ export interface PlatformParts {
   slot: ModSlot;
   /** The board's update button, when the platform has one. */
   makeButton?: (pin: number, clock: Clock) => Button;
+  /** Largest MQTT publish the platform's socket takes in one write (MqttTransport's default fits ESP32). */
+  maxPublishBytes?: number;
 }
 
 function message(e: unknown): string {
@@ -39,7 +41,7 @@ function certificate(cfg: DeviceConfig): HostBuffer | undefined {
   return cfg.caResource ? new Resource(cfg.caResource) : undefined;
 }
 
-function makeTransport(cfg: DeviceConfig, log: Log): { transport: Transport; mqtt?: MqttTransport } {
+function makeTransport(cfg: DeviceConfig, log: Log, parts: PlatformParts): { transport: Transport; mqtt?: MqttTransport } {
   const t = cfg.desc.transport;
   const cert = certificate(cfg);
   const common = {
@@ -51,6 +53,7 @@ function makeTransport(cfg: DeviceConfig, log: Log): { transport: Transport; mqt
   const m = t.mqtt!;
   const mqtt = new MqttTransport({
     ...common, brokerUrl: m.url, devId: cfg.desc.devInfo.devId,
+    ...(parts.maxPublishBytes ? { maxPublishBytes: parts.maxPublishBytes } : {}),
     ...(m.topicPrefix ? { prefix: m.topicPrefix } : {}),
     ...(m.username !== undefined ? { username: m.username } : {}), ...(m.password !== undefined ? { password: m.password } : {}),
   });
@@ -103,7 +106,7 @@ export function startDevice(parts: PlatformParts): { application: object } {
     initial: cfg.desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })),
   });
   runMods(installer.activeModules(), log);
-  const { transport, mqtt } = makeTransport(cfg, log);
+  const { transport, mqtt } = makeTransport(cfg, log, parts);
   const desc = cfg.desc;
   DmAgent.boot(desc, { storage, clock, crypto: moddableCrypto, utf8: moddableUtf8, transport, display, button: edges, downloader, installer, log },
     { maxMsgSize: cfg.maxMsgSize, ...(desc.transport?.encoding ? { encoding: desc.transport.encoding } : {}) })

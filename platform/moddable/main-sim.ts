@@ -7,5 +7,6 @@ import { FileModSlot } from './file-mod-slot.js';
 import { joinDir } from './lib/file-names.js';
 
 export default function main(): object {
-  return startDevice({ slot: new FileModSlot(joinDir(config.file.root, 'dm-mod')) }).application;
+  // The simulator's sockets send 1024 bytes at a time: keep MQTT messages under it, less topic and header.
+  return startDevice({ slot: new FileModSlot(joinDir(config.file.root, 'dm-mod')), maxPublishBytes: 960 }).application;
 }

@@ -15,6 +15,7 @@ import SecureSocket from 'securesocket';
 import Timer from 'timer';
 import type { InboundMessage, Log, OutboundMessage, Transport } from '../../agent/ports.js';
 import { dmTopics, topicDevId, type DmTopics } from '../../agent/binding/mqtt-topics.js';
+import { DmError } from '../../agent/errors.js';
 import { transportError } from './lib/transport-error.js';
 import { ReplyGate } from './lib/reply-gate.js';
 import { parseEndpoint, type Endpoint } from './lib/url.js';
@@ -39,6 +40,12 @@ export interface MqttTransportOptions {
   maxReplyBytes: number;
   /** DER certificate of a private CA for mqtts. */
   certificate?: ArrayBuffer | HostBuffer;
+  /**
+   * Largest SyncML message published, default 7168: the SDK client writes a PUBLISH (message, topic and a
+   * few header bytes) in one socket write, and the ESP32's lwIP send buffer is 8192 bytes. The desktop
+   * simulator's socket takes 1024; messages above it fail with the reason.
+   */
+  maxPublishBytes?: number;
   /** A server notification arrived on …/notify. */
   onNotify?: (payload: Uint8Array) => void;
   log?: Log;
@@ -54,6 +61,7 @@ interface InFlight {
 
 export class MqttTransport implements Transport {
   readonly topics: DmTopics;
+  readonly maxMessageBytes: number;
   private readonly ep: Endpoint;
   private readonly gate: ReplyGate;
   private client?: Client;
@@ -71,6 +79,10 @@ export class MqttTransport implements Transport {
     this.gate = new ReplyGate(o.maxReplyBytes);
     this.reconnectDelay = o.reconnectMs ?? 2000;
     if (o.onNotify) this.onNotify = o.onNotify;
+    this.maxMessageBytes = o.maxPublishBytes ?? 7168;
+    if (!(Number.isInteger(this.maxMessageBytes) && this.maxMessageBytes >= 512)) {
+      throw new DmError('DM_ERR_CONFIG', 400, `MqttTransport: maxPublishBytes must be an integer >= 512, not ${o.maxPublishBytes}`);
+    }
   }
 
   /** Connects and subscribes; exchange() does it on demand, a device waiting for notifications at boot. */

@@ -254,6 +254,27 @@ test('no display: UI alerts get 406', async () => {
   assert.equal(pkg3!.body.filter((c): c is StatusCmd => c.kind === 'Status' && c.cmd === 'Alert')[0]!.data, '406');
 });
 
+test('a transport with a send limit of its own (the device\'s MQTT publish) keeps our messages under it, below the server MaxMsgSize', async () => {
+  const { session, opts } = makeSession({ maxSendSize: 1500 });
+  assert.equal(opts.maxSendSize, 1500);
+  const gets: Command[] = [];
+  for (let i = 0; i < 30; i++) gets.push({ kind: 'Get', cmdId: '', items: [{ target: { locURI: './DevInfo/DevId' } }] });
+  const sizes: number[] = [];
+  const first = (c: SyncMLMessage) => {
+    const r = reply(c, 212, [...statusesFor(c), ...gets]);
+    r.hdr.meta = { maxMsgSize: 16384 };
+    return r;
+  };
+  const more = (c: SyncMLMessage, out: { body: Uint8Array }) => {
+    sizes.push(out.body.length);
+    return c.final ? reply(c, 200, []) : reply(c, 200, [{ kind: 'Alert', cmdId: '', data: '1222', items: [] }], false);
+  };
+  await runScript(session, [first, ...Array(30).fill(more)]);
+  assert.ok(sizes.length >= 3, `split into ${sizes.length} messages`);
+  for (const s of sizes) assert.ok(s <= 1500, `message of ${s} bytes over the transport's 1500`);
+  assert.equal(session.outcome.state, 'completed');
+});
+
 test('large object: 213 per chunk, 1222 when the package continues, committed whole; 424 on size mismatch', async () => {
   const { session, tree } = makeSession();
   const replies: SyncMLMessage[] = [];
