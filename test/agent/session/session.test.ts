@@ -198,22 +198,28 @@ test('a server package split over messages: the client answers each with Alert 1
   assert.equal(session.outcome.state, 'completed');
 });
 
-test('our package is split to the server MaxMsgSize and continued on its Alert 1222', async () => {
-  const { session } = makeSession();
+/** The server asks for 30 Gets with this MaxMsgSize and answers 1222 until our package ends: our messages. */
+async function answerThirtyGets(session: Session, serverMaxMsgSize: number): Promise<{ msgs: SyncMLMessage[]; sizes: number[] }> {
   const gets: Command[] = [];
   for (let i = 0; i < 30; i++) gets.push({ kind: 'Get', cmdId: '', items: [{ target: { locURI: './DevInfo/DevId' } }] });
   const sizes: number[] = [];
-  const clientMsgs: SyncMLMessage[] = [];
+  const msgs: SyncMLMessage[] = [];
   const first = (c: SyncMLMessage) => {
     const r = reply(c, 212, [...statusesFor(c), ...gets]);
-    r.hdr.meta = { maxMsgSize: 2000 };
+    r.hdr.meta = { maxMsgSize: serverMaxMsgSize };
     return r;
   };
   const more = (c: SyncMLMessage, out: { body: Uint8Array }) => {
-    sizes.push(out.body.length); clientMsgs.push(c);
+    sizes.push(out.body.length); msgs.push(c);
     return c.final ? reply(c, 200, []) : reply(c, 200, [{ kind: 'Alert', cmdId: '', data: '1222', items: [] }], false);
   };
-  await runScript(session, [first, more, more, more, more, more, more, more, more]);
+  await runScript(session, [first, ...Array(30).fill(more)]);
+  return { msgs, sizes };
+}
+
+test('our package is split to the server MaxMsgSize and continued on its Alert 1222', async () => {
+  const { session } = makeSession();
+  const { msgs: clientMsgs, sizes } = await answerThirtyGets(session, 2000);
   assert.ok(clientMsgs.length >= 2, `split into ${clientMsgs.length} messages`);
   for (const s of sizes) assert.ok(s <= 2000, `message of ${s} bytes over MaxMsgSize 2000`);
   const results = clientMsgs.flatMap((m) => cmds(m, 'Results'));
@@ -255,23 +261,11 @@ test('no display: UI alerts get 406', async () => {
 });
 
 test('a transport with a send limit of its own (the device\'s MQTT publish) keeps our messages under it, below the server MaxMsgSize', async () => {
-  const { session, opts } = makeSession({ maxSendSize: 1500 });
-  assert.equal(opts.maxSendSize, 1500);
-  const gets: Command[] = [];
-  for (let i = 0; i < 30; i++) gets.push({ kind: 'Get', cmdId: '', items: [{ target: { locURI: './DevInfo/DevId' } }] });
-  const sizes: number[] = [];
-  const first = (c: SyncMLMessage) => {
-    const r = reply(c, 212, [...statusesFor(c), ...gets]);
-    r.hdr.meta = { maxMsgSize: 16384 };
-    return r;
-  };
-  const more = (c: SyncMLMessage, out: { body: Uint8Array }) => {
-    sizes.push(out.body.length);
-    return c.final ? reply(c, 200, []) : reply(c, 200, [{ kind: 'Alert', cmdId: '', data: '1222', items: [] }], false);
-  };
-  await runScript(session, [first, ...Array(30).fill(more)]);
+  const { session } = makeSession({ maxSendSize: 1500 });
+  const { msgs, sizes } = await answerThirtyGets(session, 16384);
   assert.ok(sizes.length >= 3, `split into ${sizes.length} messages`);
   for (const s of sizes) assert.ok(s <= 1500, `message of ${s} bytes over the transport's 1500`);
+  assert.equal(msgs.flatMap((m) => cmds(m, 'Results')).length, 30);
   assert.equal(session.outcome.state, 'completed');
 });
 
