@@ -1,5 +1,6 @@
 // The lab server's catalog of component versions. Each entry names a package file (a JSON manifest
-// {id, name, version, payload}, the shape the Node FileInstaller installs); its size and SHA-256 are
+// {id, name, version, payload}, the shape the Node FileInstaller installs, or for a Moddable device a JSON
+// header, a NUL byte and a mod archive, platform/moddable/lib/mod-package.ts); its size and SHA-256 are
 // computed from the file at load, or checked against the catalog when the catalog states them, so what
 // the server announces to devices (Ext/Size, Ext/SHA256) always matches what it serves.
 import { readFileSync } from 'node:fs';
@@ -111,13 +112,18 @@ export function parseCatalog(json: unknown, baseDir: string): Catalog {
   return { entries, packagesDir: packagesDir ?? baseDir };
 }
 
-/** A package is a JSON manifest; its id and version must be those the catalog announces. */
+/**
+ * A package is a JSON manifest, or a JSON header, a NUL and a mod archive (JSON text never holds a raw NUL);
+ * the id and version of the manifest or header must be those the catalog announces.
+ */
 function checkManifest(bytes: Buffer, want: { id: string; version: string }, where: string): void {
+  const nul = bytes.indexOf(0);
+  if (nul >= 0 && nul === bytes.length - 1) bad(`${where}: package has a header and a NUL but no archive after it`);
   let m: unknown;
   try {
-    m = JSON.parse(bytes.toString('utf8'));
+    m = JSON.parse(bytes.subarray(0, nul >= 0 ? nul : bytes.length).toString('utf8'));
   } catch (e) {
-    bad(`${where}: package is not a JSON manifest: ${(e as Error).message}`);
+    bad(`${where}: package is not a JSON manifest${nul >= 0 ? ' (its header, before the NUL)' : ''}: ${(e as Error).message}`);
   }
   const o = m as Record<string, unknown>;
   if (typeof o !== 'object' || o === null || typeof o.id !== 'string' || typeof o.name !== 'string' || typeof o.version !== 'string') {

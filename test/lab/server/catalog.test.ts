@@ -58,3 +58,19 @@ test('catalog errors name the field and the problem', () => {
     sha256: createHash('sha256').update(manifest('a', '1.0')).digest('hex').toUpperCase() }] }, d);
   assert.equal(ok.entries[0]!.size, manifest('a', '1.0').length, 'a stated SHA-256 is validated, in either case');
 });
+
+test('a Moddable mod package (JSON header, NUL, archive) is served as it is; its header is checked like a manifest', () => {
+  const header = JSON.stringify({ id: 'w', name: 'W', version: '3.0', module: 'weather' });
+  const archive = Buffer.concat([Buffer.from([0, 0, 0, 12]), Buffer.from('XS_A'), Buffer.from([1, 2, 3, 4])]);
+  const d = mkdtempSync(join(tmpdir(), 'labcat-'));
+  mkdirSync(join(d, 'packages'));
+  const pkg = Buffer.concat([Buffer.from(header), Buffer.from([0]), archive]);
+  writeFileSync(join(d, 'packages', 'w.pkg'), pkg);
+  writeFileSync(join(d, 'packages', 'other.pkg'), Buffer.concat([Buffer.from(header.replace('3.0', '2.0')), Buffer.from([0]), archive]));
+  writeFileSync(join(d, 'packages', 'empty.pkg'), Buffer.concat([Buffer.from(header), Buffer.from([0])]));
+  const c = parseCatalog({ components: [{ id: 'w', name: 'W', version: '3.0', package: 'packages/w.pkg' }] }, d);
+  assert.equal(c.entries[0]!.size, pkg.length, 'the whole file, archive included');
+  assert.equal(c.entries[0]!.sha256, createHash('sha256').update(pkg).digest('hex'));
+  assert.throws(() => parseCatalog({ components: [{ id: 'w', name: 'W', version: '3.0', package: 'packages/other.pkg' }] }, d), /manifest says w 2\.0, the catalog says w 3\.0/);
+  assert.throws(() => parseCatalog({ components: [{ id: 'w', name: 'W', version: '3.0', package: 'packages/empty.pkg' }] }, d), /no archive after it/);
+});
