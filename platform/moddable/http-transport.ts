@@ -44,6 +44,26 @@ export function requestDictionary(ep: Endpoint, method: string, headers: string[
   return d;
 }
 
+/**
+ * The SDK's client does its socket work (writing the request, reading the reply) inside the socket's callback,
+ * where an exception is uncaught and aborts the VM: on the Linux simulator a refused connection is reported as
+ * connected and the first write throws. Wrapped, such a throw ends this request with a transport error. The
+ * socket is the client's `socket` property (modules/network/http/http.js); without it nothing is wrapped.
+ */
+function guardSocketCallback(request: Request, fail: (why: string) => void): void {
+  const socket = (request as unknown as { socket?: { callback?: (message: number, value?: number) => unknown } }).socket;
+  const inner = socket?.callback;
+  if (!socket || typeof inner !== 'function') return;
+  socket.callback = (message: number, value?: number) => {
+    try {
+      return inner(message, value);
+    } catch (e) {
+      fail(e instanceof Error ? e.message : String(e));
+      return undefined;
+    }
+  };
+}
+
 export class HttpTransport implements Transport {
   private readonly timeoutMs: number;
   private readonly delays: number[];
@@ -100,6 +120,7 @@ export class HttpTransport implements Transport {
         finish(transportError('other', `${ep.host}: ${e instanceof Error ? e.message : String(e)}`, true));
         return;
       }
+      guardSocketCallback(request, (e) => finish(transportError('reset', `${ep.host}${ep.secure ? ' (TLS)' : ''}: ${e}`, status === 0)));
       const req = request;
       req.callback = (message: number, v1?: unknown, v2?: unknown) => {
         if (message === HTTP_MSG.bodyFragment) return settled ? undefined : out.next(Number(v1));
