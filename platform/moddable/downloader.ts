@@ -11,7 +11,7 @@ import { transportError, type TransportError } from './lib/transport-error.js';
 import { planResponse, rangeHeaders } from './lib/range.js';
 import { packageFileName } from './lib/file-names.js';
 import { parseEndpoint } from './lib/url.js';
-import { HTTP_MSG, requestDictionary } from './http-transport.js';
+import { HTTP_MSG, guardSocketCallback, requestDictionary } from './http-transport.js';
 import { ensureDirectory } from './storage.js';
 
 export interface HttpDownloaderOptions {
@@ -86,6 +86,7 @@ export class HttpDownloader implements Downloader {
         finish(transportError('other', `GET ${req.url}: ${e instanceof Error ? e.message : String(e)}`, true));
         return;
       }
+      guardSocketCallback(request, (why) => finish(transportError('reset', `GET ${req.url}: ${why}`, true)));
       const r = request;
       r.callback = (message: number, v1?: unknown, v2?: unknown) => {
         if (settled) return;
