@@ -11,7 +11,7 @@ import { AlertCode, MIME_WBXML, MIME_XML } from '../../agent/syncml/model.js';
 import { decodeMessage, sniffEncoding, type Encoding } from '../../agent/syncml/codec.js';
 import { ALERT_TYPE_DEVICE_REQUEST, ALERT_TYPE_OPERATION_COMPLETE, ALERT_TYPE_USER_REQUEST } from '../../agent/alerts/types.js';
 import { asDmError } from '../../agent/errors.js';
-import { base64Decode, base64Encode, hex, utf8Encode } from '../../agent/util/bytes.js';
+import { base64Decode, base64Encode, bytesEqual, hex, utf8Encode } from '../../agent/util/bytes.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';
 import { nodeUtf8 } from '../../platform/node/utf8.js';
 import type { Catalog, CatalogEntry } from './catalog.js';
@@ -194,11 +194,6 @@ const MAX_OPEN_SESSIONS = 65536;
 const MAX_ENDED_SESSIONS = 1024;
 const sessionKey = (devId: string, sessionId: string): string => `${devId}\u0000${sessionId}`;
 
-function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
-  if (!a || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 const deploymentKey = (devId: string, correlator: string): string => `${devId}\u0000${correlator}`;
 const MAX_AUTH_FAILURES = 5;
 const MAX_SERVER_AUTH_RETRIES = 2;
@@ -311,7 +306,7 @@ export class LabDmServer {
 
     const st = this.session(msg, encoding, body);
     const msgNo = Number(msg.hdr.msgId);
-    if (st.lastDeviceMsgId === msgNo && st.lastReply && sameBytes(st.lastBody, body)) {
+    if (st.lastDeviceMsgId === msgNo && st.lastReply && st.lastBody && bytesEqual(st.lastBody, body)) {
       this.log('info', `device ${devId} session ${st.sessionId}: MsgID ${msgNo} again (retransmission); resending the previous reply`);
       return st.lastReply;
     }
@@ -362,7 +357,7 @@ export class LabDmServer {
     const devId = msg.hdr.source.locURI;
     const key = sessionKey(devId, msg.hdr.sessionId);
     let st = this.openSessions.get(key) ?? this.endedSessions.get(key);
-    if (st?.ended && msg.hdr.msgId === '1' && !(st.lastDeviceMsgId === 1 && sameBytes(st.lastBody, body))) {
+    if (st?.ended && msg.hdr.msgId === '1' && !(st.lastDeviceMsgId === 1 && st.lastBody && bytesEqual(st.lastBody, body))) {
       // A device may draw the id of an earlier session again (16 bits, "unique per client"): that is a
       // deviation, but the new session is served, not read as a stray message of the ended one.
       this.deviate(devId, st.sessionId, 'SessionID of an ended session used again for a new session (MsgID 1)');

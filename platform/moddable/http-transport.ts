@@ -47,8 +47,9 @@ export function requestDictionary(ep: Endpoint, method: string, headers: string[
 /**
  * The SDK's client does its socket work (writing the request, reading the reply, calling our callback) inside
  * the socket's callback, where an exception is uncaught and aborts the VM: on the Linux simulator a refused
- * connection is reported as connected and the first write throws; a full flash throws in a download's write. Wrapped, such a throw ends this request with a transport error. The
- * socket is the client's `socket` property (modules/network/http/http.js); without it nothing is wrapped.
+ * connection is reported as connected and the first write throws; a full flash throws in a download's write.
+ * Wrapped, such a throw ends this request with a transport error. The socket is the client's `socket`
+ * property (modules/network/http/http.js); without it nothing is wrapped.
  */
 export function guardSocketCallback(request: Request, fail: (why: string) => void): void {
   const socket = (request as unknown as { socket?: { callback?: (message: number, value?: number) => unknown } }).socket;
