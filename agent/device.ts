@@ -23,10 +23,13 @@ export interface DeviceDescription {
     serverId: string;
     serverUri: string;      // http(s)://… for HTTP, or the server URI carried in SyncHdr/Target over MQTT
     name?: string;
-    /** Client credential the device sends. */
-    auth: { type: 'none' | 'basic' | 'md5' | 'hmac'; username: string; password: string };
-    /** Credential the server must present; absent = not checked. */
-    serverAuth?: { type: 'basic' | 'md5' | 'hmac'; username: string; password: string };
+    /**
+     * Client credential the device sends. `nonce` (base64): the first nonce, agreed with the server at the
+     * factory (AAuthData); without it the first session costs a 401 that brings one.
+     */
+    auth: { type: 'none' | 'basic' | 'md5' | 'hmac'; username: string; password: string; nonce?: string };
+    /** Credential the server must present; absent = not checked. `nonce`: the first nonce the server uses. */
+    serverAuth?: { type: 'basic' | 'md5' | 'hmac'; username: string; password: string; nonce?: string };
   };
   transport?: {
     kind: 'http' | 'mqtt';  // default 'http'

@@ -1,6 +1,7 @@
 // Validation of the device description JSON (agent/device.ts): every refusal names the field.
 import type { DeviceDescription } from '../device.js';
 import { DmError } from '../errors.js';
+import { base64Decode } from '../util/bytes.js';
 
 type Obj = Record<string, unknown>;
 
@@ -40,7 +41,13 @@ function cred(v: unknown, path: string, types: readonly string[]) {
   const o = obj(v, path);
   const type = oneOf(o, 'type', path, types)!;
   if (type === 'none') return { type, username: typeof o.username === 'string' ? o.username : '', password: typeof o.password === 'string' ? o.password : '' };
-  return { type, username: str(o, 'username', path)!, password: str(o, 'password', path)! };
+  const c: { type: string; username: string; password: string; nonce?: string } = { type, username: str(o, 'username', path)!, password: str(o, 'password', path)! };
+  const nonce = str(o, 'nonce', path, true);
+  if (nonce !== undefined) {
+    try { base64Decode(nonce); } catch { fail(`${path}.nonce`, 'must be base64'); }
+    c.nonce = nonce;
+  }
+  return c;
 }
 
 export function parseDeviceDescription(json: unknown): DeviceDescription {

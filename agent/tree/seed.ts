@@ -13,7 +13,7 @@ import { MemoryTree, type TreeLimits } from './tree.js';
 import type { NodeFormat } from './types.js';
 import { DEVICE } from './types.js';
 import { DEPLOYED, DELIVERED, DOWNLOAD, SCOMO_MO_TYPE, SCOMO_ROOT, STATE_ACTIVE, STATE_INACTIVE } from './scomo-paths.js';
-import { utf8Encode } from '../util/bytes.js';
+import { base64Decode } from '../util/bytes.js';
 
 export const DEPLOYED_OPERATIONS = ['Activate', 'Deactivate', 'Remove'];
 export const DOWNLOAD_OPERATIONS = ['Download', 'DownloadInstall', 'DownloadInstallInactive'];
@@ -105,7 +105,7 @@ export function seedTree(desc: DeviceDescription, opts: { limits?: Partial<TreeL
   put(tree, `${acc}/AppAddr/1/AddrType`, 'chr', 'URI');
   const typeOf = (t: string) => (t === 'basic' ? 'BASIC' : t === 'md5' ? 'DIGEST' : t === 'hmac' ? 'HMAC' : 'NONE');
   put(tree, `${acc}/AAuthPref`, 'chr', typeOf(a.auth.type));
-  const auths: [string, string, { type: string; username: string; password: string }][] = [['CLCRED', 'client', a.auth]];
+  const auths: [string, string, { type: string; username: string; password: string; nonce?: string }][] = [['CLCRED', 'client', a.auth]];
   if (a.serverAuth) auths.push(['SRVCRED', 'server', a.serverAuth]);
   for (const [level, name, cred] of auths) {
     const p = `${acc}/AppAuth/${name}`;
@@ -114,8 +114,8 @@ export function seedTree(desc: DeviceDescription, opts: { limits?: Partial<TreeL
     put(tree, `${p}/AAuthName`, 'chr', cred.username);
     put(tree, `${p}/AAuthSecret`, 'chr', cred.password);
     tree.setAcl(`${p}/AAuthSecret`, `Replace=${srv}`);
-    // Initial nonce: none agreed yet; the first challenge brings one.
-    put(tree, `${p}/AAuthData`, 'bin', utf8Encode(''));
+    // Initial nonce: the one agreed at the factory, if any; otherwise the first challenge brings one.
+    put(tree, `${p}/AAuthData`, 'bin', cred.nonce === undefined ? new Uint8Array(0) : base64Decode(cred.nonce));
     tree.setAcl(`${p}/AAuthData`, `Replace=${srv}`);
   }
 

@@ -41,7 +41,7 @@ export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): 
   if (server === 'inproc') {
     const a = template.account.auth;
     const lab = await startLab({ catalog: loadCatalog(str(args, 'catalog') ?? join(here, '../examples/catalog.json')),
-      devices: parseDevices([{ username: a.username, password: a.password, auth: a.type }]) });
+      devices: parseDevices([{ username: a.username, password: a.password, auth: a.type, ...(a.nonce !== undefined ? { nonce: a.nonce } : {}) }]) });
     try {
       summary = await runFleet({ ...common, target: { kind: 'inproc', server: lab.server, url: lab.dmUrl } });
     } finally {

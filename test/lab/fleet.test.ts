@@ -47,6 +47,30 @@ test('fleet over HTTP and over MQTT against the lab server: the autoUpdate compo
   }
 });
 
+test('a factory nonce the server shares saves each device its first 401; a stale one costs that 401 and no more', async () => {
+  const nonce = Buffer.from('factory-nonce-01').toString('base64');
+  const lab = await startLab({ catalog: exampleCatalog(), devices: parseDevices([{ username: 'dmuser', password: 'dmpass', auth: 'md5', nonce }]) });
+  try {
+    const run = async (deviceNonce: string, first: number) => {
+      const t = template();
+      t.devInfo.devId = `IMEI:${first}`;
+      t.account.auth.nonce = deviceNonce;
+      return runFleet({ template: t, devices: 4, sessionsPerDevice: 1, concurrency: 4, rampSeconds: 0, trigger: 'device', encoding: 'xml',
+        target: { kind: 'inproc', server: lab.server, url: lab.dmUrl } });
+    };
+    const shared = await run(nonce, 1);
+    assert.equal(shared.ok, 4, JSON.stringify(shared.failures));
+    // Check, inventory, deployment and end of session, then the result report: no challenge in between.
+    assert.equal(shared.roundTrips, 4 * 4);
+    const stale = await run(Buffer.from('some-other-nonce').toString('base64'), 2);
+    assert.equal(stale.ok, 4, JSON.stringify(stale.failures));
+    assert.equal(stale.roundTrips, 4 * 5, 'one 401 with a new nonce, then the same run');
+    assert.deepEqual(lab.server.deviations(), []);
+  } finally {
+    await lab.close();
+  }
+});
+
 test('fleet against a server that is not there: failures counted by cause, exit 1', async () => {
   const out = new Sink();
   const code = await main(['fleet', '--devices', '3', '--server', 'http://127.0.0.1:9/dm'], out as never, out as never);

@@ -25,6 +25,7 @@ test('every bad field is refused with DM_ERR_CONFIG naming its path', () => {
   cases.push([(b) => ({ ...b, schedule: { intervalMinutes: 0 } }), /schedule.intervalMinutes must be a number > 0/]);
   cases.push([(b) => ({ ...b, button: { debounceMs: 50, longPressMs: 40 } }), /longPressMs/]);
   cases.push([(b) => ({ ...b, transport: { kind: 'mqtt' } }), /transport.mqtt is required/]);
+  cases.push([(b) => ({ ...b, account: { ...b.account, auth: { ...b.account.auth, nonce: 'not base64!' } } }), /account.auth.nonce must be base64/]);
   cases.push([() => 42, /must be an object/]);
   for (const [mutate, re] of cases) {
     assert.throws(() => parseDeviceDescription(mutate(base())), (e: unknown) => e instanceof DmError && e.code === 'DM_ERR_CONFIG' && re.test(e.message), String(re));

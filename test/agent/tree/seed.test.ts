@@ -39,6 +39,14 @@ test('ACLs: DevInfo read-only for servers, secrets write-only, accounts private 
   t.checkExec('./SCOMO/Download/p/Operations/DownloadInstall', 'labserver');
 });
 
+test('a factory nonce in the description seeds AAuthData; without one it is empty', () => {
+  const withNonce = parseDeviceDescription({ ...JSON.parse(JSON.stringify(desc)), account: { ...desc.account,
+    auth: { ...desc.account.auth, nonce: 'AQID' }, serverAuth: { type: 'md5', username: 's', password: 'sp', nonce: 'BAU=' } } });
+  const a = readAccount(seedTree(withNonce));
+  assert.deepEqual([[...a.client.nonce], [...a.server.nonce]], [[1, 2, 3], [4, 5]]);
+  assert.equal(readAccount(seedTree(desc)).client.nonce.length, 0);
+});
+
 test('readAccount and writeNonce', () => {
   const t = seedTree(desc);
   const a = readAccount(t);
