@@ -13,6 +13,7 @@ import { measureSessions } from './sessions.js';
 import { measureFleet, type FleetRun } from './fleet.js';
 
 const root = new URL('..', import.meta.url).pathname;
+const deviceStack = () => (JSON.parse(readFileSync(join(root, 'manifests/shared.json'), 'utf8')) as { creation: { stack: number } }).creation.stack;
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 
 async function agentBundleBytes(): Promise<number> {
@@ -21,11 +22,11 @@ async function agentBundleBytes(): Promise<number> {
   return r.outputFiles[0]!.contents.length;
 }
 
-async function xsFigures(): Promise<{ compute: number; heap: number } | undefined> {
+async function xsFigures(): Promise<{ compute: number; heap: number; stack?: number } | undefined> {
   try {
     // Through a variable: the XS harness is optional here (xsnap may be missing on a developer machine).
     const harness = '../test/xs/harness.js';
-    const m = await import(harness) as { xsFigures?: () => Promise<{ compute: number; heap: number }> };
+    const m = await import(harness) as { xsFigures?: () => Promise<{ compute: number; heap: number; stack?: number }> };
     return await m.xsFigures?.();
   } catch (e) {
     process.stderr.write(`bench: XS figures unavailable: ${(e as Error).message}\n`);
@@ -125,6 +126,7 @@ put('agent_bundle_bytes', bundle, `${bundle} B (agent/ bundled and minified, esb
 const xs = await xsFigures();
 put('xs_compute_user_session', xs?.compute, xs ? `${xs.compute} (xsnap meter)` : '');
 put('xs_heap_user_session', xs?.heap, xs ? `${xs.heap} heap slots live after the session and a collection (xsnap currentHeapCount)` : '');
+put('xs_stack_user_session', xs?.stack, xs?.stack ? `${xs.stack} stack slots: the fewest the session runs in (the device has ${deviceStack()})` : '', `≤ ${deviceStack()}`);
 
 results['measured_at'] = new Date().toISOString();
 results['node'] = process.version;

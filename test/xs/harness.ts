@@ -15,6 +15,7 @@ import { nodeCrypto } from '../../platform/node/crypto.js';
 import { LabDmServer } from '../../lab/server/dm-server.js';
 import { loadCatalog } from '../../lab/server/catalog.js';
 import type { Scenario, ScenarioResult } from './driver.js';
+import { smallStackWorker, STACK_ENV } from './small-stack.js';
 
 const here = new URL('.', import.meta.url).pathname;
 const root = join(here, '../..');
@@ -45,7 +46,13 @@ function seeded(seed: string): (n: number) => Uint8Array {
 export interface RunOptions {
   /** Replace the server's reply to this exchange (1-based) with garbage. */
   garbleReply?: number;
-  /** Catalog changes: none by default. */
+  /**
+   * Play the server instead of the lab server: the reply to exchange n (1-based) to the device's message,
+   * or undefined to let the lab server answer.
+   */
+  serve?: (n: number, message: Uint8Array) => Uint8Array | undefined;
+  /** On XS: run on a worker with this many stack slots (test/xs/small-stack.ts) instead of xsnap's 4096. */
+  stackSlots?: number;
 }
 
 export interface EngineRun {
@@ -82,8 +89,9 @@ function makeHost(o: RunOptions) {
       const body = new Uint8Array(Buffer.from(m.body, 'base64'));
       wire.push(body);
       exchanges++;
-      const r = await server.handle(body, { uri: m.uri, contentType: m.contentType, ...(m.hmac ? { hmac: m.hmac } : {}) });
-      let reply = r?.body ?? new Uint8Array(0);
+      const scripted = o.serve?.(exchanges, body);
+      const r = scripted ? undefined : await server.handle(body, { uri: m.uri, contentType: m.contentType, ...(m.hmac ? { hmac: m.hmac } : {}) });
+      let reply = scripted ?? r?.body ?? new Uint8Array(0);
       if (exchanges === o.garbleReply) reply = new TextEncoder().encode('<SyncML><SyncHdr><VerDTD>1.2</Ver');
       wire.push(reply);
       return reply;
@@ -119,14 +127,34 @@ async function loadXsnap() {
   return (await import('@agoric/xsnap')).xsnap;
 }
 
+/** xsnap's spawn, or one that starts the stack-size worker (test/xs/small-stack.ts) with `stackSlots` slots. */
+function workerSpawn(stackSlots: number | undefined): typeof spawn {
+  if (stackSlots === undefined) return spawn;
+  const w = smallStackWorker();
+  if ('error' in w) throw new Error(w.error);
+  return ((_bin: string, args: string[], opts: { env?: NodeJS.ProcessEnv }) =>
+    spawn(w.path, args, { ...opts, env: { ...(opts.env ?? process.env), [STACK_ENV]: String(stackSlots) } })) as unknown as typeof spawn;
+}
+
+/** Evaluates a script on a fresh XS worker (with `stackSlots` stack slots when given); rejects as the worker fails. */
+export async function evaluateOnXs(code: string, stackSlots?: number): Promise<void> {
+  const xsnap = await loadXsnap();
+  const worker = await xsnap({ os: os.type(), spawn: workerSpawn(stackSlots), fs: { ...fs, ...fs.promises } as never, stderr: 'ignore', name: 'dm-agent-xs-probe' });
+  try {
+    await worker.evaluate(code);
+  } finally {
+    await worker.close().catch(() => undefined);
+  }
+}
+
 /** Runs a scenario on the XS engine. */
 export async function runOnXs(s: Scenario, o: RunOptions = {}): Promise<EngineRun> {
   const host = makeHost(o);
-  const enc = new TextEncoder();
   const dec = new TextDecoder();
   const xsnap = await loadXsnap();
   const worker = await xsnap({
-    os: os.type(), spawn, fs: { ...fs, ...fs.promises } as never, stderr: 'inherit', stdout: 'inherit', name: 'dm-agent-xs',
+    // On a small stack an overflow is an expected outcome (the bench bisects on it): its exit code tells it, quietly.
+    os: os.type(), spawn: workerSpawn(o.stackSlots), fs: { ...fs, ...fs.promises } as never, stderr: o.stackSlots === undefined ? 'inherit' : 'ignore', stdout: 'inherit', name: 'dm-agent-xs',
     handleCommand: async (request: Uint8Array) => {
       const { op, arg } = JSON.parse(dec.decode(request)) as { op: string; arg: string };
       return host.sync(op, arg) ?? await host.asyncOp(op, arg);
@@ -193,8 +221,25 @@ export function exampleDevice(): unknown {
 
 export const userConfirm: () => Scenario = () => ({ device: exampleDevice(), trigger: 'user', component: 'app1', answers: ['yes'] });
 
-/** The figures `npm run bench` reports: XS's meters after a user session with confirm (and its update). */
-export async function xsFigures(): Promise<{ compute: number; heap: number }> {
+/**
+ * The figures `npm run bench` reports: XS's meters after a user session with confirm (and its update), and
+ * the fewest stack slots that session runs in (found by bisection on the stack-size worker; undefined when
+ * that worker cannot be built here).
+ */
+export async function xsFigures(): Promise<{ compute: number; heap: number; stack?: number }> {
   const r = await runOnXs(userConfirm());
-  return { compute: r.meters!.compute, heap: r.meters!.liveHeapCount };
+  const figures = { compute: r.meters!.compute, heap: r.meters!.liveHeapCount };
+  if ('error' in smallStackWorker()) return figures;
+  const runs = async (slots: number) => {
+    try { return (await runOnXs(userConfirm(), { stackSlots: slots })).result.ok; } catch { return false; }
+  };
+  // Overflow is deterministic, so the smallest stack that works is where the outcome flips.
+  let fails = 64;
+  let works = 4096;
+  if (!(await runs(works))) return figures;
+  while (works - fails > 1) {
+    const mid = (fails + works) >> 1;
+    if (await runs(mid)) works = mid; else fails = mid;
+  }
+  return { ...figures, stack: works };
 }

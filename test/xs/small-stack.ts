@@ -1,0 +1,77 @@
+// An xsnap worker whose XS stack size is set per run, so that agent/ runs in CI on the stack it gets on the
+// device (640 slots, manifests/shared.json) instead of xsnap's fixed 4096. It is the worker @agoric/xsnap
+// built at install, relinked with one change: its stackCount comes from DM_XS_STACK_SLOTS. The commands are
+// the ones xsnap's own makefile would run (`make -n -B`), so the engine and its options are unchanged.
+// The build happens once per xsnap version, under node_modules/.cache; it needs make and a C compiler, which
+// installing @agoric/xsnap needed too.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { peersRequired, repoRoot } from '../helpers/peers.js';
+
+export const STACK_ENV = 'DM_XS_STACK_SLOTS';
+
+const xsnapDir = join(dirname(fileURLToPath(import.meta.resolve('@agoric/xsnap'))), '..');
+const STACK_LINE = /(\n\s*)4096,(\s*\/\* stackCount \*\/)/;
+
+let built: { path: string } | { error: string } | undefined;
+
+/** The worker binary, built on first use; or why it cannot be built here. */
+export function smallStackWorker(): { path: string } | { error: string } {
+  built ??= build();
+  return built;
+}
+
+/** For `test(…, { skip })`: false when the worker is there; why not otherwise (an error under DM_PEERS=required). */
+export function needSmallStackWorker(): string | false {
+  const w = smallStackWorker();
+  if ('path' in w) return false;
+  if (peersRequired) throw new Error(`DM_PEERS=required but the stack-size xsnap worker cannot be built: ${w.error}`);
+  process.stderr.write(`NOTICE: ${w.error}: the device-stack tests are skipped\n`);
+  return w.error;
+}
+
+function build(): { path: string } | { error: string } {
+  if (process.platform !== 'linux') return { error: 'the stack-size worker is built on Linux only' };
+  const makefiles = join(xsnapDir, 'xsnap-native/xsnap/makefiles/lin');
+  const source = join(xsnapDir, 'xsnap-native/xsnap/sources/xsnap-worker.c');
+  const text = readFileSync(source, 'utf8');
+  if (text.split(STACK_LINE).length !== 4) return { error: `${source}: the stackCount line is not where this build expects it` };
+  const patched = text.replace(STACK_LINE, `$1(getenv("${STACK_ENV}") ? atoi(getenv("${STACK_ENV}")) : 4096),$2`);
+  const version = (JSON.parse(readFileSync(join(xsnapDir, 'package.json'), 'utf8')) as { version: string }).version;
+  const key = createHash('sha256').update(version).update(patched).digest('hex').slice(0, 16);
+  const outDir = join(repoRoot, 'node_modules/.cache/dm-agent-xsnap', key);
+  const bin = join(outDir, 'xsnap-worker');
+  if (existsSync(bin)) return { path: bin };
+
+  // What xsnap's makefile runs for its release worker, as text: one compile line per source, then the link.
+  const dry = spawnSync('make', ['-n', '-B', '-f', 'xsnap-worker.mk', 'GOAL=release', `MODDABLE=${join(xsnapDir, 'moddable')}`, `XSNAP_VERSION=${version}`],
+    { cwd: makefiles, encoding: 'utf8' });
+  if (dry.status !== 0) return { error: `make -n in ${makefiles} failed: ${(dry.stderr || dry.error?.message || '').trim().slice(0, 300)}` };
+  const lines = dry.stdout.split('\n');
+  const compile = lines.find((l) => /^\S*cc\s/.test(l) && /\/sources\/xsnap-worker\.c\s/.test(l));
+  const link = lines.find((l) => /^\S*cc\s/.test(l) && /\/xsnap-worker\.o(\s|$)/.test(l) && /-o\s+\S*\/bin\/lin\/release\/xsnap-worker(\s|$)/.test(l));
+  if (!compile || !link) return { error: 'xsnap\'s makefile did not show the compile and link commands this build expects' };
+  const objMatch = /-o\s+(\S*\/xsnap-worker\.o)/.exec(compile);
+  if (!objMatch) return { error: 'xsnap\'s compile command has no -o' };
+  const builtObj = objMatch[1]!;
+  mkdirSync(outDir, { recursive: true });
+  // Per-process names until the rename: test files running in parallel may build at the same time.
+  const patchedSource = join(outDir, `xsnap-worker.${process.pid}.c`);
+  writeFileSync(patchedSource, patched);
+  const obj = join(outDir, `xsnap-worker.${process.pid}.o`);
+  const tmpBin = `${bin}.${process.pid}`;
+  const cc = compile.replace(/\S*\/sources\/xsnap-worker\.c(?=\s)/, patchedSource).replace(/-o\s+\S*\/xsnap-worker\.o/, `-o ${obj}`);
+  const ld = link.split(builtObj).join(obj).replace(/-o\s+\S*\/bin\/lin\/release\/xsnap-worker(?=\s|$)/, `-o ${tmpBin}`);
+  for (const [what, cmd] of [['compile', cc], ['link', ld]] as const) {
+    const r = spawnSync('sh', ['-c', cmd], { cwd: makefiles, encoding: 'utf8' });
+    if (r.status !== 0) return { error: `${what} of the stack-size worker failed: ${(r.stderr || '').trim().slice(0, 400)}` };
+  }
+  // Renamed into place only once whole: a build cut short leaves no half binary for the next run.
+  renameSync(tmpBin, bin);
+  rmSync(patchedSource, { force: true });
+  rmSync(obj, { force: true });
+  return { path: bin };
+}

@@ -1,0 +1,107 @@
+// agent/ on the stack the device gives it. xsnap's own worker has 4096 stack slots; the device has the
+// `creation.stack` of manifests/shared.json (640). On the Moddable simulator a server message nested 20 deep
+// overflowed that stack before the readers stopped recursing over input; these tests run the same kind of
+// sessions on an xsnap worker with the device's stack size, in CI.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../helpers/peers.js';
+import { decodeMessage } from '../../agent/syncml/codec.js';
+import { parseXmlElement, DEFAULT_XML_LIMITS } from '../../agent/syncml/xml-decode.js';
+import { encodeWbxml } from '../../agent/syncml/wbxml-encode.js';
+import type { SyncMLMessage, StatusCmd } from '../../agent/syncml/model.js';
+import { evaluateOnXs, exampleDevice, runOnXs, userConfirm, type RunOptions } from './harness.js';
+import { needSmallStackWorker } from './small-stack.js';
+import type { Scenario } from './driver.js';
+
+const DEVICE_STACK = (JSON.parse(readFileSync(join(repoRoot, 'manifests/shared.json'), 'utf8')) as { creation: { stack: number } }).creation.stack;
+const skip = needSmallStackWorker();
+const MAX_DEPTH = DEFAULT_XML_LIMITS.maxDepth;
+const te = new TextEncoder();
+
+test(`the stack-size worker has the stack it is given: a recursion that fits in 4096 slots overflows ${DEVICE_STACK}`, { skip }, async () => {
+  const recurse = 'function down(n) { return n === 0 ? 0 : 1 + down(n - 1); } down(150);';
+  await evaluateOnXs(recurse, 4096);
+  await assert.rejects(evaluateOnXs(recurse, DEVICE_STACK), /stack overflow/);
+});
+
+test(`a user update (confirm, download, install, result alert) runs on the device's ${DEVICE_STACK}-slot stack`, { skip }, async () => {
+  const r = await runOnXs(userConfirm(), { stackSlots: DEVICE_STACK });
+  assert.equal(r.result.ok, true, r.result.error);
+  assert.equal(r.result.sessions, 2);
+  assert.deepEqual(r.result.deployed, ['com.example.weather 2.0', 'com.example.sensor 1.4']);
+});
+
+test(`a device-triggered update in WBXML runs on ${DEVICE_STACK} slots`, { skip }, async () => {
+  const device = exampleDevice() as { transport: { encoding: string } };
+  device.transport.encoding = 'wbxml';
+  const r = await runOnXs({ device, trigger: 'device', answers: [] }, { stackSlots: DEVICE_STACK });
+  assert.equal(r.result.ok, true, r.result.error);
+  assert.deepEqual(r.result.deployed, ['com.example.weather 1.0', 'com.example.sensor 1.5']);
+});
+
+// A server that answers package 1 with `first` (authenticated, 212), then ends the session.
+function hdr(dev: SyncMLMessage): string {
+  return `<SyncML xmlns='SYNCML:SYNCML1.2'><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>${dev.hdr.sessionId}</SessionID>` +
+    `<MsgID>${dev.hdr.msgId}</MsgID><Target><LocURI>${dev.hdr.source.locURI}</LocURI></Target><Source><LocURI>http://127.0.0.1:8080/dm</LocURI></Source></SyncHdr><SyncBody>` +
+    `<Status><CmdID>1</CmdID><MsgRef>${dev.hdr.msgId}</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd><TargetRef>http://127.0.0.1:8080/dm</TargetRef>` +
+    `<SourceRef>${dev.hdr.source.locURI}</SourceRef><Data>212</Data></Status>`;
+}
+const message = (dev: SyncMLMessage, commands: string) => `${hdr(dev)}${commands}<Final/></SyncBody></SyncML>`;
+function serving(first: (dev: SyncMLMessage) => Uint8Array): RunOptions {
+  return { stackSlots: DEVICE_STACK, serve: (n, body) => { const dev = decodeMessage(body); return n === 1 ? first(dev) : te.encode(message(dev, '')); } };
+}
+const check = (): Scenario => ({ device: exampleDevice(), trigger: 'device', answers: [] });
+/** The device's statuses in its answer to the hostile message, as "Cmd code". */
+const answered = (wire: Uint8Array[]) => decodeMessage(wire[2]!).body.filter((c): c is StatusCmd => c.kind === 'Status').map((s) => `${s.cmd} ${s.data}`);
+
+test(`markup nested to the reader's depth limit (${MAX_DEPTH}) is read on ${DEVICE_STACK} slots; one level more ends the session cleanly`, { skip }, async () => {
+  const deep = (depth: number) => (dev: SyncMLMessage) => {
+    // SyncML, SyncBody, Alert, Item, Data: 5 levels before the nested markup.
+    const inner = `${'<a>'.repeat(depth - 5)}x${'</a>'.repeat(depth - 5)}`;
+    return te.encode(message(dev, `<Alert><CmdID>2</CmdID><Data>1100</Data><Item><Data>${inner}</Data></Item></Alert>`));
+  };
+  const atLimit = await runOnXs(check(), serving(deep(MAX_DEPTH)));
+  assert.equal(atLimit.result.ok, true, atLimit.result.error);
+  // The display alert has no text item (its only item holds the options), so 412 is its answer.
+  assert.deepEqual(answered(atLimit.wire), ['SyncHdr 200', 'Alert 412']);
+  const over = await runOnXs(check(), serving(deep(MAX_DEPTH + 1)));
+  assert.equal(over.result.ok, false);
+  assert.match(over.result.error ?? '', /^DM_ERR_XML_LIMIT/);
+  assert.ok(decodeMessage(over.wire[2]!).body.some((c) => c.kind === 'Alert' && c.data === '1223'), 'the session is aborted with Alert 1223');
+});
+
+for (const encoding of ['xml', 'wbxml'] as const) {
+  test(`Atomic nested to the depth limit in ${encoding.toUpperCase()} is read and refused on ${DEVICE_STACK} slots`, { skip }, async () => {
+    // SyncML, SyncBody, then the Atomics, then Get, Item, Target, LocURI: the LocURI sits at the depth limit.
+    const n = MAX_DEPTH - 6;
+    const r = await runOnXs(check(), serving((dev) => {
+      let open = '';
+      for (let i = 0; i < n; i++) open += `<Atomic><CmdID>${i + 2}</CmdID>`;
+      const xml = message(dev, `${open}<Get><CmdID>${n + 2}</CmdID><Item><Target><LocURI>./DevInfo/Man</LocURI></Target></Item></Get>${'</Atomic>'.repeat(n)}`);
+      return encoding === 'xml' ? te.encode(xml) : encodeWbxml(parseXmlElement(xml));
+    }));
+    assert.equal(r.result.ok, true, r.result.error);
+    const statuses = answered(r.wire);
+    assert.equal(statuses[0], 'SyncHdr 200');
+    assert.ok(statuses.length > 1 && statuses.slice(1).every((s) => /^Atomic (5\d\d|406)$/.test(s)), statuses.join(', '));
+  });
+}
+
+test(`Get ?list=Struct over the deepest branch the tree allows runs on ${DEVICE_STACK} slots`, { skip }, async () => {
+  const levels = 16;
+  const r = await runOnXs(check(), serving((dev) => {
+    let path = '.';
+    let items = '';
+    for (let k = 1; k <= levels; k++) {
+      path += `/n${k}`;
+      items += `<Item><Target><LocURI>${path}</LocURI></Target><Meta><Format xmlns='syncml:metinf'>node</Format></Meta></Item>`;
+    }
+    return te.encode(message(dev, `<Add><CmdID>2</CmdID>${items}</Add><Get><CmdID>3</CmdID><Item><Target><LocURI>./n1?list=Struct</LocURI></Target></Item></Get>`));
+  }));
+  assert.equal(r.result.ok, true, r.result.error);
+  assert.deepEqual(answered(r.wire), ['SyncHdr 200', 'Add 200', 'Get 200']);
+  const results = decodeMessage(r.wire[2]!).body.find((c) => c.kind === 'Results');
+  assert.equal(results?.kind === 'Results' ? results.items.length : 0, levels, 'every node of the branch listed');
+});
