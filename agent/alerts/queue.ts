@@ -6,6 +6,7 @@ import type { Log, Storage } from '../ports.js';
 import type { GenericAlert } from './types.js';
 import { ALERT_TYPE_DEVICE_REQUEST, ALERT_TYPE_OPERATION_COMPLETE, ALERT_TYPE_USER_REQUEST } from './types.js';
 import { DmError } from '../errors.js';
+import { isDigits } from '../util/scan.js';
 
 const KEY = 'alerts';
 const CORRUPT_KEY = 'alerts.corrupt';
@@ -49,8 +50,7 @@ function cleanAlert(a: Omit<GenericAlert, 'id'>, id: string): GenericAlert {
 }
 
 function idNumber(id: string): number {
-  const m = /^a([0-9]+)$/.exec(id);
-  return m ? Number(m[1]) : 0;
+  return id.startsWith('a') && isDigits(id.slice(1)) ? Number(id.slice(1)) : 0;
 }
 
 export class AlertQueue {

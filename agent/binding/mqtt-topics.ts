@@ -3,6 +3,8 @@
 // that wants a session publishes on <prefix>dm/<DevId>/notify. Shared by the device adapters (Node and
 // Moddable) and the lab server, so the three can never disagree on a topic.
 
+import { trimEndChar } from '../util/scan.js';
+
 /** DevId as one topic level: '/', '+', '#' and ':' would split or wildcard the topic, so they become '_'. */
 export function topicDevId(devId: string): string {
   return devId.replace(/[/+#:]/g, '_');
@@ -15,6 +17,6 @@ export interface DmTopics {
 }
 
 export function dmTopics(devId: string, prefix = ''): DmTopics {
-  const base = `${prefix ? prefix.replace(/\/+$/, '') + '/' : ''}dm/${topicDevId(devId)}`;
+  const base = `${prefix ? trimEndChar(prefix, '/') + '/' : ''}dm/${topicDevId(devId)}`;
   return { up: `${base}/up`, down: `${base}/down`, notify: `${base}/notify` };
 }

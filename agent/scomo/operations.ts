@@ -14,6 +14,7 @@ import { DmError, asDmError } from '../errors.js';
 import { hex, utf8Decode } from '../util/bytes.js';
 import { JobJournal, type ScomoJob, type ScomoOp } from './jobs.js';
 import { DeployedStatus, DownloadStatus, ScomoResult } from './result-codes.js';
+import { isUrlOf } from '../util/scan.js';
 
 export interface ScomoManagerOptions {
   tree: DmTree;
@@ -60,7 +61,7 @@ export class ScomoManager {
     if (DOWNLOAD_OPS.includes(op)) {
       const url = this.leaf(`${node}/PkgURL`);
       if (!url) throw new DmError('DM_ERR_BAD_REQUEST', 400, `${node}/PkgURL is missing: nothing to download`);
-      if (!/^https?:\/\/\S+$/.test(url)) throw new DmError('DM_ERR_BAD_REQUEST', 400, `${node}/PkgURL '${url}' is not an http(s) URL`);
+      if (!isUrlOf(url, ['http', 'https'])) throw new DmError('DM_ERR_BAD_REQUEST', 400, `${node}/PkgURL '${url}' is not an http(s) URL`);
     } else {
       const state = this.leaf(`${node}/State`);
       if (op === 'Activate' && state === STATE_ACTIVE) return 200; // already active: nothing to do

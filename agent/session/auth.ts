@@ -6,6 +6,7 @@ import type { Crypto } from '../ports.js';
 import type { Cred } from '../syncml/model.js';
 import type { AuthSettings } from '../tree/types.js';
 import { base64Encode, utf8Encode, concatBytes, bytesEqual, base64Decode } from '../util/bytes.js';
+import { isSpace } from '../util/scan.js';
 
 export const AUTH_BASIC = 'syncml:auth-basic';
 export const AUTH_MD5 = 'syncml:auth-md5';
@@ -34,12 +35,41 @@ export function hmacHeader(crypto: Crypto, user: string, pass: string, nonce: Ui
   return `algorithm=MD5, username="${user}", mac=${hmacMac(crypto, user, pass, nonce, body)}`;
 }
 
-/** Parses an x-syncml-hmac header value; undefined when it lacks username or mac. */
+/**
+ * Parses an x-syncml-hmac header value (`name=value` or `name="value"`, comma-separated); undefined when it
+ * lacks username or mac. A malformed field is skipped up to the next comma. A loop, not a regular
+ * expression: the value comes from the server (util/scan.ts says why).
+ */
 export function parseHmacHeader(value: string): { algorithm: string; username: string; mac: string } | undefined {
   const fields: Record<string, string> = {};
-  const re = /\s*([A-Za-z]+)\s*=\s*("([^"]*)"|[^,\s]*)\s*(,|$)/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(value)) !== null && m[0].length > 0) fields[m[1]!.toLowerCase()] = m[3] ?? m[2]!;
+  const n = value.length;
+  let i = 0;
+  const skipSpace = () => { while (i < n && isSpace(value.charCodeAt(i))) i++; };
+  while (i < n) {
+    skipSpace();
+    const keyStart = i;
+    while (i < n && ((value.charCodeAt(i) | 32) >= 97 && (value.charCodeAt(i) | 32) <= 122)) i++;
+    const key = value.slice(keyStart, i).toLowerCase();
+    skipSpace();
+    let field: string | undefined;
+    if (key && value[i] === '=') {
+      i++;
+      skipSpace();
+      if (value[i] === '"') {
+        const close = value.indexOf('"', i + 1);
+        if (close >= 0) { field = value.slice(i + 1, close); i = close + 1; }
+      } else {
+        const start = i;
+        while (i < n && value[i] !== ',' && !isSpace(value.charCodeAt(i))) i++;
+        field = value.slice(start, i);
+      }
+      skipSpace();
+    }
+    if (field !== undefined && (i === n || value[i] === ',')) fields[key] = field;
+    const comma = value.indexOf(',', i);
+    if (comma < 0) break;
+    i = comma + 1;
+  }
   if (fields.username === undefined || fields.mac === undefined) return undefined;
   return { algorithm: fields.algorithm ?? 'MD5', username: fields.username, mac: fields.mac };
 }

@@ -8,6 +8,7 @@ import { elementToMessage } from './map.js';
 import { DmError } from '../errors.js';
 import { decodeUtf8With } from '../util/bytes.js';
 import type { Utf8 } from '../ports.js';
+import { isDigits, isHexDigits } from '../util/scan.js';
 
 export interface XmlLimits {
   maxBytes: number;
@@ -227,7 +228,7 @@ class Reader {
       if (ref.charCodeAt(0) === 35) { // '#'
         const hexForm = ref.charCodeAt(1) === 120;
         const digits = ref.slice(hexForm ? 2 : 1);
-        const cp = digits !== '' && (hexForm ? /^[0-9a-fA-F]+$/ : /^[0-9]+$/).test(digits) ? parseInt(digits, hexForm ? 16 : 10) : NaN;
+        const cp = (hexForm ? isHexDigits(digits) : isDigits(digits)) ? parseInt(digits, hexForm ? 16 : 10) : NaN;
         if (!(cp === 9 || cp === 10 || cp === 13 || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff))) {
           this.i = at + a;
           this.fail(`invalid character reference &${ref};`);

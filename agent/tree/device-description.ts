@@ -2,6 +2,7 @@
 import type { DeviceDescription } from '../device.js';
 import { DmError } from '../errors.js';
 import { base64Decode } from '../util/bytes.js';
+import { isUrlOf } from '../util/scan.js';
 
 type Obj = Record<string, unknown>;
 
@@ -68,7 +69,7 @@ export function parseDeviceDescription(json: unknown): DeviceDescription {
   }
   const a = obj(root.account, 'account');
   const serverUri = str(a, 'serverUri', 'account')!;
-  if (!/^(https?|mqtts?):\/\/\S+$/.test(serverUri)) fail('account.serverUri', 'must be an http(s):// or mqtt(s):// URL');
+  if (!isUrlOf(serverUri, ['http', 'https', 'mqtt', 'mqtts'])) fail('account.serverUri', 'must be an http(s):// or mqtt(s):// URL');
   desc.account = {
     serverId: str(a, 'serverId', 'account')!, serverUri,
     auth: cred(a.auth, 'account.auth', ['none', 'basic', 'md5', 'hmac']) as DeviceDescription['account']['auth'],
@@ -86,7 +87,7 @@ export function parseDeviceDescription(json: unknown): DeviceDescription {
     if (t.mqtt !== undefined) {
       const m = obj(t.mqtt, 'transport.mqtt');
       const url = str(m, 'url', 'transport.mqtt')!;
-      if (!/^mqtts?:\/\/\S+$/.test(url)) fail('transport.mqtt.url', 'must be an mqtt:// or mqtts:// URL');
+      if (!isUrlOf(url, ['mqtt', 'mqtts'])) fail('transport.mqtt.url', 'must be an mqtt:// or mqtts:// URL');
       tr.mqtt = { url };
       for (const k of ['username', 'password', 'topicPrefix'] as const) { const v = str(m, k, 'transport.mqtt', true); if (v) tr.mqtt[k] = v; }
     }

@@ -7,6 +7,7 @@ import { DEVICE } from './types.js';
 import { DmError } from '../errors.js';
 import { base64Decode, utf8Decode, utf8Encode, utf8Length } from '../util/bytes.js';
 import { serializeTree } from './persist-format.js';
+import { isFloatText, isTimeText } from '../util/scan.js';
 
 export interface TreeLimits {
   maxNodes: number;
@@ -132,7 +133,8 @@ export function checkValue(format: NodeFormat, data: Data | undefined, where: st
   }
   if (format === 'bin') return data === undefined ? new Uint8Array(0) : typeof data === 'string' ? utf8Encode(data) : data;
   const s = data === undefined ? '' : typeof data === 'string' ? data : utf8Decode(data);
-  const ok = (re: RegExp) => { if (!re.test(s)) throw err('DM_ERR_BAD_FORMAT', 415, `${where}: '${s.slice(0, 40)}' is not a valid ${format}`); };
+  const okIf = (valid: boolean) => { if (!valid) throw err('DM_ERR_BAD_FORMAT', 415, `${where}: '${s.slice(0, 40)}' is not a valid ${format}`); };
+  const ok = (re: RegExp) => okIf(re.test(s));
   switch (format) {
     case 'int': {
       ok(/^[+-]?\d{1,10}$/);
@@ -141,9 +143,9 @@ export function checkValue(format: NodeFormat, data: Data | undefined, where: st
       break;
     }
     case 'bool': ok(/^(true|false)$/); break;
-    case 'float': ok(/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/); break;
+    case 'float': okIf(isFloatText(s)); break;
     case 'date': ok(/^\d{4}-?\d{2}-?\d{2}$/); break;
-    case 'time': ok(/^\d{2}:?\d{2}:?\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/); break;
+    case 'time': okIf(isTimeText(s)); break;
     case 'b64': base64Decode(s); break;
     default: break;
   }

@@ -4,6 +4,7 @@ import type { AlertCmd } from '../syncml/model.js';
 import { AlertCode } from '../syncml/model.js';
 import { DmError } from '../errors.js';
 import { utf8Decode } from '../util/bytes.js';
+import { isDigit, isDigits } from '../util/scan.js';
 
 export type UiKind = 'display' | 'confirm' | 'input' | 'single' | 'multiple';
 /** IT: A alphanumeric, N numeric, D date (DDMMYYYY), T time (hhmmss), P phone, I IPv4. */
@@ -102,24 +103,43 @@ export function defaultIndexes(req: UiRequest): number[] {
   const parts = dr.split('-');
   if (req.kind === 'single' && parts.length !== 1) throw bad(`DR=${dr}: a single choice default is one index`);
   const out = parts.map((p) => {
-    if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > req.choices.length) throw bad(`DR=${dr}: index ${p} is not a choice (1..${req.choices.length})`);
+    if (!isDigits(p) || Number(p) < 1 || Number(p) > req.choices.length) throw bad(`DR=${dr}: index ${p} is not a choice (1..${req.choices.length})`);
     return Number(p);
   });
   return [...new Set(out)];
 }
 
+/** IT=N: digits with an optional sign and decimal point (`/^[+-]?\d*\.?\d*$/`). */
+function isNumberText(v: string): boolean {
+  let i = v[0] === '+' || v[0] === '-' ? 1 : 0;
+  while (i < v.length && isDigit(v.charCodeAt(i))) i++;
+  if (v[i] === '.') i++;
+  while (i < v.length && isDigit(v.charCodeAt(i))) i++;
+  return i === v.length;
+}
+
+/** IT=P: digits, p, w and s, with an optional leading + (`/^\+?[\dpws]*$/`). */
+function isPhoneText(v: string): boolean {
+  for (let i = v[0] === '+' ? 1 : 0; i < v.length; i++) {
+    const c = v[i]!;
+    if (!isDigit(v.charCodeAt(i)) && c !== 'p' && c !== 'w' && c !== 's') return false;
+  }
+  return true;
+}
+
 /** Checks typed input against IT and MAXLEN; returns why it is refused, or undefined. */
 export function inputProblem(req: UiRequest, value: string): string | undefined {
   if (req.maxLength !== undefined && value.length > req.maxLength) return `at most ${req.maxLength} characters`;
-  const ok: Record<InputType, RegExp> = {
-    A: /^[\s\S]*$/,
-    N: /^[+-]?\d*\.?\d*$/,
-    D: /^(0[1-9]|[12]\d|3[01])(0[1-9]|1[0-2])\d{4}$/,
-    T: /^([01]\d|2[0-3])[0-5]\d[0-5]\d$/,
-    P: /^\+?[\dpws]*$/,
-    I: /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)$/,
+  // A, N and P scan in loops: a default response comes from the server and may be long (see util/scan.ts).
+  const ok: Record<InputType, (v: string) => boolean> = {
+    A: () => true,
+    N: isNumberText,
+    D: (v) => /^(0[1-9]|[12]\d|3[01])(0[1-9]|1[0-2])\d{4}$/.test(v),
+    T: (v) => /^([01]\d|2[0-3])[0-5]\d[0-5]\d$/.test(v),
+    P: isPhoneText,
+    I: (v) => /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)$/.test(v),
   };
-  if (!ok[req.inputType].test(value)) {
+  if (!ok[req.inputType](value)) {
     const what: Record<InputType, string> = { A: 'text', N: 'a number', D: 'a date DDMMYYYY', T: 'a time hhmmss', P: 'a phone number', I: 'an IPv4 address' };
     return `must be ${what[req.inputType]}`;
   }

@@ -15,7 +15,11 @@ export function isStorageKey(name: string): boolean {
 /** The directory as a prefix: 'dm' under root '/' is '/dm/'. */
 export function joinDir(root: string, name: string): string {
   const r = root.endsWith('/') ? root : `${root}/`;
-  return `${r}${name.replace(/^\/+|\/+$/g, '')}/`;
+  let a = 0;
+  let b = name.length;
+  while (a < b && name[a] === '/') a++;
+  while (b > a && name[b - 1] === '/') b--;
+  return `${r}${name.slice(a, b)}/`;
 }
 
 export function keyFile(dir: string, key: string): string {

@@ -4,6 +4,7 @@
 // byte 0, because a package glued from two versions would only fail later, at the hash check; 416 with a
 // total equal to what is stored means the file is already whole.
 import type { TransportErrorInfo } from '../../../agent/ports.js';
+import { digitsEnd, isDigits, isSpace } from '../../../agent/util/scan.js';
 
 /** Headers for a GET that resumes at `from` (the SDK's Request takes headers as a flat name/value array). */
 export function rangeHeaders(from: number): string[] {
@@ -17,18 +18,39 @@ export interface ContentRange {
   total?: number;
 }
 
+/** `s` without white space at either end (what `\s` matches). */
+function trimSpace(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && isSpace(s.charCodeAt(a))) a++;
+  while (b > a && isSpace(s.charCodeAt(b - 1))) b--;
+  return s.slice(a, b);
+}
+
 /** Parses `bytes 100-199/200`, `bytes 100-199/*` and `bytes *\/200`; undefined when malformed. */
 export function parseContentRange(value: string | undefined): ContentRange | undefined {
   if (value === undefined) return undefined;
-  const m = /^\s*bytes\s+(?:(\d+)-(\d+)|\*)\/(\d+|\*)\s*$/i.exec(value);
-  if (!m) return undefined;
+  // Scanned, not matched: the header comes from the server (agent/util/scan.ts says why).
+  const v = trimSpace(value);
+  if (v.slice(0, 5).toLowerCase() !== 'bytes' || !isSpace(v.charCodeAt(5))) return undefined;
+  let i = 6;
+  while (isSpace(v.charCodeAt(i))) i++;
+  const slash = v.indexOf('/', i);
+  if (slash < 0) return undefined;
+  const span = v.slice(i, slash);
+  const total = v.slice(slash + 1);
   const r: ContentRange = {};
-  if (m[1] !== undefined) {
-    r.start = Number(m[1]);
-    r.end = Number(m[2]);
+  if (span !== '*') {
+    const dash = digitsEnd(span, 0);
+    if (dash === 0 || span[dash] !== '-' || !isDigits(span.slice(dash + 1))) return undefined;
+    r.start = Number(span.slice(0, dash));
+    r.end = Number(span.slice(dash + 1));
     if (r.end < r.start) return undefined;
   }
-  if (m[3] !== '*') r.total = Number(m[3]);
+  if (total !== '*') {
+    if (!isDigits(total)) return undefined;
+    r.total = Number(total);
+  }
   return r;
 }
 
@@ -66,7 +88,8 @@ export function planResponse(f: ResponseFacts): ResumePlan {
     start = cr.start;
     total = cr.total;
   } else {
-    const n = f.contentLength !== undefined && /^\s*\d+\s*$/.test(f.contentLength) ? Number(f.contentLength) : undefined;
+    const length = f.contentLength === undefined ? undefined : trimSpace(f.contentLength);
+    const n = length !== undefined && isDigits(length) ? Number(length) : undefined;
     total = n;
   }
   if (total !== undefined && total > f.maxBytes) {

@@ -97,7 +97,7 @@ function lines(b: Builder, text: string[], y: number, lineH: number, maxY: numbe
   const fit = Math.max(0, Math.floor((maxY - y) / lineH));
   for (let i = 0; i < text.length && i < fit; i++) {
     // A text cut short says so on its last visible line, rather than seeming to end there.
-    const line = i === fit - 1 && text.length > fit ? `${text[i]!.replace(/\s+$/, '')}…` : text[i]!;
+    const line = i === fit - 1 && text.length > fit ? `${text[i]!.trimEnd()}…` : text[i]!;
     b.text({ x: MARGIN, y, w: WIDTH - 2 * MARGIN, h: lineH }, line, line.startsWith('! ') ? COLORS.error : COLORS.text);
     y += lineH;
   }

@@ -3,6 +3,21 @@
 // forms a DM account or a PkgURL uses: scheme://[user[:password]@]host[:port][/path][?query].
 import { transportError } from './transport-error.js';
 
+/** The parts of `scheme://authority path?query#fragment`; undefined when `uri` has no `letters://`. */
+function splitUri(uri: string): { scheme: string; authority: string; path: string } | undefined {
+  // Scanned, not matched: a PkgURL comes from the server and may be long (agent/util/scan.ts says why).
+  const sep = uri.indexOf('://');
+  if (sep <= 0) return undefined;
+  for (let i = 0; i < sep; i++) {
+    const c = uri.charCodeAt(i) | 32;
+    if (c < 97 || c > 122) return undefined;
+  }
+  let end = sep + 3;
+  while (end < uri.length && uri[end] !== '/' && uri[end] !== '?' && uri[end] !== '#') end++;
+  const hash = uri.indexOf('#', end);
+  return { scheme: uri.slice(0, sep), authority: uri.slice(sep + 3, end), path: uri.slice(end, hash < 0 ? uri.length : hash) };
+}
+
 export type Scheme = 'http' | 'https' | 'mqtt' | 'mqtts';
 
 export interface Endpoint {
@@ -23,11 +38,11 @@ const DEFAULT_PORT: Record<Scheme, number> = { http: 80, https: 443, mqtt: 1883,
 /** Parses `uri` for one of `schemes`; a refusal is a non-retryable TransportError (kind 'other'). */
 export function parseEndpoint(uri: string, schemes: readonly Scheme[]): Endpoint {
   const bad = (why: string) => transportError('other', `'${uri}' ${why}`, false);
-  const m = /^([a-z]+):\/\/([^/?#]*)([^#]*)/i.exec(uri);
+  const m = splitUri(uri);
   if (!m) throw bad('is not a URL');
-  const scheme = m[1]!.toLowerCase() as Scheme;
+  const scheme = m.scheme.toLowerCase() as Scheme;
   if (!schemes.includes(scheme)) throw bad(`is not a ${schemes.join(' or ')} URL`);
-  let authority = m[2]!;
+  let authority = m.authority;
   let user: string | undefined;
   let password: string | undefined;
   const at = authority.lastIndexOf('@');
@@ -63,7 +78,7 @@ export function parseEndpoint(uri: string, schemes: readonly Scheme[]): Endpoint
     if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) throw bad(`has a bad port '${portText}'`);
     port = Number(portText);
   }
-  const rawPath = m[3]!;
+  const rawPath = m.path;
   const path = rawPath === '' ? '/' : rawPath.startsWith('/') ? rawPath : `/${rawPath}`;
   const e: Endpoint = { scheme, secure: scheme === 'https' || scheme === 'mqtts', host, port, path };
   if (user !== undefined) e.user = user;

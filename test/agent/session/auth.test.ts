@@ -19,6 +19,11 @@ test('HMAC mac is b64(md5(b64(md5(user:pass)):nonce:b64(md5(body)))) and round-t
   const h = parseHmacHeader(hmacHeader(nodeCrypto, 'u', 'p', nonce, body));
   assert.deepEqual(h, { algorithm: 'MD5', username: 'u', mac: expected });
   assert.equal(parseHmacHeader('algorithm=MD5, mac=x'), undefined, 'username is mandatory');
+  // Quoted values keep commas and spaces; names are case-insensitive; a malformed field is skipped.
+  assert.deepEqual(parseHmacHeader(' Username = "a, b" ,MAC=m1 '), { algorithm: 'MD5', username: 'a, b', mac: 'm1' });
+  assert.deepEqual(parseHmacHeader('junk, username=u, =x, mac="m", algorithm=SHA'), { algorithm: 'SHA', username: 'u', mac: 'm' });
+  assert.deepEqual(parseHmacHeader('username="unclosed, mac=m'), undefined);
+  assert.deepEqual(parseHmacHeader('username=u v, mac=m'), undefined, 'a bare value ends at white space, and then only a comma may follow');
 });
 
 test('server credential check: ok, missing (407) and bad (401) for digest and HMAC', () => {

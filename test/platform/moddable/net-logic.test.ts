@@ -34,6 +34,10 @@ test('Range resume: the header, Content-Range parsing', () => {
   assert.equal(parseContentRange('bytes 9-1/20'), undefined);
   assert.equal(parseContentRange('items 1-2/3'), undefined);
   assert.equal(parseContentRange(undefined), undefined);
+  // As the regular expression it replaces: case-insensitive unit, white space around and after "bytes".
+  assert.deepEqual(parseContentRange(' BYTES\t 0-9/10 '), { start: 0, end: 9, total: 10 });
+  for (const bad of ['bytes 1-/2', 'bytes -1/2', 'bytes 1-2/', 'bytes 1-2', 'bytes1-2/3', 'bytes */*x', 'bytes 1-2/3/4']) assert.equal(parseContentRange(bad), undefined, bad);
+  assert.equal(parseContentRange(`bytes 0-1/${'9'.repeat(20000)}x`), undefined, 'a long header is scanned, not backtracked');
 });
 
 test('Range resume: what each answer means for the stored bytes', () => {
