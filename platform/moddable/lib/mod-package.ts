@@ -16,6 +16,28 @@ import { utf8Decode } from '../../../agent/util/bytes.js';
 export const MAX_HEADER = 1024;
 /** Longest package that is all header. */
 export const MAX_JSON_PACKAGE = 16384;
+/**
+ * Deepest nesting of arrays and objects in a header. XS's JSON.parse spends stack slots on every level: on
+ * the device's 640-slot stack 225 levels abort the VM even from an empty stack (measured on xsnap), and a
+ * 1 KB header holds 512. An abort during an install would come back at every boot that resumes it.
+ */
+export const MAX_HEADER_NESTING = 8;
+
+/** True when the arrays and objects of JSON `text` nest at most `max` deep (strings skipped, escapes too). */
+export function nestingWithin(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: the next character is escaped
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) { if (++depth > max) return false; }
+    else if (c === 93 || c === 125) depth--;
+  }
+  return true;
+}
 
 export interface ParsedPackage {
   info: ComponentInfo;
@@ -40,9 +62,11 @@ export function parsePackage(pkgId: string, size: number, read: (offset: number,
     if (head.length < size) head = read(0, size);
     nul = size;
   }
+  const text = utf8Decode(head, 0, nul);
+  if (!nestingWithin(text, MAX_HEADER_NESTING)) fail(pkgId, `header nests deeper than ${MAX_HEADER_NESTING} levels`);
   let json: unknown;
   try {
-    json = JSON.parse(utf8Decode(head, 0, nul));
+    json = JSON.parse(text);
   } catch {
     fail(pkgId, 'header is not JSON');
   }

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bootScan, fnv1a, isStorageKey, joinDir, keyFile, packageFileName, tmpFile } from '../../../platform/moddable/lib/file-names.js';
-import { archiveProblem, flashPlan, MAX_HEADER, parsePackage } from '../../../platform/moddable/lib/mod-package.js';
+import { archiveProblem, flashPlan, MAX_HEADER, MAX_HEADER_NESTING, nestingWithin, parsePackage } from '../../../platform/moddable/lib/mod-package.js';
 import { afterInstall, parseInstalled, type InstalledComponent } from '../../../platform/moddable/lib/components.js';
 import { readDeviceConfig, DEFAULT_MAX_MSG_SIZE } from '../../../platform/moddable/lib/config.js';
 import type { ModSlot } from '../../../platform/moddable/lib/mod-slot.js';
@@ -75,8 +75,14 @@ test('packages: a JSON header alone (the lab catalog), or a header, a NUL and an
     pkg({ id: 'w', name: 'W', version: '3' }, Uint8Array.of(0, 0, 0, 12, 0x58, 0x58, 0x58, 0x58, 1, 2, 3, 4)),
     pkg({ id: 'w', name: 'W', version: '3' }, xsArchive([1, 2]).slice(0, 9)),
     new Uint8Array(MAX_HEADER * 20).fill(0x20),
+    // Nested deeper than the device's JSON.parse can take on its stack (an abort, and again at each boot).
+    utf8Encode(`{"id":"w","name":"W","version":"3","x":${'['.repeat(500)}${']'.repeat(500)}}`),
   ];
   for (const b of bad) assert.throws(() => parsePackage('p', b.length, reader(b)), isDm('DM_ERR_INSTALL'));
+  const nested = (d: number) => `{"a":${'['.repeat(d - 1)}"[[[\\\\"${']'.repeat(d - 1)}}`;
+  assert.ok(nestingWithin(nested(MAX_HEADER_NESTING), MAX_HEADER_NESTING), 'brackets inside strings do not count');
+  assert.ok(!nestingWithin(nested(MAX_HEADER_NESTING + 1), MAX_HEADER_NESTING));
+  assert.deepEqual(JSON.parse(nested(2)), { a: ['[[[\\'] });
   assert.equal(archiveProblem(xsArchive([]), 8), undefined);
   assert.match(archiveProblem(xsArchive([1]), 10)!, /says 9 bytes/);
 });
