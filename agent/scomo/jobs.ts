@@ -21,7 +21,19 @@ export interface ScomoJob {
   /** Deployed/<x> URI and component ID the result is about. */
   target?: string;
   identifier?: string;
+  /**
+   * How many times in a row the job entered its current step. A step that calls the platform (download,
+   * install, activate …) is entered once more at each boot that resumes it, so this counts the restarts it
+   * did not survive.
+   */
+  tries?: number;
 }
+
+/**
+ * Times a job may enter the same step before it is given up: a package whose install aborts the VM (a
+ * crash, memory full) would otherwise be resumed, and abort, at every boot.
+ */
+export const MAX_STEP_TRIES = 3;
 
 const NEXT: Record<JobStep, JobStep[]> = {
   accepted: ['downloading', 'running', 'done'],
@@ -66,7 +78,7 @@ export class JobJournal {
     const cur = this.jobs.find((j) => j.id === id);
     if (!cur) throw new DmError('DM_ERR_COMMAND_FAILED', 500, `no SCOMO job ${id}`);
     if (!NEXT[cur.step].includes(step)) throw new DmError('DM_ERR_COMMAND_FAILED', 500, `SCOMO job ${id}: ${cur.step} → ${step} is not a legal step`);
-    const next = { ...cur, ...patch, step };
+    const next = { ...cur, ...patch, step, tries: cur.step === step ? (cur.tries ?? 1) + 1 : 1 };
     // Reported jobs leave the journal: their alert is in the alert queue now.
     const jobs = step === 'reported' ? this.jobs.filter((j) => j.id !== id) : this.jobs.map((j) => (j.id === id ? next : j));
     this.save(jobs, this.seq);

@@ -12,7 +12,7 @@ import { addDeployed } from '../tree/seed.js';
 import type { MemoryTree } from '../tree/tree.js';
 import { DmError, asDmError } from '../errors.js';
 import { hex, utf8Decode } from '../util/bytes.js';
-import { JobJournal, type ScomoJob, type ScomoOp } from './jobs.js';
+import { JobJournal, MAX_STEP_TRIES, type ScomoJob, type ScomoOp } from './jobs.js';
 import { DeployedStatus, DownloadStatus, ScomoResult } from './result-codes.js';
 import { isUrlOf } from '../util/scan.js';
 
@@ -132,6 +132,13 @@ export class ScomoManager {
     return this.leaf(`${j.node}/PkgID`) ?? j.node.slice(j.node.lastIndexOf('/') + 1);
   }
 
+  /** True (and logged) when the job has entered its step more often than MAX_STEP_TRIES: it is failed, not run again. */
+  private givenUp(j: ScomoJob): boolean {
+    if ((j.tries ?? 1) <= MAX_STEP_TRIES) return false;
+    this.o.log?.log('error', `SCOMO job ${j.id} (${j.op}): the device restarted during '${j.step}' ${MAX_STEP_TRIES} times; failing it instead of running it again`);
+    return true;
+  }
+
   private finish(j: ScomoJob, result: number, patch: Partial<ScomoJob> = {}): ScomoJob {
     const done = this.journal.advance(j.id, 'done', { ...patch, result });
     this.o.tree.commit();
@@ -145,6 +152,11 @@ export class ScomoManager {
     if (j.step === 'accepted' || j.step === 'downloading') {
       if (!tree.exists(j.node)) return this.finish(j, ScomoResult.UndefinedError);
       j = this.journal.advance(j.id, 'downloading');
+      if (this.givenUp(j)) {
+        downloader.discard(pkgId);
+        this.set(`${j.node}/Status`, DownloadStatus.DownloadFailed);
+        return this.finish(j, ScomoResult.DownloadFailed);
+      }
       this.set(`${j.node}/Status`, DownloadStatus.Downloading);
       tree.commit();
       // A cut transfer resumes from the byte where it stopped, a bounded number of times.
@@ -182,6 +194,11 @@ export class ScomoManager {
       return this.finish(j, ScomoResult.Success);
     }
     j = this.journal.advance(j.id, 'installing');
+    if (this.givenUp(j)) {
+      downloader.discard(pkgId);
+      this.set(`${j.node}/Status`, DownloadStatus.InstallFailed);
+      return this.finish(j, ScomoResult.InstallFailed);
+    }
     this.set(`${j.node}/Status`, DownloadStatus.Installing);
     tree.commit();
     let components: ComponentInfo[];
@@ -264,6 +281,12 @@ export class ScomoManager {
       return this.finish(j, j.op === 'Remove' && gone ? ScomoResult.Success : ScomoResult.UndefinedError);
     }
     j = this.journal.advance(j.id, 'running');
+    const code = j.op === 'Activate' ? ScomoResult.ActivateFailed : j.op === 'Deactivate' ? ScomoResult.DeactivateFailed : ScomoResult.RemoveFailed;
+    const failed = j.op === 'Activate' ? DeployedStatus.ActivateFailed : j.op === 'Deactivate' ? DeployedStatus.DeactivateFailed : DeployedStatus.RemoveFailed;
+    if (this.givenUp(j)) {
+      this.set(`${j.node}/Status`, failed);
+      return this.finish(j, code);
+    }
     const busy = j.op === 'Activate' ? DeployedStatus.Activating : j.op === 'Deactivate' ? DeployedStatus.Deactivating : DeployedStatus.Removing;
     this.set(`${j.node}/Status`, busy);
     tree.commit();
@@ -273,9 +296,7 @@ export class ScomoManager {
       else await installer.remove(id);
     } catch (e) {
       this.o.log?.log('warn', `${j.op} of ${id} failed: ${e instanceof Error ? e.message : String(e)}`);
-      const failed = j.op === 'Activate' ? DeployedStatus.ActivateFailed : j.op === 'Deactivate' ? DeployedStatus.DeactivateFailed : DeployedStatus.RemoveFailed;
       this.set(`${j.node}/Status`, failed);
-      const code = j.op === 'Activate' ? ScomoResult.ActivateFailed : j.op === 'Deactivate' ? ScomoResult.DeactivateFailed : ScomoResult.RemoveFailed;
       return this.finish(j, code);
     }
     if (j.op === 'Remove') tree.delete(j.node, DEVICE);
