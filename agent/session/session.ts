@@ -38,7 +38,7 @@ export interface SessionOptions {
   maxMsgSize?: number;
   /** Largest message the transport can send (Transport.maxMessageBytes); below the server's MaxMsgSize it rules. */
   maxSendSize?: number;
-  /** Largest object we accept (default 65536). */
+  /** Largest object we accept (default: the tree's largest value, at most 65536). */
   maxObjSize?: number;
   /** Credential retries after a 401/407 before giving up (default 2). */
   maxAuthRetries?: number;
@@ -91,6 +91,8 @@ interface LargeObject {
   format: NodeFormat;
   type?: string;
   size: number;
+  /** Bytes received so far: more than `size` ends the object at once, so chunks cannot pile up in memory. */
+  received: number;
   parts: (string | Uint8Array)[];
 }
 
@@ -214,7 +216,7 @@ export class Session {
       if (cred) hdr.cred = cred;
     }
     if (this.announceMeta) {
-      hdr.meta = { maxMsgSize: this.o.maxMsgSize ?? DEFAULT_MAX_MSG, maxObjSize: this.o.maxObjSize ?? DEFAULT_MAX_OBJ };
+      hdr.meta = { maxMsgSize: this.o.maxMsgSize ?? DEFAULT_MAX_MSG, maxObjSize: this.maxObjSize() };
     }
     return hdr;
   }
@@ -599,24 +601,32 @@ export class Session {
     }
   }
 
+  /** No object larger than a tree value could land, so none larger is announced or reassembled. */
+  private maxObjSize(): number {
+    return this.o.maxObjSize ?? Math.min(DEFAULT_MAX_OBJ, this.o.tree.limits.maxValueBytes);
+  }
+
   /** Large object reassembly (DM Protocol §10, Large Object Handling): 213 per chunk, 424 on size mismatch. */
   private largeChunk(kind: 'Add' | 'Replace', uri: string, meta: Meta, item: Item): { code: number; data?: string | Uint8Array } {
     let lo = this.largeObject;
     if (!lo) {
       if (meta.size === undefined) return { code: 412 };
-      const maxObj = this.o.maxObjSize ?? DEFAULT_MAX_OBJ;
-      if (meta.size > maxObj) return { code: 413 };
-      lo = { kind, uri, format: (meta.format ?? 'chr') as NodeFormat, size: meta.size, parts: [] };
+      if (meta.size > this.maxObjSize()) return { code: 413 };
+      lo = { kind, uri, format: (meta.format ?? 'chr') as NodeFormat, size: meta.size, received: 0, parts: [] };
       if (meta.type) lo.type = meta.type;
       this.largeObject = lo;
     }
-    lo.parts.push(item.data ?? '');
+    const chunk = item.data ?? '';
+    lo.received += typeof chunk === 'string' ? utf8Length(chunk) : chunk.length;
+    if (lo.received > lo.size) {
+      this.largeObject = undefined;
+      return { code: 424 };
+    }
+    lo.parts.push(chunk);
     if (item.moreData) return { code: 213 };
     this.largeObject = undefined;
-    const whole = joinParts(lo.parts);
-    const size = typeof whole === 'string' ? utf8Length(whole) : whole.length;
-    if (size !== lo.size) return { code: 424 };
-    return { code: 0, data: whole };
+    if (lo.received !== lo.size) return { code: 424 };
+    return { code: 0, data: joinParts(lo.parts) };
   }
 
   private runGet(c: ItemCmd, ctx: RunContext, out: Command[]): number {

@@ -1,6 +1,7 @@
 // Contract of the DM tree. The implementation lives beside this file; the session, the SCOMO handlers and
 // the platforms depend only on these types.
 import type { Data } from '../syncml/model.js';
+import type { TreeLimits } from './tree.js';
 
 export type NodeFormat = 'chr' | 'int' | 'bool' | 'bin' | 'b64' | 'node' | 'null' | 'xml' | 'date' | 'time' | 'float';
 export type AclCommand = 'Add' | 'Delete' | 'Exec' | 'Get' | 'Replace';
@@ -43,6 +44,8 @@ export type TreeSnapshot = unknown;
  * 415 value does not fit the Format, 414 URI too long, 400 malformed URI, 420 tree full.
  */
 export interface DmTree {
+  /** Sizes the tree refuses beyond (a value over maxValueBytes is 413). */
+  readonly limits: Readonly<TreeLimits>;
   exists(uri: string): boolean;
   get(uri: string, principal: Principal): NodeView;
   getProperty(uri: string, prop: NodeProperty, principal: Principal): string;

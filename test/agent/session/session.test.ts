@@ -292,6 +292,25 @@ test('large object: 213 per chunk, 1222 when the package continues, committed wh
   assert.equal(t2.exists('./SCOMO/Download/big'), false);
 });
 
+test('large object: MaxObjSize is the largest tree value; a bigger declared size is 413, and a chunk past the declared size is 424 at once', async () => {
+  const { session, tree } = makeSession();
+  const seen: SyncMLMessage[] = [];
+  await runScript(session, [
+    (c) => { seen.push(c); return reply(c, 212, [...statusesFor(c), { kind: 'Add', cmdId: '', items: [{ target: { locURI: './SCOMO/Download/big' }, meta: { format: 'node' } }] },
+      { kind: 'Add', cmdId: '', items: [{ target: { locURI: './SCOMO/Download/big/a' }, meta: { format: 'chr', size: tree.limits.maxValueBytes + 1 }, data: 'x', moreData: true }] }], false); },
+    (c) => { seen.push(c); return reply(c, 200, [{ kind: 'Add', cmdId: '', items: [{ target: { locURI: './SCOMO/Download/big/b' }, meta: { format: 'chr', size: 6 }, data: 'hello', moreData: true }] }], false); },
+    // The next chunk brings the object past its 6 declared bytes: refused now, not after more chunks pile up.
+    (c) => { seen.push(c); return reply(c, 200, [{ kind: 'Add', cmdId: '', items: [{ target: { locURI: './SCOMO/Download/big/b' }, data: 'world', moreData: true }] }], false); },
+    (c) => { seen.push(c); return reply(c, 200, []); },
+  ]);
+  assert.equal(seen[0]!.hdr.meta?.maxObjSize, tree.limits.maxValueBytes);
+  const addStatuses = (m: SyncMLMessage) => m.body.filter((c): c is StatusCmd => c.kind === 'Status' && c.cmd === 'Add').map((st) => st.data);
+  assert.deepEqual(addStatuses(seen[1]!), ['200', '413']);
+  assert.deepEqual(addStatuses(seen[2]!), ['213']);
+  assert.deepEqual(addStatuses(seen[3]!), ['424']);
+  assert.equal(tree.exists('./SCOMO/Download/big/b'), false);
+});
+
 test('server authentication: missing credential → 407 with a Chal and nothing executed; good digest → 212', async () => {
   const desc = description('md5', true);
   const { session, tree, opts } = makeSession({}, desc);
