@@ -76,19 +76,32 @@ export function encodeWbxml(root: El, opts: WbxmlEncodeOptions = {}): Uint8Array
   return out.done();
 }
 
-function writeEl(e: El, out: Sink, state: { page: number }, table: Table | undefined): void {
-  const page = e.ns === NS_METINF ? 1 : 0;
-  const tok = TOKENS[page]!.get(e.name);
-  if (tok === undefined) throw new DmError('DM_ERR_NOT_SUPPORTED', 406, `no WBXML token for <${e.name}> on code page ${page}`);
-  if (state.page !== page) { out.byte(SWITCH_PAGE); out.byte(page); state.page = page; }
-  if (e.children.length === 0) { out.byte(tok); return; }
-  out.byte(tok | 0x40);
-  for (const c of e.children) {
-    if (typeof c === 'string') writeText(c, out, table);
-    else if (c instanceof Uint8Array) { out.byte(OPAQUE); out.mbu32(c.length); out.bytes(c); }
-    else writeEl(c, out, state, table);
+/** Writes `root` and everything in it; the elements still open are kept in an array, not in frames (see xml-encode). */
+function writeEl(root: El, out: Sink, state: { page: number }, table: Table | undefined): void {
+  const open: { e: El; next: number }[] = [];
+  let e: El | undefined = root;
+  for (;;) {
+    if (e) {
+      const page = e.ns === NS_METINF ? 1 : 0;
+      const tok = TOKENS[page]!.get(e.name);
+      if (tok === undefined) throw new DmError('DM_ERR_NOT_SUPPORTED', 406, `no WBXML token for <${e.name}> on code page ${page}`);
+      if (state.page !== page) { out.byte(SWITCH_PAGE); out.byte(page); state.page = page; }
+      if (e.children.length === 0) out.byte(tok);
+      else { out.byte(tok | 0x40); open.push({ e, next: 0 }); }
+      e = undefined;
+    }
+    const top = open[open.length - 1];
+    if (!top) return;
+    if (top.next < top.e.children.length) {
+      const c = top.e.children[top.next++]!;
+      if (typeof c === 'string') writeText(c, out, table);
+      else if (c instanceof Uint8Array) { out.byte(OPAQUE); out.mbu32(c.length); out.bytes(c); }
+      else e = c;
+      continue;
+    }
+    open.pop();
+    out.byte(END);
   }
-  out.byte(END);
 }
 
 function writeText(s: string, out: Sink, table: Table | undefined): void {
@@ -109,10 +122,15 @@ function writeText(s: string, out: Sink, table: Table | undefined): void {
   out.byte(0);
 }
 
-function collect(e: El, texts: string[]): void {
-  for (const c of e.children) {
+/** The texts of `root` in document order; walked with an array, as writeEl. */
+function collect(root: El, texts: string[]): void {
+  const open: { e: El; next: number }[] = [{ e: root, next: 0 }];
+  while (open.length) {
+    const top = open[open.length - 1]!;
+    if (top.next === top.e.children.length) { open.pop(); continue; }
+    const c = top.e.children[top.next++]!;
     if (typeof c === 'string') texts.push(c);
-    else if (!(c instanceof Uint8Array)) collect(c, texts);
+    else if (!(c instanceof Uint8Array)) open.push({ e: c, next: 0 });
   }
 }
 

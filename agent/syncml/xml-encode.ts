@@ -47,22 +47,39 @@ class TextSink {
 
 export function elementToXml(root: El, opts: { indent?: boolean; rootNs?: string } = {}): string {
   const out = new TextSink();
-  write(root, 0, opts.indent ?? false, out, opts.rootNs);
+  write(root, opts.indent ?? false, out, opts.rootNs);
   return out.done();
 }
 
-function write(e: El, depth: number, indent: boolean, out: TextSink, ns?: string): void {
-  const pad = indent ? '\n' + '  '.repeat(depth) : '';
-  const attrs = ns ? ` xmlns="${ns}"` : e.ns ? ` xmlns="${e.ns}"` : '';
-  if (depth > 0) out.push(pad);
-  if (e.children.length === 0) { out.push(`<${e.name}${attrs}/>`); return; }
-  out.push(`<${e.name}${attrs}>`);
-  let hasElements = false;
-  for (const c of e.children) {
-    if (typeof c === 'string') out.push(escapeText(c));
-    else if (c instanceof Uint8Array) out.push(base64Encode(c));
-    else { hasElements = true; write(c, depth + 1, indent, out); }
+/**
+ * Writes `root` and everything in it. The elements still open are kept in an array, not in frames: the
+ * encoder runs at the deepest point of a session, and the device's stack has 640 slots.
+ */
+function write(root: El, indent: boolean, out: TextSink, rootNs?: string): void {
+  const open: { e: El; pad: string; next: number; hasElements: boolean }[] = [];
+  let e: El | undefined = root;
+  let ns = rootNs;
+  for (;;) {
+    if (e) {
+      const pad = indent ? '\n' + '  '.repeat(open.length) : '';
+      const attrs = ns ? ` xmlns="${ns}"` : e.ns ? ` xmlns="${e.ns}"` : '';
+      if (open.length > 0) out.push(pad);
+      if (e.children.length === 0) out.push(`<${e.name}${attrs}/>`);
+      else { out.push(`<${e.name}${attrs}>`); open.push({ e, pad, next: 0, hasElements: false }); }
+      e = undefined;
+      ns = undefined;
+    }
+    const top = open[open.length - 1];
+    if (!top) return;
+    if (top.next < top.e.children.length) {
+      const c = top.e.children[top.next++]!;
+      if (typeof c === 'string') out.push(escapeText(c));
+      else if (c instanceof Uint8Array) out.push(base64Encode(c));
+      else { top.hasElements = true; e = c; }
+      continue;
+    }
+    open.pop();
+    if (top.hasElements && indent) out.push(top.pad || '\n');
+    out.push(`</${top.e.name}>`);
   }
-  if (hasElements && indent) out.push(pad || '\n');
-  out.push(`</${e.name}>`);
 }
