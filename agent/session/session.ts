@@ -222,7 +222,7 @@ export class Session {
   }
 
   /** Fills the message with queued commands up to the server's MaxMsgSize; the rest waits for Alert 1222. */
-  private takeBody(hdr: SyncHdr): { body: Command[]; final: boolean; bytes?: Uint8Array } {
+  private takeBody(hdr: SyncHdr): { body: Command[]; final: boolean; bytes: Uint8Array } {
     const head: Command[] = this.hdrStatus ? [this.hdrStatus] : [];
     if (this.hdrStatus?.chal && this.o.account.server.type !== 'NONE' && this.o.saveNonce) {
       this.o.saveNonce('server', this.serverNonce);
@@ -233,34 +233,56 @@ export class Session {
     const tail: Command[] = this.needNextMessage
       ? [{ kind: 'Alert', cmdId: '0', data: AlertCode.NextMessage, items: [] }] : [];
     this.needNextMessage = false;
-    let take = this.outbox.length;
     const limit = this.sendLimit();
     const build = (n: number): Command[] => numberCommands([...head, ...this.outbox.slice(0, n), ...tail]);
-    let body = build(take);
-    let final = this.final;
-    let bytes: Uint8Array | undefined;
-    if (limit > 0) {
-      // Shrink until it fits; at least one command goes, or the session could never progress. The bytes that
-      // fit are the message itself: they go on the wire as they are.
-      for (;;) {
-        bytes = encodeMessage({ hdr, body, final }, this.o.encoding, this.o.utf8);
-        if (take <= 1 || bytes.length <= limit) break;
-        take--;
-        body = build(take);
-        final = false;
+    // The commands that fit, found without ever encoding much more than `limit` bytes: a device's heap
+    // holds the message being built, and a long outbox (a listed subtree) encoded whole would not fit in it.
+    // A prefix is picked by estimated size, encoded, then grown by the estimate scaled to what that encoding
+    // really took, and shrunk a command at a time while over. At least one command goes, or the session could
+    // never progress. The bytes that fit are the message itself: they go on the wire as they are.
+    const n = this.outbox.length;
+    const sizes = this.outbox.map(estimatedSize);
+    const fixed = 400 + head.reduce((k, c) => k + estimatedSize(c), 0);
+    const estimate = (count: number) => { let e = fixed; for (let k = 0; k < count; k++) e += sizes[k]!; return e; };
+    let candidate = 0;
+    for (let est = fixed; candidate < n && (candidate === 0 || est + sizes[candidate]! <= limit); candidate++) est += sizes[candidate]!;
+    // encodeMessage is called here and not from a helper: a frame more under the encoder's own was what the
+    // device's 640-slot stack could not spare (test/xs/stack.test.ts).
+    let take = -1;
+    let bytes: Uint8Array = new Uint8Array(0);
+    for (let grows = 0; ;) {
+      const tried = encodeMessage({ hdr, body: build(candidate), final: candidate === n && this.final }, this.o.encoding, this.o.utf8);
+      if (tried.length > limit && candidate > 1) {
+        // Over: the last size that fitted is the message; without one yet, a command less.
+        if (take >= 0) break;
+        candidate--;
+        continue;
       }
+      take = candidate;
+      bytes = tried;
+      // The estimate runs high (WBXML especially): scale it by what the encoding took and add what then
+      // fits, for a few rounds.
+      if (tried.length > limit || take === n || ++grows > 4) break;
+      const scale = tried.length / estimate(take);
+      let used = tried.length;
+      while (candidate < n && used + sizes[candidate]! * scale <= limit) used += sizes[candidate++]! * scale;
+      if (candidate === take) break;
     }
+    const body = build(take);
+    const final = take === n && this.final;
     this.outbox = this.outbox.slice(take);
     this.announceMeta = false;
-    return bytes ? { body, final, bytes } : { body, final };
+    return { body, final, bytes };
   }
 
-  /** The size our messages must keep under: the server's MaxMsgSize, or the transport's own limit if smaller; 0 = none. */
+  /** The size our messages must keep under: the smallest of our own MaxMsgSize, the transport's limit and the server's MaxMsgSize. */
   private sendLimit(): number {
-    const own = this.o.maxSendSize ?? 0;
-    const server = this.serverMaxMsgSize;
-    if (own > 0 && server > 0) return Math.min(own, server);
-    return own > 0 ? own : server;
+    // Our own MaxMsgSize bounds what we build too: it is the size our buffers are made for, and a server
+    // that announces a larger one (or none) must not make a device build a message its heap cannot hold.
+    let limit = this.o.maxMsgSize ?? DEFAULT_MAX_MSG;
+    if (this.o.maxSendSize && this.o.maxSendSize > 0) limit = Math.min(limit, this.o.maxSendSize);
+    if (this.serverMaxMsgSize > 0) limit = Math.min(limit, this.serverMaxMsgSize);
+    return limit;
   }
 
   private rememberAlertRefs(body: Command[]): void {
@@ -832,6 +854,25 @@ function normUri(uri: string): string {
 
 /** Most nodes one `?list=` Get answers: each is an item held in memory until it is sent. */
 const MAX_LIST_NODES = 256;
+
+/**
+ * About the bytes a command takes in a message, as XML: each string or number with its element's tags, each
+ * object or array element 24 bytes, binary as base64. Walked with an array (a command nests at most
+ * MAX_CONTAINER_NESTING containers, but this is one walk fewer to bound).
+ */
+export function estimatedSize(cmd: Command): number {
+  let size = 0;
+  const todo: unknown[] = [cmd];
+  while (todo.length) {
+    const v = todo.pop();
+    if (typeof v === 'string') size += utf8Length(v) + 20;
+    else if (typeof v === 'number' || typeof v === 'boolean') size += 24;
+    else if (v instanceof Uint8Array) size += Math.ceil(v.length / 3) * 4 + 20;
+    else if (Array.isArray(v)) { size += 4; for (const x of v) todo.push(x); }
+    else if (v !== null && typeof v === 'object') { size += 24; for (const k in v) todo.push((v as Record<string, unknown>)[k]); }
+  }
+  return size;
+}
 
 /** `<uri>?list=Struct|StructData`; other list attributes (TNDS) are 406, an optional feature not supported. */
 function listOf(uri: string): { base: string; data: boolean } | undefined {

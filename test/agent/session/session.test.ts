@@ -229,6 +229,32 @@ test('our package is split to the server MaxMsgSize and continued on its Alert 1
   assert.equal(session.outcome.state, 'completed');
 });
 
+for (const encoding of ['xml', 'wbxml'] as const) {
+  test(`${encoding}: with no server MaxMsgSize our own bounds every message, and no message is ever built much larger than it`, async () => {
+    // The text of every message the session encodes goes through the utf8 port (XML): its largest is the
+    // largest message built, kept or not. A listed tree of ~70 nodes is some 9 kB of XML.
+    const built: number[] = [];
+    const utf8 = { encode: (t: string) => { built.push(t.length); return new TextEncoder().encode(t); }, decode: (b: Uint8Array) => new TextDecoder('utf-8', { fatal: true }).decode(b) };
+    const { session, tree } = makeSession({ encoding, maxMsgSize: 2048, ...(encoding === 'xml' ? { utf8 } : {}) });
+    const sizes: number[] = [];
+    const msgs: SyncMLMessage[] = [];
+    await runScript(session, [
+      (c) => reply(c, 212, [...statusesFor(c), { kind: 'Get', cmdId: '', items: [{ target: { locURI: '.?list=StructData' } }] }]),
+      ...Array(30).fill((c: SyncMLMessage, out: { body: Uint8Array }) => {
+        sizes.push(out.body.length); msgs.push(c);
+        return c.final ? reply(c, 200, []) : reply(c, 200, [{ kind: 'Alert', cmdId: '', data: '1222', items: [] }], false);
+      }),
+    ]);
+    assert.ok(msgs.length >= 2, `${msgs.length} messages`);
+    for (const n of sizes) assert.ok(n <= 2048, `message of ${n} bytes over our MaxMsgSize 2048`);
+    if (encoding === 'xml') assert.ok(Math.max(...built) <= 2048 * 1.5, `a ${Math.max(...built)}-character message was built on the way`);
+    if (encoding === 'wbxml') assert.ok(sizes.slice(0, -1).every((n) => n > 2048 / 2), `messages filled: ${sizes.join(' ')}`);
+    const listed = msgs.flatMap((m) => cmds(m, 'Results') as ResultsCmd[]).flatMap((r) => r.items.map((i) => i.source!.locURI));
+    assert.deepEqual(listed, tree.list('.', 'labserver', 1000).map((v) => v.uri), 'every readable node listed once, in order');
+    assert.equal(session.outcome.state, 'completed');
+  });
+}
+
 test('UI: No (304) to a confirm in a Sequence skips the rest with 215; cancel (214) skips the rest of the package', async () => {
   const answers = [304, 214];
   const ui: UiResponder = { answer: async () => ({ status: answers.shift()!, items: [] }) };
@@ -363,9 +389,10 @@ test('tree exchange: ?list=StructData and ?list=Struct answer every readable nod
     assert.deepEqual(getStatus, ['200', '200', '406', '404']);
     const results = cmds(p, 'Results') as ResultsCmd[];
     const getIds = p.body.filter((c): c is StatusCmd => c.kind === 'Status' && c.cmd === 'Get').map((s) => s.cmdRef);
-    // No MaxMsgSize from this server: each subtree is one Results.
-    assert.deepEqual(results.map((r) => r.cmdRef), getIds.slice(0, 2));
-    const structData = results[0]!.items;
+    // No MaxMsgSize from this server: our own (16384) bounds the message, so a subtree may come as several
+    // Results (each a quarter of it at most), all for its Get, in order.
+    assert.deepEqual([...new Set(results.map((r) => r.cmdRef))], getIds.slice(0, 2));
+    const structData = results.filter((r) => r.cmdRef === getIds[0]).flatMap((r) => r.items);
     const uris = structData.map((i) => i.source!.locURI);
     assert.equal(uris[0], base);
     assert.deepEqual(uris.slice(1, 3), [`${base}/app1`, `${base}/app1/ID`], 'parents before their children');
@@ -382,7 +409,7 @@ test('tree exchange: ?list=StructData and ?list=Struct answer every readable nod
     assert.equal(byUri.get(`${base}/app1/Version`)!.meta, undefined, 'chr is the default Format: no Meta');
     assert.equal(byUri.get(`${base}/app1/Operations/Activate`)!.meta?.format, 'null');
     assert.equal(byUri.get(`${base}/app2/ID`)!.data, 'com.example.app2');
-    const struct = results[1]!.items;
+    const struct = results.filter((r) => r.cmdRef === getIds[1]).flatMap((r) => r.items);
     assert.equal(struct[0]!.source!.locURI, `${base}/app1`);
     assert.ok(struct.length > 4 && struct.every((i) => i.data === undefined), 'Struct: nodes and formats, no values');
     for (const i of struct) {
