@@ -169,6 +169,8 @@ interface SessionState {
   /** Commands of the last server message, re-sent when the device refuses the server's credential. */
   lastCommands: Command[];
   sent: Map<string, Tag>;
+  /** Commands already answered: a command with several items may get one Status per distinct result. */
+  answered: Map<string, Tag>;
   /** `?list=` Gets whose Results have begun: more may follow for the same Get. */
   treeResults: Map<string, Tag>;
   request?: { kind: UpdateKind; uris: string[]; all: boolean };
@@ -378,7 +380,7 @@ export class LabDmServer {
     st = {
       devId, sessionId: msg.hdr.sessionId, encoding, device, phase: 'auth', authed: false, authFailures: 0,
       serverAccepted: false, serverAuthRetries: 0, serverMsgId: 0, maxMsgSize: 0, outbox: [], lastCommands: [],
-      sent: new Map(), treeResults: new Map(), requestFresh: false, inventory: new Map(), updates: [], consentAnswered: false, ended: false,
+      sent: new Map(), answered: new Map(), treeResults: new Map(), requestFresh: false, inventory: new Map(), updates: [], consentAnswered: false, ended: false,
     };
     if (this.openSessions.size >= MAX_OPEN_SESSIONS) {
       const [oldKey, old] = this.openSessions.entries().next().value!;
@@ -669,12 +671,26 @@ export class LabDmServer {
       return 'ok';
     }
     const key = `${s.msgRef}:${s.cmdRef}`;
-    const tag = st.sent.get(key);
-    if (!tag) {
+    const first = st.sent.get(key);
+    const again = first ? undefined : st.answered.get(key);
+    if (!first && !again) {
       this.deviate(st.devId, st.sessionId, `Status ${s.data} for ${s.cmd} MsgRef ${s.msgRef} CmdRef ${s.cmdRef}, a command this server did not send`);
       return 'ok';
     }
+    if (again) {
+      // Another Status for a command with several items (one per distinct result, DM RepPro): only the
+      // multi-item commands this server sends may have one.
+      if (again.what === 'ui' || again.what === 'exec') {
+        this.deviate(st.devId, st.sessionId, `a second Status (${s.data}) for ${s.cmd} MsgRef ${s.msgRef} CmdRef ${s.cmdRef}, which has one item`);
+      } else if (again.what === 'add' && code !== 200 && code !== 215) {
+        this.log('warn', `device ${st.devId}: Add of ${again.deployment.node} answered ${code} for some items; the Exec will fail`);
+        again.deployment.state = 'refused';
+      }
+      return 'ok';
+    }
+    const tag = first!;
     st.sent.delete(key);
+    st.answered.set(key, tag);
     if (code === 215) return 'ok'; // not executed: the device refused our credential; the command is re-sent
     switch (tag.what) {
       case 'get-tree':

@@ -549,3 +549,23 @@ test('300 devices in session at once (more than any small session cache): each g
   assert.equal(server.deployments().filter((d) => d.state === 'completed').length, 300, logs.filter((l) => l.startsWith('warn')).slice(0, 5).join('\n'));
   assert.deepEqual(server.deviations(), []);
 });
+
+test('a device whose tree is full answers the deployment Add with one Status per result (420 and 200): refused, no deviation', async () => {
+  const { DmAgent } = await import('../../../agent/agent.js');
+  const { loadDevice } = await import('../../../lab/commands/alert.js');
+  const { catalogHardware } = await import('./fixtures.js');
+  const { MemoryStorage } = await import('../../helpers/memory-storage.js');
+  const { FakeClock } = await import('../../helpers/fake-clock.js');
+  const { server } = makeServer();
+  const desc = loadDevice(join(repoRoot, 'lab/examples/device.json'));
+  // Room for a few nodes only: the Download node's subtree cannot all land.
+  const agent = await DmAgent.boot(desc, {
+    storage: new MemoryStorage(), clock: new FakeClock(), crypto: nodeCrypto, ...catalogHardware(desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version }))),
+    transport: { exchange: async (out) => ({ body: (await server.handle(out.body, { uri: out.uri, contentType: out.contentType }))!.body }) },
+  }, { treeLimits: { maxNodes: 72 } });
+  agent.requestUpdate('device');
+  const r = await agent.runSession();
+  assert.equal(r.ok, true, r.error?.message);
+  assert.deepEqual(server.deviations(), []);
+  assert.deepEqual(server.deployments().map((d) => d.state), ['refused']);
+});
