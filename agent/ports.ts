@@ -55,6 +55,12 @@ export interface TransportErrorInfo {
 export interface Storage {
   read(key: string): string | undefined;
   write(key: string, value: string): void;
+  /**
+   * Optional: writes the pieces `next()` returns, in order until it returns undefined, as one value, with
+   * write()'s atomicity. A device implements it so that the stored tree is never one string in its heap:
+   * the tree then hands its text over a piece (about 1 KB) at a time.
+   */
+  writeParts?(key: string, next: () => string | undefined): void;
   remove(key: string): void;
   keys(): string[];
 }

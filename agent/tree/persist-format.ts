@@ -104,6 +104,40 @@ export function serializeTree(root: TNode, cache?: WeakMap<TNode, string>): stri
   return doc.join('');
 }
 
+/**
+ * The text serializeTree makes, as pieces of about `pieceSize` characters, made as they are asked for: the
+ * nodes still to write are the only other state, so the whole text never exists at once.
+ */
+export function treePieces(root: TNode, pieceSize = 1024): () => string | undefined {
+  const top = JSON.stringify(storedFields(root));
+  if (!root.children) {
+    let done = false;
+    return () => { if (done) return undefined; done = true; return '{"v":' + TREE_FORMAT_VERSION + ',"root":' + top + '}'; };
+  }
+  // As serializeNode, with the root's children as the first level and the document's end after them.
+  const todo: ({ n: TNode; comma: boolean } | 'close' | 'end')[] = ['end'];
+  for (let k = root.children.length - 1; k >= 0; k--) todo.push({ n: root.children[k]!, comma: k > 0 });
+  let head: string | undefined = '{"v":' + TREE_FORMAT_VERSION + ',"root":' + top.slice(0, -1) + ',"c":[';
+  return () => {
+    if (head === undefined && todo.length === 0) return undefined;
+    let piece = head ?? '';
+    head = undefined;
+    while (todo.length && piece.length < pieceSize) {
+      const t = todo.pop()!;
+      if (t === 'end') { piece += ']}}'; continue; }
+      if (t === 'close') { piece += ']}'; continue; }
+      if (t.comma) piece += ',';
+      const json = JSON.stringify(storedFields(t.n));
+      const kids = t.n.children;
+      if (!kids) { piece += json; continue; }
+      piece += json.slice(0, -1) + ',"c":[';
+      todo.push('close');
+      for (let k = kids.length - 1; k >= 0; k--) todo.push({ n: kids[k]!, comma: k > 0 });
+    }
+    return piece;
+  };
+}
+
 export function deserializeTree(text: string): TNode {
   let doc: { v?: unknown; root?: Stored };
   try {

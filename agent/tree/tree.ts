@@ -6,19 +6,21 @@ import type { AclCommand, DmTree, NodeFormat, NodeProperty, NodeValue, NodeView,
 import { DEVICE } from './types.js';
 import { DmError } from '../errors.js';
 import { base64Decode, utf8Decode, utf8Encode, utf8Length } from '../util/bytes.js';
-import { serializeTree } from './persist-format.js';
+import { serializeTree, treePieces } from './persist-format.js';
 import { isFloatText, isTimeText } from '../util/scan.js';
 
 export interface TreeLimits {
   maxNodes: number;
   maxValueBytes: number;
+  /** All leaf values together (a device's heap holds the whole tree: 420 when a change would pass it). */
+  maxTreeValueBytes: number;
   maxUriLength: number;
   maxDepth: number;
   maxSegmentLength: number;
 }
 
 export const DEFAULT_TREE_LIMITS: TreeLimits = {
-  maxNodes: 2048, maxValueBytes: 16384, maxUriLength: 255, maxDepth: 16, maxSegmentLength: 32,
+  maxNodes: 2048, maxValueBytes: 16384, maxTreeValueBytes: 1 << 20, maxUriLength: 255, maxDepth: 16, maxSegmentLength: 32,
 };
 
 /** TND: the root's ACL must grant Add and Get to every server. */
@@ -155,6 +157,8 @@ export function checkValue(format: NodeFormat, data: Data | undefined, where: st
 export class MemoryTree implements DmTree {
   root: TNode;
   private count: number;
+  /** Bytes of all leaf values. */
+  private bytes: number;
   readonly limits: TreeLimits;
   private storage?: Storage;
   /** Top-level branches' JSON as last serialized, for the next commit; a change forgets the nodes on its path (touch). */
@@ -167,6 +171,7 @@ export class MemoryTree implements DmTree {
     this.root = opts.root ?? { ...newNode('', 'node'), acl: ROOT_ACL, permanent: true };
     if (opts.storage) this.storage = opts.storage;
     this.count = countNodes(this.root);
+    this.bytes = valueBytes(this.root);
   }
 
   attachStorage(storage: Storage): void {
@@ -175,6 +180,19 @@ export class MemoryTree implements DmTree {
 
   get nodeCount(): number {
     return this.count;
+  }
+
+  /** Bytes of all leaf values (what maxTreeValueBytes bounds). */
+  get valueBytes(): number {
+    return this.bytes;
+  }
+
+  /** 413 for a value over maxValueBytes; 420 when the tree's values would pass maxTreeValueBytes. */
+  private checkSize(uri: string, size: number, replaced: number): void {
+    if (size > this.limits.maxValueBytes) throw err('DM_ERR_TOO_LARGE', 413, `${uri}: value over ${this.limits.maxValueBytes} bytes`);
+    if (this.bytes - replaced + size > this.limits.maxTreeValueBytes) {
+      throw err('DM_ERR_DEVICE_FULL', 420, `tree full (${this.limits.maxTreeValueBytes} bytes of values)`);
+    }
   }
 
   private find(segs: string[]): TNode | undefined {
@@ -292,8 +310,10 @@ export class MemoryTree implements DmTree {
     const missing = segs.length - chain.length; // interior parents created implicitly (DM 1.2)
     if (this.count + missing + 1 > this.limits.maxNodes) throw err('DM_ERR_DEVICE_FULL', 420, `tree full (${this.limits.maxNodes} nodes)`);
     const data = value.format === 'node' ? undefined : checkValue(value.format, value.data, uri);
-    if (sizeOf(data) > this.limits.maxValueBytes) throw err('DM_ERR_TOO_LARGE', 413, `${uri}: value over ${this.limits.maxValueBytes} bytes`);
+    const size = sizeOf(data);
+    this.checkSize(uri, size, 0);
     this.touch(chain);
+    this.bytes += size;
     let at = parent;
     const created: string[][] = [];
     for (let k = chain.length - 1; k < segs.length - 1; k++) {
@@ -335,8 +355,11 @@ export class MemoryTree implements DmTree {
       throw err('DM_ERR_NOT_ALLOWED', 405, `${uri} is permanent: its Format and Type cannot change`);
     }
     const data = checkValue(format, value.data, uri);
-    if (sizeOf(data) > this.limits.maxValueBytes) throw err('DM_ERR_TOO_LARGE', 413, `${uri}: value over ${this.limits.maxValueBytes} bytes`);
+    const size = sizeOf(data);
+    const old = sizeOf(node.value);
+    this.checkSize(uri, size, old);
     this.touch(chain);
+    this.bytes += size - old;
     node.format = format;
     if (value.type !== undefined) node.type = value.type;
     if (data === undefined) delete node.value; else node.value = data;
@@ -375,6 +398,7 @@ export class MemoryTree implements DmTree {
     this.touch(chain);
     parent.children = parent.children!.filter((c) => c !== node);
     this.count -= countNodes(node);
+    this.bytes -= valueBytes(node);
   }
 
   copy(targetUri: string, sourceUri: string, who: Principal): void {
@@ -416,19 +440,23 @@ export class MemoryTree implements DmTree {
   }
 
   snapshot(): TreeSnapshot {
-    return { root: cloneNode(this.root), count: this.count };
+    return { root: cloneNode(this.root), count: this.count, bytes: this.bytes };
   }
 
   restore(snapshot: TreeSnapshot): void {
-    const s = snapshot as { root: TNode; count: number };
+    const s = snapshot as { root: TNode; count: number; bytes: number };
     this.root = cloneNode(s.root);
     this.count = s.count;
+    this.bytes = s.bytes;
   }
 
   commit(): void {
     if (!this.storage) return;
     try {
-      this.storage.write('tree', serializeTree(this.root, this.written));
+      // A storage that takes pieces (a device's) gets the text as it is made, and no cache of it is kept:
+      // the heap then never holds the whole text. Otherwise, one string with unchanged branches reused.
+      if (this.storage.writeParts) this.storage.writeParts('tree', treePieces(this.root));
+      else this.storage.write('tree', serializeTree(this.root, this.written));
     } catch (e) {
       throw new DmError('DM_ERR_STORAGE', 510, `tree commit failed: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -465,6 +493,12 @@ function hasPermanent(n: TNode): boolean {
 export function countNodes(n: TNode): number {
   let k = 0;
   eachNode(n, () => { k++; });
+  return k;
+}
+
+function valueBytes(n: TNode): number {
+  let k = 0;
+  eachNode(n, (x) => { k += sizeOf(x.value); });
   return k;
 }
 

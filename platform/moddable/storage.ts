@@ -47,13 +47,21 @@ export class FileStorage implements Storage {
   }
 
   write(key: string, value: string): void {
+    let sent = false;
+    this.writeParts(key, () => { if (sent) return undefined; sent = true; return value; });
+  }
+
+  /** As write(), a piece at a time: the tree's text is never one string in the heap. */
+  writeParts(key: string, next: () => string | undefined): void {
     const path = this.path(key);
     const tmp = tmpFile(this.dir, key);
     try {
       // Opening for write does not truncate on littlefs: start from no file at all.
       File.delete(tmp);
       const f = new File(tmp, true);
-      try { f.write(value); } finally { f.close(); }
+      try {
+        for (let piece = next(); piece !== undefined; piece = next()) if (piece.length) f.write(piece);
+      } finally { f.close(); }
     } catch (e) {
       throw failed(`storage write of ${key}`, e);
     }

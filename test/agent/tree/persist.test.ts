@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openTree } from '../../../agent/tree/persist.js';
+import { serializeTree, treePieces } from '../../../agent/tree/persist-format.js';
+import type { TNode } from '../../../agent/tree/tree.js';
+import type { Storage } from '../../../agent/ports.js';
 import { parseDeviceDescription } from '../../../agent/tree/device-description.js';
 import { DEVICE } from '../../../agent/tree/types.js';
 import { MemoryStorage, PowerCut } from '../../helpers/memory-storage.js';
@@ -48,4 +51,45 @@ test('a corrupt stored tree is kept aside under tree.corrupt and the device re-s
     assert.equal(storage.read('tree.corrupt'), bad);
     assert.equal(r.tree.get('./DevInfo/DevId', DEVICE).data, 'IMEI:493005100592800');
   }
+});
+
+test('treePieces makes serializeTree\'s text a piece at a time, none much over the piece size, on 5000 random trees', () => {
+  let seed = 99;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed >>> 8) % n; };
+  const gen = (depth: number): TNode => {
+    const leaf = depth > 6 || rnd(3) === 0;
+    const n = { name: 'n' + rnd(100), format: leaf ? (['chr', 'int', 'bin'] as const)[rnd(3)] : 'node', verNo: rnd(3) } as TNode;
+    if (rnd(4) === 0) n.acl = 'Get=*';
+    if (leaf) n.value = n.format === 'bin' ? new Uint8Array([rnd(256), 1]) : 'v'.repeat(rnd(300));
+    else if (rnd(6)) n.children = Array.from({ length: rnd(5) }, () => gen(depth + 1));
+    return n;
+  };
+  for (let k = 0; k < 5000; k++) {
+    const root = { name: '', format: 'node', verNo: 0, ...(rnd(8) ? { children: Array.from({ length: rnd(5) }, () => gen(1)) } : {}) } as TNode;
+    const next = treePieces(root, 256);
+    const pieces: string[] = [];
+    for (let p = next(); p !== undefined; p = next()) pieces.push(p);
+    assert.equal(pieces.join(''), serializeTree(root));
+    // A piece ends with the node that took it past the size: at most one node's JSON (here < 400) over.
+    for (const p of pieces) assert.ok(p.length < 256 + 400, `piece of ${p.length}`);
+    assert.equal(next(), undefined);
+  }
+});
+
+test('a storage that takes pieces gets the tree that way, and it reads back the same', () => {
+  const parts: number[] = [];
+  const inner = new MemoryStorage();
+  const storage: Storage = {
+    read: (k) => inner.read(k), remove: (k) => inner.remove(k), keys: () => inner.keys(),
+    write: (k, v) => { if (k === 'tree') throw new Error('the tree must come in pieces'); inner.write(k, v); },
+    writeParts: (k, next) => { let text = ''; for (let p = next(); p !== undefined; p = next()) { parts.push(p.length); text += p; } inner.write(k, text); },
+  };
+  const { tree } = openTree(storage, desc);
+  for (let i = 0; i < 40; i++) tree.add(`./SCOMO/Download/x${i}`, { format: 'node' }, DEVICE);
+  tree.commit();
+  assert.ok(parts.length > 3, `${parts.length} pieces`);
+  const again = openTree(new MemoryStorage(), desc).tree;
+  for (let i = 0; i < 40; i++) again.add(`./SCOMO/Download/x${i}`, { format: 'node' }, DEVICE);
+  assert.equal(inner.read('tree'), serializeTree(again.root));
+  assert.equal(openTree(storage, desc).tree.nodeCount, tree.nodeCount);
 });

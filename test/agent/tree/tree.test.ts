@@ -63,6 +63,27 @@ test('statuses: 404, 405, 418, 415, 414, 400, 420', () => {
   assert.ok(full > 0, 'tree full is 420');
 });
 
+test('the values of the whole tree have a budget: 420 past it, through Add, Replace, Copy and Delete; restore brings it back', () => {
+  const t = new MemoryTree({ limits: { maxTreeValueBytes: 100 } });
+  t.add('./A', { format: 'node' }, DEVICE);
+  t.setAcl('./A', 'Add=*&Get=*&Replace=*&Delete=*');
+  assert.equal(status(() => t.add('./A/a', { format: 'chr', data: 'x'.repeat(60) }, 's1')), 200);
+  assert.equal(status(() => t.add('./A/b', { format: 'chr', data: 'é'.repeat(21) }, 's1')), 420, '42 bytes of UTF-8 on 60: over 100');
+  assert.equal(status(() => t.add('./A/b', { format: 'bin', data: new Uint8Array(40) }, 's1')), 200);
+  assert.equal(t.valueBytes, 100);
+  assert.equal(status(() => t.replace('./A/a', { data: 'x'.repeat(61) }, 's1')), 420);
+  assert.equal(status(() => t.replace('./A/a', { data: 'x'.repeat(10) }, 's1')), 200, 'a smaller value frees its difference');
+  const snap = t.snapshot();
+  assert.equal(status(() => t.copy('./A/c', './A/b', 's1')), 200);
+  assert.equal(t.valueBytes, 90);
+  assert.equal(status(() => t.copy('./A/d', './A/b', 's1')), 420);
+  t.restore(snap);
+  assert.equal(t.valueBytes, 50);
+  t.delete('./A', DEVICE);
+  assert.equal(t.valueBytes, 0);
+  assert.equal(status(() => t.add('./A/z', { format: 'chr', data: 'x'.repeat(100) }, DEVICE)), 200, 'the whole budget is usable again');
+});
+
 test('Add creates missing interior parents; Get of an interior lists children; Copy of leaves', () => {
   const t = tree();
   t.add('./A/x/y/z', { format: 'chr', data: 'deep' }, 's1');
@@ -139,7 +160,7 @@ test('commit reuses the JSON of untouched top-level branches: after 3000 random 
 test('parseUri: its one-pass path agrees with the rule-by-rule reference on 50,000 random URIs (segments or status)', async () => {
   const { checkedUriSegments } = await import('../../../agent/tree/tree.js');
   const pieces = ['./', '/', '.', '..', 'a', 'DevInfo', 'x'.repeat(32), 'y'.repeat(33), '?', 'é', '😀', '\uD800', '', 'Ab-9_~'];
-  const limits = { maxNodes: 100, maxValueBytes: 100, maxUriLength: 64, maxDepth: 4, maxSegmentLength: 32 };
+  const limits = { maxNodes: 100, maxValueBytes: 100, maxTreeValueBytes: 1000, maxUriLength: 64, maxDepth: 4, maxSegmentLength: 32 };
   let seed = 7;
   const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return (seed >>> 8) % n; };
   const outcome = (f: () => string[]) => { try { return f().join('|'); } catch (e) { return e instanceof DmError ? `${e.status} ${e.message}` : `crash ${String(e)}`; } };
