@@ -12,6 +12,7 @@ import { ExecRegistry } from './session/types.js';
 import { AlertQueue } from './alerts/queue.js';
 import { buildUpdateRequest, type UpdateTrigger } from './alerts/generic-alert.js';
 import { openTree } from './tree/persist.js';
+import type { TreeLimits } from './tree/tree.js';
 import { readAccount, writeNonce } from './tree/dmacc.js';
 import { DmError } from './errors.js';
 import { UserInteraction } from './ui/interaction.js';
@@ -39,6 +40,10 @@ export interface AgentOptions {
   encoding?: Encoding;
   /** Largest message the device accepts (announced to the server). */
   maxMsgSize?: number;
+  /** What the tree may hold (nodes, bytes): a device sizes it to its heap. Default DEFAULT_TREE_LIMITS. */
+  treeLimits?: Partial<TreeLimits>;
+  /** Most nodes a `?list=` answer may hold (413 beyond; default 256): each is in the heap until sent. */
+  maxListNodes?: number;
   /** Renders server UI alerts (agent/ui); absent = no display (406). */
   ui?: UiResponder;
   /** Work accepted during a session (Exec 202) runs here, before the follow-up session reports it. */
@@ -96,7 +101,7 @@ export class DmAgent {
 
   /** Opens (or seeds, on first boot) the persistent state and finishes any SCOMO work a power cut interrupted. */
   static async boot(desc: DeviceDescription, ports: AgentPorts, options: AgentOptions = {}): Promise<DmAgent> {
-    const { tree } = openTree(ports.storage, desc);
+    const { tree } = openTree(ports.storage, desc, options.treeLimits ? { limits: options.treeLimits } : {});
     const agent = new DmAgent(desc, ports, options, tree);
     await agent.scomo?.recover();
     return agent;
@@ -140,6 +145,7 @@ export class DmAgent {
       exec: this.exec,
       ...(this.ui ? { ui: this.ui } : {}),
       ...(this.options.maxMsgSize ? { maxMsgSize: this.options.maxMsgSize } : {}),
+      ...(this.options.maxListNodes ? { maxListNodes: this.options.maxListNodes } : {}),
       ...(ports.transport.maxMessageBytes ? { maxSendSize: ports.transport.maxMessageBytes } : {}),
       ...(ports.log ? { log: ports.log } : {}),
       saveNonce: (which, nonce) => writeNonce(tree, account, which, nonce),

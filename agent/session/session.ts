@@ -40,6 +40,8 @@ export interface SessionOptions {
   maxSendSize?: number;
   /** Largest object we accept (default: the tree's largest value, at most 65536). */
   maxObjSize?: number;
+  /** Most nodes a `?list=` answer may hold; more is 413 (default 256). Each costs heap until it is sent. */
+  maxListNodes?: number;
   /** Credential retries after a 401/407 before giving up (default 2). */
   maxAuthRetries?: number;
   /** Guard against a server that never ends the session (default 64 messages). */
@@ -710,7 +712,7 @@ export class Session {
 
   /** `?list=Struct` (nodes, formats, types) or `?list=StructData` (and the leaves' values) of a subtree. */
   private listItems(base: string, withData: boolean): Item[] {
-    return this.o.tree.list(normUri(base), this.o.account.serverId, MAX_LIST_NODES).map((v) => {
+    return this.o.tree.list(normUri(base), this.o.account.serverId, this.o.maxListNodes ?? MAX_LIST_NODES).map((v) => {
       const item = this.itemOf(v, v.uri, withData);
       // Meta only where Type or Format differ from the defaults (DM TND §8.4.2): a plain chr leaf has none.
       if (item.meta!.format === 'chr' && item.meta!.type === undefined) delete item.meta;

@@ -126,6 +126,8 @@ export function startScenario(host: HostCall, s: Scenario) {
   const display = new ScriptedDisplay([...s.answers]);
   let result: ScenarioResult | undefined;
   let failure: string | undefined;
+  // Kept after the session, as the device keeps its agent: the heap measured afterwards includes its state.
+  let resident: DmAgent | undefined;
   const run = async () => {
     const desc = parseDeviceDescription(s.device);
     const downloader = new HostDownloader(host);
@@ -137,6 +139,7 @@ export function startScenario(host: HostCall, s: Scenario) {
         return { body: reply };
       } },
     });
+    resident = agent;
     agent.requestUpdate(s.trigger, s.component);
     const r = await agent.runSession();
     result = {
@@ -149,6 +152,7 @@ export function startScenario(host: HostCall, s: Scenario) {
   return {
     poll: (): string | undefined => (failure !== undefined ? JSON.stringify({ failure }) : result ? JSON.stringify(result) : undefined),
     tick: () => clock.tick(),
+    resident: () => resident,
   };
 }
 

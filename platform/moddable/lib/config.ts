@@ -21,6 +21,10 @@ export interface DeviceConfig {
   buttonPin?: number;
   maxMsgSize: number;
   maxPackageBytes: number;
+  /** What the DM tree may hold, sized to the device's heap (TreeLimits). */
+  tree: { maxNodes: number; maxValueBytes: number; maxTreeValueBytes: number };
+  /** Most nodes a `?list=` answer may hold. */
+  listMaxNodes: number;
   caResource?: string;
   logLevel: LogLevel;
   /** Directories of the Storage port's keys, of downloaded packages, of the installed-components record. */
@@ -29,8 +33,15 @@ export interface DeviceConfig {
   componentDir: string;
 }
 
-/** 8 KiB: a message, its decoded form and the reply being built fit the ESP32's JS heap (manifests/README.md). */
-export const DEFAULT_MAX_MSG_SIZE = 8192;
+/**
+ * The heap a session needs grows with the messages (about five times a message's size, measured on XS with
+ * 64-bit slots) and with the tree, which stays in the heap. These defaults were run on the simulator with the
+ * heaps of shared.json (manifests/README.md): server messages of the full size filling the tree to its
+ * limits, a `?list=StructData` of the most nodes allowed, then a user update.
+ */
+export const DEFAULT_MAX_MSG_SIZE = 4096;
+export const DEFAULT_TREE = { maxNodes: 128, maxValueBytes: 2048, maxTreeValueBytes: 6144 };
+export const DEFAULT_LIST_MAX_NODES = 32;
 /** The 256 KiB mod partition mcconfig creates, plus the package header. */
 export const DEFAULT_MAX_PACKAGE_BYTES = 256 * 1024 + 1024;
 
@@ -58,6 +69,12 @@ export function readDeviceConfig(config: unknown): DeviceConfig {
     desc,
     maxMsgSize: int(o, 'maxMsgSize', 2048, 65536, DEFAULT_MAX_MSG_SIZE)!,
     maxPackageBytes: int(o, 'maxPackageBytes', 1024, 16 * 1024 * 1024, DEFAULT_MAX_PACKAGE_BYTES)!,
+    listMaxNodes: int(o, 'listMaxNodes', 16, 256, DEFAULT_LIST_MAX_NODES)!,
+    tree: {
+      maxNodes: int(o, 'treeMaxNodes', 100, 2048, DEFAULT_TREE.maxNodes)!,
+      maxValueBytes: int(o, 'treeMaxValueBytes', 256, 16384, DEFAULT_TREE.maxValueBytes)!,
+      maxTreeValueBytes: int(o, 'treeMaxBytes', 2048, 1 << 20, DEFAULT_TREE.maxTreeValueBytes)!,
+    },
     logLevel: 'info',
     storageDir: joinDir(file.root, 'dm'),
     packageDir: joinDir(file.root, 'dm-pkg'),

@@ -12,6 +12,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { readDeviceConfig, DEFAULT_LIST_MAX_NODES, DEFAULT_MAX_MSG_SIZE, DEFAULT_TREE } from '../../../platform/moddable/lib/config.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const rel = (p: string) => relative(root, p).split(sep).join('/');
@@ -319,6 +320,12 @@ test('the device and the simulator run with the same memory (creation sizes come
   assert.ok(c.heap.initial >= 5120 && c.chunk.initial >= 49152 && c.stack >= 600);
   assert.equal(c.heap.incremental, 0);
   assert.equal(c.chunk.incremental, 0);
+});
+
+test('the shared config is valid and spells out the sizes the simulator checks were run with (the defaults)', () => {
+  const shared = JSON.parse(readFileSync(join(root, 'manifests/shared.json'), 'utf8')) as { config: { dm: Record<string, unknown> } };
+  const c = readDeviceConfig({ file: { root: '/' }, dm: shared.config.dm });
+  assert.deepEqual([c.maxMsgSize, c.tree, c.listMaxNodes], [DEFAULT_MAX_MSG_SIZE, DEFAULT_TREE, DEFAULT_LIST_MAX_NODES]);
 });
 
 test('no device or agent file imports node:*, platform/node or lab/', () => {

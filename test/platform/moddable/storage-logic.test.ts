@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { bootScan, fnv1a, isStorageKey, joinDir, keyFile, packageFileName, tmpFile } from '../../../platform/moddable/lib/file-names.js';
 import { archiveProblem, flashPlan, MAX_HEADER, MAX_HEADER_NESTING, nestingWithin, parsePackage } from '../../../platform/moddable/lib/mod-package.js';
 import { afterInstall, parseInstalled, type InstalledComponent } from '../../../platform/moddable/lib/components.js';
-import { readDeviceConfig, DEFAULT_MAX_MSG_SIZE } from '../../../platform/moddable/lib/config.js';
+import { readDeviceConfig, DEFAULT_LIST_MAX_NODES, DEFAULT_MAX_MSG_SIZE, DEFAULT_TREE } from '../../../platform/moddable/lib/config.js';
 import type { ModSlot } from '../../../platform/moddable/lib/mod-slot.js';
 import { ModInstaller } from '../../../platform/moddable/installer.js';
 import { DmError } from '../../../agent/errors.js';
@@ -158,6 +158,10 @@ test('manifest config: defaults, directories under the file root, refusals name 
   assert.equal(c.maxMsgSize, DEFAULT_MAX_MSG_SIZE);
   assert.equal(c.buttonPin, undefined);
   assert.equal(c.logLevel, 'info');
+  assert.deepEqual(c.tree, DEFAULT_TREE);
+  assert.equal(c.listMaxNodes, DEFAULT_LIST_MAX_NODES);
+  assert.deepEqual(readDeviceConfig({ file: { root: '/' }, dm: { device, treeMaxNodes: 512, treeMaxValueBytes: 2048, treeMaxBytes: 32768 } }).tree,
+    { maxNodes: 512, maxValueBytes: 2048, maxTreeValueBytes: 32768 });
   assert.deepEqual([c.storageDir, c.packageDir, c.componentDir], ['/dm/', '/dm-pkg/', '/dm-comp/']);
   const d = readDeviceConfig({ file: { root: '/Users/Shared/' }, dm: { device, buttonPin: 0, maxMsgSize: 4096, logLevel: 'debug', caResource: 'lab-ca.der' } });
   assert.deepEqual([d.buttonPin, d.maxMsgSize, d.logLevel, d.caResource, d.storageDir], [0, 4096, 'debug', 'lab-ca.der', '/Users/Shared/dm/']);
@@ -167,6 +171,9 @@ test('manifest config: defaults, directories under the file root, refusals name 
     [{ file: { root: '/' }, dm: { device, buttonPin: 99 } }, /dm\.buttonPin/],
     [{ file: { root: '/' }, dm: { device, maxMsgSize: 100 } }, /dm\.maxMsgSize/],
     [{ file: { root: '/' }, dm: { device, logLevel: 'loud' } }, /dm\.logLevel/],
+    [{ file: { root: '/' }, dm: { device, treeMaxNodes: 10 } }, /dm\.treeMaxNodes must be an integer 100\.\.2048/],
+    [{ file: { root: '/' }, dm: { device, treeMaxBytes: 'lots' } }, /dm\.treeMaxBytes/],
+    [{ file: { root: '/' }, dm: { device, listMaxNodes: 1000 } }, /dm\.listMaxNodes/],
     [{ file: { root: '/' }, dm: { device, caResource: '../x' } }, /dm\.caResource/],
     [{ file: { root: '/' }, dm: { device: { ...device, devInfo: {} } } }, /devInfo\.devId/],
   ];
