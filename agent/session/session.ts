@@ -857,21 +857,34 @@ function normUri(uri: string): string {
 /** Most nodes one `?list=` Get answers: each is an item held in memory until it is sent. */
 const MAX_LIST_NODES = 256;
 
+/** About the bytes an Item takes as XML: its elements, URIs, Meta and value (binary as base64). */
+function itemSize(it: Item): number {
+  let n = 80;
+  if (it.source) n += 40 + it.source.locURI.length + (it.source.locName?.length ?? 0);
+  if (it.target) n += 40 + it.target.locURI.length + (it.target.locName?.length ?? 0);
+  if (it.meta) n += 80 + (it.meta.type?.length ?? 0) + (it.meta.format?.length ?? 0) + (it.meta.mark?.length ?? 0);
+  const d = it.data;
+  if (d !== undefined) n += 20 + (typeof d === 'string' ? d.length : Math.ceil(d.length / 3) * 4);
+  return n;
+}
+
 /**
- * About the bytes a command takes in a message, as XML: each string or number with its element's tags, each
- * object or array element 24 bytes, binary as base64. Walked with an array (a command nests at most
- * MAX_CONTAINER_NESTING containers, but this is one walk fewer to bound).
+ * About the bytes a command takes in a message, as XML (text counted in UTF-16 units: the fitting loop
+ * shrinks a message the estimate let run over). Containers are walked with an array.
  */
 export function estimatedSize(cmd: Command): number {
   let size = 0;
-  const todo: unknown[] = [cmd];
+  const todo: Command[] = [cmd];
   while (todo.length) {
-    const v = todo.pop();
-    if (typeof v === 'string') size += utf8Length(v) + 20;
-    else if (typeof v === 'number' || typeof v === 'boolean') size += 24;
-    else if (v instanceof Uint8Array) size += Math.ceil(v.length / 3) * 4 + 20;
-    else if (Array.isArray(v)) { size += 4; for (const x of v) todo.push(x); }
-    else if (v !== null && typeof v === 'object') { size += 24; for (const k in v) todo.push((v as Record<string, unknown>)[k]); }
+    const c = todo.pop()!;
+    size += 120;
+    if (c.kind === 'Status') {
+      for (const r of c.targetRefs) size += 30 + r.length;
+      for (const r of c.sourceRefs) size += 30 + r.length;
+      if (c.chal) size += 200;
+    }
+    if (c.kind === 'Atomic' || c.kind === 'Sequence') for (const x of c.commands) todo.push(x);
+    if ('items' in c) for (const it of c.items) size += itemSize(it);
   }
   return size;
 }

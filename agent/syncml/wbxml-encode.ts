@@ -78,7 +78,8 @@ export function encodeWbxml(root: El, opts: WbxmlEncodeOptions = {}): Uint8Array
 
 /** Writes `root` and everything in it; the elements still open are kept in an array, not in frames (see xml-encode). */
 function writeEl(root: El, out: Sink, state: { page: number }, table: Table | undefined): void {
-  const open: { e: El; next: number }[] = [];
+  const els: El[] = [];
+  const next: number[] = [];
   let e: El | undefined = root;
   for (;;) {
     if (e) {
@@ -87,19 +88,22 @@ function writeEl(root: El, out: Sink, state: { page: number }, table: Table | un
       if (tok === undefined) throw new DmError('DM_ERR_NOT_SUPPORTED', 406, `no WBXML token for <${e.name}> on code page ${page}`);
       if (state.page !== page) { out.byte(SWITCH_PAGE); out.byte(page); state.page = page; }
       if (e.children.length === 0) out.byte(tok);
-      else { out.byte(tok | 0x40); open.push({ e, next: 0 }); }
+      else { out.byte(tok | 0x40); els.push(e); next.push(0); }
       e = undefined;
     }
-    const top = open[open.length - 1];
-    if (!top) return;
-    if (top.next < top.e.children.length) {
-      const c = top.e.children[top.next++]!;
+    const top = els.length - 1;
+    if (top < 0) return;
+    const open = els[top]!;
+    const k = next[top]!;
+    if (k < open.children.length) {
+      next[top] = k + 1;
+      const c = open.children[k]!;
       if (typeof c === 'string') writeText(c, out, table);
       else if (c instanceof Uint8Array) { out.byte(OPAQUE); out.mbu32(c.length); out.bytes(c); }
       else e = c;
       continue;
     }
-    open.pop();
+    els.pop(); next.pop();
     out.byte(END);
   }
 }
@@ -124,13 +128,17 @@ function writeText(s: string, out: Sink, table: Table | undefined): void {
 
 /** The texts of `root` in document order; walked with an array, as writeEl. */
 function collect(root: El, texts: string[]): void {
-  const open: { e: El; next: number }[] = [{ e: root, next: 0 }];
-  while (open.length) {
-    const top = open[open.length - 1]!;
-    if (top.next === top.e.children.length) { open.pop(); continue; }
-    const c = top.e.children[top.next++]!;
+  const els: El[] = [root];
+  const next: number[] = [0];
+  while (els.length) {
+    const top = els.length - 1;
+    const e = els[top]!;
+    const k = next[top]!;
+    if (k === e.children.length) { els.pop(); next.pop(); continue; }
+    next[top] = k + 1;
+    const c = e.children[k]!;
     if (typeof c === 'string') texts.push(c);
-    else if (!(c instanceof Uint8Array)) open.push({ e: c, next: 0 });
+    else if (!(c instanceof Uint8Array)) { els.push(c); next.push(0); }
   }
 }
 

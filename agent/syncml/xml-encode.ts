@@ -56,30 +56,36 @@ export function elementToXml(root: El, opts: { indent?: boolean; rootNs?: string
  * encoder runs at the deepest point of a session, and the device's stack has 640 slots.
  */
 function write(root: El, indent: boolean, out: TextSink, rootNs?: string): void {
-  const open: { e: El; pad: string; next: number; hasElements: boolean }[] = [];
+  // Parallel arrays rather than an object per open element: the host encodes many messages a second.
+  const els: El[] = [];
+  const next: number[] = [];
+  const nested: boolean[] = [];
   let e: El | undefined = root;
   let ns = rootNs;
   for (;;) {
     if (e) {
-      const pad = indent ? '\n' + '  '.repeat(open.length) : '';
       const attrs = ns ? ` xmlns="${ns}"` : e.ns ? ` xmlns="${e.ns}"` : '';
-      if (open.length > 0) out.push(pad);
+      if (indent && els.length > 0) out.push('\n' + '  '.repeat(els.length));
       if (e.children.length === 0) out.push(`<${e.name}${attrs}/>`);
-      else { out.push(`<${e.name}${attrs}>`); open.push({ e, pad, next: 0, hasElements: false }); }
+      else { out.push(`<${e.name}${attrs}>`); els.push(e); next.push(0); nested.push(false); }
       e = undefined;
       ns = undefined;
     }
-    const top = open[open.length - 1];
-    if (!top) return;
-    if (top.next < top.e.children.length) {
-      const c = top.e.children[top.next++]!;
+    const top = els.length - 1;
+    if (top < 0) return;
+    const open = els[top]!;
+    const k = next[top]!;
+    if (k < open.children.length) {
+      next[top] = k + 1;
+      const c = open.children[k]!;
       if (typeof c === 'string') out.push(escapeText(c));
       else if (c instanceof Uint8Array) out.push(base64Encode(c));
-      else { top.hasElements = true; e = c; }
+      else { nested[top] = true; e = c; }
       continue;
     }
-    open.pop();
-    if (top.hasElements && indent) out.push(top.pad || '\n');
-    out.push(`</${top.e.name}>`);
+    const hadElements = nested[top]!;
+    els.pop(); next.pop(); nested.pop();
+    if (hadElements && indent) out.push(top > 0 ? '\n' + '  '.repeat(top) : '\n');
+    out.push(`</${open.name}>`);
   }
 }
