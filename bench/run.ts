@@ -22,6 +22,17 @@ async function agentBundleBytes(): Promise<number> {
   return r.outputFiles[0]!.contents.length;
 }
 
+async function xsDeviceLimitsChunkBytes(): Promise<number | undefined> {
+  try {
+    const harness = '../test/xs/harness.js';
+    const m = await import(harness) as { xsDeviceLimitsChunkBytes?: () => Promise<number | undefined> };
+    return await m.xsDeviceLimitsChunkBytes?.();
+  } catch (e) {
+    process.stderr.write(`bench: XS device-limits figure unavailable: ${(e as Error).message}\n`);
+    return undefined;
+  }
+}
+
 async function xsFigures(): Promise<{ compute: number; heap: number; stack?: number } | undefined> {
   try {
     // Through a variable: the XS harness is optional here (xsnap may be missing on a developer machine).
@@ -126,6 +137,8 @@ put('agent_bundle_bytes', bundle, `${bundle} B (agent/ bundled and minified, esb
 const xs = await xsFigures();
 put('xs_compute_user_session', xs?.compute, xs ? `${xs.compute} (xsnap meter)` : '');
 put('xs_heap_user_session', xs?.heap, xs ? `${xs.heap} heap slots live after the session and a collection (xsnap currentHeapCount)` : '');
+const deviceChunk = await xsDeviceLimitsChunkBytes();
+put('xs_chunk_device_limits_session', deviceChunk, deviceChunk === undefined ? '' : `${(deviceChunk / 1024).toFixed(1)} KB of chunks beyond a plain check: a tree filled near the device's limits, a list of the most nodes allowed (64-bit XS, as the simulator)`, '≤ 45 KB');
 put('xs_stack_user_session', xs?.stack, xs?.stack ? `${xs.stack} stack slots: the fewest the session runs in (the device has ${deviceStack()})` : '', `≤ ${deviceStack()}`);
 
 results['measured_at'] = new Date().toISOString();

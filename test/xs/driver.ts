@@ -17,6 +17,8 @@ export interface Scenario {
   component?: string;
   /** Answers for interactive screens, in order ('yes', 'no', 'pick:N'). */
   answers: string[];
+  /** The agent's sizes, as a device sets them (platform/moddable/lib/config.ts). */
+  agentOptions?: { maxMsgSize?: number; maxListNodes?: number; treeLimits?: { maxNodes?: number; maxValueBytes?: number; maxTreeValueBytes?: number } };
 }
 
 class MapStorage implements Storage {
@@ -138,7 +140,7 @@ export function startScenario(host: HostCall, s: Scenario) {
         const reply = await host('exchange', JSON.stringify({ uri: out.uri, contentType: out.contentType, body: base64Encode(out.body), ...(out.hmac ? { hmac: out.hmac } : {}) }));
         return { body: reply };
       } },
-    });
+    }, s.agentOptions ?? {});
     resident = agent;
     agent.requestUpdate(s.trigger, s.component);
     const r = await agent.runSession();

@@ -15,7 +15,7 @@ import { nodeCrypto } from '../../platform/node/crypto.js';
 import { LabDmServer } from '../../lab/server/dm-server.js';
 import { loadCatalog } from '../../lab/server/catalog.js';
 import type { Scenario, ScenarioResult } from './driver.js';
-import { smallStackWorker, STACK_ENV } from './small-stack.js';
+import { deviceWorker, CHUNK_ENV, STACK_ENV } from './device-worker.js';
 
 const here = new URL('.', import.meta.url).pathname;
 const root = join(here, '../..');
@@ -51,8 +51,12 @@ export interface RunOptions {
    * or undefined to let the lab server answer.
    */
   serve?: (n: number, message: Uint8Array) => Uint8Array | undefined;
-  /** On XS: run on a worker with this many stack slots (test/xs/small-stack.ts) instead of xsnap's 4096. */
+  /** On XS: run on a worker with this many stack slots (test/xs/device-worker.ts) instead of xsnap's 4096. */
   stackSlots?: number;
+  /** On XS: a chunk heap of this many bytes that never grows (running out aborts, as on the device). */
+  chunkBytes?: number;
+  /** On XS: bytes of that heap taken before the scenario starts, so that only the rest is left for it. */
+  ballastBytes?: number;
 }
 
 export interface EngineRun {
@@ -127,19 +131,22 @@ async function loadXsnap() {
   return (await import('@agoric/xsnap')).xsnap;
 }
 
-/** xsnap's spawn, or one that starts the stack-size worker (test/xs/small-stack.ts) with `stackSlots` slots. */
-function workerSpawn(stackSlots: number | undefined): typeof spawn {
-  if (stackSlots === undefined) return spawn;
-  const w = smallStackWorker();
+/** xsnap's spawn, or one that starts the device-sized worker (test/xs/device-worker.ts) with these sizes. */
+function workerSpawn(sizes: { stackSlots?: number; chunkBytes?: number }): typeof spawn {
+  if (sizes.stackSlots === undefined && sizes.chunkBytes === undefined) return spawn;
+  const w = deviceWorker();
   if ('error' in w) throw new Error(w.error);
+  const env: Record<string, string> = {};
+  if (sizes.stackSlots !== undefined) env[STACK_ENV] = String(sizes.stackSlots);
+  if (sizes.chunkBytes !== undefined) env[CHUNK_ENV] = String(sizes.chunkBytes);
   return ((_bin: string, args: string[], opts: { env?: NodeJS.ProcessEnv }) =>
-    spawn(w.path, args, { ...opts, env: { ...(opts.env ?? process.env), [STACK_ENV]: String(stackSlots) } })) as unknown as typeof spawn;
+    spawn(w.path, args, { ...opts, env: { ...(opts.env ?? process.env), ...env } })) as unknown as typeof spawn;
 }
 
 /** Evaluates a script on a fresh XS worker (with `stackSlots` stack slots when given); rejects as the worker fails. */
 export async function evaluateOnXs(code: string, stackSlots?: number): Promise<void> {
   const xsnap = await loadXsnap();
-  const worker = await xsnap({ os: os.type(), spawn: workerSpawn(stackSlots), fs: { ...fs, ...fs.promises } as never, stderr: 'ignore', name: 'dm-agent-xs-probe' });
+  const worker = await xsnap({ os: os.type(), spawn: workerSpawn(stackSlots === undefined ? {} : { stackSlots }), fs: { ...fs, ...fs.promises } as never, stderr: 'ignore', name: 'dm-agent-xs-probe' });
   try {
     await worker.evaluate(code);
   } finally {
@@ -153,8 +160,8 @@ export async function runOnXs(s: Scenario, o: RunOptions = {}): Promise<EngineRu
   const dec = new TextDecoder();
   const xsnap = await loadXsnap();
   const worker = await xsnap({
-    // On a small stack an overflow is an expected outcome (the bench bisects on it): its exit code tells it, quietly.
-    os: os.type(), spawn: workerSpawn(o.stackSlots), fs: { ...fs, ...fs.promises } as never, stderr: o.stackSlots === undefined ? 'inherit' : 'ignore', stdout: 'inherit', name: 'dm-agent-xs',
+    // On a small stack or heap an abort is an expected outcome (the bench bisects on it): its exit code tells it, quietly.
+    os: os.type(), spawn: workerSpawn(o), fs: { ...fs, ...fs.promises } as never, stderr: o.stackSlots === undefined && o.chunkBytes === undefined ? 'inherit' : 'ignore', stdout: 'inherit', name: 'dm-agent-xs',
     handleCommand: async (request: Uint8Array) => {
       const { op, arg } = JSON.parse(dec.decode(request)) as { op: string; arg: string };
       return host.sync(op, arg) ?? await host.asyncOp(op, arg);
@@ -164,6 +171,7 @@ export async function runOnXs(s: Scenario, o: RunOptions = {}): Promise<EngineRu
     let compute = 0;
     const boot = await worker.evaluate(await bundleDriver());
     compute += boot.meterUsage.compute ?? 0;
+    if (o.ballastBytes) await worker.evaluate(`globalThis.__ballast = new ArrayBuffer(${o.ballastBytes});`);
     const cmd = async (c: unknown) => {
       const r = await worker.issueStringCommand(JSON.stringify(c));
       compute += r.meterUsage.compute ?? 0;
@@ -229,7 +237,7 @@ export const userConfirm: () => Scenario = () => ({ device: exampleDevice(), tri
 export async function xsFigures(): Promise<{ compute: number; heap: number; stack?: number }> {
   const r = await runOnXs(userConfirm());
   const figures = { compute: r.meters!.compute, heap: r.meters!.liveHeapCount };
-  if ('error' in smallStackWorker()) return figures;
+  if ('error' in deviceWorker()) return figures;
   const runs = async (slots: number) => {
     try { return (await runOnXs(userConfirm(), { stackSlots: slots })).result.ok; } catch { return false; }
   };
@@ -242,4 +250,33 @@ export async function xsFigures(): Promise<{ compute: number; heap: number; stac
     if (await runs(mid)) works = mid; else fails = mid;
   }
   return { ...figures, stack: works };
+}
+
+/**
+ * Chunk bytes (XS, 64-bit slots, as the simulator's) that the heaviest session the device's default sizes
+ * allow needs beyond a check the server ends at once (test/xs/device-limits.ts). Each is run on a fixed
+ * 4 MB chunk heap with a ballast taken first; the largest ballast each still runs with is found by
+ * bisection, and the figure is their difference. Undefined when the device-sized worker cannot be built.
+ */
+export async function xsDeviceLimitsChunkBytes(): Promise<number | undefined> {
+  if ('error' in deviceWorker()) return undefined;
+  const { atDeviceLimits, plainCheck } = await import('./device-limits.js');
+  const CHUNK = 4 << 20;
+  const largestBallast = async (make: () => { scenario: Scenario; options: RunOptions }) => {
+    const runs = async (ballast: number) => {
+      const s = make();
+      try { return (await runOnXs(s.scenario, { ...s.options, chunkBytes: CHUNK, ballastBytes: ballast })).result.ok; } catch { return false; }
+    };
+    let fits = 0;
+    let fails = CHUNK;
+    if (!(await runs(fits))) return undefined;
+    while (fails - fits > 256) {
+      const mid = (fits + fails) >> 1;
+      if (await runs(mid)) fits = mid; else fails = mid;
+    }
+    return fits;
+  };
+  const plain = await largestBallast(plainCheck);
+  const limits = await largestBallast(() => atDeviceLimits());
+  return plain === undefined || limits === undefined ? undefined : plain - limits;
 }

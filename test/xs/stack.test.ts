@@ -12,11 +12,12 @@ import { parseXmlElement, DEFAULT_XML_LIMITS } from '../../agent/syncml/xml-deco
 import { encodeWbxml } from '../../agent/syncml/wbxml-encode.js';
 import type { SyncMLMessage, StatusCmd } from '../../agent/syncml/model.js';
 import { evaluateOnXs, exampleDevice, runOnXs, userConfirm, type RunOptions } from './harness.js';
-import { needSmallStackWorker } from './small-stack.js';
+import { needDeviceWorker } from './device-worker.js';
+import { serverXml } from './device-limits.js';
 import type { Scenario } from './driver.js';
 
 const DEVICE_STACK = (JSON.parse(readFileSync(join(repoRoot, 'manifests/shared.json'), 'utf8')) as { creation: { stack: number } }).creation.stack;
-const skip = needSmallStackWorker();
+const skip = needDeviceWorker();
 const MAX_DEPTH = DEFAULT_XML_LIMITS.maxDepth;
 const te = new TextEncoder();
 
@@ -42,13 +43,7 @@ test(`a device-triggered update in WBXML runs on ${DEVICE_STACK} slots`, { skip 
 });
 
 // A server that answers package 1 with `first` (authenticated, 212), then ends the session.
-function hdr(dev: SyncMLMessage): string {
-  return `<SyncML xmlns='SYNCML:SYNCML1.2'><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>${dev.hdr.sessionId}</SessionID>` +
-    `<MsgID>${dev.hdr.msgId}</MsgID><Target><LocURI>${dev.hdr.source.locURI}</LocURI></Target><Source><LocURI>http://127.0.0.1:8080/dm</LocURI></Source></SyncHdr><SyncBody>` +
-    `<Status><CmdID>1</CmdID><MsgRef>${dev.hdr.msgId}</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd><TargetRef>http://127.0.0.1:8080/dm</TargetRef>` +
-    `<SourceRef>${dev.hdr.source.locURI}</SourceRef><Data>212</Data></Status>`;
-}
-const message = (dev: SyncMLMessage, commands: string) => `${hdr(dev)}${commands}<Final/></SyncBody></SyncML>`;
+const message = (dev: SyncMLMessage, commands: string) => serverXml(dev, commands);
 function serving(first: (dev: SyncMLMessage) => Uint8Array): RunOptions {
   return { stackSlots: DEVICE_STACK, serve: (n, body) => { const dev = decodeMessage(body); return n === 1 ? first(dev) : te.encode(message(dev, '')); } };
 }
@@ -104,4 +99,19 @@ test(`Get ?list=Struct over the deepest branch the tree allows runs on ${DEVICE_
   assert.deepEqual(answered(r.wire), ['SyncHdr 200', 'Add 200', 'Get 200']);
   const results = decodeMessage(r.wire[2]!).body.find((c) => c.kind === 'Results');
   assert.equal(results?.kind === 'Results' ? results.items.length : 0, levels, 'every node of the branch listed');
+});
+
+test(`the heaviest session the device's default sizes allow runs on ${DEVICE_STACK} slots: a tree filled near its limits, a list of the most nodes allowed, one too many refused`, { skip }, async () => {
+  const { atDeviceLimits } = await import('./device-limits.js');
+  const log = { statuses: [] as string[][], results: [] as number[] };
+  const s = atDeviceLimits(log);
+  const r = await runOnXs(s.scenario, { ...s.options, stackSlots: DEVICE_STACK });
+  assert.equal(r.result.ok, true, r.result.error);
+  const all = log.statuses.flat();
+  assert.ok(all.filter((x) => x.startsWith('Add')).length >= 2 && all.filter((x) => x.startsWith('Add')).every((x) => x === 'Add 200'), all.join(', '));
+  assert.deepEqual(all.filter((x) => x.startsWith('Get')), ['Get 200', 'Get 413']);
+  const { DEFAULT_LIST_MAX_NODES } = await import('../../platform/moddable/lib/config.js');
+  const listed = log.results.reduce((a, b) => a + b, 0);
+  assert.ok(listed > DEFAULT_LIST_MAX_NODES - 4 && listed <= DEFAULT_LIST_MAX_NODES, `${listed} nodes listed`);
+  assert.ok(log.results.filter((n) => n > 0).length >= 2, 'the list spreads over messages of the device size');
 });

@@ -1,7 +1,9 @@
-// An xsnap worker whose XS stack size is set per run, so that agent/ runs in CI on the stack it gets on the
-// device (640 slots, manifests/shared.json) instead of xsnap's fixed 4096. It is the worker @agoric/xsnap
-// built at install, relinked with one change: its stackCount comes from DM_XS_STACK_SLOTS. The commands are
-// the ones xsnap's own makefile would run (`make -n -B`), so the engine and its options are unchanged.
+// An xsnap worker with the device's sizes, set per run: its XS stack (DM_XS_STACK_SLOTS), so that agent/
+// runs in CI on the stack it gets on the device (640 slots, manifests/shared.json) instead of xsnap's fixed
+// 4096; and, when DM_XS_CHUNK_BYTES is set, a chunk heap of that size that never grows, so that running out
+// aborts the worker ("memory full") as it aborts the device. It is the worker @agoric/xsnap built at
+// install, relinked with those lines changed; the commands are the ones xsnap's own makefile would run
+// (`make -n -B`), so the engine and its options are otherwise unchanged.
 // The build happens once per xsnap version, under node_modules/.cache; it needs make and a C compiler, which
 // installing @agoric/xsnap needed too.
 import { spawnSync } from 'node:child_process';
@@ -12,34 +14,41 @@ import { fileURLToPath } from 'node:url';
 import { peersRequired, repoRoot } from '../helpers/peers.js';
 
 export const STACK_ENV = 'DM_XS_STACK_SLOTS';
+export const CHUNK_ENV = 'DM_XS_CHUNK_BYTES';
 
 const xsnapDir = join(dirname(fileURLToPath(import.meta.resolve('@agoric/xsnap'))), '..');
 const STACK_LINE = /(\n\s*)4096,(\s*\/\* stackCount \*\/)/;
+const CHUNK_LINE = /(\n\s*)32 \* 1024 \* 1024,(\s*\/\* initialChunkSize \*\/)/;
+const CHUNK_GROWTH_LINE = /(\n\s*)4 \* 1024 \* 1024,(\s*\/\* incrementalChunkSize \*\/)/;
 
 let built: { path: string } | { error: string } | undefined;
 
 /** The worker binary, built on first use; or why it cannot be built here. */
-export function smallStackWorker(): { path: string } | { error: string } {
+export function deviceWorker(): { path: string } | { error: string } {
   built ??= build();
   return built;
 }
 
 /** For `test(…, { skip })`: false when the worker is there; why not otherwise (an error under DM_PEERS=required). */
-export function needSmallStackWorker(): string | false {
-  const w = smallStackWorker();
+export function needDeviceWorker(): string | false {
+  const w = deviceWorker();
   if ('path' in w) return false;
-  if (peersRequired) throw new Error(`DM_PEERS=required but the stack-size xsnap worker cannot be built: ${w.error}`);
-  process.stderr.write(`NOTICE: ${w.error}: the device-stack tests are skipped\n`);
+  if (peersRequired) throw new Error(`DM_PEERS=required but the device-sized xsnap worker cannot be built: ${w.error}`);
+  process.stderr.write(`NOTICE: ${w.error}: the device-size tests are skipped\n`);
   return w.error;
 }
 
 function build(): { path: string } | { error: string } {
-  if (process.platform !== 'linux') return { error: 'the stack-size worker is built on Linux only' };
+  if (process.platform !== 'linux') return { error: 'the device-sized worker is built on Linux only' };
   const makefiles = join(xsnapDir, 'xsnap-native/xsnap/makefiles/lin');
   const source = join(xsnapDir, 'xsnap-native/xsnap/sources/xsnap-worker.c');
   const text = readFileSync(source, 'utf8');
-  if (text.split(STACK_LINE).length !== 4) return { error: `${source}: the stackCount line is not where this build expects it` };
-  const patched = text.replace(STACK_LINE, `$1(getenv("${STACK_ENV}") ? atoi(getenv("${STACK_ENV}")) : 4096),$2`);
+  for (const line of [STACK_LINE, CHUNK_LINE, CHUNK_GROWTH_LINE]) {
+    if (text.split(line).length !== 4) return { error: `${source}: a creation line (${line.source}) is not where this build expects it` };
+  }
+  const patched = text.replace(STACK_LINE, `$1(getenv("${STACK_ENV}") ? atoi(getenv("${STACK_ENV}")) : 4096),$2`)
+    .replace(CHUNK_LINE, `$1(getenv("${CHUNK_ENV}") ? atoi(getenv("${CHUNK_ENV}")) : 32 * 1024 * 1024),$2`)
+    .replace(CHUNK_GROWTH_LINE, `$1(getenv("${CHUNK_ENV}") ? 0 : 4 * 1024 * 1024),$2`);
   const version = (JSON.parse(readFileSync(join(xsnapDir, 'package.json'), 'utf8')) as { version: string }).version;
   const key = createHash('sha256').update(version).update(patched).digest('hex').slice(0, 16);
   const outDir = join(repoRoot, 'node_modules/.cache/dm-agent-xsnap', key);
@@ -67,7 +76,7 @@ function build(): { path: string } | { error: string } {
   const ld = link.split(builtObj).join(obj).replace(/-o\s+\S*\/bin\/lin\/release\/xsnap-worker(?=\s|$)/, `-o ${tmpBin}`);
   for (const [what, cmd] of [['compile', cc], ['link', ld]] as const) {
     const r = spawnSync('sh', ['-c', cmd], { cwd: makefiles, encoding: 'utf8' });
-    if (r.status !== 0) return { error: `${what} of the stack-size worker failed: ${(r.stderr || '').trim().slice(0, 400)}` };
+    if (r.status !== 0) return { error: `${what} of the device-sized worker failed: ${(r.stderr || '').trim().slice(0, 400)}` };
   }
   // Renamed into place only once whole: a build cut short leaves no half binary for the next run.
   renameSync(tmpBin, bin);
