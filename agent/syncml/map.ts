@@ -352,7 +352,22 @@ function commandEl(c: Command): El {
   return el(c.kind, k);
 }
 
-export function messageToElement(msg: SyncMLMessage): El {
+/**
+ * A message as the writers stream it: the SyncHdr element, then the SyncBody's elements one command at a
+ * time (`bodyElement(k)`), so that only one command's element tree exists at once. Writing these in
+ * order gives what writing messageToElement(msg) gives.
+ */
+export function messageParts(msg: SyncMLMessage): { header: El; bodyCount: number; bodyElement(k: number): El } {
+  const body = msg.body;
+  const count = body.length + (msg.final ? 1 : 0);
+  return {
+    header: headerEl(msg),
+    bodyCount: count,
+    bodyElement: (k) => (k < body.length ? commandEl(body[k]!) : el('Final')),
+  };
+}
+
+function headerEl(msg: SyncMLMessage): El {
   const h = msg.hdr;
   const hk: El[] = [
     leaf('VerDTD', h.verDTD), leaf('VerProto', h.verProto), leaf('SessionID', h.sessionId), leaf('MsgID', h.msgId),
@@ -362,9 +377,13 @@ export function messageToElement(msg: SyncMLMessage): El {
   if (h.noResp) hk.push(el('NoResp'));
   if (h.cred) hk.push(credEl(h.cred));
   if (h.meta) hk.push(metaEl(h.meta));
+  return el('SyncHdr', hk);
+}
+
+export function messageToElement(msg: SyncMLMessage): El {
   const body = msg.body.map(commandEl);
   if (msg.final) body.push(el('Final'));
-  return el('SyncML', [el('SyncHdr', hk), el('SyncBody', body)]);
+  return el('SyncML', [headerEl(msg), el('SyncBody', body)]);
 }
 
 /**

@@ -6,7 +6,7 @@
 import type { El } from './element.js';
 import { NS_METINF } from './element.js';
 import type { SyncMLMessage } from './model.js';
-import { messageToElement } from './map.js';
+import { messageParts } from './map.js';
 import { DmError } from '../errors.js';
 import { utf8Encode, utf8Length } from '../util/bytes.js';
 import {
@@ -18,8 +18,48 @@ export interface WbxmlEncodeOptions {
   stringTable?: boolean;
 }
 
+/**
+ * The message as WBXML, a command at a time (messageParts): each command's element tree is built twice (once
+ * for the string table's texts, once to write it) rather than the whole message's tree held at once, which
+ * on a device takes about four times the message's size.
+ */
 export function encodeWbxmlMessage(msg: SyncMLMessage, opts: WbxmlEncodeOptions = {}): Uint8Array {
-  return encodeWbxml(messageToElement(msg), opts);
+  const parts = messageParts(msg);
+  let table: Table | undefined;
+  if (opts.stringTable !== false) {
+    const texts: string[] = [];
+    collect(parts.header, texts);
+    for (let k = 0; k < parts.bodyCount; k++) collect(parts.bodyElement(k), texts);
+    table = buildTable(texts);
+  }
+  const out = start(table);
+  const state = { page: 0 };
+  openTag('SyncML', true, out, state);
+  writeEl(parts.header, out, state, table);
+  openTag('SyncBody', parts.bodyCount > 0, out, state);
+  if (parts.bodyCount > 0) {
+    for (let k = 0; k < parts.bodyCount; k++) writeEl(parts.bodyElement(k), out, state, table);
+    out.byte(END);
+  }
+  out.byte(END);
+  return out.done();
+}
+
+/** The document's header and string table. */
+function start(table: Table | undefined): Sink {
+  const out = new Sink();
+  out.byte(WBXML_VERSION_1_2);
+  out.mbu32(PUBLIC_ID_SYNCML_12);
+  out.mbu32(CHARSET_UTF8);
+  out.mbu32(table ? table.bytes.length : 0);
+  if (table) out.bytes(table.bytes);
+  return out;
+}
+
+/** A SyncML (code page 0) element's token, switching page first if needed; with content, its END is the caller's. */
+function openTag(name: string, content: boolean, out: Sink, state: { page: number }): void {
+  if (state.page !== 0) { out.byte(SWITCH_PAGE); out.byte(0); state.page = 0; }
+  out.byte(TOKENS[0]!.get(name)! | (content ? 0x40 : 0));
 }
 
 /** Growable byte sink; the result is sliced once to its exact size. */
@@ -64,13 +104,13 @@ interface Table {
 }
 
 export function encodeWbxml(root: El, opts: WbxmlEncodeOptions = {}): Uint8Array {
-  const table = opts.stringTable === false ? undefined : buildTable(root);
-  const out = new Sink();
-  out.byte(WBXML_VERSION_1_2);
-  out.mbu32(PUBLIC_ID_SYNCML_12);
-  out.mbu32(CHARSET_UTF8);
-  out.mbu32(table ? table.bytes.length : 0);
-  if (table) out.bytes(table.bytes);
+  let table: Table | undefined;
+  if (opts.stringTable !== false) {
+    const texts: string[] = [];
+    collect(root, texts);
+    table = buildTable(texts);
+  }
+  const out = start(table);
   const state = { page: 0 };
   writeEl(root, out, state, table);
   return out.done();
@@ -149,9 +189,7 @@ function collect(root: El, texts: string[]): void {
  * entry costs nothing: "1.2" and "2" ride on "DM/1.2". Longest strings are taken first so that their tails are
  * known when the shorter ones are weighed.
  */
-function buildTable(root: El): Table | undefined {
-  const texts: string[] = [];
-  collect(root, texts);
+function buildTable(texts: string[]): Table | undefined {
   const count = new Map<string, number>();
   for (const t of texts) if (t.length > 0 && t.indexOf('\u0000') < 0) count.set(t, (count.get(t) ?? 0) + 1);
   // Candidates for a tail (short strings: numbers, versions, names) are grouped by their last character, so

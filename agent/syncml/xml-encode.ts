@@ -3,7 +3,7 @@
 import type { El } from './element.js';
 import type { SyncMLMessage } from './model.js';
 import { SYNCML_NS } from './model.js';
-import { messageToElement, escapeText } from './map.js';
+import { messageParts, escapeText } from './map.js';
 import { base64Encode, encodeUtf8With } from '../util/bytes.js';
 import type { Utf8 } from '../ports.js';
 
@@ -14,11 +14,26 @@ export interface XmlEncodeOptions {
   utf8?: Utf8;
 }
 
+/**
+ * The message as XML text, written a command at a time (messageParts): the element tree of one command exists
+ * at once, not the whole message's, which on a device takes about four times the message's size.
+ */
 export function encodeXmlString(msg: SyncMLMessage, opts: XmlEncodeOptions = {}): string {
-  const root = messageToElement(msg);
-  let out = opts.declaration ? '<?xml version="1.0" encoding="UTF-8"?>' + (opts.indent ? '\n' : '') : '';
-  out += elementToXml(root, { indent: opts.indent ?? false, rootNs: SYNCML_NS });
-  return opts.indent ? out + '\n' : out;
+  const indent = opts.indent ?? false;
+  const parts = messageParts(msg);
+  const out = new TextSink();
+  if (opts.declaration) out.push('<?xml version="1.0" encoding="UTF-8"?>' + (indent ? '\n' : ''));
+  out.push(`<SyncML xmlns="${SYNCML_NS}">`);
+  write(parts.header, indent, out, undefined, 1);
+  if (indent) out.push('\n  ');
+  if (parts.bodyCount === 0) out.push('<SyncBody/>');
+  else {
+    out.push('<SyncBody>');
+    for (let k = 0; k < parts.bodyCount; k++) write(parts.bodyElement(k), indent, out, undefined, 2);
+    out.push(indent ? '\n  </SyncBody>' : '</SyncBody>');
+  }
+  out.push(indent ? '\n</SyncML>\n' : '</SyncML>');
+  return out.done();
 }
 
 export function encodeXml(msg: SyncMLMessage, opts: XmlEncodeOptions = {}): Uint8Array {
@@ -55,7 +70,7 @@ export function elementToXml(root: El, opts: { indent?: boolean; rootNs?: string
  * Writes `root` and everything in it. The elements still open are kept in an array, not in frames: the
  * encoder runs at the deepest point of a session, and the device's stack has 640 slots.
  */
-function write(root: El, indent: boolean, out: TextSink, rootNs?: string): void {
+function write(root: El, indent: boolean, out: TextSink, rootNs?: string, base = 0): void {
   // Parallel arrays rather than an object per open element: the host encodes many messages a second.
   const els: El[] = [];
   const next: number[] = [];
@@ -65,7 +80,7 @@ function write(root: El, indent: boolean, out: TextSink, rootNs?: string): void 
   for (;;) {
     if (e) {
       const attrs = ns ? ` xmlns="${ns}"` : e.ns ? ` xmlns="${e.ns}"` : '';
-      if (indent && els.length > 0) out.push('\n' + '  '.repeat(els.length));
+      if (indent && base + els.length > 0) out.push('\n' + '  '.repeat(base + els.length));
       if (e.children.length === 0) out.push(`<${e.name}${attrs}/>`);
       else { out.push(`<${e.name}${attrs}>`); els.push(e); next.push(0); nested.push(false); }
       e = undefined;
@@ -85,7 +100,7 @@ function write(root: El, indent: boolean, out: TextSink, rootNs?: string): void 
     }
     const hadElements = nested[top]!;
     els.pop(); next.pop(); nested.pop();
-    if (hadElements && indent) out.push(top > 0 ? '\n' + '  '.repeat(top) : '\n');
+    if (hadElements && indent) out.push(base + top > 0 ? '\n' + '  '.repeat(base + top) : '\n');
     out.push(`</${open.name}>`);
   }
 }

@@ -138,3 +138,11 @@ export function sampleMessages(): { name: string; msg: SyncMLMessage }[] {
   add('pkg4-final-only', { hdr: serverHdr('9'), body: [hdrStatus('200', '8')], final: true });
   return out;
 }
+
+/** The sample messages and the edges a writer must handle: a body empty and not final, empty and final, and Final flipped. */
+export function messagesWithEdges(): SyncMLMessage[] {
+  const messages = sampleMessages().map((s) => s.msg);
+  const first = messages[0]!;
+  messages.push({ ...first, body: [], final: false }, { ...first, body: [], final: true }, { ...first, final: !first.final });
+  return messages;
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { encodeWbxmlMessage } from '../../../agent/syncml/wbxml-encode.js';
 import { decodeWbxmlMessage } from '../../../agent/syncml/wbxml-decode.js';
 import type { ItemCmd } from '../../../agent/syncml/model.js';
-import { sampleMessages } from '../../helpers/corpus.js';
+import { messagesWithEdges, sampleMessages } from '../../helpers/corpus.js';
 
 const pkg1 = sampleMessages().find((c) => c.name === 'pkg1-user-component')!.msg;
 
@@ -63,4 +63,14 @@ test('tails are counted in UTF-8 bytes: a reference into "Zürich-Straße" lands
   const { offsets } = tableStrings(b);
   assert.ok(offsets.has('Zürich-Straße') && !offsets.has('Straße'), JSON.stringify([...offsets.keys()]));
   assert.deepEqual(decodeWbxmlMessage(b), msg);
+});
+
+test('a message written a command at a time is the WBXML of its whole element tree, string table and code pages included', async () => {
+  const { encodeWbxml } = await import('../../../agent/syncml/wbxml-encode.js');
+  const { messageToElement } = await import('../../../agent/syncml/map.js');
+  for (const msg of messagesWithEdges()) {
+    for (const stringTable of [true, false]) {
+      assert.deepEqual([...encodeWbxmlMessage(msg, { stringTable })], [...encodeWbxml(messageToElement(msg), { stringTable })], `${msg.hdr.msgId} table ${stringTable}`);
+    }
+  }
 });

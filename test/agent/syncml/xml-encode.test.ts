@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { XMLParser } from 'fast-xml-parser';
 import { encodeXml, encodeXmlString } from '../../../agent/syncml/xml-encode.js';
 import { decodeXml } from '../../../agent/syncml/xml-decode.js';
-import { sampleMessages } from '../../helpers/corpus.js';
+import { messagesWithEdges, sampleMessages } from '../../helpers/corpus.js';
 import { normalize } from '../../helpers/normalize.js';
 import { needPeer, xmllintValidate } from '../../helpers/peers.js';
 
@@ -55,4 +55,18 @@ test('what XML cannot carry (controls, lone surrogates, U+FFFE) becomes U+FFFD; 
     'a\ufffdb\ufffdc\ufffdd\ufffde\t\r\n😀f');
   // The fallback UTF-8 writer and the platform's agree on it.
   assert.deepEqual(encodeXml(msg), encodeXml(msg, { utf8: { encode: (s) => new TextEncoder().encode(s), decode: () => '' } }));
+});
+
+test('a message written a command at a time is the text of its whole element tree, indented or not, with or without body', async () => {
+  const { elementToXml } = await import('../../../agent/syncml/xml-encode.js');
+  const { messageToElement } = await import('../../../agent/syncml/map.js');
+  for (const msg of messagesWithEdges()) {
+    for (const indent of [false, true]) {
+      for (const declaration of [false, true]) {
+        const whole = (declaration ? '<?xml version="1.0" encoding="UTF-8"?>' + (indent ? '\n' : '') : '') +
+          elementToXml(messageToElement(msg), { indent, rootNs: 'SYNCML:SYNCML1.2' }) + (indent ? '\n' : '');
+        assert.equal(encodeXmlString(msg, { indent, declaration }), whole, `${msg.hdr.msgId} indent ${indent} declaration ${declaration}`);
+      }
+    }
+  }
 });
