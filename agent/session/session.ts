@@ -510,7 +510,12 @@ export class Session {
 
   // ---------------------------------------------------------------- commands
 
-  private async run(c: Command, ctx: RunContext, out: Command[]): Promise<number> {
+  /**
+   * Runs one command. Not an async function: the commands that complete at once (Add, Replace, Get …) run in
+   * a plain frame, and an Atomic's or Sequence's children then add no async frames under the tree's own
+   * calls (an Atomic adding a Download node needed 686 stack slots on XS, the device has 640).
+   */
+  private run(c: Command, ctx: RunContext, out: Command[]): number | Promise<number> {
     if (c.kind === 'Status') return 200;
     if (ctx.cancelled) return this.emit(out, ctx, c, 215);
     if (this.largeObject && !(isItemCmd(c) && (c.kind === 'Add' || c.kind === 'Replace') &&
@@ -518,21 +523,24 @@ export class Session {
       out.push({ kind: 'Alert', cmdId: '', data: AlertCode.NoEndOfData, items: [{ target: { locURI: this.largeObject.uri } }] });
       this.largeObject = undefined;
     }
+    const failed = (e: unknown): number => {
+      const err = asDmError(e);
+      this.log('warn', `${c.kind} ${('cmdId' in c) ? c.cmdId : ''} failed: ${err.message}`, { status: err.status });
+      return this.emit(out, ctx, c, err.status);
+    };
     try {
       switch (c.kind) {
-        case 'Alert': return await this.runAlert(c, ctx, out);
+        case 'Alert': return this.runAlert(c, ctx, out).catch(failed);
         case 'Add': case 'Replace': case 'Delete': case 'Copy': return this.runItems(c, ctx, out);
         case 'Get': return this.runGet(c, ctx, out);
-        case 'Exec': return await this.runExec(c, ctx, out);
-        case 'Atomic': return await this.runAtomic(c, ctx, out);
-        case 'Sequence': return await this.runSequence(c, ctx, out);
+        case 'Exec': return this.runExec(c, ctx, out).catch(failed);
+        case 'Atomic': return this.runAtomic(c, ctx, out).catch(failed);
+        case 'Sequence': return this.runSequence(c, ctx, out).catch(failed);
         case 'Results': return this.emit(out, ctx, c, 406);
         case 'Unsupported': return this.emit(out, ctx, c, 406);
       }
     } catch (e) {
-      const err = asDmError(e);
-      this.log('warn', `${c.kind} ${('cmdId' in c) ? c.cmdId : ''} failed: ${err.message}`, { status: err.status });
-      return this.emit(out, ctx, c, err.status);
+      return failed(e);
     }
     return 500;
   }

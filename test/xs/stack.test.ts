@@ -115,3 +115,13 @@ test(`the heaviest session the device's default sizes allow runs on ${DEVICE_STA
   assert.ok(listed > DEFAULT_LIST_MAX_NODES - 4 && listed <= DEFAULT_LIST_MAX_NODES, `${listed} nodes listed`);
   assert.ok(log.results.filter((n) => n > 0).length >= 2, 'the list spreads over messages of the device size');
 });
+
+test(`an Atomic that adds a Download node (SCOMO grows its children on Add) and then fails runs on ${DEVICE_STACK} slots`, { skip }, async () => {
+  // Found by the XS fuzz target: it needed 686 slots while the session ran every command in an async frame.
+  const r = await runOnXs(check(), serving((dev) => te.encode(message(dev, '<Atomic><CmdID>2</CmdID>' +
+    `<Add><CmdID>3</CmdID><Item><Target><LocURI>./SCOMO/Download/p2</LocURI></Target><Meta><Format xmlns='syncml:metinf'>node</Format></Meta></Item></Add>` +
+    `<Replace><CmdID>4</CmdID><Item><Target><LocURI>./SCOMO/Download/p2/Name</LocURI></Target><Data>x</Data></Item></Replace>` +
+    `<Delete><CmdID>5</CmdID><Item><Target><LocURI>./SCOMO/Download/p1</LocURI></Target></Item></Delete></Atomic>`))));
+  assert.equal(r.result.ok, true, r.result.error);
+  assert.deepEqual(answered(r.wire), ['SyncHdr 200', 'Atomic 507', 'Add 216', 'Replace 404', 'Delete 215']);
+});
