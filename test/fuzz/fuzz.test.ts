@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { fuzz } from './fuzz.js';
 import { sessionTarget, wbxmlTarget, xmlTarget } from './targets.js';
 import { prng, mutateBytes, mutateXml } from './mutate.js';
+import { xsFuzz, xsReplay } from './xs-target.js';
+import { needDeviceWorker } from '../xs/device-worker.js';
 
 for (const [target, cases] of [['xml', 6000], ['wbxml', 6000], ['session', 1500]] as const) {
   test(`fuzz ${target}: ${cases} seeded cases, no exception escapes, refused packages leave the tree alone`, async () => {
@@ -16,6 +18,12 @@ for (const [target, cases] of [['xml', 6000], ['wbxml', 6000], ['session', 1500]
     assert.ok(r.signatures >= (target === 'session' ? 40 : 100), `only ${r.signatures} distinct outcomes`);
   });
 }
+
+test('fuzz xs: 150 seeded cases on the XS engine with the device\'s stack and heap margin, no abort', { skip: needDeviceWorker() }, async () => {
+  const r = await xsFuzz({ cases: 150, seed: 20261125 });
+  assert.deepEqual(r.findings, []);
+  assert.ok(r.signatures >= 20, `only ${r.signatures} distinct outcomes`);
+});
 
 test('the mutators are deterministic for a seed and do change their input', () => {
   const base = new TextEncoder().encode('<SyncML><SyncHdr><MsgID>1</MsgID></SyncHdr><SyncBody><Final/></SyncBody></SyncML>');
@@ -43,6 +51,9 @@ test('every input a fuzz run found is replayed', { skip: files.length === 0 ? 'n
     const input = new Uint8Array(readFileSync(join(dir, f)));
     if (f.startsWith('xml-')) xmlTarget(input);
     else if (f.startsWith('wbxml-')) wbxmlTarget(input);
-    else await sessionTarget([input]);
+    else if (f.startsWith('xs-')) {
+      if (needDeviceWorker()) continue;
+      assert.equal(await xsReplay(input), undefined, f);
+    } else await sessionTarget([input]);
   }
 });

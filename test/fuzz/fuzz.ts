@@ -7,8 +7,9 @@ import { encodeMessage } from '../../agent/syncml/codec.js';
 import { sampleMessages } from '../helpers/corpus.js';
 import { prng, mutateBytes, mutateXml } from './mutate.js';
 import { Finding, serverSeeds, sessionTarget, wbxmlTarget, xmlTarget } from './targets.js';
+import { xsFuzz } from './xs-target.js';
 
-export type TargetName = 'xml' | 'wbxml' | 'session';
+export type TargetName = 'xml' | 'wbxml' | 'session' | 'xs';
 
 export interface FuzzReport {
   target: TargetName;
@@ -23,6 +24,7 @@ export interface FuzzReport {
 const here = new URL('.', import.meta.url).pathname;
 
 export async function fuzz(target: TargetName, o: { cases: number; seed: number; saveFindings?: boolean }): Promise<FuzzReport> {
+  if (target === 'xs') return xsFuzz(o);
   const rnd = prng(o.seed);
   const corpus = sampleMessages().map((s) => s.msg);
   const seeds = target === 'session' ? serverSeeds()

@@ -1,4 +1,4 @@
-// `npm run fuzz [-- --cases N] [--seed S] [--target xml|wbxml|session]`: a longer fuzz run than the one in
+// `npm run fuzz [-- --cases N] [--seed S] [--target xml|wbxml|session|xs]`: a longer fuzz run than the one in
 // `npm test`. Findings are written to test/fuzz/regressions/ (replayed by the test suite) and make it exit 1.
 import { parseArgs } from 'node:util';
 import { fuzz, type TargetName } from './fuzz.js';
@@ -8,14 +8,15 @@ const { values } = parseArgs({ options: { cases: { type: 'string', default: '200
 const cases = Number(values.cases);
 const seed = Number(values.seed);
 if (!Number.isInteger(cases) || cases <= 0 || !Number.isInteger(seed)) {
-  process.stderr.write('usage: npm run fuzz -- [--cases N] [--seed S] [--target xml|wbxml|session]...\n');
+  process.stderr.write('usage: npm run fuzz -- [--cases N] [--seed S] [--target xml|wbxml|session|xs]...\n');
   process.exit(2);
 }
-const targets = (values.target ?? ['xml', 'wbxml', 'session']) as TargetName[];
+const targets = (values.target ?? ['xml', 'wbxml', 'session', 'xs']) as TargetName[];
 let found = 0;
 for (const t of targets) {
   const t0 = performance.now();
-  const r = await fuzz(t, { cases: t === 'session' ? Math.ceil(cases / 4) : cases, seed, saveFindings: true });
+  // A session case costs more than a decoder case, and an XS case (in an xsnap worker) more again.
+  const r = await fuzz(t, { cases: t === 'session' ? Math.ceil(cases / 4) : t === 'xs' ? Math.ceil(cases / 100) : cases, seed, saveFindings: true });
   found += r.findings.length;
   process.stdout.write(`${t.padEnd(8)} seed ${seed}: ${r.cases} cases in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${r.signatures} distinct outcomes, ` +
     `pool ${r.pool}, slowest case ${r.slowestCaseMs.toFixed(1)} ms, heap ≤ ${r.maxHeapMB.toFixed(0)} MB, ${r.findings.length} finding(s)\n`);

@@ -280,3 +280,60 @@ export async function xsDeviceLimitsChunkBytes(): Promise<number | undefined> {
   const limits = await largestBallast(() => atDeviceLimits());
   return plain === undefined || limits === undefined ? undefined : plain - limits;
 }
+
+/**
+ * One device-sized XS worker running scenarios one after another (a fuzz run), with a new worker after one
+ * aborts. A run's outcome is its result, a failure that escaped the driver, or the abort that ended the
+ * worker ("stack overflow", "not enough memory"): what would restart the device.
+ */
+export class XsRunner {
+  private worker?: Awaited<ReturnType<Awaited<ReturnType<typeof loadXsnap>>>>;
+  private host?: ReturnType<typeof makeHost>;
+
+  constructor(private readonly sizes: { stackSlots?: number; chunkBytes?: number; ballastBytes?: number }) {}
+
+  private async ready() {
+    if (this.worker) return this.worker;
+    const dec = new TextDecoder();
+    const xsnap = await loadXsnap();
+    const worker = await xsnap({
+      os: os.type(), spawn: workerSpawn(this.sizes), fs: { ...fs, ...fs.promises } as never, stderr: 'ignore', stdout: 'ignore', name: 'dm-agent-xs-runner',
+      handleCommand: async (request: Uint8Array) => {
+        const { op, arg } = JSON.parse(dec.decode(request)) as { op: string; arg: string };
+        const host = this.host!;
+        return host.sync(op, arg) ?? await host.asyncOp(op, arg);
+      },
+    });
+    await worker.evaluate(await bundleDriver());
+    if (this.sizes.ballastBytes) await worker.evaluate(`globalThis.__ballast = new ArrayBuffer(${this.sizes.ballastBytes});`);
+    this.worker = worker;
+    return worker;
+  }
+
+  async run(s: Scenario, o: RunOptions = {}): Promise<{ result: ScenarioResult } | { failure: string } | { aborted: string }> {
+    this.host = makeHost(o);
+    const worker = await this.ready();
+    try {
+      await worker.issueStringCommand(JSON.stringify({ op: 'start', scenario: s }));
+      for (let i = 0; i < 1000; i++) {
+        const p = (await worker.issueStringCommand(JSON.stringify({ op: 'poll' }))).reply;
+        if (p !== 'pending') {
+          const parsed = JSON.parse(p) as ScenarioResult | { failure: string };
+          return 'failure' in parsed ? { failure: parsed.failure } : { result: parsed };
+        }
+        const t = (await worker.issueStringCommand(JSON.stringify({ op: 'tick' }))).reply;
+        if (t === 'no-timer') return { failure: 'the scenario waits, but on no timer' };
+      }
+      return { failure: 'the scenario did not finish within 1000 timer steps' };
+    } catch (e) {
+      this.worker = undefined;
+      await worker.close().catch(() => undefined);
+      return { aborted: e instanceof Error ? e.message : String(e) };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close().catch(() => undefined);
+    this.worker = undefined;
+  }
+}

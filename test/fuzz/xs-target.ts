@@ -1,0 +1,105 @@
+// Fuzzing the agent on the XS engine with the device's sizes: mutated server packages, answered by the
+// agent in one xsnap worker with the device's 640-slot stack and a fixed chunk heap that leaves 45 KB beyond
+// what a plain check needs (the simulator's heap after boot, manifests/README.md). A worker that aborts
+// ("stack overflow", "not enough memory") is a device that would restart: a finding. On Node these
+// packages cannot show that; the `session` target checks the rest.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeMessage } from '../../agent/syncml/codec.js';
+import { XsRunner, runOnXs, type RunOptions } from '../xs/harness.js';
+import { atDeviceLimits, plainCheck, serverXml } from '../xs/device-limits.js';
+import { prng, mutateBytes, mutateXml } from './mutate.js';
+import { serverSeeds } from './targets.js';
+import type { FuzzReport } from './fuzz.js';
+
+const here = new URL('.', import.meta.url).pathname;
+const DEVICE_STACK = 640;
+const CHUNK = 4 << 20;
+/** What the simulator's chunk heap has left after boot, beyond which a session would abort the device. */
+export const DEVICE_CHUNK_MARGIN = 45 * 1024;
+
+/** The ballast that leaves a plain check DEVICE_CHUNK_MARGIN bytes more than it needs. */
+async function deviceBallast(): Promise<number> {
+  const runs = async (ballast: number) => {
+    const s = plainCheck();
+    try { return (await runOnXs(s.scenario, { ...s.options, chunkBytes: CHUNK, ballastBytes: ballast })).result.ok; } catch { return false; }
+  };
+  let fits = 0;
+  let fails = CHUNK;
+  while (fails - fits > 1024) {
+    const mid = (fits + fails) >> 1;
+    if (await runs(mid)) fits = mid; else fails = mid;
+  }
+  return fits - DEVICE_CHUNK_MARGIN;
+}
+
+/** A session whose first server package is `input` (its SessionID made the device's, when it is XML text). */
+function caseOf(input: Uint8Array): { scenario: ReturnType<typeof plainCheck>['scenario']; options: RunOptions } {
+  const { scenario } = plainCheck();
+  const serve = (n: number, body: Uint8Array) => {
+    const dev = decodeMessage(body);
+    if (n > 1) return new TextEncoder().encode(serverXml(dev, ''));
+    if (input[0] !== 0x3c) return input;
+    const text = new TextDecoder().decode(input).replace(/<SessionID>[^<]{0,8}<\/SessionID>/, `<SessionID>${dev.hdr.sessionId}</SessionID>`);
+    return new TextEncoder().encode(text);
+  };
+  return { scenario, options: { serve } };
+}
+
+export async function xsFuzz(o: { cases: number; seed: number; saveFindings?: boolean }): Promise<FuzzReport> {
+  const rnd = prng(o.seed);
+  const seeds = serverSeeds();
+  const pool = [...seeds];
+  const ballastBytes = await deviceBallast();
+  const runner = new XsRunner({ stackSlots: DEVICE_STACK, chunkBytes: CHUNK, ballastBytes });
+  const signatures = new Set<string>();
+  const findings: FuzzReport['findings'] = [];
+  let slowest = 0;
+  const enc = new TextEncoder();
+  const dec = new TextDecoder();
+  try {
+    // The heaviest session the device allows must itself fit, or every finding would be noise.
+    const limits = atDeviceLimits();
+    const check = await runner.run(limits.scenario, limits.options);
+    if (!('result' in check) || !check.result.ok) throw new Error(`the device-limits session does not fit the fuzz worker: ${JSON.stringify(check)}`);
+    for (let i = 0; i < o.cases; i++) {
+      const base = pool[Math.floor(rnd() * pool.length)]!;
+      const input = base[0] === 0x3c && rnd() < 0.5 ? enc.encode(mutateXml(dec.decode(base), rnd)) : mutateBytes(base, rnd, pool);
+      const c = caseOf(input);
+      const t0 = performance.now();
+      const r = await runner.run(c.scenario, c.options);
+      slowest = Math.max(slowest, performance.now() - t0);
+      if (!('result' in r)) {
+        const f: FuzzReport['findings'][number] = { message: 'aborted' in r ? `the XS worker aborted: ${r.aborted}` : `failure on XS: ${r.failure}` };
+        if (o.saveFindings) {
+          const dir = join(here, 'regressions');
+          mkdirSync(dir, { recursive: true });
+          f.file = join(dir, `xs-seed${o.seed}-case${i}.bin`);
+          writeFileSync(f.file, input);
+        }
+        findings.push(f);
+        continue;
+      }
+      const sig = `${r.result.ok}/${(r.result.error ?? '').replace(/\d+/g, 'N').slice(0, 50)}/${r.result.roundTrips}`;
+      if (!signatures.has(sig)) {
+        signatures.add(sig);
+        if (pool.length < 1024) pool.push(input);
+      }
+    }
+  } finally {
+    await runner.close();
+  }
+  return { target: 'xs', cases: o.cases, signatures: signatures.size, pool: pool.length, findings, slowestCaseMs: slowest, maxHeapMB: process.memoryUsage().heapUsed / 1048576 };
+}
+
+/** Replays one saved input on a fresh device-sized worker; the outcome as xsFuzz sees it. */
+export async function xsReplay(input: Uint8Array): Promise<string | undefined> {
+  const runner = new XsRunner({ stackSlots: DEVICE_STACK, chunkBytes: CHUNK, ballastBytes: await deviceBallast() });
+  try {
+    const c = caseOf(input);
+    const r = await runner.run(c.scenario, c.options);
+    return 'result' in r ? undefined : JSON.stringify(r);
+  } finally {
+    await runner.close();
+  }
+}
