@@ -125,3 +125,13 @@ test(`an Atomic that adds a Download node (SCOMO grows its children on Add) and 
   assert.equal(r.result.ok, true, r.result.error);
   assert.deepEqual(answered(r.wire), ['SyncHdr 200', 'Atomic 507', 'Add 216', 'Replace 404', 'Delete 215']);
 });
+
+test(`containers nested as deep as allowed around an Add of a Download node run on ${DEVICE_STACK} slots`, { skip }, async () => {
+  // Each container level cost about 74 slots while children ran under their container's caller's frames
+  // (Sequence{Sequence{Atomic{Add}}} needed 768); they now start on a fresh job.
+  const add = `<Add><CmdID>5</CmdID><Item><Target><LocURI>./SCOMO/Download/p2</LocURI></Target><Meta><Format xmlns='syncml:metinf'>node</Format></Meta></Item></Add>`;
+  const r = await runOnXs(check(), serving((dev) => te.encode(message(dev,
+    `<Sequence><CmdID>2</CmdID><Sequence><CmdID>3</CmdID><Atomic><CmdID>4</CmdID>${add}</Atomic></Sequence></Sequence>`))));
+  assert.equal(r.result.ok, true, r.result.error);
+  assert.deepEqual(answered(r.wire), ['SyncHdr 200', 'Sequence 200', 'Sequence 200', 'Atomic 200', 'Add 200']);
+});
