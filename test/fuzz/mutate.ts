@@ -46,7 +46,7 @@ export function mutateXml(text: string, rnd: () => number): string {
   for (let r = 0; r < rounds; r++) {
     const tags = [...s.matchAll(/<([A-Za-z]+)[^>]*>/g)];
     const t = tags.length ? tags[pick(tags.length)]! : undefined;
-    switch (pick(10)) {
+    switch (pick(11)) {
       case 0: s = s.replace(/>(\d+)</, () => `>${['-1', '0', '99999999999999999999', '1e9', '', ' 1 ', '0x10'][pick(7)]}<`); break;
       case 1: if (t) s = s.slice(0, t.index) + s.slice(t.index! + t[0].length); break; // an unclosed element
       case 2: { const m = /<(Item|Alert|Replace|Get|Status|Exec|Add)>[\s\S]*?<\/\1>/.exec(s.slice(pick(s.length)));
@@ -57,6 +57,14 @@ export function mutateXml(text: string, rnd: () => number): string {
       case 6: s = s.replace(/<SessionID>[^<]*</, `<SessionID>${['', 'FFFF', '1A2C', 'x'.repeat(300)][pick(4)]}<`); break;
       case 7: s = s.replace(/<\/SyncBody>/, pick(2) ? '' : '<Final/><Final/></SyncBody>'); break;
       case 8: s = s.replace(/<MsgRef>\d+</, `<MsgRef>${pick(5)}<`).replace(/<CmdRef>\d+</, `<CmdRef>${pick(20)}<`); break;
+      case 9: { // a command wrapped in one to three containers: the paths that go deepest in the session
+        const m = /<(Add|Replace|Delete|Get|Exec|Alert|Copy)>[\s\S]*?<\/\1>/.exec(s.slice(pick(s.length)));
+        if (!m) break;
+        let w = m[0];
+        for (let k = 1 + pick(3); k > 0; k--) { const c = pick(2) ? 'Sequence' : 'Atomic'; w = `<${c}><CmdID>${90 + k}</CmdID>${w}</${c}>`; }
+        s = s.replace(m[0], w);
+        break;
+      }
       default: { const at = pick(s.length); s = s.slice(0, at) + ['<', '>', '&', '"', '\u0000', '\uFFFF', '<!DOCTYPE x [<!ENTITY a "b">]>', '<?pi?>'][pick(8)] + s.slice(at); }
     }
   }
