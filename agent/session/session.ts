@@ -223,7 +223,7 @@ export class Session {
     return hdr;
   }
 
-  /** Fills the message with queued commands up to the server's MaxMsgSize; the rest waits for Alert 1222. */
+  /** Fills the message with queued commands up to sendLimit(); the rest waits for the server's Alert 1222. */
   private takeBody(hdr: SyncHdr): { body: Command[]; final: boolean; bytes: Uint8Array } {
     const head: Command[] = this.hdrStatus ? [this.hdrStatus] : [];
     if (this.hdrStatus?.chal && this.o.account.server.type !== 'NONE' && this.o.saveNonce) {
@@ -248,8 +248,8 @@ export class Session {
     const estimate = (count: number) => { let e = fixed; for (let k = 0; k < count; k++) e += sizes[k]!; return e; };
     let candidate = 0;
     for (let est = fixed; candidate < n && (candidate === 0 || est + sizes[candidate]! <= limit); candidate++) est += sizes[candidate]!;
-    // encodeMessage is called here and not from a helper: a frame more under the encoder's own was what the
-    // device's 640-slot stack could not spare (test/xs/stack.test.ts).
+    // encodeMessage is called here, not from a helper: the encoder runs at the session's deepest point, where
+    // every frame counts on the device's 640-slot stack (test/xs/stack.test.ts).
     let take = -1;
     let bytes: Uint8Array = new Uint8Array(0);
     for (let grows = 0; ;) {
