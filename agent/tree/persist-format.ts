@@ -12,7 +12,7 @@ interface Stored {
   n: string; f: string; x?: number; t?: string; v?: string; b?: string; a?: string; ti?: string; vn?: number; c?: Stored[];
 }
 
-/** The node's own fields as stored; its children are written by serializeNode. */
+/** The node's own fields as stored; its children are written by writeNext. */
 function storedFields(n: TNode): Stored {
   const s: Stored = { n: n.name, f: n.format };
   const flags = (n.exec ? 1 : 0) | (n.permanent ? 2 : 0);
@@ -26,24 +26,29 @@ function storedFields(n: TNode): Stored {
   return s;
 }
 
+/** What is left to write: a node (after a comma unless it is its parent's first child), a child list's end, the document's end. */
+type Todo = ({ n: TNode; comma: boolean } | 'close' | 'end')[];
+
 /**
- * One node as JSON, its children last under "c", appended to `out`. The nodes still to write are kept in an
- * array, not in frames of the device's small call stack.
+ * Writes the next thing `todo` holds through `emit`: a node as JSON, its children then queued to come last
+ * under "c". The nodes still to write are kept in the array, not in frames of the device's small call stack.
  */
-function serializeNode(root: TNode, out: string[]): void {
-  // A node to write (after a comma when it is not its parent's first child), or the end of a child list.
-  const todo: ({ n: TNode; comma: boolean } | 'close')[] = [{ n: root, comma: false }];
-  while (todo.length) {
-    const t = todo.pop()!;
-    if (t === 'close') { out.push(']}'); continue; }
-    if (t.comma) out.push(',');
-    const json = JSON.stringify(storedFields(t.n));
-    const kids = t.n.children;
-    if (!kids) { out.push(json); continue; }
-    out.push(json.slice(0, -1), ',"c":[');
-    todo.push('close');
-    for (let k = kids.length - 1; k >= 0; k--) todo.push({ n: kids[k]!, comma: k > 0 });
-  }
+function writeNext(todo: Todo, emit: (text: string) => void): void {
+  const t = todo.pop()!;
+  if (t === 'end') { emit(']}}'); return; }
+  if (t === 'close') { emit(']}'); return; }
+  if (t.comma) emit(',');
+  const json = JSON.stringify(storedFields(t.n));
+  const kids = t.n.children;
+  if (!kids) { emit(json); return; }
+  emit(json.slice(0, -1) + ',"c":[');
+  todo.push('close');
+  for (let k = kids.length - 1; k >= 0; k--) todo.push({ n: kids[k]!, comma: k > 0 });
+}
+
+/** The document up to its root's first child, for a root that has a child list. */
+function documentHead(top: string): string {
+  return '{"v":' + TREE_FORMAT_VERSION + ',"root":' + top.slice(0, -1) + ',"c":[';
 }
 
 function fromStoredNode(s: Stored): TNode {
@@ -60,7 +65,7 @@ function fromStoredNode(s: Stored): TNode {
   return n;
 }
 
-/** The tree a stored document holds, at most 32 levels deep; read without recursion, as serializeNode writes. */
+/** The tree a stored document holds, at most 32 levels deep; read without recursion, as writeNext writes. */
 function fromStored(root: Stored): TNode {
   const top = fromStoredNode(root);
   const todo: [Stored, TNode, number][] = [[root, top, 0]];
@@ -87,13 +92,15 @@ export function serializeTree(root: TNode, cache?: WeakMap<TNode, string>): stri
   if (!root.children) return '{"v":' + TREE_FORMAT_VERSION + ',"root":' + top + '}';
   // Joined once, not concatenated: an engine that builds a chain of concatenations (V8) then holds one flat
   // text instead of a cell per piece.
-  const doc = ['{"v":' + TREE_FORMAT_VERSION + ',"root":' + top.slice(0, -1) + ',"c":['];
+  const doc = [documentHead(top)];
   for (let k = 0; k < root.children.length; k++) {
     const branch = root.children[k]!;
     let json = cache?.get(branch);
     if (json === undefined) {
       const parts: string[] = [];
-      serializeNode(branch, parts);
+      const todo: Todo = [{ n: branch, comma: false }];
+      const emit = (text: string) => { parts.push(text); };
+      while (todo.length) writeNext(todo, emit);
       json = parts.join('');
       cache?.set(branch, json);
     }
@@ -114,26 +121,16 @@ export function treePieces(root: TNode, pieceSize = 1024): () => string | undefi
     let done = false;
     return () => { if (done) return undefined; done = true; return '{"v":' + TREE_FORMAT_VERSION + ',"root":' + top + '}'; };
   }
-  // As serializeNode, with the root's children as the first level and the document's end after them.
-  const todo: ({ n: TNode; comma: boolean } | 'close' | 'end')[] = ['end'];
+  // The root's children as the first level, the document's end after them.
+  const todo: Todo = ['end'];
   for (let k = root.children.length - 1; k >= 0; k--) todo.push({ n: root.children[k]!, comma: k > 0 });
-  let head: string | undefined = '{"v":' + TREE_FORMAT_VERSION + ',"root":' + top.slice(0, -1) + ',"c":[';
+  let head: string | undefined = documentHead(top);
   return () => {
     if (head === undefined && todo.length === 0) return undefined;
     let piece = head ?? '';
     head = undefined;
-    while (todo.length && piece.length < pieceSize) {
-      const t = todo.pop()!;
-      if (t === 'end') { piece += ']}}'; continue; }
-      if (t === 'close') { piece += ']}'; continue; }
-      if (t.comma) piece += ',';
-      const json = JSON.stringify(storedFields(t.n));
-      const kids = t.n.children;
-      if (!kids) { piece += json; continue; }
-      piece += json.slice(0, -1) + ',"c":[';
-      todo.push('close');
-      for (let k = kids.length - 1; k >= 0; k--) todo.push({ n: kids[k]!, comma: k > 0 });
-    }
+    const emit = (text: string) => { piece += text; };
+    while (todo.length && piece.length < pieceSize) writeNext(todo, emit);
     return piece;
   };
 }
