@@ -4,7 +4,7 @@
 // WBXML allows a text run of several string tokens, and libwbxml joins them back. A string that ends an entry
 // is referenced inside it rather than stored again.
 import type { El } from './element.js';
-import { NS_METINF } from './element.js';
+import { NS_METINF, walkElement, type ElementVisitor } from './element.js';
 import type { SyncMLMessage } from './model.js';
 import { messageParts } from './map.js';
 import { DmError } from '../errors.js';
@@ -27,18 +27,18 @@ export function encodeWbxmlMessage(msg: SyncMLMessage, opts: WbxmlEncodeOptions 
   const parts = messageParts(msg);
   let table: Table | undefined;
   if (opts.stringTable !== false) {
-    const texts: string[] = [];
-    collect(parts.header, texts);
-    for (let k = 0; k < parts.bodyCount; k++) collect(parts.bodyElement(k), texts);
-    table = buildTable(texts);
+    const texts = new TextCollector();
+    walkElement(parts.header, texts);
+    for (let k = 0; k < parts.bodyCount; k++) walkElement(parts.bodyElement(k), texts);
+    table = buildTable(texts.texts);
   }
   const out = start(table);
-  const state = { page: 0 };
-  openTag('SyncML', true, out, state);
-  writeEl(parts.header, out, state, table);
-  openTag('SyncBody', parts.bodyCount > 0, out, state);
+  const w = new WbxmlWriter(out, table);
+  w.open('SyncML', true);
+  walkElement(parts.header, w);
+  w.open('SyncBody', parts.bodyCount > 0);
   if (parts.bodyCount > 0) {
-    for (let k = 0; k < parts.bodyCount; k++) writeEl(parts.bodyElement(k), out, state, table);
+    for (let k = 0; k < parts.bodyCount; k++) walkElement(parts.bodyElement(k), w);
     out.byte(END);
   }
   out.byte(END);
@@ -54,12 +54,6 @@ function start(table: Table | undefined): Sink {
   out.mbu32(table ? table.bytes.length : 0);
   if (table) out.bytes(table.bytes);
   return out;
-}
-
-/** A SyncML (code page 0) element's token, switching page first if needed; with content, its END is the caller's. */
-function openTag(name: string, content: boolean, out: Sink, state: { page: number }): void {
-  if (state.page !== 0) { out.byte(SWITCH_PAGE); out.byte(0); state.page = 0; }
-  out.byte(TOKENS[0]!.get(name)! | (content ? 0x40 : 0));
 }
 
 /** Growable byte sink; the result is sliced once to its exact size. */
@@ -106,46 +100,37 @@ interface Table {
 export function encodeWbxml(root: El, opts: WbxmlEncodeOptions = {}): Uint8Array {
   let table: Table | undefined;
   if (opts.stringTable !== false) {
-    const texts: string[] = [];
-    collect(root, texts);
-    table = buildTable(texts);
+    const texts = new TextCollector();
+    walkElement(root, texts);
+    table = buildTable(texts.texts);
   }
   const out = start(table);
-  const state = { page: 0 };
-  writeEl(root, out, state, table);
+  walkElement(root, new WbxmlWriter(out, table));
   return out.done();
 }
 
-/** Writes `root` and everything in it; the elements still open are kept in an array, not in frames (see xml-encode). */
-function writeEl(root: El, out: Sink, state: { page: number }, table: Table | undefined): void {
-  const els: El[] = [];
-  const next: number[] = [];
-  let e: El | undefined = root;
-  for (;;) {
-    if (e) {
-      const page = e.ns === NS_METINF ? 1 : 0;
-      const tok = TOKENS[page]!.get(e.name);
-      if (tok === undefined) throw new DmError('DM_ERR_NOT_SUPPORTED', 406, `no WBXML token for <${e.name}> on code page ${page}`);
-      if (state.page !== page) { out.byte(SWITCH_PAGE); out.byte(page); state.page = page; }
-      if (e.children.length === 0) out.byte(tok);
-      else { out.byte(tok | 0x40); els.push(e); next.push(0); }
-      e = undefined;
-    }
-    const top = els.length - 1;
-    if (top < 0) return;
-    const open = els[top]!;
-    const k = next[top]!;
-    if (k < open.children.length) {
-      next[top] = k + 1;
-      const c = open.children[k]!;
-      if (typeof c === 'string') writeText(c, out, table);
-      else if (c instanceof Uint8Array) { out.byte(OPAQUE); out.mbu32(c.length); out.bytes(c); }
-      else e = c;
-      continue;
-    }
-    els.pop(); next.pop();
-    out.byte(END);
+/** The tokens of the elements walkElement reports, switching code page where an element needs it. */
+class WbxmlWriter implements ElementVisitor {
+  private page = 0;
+  constructor(private readonly out: Sink, private readonly table: Table | undefined) {}
+  /** A SyncML (code page 0) element's token; with content, its END is the caller's. */
+  open(name: string, content: boolean): void {
+    this.switchTo(0);
+    this.out.byte(TOKENS[0]!.get(name)! | (content ? 0x40 : 0));
   }
+  private switchTo(page: number): void {
+    if (this.page !== page) { this.out.byte(SWITCH_PAGE); this.out.byte(page); this.page = page; }
+  }
+  start(e: El, _depth: number, empty: boolean): void {
+    const page = e.ns === NS_METINF ? 1 : 0;
+    const tok = TOKENS[page]!.get(e.name);
+    if (tok === undefined) throw new DmError('DM_ERR_NOT_SUPPORTED', 406, `no WBXML token for <${e.name}> on code page ${page}`);
+    this.switchTo(page);
+    this.out.byte(empty ? tok : tok | 0x40);
+  }
+  text(t: string): void { writeText(t, this.out, this.table); }
+  bytes(b: Uint8Array): void { this.out.byte(OPAQUE); this.out.mbu32(b.length); this.out.bytes(b); }
+  end(): void { this.out.byte(END); }
 }
 
 function writeText(s: string, out: Sink, table: Table | undefined): void {
@@ -166,20 +151,13 @@ function writeText(s: string, out: Sink, table: Table | undefined): void {
   out.byte(0);
 }
 
-/** The texts of `root` in document order; walked with an array, as writeEl. */
-function collect(root: El, texts: string[]): void {
-  const els: El[] = [root];
-  const next: number[] = [0];
-  while (els.length) {
-    const top = els.length - 1;
-    const e = els[top]!;
-    const k = next[top]!;
-    if (k === e.children.length) { els.pop(); next.pop(); continue; }
-    next[top] = k + 1;
-    const c = e.children[k]!;
-    if (typeof c === 'string') texts.push(c);
-    else if (!(c instanceof Uint8Array)) { els.push(c); next.push(0); }
-  }
+/** The texts of the elements walkElement reports, in document order. */
+class TextCollector implements ElementVisitor {
+  readonly texts: string[] = [];
+  start(): void {}
+  text(t: string): void { this.texts.push(t); }
+  bytes(): void {}
+  end(): void {}
 }
 
 /**

@@ -1,6 +1,7 @@
 // SyncML XML writer: compact by default (what goes on the wire), indented for traces and the CLI.
 // Binary data becomes base64 text: XML has no opaque, and DM says Format b64 for such values.
 import type { El } from './element.js';
+import { walkElement, type ElementVisitor } from './element.js';
 import type { SyncMLMessage } from './model.js';
 import { SYNCML_NS } from './model.js';
 import { messageParts, escapeText } from './map.js';
@@ -24,12 +25,13 @@ export function encodeXmlString(msg: SyncMLMessage, opts: XmlEncodeOptions = {})
   const out = new TextSink();
   if (opts.declaration) out.push('<?xml version="1.0" encoding="UTF-8"?>' + (indent ? '\n' : ''));
   out.push(`<SyncML xmlns="${SYNCML_NS}">`);
-  write(parts.header, indent, out, undefined, 1);
+  const w = new XmlWriter(out, indent);
+  write(w, parts.header, undefined, 1);
   if (indent) out.push('\n  ');
   if (parts.bodyCount === 0) out.push('<SyncBody/>');
   else {
     out.push('<SyncBody>');
-    for (let k = 0; k < parts.bodyCount; k++) write(parts.bodyElement(k), indent, out, undefined, 2);
+    for (let k = 0; k < parts.bodyCount; k++) write(w, parts.bodyElement(k), undefined, 2);
     out.push(indent ? '\n  </SyncBody>' : '</SyncBody>');
   }
   out.push(indent ? '\n</SyncML>\n' : '</SyncML>');
@@ -62,45 +64,37 @@ class TextSink {
 
 export function elementToXml(root: El, opts: { indent?: boolean; rootNs?: string } = {}): string {
   const out = new TextSink();
-  write(root, opts.indent ?? false, out, opts.rootNs);
+  write(new XmlWriter(out, opts.indent ?? false), root, opts.rootNs);
   return out.done();
 }
 
-/**
- * Writes `root` and everything in it. The elements still open are kept in an array, not in frames: the
- * encoder runs at the deepest point of a session, and the device's stack has 640 slots.
- */
-function write(root: El, indent: boolean, out: TextSink, rootNs?: string, base = 0): void {
-  // Parallel arrays rather than an object per open element: the host encodes many messages a second.
-  const els: El[] = [];
-  const next: number[] = [];
-  const nested: boolean[] = [];
-  let e: El | undefined = root;
-  let ns = rootNs;
-  for (;;) {
-    if (e) {
-      const attrs = ns ? ` xmlns="${ns}"` : e.ns ? ` xmlns="${e.ns}"` : '';
-      if (indent && base + els.length > 0) out.push('\n' + '  '.repeat(base + els.length));
-      if (e.children.length === 0) out.push(`<${e.name}${attrs}/>`);
-      else { out.push(`<${e.name}${attrs}>`); els.push(e); next.push(0); nested.push(false); }
-      e = undefined;
-      ns = undefined;
-    }
-    const top = els.length - 1;
-    if (top < 0) return;
-    const open = els[top]!;
-    const k = next[top]!;
-    if (k < open.children.length) {
-      next[top] = k + 1;
-      const c = open.children[k]!;
-      if (typeof c === 'string') out.push(escapeText(c));
-      else if (c instanceof Uint8Array) out.push(base64Encode(c));
-      else { nested[top] = true; e = c; }
-      continue;
-    }
-    const hadElements = nested[top]!;
-    els.pop(); next.pop(); nested.pop();
-    if (hadElements && indent) out.push(base + top > 0 ? '\n' + '  '.repeat(base + top) : '\n');
-    out.push(`</${open.name}>`);
+/** The XML of the elements walkElement reports; one per message, reused for its parts. */
+class XmlWriter implements ElementVisitor {
+  root: El | undefined;
+  rootNs: string | undefined;
+  base = 0;
+  constructor(private readonly out: TextSink, private readonly indent: boolean) {}
+  private pad(depth: number): string {
+    return '\n' + '  '.repeat(this.base + depth);
   }
+  start(e: El, depth: number, empty: boolean): void {
+    const ns = e === this.root && this.rootNs ? this.rootNs : e.ns;
+    const attrs = ns ? ` xmlns="${ns}"` : '';
+    if (this.indent && this.base + depth > 0) this.out.push(this.pad(depth));
+    this.out.push(empty ? `<${e.name}${attrs}/>` : `<${e.name}${attrs}>`);
+  }
+  text(t: string): void { this.out.push(escapeText(t)); }
+  bytes(b: Uint8Array): void { this.out.push(base64Encode(b)); }
+  end(e: El, depth: number, nested: boolean): void {
+    if (nested && this.indent) this.out.push(this.pad(depth));
+    this.out.push(`</${e.name}>`);
+  }
+}
+
+/** Writes `root` and everything in it, `base` levels deep (for the indentation); `rootNs` on the root only. */
+function write(w: XmlWriter, root: El, rootNs?: string, base = 0): void {
+  w.root = root;
+  w.rootNs = rootNs;
+  w.base = base;
+  walkElement(root, w);
 }
