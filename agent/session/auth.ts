@@ -6,7 +6,7 @@ import type { Crypto } from '../ports.js';
 import type { Cred } from '../syncml/model.js';
 import type { AuthSettings } from '../tree/types.js';
 import { base64Encode, utf8Encode, concatBytes, bytesEqual, base64Decode } from '../util/bytes.js';
-import { isSpace } from '../util/scan.js';
+import { isAsciiLetter, isSpace } from '../util/scan.js';
 
 export const AUTH_BASIC = 'syncml:auth-basic';
 export const AUTH_MD5 = 'syncml:auth-md5';
@@ -48,7 +48,7 @@ export function parseHmacHeader(value: string): { algorithm: string; username: s
   while (i < n) {
     skipSpace();
     const keyStart = i;
-    while (i < n && ((value.charCodeAt(i) | 32) >= 97 && (value.charCodeAt(i) | 32) <= 122)) i++;
+    while (i < n && isAsciiLetter(value.charCodeAt(i))) i++;
     const key = value.slice(keyStart, i).toLowerCase();
     skipSpace();
     let field: string | undefined;

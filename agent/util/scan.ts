@@ -9,6 +9,12 @@ export function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
+/** A to Z or a to z. */
+export function isAsciiLetter(c: number): boolean {
+  const lower = c | 32;
+  return lower >= 97 && lower <= 122;
+}
+
 /** What JavaScript's `\s` matches. */
 export function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||

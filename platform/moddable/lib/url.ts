@@ -2,16 +2,14 @@
 // SDK's socket dictionaries want host, port and path apart anyway; this small parser covers exactly the
 // forms a DM account or a PkgURL uses: scheme://[user[:password]@]host[:port][/path][?query].
 import { transportError } from './transport-error.js';
+import { isAsciiLetter } from '../../../agent/util/scan.js';
 
 /** The parts of `scheme://authority path?query#fragment`; undefined when `uri` has no `letters://`. */
 function splitUri(uri: string): { scheme: string; authority: string; path: string } | undefined {
   // Scanned, not matched: a PkgURL comes from the server and may be long (agent/util/scan.ts says why).
   const sep = uri.indexOf('://');
   if (sep <= 0) return undefined;
-  for (let i = 0; i < sep; i++) {
-    const c = uri.charCodeAt(i) | 32;
-    if (c < 97 || c > 122) return undefined;
-  }
+  for (let i = 0; i < sep; i++) if (!isAsciiLetter(uri.charCodeAt(i))) return undefined;
   let end = sep + 3;
   while (end < uri.length && uri[end] !== '/' && uri[end] !== '?' && uri[end] !== '#') end++;
   const hash = uri.indexOf('#', end);

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { repoRoot } from '../../helpers/peers.js';
-import { digitsEnd, hasSpace, isDigits, isFloatText, isHexDigits, isSpace, isTimeText, isUrlOf, trimEndChar } from '../../../agent/util/scan.js';
+import { digitsEnd, hasSpace, isAsciiLetter, isDigits, isFloatText, isHexDigits, isSpace, isTimeText, isUrlOf, trimEndChar } from '../../../agent/util/scan.js';
 
 /** Deterministic strings over `alphabet` of lengths 0..maxLen (a small xorshift, so failures replay). */
 function* strings(alphabet: string, count: number, maxLen: number, heads: string[] = [''], seed = 7): Generator<string> {
@@ -48,12 +48,13 @@ test('isTimeText and isFloatText on the standard forms', () => {
   for (const bad of ['.', 'e5', '1e', '--1', '1.2.3', '']) assert.ok(!isFloatText(bad), bad);
 });
 
-test('digitsEnd, trimEndChar and isSpace', () => {
+test('digitsEnd, trimEndChar, isSpace and isAsciiLetter', () => {
   assert.equal(digitsEnd('ab123c', 2), 5);
   assert.equal(digitsEnd('ab', 5), 5);
   assert.equal(trimEndChar('a/b///', '/'), 'a/b');
   assert.equal(trimEndChar('///', '/'), '');
   for (let c = 0; c < 0x10000; c++) assert.equal(isSpace(c), /\s/.test(String.fromCharCode(c)), `U+${c.toString(16)}`);
+  for (let c = 0; c < 0x10000; c++) assert.equal(isAsciiLetter(c), /^[A-Za-z]$/.test(String.fromCharCode(c)), `U+${c.toString(16)}`);
 });
 
 /** Unbounded repetitions (`*`, `+`, `{n,}`) in a regular expression's source, outside escapes and classes. */
