@@ -6,30 +6,21 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeMessage } from '../../agent/syncml/codec.js';
-import { XsRunner, runOnXs, type RunOptions } from '../xs/harness.js';
+import { BALLAST_CHUNK_BYTES, XsRunner, largestBallast, type RunOptions } from '../xs/harness.js';
 import { atDeviceLimits, plainCheck, serverXml } from '../xs/device-limits.js';
 import { prng, mutateBytes, mutateXml } from './mutate.js';
+import { DEVICE_STACK } from '../xs/device-worker.js';
 import { serverSeeds } from './targets.js';
 import type { FuzzReport } from './fuzz.js';
 
 const here = new URL('.', import.meta.url).pathname;
-const DEVICE_STACK = 640;
-const CHUNK = 4 << 20;
 /** What the simulator's chunk heap has left after boot, beyond which a session would abort the device. */
 export const DEVICE_CHUNK_MARGIN = 45 * 1024;
 
 /** The ballast that leaves a plain check DEVICE_CHUNK_MARGIN bytes more than it needs. */
 async function deviceBallast(): Promise<number> {
-  const runs = async (ballast: number) => {
-    const s = plainCheck();
-    try { return (await runOnXs(s.scenario, { ...s.options, chunkBytes: CHUNK, ballastBytes: ballast })).result.ok; } catch { return false; }
-  };
-  let fits = 0;
-  let fails = CHUNK;
-  while (fails - fits > 1024) {
-    const mid = (fits + fails) >> 1;
-    if (await runs(mid)) fits = mid; else fails = mid;
-  }
+  const fits = await largestBallast(plainCheck);
+  if (fits === undefined) throw new Error('a plain check does not run on the device-sized worker');
   return fits - DEVICE_CHUNK_MARGIN;
 }
 
@@ -51,7 +42,7 @@ export async function xsFuzz(o: { cases: number; seed: number; saveFindings?: bo
   const seeds = serverSeeds();
   const pool = [...seeds];
   const ballastBytes = await deviceBallast();
-  const runner = new XsRunner({ stackSlots: DEVICE_STACK, chunkBytes: CHUNK, ballastBytes });
+  const runner = new XsRunner({ stackSlots: DEVICE_STACK, chunkBytes: BALLAST_CHUNK_BYTES, ballastBytes });
   const signatures = new Set<string>();
   const findings: FuzzReport['findings'] = [];
   let slowest = 0;
@@ -94,7 +85,7 @@ export async function xsFuzz(o: { cases: number; seed: number; saveFindings?: bo
 
 /** Replays one saved input on a fresh device-sized worker; the outcome as xsFuzz sees it. */
 export async function xsReplay(input: Uint8Array): Promise<string | undefined> {
-  const runner = new XsRunner({ stackSlots: DEVICE_STACK, chunkBytes: CHUNK, ballastBytes: await deviceBallast() });
+  const runner = new XsRunner({ stackSlots: DEVICE_STACK, chunkBytes: BALLAST_CHUNK_BYTES, ballastBytes: await deviceBallast() });
   try {
     const c = caseOf(input);
     const r = await runner.run(c.scenario, c.options);

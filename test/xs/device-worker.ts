@@ -14,6 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { peersRequired, repoRoot } from '../helpers/peers.js';
 
 export const STACK_ENV = 'DM_XS_STACK_SLOTS';
+
+/** The device's stack, in slots: `creation.stack` of manifests/shared.json. */
+export const DEVICE_STACK = (JSON.parse(readFileSync(join(repoRoot, 'manifests/shared.json'), 'utf8')) as { creation: { stack: number } }).creation.stack;
 export const CHUNK_ENV = 'DM_XS_CHUNK_BYTES';
 
 const xsnapDir = join(dirname(fileURLToPath(import.meta.resolve('@agoric/xsnap'))), '..');

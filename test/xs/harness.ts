@@ -154,44 +154,58 @@ export async function evaluateOnXs(code: string, stackSlots?: number): Promise<v
   }
 }
 
-/** Runs a scenario on the XS engine. */
-export async function runOnXs(s: Scenario, o: RunOptions = {}): Promise<EngineRun> {
-  const host = makeHost(o);
+type Host = ReturnType<typeof makeHost>;
+
+/**
+ * A worker with the agent's bundle loaded (device-sized when `sizes` asks), answering the driver's host calls
+ * through `host()` (the host of the scenario running now), with `ballastBytes` of its chunk heap taken.
+ */
+async function startWorker(sizes: { stackSlots?: number; chunkBytes?: number; ballastBytes?: number }, name: string,
+  host: () => Host, quiet: boolean) {
   const dec = new TextDecoder();
   const xsnap = await loadXsnap();
   const worker = await xsnap({
-    // On a small stack or heap an abort is an expected outcome (the bench bisects on it): its exit code tells it, quietly.
-    os: os.type(), spawn: workerSpawn(o), fs: { ...fs, ...fs.promises } as never, stderr: o.stackSlots === undefined && o.chunkBytes === undefined ? 'inherit' : 'ignore', stdout: 'inherit', name: 'dm-agent-xs',
+    os: os.type(), spawn: workerSpawn(sizes), fs: { ...fs, ...fs.promises } as never, stderr: quiet ? 'ignore' : 'inherit', stdout: quiet ? 'ignore' : 'inherit', name,
     handleCommand: async (request: Uint8Array) => {
       const { op, arg } = JSON.parse(dec.decode(request)) as { op: string; arg: string };
-      return host.sync(op, arg) ?? await host.asyncOp(op, arg);
+      const h = host();
+      return h.sync(op, arg) ?? await h.asyncOp(op, arg);
     },
   });
+  const boot = await worker.evaluate(await bundleDriver());
+  if (sizes.ballastBytes) await worker.evaluate(`globalThis.__ballast = new ArrayBuffer(${sizes.ballastBytes});`);
+  return { worker, bootCompute: boot.meterUsage.compute ?? 0 };
+}
+
+/** Starts a scenario through `cmd` (a command to the worker, its reply) and polls it, moving time when it waits. */
+async function driveScenario(cmd: (c: unknown) => Promise<string>, s: Scenario): Promise<ScenarioResult | { failure: string }> {
+  await cmd({ op: 'start', scenario: s });
+  for (let i = 0; i < 1000; i++) {
+    const p = await cmd({ op: 'poll' });
+    if (p !== 'pending') return JSON.parse(p) as ScenarioResult | { failure: string };
+    if (await cmd({ op: 'tick' }) === 'no-timer') return { failure: 'the scenario waits, but on no timer' };
+  }
+  return { failure: 'the scenario did not finish within 1000 timer steps' };
+}
+
+/** Runs a scenario on the XS engine. */
+export async function runOnXs(s: Scenario, o: RunOptions = {}): Promise<EngineRun> {
+  const host = makeHost(o);
+  // On a small stack or heap an abort is an expected outcome (the bench bisects on it): its exit code tells it, quietly.
+  const quiet = o.stackSlots !== undefined || o.chunkBytes !== undefined;
+  const { worker, bootCompute } = await startWorker(o, 'dm-agent-xs', () => host, quiet);
   try {
-    let compute = 0;
-    const boot = await worker.evaluate(await bundleDriver());
-    compute += boot.meterUsage.compute ?? 0;
-    if (o.ballastBytes) await worker.evaluate(`globalThis.__ballast = new ArrayBuffer(${o.ballastBytes});`);
-    const cmd = async (c: unknown) => {
+    let compute = bootCompute;
+    const outcome = await driveScenario(async (c) => {
       const r = await worker.issueStringCommand(JSON.stringify(c));
       compute += r.meterUsage.compute ?? 0;
-      return { reply: r.reply };
-    };
-    await cmd({ op: 'start', scenario: s });
-    for (let i = 0; i < 1000; i++) {
-      const p = await cmd({ op: 'poll' });
-      if (p.reply !== 'pending') {
-        const parsed = JSON.parse(p.reply) as ScenarioResult | { failure: string };
-        if ('failure' in parsed) throw new Error(`on XS: ${parsed.failure}`);
-        // Slots in use at the last reply count the garbage since the last collection, which moves with any
-        // change to what is allocated: collect first, so the figure is what the agent keeps.
-        const after = await worker.evaluate('gc()');
-        return { result: parsed, wire: host.wire, server: host.server, meters: { compute, liveHeapCount: after.meterUsage.currentHeapCount ?? 0 } };
-      }
-      const t = await cmd({ op: 'tick' });
-      if (t.reply === 'no-timer') throw new Error('on XS: the scenario waits, but on no timer');
-    }
-    throw new Error('on XS: the scenario did not finish within 1000 timer steps');
+      return r.reply;
+    }, s);
+    if ('failure' in outcome) throw new Error(`on XS: ${outcome.failure}`);
+    // Slots in use at the last reply count the garbage since the last collection, which moves with any
+    // change to what is allocated: collect first, so the figure is what the agent keeps.
+    const after = await worker.evaluate('gc()');
+    return { result: outcome, wire: host.wire, server: host.server, meters: { compute, liveHeapCount: after.meterUsage.currentHeapCount ?? 0 } };
   } finally {
     await worker.close();
   }
@@ -261,24 +275,31 @@ export async function xsFigures(): Promise<{ compute: number; heap: number; stac
 export async function xsDeviceLimitsChunkBytes(): Promise<number | undefined> {
   if ('error' in deviceWorker()) return undefined;
   const { atDeviceLimits, plainCheck } = await import('./device-limits.js');
-  const CHUNK = 4 << 20;
-  const largestBallast = async (make: () => { scenario: Scenario; options: RunOptions }) => {
-    const runs = async (ballast: number) => {
-      const s = make();
-      try { return (await runOnXs(s.scenario, { ...s.options, chunkBytes: CHUNK, ballastBytes: ballast })).result.ok; } catch { return false; }
-    };
-    let fits = 0;
-    let fails = CHUNK;
-    if (!(await runs(fits))) return undefined;
-    while (fails - fits > 256) {
-      const mid = (fits + fails) >> 1;
-      if (await runs(mid)) fits = mid; else fails = mid;
-    }
-    return fits;
-  };
   const plain = await largestBallast(plainCheck);
   const limits = await largestBallast(() => atDeviceLimits());
   return plain === undefined || limits === undefined ? undefined : plain - limits;
+}
+
+/** The fixed chunk heap ballasts are measured in. */
+export const BALLAST_CHUNK_BYTES = 4 << 20;
+
+/**
+ * The largest ballast (to 256 bytes) that the scenario `make` gives still runs with, on a fixed chunk heap of
+ * BALLAST_CHUNK_BYTES: what is left of that heap once the scenario has run. Undefined when it never runs.
+ */
+export async function largestBallast(make: () => { scenario: Scenario; options: RunOptions }): Promise<number | undefined> {
+  const runs = async (ballast: number) => {
+    const s = make();
+    try { return (await runOnXs(s.scenario, { ...s.options, chunkBytes: BALLAST_CHUNK_BYTES, ballastBytes: ballast })).result.ok; } catch { return false; }
+  };
+  let fits = 0;
+  let fails = BALLAST_CHUNK_BYTES;
+  if (!(await runs(fits))) return undefined;
+  while (fails - fits > 256) {
+    const mid = (fits + fails) >> 1;
+    if (await runs(mid)) fits = mid; else fails = mid;
+  }
+  return fits;
 }
 
 /**
@@ -287,44 +308,22 @@ export async function xsDeviceLimitsChunkBytes(): Promise<number | undefined> {
  * worker ("stack overflow", "not enough memory"): what would restart the device.
  */
 export class XsRunner {
-  private worker?: Awaited<ReturnType<Awaited<ReturnType<typeof loadXsnap>>>>;
-  private host?: ReturnType<typeof makeHost>;
+  private worker?: Awaited<ReturnType<typeof startWorker>>['worker'];
+  private host?: Host;
 
   constructor(private readonly sizes: { stackSlots?: number; chunkBytes?: number; ballastBytes?: number }) {}
 
   private async ready() {
-    if (this.worker) return this.worker;
-    const dec = new TextDecoder();
-    const xsnap = await loadXsnap();
-    const worker = await xsnap({
-      os: os.type(), spawn: workerSpawn(this.sizes), fs: { ...fs, ...fs.promises } as never, stderr: 'ignore', stdout: 'ignore', name: 'dm-agent-xs-runner',
-      handleCommand: async (request: Uint8Array) => {
-        const { op, arg } = JSON.parse(dec.decode(request)) as { op: string; arg: string };
-        const host = this.host!;
-        return host.sync(op, arg) ?? await host.asyncOp(op, arg);
-      },
-    });
-    await worker.evaluate(await bundleDriver());
-    if (this.sizes.ballastBytes) await worker.evaluate(`globalThis.__ballast = new ArrayBuffer(${this.sizes.ballastBytes});`);
-    this.worker = worker;
-    return worker;
+    this.worker ??= (await startWorker(this.sizes, 'dm-agent-xs-runner', () => this.host!, true)).worker;
+    return this.worker;
   }
 
   async run(s: Scenario, o: RunOptions = {}): Promise<{ result: ScenarioResult } | { failure: string } | { aborted: string }> {
     this.host = makeHost(o);
     const worker = await this.ready();
     try {
-      await worker.issueStringCommand(JSON.stringify({ op: 'start', scenario: s }));
-      for (let i = 0; i < 1000; i++) {
-        const p = (await worker.issueStringCommand(JSON.stringify({ op: 'poll' }))).reply;
-        if (p !== 'pending') {
-          const parsed = JSON.parse(p) as ScenarioResult | { failure: string };
-          return 'failure' in parsed ? { failure: parsed.failure } : { result: parsed };
-        }
-        const t = (await worker.issueStringCommand(JSON.stringify({ op: 'tick' }))).reply;
-        if (t === 'no-timer') return { failure: 'the scenario waits, but on no timer' };
-      }
-      return { failure: 'the scenario did not finish within 1000 timer steps' };
+      const outcome = await driveScenario(async (c) => (await worker.issueStringCommand(JSON.stringify(c))).reply, s);
+      return 'failure' in outcome ? outcome : { result: outcome };
     } catch (e) {
       this.worker = undefined;
       await worker.close().catch(() => undefined);

@@ -4,19 +4,15 @@
 // sessions on an xsnap worker with the device's stack size, in CI.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { repoRoot } from '../helpers/peers.js';
 import { decodeMessage } from '../../agent/syncml/codec.js';
 import { parseXmlElement, DEFAULT_XML_LIMITS } from '../../agent/syncml/xml-decode.js';
 import { encodeWbxml } from '../../agent/syncml/wbxml-encode.js';
 import type { SyncMLMessage, StatusCmd } from '../../agent/syncml/model.js';
 import { evaluateOnXs, exampleDevice, runOnXs, userConfirm, type RunOptions } from './harness.js';
-import { needDeviceWorker } from './device-worker.js';
+import { DEVICE_STACK, needDeviceWorker } from './device-worker.js';
 import { serverXml } from './device-limits.js';
 import type { Scenario } from './driver.js';
 
-const DEVICE_STACK = (JSON.parse(readFileSync(join(repoRoot, 'manifests/shared.json'), 'utf8')) as { creation: { stack: number } }).creation.stack;
 const skip = needDeviceWorker();
 const MAX_DEPTH = DEFAULT_XML_LIMITS.maxDepth;
 const te = new TextEncoder();
