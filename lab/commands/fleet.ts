@@ -1,13 +1,15 @@
 // `dm-agent fleet --devices N --server URL|inproc [--transport http|mqtt] [--broker URL] [--device FILE]
 //  [--sessions K] [--concurrency C] [--ramp SECONDS] [--trigger device|user] [--encoding xml|wbxml] [--json]`:
 // N simulated agents in one process against a DM server, then a summary. `--server inproc` starts the lab
-// server in this process (its packages over loopback HTTP) and measures the protocol work alone.
+// server in this process, with the packages read from its catalog in process too, and measures the agent's
+// and the server's work alone (no socket).
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCatalog } from '../server/catalog.js';
 import { startLab } from '../server/lab.js';
 import { parseDevices } from '../server/auth.js';
 import { runFleet, type FleetOptions, type FleetSummary } from '../fleet/fleet.js';
+import { InprocPackages } from '../fleet/inproc-packages.js';
 import { parseArgs, need, oneOf, str, int, UsageError } from '../args.js';
 import { loadDevice } from './alert.js';
 
@@ -40,10 +42,11 @@ export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): 
   let summary: FleetSummary;
   if (server === 'inproc') {
     const a = template.account.auth;
-    const lab = await startLab({ catalog: loadCatalog(str(args, 'catalog') ?? join(here, '../examples/catalog.json')),
+    const catalog = loadCatalog(str(args, 'catalog') ?? join(here, '../examples/catalog.json'));
+    const lab = await startLab({ catalog,
       devices: parseDevices([{ username: a.username, password: a.password, auth: a.type, ...(a.nonce !== undefined ? { nonce: a.nonce } : {}) }]) });
     try {
-      summary = await runFleet({ ...common, target: { kind: 'inproc', server: lab.server, url: lab.dmUrl } });
+      summary = await runFleet({ ...common, target: { kind: 'inproc', server: lab.server, url: lab.dmUrl, packages: new InprocPackages(catalog, lab.packagesUrl) } });
     } finally {
       await lab.close();
     }

@@ -14,6 +14,7 @@ import { MemoryStorage } from '../../platform/node/memory-storage.js';
 import { MemoryDownloader } from '../../platform/node/memory-downloader.js';
 import { FileInstaller } from '../../platform/node/file-installer.js';
 import type { LabDmServer } from '../server/dm-server.js';
+import { InprocDownloader, type InprocPackages } from './inproc-packages.js';
 
 export interface FleetOptions {
   /** The device every simulated one is cloned from; DevIds get the index appended. */
@@ -27,8 +28,11 @@ export interface FleetOptions {
   rampSeconds: number;
   trigger: 'user' | 'device';
   encoding: 'xml' | 'wbxml';
-  /** 'inproc': messages go straight to this lab server object (devices address it by `url`); else HTTP(S) or MQTT. */
-  target: { kind: 'inproc'; server: LabDmServer; url: string } | { kind: 'http'; url: string } | { kind: 'mqtt'; url: string; brokerUrl: string };
+  /**
+   * 'inproc': messages go straight to this lab server object (devices address it by `url`), and with
+   * `packages` the downloads too (without, over HTTP); else HTTP(S) or MQTT.
+   */
+  target: { kind: 'inproc'; server: LabDmServer; url: string; packages?: InprocPackages } | { kind: 'http'; url: string } | { kind: 'mqtt'; url: string; brokerUrl: string };
   /** Called after each session (progress display). */
   onSession?: (done: number, total: number) => void;
 }
@@ -100,7 +104,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
     const desc = deviceDescription(o.template, i, serverUri);
     const transport = inprocTransport ?? http ?? new MqttTransport({ brokerUrl: (o.target as { brokerUrl: string }).brokerUrl, devId: desc.devInfo.devId, clientId: `fleet-${i}-${process.pid}` });
     const storage = new MemoryStorage();
-    const downloader = new MemoryDownloader();
+    const downloader = o.target.kind === 'inproc' && o.target.packages ? new InprocDownloader(o.target.packages) : new MemoryDownloader();
     const installer = new FileInstaller(new MemoryStorage(), downloader, desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })));
     const agent = await DmAgent.boot(desc, { storage, clock: systemClock, crypto: nodeCrypto, utf8: nodeUtf8, transport, downloader, installer },
       { encoding: o.encoding, ui: { answer: async (a) => ({ status: 200, items: a.data === '1103' || a.data === '1104' ? [{ data: '1' }] : [] }) } });
