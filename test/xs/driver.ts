@@ -21,10 +21,16 @@ export interface Scenario {
   agentOptions?: { maxMsgSize?: number; maxListNodes?: number; treeLimits?: { maxNodes?: number; maxValueBytes?: number; maxTreeValueBytes?: number } };
 }
 
+/** Storage as the device's (platform/moddable/storage.ts) takes it: the tree in pieces, so the agent keeps no copy of its text. */
 class MapStorage implements Storage {
   private readonly m = new Map<string, string>();
   read(k: string) { return this.m.get(k); }
   write(k: string, v: string) { this.m.set(k, v); }
+  writeParts(k: string, next: () => string | undefined) {
+    const parts: string[] = [];
+    for (let p = next(); p !== undefined; p = next()) parts.push(p);
+    this.m.set(k, parts.join(''));
+  }
   remove(k: string) { this.m.delete(k); }
   keys() { return [...this.m.keys()]; }
 }
