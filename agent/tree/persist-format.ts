@@ -81,34 +81,48 @@ function fromStored(root: Stored): TNode {
 }
 
 /**
- * The stored document. A commit rewrites the whole tree but an update touches one branch, so with `cache`
- * (kept by the tree, which forgets every node on the path of a change) the top-level branches (./DevInfo,
- * ./DMAcc, ./SCOMO, ...) that did not change are reused as written last time. Only that level is kept: the
- * cache then holds about one tree's worth of text (2.9 kB for the example device), where caching every level
- * would hold 10.5 kB on a device whose strings are flat, for about 9% more fleet sessions per second on the host.
+ * The stored document. A commit rewrites the whole tree but a change touches one path, so with `reuse` each
+ * node keeps the text of its subtree (`TNode.text`) and the tree forgets it for every node on the path of a
+ * change: a commit then writes the fields of those few nodes again and reuses the rest. The text is built by
+ * concatenation, which an engine with rope strings (V8) keeps as cells pointing at the children's texts, so
+ * the cache holds about one tree's worth of text plus a cell per piece, not a copy per level. A device
+ * commits through Storage.writeParts (treePieces), which keeps nothing.
  */
-export function serializeTree(root: TNode, cache?: WeakMap<TNode, string>): string {
-  const top = JSON.stringify(storedFields(root));
-  if (!root.children) return '{"v":' + TREE_FORMAT_VERSION + ',"root":' + top + '}';
-  // Joined once, not concatenated: an engine that builds a chain of concatenations (V8) then holds one flat
-  // text instead of a cell per piece.
-  const doc = [documentHead(top)];
-  for (let k = 0; k < root.children.length; k++) {
-    const branch = root.children[k]!;
-    let json = cache?.get(branch);
-    if (json === undefined) {
-      const parts: string[] = [];
-      const todo: Todo = [{ n: branch, comma: false }];
-      const emit = (text: string) => { parts.push(text); };
-      while (todo.length) writeNext(todo, emit);
-      json = parts.join('');
-      cache?.set(branch, json);
+export function serializeTree(root: TNode, reuse = false): string {
+  return '{"v":' + TREE_FORMAT_VERSION + ',"root":' + subtreeText(root, reuse) + '}';
+}
+
+/** The JSON of `top` and everything below it, walked without recursion as writeNext does. */
+function subtreeText(top: TNode, reuse: boolean): string {
+  const open: TNode[] = [];
+  const next: number[] = [];
+  const texts: string[] = [];
+  let n: TNode | undefined = top;
+  for (;;) {
+    let done: string | undefined;
+    if (n) {
+      done = reuse ? n.text : undefined;
+      if (done === undefined) {
+        const own = JSON.stringify(storedFields(n));
+        if (n.children) { open.push(n); next.push(0); texts.push(own.slice(0, -1) + ',"c":['); }
+        else { done = own; if (reuse) n.text = own; }
+      }
+      n = undefined;
     }
-    if (k) doc.push(',');
-    doc.push(json);
+    const t = open.length - 1;
+    if (done !== undefined) {
+      if (t < 0) return done;
+      texts[t] += next[t]! > 1 ? ',' + done : done;
+    }
+    const parent = open[t]!;
+    const k = next[t]!;
+    if (k < parent.children!.length) { next[t] = k + 1; n = parent.children![k]!; continue; }
+    const text = texts[t] + ']}';
+    if (reuse) parent.text = text;
+    open.pop(); next.pop(); texts.pop();
+    if (t === 0) return text;
+    texts[t - 1] += next[t - 1]! > 1 ? ',' + text : text;
   }
-  doc.push(']}}');
-  return doc.join('');
 }
 
 /**

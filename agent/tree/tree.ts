@@ -29,7 +29,7 @@ export const ROOT_ACL = 'Add=*&Get=*';
 const FORMATS = new Set(['chr', 'int', 'bool', 'bin', 'b64', 'node', 'null', 'xml', 'date', 'time', 'float']);
 
 // Nodes change only through MemoryTree's methods, and a value is never changed in place (it is replaced):
-// the commit reuses the JSON of each top-level branch no method touched.
+// the commit reuses the JSON of each subtree no method touched.
 export interface TNode {
   name: string;
   format: NodeFormat;
@@ -42,6 +42,11 @@ export interface TNode {
   tstamp?: number;
   verNo: number;
   children?: TNode[];
+  /**
+   * This node and everything below it as a host commit last wrote them (persist-format.ts serializeTree);
+   * a change at or below the node clears it. A device commits in pieces and keeps none.
+   */
+  text?: string | undefined;
 }
 
 export function newNode(name: string, format: NodeFormat): TNode {
@@ -161,8 +166,6 @@ export class MemoryTree implements DmTree {
   private bytes: number;
   readonly limits: TreeLimits;
   private storage?: Storage;
-  /** Top-level branches' JSON as last serialized, for the next commit; a change forgets the nodes on its path (touch). */
-  private readonly written = new WeakMap<TNode, string>();
   /** Device behaviour on Add (an MO that grows its own children, as SCOMO's Download/<x>/Operations). */
   private readonly addHooks: { parts: string[]; fn: (uri: string) => void }[] = [];
 
@@ -230,7 +233,7 @@ export class MemoryTree implements DmTree {
 
   /** A change below or at the end of `chain`: its nodes' committed JSON is stale. */
   private touch(chain: TNode[]): void {
-    for (const n of chain) this.written.delete(n);
+    for (const n of chain) n.text = undefined;
   }
 
   private must(uri: string, nodes: TNode[], cmd: AclCommand, who: Principal): void {
@@ -456,7 +459,7 @@ export class MemoryTree implements DmTree {
       // A storage that takes pieces (a device's) gets the text as it is made, and no cache of it is kept:
       // the heap then never holds the whole text. Otherwise, one string with unchanged branches reused.
       if (this.storage.writeParts) this.storage.writeParts('tree', treePieces(this.root));
-      else this.storage.write('tree', serializeTree(this.root, this.written));
+      else this.storage.write('tree', serializeTree(this.root, true));
     } catch (e) {
       throw new DmError('DM_ERR_STORAGE', 510, `tree commit failed: ${e instanceof Error ? e.message : String(e)}`);
     }

@@ -120,7 +120,7 @@ test('bin values are bytes; a binary leaf keeps exact bytes', () => {
   assert.equal(t.get('./A/b', 's1').size, 3);
 });
 
-test('commit reuses the JSON of untouched top-level branches: after 3000 random changes, each committed text is the tree as it is', async () => {
+test('commit reuses the JSON of untouched subtrees: after 3000 random changes, each committed text is the tree as it is', async () => {
   const { serializeTree, deserializeTree } = await import('../../../agent/tree/persist-format.js');
   const { MemoryStorage } = await import('../../helpers/memory-storage.js');
   let seed = 12345;
