@@ -190,7 +190,8 @@ class Reader {
         if (s.charCodeAt(this.i) !== 62) this.fail(`expected '>' in </${close}>`);
         this.i++;
         const el = top.el;
-        if (top.text) { el.children.push(top.text); top.mixed = el.children.length > 1; }
+        // A leaf's one text gets an array of its size (a push would reserve room for 17 on V8).
+        if (top.text) { if (el.children.length === 0) el.children = [top.text]; else { el.children.push(top.text); top.mixed = true; } }
         // Whitespace-only text between child elements is layout, not content.
         if (top.mixed) el.children = el.children.filter(notLayout);
         open.pop();
