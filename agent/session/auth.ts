@@ -18,8 +18,15 @@ export function basicCred(user: string, pass: string): string {
   return base64Encode(utf8Encode(`${user}:${pass}`));
 }
 
+// The hash of "user:pass" is the same for every digest of an account: made once, not per message.
+let lastHash: { crypto: Crypto; userPass: string; hash: Uint8Array } | undefined;
+
 function userPassHashB64(crypto: Crypto, user: string, pass: string): Uint8Array {
-  return utf8Encode(base64Encode(crypto.md5(utf8Encode(`${user}:${pass}`))));
+  const userPass = `${user}:${pass}`;
+  if (lastHash?.crypto !== crypto || lastHash.userPass !== userPass) {
+    lastHash = { crypto, userPass, hash: utf8Encode(base64Encode(crypto.md5(utf8Encode(userPass)))) };
+  }
+  return lastHash.hash;
 }
 
 export function md5Digest(crypto: Crypto, user: string, pass: string, nonce: Uint8Array): string {
