@@ -103,9 +103,19 @@ function subtreeText(top: TNode, reuse: boolean): string {
     if (n) {
       done = reuse ? n.text : undefined;
       if (done === undefined) {
-        const own = JSON.stringify(storedFields(n));
-        if (n.children) { open.push(n); next.push(0); texts.push(own.slice(0, -1) + ',"c":['); }
-        else { done = own; if (reuse) n.text = own; }
+        if (n.children) {
+          // An interior node on a change's path mostly kept its own fields: they are written again only when
+          // the change was to the node itself (the tree then clears `head` as well).
+          let head = reuse ? n.head : undefined;
+          if (head === undefined) {
+            head = JSON.stringify(storedFields(n)).slice(0, -1) + ',"c":[';
+            if (reuse) n.head = head;
+          }
+          open.push(n); next.push(0); texts.push(head);
+        } else {
+          done = JSON.stringify(storedFields(n));
+          if (reuse) n.text = done;
+        }
       }
       n = undefined;
     }

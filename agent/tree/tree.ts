@@ -47,6 +47,8 @@ export interface TNode {
    * a change at or below the node clears it. A device commits in pieces and keeps none.
    */
   text?: string | undefined;
+  /** An interior node's own fields as that commit wrote them, up to its child list; cleared by a change to the node. */
+  head?: string | undefined;
 }
 
 export function newNode(name: string, format: NodeFormat): TNode {
@@ -231,9 +233,10 @@ export class MemoryTree implements DmTree {
     return false;
   }
 
-  /** A change below or at the end of `chain`: its nodes' committed JSON is stale. */
+  /** A change below or at the end of `chain`: its nodes' committed JSON is stale, and the fields of its last one. */
   private touch(chain: TNode[]): void {
     for (const n of chain) n.text = undefined;
+    chain[chain.length - 1]!.head = undefined;
   }
 
   private must(uri: string, nodes: TNode[], cmd: AclCommand, who: Principal): void {
