@@ -82,7 +82,7 @@ function fromStored(root: Stored): TNode {
 
 /**
  * The stored document. A commit rewrites the whole tree but a change touches one path, so with `reuse` each
- * node keeps the text of its subtree (`TNode.text`) and the tree forgets it for every node on the path of a
+ * node keeps the text of its subtree (`TNode.savedJson`) and the tree forgets it for every node on the path of a
  * change: a commit then writes the fields of those few nodes again and reuses the rest. The text is built by
  * concatenation, which an engine with rope strings (V8) keeps as cells pointing at the children's texts, so
  * the cache holds about one tree's worth of text plus a cell per piece, not a copy per level. A device
@@ -101,20 +101,20 @@ function subtreeText(top: TNode, reuse: boolean): string {
   for (;;) {
     let done: string | undefined;
     if (n) {
-      done = reuse ? n.text : undefined;
+      done = reuse ? n.savedJson : undefined;
       if (done === undefined) {
         if (n.children) {
           // An interior node on a change's path mostly kept its own fields: they are written again only when
           // the change was to the node itself (the tree then clears `head` as well).
-          let head = reuse ? n.head : undefined;
+          let head = reuse ? n.savedHead : undefined;
           if (head === undefined) {
             head = JSON.stringify(storedFields(n)).slice(0, -1) + ',"c":[';
-            if (reuse) n.head = head;
+            if (reuse) n.savedHead = head;
           }
           open.push(n); next.push(0); texts.push(head);
         } else {
           done = JSON.stringify(storedFields(n));
-          if (reuse) n.text = done;
+          if (reuse) n.savedJson = done;
         }
       }
       n = undefined;
@@ -128,7 +128,7 @@ function subtreeText(top: TNode, reuse: boolean): string {
     const k = next[t]!;
     if (k < parent.children!.length) { next[t] = k + 1; n = parent.children![k]!; continue; }
     const text = texts[t] + ']}';
-    if (reuse) parent.text = text;
+    if (reuse) parent.savedJson = text;
     open.pop(); next.pop(); texts.pop();
     if (t === 0) return text;
     texts[t - 1] += next[t - 1]! > 1 ? ',' + text : text;

@@ -46,9 +46,9 @@ export interface TNode {
    * This node and everything below it as a host commit last wrote them (persist-format.ts serializeTree);
    * a change at or below the node clears it. A device commits in pieces and keeps none.
    */
-  text?: string | undefined;
+  savedJson?: string | undefined;
   /** An interior node's own fields as that commit wrote them, up to its child list; cleared by a change to the node. */
-  head?: string | undefined;
+  savedHead?: string | undefined;
 }
 
 export function newNode(name: string, format: NodeFormat): TNode {
@@ -235,8 +235,10 @@ export class MemoryTree implements DmTree {
 
   /** A change below or at the end of `chain`: its nodes' committed JSON is stale, and the fields of its last one. */
   private touch(chain: TNode[]): void {
-    for (const n of chain) n.text = undefined;
-    chain[chain.length - 1]!.head = undefined;
+    // Only where set: on a device, which keeps none, a property written even as undefined takes a slot.
+    for (const n of chain) if (n.savedJson !== undefined) n.savedJson = undefined;
+    const last = chain[chain.length - 1]!;
+    if (last.savedHead !== undefined) last.savedHead = undefined;
   }
 
   private must(uri: string, nodes: TNode[], cmd: AclCommand, who: Principal): void {
