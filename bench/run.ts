@@ -112,7 +112,8 @@ for (const encoding of ['xml', 'wbxml'] as const) {
 const fleet = measureFleet();
 const fleetRow = (key: string, r: FleetRun, target = '') => {
   const s = r.summary;
-  put(key, s?.sessionsPerS, s ? `${s.sessionsPerS.toFixed(0)} sessions/s (${r.what}; ${s.ok}/${s.sessions} ok, ${(s.roundTrips / s.sessions).toFixed(1)} round trips each, p99 ${s.latencyMs.p99.toFixed(0)} ms)` : `FAILED ${r.error}`, target);
+  const range = r.range && r.range.length > 1 ? `, runs ${r.range[0]!.toFixed(0)}–${r.range.at(-1)!.toFixed(0)}` : '';
+  put(key, s?.sessionsPerS, s ? `${s.sessionsPerS.toFixed(0)} sessions/s (${r.what}${range}; ${s.ok}/${s.sessions} ok, ${(s.roundTrips / s.sessions).toFixed(1)} round trips each, p99 ${s.latencyMs.p99.toFixed(0)} ms)` : `FAILED ${r.error}`, target);
 };
 fleetRow('fleet_check_sessions_per_s', fleet.checks, '≥ 1000/s');
 fleetRow('fleet_check_sessions_per_s_wbxml', fleet.checksWbxml, '≥ 1000/s');
