@@ -10,7 +10,7 @@ import { TransportError } from '../../platform/node/transport-error.js';
 /** The catalog's packages by the URL the lab server announces them under. */
 export class InprocPackages {
   private readonly files = new Map<string, string>();
-  private readonly read = new Map<string, Uint8Array>();
+  private readonly loaded = new Map<string, Uint8Array>();
 
   constructor(catalog: Catalog, packagesUrl: string) {
     const base = packagesUrl.replace(/\/+$/, '');
@@ -19,14 +19,14 @@ export class InprocPackages {
 
   /** The package at `url`, or the error an HTTP GET of a URL the lab does not serve would end in. */
   bytes(url: string): Uint8Array {
-    let bytes = this.read.get(url);
+    let bytes = this.loaded.get(url);
     if (bytes) return bytes;
     const file = this.files.get(url);
     if (file === undefined) {
       throw new TransportError({ kind: 'http-status', httpStatus: 404, message: `GET ${url}: HTTP 404 (not a package of the in-process lab)`, retryable: false });
     }
     bytes = new Uint8Array(readFileSync(file));
-    this.read.set(url, bytes);
+    this.loaded.set(url, bytes);
     return bytes;
   }
 }
