@@ -13,7 +13,6 @@ import { measureSessions } from './sessions.js';
 import { measureFleet, type FleetRun } from './fleet.js';
 
 const root = new URL('..', import.meta.url).pathname;
-const deviceStack = () => (JSON.parse(readFileSync(join(root, 'manifests/shared.json'), 'utf8')) as { creation: { stack: number } }).creation.stack;
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 
 async function agentBundleBytes(): Promise<number> {
@@ -22,25 +21,17 @@ async function agentBundleBytes(): Promise<number> {
   return r.outputFiles[0]!.contents.length;
 }
 
-async function xsDeviceLimitsChunkBytes(): Promise<number | undefined> {
+/**
+ * A figure from the XS harness (test/xs), or undefined with the reason on stderr: the harness is optional
+ * here (xsnap may be missing on a developer machine), so it is imported through a variable, when asked.
+ */
+async function fromXs<T>(what: string, get: (harness: typeof import('../test/xs/harness.js'), sizes: typeof import('../test/xs/device-worker.js')) => Promise<T | undefined>): Promise<T | undefined> {
   try {
     const harness = '../test/xs/harness.js';
-    const m = await import(harness) as { xsDeviceLimitsChunkBytes?: () => Promise<number | undefined> };
-    return await m.xsDeviceLimitsChunkBytes?.();
+    const sizes = '../test/xs/device-worker.js';
+    return await get(await import(harness), await import(sizes));
   } catch (e) {
-    process.stderr.write(`bench: XS device-limits figure unavailable: ${(e as Error).message}\n`);
-    return undefined;
-  }
-}
-
-async function xsFigures(): Promise<{ compute: number; heap: number; stack?: number } | undefined> {
-  try {
-    // Through a variable: the XS harness is optional here (xsnap may be missing on a developer machine).
-    const harness = '../test/xs/harness.js';
-    const m = await import(harness) as { xsFigures?: () => Promise<{ compute: number; heap: number; stack?: number }> };
-    return await m.xsFigures?.();
-  } catch (e) {
-    process.stderr.write(`bench: XS figures unavailable: ${(e as Error).message}\n`);
+    process.stderr.write(`bench: ${what} unavailable: ${(e as Error).message}\n`);
     return undefined;
   }
 }
@@ -135,12 +126,19 @@ for (const r of await measureWire()) {
 
 const bundle = await agentBundleBytes();
 put('agent_bundle_bytes', bundle, `${bundle} B (agent/ bundled and minified, esbuild, ES2022)`);
-const xs = await xsFigures();
+const xs = await fromXs('XS figures', (h) => h.xsFigures());
 put('xs_compute_user_session', xs?.compute, xs ? `${xs.compute} (xsnap meter)` : '');
 put('xs_heap_user_session', xs?.heap, xs ? `${xs.heap} heap slots live after the session and a collection (xsnap currentHeapCount)` : '');
-const deviceChunk = await xsDeviceLimitsChunkBytes();
-put('xs_chunk_device_limits_session', deviceChunk, deviceChunk === undefined ? '' : `${(deviceChunk / 1024).toFixed(1)} KB of chunks beyond a plain check: a tree filled near the device's limits, a list of the most nodes allowed (64-bit XS, as the simulator)`, '≤ 45 KB');
-put('xs_stack_user_session', xs?.stack, xs?.stack ? `${xs.stack} stack slots: the fewest the session runs in (the device has ${deviceStack()})` : '', `≤ ${deviceStack()}`);
+// The device's sizes: manifests/shared.json, and what the simulator has left of its heaps after boot.
+const device = await fromXs('the device sizes', async (_h, d) => ({ stack: d.DEVICE_STACK, chunkFree: d.DEVICE_CHUNK_FREE, slotsFree: d.DEVICE_SLOTS_FREE }));
+const limitsLabel = 'a tree filled near the device\'s limits, a list of the most nodes allowed (64-bit XS, as the simulator)';
+const deviceChunk = await fromXs('XS device-limits chunk figure', (h) => h.xsDeviceLimitsChunkBytes());
+put('xs_chunk_device_limits_session', deviceChunk, deviceChunk === undefined ? '' : `${(deviceChunk / 1024).toFixed(1)} KB of chunks beyond a plain check: ${limitsLabel}`,
+  device ? `≤ ${(device.chunkFree / 1024).toFixed(1)} KB (left after boot)` : '');
+const deviceSlots = await fromXs('XS device-limits slot figure', (h) => h.xsDeviceLimitsSlots());
+put('xs_slots_device_limits_session', deviceSlots, deviceSlots === undefined ? '' : `${deviceSlots.toFixed(0)} heap slots beyond a plain check: ${limitsLabel}`,
+  device ? `≤ ${device.slotsFree} (left after boot)` : '');
+put('xs_stack_user_session', xs?.stack, xs?.stack && device ? `${xs.stack} stack slots: the fewest the session runs in (the device has ${device.stack})` : '', device ? `≤ ${device.stack}` : '');
 
 results['measured_at'] = new Date().toISOString();
 results['node'] = process.version;

@@ -1,27 +1,29 @@
 // Fuzzing the agent on the XS engine with the device's sizes: mutated server packages, answered by the
-// agent in one xsnap worker with the device's 640-slot stack and a fixed chunk heap that leaves 45 KB beyond
-// what a plain check needs (the simulator's heap after boot, manifests/README.md). A worker that aborts
+// agent in one xsnap worker with the device's 640-slot stack, and fixed chunk and slot heaps that leave beyond
+// what a plain check needs what the simulator's heaps have left after boot (42 KB and 4487 slots,
+// test/xs/device-worker.ts). A worker that aborts
 // ("stack overflow", "not enough memory") is a device that would restart: a finding. On Node these
 // packages cannot show that; the `session` target checks the rest.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeMessage } from '../../agent/syncml/codec.js';
-import { BALLAST_CHUNK_BYTES, XsRunner, largestBallast, type RunOptions } from '../xs/harness.js';
+import { BALLAST_CHUNK_BYTES, BALLAST_HEAP_SLOTS, XsRunner, ballastObjectSlots, largestBallast, largestSlotBallast, type RunOptions } from '../xs/harness.js';
 import { atDeviceLimits, plainCheck, serverXml } from '../xs/device-limits.js';
 import { prng, mutateBytes, mutateXml } from './mutate.js';
-import { DEVICE_STACK } from '../xs/device-worker.js';
+import { DEVICE_CHUNK_FREE, DEVICE_SLOTS_FREE, DEVICE_STACK } from '../xs/device-worker.js';
 import { serverSeeds } from './targets.js';
 import type { FuzzReport } from './fuzz.js';
 
 const here = new URL('.', import.meta.url).pathname;
-/** What the simulator's chunk heap has left after boot, beyond which a session would abort the device. */
-export const DEVICE_CHUNK_MARGIN = 45 * 1024;
-
-/** The ballast that leaves a plain check DEVICE_CHUNK_MARGIN bytes more than it needs. */
-async function deviceBallast(): Promise<number> {
-  const fits = await largestBallast(plainCheck);
-  if (fits === undefined) throw new Error('a plain check does not run on the device-sized worker');
-  return fits - DEVICE_CHUNK_MARGIN;
+/** The worker's sizes: ballasts that leave a plain check what the device has left after boot, more than it needs. */
+async function deviceSizes(): Promise<ConstructorParameters<typeof XsRunner>[0]> {
+  const bytes = await largestBallast(plainCheck);
+  const objects = await largestSlotBallast(plainCheck);
+  if (bytes === undefined || objects === undefined) throw new Error('a plain check does not run on the device-sized worker');
+  return {
+    stackSlots: DEVICE_STACK, chunkBytes: BALLAST_CHUNK_BYTES, ballastBytes: bytes - DEVICE_CHUNK_FREE,
+    heapSlots: BALLAST_HEAP_SLOTS, ballastObjects: objects - Math.ceil(DEVICE_SLOTS_FREE / await ballastObjectSlots()),
+  };
 }
 
 /** A session whose first server package is `input` (its SessionID made the device's, when it is XML text). */
@@ -41,8 +43,7 @@ export async function xsFuzz(o: { cases: number; seed: number; saveFindings?: bo
   const rnd = prng(o.seed);
   const seeds = serverSeeds();
   const pool = [...seeds];
-  const ballastBytes = await deviceBallast();
-  const runner = new XsRunner({ stackSlots: DEVICE_STACK, chunkBytes: BALLAST_CHUNK_BYTES, ballastBytes });
+  const runner = new XsRunner(await deviceSizes());
   const signatures = new Set<string>();
   const findings: FuzzReport['findings'] = [];
   let slowest = 0;
@@ -85,7 +86,7 @@ export async function xsFuzz(o: { cases: number; seed: number; saveFindings?: bo
 
 /** Replays one saved input on a fresh device-sized worker; the outcome as xsFuzz sees it. */
 export async function xsReplay(input: Uint8Array): Promise<string | undefined> {
-  const runner = new XsRunner({ stackSlots: DEVICE_STACK, chunkBytes: BALLAST_CHUNK_BYTES, ballastBytes: await deviceBallast() });
+  const runner = new XsRunner(await deviceSizes());
   try {
     const c = caseOf(input);
     const r = await runner.run(c.scenario, c.options);

@@ -1,7 +1,8 @@
 // An xsnap worker with the device's sizes, set per run: its XS stack (DM_XS_STACK_SLOTS), so that agent/
 // runs in CI on the stack it gets on the device (640 slots, manifests/shared.json) instead of xsnap's fixed
 // 4096; and, when DM_XS_CHUNK_BYTES is set, a chunk heap of that size that never grows, so that running out
-// aborts the worker ("memory full") as it aborts the device. It is the worker @agoric/xsnap built at
+// aborts the worker ("memory full") as it aborts the device; and, when DM_XS_HEAP_SLOTS is set, a slot heap
+// of that many slots that never grows either. It is the worker @agoric/xsnap built at
 // install, relinked with those lines changed; the commands are the ones xsnap's own makefile would run
 // (`make -n -B`), so the engine and its options are otherwise unchanged.
 // The build happens once per xsnap version, under node_modules/.cache; it needs make and a C compiler, which
@@ -15,14 +16,28 @@ import { peersRequired, repoRoot } from '../helpers/peers.js';
 
 export const STACK_ENV = 'DM_XS_STACK_SLOTS';
 
+const creation = (JSON.parse(readFileSync(join(repoRoot, 'manifests/shared.json'), 'utf8')) as
+  { creation: { stack: number; chunk: { initial: number }; heap: { initial: number } } }).creation;
 /** The device's stack, in slots: `creation.stack` of manifests/shared.json. */
-export const DEVICE_STACK = (JSON.parse(readFileSync(join(repoRoot, 'manifests/shared.json'), 'utf8')) as { creation: { stack: number } }).creation.stack;
+export const DEVICE_STACK = creation.stack;
+// What the simulator (SDK 8.2.3, 64-bit, the shipped simulator manifest) holds once the agent has booted on
+// a fresh device, read with xsbug's instruments (manifests/README.md): 30,584 chunk bytes and 52,896 bytes of
+// 32-byte slots. The heap counts one slot fewer than `creation.heap.initial`.
+const CHUNK_BYTES_AFTER_BOOT = 30584;
+const SLOTS_AFTER_BOOT = 52896 / 32;
+/** Chunk bytes the device has left after boot: what a session may need beyond that. */
+export const DEVICE_CHUNK_FREE = creation.chunk.initial - CHUNK_BYTES_AFTER_BOOT;
+/** Slots the device has left after boot. */
+export const DEVICE_SLOTS_FREE = creation.heap.initial - 1 - SLOTS_AFTER_BOOT;
 export const CHUNK_ENV = 'DM_XS_CHUNK_BYTES';
+export const HEAP_ENV = 'DM_XS_HEAP_SLOTS';
 
 const xsnapDir = join(dirname(fileURLToPath(import.meta.resolve('@agoric/xsnap'))), '..');
 const STACK_LINE = /(\n\s*)4096,(\s*\/\* stackCount \*\/)/;
 const CHUNK_LINE = /(\n\s*)32 \* 1024 \* 1024,(\s*\/\* initialChunkSize \*\/)/;
 const CHUNK_GROWTH_LINE = /(\n\s*)4 \* 1024 \* 1024,(\s*\/\* incrementalChunkSize \*\/)/;
+const HEAP_LINE = /(\n\s*)256 \* 1024,(\s*\/\* initialHeapCount \*\/)/;
+const HEAP_GROWTH_LINE = /(\n\s*)128 \* 1024,(\s*\/\* incrementalHeapCount \*\/)/;
 
 let built: { path: string } | { error: string } | undefined;
 
@@ -46,12 +61,14 @@ function build(): { path: string } | { error: string } {
   const makefiles = join(xsnapDir, 'xsnap-native/xsnap/makefiles/lin');
   const source = join(xsnapDir, 'xsnap-native/xsnap/sources/xsnap-worker.c');
   const text = readFileSync(source, 'utf8');
-  for (const line of [STACK_LINE, CHUNK_LINE, CHUNK_GROWTH_LINE]) {
+  for (const line of [STACK_LINE, CHUNK_LINE, CHUNK_GROWTH_LINE, HEAP_LINE, HEAP_GROWTH_LINE]) {
     if (text.split(line).length !== 4) return { error: `${source}: a creation line (${line.source}) is not where this build expects it` };
   }
   const patched = text.replace(STACK_LINE, `$1(getenv("${STACK_ENV}") ? atoi(getenv("${STACK_ENV}")) : 4096),$2`)
     .replace(CHUNK_LINE, `$1(getenv("${CHUNK_ENV}") ? atoi(getenv("${CHUNK_ENV}")) : 32 * 1024 * 1024),$2`)
-    .replace(CHUNK_GROWTH_LINE, `$1(getenv("${CHUNK_ENV}") ? 0 : 4 * 1024 * 1024),$2`);
+    .replace(CHUNK_GROWTH_LINE, `$1(getenv("${CHUNK_ENV}") ? 0 : 4 * 1024 * 1024),$2`)
+    .replace(HEAP_LINE, `$1(getenv("${HEAP_ENV}") ? atoi(getenv("${HEAP_ENV}")) : 256 * 1024),$2`)
+    .replace(HEAP_GROWTH_LINE, `$1(getenv("${HEAP_ENV}") ? 0 : 128 * 1024),$2`);
   const version = (JSON.parse(readFileSync(join(xsnapDir, 'package.json'), 'utf8')) as { version: string }).version;
   const key = createHash('sha256').update(version).update(patched).digest('hex').slice(0, 16);
   const outDir = join(repoRoot, 'node_modules/.cache/dm-agent-xsnap', key);

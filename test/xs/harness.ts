@@ -15,7 +15,7 @@ import { nodeCrypto } from '../../platform/node/crypto.js';
 import { LabDmServer } from '../../lab/server/dm-server.js';
 import { loadCatalog } from '../../lab/server/catalog.js';
 import type { Scenario, ScenarioResult } from './driver.js';
-import { deviceWorker, CHUNK_ENV, STACK_ENV } from './device-worker.js';
+import { deviceWorker, CHUNK_ENV, HEAP_ENV, STACK_ENV } from './device-worker.js';
 
 const here = new URL('.', import.meta.url).pathname;
 const root = join(here, '../..');
@@ -57,7 +57,14 @@ export interface RunOptions {
   chunkBytes?: number;
   /** On XS: bytes of that heap taken before the scenario starts, so that only the rest is left for it. */
   ballastBytes?: number;
+  /** On XS: a slot heap of this many slots that never grows (running out aborts, as on the device). */
+  heapSlots?: number;
+  /** On XS: objects kept before the scenario starts, in the slot heap only (ballastObjectSlots slots each). */
+  ballastObjects?: number;
 }
+
+/** The sizes of an XS worker: what RunOptions says about the engine. */
+type WorkerSizes = Pick<RunOptions, 'stackSlots' | 'chunkBytes' | 'ballastBytes' | 'heapSlots' | 'ballastObjects'>;
 
 export interface EngineRun {
   result: ScenarioResult;
@@ -132,13 +139,14 @@ async function loadXsnap() {
 }
 
 /** xsnap's spawn, or one that starts the device-sized worker (test/xs/device-worker.ts) with these sizes. */
-function workerSpawn(sizes: { stackSlots?: number; chunkBytes?: number }): typeof spawn {
-  if (sizes.stackSlots === undefined && sizes.chunkBytes === undefined) return spawn;
+function workerSpawn(sizes: WorkerSizes): typeof spawn {
+  if (sizes.stackSlots === undefined && sizes.chunkBytes === undefined && sizes.heapSlots === undefined) return spawn;
   const w = deviceWorker();
   if ('error' in w) throw new Error(w.error);
   const env: Record<string, string> = {};
   if (sizes.stackSlots !== undefined) env[STACK_ENV] = String(sizes.stackSlots);
   if (sizes.chunkBytes !== undefined) env[CHUNK_ENV] = String(sizes.chunkBytes);
+  if (sizes.heapSlots !== undefined) env[HEAP_ENV] = String(sizes.heapSlots);
   return ((_bin: string, args: string[], opts: { env?: NodeJS.ProcessEnv }) =>
     spawn(w.path, args, { ...opts, env: { ...(opts.env ?? process.env), ...env } })) as unknown as typeof spawn;
 }
@@ -158,9 +166,10 @@ type Host = ReturnType<typeof makeHost>;
 
 /**
  * A worker with the agent's bundle loaded (device-sized when `sizes` asks), answering the driver's host calls
- * through `host()` (the host of the scenario running now), with `ballastBytes` of its chunk heap taken.
+ * through `host()` (the host of the scenario running now), with `ballastBytes` of its chunk heap and
+ * `ballastObjects` of its slot heap taken.
  */
-async function startWorker(sizes: { stackSlots?: number; chunkBytes?: number; ballastBytes?: number }, name: string,
+async function startWorker(sizes: WorkerSizes, name: string,
   host: () => Host, quiet: boolean) {
   const dec = new TextDecoder();
   const xsnap = await loadXsnap();
@@ -174,7 +183,16 @@ async function startWorker(sizes: { stackSlots?: number; chunkBytes?: number; ba
   });
   const boot = await worker.evaluate(await bundleDriver());
   if (sizes.ballastBytes) await worker.evaluate(`globalThis.__ballast = new ArrayBuffer(${sizes.ballastBytes});`);
+  if (sizes.ballastObjects) await worker.evaluate(slotBallast(sizes.ballastObjects));
   return { worker, bootCompute: boot.meterUsage.compute ?? 0 };
+}
+
+/**
+ * Script that keeps `objects` objects as a chain, each holding the one before: slots only, so that a slot
+ * ballast takes nothing of the chunk heap (an array of them would, for its items).
+ */
+function slotBallast(objects: number): string {
+  return `{ let b = null; for (let i = 0; i < ${objects}; i++) b = { b }; globalThis.__slotBallast = b; }`;
 }
 
 /** Starts a scenario through `cmd` (a command to the worker, its reply) and polls it, moving time when it waits. */
@@ -192,7 +210,7 @@ async function driveScenario(cmd: (c: unknown) => Promise<string>, s: Scenario):
 export async function runOnXs(s: Scenario, o: RunOptions = {}): Promise<EngineRun> {
   const host = makeHost(o);
   // On a small stack or heap an abort is an expected outcome (the bench bisects on it): its exit code tells it, quietly.
-  const quiet = o.stackSlots !== undefined || o.chunkBytes !== undefined;
+  const quiet = o.stackSlots !== undefined || o.chunkBytes !== undefined || o.heapSlots !== undefined;
   const { worker, bootCompute } = await startWorker(o, 'dm-agent-xs', () => host, quiet);
   try {
     let compute = bootCompute;
@@ -280,6 +298,55 @@ export async function xsDeviceLimitsChunkBytes(): Promise<number | undefined> {
   return plain === undefined || limits === undefined ? undefined : plain - limits;
 }
 
+/**
+ * Slots (XS, as the simulator's) that the heaviest session the device's default sizes allow needs beyond a
+ * check the server ends at once: as xsDeviceLimitsChunkBytes, with a ballast of objects on a fixed slot heap.
+ */
+export async function xsDeviceLimitsSlots(): Promise<number | undefined> {
+  if ('error' in deviceWorker()) return undefined;
+  const { atDeviceLimits, plainCheck } = await import('./device-limits.js');
+  const plain = await largestSlotBallast(plainCheck);
+  const limits = await largestSlotBallast(() => atDeviceLimits());
+  const perObject = await ballastObjectSlots();
+  return plain === undefined || limits === undefined ? undefined : (plain - limits) * perObject;
+}
+
+/** The fixed slot heap slot ballasts are measured in: room for the agent's bundle, which xsnap keeps there. */
+export const BALLAST_HEAP_SLOTS = 64 * 1024;
+
+/** Slots one ballast object takes, as XS counts them (currentHeapCount after a collection, per object). */
+export async function ballastObjectSlots(): Promise<number> {
+  const xsnap = await loadXsnap();
+  const worker = await xsnap({ os: os.type(), spawn, fs: { ...fs, ...fs.promises } as never, stderr: 'ignore', name: 'dm-agent-xs-slots' });
+  try {
+    const before = (await worker.evaluate('gc()')).meterUsage.currentHeapCount ?? 0;
+    await worker.evaluate(slotBallast(10000));
+    const after = (await worker.evaluate('gc()')).meterUsage.currentHeapCount ?? 0;
+    return (after - before) / 10000;
+  } finally {
+    await worker.close();
+  }
+}
+
+/**
+ * The most ballast objects (to 16) with which the scenario `make` gives still runs, on a fixed slot heap of
+ * BALLAST_HEAP_SLOTS. Undefined when it never runs.
+ */
+export async function largestSlotBallast(make: () => { scenario: Scenario; options: RunOptions }): Promise<number | undefined> {
+  const runs = async (objects: number) => {
+    const s = make();
+    try { return (await runOnXs(s.scenario, { ...s.options, heapSlots: BALLAST_HEAP_SLOTS, ballastObjects: objects })).result.ok; } catch { return false; }
+  };
+  let fits = 0;
+  let fails = BALLAST_HEAP_SLOTS;
+  if (!(await runs(fits))) return undefined;
+  while (fails - fits > 16) {
+    const mid = (fits + fails) >> 1;
+    if (await runs(mid)) fits = mid; else fails = mid;
+  }
+  return fits;
+}
+
 /** The fixed chunk heap ballasts are measured in. */
 export const BALLAST_CHUNK_BYTES = 4 << 20;
 
@@ -311,7 +378,7 @@ export class XsRunner {
   private worker?: Awaited<ReturnType<typeof startWorker>>['worker'];
   private host?: Host;
 
-  constructor(private readonly sizes: { stackSlots?: number; chunkBytes?: number; ballastBytes?: number }) {}
+  constructor(private readonly sizes: WorkerSizes) {}
 
   private async ready() {
     this.worker ??= (await startWorker(this.sizes, 'dm-agent-xs-runner', () => this.host!, true)).worker;
