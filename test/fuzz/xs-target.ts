@@ -1,6 +1,6 @@
 // Fuzzing the agent on the XS engine with the device's sizes: mutated server packages, answered by the
 // agent in one xsnap worker with the device's 640-slot stack, and fixed chunk and slot heaps that leave beyond
-// what a plain check needs what the simulator's heaps have left after boot (42 KB and 4487 slots,
+// what a plain check needs what the simulator's heaps have left after boot (42 KB and 4490 slots,
 // test/xs/device-worker.ts). A worker that aborts
 // ("stack overflow", "not enough memory") is a device that would restart: a finding. On Node these
 // packages cannot show that; the `session` target checks the rest.
