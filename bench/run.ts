@@ -132,10 +132,10 @@ put('xs_heap_user_session', xs?.heap, xs ? `${xs.heap} heap slots live after the
 // The device's sizes: manifests/shared.json, and what the simulator has left of its heaps after boot.
 const device = await fromXs('the device sizes', async (_h, d) => ({ stack: d.DEVICE_STACK, chunkFree: d.DEVICE_CHUNK_FREE, slotsFree: d.DEVICE_SLOTS_FREE }));
 const limitsLabel = 'a tree filled near the device\'s limits, a list of the most nodes allowed (64-bit XS, as the simulator)';
-const deviceChunk = await fromXs('XS device-limits chunk figure', (h) => h.xsDeviceLimitsChunkBytes());
+const deviceChunk = await fromXs('XS device-limits chunk figure', (h) => h.xsDeviceLimitsBeyondPlain('chunk'));
 put('xs_chunk_device_limits_session', deviceChunk, deviceChunk === undefined ? '' : `${(deviceChunk / 1024).toFixed(1)} KB of chunks beyond a plain check: ${limitsLabel}`,
   device ? `≤ ${(device.chunkFree / 1024).toFixed(1)} KB (left after boot)` : '');
-const deviceSlots = await fromXs('XS device-limits slot figure', (h) => h.xsDeviceLimitsSlots());
+const deviceSlots = await fromXs('XS device-limits slot figure', (h) => h.xsDeviceLimitsBeyondPlain('slots'));
 put('xs_slots_device_limits_session', deviceSlots, deviceSlots === undefined ? '' : `${deviceSlots.toFixed(0)} heap slots beyond a plain check: ${limitsLabel}`,
   device ? `≤ ${device.slotsFree} (left after boot)` : '');
 put('xs_stack_user_session', xs?.stack, xs?.stack && device ? `${xs.stack} stack slots: the fewest the session runs in (the device has ${device.stack})` : '', device ? `≤ ${device.stack}` : '');

@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeMessage } from '../../agent/syncml/codec.js';
-import { BALLAST_CHUNK_BYTES, BALLAST_HEAP_SLOTS, XsRunner, ballastObjectSlots, largestBallast, largestSlotBallast, type RunOptions } from '../xs/harness.js';
+import { BALLASTS, XsRunner, ballastObjectSlots, largestBallast, type RunOptions } from '../xs/harness.js';
 import { atDeviceLimits, plainCheck, serverXml } from '../xs/device-limits.js';
 import { prng, mutateBytes, mutateXml } from './mutate.js';
 import { DEVICE_CHUNK_FREE, DEVICE_SLOTS_FREE, DEVICE_STACK } from '../xs/device-worker.js';
@@ -17,12 +17,12 @@ import type { FuzzReport } from './fuzz.js';
 const here = new URL('.', import.meta.url).pathname;
 /** The worker's sizes: ballasts that leave a plain check what the device has left after boot, more than it needs. */
 async function deviceSizes(): Promise<ConstructorParameters<typeof XsRunner>[0]> {
-  const bytes = await largestBallast(plainCheck);
-  const objects = await largestSlotBallast(plainCheck);
+  const bytes = await largestBallast(plainCheck, 'chunk');
+  const objects = await largestBallast(plainCheck, 'slots');
   if (bytes === undefined || objects === undefined) throw new Error('a plain check does not run on the device-sized worker');
   return {
-    stackSlots: DEVICE_STACK, chunkBytes: BALLAST_CHUNK_BYTES, ballastBytes: bytes - DEVICE_CHUNK_FREE,
-    heapSlots: BALLAST_HEAP_SLOTS, ballastObjects: objects - Math.ceil(DEVICE_SLOTS_FREE / await ballastObjectSlots()),
+    stackSlots: DEVICE_STACK, ...BALLASTS.chunk.options(bytes - DEVICE_CHUNK_FREE),
+    ...BALLASTS.slots.options(objects - Math.ceil(DEVICE_SLOTS_FREE / await ballastObjectSlots())),
   };
 }
 

@@ -284,37 +284,41 @@ export async function xsFigures(): Promise<{ compute: number; heap: number; stac
   return { ...figures, stack: works };
 }
 
-/**
- * Chunk bytes (XS, 64-bit slots, as the simulator's) that the heaviest session the device's default sizes
- * allow needs beyond a check the server ends at once (test/xs/device-limits.ts). Each is run on a fixed
- * 4 MB chunk heap with a ballast taken first; the largest ballast each still runs with is found by
- * bisection, and the figure is their difference. Undefined when the device-sized worker cannot be built.
- */
-export async function xsDeviceLimitsChunkBytes(): Promise<number | undefined> {
-  if ('error' in deviceWorker()) return undefined;
-  const { atDeviceLimits, plainCheck } = await import('./device-limits.js');
-  const plain = await largestBallast(plainCheck);
-  const limits = await largestBallast(() => atDeviceLimits());
-  return plain === undefined || limits === undefined ? undefined : plain - limits;
-}
-
-/**
- * Slots (XS, as the simulator's) that the heaviest session the device's default sizes allow needs beyond a
- * check the server ends at once: as xsDeviceLimitsChunkBytes, with a ballast of objects on a fixed slot heap.
- */
-export async function xsDeviceLimitsSlots(): Promise<number | undefined> {
-  if ('error' in deviceWorker()) return undefined;
-  const { atDeviceLimits, plainCheck } = await import('./device-limits.js');
-  const plain = await largestSlotBallast(plainCheck);
-  const limits = await largestSlotBallast(() => atDeviceLimits());
-  const perObject = await ballastObjectSlots();
-  return plain === undefined || limits === undefined ? undefined : (plain - limits) * perObject;
-}
-
+/** The fixed chunk heap chunk ballasts are measured in. */
+export const BALLAST_CHUNK_BYTES = 4 << 20;
 /** The fixed slot heap slot ballasts are measured in: room for the agent's bundle, which xsnap keeps there. */
 export const BALLAST_HEAP_SLOTS = 64 * 1024;
 
-/** Slots one ballast object takes, as XS counts them (currentHeapCount after a collection, per object). */
+/**
+ * What a ballast takes of one fixed heap: bytes of the chunk heap (an ArrayBuffer), or objects in the slot
+ * heap (ballastObjectSlots slots each), bisected to `step`.
+ */
+export const BALLASTS = {
+  chunk: { most: BALLAST_CHUNK_BYTES, step: 256, options: (n: number): RunOptions => ({ chunkBytes: BALLAST_CHUNK_BYTES, ballastBytes: n }) },
+  slots: { most: BALLAST_HEAP_SLOTS, step: 16, options: (n: number): RunOptions => ({ heapSlots: BALLAST_HEAP_SLOTS, ballastObjects: n }) },
+} as const;
+
+/**
+ * The largest ballast of `kind` with which the scenario `make` gives still runs: what is left of that fixed
+ * heap once the scenario has run. Undefined when it never runs.
+ */
+export async function largestBallast(make: () => { scenario: Scenario; options: RunOptions }, kind: keyof typeof BALLASTS = 'chunk'): Promise<number | undefined> {
+  const b = BALLASTS[kind];
+  const runs = async (ballast: number) => {
+    const s = make();
+    try { return (await runOnXs(s.scenario, { ...s.options, ...b.options(ballast) })).result.ok; } catch { return false; }
+  };
+  let fits = 0;
+  let fails: number = b.most;
+  if (!(await runs(fits))) return undefined;
+  while (fails - fits > b.step) {
+    const mid = (fits + fails) >> 1;
+    if (await runs(mid)) fits = mid; else fails = mid;
+  }
+  return fits;
+}
+
+/** Slots one slot-ballast object takes, as XS counts them (currentHeapCount after a collection, per object). */
 export async function ballastObjectSlots(): Promise<number> {
   const xsnap = await loadXsnap();
   const worker = await xsnap({ os: os.type(), spawn, fs: { ...fs, ...fs.promises } as never, stderr: 'ignore', name: 'dm-agent-xs-slots' });
@@ -329,44 +333,18 @@ export async function ballastObjectSlots(): Promise<number> {
 }
 
 /**
- * The most ballast objects (to 16) with which the scenario `make` gives still runs, on a fixed slot heap of
- * BALLAST_HEAP_SLOTS. Undefined when it never runs.
+ * What the heaviest session the device's default sizes allow (test/xs/device-limits.ts) needs beyond a check
+ * the server ends at once, on XS with 64-bit slots as the simulator's: chunk bytes, or heap slots. Each is
+ * run after a ballast on a fixed heap; the largest ballast each still runs with is found by bisection, and the
+ * figure is their difference. Undefined when the device-sized worker cannot be built.
  */
-export async function largestSlotBallast(make: () => { scenario: Scenario; options: RunOptions }): Promise<number | undefined> {
-  const runs = async (objects: number) => {
-    const s = make();
-    try { return (await runOnXs(s.scenario, { ...s.options, heapSlots: BALLAST_HEAP_SLOTS, ballastObjects: objects })).result.ok; } catch { return false; }
-  };
-  let fits = 0;
-  let fails = BALLAST_HEAP_SLOTS;
-  if (!(await runs(fits))) return undefined;
-  while (fails - fits > 16) {
-    const mid = (fits + fails) >> 1;
-    if (await runs(mid)) fits = mid; else fails = mid;
-  }
-  return fits;
-}
-
-/** The fixed chunk heap ballasts are measured in. */
-export const BALLAST_CHUNK_BYTES = 4 << 20;
-
-/**
- * The largest ballast (to 256 bytes) that the scenario `make` gives still runs with, on a fixed chunk heap of
- * BALLAST_CHUNK_BYTES: what is left of that heap once the scenario has run. Undefined when it never runs.
- */
-export async function largestBallast(make: () => { scenario: Scenario; options: RunOptions }): Promise<number | undefined> {
-  const runs = async (ballast: number) => {
-    const s = make();
-    try { return (await runOnXs(s.scenario, { ...s.options, chunkBytes: BALLAST_CHUNK_BYTES, ballastBytes: ballast })).result.ok; } catch { return false; }
-  };
-  let fits = 0;
-  let fails = BALLAST_CHUNK_BYTES;
-  if (!(await runs(fits))) return undefined;
-  while (fails - fits > 256) {
-    const mid = (fits + fails) >> 1;
-    if (await runs(mid)) fits = mid; else fails = mid;
-  }
-  return fits;
+export async function xsDeviceLimitsBeyondPlain(kind: keyof typeof BALLASTS): Promise<number | undefined> {
+  if ('error' in deviceWorker()) return undefined;
+  const { atDeviceLimits, plainCheck } = await import('./device-limits.js');
+  const plain = await largestBallast(plainCheck, kind);
+  const limits = await largestBallast(() => atDeviceLimits(), kind);
+  if (plain === undefined || limits === undefined) return undefined;
+  return kind === 'chunk' ? plain - limits : Math.round((plain - limits) * await ballastObjectSlots());
 }
 
 /**
