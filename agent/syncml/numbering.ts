@@ -2,12 +2,16 @@
 import type { Command } from './model.js';
 
 export function numberCommands(cmds: Command[], first = 1): Command[] {
-  let n = first - 1;
-  const walk = (list: Command[]): Command[] => list.map((c) => {
+  return numbered(cmds, { next: first });
+}
+
+function numbered(list: Command[], counter: { next: number }): Command[] {
+  const out: Command[] = [];
+  for (const c of list) {
     const copy = { ...c } as Command;
-    copy.cmdId = String(++n);
-    if (copy.kind === 'Atomic' || copy.kind === 'Sequence') copy.commands = walk(copy.commands);
-    return copy;
-  });
-  return walk(cmds);
+    copy.cmdId = String(counter.next++);
+    if (copy.kind === 'Atomic' || copy.kind === 'Sequence') copy.commands = numbered(copy.commands, counter);
+    out.push(copy);
+  }
+  return out;
 }

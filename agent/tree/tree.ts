@@ -142,23 +142,26 @@ export function checkValue(format: NodeFormat, data: Data | undefined, where: st
   }
   if (format === 'bin') return data === undefined ? new Uint8Array(0) : typeof data === 'string' ? utf8Encode(data) : data;
   const s = data === undefined ? '' : typeof data === 'string' ? data : utf8Decode(data);
-  const okIf = (valid: boolean) => { if (!valid) throw err('DM_ERR_BAD_FORMAT', 415, `${where}: '${s.slice(0, 40)}' is not a valid ${format}`); };
-  const ok = (re: RegExp) => okIf(re.test(s));
   switch (format) {
     case 'int': {
-      ok(/^[+-]?\d{1,10}$/);
+      validIf(/^[+-]?\d{1,10}$/.test(s), format, s, where);
       const n = Number(s);
       if (n > 2147483647 || n < -2147483648) throw err('DM_ERR_BAD_FORMAT', 415, `${where}: ${s} is outside a signed 32-bit int`);
       break;
     }
-    case 'bool': ok(/^(true|false)$/); break;
-    case 'float': okIf(isFloatText(s)); break;
-    case 'date': ok(/^\d{4}-?\d{2}-?\d{2}$/); break;
-    case 'time': okIf(isTimeText(s)); break;
+    case 'bool': validIf(/^(true|false)$/.test(s), format, s, where); break;
+    case 'float': validIf(isFloatText(s), format, s, where); break;
+    case 'date': validIf(/^\d{4}-?\d{2}-?\d{2}$/.test(s), format, s, where); break;
+    case 'time': validIf(isTimeText(s), format, s, where); break;
     case 'b64': base64Decode(s); break;
     default: break;
   }
   return s;
+}
+
+// A plain function, not a closure made per value checked (a closure is an allocation on the device).
+function validIf(valid: boolean, format: NodeFormat, s: string, where: string): void {
+  if (!valid) throw err('DM_ERR_BAD_FORMAT', 415, `${where}: '${s.slice(0, 40)}' is not a valid ${format}`);
 }
 
 export class MemoryTree implements DmTree {
