@@ -523,26 +523,29 @@ export class Session {
       out.push({ kind: 'Alert', cmdId: '', data: AlertCode.NoEndOfData, items: [{ target: { locURI: this.largeObject.uri } }] });
       this.largeObject = undefined;
     }
-    const failed = (e: unknown): number => {
-      const err = asDmError(e);
-      this.log('warn', `${c.kind} ${('cmdId' in c) ? c.cmdId : ''} failed: ${err.message}`, { status: err.status });
-      return this.emit(out, ctx, c, err.status);
-    };
     try {
       switch (c.kind) {
-        case 'Alert': return this.runAlert(c, ctx, out).catch(failed);
+        // A closure only for the commands that wait: the others (most of a package) make none.
+        case 'Alert': return this.runAlert(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
         case 'Add': case 'Replace': case 'Delete': case 'Copy': return this.runItems(c, ctx, out);
         case 'Get': return this.runGet(c, ctx, out);
-        case 'Exec': return this.runExec(c, ctx, out).catch(failed);
-        case 'Atomic': return this.runAtomic(c, ctx, out).catch(failed);
-        case 'Sequence': return this.runSequence(c, ctx, out).catch(failed);
+        case 'Exec': return this.runExec(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
+        case 'Atomic': return this.runAtomic(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
+        case 'Sequence': return this.runSequence(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
         case 'Results': return this.emit(out, ctx, c, 406);
         case 'Unsupported': return this.emit(out, ctx, c, 406);
       }
     } catch (e) {
-      return failed(e);
+      return this.failed(c, ctx, out, e);
     }
     return 500;
+  }
+
+  /** The Status of a command that threw: the error's DM status, logged. */
+  private failed(c: Command, ctx: RunContext, out: Command[], e: unknown): number {
+    const err = asDmError(e);
+    this.log('warn', `${c.kind} ${('cmdId' in c) ? c.cmdId : ''} failed: ${err.message}`, { status: err.status });
+    return this.emit(out, ctx, c, err.status);
   }
 
   private emit(out: Command[], ctx: RunContext, c: Command, code: number, items: Item[] = [], refs?: Item[]): number {

@@ -465,7 +465,7 @@ export class MemoryTree implements DmTree {
     if (!this.storage) return;
     try {
       // A storage that takes pieces (a device's) gets the text as it is made, and no cache of it is kept:
-      // the heap then never holds the whole text. Otherwise, one string with unchanged branches reused.
+      // the heap then never holds the whole text. Otherwise, one string with unchanged subtrees reused.
       if (this.storage.writeParts) this.storage.writeParts('tree', treePieces(this.root));
       else this.storage.write('tree', serializeTree(this.root, true));
     } catch (e) {

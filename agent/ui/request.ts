@@ -4,7 +4,7 @@ import type { AlertCmd } from '../syncml/model.js';
 import { AlertCode } from '../syncml/model.js';
 import { DmError } from '../errors.js';
 import { utf8Decode } from '../util/bytes.js';
-import { isDigit, isDigits } from '../util/scan.js';
+import { digitsEnd, isDigit, isDigits } from '../util/scan.js';
 
 export type UiKind = 'display' | 'confirm' | 'input' | 'single' | 'multiple';
 /** IT: A alphanumeric, N numeric, D date (DDMMYYYY), T time (hhmmss), P phone, I IPv4. */
@@ -111,10 +111,8 @@ export function defaultIndexes(req: UiRequest): number[] {
 
 /** IT=N: digits with an optional sign and decimal point (`/^[+-]?\d*\.?\d*$/`). */
 function isNumberText(v: string): boolean {
-  let i = v[0] === '+' || v[0] === '-' ? 1 : 0;
-  while (i < v.length && isDigit(v.charCodeAt(i))) i++;
-  if (v[i] === '.') i++;
-  while (i < v.length && isDigit(v.charCodeAt(i))) i++;
+  let i = digitsEnd(v, v[0] === '+' || v[0] === '-' ? 1 : 0);
+  if (v[i] === '.') i = digitsEnd(v, i + 1);
   return i === v.length;
 }
 
