@@ -4,7 +4,7 @@
 // is read from the catalog's file once, and every simulated device holds that same read-only copy.
 import { readFileSync } from 'node:fs';
 import type { Downloader, DownloadRequest } from '../../agent/ports.js';
-import type { Catalog } from '../server/catalog.js';
+import { packageUrl, type Catalog } from '../server/catalog.js';
 import { TransportError } from '../../platform/node/transport-error.js';
 
 /** The catalog's packages by the URL the lab server announces them under. */
@@ -13,8 +13,7 @@ export class InprocPackages {
   private readonly loaded = new Map<string, Uint8Array>();
 
   constructor(catalog: Catalog, packagesUrl: string) {
-    const base = packagesUrl.replace(/\/+$/, '');
-    for (const e of catalog.entries) this.files.set(`${base}/${e.fileName}`, e.file);
+    for (const e of catalog.entries) this.files.set(packageUrl(packagesUrl, e), e.file);
   }
 
   /** The package at `url`, or the error an HTTP GET of a URL the lab does not serve would end in. */

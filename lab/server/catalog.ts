@@ -27,6 +27,11 @@ export interface CatalogEntry {
   description?: string;
 }
 
+/** Where the lab serves `entry`: under `baseUrl` (the packages URL, a trailing slash or not) by its file name. */
+export function packageUrl(baseUrl: string, entry: CatalogEntry): string {
+  return `${baseUrl.replace(/\/+$/, '')}/${entry.fileName}`;
+}
+
 export interface Catalog {
   entries: CatalogEntry[];
   /** Folder holding the package files (what GET /packages/<file> serves). */

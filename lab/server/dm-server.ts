@@ -15,7 +15,7 @@ import { base64Decode, base64Encode, bytesEqual, hex, utf8Encode } from '../../a
 import { nodeCrypto } from '../../platform/node/crypto.js';
 import { nodeUtf8 } from '../../platform/node/utf8.js';
 import type { Catalog, CatalogEntry } from './catalog.js';
-import { compareVersions, findUpdate } from './catalog.js';
+import { compareVersions, findUpdate, packageUrl } from './catalog.js';
 import type { Scenario } from './scenario.js';
 import { DEFAULT_SCENARIO, FailurePlan, fillText } from './scenario.js';
 import type { DeviceAccount } from './auth.js';
@@ -947,7 +947,7 @@ export class LabDmServer {
       const plan: DeployPlan = {
         node: 'pkg' + hex(this.crypto.randomBytes(4)),
         pkgId: `${u.entry.id}-${u.entry.version}`.replace(/[^A-Za-z0-9_.-]/g, '_'),
-        url: `${this.packageBaseUrl.replace(/\/+$/, '')}/${u.entry.fileName}`,
+        url: packageUrl(this.packageBaseUrl, u.entry),
         correlator: 'lab-' + hex(this.crypto.randomBytes(6)),
         operation: this.scenario.operation,
         sha256,
