@@ -15,8 +15,18 @@ import { serverSeeds } from './targets.js';
 import type { FuzzReport } from './fuzz.js';
 
 const here = new URL('.', import.meta.url).pathname;
-/** The worker's sizes: ballasts that leave a plain check what the device has left after boot, more than it needs. */
-async function deviceSizes(): Promise<ConstructorParameters<typeof XsRunner>[0]> {
+let sizes: Promise<ConstructorParameters<typeof XsRunner>[0]> | undefined;
+
+/**
+ * The worker's sizes: ballasts that leave a plain check what the device has left after boot, more than it
+ * needs. Found once per process (some thirty worker runs), shared by a fuzz run and the replays.
+ */
+function deviceSizes(): Promise<ConstructorParameters<typeof XsRunner>[0]> {
+  sizes ??= measureDeviceSizes();
+  return sizes;
+}
+
+async function measureDeviceSizes(): Promise<ConstructorParameters<typeof XsRunner>[0]> {
   const bytes = await largestBallast(plainCheck, 'chunk');
   const objects = await largestBallast(plainCheck, 'slots');
   if (bytes === undefined || objects === undefined) throw new Error('a plain check does not run on the device-sized worker');

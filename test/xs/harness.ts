@@ -270,18 +270,24 @@ export async function xsFigures(): Promise<{ compute: number; heap: number; stac
   const r = await runOnXs(userConfirm());
   const figures = { compute: r.meters!.compute, heap: r.meters!.liveHeapCount };
   if ('error' in deviceWorker()) return figures;
-  const runs = async (slots: number) => {
-    try { return (await runOnXs(userConfirm(), { stackSlots: slots })).result.ok; } catch { return false; }
-  };
   // Overflow is deterministic, so the smallest stack that works is where the outcome flips.
-  let fails = 64;
-  let works = 4096;
-  if (!(await runs(works))) return figures;
-  while (works - fails > 1) {
-    const mid = (fails + works) >> 1;
-    if (await runs(mid)) works = mid; else fails = mid;
+  const stack = await flipPoint(4096, 64, 1, async (slots) => {
+    try { return (await runOnXs(userConfirm(), { stackSlots: slots })).result.ok; } catch { return false; }
+  });
+  return stack === undefined ? figures : { ...figures, stack };
+}
+
+/**
+ * The value nearest `bad` (to `step`) for which `ok` still holds, by bisection between `good`, which is
+ * tried first (undefined when it fails), and `bad`, which is taken to fail.
+ */
+async function flipPoint(good: number, bad: number, step: number, ok: (n: number) => Promise<boolean>): Promise<number | undefined> {
+  if (!(await ok(good))) return undefined;
+  while (Math.abs(bad - good) > step) {
+    const mid = (good + bad) >> 1;
+    if (await ok(mid)) good = mid; else bad = mid;
   }
-  return { ...figures, stack: works };
+  return good;
 }
 
 /** The fixed chunk heap chunk ballasts are measured in. */
@@ -304,18 +310,10 @@ export const BALLASTS = {
  */
 export async function largestBallast(make: () => { scenario: Scenario; options: RunOptions }, kind: keyof typeof BALLASTS = 'chunk'): Promise<number | undefined> {
   const b = BALLASTS[kind];
-  const runs = async (ballast: number) => {
+  return flipPoint(0, b.most, b.step, async (ballast) => {
     const s = make();
     try { return (await runOnXs(s.scenario, { ...s.options, ...b.options(ballast) })).result.ok; } catch { return false; }
-  };
-  let fits = 0;
-  let fails: number = b.most;
-  if (!(await runs(fits))) return undefined;
-  while (fails - fits > b.step) {
-    const mid = (fits + fails) >> 1;
-    if (await runs(mid)) fits = mid; else fails = mid;
-  }
-  return fits;
+  });
 }
 
 /** Slots one slot-ballast object takes, as XS counts them (currentHeapCount after a collection, per object). */
