@@ -53,6 +53,8 @@ export function parseDevices(json: unknown): DeviceAccount[] {
   const list = Array.isArray(json) ? json : (json as { devices?: unknown } | null)?.devices;
   if (!Array.isArray(list)) bad('expected a list of accounts, or { "devices": [ … ] }');
   const out: DeviceAccount[] = [];
+  // A fleet's table has one account per device: a set keeps the duplicate check linear.
+  const seen = new Set<string>();
   list.forEach((raw, i) => {
     const where = `devices[${i}]`;
     if (typeof raw !== 'object' || raw === null) bad(`${where} must be an object`);
@@ -72,7 +74,9 @@ export function parseDevices(json: unknown): DeviceAccount[] {
       const sn = b64(s, 'nonce', `${where}.server`);
       if (sn !== undefined) a.server.nonce = sn;
     }
-    if (out.some((x) => x.username === a.username && x.devId === a.devId)) bad(`${where}: account ${a.username} is listed twice`);
+    const key = `${a.username}\u0000${a.devId ?? ''}`;
+    if (seen.has(key)) bad(`${where}: account ${a.username} is listed twice`);
+    seen.add(key);
     out.push(a);
   });
   return out;
@@ -87,16 +91,32 @@ function settings(type: AuthType, name: string, secret: string, nonce: Uint8Arra
   return { type: t, name, secret, nonce };
 }
 
-/** The account a device message claims: by LocName or HMAC username, bound to the DevId when the account says so. */
-export function findAccount(accounts: DeviceAccount[], devId: string, locName: string | undefined,
-  hmac: string | undefined): DeviceAccount | undefined {
-  const user = locName ?? (hmac !== undefined ? parseHmacHeader(hmac)?.username : undefined);
-  const fits = (a: DeviceAccount) => a.devId === undefined || a.devId === devId;
-  if (user !== undefined) {
-    return accounts.find((a) => a.username === user && a.devId === devId) ?? accounts.find((a) => a.username === user && fits(a));
+/**
+ * The accounts a server knows, indexed by username: a fleet's table has one per device, and every message
+ * looks its account up.
+ */
+export class AccountBook {
+  private readonly byName = new Map<string, DeviceAccount[]>();
+  private readonly nameless = new Map<string, DeviceAccount>();
+
+  constructor(accounts: readonly DeviceAccount[]) {
+    for (const a of accounts) {
+      const same = this.byName.get(a.username);
+      if (same) same.push(a);
+      else this.byName.set(a.username, [a]);
+      if (a.auth === 'none' && a.devId !== undefined && !this.nameless.has(a.devId)) this.nameless.set(a.devId, a);
+    }
   }
-  // No name at all: an account bound to this DevId with no authentication is the only one that fits.
-  return accounts.find((a) => a.devId === devId && a.auth === 'none');
+
+  /** The account a device message claims: by LocName or HMAC username, bound to the DevId when the account says so. */
+  find(devId: string, locName: string | undefined, hmac: string | undefined): DeviceAccount | undefined {
+    const user = locName ?? (hmac !== undefined ? parseHmacHeader(hmac)?.username : undefined);
+    // No name at all: an account bound to this DevId with no authentication is the only one that fits.
+    if (user === undefined) return this.nameless.get(devId);
+    const same = this.byName.get(user);
+    if (!same) return undefined;
+    return same.find((a) => a.devId === devId) ?? same.find((a) => a.devId === undefined);
+  }
 }
 
 export type Verdict = 'ok' | 'missing' | 'bad';

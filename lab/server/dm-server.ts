@@ -19,7 +19,7 @@ import { compareVersions, findUpdate, packageUrl } from './catalog.js';
 import type { Scenario } from './scenario.js';
 import { DEFAULT_SCENARIO, FailurePlan, fillText } from './scenario.js';
 import type { DeviceAccount } from './auth.js';
-import { explainRefusal, findAccount, schemeUrn, serverCred, serverHmac, verifyDevice } from './auth.js';
+import { AccountBook, explainRefusal, schemeUrn, serverCred, serverHmac, verifyDevice } from './auth.js';
 import type { DeployPlan, InventoryComponent } from './commands.js';
 import {
   DEPLOYED, childNames, componentGets, dataText, deployCommands, deployedNode, getCmd, normUri, numberCommands,
@@ -203,6 +203,7 @@ const MAX_SERVER_AUTH_RETRIES = 2;
 export class LabDmServer {
   private o: LabDmServerOptions;
   private readonly crypto: Crypto;
+  private readonly accounts: AccountBook;
   private readonly scenario: Scenario;
   private readonly failures: FailurePlan;
   private readonly devicesById = new Map<string, DeviceRecord>();
@@ -226,6 +227,7 @@ export class LabDmServer {
     this.o = options;
     this.packageBaseUrl = options.packageBaseUrl;
     this.crypto = options.crypto ?? nodeCrypto;
+    this.accounts = new AccountBook(options.devices);
     this.scenario = options.scenario ?? DEFAULT_SCENARIO;
     this.failures = new FailurePlan(this.scenario.failures);
   }
@@ -480,7 +482,7 @@ export class LabDmServer {
 
   private authenticate(st: SessionState, msg: SyncMLMessage, body: Uint8Array, meta: RequestMeta, hdrStatus: StatusCmd): boolean {
     const dev = st.device;
-    const account = findAccount(this.o.devices, st.devId, msg.hdr.source.locName, meta.hmac);
+    const account = this.accounts.find(st.devId, msg.hdr.source.locName, meta.hmac);
     if (account && dev.account !== account) {
       dev.account = account;
       if (account.nonce !== undefined && dev.sessions <= 1) dev.clientNonce = base64Decode(account.nonce);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { explainRefusal, findAccount, parseDevices, serverCred, serverHmac, verifyDevice } from '../../../lab/server/auth.js';
+import { explainRefusal, AccountBook, parseDevices, serverCred, serverHmac, verifyDevice } from '../../../lab/server/auth.js';
 import { basicCred, hmacHeader, md5Digest } from '../../../agent/session/auth.js';
 import { utf8Encode } from '../../../agent/util/bytes.js';
 import { nodeCrypto } from '../../../platform/node/crypto.js';
@@ -16,12 +16,30 @@ test('parseDevices: defaults to md5, validates fields', () => {
   assert.throws(() => parseDevices([{ username: 'u', password: 'p', nonce: '***' }]), /nonce '\*\*\*' is not base64/);
 });
 
-test('findAccount: by LocName, by HMAC username, bound to a DevId when the account says so', () => {
-  const list = parseDevices([{ username: 'a', password: 'p', devId: 'D1' }, { username: 'b', password: 'p' }]);
-  assert.equal(findAccount(list, 'D1', 'a', undefined)?.username, 'a');
-  assert.equal(findAccount(list, 'D2', 'a', undefined), undefined, 'a is bound to D1');
-  assert.equal(findAccount(list, 'D2', undefined, 'algorithm=MD5, username="b", mac=xx')?.username, 'b');
-  assert.equal(findAccount(list, 'D2', undefined, undefined), undefined);
+test('AccountBook: by LocName, by HMAC username, bound to a DevId when the account says so', () => {
+  const book = new AccountBook(parseDevices([{ username: 'a', password: 'p', devId: 'D1' }, { username: 'b', password: 'p' },
+    { username: 'c', password: 'p1', devId: 'D1' }, { username: 'c', password: 'p2' }, { username: 'c', password: 'p3', devId: 'D3' },
+    { username: 'n', password: 'p', auth: 'none', devId: 'D4' }]));
+  assert.equal(book.find('D1', 'a', undefined)?.username, 'a');
+  assert.equal(book.find('D2', 'a', undefined), undefined, 'a is bound to D1');
+  assert.equal(book.find('D2', undefined, 'algorithm=MD5, username="b", mac=xx')?.username, 'b');
+  assert.equal(book.find('D2', undefined, undefined), undefined);
+  assert.equal(book.find('D9', 'nobody', undefined), undefined);
+  // One name, several accounts: the one bound to the DevId first, else the unbound one.
+  assert.equal(book.find('D3', 'c', undefined)?.password, 'p3');
+  assert.equal(book.find('D1', 'c', undefined)?.password, 'p1');
+  assert.equal(book.find('D2', 'c', undefined)?.password, 'p2');
+  // No name: only an account without authentication bound to the DevId.
+  assert.equal(book.find('D4', undefined, undefined)?.username, 'n');
+  assert.equal(book.find('D1', undefined, undefined), undefined);
+});
+
+test('parseDevices: a duplicate is found among 20,000 accounts (one per device, as a fleet writes them)', () => {
+  const many = Array.from({ length: 20000 }, (_, i) => ({ username: `u-${i}`, password: `p-${i}`, devId: `D-${i}` }));
+  assert.equal(parseDevices(many).length, 20000);
+  assert.throws(() => parseDevices([...many, { username: 'u-7', password: 'x', devId: 'D-7' }]), /devices\[20000\]: account u-7 is listed twice/);
+  // The same name bound to another DevId is another account.
+  assert.equal(parseDevices([...many, { username: 'u-7', password: 'x', devId: 'D-8' }]).length, 20001);
 });
 
 test('verifyDevice: the spec example (Bruce2/OhBehave/"Nonce") for md5 and basic; HMAC over the body', () => {
