@@ -16,8 +16,10 @@ const USAGE = `usage: dm-agent <verb> [options]
                              run one session against a DM server; exit 0 when it ended well
   device --device FILE       run the agent as a device: button and schedule armed, screen in the terminal
   demo [--answers FILE]      lab server + embedded MQTT broker + one simulated device (npm start)
-  fleet --devices N --server URL [...]
-                             N simulated agents against a DM server, with a summary`;
+  fleet --devices N --server URL|inproc [--trigger device|user|schedule] [...]
+                             N simulated agents, each with its own credentials, against a DM server
+  fleet --devices N --write-accounts FILE
+                             the accounts table a server needs for such a fleet`;
 
 type Verb = (argv: string[], out: NodeJS.WritableStream) => number | Promise<number>;
 

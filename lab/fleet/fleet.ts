@@ -1,9 +1,11 @@
-// The fleet simulator's engine: N simulated agents in one process, each with its own tree, alert queue and
-// DevId, running sessions against a DM server (over HTTP, over MQTT, or in process with the lab server), with
-// a ramp and a bounded number of sessions in flight. It reports sessions/s, latency percentiles, failures by
-// cause and memory, so device makers can load-test their servers.
+// The fleet simulator's engine: N simulated agents in one process, each with its own tree, alert queue, DevId
+// and credentials, running sessions against a DM server (over HTTP, over MQTT, or in process with the lab
+// server). Sessions come either from workers (a ramp and a bounded number in flight) or from each device's own
+// check schedule (interval, jitter, back-off) on a fast clock. It reports sessions/s, latency percentiles,
+// failures by cause and memory, so device makers can load-test their servers.
 import { DmAgent } from '../../agent/agent.js';
 import type { DeviceDescription } from '../../agent/device.js';
+import { CheckSchedule } from '../../agent/triggers/schedule.js';
 import type { Transport } from '../../agent/ports.js';
 import { systemClock } from '../../platform/node/clock.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';
@@ -15,18 +17,29 @@ import { MemoryDownloader } from '../../platform/node/memory-downloader.js';
 import { FileInstaller } from '../../platform/node/file-installer.js';
 import type { LabDmServer } from '../server/dm-server.js';
 import { InprocDownloader, type InprocPackages } from './inproc-packages.js';
+import { fleetDevice, type FleetAccounts } from './accounts.js';
+import { ScaledClock } from './scaled-clock.js';
 
 export interface FleetOptions {
-  /** The device every simulated one is cloned from; DevIds get the index appended. */
+  /** The device every simulated one is cloned from (see accounts.ts for DevIds and credentials). */
   template: DeviceDescription;
   devices: number;
-  /** Sessions each device runs. */
+  /** Default 'per-device': device i logs in with the template's username and password made its own. */
+  accounts?: FleetAccounts;
+  /** Sessions each device runs (with 'schedule': scheduled checks, failed ones included). */
   sessionsPerDevice: number;
-  /** Sessions in flight at once. */
+  /** Sessions in flight at once (workers only: scheduled checks start when due, as a real fleet's do). */
   concurrency: number;
-  /** Seconds over which sessions start (0: all at once, as far as concurrency allows). */
+  /** Seconds over which sessions start (0: all at once, as far as concurrency allows); workers only. */
   rampSeconds: number;
-  trigger: 'user' | 'device';
+  /**
+   * 'user' or 'device': workers start sessions with that trigger. 'schedule': each device runs the
+   * template's check schedule (first boot: due after interval + jitter; back-off after a failure) on a clock
+   * `speed` times faster than real time.
+   */
+  trigger: 'user' | 'device' | 'schedule';
+  /** Simulated ms per real ms for 'schedule'; e.g. 3600 plays an hour in a second. */
+  speed?: number;
   encoding: 'xml' | 'wbxml';
   /**
    * 'inproc': messages go straight to this lab server object (devices address it by `url`), and with
@@ -35,6 +48,15 @@ export interface FleetOptions {
   target: { kind: 'inproc'; server: LabDmServer; url: string; packages?: InprocPackages } | { kind: 'http'; url: string } | { kind: 'mqtt'; url: string; brokerUrl: string };
   /** Called after each session (progress display). */
   onSession?: (done: number, total: number) => void;
+  /** Called after each session with what it was; `startMs`: since the fleet started, simulated with 'schedule'. */
+  onRun?: (run: FleetRunRecord) => void;
+}
+
+export interface FleetRunRecord {
+  device: number;
+  startMs: number;
+  endMs: number;
+  ok: boolean;
 }
 
 export interface FleetSummary {
@@ -60,6 +82,10 @@ export interface FleetSummary {
   peakRssMB: number;
   /** With the in-process lab server: the protocol deviations it logged, by message (numbers masked). */
   serverDeviations?: Record<string, number>;
+  /** Most sessions in flight at one time. */
+  peakInFlight: number;
+  /** With 'schedule': the simulated time the run covered and the busiest simulated minute. */
+  schedule?: { speed: number; simulatedMinutes: number; peakStartsPerSimulatedMinute: number };
 }
 
 /** Counts `what` under its text with numbers masked, so that causes differing only in a number add up. */
@@ -73,18 +99,14 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-function deviceDescription(t: DeviceDescription, i: number, serverUri: string): DeviceDescription {
-  const d: DeviceDescription = JSON.parse(JSON.stringify(t));
-  d.devInfo.devId = `${t.devInfo.devId}-${i}`;
-  d.account.serverUri = serverUri;
-  delete d.schedule;
-  return d;
-}
-
 export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
   if (!(o.devices > 0 && o.sessionsPerDevice > 0 && o.concurrency > 0 && o.rampSeconds >= 0)) {
     throw new Error('fleet: devices, sessions per device and concurrency must be > 0, and the ramp >= 0');
   }
+  const plan = o.trigger === 'schedule' ? o.template.schedule : undefined;
+  if (o.trigger === 'schedule' && !plan) throw new Error('fleet: --trigger schedule needs a device template with a "schedule"');
+  // Checked before the fleet boots: a bad speed or schedule is a usage error, not N failed devices.
+  const clock = plan ? new ScaledClock(o.speed ?? DEFAULT_SPEED) : undefined;
   const serverUri = o.target.url;
   const http = o.target.kind === 'http' ? new HttpTransport({ timeoutMs: 30000, retries: 1 }) : undefined;
   const inproc = o.target.kind === 'inproc' ? o.target.server : undefined;
@@ -99,16 +121,16 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
     },
   };
   const t0 = performance.now();
-  const agents: { agent: DmAgent; transport: Transport }[] = [];
+  const agents: { agent: DmAgent; transport: Transport; storage: MemoryStorage }[] = [];
   for (let i = 0; i < o.devices; i++) {
-    const desc = deviceDescription(o.template, i, serverUri);
+    const desc = fleetDevice(o.template, i, serverUri, o.accounts ?? 'per-device');
     const transport = inprocTransport ?? http ?? new MqttTransport({ brokerUrl: (o.target as { brokerUrl: string }).brokerUrl, devId: desc.devInfo.devId, clientId: `fleet-${i}-${process.pid}` });
     const storage = new MemoryStorage();
     const downloader = o.target.kind === 'inproc' && o.target.packages ? new InprocDownloader(o.target.packages) : new MemoryDownloader();
     const installer = new FileInstaller(new MemoryStorage(), downloader, desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })));
     const agent = await DmAgent.boot(desc, { storage, clock: systemClock, crypto: nodeCrypto, utf8: nodeUtf8, transport, downloader, installer },
       { encoding: o.encoding, ui: { answer: async (a) => ({ status: 200, items: a.data === '1103' || a.data === '1104' ? [{ data: '1' }] : [] }) } });
-    agents.push({ agent, transport });
+    agents.push({ agent, transport, storage });
   }
   const bootSeconds = (performance.now() - t0) / 1000;
 
@@ -116,44 +138,50 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
   const latencies: number[] = [];
   const failures: Record<string, number> = {};
   let ok = 0;
-  let next = 0;
   let roundTrips = 0;
   let dmSessions = 0;
   let bytesSent = 0;
   let bytesReceived = 0;
-  const busy = new Set<number>();
+  let inFlight = 0;
+  let peakInFlight = 0;
   const start = performance.now();
-  const rampMs = o.rampSeconds * 1000;
-  const worker = async (w: number) => {
-    if (rampMs > 0) await new Promise((r) => setTimeout(r, (rampMs * w) / o.concurrency));
-    for (;;) {
-      const n = next++;
-      if (n >= total) return;
-      // Device n % devices runs its (n / devices)-th session; one session per device at a time.
-      const d = n % o.devices;
-      while (busy.has(d)) await new Promise((r) => setTimeout(r, 1));
-      busy.add(d);
-      const { agent } = agents[d]!;
-      const s0 = performance.now();
-      try {
-        agent.requestUpdate(o.trigger);
-        const r = await agent.runSession();
-        roundTrips += r.roundTrips;
-        dmSessions += r.sessions;
-        bytesSent += r.bytesSent;
-        bytesReceived += r.bytesReceived;
-        if (r.ok) ok++;
-        else tally(failures, `${r.error?.code ?? 'unknown'}: `, r.error?.message ?? '', 80);
-      } catch (e) {
-        tally(failures, 'exception: ', (e as Error).message, 80);
-      } finally {
-        busy.delete(d);
-      }
-      latencies.push(performance.now() - s0);
-      o.onSession?.(latencies.length, total);
+  /** Runs device d's session with its trigger; resolves whether it ended well. */
+  const session = async (d: number, trigger: 'user' | 'device', at: () => number): Promise<boolean> => {
+    const { agent } = agents[d]!;
+    const s0 = performance.now();
+    const startMs = at();
+    peakInFlight = Math.max(peakInFlight, ++inFlight);
+    let good = false;
+    try {
+      agent.requestUpdate(trigger);
+      const r = await agent.runSession();
+      roundTrips += r.roundTrips;
+      dmSessions += r.sessions;
+      bytesSent += r.bytesSent;
+      bytesReceived += r.bytesReceived;
+      good = r.ok;
+      if (r.ok) ok++;
+      else tally(failures, `${r.error?.code ?? 'unknown'}: `, r.error?.message ?? '', 80);
+    } catch (e) {
+      tally(failures, 'exception: ', (e as Error).message, 80);
+    } finally {
+      inFlight--;
     }
+    latencies.push(performance.now() - s0);
+    o.onSession?.(latencies.length, total);
+    o.onRun?.({ device: d, startMs, endMs: at(), ok: good });
+    return good;
   };
-  await Promise.all(Array.from({ length: Math.min(o.concurrency, total) }, (_, w) => worker(w)));
+  let schedule: FleetSummary['schedule'];
+  if (plan && clock) {
+    const starts = await scheduled(agents.map((a) => a.storage), plan, clock, o.sessionsPerDevice,
+      (d) => session(d, 'device', () => clock.elapsed()));
+    const minutes = new Map<number, number>();
+    for (const t of starts) minutes.set(Math.floor(t / 60000), (minutes.get(Math.floor(t / 60000)) ?? 0) + 1);
+    schedule = { speed: clock.speed, simulatedMinutes: clock.elapsed() / 60000, peakStartsPerSimulatedMinute: Math.max(0, ...minutes.values()) };
+  } else {
+    await workers(o, total, (d) => session(d, o.trigger as 'user' | 'device', () => performance.now() - start));
+  }
   const seconds = (performance.now() - start) / 1000;
   const mem = process.memoryUsage();
   await Promise.all(agents.map((a) => (a.transport === inprocTransport || a.transport === http ? undefined : a.transport.close?.())));
@@ -168,5 +196,74 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
     latencyMs: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies.at(-1) ?? 0 },
     roundTrips, bytesSent, bytesReceived, failures, bootSeconds, heapMB: mem.heapUsed / 1048576, rssMB: mem.rss / 1048576, peakRssMB: process.resourceUsage().maxRSS / 1024,
     ...(serverDeviations ? { serverDeviations } : {}),
+    peakInFlight,
+    ...(schedule ? { schedule } : {}),
   };
+}
+
+/** One simulated hour per real second unless told otherwise. */
+export const DEFAULT_SPEED = 3600;
+
+/** `concurrency` workers take the fleet's sessions in turn: device n % devices runs its (n / devices)-th. */
+async function workers(o: FleetOptions, total: number, session: (d: number) => Promise<boolean>): Promise<void> {
+  let next = 0;
+  const busy = new Set<number>();
+  const rampMs = o.rampSeconds * 1000;
+  const worker = async (w: number) => {
+    if (rampMs > 0) await new Promise((r) => setTimeout(r, (rampMs * w) / o.concurrency));
+    for (;;) {
+      const n = next++;
+      if (n >= total) return;
+      // One session per device at a time.
+      const d = n % o.devices;
+      while (busy.has(d)) await new Promise((r) => setTimeout(r, 1));
+      busy.add(d);
+      try {
+        await session(d);
+      } finally {
+        busy.delete(d);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(o.concurrency, total) }, (_, w) => worker(w)));
+}
+
+/**
+ * Every device runs the agent's own CheckSchedule (persisted in its storage, jitter from its random source,
+ * back-off after a failure) on the fleet's clock, until it has run `checks` checks. Resolves with the
+ * simulated start time of every check.
+ */
+function scheduled(storages: MemoryStorage[], plan: NonNullable<DeviceDescription['schedule']>, clock: ScaledClock, checks: number,
+  session: (d: number) => Promise<boolean>): Promise<number[]> {
+  const starts: number[] = [];
+  return new Promise((resolve, reject) => {
+    let running = storages.length;
+    const schedules = storages.map((storage, d) => {
+      let ran = 0;
+      const s: CheckSchedule = new CheckSchedule({
+        storage, clock,
+        random: () => { const b = nodeCrypto.randomBytes(4); return ((b[0]! << 24 >>> 0) + (b[1]! << 16) + (b[2]! << 8) + b[3]!) / 4294967296; },
+        intervalMinutes: plan.intervalMinutes,
+        ...(plan.jitterMinutes !== undefined ? { jitterMinutes: plan.jitterMinutes } : {}),
+        ...(plan.backoffMinutes !== undefined ? { backoffMinutes: plan.backoffMinutes } : {}),
+        ...(plan.backoffCapMinutes !== undefined ? { backoffCapMinutes: plan.backoffCapMinutes } : {}),
+        onDue: async () => {
+          starts.push(clock.elapsed());
+          const good = await session(d);
+          if (++ran >= checks) {
+            s.stop();
+            if (--running === 0) resolve(starts);
+          }
+          return good;
+        },
+      });
+      return s;
+    });
+    try {
+      for (const s of schedules) s.start();
+    } catch (e) {
+      for (const s of schedules) s.stop();
+      reject(e);
+    }
+  });
 }

@@ -1,13 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { main } from '../../lab/cli.js';
-import { runFleet } from '../../lab/fleet/fleet.js';
+import { runFleet, type FleetRunRecord } from '../../lab/fleet/fleet.js';
+import { fleetAccounts, fleetDevice } from '../../lab/fleet/accounts.js';
+import { labDevices } from '../../lab/commands/serve.js';
 import { startLab } from '../../lab/server/lab.js';
 import { parseDevices } from '../../lab/server/auth.js';
 import { loadDevice } from '../../lab/commands/alert.js';
 import { exampleCatalog } from './server/fixtures.js';
 import { repoRoot } from '../helpers/peers.js';
 import { join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 class Sink { text = ''; write(s: string | Uint8Array) { this.text += typeof s === 'string' ? s : Buffer.from(s).toString(); return true; } }
 const template = () => loadDevice(join(repoRoot, 'lab/examples/device.json'));
@@ -25,8 +29,8 @@ test('fleet in process: every device its own DevId, tree and update; the summary
   assert.deepEqual(s.serverDeviations, {}, 'the lab server saw a conforming client');
 });
 
-test('fleet over HTTP and over MQTT against the lab server: the autoUpdate component lands on every device once', async () => {
-  const lab = await startLab({ catalog: exampleCatalog(), mqtt: 'embedded', devices: parseDevices([{ username: 'dmuser', password: 'dmpass', auth: 'md5' }]) });
+test('fleet over HTTP and over MQTT against the lab server: each device logs in with its own account; the autoUpdate component lands on every device once', async () => {
+  const lab = await startLab({ catalog: exampleCatalog(), mqtt: 'embedded', devices: parseDevices(fleetAccounts(template(), 5, 'per-device')) });
   try {
     const http = await runFleet({ template: template(), devices: 5, sessionsPerDevice: 2, concurrency: 5, rampSeconds: 0, trigger: 'device', encoding: 'wbxml',
       target: { kind: 'http', url: lab.dmUrl } });
@@ -42,8 +46,123 @@ test('fleet over HTTP and over MQTT against the lab server: the autoUpdate compo
     assert.equal(mqtt.ok, 5, JSON.stringify(mqtt.failures));
     // The MQTT fleet is new hardware with the old version under the same DevIds: updated once more each.
     assert.equal(lab.server.deployments().filter((d) => d.state === 'completed').length, 10);
+    // The server has no account the devices share: a fleet that uses one is refused, device by device.
+    const shared = await runFleet({ template: template(), devices: 2, accounts: 'shared', sessionsPerDevice: 1, concurrency: 2, rampSeconds: 0, trigger: 'device',
+      encoding: 'xml', target: { kind: 'http', url: lab.dmUrl } });
+    assert.equal(shared.ok, 0);
+    assert.match(Object.keys(shared.failures).join(), /DM_ERR_AUTH/);
   } finally {
     await lab.close();
+  }
+});
+
+test('fleet accounts: each device its own name and secret, bound to its DevId; {i} places the index; --write-accounts feeds a server', async () => {
+  const t = template();
+  const own = fleetAccounts(t, 3, 'per-device');
+  assert.deepEqual(own.map((a) => [a.username, a.password, a.devId]),
+    [0, 1, 2].map((i) => [`dmuser-${i}`, `dmpass-${i}`, `IMEI:493005100592800-${i}`]));
+  assert.deepEqual(fleetAccounts(t, 3, 'shared'), [{ username: 'dmuser', password: 'dmpass', auth: 'md5' }]);
+  t.devInfo.devId = 'IMEI:35{i}';
+  t.account.auth.username = 'dev{i}';
+  t.account.serverAuth = { type: 'md5', username: 'srv', password: 'srv-{i}-secret' };
+  const d7 = fleetDevice(t, 7, 'http://example.test/dm', 'per-device');
+  assert.equal(d7.devInfo.devId, 'IMEI:357');
+  assert.equal(d7.account.auth.username, 'dev7');
+  assert.equal(d7.account.serverAuth?.username, 'srv-7');
+  assert.equal(d7.account.serverAuth?.password, 'srv-7-secret');
+  assert.equal(d7.account.serverUri, 'http://example.test/dm');
+  assert.equal(d7.schedule, undefined, 'the fleet, not the agent, runs the schedule');
+  assert.deepEqual(fleetAccounts(t, 8, 'per-device')[7], { username: 'dev7', password: 'dmpass-7', auth: 'md5', devId: 'IMEI:357',
+    server: { username: 'srv-7', password: 'srv-7-secret', auth: 'md5' } });
+
+  // The table the CLI writes is one the lab server takes, and the fleet then logs in with it over HTTP.
+  const dir = mkdtempSync(join(tmpdir(), 'fleet-accounts-'));
+  try {
+    const file = join(dir, 'accounts.json');
+    const out = new Sink();
+    assert.equal(await main(['fleet', '--devices', '4', '--write-accounts', file], out as never, out as never), 0, out.text);
+    assert.match(out.text, /4 account\(s\) for 4 devices written/);
+    const lab = await startLab({ catalog: exampleCatalog(), devices: labDevices(file, undefined, undefined) });
+    try {
+      const run = new Sink();
+      const code = await main(['fleet', '--devices', '4', '--server', lab.dmUrl, '--json'], run as never, run as never);
+      assert.equal(code, 0, run.text);
+      assert.equal(JSON.parse(run.text).ok, 4);
+      assert.deepEqual(lab.server.deployments().map((d) => d.devId).sort(), [0, 1, 2, 3].map((i) => `IMEI:493005100592800-${i}`));
+    } finally {
+      await lab.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('fleet on schedules: every device checks when its own schedule says (interval, jitter), and backs off after a failure', async () => {
+  // One simulated minute is 200 ms: interval 1 min, jitter up to 1 min; back-off 2 min, then 4 (the cap).
+  const t = template();
+  t.schedule = { intervalMinutes: 1, jitterMinutes: 1, backoffMinutes: 2, backoffCapMinutes: 4 };
+  const lab = await startLab({ catalog: exampleCatalog(), devices: parseDevices(fleetAccounts(t, 10, 'per-device')) });
+  const MIN = 60000;
+  // A timer that fires late on a loaded machine moves a check by its lateness, scaled: up to 200 ms allowed.
+  const slack = 1 * MIN;
+  try {
+    const runs: FleetRunRecord[] = [];
+    const s = await runFleet({ template: t, devices: 10, sessionsPerDevice: 2, concurrency: 1, rampSeconds: 0, trigger: 'schedule', speed: 300, encoding: 'xml',
+      target: { kind: 'inproc', server: lab.server, url: lab.dmUrl }, onRun: (r) => runs.push(r) });
+    assert.equal(s.ok, 20, JSON.stringify(s.failures));
+    assert.equal(s.dmSessions, 30, 'the first check of each device installs its update and reports it');
+    assert.ok(s.schedule && s.schedule.speed === 300 && s.schedule.simulatedMinutes >= 2);
+    for (let d = 0; d < 10; d++) {
+      const [first, second] = runs.filter((r) => r.device === d);
+      assert.ok(first && second, `device ${d} ran twice`);
+      // First boot: due after the interval plus the jitter.
+      assert.ok(first.startMs >= 1 * MIN && first.startMs <= 2 * MIN + slack, `device ${d} first check at ${first.startMs} ms`);
+      assert.ok(second.startMs - first.endMs >= 1 * MIN && second.startMs - first.endMs <= 2 * MIN + slack, `device ${d} second check ${second.startMs - first.endMs} ms after the first`);
+    }
+    // The jitter spreads the fleet: ten uniform draws over a minute all within 12 s of each other is a 1-in-10^8 event.
+    const firsts = runs.filter((_, i) => i < 10).map((r) => r.startMs);
+    assert.ok(Math.max(...firsts) - Math.min(...firsts) > 0.2 * MIN, `first checks at ${firsts.join(', ')}`);
+    assert.ok(s.peakInFlight >= 1);
+  } finally {
+    await lab.close();
+  }
+
+  // No server: each device's checks fail, and its schedule retries after 2 then 4 simulated minutes (plus jitter).
+  const runs: FleetRunRecord[] = [];
+  const down = await runFleet({ template: t, devices: 3, sessionsPerDevice: 3, concurrency: 1, rampSeconds: 0, trigger: 'schedule', speed: 300, encoding: 'xml',
+    target: { kind: 'http', url: 'http://127.0.0.1:9/dm' }, onRun: (r) => runs.push(r) });
+  assert.equal(down.failed, 9);
+  assert.match(Object.keys(down.failures).join(), /DM_ERR_TRANSPORT/);
+  for (let d = 0; d < 3; d++) {
+    const [a, b, c] = runs.filter((r) => r.device === d);
+    assert.ok(a && b && c);
+    assert.ok(b.startMs - a.endMs >= 2 * MIN && b.startMs - a.endMs <= 3 * MIN + slack, `device ${d}: first retry ${b.startMs - a.endMs} ms after`);
+    assert.ok(c.startMs - b.endMs >= 4 * MIN && c.startMs - b.endMs <= 5 * MIN + slack, `device ${d}: second retry ${c.startMs - b.endMs} ms after`);
+  }
+});
+
+test('fleet CLI: --trigger schedule needs a template schedule, takes no --concurrency or --ramp; --speed only with it', async () => {
+  const out = new Sink();
+  const dir = mkdtempSync(join(tmpdir(), 'fleet-cli-'));
+  try {
+    const bare = join(dir, 'bare.json');
+    const t = template();
+    delete t.schedule;
+    writeFileSync(bare, JSON.stringify(t));
+    const usage = async (args: string[], re: RegExp) => {
+      out.text = '';
+      assert.equal(await main(['fleet', '--devices', '2', '--server', 'inproc', ...args], out as never, out as never), 2, `${args.join(' ')}: ${out.text}`);
+      assert.match(out.text, re);
+    };
+    await usage(['--trigger', 'schedule', '--device', bare], /needs a device template with a "schedule"/);
+    await usage(['--trigger', 'schedule', '--concurrency', '4'], /--concurrency does not apply to --trigger schedule/);
+    await usage(['--trigger', 'schedule', '--ramp', '3'], /--ramp does not apply/);
+    await usage(['--speed', '10'], /--speed applies to --trigger schedule only/);
+    await usage(['--trigger', 'schedule', '--speed', '0'], /--speed must be a number > 0/);
+    await usage(['--trigger', 'schedule', '--speed', 'fast'], /--speed must be a number > 0/);
+    await usage(['--accounts', 'some'], /--accounts must be one of per-device\|shared/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -55,7 +174,7 @@ test('a factory nonce the server shares saves each device its first 401; a stale
       const t = template();
       t.devInfo.devId = `IMEI:${first}`;
       t.account.auth.nonce = deviceNonce;
-      return runFleet({ template: t, devices: 4, sessionsPerDevice: 1, concurrency: 4, rampSeconds: 0, trigger: 'device', encoding: 'xml',
+      return runFleet({ template: t, devices: 4, accounts: 'shared', sessionsPerDevice: 1, concurrency: 4, rampSeconds: 0, trigger: 'device', encoding: 'xml',
         target: { kind: 'inproc', server: lab.server, url: lab.dmUrl } });
     };
     const shared = await run(nonce, 1);

@@ -47,7 +47,7 @@ test('fleet in process with its packages: every update installs, and no package 
     const run = (first: number, packages?: InprocPackages) => {
       const t = structuredClone(template);
       t.devInfo.devId = `IMEI:${first}`;
-      return runFleet({ template: t, devices: 3, sessionsPerDevice: 1, concurrency: 3, rampSeconds: 0, trigger: 'device', encoding: 'xml',
+      return runFleet({ template: t, devices: 3, accounts: 'shared', sessionsPerDevice: 1, concurrency: 3, rampSeconds: 0, trigger: 'device', encoding: 'xml',
         target: { kind: 'inproc', server: lab.server, url: lab.dmUrl, ...(packages ? { packages } : {}) } });
     };
     const gets = () => logs.filter((m) => m.startsWith('GET /packages/')).length;
