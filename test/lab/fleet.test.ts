@@ -97,6 +97,24 @@ test('fleet accounts: each device its own name and secret, bound to its DevId; {
   }
 });
 
+test('fleet in process with a server credential in the template: the lab authenticates to each device with that device\'s own', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fleet-srv-'));
+  try {
+    const t = template();
+    t.account.serverAuth = { type: 'md5', username: 'labserver', password: 'srvpass' };
+    const file = join(dir, 'device.json');
+    writeFileSync(file, JSON.stringify(t));
+    for (const accounts of ['per-device', 'shared']) {
+      const out = new Sink();
+      const code = await main(['fleet', '--devices', '3', '--server', 'inproc', '--device', file, '--accounts', accounts, '--json'], out as never, out as never);
+      assert.equal(code, 0, out.text);
+      assert.equal(JSON.parse(out.text).ok, 3, accounts);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('fleet on schedules: every device checks when its own schedule says (interval, jitter), and backs off after a failure', async () => {
   // One simulated minute is 200 ms: interval 1 min, jitter up to 1 min; back-off 2 min, then 4 (the cap).
   const t = template();
