@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fuzz } from './fuzz.js';
-import { serverSeeds, sessionTarget, wbxmlTarget, xmlTarget } from './targets.js';
+import { Finding, serverSeeds, sessionTarget, settleWithin, wbxmlTarget, xmlTarget } from './targets.js';
 import { prng, mutateBytes, mutateXml } from './mutate.js';
 import { xsFuzz, xsReplay } from './xs-target.js';
 import { needDeviceWorker } from '../xs/device-worker.js';
@@ -37,6 +37,18 @@ test('the mutators are deterministic for a seed and do change their input', () =
   const changedXml = Array.from({ length: 50 }, (_, i) => mutateXml(text, prng(i))).filter((m) => m !== text).length;
   assert.ok(changedXml >= 40, `${changedXml} of 50 XML mutations changed the input`);
   assert.equal(mutateXml(text, prng(3)), mutateXml(text, prng(3)));
+});
+
+test('a slow case, a promise that never settles and a heap over budget are findings, not a hung or silent run', async () => {
+  const slow = await fuzz('xml', { cases: 5, seed: 1, caseBudgetMs: 0 });
+  assert.equal(slow.findings.length, 5);
+  assert.match(slow.findings[0]!.message, /^slow case: \d+ ms \(budget 0 ms\)/);
+  const heavy = await fuzz('wbxml', { cases: 600, seed: 1, heapBudgetMB: 1 });
+  assert.equal(heavy.findings.length, 1, 'reported once, not every sample');
+  assert.match(heavy.findings[0]!.message, /^heap at \d+ MB after case 0 \(budget 1 MB\)/);
+  await assert.rejects(settleWithin(new Promise(() => {}), 20, 'never'), (e: unknown) => e instanceof Finding && /never did not settle within 20 ms: a hang/.test(e.message));
+  assert.equal(await settleWithin(Promise.resolve(7), 20, 'at once'), 7);
+  await assert.rejects(settleWithin(Promise.reject(new Error('boom')), 20, 'refused'), /boom/);
 });
 
 test('the targets catch what they should: a non-DmError escaping is a finding', async () => {

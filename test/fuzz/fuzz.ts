@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { encodeMessage } from '../../agent/syncml/codec.js';
 import { sampleMessages } from '../helpers/corpus.js';
 import { prng, mutateBytes, mutateXml } from './mutate.js';
-import { Finding, serverSeeds, sessionTarget, wbxmlTarget, xmlTarget } from './targets.js';
+import { CASE_BUDGET_MS, Finding, serverSeeds, sessionTarget, wbxmlTarget, xmlTarget } from './targets.js';
 import { xsFuzz } from './xs-target.js';
 
 export type TargetName = 'xml' | 'wbxml' | 'session' | 'xs';
@@ -23,7 +23,20 @@ export interface FuzzReport {
 
 const here = new URL('.', import.meta.url).pathname;
 
-export async function fuzz(target: TargetName, o: { cases: number; seed: number; saveFindings?: boolean }): Promise<FuzzReport> {
+/** The fuzzer's heap (its pool included) above this is a leak or an input that makes memory grow: a finding. */
+export const HEAP_BUDGET_MB = 512;
+
+export interface FuzzOptions {
+  cases: number;
+  seed: number;
+  saveFindings?: boolean;
+  /** Overrides CASE_BUDGET_MS (tests prove the check with 0). */
+  caseBudgetMs?: number;
+  /** Overrides HEAP_BUDGET_MB. */
+  heapBudgetMB?: number;
+}
+
+export async function fuzz(target: TargetName, o: FuzzOptions): Promise<FuzzReport> {
   if (target === 'xs') return xsFuzz(o);
   const rnd = prng(o.seed);
   const corpus = sampleMessages().map((s) => s.msg);
@@ -36,6 +49,18 @@ export async function fuzz(target: TargetName, o: { cases: number; seed: number;
   let maxHeap = 0;
   const enc = new TextEncoder();
   const dec = new TextDecoder();
+  const caseBudget = o.caseBudgetMs ?? CASE_BUDGET_MS;
+  const heapBudget = o.heapBudgetMB ?? HEAP_BUDGET_MB;
+  const record = (message: string, input: Uint8Array, i: number) => {
+    const f: FuzzReport['findings'][number] = { message };
+    if (o.saveFindings) {
+      const dir = join(here, 'regressions');
+      mkdirSync(dir, { recursive: true });
+      f.file = join(dir, `${target}-seed${o.seed}-case${i}.bin`);
+      writeFileSync(f.file, input);
+    }
+    findings.push(f);
+  };
   for (let i = 0; i < o.cases; i++) {
     const base = pool[Math.floor(rnd() * pool.length)]!;
     let input: Uint8Array;
@@ -53,23 +78,21 @@ export async function fuzz(target: TargetName, o: { cases: number; seed: number;
       }
     } catch (e) {
       if (!(e instanceof Finding)) throw e;
-      const f: FuzzReport['findings'][number] = { message: e.message };
-      if (o.saveFindings) {
-        const dir = join(here, 'regressions');
-        mkdirSync(dir, { recursive: true });
-        f.file = join(dir, `${target}-seed${o.seed}-case${i}.bin`);
-        writeFileSync(f.file, input);
-      }
-      findings.push(f);
+      record(e.message, input, i);
       continue;
     }
     const ms = performance.now() - t0;
     if (ms > slowest) slowest = ms;
+    if (ms > caseBudget) record(`slow case: ${ms.toFixed(0)} ms (budget ${caseBudget} ms): a hang or a blowup on this input`, input, i);
     if (!signatures.has(sig)) {
       signatures.add(sig);
       if (pool.length < 4096 && input.length < 65536) pool.push(input);
     }
-    if (i % 500 === 0) maxHeap = Math.max(maxHeap, process.memoryUsage().heapUsed / 1048576);
+    if (i % 500 === 0 || i === o.cases - 1) {
+      const heap = process.memoryUsage().heapUsed / 1048576;
+      maxHeap = Math.max(maxHeap, heap);
+      if (heap > heapBudget && !findings.some((f) => f.message.startsWith('heap at'))) record(`heap at ${heap.toFixed(0)} MB after case ${i} (budget ${heapBudget} MB)`, input, i);
+    }
   }
   return { target, cases: o.cases, signatures: signatures.size, pool: pool.length, findings, slowestCaseMs: slowest, maxHeapMB: maxHeap };
 }

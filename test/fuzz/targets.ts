@@ -21,6 +21,25 @@ import { sampleMessages } from '../helpers/corpus.js';
 
 export class Finding extends Error {}
 
+/**
+ * A case that takes longer than this hangs, or blows up on its input: a finding. A thousand times the
+ * slowest case fuzz runs have seen (under 10 ms), so that a loaded machine does not make one.
+ */
+export const CASE_BUDGET_MS = 10_000;
+
+/** The promise's outcome, or a Finding when it has not settled within `ms` (a hang: awaited forever). */
+export async function settleWithin<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hang = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Finding(`${what} did not settle within ${ms} ms: a hang`)), ms);
+  });
+  try {
+    return await Promise.race([p, hang]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const crypto: Crypto = nodeCrypto;
 
 function expectDmError(e: unknown, where: string): string {
@@ -84,8 +103,9 @@ export async function sessionTarget(replies: Uint8Array[]): Promise<string> {
     try { decodeMessage(reply); } catch { decodable = false; }
     const before = serializeTree((tree.snapshot() as { root: Parameters<typeof serializeTree>[0] }).root);
     try {
-      await session.receive({ body: reply });
+      await settleWithin(session.receive({ body: reply }), CASE_BUDGET_MS, 'session.receive');
     } catch (e) {
+      if (e instanceof Finding) throw e;
       throw new Finding(`session.receive threw: ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e)}`);
     }
     if (!decodable && serializeTree((tree.snapshot() as { root: Parameters<typeof serializeTree>[0] }).root) !== before) throw new Finding('an undecodable package changed the tree');
