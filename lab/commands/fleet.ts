@@ -34,6 +34,20 @@ export function formatSummary(s: FleetSummary): string {
   return lines.join('\n') + '\n';
 }
 
+/** On a terminal, a line that counts sessions as they end (at most four times a second); elsewhere nothing. */
+function progress(tty: NodeJS.WriteStream): Pick<FleetOptions, 'onSession'> {
+  if (!tty.isTTY) return {};
+  let shown = 0;
+  return {
+    onSession: (done, total) => {
+      const now = performance.now();
+      if (done < total && now - shown < 250) return;
+      shown = now;
+      tty.write(`\r${done}/${total} sessions${done === total ? '\n' : ''}`);
+    },
+  };
+}
+
 export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
   const args = parseArgs(argv, { values: ['devices', 'server', 'transport', 'broker', 'device', 'accounts', 'sessions', 'concurrency', 'ramp', 'trigger', 'speed', 'encoding', 'catalog', 'write-accounts'], booleans: ['json'] });
   const devices = int(args, 'devices', 0);
@@ -59,6 +73,7 @@ export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): 
     template, devices, accounts, sessionsPerDevice: Math.max(1, int(args, 'sessions', 1)), concurrency: Math.max(1, int(args, 'concurrency', 64)),
     rampSeconds: int(args, 'ramp', 0), trigger, speed,
     encoding: oneOf(args, 'encoding', ['xml', 'wbxml'] as const, 'xml'),
+    ...progress(process.stderr),
   };
   let summary: FleetSummary;
   if (server === 'inproc') {
