@@ -4,11 +4,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { fuzz } from './fuzz.js';
 import { Finding, serverSeeds, sessionTarget, settleWithin, wbxmlTarget, xmlTarget } from './targets.js';
 import { prng, mutateBytes, mutateXml } from './mutate.js';
 import { xsFuzz, xsReplay } from './xs-target.js';
 import { needDeviceWorker } from '../xs/device-worker.js';
+
+const here = new URL('.', import.meta.url).pathname;
 
 for (const [target, cases] of [['xml', 6000], ['wbxml', 6000], ['session', 1500]] as const) {
   test(`fuzz ${target}: ${cases} seeded cases, no exception escapes, refused packages leave the tree alone`, async () => {
@@ -49,6 +52,26 @@ test('a slow case, a promise that never settles and a heap over budget are findi
   await assert.rejects(settleWithin(new Promise(() => {}), 20, 'never'), (e: unknown) => e instanceof Finding && /never did not settle within 20 ms: a hang/.test(e.message));
   assert.equal(await settleWithin(Promise.resolve(7), 20, 'at once'), 7);
   await assert.rejects(settleWithin(Promise.reject(new Error('boom')), 20, 'refused'), /boom/);
+});
+
+test('coverage: `npm run fuzz -- --coverage` measures the blocks of agent/ its cases reach, per file', () => {
+  // Its own process: V8 counts blocks only in functions compiled after coverage started.
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'run.ts'), '--cases', '400', '--seed', '1', '--target', 'xml', '--target', 'session', '--coverage'],
+    { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const runs = r.stdout.split(/^(?=\w+ +seed 1:)/m).filter((x) => x.trim());
+  assert.equal(runs.length, 2, r.stdout);
+  const files = (text: string) => new Map([...text.matchAll(/^ {2}(\S+) +(\d+) of (\d+) blocks reached$/gm)].map((m) => [m[1]!, { reached: +m[2]!, known: +m[3]! }]));
+  const xml = files(runs[0]!);
+  const session = files(runs[1]!);
+  const decoder = xml.get('syncml/xml-decode.ts');
+  assert.ok(decoder && decoder.reached >= 60 && decoder.reached < decoder.known, JSON.stringify(decoder));
+  assert.ok([...xml.values(), ...session.values()].every((f) => f.reached <= f.known));
+  // The decoder's run does not reach the session engine; the session's run does, and its total adds up.
+  assert.equal(xml.get('session/session.ts'), undefined);
+  assert.ok((session.get('session/session.ts')?.reached ?? 0) >= 100, runs[1]);
+  const total = Number(/, (\d+) blocks of agent\/ reached/.exec(runs[1]!)?.[1]);
+  assert.equal(total, [...session.values()].reduce((n, f) => n + f.reached, 0));
 });
 
 test('the targets catch what they should: a non-DmError escaping is a finding', async () => {
