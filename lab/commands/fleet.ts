@@ -75,6 +75,12 @@ export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): 
     encoding: oneOf(args, 'encoding', ['xml', 'wbxml'] as const, 'xml'),
     ...progress(process.stderr),
   };
+  if (trigger === 'schedule' && !args.flags.has('json')) {
+    // A day's schedule takes tens of seconds even fast: say when the first checks come.
+    const { intervalMinutes, jitterMinutes = intervalMinutes / 10 } = template.schedule!;
+    const at = (minutes: number) => `${((minutes * 60000) / speed / 1000).toFixed(1)} s`;
+    out.write(`${devices} devices on their schedules at ${speed}× real time: first checks due ${intervalMinutes}–${intervalMinutes + jitterMinutes} simulated minutes from now (${at(intervalMinutes)}–${at(intervalMinutes + jitterMinutes)})\n`);
+  }
   let summary: FleetSummary;
   if (server === 'inproc') {
     const catalog = loadCatalog(str(args, 'catalog') ?? join(here, '../examples/catalog.json'));

@@ -179,6 +179,13 @@ test('fleet CLI: --trigger schedule needs a template schedule, takes no --concur
     await usage(['--trigger', 'schedule', '--speed', '0'], /--speed must be a number > 0/);
     await usage(['--trigger', 'schedule', '--speed', 'fast'], /--speed must be a number > 0/);
     await usage(['--accounts', 'some'], /--accounts must be one of per-device\|shared/);
+    // In text, a schedule run says first when the first checks come, and ends with what the schedules did.
+    const quick = join(dir, 'quick.json');
+    writeFileSync(quick, JSON.stringify({ ...template(), schedule: { intervalMinutes: 1, jitterMinutes: 1 } }));
+    out.text = '';
+    assert.equal(await main(['fleet', '--devices', '2', '--server', 'inproc', '--device', quick, '--trigger', 'schedule', '--speed', '600'], out as never, out as never), 0, out.text);
+    assert.match(out.text, /^2 devices on their schedules at 600× real time: first checks due 1–2 simulated minutes from now \(0\.1 s–0\.2 s\)\n2 devices, 2 sessions/);
+    assert.match(out.text, /\nschedules: \d+ simulated minutes at 600× real time; busiest simulated minute: [12] checks started; a session's median is [\d.]+ simulated minutes\n/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
