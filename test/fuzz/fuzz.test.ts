@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fuzz } from './fuzz.js';
-import { Finding, serverSeeds, sessionTarget, settleWithin, wbxmlTarget, xmlTarget } from './targets.js';
+import { Finding, readSessionCase, serverSeeds, SESSION_ACCOUNTS, sessionTarget, settleWithin, SIGNED_ACCOUNT, wbxmlTarget, writeSessionCase, xmlTarget } from './targets.js';
 import { prng, mutateBytes, mutateXml } from './mutate.js';
 import { xsFuzz, xsReplay } from './xs-target.js';
 import { needDeviceWorker } from '../xs/device-worker.js';
@@ -56,7 +56,7 @@ test('a slow case, a promise that never settles and a heap over budget are findi
 
 test('coverage: `npm run fuzz -- --coverage` measures the blocks of agent/ its cases reach, per file', () => {
   // Its own process: V8 counts blocks only in functions compiled after coverage started.
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'run.ts'), '--cases', '400', '--seed', '1', '--target', 'xml', '--target', 'session', '--coverage'],
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'run.ts'), '--cases', '800', '--seed', '1', '--target', 'xml', '--target', 'session', '--coverage'],
     { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   const runs = r.stdout.split(/^(?=\w+ +seed 1:)/m).filter((x) => x.trim());
@@ -74,6 +74,26 @@ test('coverage: `npm run fuzz -- --coverage` measures the blocks of agent/ its c
   assert.equal(total, [...session.values()].reduce((n, f) => n + f.reached, 0));
 });
 
+test('session cases: every account runs, and a finding keeps its account and packages so that the replay is the case', async () => {
+  // A server package that carries commands and no server credential: the first account runs them; the
+  // others challenge the server (407) and run none (215), but for the one whose packages the harness signs.
+  let seed: Uint8Array | undefined;
+  for (const s of serverSeeds()) if (/^running>Alert=200,SyncHdr=200$/.test(await sessionTarget([s], 0))) { seed = s; break; }
+  assert.ok(seed, 'the corpus has a server package with an Alert');
+  for (let a = 1; a < SESSION_ACCOUNTS.length; a++) {
+    assert.equal(await sessionTarget([seed], a), a === SIGNED_ACCOUNT ? 'running>Alert=200,SyncHdr=200' : 'running>Alert=215,SyncHdr=407', `account ${a}`);
+  }
+  // And the seeds carry the server's MD5 credential for the first nonce: that account then takes the package (212).
+  const md5 = SESSION_ACCOUNTS.findIndex((d) => d.account.serverAuth?.type === 'md5');
+  const sigs = await Promise.all(serverSeeds().map((s) => sessionTarget([s], md5)));
+  assert.ok(sigs.some((x) => /SyncHdr=212/.test(x)), 'some seed authenticates the server');
+  const c = { account: 2, replies: [seed, new Uint8Array([1, 2, 3])] };
+  const back = readSessionCase(writeSessionCase(c));
+  assert.equal(back.account, 2);
+  assert.deepEqual(back.replies, c.replies);
+  await assert.rejects(sessionTarget([seed], SESSION_ACCOUNTS.length), RangeError);
+});
+
 test('the targets catch what they should: a non-DmError escaping is a finding', async () => {
   // Not from a decoder: prove the check itself works by calling the session target with nothing to say.
   assert.equal(await sessionTarget([]), '');
@@ -82,11 +102,16 @@ test('the targets catch what they should: a non-DmError escaping is a finding', 
 });
 
 const regressions = join(new URL('.', import.meta.url).pathname, 'regressions');
-const files = readdirSync(regressions).filter((f) => f.endsWith('.bin'));
+const files = readdirSync(regressions).filter((f) => f.endsWith('.bin') || f.endsWith('.case'));
 
 test('every input a fuzz run found is replayed', { skip: files.length === 0 ? 'no fuzz finding recorded yet' : false }, async () => {
   const dir = regressions;
   for (const f of files) {
+    if (f.endsWith('.case')) {
+      const c = readSessionCase(readFileSync(join(dir, f), 'utf8'));
+      await sessionTarget(c.replies, c.account);
+      continue;
+    }
     const input = new Uint8Array(readFileSync(join(dir, f)));
     if (f.startsWith('xml-')) xmlTarget(input);
     else if (f.startsWith('wbxml-')) wbxmlTarget(input);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { encodeMessage } from '../../agent/syncml/codec.js';
 import { sampleMessages } from '../helpers/corpus.js';
 import { prng, mutateBytes, mutateXml } from './mutate.js';
-import { CASE_BUDGET_MS, Finding, serverSeeds, sessionTarget, wbxmlTarget, xmlTarget } from './targets.js';
+import { CASE_BUDGET_MS, Finding, SESSION_ACCOUNTS, serverSeeds, sessionTarget, wbxmlTarget, writeSessionCase, xmlTarget, type SessionCase } from './targets.js';
 import { xsFuzz } from './xs-target.js';
 import { CoverageMeter, type CoverageReport } from './coverage.js';
 
@@ -61,13 +61,15 @@ export async function fuzz(target: TargetName, o: FuzzOptions): Promise<FuzzRepo
   const dec = new TextDecoder();
   const caseBudget = o.caseBudgetMs ?? CASE_BUDGET_MS;
   const heapBudget = o.heapBudgetMB ?? HEAP_BUDGET_MB;
+  let sessionCase: SessionCase | undefined;
   const record = (message: string, input: Uint8Array, i: number) => {
     const f: FuzzReport['findings'][number] = { message };
     if (o.saveFindings) {
       const dir = join(here, 'regressions');
       mkdirSync(dir, { recursive: true });
-      f.file = join(dir, `${target}-seed${o.seed}-case${i}.bin`);
-      writeFileSync(f.file, input);
+      // A session case is its account and all its packages; a decoder case, its input.
+      f.file = join(dir, `${target}-seed${o.seed}-case${i}.${sessionCase ? 'case' : 'bin'}`);
+      writeFileSync(f.file, sessionCase ? writeSessionCase(sessionCase) : input);
     }
     findings.push(f);
   };
@@ -82,9 +84,10 @@ export async function fuzz(target: TargetName, o: FuzzOptions): Promise<FuzzRepo
       if (target === 'xml') sig = xmlTarget(input);
       else if (target === 'wbxml') sig = wbxmlTarget(input);
       else {
-        // A session gets the mutated package, then (sometimes) a second one.
+        // A session gets the mutated package, then (sometimes) a second one, with one of the accounts.
         const second = rnd() < 0.3 ? [mutateBytes(seeds[Math.floor(rnd() * seeds.length)]!, rnd, pool)] : [];
-        sig = await sessionTarget([input, ...second]);
+        sessionCase = { account: Math.floor(rnd() * SESSION_ACCOUNTS.length), replies: [input, ...second] };
+        sig = `${sessionCase.account}/${await sessionTarget(sessionCase.replies, sessionCase.account)}`;
       }
     } catch (e) {
       if (!(e instanceof Finding)) throw e;

@@ -13,7 +13,10 @@ import { decodeMessage, encodeMessage } from '../../agent/syncml/codec.js';
 import { Session } from '../../agent/session/session.js';
 import { ExecRegistry } from '../../agent/session/types.js';
 import { seedTree } from '../../agent/tree/seed.js';
-import { readAccount } from '../../agent/tree/dmacc.js';
+import { readAccount, writeNonce } from '../../agent/tree/dmacc.js';
+import { clientCred, hmacHeader } from '../../agent/session/auth.js';
+import type { StatusCmd } from '../../agent/syncml/model.js';
+import { base64Decode, base64Encode } from '../../agent/util/bytes.js';
 import { serializeTree } from '../../agent/tree/persist-format.js';
 import { parseDeviceDescription } from '../../agent/tree/device-description.js';
 import { ALERT_TYPE_USER_REQUEST } from '../../agent/alerts/types.js';
@@ -66,31 +69,76 @@ export function wbxmlTarget(input: Uint8Array): string {
   }
 }
 
-const desc = parseDeviceDescription({
+const device = (auth: object, serverAuth?: object) => parseDeviceDescription({
   devInfo: { devId: 'IMEI:493005100592800', man: 'ExampleCo', mod: 'TS-Agent-1' },
-  account: { serverId: 'labserver', serverUri: 'http://127.0.0.1:8080/dm', auth: { type: 'md5', username: 'dmuser', password: 'dmpass' } },
+  account: { serverId: 'labserver', serverUri: 'http://127.0.0.1:8080/dm', auth, ...(serverAuth ? { serverAuth } : {}) },
   components: [{ node: 'app1', id: 'com.example.app1', name: 'Weather', version: '1.0' }],
 });
 
-/** Server packages of the corpus (seeds for the session target), in both encodings. */
+/** The server's credential to the fuzzed device, and the first nonce it knows (as a factory would set it). */
+const SERVER = { username: 'labserver', password: 'srvpass' };
+const SERVER_NONCE: Uint8Array = new TextEncoder().encode('server-factory-1');
+
+/**
+ * The accounts a session case runs with: the server's credential unchecked, then checked with each scheme
+ * (HMAC twice: with packages the harness signs, as the server would, and unsigned), so that server
+ * credentials, mutated or missing, reach the code that judges them.
+ */
+export const SESSION_ACCOUNTS = [
+  device({ type: 'md5', username: 'dmuser', password: 'dmpass' }),
+  ...(['md5', 'hmac', 'basic', 'hmac'] as const).map((type) => device({ type: type === 'basic' ? 'basic' : 'md5', username: 'dmuser', password: 'dmpass' },
+    { type, ...SERVER, nonce: base64Encode(SERVER_NONCE) })),
+];
+/** The account whose server packages the harness signs with x-syncml-hmac. */
+export const SIGNED_ACCOUNT = 2;
+
+/** A session case as a finding keeps it: the account and every server package, so that a replay is the case. */
+export interface SessionCase {
+  account: number;
+  replies: Uint8Array[];
+}
+
+export function writeSessionCase(c: SessionCase): string {
+  return JSON.stringify({ account: c.account, replies: c.replies.map((r) => Buffer.from(r).toString('base64')) }) + '\n';
+}
+
+export function readSessionCase(text: string): SessionCase {
+  const j = JSON.parse(text) as { account: number; replies: string[] };
+  return { account: j.account, replies: j.replies.map((r) => new Uint8Array(Buffer.from(r, 'base64'))) };
+}
+
+/**
+ * Server packages of the corpus (seeds for the session target), in both encodings, as they are and with the
+ * server's MD5 and basic credentials for the first nonce (valid in a first reply to those accounts).
+ */
 export function serverSeeds(): Uint8Array[] {
   const server = sampleMessages().filter((s) => s.msg.hdr.target.locURI.startsWith('IMEI'));
-  return server.flatMap((s) => [encodeMessage(s.msg, 'xml'), encodeMessage(s.msg, 'wbxml')]);
+  const creds = [undefined, ...(['DIGEST', 'BASIC'] as const).map((type) => clientCred(crypto, { type, name: SERVER.username, secret: SERVER.password, nonce: SERVER_NONCE }))];
+  return server.flatMap((s) => creds.flatMap((cred) => {
+    const msg = cred ? { ...s.msg, hdr: { ...s.msg.hdr, cred } } : s.msg;
+    return [encodeMessage(msg, 'xml'), encodeMessage(msg, 'wbxml')];
+  }));
 }
 
 /**
  * One session: package 1 out, then up to `replies.length` server packages in. Every reply is checked
  * against the invariants; the signature is the sequence of session states and first error code.
  */
-export async function sessionTarget(replies: Uint8Array[]): Promise<string> {
+export async function sessionTarget(replies: Uint8Array[], account = 0): Promise<string> {
+  const desc = SESSION_ACCOUNTS[account];
+  if (!desc) throw new RangeError(`no session account ${account}`);
   const tree = seedTree(desc);
+  const dmAccount = readAccount(tree);
   const session = new Session({
-    tree, account: readAccount(tree), devId: desc.devInfo.devId, crypto, encoding: 'xml', sessionId: '1A2B',
+    tree, account: dmAccount, devId: desc.devInfo.devId, crypto, encoding: 'xml', sessionId: '1A2B',
+    saveNonce: (which, nonce) => writeNonce(tree, dmAccount, which, nonce),
     alerts: [{ id: 'a1', type: ALERT_TYPE_USER_REQUEST, format: 'chr', data: '', source: './SCOMO/Inventory/Deployed/app1' }],
     exec: new ExecRegistry(),
     ui: { answer: async (a) => ({ status: 200, items: a.data === '1102' ? [{ data: '1234' }] : a.data === '1103' || a.data === '1104' ? [{ data: '1' }] : [] }) },
   });
   const states: string[] = [];
+  // The nonce the device last gave the server (its Chal), for the packages the harness signs.
+  let serverNonce: Uint8Array = SERVER_NONCE;
   let out;
   try {
     out = session.nextMessage();
@@ -103,7 +151,8 @@ export async function sessionTarget(replies: Uint8Array[]): Promise<string> {
     try { decodeMessage(reply); } catch { decodable = false; }
     const before = serializeTree((tree.snapshot() as { root: Parameters<typeof serializeTree>[0] }).root);
     try {
-      await settleWithin(session.receive({ body: reply }), CASE_BUDGET_MS, 'session.receive');
+      const hmac = account === SIGNED_ACCOUNT ? hmacHeader(crypto, SERVER.username, SERVER.password, serverNonce, reply) : undefined;
+      await settleWithin(session.receive({ body: reply, ...(hmac ? { hmac } : {}) }), CASE_BUDGET_MS, 'session.receive');
     } catch (e) {
       if (e instanceof Finding) throw e;
       throw new Finding(`session.receive threw: ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e)}`);
@@ -119,6 +168,8 @@ export async function sessionTarget(replies: Uint8Array[]): Promise<string> {
     if (out) {
       let sent;
       try { sent = decodeMessage(out.body); } catch (e) { throw new Finding(`the session sent a message it cannot decode itself: ${String(e)}`); }
+      const chal = sent.body.find((c): c is StatusCmd => c.kind === 'Status' && c.cmdRef === '0')?.chal?.meta.nextNonce;
+      if (chal !== undefined) serverNonce = base64Decode(chal);
       // What the device answered (command and status) is the feedback that steers mutations into command handling.
       states.push([...new Set(sent.body.map((c) => (c.kind === 'Status' ? `${c.cmd}=${c.data}` : c.kind)))].sort().join(','));
     }
