@@ -3,7 +3,7 @@
 // Finding when an invariant breaks:
 //  - the decoders return a message or throw a DmError, never anything else;
 //  - the session never throws, answers every package with a message or ends, and a package it refuses
-//    (undecodable) leaves the DM tree exactly as it was.
+//    (undecodable, or from a server that did not authenticate) leaves the DM tree exactly as it was.
 import { nodeCrypto } from '../../platform/node/crypto.js';
 import { DmError } from '../../agent/errors.js';
 import type { Crypto } from '../../agent/ports.js';
@@ -157,7 +157,8 @@ export async function sessionTarget(replies: Uint8Array[], account = 0): Promise
       if (e instanceof Finding) throw e;
       throw new Finding(`session.receive threw: ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e)}`);
     }
-    if (!decodable && serializeTree((tree.snapshot() as { root: Parameters<typeof serializeTree>[0] }).root) !== before) throw new Finding('an undecodable package changed the tree');
+    const after = serializeTree((tree.snapshot() as { root: Parameters<typeof serializeTree>[0] }).root);
+    if (!decodable && after !== before) throw new Finding('an undecodable package changed the tree');
     try {
       out = session.nextMessage();
     } catch (e) {
@@ -168,7 +169,12 @@ export async function sessionTarget(replies: Uint8Array[], account = 0): Promise
     if (out) {
       let sent;
       try { sent = decodeMessage(out.body); } catch (e) { throw new Finding(`the session sent a message it cannot decode itself: ${String(e)}`); }
-      const chal = sent.body.find((c): c is StatusCmd => c.kind === 'Status' && c.cmdRef === '0')?.chal?.meta.nextNonce;
+      const hdrStatus = sent.body.find((c): c is StatusCmd => c.kind === 'Status' && c.cmdRef === '0');
+      // A server that did not authenticate changes nothing, not even the nonce the device keeps for itself.
+      if ((hdrStatus?.data === '401' || hdrStatus?.data === '407') && after !== before) {
+        throw new Finding(`a package from a server that did not authenticate (${hdrStatus.data}) changed the tree`);
+      }
+      const chal = hdrStatus?.chal?.meta.nextNonce;
       if (chal !== undefined) serverNonce = base64Decode(chal);
       // What the device answered (command and status) is the feedback that steers mutations into command handling.
       states.push([...new Set(sent.body.map((c) => (c.kind === 'Status' ? `${c.cmd}=${c.data}` : c.kind)))].sort().join(','));
