@@ -6,6 +6,7 @@ import type { SyncMLMessage } from './model.js';
 import { elementToMessage } from './map.js';
 import { DmError } from '../errors.js';
 import { utf8Decode } from '../util/bytes.js';
+import { isXmlChar } from '../util/scan.js';
 import {
   CHARSET_UTF8, END, ENTITY, FPI_SYNCML_11, FPI_SYNCML_12, LITERAL, OPAQUE, PUBLIC_ID_SYNCML_11, PUBLIC_ID_SYNCML_12,
   STR_I, STR_T, SWITCH_PAGE, TAGS,
@@ -143,7 +144,8 @@ class WbxmlReader {
       if (t === ENTITY) {
         this.i++;
         const cp = this.mbu32();
-        if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) this.fail(`entity ${cp} is not a character`);
+        // WBXML encodes an XML document: an entity names a character XML allows, as a character reference does.
+        if (!isXmlChar(cp)) this.fail(`entity ${cp} is not a character XML allows`);
         top.text += String.fromCodePoint(cp);
         continue;
       }

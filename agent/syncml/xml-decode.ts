@@ -8,7 +8,7 @@ import { elementToMessage } from './map.js';
 import { DmError } from '../errors.js';
 import { decodeUtf8With } from '../util/bytes.js';
 import type { Utf8 } from '../ports.js';
-import { isDigits, isHexDigits } from '../util/scan.js';
+import { isDigits, isHexDigits, isXmlChar } from '../util/scan.js';
 
 export interface XmlLimits {
   maxBytes: number;
@@ -19,6 +19,11 @@ export interface XmlLimits {
 export const DEFAULT_XML_LIMITS: XmlLimits = { maxBytes: 65536, maxDepth: 32, maxElements: 8192 };
 
 const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+/**
+ * Characters XML 1.0 does not allow in a document, raw or referenced: C0 controls other than tab, LF and CR,
+ * and U+FFFE/U+FFFF. Taken in, a NUL could never be written again in WBXML (it ends a string there).
+ */
+const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 
 export function decodeXml(bytes: Uint8Array, limits?: Partial<XmlLimits>, utf8?: Utf8): SyncMLMessage {
   const max = limits?.maxBytes ?? DEFAULT_XML_LIMITS.maxBytes;
@@ -66,6 +71,11 @@ class Reader {
 
   document(): El {
     const s = this.s;
+    const bad = s.search(NOT_XML_CHAR);
+    if (bad >= 0) {
+      this.i = bad;
+      this.fail(`character U+${s.charCodeAt(bad).toString(16).toUpperCase().padStart(4, '0')} is not allowed in XML`);
+    }
     let root: El | undefined;
     for (;;) {
       this.skipSpace();
@@ -230,7 +240,7 @@ class Reader {
         const hexForm = ref.charCodeAt(1) === 120;
         const digits = ref.slice(hexForm ? 2 : 1);
         const cp = (hexForm ? isHexDigits(digits) : isDigits(digits)) ? parseInt(digits, hexForm ? 16 : 10) : NaN;
-        if (!(cp === 9 || cp === 10 || cp === 13 || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff))) {
+        if (!isXmlChar(cp)) {
           this.i = at + a;
           this.fail(`invalid character reference &${ref};`);
         }

@@ -119,3 +119,8 @@ export function isHexDigits(s: string): boolean {
   }
   return true;
 }
+
+/** A code point XML 1.0 allows in a document (its Char production): what a character reference may name. */
+export function isXmlChar(cp: number): boolean {
+  return cp === 9 || cp === 10 || cp === 13 || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+}

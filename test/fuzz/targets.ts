@@ -1,9 +1,11 @@
 // What the fuzzer runs and what it checks. Each target takes one input and returns a short signature of
 // what happened (used as feedback: an input with a new signature joins the mutation pool), or throws a
 // Finding when an invariant breaks:
-//  - the decoders return a message or throw a DmError, never anything else;
+//  - the decoders return a message or throw a DmError, never anything else, and a message they return is
+//    written again in XML and WBXML and reads back the same (roundTrip);
 //  - the session never throws, answers every package with a message or ends, and a package it refuses
 //    (undecodable, or from a server that did not authenticate) leaves the DM tree exactly as it was.
+import { isDeepStrictEqual } from 'node:util';
 import { nodeCrypto } from '../../platform/node/crypto.js';
 import { DmError } from '../../agent/errors.js';
 import type { Crypto } from '../../agent/ports.js';
@@ -15,7 +17,7 @@ import { ExecRegistry } from '../../agent/session/types.js';
 import { seedTree } from '../../agent/tree/seed.js';
 import { readAccount, writeNonce } from '../../agent/tree/dmacc.js';
 import { clientCred, hmacHeader } from '../../agent/session/auth.js';
-import type { StatusCmd } from '../../agent/syncml/model.js';
+import type { Command, StatusCmd, SyncMLMessage } from '../../agent/syncml/model.js';
 import { base64Decode, base64Encode } from '../../agent/util/bytes.js';
 import { serializeTree } from '../../agent/tree/persist-format.js';
 import { parseDeviceDescription } from '../../agent/tree/device-description.js';
@@ -52,20 +54,57 @@ function expectDmError(e: unknown, where: string): string {
 }
 
 export function xmlTarget(input: Uint8Array): string {
+  let m: SyncMLMessage;
   try {
-    const m = decodeXml(input);
-    return `ok/${m.body.map((c) => c.kind).join(',')}`;
+    m = decodeXml(input);
   } catch (e) {
     return expectDmError(e, 'decodeXml');
   }
+  roundTrip(m, 'XML');
+  return `ok/${m.body.map((c) => c.kind).join(',')}`;
 }
 
 export function wbxmlTarget(input: Uint8Array): string {
+  let m: SyncMLMessage;
   try {
-    const m = decodeWbxmlMessage(input);
-    return `ok/${m.body.map((c) => c.kind).join(',')}`;
+    m = decodeWbxmlMessage(input);
   } catch (e) {
     return expectDmError(e, 'decodeWbxml');
+  }
+  roundTrip(m, 'WBXML');
+  return `ok/${m.body.map((c) => c.kind).join(',')}`;
+}
+
+const hasUnsupported = (cs: Command[]): boolean => cs.some((c) => c.kind === 'Unsupported' || ((c.kind === 'Atomic' || c.kind === 'Sequence') && hasUnsupported(c.commands)));
+
+/**
+ * What writing a message as XML changes by design: characters XML cannot carry become U+FFFD, and bytes
+ * (WBXML opaque data) become their base64 text.
+ */
+function asXmlCarriesIt(x: unknown): unknown {
+  if (typeof x === 'string') return x.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\ufffd');
+  if (x instanceof Uint8Array) return base64Encode(x);
+  if (Array.isArray(x)) return x.map(asXmlCarriesIt);
+  if (x !== null && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, asXmlCarriesIt(v)]));
+  return x;
+}
+
+/**
+ * A message a decoder took, written again in each encoding, reads back as the same message: what the
+ * codec reads it can write (the device echoes server data: Status refs, Results of values a server set).
+ * Messages with commands the codec only reads (a Sync, an Atomic inside an Atomic) are not written.
+ */
+function roundTrip(m: SyncMLMessage, from: string): void {
+  if (hasUnsupported(m.body)) return;
+  for (const encoding of ['xml', 'wbxml'] as const) {
+    let again: SyncMLMessage;
+    try {
+      again = decodeMessage(encodeMessage(m, encoding));
+    } catch (e) {
+      throw new Finding(`a message read from ${from} does not read back from ${encoding}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const same = encoding === 'wbxml' ? isDeepStrictEqual(again, m) : isDeepStrictEqual(asXmlCarriesIt(again), asXmlCarriesIt(m));
+    if (!same) throw new Finding(`a message read from ${from} reads back from ${encoding} as another message`);
   }
 }
 

@@ -35,6 +35,18 @@ test('refusals: string table out of bounds, truncation, unknown tokens, attribut
   refuses([...HDR, 0x00, 0x2d, 0x2d], 'DM_ERR_BAD_WBXML', 400, /after the root/);
 });
 
+test('an ENTITY names a character XML allows, as a character reference does: NUL, controls and U+FFFE refused (found by fuzzing)', () => {
+  // 6D SyncML, 02 ENTITY + mb_u_int32, 01 END.
+  const entity = (cp: number[]) => decodeWbxml(new Uint8Array([...HDR, 0x00, 0x6d, 0x02, ...cp, 0x01])).children.join('');
+  assert.equal(entity([0x41]), 'A');
+  assert.equal(entity([0x09]), '\t');
+  assert.equal(entity([0x83, 0xfb, 0x00]), '\u{fd80}');
+  refuses([...HDR, 0x00, 0x6d, 0x02, 0x00, 0x01], 'DM_ERR_BAD_WBXML', 400, /entity 0 is not a character XML allows/);
+  refuses([...HDR, 0x00, 0x6d, 0x02, 0x10, 0x01], 'DM_ERR_BAD_WBXML', 400, /entity 16 /);
+  refuses([...HDR, 0x00, 0x6d, 0x02, 0x83, 0xff, 0x7e, 0x01], 'DM_ERR_BAD_WBXML', 400, /entity 65534 /);
+  refuses([...HDR, 0x00, 0x6d, 0x02, 0x83, 0xb0, 0x00, 0x01], 'DM_ERR_BAD_WBXML', 400, /entity 55296 /);
+});
+
 test('limits: nesting and element count 413; size 413', () => {
   const deep = [...HDR, 0x00, ...Array(40).fill(0x68), ...Array(40).fill(0x01)];
   refuses(deep, 'DM_ERR_XML_LIMIT', 413, /deeper/);
