@@ -389,7 +389,8 @@ export function messageToElement(msg: SyncMLMessage): El {
 /**
  * Text content as XML: the three markup characters escaped, and what XML 1.0 cannot carry at all (C0 controls
  * other than tab, LF and CR; a lone surrogate; U+FFFE and U+FFFF) replaced by U+FFFD, so that the message stays
- * well-formed and its UTF-8 is the same whichever converter writes it.
+ * well-formed and its UTF-8 is the same whichever converter writes it. A CR is written as a reference: raw,
+ * every XML parser turns it (and a CR LF) into LF (XML 1.0 §2.11).
  */
 export function escapeText(s: string): string {
   let out = '';
@@ -400,7 +401,7 @@ export function escapeText(s: string): string {
     if (c === 38) rep = '&amp;';
     else if (c === 60) rep = '&lt;';
     else if (c === 62) rep = '&gt;';
-    else if (c < 0x20) { if (c !== 9 && c !== 10 && c !== 13) rep = '\ufffd'; }
+    else if (c < 0x20) { if (c === 13) rep = '&#13;'; else if (c !== 9 && c !== 10) rep = '\ufffd'; }
     else if (c >= 0xd800 && c <= 0xdfff) {
       const d = c <= 0xdbff ? s.charCodeAt(i + 1) : 0;
       if (d >= 0xdc00 && d <= 0xdfff) i++;

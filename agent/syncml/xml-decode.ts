@@ -33,6 +33,8 @@ export function decodeXml(bytes: Uint8Array, limits?: Partial<XmlLimits>, utf8?:
 }
 
 export function parseXmlElement(src: string, limits?: Partial<XmlLimits>): El {
+  // Line breaks read as LF whatever the sender wrote (XML 1.0 §2.11); a CR stays only as a reference, &#13;.
+  if (src.indexOf('\r') >= 0) src = src.replace(/\r\n?/g, '\n');
   return new Reader(src, { ...DEFAULT_XML_LIMITS, ...limits }).document();
 }
 

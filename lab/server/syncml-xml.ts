@@ -12,8 +12,9 @@ import { base64Encode } from '../../agent/util/bytes.js';
 import { nodeUtf8 } from '../../platform/node/utf8.js';
 import type { Encoding } from '../../agent/syncml/codec.js';
 
-const ESCAPED = /[&<>]/g;
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+// A CR as a reference: raw, the device's parser reads it as LF (XML 1.0 §2.11).
+const ESCAPED = /[&<>\r]/g;
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '\r': '&#13;' };
 const escapeText = (v: string): string => (v.search(ESCAPED) < 0 ? v : v.replace(ESCAPED, (c) => ESCAPES[c]!));
 
 /**

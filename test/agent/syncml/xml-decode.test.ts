@@ -71,6 +71,11 @@ test('refusals: DTD subset, entities, PIs, mismatched tags, truncation, text out
   refuses(wrap('<Alert><CmdID>1</CmdID><Data>\uffff</Data></Alert>'), 'DM_ERR_BAD_XML', 400, /U\+FFFF/);
   refuses(wrap('<Alert\u0001><CmdID>1</CmdID></Alert>'), 'DM_ERR_BAD_XML', 400, /U\+0001/);
   assert.equal((decodeXml(utf8Encode(wrap('<Alert><CmdID>1</CmdID><Data>1100</Data><Item><Data>a\tb\nc</Data></Item></Alert>'))).body[0] as AlertCmd).items[0]!.data, 'a\tb\nc');
+  // Line breaks read as LF (XML 1.0 §2.11): CR LF and a lone CR, in text and CDATA; a CR stays as &#13;.
+  const lines = (text: string) => (decodeXml(utf8Encode(wrap(`<Alert><CmdID>1</CmdID><Data>1100</Data><Item><Data>${text}</Data></Item></Alert>`))).body[0] as AlertCmd).items[0]!.data;
+  assert.equal(lines('a\r\nb\rc\n'), 'a\nb\nc\n');
+  assert.equal(lines('<![CDATA[x\r\ny]]>'), 'x\ny');
+  assert.equal(lines('a&#13;&#10;b'), 'a\r\nb');
   refuses(new Uint8Array([0x3c, 0x61, 0xff, 0x3e]), 'DM_ERR_BAD_SYNCML', 400, /UTF-8/);
   // An external DOCTYPE without subset (as the shared vectors carry) is accepted and ignored.
   assert.equal(decodeXml(utf8Encode('<!DOCTYPE SyncML PUBLIC "-//SYNCML//DTD SyncML 1.2//EN" "x.dtd">' + wrap(''))).body.length, 0);

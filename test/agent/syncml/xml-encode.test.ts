@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { XMLParser } from 'fast-xml-parser';
 import { encodeXml, encodeXmlString } from '../../../agent/syncml/xml-encode.js';
 import { decodeXml } from '../../../agent/syncml/xml-decode.js';
@@ -45,7 +46,7 @@ test('xmllint rejects a message with the Item children out of DTD order (the che
   assert.notEqual(xmllintValidate(bad), '');
 });
 
-test('what XML cannot carry (controls, lone surrogates, U+FFFE) becomes U+FFFD; tab, CR, LF and astral pairs stay', { skip: needPeer('xmllint') }, () => {
+test('what XML cannot carry (controls, lone surrogates, U+FFFE) becomes U+FFFD; tab, CR (as &#13;), LF and astral pairs stay, for us and for libxml2', { skip: needPeer('xmllint') }, () => {
   const msg = structuredClone(corpus[0]!.msg);
   const alert = msg.body.find((c) => c.kind === 'Alert' && c.items.length > 0) as { items: { data?: unknown }[] };
   alert.items[0]!.data = 'a\u0001b\ud800c\udc00d\ufffee\t\r\n😀f';
@@ -53,6 +54,10 @@ test('what XML cannot carry (controls, lone surrogates, U+FFFE) becomes U+FFFD; 
   assert.equal(xmllintValidate(bytes), '', 'well-formed and valid');
   assert.equal((decodeXml(bytes).body.find((c) => c.kind === 'Alert' && c.items.length > 0) as typeof alert).items[0]!.data,
     'a\ufffdb\ufffdc\ufffdd\ufffde\t\r\n😀f');
+  // libxml2 reads the same text, CR included: written raw, a conforming parser would read it as LF.
+  const first = "(//*[local-name()='Alert'][*[local-name()='Item']])[1]/*[local-name()='Item'][1]/*[local-name()='Data']";
+  const read = spawnSync('xmllint', ['--nonet', '--xpath', `string(${first})`, '-'], { input: bytes, encoding: 'utf8' });
+  assert.equal(read.stdout.replace(/\n$/, ''), 'a\ufffdb\ufffdc\ufffdd\ufffde\t\r\n😀f', read.stderr);
   // The fallback UTF-8 writer and the platform's agree on it.
   assert.deepEqual(encodeXml(msg), encodeXml(msg, { utf8: { encode: (s) => new TextEncoder().encode(s), decode: () => '' } }));
 });

@@ -34,7 +34,7 @@ test('server XML decodes with the agent to the same message (escaping included)'
   assert.match(messageToXml(m, { declaration: true }), /^<\?xml version="1.0" encoding="UTF-8"\?>/);
 });
 
-test('server XML is what xmlbuilder2 writes, byte for byte, whatever the text holds', () => {
+test('server XML is what xmlbuilder2 writes, byte for byte, whatever the text holds (but a CR, written as &#13;)', () => {
   assert.equal(messageToXml(sample()), xmlbuilder2MessageToXml(sample()));
   assert.equal(messageToXml(sample(), { declaration: true }), xmlbuilder2MessageToXml(sample(), { declaration: true }));
   // Texts with markup characters, CDATA ends, controls, non-ASCII and empty values, in every position. Not an
@@ -51,8 +51,16 @@ test('server XML is what xmlbuilder2 writes, byte for byte, whatever the text ho
       items: [{ source: { locURI: text() }, meta: { type: text(), format: text(), mark: text() }, data: text(), moreData: rnd(2) === 1 }, {}] });
     m.body.push({ kind: 'Results', cmdId: '9', cmdRef: text(), targetRef: text(), items: [{ target: { locURI: text(), locName: text() }, data: new Uint8Array([rnd(256), 0, 255]) }] });
     m.body.push({ kind: 'Sequence', cmdId: '10', commands: [{ kind: 'Replace', cmdId: '11', meta: {}, items: [{ target: { locURI: text() }, data: text() }] }] });
-    assert.equal(messageToXml(m), xmlbuilder2MessageToXml(m), JSON.stringify(m));
+    // xmlbuilder2 writes a CR raw, which the device's parser (any XML parser) reads as LF.
+    assert.equal(messageToXml(m), xmlbuilder2MessageToXml(m).replace(/\r/g, '&#13;'), JSON.stringify(m));
   }
+});
+
+test('a CR in server text reaches the device as a CR (raw, XML would turn it into LF)', () => {
+  const m = sample();
+  (m.body[1] as { items: { data: string }[] }).items[1]!.data = 'line 1\r\nline 2\r';
+  assert.deepEqual(decodeXml(utf8Encode(messageToXml(m))), m);
+  assert.notDeepEqual(decodeXml(utf8Encode(xmlbuilder2MessageToXml(m))), m, 'xmlbuilder2 writes the CR raw');
 });
 
 test('a text that looks like an entity reference is escaped, so the device reads back what the server meant', () => {
