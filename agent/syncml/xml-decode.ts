@@ -171,6 +171,8 @@ class Reader {
       if (q !== 34 && q !== 39) this.fail(`attribute ${an} value must be quoted`);
       const end = s.indexOf(q === 34 ? '"' : "'", this.i + 1);
       if (end < 0) this.fail(`unterminated attribute ${an}`);
+      const lt = s.indexOf('<', this.i + 1);
+      if (lt >= 0 && lt < end) { this.i = lt; this.fail(`'<' in the value of attribute ${an}`); }
       const value = this.decodeText(s.slice(this.i + 1, end), this.i + 1);
       this.i = end + 1;
       if ((an === 'xmlns' || an.startsWith('xmlns:')) && value.toLowerCase() === NS_METINF) el.ns = NS_METINF;
@@ -191,7 +193,12 @@ class Reader {
       const top = open[open.length - 1]!;
       const lt = s.indexOf('<', this.i);
       if (lt < 0) { this.i = s.length; this.fail(`unterminated element <${top.qname}>`); }
-      if (lt > this.i) top.text += this.decodeText(s.slice(this.i, lt), this.i);
+      if (lt > this.i) {
+        const raw = s.slice(this.i, lt);
+        // Only a CDATA section may end with it (XML 1.0 §2.4).
+        if (raw.indexOf(']]>') >= 0) { this.i += raw.indexOf(']]>'); this.fail("']]>' in text"); }
+        top.text += this.decodeText(raw, this.i);
+      }
       this.i = lt;
       const n = s.charCodeAt(lt + 1);
       if (n === 47) { // '</'

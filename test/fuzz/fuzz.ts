@@ -9,9 +9,10 @@ import { sampleMessages } from '../helpers/corpus.js';
 import { prng, mutateBytes, mutateXml } from './mutate.js';
 import { CASE_BUDGET_MS, Finding, SESSION_ACCOUNTS, serverSeeds, sessionTarget, wbxmlTarget, writeSessionCase, xmlTarget, type SessionCase } from './targets.js';
 import { xsFuzz } from './xs-target.js';
+import { libxml2Fuzz } from './libxml2-target.js';
 import { CoverageMeter, type CoverageReport } from './coverage.js';
 
-export type TargetName = 'xml' | 'wbxml' | 'session' | 'xs';
+export type TargetName = 'xml' | 'wbxml' | 'session' | 'xs' | 'libxml2';
 
 export interface FuzzReport {
   target: TargetName;
@@ -44,6 +45,7 @@ export interface FuzzOptions {
 
 export async function fuzz(target: TargetName, o: FuzzOptions): Promise<FuzzReport> {
   if (target === 'xs') return xsFuzz(o);
+  if (target === 'libxml2') return libxml2Fuzz(o);
   // Before the seeds are encoded: blocks are counted only in functions compiled after this.
   const meter = o.coverage ? await CoverageMeter.start((url) => url.includes('/agent/')) : undefined;
   const rnd = prng(o.seed);

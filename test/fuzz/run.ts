@@ -1,8 +1,9 @@
-// `npm run fuzz [-- --cases N] [--seed S] [--target xml|wbxml|session|xs] [--coverage]`: a longer fuzz run
+// `npm run fuzz [-- --cases N] [--seed S] [--target xml|wbxml|session|xs|libxml2] [--coverage]`: a longer fuzz run
 // than the one in `npm test`; `--coverage` also measures the blocks of agent/ the cases reach, per file (not
 // for xs, whose agent runs in an xsnap worker). Findings are written to test/fuzz/regressions/ (replayed by the test suite)
 // and make it exit 1.
 import { parseArgs } from 'node:util';
+import { spawnSync } from 'node:child_process';
 import { fuzz, type TargetName } from './fuzz.js';
 
 const { values } = parseArgs({ options: { cases: { type: 'string', default: '20000' }, seed: { type: 'string', default: String(Date.now() % 1e9) },
@@ -10,10 +11,12 @@ const { values } = parseArgs({ options: { cases: { type: 'string', default: '200
 const cases = Number(values.cases);
 const seed = Number(values.seed);
 if (!Number.isInteger(cases) || cases <= 0 || !Number.isInteger(seed)) {
-  process.stderr.write('usage: npm run fuzz -- [--cases N] [--seed S] [--target xml|wbxml|session|xs]... [--coverage]\n');
+  process.stderr.write('usage: npm run fuzz -- [--cases N] [--seed S] [--target xml|wbxml|session|xs|libxml2]... [--coverage]\n');
   process.exit(2);
 }
-const targets = (values.target ?? ['xml', 'wbxml', 'session', 'xs']) as TargetName[];
+// libxml2 (the XML reader against xmllint) runs by default where xmllint is installed.
+const xmllint = spawnSync('sh', ['-c', 'command -v xmllint']).status === 0;
+const targets = (values.target ?? ['xml', 'wbxml', 'session', 'xs', ...(xmllint ? ['libxml2'] : [])]) as TargetName[];
 let found = 0;
 for (const t of targets) {
   const t0 = performance.now();

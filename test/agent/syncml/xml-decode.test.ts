@@ -70,6 +70,11 @@ test('refusals: DTD subset, entities, PIs, mismatched tags, truncation, text out
   refuses(wrap('<Alert><CmdID>1</CmdID><Data>\u001f</Data></Alert>'), 'DM_ERR_BAD_XML', 400, /U\+001F/);
   refuses(wrap('<Alert><CmdID>1</CmdID><Data>\uffff</Data></Alert>'), 'DM_ERR_BAD_XML', 400, /U\+FFFF/);
   refuses(wrap('<Alert\u0001><CmdID>1</CmdID></Alert>'), 'DM_ERR_BAD_XML', 400, /U\+0001/);
+  // What libxml2 refused and we took (found by comparing the two on mutated packages).
+  refuses(wrap('<Alert><CmdID>1</CmdID><Data>a]]>b</Data></Alert>'), 'DM_ERR_BAD_XML', 400, /']]>' in text at 1:\d+/);
+  refuses(wrap('<Alert><CmdID>1</CmdID><Data><![CDATA[x]]>]]></Data></Alert>'), 'DM_ERR_BAD_XML', 400, /']]>' in text/);
+  refuses('<SyncML xmlns="SYNCML:<SYNCML1.2"><SyncHdr/></SyncML>', 'DM_ERR_BAD_XML', 400, /'<' in the value of attribute xmlns/);
+  assert.equal((decodeXml(utf8Encode(wrap('<Alert><CmdID>1</CmdID><Data>1100</Data><Item><Data>a]]b] ]>&gt;<![CDATA[]]]]><![CDATA[>]]></Data></Item></Alert>'))).body[0] as AlertCmd).items[0]!.data, 'a]]b] ]>>]]>');
   assert.equal((decodeXml(utf8Encode(wrap('<Alert><CmdID>1</CmdID><Data>1100</Data><Item><Data>a\tb\nc</Data></Item></Alert>'))).body[0] as AlertCmd).items[0]!.data, 'a\tb\nc');
   // Line breaks read as LF (XML 1.0 §2.11): CR LF and a lone CR, in text and CDATA; a CR stays as &#13;.
   const lines = (text: string) => (decodeXml(utf8Encode(wrap(`<Alert><CmdID>1</CmdID><Data>1100</Data><Item><Data>${text}</Data></Item></Alert>`))).body[0] as AlertCmd).items[0]!.data;

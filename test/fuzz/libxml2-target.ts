@@ -1,0 +1,90 @@
+// Differential fuzzing of the XML reader against libxml2 (xmllint): mutated packages go to both, and a
+// document our reader takes must be one libxml2 finds well-formed. Our reader may refuse more (its limits,
+// processing instructions, DTD subsets), never less: a leniency is a document a conforming peer would
+// reject and the device would act on. xmllint checks a batch of files per process, so the run stays fast;
+// an input whose pair of verdicts is new joins the mutation pool after its batch.
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeMessage } from '../../agent/syncml/codec.js';
+import { parseXmlElement } from '../../agent/syncml/xml-decode.js';
+import { DmError } from '../../agent/errors.js';
+import { sampleMessages } from '../helpers/corpus.js';
+import { prng, mutateBytes, mutateXml } from './mutate.js';
+import type { FuzzOptions, FuzzReport } from './fuzz.js';
+
+const BATCH = 500;
+
+/** What libxml2 says of each file: undefined when well-formed, else its first error. */
+function libxml2Verdicts(files: string[]): (string | undefined)[] {
+  const verdicts: (string | undefined)[] = files.map(() => undefined);
+  const index = new Map(files.map((f, i) => [f, i]));
+  for (let k = 0; k < files.length; k += BATCH) {
+    const r = spawnSync('xmllint', ['--noout', '--nonet', ...files.slice(k, k + BATCH)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    if (r.error) throw r.error;
+    for (const m of r.stderr.matchAll(/^(\S+?):\d+: (.*)$/gm)) {
+      const i = index.get(m[1]!);
+      // Namespace errors (an xmlns that is not a URI) concern namespaces, not well-formedness: the reader
+      // only looks for the MetInf namespace.
+      if (i !== undefined && verdicts[i] === undefined && !/^namespace (error|warning)/.test(m[2]!)) verdicts[i] = m[2]!;
+    }
+  }
+  return verdicts;
+}
+
+export async function libxml2Fuzz(o: FuzzOptions): Promise<FuzzReport> {
+  const rnd = prng(o.seed);
+  const pool = sampleMessages().map((s) => encodeMessage(s.msg, 'xml'));
+  const enc = new TextEncoder();
+  const dec = new TextDecoder();
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  const dir = mkdtempSync(join(tmpdir(), 'dm-libxml2-'));
+  const findings: FuzzReport['findings'] = [];
+  const outcomes = new Set<string>();
+  let slowest = 0;
+  try {
+    for (let start = 0; start < o.cases; start += BATCH) {
+      const inputs: Uint8Array[] = [];
+      const ours: (string | undefined)[] = [];
+      for (let i = start; i < Math.min(o.cases, start + BATCH); i++) {
+        const base = pool[Math.floor(rnd() * pool.length)]!;
+        const input = rnd() < 0.5 ? enc.encode(mutateXml(dec.decode(base), rnd)) : mutateBytes(base, rnd, pool);
+        const t0 = performance.now();
+        let verdict: string | undefined;
+        try {
+          parseXmlElement(strict.decode(input));
+        } catch (e) {
+          verdict = e instanceof DmError ? e.code : 'not UTF-8';
+        }
+        slowest = Math.max(slowest, performance.now() - t0);
+        inputs.push(input);
+        ours.push(verdict);
+      }
+      const files = inputs.map((b, k) => { const f = join(dir, `${start + k}.xml`); writeFileSync(f, b); return f; });
+      const theirs = libxml2Verdicts(files);
+      for (let k = 0; k < inputs.length; k++) {
+        // Feedback, a batch at a time: an input whose pair of verdicts is new joins the pool.
+        const outcome = `${ours[k] ?? 'ok'}/${theirs[k] === undefined ? 'ok' : theirs[k]!.replace(/\d+/g, 'N').slice(0, 40)}`;
+        if (!outcomes.has(outcome)) {
+          outcomes.add(outcome);
+          if (pool.length < 4096 && inputs[k]!.length < 65536) pool.push(inputs[k]!);
+        }
+        if (ours[k] !== undefined || theirs[k] === undefined) continue;
+        const f: FuzzReport['findings'][number] = { message: `our reader took a document libxml2 refuses: ${theirs[k]}` };
+        if (o.saveFindings) {
+          const keep = join(new URL('.', import.meta.url).pathname, 'regressions');
+          mkdirSync(keep, { recursive: true });
+          f.file = join(keep, `libxml2-seed${o.seed}-case${start + k}.bin`);
+          writeFileSync(f.file, inputs[k]!);
+        }
+        findings.push(f);
+      }
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { target: 'libxml2', cases: o.cases, signatures: outcomes.size, pool: pool.length, findings, slowestCaseMs: slowest, maxHeapMB: process.memoryUsage().heapUsed / 1048576 };
+}
