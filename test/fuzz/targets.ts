@@ -148,10 +148,14 @@ export function readSessionCase(text: string): SessionCase {
 
 /**
  * Server packages of the corpus (seeds for the session target), in both encodings, as they are and with the
- * server's MD5 and basic credentials for the first nonce (valid in a first reply to those accounts).
+ * server's MD5 and basic credentials for the first nonce (valid in a first reply to those accounts). A
+ * package of Gets also comes with a small MaxMsgSize, so that the answer is split over messages.
  */
 export function serverSeeds(): Uint8Array[] {
-  const server = sampleMessages().filter((s) => s.msg.hdr.target.locURI.startsWith('IMEI'));
+  const corpus = sampleMessages().filter((s) => s.msg.hdr.target.locURI.startsWith('IMEI'));
+  const small = corpus.filter((s) => s.msg.body.some((c) => c.kind === 'Get'))
+    .map((s) => ({ ...s, msg: { ...s.msg, hdr: { ...s.msg.hdr, meta: { ...s.msg.hdr.meta, maxMsgSize: 1100 } } } }));
+  const server = [...corpus, ...small];
   const creds = [undefined, ...(['DIGEST', 'BASIC'] as const).map((type) => clientCred(crypto, { type, name: SERVER.username, secret: SERVER.password, nonce: SERVER_NONCE }))];
   return server.flatMap((s) => creds.flatMap((cred) => {
     const msg = cred ? { ...s.msg, hdr: { ...s.msg.hdr, cred } } : s.msg;
