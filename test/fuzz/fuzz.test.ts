@@ -2,7 +2,8 @@
 // a fuzz run ever found (test/fuzz/regressions/<target>-*.bin).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fuzz } from './fuzz.js';
@@ -10,7 +11,8 @@ import { Finding, readSessionCase, serverSeeds, SESSION_ACCOUNTS, sessionTarget,
 import { prng, mutateBytes, mutateXml } from './mutate.js';
 import { xsFuzz, xsReplay } from './xs-target.js';
 import { needDeviceWorker } from '../xs/device-worker.js';
-import { needPeer } from '../helpers/peers.js';
+import { dm12Dtd, needPeer } from '../helpers/peers.js';
+import { xmllintVerdicts } from './libxml2-target.js';
 
 const here = new URL('.', import.meta.url).pathname;
 
@@ -22,6 +24,19 @@ for (const [target, cases] of [['xml', 6000], ['wbxml', 6000], ['session', 1500]
     assert.ok(r.signatures >= (target === 'session' ? 40 : 100), `only ${r.signatures} distinct outcomes`);
   });
 }
+
+test('fuzz session with the DTD: 1500 seeded cases, every message the device sent is DM 1.2 DTD-valid (xmllint)', { skip: needPeer('xmllint') }, async () => {
+  const r = await fuzz('session', { cases: 1500, seed: 20261126, dtd: true });
+  assert.deepEqual(r.findings, []);
+  // The check itself: a message the DTD refuses is a finding, kept with its case.
+  const sent: Uint8Array[] = [];
+  await sessionTarget([serverSeeds()[0]!], 0, sent);
+  assert.ok(sent.length === 1 && /<SyncML/.test(new TextDecoder().decode(sent[0]!)));
+  const [valid, broken] = xmllintVerdicts([sent[0]!, new TextEncoder().encode('<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr/></SyncML>')]
+    .map((b, k) => { const f = join(mkdtempSync(join(tmpdir(), 'dm-v-')), `${k}.xml`); writeFileSync(f, b); return f; }), ['--dtdvalid', dm12Dtd()]);
+  assert.equal(valid, undefined);
+  assert.match(broken ?? '', /validity error/);
+});
 
 test('fuzz libxml2: 6000 seeded cases, our XML reader takes no document libxml2 refuses', { skip: needPeer('xmllint') }, async () => {
   const r = await fuzz('libxml2', { cases: 6000, seed: 20261125 });

@@ -2,14 +2,16 @@
 // pool), seeded from the corpus, for the XML decoder, the WBXML decoder and the session engine; with
 // `coverage`, it also measures the blocks of agent/ the cases reach (coverage.ts). Every finding is kept as
 // a file under test/fuzz/regressions/, which the test suite replays on every run.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeMessage } from '../../agent/syncml/codec.js';
 import { sampleMessages } from '../helpers/corpus.js';
 import { prng, mutateBytes, mutateXml } from './mutate.js';
 import { CASE_BUDGET_MS, Finding, SESSION_ACCOUNTS, serverSeeds, sessionTarget, wbxmlTarget, writeSessionCase, xmlTarget, type SessionCase } from './targets.js';
 import { xsFuzz } from './xs-target.js';
-import { libxml2Fuzz } from './libxml2-target.js';
+import { libxml2Fuzz, xmllintVerdicts } from './libxml2-target.js';
+import { dm12Dtd } from '../helpers/peers.js';
 import { CoverageMeter, type CoverageReport } from './coverage.js';
 
 export type TargetName = 'xml' | 'wbxml' | 'session' | 'xs' | 'libxml2';
@@ -39,6 +41,8 @@ export interface FuzzOptions {
   caseBudgetMs?: number;
   /** Overrides HEAP_BUDGET_MB. */
   heapBudgetMB?: number;
+  /** Session target: check every message the device sent against the DM 1.2 DTD with xmllint, 500 at a time. */
+  dtd?: boolean;
   /** Measure the blocks of agent/ the cases reach (V8 block coverage; a case runs 4 to 20 times slower). */
   coverage?: boolean;
 }
@@ -64,17 +68,36 @@ export async function fuzz(target: TargetName, o: FuzzOptions): Promise<FuzzRepo
   const caseBudget = o.caseBudgetMs ?? CASE_BUDGET_MS;
   const heapBudget = o.heapBudgetMB ?? HEAP_BUDGET_MB;
   let sessionCase: SessionCase | undefined;
-  const record = (message: string, input: Uint8Array, i: number) => {
+  const record = (message: string, input: Uint8Array, i: number, kept = sessionCase) => {
     const f: FuzzReport['findings'][number] = { message };
     if (o.saveFindings) {
       const dir = join(here, 'regressions');
       mkdirSync(dir, { recursive: true });
       // A session case is its account and all its packages; a decoder case, its input.
-      f.file = join(dir, `${target}-seed${o.seed}-case${i}.${sessionCase ? 'case' : 'bin'}`);
-      writeFileSync(f.file, sessionCase ? writeSessionCase(sessionCase) : input);
+      f.file = join(dir, `${target}-seed${o.seed}-case${i}.${kept ? 'case' : 'bin'}`);
+      writeFileSync(f.file, kept ? writeSessionCase(kept) : input);
     }
     findings.push(f);
   };
+  // The device's messages and the case each came from, until a batch is checked against the DTD.
+  const dtd = o.dtd && target === 'session' ? {
+    sent: [] as Uint8Array[], cases: [] as { i: number; c: SessionCase }[],
+    check(): void {
+      const dir = mkdtempSync(join(tmpdir(), 'dm-dtd-'));
+      try {
+        const files = this.sent.map((b, k) => { const f = join(dir, `${k}.xml`); writeFileSync(f, b); return f; });
+        const verdicts = xmllintVerdicts(files, ['--dtdvalid', dm12Dtd()]);
+        verdicts.forEach((v, k) => {
+          const { i, c } = this.cases[k]!;
+          if (v !== undefined) record(`the device sent a message the DM 1.2 DTD refuses: ${v}`, c.replies[0]!, i, c);
+        });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      this.sent = [];
+      this.cases = [];
+    },
+  } : undefined;
   for (let i = 0; i < o.cases; i++) {
     const base = pool[Math.floor(rnd() * pool.length)]!;
     let input: Uint8Array;
@@ -89,13 +112,17 @@ export async function fuzz(target: TargetName, o: FuzzOptions): Promise<FuzzRepo
         // A session gets the mutated package, then (sometimes) a second one, with one of the accounts.
         const second = rnd() < 0.3 ? [mutateBytes(seeds[Math.floor(rnd() * seeds.length)]!, rnd, pool)] : [];
         sessionCase = { account: Math.floor(rnd() * SESSION_ACCOUNTS.length), replies: [input, ...second] };
-        sig = `${sessionCase.account}/${await sessionTarget(sessionCase.replies, sessionCase.account)}`;
+        sig = `${sessionCase.account}/${await sessionTarget(sessionCase.replies, sessionCase.account, dtd?.sent)}`;
       }
     } catch (e) {
       if (!(e instanceof Finding)) throw e;
       record(e.message, input, i);
     }
     const ms = performance.now() - t0;
+    // What the device sent in this case, a finding's case included.
+    while (dtd && sessionCase && dtd.cases.length < dtd.sent.length) dtd.cases.push({ i, c: sessionCase });
+    // Outside the case's time: xmllint's batch is not the agent's work.
+    if (dtd && (dtd.sent.length >= 500 || i === o.cases - 1)) dtd.check();
     // Read after a finding too, so that its counts are not lost.
     await meter?.take();
     if (sig === undefined) continue;

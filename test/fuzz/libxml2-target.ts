@@ -16,18 +16,22 @@ import type { FuzzOptions, FuzzReport } from './fuzz.js';
 
 const BATCH = 500;
 
-/** What libxml2 says of each file: undefined when well-formed, else its first error. */
-function libxml2Verdicts(files: string[]): (string | undefined)[] {
+/**
+ * What libxml2 says of each file (`args`: e.g. --dtdvalid FILE): undefined when it has nothing against it,
+ * else its first complaint. Namespace errors (an xmlns that is not a URI) concern namespaces, not
+ * well-formedness: our reader only looks for the MetInf namespace.
+ */
+export function xmllintVerdicts(files: string[], args: string[] = []): (string | undefined)[] {
   const verdicts: (string | undefined)[] = files.map(() => undefined);
   const index = new Map(files.map((f, i) => [f, i]));
   for (let k = 0; k < files.length; k += BATCH) {
-    const r = spawnSync('xmllint', ['--noout', '--nonet', ...files.slice(k, k + BATCH)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const r = spawnSync('xmllint', ['--noout', '--nonet', ...args, ...files.slice(k, k + BATCH)], { encoding: 'utf8', maxBuffer: 1 << 27 });
     if (r.error) throw r.error;
-    for (const m of r.stderr.matchAll(/^(\S+?):\d+: (.*)$/gm)) {
-      const i = index.get(m[1]!);
-      // Namespace errors (an xmlns that is not a URI) concern namespaces, not well-formedness: the reader
-      // only looks for the MetInf namespace.
-      if (i !== undefined && verdicts[i] === undefined && !/^namespace (error|warning)/.test(m[2]!)) verdicts[i] = m[2]!;
+    // Parse errors name the file and line; validity errors name the file after "Document" or in "Element …".
+    for (const m of r.stderr.matchAll(/^(\S+?):\d+: (.*)$|^Document (\S+) does not validate.*$/gm)) {
+      const i = index.get(m[1] ?? m[3]!);
+      const what = m[2] ?? m[0];
+      if (i !== undefined && verdicts[i] === undefined && !/^namespace (error|warning)/.test(what)) verdicts[i] = what;
     }
   }
   return verdicts;
@@ -62,7 +66,7 @@ export async function libxml2Fuzz(o: FuzzOptions): Promise<FuzzReport> {
         ours.push(verdict);
       }
       const files = inputs.map((b, k) => { const f = join(dir, `${start + k}.xml`); writeFileSync(f, b); return f; });
-      const theirs = libxml2Verdicts(files);
+      const theirs = xmllintVerdicts(files);
       for (let k = 0; k < inputs.length; k++) {
         // Feedback, a batch at a time: an input whose pair of verdicts is new joins the pool.
         const outcome = `${ours[k] ?? 'ok'}/${theirs[k] === undefined ? 'ok' : theirs[k]!.replace(/\d+/g, 'N').slice(0, 40)}`;

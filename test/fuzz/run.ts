@@ -21,7 +21,7 @@ let found = 0;
 for (const t of targets) {
   const t0 = performance.now();
   // A session case costs more than a decoder case, and an XS case (in an xsnap worker) more again.
-  const r = await fuzz(t, { cases: t === 'session' ? Math.ceil(cases / 4) : t === 'xs' ? Math.ceil(cases / 100) : cases, seed, saveFindings: true, coverage: values.coverage });
+  const r = await fuzz(t, { cases: t === 'session' ? Math.ceil(cases / 4) : t === 'xs' ? Math.ceil(cases / 100) : cases, seed, saveFindings: true, coverage: values.coverage, dtd: xmllint });
   found += r.findings.length;
   process.stdout.write(`${t.padEnd(8)} seed ${seed}: ${r.cases} cases in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${r.signatures} distinct outcomes, ` +
     `pool ${r.pool}${r.coverage ? `, ${r.coverage.blocks} blocks of agent/ reached` : ''}, slowest case ${r.slowestCaseMs.toFixed(1)} ms, heap ≤ ${r.maxHeapMB.toFixed(0)} MB, ${r.findings.length} finding(s)\n`);

@@ -165,9 +165,10 @@ export function serverSeeds(): Uint8Array[] {
 
 /**
  * One session: package 1 out, then up to `replies.length` server packages in. Every reply is checked
- * against the invariants; the signature is the sequence of session states and first error code.
+ * against the invariants; the signature is the sequence of session states and first error code. The
+ * device's answers go to `sent` when given (for a check against the DTD, in batches).
  */
-export async function sessionTarget(replies: Uint8Array[], account = 0): Promise<string> {
+export async function sessionTarget(replies: Uint8Array[], account = 0, sent?: Uint8Array[]): Promise<string> {
   const desc = SESSION_ACCOUNTS[account];
   if (!desc) throw new RangeError(`no session account ${account}`);
   const tree = seedTree(desc);
@@ -210,9 +211,10 @@ export async function sessionTarget(replies: Uint8Array[], account = 0): Promise
     const o = session.outcome;
     states.push(`${o.state}${o.error ? ':' + o.error.code : ''}`);
     if (out) {
-      let sent;
-      try { sent = decodeMessage(out.body); } catch (e) { throw new Finding(`the session sent a message it cannot decode itself: ${String(e)}`); }
-      const hdrStatus = sent.body.find((c): c is StatusCmd => c.kind === 'Status' && c.cmdRef === '0');
+      sent?.push(out.body);
+      let answer;
+      try { answer = decodeMessage(out.body); } catch (e) { throw new Finding(`the session sent a message it cannot decode itself: ${String(e)}`); }
+      const hdrStatus = answer.body.find((c): c is StatusCmd => c.kind === 'Status' && c.cmdRef === '0');
       // A server that did not authenticate changes nothing, not even the nonce the device keeps for itself.
       if ((hdrStatus?.data === '401' || hdrStatus?.data === '407') && after !== before) {
         throw new Finding(`a package from a server that did not authenticate (${hdrStatus.data}) changed the tree`);
@@ -220,7 +222,7 @@ export async function sessionTarget(replies: Uint8Array[], account = 0): Promise
       const chal = hdrStatus?.chal?.meta.nextNonce;
       if (chal !== undefined) serverNonce = base64Decode(chal);
       // What the device answered (command and status) is the feedback that steers mutations into command handling.
-      states.push([...new Set(sent.body.map((c) => (c.kind === 'Status' ? `${c.cmd}=${c.data}` : c.kind)))].sort().join(','));
+      states.push([...new Set(answer.body.map((c) => (c.kind === 'Status' ? `${c.cmd}=${c.data}` : c.kind)))].sort().join(','));
     }
   }
   return states.join('>');
