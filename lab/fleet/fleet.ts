@@ -106,7 +106,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
   const plan = o.trigger === 'schedule' ? o.template.schedule : undefined;
   if (o.trigger === 'schedule' && !plan) throw new Error('fleet: --trigger schedule needs a device template with a "schedule"');
   // Checked before the fleet boots: a bad speed or schedule is a usage error, not N failed devices.
-  const clock = plan ? new ScaledClock(o.speed ?? DEFAULT_SPEED) : undefined;
+  if (plan) ScaledClock.check(o.speed ?? DEFAULT_SPEED);
   const serverUri = o.target.url;
   const http = o.target.kind === 'http' ? new HttpTransport({ timeoutMs: 30000, retries: 1 }) : undefined;
   const inproc = o.target.kind === 'inproc' ? o.target.server : undefined;
@@ -144,6 +144,8 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
   let bytesReceived = 0;
   let inFlight = 0;
   let peakInFlight = 0;
+  // The schedules' time starts with them, after the boot.
+  const clock = plan ? new ScaledClock(o.speed ?? DEFAULT_SPEED) : undefined;
   const start = performance.now();
   /** Runs device d's session with its trigger; resolves whether it ended well. */
   const session = async (d: number, trigger: 'user' | 'device', at: () => number): Promise<boolean> => {

@@ -8,6 +8,11 @@ export class ScaledClock implements Clock {
   private readonly mono0 = performance.now();
 
   constructor(readonly speed: number) {
+    ScaledClock.check(speed);
+  }
+
+  /** Throws unless `speed` is a finite number > 0 (a speed of 0 would never fire a timer). */
+  static check(speed: number): void {
     if (!(Number.isFinite(speed) && speed > 0)) throw new RangeError(`fleet clock speed must be a finite number > 0, not ${speed}`);
   }
 
