@@ -24,6 +24,8 @@ const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"'
  * and U+FFFE/U+FFFF. Taken in, a NUL could never be written again in WBXML (it ends a string there).
  */
 const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+/** NOT_XML_CHAR or a CR: one scan of the document finds whether it needs either (seldom) looked at. */
+const CR_OR_NOT_XML_CHAR = /[\u0000-\u0008\u000B-\u001F\uFFFE\uFFFF]/;
 
 export function decodeXml(bytes: Uint8Array, limits?: Partial<XmlLimits>, utf8?: Utf8): SyncMLMessage {
   const max = limits?.maxBytes ?? DEFAULT_XML_LIMITS.maxBytes;
@@ -33,9 +35,13 @@ export function decodeXml(bytes: Uint8Array, limits?: Partial<XmlLimits>, utf8?:
 }
 
 export function parseXmlElement(src: string, limits?: Partial<XmlLimits>): El {
+  const lim = { ...DEFAULT_XML_LIMITS, ...limits };
+  if (!CR_OR_NOT_XML_CHAR.test(src)) return new Reader(src, lim).document();
   // Line breaks read as LF whatever the sender wrote (XML 1.0 §2.11); a CR stays only as a reference, &#13;.
   if (src.indexOf('\r') >= 0) src = src.replace(/\r\n?/g, '\n');
-  return new Reader(src, { ...DEFAULT_XML_LIMITS, ...limits }).document();
+  const reader = new Reader(src, lim);
+  reader.refuseNotXmlChar();
+  return reader.document();
 }
 
 /** An element whose end tag is still to come. */
@@ -51,8 +57,11 @@ interface Open {
 class Reader {
   private i = 0;
   private elements = 0;
+  /** The document holds a ']]>' somewhere: text must then be looked at for one (most documents have none). */
+  private readonly cdataEnds: boolean;
   constructor(private readonly s: string, private readonly lim: XmlLimits) {
     if (s.length > lim.maxBytes) throw new DmError('DM_ERR_TOO_LARGE', 413, `document of ${s.length} characters exceeds the limit of ${lim.maxBytes}`);
+    this.cdataEnds = s.indexOf(']]>') >= 0;
   }
 
   private fail(what: string, code: 'DM_ERR_BAD_XML' | 'DM_ERR_XML_FORBIDDEN' = 'DM_ERR_BAD_XML'): never {
@@ -71,13 +80,15 @@ class Reader {
     this.i = i;
   }
 
+  refuseNotXmlChar(): void {
+    const bad = this.s.search(NOT_XML_CHAR);
+    if (bad < 0) return;
+    this.i = bad;
+    this.fail(`character U+${this.s.charCodeAt(bad).toString(16).toUpperCase().padStart(4, '0')} is not allowed in XML`);
+  }
+
   document(): El {
     const s = this.s;
-    const bad = s.search(NOT_XML_CHAR);
-    if (bad >= 0) {
-      this.i = bad;
-      this.fail(`character U+${s.charCodeAt(bad).toString(16).toUpperCase().padStart(4, '0')} is not allowed in XML`);
-    }
     let root: El | undefined;
     for (;;) {
       this.skipSpace();
@@ -196,7 +207,7 @@ class Reader {
       if (lt > this.i) {
         const raw = s.slice(this.i, lt);
         // Only a CDATA section may end with it (XML 1.0 §2.4).
-        if (raw.indexOf(']]>') >= 0) { this.i += raw.indexOf(']]>'); this.fail("']]>' in text"); }
+        if (this.cdataEnds && raw.indexOf(']]>') >= 0) { this.i += raw.indexOf(']]>'); this.fail("']]>' in text"); }
         top.text += this.decodeText(raw, this.i);
       }
       this.i = lt;
