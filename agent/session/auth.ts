@@ -18,15 +18,25 @@ export function basicCred(user: string, pass: string): string {
   return base64Encode(utf8Encode(`${user}:${pass}`));
 }
 
-// The hash of "user:pass" is the same for every digest of an account: made once, not per message.
-let lastHash: { crypto: Crypto; userPass: string; hash: Uint8Array } | undefined;
+/**
+ * The hash of "user:pass" is the same for every digest of an account: made once per account, not per message.
+ * A device uses one or two (its own, and the server's when it checks it); a fleet or a server in one process
+ * interleaves many, so the memo keeps the most recent few hundred rather than the last one.
+ */
+const USER_PASS_MEMO = 256;
+const userPassHashes = new WeakMap<Crypto, Map<string, Uint8Array>>();
 
 function userPassHashB64(crypto: Crypto, user: string, pass: string): Uint8Array {
   const userPass = `${user}:${pass}`;
-  if (lastHash?.crypto !== crypto || lastHash.userPass !== userPass) {
-    lastHash = { crypto, userPass, hash: utf8Encode(base64Encode(crypto.md5(utf8Encode(userPass)))) };
+  let memo = userPassHashes.get(crypto);
+  if (!memo) userPassHashes.set(crypto, (memo = new Map()));
+  let hash = memo.get(userPass);
+  if (!hash) {
+    if (memo.size >= USER_PASS_MEMO) memo.delete(memo.keys().next().value!);
+    hash = utf8Encode(base64Encode(crypto.md5(utf8Encode(userPass))));
+    memo.set(userPass, hash);
   }
-  return lastHash.hash;
+  return hash;
 }
 
 export function md5Digest(crypto: Crypto, user: string, pass: string, nonce: Uint8Array): string {

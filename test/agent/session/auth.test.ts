@@ -9,6 +9,28 @@ test('basic and md5 credentials match the DM standard examples (Bruce2 / OhBehav
   assert.equal(md5Digest(nodeCrypto, 'Bruce2', 'OhBehave', utf8Encode('Nonce')), 'Zz6EivR3yeaaENcRN6lpAQ==');
 });
 
+test('md5 digests stay right while many accounts interleave; the user:pass hashes of the last few hundred are kept', () => {
+  const { createHash } = require_();
+  const b64md5 = (b: Buffer | string) => createHash('md5').update(b).digest('base64');
+  const digest = (u: string, p: string, n: string) => createHash('md5').update(`${b64md5(`${u}:${p}`)}:${n}`).digest('base64');
+  let md5s = 0;
+  const counting = { ...nodeCrypto, md5: (b: Uint8Array) => { md5s++; return nodeCrypto.md5(b); } };
+  const run = (accounts: number, digests: number) => {
+    md5s = 0;
+    for (let i = 0; i < digests; i++) {
+      const [u, p, n] = [`dev-${accounts}-${i % accounts}`, `pw-${i % accounts}`, `n${i}`];
+      assert.equal(md5Digest(counting, u, p, utf8Encode(n)), digest(u, p, n));
+    }
+    return md5s;
+  };
+  // 200 accounts in turn (a fleet's sessions in flight): each hash once, then one md5 a digest.
+  assert.equal(run(200, 1000), 200 + 1000);
+  // 300 in turn, more than are kept: hashes are made again, the digests stay right.
+  assert.ok(run(300, 900) > 900 + 300);
+  // A device's own account and its server's, alternating: one md5 a digest, not two.
+  assert.equal(run(2, 200), 2 + 200);
+});
+
 test('HMAC mac is b64(md5(b64(md5(user:pass)):nonce:b64(md5(body)))) and round-trips through the header', () => {
   const body = utf8Encode('<SyncML/>');
   const nonce = utf8Encode('abc');
