@@ -2,16 +2,15 @@
 // pool), seeded from the corpus, for the XML decoder, the WBXML decoder and the session engine; with
 // `coverage`, it also measures the blocks of agent/ the cases reach (coverage.ts). Every finding is kept as
 // a file under test/fuzz/regressions/, which the test suite replays on every run.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeMessage } from '../../agent/syncml/codec.js';
 import { sampleMessages } from '../helpers/corpus.js';
 import { prng, mutateBytes, mutateXml } from './mutate.js';
 import { CASE_BUDGET_MS, Finding, SESSION_ACCOUNTS, serverSeeds, sessionTarget, wbxmlTarget, writeSessionCase, xmlTarget, type SessionCase } from './targets.js';
 import { xsFuzz } from './xs-target.js';
-import { libxml2Fuzz, xmllintVerdicts } from './libxml2-target.js';
-import { dm12Dtd } from '../helpers/peers.js';
+import { libxml2Fuzz } from './libxml2-target.js';
+import { DtdBatch } from './dtd-batch.js';
 import { CoverageMeter, type CoverageReport } from './coverage.js';
 
 export type TargetName = 'xml' | 'wbxml' | 'session' | 'xs' | 'libxml2';
@@ -80,24 +79,7 @@ export async function fuzz(target: TargetName, o: FuzzOptions): Promise<FuzzRepo
     findings.push(f);
   };
   // The device's messages and the case each came from, until a batch is checked against the DTD.
-  const dtd = o.dtd && target === 'session' ? {
-    sent: [] as Uint8Array[], cases: [] as { i: number; c: SessionCase }[],
-    check(): void {
-      const dir = mkdtempSync(join(tmpdir(), 'dm-dtd-'));
-      try {
-        const files = this.sent.map((b, k) => { const f = join(dir, `${k}.xml`); writeFileSync(f, b); return f; });
-        const verdicts = xmllintVerdicts(files, ['--dtdvalid', dm12Dtd()]);
-        verdicts.forEach((v, k) => {
-          const { i, c } = this.cases[k]!;
-          if (v !== undefined) record(`the device sent a message the DM 1.2 DTD refuses: ${v}`, c.replies[0]!, i, c);
-        });
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-      this.sent = [];
-      this.cases = [];
-    },
-  } : undefined;
+  const dtd = o.dtd && target === 'session' ? new DtdBatch<{ i: number; c: SessionCase }>() : undefined;
   for (let i = 0; i < o.cases; i++) {
     const base = pool[Math.floor(rnd() * pool.length)]!;
     let input: Uint8Array;
@@ -119,10 +101,13 @@ export async function fuzz(target: TargetName, o: FuzzOptions): Promise<FuzzRepo
       record(e.message, input, i);
     }
     const ms = performance.now() - t0;
-    // What the device sent in this case, a finding's case included.
-    while (dtd && sessionCase && dtd.cases.length < dtd.sent.length) dtd.cases.push({ i, c: sessionCase });
-    // Outside the case's time: xmllint's batch is not the agent's work.
-    if (dtd && (dtd.sent.length >= 500 || i === o.cases - 1)) dtd.check();
+    if (dtd && sessionCase) {
+      // What the device sent in this case, a finding's case included; checked outside the case's time.
+      dtd.tie({ i, c: sessionCase });
+      if (dtd.full || i === o.cases - 1) {
+        dtd.check(({ i: at, c }, why) => record(`the device sent a message the DM 1.2 DTD refuses: ${why}`, c.replies[0]!, at, c));
+      }
+    }
     // Read after a finding too, so that its counts are not lost.
     await meter?.take();
     if (sig === undefined) continue;
