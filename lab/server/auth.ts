@@ -115,7 +115,12 @@ export class AccountBook {
     if (user === undefined) return this.nameless.get(devId);
     const same = this.byName.get(user);
     if (!same) return undefined;
-    return same.find((a) => a.devId === devId) ?? same.find((a) => a.devId === undefined);
+    let unbound: DeviceAccount | undefined;
+    for (const a of same) {
+      if (a.devId === devId) return a;
+      if (a.devId === undefined) unbound ??= a;
+    }
+    return unbound;
   }
 }
 
