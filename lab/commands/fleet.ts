@@ -27,7 +27,12 @@ export function formatSummary(s: FleetSummary): string {
     `${s.roundTrips} round trips, ${s.bytesSent} B sent, ${s.bytesReceived} B received; boot of the fleet ${s.bootSeconds.toFixed(2)} s; heap ${s.heapMB.toFixed(0)} MB, RSS ${s.rssMB.toFixed(0)} MB (peak ${s.peakRssMB.toFixed(0)} MB)`,
   ];
   if (s.schedule) {
-    lines.push(`schedules: ${s.schedule.simulatedMinutes.toFixed(0)} simulated minutes at ${s.schedule.speed}× real time; busiest simulated minute: ${s.schedule.peakStartsPerSimulatedMinute} checks started; a session's median is ${(s.latencyMs.p50 * s.schedule.speed / 60000).toFixed(1)} simulated minutes`);
+    const sessionMinutes = (s.latencyMs.p50 * s.schedule.speed) / 60000;
+    lines.push(`schedules: ${s.schedule.simulatedMinutes.toFixed(0)} simulated minutes at ${s.schedule.speed}× real time; busiest simulated minute: ${s.schedule.peakStartsPerSimulatedMinute} checks started; a session's median is ${sessionMinutes.toFixed(1)} simulated minutes`);
+    // Sessions keep real time: sped up, a slow one pushes every later check of its device out by its length.
+    if (sessionMinutes > s.schedule.intervalMinutes / 10) {
+      lines.push(`  warning: that is over a tenth of the ${s.schedule.intervalMinutes}-minute interval, so the schedules ran late; a lower --speed (or fewer devices per process) keeps their shape`);
+    }
   }
   for (const [cause, n] of Object.entries(s.failures).sort((a, b) => b[1] - a[1])) lines.push(`  failed ×${n}: ${cause}`);
   for (const [what, n] of Object.entries(s.serverDeviations ?? {}).sort((a, b) => b[1] - a[1])) lines.push(`  lab server deviation ×${n}: ${what}`);

@@ -85,7 +85,7 @@ export interface FleetSummary {
   /** Most sessions in flight at one time. */
   peakInFlight: number;
   /** With 'schedule': the simulated time the run covered and the busiest simulated minute. */
-  schedule?: { speed: number; simulatedMinutes: number; peakStartsPerSimulatedMinute: number };
+  schedule?: { speed: number; intervalMinutes: number; simulatedMinutes: number; peakStartsPerSimulatedMinute: number };
 }
 
 /** Counts `what` under its text with numbers masked, so that causes differing only in a number add up. */
@@ -180,7 +180,8 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
       (d) => session(d, 'device', () => clock.elapsed()));
     const minutes = new Map<number, number>();
     for (const t of starts) minutes.set(Math.floor(t / 60000), (minutes.get(Math.floor(t / 60000)) ?? 0) + 1);
-    schedule = { speed: clock.speed, simulatedMinutes: clock.elapsed() / 60000, peakStartsPerSimulatedMinute: Math.max(0, ...minutes.values()) };
+    schedule = { speed: clock.speed, intervalMinutes: plan.intervalMinutes, simulatedMinutes: clock.elapsed() / 60000,
+      peakStartsPerSimulatedMinute: Math.max(0, ...minutes.values()) };
   } else {
     await workers(o, total, (d) => session(d, o.trigger as 'user' | 'device', () => performance.now() - start));
   }

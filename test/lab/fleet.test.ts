@@ -186,6 +186,11 @@ test('fleet CLI: --trigger schedule needs a template schedule, takes no --concur
     assert.equal(await main(['fleet', '--devices', '2', '--server', 'inproc', '--device', quick, '--trigger', 'schedule', '--speed', '600'], out as never, out as never), 0, out.text);
     assert.match(out.text, /^2 devices on their schedules at 600× real time: first checks due 1–2 simulated minutes from now \(0\.1 s–0\.2 s\)\n2 devices, 2 sessions/);
     assert.match(out.text, /\nschedules: \d+ simulated minutes at 600× real time; busiest simulated minute: [12] checks started; a session's median is [\d.]+ simulated minutes\n/);
+    assert.doesNotMatch(out.text, /warning/);
+    // So fast that a session (some ms) lasts simulated minutes: the schedules ran late, and the summary says so.
+    out.text = '';
+    assert.equal(await main(['fleet', '--devices', '2', '--server', 'inproc', '--device', quick, '--trigger', 'schedule', '--speed', '600000'], out as never, out as never), 0, out.text);
+    assert.match(out.text, /\n {2}warning: that is over a tenth of the 1-minute interval, so the schedules ran late; a lower --speed/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
