@@ -45,6 +45,12 @@ test('fuzz libxml2: 6000 seeded cases, our XML reader takes no document libxml2 
   assert.ok(r.signatures >= 60, `only ${r.signatures} distinct outcomes`);
 });
 
+test('fuzz libwbxml: 400 seeded cases, our WBXML reader takes no document libwbxml refuses', { skip: needPeer('wbxml2xml') }, async () => {
+  const r = await fuzz('libwbxml', { cases: 400, seed: 20261125 });
+  assert.deepEqual(r.findings, []);
+  assert.ok(r.signatures >= 15, `only ${r.signatures} distinct outcomes`);
+});
+
 test('fuzz xs: 150 seeded cases on the XS engine with the device\'s stack and heap margin, no abort', { skip: needDeviceWorker() }, async () => {
   const r = await xsFuzz({ cases: 150, seed: 20261125 });
   assert.deepEqual(r.findings, []);
@@ -137,6 +143,7 @@ test('every input a fuzz run found is replayed', { skip: files.length === 0 ? 'n
     }
     const input = new Uint8Array(readFileSync(join(dir, f)));
     if (f.startsWith('libxml2-')) assert.match(xmlTarget(input), /^DM_ERR_/, `${f}: libxml2 refuses it, so must we`);
+    else if (f.startsWith('libwbxml-')) assert.match(wbxmlTarget(input), /^DM_ERR_/, `${f}: libwbxml refuses it, so must we`);
     else if (f.startsWith('xml-')) xmlTarget(input);
     else if (f.startsWith('wbxml-')) wbxmlTarget(input);
     else if (f.startsWith('xs-')) {

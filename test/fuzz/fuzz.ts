@@ -10,10 +10,11 @@ import { prng, mutateBytes, mutateXml } from './mutate.js';
 import { CASE_BUDGET_MS, Finding, SESSION_ACCOUNTS, serverSeeds, sessionTarget, wbxmlTarget, writeSessionCase, xmlTarget, type SessionCase } from './targets.js';
 import { xsFuzz } from './xs-target.js';
 import { libxml2Fuzz } from './libxml2-target.js';
+import { libwbxmlFuzz } from './libwbxml-target.js';
 import { DtdBatch } from './dtd-batch.js';
 import { CoverageMeter, type CoverageReport } from './coverage.js';
 
-export type TargetName = 'xml' | 'wbxml' | 'session' | 'xs' | 'libxml2';
+export type TargetName = 'xml' | 'wbxml' | 'session' | 'xs' | 'libxml2' | 'libwbxml';
 
 export interface FuzzReport {
   target: TargetName;
@@ -49,6 +50,7 @@ export interface FuzzOptions {
 export async function fuzz(target: TargetName, o: FuzzOptions): Promise<FuzzReport> {
   if (target === 'xs') return xsFuzz(o);
   if (target === 'libxml2') return libxml2Fuzz(o);
+  if (target === 'libwbxml') return libwbxmlFuzz(o);
   // Before the seeds are encoded: blocks are counted only in functions compiled after this.
   const meter = o.coverage ? await CoverageMeter.start((url) => url.includes('/agent/')) : undefined;
   const rnd = prng(o.seed);
