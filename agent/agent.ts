@@ -17,7 +17,7 @@ import { readAccount, writeNonce } from './tree/dmacc.js';
 import { DmError } from './errors.js';
 import { UserInteraction } from './ui/interaction.js';
 import { UpdateButton } from './triggers/button.js';
-import { CheckSchedule } from './triggers/schedule.js';
+import { CheckSchedule, planScheduleOptions } from './triggers/schedule.js';
 import { TriggerController } from './triggers/controller.js';
 import { listDeployed } from './tree/dmacc.js';
 import { ScomoManager } from './scomo/operations.js';
@@ -214,16 +214,8 @@ export class DmAgent {
       });
     }
     if (desc.schedule) {
-      const s = desc.schedule;
-      this.schedule = new CheckSchedule({
-        storage: ports.storage, clock: ports.clock,
-        random: () => { const b = ports.crypto.randomBytes(4); return ((b[0]! << 24 >>> 0) + (b[1]! << 16) + (b[2]! << 8) + b[3]!) / 4294967296; },
-        intervalMinutes: s.intervalMinutes,
-        ...(s.jitterMinutes ? { jitterMinutes: s.jitterMinutes } : {}),
-        ...(s.backoffMinutes ? { backoffMinutes: s.backoffMinutes } : {}),
-        ...(s.backoffCapMinutes ? { backoffCapMinutes: s.backoffCapMinutes } : {}),
-        onDue: () => controller.scheduleDue(),
-      });
+      this.schedule = new CheckSchedule(planScheduleOptions(desc.schedule, ports.crypto,
+        { storage: ports.storage, clock: ports.clock, onDue: () => controller.scheduleDue() }));
       this.schedule.start();
     }
     return controller;

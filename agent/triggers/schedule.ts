@@ -3,7 +3,8 @@
 // to a cap. The wall clock may jump (no RTC, NTP arriving late), so waiting is done on monotonic timers in
 // slices of at most an hour (long timers overflow on small devices) and the wall clock is only compared on
 // wake: a jump forward fires at most one check, a jump backward is clamped to one period plus the cap.
-import type { Clock, Log, Storage, TimerHandle } from '../ports.js';
+import type { Clock, Crypto, Log, Storage, TimerHandle } from '../ports.js';
+import type { DeviceDescription } from '../device.js';
 import { DmError } from '../errors.js';
 
 const KEY = 'schedule';
@@ -14,6 +15,30 @@ const DEFAULT_BACKOFF_MINUTES = 5;
 const DEFAULT_BACKOFF_CAP_MINUTES = 1440;
 /** Default jitter as a share of the interval (agent/device.ts documents 10 %). */
 const DEFAULT_JITTER_SHARE = 0.1;
+
+/** A device description's `schedule` (agent/device.ts). */
+export type SchedulePlan = NonNullable<DeviceDescription['schedule']>;
+
+/** The jitter a plan means, in minutes: its own, or the default share of its interval. */
+export function planJitterMinutes(plan: SchedulePlan): number {
+  return plan.jitterMinutes || plan.intervalMinutes * DEFAULT_JITTER_SHARE;
+}
+
+/**
+ * CheckSchedule's options for a device description's plan, drawing its jitter from the crypto port: how the
+ * agent arms its schedule, and how the fleet simulator arms each simulated device's.
+ */
+export function planScheduleOptions(plan: SchedulePlan, crypto: Crypto,
+  rest: Pick<CheckScheduleOptions, 'storage' | 'clock' | 'onDue' | 'log'>): CheckScheduleOptions {
+  return {
+    ...rest,
+    random: () => { const b = crypto.randomBytes(4); return ((b[0]! << 24 >>> 0) + (b[1]! << 16) + (b[2]! << 8) + b[3]!) / 4294967296; },
+    intervalMinutes: plan.intervalMinutes,
+    ...(plan.jitterMinutes ? { jitterMinutes: plan.jitterMinutes } : {}),
+    ...(plan.backoffMinutes ? { backoffMinutes: plan.backoffMinutes } : {}),
+    ...(plan.backoffCapMinutes ? { backoffCapMinutes: plan.backoffCapMinutes } : {}),
+  };
+}
 
 export interface CheckScheduleOptions {
   storage: Storage;

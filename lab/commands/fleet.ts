@@ -13,6 +13,7 @@ import { startLab } from '../server/lab.js';
 import { parseDevices } from '../server/auth.js';
 import { runFleet, DEFAULT_SPEED, type FleetOptions, type FleetSummary } from '../fleet/fleet.js';
 import { fleetAccounts } from '../fleet/accounts.js';
+import { planJitterMinutes } from '../../agent/triggers/schedule.js';
 import { InprocPackages } from '../fleet/inproc-packages.js';
 import { parseArgs, need, oneOf, str, int, UsageError } from '../args.js';
 import { loadDevice } from './alert.js';
@@ -82,7 +83,8 @@ export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): 
   };
   if (trigger === 'schedule' && !args.flags.has('json')) {
     // A day's schedule takes tens of seconds even fast: say when the first checks come.
-    const { intervalMinutes, jitterMinutes = intervalMinutes / 10 } = template.schedule!;
+    const { intervalMinutes } = template.schedule!;
+    const jitterMinutes = planJitterMinutes(template.schedule!);
     const at = (minutes: number) => `${((minutes * 60000) / speed / 1000).toFixed(1)} s`;
     out.write(`${devices} devices on their schedules at ${speed}× real time: first checks due ${intervalMinutes}–${intervalMinutes + jitterMinutes} simulated minutes from now (${at(intervalMinutes)}–${at(intervalMinutes + jitterMinutes)})\n`);
   }

@@ -5,7 +5,7 @@
 // failures by cause and memory, so device makers can load-test their servers.
 import { DmAgent } from '../../agent/agent.js';
 import type { DeviceDescription } from '../../agent/device.js';
-import { CheckSchedule } from '../../agent/triggers/schedule.js';
+import { CheckSchedule, planScheduleOptions, type SchedulePlan } from '../../agent/triggers/schedule.js';
 import type { Transport } from '../../agent/ports.js';
 import { systemClock } from '../../platform/node/clock.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';
@@ -236,20 +236,15 @@ async function workers(o: FleetOptions, total: number, session: (d: number) => P
  * back-off after a failure) on the fleet's clock, until it has run `checks` checks. Resolves with the
  * simulated start time of every check.
  */
-function scheduled(storages: MemoryStorage[], plan: NonNullable<DeviceDescription['schedule']>, clock: ScaledClock, checks: number,
+function scheduled(storages: MemoryStorage[], plan: SchedulePlan, clock: ScaledClock, checks: number,
   session: (d: number) => Promise<boolean>): Promise<number[]> {
   const starts: number[] = [];
   return new Promise((resolve, reject) => {
     let running = storages.length;
     const schedules = storages.map((storage, d) => {
       let ran = 0;
-      const s: CheckSchedule = new CheckSchedule({
+      const s: CheckSchedule = new CheckSchedule(planScheduleOptions(plan, nodeCrypto, {
         storage, clock,
-        random: () => { const b = nodeCrypto.randomBytes(4); return ((b[0]! << 24 >>> 0) + (b[1]! << 16) + (b[2]! << 8) + b[3]!) / 4294967296; },
-        intervalMinutes: plan.intervalMinutes,
-        ...(plan.jitterMinutes !== undefined ? { jitterMinutes: plan.jitterMinutes } : {}),
-        ...(plan.backoffMinutes !== undefined ? { backoffMinutes: plan.backoffMinutes } : {}),
-        ...(plan.backoffCapMinutes !== undefined ? { backoffCapMinutes: plan.backoffCapMinutes } : {}),
         onDue: async () => {
           starts.push(clock.elapsed());
           const good = await session(d);
@@ -259,7 +254,7 @@ function scheduled(storages: MemoryStorage[], plan: NonNullable<DeviceDescriptio
           }
           return good;
         },
-      });
+      }));
       return s;
     });
     try {
