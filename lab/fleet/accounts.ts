@@ -12,19 +12,26 @@ function indexed(text: string, i: number): string {
   return text.includes(PLACEHOLDER) ? text.split(PLACEHOLDER).join(String(i)) : `${text}-${i}`;
 }
 
+/** Who device `i` is: its DevId and credentials (the template's own with 'shared'). */
+function identity(t: DeviceDescription, i: number, accounts: FleetAccounts): Pick<DeviceDescription['account'], 'auth' | 'serverAuth'> & { devId: string } {
+  const own = accounts === 'per-device';
+  const a = t.account.auth;
+  const s = t.account.serverAuth;
+  return {
+    devId: indexed(t.devInfo.devId, i),
+    auth: own ? { ...a, username: indexed(a.username, i), password: indexed(a.password, i) } : { ...a },
+    ...(s ? { serverAuth: own ? { ...s, username: indexed(s.username, i), password: indexed(s.password, i) } : { ...s } } : {}),
+  };
+}
+
 /** Device `i` of a fleet cloned from `t`, addressing `serverUri`. */
 export function fleetDevice(t: DeviceDescription, i: number, serverUri: string, accounts: FleetAccounts): DeviceDescription {
   const d: DeviceDescription = JSON.parse(JSON.stringify(t));
-  d.devInfo.devId = indexed(t.devInfo.devId, i);
+  const who = identity(t, i, accounts);
+  d.devInfo.devId = who.devId;
   d.account.serverUri = serverUri;
-  if (accounts === 'per-device') {
-    d.account.auth.username = indexed(t.account.auth.username, i);
-    d.account.auth.password = indexed(t.account.auth.password, i);
-    if (t.account.serverAuth && d.account.serverAuth) {
-      d.account.serverAuth.username = indexed(t.account.serverAuth.username, i);
-      d.account.serverAuth.password = indexed(t.account.serverAuth.password, i);
-    }
-  }
+  d.account.auth = who.auth;
+  if (who.serverAuth) d.account.serverAuth = who.serverAuth;
   // The fleet drives each device's checks itself (its worker loop, or a schedule on the fleet's clock).
   delete d.schedule;
   return d;
@@ -40,13 +47,13 @@ export interface FleetAccountEntry {
   server?: { username: string; password: string; auth: NonNullable<DeviceDescription['account']['serverAuth']>['type']; nonce?: string };
 }
 
-function entry(d: DeviceDescription, bind: boolean): FleetAccountEntry {
-  const a = d.account.auth;
-  const s = d.account.serverAuth;
+/** The accounts table's entry for a device: `devId` set binds the account to it. */
+function entry(who: Pick<DeviceDescription['account'], 'auth' | 'serverAuth'>, devId: string | undefined): FleetAccountEntry {
+  const a = who.auth;
+  const s = who.serverAuth;
   return {
     username: a.username, password: a.password, auth: a.type,
-    // Per-device accounts are bound to their DevId, so a device cannot log in as another.
-    ...(bind ? { devId: d.devInfo.devId } : {}),
+    ...(devId !== undefined ? { devId } : {}),
     ...(a.nonce !== undefined ? { nonce: a.nonce } : {}),
     ...(s ? { server: { username: s.username, password: s.password, auth: s.type, ...(s.nonce !== undefined ? { nonce: s.nonce } : {}) } } : {}),
   };
@@ -54,6 +61,7 @@ function entry(d: DeviceDescription, bind: boolean): FleetAccountEntry {
 
 /** The accounts a server needs for `devices` devices cloned from `t`: one each, or the one they share. */
 export function fleetAccounts(t: DeviceDescription, devices: number, accounts: FleetAccounts): FleetAccountEntry[] {
-  if (accounts === 'shared') return [entry(t, false)];
-  return Array.from({ length: devices }, (_, i) => entry(fleetDevice(t, i, t.account.serverUri, 'per-device'), true));
+  if (accounts === 'shared') return [entry(t.account, undefined)];
+  // Per-device accounts are bound to their DevId, so a device cannot log in as another.
+  return Array.from({ length: devices }, (_, i) => { const who = identity(t, i, accounts); return entry(who, who.devId); });
 }
