@@ -2,11 +2,10 @@
 // pool), seeded from the corpus, for the XML decoder, the WBXML decoder and the session engine; with
 // `coverage`, it also measures the blocks of agent/ the cases reach (coverage.ts). Every finding is kept as
 // a file under test/fuzz/regressions/, which the test suite replays on every run.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { encodeMessage } from '../../agent/syncml/codec.js';
 import { sampleMessages } from '../helpers/corpus.js';
 import { prng, mutateBytes, mutateXml } from './mutate.js';
+import { keepFinding } from './findings.js';
 import { CASE_BUDGET_MS, Finding, SESSION_ACCOUNTS, serverSeeds, sessionTarget, wbxmlTarget, writeSessionCase, xmlTarget, type SessionCase } from './targets.js';
 import { xsFuzz } from './xs-target.js';
 import { libxml2Fuzz } from './libxml2-target.js';
@@ -27,8 +26,6 @@ export interface FuzzReport {
   /** With `coverage`: the blocks of agent/ the cases reached. */
   coverage?: CoverageReport;
 }
-
-const here = new URL('.', import.meta.url).pathname;
 
 /** The fuzzer's heap (its pool included) above this is a leak or an input that makes memory grow: a finding. */
 export const HEAP_BUDGET_MB = 512;
@@ -69,17 +66,9 @@ export async function fuzz(target: TargetName, o: FuzzOptions): Promise<FuzzRepo
   const caseBudget = o.caseBudgetMs ?? CASE_BUDGET_MS;
   const heapBudget = o.heapBudgetMB ?? HEAP_BUDGET_MB;
   let sessionCase: SessionCase | undefined;
-  const record = (message: string, input: Uint8Array, i: number, kept = sessionCase) => {
-    const f: FuzzReport['findings'][number] = { message };
-    if (o.saveFindings) {
-      const dir = join(here, 'regressions');
-      mkdirSync(dir, { recursive: true });
-      // A session case is its account and all its packages; a decoder case, its input.
-      f.file = join(dir, `${target}-seed${o.seed}-case${i}.${kept ? 'case' : 'bin'}`);
-      writeFileSync(f.file, kept ? writeSessionCase(kept) : input);
-    }
-    findings.push(f);
-  };
+  // A session case is kept as its account and all its packages; a decoder case, as its input.
+  const record = (message: string, input: Uint8Array, i: number, kept = sessionCase) =>
+    keepFinding(findings, message, o.saveFindings && { name: `${target}-seed${o.seed}-case${i}.${kept ? 'case' : 'bin'}`, data: kept ? writeSessionCase(kept) : input });
   // The device's messages and the case each came from, until a batch is checked against the DTD.
   const dtd = o.dtd && target === 'session' ? new DtdBatch<{ i: number; c: SessionCase }>() : undefined;
   for (let i = 0; i < o.cases; i++) {

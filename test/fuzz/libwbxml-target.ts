@@ -2,7 +2,7 @@
 // and a document our reader takes must be one libwbxml converts. Ours refuses more (unknown tokens, bad
 // UTF-8, data after the root: libwbxml takes those), never less. One wbxml2xml process per case, so the
 // runs are short; a case libwbxml does not finish in 5 s counts as refused by it.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { decodeWbxml } from '../../agent/syncml/wbxml-decode.js';
 import { DmError } from '../../agent/errors.js';
 import { sampleMessages } from '../helpers/corpus.js';
 import { prng, mutateBytes } from './mutate.js';
+import { keepFinding } from './findings.js';
 import type { FuzzOptions, FuzzReport } from './fuzz.js';
 
 /** libwbxml's verdict on a file: undefined when it converted it, else the end of what it printed. */
@@ -52,14 +53,8 @@ export async function libwbxmlFuzz(o: FuzzOptions): Promise<FuzzReport> {
         if (pool.length < 4096 && input.length < 65536) pool.push(input);
       }
       if (ours !== undefined || theirs === undefined) continue;
-      const f: FuzzReport['findings'][number] = { message: `our WBXML reader took a document libwbxml refuses: ${theirs}` };
-      if (o.saveFindings) {
-        const keep = join(new URL('.', import.meta.url).pathname, 'regressions');
-        mkdirSync(keep, { recursive: true });
-        f.file = join(keep, `libwbxml-seed${o.seed}-case${i}.bin`);
-        writeFileSync(f.file, input);
-      }
-      findings.push(f);
+      keepFinding(findings, `our WBXML reader took a document libwbxml refuses: ${theirs}`,
+        o.saveFindings && { name: `libwbxml-seed${o.seed}-case${i}.bin`, data: input });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -12,6 +12,7 @@ import { parseXmlElement } from '../../agent/syncml/xml-decode.js';
 import { DmError } from '../../agent/errors.js';
 import { sampleMessages } from '../helpers/corpus.js';
 import { prng, mutateBytes, mutateXml } from './mutate.js';
+import { keepFinding } from './findings.js';
 import { HEAP_BUDGET_MB, type FuzzOptions, type FuzzReport } from './fuzz.js';
 
 const BATCH = 500;
@@ -78,14 +79,8 @@ export async function libxml2Fuzz(o: FuzzOptions): Promise<FuzzReport> {
           if (pool.length < 4096 && inputs[k]!.length < 65536) pool.push(inputs[k]!);
         }
         if (ours[k] !== undefined || theirs[k] === undefined) continue;
-        const f: FuzzReport['findings'][number] = { message: `our reader took a document libxml2 refuses: ${theirs[k]}` };
-        if (o.saveFindings) {
-          const keep = join(new URL('.', import.meta.url).pathname, 'regressions');
-          mkdirSync(keep, { recursive: true });
-          f.file = join(keep, `libxml2-seed${o.seed}-case${start + k}.bin`);
-          writeFileSync(f.file, inputs[k]!);
-        }
-        findings.push(f);
+        keepFinding(findings, `our reader took a document libxml2 refuses: ${theirs[k]}`,
+          o.saveFindings && { name: `libxml2-seed${o.seed}-case${start + k}.bin`, data: inputs[k]! });
       }
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });

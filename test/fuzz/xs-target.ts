@@ -4,17 +4,15 @@
 // test/xs/device-worker.ts). A worker that aborts
 // ("stack overflow", "not enough memory") is a device that would restart: a finding. On Node these
 // packages cannot show that; the `session` target checks the rest.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { decodeMessage } from '../../agent/syncml/codec.js';
 import { BALLASTS, XsRunner, ballastObjectSlots, largestBallast, type RunOptions } from '../xs/harness.js';
 import { atDeviceLimits, plainCheck, serverXml } from '../xs/device-limits.js';
 import { prng, mutateBytes, mutateXml } from './mutate.js';
+import { keepFinding } from './findings.js';
 import { DEVICE_CHUNK_FREE, DEVICE_SLOTS_FREE, DEVICE_STACK } from '../xs/device-worker.js';
 import { serverSeeds } from './targets.js';
 import type { FuzzReport } from './fuzz.js';
 
-const here = new URL('.', import.meta.url).pathname;
 let sizes: Promise<ConstructorParameters<typeof XsRunner>[0]> | undefined;
 
 /**
@@ -72,14 +70,8 @@ export async function xsFuzz(o: { cases: number; seed: number; saveFindings?: bo
       const r = await runner.run(c.scenario, c.options);
       slowest = Math.max(slowest, performance.now() - t0);
       if (!('result' in r)) {
-        const f: FuzzReport['findings'][number] = { message: 'aborted' in r ? `the XS worker aborted: ${r.aborted}` : `failure on XS: ${r.failure}` };
-        if (o.saveFindings) {
-          const dir = join(here, 'regressions');
-          mkdirSync(dir, { recursive: true });
-          f.file = join(dir, `xs-seed${o.seed}-case${i}.bin`);
-          writeFileSync(f.file, input);
-        }
-        findings.push(f);
+        keepFinding(findings, 'aborted' in r ? `the XS worker aborted: ${r.aborted}` : `failure on XS: ${r.failure}`,
+          o.saveFindings && { name: `xs-seed${o.seed}-case${i}.bin`, data: input });
         continue;
       }
       const sig = `${r.result.ok}/${(r.result.error ?? '').replace(/\d+/g, 'N').slice(0, 50)}/${r.result.roundTrips}`;
