@@ -207,7 +207,8 @@ class Reader {
       if (lt > this.i) {
         const raw = s.slice(this.i, lt);
         // Only a CDATA section may end with it (XML 1.0 §2.4).
-        if (this.cdataEnds && raw.indexOf(']]>') >= 0) { this.i += raw.indexOf(']]>'); this.fail("']]>' in text"); }
+        const end = this.cdataEnds ? raw.indexOf(']]>') : -1;
+        if (end >= 0) { this.i += end; this.fail("']]>' in text"); }
         top.text += this.decodeText(raw, this.i);
       }
       this.i = lt;
