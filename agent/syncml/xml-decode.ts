@@ -44,19 +44,12 @@ export function parseXmlElement(src: string, limits?: Partial<XmlLimits>): El {
   return reader.document();
 }
 
-/** An element whose end tag is still to come. */
-interface Open {
-  el: El;
-  qname: string;
-  /** Text read since its last child element. */
-  text: string;
-  /** It has both text and child elements: the text may be layout. */
-  mixed: boolean;
-}
-
 class Reader {
   private i = 0;
   private elements = 0;
+  /** The qualified name of the start tag startTag read last, and whether it was empty. */
+  private tagName = '';
+  private tagEmpty = false;
   /** The document holds a ']]>' somewhere: text must then be looked at for one (most documents have none). */
   private readonly cdataEnds: boolean;
   constructor(private readonly s: string, private readonly lim: XmlLimits) {
@@ -143,6 +136,7 @@ class Reader {
     const s = this.s;
     const start = this.i;
     let i = start;
+    // isNameStart, then isNameChar, written inline: two calls per character made parsing 5% slower.
     for (let c = s.charCodeAt(i); (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57 && i > start) ||
       c === 95 || c === 58 || ((c === 45 || c === 46) && i > start) || c > 127; c = s.charCodeAt(++i));
     if (i === start) this.fail('expected a name');
@@ -151,10 +145,11 @@ class Reader {
   }
 
   /**
-   * One start tag (its attributes read, only xmlns kept) at nesting `depth`. Returns the element and whether
-   * the tag was empty (<X/>).
+   * One start tag (its attributes read, only xmlns kept) at nesting `depth`. Returns the element; its
+   * qualified name and whether the tag was empty (<X/>) are left in tagName and tagEmpty (no object per tag:
+   * the host reads thousands of messages a second).
    */
-  private startTag(depth: number): { el: El; qname: string; empty: boolean } {
+  private startTag(depth: number): El {
     if (depth > this.lim.maxDepth) throw new DmError('DM_ERR_XML_LIMIT', 413, `XML nesting deeper than ${this.lim.maxDepth} at offset ${this.i}`);
     if (++this.elements > this.lim.maxElements) throw new DmError('DM_ERR_XML_LIMIT', 413, `more than ${this.lim.maxElements} XML elements`);
     const s = this.s;
@@ -166,11 +161,13 @@ class Reader {
     for (;;) {
       this.skipSpace();
       const c = s.charCodeAt(this.i);
-      if (c === 62) { this.i++; return { el, qname, empty: false }; }
+      if (c === 62) { this.i++; this.tagName = qname; this.tagEmpty = false; return el; }
       if (c === 47) {
         if (s.charCodeAt(this.i + 1) !== 62) this.fail("expected '>' after '/'");
         this.i += 2;
-        return { el, qname, empty: true };
+        this.tagName = qname;
+        this.tagEmpty = true;
+        return el;
       }
       if (Number.isNaN(c)) this.fail(`unterminated start tag <${qname}>`);
       const an = this.name();
@@ -198,42 +195,54 @@ class Reader {
   private element(): El {
     const s = this.s;
     const first = this.startTag(1);
-    if (first.empty) return first.el;
-    const open: Open[] = [{ el: first.el, qname: first.qname, text: '', mixed: false }];
+    if (this.tagEmpty) return first;
+    // Per open element: the element, its qualified name, and whether it has both text and child elements
+    // (the text may then be layout). The text read since the last tag belongs to the innermost one: an
+    // element's text is flushed to its children before a child opens.
+    const els: El[] = [first];
+    const names: string[] = [this.tagName];
+    const mixed: boolean[] = [false];
+    let text = '';
     for (;;) {
-      const top = open[open.length - 1]!;
+      const top = els.length - 1;
       const lt = s.indexOf('<', this.i);
-      if (lt < 0) { this.i = s.length; this.fail(`unterminated element <${top.qname}>`); }
+      if (lt < 0) { this.i = s.length; this.fail(`unterminated element <${names[top]}>`); }
       if (lt > this.i) {
         const raw = s.slice(this.i, lt);
         // Only a CDATA section may end with it (XML 1.0 §2.4).
         const end = this.cdataEnds ? raw.indexOf(']]>') : -1;
         if (end >= 0) { this.i += end; this.fail("']]>' in text"); }
-        top.text += this.decodeText(raw, this.i);
+        text += this.decodeText(raw, this.i);
       }
       this.i = lt;
       const n = s.charCodeAt(lt + 1);
       if (n === 47) { // '</'
-        this.i += 2;
-        const close = this.name();
-        if (close !== top.qname) this.fail(`</${close}> closes <${top.qname}>`);
+        const qname = names[top]!;
+        const after = lt + 2 + qname.length;
+        // The end tag names the open element: checked in place, a name read (a string) only to say what is wrong.
+        if (s.startsWith(qname, lt + 2) && !isNameChar(s.charCodeAt(after))) this.i = after;
+        else {
+          this.i += 2;
+          this.fail(`</${this.name()}> closes <${qname}>`);
+        }
         this.skipSpace();
-        if (s.charCodeAt(this.i) !== 62) this.fail(`expected '>' in </${close}>`);
+        if (s.charCodeAt(this.i) !== 62) this.fail(`expected '>' in </${qname}>`);
         this.i++;
-        const el = top.el;
+        const el = els[top]!;
         // A leaf's one text gets an array of its size (a push would reserve room for 17 on V8).
-        if (top.text) { if (el.children.length === 0) el.children = [top.text]; else { el.children.push(top.text); top.mixed = true; } }
+        if (text) { if (el.children.length === 0) el.children = [text]; else { el.children.push(text); mixed[top] = true; } }
         // Whitespace-only text between child elements is layout, not content.
-        if (top.mixed) el.children = el.children.filter(notLayout);
-        open.pop();
-        if (open.length === 0) return el;
+        if (mixed[top]) el.children = el.children.filter(notLayout);
+        els.pop(); names.pop(); mixed.pop();
+        text = '';
+        if (top === 0) return el;
         continue;
       }
       if (n === 33) { // '<!'
         if (s.startsWith('<![CDATA[', lt)) {
           const end = s.indexOf(']]>', lt + 9);
           if (end < 0) this.fail('unterminated CDATA section');
-          top.text += s.slice(lt + 9, end);
+          text += s.slice(lt + 9, end);
           this.i = end + 3;
           continue;
         }
@@ -241,10 +250,10 @@ class Reader {
         this.fail('markup declaration inside an element refused', 'DM_ERR_XML_FORBIDDEN');
       }
       if (n === 63) this.fail('processing instructions are refused', 'DM_ERR_XML_FORBIDDEN');
-      if (top.text) { top.el.children.push(top.text); top.text = ''; top.mixed = true; }
-      const child = this.startTag(open.length + 1);
-      top.el.children.push(child.el);
-      if (!child.empty) open.push({ el: child.el, qname: child.qname, text: '', mixed: false });
+      if (text) { els[top]!.children.push(text); text = ''; mixed[top] = true; }
+      const child = this.startTag(top + 2);
+      els[top]!.children.push(child);
+      if (!this.tagEmpty) { els.push(child); names.push(this.tagName); mixed.push(false); }
     }
   }
 
@@ -275,6 +284,15 @@ class Reader {
     }
     return out + raw.slice(last);
   }
+}
+
+/** Letters, '_', ':' and anything beyond ASCII (taken as is: the reader does not check names further). */
+function isNameStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 58 || c > 127;
+}
+
+function isNameChar(c: number): boolean {
+  return isNameStart(c) || (c >= 48 && c <= 57) || c === 45 || c === 46;
 }
 
 const notLayout = (c: ElChild): boolean => typeof c !== 'string' || !isSpace(c);
