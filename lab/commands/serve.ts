@@ -1,5 +1,6 @@
 // `dm-agent serve [--http PORT] [--host H] [--public-url URL] [--mqtt URL|embedded] [--broker-port N] [--prefix P]
-//  [--catalog FILE] [--scenario FILE] [--devices FILE | --user u:p[:auth]] [--server-cred u:p[:auth]] [--server-id ID] [--quiet]`:
+//  [--catalog FILE] [--scenario FILE] [--devices FILE | --user u:p[:auth]] [--server-cred u:p[:auth]] [--server-id ID]
+//  [--history N] [--quiet]`:
 // the lab DM server until Ctrl-C.
 import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -27,7 +28,7 @@ export function labDevices(devicesFile: string | undefined, user: string | undef
 }
 
 export async function serveCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
-  const args = parseArgs(argv, { values: ['http', 'host', 'public-url', 'mqtt', 'broker-port', 'prefix', 'catalog', 'scenario', 'devices', 'user', 'server-cred', 'server-id'], booleans: ['quiet'] });
+  const args = parseArgs(argv, { values: ['http', 'host', 'public-url', 'mqtt', 'broker-port', 'prefix', 'catalog', 'scenario', 'devices', 'user', 'server-cred', 'server-id', 'history'], booleans: ['quiet'] });
   const quiet = args.flags.has('quiet');
   const log: Log = {
     log: (level, message) => {
@@ -37,6 +38,8 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
   };
   const port = int(args, 'http', 8080);
   if (port > 65535) throw new UsageError(`--http ${port} is not a port number`);
+  const history = int(args, 'history', 10000);
+  if (history < 1) throw new UsageError('--history N keeps the last N deployments, outcomes, UI answers and deviations: N ≥ 1');
   const catalog = loadCatalog(str(args, 'catalog') ?? join(here, '../examples/catalog.json'));
   const lab = await startLab({
     catalog, devices: labDevices(str(args, 'devices'), str(args, 'user'), str(args, 'server-cred')), port, host: str(args, 'host') ?? '127.0.0.1',
@@ -46,6 +49,7 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
     ...(str(args, 'mqtt') ? { mqtt: str(args, 'mqtt')! } : {}),
     ...(str(args, 'broker-port') ? { brokerPort: int(args, 'broker-port', 0) } : {}),
     ...(str(args, 'prefix') ? { prefix: str(args, 'prefix')! } : {}),
+    historyLimit: history,
     log,
   });
   out.write(`lab DM server: POST ${lab.dmUrl}; packages at ${lab.packagesUrl}; ${catalog.entries.length} catalog entries\n`);

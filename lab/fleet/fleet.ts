@@ -193,6 +193,8 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
   if (inproc) {
     serverDeviations = {};
     for (const d of inproc.deviations()) tally(serverDeviations, '', d.message, 100);
+    const notKept = inproc.totals().deviations - inproc.deviations().length;
+    if (notKept > 0) serverDeviations[`(${notKept} earlier deviations, no longer kept by the server)`] = notKept;
   }
   return {
     devices: o.devices, sessions: total, dmSessions, dmSessionsPerS: dmSessions / seconds, ok, failed: total - ok, seconds, sessionsPerS: total / seconds,

@@ -26,6 +26,8 @@ import {
   parseResultData, readComponentResults, uiAlert,
 } from './commands.js';
 import { encodeServerMessage } from './syncml-xml.js';
+import { History } from './history.js';
+import { ownString } from './own-string.js';
 
 export interface LabDmServerOptions {
   catalog: Catalog;
@@ -44,6 +46,13 @@ export interface LabDmServerOptions {
   maxMsgSize?: number;
   /** For the delay-ms injection; tests may pass a fake. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Entries kept of each history (deployments, outcomes, UI answers, deviations; default 10,000): the
+   * newest are kept, and totals() counts them all.
+   */
+  historyLimit?: number;
+  /** Devices kept that have not authenticated yet (default 65,536; see DEFAULT_STRANGER_LIMIT). */
+  strangerLimit?: number;
 }
 
 export interface RequestMeta {
@@ -124,6 +133,8 @@ interface DeviceRecord {
   serverNonce: Uint8Array;
   devInfo: Record<string, string>;
   inventory: Map<string, InventoryComponent>;
+  /** Its latest deployments by Correlator (at most MAX_DEPLOYMENTS_PER_DEVICE), for its result alerts. */
+  deployments: Map<string, Deployment>;
   sessions: number;
   /** The device refused `?list=StructData` once: ask it the long way from then on. */
   noTreeExchange?: boolean;
@@ -194,9 +205,17 @@ const DEFAULT_MAX_MSG = 65536;
 const MAX_OPEN_SESSIONS = 65536;
 /** Ended sessions kept so that a device re-sending its last message (its reply was lost) gets it again. */
 const MAX_ENDED_SESSIONS = 1024;
+/**
+ * Devices that have not authenticated yet (a record holds the nonce they were challenged with). Any DevId
+ * can knock, so these are bounded apart from the devices that did authenticate; the least recently seen
+ * is forgotten first, and it is challenged again if it comes back.
+ */
+const DEFAULT_STRANGER_LIMIT = 65536;
+/** A device reports on its recent deployments; one older than this many is an unknown Correlator. */
+const MAX_DEPLOYMENTS_PER_DEVICE = 16;
+const DEFAULT_HISTORY_LIMIT = 10000;
 const sessionKey = (devId: string, sessionId: string): string => `${devId}\u0000${sessionId}`;
 
-const deploymentKey = (devId: string, correlator: string): string => `${devId}\u0000${correlator}`;
 const MAX_AUTH_FAILURES = 5;
 const MAX_SERVER_AUTH_RETRIES = 2;
 
@@ -207,15 +226,15 @@ export class LabDmServer {
   private readonly scenario: Scenario;
   private readonly failures: FailurePlan;
   private readonly devicesById = new Map<string, DeviceRecord>();
+  private readonly strangers = new Map<string, DeviceRecord>();
+  private readonly strangerLimit: number;
   private readonly openSessions = new Map<string, SessionState>();
   private readonly endedSessions = new Map<string, SessionState>();
-  private readonly deploymentList: Deployment[] = [];
-  /** The same deployments by device and Correlator: a fleet's result alerts must not scan them all. */
-  private readonly deploymentByCorrelator = new Map<string, Deployment>();
-  private readonly outcomeList: OperationOutcome[] = [];
+  private readonly deploymentList: History<Deployment>;
+  private readonly outcomeList: History<OperationOutcome>;
   private duplicateResultCount = 0;
-  private readonly uiAnswerList: UiAnswerRecord[] = [];
-  private readonly deviationList: Deviation[] = [];
+  private readonly uiAnswerList: History<UiAnswerRecord>;
+  private readonly deviationList: History<Deviation>;
   private credentialsRejected = false;
   private packageBaseUrl: string;
 
@@ -230,6 +249,14 @@ export class LabDmServer {
     this.accounts = new AccountBook(options.devices);
     this.scenario = options.scenario ?? DEFAULT_SCENARIO;
     this.failures = new FailurePlan(this.scenario.failures);
+    const keep = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+    if (!(Number.isInteger(keep) && keep >= 1)) throw new Error('LabDmServer: historyLimit must be an integer ≥ 1');
+    this.deploymentList = new History(keep);
+    this.outcomeList = new History(keep);
+    this.uiAnswerList = new History(keep);
+    this.deviationList = new History(keep);
+    this.strangerLimit = options.strangerLimit ?? DEFAULT_STRANGER_LIMIT;
+    if (!(Number.isInteger(this.strangerLimit) && this.strangerLimit >= 1)) throw new Error('LabDmServer: strangerLimit must be an integer ≥ 1');
   }
 
   /** Changes the base URL announced in PkgURL (e.g. once an HTTP server on port 0 knows its port). */
@@ -246,16 +273,18 @@ export class LabDmServer {
 
   // ------------------------------------------------------------------ views for tests and tools
 
+  // Each history gives its newest historyLimit entries; totals() counts all of them.
+
   outcomes(): OperationOutcome[] {
-    return this.outcomeList.map((o) => ({ ...o }));
+    return this.outcomeList.kept().map((o) => ({ ...o }));
   }
 
   deployments(): Deployment[] {
-    return this.deploymentList.map((d) => ({ ...d }));
+    return this.deploymentList.kept().map((d) => ({ ...d }));
   }
 
   uiAnswers(): UiAnswerRecord[] {
-    return this.uiAnswerList.map((a) => ({ ...a, answer: [...a.answer] }));
+    return this.uiAnswerList.kept().map((a) => ({ ...a, answer: [...a.answer] }));
   }
 
   /** Result alerts received again for an outcome already recorded (a device re-sending after a power cut). */
@@ -264,11 +293,16 @@ export class LabDmServer {
   }
 
   deviations(): Deviation[] {
-    return [...this.deviationList];
+    return this.deviationList.kept();
+  }
+
+  /** How many of each were ever recorded, those no longer kept included. */
+  totals(): { deployments: number; outcomes: number; uiAnswers: number; deviations: number } {
+    return { deployments: this.deploymentList.total, outcomes: this.outcomeList.total, uiAnswers: this.uiAnswerList.total, deviations: this.deviationList.total };
   }
 
   device(devId: string): DeviceView | undefined {
-    const d = this.devicesById.get(devId);
+    const d = this.record(devId);
     if (!d) return undefined;
     const v: DeviceView = { devId, devInfo: { ...d.devInfo }, inventory: [...d.inventory.values()].map((c) => ({ ...c })), sessions: d.sessions };
     if (d.account) v.account = d.account.username;
@@ -277,7 +311,7 @@ export class LabDmServer {
 
   /** The nonce (base64) the device must use next, e.g. to hand to a device under test out of band. */
   nonceFor(devId: string): string | undefined {
-    const d = this.devicesById.get(devId);
+    const d = this.record(devId);
     return d ? base64Encode(d.clientNonce) : undefined;
   }
 
@@ -373,11 +407,19 @@ export class LabDmServer {
       st.encoding = encoding;
       return st;
     }
-    let device = this.devicesById.get(devId);
+    let device = this.record(devId);
     if (!device) {
-      device = { devId, clientNonce: this.crypto.randomBytes(16), serverNonce: new Uint8Array(0), devInfo: {}, inventory: new Map(), sessions: 0 };
-      this.devicesById.set(devId, device);
+      device = { devId: ownString(devId), clientNonce: this.crypto.randomBytes(16), serverNonce: new Uint8Array(0), devInfo: {}, inventory: new Map(), deployments: new Map(), sessions: 0 };
+      if (this.strangers.size >= this.strangerLimit) {
+        const [oldest] = this.strangers.keys();
+        this.strangers.delete(oldest!);
+        this.log('warn', `more than ${this.strangerLimit} devices that have not authenticated: forgetting ${oldest}, the least recently seen`);
+      }
+    } else {
+      this.strangers.delete(devId);
     }
+    // Keyed by the record's own copy of the DevId (a key is kept as long as the record).
+    if (!this.devicesById.has(devId)) this.strangers.set(device.devId, device);
     device.sessions++;
     st = {
       devId, sessionId: msg.hdr.sessionId, encoding, device, phase: 'auth', authed: false, authFailures: 0,
@@ -533,6 +575,12 @@ export class LabDmServer {
     }
     if (!st.authed) this.log('info', `device ${st.devId} authenticated as ${account.username} (${account.auth}), session ${st.sessionId}`);
     st.authed = true;
+    // Admitted: from now on bounded by the accounts, not by strangerLimit. Its record may have been forgotten
+    // as a stranger while this session was open; the session's own record is the one kept.
+    if (!this.devicesById.has(st.devId)) {
+      this.strangers.delete(st.devId);
+      this.devicesById.set(dev.devId, dev);
+    }
     if (st.phase === 'auth') st.phase = 'start';
     return true;
   }
@@ -600,7 +648,7 @@ export class LabDmServer {
       return 400;
     }
     const correlator = c.correlator;
-    const deployment = correlator !== undefined ? this.deploymentByCorrelator.get(deploymentKey(st.devId, correlator)) : undefined;
+    const deployment = correlator !== undefined ? st.device.deployments.get(correlator) : undefined;
     if (correlator === undefined) this.deviate(st.devId, st.sessionId, 'OperationComplete alert without the Correlator of the Exec it reports on');
     else if (!deployment) this.deviate(st.devId, st.sessionId, `OperationComplete alert carries Correlator ${correlator}, which this server never sent to ${st.devId}`);
     const ok = data.resultCode === 1200;
@@ -639,7 +687,7 @@ export class LabDmServer {
         code = 403;
         continue;
       }
-      st.device.devInfo[normUri(uri).slice('./DevInfo/'.length)] = dataText(it.data);
+      st.device.devInfo[ownString(normUri(uri).slice('./DevInfo/'.length))] = ownString(dataText(it.data));
     }
     const devIdLeaf = st.device.devInfo.DevId;
     if (devIdLeaf !== undefined && devIdLeaf !== st.devId) {
@@ -871,7 +919,7 @@ export class LabDmServer {
   }
 
   private afterInventory(st: SessionState): void {
-    for (const [node, c] of st.inventory) st.device.inventory.set(node, { ...c });
+    for (const [node, c] of st.inventory) st.device.inventory.set(ownString(node), ownComponent(c));
     const updates: Update[] = [];
     for (const c of st.inventory.values()) {
       if (c.id === undefined || c.version === undefined) {
@@ -955,11 +1003,13 @@ export class LabDmServer {
         sha256,
       };
       const d: Deployment = {
-        devId: st.devId, sessionId: st.sessionId, correlator: plan.correlator, componentId: u.entry.id,
+        devId: st.device.devId, sessionId: st.sessionId, correlator: plan.correlator, componentId: u.entry.id,
         version: u.entry.version, node: plan.node, operation: plan.operation, state: 'sent',
       };
       this.deploymentList.push(d);
-      this.deploymentByCorrelator.set(deploymentKey(d.devId, d.correlator), d);
+      const mine = st.device.deployments;
+      if (mine.size >= MAX_DEPLOYMENTS_PER_DEVICE) mine.delete(mine.keys().next().value!);
+      mine.set(d.correlator, d);
       const [add, exec] = deployCommands(u.entry, plan);
       this.queue(st, add, { what: 'add', deployment: d });
       this.queue(st, exec, { what: 'exec', deployment: d });
@@ -1041,9 +1091,23 @@ export class LabDmServer {
     this.log('warn', `deviation: device ${devId} session ${sessionId}: ${message}`);
   }
 
+  /** What the server knows of a device, authenticated or not yet. */
+  private record(devId: string): DeviceRecord | undefined {
+    return this.devicesById.get(devId) ?? this.strangers.get(devId);
+  }
+
   private log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
     this.o.log?.log(level, message, fields);
   }
+}
+
+/** A component read from the device, its strings copied (see ownString) for the device record. */
+function ownComponent(c: InventoryComponent): InventoryComponent {
+  const o: InventoryComponent = { node: ownString(c.node) };
+  if (c.id !== undefined) o.id = ownString(c.id);
+  if (c.name !== undefined) o.name = ownString(c.name);
+  if (c.version !== undefined) o.version = ownString(c.version);
+  return o;
 }
 
 /** A SHA-256 that is certainly wrong (first hex digit changed), for the corrupt-package injection. */

@@ -25,6 +25,8 @@ export interface LabOptions {
   brokerPort?: number;
   prefix?: string;
   log?: Log;
+  /** Entries the server keeps of each history (LabDmServerOptions.historyLimit). */
+  historyLimit?: number;
 }
 
 export interface RunningLab {
@@ -45,6 +47,7 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
   const server = new LabDmServer({
     catalog: o.catalog, devices: o.devices, serverId: o.serverId ?? 'labserver', serverUri: `${provisional}/dm`,
     packageBaseUrl: `${provisional}/packages`, ...(o.scenario ? { scenario: o.scenario } : {}), ...(o.log ? { log: o.log } : {}),
+    ...(o.historyLimit !== undefined ? { historyLimit: o.historyLimit } : {}),
   });
   // With port 0 the real port is known only once listening: announce that URL in PkgURL.
   const http = await startHttpServer({ server, port: o.port ?? 0, host, packagesDir: o.catalog.packagesDir,

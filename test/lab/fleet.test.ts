@@ -227,3 +227,23 @@ test('fleet against a server that is not there: failures counted by cause, exit 
   assert.match(out.text, /3 failed/);
   assert.match(out.text, /failed ×3: DM_ERR_TRANSPORT/);
 });
+
+test('a lab server left running keeps its newest historyLimit outcomes and deployments, counts all, and each result finds its deployment', async () => {
+  const devices = 8;
+  const lab = await startLab({ catalog: exampleCatalog(), devices: parseDevices(fleetAccounts(template(), devices, 'per-device')), historyLimit: 3 });
+  try {
+    const s = await runFleet({ template: template(), devices, sessionsPerDevice: 1, concurrency: 4, rampSeconds: 0, trigger: 'device', encoding: 'xml',
+      target: { kind: 'inproc', server: lab.server, url: lab.dmUrl } });
+    assert.equal(s.ok, devices);
+    const totals = lab.server.totals();
+    assert.equal(totals.deployments, devices, 'one update per device');
+    assert.equal(totals.outcomes, devices);
+    assert.equal(lab.server.outcomes().length, 3);
+    assert.equal(lab.server.deployments().length, 3);
+    // Each device's result alert found the deployment it reports on, by that device's Correlator.
+    assert.ok(lab.server.outcomes().every((o) => o.deployment?.state === 'completed' && o.deployment.devId === o.devId));
+    assert.deepEqual(lab.server.deviations(), []);
+  } finally {
+    await lab.close();
+  }
+});

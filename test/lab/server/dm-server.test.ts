@@ -569,3 +569,39 @@ test('a device whose tree is full answers the deployment Add with one Status per
   assert.deepEqual(server.deviations(), []);
   assert.deepEqual(server.deployments().map((d) => d.state), ['refused']);
 });
+
+test('devices that have not authenticated are bounded apart: the least recently seen is forgotten, an authenticated one never', async () => {
+  const { server, logs } = makeServer({ strangerLimit: 2 });
+  await authenticatedPkg1(server, [updateAlert(DEVICE_REQ)]);
+  let sessions = 0;
+  const knock = async (devId: string) => {
+    const r = await exchange(server, devMsg({ sessionId: String(++sessions), msgId: 1, devId, body: pkg1Body(), locName: null }));
+    assert.equal(hdrStatusOf(r.reply).data, '407', `${devId} is challenged`);
+  };
+  await knock('IMEI:1');
+  await knock('IMEI:2');
+  await knock('IMEI:1'); // seen again: now more recent than IMEI:2
+  await knock('IMEI:3');
+  assert.equal(server.nonceFor('IMEI:2'), undefined, 'the least recently seen stranger is forgotten');
+  assert.ok(server.nonceFor('IMEI:1') && server.nonceFor('IMEI:3'));
+  assert.ok(server.nonceFor(DEV_ID), 'a device that authenticated is not a stranger');
+  assert.equal(server.device(DEV_ID)?.account, 'dmuser');
+  assert.ok(logs.some((l) => l.includes('more than 2 devices that have not authenticated: forgetting IMEI:2')));
+  // Forgotten is not refused: it is challenged again, afresh.
+  await knock('IMEI:2');
+  assert.ok(server.nonceFor('IMEI:2'));
+});
+
+test('a device forgotten as a stranger while its session was open is still admitted when it authenticates in that session', async () => {
+  const { server } = makeServer({ strangerLimit: 1 });
+  const first = await exchange(server, devMsg({ msgId: 1, body: pkg1Body([updateAlert(DEVICE_REQ)]) }));
+  const nonce = hdrStatusOf(first.reply).chal!.meta.nextNonce!;
+  await exchange(server, devMsg({ sessionId: 'FFFF', msgId: 1, devId: 'IMEI:other', body: pkg1Body(), locName: null }));
+  assert.equal(server.nonceFor(DEV_ID), undefined, 'forgotten as a stranger');
+  const second = await exchange(server, devMsg({ msgId: 2, cred: md5Cred(nonce), body: [hdrStatus(first.reply), ...pkg1Body([updateAlert(DEVICE_REQ)])] }));
+  assert.equal(hdrStatusOf(second.reply).data, '212');
+  assert.equal(server.device(DEV_ID)?.account, 'dmuser', 'admitted with the record of its session');
+  // More strangers no longer push it out.
+  await exchange(server, devMsg({ sessionId: 'EEEE', msgId: 1, devId: 'IMEI:third', body: pkg1Body(), locName: null }));
+  assert.ok(server.nonceFor(DEV_ID));
+});
