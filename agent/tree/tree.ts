@@ -107,6 +107,30 @@ export function checkedUriSegments(uri: string, lim: TreeLimits = DEFAULT_TREE_L
   return segs;
 }
 
+/**
+ * Whether `acl` grants `cmd` to server `who` ('*' grants it to all): parseAcl's answer read in place, with
+ * nothing built, as every access checks one. An entry parseAcl would refuse grants nothing; ACLs are checked
+ * with parseAcl when set, so only a damaged stored tree holds one.
+ */
+export function aclGrants(acl: string, cmd: AclCommand, who: string): boolean {
+  const n = acl.length;
+  for (let from = 0; from < n;) {
+    let end = acl.indexOf('&', from);
+    if (end < 0) end = n;
+    if (acl.startsWith(cmd, from) && acl.charCodeAt(from + cmd.length) === 61) { // '='
+      for (let i = from + cmd.length + 1; i < end;) {
+        let plus = acl.indexOf('+', i);
+        if (plus < 0 || plus > end) plus = end;
+        const len = plus - i;
+        if ((len === 1 && acl.charCodeAt(i) === 42) || (len === who.length && len !== 0 && acl.startsWith(who, i))) return true; // '*'
+        i = plus + 1;
+      }
+    }
+    from = end + 1;
+  }
+  return false;
+}
+
 export function joinUri(segs: string[]): string {
   return segs.length === 0 ? '.' : './' + segs.join('/');
 }
@@ -230,8 +254,7 @@ export class MemoryTree implements DmTree {
     for (let k = nodes.length - 1; k >= 0; k--) {
       const acl = nodes[k]!.acl;
       if (acl === undefined) continue;
-      const ids = parseAcl(acl).get(cmd);
-      return ids !== undefined && (ids.includes('*') || ids.includes(who));
+      return aclGrants(acl, cmd, who);
     }
     return false;
   }
