@@ -133,6 +133,23 @@ export function verifyDevice(crypto: Crypto, account: DeviceAccount, cred: Cred 
   return checkServerCred(crypto, settings(account.auth, account.username, account.password, nonce), cred, hmac, body);
 }
 
+/** A nonce the device may have made a credential with, and how to name it in the log. */
+export interface KnownNonce {
+  nonce: Uint8Array;
+  what: string;
+}
+
+/**
+ * The nonce of `known` a refused MD5 digest or HMAC mac was made with, if any: the password is then right and
+ * only the nonce is stale, as on a device's first contact or after a Chal that did not reach it. That is the
+ * protocol's normal course (a challenge puts it right), not a wrong password.
+ */
+export function staleNonce(crypto: Crypto, account: DeviceAccount, cred: Cred | undefined, hmac: string | undefined,
+  body: Uint8Array, known: KnownNonce[]): KnownNonce | undefined {
+  if (account.auth !== 'md5' && account.auth !== 'hmac') return undefined;
+  return known.find((k) => verifyDevice(crypto, account, cred, hmac, body, k.nonce) === 'ok');
+}
+
 /** What is wrong with a refused credential, for the log a lab user reads. */
 export function explainRefusal(account: DeviceAccount, cred: Cred | undefined, hmac: string | undefined): string {
   if (account.auth === 'hmac') {
@@ -140,14 +157,14 @@ export function explainRefusal(account: DeviceAccount, cred: Cred | undefined, h
     const h = parseHmacHeader(hmac);
     if (!h) return `x-syncml-hmac header '${hmac}' lacks username or mac`;
     if (h.algorithm.toUpperCase() !== 'MD5') return `x-syncml-hmac algorithm ${h.algorithm} (only MD5 exists in DM 1.2)`;
-    return 'HMAC mac does not match (wrong password, stale nonce, or the mac was not computed over the exact body)';
+    return 'HMAC mac does not match (wrong password, a nonce this server never sent, or the mac was not computed over the exact body)';
   }
   if (!cred) return `no Cred in SyncHdr (the account uses ${schemeUrn(account.auth)})`;
   const type = cred.meta?.type ?? AUTH_BASIC;
   if (type !== schemeUrn(account.auth)) return `Cred type ${type}, the account uses ${schemeUrn(account.auth)}`;
   if (cred.meta?.format !== undefined && cred.meta.format !== 'b64') return `Cred Format ${cred.meta.format}, must be b64`;
   return account.auth === 'md5'
-    ? 'MD5 digest does not match (wrong password, or a nonce other than the last NextNonce this server sent)'
+    ? 'MD5 digest does not match (wrong password, or a nonce this server never sent)'
     : 'basic credential does not match';
 }
 

@@ -19,7 +19,7 @@ import { compareVersions, findUpdate, packageUrl } from './catalog.js';
 import type { Scenario } from './scenario.js';
 import { DEFAULT_SCENARIO, FailurePlan, fillText } from './scenario.js';
 import type { DeviceAccount } from './auth.js';
-import { AccountBook, explainRefusal, schemeUrn, serverCred, serverHmac, verifyDevice } from './auth.js';
+import { AccountBook, explainRefusal, schemeUrn, serverCred, serverHmac, staleNonce, verifyDevice, type KnownNonce } from './auth.js';
 import type { DeployPlan, InventoryComponent } from './commands.js';
 import {
   DEPLOYED, childNames, componentGets, dataText, deployCommands, deployedNode, getCmd, normUri, numberCommands,
@@ -129,6 +129,8 @@ interface DeviceRecord {
   account?: DeviceAccount;
   /** Nonce the device must use for its next credential (issued by this server). */
   clientNonce: Uint8Array;
+  /** The one before, which the device still uses when this server's last Chal did not reach it. */
+  previousClientNonce?: Uint8Array;
   /** Nonce for this server's credential to the device (issued by the device). */
   serverNonce: Uint8Array;
   devInfo: Record<string, string>;
@@ -536,7 +538,7 @@ export class LabDmServer {
     }
     if (st.authed && !hmacAccount) return true;
     const challenge = (code: 401 | 407, type: string) => {
-      dev.clientNonce = this.crypto.randomBytes(16);
+      this.renewClientNonce(dev);
       hdrStatus.data = String(code);
       hdrStatus.chal = { meta: { type, format: 'b64', ...(type === schemeUrn('basic') ? {} : { nextNonce: base64Encode(dev.clientNonce) }) } };
       st.phase = 'auth';
@@ -556,20 +558,24 @@ export class LabDmServer {
       return false;
     }
     if (verdict !== 'ok') {
-      this.log(st.authFailures === 0 && verdict === 'missing' ? 'info' : 'warn',
-        `device ${st.devId} (${account.username}): ${verdict === 'missing' ? 'credential missing' : 'credential refused'}: ${explainRefusal(account, msg.hdr.cred, meta.hmac)}; sending ${verdict === 'missing' ? 407 : 401} with a new nonce`);
+      const stale = verdict === 'bad' ? staleNonce(this.crypto, account, msg.hdr.cred, meta.hmac, body, this.knownNonces(dev, account)) : undefined;
+      // A first refusal for a missing credential or a stale nonce is how a session often begins: info, not a warning.
+      this.log(st.authFailures === 0 && (verdict === 'missing' || stale) ? 'info' : 'warn',
+        `device ${st.devId} (${account.username}): ${verdict === 'missing' ? 'credential missing' : 'credential refused'}: ${stale
+          ? `right password, but made with ${stale.what}, not with the last NextNonce this server sent`
+          : explainRefusal(account, msg.hdr.cred, meta.hmac)}; sending ${verdict === 'missing' ? 407 : 401} with a new nonce`);
       challenge(verdict === 'missing' ? 407 : 401, schemeUrn(account.auth));
       return false;
     }
     if (account.auth === 'hmac') {
       // HMAC: every message is checked, each with a fresh nonce; an authenticated message gets 200 + Chal.
-      dev.clientNonce = this.crypto.randomBytes(16);
+      this.renewClientNonce(dev);
       hdrStatus.chal = { meta: { type: schemeUrn('hmac'), format: 'b64', nextNonce: base64Encode(dev.clientNonce) } };
     } else if (account.auth !== 'none') {
       hdrStatus.data = '212';
       if (account.auth === 'md5') {
         // 212: authenticated for this session; the nonce in this Chal is for the next session.
-        dev.clientNonce = this.crypto.randomBytes(16);
+        this.renewClientNonce(dev);
         hdrStatus.chal = { meta: { type: schemeUrn('md5'), format: 'b64', nextNonce: base64Encode(dev.clientNonce) } };
       }
     }
@@ -583,6 +589,19 @@ export class LabDmServer {
     }
     if (st.phase === 'auth') st.phase = 'start';
     return true;
+  }
+
+  private renewClientNonce(dev: DeviceRecord): void {
+    dev.previousClientNonce = dev.clientNonce;
+    dev.clientNonce = this.crypto.randomBytes(16);
+  }
+
+  /** Nonces other than the current one that a device with the right password may have used. */
+  private knownNonces(dev: DeviceRecord, account: DeviceAccount): KnownNonce[] {
+    const known: KnownNonce[] = [{ nonce: new Uint8Array(0), what: 'an empty nonce (the device has none from this server yet)' }];
+    if (account.nonce !== undefined) known.push({ nonce: base64Decode(account.nonce), what: "the account's factory nonce" });
+    if (dev.previousClientNonce) known.push({ nonce: dev.previousClientNonce, what: 'the nonce before it (the device did not get the last Chal)' });
+    return known;
   }
 
   // ------------------------------------------------------------------ what the device sent

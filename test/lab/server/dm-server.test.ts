@@ -10,13 +10,20 @@ import { base64Decode, base64Encode, utf8Encode } from '../../../agent/util/byte
 import { nodeCrypto } from '../../../platform/node/crypto.js';
 import { parseScenario } from '../../../lab/server/scenario.js';
 import {
-  DEV_ID, DEVICE_REQ, PKG_BASE, catalogHardware, USER_REQ, authenticatedPkg1, commandsOf, devMsg, exchange, hdrStatus, hdrStatusOf,
+  DEV_ID, DEVICE_REQ, MD5_ACCOUNT, PKG_BASE, catalogHardware, exampleCatalog, USER_REQ, authenticatedPkg1, commandsOf, devMsg, exchange, hdrStatus, hdrStatusOf,
   makeServer, md5Cred, pkg1Body, resultAlert, results, status, texts, updateAlert, uris, xmlReplies,
 } from './fixtures.js';
 import { repoRoot, sharedDir } from '../../helpers/peers.js';
 import { xmlbuilder2MessageToXml } from '../../helpers/xmlbuilder2-writer.js';
 import { decodeXml } from '../../../agent/syncml/xml-decode.js';
 import { MIME_XML } from '../../../agent/syncml/model.js';
+import { startLab } from '../../../lab/server/lab.js';
+import { runFleet } from '../../../lab/fleet/fleet.js';
+import { fleetAccounts } from '../../../lab/fleet/accounts.js';
+import { parseDevices } from '../../../lab/server/auth.js';
+import { loadDevice } from '../../../lab/commands/alert.js';
+
+const fleetTemplate = () => loadDevice(join(repoRoot, 'lab/examples/device.json'));
 
 const APP1 = './SCOMO/Inventory/Deployed/app1';
 const APP2 = './SCOMO/Inventory/Deployed/app2';
@@ -197,6 +204,44 @@ test('MD5: the shared pkg1 vector (dmuser/dmpass, nonce "servernonce01") — its
   const { reply } = await exchange(fixed, devMsg({ msgId: 1, body: [] }), 'xml', { raw: utf8Encode(raw.replace('She7KAcd', 'she7KAcd')) });
   assert.equal(hdrStatusOf(reply).data, '212');
   assert.deepEqual(uris(find(commandsOf(reply), 'Get')), [`${APP1}/ID`, `${APP1}/Name`, `${APP1}/Version`]);
+});
+
+test('MD5: a right password over a stale nonce (none yet, the one before the last Chal) is logged as the normal first step, a wrong password as a warning', async () => {
+  const { server, logs } = makeServer({ devices: [{ ...MD5_ACCOUNT, nonce: base64Encode(utf8Encode('factory')) }] });
+  const authLines = () => logs.splice(0).filter((l) => l.includes('credential'));
+  // First contact without a nonce: the agent makes its digest over an empty one.
+  const a = await exchange(server, devMsg({ msgId: 1, cred: md5Cred(''), body: pkg1Body() }));
+  assert.equal(hdrStatusOf(a.reply).data, '401');
+  const [la, ...more] = authLines();
+  assert.match(la!, /^info: device IMEI:493005100592800 \(dmuser\): credential refused: right password, but made with an empty nonce \(the device has none from this server yet\)/);
+  assert.deepEqual(more, []);
+  // The device did not get that Chal: it tries the factory nonce, then the next, the one before the last.
+  const b = await exchange(server, devMsg({ msgId: 2, cred: md5Cred(base64Encode(utf8Encode('factory'))), body: pkg1Body() }));
+  const c = await exchange(server, devMsg({ msgId: 3, cred: md5Cred(hdrStatusOf(a.reply).chal!.meta.nextNonce!), body: pkg1Body() }));
+  assert.deepEqual([b, c].map((x) => hdrStatusOf(x.reply).data), ['401', '401']);
+  const [lb, lc] = authLines();
+  assert.match(lb!, /^warn: .*right password, but made with the account's factory nonce, not with the last NextNonce/, 'a second failure in the session warns');
+  assert.match(lc!, /right password, but made with the nonce before it \(the device did not get the last Chal\)/);
+  const wrong = await exchange(server, devMsg({ sessionId: '2', msgId: 1, cred: md5Cred('', 'dmuser', 'wrong'), body: pkg1Body() }));
+  assert.equal(hdrStatusOf(wrong.reply).data, '401');
+  const [lw] = authLines();
+  assert.match(lw!, /^warn: .*MD5 digest does not match \(wrong password, or a nonce this server never sent\)/);
+});
+
+test('a fleet of devices that have no nonce yet: the server logs their first contact as info, with no warning', async () => {
+  const logs: string[] = [];
+  const devices = 6;
+  const lab = await startLab({ catalog: exampleCatalog(), devices: parseDevices(fleetAccounts(fleetTemplate(), devices, 'per-device')),
+    log: { log: (level, message) => logs.push(`${level}: ${message}`) } });
+  try {
+    const s = await runFleet({ template: fleetTemplate(), devices, sessionsPerDevice: 1, concurrency: 3, rampSeconds: 0, trigger: 'device', encoding: 'xml',
+      target: { kind: 'inproc', server: lab.server, url: lab.dmUrl } });
+    assert.equal(s.ok, devices);
+    assert.deepEqual(logs.filter((l) => l.startsWith('warn')), []);
+    assert.equal(logs.filter((l) => l.includes('made with an empty nonce (the device has none from this server yet)')).length, devices);
+  } finally {
+    await lab.close();
+  }
 });
 
 test('MD5: a wrong digest gets 401 and a fresh nonce each time, a missing one 407; then the right one 212', async () => {
