@@ -12,10 +12,14 @@ import { base64Encode } from '../../agent/util/bytes.js';
 import { nodeUtf8 } from '../../platform/node/utf8.js';
 import type { Encoding } from '../../agent/syncml/codec.js';
 
-// A CR as a reference: raw, the device's parser reads it as LF (XML 1.0 §2.11).
-const ESCAPED = /[&<>\r]/g;
+// A CR as a reference: raw, the device's parser reads it as LF (XML 1.0 §2.11). What XML cannot carry at all
+// (C0 controls but tab and LF, U+FFFE/U+FFFF, a lone surrogate), which a device's WBXML string may hold and
+// the server echo, becomes U+FFFD, as the agent's writer does.
+const ESCAPED = /[&<>\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '\r': '&#13;' };
-const escapeText = (v: string): string => (v.search(ESCAPED) < 0 ? v : v.replace(ESCAPED, (c) => ESCAPES[c]!));
+/** Any character ESCAPED may take (surrogate pairs too): one cheap scan leaves most texts as they are. */
+const MAY_ESCAPE = /[&<>\u0000-\u0008\u000B-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+const escapeText = (v: string): string => (v.search(MAY_ESCAPE) < 0 ? v : v.replace(ESCAPED, (c) => ESCAPES[c] ?? '\ufffd'));
 
 /**
  * Text of an element tree written start to end. A start tag stays open until the element gets content, so an

@@ -63,6 +63,17 @@ test('a CR in server text reaches the device as a CR (raw, XML would turn it int
   assert.notDeepEqual(decodeXml(utf8Encode(xmlbuilder2MessageToXml(m))), m, 'xmlbuilder2 writes the CR raw');
 });
 
+test('what XML cannot carry (a device may send it in WBXML, and the server echoes it) is written as U+FFFD, in XML and in WBXML', () => {
+  const m = sample();
+  const status = m.body[0] as { sourceRefs: string[] };
+  status.sourceRefs = ['IMEI:49\u0002\u001a3\uFFFE\uD800x\uDC00\u0000'];
+  (m.body[1] as { items: { data: string }[] }).items[1]!.data = 'pair 😀 kept, tab\tand LF\n kept';
+  const want = structuredClone(m);
+  (want.body[0] as { sourceRefs: string[] }).sourceRefs = ['IMEI:49\ufffd\ufffd3\ufffd\ufffdx\ufffd\ufffd'];
+  assert.deepEqual(decodeXml(utf8Encode(messageToXml(m))), want);
+  assert.deepEqual(decodeWbxmlMessage(encodeServerMessage(m, 'wbxml')), want);
+});
+
 test('a text that looks like an entity reference is escaped, so the device reads back what the server meant', () => {
   const m = sample();
   (m.body[1] as { items: { data: string }[] }).items[1]!.data = 'Tom &amp; Jerry &#38; &lt;3';
