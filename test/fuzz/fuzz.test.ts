@@ -13,6 +13,7 @@ import { xsFuzz, xsReplay } from './xs-target.js';
 import { needDeviceWorker } from '../xs/device-worker.js';
 import { dm12Dtd, needPeer } from '../helpers/peers.js';
 import { xmllintVerdicts } from './libxml2-target.js';
+import { readServerCase, recordScripts, serverTarget, writeServerCase } from './server-target.js';
 
 const here = new URL('.', import.meta.url).pathname;
 
@@ -36,6 +37,28 @@ test('fuzz session with the DTD: 1500 seeded cases, every message the device sen
     .map((b, k) => { const f = join(mkdtempSync(join(tmpdir(), 'dm-v-')), `${k}.xml`); writeFileSync(f, b); return f; }), ['--dtdvalid', dm12Dtd()]);
   assert.equal(valid, undefined);
   assert.match(broken ?? '', /validity error/);
+});
+
+test('fuzz server: 1500 seeded cases, the lab server answers every mutated device message with a reply it can read (DTD-valid XML) or an HTTP refusal', async () => {
+  const r = await fuzz('server', { cases: 1500, seed: 20261202, dtd: needPeer('xmllint') === false });
+  assert.deepEqual(r.findings, []);
+  assert.ok(r.signatures >= 40, `only ${r.signatures} distinct outcomes`);
+});
+
+test('server cases: a recorded session replays as it ran, one message changed changes the rest, and a finding replays from its file', async () => {
+  const scripts = await recordScripts();
+  assert.equal(scripts.length, 8);
+  const md5User = scripts[0]!;
+  // MD5: challenged, authenticated, checking and Get, the confirm, the deployment, Final; then the report session.
+  assert.equal(await serverTarget(md5User, -1, new Uint8Array()), '401:>212:Alert,Get>200:Alert>200:Add,Exec>200:>212:');
+  // Package 1 again in place of the authenticated one: its credential is for a nonce since replaced.
+  assert.match(await serverTarget(md5User, 1, md5User.messages[0]!), /^401:>401:/);
+  // Undecodable: 400, and the device never authenticates in that session, so nothing after it runs.
+  assert.equal(await serverTarget(md5User, 1, new Uint8Array([1, 2, 3])), '401:>400>407:>407:>407:>401:');
+  const back = readServerCase(writeServerCase(md5User, 2, new Uint8Array([9])));
+  assert.equal(back.auth, 'md5');
+  assert.deepEqual(back.messages[2], new Uint8Array([9]));
+  assert.deepEqual(back.messages[3], md5User.messages[3]);
 });
 
 test('fuzz libxml2: 6000 seeded cases, our XML reader takes no document libxml2 refuses', { skip: needPeer('xmllint') }, async () => {
@@ -131,11 +154,15 @@ test('the targets catch what they should: a non-DmError escaping is a finding', 
 });
 
 const regressions = join(new URL('.', import.meta.url).pathname, 'regressions');
-const files = readdirSync(regressions).filter((f) => f.endsWith('.bin') || f.endsWith('.case'));
+const files = readdirSync(regressions).filter((f) => f.endsWith('.bin') || f.endsWith('.case') || f.endsWith('.server'));
 
 test('every input a fuzz run found is replayed', { skip: files.length === 0 ? 'no fuzz finding recorded yet' : false }, async () => {
   const dir = regressions;
   for (const f of files) {
+    if (f.endsWith('.server')) {
+      await serverTarget(readServerCase(readFileSync(join(dir, f), 'utf8')), -1, new Uint8Array());
+      continue;
+    }
     if (f.endsWith('.case')) {
       const c = readSessionCase(readFileSync(join(dir, f), 'utf8'));
       await sessionTarget(c.replies, c.account);
