@@ -14,6 +14,11 @@ export interface HttpTransportOptions {
   connectTimeoutMs?: number;  // default 10000
   retries?: number;           // default 2
   retryDelayMs?: number;      // default 500, doubled per retry
+  /**
+   * Largest reply body taken, default 1 MiB: a server that sends more (or never stops) gets its connection
+   * closed, not the host's memory. Far above any MaxMsgSize; the decoder refuses what passes the session's.
+   */
+  maxReplyBytes?: number;
   ca?: string | Buffer;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -22,9 +27,9 @@ export class HttpTransport implements Transport {
   private readonly o: Required<Omit<HttpTransportOptions, 'ca'>> & { ca?: string | Buffer };
 
   constructor(opts: HttpTransportOptions = {}) {
-    const o = { timeoutMs: 30000, connectTimeoutMs: 10000, retries: 2, retryDelayMs: 500,
+    const o = { timeoutMs: 30000, connectTimeoutMs: 10000, retries: 2, retryDelayMs: 500, maxReplyBytes: 1 << 20,
       sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)), ...opts };
-    for (const k of ['timeoutMs', 'connectTimeoutMs', 'retryDelayMs'] as const) {
+    for (const k of ['timeoutMs', 'connectTimeoutMs', 'retryDelayMs', 'maxReplyBytes'] as const) {
       if (!(o[k] > 0)) throw new Error(`HttpTransport: ${k} must be > 0, not ${o[k]}`);
     }
     if (!(Number.isInteger(o.retries) && o.retries >= 0 && o.retries <= 10)) throw new Error(`HttpTransport: retries must be 0..10`);
@@ -66,7 +71,19 @@ export class HttpTransport implements Transport {
       const req = make(url, { method: 'POST', headers, ...(this.o.ca ? { ca: this.o.ca } : {}) }, (res) => {
         gotResponse = true;
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        let received = 0;
+        const tooLarge = (what: string) => {
+          clearTimeout(overall);
+          req.destroy();
+          fail('other', `reply from ${url.host} ${what}, more than the ${this.o.maxReplyBytes} bytes taken`, false);
+        };
+        const announced = Number(res.headers['content-length']);
+        if (announced > this.o.maxReplyBytes) { tooLarge(`announces ${announced} bytes`); return; }
+        res.on('data', (c: Buffer) => {
+          received += c.length;
+          if (received > this.o.maxReplyBytes) tooLarge('goes on past the limit');
+          else chunks.push(c);
+        });
         res.on('error', (e) => fail('reset', `reply from ${url.host} cut: ${e.message}`, false));
         res.on('aborted', () => fail('reset', `reply from ${url.host} cut`, false));
         res.on('end', () => {

@@ -70,5 +70,28 @@ test('a connection reset mid-response is a clean TransportError', async () => {
 });
 
 test('timer settings are checked: zero or negative values are refused', () => {
-  for (const bad of [{ timeoutMs: 0 }, { connectTimeoutMs: -1 }, { retryDelayMs: 0 }, { retries: 99 }]) assert.throws(() => new HttpTransport(bad));
+  for (const bad of [{ timeoutMs: 0 }, { connectTimeoutMs: -1 }, { retryDelayMs: 0 }, { retries: 99 }, { maxReplyBytes: 0 }]) assert.throws(() => new HttpTransport(bad));
+});
+
+test('a reply over maxReplyBytes is refused, announced or streamed without end, and the connection closed; one at the limit is taken', async () => {
+  let streamed = 0;
+  const s = await server((q, res) => {
+    if (q.url === '/announced') { res.writeHead(200, { 'Content-Length': String(64 << 20) }); res.write('x'); return; }
+    if (q.url === '/exact') { res.writeHead(200); res.end(Buffer.alloc(4096, 0x41)); return; }
+    // No Content-Length, and no end: a server stuck in a loop.
+    res.writeHead(200);
+    const more = () => { if (res.destroyed) return; streamed += 1024; res.write(Buffer.alloc(1024)); setImmediate(more); };
+    more();
+  });
+  const t = new HttpTransport({ retries: 0, maxReplyBytes: 4096, ...fast });
+  const refused = (e: unknown, what: string) => e instanceof TransportError && e.info.kind === 'other' && !e.info.retryable
+    && new RegExp(`${what}, more than the 4096 bytes taken`).test(e.info.message);
+  await assert.rejects(t.exchange(msg(`http://127.0.0.1:${s.port}/announced`)), (e) => refused(e, `announces ${64 << 20} bytes`));
+  await assert.rejects(t.exchange(msg(`http://127.0.0.1:${s.port}/endless`)), (e) => refused(e, 'goes on past the limit'));
+  await new Promise((r) => setTimeout(r, 50));
+  const sent = streamed;
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(streamed, sent, 'the endless reply stopped: its connection is closed');
+  assert.equal((await t.exchange(msg(`http://127.0.0.1:${s.port}/exact`))).body.length, 4096);
+  await s.close();
 });
