@@ -84,10 +84,30 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
   };
 
   const http = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    if (path === dmPath) void postDm(req, res);
-    else if (path.startsWith('/packages/')) servePackage(req, res, decodeURIComponent(path.slice('/packages/'.length)));
-    else plain(res, 404, `no such resource ${path} (the DM endpoint is POST ${dmPath}, packages are GET /packages/<file>)`);
+    // A request this code did not foresee gets a 500 with the reason, and the server goes on: an exception
+    // thrown here would end the process, every device's session with it.
+    try {
+      const path = (req.url ?? '/').split('?')[0]!;
+      if (path === dmPath) {
+        postDm(req, res).catch((e: unknown) => {
+          if (!res.headersSent) plain(res, 500, `lab server error: ${e instanceof Error ? e.message : String(e)}`);
+          else res.destroy();
+        });
+      }
+      else if (path.startsWith('/packages/')) {
+        let name: string;
+        try {
+          name = decodeURIComponent(path.slice('/packages/'.length));
+        } catch {
+          plain(res, 400, `malformed percent-encoding in ${path}`);
+          return;
+        }
+        servePackage(req, res, name);
+      } else plain(res, 404, `no such resource ${path} (the DM endpoint is POST ${dmPath}, packages are GET /packages/<file>)`);
+    } catch (e) {
+      if (!res.headersSent) plain(res, 500, `lab server error: ${e instanceof Error ? e.message : String(e)}`);
+      else res.destroy();
+    }
   });
 
   function plain(res: ServerResponse, status: number, text: string, headers: Record<string, string | number> = {}): void {

@@ -86,6 +86,11 @@ test('packages over HTTP: whole file, 206 with the right bytes, resume from an o
     const stale = await get(`${http.packagesUrl}/${entry.fileName}`, { Range: 'bytes=20-', 'If-Range': '"old"' });
     assert.equal(stale.status, 200);
     assert.equal((await get(`${http.packagesUrl}/..%2Fcatalog.json`)).status, 404);
+    // A malformed percent-encoding is the client's error; it used to throw in the handler and end the process.
+    const malformed = await get(`${http.packagesUrl}/%ZZ%E0%A4%A`);
+    assert.equal(malformed.status, 400);
+    assert.match(malformed.body.toString(), /malformed percent-encoding/);
+    assert.equal((await get(`${http.packagesUrl}/${entry.fileName}`)).status, 200, 'and the server goes on');
     assert.equal((await get(`${http.packagesUrl}/nope.json`)).status, 404);
   } finally {
     await http.close();
