@@ -47,7 +47,10 @@ test('fuzz server: 1500 seeded cases, the lab server answers every mutated devic
 
 test('server cases: a recorded session replays as it ran, one message changed changes the rest, and a finding replays from its file', async () => {
   const scripts = await recordScripts();
-  assert.equal(scripts.length, 8);
+  assert.equal(scripts.length, 12);
+  const hmacUser = scripts.find((s) => s.auth === 'hmac')!;
+  assert.ok(hmacUser.hmacs.slice(1).every((h) => h?.startsWith('algorithm=MD5')), 'HMAC messages keep their header');
+  assert.equal(await serverTarget(hmacUser, -1, new Uint8Array()), '401:>200:Alert,Get>200:Alert>200:Add,Exec>200:>200:');
   const md5User = scripts[0]!;
   // MD5: challenged, authenticated, checking and Get, the confirm, the deployment, Final; then the report session.
   assert.equal(await serverTarget(md5User, -1, new Uint8Array()), '401:>212:Alert,Get>200:Alert>200:Add,Exec>200:>212:');

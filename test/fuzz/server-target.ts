@@ -21,10 +21,12 @@ import { prng } from './mutate.js';
 import { CASE_BUDGET_MS, Finding, settleWithin } from './targets.js';
 import { join } from 'node:path';
 
-/** The device messages of one recorded session, and the account and encoding it ran with. */
+/** The device messages of one recorded session (with their x-syncml-hmac headers), and the account it ran with. */
 export interface ServerScript {
-  auth: Extract<AuthType, 'md5' | 'none'>;
+  auth: Extract<AuthType, 'md5' | 'hmac' | 'none'>;
   messages: Uint8Array[];
+  /** The header each message came with (HMAC accounts); a mutated message keeps its own, now wrong. */
+  hmacs: (string | undefined)[];
 }
 
 const DEVICE = () => loadDevice(join(repoRoot, 'lab/examples/device.json'));
@@ -46,25 +48,26 @@ function labServer(auth: ServerScript['auth']): LabDmServer {
 
 /**
  * Sessions of the agent against the lab server: a user check that confirms and installs (UI alerts), and a
- * device check; with an MD5 account and one without credentials, in XML and in WBXML. A script holds the
+ * device check; with an MD5 account, an HMAC one and one without credentials, in XML and in WBXML. A script holds the
  * update's session and the session that reports its result: the second uses the nonce the first gave.
  */
 export async function recordScripts(): Promise<ServerScript[]> {
   const scripts: ServerScript[] = [];
-  for (const auth of ['md5', 'none'] as const) {
+  for (const auth of ['md5', 'hmac', 'none'] as const) {
     for (const encoding of ['xml', 'wbxml'] as const) {
       for (const trigger of ['user', 'device'] as const) {
         const json = JSON.parse(JSON.stringify(DEVICE())) as { account: { auth: { type: string } } };
         json.account.auth.type = auth;
         const desc = parseDeviceDescription(json);
         const server = labServer(auth);
-        const script: ServerScript = { auth, messages: [] };
+        const script: ServerScript = { auth, messages: [], hmacs: [] };
         const transport: Transport = {
           exchange: async (out) => {
             script.messages.push(out.body);
-            const r = await server.handle(out.body, { uri: out.uri, contentType: out.contentType });
+            script.hmacs.push(out.hmac);
+            const r = await server.handle(out.body, { uri: out.uri, contentType: out.contentType, ...(out.hmac ? { hmac: out.hmac } : {}) });
             if (!r || (r.status ?? 200) !== 200) throw new Error(`recording: the lab server answered ${r?.status ?? 'nothing'}`);
-            return { body: r.body, contentType: r.contentType };
+            return { body: r.body, contentType: r.contentType, ...(r.hmac ? { hmac: r.hmac } : {}) };
           },
         };
         const { downloader, installer } = catalogHardware(desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })));
@@ -91,9 +94,10 @@ export async function serverTarget(script: ServerScript, at: number, input: Uint
   const steps: string[] = [];
   for (let k = 0; k < script.messages.length; k++) {
     const body = k === at ? input : script.messages[k]!;
+    const hmac = script.hmacs[k];
     let r;
     try {
-      r = await settleWithin(server.handle(body, { uri: SERVER_URI }), CASE_BUDGET_MS, 'LabDmServer.handle');
+      r = await settleWithin(server.handle(body, { uri: SERVER_URI, ...(hmac ? { hmac } : {}) }), CASE_BUDGET_MS, 'LabDmServer.handle');
     } catch (e) {
       if (e instanceof Finding) throw e;
       throw new Finding(`LabDmServer.handle threw: ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e)}`);
@@ -119,10 +123,10 @@ export async function serverTarget(script: ServerScript, at: number, input: Uint
 /** A server finding as a file: the script as it ran, the mutated message in its place, so that a replay is the case. */
 export function writeServerCase(script: ServerScript, at: number, input: Uint8Array): string {
   const messages = script.messages.map((m, k) => Buffer.from(k === at ? input : m).toString('base64'));
-  return JSON.stringify({ auth: script.auth, messages }) + '\n';
+  return JSON.stringify({ auth: script.auth, messages, hmacs: script.hmacs }) + '\n';
 }
 
 export function readServerCase(text: string): ServerScript {
-  const j = JSON.parse(text) as { auth: ServerScript['auth']; messages: string[] };
-  return { auth: j.auth, messages: j.messages.map((m) => new Uint8Array(Buffer.from(m, 'base64'))) };
+  const j = JSON.parse(text) as { auth: ServerScript['auth']; messages: string[]; hmacs?: (string | null)[] };
+  return { auth: j.auth, messages: j.messages.map((m) => new Uint8Array(Buffer.from(m, 'base64'))), hmacs: (j.hmacs ?? []).map((h) => h ?? undefined) };
 }
