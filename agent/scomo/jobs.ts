@@ -45,6 +45,16 @@ const NEXT: Record<JobStep, JobStep[]> = {
   reported: [],
 };
 
+const OPS: readonly string[] = ['Download', 'DownloadInstall', 'DownloadInstallInactive', 'Activate', 'Deactivate', 'Remove'];
+
+function isJob(j: unknown): j is ScomoJob {
+  if (j === null || typeof j !== 'object') return false;
+  const o = j as Record<string, unknown>;
+  return typeof o.id === 'string' && typeof o.opUri === 'string' && typeof o.node === 'string' && typeof o.serverId === 'string'
+    && typeof o.op === 'string' && OPS.includes(o.op) && typeof o.step === 'string' && Object.prototype.hasOwnProperty.call(NEXT, o.step)
+    && (o.tries === undefined || typeof o.tries === 'number') && (o.result === undefined || typeof o.result === 'number');
+}
+
 export class JobJournal {
   private jobs: ScomoJob[] = [];
   private seq = 0;
@@ -53,9 +63,12 @@ export class JobJournal {
     const raw = storage.read('scomo');
     if (raw === undefined) return;
     try {
-      const doc = JSON.parse(raw) as { seq: number; jobs: ScomoJob[] };
+      const doc = JSON.parse(raw) as { seq?: unknown; jobs?: unknown } | null;
+      // Parsing is not enough: a journal of another shape (another firmware's, or damaged into valid JSON)
+      // would throw at the first job it resumed, at every boot.
+      if (!doc || !Number.isInteger(doc.seq) || !Array.isArray(doc.jobs) || !doc.jobs.every(isJob)) throw new Error('not a journal');
       this.jobs = doc.jobs;
-      this.seq = doc.seq;
+      this.seq = doc.seq as number;
     } catch {
       storage.write('scomo.corrupt', raw);
     }
