@@ -11,6 +11,7 @@ import { measureCodec } from './codec.js';
 import { measureWire } from './wire.js';
 import { measureSessions } from './sessions.js';
 import { measureFleet, type FleetRun } from './fleet.js';
+import { measureLabMemory } from './lab-memory.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
@@ -116,6 +117,12 @@ fleetRow('fleet_update_sessions_per_s', fleet.updates, '≥ 1000/s');
 }
 const ten = fleet.tenThousand.summary;
 put('fleet_10k_devices_peak_rss_mb', ten?.peakRssMB, ten ? `${ten.peakRssMB.toFixed(0)} MB peak RSS, heap ${ten.heapMB.toFixed(0)} MB (${fleet.tenThousand.what}: ${ten.sessionsPerS.toFixed(0)} sessions/s, ${ten.ok}/${ten.sessions} ok)` : `FAILED ${fleet.tenThousand.error}`, '≤ 1024 MB');
+
+{
+  const m = measureLabMemory();
+  put('lab_server_retained_bytes_per_update', 'error' in m ? undefined : m.bytesPerRun, 'error' in m ? `FAILED ${m.error}`
+    : `${m.bytesPerRun.toFixed(0)} B per update run kept by a lab server left running (heap ${m.fullMB.toFixed(1)} MB once its histories are full, ${m.laterMB.toFixed(1)} MB ${m.runs} runs later)`, '≈ 0');
+}
 
 for (const r of await measureWire()) {
   const key = `wire_${r.transport}_${r.encoding}_${r.check === 'no-update' ? 'noupdate' : 'update'}`;
