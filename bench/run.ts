@@ -121,7 +121,7 @@ put('fleet_10k_devices_peak_rss_mb', ten?.peakRssMB, ten ? `${ten.peakRssMB.toFi
 {
   const m = measureLabMemory();
   put('lab_server_retained_bytes_per_update', 'error' in m ? undefined : m.bytesPerRun, 'error' in m ? `FAILED ${m.error}`
-    : `${m.bytesPerRun.toFixed(0)} B per update run kept by a lab server left running (heap ${m.fullMB.toFixed(1)} MB once its histories are full, ${m.laterMB.toFixed(1)} MB ${m.runs} runs later)`, '≈ 0');
+    : `${m.bytesPerRun.toFixed(0)} B per update run kept by a lab server left running (heap ${m.fullMB.toFixed(1)} MB once its histories and per-device records are full, ${m.laterMB.toFixed(1)} MB ${m.runs} runs later)`, '≈ 0');
 }
 
 for (const r of await measureWire()) {
