@@ -116,7 +116,8 @@ fleetRow('fleet_update_sessions_per_s', fleet.updates, '≥ 1000/s');
   put('fleet_update_dm_sessions_per_s', s?.dmSessionsPerS, s ? `${s.dmSessionsPerS.toFixed(0)} DM sessions/s (the run above: ${s.dmSessions} DM sessions for ${s.sessions} updates, each update and its result)` : '');
 }
 const ten = fleet.tenThousand.summary;
-put('fleet_10k_devices_peak_rss_mb', ten?.peakRssMB, ten ? `${ten.peakRssMB.toFixed(0)} MB peak RSS, heap ${ten.heapMB.toFixed(0)} MB (${fleet.tenThousand.what}: ${ten.sessionsPerS.toFixed(0)} sessions/s, ${ten.ok}/${ten.sessions} ok)` : `FAILED ${fleet.tenThousand.error}`, '≤ 1024 MB');
+const tenRange = fleet.tenThousand.range && fleet.tenThousand.range.length > 1 ? `, runs ${fleet.tenThousand.range[0]!.toFixed(0)}–${fleet.tenThousand.range.at(-1)!.toFixed(0)} MB` : '';
+put('fleet_10k_devices_peak_rss_mb', ten?.peakRssMB, ten ? `${ten.peakRssMB.toFixed(0)} MB peak RSS, heap ${ten.heapMB.toFixed(0)} MB (${fleet.tenThousand.what}${tenRange}: ${ten.sessionsPerS.toFixed(0)} sessions/s, ${ten.ok}/${ten.sessions} ok)` : `FAILED ${fleet.tenThousand.error}`, '≤ 1024 MB');
 
 {
   const m = measureLabMemory();
