@@ -10,6 +10,7 @@ import { loadCatalog } from '../server/catalog.js';
 import { loadScenario } from '../server/scenario.js';
 import { parseDevices, type DeviceAccount } from '../server/auth.js';
 import { startLab } from '../server/lab.js';
+import type { LabDmServer } from '../server/dm-server.js';
 import { parseArgs, str, int, UsageError } from '../args.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -60,5 +61,26 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
     process.once('SIGTERM', resolve);
   });
   await lab.close();
+  out.write(serveSummary(lab.server));
   return 0;
+}
+
+/**
+ * What the server saw, printed when it stops: sessions, devices, updates and their results, and the
+ * deviations by kind (numbers masked, most frequent first), so a day in the lab ends with what went wrong.
+ */
+export function serveSummary(server: LabDmServer): string {
+  const t = server.totals();
+  const lines = [`lab DM server stopped: ${t.sessions} DM session(s) from ${t.devices} authenticated device(s); ` +
+    `${t.deployments} update(s) sent, ${t.outcomes} result(s) back (${t.succeeded} success, ${t.outcomes - t.succeeded} failure); ${t.uiAnswers} UI answer(s)`];
+  if (t.deviations === 0) lines.push('no protocol deviation');
+  else {
+    const kept = server.deviations();
+    const byKind = new Map<string, number>();
+    for (const d of kept) { const k = d.message.replace(/\d+/g, 'N'); byKind.set(k, (byKind.get(k) ?? 0) + 1); }
+    lines.push(`${t.deviations} protocol deviation(s)${kept.length < t.deviations ? ` (the last ${kept.length} kept)` : ''}, by kind:`);
+    for (const [k, n] of [...byKind].sort((a, b) => b[1] - a[1]).slice(0, 10)) lines.push(`  ${String(n).padStart(6)}  ${k}`);
+    if (byKind.size > 10) lines.push(`  … and ${byKind.size - 10} other kind(s)`);
+  }
+  return lines.join('\n') + '\n';
 }

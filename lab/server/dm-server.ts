@@ -235,6 +235,8 @@ export class LabDmServer {
   private readonly deploymentList: History<Deployment>;
   private readonly outcomeList: History<OperationOutcome>;
   private duplicateResultCount = 0;
+  private sessionCount = 0;
+  private succeededCount = 0;
   private readonly uiAnswerList: History<UiAnswerRecord>;
   private readonly deviationList: History<Deviation>;
   private credentialsRejected = false;
@@ -298,9 +300,15 @@ export class LabDmServer {
     return this.deviationList.kept();
   }
 
-  /** How many of each were ever recorded, those no longer kept included. */
-  totals(): { deployments: number; outcomes: number; uiAnswers: number; deviations: number } {
-    return { deployments: this.deploymentList.total, outcomes: this.outcomeList.total, uiAnswers: this.uiAnswerList.total, deviations: this.deviationList.total };
+  /**
+   * How many of each were ever recorded, those no longer kept included; the DM sessions begun, the devices
+   * that authenticated, and the outcomes that reported a success.
+   */
+  totals(): { sessions: number; devices: number; deployments: number; outcomes: number; succeeded: number; uiAnswers: number; deviations: number } {
+    return {
+      sessions: this.sessionCount, devices: this.devicesById.size, deployments: this.deploymentList.total, outcomes: this.outcomeList.total,
+      succeeded: this.succeededCount, uiAnswers: this.uiAnswerList.total, deviations: this.deviationList.total,
+    };
   }
 
   device(devId: string): DeviceView | undefined {
@@ -423,6 +431,7 @@ export class LabDmServer {
     // Keyed by the record's own copy of the DevId (a key is kept as long as the record).
     if (!this.devicesById.has(devId)) this.strangers.set(device.devId, device);
     device.sessions++;
+    this.sessionCount++;
     st = {
       devId, sessionId: msg.hdr.sessionId, encoding, device, phase: 'auth', authed: false, authFailures: 0,
       serverAccepted: false, serverAuthRetries: 0, serverMsgId: 0, maxMsgSize: 0, outbox: [], lastCommands: [],
@@ -693,6 +702,7 @@ export class LabDmServer {
       }
     }
     this.outcomeList.push(outcome);
+    if (ok) this.succeededCount++;
     this.log(ok ? 'info' : 'warn', `device ${st.devId}: SCOMO result ${data.resultCode}${ok ? ' (success)' : ''} for ${deployment ? `${deployment.componentId} ${deployment.version}` : (data.identifier ?? '?')}, correlator ${correlator ?? '(none)'}`);
     return 200;
   }

@@ -1,0 +1,33 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { serveSummary } from '../../lab/commands/serve.js';
+import { runFleet } from '../../lab/fleet/fleet.js';
+import { fleetAccounts } from '../../lab/fleet/accounts.js';
+import { parseDevices } from '../../lab/server/auth.js';
+import { loadDevice } from '../../lab/commands/alert.js';
+import { exchange, devMsg, exampleCatalog, makeServer, pkg1Body, PKG_BASE, SERVER_URI } from './server/fixtures.js';
+import { LabDmServer } from '../../lab/server/dm-server.js';
+import { InprocPackages } from '../../lab/fleet/inproc-packages.js';
+import { repoRoot } from '../helpers/peers.js';
+
+test('the summary serve prints when it stops: sessions, devices, updates and results, no deviation', async () => {
+  const template = loadDevice(join(repoRoot, 'lab/examples/device.json'));
+  const server = new LabDmServer({ catalog: exampleCatalog(), devices: parseDevices(fleetAccounts(template, 3, 'per-device')), serverId: 'labserver',
+    serverUri: SERVER_URI, packageBaseUrl: PKG_BASE });
+  const s = await runFleet({ template, devices: 3, sessionsPerDevice: 1, concurrency: 3, rampSeconds: 0, trigger: 'device', encoding: 'xml',
+    target: { kind: 'inproc', server, url: SERVER_URI, packages: new InprocPackages(exampleCatalog(), PKG_BASE) } });
+  assert.equal(s.ok, 3);
+  assert.equal(serveSummary(server), 'lab DM server stopped: 6 DM session(s) from 3 authenticated device(s); 3 update(s) sent, 3 result(s) back (3 success, 0 failure); 0 UI answer(s)\nno protocol deviation\n');
+});
+
+test('the summary gives the deviations by kind, numbers masked, most frequent first, and says when some are no longer kept', async () => {
+  const { server } = makeServer({ historyLimit: 2 });
+  // Three messages whose MsgID skips, in two sessions, then one first message that is not MsgID 1.
+  for (const [sessionId, ids] of [['1', [1, 3, 7]], ['2', [1, 4]], ['3', [5]]] as const) {
+    for (const msgId of ids) await exchange(server, devMsg({ sessionId, msgId, body: pkg1Body() }));
+  }
+  const text = serveSummary(server);
+  assert.match(text, /^lab DM server stopped: 3 DM session\(s\) from 0 authenticated device\(s\); 0 update\(s\) sent/);
+  assert.match(text, /\n4 protocol deviation\(s\) \(the last 2 kept\), by kind:\n {7}1  MsgID N after N \(MsgIDs go up by one per message\)\n {7}1  first message of the session has MsgID N, not N\n$/);
+});
