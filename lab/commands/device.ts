@@ -29,6 +29,7 @@ export async function deviceCommand(argv: string[], out: NodeJS.WritableStream, 
   let onNotify: (() => void) | undefined;
   const dev = await startNodeDevice({
     desc, stateDir: str(args, 'state') ?? stateDirFor(desc.devInfo.devId), transport, display, button, log: new StreamLog(out, level),
+    ...(str(args, 'server') ? { serverUri: str(args, 'server')! } : {}),
     ...(str(args, 'broker') ? { brokerUrl: str(args, 'broker')! } : {}),
     ...(str(args, 'trace') ? { trace: traceToFile(str(args, 'trace')!) } : {}),
     onNotify: () => onNotify?.(),

@@ -29,7 +29,7 @@ export async function runCommand(argv: string[], out: NodeJS.WritableStream): Pr
   const answers = str(args, 'answers') ? parseAnswers(readFileSync(str(args, 'answers')!, 'utf8')) : [];
   const trace = str(args, 'trace');
   const dev = await startNodeDevice({
-    desc, stateDir: str(args, 'state') ?? stateDirFor(desc.devInfo.devId), transport,
+    desc, stateDir: str(args, 'state') ?? stateDirFor(desc.devInfo.devId), transport, ...(server ? { serverUri: server } : {}),
     ...(str(args, 'broker') ? { brokerUrl: str(args, 'broker')! } : {}),
     display: new TerminalDisplay(out, { answers, quietProgress: true }), log: new StreamLog(out, level),
     ...(trace ? { trace: traceToFile(trace) } : {}), agent: { encoding },

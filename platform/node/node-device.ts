@@ -15,6 +15,8 @@ import { HttpDownloader } from './http-downloader.js';
 import { HttpTransport } from './http-transport.js';
 import { MqttTransport } from './mqtt-transport.js';
 import { tracedTransport } from './trace.js';
+import { readAccount } from '../../agent/tree/dmacc.js';
+import { DEVICE } from '../../agent/tree/types.js';
 
 export interface NodeDeviceOptions {
   desc: DeviceDescription;
@@ -23,6 +25,12 @@ export interface NodeDeviceOptions {
   transport?: 'http' | 'mqtt';
   /** Overrides desc.transport.mqtt.url. */
   brokerUrl?: string;
+  /**
+   * The server to talk to whatever the stored tree says (a CLI's --server). A device booted from a state
+   * folder keeps the address its tree holds, not the description's: without this, --server would be
+   * silently ignored once the folder exists.
+   */
+  serverUri?: string;
   display?: Display;
   button?: Button;
   log?: Log;
@@ -60,6 +68,15 @@ export function makeTransport(o: NodeDeviceOptions): { transport: Transport; mqt
   return { transport: mqtt, mqtt };
 }
 
+/** Points the device's account (DMAcc AppAddr) at `uri` when it holds another address, and says so. */
+function useServer(agent: DmAgent, uri: string, log?: Log): void {
+  const account = readAccount(agent.tree);
+  if (!account.path || account.serverUri === uri) return;
+  agent.tree.replace(`${account.path}/AppAddr/1/Addr`, { data: uri }, DEVICE);
+  agent.tree.commit();
+  log?.log('info', `server address ${uri} (given) replaces ${account.serverUri} (stored in the device's tree)`);
+}
+
 export async function startNodeDevice(o: NodeDeviceOptions): Promise<NodeDevice> {
   const made = makeTransport(o);
   const transport = o.trace ? tracedTransport(made.transport, o.trace) : made.transport;
@@ -70,6 +87,7 @@ export async function startNodeDevice(o: NodeDeviceOptions): Promise<NodeDevice>
     storage: new FileStorage(join(o.stateDir, 'agent')), clock: systemClock, crypto: nodeCrypto, utf8: nodeUtf8, transport, downloader, installer,
     ...(o.display ? { display: o.display } : {}), ...(o.button ? { button: o.button } : {}), ...(o.log ? { log: o.log } : {}),
   }, { ...(o.desc.transport?.encoding ? { encoding: o.desc.transport.encoding } : {}), ...o.agent });
+  if (o.serverUri !== undefined) useServer(agent, o.serverUri, o.log);
   return {
     agent, transport, installer, downloader, ...(made.mqtt ? { mqtt: made.mqtt } : {}),
     close: async () => {

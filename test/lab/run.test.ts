@@ -87,3 +87,25 @@ test('run: usage errors exit 2 with the reason', async () => {
   assert.equal(await main(['run', '--device', device, '--trigger', 'user', '--transport', 'mqtt'], mq as never, mq as never), 1);
   assert.match(mq.text, /MQTT needs a broker/);
 });
+
+test('run --server with a state folder made for another server: the given server is used, and the log says it replaces the stored one', async () => {
+  const first = await lab();
+  const second = await lab();
+  try {
+    const state = join(mkdtempSync(join(tmpdir(), 'run-')), 'state');
+    const a = await run(['--device', device, '--server', first.dmUrl, '--trigger', 'device', '--state', state]);
+    assert.equal(a.code, 0, a.text);
+    await first.close();
+    const b = await run(['--device', device, '--server', second.dmUrl, '--trigger', 'device', '--state', state, '--log', 'info']);
+    assert.equal(b.code, 0, b.text);
+    assert.ok(b.text.includes(`server address ${second.dmUrl} (given) replaces ${first.dmUrl} (stored in the device's tree)`), b.text);
+    assert.equal(second.server.totals().devices, 1, 'the second server saw the device');
+    // Given again, nothing to replace: no such line.
+    const c = await run(['--device', device, '--server', second.dmUrl, '--trigger', 'device', '--state', state, '--log', 'info']);
+    assert.equal(c.code, 0, c.text);
+    assert.ok(!c.text.includes('(given) replaces'));
+  } finally {
+    await first.close().catch(() => undefined);
+    await second.close();
+  }
+});
