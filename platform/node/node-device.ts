@@ -77,6 +77,26 @@ function useServer(agent: DmAgent, uri: string, log?: Log): void {
   log?.log('info', `server address ${uri} (given) replaces ${account.serverUri} (stored in the device's tree)`);
 }
 
+const AUTH_TYPES: Record<string, string> = { none: 'NONE', basic: 'BASIC', md5: 'DIGEST', hmac: 'HMAC' };
+
+/**
+ * The device's tree, not its description, holds its account once the state folder exists (as a device's
+ * flash does after its bootstrap). A description edited since (a new password, another server) is then not
+ * used: say so, rather than leave a lab user with 401s nobody explains.
+ */
+function warnStaleAccount(agent: DmAgent, desc: DeviceDescription, checkServer: boolean, log?: Log): void {
+  const stored = readAccount(agent.tree);
+  const a = desc.account;
+  const differs: string[] = [];
+  if (checkServer && stored.serverUri !== a.serverUri) differs.push(`server ${stored.serverUri} (file: ${a.serverUri})`);
+  if (stored.client.type !== AUTH_TYPES[a.auth.type]) differs.push(`authentication ${stored.client.type} (file: ${AUTH_TYPES[a.auth.type]})`);
+  if (stored.client.name !== a.auth.username) differs.push(`user ${stored.client.name} (file: ${a.auth.username})`);
+  if (stored.client.secret !== a.auth.password) differs.push('password');
+  if (differs.length === 0) return;
+  log?.log('warn', `the device's stored account differs from its description: ${differs.join(', ')}. The stored one is used, as a ` +
+    'device keeps what its bootstrap gave it; start from another state folder (--state) to use the file\'s.');
+}
+
 export async function startNodeDevice(o: NodeDeviceOptions): Promise<NodeDevice> {
   const made = makeTransport(o);
   const transport = o.trace ? tracedTransport(made.transport, o.trace) : made.transport;
@@ -88,6 +108,7 @@ export async function startNodeDevice(o: NodeDeviceOptions): Promise<NodeDevice>
     ...(o.display ? { display: o.display } : {}), ...(o.button ? { button: o.button } : {}), ...(o.log ? { log: o.log } : {}),
   }, { ...(o.desc.transport?.encoding ? { encoding: o.desc.transport.encoding } : {}), ...o.agent });
   if (o.serverUri !== undefined) useServer(agent, o.serverUri, o.log);
+  warnStaleAccount(agent, o.desc, o.serverUri === undefined, o.log);
   return {
     agent, transport, installer, downloader, ...(made.mqtt ? { mqtt: made.mqtt } : {}),
     close: async () => {

@@ -109,3 +109,26 @@ test('run --server with a state folder made for another server: the given server
     await second.close();
   }
 });
+
+test('run with a state folder whose account differs from the device file (a password edited since): the stored one is used, and a warning says so', async () => {
+  const l = await lab();
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'run-'));
+    const state = join(dir, 'state');
+    const a = await run(['--device', device, '--server', l.dmUrl, '--trigger', 'device', '--state', state]);
+    assert.equal(a.code, 0, a.text);
+    assert.ok(!a.text.includes('stored account differs'), a.text);
+    const again = await run(['--device', device, '--server', l.dmUrl, '--trigger', 'device', '--state', state]);
+    assert.ok(!again.text.includes('stored account differs'), 'the same file: nothing to say');
+    const edited = JSON.parse(readFileSync(device, 'utf8'));
+    edited.account.auth.password = 'new-secret';
+    edited.account.auth.username = 'someone';
+    writeFileSync(join(dir, 'device.json'), JSON.stringify(edited));
+    const b = await run(['--device', join(dir, 'device.json'), '--server', l.dmUrl, '--trigger', 'device', '--state', state]);
+    assert.equal(b.code, 0, 'the stored account still works with this server');
+    assert.match(b.text, /WARN.*the device's stored account differs from its description: user dmuser \(file: someone\), password\. The stored one is used/);
+    assert.ok(!b.text.includes('new-secret'), 'no password in the log');
+  } finally {
+    await l.close();
+  }
+});
