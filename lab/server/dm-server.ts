@@ -53,6 +53,8 @@ export interface LabDmServerOptions {
   historyLimit?: number;
   /** Devices kept that have not authenticated yet (default 65,536; see DEFAULT_STRANGER_LIMIT). */
   strangerLimit?: number;
+  /** Bytes of last messages and replies kept for retransmissions (default 256 MiB; see DEFAULT_RETAINED_LIMIT). */
+  retainedLimit?: number;
 }
 
 export interface RequestMeta {
@@ -216,6 +218,13 @@ const DEFAULT_STRANGER_LIMIT = 65536;
 /** A device reports on its recent deployments; one older than this many is an unknown Correlator. */
 const MAX_DEPLOYMENTS_PER_DEVICE = 16;
 const DEFAULT_HISTORY_LIMIT = 10000;
+/**
+ * Each kept session holds its last device message and reply, so that a retransmission gets the same reply:
+ * up to 64 KiB and more each, and sessions are bounded by count. Past this many bytes in all, the copies of
+ * the least recently active sessions are dropped (ended ones first) down to half; a retransmission of theirs
+ * is then processed again.
+ */
+const DEFAULT_RETAINED_LIMIT = 256 << 20;
 const sessionKey = (devId: string, sessionId: string): string => `${devId}\u0000${sessionId}`;
 
 const MAX_AUTH_FAILURES = 5;
@@ -230,6 +239,9 @@ export class LabDmServer {
   private readonly devicesById = new Map<string, DeviceRecord>();
   private readonly strangers = new Map<string, DeviceRecord>();
   private readonly strangerLimit: number;
+  private readonly retainedLimit: number;
+  /** Bytes of the lastBody and lastReply the kept sessions hold. */
+  private retainedBytes = 0;
   private readonly openSessions = new Map<string, SessionState>();
   private readonly endedSessions = new Map<string, SessionState>();
   private readonly deploymentList: History<Deployment>;
@@ -261,6 +273,8 @@ export class LabDmServer {
     this.deviationList = new History(keep);
     this.strangerLimit = options.strangerLimit ?? DEFAULT_STRANGER_LIMIT;
     if (!(Number.isInteger(this.strangerLimit) && this.strangerLimit >= 1)) throw new Error('LabDmServer: strangerLimit must be an integer ≥ 1');
+    this.retainedLimit = options.retainedLimit ?? DEFAULT_RETAINED_LIMIT;
+    if (!(Number.isInteger(this.retainedLimit) && this.retainedLimit >= 1)) throw new Error('LabDmServer: retainedLimit must be an integer ≥ 1');
   }
 
   /** Changes the base URL announced in PkgURL (e.g. once an HTTP server on port 0 knows its port). */
@@ -372,9 +386,12 @@ export class LabDmServer {
 
     const reply = await this.process(st, msg, body, meta);
     st.lastDeviceMsgId = msgNo;
+    this.release(st);
     st.lastReply = reply;
     st.lastBody = body;
+    this.retainedBytes += body.length + reply.body.length;
     this.file(st);
+    if (this.retainedBytes > this.retainedLimit) this.shed();
     const delay = this.failures.take('delay-ms', msgNo);
     if (delay) {
       this.log('info', `injected delay of ${delay.ms} ms before answering device message ${msgNo}`);
@@ -440,6 +457,7 @@ export class LabDmServer {
     if (this.openSessions.size >= MAX_OPEN_SESSIONS) {
       const [oldKey, old] = this.openSessions.entries().next().value!;
       this.openSessions.delete(oldKey);
+      this.release(old);
       this.log('warn', `more than ${MAX_OPEN_SESSIONS} sessions open: forgetting session ${old.sessionId} of ${old.devId}, the least recently active`);
     }
     this.openSessions.set(key, st);
@@ -451,7 +469,11 @@ export class LabDmServer {
     const key = sessionKey(st.devId, st.sessionId);
     if (!this.openSessions.delete(key)) return;
     if (!st.ended) { this.openSessions.set(key, st); return; }
-    if (this.endedSessions.size >= MAX_ENDED_SESSIONS) this.endedSessions.delete(this.endedSessions.keys().next().value!);
+    if (this.endedSessions.size >= MAX_ENDED_SESSIONS) {
+      const [oldKey, old] = this.endedSessions.entries().next().value!;
+      this.endedSessions.delete(oldKey);
+      this.release(old);
+    }
     this.endedSessions.set(key, st);
   }
 
@@ -1118,6 +1140,29 @@ export class LabDmServer {
   private deviate(devId: string, sessionId: string, message: string): void {
     this.deviationList.push({ devId, sessionId, message });
     this.log('warn', `deviation: device ${devId} session ${sessionId}: ${message}`);
+  }
+
+  /** Forgets the session's copies of its last message and reply. */
+  private release(st: SessionState): void {
+    if (st.lastBody) this.retainedBytes -= st.lastBody.length;
+    if (st.lastReply) this.retainedBytes -= st.lastReply.body.length;
+    delete st.lastBody;
+    delete st.lastReply;
+  }
+
+  /** Drops the copies of the least recently active sessions, ended ones first, down to half the limit. */
+  private shed(): void {
+    const before = this.retainedBytes;
+    let dropped = 0;
+    for (const kept of [this.endedSessions, this.openSessions]) {
+      for (const st of kept.values()) {
+        if (this.retainedBytes <= this.retainedLimit / 2) break;
+        if (!st.lastBody) continue;
+        this.release(st);
+        dropped++;
+      }
+    }
+    this.log('warn', `kept copies of last messages and replies passed ${this.retainedLimit} bytes: dropped those of ${dropped} least recently active session(s) (${before} → ${this.retainedBytes} bytes); a retransmission of theirs is processed again`);
   }
 
   /** What the server knows of a device, authenticated or not yet. */

@@ -79,7 +79,7 @@ test('user request, one update: confirm, then Add Download/<x> with PkgURL, Ext/
   assert.equal(leaf('Ext/Size')?.data, String(readFileSync(join(repoRoot, 'lab/examples/packages/app1-2.0.json')).length));
   assert.equal(leaf('Ext/SHA256')?.data, sha256Of('packages/app1-2.0.json'));
   assert.equal(exec.items[0]!.target!.locURI, `${node}/Operations/DownloadInstall`);
-  assert.ok(exec.correlator);
+  assert.ok(exec.correlator, 'exec.correlator');
 
   const r4 = await exchange(server, devMsg({ msgId: 5, body: [hdrStatus(r3.reply), status(r3.reply, add.cmdId, 'Add', 200), status(r3.reply, exec.cmdId, 'Exec', 202)] }));
   assert.deepEqual(commandsOf(r4.reply), [], 'nothing more to do: Final alone ends the session');
@@ -129,7 +129,7 @@ test('user request without LocURI reads the whole inventory in one Get (?list=St
   const r3 = await exchange(server, devMsg({ msgId: 4, body: [hdrStatus(r2.reply), status(r2.reply, choice.cmdId, 'Alert', 200, [{ data: '2' }])] }));
   const adds = commandsOf(r3.reply).filter((c): c is ItemCmd => c.kind === 'Add');
   assert.equal(adds.length, 1);
-  assert.ok(adds[0]!.items.some((i) => i.data === `${PKG_BASE}/app1-2.0.json`));
+  assert.ok(adds[0]!.items.some((i) => i.data === `${PKG_BASE}/app1-2.0.json`), 'adds[0]!.items.some((i) => i.data === `${PKG_BASE}/app1-2.0.json`)');
   assert.deepEqual(server.uiAnswers().map((a) => [a.alert, a.status, a.answer]), [['1100', 200, []], ['1103', 200, ['2']]]);
   assert.deepEqual(server.deviations(), []);
 });
@@ -153,8 +153,8 @@ test('device request: no UI, deploys only what the catalog lets devices install 
   assert.equal(cmds.filter((c) => c.kind === 'Alert').length, 0);
   assert.deepEqual(cmds.map((c) => c.kind), ['Add', 'Exec']);
   assert.ok((cmds[0] as ItemCmd).items.some((i) => i.data === `${PKG_BASE}/app2-1.5.json`), 'app2 has autoUpdate');
-  assert.ok(logs.some((l) => l.includes('com.example.weather 2.0 is available but needs the user')));
-  assert.ok(logs.some((l) => l.includes('answered 406 to ?list=StructData')));
+  assert.ok(logs.some((l) => l.includes('com.example.weather 2.0 is available but needs the user')), 'logs.some((l) => l.includes(\'com.example.weather 2.0 is available but needs the user\'))');
+  assert.ok(logs.some((l) => l.includes('answered 406 to ?list=StructData')), 'logs.some((l) => l.includes(\'answered 406 to ?list=StructData\'))');
   assert.deepEqual(server.deviations(), [], 'a refused tree exchange is not a deviation');
   // The next session of the same device starts with the list.
   const nonce = hdrStatusOf(s.reply).chal!.meta.nextNonce!;
@@ -188,7 +188,7 @@ test('the user says No: "postponed", nothing deployed; a scenario expecting Yes 
   const r3 = await exchange(server, devMsg({ msgId: 4, body: [hdrStatus(r2.reply), status(r2.reply, confirm.cmdId, 'Alert', 304)] }));
   assert.deepEqual(commandsOf(r3.reply).map((c) => texts(c)[1]), ['Update postponed.']);
   assert.deepEqual(server.deployments(), []);
-  assert.ok(server.deviations().some((d) => d.message.includes('expects 200 (yes)')));
+  assert.ok(server.deviations().some((d) => d.message.includes('expects 200 (yes)')), 'server.deviations().some((d) => d.message.includes(\'expects 200 (yes)\'))');
 });
 
 test('MD5: the shared pkg1 vector (dmuser/dmpass, nonce "servernonce01") — its Cred has a one-letter typo', async () => {
@@ -257,7 +257,7 @@ test('MD5: a wrong digest gets 401 and a fresh nonce each time, a missing one 40
     assert.deepEqual(x.reply.body.map((k) => k.kind), ['Status'], 'an auth failure reply holds only Status');
   }
   assert.equal(base64Decode(nonces[2]!).length, 16);
-  assert.ok(logs.some((l) => l.includes('MD5 digest does not match')));
+  assert.ok(logs.some((l) => l.includes('MD5 digest does not match')), 'logs.some((l) => l.includes(\'MD5 digest does not match\'))');
   const ok = await exchange(server, devMsg({ msgId: 4, cred: md5Cred(nonces[2]!), body: pkg1Body() }));
   assert.equal(hdrStatusOf(ok.reply).data, '212');
   // Stays authenticated for the session: no Cred needed in the next message.
@@ -311,7 +311,7 @@ test('server credentials: MD5 Cred on the device\'s nonce; on the device\'s 401 
   const get = find(commandsOf(r.reply), 'Get');
   const r2 = await exchange(server, devMsg({ msgId: s.next + 1, body: [hdrStatus(r.reply, 212), status(r.reply, '2', 'Alert', 200), status(r.reply, get.cmdId, 'Get', 200), results(r.reply, get, INVENTORY)] }));
   assert.equal(r2.reply.hdr.cred, undefined);
-  assert.ok(commandsOf(r2.reply).some((c) => c.kind === 'Alert' && c.data === '1101'));
+  assert.ok(commandsOf(r2.reply).some((c) => c.kind === 'Alert' && c.data === '1101'), 'commandsOf(r2.reply).some((c) => c.kind === \'Alert\' && c.data === \'1101\')');
 });
 
 test('MaxMsgSize: no server message is larger than the device allows; the rest comes after Alert 1222', async () => {
@@ -325,7 +325,7 @@ test('MaxMsgSize: no server message is larger than the device allows; the rest c
   const got = commandsOf(r2.reply).map((c) => c.kind);
   const r3 = await exchange(server, devMsg({ msgId: 4, final: false, body: [hdrStatus(r2.reply), ...commandsOf(r2.reply).map((c) => status(r2.reply, c.cmdId, c.kind, c.kind === 'Exec' ? 202 : 200)),
     { kind: 'Alert', cmdId: '', data: '1222', items: [] }] }));
-  assert.ok(r3.bytes.length <= limit);
+  assert.ok(r3.bytes.length <= limit, 'r3.bytes.length <= limit');
   got.push(...commandsOf(r3.reply).map((c) => c.kind));
   assert.deepEqual(got, ['Add', 'Exec']);
   assert.equal(r3.reply.final, true);
@@ -337,9 +337,9 @@ test('a device package over several messages: the server asks for the rest with 
   const nonce = hdrStatusOf(first.reply).chal!.meta.nextNonce!;
   const part = await exchange(server, devMsg({ msgId: 2, cred: md5Cred(nonce), final: false, body: pkg1Body() }));
   assert.equal(part.reply.final, false);
-  assert.ok(part.reply.body.some((c) => c.kind === 'Alert' && c.data === '1222'));
+  assert.ok(part.reply.body.some((c) => c.kind === 'Alert' && c.data === '1222'), 'part.reply.body.some((c) => c.kind === \'Alert\' && c.data === \'1222\')');
   const rest = await exchange(server, devMsg({ msgId: 3, body: [hdrStatus(part.reply), updateAlert(USER_REQ, APP1)] }));
-  assert.ok(commandsOf(rest.reply).some((c) => c.kind === 'Get'));
+  assert.ok(commandsOf(rest.reply).some((c) => c.kind === 'Get'), 'commandsOf(rest.reply).some((c) => c.kind === \'Get\')');
 });
 
 test('refusals: malformed XML 400, wrong content type 415, wrong VerProto 400 — each with the reason', async () => {
@@ -363,6 +363,18 @@ test('a retransmitted message (same SessionID and MsgID) gets the same reply, no
   const a = await server.handle(bytes, { uri: 'x' });
   const b = await server.handle(bytes, { uri: 'x' });
   assert.deepEqual(b?.body, a?.body);
+});
+
+test('the copies kept for retransmissions are bounded in bytes: past the limit the least recently active sessions lose theirs, and a retransmission of theirs is processed again', async () => {
+  const { server, logs } = makeServer({ retainedLimit: 9000 });
+  const first = (sessionId: string) => encodeMessage(devMsg({ sessionId, msgId: 1, body: pkg1Body() }), 'xml');
+  const replies = new Map<string, Uint8Array>();
+  for (let k = 1; k <= 8; k++) replies.set(String(k), (await server.handle(first(String(k)), { uri: 'x' }))!.body);
+  assert.ok(first('1').length + replies.get('1')!.length > 1200, 'each session keeps some 1.3 kB: 8 of them pass the limit');
+  assert.ok(logs.some((l) => /^warn: kept copies of last messages and replies passed 9000 bytes: dropped those of \d+ least recently active session/.test(l)), logs.join('\n'));
+  // The newest still gets its reply again, byte for byte; the oldest is processed again (a new nonce).
+  assert.deepEqual((await server.handle(first('8'), { uri: 'x' }))!.body, replies.get('8'));
+  assert.notDeepEqual((await server.handle(first('1'), { uri: 'x' }))!.body, replies.get('1'));
 });
 
 test('a new session that reuses an ended session\'s SessionID is served afresh, and the reuse is a deviation', async () => {
@@ -411,8 +423,8 @@ test('result alerts: unknown correlator is a deviation; no ResultCode is refused
   assert.deepEqual(st, ['200', '200', '400']);
   assert.equal(server.outcomes()[0]?.resultCode, 1402);
   assert.equal(server.outcomes()[0]?.ok, false);
-  assert.ok(server.deviations().some((d) => d.message.includes('never-sent')));
-  assert.ok(server.deviations().some((d) => d.message.includes('without <ResultCode>')));
+  assert.ok(server.deviations().some((d) => d.message.includes('never-sent')), 'server.deviations().some((d) => d.message.includes(\'never-sent\'))');
+  assert.ok(server.deviations().some((d) => d.message.includes('without <ResultCode>')), 'server.deviations().some((d) => d.message.includes(\'without <ResultCode>\'))');
 });
 
 test('scenario: reject-credentials-once refuses the first good credential only', async () => {
@@ -442,7 +454,7 @@ test('scenario: http-500 and drop-connection at a message fire once; delay-ms wa
   const retry = await server.handle(m2, { uri: 'x' });
   assert.equal(hdrStatusOf(decodeMessage(retry!.body)).data, '212', 'the retry gets the reply that was lost');
   const r3 = await exchange(server, devMsg({ msgId: 3, body: [hdrStatus(decodeMessage(retry!.body))] }));
-  assert.ok(r3.reply.body.some((c) => c.kind === 'Alert' && (c as AlertCmd).data === '1223'));
+  assert.ok(r3.reply.body.some((c) => c.kind === 'Alert' && (c as AlertCmd).data === '1223'), 'r3.reply.body.some((c) => c.kind === \'Alert\' && (c as AlertCmd).data === \'1223\')');
   assert.equal(r3.reply.final, true);
 });
 
@@ -461,7 +473,7 @@ test('scenario: corrupt-package announces a wrong SHA-256; no-update hides updat
   const sha = add.items.find((i) => i.target?.locURI.endsWith('/Ext/SHA256'))!.data;
   assert.notEqual(sha, sha256Of('packages/app1-2.0.json'));
   assert.equal(String(sha).length, 64);
-  assert.ok(server.deviations().some((d) => d.message.includes('expects status 200, the device answered 214')));
+  assert.ok(server.deviations().some((d) => d.message.includes('expects status 200, the device answered 214')), 'server.deviations().some((d) => d.message.includes(\'expects status 200, the device answered 214\'))');
 
   const hidden = makeServer({ scenario: parseScenario({ failures: ['no-update'] }) }).server;
   const h = await authenticatedPkg1(hidden, [updateAlert(USER_REQ, APP1)]);
@@ -476,8 +488,8 @@ test('deviations a lab user needs to see: missing Status for a server command, L
   assert.deepEqual(uris(find(commandsOf(s.reply), 'Get')), ['./SCOMO/Inventory/Deployed?list=StructData'], 'falls back to the whole inventory');
   await exchange(server, devMsg({ msgId: 3, body: [hdrStatus(s.reply)] }));
   const msgs = server.deviations().map((d) => d.message);
-  assert.ok(msgs.some((m) => m.includes('does not point at a deployed component')));
-  assert.ok(msgs.some((m) => m.includes('no Status for the server')));
+  assert.ok(msgs.some((m) => m.includes('does not point at a deployed component')), 'msgs.some((m) => m.includes(\'does not point at a deployed component\'))');
+  assert.ok(msgs.some((m) => m.includes('no Status for the server')), 'msgs.some((m) => m.includes(\'no Status for the server\'))');
 });
 
 // ---------------------------------------------------------------- against the real agent (in process)
@@ -541,7 +553,7 @@ test('with the agent: HMAC client authentication and basic both ways, over WBXML
     agent.requestUpdate('device', 'app2');
     const report = await agent.runSession();
     assert.equal(report.ok, true, `${auth}: ${JSON.stringify(report.error)}\n${logs.join('\n')}`);
-    assert.ok(installer.installed().some((c) => c.id === 'com.example.sensor' && c.version === '1.5'));
+    assert.ok(installer.installed().some((c) => c.id === 'com.example.sensor' && c.version === '1.5'), 'installer.installed().some((c) => c.id === \'com.example.sensor\' && c.version === \'1.5\')');
     assert.deepEqual(server.outcomes().map((x) => x.resultCode), [1200]);
   }
 });
@@ -555,11 +567,11 @@ test('MaxMsgSize too small for one command: it is sent anyway (with a warning) r
   const more = await exchange(server, devMsg({ msgId: 3, final: false, body: [hdrStatus(first.reply), { kind: 'Alert', cmdId: '', data: '1222', items: [] }] }));
   const s = { reply: more.reply, bytes: more.bytes };
   const get = find(commandsOf(s.reply), 'Get');
-  assert.ok(s.bytes.length > 600);
+  assert.ok(s.bytes.length > 600, 's.bytes.length > 600');
   const r2 = await exchange(server, devMsg({ msgId: 4, body: [hdrStatus(s.reply), status(s.reply, get.cmdId, 'Get', 200), results(s.reply, get, INVENTORY)] }));
   assert.deepEqual(commandsOf(r2.reply).map((c) => c.kind), ['Add']);
   assert.equal(r2.reply.final, false);
-  assert.ok(logs.some((l) => l.includes('exceeds its MaxMsgSize 600')));
+  assert.ok(logs.some((l) => l.includes('exceeds its MaxMsgSize 600')), 'logs.some((l) => l.includes(\'exceeds its MaxMsgSize 600\'))');
 });
 
 test('every XML reply in this file\'s sessions is, byte for byte, what xmlbuilder2 writes for the same message', () => {
@@ -628,13 +640,13 @@ test('devices that have not authenticated are bounded apart: the least recently 
   await knock('IMEI:1'); // seen again: now more recent than IMEI:2
   await knock('IMEI:3');
   assert.equal(server.nonceFor('IMEI:2'), undefined, 'the least recently seen stranger is forgotten');
-  assert.ok(server.nonceFor('IMEI:1') && server.nonceFor('IMEI:3'));
+  assert.ok(server.nonceFor('IMEI:1') && server.nonceFor('IMEI:3'), 'the two most recently seen strangers are kept');
   assert.ok(server.nonceFor(DEV_ID), 'a device that authenticated is not a stranger');
   assert.equal(server.device(DEV_ID)?.account, 'dmuser');
-  assert.ok(logs.some((l) => l.includes('more than 2 devices that have not authenticated: forgetting IMEI:2')));
+  assert.ok(logs.some((l) => l.includes('more than 2 devices that have not authenticated: forgetting IMEI:2')), logs.join('\n'));
   // Forgotten is not refused: it is challenged again, afresh.
   await knock('IMEI:2');
-  assert.ok(server.nonceFor('IMEI:2'));
+  assert.ok(server.nonceFor('IMEI:2'), 'challenged afresh');
 });
 
 test('a device forgotten as a stranger while its session was open is still admitted when it authenticates in that session', async () => {
@@ -648,5 +660,5 @@ test('a device forgotten as a stranger while its session was open is still admit
   assert.equal(server.device(DEV_ID)?.account, 'dmuser', 'admitted with the record of its session');
   // More strangers no longer push it out.
   await exchange(server, devMsg({ sessionId: 'EEEE', msgId: 1, devId: 'IMEI:third', body: pkg1Body(), locName: null }));
-  assert.ok(server.nonceFor(DEV_ID));
+  assert.ok(server.nonceFor(DEV_ID), 'an admitted device stays');
 });
