@@ -26,7 +26,7 @@ test('§2.6.1.1 package 1 decodes as printed: header, empty Cred data, five DevI
   assert.equal((m.body[0] as AlertCmd).data, '1200');
   const r = m.body[1] as ItemCmd;
   assert.deepEqual(r.items.map((i) => i.data), ['IMEI:493005100592800', 'Device Factory, Inc.', 'SmartPhone2000', '1.0.0.1', 'en-US']);
-  assert.ok(r.items.every((i) => i.meta?.format === 'chr' && i.meta?.type === 'text/plain'));
+  assert.ok(r.items.every((i) => i.meta?.format === 'chr' && i.meta?.type === 'text/plain'), 'r.items.every((i) => i.meta?.format === \'chr\' && i.meta?.type === \'text/plain\')');
   assert.deepEqual(decodeWbxmlMessage(encodeWbxmlMessage(m)), m, 'same model through our WBXML');
 });
 

@@ -49,7 +49,7 @@ test(`an install that takes the device down at every boot is given up after ${MA
     } },
   });
   const options = { ui: { answer: async () => ({ status: 200, items: [] }) } };
-  const until = async (cond: () => boolean) => { for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setImmediate(r)); assert.ok(cond()); };
+  const until = async (cond: () => boolean) => { for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setImmediate(r)); assert.ok(cond(), 'cond()'); };
 
   // The update session accepts the deployment; the install after it never comes back: the device is "dead".
   const first = await DmAgent.boot(desc, ports(dying), options);

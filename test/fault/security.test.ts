@@ -124,7 +124,7 @@ for (const [what, body] of undecodable) {
   test(`${what}: refused, the session ends with Alert 1223, the tree is untouched`, async () => {
     const { session, tree } = makeSession();
     const before = snapshot(tree);
-    assert.ok(session.nextMessage());
+    assert.ok(session.nextMessage(), 'session.nextMessage()');
     await session.receive({ body });
     const abort = session.nextMessage();
     assert.ok(abort, 'an abort message goes out');

@@ -32,7 +32,7 @@ test('fuzz session with the DTD: 1500 seeded cases, every message the device sen
   // The check itself: a message the DTD refuses is a finding, kept with its case.
   const sent: Uint8Array[] = [];
   await sessionTarget([serverSeeds()[0]!], 0, sent);
-  assert.ok(sent.length === 1 && /<SyncML/.test(new TextDecoder().decode(sent[0]!)));
+  assert.ok(sent.length === 1 && /<SyncML/.test(new TextDecoder().decode(sent[0]!)), 'sent.length === 1 && /<SyncML/.test(new TextDecoder().decode(sent[0]!))');
   const [valid, broken] = xmllintVerdicts([sent[0]!, new TextEncoder().encode('<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr/></SyncML>')]
     .map((b, k) => { const f = join(mkdtempSync(join(tmpdir(), 'dm-v-')), `${k}.xml`); writeFileSync(f, b); return f; }), ['--dtdvalid', dm12Dtd()]);
   assert.equal(valid, undefined);
@@ -121,7 +121,7 @@ test('coverage: `npm run fuzz -- --coverage` measures the blocks of agent/ its c
   const session = files(runs[1]!);
   const decoder = xml.get('syncml/xml-decode.ts');
   assert.ok(decoder && decoder.reached >= 60 && decoder.reached < decoder.known, JSON.stringify(decoder));
-  assert.ok([...xml.values(), ...session.values()].every((f) => f.reached <= f.known));
+  assert.ok([...xml.values(), ...session.values()].every((f) => f.reached <= f.known), '[...xml.values(), ...session.values()].every((f) => f.reached <= f.known)');
   // The decoder's run does not reach the session engine; the session's run does, and its total adds up.
   assert.equal(xml.get('session/session.ts'), undefined);
   assert.ok((session.get('session/session.ts')?.reached ?? 0) >= 100, runs[1]);

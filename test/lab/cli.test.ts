@@ -64,5 +64,5 @@ test('encode --wbxml then decode gives back the document; decode reads XML too',
   const g = run('decode', garbage);
   assert.equal(g.code, 1);
   assert.match(g.err, /WBXML .* at offset/);
-  assert.ok(readFileSync(join(sharedDir, 'vectors/pkg2-server-ui-scomo.xml')).length > 0);
+  assert.ok(readFileSync(join(sharedDir, 'vectors/pkg2-server-ui-scomo.xml')).length > 0, 'readFileSync(join(sharedDir, \'vectors/pkg2-server-ui-scomo.xml\')).length > 0');
 });

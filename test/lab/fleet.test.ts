@@ -24,7 +24,7 @@ test('fleet in process: every device its own DevId, tree and update; the summary
   assert.equal(s.sessions, 60);
   assert.equal(s.ok, 60);
   assert.equal(s.dmSessions, 80, 'each device\'s first session installs an update and reports it in a second DM session');
-  assert.ok(s.sessionsPerS > 0 && s.latencyMs.p50 <= s.latencyMs.p99 && s.latencyMs.p99 <= s.latencyMs.max);
+  assert.ok(s.sessionsPerS > 0 && s.latencyMs.p50 <= s.latencyMs.p99 && s.latencyMs.p99 <= s.latencyMs.max, 's.sessionsPerS > 0 && s.latencyMs.p50 <= s.latencyMs.p99 && s.latencyMs.p99 <= s.latencyMs.max');
   assert.ok(s.roundTrips >= 60 * 3, 'challenge, check and report at least');
   assert.deepEqual(s.serverDeviations, {}, 'the lab server saw a conforming client');
 });
@@ -37,7 +37,7 @@ test('fleet over HTTP and over MQTT against the lab server: each device logs in 
     assert.equal(http.ok, 10, JSON.stringify(http.failures));
     // One deployment per DevId: the second session of each device found it current.
     assert.deepEqual(lab.server.deployments().map((d) => d.devId).sort(), [0, 1, 2, 3, 4].map((i) => `IMEI:493005100592800-${i}`));
-    assert.ok(lab.server.deployments().every((d) => d.state === 'completed'));
+    assert.ok(lab.server.deployments().every((d) => d.state === 'completed'), 'lab.server.deployments().every((d) => d.state === \'completed\')');
     const seen = [0, 1, 2, 3, 4].reduce((n, i) => n + lab.server.device(`IMEI:493005100592800-${i}`)!.sessions, 0);
     assert.equal(http.dmSessions, seen, 'the DM sessions counted are the ones the server saw');
     assert.equal(seen, 15, 'update + result, then a check, per device');
@@ -129,7 +129,7 @@ test('fleet on schedules: every device checks when its own schedule says (interv
       target: { kind: 'inproc', server: lab.server, url: lab.dmUrl }, onRun: (r) => runs.push(r) });
     assert.equal(s.ok, 20, JSON.stringify(s.failures));
     assert.equal(s.dmSessions, 30, 'the first check of each device installs its update and reports it');
-    assert.ok(s.schedule && s.schedule.speed === 300 && s.schedule.simulatedMinutes >= 2);
+    assert.ok(s.schedule && s.schedule.speed === 300 && s.schedule.simulatedMinutes >= 2, 's.schedule && s.schedule.speed === 300 && s.schedule.simulatedMinutes >= 2');
     for (let d = 0; d < 10; d++) {
       const [first, second] = runs.filter((r) => r.device === d);
       assert.ok(first && second, `device ${d} ran twice`);
@@ -140,7 +140,7 @@ test('fleet on schedules: every device checks when its own schedule says (interv
     // The jitter spreads the fleet: ten uniform draws over a minute all within 12 s of each other is a 1-in-10^8 event.
     const firsts = runs.filter((_, i) => i < 10).map((r) => r.startMs);
     assert.ok(Math.max(...firsts) - Math.min(...firsts) > 0.2 * MIN, `first checks at ${firsts.join(', ')}`);
-    assert.ok(s.peakInFlight >= 1);
+    assert.ok(s.peakInFlight >= 1, 's.peakInFlight >= 1');
   } finally {
     await lab.close();
   }
@@ -153,7 +153,7 @@ test('fleet on schedules: every device checks when its own schedule says (interv
   assert.match(Object.keys(down.failures).join(), /DM_ERR_TRANSPORT/);
   for (let d = 0; d < 3; d++) {
     const [a, b, c] = runs.filter((r) => r.device === d);
-    assert.ok(a && b && c);
+    assert.ok(a && b && c, 'a && b && c');
     assert.ok(b.startMs - a.endMs >= 2 * MIN && b.startMs - a.endMs <= 3 * MIN + slack, `device ${d}: first retry ${b.startMs - a.endMs} ms after`);
     assert.ok(c.startMs - b.endMs >= 4 * MIN && c.startMs - b.endMs <= 5 * MIN + slack, `device ${d}: second retry ${c.startMs - b.endMs} ms after`);
   }
@@ -241,7 +241,7 @@ test('a lab server left running keeps its newest historyLimit outcomes and deplo
     assert.equal(lab.server.outcomes().length, 3);
     assert.equal(lab.server.deployments().length, 3);
     // Each device's result alert found the deployment it reports on, by that device's Correlator.
-    assert.ok(lab.server.outcomes().every((o) => o.deployment?.state === 'completed' && o.deployment.devId === o.devId));
+    assert.ok(lab.server.outcomes().every((o) => o.deployment?.state === 'completed' && o.deployment.devId === o.devId), 'each outcome has its own device\'s completed deployment');
     assert.deepEqual(lab.server.deviations(), []);
   } finally {
     await lab.close();

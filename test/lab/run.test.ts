@@ -103,7 +103,7 @@ test('run --server with a state folder made for another server: the given server
     // Given again, nothing to replace: no such line.
     const c = await run(['--device', device, '--server', second.dmUrl, '--trigger', 'device', '--state', state, '--log', 'info']);
     assert.equal(c.code, 0, c.text);
-    assert.ok(!c.text.includes('(given) replaces'));
+    assert.ok(!c.text.includes('(given) replaces'), c.text);
   } finally {
     await first.close().catch(() => undefined);
     await second.close();

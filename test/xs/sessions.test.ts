@@ -27,7 +27,7 @@ const scenarios: { name: string; scenario: () => Scenario; options?: RunOptions;
       assert.equal(r.result.ok, true, r.result.error);
       assert.equal(r.result.sessions, 2);
       assert.deepEqual(r.result.deployed, ['com.example.weather 2.0', 'com.example.sensor 1.4']);
-      assert.ok(r.result.screens.includes('confirm:Please confirm'));
+      assert.ok(r.result.screens.includes('confirm:Please confirm'), 'r.result.screens.includes(\'confirm:Please confirm\')');
       assert.deepEqual(r.server.outcomes().map((o) => o.resultCode), [1200]);
       assert.deepEqual(r.server.deviations(), []);
     },
@@ -60,7 +60,7 @@ const scenarios: { name: string; scenario: () => Scenario; options?: RunOptions;
       assert.match(r.result.error ?? '', /^DM_ERR_BAD_XML/);
       assert.equal(r.result.queued, 1);
       const abort = decodeMessage(r.wire.at(-2)!);
-      assert.ok(abort.body.some((c) => c.kind === 'Alert' && c.data === '1223'));
+      assert.ok(abort.body.some((c) => c.kind === 'Alert' && c.data === '1223'), 'abort.body.some((c) => c.kind === \'Alert\' && c.data === \'1223\')');
     },
   },
 ];
@@ -74,7 +74,7 @@ for (const s of scenarios) {
     assert.deepEqual(xs.result, node.result);
     assert.equal(xs.wire.length, node.wire.length);
     xs.wire.forEach((m, i) => assert.ok(Buffer.from(m).equals(Buffer.from(node.wire[i]!)), `message ${i + 1} differs between XS and Node`));
-    assert.ok(xs.meters!.compute > 0 && xs.meters!.liveHeapCount > 0);
+    assert.ok(xs.meters!.compute > 0 && xs.meters!.liveHeapCount > 0, 'xs.meters!.compute > 0 && xs.meters!.liveHeapCount > 0');
   });
 }
 

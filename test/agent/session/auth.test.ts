@@ -26,7 +26,7 @@ test('md5 digests stay right while many accounts interleave; the user:pass hashe
   // 200 accounts in turn (a fleet's sessions in flight): each hash once, then one md5 a digest.
   assert.equal(run(200, 1000), 200 + 1000);
   // 300 in turn, more than are kept: hashes are made again, the digests stay right.
-  assert.ok(run(300, 900) > 900 + 300);
+  assert.ok(run(300, 900) > 900 + 300, 'run(300, 900) > 900 + 300');
   // A device's own account and its server's, alternating: one md5 a digest, not two.
   assert.equal(run(2, 200), 2 + 200);
 });

@@ -57,7 +57,7 @@ test('package 1 carries Alert 1201, the DevInfo Replace and the Generic Alert ex
   assert.equal(pkg1.hdr.source.locURI, 'IMEI:493005100592800');
   assert.equal(pkg1.hdr.source.locName, 'dmuser');
   assert.equal(pkg1.hdr.cred?.meta?.type, 'syncml:auth-md5');
-  assert.ok(pkg1.hdr.meta?.maxMsgSize! > 0);
+  assert.ok(pkg1.hdr.meta?.maxMsgSize! > 0, 'pkg1.hdr.meta?.maxMsgSize! > 0');
   const alerts = cmds(pkg1, 'Alert') as AlertCmd[];
   assert.equal(alerts[0]!.data, '1201');
   const replace = cmds(pkg1, 'Replace')[0] as ItemCmd;
@@ -66,7 +66,7 @@ test('package 1 carries Alert 1201, the DevInfo Replace and the Generic Alert ex
   assert.equal(replace.items[0]!.data, 'IMEI:493005100592800');
   // chr is the default Format: the DM protocol asks for Meta only where Type or Format differ from the defaults.
   assert.equal(replace.meta, undefined);
-  assert.ok(replace.items.every((i) => i.meta === undefined));
+  assert.ok(replace.items.every((i) => i.meta === undefined), 'replace.items.every((i) => i.meta === undefined)');
   const generic = alerts[1]!;
   assert.equal(generic.data, '1226');
   assert.equal(generic.items[0]!.meta?.type, ALERT_TYPE_USER_REQUEST);
@@ -160,7 +160,7 @@ test('MD5 challenge: 401 with a NextNonce makes the client re-send package 1 wit
 test('a server package that cannot be decoded ends the session with Alert 1223, and the tree is untouched', async () => {
   const { session, tree } = makeSession();
   const before = JSON.stringify(tree.get('./DevInfo/Lang', DEVICE));
-  assert.ok(session.nextMessage());
+  assert.ok(session.nextMessage(), 'session.nextMessage()');
   await session.receive({ body: utf8Encode('<SyncML><SyncHdr><VerDTD>1.2</VerDTD>') });
   const out2 = session.nextMessage();
   assert.ok(out2, 'an abort message is sent');
@@ -192,7 +192,7 @@ test('a server package split over messages: the client answers each with Alert 1
     (c) => { last = c; return reply(c, 200, []); },
   ]);
   assert.equal(mid!.final, false);
-  assert.ok(cmds(mid!, 'Alert').some((a) => (a as AlertCmd).data === '1222'));
+  assert.ok(cmds(mid!, 'Alert').some((a) => (a as AlertCmd).data === '1222'), 'cmds(mid!, \'Alert\').some((a) => (a as AlertCmd).data === \'1222\')');
   assert.equal((cmds(mid!, 'Results')[0] as ResultsCmd).items[0]!.data, 'TS-Agent-1');
   assert.equal(last!.final, true);
   assert.equal(session.outcome.state, 'completed');
@@ -225,7 +225,7 @@ test('our package is split to the server MaxMsgSize and continued on its Alert 1
   const results = clientMsgs.flatMap((m) => cmds(m, 'Results'));
   assert.equal(results.length, 30, 'every Get answered once');
   assert.equal(clientMsgs.at(-1)!.final, true);
-  assert.ok(clientMsgs.slice(0, -1).every((m) => !m.final));
+  assert.ok(clientMsgs.slice(0, -1).every((m) => !m.final), 'clientMsgs.slice(0, -1).every((m) => !m.final)');
   assert.equal(session.outcome.state, 'completed');
 });
 
@@ -304,7 +304,7 @@ test('large object: 213 per chunk, 1222 when the package continues, committed wh
     (c) => { replies.push(c); return reply(c, 200, []); },
   ]);
   assert.equal(replies[0]!.body.filter((c): c is StatusCmd => c.kind === 'Status' && c.cmd === 'Add')[0]?.data, '213');
-  assert.ok(cmds(replies[0]!, 'Alert').some((a) => (a as AlertCmd).data === '1222'));
+  assert.ok(cmds(replies[0]!, 'Alert').some((a) => (a as AlertCmd).data === '1222'), 'cmds(replies[0]!, \'Alert\').some((a) => (a as AlertCmd).data === \'1222\')');
   assert.equal(tree.get('./SCOMO/Download/big', DEVICE).data, 'helloworld');
 
   const { session: s2, tree: t2 } = makeSession();
@@ -360,7 +360,7 @@ test('server authentication: missing credential → 407 with a Chal and nothing 
   const hdr2 = statusFor(second!, '0')[0]!;
   assert.equal(hdr2.data, '407');
   assert.equal(hdr2.chal?.meta.type, 'syncml:auth-md5');
-  assert.ok(second!.body.some((c) => c.kind === 'Status' && c.cmd === 'Replace' && c.data === '215'));
+  assert.ok(second!.body.some((c) => c.kind === 'Status' && c.cmd === 'Replace' && c.data === '215'), 'second!.body.some((c) => c.kind === \'Status\' && c.cmd === \'Replace\' && c.data === \'215\')');
   assert.notEqual(tree.get('./DevInfo/Lang', DEVICE).data, 'de');
   assert.equal(statusFor(third!, '0')[0]!.data, '212');
   assert.equal((cmds(third!, 'Results')[0] as ResultsCmd).items[0]!.data, 'ExampleCo');
@@ -396,7 +396,7 @@ test('tree exchange: ?list=StructData and ?list=Struct answer every readable nod
     const uris = structData.map((i) => i.source!.locURI);
     assert.equal(uris[0], base);
     assert.deepEqual(uris.slice(1, 3), [`${base}/app1`, `${base}/app1/ID`], 'parents before their children');
-    assert.ok(uris.includes(`${base}/app2/Version`));
+    assert.ok(uris.includes(`${base}/app2/Version`), 'uris.includes(`${base}/app2/Version`)');
     assert.ok(!uris.includes(`${base}/app2/Name`), 'a node the server may not Get is left out');
     const walked: string[] = [];
     const walk = (u: string) => { if (u !== `${base}/app2/Name`) walked.push(u); const v = tree.get(u, DEVICE); for (const c of v.children ?? []) walk(`${u}/${c}`); };
@@ -418,7 +418,7 @@ test('tree exchange: ?list=StructData and ?list=Struct answer every readable nod
       assert.equal(i.meta === undefined, plain, `${i.source!.locURI}: Meta unless a plain chr leaf`);
       if (!plain) assert.equal(i.meta!.format, v.leaf ? v.format : 'node');
     }
-    assert.ok(struct.some((i) => i.meta === undefined) && struct.some((i) => i.meta?.format === 'null'));
+    assert.ok(struct.some((i) => i.meta === undefined) && struct.some((i) => i.meta?.format === 'null'), 'struct.some((i) => i.meta === undefined) && struct.some((i) => i.meta?.format === \'null\')');
   }
 });
 

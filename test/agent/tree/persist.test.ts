@@ -38,7 +38,7 @@ test('a power cut during commit leaves the last committed tree', () => {
   assert.throws(() => tree.commit(), (e: unknown) => (e as { status?: number }).status === 510);
   storage.restorePower();
   assert.equal(openTree(storage, desc).tree.get('./DevInfo/Lang', DEVICE).data, 'de-DE');
-  assert.ok(PowerCut);
+  assert.ok(PowerCut, 'PowerCut');
 });
 
 test('a corrupt stored tree is kept aside under tree.corrupt and the device re-seeds', () => {

@@ -135,7 +135,7 @@ test('late timers: a release that began after the threshold is a long press even
   const run = (id: number) => { const fn = timers.get(id); assert.ok(fn, `timer ${id} pending`); timers.delete(id); fn(); };
   edge(true, 0);
   mono = 30; run(1);                 // the press settles; timer 2 is the long-press threshold at 2000
-  assert.ok(timers.has(2));
+  assert.ok(timers.has(2), 'timers.has(2)');
   mono = 2100; edge(false, 2050);    // released at 2050, the threshold timer has not run yet
   run(3);                            // the release settles first
   assert.deepEqual(events, ['long']);

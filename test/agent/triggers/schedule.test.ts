@@ -164,7 +164,7 @@ test('clock jumps: years forward fire one check, not a burst; backwards does not
   const minutes = await untilNextCheck(clock, calls);
   // Clamped: at most one slice to notice, then at most interval + jitter + cap.
   assert.ok(minutes <= 60 + (60 + 10 + 30), `checked after ${minutes} minutes`);
-  assert.ok(stored(storage).due - clock.now() <= (60 + 10 + 30) * MIN);
+  assert.ok(stored(storage).due - clock.now() <= (60 + 10 + 30) * MIN, 'stored(storage).due - clock.now() <= (60 + 10 + 30) * MIN');
 });
 
 test('a persisted due time far in the future (clock reset between boots) is clamped at start', async () => {

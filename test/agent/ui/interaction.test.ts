@@ -136,7 +136,7 @@ test('small screens: long text pages, a 20-option list scrolls around the cursor
   await s.clock.advance(0);
   const first = s.display.last as { pages: number; lines: string[]; page: number };
   assert.ok(first.pages > 1, `${first.pages} pages`);
-  assert.ok(first.lines.every((l) => l.length <= 20));
+  assert.ok(first.lines.every((l) => l.length <= 20), 'first.lines.every((l) => l.length <= 20)');
   s.display.press({ kind: 'next-page' });
   assert.equal((s.display.last as { page: number }).page, 1);
   s.display.press({ kind: 'yes' });

@@ -16,9 +16,9 @@ function dirWith(files: Record<string, string>): string {
 const manifest = (id: string, version: string) => JSON.stringify({ id, name: id, version, payload: 'x' });
 
 test('compareVersions: dotted numeric, missing parts are zero', () => {
-  assert.ok(compareVersions('1.10', '1.9') > 0);
+  assert.ok(compareVersions('1.10', '1.9') > 0, 'compareVersions(\'1.10\', \'1.9\') > 0');
   assert.equal(compareVersions('2', '2.0.0'), 0);
-  assert.ok(compareVersions('1.4', '1.5') < 0);
+  assert.ok(compareVersions('1.4', '1.5') < 0, 'compareVersions(\'1.4\', \'1.5\') < 0');
   assert.ok(compareVersions('beta', 'alpha') > 0, 'non-numeric versions still order');
 });
 

@@ -22,7 +22,7 @@ test('a history holds at most twice its limit whatever is added, and its view is
   const h = new History<object>(5);
   for (let i = 0; i < 1000; i++) {
     h.push({ i });
-    assert.ok((h as unknown as { items: unknown[] }).items.length < 10);
+    assert.ok((h as unknown as { items: unknown[] }).items.length < 10, `${(h as unknown as { items: unknown[] }).items.length} held`);
   }
   const view = h.kept();
   view.length = 0;

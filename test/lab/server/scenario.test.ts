@@ -36,11 +36,11 @@ test('scenario errors say which field is wrong', () => {
 test('FailurePlan: at-message failures fire once at their message; delay/corrupt/no-update every time', () => {
   const plan = new FailurePlan(parseScenario({ failures: [{ kind: 'drop-connection-at-message', message: 2, times: 2 }, 'corrupt-package'] }).failures);
   assert.equal(plan.take('drop-connection-at-message', 1), undefined);
-  assert.ok(plan.take('drop-connection-at-message', 2));
-  assert.ok(plan.take('drop-connection-at-message', 2));
+  assert.ok(plan.take('drop-connection-at-message', 2), 'plan.take(\'drop-connection-at-message\', 2)');
+  assert.ok(plan.take('drop-connection-at-message', 2), 'plan.take(\'drop-connection-at-message\', 2)');
   assert.equal(plan.take('drop-connection-at-message', 2), undefined);
-  assert.ok(plan.take('corrupt-package'));
-  assert.ok(plan.take('corrupt-package'));
+  assert.ok(plan.take('corrupt-package'), 'plan.take(\'corrupt-package\')');
+  assert.ok(plan.take('corrupt-package'), 'plan.take(\'corrupt-package\')');
   assert.equal(plan.take('abort-session', 1), undefined);
 });
 

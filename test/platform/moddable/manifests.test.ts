@@ -192,9 +192,9 @@ for (const b of builds) {
 
 test('the device build carries the board button and the mod partition; the simulator neither', () => {
   const [device, sim] = builds;
-  assert.ok(device!.modules.has('platform/moddable/button') && device!.modules.has('platform/moddable/flash-mod-slot'));
-  assert.ok(!sim!.modules.has('platform/moddable/button') && !sim!.modules.has('platform/moddable/flash-mod-slot'));
-  assert.ok(!sim!.sdk.has('embedded:io/digital') && !sim!.sdk.has('flash'));
+  assert.ok(device!.modules.has('platform/moddable/button') && device!.modules.has('platform/moddable/flash-mod-slot'), 'device!.modules.has(\'platform/moddable/button\') && device!.modules.has(\'platform/moddable/flash-mod-slot\')');
+  assert.ok(!sim!.modules.has('platform/moddable/button') && !sim!.modules.has('platform/moddable/flash-mod-slot'), '!sim!.modules.has(\'platform/moddable/button\') && !sim!.modules.has(\'platform/moddable/flash-mod-slot\')');
+  assert.ok(!sim!.sdk.has('embedded:io/digital') && !sim!.sdk.has('flash'), '!sim!.sdk.has(\'embedded:io/digital\') && !sim!.sdk.has(\'flash\')');
 });
 
 /** Module names declared by the typings platform/moddable/tsconfig.json hands to tsc, and by types/. */
@@ -243,7 +243,7 @@ test('the types handed to mcconfig exist; the Piu globals (Style, Skin, Port …
   }
   // manifest_typings.json adds piu/MC to the types for the pebble platform only: without it every Piu global
   // of display.ts is unknown to the per-file tsc of mcconfig (seen with SDK 8.2.3).
-  assert.ok(types.includes('$(MODDABLE)/typings/piu/MC'));
+  assert.ok(types.includes('$(MODDABLE)/typings/piu/MC'), 'types.includes(\'$(MODDABLE)/typings/piu/MC\')');
 });
 
 test('every repository module the shared manifest names is preloaded, by name (mcconfig matches wildcards against .js files only)', () => {
@@ -251,7 +251,7 @@ test('every repository module the shared manifest names is preloaded, by name (m
   const shared: Loaded = { path: sharedPath, json: JSON.parse(readFileSync(sharedPath, 'utf8')) as Json };
   const names = [...repoModules(shared).keys()];
   const preload = shared.json.preload as string[];
-  assert.ok(names.length > 50);
+  assert.ok(names.length > 50, 'names.length > 50');
   assert.deepEqual(preload.filter((p) => p.includes('*')), [], 'no wildcard: it would preload nothing');
   assert.deepEqual(names.filter((n) => !preload.includes(n)), [], 'modules not preloaded (their classes would take RAM)');
   assert.deepEqual(preload.filter((p) => !names.includes(p)), [], 'preloaded names that are not modules of the build');
@@ -317,7 +317,7 @@ test('the device and the simulator run with the same memory (creation sizes come
   const c = sizes(device!)[0] as { chunk: { initial: number; incremental: number }; heap: { initial: number; incremental: number }; stack: number };
   // Measured on the SDK's simulator (manifests/README.md): a user update needs more than 4096 slots, more than
   // 32 KB of chunks and 499 stack slots; a fixed heap (incremental 0) fails the same way on the board.
-  assert.ok(c.heap.initial >= 5120 && c.chunk.initial >= 49152 && c.stack >= 600);
+  assert.ok(c.heap.initial >= 5120 && c.chunk.initial >= 49152 && c.stack >= 600, 'c.heap.initial >= 5120 && c.chunk.initial >= 49152 && c.stack >= 600');
   assert.equal(c.heap.incremental, 0);
   assert.equal(c.chunk.incremental, 0);
 });
@@ -330,7 +330,7 @@ test('the shared config is valid and spells out the sizes the simulator checks w
 
 test('no device or agent file imports node:*, platform/node or lab/', () => {
   const files = [...walk(join(root, 'platform/moddable')), ...walk(join(root, 'agent'))];
-  assert.ok(files.length > 50);
+  assert.ok(files.length > 50, 'files.length > 50');
   for (const f of files) {
     for (const s of specifiers(f)) {
       assert.ok(!s.startsWith('node:'), `${rel(f)} imports ${s}`);

@@ -52,11 +52,11 @@ test('Range resume: what each answer means for the stored bytes', () => {
   const shifted = planResponse({ status: 206, have: 100, contentRange: 'bytes 50-499/500', maxBytes: max });
   assert.ok(shifted.kind === 'fail' && shifted.discard && shifted.error.retryable, 'a range that does not start at our end');
   const big = planResponse({ status: 200, have: 0, contentLength: '5000', maxBytes: max });
-  assert.ok(big.kind === 'fail' && !big.error.retryable && !big.discard);
+  assert.ok(big.kind === 'fail' && !big.error.retryable && !big.discard, 'big.kind === \'fail\' && !big.error.retryable && !big.discard');
   const e500 = planResponse({ status: 503, have: 0, maxBytes: max });
-  assert.ok(e500.kind === 'fail' && e500.error.retryable && e500.error.httpStatus === 503 && e500.error.kind === 'http-status');
+  assert.ok(e500.kind === 'fail' && e500.error.retryable && e500.error.httpStatus === 503 && e500.error.kind === 'http-status', 'e500.kind === \'fail\' && e500.error.retryable && e500.error.httpStatus === 503 && e500.error.kind === \'http-status\'');
   const e404 = planResponse({ status: 404, have: 0, maxBytes: max });
-  assert.ok(e404.kind === 'fail' && !e404.error.retryable);
+  assert.ok(e404.kind === 'fail' && !e404.error.retryable, 'e404.kind === \'fail\' && !e404.error.retryable');
 });
 
 test('HTTP policy: retryable statuses, doubling capped delays, bounded reply buffer', () => {
@@ -70,10 +70,10 @@ test('HTTP policy: retryable statuses, doubling capped delays, bounded reply buf
   assert.equal(shouldRetry({ ...info, retryable: false }, 0, 2), false);
   assert.equal(shouldRetry(undefined, 0, 2), false);
   const b = new BoundedBody(5);
-  assert.ok(b.add(Uint8Array.of(1, 2)) && b.add(Uint8Array.of(3, 4, 5)));
+  assert.ok(b.add(Uint8Array.of(1, 2)) && b.add(Uint8Array.of(3, 4, 5)), 'b.add(Uint8Array.of(1, 2)) && b.add(Uint8Array.of(3, 4, 5))');
   assert.deepEqual([...b.take()], [1, 2, 3, 4, 5]);
   const o = new BoundedBody(3);
-  assert.ok(o.add(Uint8Array.of(1, 2)));
+  assert.ok(o.add(Uint8Array.of(1, 2)), 'o.add(Uint8Array.of(1, 2))');
   assert.equal(o.add(Uint8Array.of(3, 4)), false);
   assert.equal(o.overflow, true);
   assert.equal(o.add(Uint8Array.of(1)), false, 'nothing more once over the limit');

@@ -37,7 +37,7 @@ test('package file names are short, safe, and distinct for distinct ids', () => 
   const long1 = packageFileName('x'.repeat(60) + '1');
   const long2 = packageFileName('x'.repeat(60) + '2');
   assert.notEqual(long1, long2);
-  assert.ok(long1.length <= 4 + 31 + 9 + 4);
+  assert.ok(long1.length <= 4 + 31 + 9 + 4, 'long1.length <= 4 + 31 + 9 + 4');
   assert.equal(fnv1a(''), '811c9dc5');
   assert.equal(fnv1a('a'), 'e40c292c');
 });
@@ -81,7 +81,7 @@ test('packages: a JSON header alone (the lab catalog), or a header, a NUL and an
   for (const b of bad) assert.throws(() => parsePackage('p', b.length, reader(b)), isDm('DM_ERR_INSTALL'));
   const nested = (d: number) => `{"a":${'['.repeat(d - 1)}"[[[\\\\"${']'.repeat(d - 1)}}`;
   assert.ok(nestingWithin(nested(MAX_HEADER_NESTING), MAX_HEADER_NESTING), 'brackets inside strings do not count');
-  assert.ok(!nestingWithin(nested(MAX_HEADER_NESTING + 1), MAX_HEADER_NESTING));
+  assert.ok(!nestingWithin(nested(MAX_HEADER_NESTING + 1), MAX_HEADER_NESTING), '!nestingWithin(nested(MAX_HEADER_NESTING + 1), MAX_HEADER_NESTING)');
   assert.deepEqual(JSON.parse(nested(2)), { a: ['[[[\\'] });
   assert.equal(archiveProblem(xsArchive([]), 8), undefined);
   assert.match(archiveProblem(xsArchive([1]), 10)!, /says 9 bytes/);
@@ -185,5 +185,5 @@ test('the manifests carry a config the reader accepts', async () => {
   const shared = JSON.parse(readFileSync(new URL('../../../manifests/shared.json', import.meta.url), 'utf8')) as { config: Record<string, unknown> };
   const c = readDeviceConfig({ ...shared.config, file: { root: '/' } });
   assert.equal(c.buttonPin, 0, 'Moddable Two: the button on GPIO 0');
-  assert.ok(c.desc.components.length > 0);
+  assert.ok(c.desc.components.length > 0, 'c.desc.components.length > 0');
 });

@@ -24,14 +24,14 @@ test('keyboard: every mode tiles its area, rows span the width, no two keys over
       const a = keys[i]!, b = keys[j]!;
       assert.ok(a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y, `${a.label} and ${b.label} overlap`);
     }
-    assert.ok(keys.some((k) => k.action.kind === 'submit') && keys.some((k) => k.action.kind === 'backspace'));
+    assert.ok(keys.some((k) => k.action.kind === 'submit') && keys.some((k) => k.action.kind === 'backspace'), 'keys.some((k) => k.action.kind === \'submit\') && keys.some((k) => k.action.kind === \'backspace\')');
   }
   assert.equal(initialMode('N'), 'digits');
   assert.equal(initialMode('A'), 'lower');
   const phone = keyboardKeys('P', 'digits', area).map((k) => k.label);
-  assert.ok(['+', 'p', 'w', 's'].every((c) => phone.includes(c)));
+  assert.ok(['+', 'p', 'w', 's'].every((c) => phone.includes(c)), '[\'+\', \'p\', \'w\', \'s\'].every((c) => phone.includes(c))');
   assert.ok(!keyboardKeys('D', 'digits', area).some((k) => k.label === '-'), 'a date takes digits only');
-  assert.ok(keyboardKeys('A', 'upper', area).some((k) => k.label === 'Q'));
+  assert.ok(keyboardKeys('A', 'upper', area).some((k) => k.label === 'Q'), 'keyboardKeys(\'A\', \'upper\', area).some((k) => k.label === \'Q\')');
 });
 
 test('keyboard: editing respects maxLength; shift, mode and submit change no text', () => {
@@ -69,14 +69,14 @@ test('capabilities: what the core lays out against fits the screen geometry', ()
   const l = layoutScreen({ kind: 'text', title: 'T', lines: [...page, '! error'], page: 0, pages: 1, actions: [] }, view);
   inBounds(l);
   assert.equal(texts(l).filter((t) => t.startsWith('word')).length, page.length);
-  assert.ok(texts(l).includes('! error'));
+  assert.ok(texts(l).includes('! error'), 'texts(l).includes(\'! error\')');
 });
 
 test('text and confirm screens: paging and yes/no buttons', () => {
   const paged = layoutScreen({ kind: 'text', title: 'Info', lines: ['a'], page: 1, pages: 3, actions: ['more'] }, view);
   inBounds(paged);
   assert.deepEqual(eventZones(paged).map((e) => e.kind), ['prev-page', 'next-page']);
-  assert.ok(texts(paged).includes('Info 2/3'));
+  assert.ok(texts(paged).includes('Info 2/3'), 'texts(paged).includes(\'Info 2/3\')');
   assert.deepEqual(eventZones(layoutScreen({ kind: 'text', title: 'Info', lines: ['a'], page: 0, pages: 1, actions: [] }, view)), []);
   const c = layoutScreen({ kind: 'confirm', title: 'Update?', lines: ['Install 2.0?'], page: 0, pages: 1, yes: 'Yes', no: 'No' }, view);
   inBounds(c);
@@ -93,12 +93,12 @@ test('choice screens: touching an option picks it, the cursor stays visible, OK 
   inBounds(l);
   const picks = eventZones(l).flatMap((e) => (e.kind === 'pick' ? [e.index] : []));
   assert.ok(picks.includes(15), 'the cursor row is shown although the core said first = 0');
-  assert.ok(picks.length >= 6 && picks.length <= 9);
+  assert.ok(picks.length >= 6 && picks.length <= 9, 'picks.length >= 6 && picks.length <= 9');
   assert.deepEqual(eventZones(l).filter((e) => e.kind !== 'pick').map((e) => e.kind).sort(), ['cancel', 'down', 'submit', 'up']);
   const single = layoutScreen({ kind: 'choice', title: 'Pick', lines: [], options: options.slice(0, 3), cursor: 1, first: 0, multiple: false }, view);
-  assert.ok(texts(single).includes('(o) App 1') && texts(single).includes('( ) App 0'));
-  assert.ok(eventZones(single).some((e) => e.kind === 'select'));
-  assert.ok(texts(l).some((t) => t === '[x] App 3') || !picks.includes(3));
+  assert.ok(texts(single).includes('(o) App 1') && texts(single).includes('( ) App 0'), 'texts(single).includes(\'(o) App 1\') && texts(single).includes(\'( ) App 0\')');
+  assert.ok(eventZones(single).some((e) => e.kind === 'select'), 'eventZones(single).some((e) => e.kind === \'select\')');
+  assert.ok(texts(l).some((t) => t === '[x] App 3') || !picks.includes(3), 'texts(l).some((t) => t === \'[x] App 3\') || !picks.includes(3)');
   assert.equal(visibleFirst(0, 15, 7, 20), 9);
   assert.equal(visibleFirst(12, 3, 7, 20), 3);
   assert.equal(visibleFirst(18, 19, 7, 20), 13);
@@ -108,14 +108,14 @@ test('input screens: the prompt view opens the keyboard, the keyboard view sends
   const s: Screen = { kind: 'input', title: 'Input', lines: ['Your name?'], value: 'Jo', masked: false, inputType: 'A', maxLength: 10 };
   const prompt = layoutScreen(s, view);
   inBounds(prompt);
-  assert.ok(texts(prompt).includes('Jo'));
+  assert.ok(texts(prompt).includes('Jo'), 'texts(prompt).includes(\'Jo\')');
   const actions: ZoneAction[] = prompt.zones.map((z) => z.action);
-  assert.ok(actions.some((a) => a.kind === 'keyboard' && a.show));
+  assert.ok(actions.some((a) => a.kind === 'keyboard' && a.show), 'actions.some((a) => a.kind === \'keyboard\' && a.show)');
   assert.deepEqual(eventZones(prompt).map((e) => e.kind).sort(), ['cancel', 'cancel', 'submit']);
   const kb = layoutScreen(s, { keyboard: true, mode: 'lower' });
   inBounds(kb);
-  assert.ok(texts(kb).includes('Jo_'));
-  assert.ok(kb.zones.filter((z) => z.action.kind === 'key').length >= 30);
+  assert.ok(texts(kb).includes('Jo_'), 'texts(kb).includes(\'Jo_\')');
+  assert.ok(kb.zones.filter((z) => z.action.kind === 'key').length >= 30, 'kb.zones.filter((z) => z.action.kind === \'key\').length >= 30');
   assert.ok(kb.zones.some((z) => z.action.kind === 'keyboard' && !z.action.show), 'Done hides the keyboard');
   const err = layoutScreen({ ...s, lines: ['Your name?', '! too long'] }, { keyboard: true, mode: 'lower' });
   assert.ok(texts(err).includes('! too long'), 'the keyboard view keeps the error in sight');
@@ -124,10 +124,10 @@ test('input screens: the prompt view opens the keyboard, the keyboard view sends
 test('progress and idle screens', () => {
   const p = layoutScreen({ kind: 'progress', title: 'Downloading', lines: [], done: 50, total: 200 }, view);
   inBounds(p);
-  assert.ok(texts(p).includes('25 %'));
+  assert.ok(texts(p).includes('25 %'), 'texts(p).includes(\'25 %\')');
   const bar = p.ops.filter((o) => o.op === 'fill' && o.color === '#2E8B57')[0];
-  assert.ok(bar && bar.op === 'fill' && bar.w === 52);
-  assert.ok(texts(layoutScreen({ kind: 'progress', title: 'D', lines: [], done: 4096, total: 0 }, view)).includes('4 KB'));
+  assert.ok(bar && bar.op === 'fill' && bar.w === 52, 'bar && bar.op === \'fill\' && bar.w === 52');
+  assert.ok(texts(layoutScreen({ kind: 'progress', title: 'D', lines: [], done: 4096, total: 0 }, view)).includes('4 KB'), 'texts(layoutScreen({ kind: \'progress\', title: \'D\', lines: [], done: 4096, total: 0 }, view)).includes(\'4 KB\')');
   assert.deepEqual([progressLabel(1, 3), progressLabel(5, 3), progressLabel(2048, 0)], ['33 %', '100 %', '2 KB']);
   const idle = layoutScreen({ kind: 'idle', title: 'TS-Agent-1', lines: ['Ready.', 'Weather 1.0'] }, view);
   inBounds(idle);
@@ -178,5 +178,5 @@ test('log lines: level, message, fields as JSON, bounded, never throwing', () =>
   cyc.self = cyc;
   assert.equal(formatLog('error', 'z', cyc), 'ERROR z {unserializable fields}\n');
   assert.equal(formatLog('debug', 'q'.repeat(2000)).length, MAX_LINE + 1);
-  assert.ok(isLogLevel('trace') && !isLogLevel('loud') && !isLogLevel('toString'));
+  assert.ok(isLogLevel('trace') && !isLogLevel('loud') && !isLogLevel('toString'), 'isLogLevel(\'trace\') && !isLogLevel(\'loud\') && !isLogLevel(\'toString\')');
 });

@@ -20,7 +20,7 @@ test('random bytes: a draw is the caller\'s own copy; writing into it changes no
   a.fill(0);
   const later = Array.from({ length: 100 }, () => nodeCrypto.randomBytes(64));
   // 64 zero bytes from a CSPRNG would be a 2^-512 event: seeing them means the pool leaked a caller's buffer.
-  assert.ok(later.every((b) => b.some((x) => x !== 0)));
+  assert.ok(later.every((b) => b.some((x) => x !== 0)), 'later.every((b) => b.some((x) => x !== 0))');
   assert.notEqual(a.buffer, later[0]!.buffer);
 });
 

@@ -73,5 +73,5 @@ test('the terminal button reports a press as two edges, held for the time asked'
   b.press(60);
   await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(edges.map((e) => e[0]), [true, false]);
-  assert.ok(edges[1]![1] - edges[0]![1] >= 55);
+  assert.ok(edges[1]![1] - edges[0]![1] >= 55, 'edges[1]![1] - edges[0]![1] >= 55');
 });
