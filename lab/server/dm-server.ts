@@ -426,7 +426,7 @@ export class LabDmServer {
       // A device may draw the id of an earlier session again (16 bits, "unique per client"): that is a
       // deviation, but the new session is served, not read as a stray message of the ended one.
       this.deviate(devId, st.sessionId, 'SessionID of an ended session used again for a new session (MsgID 1)');
-      this.endedSessions.delete(key);
+      this.forget(this.endedSessions, key);
       st = undefined;
     }
     if (st) {
@@ -455,9 +455,8 @@ export class LabDmServer {
       sent: new Map(), answered: new Map(), treeResults: new Map(), requestFresh: false, inventory: new Map(), updates: [], consentAnswered: false, ended: false,
     };
     if (this.openSessions.size >= MAX_OPEN_SESSIONS) {
-      const [oldKey, old] = this.openSessions.entries().next().value!;
-      this.openSessions.delete(oldKey);
-      this.release(old);
+      const [oldKey] = this.openSessions.keys();
+      const old = this.forget(this.openSessions, oldKey!)!;
       this.log('warn', `more than ${MAX_OPEN_SESSIONS} sessions open: forgetting session ${old.sessionId} of ${old.devId}, the least recently active`);
     }
     this.openSessions.set(key, st);
@@ -469,11 +468,7 @@ export class LabDmServer {
     const key = sessionKey(st.devId, st.sessionId);
     if (!this.openSessions.delete(key)) return;
     if (!st.ended) { this.openSessions.set(key, st); return; }
-    if (this.endedSessions.size >= MAX_ENDED_SESSIONS) {
-      const [oldKey, old] = this.endedSessions.entries().next().value!;
-      this.endedSessions.delete(oldKey);
-      this.release(old);
-    }
+    if (this.endedSessions.size >= MAX_ENDED_SESSIONS) this.forget(this.endedSessions, this.endedSessions.keys().next().value!);
     this.endedSessions.set(key, st);
   }
 
@@ -1140,6 +1135,15 @@ export class LabDmServer {
   private deviate(devId: string, sessionId: string, message: string): void {
     this.deviationList.push({ devId, sessionId, message });
     this.log('warn', `deviation: device ${devId} session ${sessionId}: ${message}`);
+  }
+
+  /** Forgets a kept session, and with it the bytes its copies held. */
+  private forget(sessions: Map<string, SessionState>, key: string): SessionState | undefined {
+    const st = sessions.get(key);
+    if (!st) return undefined;
+    sessions.delete(key);
+    this.release(st);
+    return st;
   }
 
   /** Forgets the session's copies of its last message and reply. */

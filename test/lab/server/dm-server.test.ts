@@ -365,6 +365,18 @@ test('a retransmitted message (same SessionID and MsgID) gets the same reply, no
   assert.deepEqual(b?.body, a?.body);
 });
 
+test('a session forgotten because its SessionID was used again gives back the bytes its copies held', async () => {
+  // Each cycle holds one session's copies (some 4 kB); if the reused session's were still counted, the count
+  // would pass the limit after a few cycles and drop copies that are well within it.
+  const { server, logs } = makeServer({ retainedLimit: 9000 });
+  for (let k = 0; k < 8; k++) {
+    const s = await authenticatedPkg1(server, [updateAlert(DEVICE_REQ)]);
+    await exchange(server, devMsg({ msgId: 3, body: [hdrStatus(s.reply), { kind: 'Alert', cmdId: '', data: '1223', items: [] }] }));
+  }
+  assert.equal(server.deviations().length, 7, 'the SessionID was used again 7 times');
+  assert.deepEqual(logs.filter((l) => l.includes('kept copies')), []);
+});
+
 test('the copies kept for retransmissions are bounded in bytes: past the limit the least recently active sessions lose theirs, and a retransmission of theirs is processed again', async () => {
   const { server, logs } = makeServer({ retainedLimit: 9000 });
   const first = (sessionId: string) => encodeMessage(devMsg({ sessionId, msgId: 1, body: pkg1Body() }), 'xml');
