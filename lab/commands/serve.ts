@@ -75,12 +75,11 @@ export function serveSummary(server: LabDmServer): string {
     `${t.deployments} update(s) sent, ${t.outcomes} result(s) back (${t.succeeded} success, ${t.outcomes - t.succeeded} failure); ${t.uiAnswers} UI answer(s)`];
   if (t.deviations === 0) lines.push('no protocol deviation');
   else {
-    const kept = server.deviations();
-    const byKind = new Map<string, number>();
-    for (const d of kept) { const k = d.message.replace(/\d+/g, 'N'); byKind.set(k, (byKind.get(k) ?? 0) + 1); }
-    lines.push(`${t.deviations} protocol deviation(s)${kept.length < t.deviations ? ` (the last ${kept.length} kept)` : ''}, by kind:`);
-    for (const [k, n] of [...byKind].sort((a, b) => b[1] - a[1]).slice(0, 10)) lines.push(`  ${String(n).padStart(6)}  ${k}`);
-    if (byKind.size > 10) lines.push(`  … and ${byKind.size - 10} other kind(s)`);
+    const kinds = server.deviationKinds();
+    const kept = kinds.reduce((n, [, count]) => n + count, 0);
+    lines.push(`${t.deviations} protocol deviation(s)${kept < t.deviations ? ` (the last ${kept} kept)` : ''}, by kind:`);
+    for (const [k, n] of kinds.slice(0, 10)) lines.push(`  ${String(n).padStart(6)}  ${k}`);
+    if (kinds.length > 10) lines.push(`  … and ${kinds.length - 10} other kind(s)`);
   }
   return lines.join('\n') + '\n';
 }

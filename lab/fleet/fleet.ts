@@ -192,8 +192,13 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
   let serverDeviations: Record<string, number> | undefined;
   if (inproc) {
     serverDeviations = {};
-    for (const d of inproc.deviations()) tally(serverDeviations, '', d.message, 100);
-    const notKept = inproc.totals().deviations - inproc.deviations().length;
+    let kept = 0;
+    for (const [kind, n] of inproc.deviationKinds()) {
+      const key = kind.slice(0, 100);
+      serverDeviations[key] = (serverDeviations[key] ?? 0) + n;
+      kept += n;
+    }
+    const notKept = inproc.totals().deviations - kept;
     if (notKept > 0) serverDeviations[`(${notKept} earlier deviations, no longer kept by the server)`] = notKept;
   }
   return {

@@ -265,16 +265,13 @@ export class LabDmServer {
     this.accounts = new AccountBook(options.devices);
     this.scenario = options.scenario ?? DEFAULT_SCENARIO;
     this.failures = new FailurePlan(this.scenario.failures);
-    const keep = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
-    if (!(Number.isInteger(keep) && keep >= 1)) throw new Error('LabDmServer: historyLimit must be an integer ≥ 1');
+    const keep = limitOption('historyLimit', options.historyLimit, DEFAULT_HISTORY_LIMIT);
     this.deploymentList = new History(keep);
     this.outcomeList = new History(keep);
     this.uiAnswerList = new History(keep);
     this.deviationList = new History(keep);
-    this.strangerLimit = options.strangerLimit ?? DEFAULT_STRANGER_LIMIT;
-    if (!(Number.isInteger(this.strangerLimit) && this.strangerLimit >= 1)) throw new Error('LabDmServer: strangerLimit must be an integer ≥ 1');
-    this.retainedLimit = options.retainedLimit ?? DEFAULT_RETAINED_LIMIT;
-    if (!(Number.isInteger(this.retainedLimit) && this.retainedLimit >= 1)) throw new Error('LabDmServer: retainedLimit must be an integer ≥ 1');
+    this.strangerLimit = limitOption('strangerLimit', options.strangerLimit, DEFAULT_STRANGER_LIMIT);
+    this.retainedLimit = limitOption('retainedLimit', options.retainedLimit, DEFAULT_RETAINED_LIMIT);
   }
 
   /** Changes the base URL announced in PkgURL (e.g. once an HTTP server on port 0 knows its port). */
@@ -312,6 +309,16 @@ export class LabDmServer {
 
   deviations(): Deviation[] {
     return this.deviationList.kept();
+  }
+
+  /** The kept deviations by kind (their message, numbers masked), most frequent first. */
+  deviationKinds(): [kind: string, count: number][] {
+    const byKind = new Map<string, number>();
+    for (const d of this.deviationList.kept()) {
+      const kind = d.message.replace(/\d+/g, 'N');
+      byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+    }
+    return [...byKind].sort((a, b) => b[1] - a[1]);
   }
 
   /**
@@ -434,19 +441,22 @@ export class LabDmServer {
       st.encoding = encoding;
       return st;
     }
-    let device = this.record(devId);
+    let device = this.devicesById.get(devId);
     if (!device) {
-      device = { devId: ownString(devId), clientNonce: this.crypto.randomBytes(16), serverNonce: new Uint8Array(0), devInfo: {}, inventory: new Map(), deployments: new Map(), sessions: 0 };
-      if (this.strangers.size >= this.strangerLimit) {
-        const [oldest] = this.strangers.keys();
-        this.strangers.delete(oldest!);
-        this.log('warn', `more than ${this.strangerLimit} devices that have not authenticated: forgetting ${oldest}, the least recently seen`);
+      device = this.strangers.get(devId);
+      // Seen again: it becomes the most recently seen (set again below).
+      if (device) this.strangers.delete(devId);
+      else {
+        device = { devId: ownString(devId), clientNonce: this.crypto.randomBytes(16), serverNonce: new Uint8Array(0), devInfo: {}, inventory: new Map(), deployments: new Map(), sessions: 0 };
+        if (this.strangers.size >= this.strangerLimit) {
+          const [oldest] = this.strangers.keys();
+          this.strangers.delete(oldest!);
+          this.log('warn', `more than ${this.strangerLimit} devices that have not authenticated: forgetting ${oldest}, the least recently seen`);
+        }
       }
-    } else {
-      this.strangers.delete(devId);
+      // Keyed by the record's own copy of the DevId (a key is kept as long as the record).
+      this.strangers.set(device.devId, device);
     }
-    // Keyed by the record's own copy of the DevId (a key is kept as long as the record).
-    if (!this.devicesById.has(devId)) this.strangers.set(device.devId, device);
     device.sessions++;
     this.sessionCount++;
     st = {
@@ -733,7 +743,11 @@ export class LabDmServer {
         code = 403;
         continue;
       }
-      st.device.devInfo[ownString(normUri(uri).slice('./DevInfo/'.length))] = ownString(dataText(it.data));
+      // A property name is interned by V8 (it pins nothing); the value is copied only when it changes, as a
+      // device sends the same DevInfo in every session.
+      const name = normUri(uri).slice('./DevInfo/'.length);
+      const value = dataText(it.data);
+      if (st.device.devInfo[name] !== value) st.device.devInfo[name] = ownString(value);
     }
     const devIdLeaf = st.device.devInfo.DevId;
     if (devIdLeaf !== undefined && devIdLeaf !== st.devId) {
@@ -1177,6 +1191,13 @@ export class LabDmServer {
   private log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
     this.o.log?.log(level, message, fields);
   }
+}
+
+/** A bound of the options, given or its default; an integer ≥ 1. */
+function limitOption(name: string, given: number | undefined, dflt: number): number {
+  const v = given ?? dflt;
+  if (!(Number.isInteger(v) && v >= 1)) throw new Error(`LabDmServer: ${name} must be an integer ≥ 1`);
+  return v;
 }
 
 /** A component read from the device, its strings copied (see ownString) for the device record. */

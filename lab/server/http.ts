@@ -88,12 +88,7 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
     // thrown here would end the process, every device's session with it.
     try {
       const path = (req.url ?? '/').split('?')[0]!;
-      if (path === dmPath) {
-        postDm(req, res).catch((e: unknown) => {
-          if (!res.headersSent) plain(res, 500, `lab server error: ${e instanceof Error ? e.message : String(e)}`);
-          else res.destroy();
-        });
-      }
+      if (path === dmPath) postDm(req, res).catch((e: unknown) => serverError(res, e));
       else if (path.startsWith('/packages/')) {
         let name: string;
         try {
@@ -105,10 +100,14 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
         servePackage(req, res, name);
       } else plain(res, 404, `no such resource ${path} (the DM endpoint is POST ${dmPath}, packages are GET /packages/<file>)`);
     } catch (e) {
-      if (!res.headersSent) plain(res, 500, `lab server error: ${e instanceof Error ? e.message : String(e)}`);
-      else res.destroy();
+      serverError(res, e);
     }
   });
+
+  function serverError(res: ServerResponse, e: unknown): void {
+    if (!res.headersSent) plain(res, 500, `lab server error: ${e instanceof Error ? e.message : String(e)}`);
+    else res.destroy();
+  }
 
   function plain(res: ServerResponse, status: number, text: string, headers: Record<string, string | number> = {}): void {
     if (status >= 400) log('warn', `HTTP ${status}: ${text}`);
@@ -135,7 +134,7 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
     try {
       reply = await o.server.handle(new Uint8Array(Buffer.concat(chunks)), meta);
     } catch (e) {
-      plain(res, 500, `lab server error: ${(e as Error).message}`);
+      serverError(res, e);
       return;
     }
     if (!reply) {
