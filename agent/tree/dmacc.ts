@@ -51,6 +51,11 @@ export function readAccount(tree: DmTree, serverId?: string): DmAccount {
   throw new DmError('DM_ERR_CONFIG', 400, serverId ? `no DM account for server ${serverId}` : 'no DM account under ./DMAcc');
 }
 
+/** Points the account at another server address (AppAddr). */
+export function writeServerUri(tree: DmTree, account: DmAccount, uri: string): void {
+  tree.replace(`${account.path}/AppAddr/1/Addr`, { data: uri }, DEVICE);
+}
+
 /** Stores the nonce to use next with (client) or expect from (server) the server. */
 export function writeNonce(tree: DmTree, account: DmAccount, which: 'client' | 'server', nonce: Uint8Array): void {
   const level = which === 'client' ? 'CLCRED' : 'SRVCRED';

@@ -10,7 +10,7 @@
 //   …/Operations/<op>            Exec=*&Get=*                executable leaves
 import type { DeviceDescription } from '../device.js';
 import { MemoryTree, type TreeLimits } from './tree.js';
-import type { NodeFormat } from './types.js';
+import type { AuthSettings, NodeFormat } from './types.js';
 import { DEVICE } from './types.js';
 import { DEPLOYED, DELIVERED, DOWNLOAD, SCOMO_MO_TYPE, SCOMO_ROOT, STATE_ACTIVE, STATE_INACTIVE } from './scomo-paths.js';
 import { base64Decode } from '../util/bytes.js';
@@ -103,14 +103,13 @@ export function seedTree(desc: DeviceDescription, opts: { limits?: Partial<TreeL
   put(tree, `${acc}/Name`, 'chr', a.name ?? srv);
   put(tree, `${acc}/AppAddr/1/Addr`, 'chr', a.serverUri);
   put(tree, `${acc}/AppAddr/1/AddrType`, 'chr', 'URI');
-  const typeOf = (t: string) => (t === 'basic' ? 'BASIC' : t === 'md5' ? 'DIGEST' : t === 'hmac' ? 'HMAC' : 'NONE');
-  put(tree, `${acc}/AAuthPref`, 'chr', typeOf(a.auth.type));
+  put(tree, `${acc}/AAuthPref`, 'chr', aAuthType(a.auth.type));
   const auths: [string, string, { type: string; username: string; password: string; nonce?: string }][] = [['CLCRED', 'client', a.auth]];
   if (a.serverAuth) auths.push(['SRVCRED', 'server', a.serverAuth]);
   for (const [level, name, cred] of auths) {
     const p = `${acc}/AppAuth/${name}`;
     put(tree, `${p}/AAuthLevel`, 'chr', level);
-    put(tree, `${p}/AAuthType`, 'chr', typeOf(cred.type));
+    put(tree, `${p}/AAuthType`, 'chr', aAuthType(cred.type));
     put(tree, `${p}/AAuthName`, 'chr', cred.username);
     put(tree, `${p}/AAuthSecret`, 'chr', cred.password);
     tree.setAcl(`${p}/AAuthSecret`, `Replace=${srv}`);
@@ -131,4 +130,9 @@ export function seedTree(desc: DeviceDescription, opts: { limits?: Partial<TreeL
   for (const c of desc.components) addDeployed(tree, c);
   installScomoBehaviour(tree);
   return tree;
+}
+
+/** The DMAcc AAuthType of a description's (or an account table's) authentication type. */
+export function aAuthType(type: string): AuthSettings['type'] {
+  return type === 'basic' ? 'BASIC' : type === 'md5' ? 'DIGEST' : type === 'hmac' ? 'HMAC' : 'NONE';
 }

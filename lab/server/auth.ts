@@ -8,6 +8,7 @@ import type { AuthSettings } from '../../agent/tree/types.js';
 import { checkServerCred, clientCred, hmacHeader, parseHmacHeader, AUTH_BASIC, AUTH_MAC, AUTH_MD5 } from '../../agent/session/auth.js';
 import { base64Decode } from '../../agent/util/bytes.js';
 import { DmError } from '../../agent/errors.js';
+import { aAuthType } from '../../agent/tree/seed.js';
 
 export type AuthType = 'none' | 'basic' | 'md5' | 'hmac';
 
@@ -87,8 +88,7 @@ export function schemeUrn(type: AuthType): string {
 }
 
 function settings(type: AuthType, name: string, secret: string, nonce: Uint8Array): AuthSettings {
-  const t = type === 'basic' ? 'BASIC' : type === 'md5' ? 'DIGEST' : type === 'hmac' ? 'HMAC' : 'NONE';
-  return { type: t, name, secret, nonce };
+  return { type: aAuthType(type), name, secret, nonce };
 }
 
 /**

@@ -15,8 +15,8 @@ import { HttpDownloader } from './http-downloader.js';
 import { HttpTransport } from './http-transport.js';
 import { MqttTransport } from './mqtt-transport.js';
 import { tracedTransport } from './trace.js';
-import { readAccount } from '../../agent/tree/dmacc.js';
-import { DEVICE } from '../../agent/tree/types.js';
+import { readAccount, writeServerUri } from '../../agent/tree/dmacc.js';
+import { aAuthType } from '../../agent/tree/seed.js';
 
 export interface NodeDeviceOptions {
   desc: DeviceDescription;
@@ -68,28 +68,24 @@ export function makeTransport(o: NodeDeviceOptions): { transport: Transport; mqt
   return { transport: mqtt, mqtt };
 }
 
-/** Points the device's account (DMAcc AppAddr) at `uri` when it holds another address, and says so. */
-function useServer(agent: DmAgent, uri: string, log?: Log): void {
-  const account = readAccount(agent.tree);
-  if (!account.path || account.serverUri === uri) return;
-  agent.tree.replace(`${account.path}/AppAddr/1/Addr`, { data: uri }, DEVICE);
-  agent.tree.commit();
-  log?.log('info', `server address ${uri} (given) replaces ${account.serverUri} (stored in the device's tree)`);
-}
-
-const AUTH_TYPES: Record<string, string> = { none: 'NONE', basic: 'BASIC', md5: 'DIGEST', hmac: 'HMAC' };
-
 /**
  * The device's tree, not its description, holds its account once the state folder exists (as a device's
- * flash does after its bootstrap). A description edited since (a new password, another server) is then not
- * used: say so, rather than leave a lab user with 401s nobody explains.
+ * flash does after its bootstrap). A server given on the command line (`serverUri`) replaces the stored
+ * address, and says so; a description edited since (a new password, another server) is not used: say that
+ * too, rather than leave a lab user with 401s nobody explains.
  */
-function warnStaleAccount(agent: DmAgent, desc: DeviceDescription, checkServer: boolean, log?: Log): void {
+function reconcileAccount(agent: DmAgent, desc: DeviceDescription, serverUri: string | undefined, log?: Log): void {
   const stored = readAccount(agent.tree);
+  if (serverUri !== undefined && stored.serverUri !== serverUri) {
+    writeServerUri(agent.tree, stored, serverUri);
+    agent.tree.commit();
+    log?.log('info', `server address ${serverUri} (given) replaces ${stored.serverUri} (stored in the device's tree)`);
+  }
   const a = desc.account;
+  const type = aAuthType(a.auth.type);
   const differs: string[] = [];
-  if (checkServer && stored.serverUri !== a.serverUri) differs.push(`server ${stored.serverUri} (file: ${a.serverUri})`);
-  if (stored.client.type !== AUTH_TYPES[a.auth.type]) differs.push(`authentication ${stored.client.type} (file: ${AUTH_TYPES[a.auth.type]})`);
+  if (serverUri === undefined && stored.serverUri !== a.serverUri) differs.push(`server ${stored.serverUri} (file: ${a.serverUri})`);
+  if (stored.client.type !== type) differs.push(`authentication ${stored.client.type} (file: ${type})`);
   if (stored.client.name !== a.auth.username) differs.push(`user ${stored.client.name} (file: ${a.auth.username})`);
   if (stored.client.secret !== a.auth.password) differs.push('password');
   if (differs.length === 0) return;
@@ -107,8 +103,7 @@ export async function startNodeDevice(o: NodeDeviceOptions): Promise<NodeDevice>
     storage: new FileStorage(join(o.stateDir, 'agent')), clock: systemClock, crypto: nodeCrypto, utf8: nodeUtf8, transport, downloader, installer,
     ...(o.display ? { display: o.display } : {}), ...(o.button ? { button: o.button } : {}), ...(o.log ? { log: o.log } : {}),
   }, { ...(o.desc.transport?.encoding ? { encoding: o.desc.transport.encoding } : {}), ...o.agent });
-  if (o.serverUri !== undefined) useServer(agent, o.serverUri, o.log);
-  warnStaleAccount(agent, o.desc, o.serverUri === undefined, o.log);
+  reconcileAccount(agent, o.desc, o.serverUri, o.log);
   return {
     agent, transport, installer, downloader, ...(made.mqtt ? { mqtt: made.mqtt } : {}),
     close: async () => {
