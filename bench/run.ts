@@ -102,9 +102,11 @@ for (const encoding of ['xml', 'wbxml'] as const) {
 }
 
 const fleet = measureFleet();
+/** ", runs low–high" (with `unit`) when the figure is the median of several runs. */
+const rangeText = (r: FleetRun, unit = '') => (r.range && r.range.length > 1 ? `, runs ${r.range[0]!.toFixed(0)}–${r.range.at(-1)!.toFixed(0)}${unit}` : '');
 const fleetRow = (key: string, r: FleetRun, target = '') => {
   const s = r.summary;
-  const range = r.range && r.range.length > 1 ? `, runs ${r.range[0]!.toFixed(0)}–${r.range.at(-1)!.toFixed(0)}` : '';
+  const range = rangeText(r);
   put(key, s?.sessionsPerS, s ? `${s.sessionsPerS.toFixed(0)} sessions/s (${r.what}${range}; ${s.ok}/${s.sessions} ok, ${(s.roundTrips / s.sessions).toFixed(1)} round trips each, p99 ${s.latencyMs.p99.toFixed(0)} ms)` : `FAILED ${r.error}`, target);
 };
 fleetRow('fleet_check_sessions_per_s', fleet.checks, '≥ 1000/s');
@@ -116,8 +118,7 @@ fleetRow('fleet_update_sessions_per_s', fleet.updates, '≥ 1000/s');
   put('fleet_update_dm_sessions_per_s', s?.dmSessionsPerS, s ? `${s.dmSessionsPerS.toFixed(0)} DM sessions/s (the run above: ${s.dmSessions} DM sessions for ${s.sessions} updates, each update and its result)` : '');
 }
 const ten = fleet.tenThousand.summary;
-const tenRange = fleet.tenThousand.range && fleet.tenThousand.range.length > 1 ? `, runs ${fleet.tenThousand.range[0]!.toFixed(0)}–${fleet.tenThousand.range.at(-1)!.toFixed(0)} MB` : '';
-put('fleet_10k_devices_peak_rss_mb', ten?.peakRssMB, ten ? `${ten.peakRssMB.toFixed(0)} MB peak RSS, heap ${ten.heapMB.toFixed(0)} MB (${fleet.tenThousand.what}${tenRange}: ${ten.sessionsPerS.toFixed(0)} sessions/s, ${ten.ok}/${ten.sessions} ok)` : `FAILED ${fleet.tenThousand.error}`, '≤ 1024 MB');
+put('fleet_10k_devices_peak_rss_mb', ten?.peakRssMB, ten ? `${ten.peakRssMB.toFixed(0)} MB peak RSS, heap ${ten.heapMB.toFixed(0)} MB (${fleet.tenThousand.what}${rangeText(fleet.tenThousand, ' MB')}: ${ten.sessionsPerS.toFixed(0)} sessions/s, ${ten.ok}/${ten.sessions} ok)` : `FAILED ${fleet.tenThousand.error}`, '≤ 1024 MB');
 
 {
   const m = measureLabMemory();

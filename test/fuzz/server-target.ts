@@ -5,7 +5,6 @@
 // so that a replay meets the same server as the recording: the messages after the mutated one then reach
 // the code behind authentication and the SCOMO dialogue, or the refusals a broken exchange leads to.
 import { DmAgent } from '../../agent/agent.js';
-import { parseDeviceDescription } from '../../agent/tree/device-description.js';
 import type { Crypto, Transport } from '../../agent/ports.js';
 import { decodeMessage } from '../../agent/syncml/codec.js';
 import { MIME_WBXML, MIME_XML } from '../../agent/syncml/model.js';
@@ -56,9 +55,8 @@ export async function recordScripts(): Promise<ServerScript[]> {
   for (const auth of ['md5', 'hmac', 'none'] as const) {
     for (const encoding of ['xml', 'wbxml'] as const) {
       for (const trigger of ['user', 'device'] as const) {
-        const json = JSON.parse(JSON.stringify(DEVICE())) as { account: { auth: { type: string } } };
-        json.account.auth.type = auth;
-        const desc = parseDeviceDescription(json);
+        const desc = DEVICE();
+        desc.account.auth.type = auth;
         const server = labServer(auth);
         const script: ServerScript = { auth, messages: [], hmacs: [] };
         const transport: Transport = {
