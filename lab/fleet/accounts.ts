@@ -1,6 +1,8 @@
 // Who each simulated device is: its DevId and its credentials, made from the template by device index, and
 // the accounts table a server needs to let those devices in (the lab server's devices-table format).
 import type { DeviceDescription } from '../../agent/device.js';
+// An entry of the lab server's accounts table (its `--devices FILE` format) is what the fleet writes.
+import type { DeviceAccount } from '../server/auth.js';
 
 /** 'per-device': every device its own username and secret; 'shared': all use the template's. */
 export type FleetAccounts = 'per-device' | 'shared';
@@ -37,18 +39,8 @@ export function fleetDevice(t: DeviceDescription, i: number, serverUri: string, 
   return d;
 }
 
-/** One entry of a server's accounts table (the lab server's `--devices FILE` format). */
-export interface FleetAccountEntry {
-  username: string;
-  password: string;
-  auth: DeviceDescription['account']['auth']['type'];
-  devId?: string;
-  nonce?: string;
-  server?: { username: string; password: string; auth: NonNullable<DeviceDescription['account']['serverAuth']>['type']; nonce?: string };
-}
-
 /** The accounts table's entry for a device: `devId` set binds the account to it. */
-function entry(who: Pick<DeviceDescription['account'], 'auth' | 'serverAuth'>, devId: string | undefined): FleetAccountEntry {
+function entry(who: Pick<DeviceDescription['account'], 'auth' | 'serverAuth'>, devId: string | undefined): DeviceAccount {
   const a = who.auth;
   const s = who.serverAuth;
   return {
@@ -60,7 +52,7 @@ function entry(who: Pick<DeviceDescription['account'], 'auth' | 'serverAuth'>, d
 }
 
 /** The accounts a server needs for `devices` devices cloned from `t`: one each, or the one they share. */
-export function fleetAccounts(t: DeviceDescription, devices: number, accounts: FleetAccounts): FleetAccountEntry[] {
+export function fleetAccounts(t: DeviceDescription, devices: number, accounts: FleetAccounts): DeviceAccount[] {
   if (accounts === 'shared') return [entry(t.account, undefined)];
   // Per-device accounts are bound to their DevId, so a device cannot log in as another.
   return Array.from({ length: devices }, (_, i) => { const who = identity(t, i, accounts); return entry(who, who.devId); });
