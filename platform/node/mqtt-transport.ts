@@ -30,6 +30,12 @@ export interface MqttTransportOptions {
   connectTimeoutMs?: number;
   /** Between reconnection attempts; default 1000. */
   reconnectMs?: number;
+  /**
+   * The largest reply taken, in bytes; default 1 MiB, as over HTTP. MQTT 3.1.1 cannot tell the broker, and
+   * mqtt.js reads a whole packet before handing it over, so this bounds what the session decodes and keeps,
+   * not what the socket reads.
+   */
+  maxReplyBytes?: number;
   /** A server notification arrived on …/notify. */
   onNotify?: (payload: Uint8Array) => void;
   log?: Log;
@@ -56,7 +62,7 @@ interface InFlight {
 
 export class MqttTransport implements Transport {
   readonly topics: DmTopics;
-  private readonly o: Required<Pick<MqttTransportOptions, 'timeoutMs' | 'retries' | 'connectTimeoutMs' | 'reconnectMs'>> & MqttTransportOptions;
+  private readonly o: Required<Pick<MqttTransportOptions, 'timeoutMs' | 'retries' | 'connectTimeoutMs' | 'reconnectMs' | 'maxReplyBytes'>> & MqttTransportOptions;
   private client?: MqttClient;
   private connecting?: Promise<MqttClient>;
   private inFlight?: InFlight;
@@ -64,8 +70,8 @@ export class MqttTransport implements Transport {
   readonly stats = { published: 0, republished: 0, dropped: 0, reconnects: 0, bytesUp: 0, bytesDown: 0 };
 
   constructor(opts: MqttTransportOptions) {
-    const o = { timeoutMs: 30000, retries: 2, connectTimeoutMs: 10000, reconnectMs: 1000, ...opts };
-    for (const k of ['timeoutMs', 'connectTimeoutMs', 'reconnectMs'] as const) {
+    const o = { timeoutMs: 30000, retries: 2, connectTimeoutMs: 10000, reconnectMs: 1000, maxReplyBytes: 1 << 20, ...opts };
+    for (const k of ['timeoutMs', 'connectTimeoutMs', 'reconnectMs', 'maxReplyBytes'] as const) {
       if (!(o[k] > 0)) throw new Error(`MqttTransport: ${k} must be > 0, not ${o[k]}`);
     }
     if (!(Number.isInteger(o.retries) && o.retries >= 0 && o.retries <= 10)) throw new Error('MqttTransport: retries must be 0..10');
@@ -141,6 +147,18 @@ export class MqttTransport implements Transport {
     if (topic !== this.topics.down) return;
     this.stats.bytesDown += payload.length;
     const f = this.inFlight;
+    if (payload.length > this.o.maxReplyBytes) {
+      // Not decoded to see whose it is: that is what the bound spares. With a message in flight it is taken
+      // as its reply, as an unreadable one would be, and refused.
+      this.stats.dropped++;
+      this.o.log?.log('warn', `MQTT: a message of ${payload.length} bytes on ${topic}, more than the ${this.o.maxReplyBytes} taken`);
+      if (!f) return;
+      clearTimeout(f.timer);
+      this.inFlight = undefined;
+      f.reject(new TransportError({ kind: 'other', retryable: false,
+        message: `reply on ${topic} of ${payload.length} bytes, more than the ${this.o.maxReplyBytes} bytes taken` }));
+      return;
+    }
     const refs = replyRefs(payload);
     // An unreadable reply is still the reply: the session answers it (Alert 1223), it is not ours to judge.
     const mine = f !== undefined && (refs === undefined ||

@@ -150,6 +150,35 @@ test('duplicates and strays on /down are dropped: only the reply to the message 
   }
 });
 
+test('a reply over maxReplyBytes is refused without being decoded; one at the limit is taken', async () => {
+  const broker = await startBroker('aedes');
+  const t = new MqttTransport({ brokerUrl: broker.url, devId: DEV_ID, timeoutMs: 3000, maxReplyBytes: 4096 });
+  const peer = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+  try {
+    await peer.subscribeAsync(t.topics.up, { qos: 1 });
+    const reply = (msgRef: string, size: number) => {
+      const xml = `<SyncML><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>5</SessionID><MsgID>9</MsgID>` +
+        `<Target><LocURI>${DEV_ID}</LocURI></Target><Source><LocURI>http://s/dm</LocURI></Source></SyncHdr><SyncBody>` +
+        `<Status><CmdID>1</CmdID><MsgRef>${msgRef}</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd><Data>200</Data></Status><Final/></SyncBody></SyncML>`;
+      return Buffer.from(xml + ' '.repeat(size - xml.length));
+    };
+    let n = 0;
+    peer.on('message', () => { n++; void peer.publishAsync(t.topics.down, reply(String(n), n === 1 ? 4097 : 4096), { qos: 1 }); });
+    const out = (msgId: string) => ({ uri: 'http://s/dm', body: new TextEncoder().encode('<SyncML/>'), contentType: 'application/vnd.syncml.dm+xml', sessionId: '5', msgId });
+    await assert.rejects(t.exchange(out('1')), (e: unknown) => e instanceof TransportError && e.info.kind === 'other' && !e.info.retryable &&
+      /4097 bytes, more than the 4096 bytes taken/.test(e.message));
+    const taken = await t.exchange(out('2'));
+    assert.equal(taken.body.length, 4096);
+    assert.deepEqual(replyRefs(taken.body)?.msgRefs, ['2']);
+    assert.equal(t.stats.dropped, 1, 'the oversized reply only');
+  } finally {
+    await t.close();
+    await peer.endAsync();
+    await broker.stop();
+  }
+  assert.throws(() => new MqttTransport({ brokerUrl: 'mqtt://x', devId: DEV_ID, maxReplyBytes: 0 }), /maxReplyBytes/);
+});
+
 test('no broker: a refused connection is a clean failure and the alert stays queued', async () => {
   const port = await freePort();
   const t = new MqttTransport({ brokerUrl: `mqtt://127.0.0.1:${port}`, devId: DEV_ID, connectTimeoutMs: 800, reconnectMs: 100 });
