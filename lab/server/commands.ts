@@ -87,9 +87,14 @@ export interface InventoryComponent {
   version?: string;
 }
 
-/** Folds Results items (Source = Deployed/<x>/<leaf>) into the inventory map. Returns URIs it did not understand. */
-export function readComponentResults(items: Item[], into: Map<string, InventoryComponent>): string[] {
+/**
+ * Folds Results items (Source = Deployed/<x>/<leaf>) into the inventory map, which takes at most
+ * `maxComponents` components. Returns the URIs it did not understand and how many items named a component
+ * past that number (not taken).
+ */
+export function readComponentResults(items: Item[], into: Map<string, InventoryComponent>, maxComponents = Infinity): { stray: string[]; overLimit: number } {
   const stray: string[] = [];
+  let overLimit = 0;
   for (const it of items) {
     const src = it.source?.locURI;
     if (src === undefined) { stray.push('(Item without Source)'); continue; }
@@ -98,14 +103,17 @@ export function readComponentResults(items: Item[], into: Map<string, InventoryC
     const node = deployedNode(u.slice(0, slash));
     const leafName = u.slice(slash + 1);
     if (node === undefined || !(COMPONENT_LEAVES as readonly string[]).includes(leafName)) { stray.push(src); continue; }
-    const c = into.get(node) ?? { node };
+    let c = into.get(node);
+    if (!c) {
+      if (into.size >= maxComponents) { overLimit++; continue; }
+      into.set(node, (c = { node }));
+    }
     const v = dataText(it.data);
     if (leafName === 'ID') c.id = v;
     else if (leafName === 'Name') c.name = v;
     else c.version = v;
-    into.set(node, c);
   }
-  return stray;
+  return { stray, overLimit };
 }
 
 /** Child names of an interior node's Get result ('a/b/c'). */

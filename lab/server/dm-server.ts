@@ -215,6 +215,12 @@ const MAX_ENDED_SESSIONS = 1024;
  * is forgotten first, and it is challenged again if it comes back.
  */
 const DEFAULT_STRANGER_LIMIT = 65536;
+/**
+ * What the server keeps of one device's reports: components (read in a session, and remembered) and
+ * DevInfo leaves. A device names them, so they are bounded; past the bound a report is a deviation.
+ */
+export const MAX_COMPONENTS_PER_DEVICE = 256;
+export const MAX_DEVINFO_LEAVES = 32;
 /** A device reports on its recent deployments; one older than this many is an unknown Correlator. */
 const MAX_DEPLOYMENTS_PER_DEVICE = 16;
 const DEFAULT_HISTORY_LIMIT = 10000;
@@ -447,7 +453,7 @@ export class LabDmServer {
       // Seen again: it becomes the most recently seen (set again below).
       if (device) this.strangers.delete(devId);
       else {
-        device = { devId: ownString(devId), clientNonce: this.crypto.randomBytes(16), serverNonce: new Uint8Array(0), devInfo: {}, inventory: new Map(), deployments: new Map(), sessions: 0 };
+        device = { devId: ownString(devId), clientNonce: this.crypto.randomBytes(16), serverNonce: new Uint8Array(0), devInfo: Object.create(null) as Record<string, string>, inventory: new Map(), deployments: new Map(), sessions: 0 };
         if (this.strangers.size >= this.strangerLimit) {
           const [oldest] = this.strangers.keys();
           this.strangers.delete(oldest!);
@@ -747,7 +753,12 @@ export class LabDmServer {
       // device sends the same DevInfo in every session.
       const name = normUri(uri).slice('./DevInfo/'.length);
       const value = dataText(it.data);
-      if (st.device.devInfo[name] !== value) st.device.devInfo[name] = ownString(value);
+      const devInfo = st.device.devInfo;
+      if (!Object.hasOwn(devInfo, name) && Object.keys(devInfo).length >= MAX_DEVINFO_LEAVES) {
+        this.deviate(st.devId, st.sessionId, `Replace of ${uri}: the server keeps ${MAX_DEVINFO_LEAVES} DevInfo leaves of a device, not more`);
+        continue;
+      }
+      if (devInfo[name] !== value) devInfo[name] = ownString(value);
     }
     const devIdLeaf = st.device.devInfo.DevId;
     if (devIdLeaf !== undefined && devIdLeaf !== st.devId) {
@@ -878,15 +889,22 @@ export class LabDmServer {
       // A subtree may come as several Results for the one Get. Of its nodes the component leaves matter; the
       // rest (interior nodes, State, Operations ...) is expected, not stray.
       st.treeResults.set(key, tag);
-      readComponentResults(r.items, st.inventory);
+      this.overLimit(st, readComponentResults(r.items, st.inventory, MAX_COMPONENTS_PER_DEVICE).overLimit);
       return;
     }
     if (tag.what === 'get-list') {
-      st.listNodes = childNames(r.items);
+      const names = childNames(r.items);
+      st.listNodes = names.slice(0, MAX_COMPONENTS_PER_DEVICE);
+      this.overLimit(st, names.length - st.listNodes.length, 'name(s)');
       return;
     }
-    const stray = readComponentResults(r.items, st.inventory);
-    for (const s of stray) this.deviate(st.devId, st.sessionId, `Results item ${s} was not asked for`);
+    const read = readComponentResults(r.items, st.inventory, MAX_COMPONENTS_PER_DEVICE);
+    for (const s of read.stray) this.deviate(st.devId, st.sessionId, `Results item ${s} was not asked for`);
+    this.overLimit(st, read.overLimit);
+  }
+
+  private overLimit(st: SessionState, n: number, what = 'Results item(s)'): void {
+    if (n > 0) this.deviate(st.devId, st.sessionId, `the inventory names more than ${MAX_COMPONENTS_PER_DEVICE} components: ${n} more ${what} not read`);
   }
 
   /** At the end of a device package every server command must have its Status, every good Get its Results. */
@@ -979,7 +997,15 @@ export class LabDmServer {
   }
 
   private afterInventory(st: SessionState): void {
-    for (const [node, c] of st.inventory) st.device.inventory.set(ownString(node), ownComponent(c));
+    // A whole inventory read replaces what the server knew (a component it lacks was removed); a read of some
+    // components updates theirs, the least recently reported going first when the record is full.
+    const known = st.request?.all ? new Map<string, InventoryComponent>() : st.device.inventory;
+    for (const [node, c] of st.inventory) {
+      known.delete(node);
+      known.set(ownString(node), ownComponent(c));
+      if (known.size > MAX_COMPONENTS_PER_DEVICE) known.delete(known.keys().next().value!);
+    }
+    st.device.inventory = known;
     const updates: Update[] = [];
     for (const c of st.inventory.values()) {
       if (c.id === undefined || c.version === undefined) {

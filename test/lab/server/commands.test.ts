@@ -12,15 +12,17 @@ test('URIs: normalised, Deployed/<x> recognised, nothing deeper', () => {
   assert.equal(deployedNode('./SCOMO/Inventory/Deployed'), undefined);
 });
 
-test('inventory Results fold into components; unknown items are reported', () => {
+test('inventory Results fold into components, at most the number given; unknown items are reported', () => {
   const inv = new Map<string, InventoryComponent>();
-  const stray = readComponentResults([
+  const read = readComponentResults([
     { source: { locURI: './SCOMO/Inventory/Deployed/app1/ID' }, data: 'com.x' },
     { source: { locURI: './SCOMO/Inventory/Deployed/app1/Version' }, data: '1.0' },
     { source: { locURI: './DevInfo/Man' }, data: 'X' },
-  ], inv);
-  assert.deepEqual([...inv.values()], [{ node: 'app1', id: 'com.x', version: '1.0' }]);
-  assert.deepEqual(stray, ['./DevInfo/Man']);
+    { source: { locURI: './SCOMO/Inventory/Deployed/app2/ID' }, data: 'com.y' },
+    { source: { locURI: './SCOMO/Inventory/Deployed/app1/Name' }, data: 'X' },
+  ], inv, 1);
+  assert.deepEqual([...inv.values()], [{ node: 'app1', id: 'com.x', version: '1.0', name: 'X' }], 'app2 is past the one component taken; app1 still takes its leaves');
+  assert.deepEqual(read, { stray: ['./DevInfo/Man'], overLimit: 1 });
   assert.deepEqual(childNames([{ data: 'a/b/c' }]), ['a', 'b', 'c']);
   assert.deepEqual(childNames([{ data: '' }]), []);
 });

@@ -18,6 +18,7 @@ import { xmlbuilder2MessageToXml } from '../../helpers/xmlbuilder2-writer.js';
 import { decodeXml } from '../../../agent/syncml/xml-decode.js';
 import { MIME_XML } from '../../../agent/syncml/model.js';
 import { startLab } from '../../../lab/server/lab.js';
+import { MAX_COMPONENTS_PER_DEVICE, MAX_DEVINFO_LEAVES } from '../../../lab/server/dm-server.js';
 import { runFleet } from '../../../lab/fleet/fleet.js';
 import { fleetAccounts } from '../../../lab/fleet/accounts.js';
 import { parseDevices } from '../../../lab/server/auth.js';
@@ -132,6 +133,44 @@ test('user request without LocURI reads the whole inventory in one Get (?list=St
   assert.ok(adds[0]!.items.some((i) => i.data === `${PKG_BASE}/app1-2.0.json`), 'adds[0]!.items.some((i) => i.data === `${PKG_BASE}/app1-2.0.json`)');
   assert.deepEqual(server.uiAnswers().map((a) => [a.alert, a.status, a.answer]), [['1100', 200, []], ['1103', 200, ['2']]]);
   assert.deepEqual(server.deviations(), []);
+});
+
+test('what a device reports is bounded: components past MAX_COMPONENTS_PER_DEVICE and DevInfo leaves past MAX_DEVINFO_LEAVES are not kept, each a deviation; a whole inventory read replaces the last', async () => {
+  const { server } = makeServer();
+  const s = await authenticatedPkg1(server, [updateAlert(USER_REQ)]);
+  const tree = find(commandsOf(s.reply), 'Get');
+  const checking = find(commandsOf(s.reply), 'Alert', (a) => a.data === '1100');
+  const many = MAX_COMPONENTS_PER_DEVICE + 44;
+  const items = Array.from({ length: many }, (_, k) => ({ source: { locURI: `./SCOMO/Inventory/Deployed/c${k}/Version` }, data: '1.0' }));
+  const devInfo = Array.from({ length: MAX_DEVINFO_LEAVES + 8 }, (_, k) => ({ source: { locURI: `./DevInfo/Ext/L${k}` }, data: String(k) }));
+  devInfo.push({ source: { locURI: './DevInfo/__proto__' }, data: 'p' });
+  await exchange(server, devMsg({ msgId: 3, body: [hdrStatus(s.reply), status(s.reply, checking.cmdId, 'Alert', 200), status(s.reply, tree.cmdId, 'Get', 200),
+    { kind: 'Results', cmdId: '', msgRef: s.reply.hdr.msgId, cmdRef: tree.cmdId, items },
+    { kind: 'Replace', cmdId: '', items: devInfo }] }));
+  const seen = server.device(DEV_ID)!;
+  assert.equal(seen.inventory.length, MAX_COMPONENTS_PER_DEVICE);
+  assert.deepEqual(seen.inventory.map((c) => c.node).slice(0, 2), ['c0', 'c1'], 'the first ones reported are kept');
+  assert.ok(server.deviations().some((d) => d.message.includes(`more than ${MAX_COMPONENTS_PER_DEVICE} components: 44 more Results item(s) not read`)),
+    JSON.stringify(server.deviations().map((d) => d.message)));
+  // DevId and Man came with package 1: 30 more leaves fit, the other 11 are refused (the last one, __proto__, among them).
+  assert.equal(Object.keys(seen.devInfo).length, MAX_DEVINFO_LEAVES);
+  assert.equal(server.deviations().filter((d) => d.message.includes(`keeps ${MAX_DEVINFO_LEAVES} DevInfo leaves`)).length, 11);
+  assert.equal(Object.getPrototypeOf(seen.devInfo), Object.prototype, 'the view is a plain object');
+
+  // Next session: the whole inventory is read again and holds app1 only. The server forgets the others.
+  const { server: fresh } = makeServer();
+  const a = await authenticatedPkg1(fresh, [updateAlert(USER_REQ)]);
+  const g = find(commandsOf(a.reply), 'Get');
+  const c = find(commandsOf(a.reply), 'Alert', (x) => x.data === '1100');
+  await exchange(fresh, devMsg({ msgId: 3, body: [hdrStatus(a.reply), status(a.reply, c.cmdId, 'Alert', 200), status(a.reply, g.cmdId, 'Get', 200), ...treeResults(a.reply, g)] }));
+  assert.deepEqual(fresh.device(DEV_ID)!.inventory.map((x) => x.node), ['app1', 'app2']);
+  const nonce = hdrStatusOf(a.reply).chal!.meta.nextNonce!;
+  const b = await exchange(fresh, devMsg({ sessionId: '7E7E', msgId: 1, cred: md5Cred(nonce), body: pkg1Body([updateAlert(USER_REQ)]) }));
+  const g2 = find(commandsOf(b.reply), 'Get');
+  const c2 = find(commandsOf(b.reply), 'Alert', (x) => x.data === '1100');
+  await exchange(fresh, devMsg({ sessionId: '7E7E', msgId: 2, body: [hdrStatus(b.reply), status(b.reply, c2.cmdId, 'Alert', 200), status(b.reply, g2.cmdId, 'Get', 200),
+    { kind: 'Results', cmdId: '', msgRef: b.reply.hdr.msgId, cmdRef: g2.cmdId, items: Object.entries(INVENTORY).filter(([u]) => u.startsWith(APP1)).map(([u, v]) => ({ source: { locURI: u }, data: v })) }] }));
+  assert.deepEqual(fresh.device(DEV_ID)!.inventory.map((x) => x.node), ['app1'], 'app2 is gone from the device');
 });
 
 test('device request: no UI, deploys only what the catalog lets devices install on their own; a device without tree exchange is read the long way, and is remembered', async () => {
