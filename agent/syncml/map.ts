@@ -393,6 +393,7 @@ export function messageToElement(msg: SyncMLMessage): El {
  * every XML parser turns it (and a CR LF) into LF (XML 1.0 §2.11).
  */
 export function escapeText(s: string): string {
+  if (!MAY_ESCAPE.test(s)) return s;
   let out = '';
   let last = 0;
   for (let i = 0; i < s.length; i++) {
@@ -411,6 +412,9 @@ export function escapeText(s: string): string {
   }
   return last === 0 ? s : out + s.slice(last);
 }
+
+/** What escapeText may change (a surrogate pair is kept, but looked at): most texts have none. */
+const MAY_ESCAPE = /[&<>\u0000-\u0008\u000B-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
 
 // Embedded markup inside Data (DevInf, TNDS) is kept as its XML text.
 /** An element as XML text; the open elements are kept in an array, not on the (small) XS call stack. */

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { XMLParser } from 'fast-xml-parser';
 import { encodeXml, encodeXmlString } from '../../../agent/syncml/xml-encode.js';
 import { decodeXml } from '../../../agent/syncml/xml-decode.js';
+import { escapeText } from '../../../agent/syncml/map.js';
 import { messagesWithEdges, sampleMessages } from '../../helpers/corpus.js';
 import { normalize } from '../../helpers/normalize.js';
 import { needPeer, xmllintValidate } from '../../helpers/peers.js';
@@ -74,4 +75,16 @@ test('a message written a command at a time is the text of its whole element tre
       }
     }
   }
+});
+
+test('escapeText: every UTF-16 code unit alone and amid text is kept or replaced as XML 1.0 asks', () => {
+  const expected = (c: number): string => c === 38 ? '&amp;' : c === 60 ? '&lt;' : c === 62 ? '&gt;' : c === 13 ? '&#13;'
+    : (c < 0x20 && c !== 9 && c !== 10) || (c >= 0xd800 && c <= 0xdfff) || c >= 0xfffe ? '\ufffd' : String.fromCharCode(c);
+  let wrong = 0;
+  for (let c = 0; c <= 0xffff; c++) {
+    const ch = String.fromCharCode(c);
+    if (escapeText(ch) !== expected(c) || escapeText(`ab${ch}cd`) !== `ab${expected(c)}cd`) wrong++;
+  }
+  assert.equal(wrong, 0, 'code units escaped wrongly');
+  assert.equal(escapeText('\ud83d\ude00<'), '\ud83d\ude00&lt;', 'a surrogate pair stays whole');
 });
