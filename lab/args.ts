@@ -1,4 +1,5 @@
 // Minimal flag parser for the CLI: --name value, --flag, and positionals. Unknown flags are errors.
+import { isUrlOf } from '../agent/util/scan.js';
 export interface ParsedArgs {
   positionals: string[];
   flags: Map<string, string | true>;
@@ -47,4 +48,22 @@ export function int(args: ParsedArgs, name: string, dflt: number): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer, not '${v}'`);
   return n;
+}
+
+/**
+ * --server: the DM server's address, as the device description's account.serverUri would be. Over HTTP it is
+ * where the messages go, so http(s) only; over MQTT it names the server (the broker is --broker).
+ */
+export function serverOption(args: ParsedArgs, transport: 'http' | 'mqtt'): string | undefined {
+  const v = str(args, 'server');
+  if (v === undefined) return undefined;
+  if (transport === 'http' && !isUrlOf(v, ['http', 'https'])) throw new UsageError(`--server must be an http:// or https:// URL with --transport http, not '${v}'`);
+  if (!isUrlOf(v, ['http', 'https', 'mqtt', 'mqtts'])) throw new UsageError(`--server must be an http(s):// or mqtt(s):// URL, not '${v}'`);
+  return v;
+}
+
+export function brokerOption(args: ParsedArgs): string | undefined {
+  const v = str(args, 'broker');
+  if (v !== undefined && !isUrlOf(v, ['mqtt', 'mqtts'])) throw new UsageError(`--broker must be an mqtt:// or mqtts:// URL, not '${v}'`);
+  return v;
 }

@@ -11,15 +11,17 @@ import { TerminalDisplay, parseAnswers } from '../../platform/node/terminal-disp
 import { TerminalButton, attachTerminalKeys } from '../../platform/node/terminal-keys.js';
 import { StreamLog, isLogLevel } from '../../platform/node/log.js';
 import { traceToFile } from '../../platform/node/trace.js';
-import { parseArgs, need, oneOf, str, UsageError } from '../args.js';
+import { brokerOption, parseArgs, need, oneOf, serverOption, str, UsageError } from '../args.js';
 import { loadDevice } from './alert.js';
 import { stateDirFor } from './run.js';
 
 export async function deviceCommand(argv: string[], out: NodeJS.WritableStream, input: NodeJS.ReadStream = process.stdin): Promise<number> {
   const args = parseArgs(argv, { values: ['device', 'server', 'transport', 'broker', 'state', 'answers', 'trace', 'log'], booleans: [] });
   const desc = loadDevice(need(args, 'device'));
-  if (str(args, 'server')) desc.account.serverUri = str(args, 'server')!;
   const transport = oneOf(args, 'transport', ['http', 'mqtt'] as const, desc.transport?.kind ?? 'http');
+  const server = serverOption(args, transport);
+  if (server) desc.account.serverUri = server;
+  const broker = brokerOption(args);
   const level = str(args, 'log') ?? 'info';
   if (!isLogLevel(level)) throw new UsageError(`--log must be one of error|warn|info|debug|trace, not '${level}'`);
   const answers = str(args, 'answers') ? parseAnswers(readFileSync(str(args, 'answers')!, 'utf8')) : [];
@@ -29,8 +31,8 @@ export async function deviceCommand(argv: string[], out: NodeJS.WritableStream, 
   let onNotify: (() => void) | undefined;
   const dev = await startNodeDevice({
     desc, stateDir: str(args, 'state') ?? stateDirFor(desc.devInfo.devId), transport, display, button, log: new StreamLog(out, level),
-    ...(str(args, 'server') ? { serverUri: str(args, 'server')! } : {}),
-    ...(str(args, 'broker') ? { brokerUrl: str(args, 'broker')! } : {}),
+    ...(server ? { serverUri: server } : {}),
+    ...(broker ? { brokerUrl: broker } : {}),
     ...(str(args, 'trace') ? { trace: traceToFile(str(args, 'trace')!) } : {}),
     onNotify: () => onNotify?.(),
   });

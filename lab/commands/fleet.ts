@@ -15,7 +15,7 @@ import { runFleet, DEFAULT_SPEED, type FleetOptions, type FleetSummary } from '.
 import { fleetAccounts } from '../fleet/accounts.js';
 import { planJitterMinutes } from '../../agent/triggers/schedule.js';
 import { InprocPackages } from '../fleet/inproc-packages.js';
-import { parseArgs, need, oneOf, str, int, UsageError } from '../args.js';
+import { brokerOption, parseArgs, oneOf, serverOption, str, int, UsageError, type ParsedArgs } from '../args.js';
 import { loadDevice } from './alert.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -54,6 +54,12 @@ function progress(tty: NodeJS.WriteStream): Pick<FleetOptions, 'onSession'> {
   };
 }
 
+function atLeastOne(args: ParsedArgs, name: string, dflt: number): number {
+  const n = int(args, name, dflt);
+  if (n < 1) throw new UsageError(`--${name} must be at least 1, not ${n}`);
+  return n;
+}
+
 export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
   const args = parseArgs(argv, { values: ['devices', 'server', 'transport', 'broker', 'device', 'accounts', 'sessions', 'concurrency', 'ramp', 'trigger', 'speed', 'encoding', 'catalog', 'write-accounts'], booleans: ['json'] });
   const devices = int(args, 'devices', 0);
@@ -66,8 +72,10 @@ export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): 
     out.write(`${accounts === 'shared' ? 1 : devices} account(s) for ${devices} devices written to ${accountsFile}; serve them with: dm-agent serve --devices ${accountsFile}\n`);
     return 0;
   }
-  const server = need(args, 'server');
   const transport = oneOf(args, 'transport', ['http', 'mqtt'] as const, 'http');
+  const server = str(args, 'server') === 'inproc' ? 'inproc' : serverOption(args, transport);
+  if (server === undefined) throw new UsageError('--server URL|inproc is required');
+  const broker = brokerOption(args);
   const trigger = oneOf(args, 'trigger', ['device', 'user', 'schedule'] as const, 'device');
   if (trigger === 'schedule') {
     for (const n of ['concurrency', 'ramp']) if (args.flags.has(n)) throw new UsageError(`--${n} does not apply to --trigger schedule: each device starts its checks when its schedule says`);
@@ -76,7 +84,7 @@ export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): 
   const speed = str(args, 'speed') === undefined ? DEFAULT_SPEED : Number(str(args, 'speed'));
   if (!(Number.isFinite(speed) && speed > 0)) throw new UsageError(`--speed must be a number > 0, not '${str(args, 'speed')}'`);
   const common = {
-    template, devices, accounts, sessionsPerDevice: Math.max(1, int(args, 'sessions', 1)), concurrency: Math.max(1, int(args, 'concurrency', 64)),
+    template, devices, accounts, sessionsPerDevice: atLeastOne(args, 'sessions', 1), concurrency: atLeastOne(args, 'concurrency', 64),
     rampSeconds: int(args, 'ramp', 0), trigger, speed,
     encoding: oneOf(args, 'encoding', ['xml', 'wbxml'] as const, 'xml'),
     ...progress(process.stderr),
@@ -98,8 +106,8 @@ export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): 
       await lab.close();
     }
   } else {
-    if (transport === 'mqtt' && !str(args, 'broker')) throw new UsageError('--transport mqtt needs --broker URL');
-    const target: FleetOptions['target'] = transport === 'mqtt' ? { kind: 'mqtt', url: server, brokerUrl: str(args, 'broker')! } : { kind: 'http', url: server };
+    if (transport === 'mqtt' && !broker) throw new UsageError('--transport mqtt needs --broker URL');
+    const target: FleetOptions['target'] = transport === 'mqtt' ? { kind: 'mqtt', url: server, brokerUrl: broker! } : { kind: 'http', url: server };
     summary = await runFleet({ ...common, target });
   }
   out.write(args.flags.has('json') ? JSON.stringify(summary) + '\n' : formatSummary(summary));

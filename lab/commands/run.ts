@@ -9,7 +9,7 @@ import { startNodeDevice } from '../../platform/node/node-device.js';
 import { TerminalDisplay, parseAnswers } from '../../platform/node/terminal-display.js';
 import { StreamLog, isLogLevel } from '../../platform/node/log.js';
 import { traceToFile } from '../../platform/node/trace.js';
-import { parseArgs, need, oneOf, str, UsageError } from '../args.js';
+import { brokerOption, parseArgs, need, oneOf, serverOption, str, UsageError } from '../args.js';
 import { loadDevice } from './alert.js';
 
 export function stateDirFor(devId: string): string {
@@ -21,8 +21,9 @@ export async function runCommand(argv: string[], out: NodeJS.WritableStream): Pr
   const desc = loadDevice(need(args, 'device'));
   const trigger = oneOf(args, 'trigger', ['user', 'device'] as const);
   const transport = oneOf(args, 'transport', ['http', 'mqtt'] as const, desc.transport?.kind ?? 'http');
-  const server = str(args, 'server');
+  const server = serverOption(args, transport);
   if (server) desc.account.serverUri = server;
+  const broker = brokerOption(args);
   const encoding = oneOf(args, 'encoding', ['xml', 'wbxml'] as const, desc.transport?.encoding ?? 'xml');
   const level = str(args, 'log') ?? 'warn';
   if (!isLogLevel(level)) throw new UsageError(`--log must be one of error|warn|info|debug|trace, not '${level}'`);
@@ -30,7 +31,7 @@ export async function runCommand(argv: string[], out: NodeJS.WritableStream): Pr
   const trace = str(args, 'trace');
   const dev = await startNodeDevice({
     desc, stateDir: str(args, 'state') ?? stateDirFor(desc.devInfo.devId), transport, ...(server ? { serverUri: server } : {}),
-    ...(str(args, 'broker') ? { brokerUrl: str(args, 'broker')! } : {}),
+    ...(broker ? { brokerUrl: broker } : {}),
     display: new TerminalDisplay(out, { answers, quietProgress: true }), log: new StreamLog(out, level),
     ...(trace ? { trace: traceToFile(trace) } : {}), agent: { encoding },
   });

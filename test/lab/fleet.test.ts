@@ -179,6 +179,14 @@ test('fleet CLI: --trigger schedule needs a template schedule, takes no --concur
     await usage(['--trigger', 'schedule', '--speed', '0'], /--speed must be a number > 0/);
     await usage(['--trigger', 'schedule', '--speed', 'fast'], /--speed must be a number > 0/);
     await usage(['--accounts', 'some'], /--accounts must be one of per-device\|shared/);
+    await usage(['--sessions', '0'], /--sessions must be at least 1, not 0/);
+    await usage(['--concurrency', '0'], /--concurrency must be at least 1, not 0/);
+    out.text = '';
+    assert.equal(await main(['fleet', '--devices', '2', '--server', 'ftp://x'], out as never, out as never), 2, out.text);
+    assert.match(out.text, /--server must be an http:\/\/ or https:\/\/ URL with --transport http, not 'ftp:\/\/x'/);
+    out.text = '';
+    assert.equal(await main(['fleet', '--devices', '2', '--server', 'mqtt://dm', '--transport', 'mqtt', '--broker', 'http://b'], out as never, out as never), 2, out.text);
+    assert.match(out.text, /--broker must be an mqtt:\/\/ or mqtts:\/\/ URL/);
     // In text, a schedule run says first when the first checks come, and ends with what the schedules did.
     const quick = join(dir, 'quick.json');
     writeFileSync(quick, JSON.stringify({ ...template(), schedule: { intervalMinutes: 1, jitterMinutes: 1 } }));

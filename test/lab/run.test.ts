@@ -1,7 +1,7 @@
 // `dm-agent run` against the real lab server on loopback, over HTTP and MQTT, with files for state.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../lab/cli.js';
@@ -83,6 +83,12 @@ test('run: usage errors exit 2 with the reason', async () => {
   const err = new Sink();
   assert.equal(await main(['run', '--device', device, '--trigger', 'user', '--log', 'loud'], new Sink() as never, err as never), 2);
   assert.match(err.text, /--log must be one of/);
+  // A server address the transport cannot reach is refused before the device's state is touched.
+  const dir = mkdtempSync(join(tmpdir(), 'run-'));
+  const bad = new Sink();
+  assert.equal(await main(['run', '--device', device, '--trigger', 'user', '--server', 'ftp://x', '--state', join(dir, 'state')], bad as never, bad as never), 2);
+  assert.match(bad.text, /--server must be an http:\/\/ or https:\/\/ URL with --transport http, not 'ftp:\/\/x'/);
+  assert.equal(existsSync(join(dir, 'state')), false, 'no state written');
   const mq = new Sink();
   assert.equal(await main(['run', '--device', device, '--trigger', 'user', '--transport', 'mqtt'], mq as never, mq as never), 1);
   assert.match(mq.text, /MQTT needs a broker/);
