@@ -12,6 +12,7 @@ import { parseDevices, type DeviceAccount } from '../server/auth.js';
 import { startLab } from '../server/lab.js';
 import type { LabDmServer } from '../server/dm-server.js';
 import { parseArgs, str, int, UsageError } from '../args.js';
+import { isUrlOf } from '../../agent/util/scan.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -41,13 +42,15 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
   if (port > 65535) throw new UsageError(`--http ${port} is not a port number`);
   const history = int(args, 'history', 10000);
   if (history < 1) throw new UsageError('--history N keeps the last N deployments, outcomes, UI answers and deviations: N ≥ 1');
+  const mqtt = str(args, 'mqtt');
+  if (mqtt !== undefined && mqtt !== 'embedded' && !isUrlOf(mqtt, ['mqtt', 'mqtts'])) throw new UsageError(`--mqtt must be embedded or an mqtt:// or mqtts:// URL, not '${mqtt}'`);
   const catalog = loadCatalog(str(args, 'catalog') ?? join(here, '../examples/catalog.json'));
   const lab = await startLab({
     catalog, devices: labDevices(str(args, 'devices'), str(args, 'user'), str(args, 'server-cred')), port, host: str(args, 'host') ?? '127.0.0.1',
     ...(str(args, 'public-url') ? { publicUrl: str(args, 'public-url')! } : {}),
     ...(str(args, 'server-id') ? { serverId: str(args, 'server-id')! } : {}),
     ...(str(args, 'scenario') ? { scenario: loadScenario(str(args, 'scenario')!) } : {}),
-    ...(str(args, 'mqtt') ? { mqtt: str(args, 'mqtt')! } : {}),
+    ...(mqtt ? { mqtt } : {}),
     ...(str(args, 'broker-port') ? { brokerPort: int(args, 'broker-port', 0) } : {}),
     ...(str(args, 'prefix') ? { prefix: str(args, 'prefix')! } : {}),
     historyLimit: history,

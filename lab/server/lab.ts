@@ -55,11 +55,19 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
   if (!o.publicUrl) server.useServerUri(http.url);
   let broker: RunningBroker | undefined;
   let brokerUrl = o.mqtt;
-  if (o.mqtt === 'embedded') {
-    broker = await startEmbeddedBroker({ port: o.brokerPort ?? 0, host });
-    brokerUrl = broker.url;
+  let mqtt: RunningMqttServer | undefined;
+  try {
+    if (o.mqtt === 'embedded') {
+      broker = await startEmbeddedBroker({ port: o.brokerPort ?? 0, host });
+      brokerUrl = broker.url;
+    }
+    mqtt = brokerUrl ? await startMqttServer({ server, brokerUrl, ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.log ? { log: o.log } : {}) }) : undefined;
+  } catch (e) {
+    // What did start is stopped: a lab that fails to start holds no port.
+    await broker?.close();
+    await http.close();
+    throw e;
   }
-  const mqtt = brokerUrl ? await startMqttServer({ server, brokerUrl, ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.log ? { log: o.log } : {}) }) : undefined;
   return {
     server, http, dmUrl: o.publicUrl ? `${provisional}/dm` : http.url, packagesUrl: o.publicUrl ? `${provisional}/packages` : http.packagesUrl,
     ...(brokerUrl ? { brokerUrl } : {}), ...(mqtt ? { mqtt } : {}),

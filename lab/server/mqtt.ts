@@ -23,6 +23,8 @@ export interface MqttServerOptions {
   log?: Log;
   /** Replies remembered for redelivered device messages (default 256). */
   replayCache?: number;
+  /** How long the first connection to the broker may take (default 10000 ms); later ones are retried without end. */
+  connectTimeoutMs?: number;
 }
 
 export interface RunningMqttServer {
@@ -35,6 +37,8 @@ export async function startMqttServer(o: MqttServerOptions): Promise<RunningMqtt
   const prefix = o.prefix ? o.prefix.replace(/\/+$/, '') + '/' : '';
   const cacheSize = o.replayCache ?? 256;
   if (!(Number.isInteger(cacheSize) && cacheSize > 0)) throw new Error('startMqttServer: replayCache must be a positive integer');
+  const connectTimeoutMs = o.connectTimeoutMs ?? 10000;
+  if (!(connectTimeoutMs > 0)) throw new Error('startMqttServer: connectTimeoutMs must be > 0');
   const client = mqtt.connect(o.brokerUrl, {
     protocolVersion: 4, clean: true, reconnectPeriod: 1000,
     clientId: o.clientId ?? `lab-dm-server-${Math.random().toString(16).slice(2, 10)}`,
@@ -45,11 +49,18 @@ export async function startMqttServer(o: MqttServerOptions): Promise<RunningMqtt
   const chains = new Map<string, Promise<void>>();
 
   const upFilter = `${prefix}dm/+/up`;
-  await new Promise<void>((resolve, reject) => {
-    client.once('connect', () => resolve());
-    client.once('error', reject);
-  });
-  await client.subscribeAsync(upFilter, { qos: 1 });
+  // A broker that cannot be reached at start is a failure to start, not a client left reconnecting for ever.
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no CONNACK within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+      client.once('connect', () => { clearTimeout(timer); resolve(); });
+      client.once('error', (e) => { clearTimeout(timer); reject(e); });
+    });
+    await client.subscribeAsync(upFilter, { qos: 1 });
+  } catch (e) {
+    client.end(true);
+    throw new Error(`MQTT broker ${o.brokerUrl}: ${e instanceof Error ? e.message : String(e)}`);
+  }
 
   async function onUp(topicDev: string, payload: Uint8Array): Promise<void> {
     let key: string | undefined;

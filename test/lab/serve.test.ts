@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { main } from '../../lab/cli.js';
 import { serveSummary } from '../../lab/commands/serve.js';
 import { runFleet } from '../../lab/fleet/fleet.js';
 import { fleetAccounts } from '../../lab/fleet/accounts.js';
@@ -30,4 +31,11 @@ test('the summary gives the deviations by kind, numbers masked, most frequent fi
   const text = serveSummary(server);
   assert.match(text, /^lab DM server stopped: 3 DM session\(s\) from 0 authenticated device\(s\); 0 update\(s\) sent/);
   assert.match(text, /\n4 protocol deviation\(s\) \(the last 2 kept\), by kind:\n {7}1  MsgID N after N \(MsgIDs go up by one per message\)\n {7}1  first message of the session has MsgID N, not N\n$/);
+});
+
+test('serve: --mqtt is embedded or an mqtt(s):// URL, refused before anything starts', async () => {
+  let text = '';
+  const sink = { write: (s: string) => { text += s; return true; } };
+  assert.equal(await main(['serve', '--http', '0', '--mqtt', 'http://broker'], sink as never, sink as never), 2);
+  assert.match(text, /--mqtt must be embedded or an mqtt:\/\/ or mqtts:\/\/ URL, not 'http:\/\/broker'/);
 });
