@@ -1,4 +1,5 @@
 // Crypto port on node:crypto.
+import * as nodeCryptoModule from 'node:crypto';
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import type { Crypto } from '../../agent/ports.js';
 
@@ -20,8 +21,12 @@ function pooledRandom(n: number): Uint8Array {
   return out;
 }
 
+// crypto.hash, one call without a Hash object, is a third faster on the short inputs of DM digests; it came
+// with Node 20.12, and package.json asks for 20.
+const oneShot = (nodeCryptoModule as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash;
+
 export const nodeCrypto: Crypto = {
-  md5: (data) => new Uint8Array(createHash('md5').update(data).digest()),
+  md5: oneShot ? (data) => new Uint8Array(oneShot('md5', data, 'buffer')) : (data) => new Uint8Array(createHash('md5').update(data).digest()),
   createSha256: () => {
     const h = createHash('sha256');
     return { update: (d) => { h.update(d); }, digest: () => new Uint8Array(h.digest()) };
