@@ -20,7 +20,6 @@ export async function deviceCommand(argv: string[], out: NodeJS.WritableStream, 
   const desc = loadDevice(need(args, 'device'));
   const transport = oneOf(args, 'transport', ['http', 'mqtt'] as const, desc.transport?.kind ?? 'http');
   const server = serverOption(args, transport);
-  if (server) desc.account.serverUri = server;
   const broker = brokerOption(args);
   const level = str(args, 'log') ?? 'info';
   if (!isLogLevel(level)) throw new UsageError(`--log must be one of error|warn|info|debug|trace, not '${level}'`);

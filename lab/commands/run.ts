@@ -22,7 +22,6 @@ export async function runCommand(argv: string[], out: NodeJS.WritableStream): Pr
   const trigger = oneOf(args, 'trigger', ['user', 'device'] as const);
   const transport = oneOf(args, 'transport', ['http', 'mqtt'] as const, desc.transport?.kind ?? 'http');
   const server = serverOption(args, transport);
-  if (server) desc.account.serverUri = server;
   const broker = brokerOption(args);
   const encoding = oneOf(args, 'encoding', ['xml', 'wbxml'] as const, desc.transport?.encoding ?? 'xml');
   const level = str(args, 'log') ?? 'warn';

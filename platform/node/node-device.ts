@@ -26,9 +26,9 @@ export interface NodeDeviceOptions {
   /** Overrides desc.transport.mqtt.url. */
   brokerUrl?: string;
   /**
-   * The server to talk to whatever the stored tree says (a CLI's --server). A device booted from a state
-   * folder keeps the address its tree holds, not the description's: without this, --server would be
-   * silently ignored once the folder exists.
+   * The server to talk to, instead of the description's (a CLI's --server): a first boot seeds it, and a
+   * device booted from a state folder, which keeps the address its tree holds, has it replaced. Without
+   * this, --server would be silently ignored once the folder exists.
    */
   serverUri?: string;
   display?: Display;
@@ -99,11 +99,13 @@ export async function startNodeDevice(o: NodeDeviceOptions): Promise<NodeDevice>
   const downloader = new HttpDownloader(join(o.stateDir, 'packages'), o.desc.transport?.caFile ? { ca: readFileSync(o.desc.transport.caFile) } : {});
   const installer = new FileInstaller(new FileStorage(join(o.stateDir, 'components')), downloader,
     o.desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })));
-  const agent = await DmAgent.boot(o.desc, {
+  // A first boot seeds its account with the given server, so that there is nothing to replace after it.
+  const desc = o.serverUri === undefined ? o.desc : { ...o.desc, account: { ...o.desc.account, serverUri: o.serverUri } };
+  const agent = await DmAgent.boot(desc, {
     storage: new FileStorage(join(o.stateDir, 'agent')), clock: systemClock, crypto: nodeCrypto, utf8: nodeUtf8, transport, downloader, installer,
     ...(o.display ? { display: o.display } : {}), ...(o.button ? { button: o.button } : {}), ...(o.log ? { log: o.log } : {}),
   }, { ...(o.desc.transport?.encoding ? { encoding: o.desc.transport.encoding } : {}), ...o.agent });
-  reconcileAccount(agent, o.desc, o.serverUri, o.log);
+  reconcileAccount(agent, desc, o.serverUri, o.log);
   return {
     agent, transport, installer, downloader, ...(made.mqtt ? { mqtt: made.mqtt } : {}),
     close: async () => {
