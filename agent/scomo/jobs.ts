@@ -3,6 +3,7 @@
 // machine: illegal transitions are refused, as a reliable update client must (hawkBit on Zephyr learnt it).
 import type { Storage } from '../ports.js';
 import { DmError } from '../errors.js';
+import { DEPLOYED_OPERATIONS, DOWNLOAD_OPERATIONS } from '../tree/seed.js';
 
 export type ScomoOp = 'Download' | 'DownloadInstall' | 'DownloadInstallInactive' | 'Activate' | 'Deactivate' | 'Remove';
 export type JobStep = 'accepted' | 'downloading' | 'downloaded' | 'installing' | 'running' | 'done' | 'reported';
@@ -45,7 +46,7 @@ const NEXT: Record<JobStep, JobStep[]> = {
   reported: [],
 };
 
-const OPS: readonly string[] = ['Download', 'DownloadInstall', 'DownloadInstallInactive', 'Activate', 'Deactivate', 'Remove'];
+const OPS: readonly string[] = [...DOWNLOAD_OPERATIONS, ...DEPLOYED_OPERATIONS];
 
 function isJob(j: unknown): j is ScomoJob {
   if (j === null || typeof j !== 'object') return false;

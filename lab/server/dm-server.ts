@@ -1001,8 +1001,9 @@ export class LabDmServer {
     // components updates theirs, the least recently reported going first when the record is full.
     const known = st.request?.all ? new Map<string, InventoryComponent>() : st.device.inventory;
     for (const [node, c] of st.inventory) {
+      const own = ownComponent(c);
       known.delete(node);
-      known.set(ownString(node), ownComponent(c));
+      known.set(own.node, own);
       if (known.size > MAX_COMPONENTS_PER_DEVICE) known.delete(known.keys().next().value!);
     }
     st.device.inventory = known;

@@ -147,31 +147,31 @@ export class MqttTransport implements Transport {
     if (topic !== this.topics.down) return;
     this.stats.bytesDown += payload.length;
     const f = this.inFlight;
-    if (payload.length > this.o.maxReplyBytes) {
+    const tooLarge = payload.length > this.o.maxReplyBytes;
+    if (tooLarge) {
       // Not decoded to see whose it is: that is what the bound spares. With a message in flight it is taken
       // as its reply, as an unreadable one would be, and refused.
       this.stats.dropped++;
       this.o.log?.log('warn', `MQTT: a message of ${payload.length} bytes on ${topic}, more than the ${this.o.maxReplyBytes} taken`);
       if (!f) return;
-      clearTimeout(f.timer);
-      this.inFlight = undefined;
-      f.reject(new TransportError({ kind: 'other', retryable: false,
-        message: `reply on ${topic} of ${payload.length} bytes, more than the ${this.o.maxReplyBytes} bytes taken` }));
-      return;
-    }
-    const refs = replyRefs(payload);
-    // An unreadable reply is still the reply: the session answers it (Alert 1223), it is not ours to judge.
-    const mine = f !== undefined && (refs === undefined ||
-      (refs.sessionId === f.msg.sessionId && (refs.msgRefs.length === 0 || refs.msgRefs.includes(f.msg.msgId))));
-    if (!mine) {
-      this.stats.dropped++;
-      this.o.log?.log('debug', `MQTT: dropped a message on ${topic} that answers no message in flight`,
-        refs ? { sessionId: refs.sessionId, msgRefs: refs.msgRefs } : {});
-      return;
+    } else {
+      const refs = replyRefs(payload);
+      // An unreadable reply is still the reply: the session answers it (Alert 1223), it is not ours to judge.
+      const mine = f !== undefined && (refs === undefined ||
+        (refs.sessionId === f.msg.sessionId && (refs.msgRefs.length === 0 || refs.msgRefs.includes(f.msg.msgId))));
+      if (!mine) {
+        this.stats.dropped++;
+        this.o.log?.log('debug', `MQTT: dropped a message on ${topic} that answers no message in flight`,
+          refs ? { sessionId: refs.sessionId, msgRefs: refs.msgRefs } : {});
+        return;
+      }
     }
     clearTimeout(f.timer);
     this.inFlight = undefined;
-    f.resolve({ body: payload, contentType: f.msg.contentType });
+    if (tooLarge) {
+      f.reject(new TransportError({ kind: 'other', retryable: false,
+        message: `reply on ${topic} of ${payload.length} bytes, more than the ${this.o.maxReplyBytes} bytes taken` }));
+    } else f.resolve({ body: payload, contentType: f.msg.contentType });
   }
 
   private publish(f: InFlight, again: boolean): void {

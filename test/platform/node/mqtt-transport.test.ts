@@ -119,16 +119,20 @@ test('username and password on mosquitto: right ones connect, wrong ones are ref
   }
 });
 
+/** A server's reply to message `msgRef` of session `sessionId` (only its SyncHdr Status), padded with layout to `size` bytes. */
+function serverReply(sessionId: string, msgRef: string, size = 0): Buffer {
+  const xml = `<SyncML><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>${sessionId}</SessionID><MsgID>9</MsgID>` +
+    `<Target><LocURI>${DEV_ID}</LocURI></Target><Source><LocURI>http://s/dm</LocURI></Source></SyncHdr><SyncBody>` +
+    `<Status><CmdID>1</CmdID><MsgRef>${msgRef}</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd><Data>200</Data></Status><Final/></SyncBody></SyncML>`;
+  return Buffer.from(xml + ' '.repeat(Math.max(0, size - xml.length)));
+}
+
 test('duplicates and strays on /down are dropped: only the reply to the message in flight is delivered', async () => {
   const broker = await startBroker('aedes');
   const t = new MqttTransport({ brokerUrl: broker.url, devId: DEV_ID, timeoutMs: 3000 });
   const peer = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
   try {
     await peer.subscribeAsync(t.topics.up, { qos: 1 });
-    const serverReply = (sessionId: string, msgRef: string) => Buffer.from(
-      `<SyncML><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>${sessionId}</SessionID><MsgID>9</MsgID>` +
-      `<Target><LocURI>${DEV_ID}</LocURI></Target><Source><LocURI>http://s/dm</LocURI></Source></SyncHdr><SyncBody>` +
-      `<Status><CmdID>1</CmdID><MsgRef>${msgRef}</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd><Data>200</Data></Status><Final/></SyncBody></SyncML>`);
     peer.on('message', () => {
       // A stale reply of another session, a reply to an earlier message, then the real one, then its duplicate.
       void (async () => {
@@ -156,14 +160,8 @@ test('a reply over maxReplyBytes is refused without being decoded; one at the li
   const peer = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
   try {
     await peer.subscribeAsync(t.topics.up, { qos: 1 });
-    const reply = (msgRef: string, size: number) => {
-      const xml = `<SyncML><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>5</SessionID><MsgID>9</MsgID>` +
-        `<Target><LocURI>${DEV_ID}</LocURI></Target><Source><LocURI>http://s/dm</LocURI></Source></SyncHdr><SyncBody>` +
-        `<Status><CmdID>1</CmdID><MsgRef>${msgRef}</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd><Data>200</Data></Status><Final/></SyncBody></SyncML>`;
-      return Buffer.from(xml + ' '.repeat(size - xml.length));
-    };
     let n = 0;
-    peer.on('message', () => { n++; void peer.publishAsync(t.topics.down, reply(String(n), n === 1 ? 4097 : 4096), { qos: 1 }); });
+    peer.on('message', () => { n++; void peer.publishAsync(t.topics.down, serverReply('5', String(n), n === 1 ? 4097 : 4096), { qos: 1 }); });
     const out = (msgId: string) => ({ uri: 'http://s/dm', body: new TextEncoder().encode('<SyncML/>'), contentType: 'application/vnd.syncml.dm+xml', sessionId: '5', msgId });
     await assert.rejects(t.exchange(out('1')), (e: unknown) => e instanceof TransportError && e.info.kind === 'other' && !e.info.retryable &&
       /4097 bytes, more than the 4096 bytes taken/.test(e.message));
