@@ -3,8 +3,8 @@
 // for xs, whose agent runs in an xsnap worker). Findings are written to test/fuzz/regressions/ (replayed by the test suite)
 // and make it exit 1.
 import { parseArgs } from 'node:util';
-import { spawnSync } from 'node:child_process';
 import { fuzz, type TargetName } from './fuzz.js';
+import { hasTool } from '../helpers/peers.js';
 
 const { values } = parseArgs({ options: { cases: { type: 'string', default: '20000' }, seed: { type: 'string', default: String(Date.now() % 1e9) },
   target: { type: 'string', multiple: true }, coverage: { type: 'boolean', default: false } } });
@@ -15,9 +15,8 @@ if (!Number.isInteger(cases) || cases <= 0 || !Number.isInteger(seed)) {
   process.exit(2);
 }
 // libxml2 and libwbxml (our readers against xmllint and wbxml2xml) run by default where those are installed.
-const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
-const xmllint = has('xmllint');
-const targets = (values.target ?? ['xml', 'wbxml', 'session', 'server', 'xs', ...(xmllint ? ['libxml2'] : []), ...(has('wbxml2xml') ? ['libwbxml'] : [])]) as TargetName[];
+const xmllint = hasTool('xmllint');
+const targets = (values.target ?? ['xml', 'wbxml', 'session', 'server', 'xs', ...(xmllint ? ['libxml2'] : []), ...(hasTool('wbxml2xml') ? ['libwbxml'] : [])]) as TargetName[];
 let found = 0;
 for (const t of targets) {
   const t0 = performance.now();
