@@ -19,36 +19,56 @@ export function basicCred(user: string, pass: string): string {
 }
 
 /**
- * The hash of "user:pass" is the same for every digest of an account: made once per account, not per message.
- * A device uses one or two (its own, and the server's when it checks it); a fleet or a server in one process
- * interleaves many, so the memo keeps the most recent few hundred rather than the last one.
+ * The hash of "user:pass" is the same for every digest of an account: a UserPassHashes keeps it per account,
+ * for its owner (a session keeps its account's and its server's; a lab server or a fleet in one process, the
+ * most recent few hundred). Its owner makes it at run time: on the device a table made when this module
+ * loads would be in flash, and read-only ("read-only WeakMap instance"), and so would the crypto port it
+ * would be keyed by. The digest functions take either one or a bare Crypto port (then nothing is kept).
  */
-const USER_PASS_MEMO = 256;
-const userPassHashes = new WeakMap<Crypto, Map<string, Uint8Array>>();
+export class UserPassHashes {
+  private readonly memo = new Map<string, Uint8Array>();
 
-function userPassHashB64(crypto: Crypto, user: string, pass: string): Uint8Array {
-  const userPass = `${user}:${pass}`;
-  let memo = userPassHashes.get(crypto);
-  if (!memo) userPassHashes.set(crypto, (memo = new Map()));
-  let hash = memo.get(userPass);
-  if (!hash) {
-    if (memo.size >= USER_PASS_MEMO) memo.delete(memo.keys().next().value!);
-    hash = utf8Encode(base64Encode(crypto.md5(utf8Encode(userPass))));
-    memo.set(userPass, hash);
+  constructor(readonly crypto: Crypto, private readonly most = 256) {}
+
+  /** utf8(b64(md5("user:pass"))), the first part of every digest of that account. */
+  get(user: string, pass: string): Uint8Array {
+    const userPass = `${user}:${pass}`;
+    let hash = this.memo.get(userPass);
+    if (!hash) {
+      if (this.memo.size >= this.most) this.memo.delete(this.memo.keys().next().value!);
+      hash = userPassHash(this.crypto, userPass);
+      this.memo.set(userPass, hash);
+    }
+    return hash;
   }
-  return hash;
 }
 
-export function md5Digest(crypto: Crypto, user: string, pass: string, nonce: Uint8Array): string {
-  return base64Encode(crypto.md5(concatBytes([userPassHashB64(crypto, user, pass), COLON, nonce])));
+/** What the digest functions compute with: a crypto port, or the hashes kept for its owner. */
+export type DigestCrypto = Crypto | UserPassHashes;
+
+function userPassHash(crypto: Crypto, userPass: string): Uint8Array {
+  return utf8Encode(base64Encode(crypto.md5(utf8Encode(userPass))));
 }
 
-export function hmacMac(crypto: Crypto, user: string, pass: string, nonce: Uint8Array, body: Uint8Array): string {
-  const bodyHash = utf8Encode(base64Encode(crypto.md5(body)));
-  return base64Encode(crypto.md5(concatBytes([userPassHashB64(crypto, user, pass), COLON, nonce, COLON, bodyHash])));
+function portOf(c: DigestCrypto): Crypto {
+  return c instanceof UserPassHashes ? c.crypto : c;
 }
 
-export function hmacHeader(crypto: Crypto, user: string, pass: string, nonce: Uint8Array, body: Uint8Array): string {
+function userPassHashB64(c: DigestCrypto, user: string, pass: string): Uint8Array {
+  return c instanceof UserPassHashes ? c.get(user, pass) : userPassHash(c, `${user}:${pass}`);
+}
+
+export function md5Digest(crypto: DigestCrypto, user: string, pass: string, nonce: Uint8Array): string {
+  return base64Encode(portOf(crypto).md5(concatBytes([userPassHashB64(crypto, user, pass), COLON, nonce])));
+}
+
+export function hmacMac(crypto: DigestCrypto, user: string, pass: string, nonce: Uint8Array, body: Uint8Array): string {
+  const port = portOf(crypto);
+  const bodyHash = utf8Encode(base64Encode(port.md5(body)));
+  return base64Encode(port.md5(concatBytes([userPassHashB64(crypto, user, pass), COLON, nonce, COLON, bodyHash])));
+}
+
+export function hmacHeader(crypto: DigestCrypto, user: string, pass: string, nonce: Uint8Array, body: Uint8Array): string {
   return `algorithm=MD5, username="${user}", mac=${hmacMac(crypto, user, pass, nonce, body)}`;
 }
 
@@ -92,7 +112,7 @@ export function parseHmacHeader(value: string): { algorithm: string; username: s
 }
 
 /** The SyncHdr Cred for an account's client credential, or undefined (none, or HMAC which is not a Cred). */
-export function clientCred(crypto: Crypto, auth: AuthSettings): Cred | undefined {
+export function clientCred(crypto: DigestCrypto, auth: AuthSettings): Cred | undefined {
   if (auth.type === 'BASIC') {
     return { meta: { format: 'b64', type: AUTH_BASIC }, data: basicCred(auth.name, auth.secret) };
   }
@@ -111,7 +131,7 @@ export function schemeOf(type: AuthSettings['type']): string | undefined {
  * Checks the credential a server put in its SyncHdr against what the account expects (SRVCRED).
  * Returns 'ok', 'missing' (→ 407) or 'bad' (→ 401).
  */
-export function checkServerCred(crypto: Crypto, expected: AuthSettings, cred: Cred | undefined,
+export function checkServerCred(crypto: DigestCrypto, expected: AuthSettings, cred: Cred | undefined,
   hmac: string | undefined, body: Uint8Array): 'ok' | 'missing' | 'bad' {
   if (expected.type === 'NONE') return 'ok';
   if (expected.type === 'HMAC') {

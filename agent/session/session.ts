@@ -18,7 +18,7 @@ import { toAlertCommand } from '../alerts/generic-alert.js';
 import type { ExecRegistry, UiResponder } from './types.js';
 import { DmError, asDmError } from '../errors.js';
 import { base64Decode, base64Encode, concatBytes, utf8Encode, utf8Length } from '../util/bytes.js';
-import { checkServerCred, clientCred, hmacHeader, schemeOf, AUTH_MD5, AUTH_MAC, AUTH_BASIC } from './auth.js';
+import { checkServerCred, clientCred, hmacHeader, schemeOf, UserPassHashes, AUTH_MD5, AUTH_MAC, AUTH_BASIC } from './auth.js';
 
 export interface SessionOptions {
   tree: DmTree;
@@ -131,10 +131,13 @@ export class Session {
   private dirty = false;
   /** A received nonce is in the tree but not committed yet. */
   private nonceUnsaved = false;
+  /** The hashes of this account's and its server's "user:pass", made once per session. */
+  private readonly hashes: UserPassHashes;
 
   constructor(options: SessionOptions) {
     if (!options.sessionId) throw new DmError('DM_ERR_CONFIG', 400, 'session id must not be empty');
     this.o = options;
+    this.hashes = new UserPassHashes(options.crypto, 2);
     this.targetUri = options.account.serverUri;
     this.clientNonce = options.account.client.nonce;
     this.serverNonce = options.account.server.nonce;
@@ -196,7 +199,7 @@ export class Session {
       sessionId: this.o.sessionId, msgId,
     };
     const auth = this.o.account.client;
-    if (auth.type === 'HMAC') out.hmac = hmacHeader(this.o.crypto, auth.name, auth.secret, this.clientNonce, bytes);
+    if (auth.type === 'HMAC') out.hmac = hmacHeader(this.hashes, auth.name, auth.secret, this.clientNonce, bytes);
     if (this.sendAbort) {
       // The abort message is the last word: the session is over whatever comes back.
       this.awaiting = false;
@@ -214,7 +217,7 @@ export class Session {
     };
     if (auth.type !== 'NONE') hdr.source.locName = auth.name;
     if (!this.clientAuthenticated) {
-      const cred = clientCred(this.o.crypto, { ...auth, nonce: this.clientNonce });
+      const cred = clientCred(this.hashes, { ...auth, nonce: this.clientNonce });
       if (cred) hdr.cred = cred;
     }
     if (this.announceMeta) {
@@ -434,7 +437,7 @@ export class Session {
     };
     this.hdrStatus = hdrStatus;
     if (expected.type === 'NONE' || (this.serverAuthenticated && expected.type !== 'HMAC')) return true;
-    const verdict = checkServerCred(this.o.crypto, { ...expected, nonce: this.serverNonce }, m.hdr.cred, msg.hmac, msg.body);
+    const verdict = checkServerCred(this.hashes, { ...expected, nonce: this.serverNonce }, m.hdr.cred, msg.hmac, msg.body);
     const scheme = schemeOf(expected.type)!;
     if (verdict === 'ok') {
       this.serverAuthenticated = true;

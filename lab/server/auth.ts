@@ -2,10 +2,9 @@
 // §5.1): the device's credential (basic, MD5 digest in SyncHdr Cred, or HMAC in the x-syncml-hmac header)
 // checked against the nonce this server issued, and the server's own credential built with the nonce the
 // device issued. The digest arithmetic is the agent's (agent/session/auth.ts): one formula, two peers.
-import type { Crypto } from '../../agent/ports.js';
 import type { Cred } from '../../agent/syncml/model.js';
 import type { AuthSettings } from '../../agent/tree/types.js';
-import { checkServerCred, clientCred, hmacHeader, parseHmacHeader, AUTH_BASIC, AUTH_MAC, AUTH_MD5 } from '../../agent/session/auth.js';
+import { checkServerCred, clientCred, hmacHeader, parseHmacHeader, AUTH_BASIC, AUTH_MAC, AUTH_MD5, type DigestCrypto } from '../../agent/session/auth.js';
 import { base64Decode } from '../../agent/util/bytes.js';
 import { DmError } from '../../agent/errors.js';
 import { aAuthType } from '../../agent/tree/seed.js';
@@ -127,7 +126,7 @@ export class AccountBook {
 export type Verdict = 'ok' | 'missing' | 'bad';
 
 /** Checks the device's credential: Cred in SyncHdr (basic, md5) or the x-syncml-hmac header over the body. */
-export function verifyDevice(crypto: Crypto, account: DeviceAccount, cred: Cred | undefined, hmac: string | undefined,
+export function verifyDevice(crypto: DigestCrypto, account: DeviceAccount, cred: Cred | undefined, hmac: string | undefined,
   body: Uint8Array, nonce: Uint8Array): Verdict {
   if (account.auth === 'none') return 'ok';
   return checkServerCred(crypto, settings(account.auth, account.username, account.password, nonce), cred, hmac, body);
@@ -144,7 +143,7 @@ export interface KnownNonce {
  * only the nonce is stale, as on a device's first contact or after a Chal that did not reach it. That is the
  * protocol's normal course (a challenge puts it right), not a wrong password.
  */
-export function staleNonce(crypto: Crypto, account: DeviceAccount, cred: Cred | undefined, hmac: string | undefined,
+export function staleNonce(crypto: DigestCrypto, account: DeviceAccount, cred: Cred | undefined, hmac: string | undefined,
   body: Uint8Array, known: KnownNonce[]): KnownNonce | undefined {
   if (account.auth !== 'md5' && account.auth !== 'hmac') return undefined;
   return known.find((k) => verifyDevice(crypto, account, cred, hmac, body, k.nonce) === 'ok');
@@ -169,14 +168,14 @@ export function explainRefusal(account: DeviceAccount, cred: Cred | undefined, h
 }
 
 /** The server's SyncHdr Cred for a device that asks for server authentication (basic or md5). */
-export function serverCred(crypto: Crypto, account: DeviceAccount, nonce: Uint8Array): Cred | undefined {
+export function serverCred(crypto: DigestCrypto, account: DeviceAccount, nonce: Uint8Array): Cred | undefined {
   const s = account.server;
   if (!s || s.auth === 'hmac') return undefined;
   return clientCred(crypto, settings(s.auth, s.username, s.password, nonce));
 }
 
 /** The server's x-syncml-hmac header when it authenticates to the device with HMAC. */
-export function serverHmac(crypto: Crypto, account: DeviceAccount, nonce: Uint8Array, body: Uint8Array): string | undefined {
+export function serverHmac(crypto: DigestCrypto, account: DeviceAccount, nonce: Uint8Array, body: Uint8Array): string | undefined {
   const s = account.server;
   if (!s || s.auth !== 'hmac') return undefined;
   return hmacHeader(crypto, s.username, s.password, nonce, body);

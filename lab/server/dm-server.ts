@@ -19,6 +19,7 @@ import { compareVersions, findUpdate, packageUrl } from './catalog.js';
 import type { Scenario } from './scenario.js';
 import { DEFAULT_SCENARIO, FailurePlan, fillText } from './scenario.js';
 import type { DeviceAccount } from './auth.js';
+import { UserPassHashes } from '../../agent/session/auth.js';
 import { AccountBook, explainRefusal, schemeUrn, serverCred, serverHmac, staleNonce, verifyDevice, type KnownNonce } from './auth.js';
 import type { DeployPlan, InventoryComponent } from './commands.js';
 import {
@@ -239,6 +240,8 @@ const MAX_SERVER_AUTH_RETRIES = 2;
 export class LabDmServer {
   private o: LabDmServerOptions;
   private readonly crypto: Crypto;
+  /** The hashes of the accounts' "user:pass" (most recent 256), for the digests of every session. */
+  private readonly hashes: UserPassHashes;
   private readonly accounts: AccountBook;
   private readonly scenario: Scenario;
   private readonly failures: FailurePlan;
@@ -268,6 +271,7 @@ export class LabDmServer {
     this.o = options;
     this.packageBaseUrl = options.packageBaseUrl;
     this.crypto = options.crypto ?? nodeCrypto;
+    this.hashes = new UserPassHashes(this.crypto);
     this.accounts = new AccountBook(options.devices);
     this.scenario = options.scenario ?? DEFAULT_SCENARIO;
     this.failures = new FailurePlan(this.scenario.failures);
@@ -592,7 +596,7 @@ export class LabDmServer {
       challenge(msg.hdr.cred || meta.hmac ? 401 : 407, schemeUrn('md5'));
       return false;
     }
-    const verdict = verifyDevice(this.crypto, account, msg.hdr.cred, meta.hmac, body, dev.clientNonce);
+    const verdict = verifyDevice(this.hashes, account, msg.hdr.cred, meta.hmac, body, dev.clientNonce);
     if (verdict === 'ok' && !this.credentialsRejected && this.failures.take('reject-credentials-once')) {
       this.credentialsRejected = true;
       this.log('warn', `injected failure: rejecting ${account.username}'s valid credential once`);
@@ -600,7 +604,7 @@ export class LabDmServer {
       return false;
     }
     if (verdict !== 'ok') {
-      const stale = verdict === 'bad' ? staleNonce(this.crypto, account, msg.hdr.cred, meta.hmac, body, this.knownNonces(dev, account)) : undefined;
+      const stale = verdict === 'bad' ? staleNonce(this.hashes, account, msg.hdr.cred, meta.hmac, body, this.knownNonces(dev, account)) : undefined;
       // A first refusal for a missing credential or a stale nonce is how a session often begins: info, not a warning.
       this.log(st.authFailures === 0 && (verdict === 'missing' || stale) ? 'info' : 'warn',
         `device ${st.devId} (${account.username}): ${verdict === 'missing' ? 'credential missing' : 'credential refused'}: ${stale
@@ -1120,7 +1124,7 @@ export class LabDmServer {
     };
     if (st.serverMsgId === 1) hdr.meta = { maxMsgSize: this.o.maxMsgSize ?? DEFAULT_MAX_MSG };
     if (account?.server && account.server.auth !== 'hmac' && !st.serverAccepted) {
-      const cred = serverCred(this.crypto, account, st.device.serverNonce);
+      const cred = serverCred(this.hashes, account, st.device.serverNonce);
       if (cred) hdr.cred = cred;
     }
     const queued = final === undefined ? st.outbox : [];
@@ -1166,7 +1170,7 @@ export class LabDmServer {
     st.ended = out.final && sentCommands.length === 0 && hdrCode !== '401' && hdrCode !== '407' &&
       !(account?.server && !st.serverAccepted);
     const r: LabReply = { body: bytes, contentType: st.encoding === 'xml' ? MIME_XML : MIME_WBXML };
-    const mac = account ? serverHmac(this.crypto, account, st.device.serverNonce, bytes) : undefined;
+    const mac = account ? serverHmac(this.hashes, account, st.device.serverNonce, bytes) : undefined;
     if (mac) r.hmac = mac;
     return r;
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { basicCred, md5Digest, hmacMac, hmacHeader, parseHmacHeader, checkServerCred, clientCred } from '../../../agent/session/auth.js';
+import { basicCred, md5Digest, hmacMac, hmacHeader, parseHmacHeader, checkServerCred, clientCred, UserPassHashes } from '../../../agent/session/auth.js';
 import { nodeCrypto } from '../../../platform/node/crypto.js';
 import { utf8Encode } from '../../../agent/util/bytes.js';
 
@@ -15,11 +15,11 @@ test('md5 digests stay right while many accounts interleave; the user:pass hashe
   const digest = (u: string, p: string, n: string) => createHash('md5').update(`${b64md5(`${u}:${p}`)}:${n}`).digest('base64');
   let md5s = 0;
   const counting = { ...nodeCrypto, md5: (b: Uint8Array) => { md5s++; return nodeCrypto.md5(b); } };
-  const run = (accounts: number, digests: number) => {
+  const run = (accounts: number, digests: number, hashes: UserPassHashes | typeof counting = new UserPassHashes(counting)) => {
     md5s = 0;
     for (let i = 0; i < digests; i++) {
       const [u, p, n] = [`dev-${accounts}-${i % accounts}`, `pw-${i % accounts}`, `n${i}`];
-      assert.equal(md5Digest(counting, u, p, utf8Encode(n)), digest(u, p, n));
+      assert.equal(md5Digest(hashes, u, p, utf8Encode(n)), digest(u, p, n));
     }
     return md5s;
   };
@@ -27,8 +27,10 @@ test('md5 digests stay right while many accounts interleave; the user:pass hashe
   assert.equal(run(200, 1000), 200 + 1000);
   // 300 in turn, more than are kept: hashes are made again, the digests stay right.
   assert.ok(run(300, 900) > 900 + 300, 'run(300, 900) > 900 + 300');
-  // A device's own account and its server's, alternating: one md5 a digest, not two.
-  assert.equal(run(2, 200), 2 + 200);
+  // A device's own account and its server's, alternating (a session keeps two): one md5 a digest, not two.
+  assert.equal(run(2, 200, new UserPassHashes(counting, 2)), 2 + 200);
+  // A bare crypto port keeps nothing: two md5s a digest, and the same digests.
+  assert.equal(run(2, 200, counting), 2 * 200);
 });
 
 test('HMAC mac is b64(md5(b64(md5(user:pass)):nonce:b64(md5(body)))) and round-trips through the header', () => {
