@@ -5,6 +5,8 @@
 // of that many slots that never grows either. It is the worker @agoric/xsnap built at
 // install, relinked with those lines changed; the commands are the ones xsnap's own makefile would run
 // (`make -n -B`), so the engine and its options are otherwise unchanged.
+// It also has two host functions more, `preloadLink` and `preloadInFlash` (test/xs/preload-link.c), which
+// apply to the heap what the Moddable XS linker does to preloaded modules (test/xs/preload.ts uses them).
 // The build happens once per xsnap version, under node_modules/.cache; it needs make and a C compiler, which
 // installing @agoric/xsnap needed too.
 import { spawnSync } from 'node:child_process';
@@ -39,6 +41,8 @@ const CHUNK_GROWTH_LINE = /(\n\s*)4 \* 1024 \* 1024,(\s*\/\* incrementalChunkSiz
 const HEAP_LINE = /(\n\s*)256 \* 1024,(\s*\/\* initialHeapCount \*\/)/;
 const HEAP_GROWTH_LINE = /(\n\s*)128 \* 1024,(\s*\/\* incrementalHeapCount \*\/)/;
 
+const PRELOAD_LINK_SOURCE = fileURLToPath(new URL('preload-link.c', import.meta.url));
+
 let built: { path: string } | { error: string } | undefined;
 
 /** The worker binary, built on first use; or why it cannot be built here. */
@@ -64,13 +68,20 @@ function build(): { path: string } | { error: string } {
   for (const line of [STACK_LINE, CHUNK_LINE, CHUNK_GROWTH_LINE, HEAP_LINE, HEAP_GROWTH_LINE]) {
     if (text.split(line).length !== 4) return { error: `${source}: a creation line (${line.source}) is not where this build expects it` };
   }
+  const registration = /(\n\s*)xsResult = xsNewHostFunction\(fx_harden, 1\);/;
+  if (text.split(registration).length !== 3) return { error: `${source}: the harden registration is not where this build expects it` };
+  const linkSource = readFileSync(PRELOAD_LINK_SOURCE, 'utf8');
   const patched = text.replace(STACK_LINE, `$1(getenv("${STACK_ENV}") ? atoi(getenv("${STACK_ENV}")) : 4096),$2`)
     .replace(CHUNK_LINE, `$1(getenv("${CHUNK_ENV}") ? atoi(getenv("${CHUNK_ENV}")) : 32 * 1024 * 1024),$2`)
     .replace(CHUNK_GROWTH_LINE, `$1(getenv("${CHUNK_ENV}") ? 0 : 4 * 1024 * 1024),$2`)
     .replace(HEAP_LINE, `$1(getenv("${HEAP_ENV}") ? atoi(getenv("${HEAP_ENV}")) : 256 * 1024),$2`)
-    .replace(HEAP_GROWTH_LINE, `$1(getenv("${HEAP_ENV}") ? 0 : 128 * 1024),$2`);
+    .replace(HEAP_GROWTH_LINE, `$1(getenv("${HEAP_ENV}") ? 0 : 128 * 1024),$2`)
+    .replace(registration, '$1xsResult = xsNewHostFunction(xs_preloadLink, 1);$1xsDefine(xsGlobal, xsID("preloadLink"), xsResult, xsDontEnum);'
+      + '$1xsResult = xsNewHostFunction(xs_preloadInFlash, 1);$1xsDefine(xsGlobal, xsID("preloadInFlash"), xsResult, xsDontEnum);$&')
+    .replace('static void xsBuildAgent(xsMachine* the);',
+      'static void xsBuildAgent(xsMachine* the);\nextern void xs_preloadLink(xsMachine* the);\nextern void xs_preloadInFlash(xsMachine* the);');
   const version = (JSON.parse(readFileSync(join(xsnapDir, 'package.json'), 'utf8')) as { version: string }).version;
-  const key = createHash('sha256').update(version).update(patched).digest('hex').slice(0, 16);
+  const key = createHash('sha256').update(version).update(patched).update(linkSource).digest('hex').slice(0, 16);
   const outDir = join(repoRoot, 'node_modules/.cache/dm-agent-xsnap', key);
   const bin = join(outDir, 'xsnap-worker');
   if (existsSync(bin)) return { path: bin };
@@ -82,7 +93,9 @@ function build(): { path: string } | { error: string } {
   const lines = dry.stdout.split('\n');
   const compile = lines.find((l) => /^\S*cc\s/.test(l) && /\/sources\/xsnap-worker\.c\s/.test(l));
   const link = lines.find((l) => /^\S*cc\s/.test(l) && /\/xsnap-worker\.o(\s|$)/.test(l) && /-o\s+\S*\/bin\/lin\/release\/xsnap-worker(\s|$)/.test(l));
-  if (!compile || !link) return { error: 'xsnap\'s makefile did not show the compile and link commands this build expects' };
+  // preload-link.c needs the engine's internals (xsAll.h): it is compiled as an engine source is.
+  const engineCompile = lines.find((l) => /^\S*cc\s/.test(l) && /\/xs\/sources\/xsAPI\.c\s/.test(l));
+  if (!compile || !link || !engineCompile) return { error: 'xsnap\'s makefile did not show the compile and link commands this build expects' };
   const objMatch = /-o\s+(\S*\/xsnap-worker\.o)/.exec(compile);
   if (!objMatch) return { error: 'xsnap\'s compile command has no -o' };
   const builtObj = objMatch[1]!;
@@ -92,9 +105,11 @@ function build(): { path: string } | { error: string } {
   writeFileSync(patchedSource, patched);
   const obj = join(outDir, `xsnap-worker.${process.pid}.o`);
   const tmpBin = `${bin}.${process.pid}`;
+  const linkObj = join(outDir, `preload-link.${process.pid}.o`);
+  const ccLink = engineCompile.replace(/\S*\/xs\/sources\/xsAPI\.c(?=\s)/, PRELOAD_LINK_SOURCE).replace(/-o\s+\S*\/xsAPI\.o/, `-o ${linkObj}`);
   const cc = compile.replace(/\S*\/sources\/xsnap-worker\.c(?=\s)/, patchedSource).replace(/-o\s+\S*\/xsnap-worker\.o/, `-o ${obj}`);
-  const ld = link.split(builtObj).join(obj).replace(/-o\s+\S*\/bin\/lin\/release\/xsnap-worker(?=\s|$)/, `-o ${tmpBin}`);
-  for (const [what, cmd] of [['compile', cc], ['link', ld]] as const) {
+  const ld = link.split(builtObj).join(`${obj} ${linkObj}`).replace(/-o\s+\S*\/bin\/lin\/release\/xsnap-worker(?=\s|$)/, `-o ${tmpBin}`);
+  for (const [what, cmd] of [['compile', cc], ['compile of preload-link.c', ccLink], ['link', ld]] as const) {
     const r = spawnSync('sh', ['-c', cmd], { cwd: makefiles, encoding: 'utf8' });
     if (r.status !== 0) return { error: `${what} of the device-sized worker failed: ${(r.stderr || '').trim().slice(0, 400)}` };
   }
@@ -102,5 +117,6 @@ function build(): { path: string } | { error: string } {
   renameSync(tmpBin, bin);
   rmSync(patchedSource, { force: true });
   rmSync(obj, { force: true });
+  rmSync(linkObj, { force: true });
   return { path: bin };
 }

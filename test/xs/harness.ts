@@ -16,21 +16,29 @@ import { LabDmServer } from '../../lab/server/dm-server.js';
 import { loadCatalog } from '../../lab/server/catalog.js';
 import type { Scenario, ScenarioResult } from './driver.js';
 import { deviceWorker, CHUNK_ENV, HEAP_ENV, STACK_ENV } from './device-worker.js';
+import { deviceWorkerSpawn, evaluatePreloaded, preloadSkip } from './preload.js';
 
 const here = new URL('.', import.meta.url).pathname;
 const root = join(here, '../..');
 
-let bundled: string | undefined;
-/** agent/ and the driver as one IIFE script, as the XS engine loads it. */
-export async function bundleDriver(): Promise<string> {
-  if (bundled) return bundled;
-  const r = await build({ entryPoints: [join(here, 'entry.ts')], bundle: true, format: 'iife', platform: 'neutral', target: 'es2022',
+/**
+ * A TypeScript entry and what it imports as one IIFE script, as the XS engine loads it. What a Moddable
+ * device lacks is shadowed as undefined around the script on both engines (xsnap and Node have some of
+ * these), so agent/ reaching for one fails here instead of on the device.
+ */
+export async function bundleScript(entry: string): Promise<string> {
+  const r = await build({ entryPoints: [entry], bundle: true, format: 'iife', platform: 'neutral', target: 'es2022',
     write: false, logLevel: 'silent', minify: false });
-  // What a Moddable device lacks is shadowed as undefined around the script on both engines (xsnap and Node
-  // have some of these), so agent/ reaching for one fails here instead of on the device.
   const hidden = ['TextEncoder', 'TextDecoder', 'Buffer', 'process', 'console', 'setTimeout', 'setInterval', 'setImmediate',
     'queueMicrotask', 'fetch', 'crypto', 'Intl', 'require'];
-  bundled = `(function (${hidden.join(', ')}) {\n${r.outputFiles[0]!.text}\n})();`;
+  // Strict, as the device's modules are: there, writing to what preload froze throws instead of doing nothing.
+  return `(function (${hidden.join(', ')}) {\n"use strict";\n${r.outputFiles[0]!.text}\n})();`;
+}
+
+let bundled: string | undefined;
+/** agent/ and the driver as one script (bundleScript). */
+export async function bundleDriver(): Promise<string> {
+  bundled ??= await bundleScript(join(here, 'entry.ts'));
   return bundled;
 }
 
@@ -132,23 +140,35 @@ function hardenGraph<T>(root: T): T {
   return root;
 }
 
-async function loadXsnap() {
+export async function loadXsnap() {
   const g = globalThis as unknown as { harden?: <T>(x: T) => T };
   g.harden ??= hardenGraph;
   return (await import('@agoric/xsnap')).xsnap;
 }
 
-/** xsnap's spawn, or one that starts the device-sized worker (test/xs/device-worker.ts) with these sizes. */
+/**
+ * Whether the agent's bundle is loaded as preloaded modules (test/xs/preload.ts): wherever the device-sized
+ * worker can be built, which is wherever @agoric/xsnap could be installed (both need make and a C compiler).
+ * Elsewhere a NOTICE says so once, and under DM_PEERS=required it is an error.
+ */
+let preloadChecked: boolean | undefined;
+export function preloadAvailable(): boolean {
+  preloadChecked ??= preloadSkip() === false;
+  return preloadChecked;
+}
+
+/**
+ * The device-sized worker (test/xs/device-worker.ts), with these sizes when given, or xsnap's own worker
+ * where that one cannot be built (then only without sizes).
+ */
 function workerSpawn(sizes: WorkerSizes): typeof spawn {
-  if (sizes.stackSlots === undefined && sizes.chunkBytes === undefined && sizes.heapSlots === undefined) return spawn;
-  const w = deviceWorker();
-  if ('error' in w) throw new Error(w.error);
+  const sized = sizes.stackSlots !== undefined || sizes.chunkBytes !== undefined || sizes.heapSlots !== undefined;
+  if (!sized && !preloadAvailable()) return spawn;
   const env: Record<string, string> = {};
   if (sizes.stackSlots !== undefined) env[STACK_ENV] = String(sizes.stackSlots);
   if (sizes.chunkBytes !== undefined) env[CHUNK_ENV] = String(sizes.chunkBytes);
   if (sizes.heapSlots !== undefined) env[HEAP_ENV] = String(sizes.heapSlots);
-  return ((_bin: string, args: string[], opts: { env?: NodeJS.ProcessEnv }) =>
-    spawn(w.path, args, { ...opts, env: { ...(opts.env ?? process.env), ...env } })) as unknown as typeof spawn;
+  return deviceWorkerSpawn(env);
 }
 
 /** Evaluates a script on a fresh XS worker (with `stackSlots` stack slots when given); rejects as the worker fails. */
@@ -181,7 +201,9 @@ async function startWorker(sizes: WorkerSizes, name: string,
       return h.sync(op, arg) ?? await h.asyncOp(op, arg);
     },
   });
-  const boot = await worker.evaluate(await bundleDriver());
+  // The agent's modules are preloaded on the device: load them so here (when the worker can), then start.
+  const bundle = await bundleDriver();
+  const boot = preloadAvailable() ? await evaluatePreloaded(worker, bundle) : await worker.evaluate(bundle);
   if (sizes.ballastBytes) await worker.evaluate(`globalThis.__ballast = new ArrayBuffer(${sizes.ballastBytes});`);
   if (sizes.ballastObjects) await worker.evaluate(slotBallast(sizes.ballastObjects));
   return { worker, bootCompute: boot.meterUsage.compute ?? 0 };
