@@ -66,6 +66,12 @@ export class DmAgent {
   readonly queue: AlertQueue;
   /** Renders server UI alerts; absent = the device has no UI (406 to UI alerts). */
   ui?: UiResponder;
+  /**
+   * Told when runSession ends, whatever started it (button, schedule, server notification) and however it
+   * ended: resolved with its report, or rejected (then with a failed report built from the error). The
+   * device app draws the outcome from here.
+   */
+  onSessionEnd?: (report: SessionReport) => void;
   private readonly exec = new ExecRegistry();
   /** SCOMO operations, when the platform gives a Downloader and an Installer. */
   readonly scomo?: ScomoManager;
@@ -117,6 +123,28 @@ export class DmAgent {
    * accepted (Exec 202), then a follow-up session that reports its results.
    */
   async runSession(): Promise<SessionReport> {
+    let report: SessionReport;
+    try {
+      report = await this.sessions();
+    } catch (e) {
+      const error = e instanceof DmError ? e : new DmError('DM_ERR_COMMAND_FAILED', 500, e instanceof Error ? e.message : String(e));
+      this.endOfSession({ ok: false, error: { code: error.code, status: error.status, message: error.message },
+        sessions: 0, roundTrips: 0, bytesSent: 0, bytesReceived: 0, acknowledged: [] });
+      throw e;
+    }
+    this.endOfSession(report);
+    return report;
+  }
+
+  private endOfSession(report: SessionReport): void {
+    try {
+      this.onSessionEnd?.(report);
+    } catch (e) {
+      this.ports.log?.log('warn', `onSessionEnd failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private async sessions(): Promise<SessionReport> {
     const first = await this.oneSession();
     const report: SessionReport = { ...first, sessions: 1 };
     if (!first.ok || first.execAccepted === 0) return report;

@@ -110,3 +110,23 @@ test('a session id never repeats the previous session\'s, even when the random s
   }
   assert.deepEqual(ids, ['9CF6', '9CF7', '9CF6', '1', '2', '1', 'FFFF', '1', 'FFFF']);
 });
+
+test('onSessionEnd hears every session\'s end: a failed one with its error, and one whose run rejected', async () => {
+  const refused: Transport = { exchange: async () => { throw new Error('connect ECONNREFUSED 127.0.0.1:8080'); } };
+  const agent = await DmAgent.boot(desc, { storage: new MemoryStorage(), clock: new FakeClock(), crypto: nodeCrypto, transport: refused });
+  const ends: { ok: boolean; code?: string; message?: string }[] = [];
+  agent.onSessionEnd = (r) => { ends.push({ ok: r.ok, ...(r.error ? { code: r.error.code, message: r.error.message } : {}) }); };
+  agent.requestUpdate('device');
+  const r = await agent.runSession();
+  assert.equal(r.ok, false);
+  assert.deepEqual(ends.map((e) => [e.ok, e.code]), [[false, 'DM_ERR_TRANSPORT']]);
+  assert.match(ends[0]!.message ?? '', /ECONNREFUSED/);
+
+  // A session that cannot even start (here the random source fails) rejects, and is still heard.
+  const broken = { ...nodeCrypto, randomBytes: (): Uint8Array => { throw new Error('no entropy'); } };
+  const other = await DmAgent.boot(desc, { storage: new MemoryStorage(), clock: new FakeClock(), crypto: broken, transport: refused });
+  const heard: string[] = [];
+  other.onSessionEnd = (e) => { heard.push(`${e.ok} ${e.error?.message ?? ''}`); throw new Error('a listener that throws changes nothing'); };
+  await assert.rejects(other.runSession(), /no entropy/);
+  assert.deepEqual(heard, ['false no entropy']);
+});
