@@ -6,7 +6,7 @@ import config from 'mc/config';
 import Modules from 'modules';
 import Resource from 'Resource';
 import type { Button, Clock, Log, Transport } from '../../agent/ports.js';
-import { DmAgent } from '../../agent/agent.js';
+import { DmAgent, type SessionReport } from '../../agent/agent.js';
 import { UserInteraction } from '../../agent/ui/interaction.js';
 import { wrap } from '../../agent/ui/layout.js';
 import { listDeployed } from '../../agent/tree/dmacc.js';
@@ -14,7 +14,7 @@ import { readDeviceConfig, type DeviceConfig } from './lib/config.js';
 import { EdgeButton } from './lib/edge-button.js';
 import type { ModSlot } from './lib/mod-slot.js';
 import { TraceLog } from './log.js';
-import { Settings } from './settings.js';
+import { Settings, type PreferenceStore } from './settings.js';
 import { ModdableClock } from './clock.js';
 import { moddableCrypto, seedRandom } from './crypto.js';
 import { moddableUtf8 } from './utf8.js';
@@ -27,6 +27,8 @@ import { ModInstaller } from './installer.js';
 
 export interface PlatformParts {
   slot: ModSlot;
+  /** The SDK's `preference` module, imported by the entry module (settings.ts says why not here). */
+  preference: PreferenceStore;
   /** The board's update button, when the platform has one. */
   makeButton?: (pin: number, clock: Clock) => Button;
   /** Largest MQTT publish the platform's socket takes in one write (MqttTransport's default fits ESP32). */
@@ -77,6 +79,11 @@ function showIdle(agent: DmAgent, note: string): void {
   agent.ui.showMessage(agent.desc.devInfo.mod, [note, ...apps].join('\n'));
 }
 
+/** What the idle screen says once a session has ended: how the check went, and why when it failed. */
+export function sessionEndNote(report: SessionReport): string {
+  return report.ok ? 'Up to date.' : `Check failed: ${report.error?.message ?? 'no reply'}`;
+}
+
 /** Builds the device and boots the agent; returns the Piu application at once (the boot goes on after). */
 export function startDevice(parts: PlatformParts): { application: object } {
   const display = new PiuDisplay();
@@ -89,7 +96,7 @@ export function startDevice(parts: PlatformParts): { application: object } {
     return { application: display.application };
   }
   const log = new TraceLog(cfg.logLevel);
-  const settings = new Settings();
+  const settings = new Settings(parts.preference);
   seedRandom(settings, log);
   const clock = new ModdableClock(settings);
   const edges = new EdgeButton();
@@ -111,18 +118,8 @@ export function startDevice(parts: PlatformParts): { application: object } {
   DmAgent.boot(desc, { storage, clock, crypto: moddableCrypto, utf8: moddableUtf8, transport, display, button: edges, downloader, installer, log },
     { maxMsgSize: cfg.maxMsgSize, treeLimits: cfg.tree, maxListNodes: cfg.listMaxNodes, ...(desc.transport?.encoding ? { encoding: desc.transport.encoding } : {}) })
     .then((agent) => {
-      const run = agent.runSession.bind(agent);
-      // After every session the screen goes back to the idle screen with what is deployed now. Defined, not
-      // assigned: if the agent's classes are preloaded their prototypes are frozen, and assigning over a
-      // frozen prototype's method throws in strict code.
-      Object.defineProperty(agent, 'runSession', {
-        configurable: true, writable: true,
-        value: async () => {
-          const r = await run();
-          showIdle(agent, r.ok ? 'Up to date.' : `Check failed: ${r.error?.message ?? 'no reply'}`);
-          return r;
-        },
-      });
+      // After every session, however it ended, the screen goes back to the idle screen with what is deployed now.
+      agent.onSessionEnd = (report) => showIdle(agent, sessionEndNote(report));
       const controller = agent.armTriggers();
       if (mqtt) {
         mqtt.onNotify = () => { log.log('info', 'server notification: checking for updates'); void controller.scheduleDue(); };

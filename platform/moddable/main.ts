@@ -1,10 +1,11 @@
 // Entry module of the device build (manifests/device, ESP32 Moddable Two): the shared start-up with the
 // board's button (ECMA-419 digital input) and the ESP32 mod partition. The SDK runs it after its setup
 // modules (Wi-Fi, SNTP, screen) and calls the default export; Piu wants the application back.
+import Preference from 'preference';
 import { startDevice } from './app.js';
 import { DigitalButton } from './button.js';
 import { FlashModSlot } from './flash-mod-slot.js';
 
 export default function main(): object {
-  return startDevice({ slot: new FlashModSlot(), makeButton: (pin, clock) => new DigitalButton(pin, clock) }).application;
+  return startDevice({ slot: new FlashModSlot(), preference: Preference, makeButton: (pin, clock) => new DigitalButton(pin, clock) }).application;
 }

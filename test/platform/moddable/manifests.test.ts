@@ -305,6 +305,27 @@ test('no preloaded module calls into an SDK module when it loads', () => {
   assert.deepEqual(topLevelSdkCalls('probe.ts', probe), ['new SdkTextEncoder()']);
 });
 
+/**
+ * SDK modules that the SDK does not preload on every platform, because their module body needs the device
+ * (SDK 8.2.3: modules/files/preference/manifest.json preloads `preference` except on "lin", whose class reads
+ * its file when it loads). A preloaded module must not import one: what it imports is preloaded with it. On
+ * the simulator that broke every write of the settings. The entry modules (not preloaded) hand them in.
+ */
+const NOT_PRELOADABLE = ['preference'];
+
+test('no preloaded module imports an SDK module that cannot be preloaded (preference): the entry modules hand it in', () => {
+  for (const b of builds) {
+    const preloaded = b.preload.map((p) => [p, b.modules.get(p)] as const).filter((e): e is readonly [string, string] => e[1] !== undefined);
+    assert.ok(preloaded.length > 50, `${b.name}: preloaded modules found`);
+    for (const [name, file] of preloaded) {
+      assert.deepEqual(specifiers(file).filter((s) => NOT_PRELOADABLE.includes(s)), [], `${b.name}: preloaded ${name} imports an SDK module that cannot be preloaded`);
+    }
+    const main = b.modules.get(b.main);
+    assert.ok(main && !b.preload.includes(b.main), `${b.name}: the entry ${b.main} is a module of the build and not preloaded`);
+    assert.ok(specifiers(main).includes('preference'), `${b.name}: the entry imports preference and hands it to startDevice`);
+  }
+});
+
 test('the device and the simulator run with the same memory (creation sizes come from shared.json alone)', () => {
   const sizes = (b: Build) => b.manifests.map((m) => {
     const c = { ...(m.json.creation as Json | undefined ?? {}) };
