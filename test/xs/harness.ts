@@ -9,7 +9,7 @@ import os from 'node:os';
 import fs from 'node:fs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import type { Crypto } from '../../agent/ports.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';
 import { LabDmServer } from '../../lab/server/dm-server.js';
@@ -26,20 +26,21 @@ const root = join(here, '../..');
  * device lacks is shadowed as undefined around the script on both engines (xsnap and Node have some of
  * these), so agent/ reaching for one fails here instead of on the device.
  */
-export async function bundleScript(entry: string): Promise<string> {
+export async function bundleScript(entry: string, options: Pick<BuildOptions, 'plugins' | 'define'> = {}): Promise<string> {
   const r = await build({ entryPoints: [entry], bundle: true, format: 'iife', platform: 'neutral', target: 'es2022',
-    write: false, logLevel: 'silent', minify: false });
+    write: false, logLevel: 'silent', minify: false, ...options });
   const hidden = ['TextEncoder', 'TextDecoder', 'Buffer', 'process', 'console', 'setTimeout', 'setInterval', 'setImmediate',
     'queueMicrotask', 'fetch', 'crypto', 'Intl', 'require'];
   // Strict, as the device's modules are: there, writing to what preload froze throws instead of doing nothing.
   return `(function (${hidden.join(', ')}) {\n"use strict";\n${r.outputFiles[0]!.text}\n})();`;
 }
 
-let bundled: string | undefined;
-/** agent/ and the driver as one script (bundleScript). */
-export async function bundleDriver(): Promise<string> {
-  bundled ??= await bundleScript(join(here, 'entry.ts'));
-  return bundled;
+const bundled = new Map<string, string>();
+/** agent/ and the driver as one script (bundleScript); `entry` (from test/xs/) replaces entry.ts in tests of the harness. */
+export async function bundleDriver(entry = 'entry.ts'): Promise<string> {
+  let b = bundled.get(entry);
+  if (b === undefined) bundled.set(entry, (b = await bundleScript(join(here, entry))));
+  return b;
 }
 
 function seeded(seed: string): (n: number) => Uint8Array {
@@ -69,10 +70,12 @@ export interface RunOptions {
   heapSlots?: number;
   /** On XS: objects kept before the scenario starts, in the slot heap only (ballastObjectSlots slots each). */
   ballastObjects?: number;
+  /** The bundle's entry, from test/xs/ (default entry.ts): tests of the harness itself give another. */
+  entry?: string;
 }
 
 /** The sizes of an XS worker: what RunOptions says about the engine. */
-type WorkerSizes = Pick<RunOptions, 'stackSlots' | 'chunkBytes' | 'ballastBytes' | 'heapSlots' | 'ballastObjects'>;
+type WorkerSizes = Pick<RunOptions, 'stackSlots' | 'chunkBytes' | 'ballastBytes' | 'heapSlots' | 'ballastObjects' | 'entry'>;
 
 export interface EngineRun {
   result: ScenarioResult;
@@ -193,6 +196,9 @@ async function startWorker(sizes: WorkerSizes, name: string,
   host: () => Host, quiet: boolean) {
   const dec = new TextDecoder();
   const xsnap = await loadXsnap();
+  // Bundled before the worker starts: a bundle that does not build must fail the test at once, not leave a
+  // worker process that keeps the test file running until the runner's time limit.
+  const bundle = await bundleDriver(sizes.entry);
   const worker = await xsnap({
     os: os.type(), spawn: workerSpawn(sizes), fs: { ...fs, ...fs.promises } as never, stderr: quiet ? 'ignore' : 'inherit', stdout: quiet ? 'ignore' : 'inherit', name,
     handleCommand: async (request: Uint8Array) => {
@@ -201,12 +207,16 @@ async function startWorker(sizes: WorkerSizes, name: string,
       return h.sync(op, arg) ?? await h.asyncOp(op, arg);
     },
   });
-  // The agent's modules are preloaded on the device: load them so here (when the worker can), then start.
-  const bundle = await bundleDriver();
-  const boot = preloadAvailable() ? await evaluatePreloaded(worker, bundle) : await worker.evaluate(bundle);
-  if (sizes.ballastBytes) await worker.evaluate(`globalThis.__ballast = new ArrayBuffer(${sizes.ballastBytes});`);
-  if (sizes.ballastObjects) await worker.evaluate(slotBallast(sizes.ballastObjects));
-  return { worker, bootCompute: boot.meterUsage.compute ?? 0 };
+  try {
+    // The agent's modules are preloaded on the device: load them so here (when the worker can), then start.
+    const boot = preloadAvailable() ? await evaluatePreloaded(worker, bundle) : await worker.evaluate(bundle);
+    if (sizes.ballastBytes) await worker.evaluate(`globalThis.__ballast = new ArrayBuffer(${sizes.ballastBytes});`);
+    if (sizes.ballastObjects) await worker.evaluate(slotBallast(sizes.ballastObjects));
+    return { worker, bootCompute: boot.meterUsage.compute ?? 0 };
+  } catch (e) {
+    await worker.close().catch(() => undefined);
+    throw e;
+  }
 }
 
 /**
