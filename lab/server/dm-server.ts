@@ -1164,6 +1164,11 @@ export class LabDmServer {
       st.sent.set(`${hdr.msgId}:${c.cmdId}`, tag);
       if (c.kind === 'Get') st.sent.set(`${hdr.msgId}:${c.cmdId}#results`, tag);
     }
+    // An Alert 1222 sent with the Statuses is a command too: the device answers it with a Status (every
+    // command gets one, DM RepPro), which must not read as a Status for something this server never sent.
+    for (const c of out.body.slice(0, statuses.length)) {
+      if (c.kind === 'Alert' && c.data === AlertCode.NextMessage) st.sent.set(`${hdr.msgId}:${c.cmdId}`, { what: 'other' });
+    }
     // Final with no command ends the session: the device sends nothing more, unless it was challenged or
     // still has to challenge this server.
     const hdrCode = statuses[0]?.kind === 'Status' ? statuses[0].data : '200';

@@ -377,8 +377,21 @@ test('a device package over several messages: the server asks for the rest with 
   const part = await exchange(server, devMsg({ msgId: 2, cred: md5Cred(nonce), final: false, body: pkg1Body() }));
   assert.equal(part.reply.final, false);
   assert.ok(part.reply.body.some((c) => c.kind === 'Alert' && c.data === '1222'), 'part.reply.body.some((c) => c.kind === \'Alert\' && c.data === \'1222\')');
-  const rest = await exchange(server, devMsg({ msgId: 3, body: [hdrStatus(part.reply), updateAlert(USER_REQ, APP1)] }));
+  // The device answers the Alert 1222 with a Status, as every command (seen from the simulator over MQTT,
+  // whose small messages split the package): that is no deviation.
+  const next = commandsOf(part.reply).find((c) => c.kind === 'Alert' && c.data === '1222')!;
+  const rest = await exchange(server, devMsg({ msgId: 3, body: [hdrStatus(part.reply), status(part.reply, next.cmdId, 'Alert', 200), updateAlert(USER_REQ, APP1)] }));
   assert.ok(commandsOf(rest.reply).some((c) => c.kind === 'Get'), 'commandsOf(rest.reply).some((c) => c.kind === \'Get\')');
+  assert.deepEqual(server.deviations().map((d) => d.message), [], 'no deviation');
+});
+
+test('a device that leaves the server\'s Alert 1222 without a Status is told so when its package ends', async () => {
+  const { server } = makeServer();
+  const first = await exchange(server, devMsg({ msgId: 1, body: pkg1Body() }));
+  const nonce = hdrStatusOf(first.reply).chal!.meta.nextNonce!;
+  const part = await exchange(server, devMsg({ msgId: 2, cred: md5Cred(nonce), final: false, body: pkg1Body() }));
+  await exchange(server, devMsg({ msgId: 3, body: [hdrStatus(part.reply), updateAlert(USER_REQ, APP1)] }));
+  assert.deepEqual(server.deviations().map((d) => d.message.replace(/\d+:\d+/, 'M:C')), ["no Status for the server's other command (MsgRef:CmdRef M:C); every command needs one"]);
 });
 
 test('refusals: malformed XML 400, wrong content type 415, wrong VerProto 400 — each with the reason', async () => {
