@@ -12,7 +12,7 @@ import { ExecRegistry } from './session/types.js';
 import { AlertQueue } from './alerts/queue.js';
 import { buildUpdateRequest, type UpdateTrigger } from './alerts/generic-alert.js';
 import { openTree } from './tree/persist.js';
-import type { TreeLimits } from './tree/tree.js';
+import type { TreeLimits } from './tree/types.js';
 import { readAccount, writeNonce } from './tree/dmacc.js';
 import { DmError } from './errors.js';
 import { UserInteraction } from './ui/interaction.js';

@@ -2,7 +2,8 @@
 // that cannot be read is kept aside under 'tree.corrupt' (nothing silently lost) and the device re-seeds.
 import type { Storage } from '../ports.js';
 import type { DeviceDescription } from '../device.js';
-import { MemoryTree, type TreeLimits } from './tree.js';
+import { MemoryTree } from './tree.js';
+import type { TreeLimits } from './types.js';
 import { deserializeTree } from './persist-format.js';
 import { seedTree, installScomoBehaviour } from './seed.js';
 import { DmError, asDmError } from '../errors.js';

@@ -9,8 +9,8 @@
 //   ./SCOMO/Inventory/Deployed/<x>  Get=*&Replace=*          no Delete: removal is the Remove operation
 //   …/Operations/<op>            Exec=*&Get=*                executable leaves
 import type { DeviceDescription } from '../device.js';
-import { MemoryTree, type TreeLimits } from './tree.js';
-import type { AuthSettings, NodeFormat } from './types.js';
+import { MemoryTree } from './tree.js';
+import type { AuthSettings, NodeFormat, TreeLimits } from './types.js';
 import { DEVICE } from './types.js';
 import { DEPLOYED, DELIVERED, DOWNLOAD, SCOMO_MO_TYPE, SCOMO_ROOT, STATE_ACTIVE, STATE_INACTIVE } from './scomo-paths.js';
 import { base64Decode } from '../util/bytes.js';

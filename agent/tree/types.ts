@@ -1,7 +1,6 @@
 // Contract of the DM tree. The implementation lives beside this file; the session, the SCOMO handlers and
-// the platforms depend only on these types.
+// the platforms depend only on these types. This file imports nothing of the tree's implementation.
 import type { Data } from '../syncml/model.js';
-import type { TreeLimits } from './tree.js';
 
 export type NodeFormat = 'chr' | 'int' | 'bool' | 'bin' | 'b64' | 'node' | 'null' | 'xml' | 'date' | 'time' | 'float';
 export type AclCommand = 'Add' | 'Delete' | 'Exec' | 'Get' | 'Replace';
@@ -33,6 +32,17 @@ export interface NodeView {
 
 /** Node properties reachable with ?prop= (DM TND). */
 export type NodeProperty = 'ACL' | 'Format' | 'Type' | 'Size' | 'Name' | 'Title' | 'TStamp' | 'VerNo';
+
+/** Sizes a tree refuses beyond (DEFAULT_TREE_LIMITS in tree.ts). */
+export interface TreeLimits {
+  maxNodes: number;
+  maxValueBytes: number;
+  /** All leaf values together (a device's heap holds the whole tree: 420 when a change would pass it). */
+  maxTreeValueBytes: number;
+  maxUriLength: number;
+  maxDepth: number;
+  maxSegmentLength: number;
+}
 
 /** Opaque saved state for Atomic roll back. */
 export type TreeSnapshot = unknown;

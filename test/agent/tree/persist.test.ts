@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openTree } from '../../../agent/tree/persist.js';
 import { serializeTree, treePieces } from '../../../agent/tree/persist-format.js';
-import type { TNode } from '../../../agent/tree/tree.js';
+import type { TNode } from '../../../agent/tree/node.js';
 import type { Storage } from '../../../agent/ports.js';
 import { parseDeviceDescription } from '../../../agent/tree/device-description.js';
 import { DEVICE } from '../../../agent/tree/types.js';
