@@ -3,7 +3,7 @@
 // It owns the loop the sans-I/O Session leaves to its caller.
 import type { Button, Clock, Crypto, Display, Downloader, Installer, Log, Storage, Transport, Utf8 } from './ports.js';
 import type { UiResponder } from './session/types.js';
-import type { DeviceDescription } from './device.js';
+import type { DeviceDescription } from './description/description.js';
 import type { Encoding } from './syncml/codec.js';
 import type { GenericAlert } from './alerts/types.js';
 import type { DmTree } from './tree/types.js';

@@ -1,7 +1,7 @@
 // Opening the persistent tree at boot: the last committed tree, or a fresh seed on first boot. A stored tree
 // that cannot be read is kept aside under 'tree.corrupt' (nothing silently lost) and the device re-seeds.
 import type { Storage } from '../ports.js';
-import type { DeviceDescription } from '../device.js';
+import type { DeviceDescription } from '../description/description.js';
 import { MemoryTree } from './tree.js';
 import type { TreeLimits } from './types.js';
 import { deserializeTree } from './persist-format.js';

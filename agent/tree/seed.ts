@@ -8,7 +8,7 @@
 //   ./SCOMO/Download             Add=*&Delete=*&Get=*&Replace=*   the server stages packages here
 //   ./SCOMO/Inventory/Deployed/<x>  Get=*&Replace=*          no Delete: removal is the Remove operation
 //   …/Operations/<op>            Exec=*&Get=*                executable leaves
-import type { DeviceDescription } from '../device.js';
+import type { DeviceDescription } from '../description/description.js';
 import { MemoryTree } from './tree.js';
 import type { AuthSettings, NodeFormat, TreeLimits } from './types.js';
 import { DEVICE } from './types.js';

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DmAgent, type AgentOptions } from '../../agent/agent.js';
-import type { DeviceDescription } from '../../agent/device.js';
+import type { DeviceDescription } from '../../agent/description/description.js';
 import type { Button, Display, Log, Transport } from '../../agent/ports.js';
 import { systemClock } from './clock.js';
 import { nodeCrypto } from './crypto.js';

@@ -7,7 +7,7 @@ import { DmAgent } from '../../agent/agent.js';
 import type { InboundMessage, OutboundMessage, Transport } from '../../agent/ports.js';
 import type { AlertCmd, Command, SyncMLMessage } from '../../agent/syncml/model.js';
 import { decodeMessage, encodeMessage } from '../../agent/syncml/codec.js';
-import { parseDeviceDescription } from '../../agent/tree/device-description.js';
+import { parseDeviceDescription } from '../../agent/description/parse.js';
 import { listDeployed } from '../../agent/tree/dmacc.js';
 import { DmError } from '../../agent/errors.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DmAgent } from '../../agent/agent.js';
-import { parseDeviceDescription } from '../../agent/tree/device-description.js';
+import { parseDeviceDescription } from '../../agent/description/parse.js';
 import { listDeployed, readAccount } from '../../agent/tree/dmacc.js';
 import { decodeMessage } from '../../agent/syncml/codec.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';

@@ -7,7 +7,7 @@ import { ExecRegistry } from '../../agent/session/types.js';
 import { seedTree } from '../../agent/tree/seed.js';
 import { readAccount, writeNonce } from '../../agent/tree/dmacc.js';
 import { serializeTree } from '../../agent/tree/persist-format.js';
-import { parseDeviceDescription } from '../../agent/tree/device-description.js';
+import { parseDeviceDescription } from '../../agent/description/parse.js';
 import { hmacHeader, md5Digest } from '../../agent/session/auth.js';
 import { encodeMessage } from '../../agent/syncml/codec.js';
 import type { Command, SyncMLMessage } from '../../agent/syncml/model.js';

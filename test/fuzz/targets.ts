@@ -20,7 +20,7 @@ import { clientCred, hmacHeader } from '../../agent/session/auth.js';
 import type { Command, StatusCmd, SyncMLMessage } from '../../agent/syncml/model.js';
 import { base64Decode, base64Encode } from '../../agent/util/bytes.js';
 import { serializeTree } from '../../agent/tree/persist-format.js';
-import { parseDeviceDescription } from '../../agent/tree/device-description.js';
+import { parseDeviceDescription } from '../../agent/description/parse.js';
 import { ALERT_TYPE_USER_REQUEST } from '../../agent/alerts/types.js';
 import { sampleMessages } from '../helpers/corpus.js';
 

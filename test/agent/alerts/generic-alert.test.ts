@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildUpdateRequest, resolveComponentUri, toAlertCommand } from '../../../agent/alerts/generic-alert.js';
 import { seedTree } from '../../../agent/tree/seed.js';
-import { parseDeviceDescription } from '../../../agent/tree/device-description.js';
+import { parseDeviceDescription } from '../../../agent/description/parse.js';
 import { DmError } from '../../../agent/errors.js';
 
 const tree = seedTree(parseDeviceDescription({

@@ -5,7 +5,7 @@ import { ScomoManager } from '../../../agent/scomo/operations.js';
 import { ExecRegistry } from '../../../agent/session/types.js';
 import { AlertQueue } from '../../../agent/alerts/queue.js';
 import { openTree } from '../../../agent/tree/persist.js';
-import { parseDeviceDescription } from '../../../agent/tree/device-description.js';
+import { parseDeviceDescription } from '../../../agent/description/parse.js';
 import { listDeployed } from '../../../agent/tree/dmacc.js';
 import { DEVICE } from '../../../agent/tree/types.js';
 import { DmError } from '../../../agent/errors.js';

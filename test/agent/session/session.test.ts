@@ -6,11 +6,11 @@ import { ExecRegistry, type UiResponder } from '../../../agent/session/types.js'
 import { seedTree } from '../../../agent/tree/seed.js';
 import { readAccount } from '../../../agent/tree/dmacc.js';
 import { DEVICE } from '../../../agent/tree/types.js';
-import { parseDeviceDescription } from '../../../agent/tree/device-description.js';
+import { parseDeviceDescription } from '../../../agent/description/parse.js';
 import { md5Digest } from '../../../agent/session/auth.js';
 import type { AlertCmd, Command, ItemCmd, ResultsCmd, StatusCmd, SyncMLMessage } from '../../../agent/syncml/model.js';
 import type { Crypto } from '../../../agent/ports.js';
-import type { DeviceDescription } from '../../../agent/device.js';
+import type { DeviceDescription } from '../../../agent/description/description.js';
 import { ALERT_TYPE_USER_REQUEST } from '../../../agent/alerts/types.js';
 import { base64Encode, utf8Encode } from '../../../agent/util/bytes.js';
 import { emitted, reply, runScript, statusesFor, statusFor } from '../../helpers/scripted-server.js';

@@ -6,7 +6,7 @@ import { openTree } from '../../../agent/tree/persist.js';
 import { serializeTree, treePieces } from '../../../agent/tree/persist-format.js';
 import type { TNode } from '../../../agent/tree/node.js';
 import type { Storage } from '../../../agent/ports.js';
-import { parseDeviceDescription } from '../../../agent/tree/device-description.js';
+import { parseDeviceDescription } from '../../../agent/description/parse.js';
 import { DEVICE } from '../../../agent/tree/types.js';
 import { MemoryStorage, PowerCut } from '../../helpers/memory-storage.js';
 import { repoRoot } from '../../helpers/peers.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { seedTree } from '../../../agent/tree/seed.js';
-import { parseDeviceDescription } from '../../../agent/tree/device-description.js';
+import { parseDeviceDescription } from '../../../agent/description/parse.js';
 import { readAccount, listDeployed, writeNonce } from '../../../agent/tree/dmacc.js';
 import { DEVICE } from '../../../agent/tree/types.js';
 import { DmError } from '../../../agent/errors.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStorage } from '../../../platform/node/file-storage.js';
 import { openTree } from '../../../agent/tree/persist.js';
-import { parseDeviceDescription } from '../../../agent/tree/device-description.js';
+import { parseDeviceDescription } from '../../../agent/description/parse.js';
 import { DEVICE } from '../../../agent/tree/types.js';
 import { DmError } from '../../../agent/errors.js';
 

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { DmAgent } from '../../../agent/agent.js';
-import { parseDeviceDescription } from '../../../agent/tree/device-description.js';
+import { parseDeviceDescription } from '../../../agent/description/parse.js';
 import { listDeployed } from '../../../agent/tree/dmacc.js';
 import { decodeMessage } from '../../../agent/syncml/codec.js';
 import { MqttTransport, replyRefs } from '../../../platform/node/mqtt-transport.js';
