@@ -19,7 +19,7 @@ import { UserInteraction } from './ui/interaction.js';
 import { UpdateButton } from './triggers/button.js';
 import { CheckSchedule, planScheduleOptions } from './triggers/schedule.js';
 import { TriggerController } from './triggers/controller.js';
-import { listDeployed } from './tree/dmacc.js';
+import { listDeployed } from './scomo/subtree.js';
 import { ScomoManager } from './scomo/operations.js';
 
 export interface AgentPorts {

@@ -8,9 +8,10 @@ import type { GenericAlert } from './types.js';
 import { ALERT_TYPE_DEVICE_REQUEST, ALERT_TYPE_USER_REQUEST } from './types.js';
 import type { DmTree } from '../tree/types.js';
 import { DEVICE } from '../tree/types.js';
+import { DEPLOYED } from '../scomo/paths.js';
 import { DmError } from '../errors.js';
 
-export const DEPLOYED_PREFIX = './SCOMO/Inventory/Deployed/';
+const DEPLOYED_PREFIX = DEPLOYED + '/';
 
 export type UpdateTrigger = 'user' | 'device';
 
@@ -30,15 +31,15 @@ export function resolveComponentUri(tree: DmTree, component: string): string {
     if (uri.startsWith(DEPLOYED_PREFIX) && rest.length > 0 && !rest.includes('/') && tree.exists(uri)) return uri;
   }
   // A component ID (the ID leaf) is what device makers and users usually know.
-  if (tree.exists('./SCOMO/Inventory/Deployed')) {
-    const deployed = tree.get('./SCOMO/Inventory/Deployed', DEVICE);
+  if (tree.exists(DEPLOYED)) {
+    const deployed = tree.get(DEPLOYED, DEVICE);
     for (const node of deployed.children ?? []) {
       const idUri = DEPLOYED_PREFIX + node + '/ID';
       if (tree.exists(idUri) && tree.get(idUri, DEVICE).data === component) return DEPLOYED_PREFIX + node;
     }
   }
   throw new DmError('DM_ERR_UNKNOWN_COMPONENT', 404,
-    `no deployed component '${component}' under ${DEPLOYED_PREFIX.slice(0, -1)} (give its node name, URI or ID)`);
+    `no deployed component '${component}' under ${DEPLOYED} (give its node name, URI or ID)`);
 }
 
 /** Builds the update request for a trigger; `component` names a deployed component (see resolveComponentUri). */

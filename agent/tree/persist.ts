@@ -5,7 +5,8 @@ import type { DeviceDescription } from '../description/description.js';
 import { MemoryTree } from './tree.js';
 import type { TreeLimits } from './types.js';
 import { deserializeTree } from './persist-format.js';
-import { seedTree, installScomoBehaviour } from './seed.js';
+import { seedTree } from './seed.js';
+import { installScomoBehaviour } from '../scomo/subtree.js';
 import { DmError, asDmError } from '../errors.js';
 
 export interface OpenedTree {

@@ -73,6 +73,13 @@ export interface DmTree {
   checkExec(uri: string, principal: Principal): void;
   /** Marks a node executable (Operations/* leaves) and/or permanent (device-owned, not deletable). */
   setFlags(uri: string, flags: { exec?: boolean; permanent?: boolean }): void;
+  /** Sets a node's ACL (undefined: removes it, the node inherits) as the device, unchecked; servers use replaceProperty. */
+  setAcl(uri: string, acl: string | undefined): void;
+  /**
+   * Runs fn(uri) after every Add of a node matching pattern ('*' = one segment): device behaviour of an MO that
+   * grows its own children, as SCOMO's Download/<x>/Operations.
+   */
+  onAdd(pattern: string, fn: (uri: string) => void): void;
   snapshot(): TreeSnapshot;
   restore(snapshot: TreeSnapshot): void;
   /** Writes the whole tree through the Storage port as one atomic replacement. */

@@ -8,7 +8,7 @@ import type { InboundMessage, OutboundMessage, Transport } from '../../agent/por
 import type { AlertCmd, Command, SyncMLMessage } from '../../agent/syncml/model.js';
 import { decodeMessage, encodeMessage } from '../../agent/syncml/codec.js';
 import { parseDeviceDescription } from '../../agent/description/parse.js';
-import { listDeployed } from '../../agent/tree/dmacc.js';
+import { listDeployed } from '../../agent/scomo/subtree.js';
 import { DmError } from '../../agent/errors.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';
 import { MemoryStorage } from '../helpers/memory-storage.js';

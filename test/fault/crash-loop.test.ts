@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { DmAgent } from '../../agent/agent.js';
 import type { ComponentInfo, Installer } from '../../agent/ports.js';
 import { parseDeviceDescription } from '../../agent/description/parse.js';
-import { listDeployed } from '../../agent/tree/dmacc.js';
+import { listDeployed } from '../../agent/scomo/subtree.js';
 import { MAX_STEP_TRIES } from '../../agent/scomo/jobs.js';
 import { ScomoResult } from '../../agent/scomo/result-codes.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';

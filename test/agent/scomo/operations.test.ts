@@ -6,7 +6,7 @@ import { ExecRegistry } from '../../../agent/session/types.js';
 import { AlertQueue } from '../../../agent/alerts/queue.js';
 import { openTree } from '../../../agent/tree/persist.js';
 import { parseDeviceDescription } from '../../../agent/description/parse.js';
-import { listDeployed } from '../../../agent/tree/dmacc.js';
+import { listDeployed } from '../../../agent/scomo/subtree.js';
 import { DEVICE } from '../../../agent/tree/types.js';
 import { DmError } from '../../../agent/errors.js';
 import { nodeCrypto } from '../../../platform/node/crypto.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { DmAgent } from '../../../agent/agent.js';
 import { parseDeviceDescription } from '../../../agent/description/parse.js';
-import { listDeployed } from '../../../agent/tree/dmacc.js';
+import { listDeployed } from '../../../agent/scomo/subtree.js';
 import { decodeMessage } from '../../../agent/syncml/codec.js';
 import { MqttTransport, replyRefs } from '../../../platform/node/mqtt-transport.js';
 import { TransportError } from '../../../platform/node/transport-error.js';
