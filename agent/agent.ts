@@ -11,7 +11,7 @@ import { Session } from './session/session.js';
 import { ExecRegistry } from './session/types.js';
 import { AlertQueue } from './alerts/queue.js';
 import { buildUpdateRequest, type UpdateTrigger } from './alerts/generic-alert.js';
-import { openTree } from './tree/persist.js';
+import { openTree } from './description/open-tree.js';
 import type { TreeLimits } from './tree/types.js';
 import { readAccount, writeNonce } from './tree/dmacc.js';
 import { DmError } from './errors.js';

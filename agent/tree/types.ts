@@ -73,7 +73,7 @@ export interface DmTree {
   checkExec(uri: string, principal: Principal): void;
   /** Marks a node executable (Operations/* leaves) and/or permanent (device-owned, not deletable). */
   setFlags(uri: string, flags: { exec?: boolean; permanent?: boolean }): void;
-  /** Sets a node's ACL (undefined: removes it, the node inherits) as the device, unchecked; servers use replaceProperty. */
+  /** Sets a node's ACL as the device, unchecked (undefined: the node inherits); servers use replaceProperty. */
   setAcl(uri: string, acl: string | undefined): void;
   /**
    * Runs fn(uri) after every Add of a node matching pattern ('*' = one segment): device behaviour of an MO that

@@ -2,7 +2,7 @@
 // agent would send for that trigger, without any network: a real Session's first message.
 import { readFileSync } from 'node:fs';
 import { parseDeviceDescription } from '../../agent/description/parse.js';
-import { seedTree } from '../../agent/tree/seed.js';
+import { seedTree } from '../../agent/description/seed.js';
 import { readAccount } from '../../agent/tree/dmacc.js';
 import { buildUpdateRequest } from '../../agent/alerts/generic-alert.js';
 import { Session } from '../../agent/session/session.js';

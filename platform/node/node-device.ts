@@ -16,7 +16,7 @@ import { HttpTransport } from './http-transport.js';
 import { MqttTransport } from './mqtt-transport.js';
 import { tracedTransport } from './trace.js';
 import { readAccount, writeServerUri } from '../../agent/tree/dmacc.js';
-import { aAuthType } from '../../agent/tree/seed.js';
+import { aAuthType } from '../../agent/description/seed.js';
 
 export interface NodeDeviceOptions {
   desc: DeviceDescription;

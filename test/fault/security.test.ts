@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { nodeCrypto } from '../../platform/node/crypto.js';
 import { Session, type SessionOptions } from '../../agent/session/session.js';
 import { ExecRegistry } from '../../agent/session/types.js';
-import { seedTree } from '../../agent/tree/seed.js';
+import { seedTree } from '../../agent/description/seed.js';
 import { readAccount, writeNonce } from '../../agent/tree/dmacc.js';
 import { serializeTree } from '../../agent/tree/persist-format.js';
 import { parseDeviceDescription } from '../../agent/description/parse.js';

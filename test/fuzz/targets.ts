@@ -14,7 +14,7 @@ import { decodeWbxmlMessage } from '../../agent/syncml/wbxml-decode.js';
 import { decodeMessage, encodeMessage } from '../../agent/syncml/codec.js';
 import { Session } from '../../agent/session/session.js';
 import { ExecRegistry } from '../../agent/session/types.js';
-import { seedTree } from '../../agent/tree/seed.js';
+import { seedTree } from '../../agent/description/seed.js';
 import { readAccount, writeNonce } from '../../agent/tree/dmacc.js';
 import { clientCred, hmacHeader } from '../../agent/session/auth.js';
 import type { Command, StatusCmd, SyncMLMessage } from '../../agent/syncml/model.js';

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { ScomoManager } from '../../../agent/scomo/operations.js';
 import { ExecRegistry } from '../../../agent/session/types.js';
 import { AlertQueue } from '../../../agent/alerts/queue.js';
-import { openTree } from '../../../agent/tree/persist.js';
+import { openTree } from '../../../agent/description/open-tree.js';
 import { parseDeviceDescription } from '../../../agent/description/parse.js';
 import { listDeployed } from '../../../agent/scomo/subtree.js';
 import { DEVICE } from '../../../agent/tree/types.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { nodeCrypto } from '../../../platform/node/crypto.js';
 import { Session, type SessionOptions } from '../../../agent/session/session.js';
 import { ExecRegistry, type UiResponder } from '../../../agent/session/types.js';
-import { seedTree } from '../../../agent/tree/seed.js';
+import { seedTree } from '../../../agent/description/seed.js';
 import { readAccount } from '../../../agent/tree/dmacc.js';
 import { DEVICE } from '../../../agent/tree/types.js';
 import { parseDeviceDescription } from '../../../agent/description/parse.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openTree } from '../../../agent/tree/persist.js';
+import { openTree } from '../../../agent/description/open-tree.js';
 import { serializeTree, treePieces } from '../../../agent/tree/persist-format.js';
 import type { TNode } from '../../../agent/tree/node.js';
 import type { Storage } from '../../../agent/ports.js';

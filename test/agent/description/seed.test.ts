@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { seedTree } from '../../../agent/tree/seed.js';
+import { seedTree } from '../../../agent/description/seed.js';
 import { parseDeviceDescription } from '../../../agent/description/parse.js';
 import { readAccount, writeNonce } from '../../../agent/tree/dmacc.js';
 import { listDeployed } from '../../../agent/scomo/subtree.js';

@@ -4,11 +4,11 @@
 //   ./DevInfo, ./DevDetail       Get=*                       permanent, read-only
 //   ./DMAcc                      Get=<srv>                   account visible to its own server only
 //   ./DMAcc/<x>                  Get=<srv>&Replace=<srv>     AppAuth/*/AAuthSecret: Replace=<srv> (no Get: secrets are write-only)
-//   ./SCOMO …                    listed in scomo/subtree.ts, which lays that MO
-import type { DeviceDescription } from '../description/description.js';
-import { MemoryTree } from './tree.js';
-import type { AuthSettings, NodeFormat, TreeLimits } from './types.js';
-import { DEVICE } from './types.js';
+//   ./SCOMO …                    listed in ../scomo/subtree.ts, which lays that MO (seedScomo)
+import type { DeviceDescription } from './description.js';
+import { MemoryTree } from '../tree/tree.js';
+import type { AuthSettings, NodeFormat, TreeLimits } from '../tree/types.js';
+import { DEVICE } from '../tree/types.js';
 import { seedScomo } from '../scomo/subtree.js';
 import { base64Decode } from '../util/bytes.js';
 
