@@ -10,7 +10,7 @@ import type { DmTree } from './tree/types.js';
 import { Session } from './session/session.js';
 import { ExecRegistry } from './session/types.js';
 import { AlertQueue } from './alerts/queue.js';
-import { buildUpdateRequest, type UpdateTrigger } from './alerts/generic-alert.js';
+import { buildUpdateRequest, type UpdateTrigger } from './scomo/update-request.js';
 import { openTree } from './description/open-tree.js';
 import type { TreeLimits } from './tree/types.js';
 import { readAccount, writeNonce } from './tree/dmacc.js';

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parseDeviceDescription } from '../../agent/description/parse.js';
 import { seedTree } from '../../agent/description/seed.js';
 import { readAccount } from '../../agent/tree/dmacc.js';
-import { buildUpdateRequest } from '../../agent/alerts/generic-alert.js';
+import { buildUpdateRequest } from '../../agent/scomo/update-request.js';
 import { Session } from '../../agent/session/session.js';
 import { ExecRegistry } from '../../agent/session/types.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';
