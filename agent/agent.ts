@@ -3,23 +3,23 @@
 // It owns the loop the sans-I/O Session leaves to its caller.
 import type { Button, Clock, Crypto, Display, Downloader, Installer, Log, Storage, Transport, Utf8 } from './ports.js';
 import type { UiResponder } from './session/types.js';
-import type { DeviceDescription } from './device.js';
+import type { DeviceDescription } from './description/description.js';
 import type { Encoding } from './syncml/codec.js';
 import type { GenericAlert } from './alerts/types.js';
 import type { DmTree } from './tree/types.js';
 import { Session } from './session/session.js';
 import { ExecRegistry } from './session/types.js';
 import { AlertQueue } from './alerts/queue.js';
-import { buildUpdateRequest, type UpdateTrigger } from './alerts/generic-alert.js';
-import { openTree } from './tree/persist.js';
-import type { TreeLimits } from './tree/tree.js';
+import { buildUpdateRequest, type UpdateTrigger } from './scomo/update-request.js';
+import { openTree } from './description/open-tree.js';
+import type { TreeLimits } from './tree/types.js';
 import { readAccount, writeNonce } from './tree/dmacc.js';
 import { DmError } from './errors.js';
 import { UserInteraction } from './ui/interaction.js';
 import { UpdateButton } from './triggers/button.js';
 import { CheckSchedule, planScheduleOptions } from './triggers/schedule.js';
 import { TriggerController } from './triggers/controller.js';
-import { listDeployed } from './tree/dmacc.js';
+import { listDeployed } from './scomo/subtree.js';
 import { ScomoManager } from './scomo/operations.js';
 
 export interface AgentPorts {

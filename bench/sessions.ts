@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DmAgent } from '../agent/agent.js';
-import { parseDeviceDescription } from '../agent/tree/device-description.js';
+import { parseDeviceDescription } from '../agent/description/parse.js';
 import { nodeCrypto } from '../platform/node/crypto.js';
 import { nodeUtf8 } from '../platform/node/utf8.js';
 import { LabDmServer } from '../lab/server/dm-server.js';

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
-import { parseDeviceDescription } from '../agent/tree/device-description.js';
+import { parseDeviceDescription } from '../agent/description/parse.js';
 import { startLab } from '../lab/server/lab.js';
 import { loadCatalog } from '../lab/server/catalog.js';
 import { parseDevices } from '../lab/server/auth.js';

@@ -3,9 +3,8 @@
 // machine: illegal transitions are refused, as a reliable update client must (hawkBit on Zephyr learnt it).
 import type { Storage } from '../ports.js';
 import { DmError } from '../errors.js';
-import { DEPLOYED_OPERATIONS, DOWNLOAD_OPERATIONS } from '../tree/seed.js';
+import { DEPLOYED_OPERATIONS, DOWNLOAD_OPERATIONS, type ScomoOp } from './paths.js';
 
-export type ScomoOp = 'Download' | 'DownloadInstall' | 'DownloadInstallInactive' | 'Activate' | 'Deactivate' | 'Remove';
 export type JobStep = 'accepted' | 'downloading' | 'downloaded' | 'installing' | 'running' | 'done' | 'reported';
 
 export interface ScomoJob {

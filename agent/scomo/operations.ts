@@ -7,12 +7,13 @@ import { DEVICE } from '../tree/types.js';
 import type { ExecContext, ExecRegistry } from '../session/types.js';
 import type { AlertQueue } from '../alerts/queue.js';
 import { ALERT_TYPE_OPERATION_COMPLETE } from '../alerts/types.js';
-import { DELIVERED, DEPLOYED, DOWNLOAD, STATE_ACTIVE, STATE_INACTIVE } from '../tree/scomo-paths.js';
-import { addDeployed } from '../tree/seed.js';
-import type { MemoryTree } from '../tree/tree.js';
+import {
+  DELIVERED, DEPLOYED, DEPLOYED_OPERATIONS, DOWNLOAD, DOWNLOAD_OPERATIONS, STATE_ACTIVE, STATE_INACTIVE, type ScomoOp,
+} from './paths.js';
+import { addDeployed, leafText } from './subtree.js';
 import { DmError, asDmError } from '../errors.js';
-import { hex, utf8Decode } from '../util/bytes.js';
-import { JobJournal, MAX_STEP_TRIES, type ScomoJob, type ScomoOp } from './jobs.js';
+import { hex } from '../util/bytes.js';
+import { JobJournal, MAX_STEP_TRIES, type ScomoJob } from './jobs.js';
 import { DeployedStatus, DownloadStatus, ScomoResult } from './result-codes.js';
 import { isUrlOf } from '../util/scan.js';
 
@@ -27,8 +28,6 @@ export interface ScomoManagerOptions {
   onProgress?: (node: string, done: number, total: number) => void;
 }
 
-const DOWNLOAD_OPS: ScomoOp[] = ['Download', 'DownloadInstall', 'DownloadInstallInactive'];
-const DEPLOYED_OPS: ScomoOp[] = ['Activate', 'Deactivate', 'Remove'];
 const HASH_CHUNK = 4096;
 const DOWNLOAD_ATTEMPTS = 3;
 
@@ -40,14 +39,8 @@ export class ScomoManager {
   }
 
   register(registry: ExecRegistry): void {
-    for (const op of DOWNLOAD_OPS) registry.register(`${DOWNLOAD}/*/Operations/${op}`, (ctx) => this.accept(op, ctx));
-    for (const op of DEPLOYED_OPS) registry.register(`${DEPLOYED}/*/Operations/${op}`, (ctx) => this.accept(op, ctx));
-  }
-
-  private leaf(uri: string): string | undefined {
-    if (!this.o.tree.exists(uri)) return undefined;
-    const d = this.o.tree.get(uri, DEVICE).data;
-    return d === undefined ? undefined : typeof d === 'string' ? d : utf8Decode(d);
+    for (const op of DOWNLOAD_OPERATIONS) registry.register(`${DOWNLOAD}/*/Operations/${op}`, (ctx) => this.accept(op, ctx));
+    for (const op of DEPLOYED_OPERATIONS) registry.register(`${DEPLOYED}/*/Operations/${op}`, (ctx) => this.accept(op, ctx));
   }
 
   private set(uri: string, value: string): void {
@@ -58,20 +51,20 @@ export class ScomoManager {
   private accept(op: ScomoOp, ctx: ExecContext): number {
     const node = ctx.uri.slice(0, ctx.uri.lastIndexOf('/Operations/'));
     if (this.journal.busy(node)) throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${node} already has an operation in progress`);
-    if (DOWNLOAD_OPS.includes(op)) {
-      const url = this.leaf(`${node}/PkgURL`);
+    if (DOWNLOAD_OPERATIONS.includes(op)) {
+      const url = leafText(this.o.tree, `${node}/PkgURL`);
       if (!url) throw new DmError('DM_ERR_BAD_REQUEST', 400, `${node}/PkgURL is missing: nothing to download`);
       if (!isUrlOf(url, ['http', 'https'])) throw new DmError('DM_ERR_BAD_REQUEST', 400, `${node}/PkgURL '${url}' is not an http(s) URL`);
     } else {
-      const state = this.leaf(`${node}/State`);
+      const state = leafText(this.o.tree, `${node}/State`);
       if (op === 'Activate' && state === STATE_ACTIVE) return 200; // already active: nothing to do
       if (op === 'Deactivate' && state === STATE_INACTIVE) return 200;
     }
     const job: Omit<ScomoJob, 'id' | 'step'> = { op, opUri: ctx.uri, node, serverId: ctx.principal };
     if (ctx.correlator !== undefined) job.correlator = ctx.correlator;
-    if (DEPLOYED_OPS.includes(op)) {
+    if (DEPLOYED_OPERATIONS.includes(op)) {
       job.target = node;
-      const id = this.leaf(`${node}/ID`);
+      const id = leafText(this.o.tree, `${node}/ID`);
       if (id !== undefined) job.identifier = id;
     }
     this.journal.add(job);
@@ -106,13 +99,13 @@ export class ScomoManager {
     let changed = false;
     for (const node of tree.get(DEPLOYED, DEVICE).children ?? []) {
       const uri = `${DEPLOYED}/${node}`;
-      const id = this.leaf(`${uri}/ID`);
+      const id = leafText(tree, `${uri}/ID`);
       const real = installed.find((c) => c.id === id);
       if (!real) { tree.delete(uri, DEVICE); changed = true; continue; }
-      if (this.leaf(`${uri}/Version`) !== real.version) { this.set(`${uri}/Version`, real.version); changed = true; }
-      if (this.leaf(`${uri}/Name`) !== real.name) { this.set(`${uri}/Name`, real.name); changed = true; }
+      if (leafText(tree, `${uri}/Version`) !== real.version) { this.set(`${uri}/Version`, real.version); changed = true; }
+      if (leafText(tree, `${uri}/Name`) !== real.name) { this.set(`${uri}/Name`, real.name); changed = true; }
     }
-    const known = (tree.get(DEPLOYED, DEVICE).children ?? []).map((n) => this.leaf(`${DEPLOYED}/${n}/ID`));
+    const known = (tree.get(DEPLOYED, DEVICE).children ?? []).map((n) => leafText(tree, `${DEPLOYED}/${n}/ID`));
     const missing = installed.filter((c) => !known.includes(c.id));
     if (missing.length) { this.syncInventory(missing, '', true); changed = true; }
     if (changed) {
@@ -124,12 +117,12 @@ export class ScomoManager {
   private async run(job: ScomoJob): Promise<void> {
     let j = job;
     if (j.step === 'reported') return;
-    if (j.step !== 'done') j = DOWNLOAD_OPS.includes(j.op) ? await this.runDownload(j) : await this.runDeployed(j);
+    if (j.step !== 'done') j = DOWNLOAD_OPERATIONS.includes(j.op) ? await this.runDownload(j) : await this.runDeployed(j);
     this.report(j);
   }
 
   private pkgId(j: ScomoJob): string {
-    return this.leaf(`${j.node}/PkgID`) ?? j.node.slice(j.node.lastIndexOf('/') + 1);
+    return leafText(this.o.tree, `${j.node}/PkgID`) ?? j.node.slice(j.node.lastIndexOf('/') + 1);
   }
 
   /** True (and logged) when the job has entered its step more often than MAX_STEP_TRIES: it is failed, not run again. */
@@ -164,7 +157,7 @@ export class ScomoManager {
       for (let attempt = 0; attempt < DOWNLOAD_ATTEMPTS; attempt++) {
         try {
           await downloader.fetch({
-            url: this.leaf(`${j.node}/PkgURL`) ?? '', id: pkgId, offset: downloader.storedSize(pkgId),
+            url: leafText(this.o.tree, `${j.node}/PkgURL`) ?? '', id: pkgId, offset: downloader.storedSize(pkgId),
             onProgress: (done, total) => this.o.onProgress?.(j.node, done, total ?? 0),
           });
           failure = undefined;
@@ -224,9 +217,9 @@ export class ScomoManager {
   private verify(node: string, pkgId: string): string | undefined {
     const { downloader, crypto } = this.o;
     const size = downloader.storedSize(pkgId);
-    const want = this.leaf(`${node}/Ext/Size`);
+    const want = leafText(this.o.tree, `${node}/Ext/Size`);
     if (want !== undefined && Number(want) !== size) return `size ${size} bytes, the server announced ${want}`;
-    const sha = this.leaf(`${node}/Ext/SHA256`);
+    const sha = leafText(this.o.tree, `${node}/Ext/SHA256`);
     if (sha !== undefined) {
       const h = crypto.createSha256();
       for (let off = 0; off < size; off += HASH_CHUNK) h.update(downloader.read(pkgId, off, Math.min(HASH_CHUNK, size - off)));
@@ -241,7 +234,7 @@ export class ScomoManager {
     const name = j.node.slice(j.node.lastIndexOf('/') + 1);
     const base = `${DELIVERED}/${name}`;
     if (!tree.exists(base)) tree.add(base, { format: 'node' }, DEVICE);
-    for (const [leafName, v] of [['PkgID', pkgId], ['Name', this.leaf(`${j.node}/Name`) ?? pkgId], ['State', '10'], ['Status', '10']] as const) {
+    for (const [leafName, v] of [['PkgID', pkgId], ['Name', leafText(tree, `${j.node}/Name`) ?? pkgId], ['State', '10'], ['Status', '10']] as const) {
       const uri = `${base}/${leafName}`;
       if (tree.exists(uri)) tree.replace(uri, { data: v }, DEVICE);
       else tree.add(uri, { format: leafName === 'State' || leafName === 'Status' ? 'int' : 'chr', data: v }, DEVICE);
@@ -254,7 +247,7 @@ export class ScomoManager {
     const { tree } = this.o;
     let first: { uri: string; id: string } | undefined;
     for (const c of components) {
-      const existing = (tree.get(DEPLOYED, DEVICE).children ?? []).find((n) => this.leaf(`${DEPLOYED}/${n}/ID`) === c.id);
+      const existing = (tree.get(DEPLOYED, DEVICE).children ?? []).find((n) => leafText(tree, `${DEPLOYED}/${n}/ID`) === c.id);
       const node = existing ?? c.id.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 32);
       const uri = `${DEPLOYED}/${node}`;
       if (existing) {
@@ -264,7 +257,7 @@ export class ScomoManager {
         this.set(`${uri}/State`, active ? STATE_ACTIVE : STATE_INACTIVE);
         this.set(`${uri}/Status`, DeployedStatus.Idle);
       } else {
-        addDeployed(tree as MemoryTree, { node, id: c.id, name: c.name, version: c.version, pkgIdRef: pkgId, state: active ? 'active' : 'inactive' });
+        addDeployed(tree, { node, id: c.id, name: c.name, version: c.version, pkgIdRef: pkgId, state: active ? 'active' : 'inactive' });
       }
       first ??= { uri, id: c.id };
     }

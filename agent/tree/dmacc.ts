@@ -1,7 +1,6 @@
 // Reading the DM account the session needs out of ./DMAcc, and writing nonces back.
 import type { DmAccount, AuthSettings, DmTree } from './types.js';
 import { DEVICE } from './types.js';
-import { DEPLOYED } from './scomo-paths.js';
 import { DmError } from '../errors.js';
 import { base64Decode, utf8Decode, utf8Encode } from '../util/bytes.js';
 
@@ -64,22 +63,4 @@ export function writeNonce(tree: DmTree, account: DmAccount, which: 'client' | '
   for (const a of tree.get(base, DEVICE).children ?? []) {
     if (val(tree, `${base}/${a}/AAuthLevel`) === level) tree.replace(`${base}/${a}/AAuthData`, { format: 'bin', data: nonce }, DEVICE);
   }
-}
-
-export interface DeployedComponent {
-  node: string;
-  uri: string;
-  id: string;
-  name: string;
-  version: string;
-  state: string;
-}
-
-export function listDeployed(tree: DmTree): DeployedComponent[] {
-  if (!tree.exists(DEPLOYED)) return [];
-  return (tree.get(DEPLOYED, DEVICE).children ?? []).map((node) => {
-    const uri = `${DEPLOYED}/${node}`;
-    const leaf = (n: string) => (tree.exists(`${uri}/${n}`) ? val(tree, `${uri}/${n}`) : '');
-    return { node, uri, id: leaf('ID'), name: leaf('Name'), version: leaf('Version'), state: leaf('State') };
-  });
 }

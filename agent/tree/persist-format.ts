@@ -1,6 +1,6 @@
 // The stored form of the tree: one compact JSON document with a format version, binary values in base64.
 // One Storage.write of it is one atomic commit.
-import type { TNode } from './tree.js';
+import type { TNode } from './node.js';
 import type { NodeFormat } from './types.js';
 import { DmError } from '../errors.js';
 import { base64Decode, base64Encode } from '../util/bytes.js';

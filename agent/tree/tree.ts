@@ -2,22 +2,13 @@
 // the nearest ancestor that has one, and the status codes the DM protocol gives each refusal.
 import type { Storage } from '../ports.js';
 import type { Data } from '../syncml/model.js';
-import type { AclCommand, DmTree, NodeFormat, NodeProperty, NodeValue, NodeView, Principal, TreeSnapshot } from './types.js';
+import type { AclCommand, DmTree, NodeFormat, NodeProperty, NodeValue, NodeView, Principal, TreeLimits, TreeSnapshot } from './types.js';
 import { DEVICE } from './types.js';
+import type { TNode } from './node.js';
 import { DmError } from '../errors.js';
 import { base64Decode, utf8Decode, utf8Encode, utf8Length } from '../util/bytes.js';
 import { serializeTree, treePieces } from './persist-format.js';
 import { isFloatText, isTimeText } from '../util/scan.js';
-
-export interface TreeLimits {
-  maxNodes: number;
-  maxValueBytes: number;
-  /** All leaf values together (a device's heap holds the whole tree: 420 when a change would pass it). */
-  maxTreeValueBytes: number;
-  maxUriLength: number;
-  maxDepth: number;
-  maxSegmentLength: number;
-}
 
 export const DEFAULT_TREE_LIMITS: TreeLimits = {
   maxNodes: 2048, maxValueBytes: 16384, maxTreeValueBytes: 1 << 20, maxUriLength: 255, maxDepth: 16, maxSegmentLength: 32,
@@ -27,29 +18,6 @@ export const DEFAULT_TREE_LIMITS: TreeLimits = {
 export const ROOT_ACL = 'Add=*&Get=*';
 
 const FORMATS = new Set(['chr', 'int', 'bool', 'bin', 'b64', 'node', 'null', 'xml', 'date', 'time', 'float']);
-
-// Nodes change only through MemoryTree's methods, and a value is never changed in place (it is replaced):
-// the commit reuses the JSON of each subtree no method touched.
-export interface TNode {
-  name: string;
-  format: NodeFormat;
-  type?: string;
-  value?: Data;
-  acl?: string;
-  title?: string;
-  exec?: boolean;
-  permanent?: boolean;
-  tstamp?: number;
-  verNo: number;
-  children?: TNode[];
-  /**
-   * This node and everything below it as a host commit last wrote them (persist-format.ts serializeTree);
-   * a change at or below the node clears it. A device commits in pieces and keeps none.
-   */
-  savedJson?: string | undefined;
-  /** An interior node's own fields as that commit wrote them, up to its child list; cleared by a change to the node. */
-  savedHead?: string | undefined;
-}
 
 export function newNode(name: string, format: NodeFormat): TNode {
   const n: TNode = { name, format, verNo: 0 };

@@ -1,7 +1,6 @@
 // Contract of the DM tree. The implementation lives beside this file; the session, the SCOMO handlers and
-// the platforms depend only on these types.
+// the platforms depend only on these types. This file imports nothing of the tree's implementation.
 import type { Data } from '../syncml/model.js';
-import type { TreeLimits } from './tree.js';
 
 export type NodeFormat = 'chr' | 'int' | 'bool' | 'bin' | 'b64' | 'node' | 'null' | 'xml' | 'date' | 'time' | 'float';
 export type AclCommand = 'Add' | 'Delete' | 'Exec' | 'Get' | 'Replace';
@@ -34,6 +33,17 @@ export interface NodeView {
 /** Node properties reachable with ?prop= (DM TND). */
 export type NodeProperty = 'ACL' | 'Format' | 'Type' | 'Size' | 'Name' | 'Title' | 'TStamp' | 'VerNo';
 
+/** Sizes a tree refuses beyond (DEFAULT_TREE_LIMITS in tree.ts). */
+export interface TreeLimits {
+  maxNodes: number;
+  maxValueBytes: number;
+  /** All leaf values together (a device's heap holds the whole tree: 420 when a change would pass it). */
+  maxTreeValueBytes: number;
+  maxUriLength: number;
+  maxDepth: number;
+  maxSegmentLength: number;
+}
+
 /** Opaque saved state for Atomic roll back. */
 export type TreeSnapshot = unknown;
 
@@ -63,6 +73,13 @@ export interface DmTree {
   checkExec(uri: string, principal: Principal): void;
   /** Marks a node executable (Operations/* leaves) and/or permanent (device-owned, not deletable). */
   setFlags(uri: string, flags: { exec?: boolean; permanent?: boolean }): void;
+  /** Sets a node's ACL as the device, unchecked (undefined: the node inherits); servers use replaceProperty. */
+  setAcl(uri: string, acl: string | undefined): void;
+  /**
+   * Runs fn(uri) after every Add of a node matching pattern ('*' = one segment): device behaviour of an MO that
+   * grows its own children, as SCOMO's Download/<x>/Operations.
+   */
+  onAdd(pattern: string, fn: (uri: string) => void): void;
   snapshot(): TreeSnapshot;
   restore(snapshot: TreeSnapshot): void;
   /** Writes the whole tree through the Storage port as one atomic replacement. */

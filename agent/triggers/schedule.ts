@@ -4,7 +4,7 @@
 // slices of at most an hour (long timers overflow on small devices) and the wall clock is only compared on
 // wake: a jump forward fires at most one check, a jump backward is clamped to one period plus the cap.
 import type { Clock, Crypto, Log, Storage, TimerHandle } from '../ports.js';
-import type { DeviceDescription } from '../device.js';
+import type { DeviceDescription } from '../description/description.js';
 import { DmError } from '../errors.js';
 
 const KEY = 'schedule';
@@ -13,10 +13,10 @@ const MIN = 60 * 1000;
 export const SCHEDULE_SLICE_MS = 60 * MIN;
 const DEFAULT_BACKOFF_MINUTES = 5;
 const DEFAULT_BACKOFF_CAP_MINUTES = 1440;
-/** Default jitter as a share of the interval (agent/device.ts documents 10 %). */
+/** Default jitter as a share of the interval (agent/description/description.ts documents 10 %). */
 const DEFAULT_JITTER_SHARE = 0.1;
 
-/** A device description's `schedule` (agent/device.ts). */
+/** A device description's `schedule` (agent/description/description.ts). */
 export type SchedulePlan = NonNullable<DeviceDescription['schedule']>;
 
 /** The jitter a plan means, in minutes: its own, or the default share of its interval. */

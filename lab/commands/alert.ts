@@ -1,10 +1,10 @@
 // `dm-agent alert --device FILE --trigger user|device [--component ID] [--wbxml]`: prints the package 1 the
 // agent would send for that trigger, without any network: a real Session's first message.
 import { readFileSync } from 'node:fs';
-import { parseDeviceDescription } from '../../agent/tree/device-description.js';
-import { seedTree } from '../../agent/tree/seed.js';
+import { parseDeviceDescription } from '../../agent/description/parse.js';
+import { seedTree } from '../../agent/description/seed.js';
 import { readAccount } from '../../agent/tree/dmacc.js';
-import { buildUpdateRequest } from '../../agent/alerts/generic-alert.js';
+import { buildUpdateRequest } from '../../agent/scomo/update-request.js';
 import { Session } from '../../agent/session/session.js';
 import { ExecRegistry } from '../../agent/session/types.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { listDeployed } from '../../agent/tree/dmacc.js';
+import { listDeployed } from '../../agent/scomo/subtree.js';
 import { loadCatalog } from '../server/catalog.js';
 import { startLab } from '../server/lab.js';
 import { startNodeDevice } from '../../platform/node/node-device.js';

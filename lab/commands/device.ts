@@ -5,7 +5,7 @@
 // Over MQTT a message on …/notify starts a check. Keys may be piped (`printf u | dm-agent device …`): when
 // the input ends, the device finishes what it is doing and exits (0 if every session it ran ended well).
 import { readFileSync } from 'node:fs';
-import { listDeployed } from '../../agent/tree/dmacc.js';
+import { listDeployed } from '../../agent/scomo/subtree.js';
 import { startNodeDevice } from '../../platform/node/node-device.js';
 import { TerminalDisplay, parseAnswers } from '../../platform/node/terminal-display.js';
 import { TerminalButton, attachTerminalKeys } from '../../platform/node/terminal-keys.js';

@@ -4,7 +4,7 @@
 // when it ended well. The device's tree, queue, packages and components persist in --state.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listDeployed } from '../../agent/tree/dmacc.js';
+import { listDeployed } from '../../agent/scomo/subtree.js';
 import { startNodeDevice } from '../../platform/node/node-device.js';
 import { TerminalDisplay, parseAnswers } from '../../platform/node/terminal-display.js';
 import { StreamLog, isLogLevel } from '../../platform/node/log.js';

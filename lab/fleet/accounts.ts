@@ -1,6 +1,6 @@
 // Who each simulated device is: its DevId and its credentials, made from the template by device index, and
 // the accounts table a server needs to let those devices in (the lab server's devices-table format).
-import type { DeviceDescription } from '../../agent/device.js';
+import type { DeviceDescription } from '../../agent/description/description.js';
 // An entry of the lab server's accounts table (its `--devices FILE` format) is what the fleet writes.
 import type { DeviceAccount } from '../server/auth.js';
 

@@ -4,7 +4,7 @@
 // check schedule (interval, jitter, back-off) on a fast clock. It reports sessions/s, latency percentiles,
 // failures by cause and memory, so device makers can load-test their servers.
 import { DmAgent } from '../../agent/agent.js';
-import type { DeviceDescription } from '../../agent/device.js';
+import type { DeviceDescription } from '../../agent/description/description.js';
 import { CheckSchedule, planScheduleOptions, type SchedulePlan } from '../../agent/triggers/schedule.js';
 import type { Transport } from '../../agent/ports.js';
 import { systemClock } from '../../platform/node/clock.js';

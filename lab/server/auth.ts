@@ -7,7 +7,7 @@ import type { AuthSettings } from '../../agent/tree/types.js';
 import { checkServerCred, clientCred, hmacHeader, parseHmacHeader, AUTH_BASIC, AUTH_MAC, AUTH_MD5, type DigestCrypto } from '../../agent/session/auth.js';
 import { base64Decode } from '../../agent/util/bytes.js';
 import { DmError } from '../../agent/errors.js';
-import { aAuthType } from '../../agent/tree/seed.js';
+import { aAuthType } from '../../agent/description/seed.js';
 
 export type AuthType = 'none' | 'basic' | 'md5' | 'hmac';
 

@@ -2,10 +2,9 @@
 // what devices send back (inventory Results, the OperationComplete result alert). Pure functions.
 import type { AlertCmd, Command, ExecCmd, Item, ItemCmd } from '../../agent/syncml/model.js';
 import { utf8Decode } from '../../agent/util/bytes.js';
+import { DEPLOYED, DOWNLOAD } from '../../agent/scomo/paths.js';
 import type { CatalogEntry } from './catalog.js';
 
-export const DEPLOYED = './SCOMO/Inventory/Deployed';
-export const DOWNLOAD = './SCOMO/Download';
 /** The leaves the server reads of each deployed component. */
 export const COMPONENT_LEAVES = ['ID', 'Name', 'Version'] as const;
 

@@ -21,9 +21,10 @@ import { DEFAULT_SCENARIO, FailurePlan, fillText } from './scenario.js';
 import type { DeviceAccount } from './auth.js';
 import { UserPassHashes } from '../../agent/session/auth.js';
 import { AccountBook, explainRefusal, schemeUrn, serverCred, serverHmac, staleNonce, verifyDevice, type KnownNonce } from './auth.js';
+import { DEPLOYED } from '../../agent/scomo/paths.js';
 import type { DeployPlan, InventoryComponent } from './commands.js';
 import {
-  DEPLOYED, childNames, componentGets, dataText, deployCommands, deployedNode, getCmd, normUri, numberCommands,
+  childNames, componentGets, dataText, deployCommands, deployedNode, getCmd, normUri, numberCommands,
   parseResultData, readComponentResults, uiAlert,
 } from './commands.js';
 import { encodeServerMessage } from './syncml-xml.js';

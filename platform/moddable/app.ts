@@ -9,7 +9,7 @@ import type { Button, Clock, Log, Transport } from '../../agent/ports.js';
 import { DmAgent, type SessionReport } from '../../agent/agent.js';
 import { UserInteraction } from '../../agent/ui/interaction.js';
 import { wrap } from '../../agent/ui/layout.js';
-import { listDeployed } from '../../agent/tree/dmacc.js';
+import { listDeployed } from '../../agent/scomo/subtree.js';
 import { readDeviceConfig, type DeviceConfig } from './lib/config.js';
 import { EdgeButton } from './lib/edge-button.js';
 import type { ModSlot } from './lib/mod-slot.js';

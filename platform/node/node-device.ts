@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DmAgent, type AgentOptions } from '../../agent/agent.js';
-import type { DeviceDescription } from '../../agent/device.js';
+import type { DeviceDescription } from '../../agent/description/description.js';
 import type { Button, Display, Log, Transport } from '../../agent/ports.js';
 import { systemClock } from './clock.js';
 import { nodeCrypto } from './crypto.js';
@@ -16,7 +16,7 @@ import { HttpTransport } from './http-transport.js';
 import { MqttTransport } from './mqtt-transport.js';
 import { tracedTransport } from './trace.js';
 import { readAccount, writeServerUri } from '../../agent/tree/dmacc.js';
-import { aAuthType } from '../../agent/tree/seed.js';
+import { aAuthType } from '../../agent/description/seed.js';
 
 export interface NodeDeviceOptions {
   desc: DeviceDescription;

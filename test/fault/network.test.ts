@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DmAgent } from '../../agent/agent.js';
-import { parseDeviceDescription } from '../../agent/tree/device-description.js';
+import { parseDeviceDescription } from '../../agent/description/parse.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';
 import { HttpTransport } from '../../platform/node/http-transport.js';
 import { MemoryStorage } from '../helpers/memory-storage.js';

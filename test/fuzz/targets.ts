@@ -14,13 +14,13 @@ import { decodeWbxmlMessage } from '../../agent/syncml/wbxml-decode.js';
 import { decodeMessage, encodeMessage } from '../../agent/syncml/codec.js';
 import { Session } from '../../agent/session/session.js';
 import { ExecRegistry } from '../../agent/session/types.js';
-import { seedTree } from '../../agent/tree/seed.js';
+import { seedTree } from '../../agent/description/seed.js';
 import { readAccount, writeNonce } from '../../agent/tree/dmacc.js';
 import { clientCred, hmacHeader } from '../../agent/session/auth.js';
 import type { Command, StatusCmd, SyncMLMessage } from '../../agent/syncml/model.js';
 import { base64Decode, base64Encode } from '../../agent/util/bytes.js';
 import { serializeTree } from '../../agent/tree/persist-format.js';
-import { parseDeviceDescription } from '../../agent/tree/device-description.js';
+import { parseDeviceDescription } from '../../agent/description/parse.js';
 import { ALERT_TYPE_USER_REQUEST } from '../../agent/alerts/types.js';
 import { sampleMessages } from '../helpers/corpus.js';
 

@@ -4,8 +4,8 @@
 // on XS that is xsnap's issueCommand; on Node a plain function. Time is virtual: the host advances it
 // (`tick`) when the agent waits on a timer, so both engines see the same clock.
 import { DmAgent } from '../../agent/agent.js';
-import { parseDeviceDescription } from '../../agent/tree/device-description.js';
-import { listDeployed } from '../../agent/tree/dmacc.js';
+import { parseDeviceDescription } from '../../agent/description/parse.js';
+import { listDeployed } from '../../agent/scomo/subtree.js';
 import type { Clock, ComponentInfo, Crypto, Display, DisplayCapabilities, Downloader, DownloadRequest, InputEvent, Installer, Screen, Storage } from '../../agent/ports.js';
 import { base64Decode, base64Encode, utf8Decode, utf8Encode, concatBytes } from '../../agent/util/bytes.js';
 

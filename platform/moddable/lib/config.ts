@@ -10,9 +10,9 @@
 // config.dm.logLevel    error | warn | info | debug | trace
 // config.file.root      the file system root the SDK's file manifest sets
 import type { LogLevel } from '../../../agent/ports.js';
-import type { DeviceDescription } from '../../../agent/device.js';
+import type { DeviceDescription } from '../../../agent/description/description.js';
 import { DmError } from '../../../agent/errors.js';
-import { parseDeviceDescription } from '../../../agent/tree/device-description.js';
+import { parseDeviceDescription } from '../../../agent/description/parse.js';
 import { isLogLevel } from './log-format.js';
 import { joinDir } from './file-names.js';
 

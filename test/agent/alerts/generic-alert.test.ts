@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildUpdateRequest, resolveComponentUri, toAlertCommand } from '../../../agent/alerts/generic-alert.js';
-import { seedTree } from '../../../agent/tree/seed.js';
-import { parseDeviceDescription } from '../../../agent/tree/device-description.js';
+import { toAlertCommand } from '../../../agent/alerts/generic-alert.js';
+import { buildUpdateRequest, resolveComponentUri } from '../../../agent/scomo/update-request.js';
+import { seedTree } from '../../../agent/description/seed.js';
+import { parseDeviceDescription } from '../../../agent/description/parse.js';
 import { DmError } from '../../../agent/errors.js';
 
 const tree = seedTree(parseDeviceDescription({

@@ -560,7 +560,7 @@ test('deviations a lab user needs to see: missing Status for a server command, L
 
 async function runAgent(o: { encoding: 'xml' | 'wbxml'; serverAuth?: boolean; auth?: 'md5' | 'hmac' | 'basic'; serverAuthType?: 'md5' | 'hmac' | 'basic'; scenario?: unknown; answer: (a: AlertCmd) => { status: number; items: { data: string }[] } }) {
   const { DmAgent } = await import('../../../agent/agent.js');
-  const { parseDeviceDescription } = await import('../../../agent/tree/device-description.js');
+  const { parseDeviceDescription } = await import('../../../agent/description/parse.js');
   const { MemoryStorage } = await import('../../helpers/memory-storage.js');
   const { FakeClock } = await import('../../helpers/fake-clock.js');
   const json = JSON.parse(readFileSync(join(repoRoot, 'lab/examples/device.json'), 'utf8'));
@@ -645,7 +645,7 @@ test('every XML reply in this file\'s sessions is, byte for byte, what xmlbuilde
 
 test('300 devices in session at once (more than any small session cache): each gets its own dialogue, none is forgotten', async () => {
   const { DmAgent } = await import('../../../agent/agent.js');
-  const { parseDeviceDescription } = await import('../../../agent/tree/device-description.js');
+  const { parseDeviceDescription } = await import('../../../agent/description/parse.js');
   const { MemoryStorage } = await import('../../helpers/memory-storage.js');
   const { FakeClock } = await import('../../helpers/fake-clock.js');
   const { server, logs } = makeServer();

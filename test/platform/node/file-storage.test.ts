@@ -4,8 +4,8 @@ import { mkdtempSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStorage } from '../../../platform/node/file-storage.js';
-import { openTree } from '../../../agent/tree/persist.js';
-import { parseDeviceDescription } from '../../../agent/tree/device-description.js';
+import { openTree } from '../../../agent/description/open-tree.js';
+import { parseDeviceDescription } from '../../../agent/description/parse.js';
 import { DEVICE } from '../../../agent/tree/types.js';
 import { DmError } from '../../../agent/errors.js';
 

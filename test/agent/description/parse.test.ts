@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDeviceDescription } from '../../../agent/tree/device-description.js';
+import { parseDeviceDescription } from '../../../agent/description/parse.js';
 import { DmError } from '../../../agent/errors.js';
 
 const base = () => ({

@@ -4,62 +4,16 @@
 //   ./DevInfo, ./DevDetail       Get=*                       permanent, read-only
 //   ./DMAcc                      Get=<srv>                   account visible to its own server only
 //   ./DMAcc/<x>                  Get=<srv>&Replace=<srv>     AppAuth/*/AAuthSecret: Replace=<srv> (no Get: secrets are write-only)
-//   ./SCOMO, Inventory, Delivered, Deployed   Get=*
-//   ./SCOMO/Download             Add=*&Delete=*&Get=*&Replace=*   the server stages packages here
-//   ./SCOMO/Inventory/Deployed/<x>  Get=*&Replace=*          no Delete: removal is the Remove operation
-//   …/Operations/<op>            Exec=*&Get=*                executable leaves
-import type { DeviceDescription } from '../device.js';
-import { MemoryTree, type TreeLimits } from './tree.js';
-import type { AuthSettings, NodeFormat } from './types.js';
-import { DEVICE } from './types.js';
-import { DEPLOYED, DELIVERED, DOWNLOAD, SCOMO_MO_TYPE, SCOMO_ROOT, STATE_ACTIVE, STATE_INACTIVE } from './scomo-paths.js';
+//   ./SCOMO …                    listed in ../scomo/subtree.ts, which lays that MO (seedScomo)
+import type { DeviceDescription } from './description.js';
+import { MemoryTree } from '../tree/tree.js';
+import type { AuthSettings, NodeFormat, TreeLimits } from '../tree/types.js';
+import { DEVICE } from '../tree/types.js';
+import { seedScomo } from '../scomo/subtree.js';
 import { base64Decode } from '../util/bytes.js';
 
-export const DEPLOYED_OPERATIONS = ['Activate', 'Deactivate', 'Remove'];
-export const DOWNLOAD_OPERATIONS = ['Download', 'DownloadInstall', 'DownloadInstallInactive'];
-
-function put(tree: MemoryTree, uri: string, format: NodeFormat, data?: string | Uint8Array, type?: string): void {
-  tree.add(uri, { format, ...(data !== undefined ? { data } : {}), ...(type ? { type } : {}) }, DEVICE);
-}
-
-/** Adds the Deployed/<node> subtree of one component (used by the seed and by SCOMO installs). */
-export function addDeployed(tree: MemoryTree, c: { node: string; id: string; name: string; version: string;
-  description?: string; state?: 'active' | 'inactive'; pkgIdRef?: string }): void {
-  const base = `${DEPLOYED}/${c.node}`;
-  put(tree, base, 'node');
-  tree.setAcl(base, 'Get=*&Replace=*');
-  put(tree, `${base}/ID`, 'chr', c.id);
-  put(tree, `${base}/PkgIDRef`, 'chr', c.pkgIdRef ?? '');
-  put(tree, `${base}/Name`, 'chr', c.name);
-  put(tree, `${base}/Description`, 'chr', c.description ?? '');
-  put(tree, `${base}/Version`, 'chr', c.version);
-  put(tree, `${base}/State`, 'int', c.state === 'inactive' ? STATE_INACTIVE : STATE_ACTIVE);
-  put(tree, `${base}/Status`, 'int', '10');
-  put(tree, `${base}/Operations`, 'node');
-  for (const op of DEPLOYED_OPERATIONS) {
-    put(tree, `${base}/Operations/${op}`, 'null');
-    tree.setFlags(`${base}/Operations/${op}`, { exec: true });
-    tree.setAcl(`${base}/Operations/${op}`, 'Exec=*&Get=*');
-  }
-  put(tree, `${base}/Ext`, 'node');
-}
-
-/**
- * SCOMO behaviour of the tree: a Download/<x> the server adds gets its Status and the executable
- * Operations leaves from the device (the server adds PkgID, PkgURL …, then Execs an operation).
- */
-export function installScomoBehaviour(tree: MemoryTree): void {
-  tree.onAdd(`${DOWNLOAD}/*`, (uri) => {
-    if (tree.get(uri, DEVICE).leaf) return;
-    if (!tree.exists(`${uri}/Status`)) put(tree, `${uri}/Status`, 'int', '10');
-    for (const op of DOWNLOAD_OPERATIONS) {
-      const o = `${uri}/Operations/${op}`;
-      if (tree.exists(o)) continue;
-      put(tree, o, 'null');
-      tree.setFlags(o, { exec: true });
-      tree.setAcl(o, 'Exec=*&Get=*');
-    }
-  });
+function put(tree: MemoryTree, uri: string, format: NodeFormat, data?: string | Uint8Array): void {
+  tree.add(uri, { format, ...(data !== undefined ? { data } : {}) }, DEVICE);
 }
 
 export function seedTree(desc: DeviceDescription, opts: { limits?: Partial<TreeLimits> } = {}): MemoryTree {
@@ -118,17 +72,7 @@ export function seedTree(desc: DeviceDescription, opts: { limits?: Partial<TreeL
     tree.setAcl(`${p}/AAuthData`, `Replace=${srv}`);
   }
 
-  put(tree, SCOMO_ROOT, 'node', undefined, SCOMO_MO_TYPE);
-  tree.setAcl(SCOMO_ROOT, 'Get=*');
-  put(tree, DOWNLOAD, 'node');
-  tree.setAcl(DOWNLOAD, 'Add=*&Delete=*&Get=*&Replace=*');
-  put(tree, `${SCOMO_ROOT}/Inventory`, 'node');
-  put(tree, DELIVERED, 'node');
-  put(tree, DEPLOYED, 'node');
-  put(tree, `${SCOMO_ROOT}/Ext`, 'node');
-  for (const p of [SCOMO_ROOT, DOWNLOAD, `${SCOMO_ROOT}/Inventory`, DELIVERED, DEPLOYED]) tree.setFlags(p, { permanent: true });
-  for (const c of desc.components) addDeployed(tree, c);
-  installScomoBehaviour(tree);
+  seedScomo(tree, desc.components);
   return tree;
 }
 

@@ -1,5 +1,5 @@
-// Validation of the device description JSON (agent/device.ts): every refusal names the field.
-import type { DeviceDescription } from '../device.js';
+// Validation of the device description JSON (description.ts): every refusal names the field.
+import type { DeviceDescription } from './description.js';
 import { DmError } from '../errors.js';
 import { base64Decode } from '../util/bytes.js';
 import { isUrlOf } from '../util/scan.js';

@@ -1,10 +1,13 @@
-// Opening the persistent tree at boot: the last committed tree, or a fresh seed on first boot. A stored tree
-// that cannot be read is kept aside under 'tree.corrupt' (nothing silently lost) and the device re-seeds.
+// Opening the persistent tree at boot: the last committed tree, or the description's seed (seed.ts) on first
+// boot. A stored tree that cannot be read is kept aside under 'tree.corrupt' (nothing silently lost) and the
+// device re-seeds.
 import type { Storage } from '../ports.js';
-import type { DeviceDescription } from '../device.js';
-import { MemoryTree, type TreeLimits } from './tree.js';
-import { deserializeTree } from './persist-format.js';
-import { seedTree, installScomoBehaviour } from './seed.js';
+import type { DeviceDescription } from './description.js';
+import { MemoryTree } from '../tree/tree.js';
+import type { TreeLimits } from '../tree/types.js';
+import { deserializeTree } from '../tree/persist-format.js';
+import { seedTree } from './seed.js';
+import { installScomoBehaviour } from '../scomo/subtree.js';
 import { DmError, asDmError } from '../errors.js';
 
 export interface OpenedTree {
