@@ -243,7 +243,7 @@ export class DmAgent {
     }
     if (desc.schedule) {
       this.schedule = new CheckSchedule(planScheduleOptions(desc.schedule, ports.crypto,
-        { storage: ports.storage, clock: ports.clock, onDue: () => controller.scheduleDue() }));
+        { storage: ports.storage, clock: ports.clock, onDue: () => controller.scheduleDue(), ...(ports.log ? { log: ports.log } : {}) }));
       this.schedule.start();
     }
     return controller;

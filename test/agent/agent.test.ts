@@ -130,3 +130,20 @@ test('onSessionEnd hears every session\'s end: a failed one with its error, and 
   await assert.rejects(other.runSession(), /no entropy/);
   assert.deepEqual(heard, ['false no entropy']);
 });
+
+test('the check schedule reports to the device\'s log (a corrupt stored state, here)', async () => {
+  const storage = new MemoryStorage();
+  const lines: string[] = [];
+  const log = { log: (level: string, message: string) => { lines.push(`${level} ${message}`); } };
+  const scheduled = parseDeviceDescription({
+    devInfo: { devId: 'IMEI:1', man: 'M', mod: 'X' },
+    account: { serverId: 'labserver', serverUri: 'http://127.0.0.1:8080/dm', auth: { type: 'basic', username: 'u', password: 'p' } },
+    components: [{ node: 'app1', id: 'com.example.weather', name: 'Weather', version: '1.0' }],
+    schedule: { intervalMinutes: 60 },
+  });
+  const transport: Transport = { exchange: async () => { throw new Error('not reached'); } };
+  const agent = await DmAgent.boot(scheduled, { storage, clock: new FakeClock(), crypto: nodeCrypto, transport, log });
+  storage.write('schedule', '{not json');
+  agent.armTriggers();
+  assert.ok(lines.includes('warn stored schedule state is corrupt; starting over'), lines.join('\n'));
+});
