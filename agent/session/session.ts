@@ -3,6 +3,31 @@
 //   for (let out = s.nextMessage(); out; out = s.nextMessage()) await s.receive(await transport.exchange(out));
 // Package flow (DM Protocol §8): pkg 1 = Alert 1201 + Replace ./DevInfo + Generic Alerts; the server's
 // packages are processed to the end, every command gets a Status (unless NoResp), Gets get Results.
+//
+// The session's phases (SessionPhase) and the events that move it from one to the next:
+//
+//                 new Session(): package 1 queued
+//                            │
+//                            ▼
+//   ┌───────────────────► opening ── nextMessage(): package 1's first message, ─────┐
+//   │                                with our MaxMsgSize and MaxObjSize             │
+//   │                                                                               ▼
+//   │   ┌───────────────► sending ── nextMessage(): what fits of the outbox ──► awaiting-reply
+//   │   │                                                                           │
+//   │   │                                                                 receive() │
+//   │   │                                                                           ▼
+//   │   └── answers to send, or the server's package goes on (Alert 1222) ──── processing
+//   │                                                                               │
+//   └────── 401/407 with a challenge: package 1 again, with the new credential ─────┤
+//                                                                                   │
+//            done ◄── nextMessage(): Alert 1223 ── aborting ◄── unreadable reply ───┤
+//                                                                                   │
+//            done ◄── Final and nothing to answer (completed); the server's Alert ──┘
+//                     1223 (aborted); a fatal SyncHdr Status, or a server that never
+//                     authenticates (failed)
+//
+//   fail() in any phase but done, and a session over its message limit, go to done (failed).
+//   Whether the session is over is decided in end() alone; outcome.state says how it ended.
 import type { Crypto, InboundMessage, Log, OutboundMessage, Utf8 } from '../ports.js';
 import type {
   AlertCmd, Command, ContainerCmd, Cred, ExecCmd, Item, ItemCmd, Meta, ResultsCmd, StatusCmd, SyncHdr, SyncMLMessage,
@@ -58,6 +83,9 @@ export interface SessionOptions {
 
 export type SessionState = 'running' | 'completed' | 'failed' | 'aborted';
 
+/** Where the session is in its loop: the diagram at the top of this file. */
+export type SessionPhase = 'opening' | 'sending' | 'awaiting-reply' | 'processing' | 'aborting' | 'done';
+
 export interface SessionOutcome {
   state: SessionState;
   ok: boolean;
@@ -100,18 +128,17 @@ interface LargeObject {
 
 export class Session {
   private readonly o: SessionOptions;
+  private phase: SessionPhase = 'opening';
+  /** How the session ended: 'running' until end() says otherwise. */
   private state: SessionState = 'running';
   private error?: DmError;
-  private awaiting = false;
   private msgId = 0;
   private targetUri: string;
   /** Commands waiting to go out (Status, Results, Alerts), in order. */
   private outbox: Command[] = [];
   private hdrStatus?: StatusCmd;
-  /** Set when the server's package is over and ours is the last word: our message carries Final. */
-  private final = true;
-  private needNextMessage = false;
-  private sendAbort = false;
+  /** The server's package goes on: our next message answers without Final and asks for more (Alert 1222). */
+  private continuing = false;
   private serverMaxMsgSize = 0;
   private clientNonce: Uint8Array;
   private serverNonce: Uint8Array;
@@ -120,7 +147,6 @@ export class Session {
   private serverAuthenticated = false;
   private authRetries = 0;
   private serverAuthFailures = 0;
-  private announceMeta = true;
   /** Alert command id (in our message msgId) → queued alert id. */
   private alertRefs = new Map<string, string>();
   private acknowledged: string[] = [];
@@ -145,7 +171,7 @@ export class Session {
   }
 
   get done(): boolean {
-    return this.state !== 'running';
+    return this.phase === 'done';
   }
 
   get outcome(): SessionOutcome {
@@ -163,15 +189,20 @@ export class Session {
 
   /** Ends the session from outside (transport failure): nothing more is sent. */
   fail(error: DmError): void {
-    if (this.state !== 'running') return;
-    this.state = 'failed';
-    this.error = error;
+    if (this.phase !== 'done') this.end('failed', error);
+  }
+
+  /** The one place the session ends. */
+  private end(state: Exclude<SessionState, 'running'>, error?: DmError): void {
+    this.phase = 'done';
+    this.state = state;
+    if (error) this.error = error;
   }
 
   // ---------------------------------------------------------------- sending
 
   nextMessage(): OutboundMessage | undefined {
-    if (this.state !== 'running' || this.awaiting) return undefined;
+    if (this.phase !== 'opening' && this.phase !== 'sending' && this.phase !== 'aborting') return undefined;
     const maxMessages = this.o.maxMessages ?? 64;
     if (this.stats.messagesSent >= maxMessages) {
       this.fail(new DmError('DM_ERR_SESSION', 400, `session exceeded ${maxMessages} messages without ending`));
@@ -183,7 +214,7 @@ export class Session {
     let body: Command[];
     let final: boolean;
     let bytes: Uint8Array | undefined;
-    if (this.sendAbort) {
+    if (this.phase === 'aborting') {
       body = [{ kind: 'Alert', cmdId: '1', data: AlertCode.SessionAbort, items: [] }];
       final = true;
     } else {
@@ -191,7 +222,6 @@ export class Session {
     }
     bytes ??= encodeMessage({ hdr, body, final }, this.o.encoding, this.o.utf8);
     this.rememberAlertRefs(body);
-    this.awaiting = true;
     this.stats.messagesSent++;
     this.stats.bytesSent += bytes.length;
     const out: OutboundMessage = {
@@ -200,11 +230,9 @@ export class Session {
     };
     const auth = this.o.account.client;
     if (auth.type === 'HMAC') out.hmac = hmacHeader(this.hashes, auth.name, auth.secret, this.clientNonce, bytes);
-    if (this.sendAbort) {
-      // The abort message is the last word: the session is over whatever comes back.
-      this.awaiting = false;
-      this.state = this.error ? 'failed' : 'aborted';
-    }
+    // The abort message is the last word: the session is over whatever comes back.
+    if (this.phase === 'aborting') this.end(this.error ? 'failed' : 'aborted');
+    else this.phase = 'awaiting-reply';
     return out;
   }
 
@@ -220,7 +248,7 @@ export class Session {
       const cred = clientCred(this.hashes, { ...auth, nonce: this.clientNonce });
       if (cred) hdr.cred = cred;
     }
-    if (this.announceMeta) {
+    if (this.phase === 'opening') {
       hdr.meta = { maxMsgSize: this.o.maxMsgSize ?? DEFAULT_MAX_MSG, maxObjSize: this.maxObjSize() };
     }
     return hdr;
@@ -235,9 +263,8 @@ export class Session {
       this.commitIfDirty();
     }
     this.hdrStatus = undefined;
-    const tail: Command[] = this.needNextMessage
+    const tail: Command[] = this.continuing
       ? [{ kind: 'Alert', cmdId: '0', data: AlertCode.NextMessage, items: [] }] : [];
-    this.needNextMessage = false;
     const limit = this.sendLimit();
     const build = (n: number): Command[] => numberCommands([...head, ...this.outbox.slice(0, n), ...tail]);
     // The commands that fit, found without ever encoding much more than `limit` bytes: a device's heap
@@ -256,7 +283,7 @@ export class Session {
     let take = -1;
     let bytes: Uint8Array = new Uint8Array(0);
     for (let grows = 0; ;) {
-      const tried = encodeMessage({ hdr, body: build(candidate), final: candidate === n && this.final }, this.o.encoding, this.o.utf8);
+      const tried = encodeMessage({ hdr, body: build(candidate), final: candidate === n && !this.continuing }, this.o.encoding, this.o.utf8);
       if (tried.length > limit && candidate > 1) {
         // Over: the last size that fitted is the message; without one yet, a command less.
         if (take >= 0) break;
@@ -274,9 +301,8 @@ export class Session {
       if (candidate === take) break;
     }
     const body = build(take);
-    const final = take === n && this.final;
+    const final = take === n && !this.continuing;
     this.outbox = this.outbox.slice(take);
-    this.announceMeta = false;
     return { body, final, bytes };
   }
 
@@ -319,14 +345,42 @@ export class Session {
       pkg1.push(cmd);
     }
     for (const cmd of pkg1) this.outbox.push(cmd);
-    this.final = true;
+    this.continuing = false;
+    this.phase = 'opening';
   }
 
   // ---------------------------------------------------------------- receiving
 
   async receive(msg: InboundMessage): Promise<void> {
-    if (this.state !== 'running') return;
-    this.awaiting = false;
+    if (this.phase !== 'awaiting-reply') return;
+    this.phase = 'processing';
+    const m = this.read(msg);
+    if (!m) return;
+    // Server authentication comes first: an unauthenticated server's commands are not executed.
+    const serverOk = this.checkServer(m, msg);
+    if (!this.takeStatuses(m) || this.serverAborted(m)) return;
+    // The server's commands, run here and not in a step of their own: a command runs at the session's
+    // deepest point, where a frame more counts on the device's 640-slot stack (test/xs/stack.test.ts).
+    const ctx: RunContext = { msgRef: m.hdr.msgId, cancelled: false, inAtomic: false };
+    let commands = 0;
+    let serverWantsMore = false;
+    for (const c of m.body) {
+      if (c.kind === 'Status') continue;
+      if (c.kind === 'Alert' && c.data === AlertCode.NextMessage) {
+        serverWantsMore = true;
+        this.outbox.push(this.status(ctx, c, 200));
+        continue;
+      }
+      commands++;
+      if (serverOk) await this.run(c, ctx, this.outbox);
+      else this.emit(this.outbox, ctx, c, 215);
+    }
+    this.commitIfDirty();
+    this.endOfMessage(m, serverOk, commands > 0, serverWantsMore);
+  }
+
+  /** Decodes a reply; one that cannot be read, or belongs to another session, turns the session to aborting. */
+  private read(msg: InboundMessage): SyncMLMessage | undefined {
     this.stats.messagesReceived++;
     this.stats.bytesReceived += msg.body.length;
     let m: SyncMLMessage;
@@ -339,80 +393,59 @@ export class Session {
       // Nothing in a package we cannot read can be answered command by command: abort cleanly (Alert 1223).
       this.error = asDmError(e);
       this.log('warn', `server message refused: ${this.error.message}`, { code: this.error.code, status: this.error.status });
-      this.sendAbort = true;
-      return;
+      this.phase = 'aborting';
+      return undefined;
     }
     if (m.hdr.respURI) this.targetUri = m.hdr.respURI;
     if (m.hdr.meta?.maxMsgSize) this.serverMaxMsgSize = m.hdr.meta.maxMsgSize;
+    return m;
+  }
 
-    // Server authentication comes first: an unauthenticated server's commands are not executed.
-    const serverOk = this.checkServer(m, msg);
-
-    // The server's answers to what we sent.
+  /**
+   * The server's Statuses about what we sent. False when they end the processing of this message: a fatal
+   * one ends the session, a fresh challenge for our credential queues package 1 again.
+   */
+  private takeStatuses(m: SyncMLMessage): boolean {
     let rechallenged = false;
     for (const c of m.body) {
-      if (c.kind === 'Status') {
-        const r = this.onStatus(c);
-        if (r === 'fatal') return;
-        if (r === 'resend') rechallenged = true;
-      }
+      if (c.kind !== 'Status') continue;
+      const r = this.onStatus(c);
+      if (r === 'fatal') return false;
+      if (r === 'resend') rechallenged = true;
     }
-    if (rechallenged) {
-      // Re-send package 1 with the new credential (DM Security §5.1.3): alerts not yet acknowledged go again.
-      this.outbox = [];
-      this.o.alerts = this.o.alerts.filter((a) => !this.acknowledged.includes(a.id));
-      this.queuePackage1();
-      this.announceMeta = true;
-      return;
-    }
+    if (!rechallenged) return true;
+    // Re-send package 1 with the new credential (DM Security §5.1.3): alerts not yet acknowledged go again.
+    this.outbox = [];
+    this.o.alerts = this.o.alerts.filter((a) => !this.acknowledged.includes(a.id));
+    this.queuePackage1();
+    return false;
+  }
 
-    if (m.body.some((c) => c.kind === 'Alert' && c.data === AlertCode.SessionAbort)) {
-      // The server ended the session; a client that receives 1223 SHOULD NOT answer (DM Protocol §8.x).
-      this.state = 'aborted';
-      this.error = new DmError('DM_ERR_SESSION', 500, 'server aborted the session (Alert 1223)');
-      this.commitIfDirty();
-      return;
-    }
-
-    const ctx: RunContext = { msgRef: m.hdr.msgId, cancelled: false, inAtomic: false };
-    let serverWantsMore = false;
-    let commands = 0;
-    for (const c of m.body) {
-      if (c.kind === 'Status') continue;
-      if (c.kind === 'Alert' && c.data === AlertCode.NextMessage) {
-        serverWantsMore = true;
-        this.outbox.push(this.status(ctx, c, 200));
-        continue;
-      }
-      commands++;
-      if (!serverOk) {
-        this.emit(this.outbox, ctx, c, 215);
-        continue;
-      }
-      await this.run(c, ctx, this.outbox);
-    }
+  /** The server ended the session; a client that receives 1223 SHOULD NOT answer (DM Protocol §8.x). */
+  private serverAborted(m: SyncMLMessage): boolean {
+    if (!m.body.some((c) => c.kind === 'Alert' && c.data === AlertCode.SessionAbort)) return false;
+    this.end('aborted', new DmError('DM_ERR_SESSION', 500, 'server aborted the session (Alert 1223)'));
     this.commitIfDirty();
+    return true;
+  }
 
-    if (!serverOk) {
-      if (this.serverAuthFailures > (this.o.maxAuthRetries ?? 2)) {
-        this.fail(new DmError('DM_ERR_AUTH', 401, 'the server failed to authenticate'));
-        return;
-      }
-    }
-
-    if (!m.final) {
-      if (serverWantsMore) {
-        // The server took part of our package and asks for the rest (Alert 1222): our package still ends
-        // with Final once the outbox is drained.
-        this.final = true;
-      } else {
-        // The server's package continues: answer this message without Final and ask for the next one.
-        this.needNextMessage = true;
-        this.final = false;
-      }
+  /** After the server's commands: the session goes on sending, or is over. */
+  private endOfMessage(m: SyncMLMessage, serverOk: boolean, hadCommands: boolean, serverWantsMore: boolean): void {
+    // fail() while a command waited (a UI answer, an Exec) has ended the session already.
+    if (this.phase !== 'processing') return;
+    if (!serverOk && this.serverAuthFailures > (this.o.maxAuthRetries ?? 2)) {
+      this.fail(new DmError('DM_ERR_AUTH', 401, 'the server failed to authenticate'));
       return;
     }
-    this.final = true;
+    this.phase = 'sending';
+    if (!m.final) {
+      // The server's package continues: answer this message without Final and ask for the next one. Unless
+      // the server took part of our package and asks for the rest (Alert 1222): ours still ends with Final
+      // once the outbox is drained.
+      this.continuing = !serverWantsMore;
+      return;
+    }
+    this.continuing = false;
     if (this.largeObject) {
       // A package ended in the middle of a large object: its end never came (Alert 1225, DM Protocol §10).
       this.outbox.push({ kind: 'Alert', cmdId: '', data: AlertCode.NoEndOfData,
@@ -421,11 +454,10 @@ export class Session {
     }
     // A Chal that only renews the server's nonce (it authenticated) is no reason to answer: with HMAC it
     // rides on every SyncHdr Status and would otherwise keep the session going for ever.
-    const onlyHeaderStatus = this.outbox.length === 0;
-    if (onlyHeaderStatus && commands === 0 && serverOk) {
+    if (this.outbox.length === 0 && !hadCommands && serverOk) {
       // Nothing to answer but the SyncHdr Status: that message MUST NOT be sent; the session is over.
       this.hdrStatus = undefined;
-      this.state = 'completed';
+      this.end('completed');
     }
   }
 
