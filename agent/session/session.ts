@@ -43,7 +43,8 @@ import { toAlertCommand } from '../alerts/generic-alert.js';
 import type { ExecRegistry, UiResponder } from './types.js';
 import { DmError, asDmError } from '../errors.js';
 import { base64Decode, base64Encode, concatBytes, utf8Encode, utf8Length } from '../util/bytes.js';
-import { checkServerCred, clientCred, hmacHeader, schemeOf, UserPassHashes, AUTH_MD5, AUTH_MAC, AUTH_BASIC } from './auth.js';
+import { AUTH_MD5, AUTH_MAC, AUTH_BASIC } from './auth.js';
+import { Credentials } from './credentials.js';
 
 export interface SessionOptions {
   tree: DmTree;
@@ -140,13 +141,7 @@ export class Session {
   /** The server's package goes on: our next message answers without Final and asks for more (Alert 1222). */
   private continuing = false;
   private serverMaxMsgSize = 0;
-  private clientNonce: Uint8Array;
-  private serverNonce: Uint8Array;
-  /** Client credential accepted for the rest of the session (212). */
-  private clientAuthenticated = false;
-  private serverAuthenticated = false;
-  private authRetries = 0;
-  private serverAuthFailures = 0;
+  private readonly auth: Credentials;
   /** Alert command id (in our message msgId) → queued alert id. */
   private alertRefs = new Map<string, string>();
   private acknowledged: string[] = [];
@@ -155,18 +150,12 @@ export class Session {
   private stats = { messagesSent: 0, messagesReceived: 0, bytesSent: 0, bytesReceived: 0 };
   private largeObject?: LargeObject;
   private dirty = false;
-  /** A received nonce is in the tree but not committed yet. */
-  private nonceUnsaved = false;
-  /** The hashes of this account's and its server's "user:pass", made once per session. */
-  private readonly hashes: UserPassHashes;
 
   constructor(options: SessionOptions) {
     if (!options.sessionId) throw new DmError('DM_ERR_CONFIG', 400, 'session id must not be empty');
     this.o = options;
-    this.hashes = new UserPassHashes(options.crypto, 2);
+    this.auth = new Credentials(options);
     this.targetUri = options.account.serverUri;
-    this.clientNonce = options.account.client.nonce;
-    this.serverNonce = options.account.server.nonce;
     this.queuePackage1();
   }
 
@@ -228,8 +217,8 @@ export class Session {
       uri: this.targetUri, body: bytes, contentType: contentTypeOf(this.o.encoding),
       sessionId: this.o.sessionId, msgId,
     };
-    const auth = this.o.account.client;
-    if (auth.type === 'HMAC') out.hmac = hmacHeader(this.hashes, auth.name, auth.secret, this.clientNonce, bytes);
+    const hmac = this.auth.hmac(bytes);
+    if (hmac !== undefined) out.hmac = hmac;
     // The abort message is the last word: the session is over whatever comes back.
     if (this.phase === 'aborting') this.end(this.error ? 'failed' : 'aborted');
     else this.phase = 'awaiting-reply';
@@ -244,10 +233,8 @@ export class Session {
       source: { locURI: this.o.devId },
     };
     if (auth.type !== 'NONE') hdr.source.locName = auth.name;
-    if (!this.clientAuthenticated) {
-      const cred = clientCred(this.hashes, { ...auth, nonce: this.clientNonce });
-      if (cred) hdr.cred = cred;
-    }
+    const cred = this.auth.headerCred();
+    if (cred) hdr.cred = cred;
     if (this.phase === 'opening') {
       hdr.meta = { maxMsgSize: this.o.maxMsgSize ?? DEFAULT_MAX_MSG, maxObjSize: this.maxObjSize() };
     }
@@ -257,8 +244,7 @@ export class Session {
   /** Fills the message with queued commands up to sendLimit(); the rest waits for the server's Alert 1222. */
   private takeBody(hdr: SyncHdr): { body: Command[]; final: boolean; bytes: Uint8Array } {
     const head: Command[] = this.hdrStatus ? [this.hdrStatus] : [];
-    if (this.hdrStatus?.chal && this.o.account.server.type !== 'NONE' && this.o.saveNonce) {
-      this.o.saveNonce('server', this.serverNonce);
+    if (this.hdrStatus?.chal && this.auth.chalSent()) {
       this.dirty = true;
       this.commitIfDirty();
     }
@@ -357,7 +343,7 @@ export class Session {
     const m = this.read(msg);
     if (!m) return;
     // Server authentication comes first: an unauthenticated server's commands are not executed.
-    const serverOk = this.checkServer(m, msg);
+    const serverOk = this.auth.checkServer(m, msg, this.hdrStatus = headerStatus(m));
     if (!this.takeStatuses(m) || this.serverAborted(m)) return;
     // The server's commands, run here and not in a step of their own: a command runs at the session's
     // deepest point, where a frame more counts on the device's 640-slot stack (test/xs/stack.test.ts).
@@ -409,9 +395,10 @@ export class Session {
     let rechallenged = false;
     for (const c of m.body) {
       if (c.kind !== 'Status') continue;
-      const r = this.onStatus(c);
-      if (r === 'fatal') return false;
+      const r = this.auth.onStatus(c);
+      if (r instanceof DmError) { this.fail(r); return false; }
       if (r === 'resend') rechallenged = true;
+      else if (c.cmd === 'Alert') this.alertAnswered(c);
     }
     if (!rechallenged) return true;
     // Re-send package 1 with the new credential (DM Security §5.1.3): alerts not yet acknowledged go again.
@@ -433,7 +420,7 @@ export class Session {
   private endOfMessage(m: SyncMLMessage, serverOk: boolean, hadCommands: boolean, serverWantsMore: boolean): void {
     // fail() while a command waited (a UI answer, an Exec) has ended the session already.
     if (this.phase !== 'processing') return;
-    if (!serverOk && this.serverAuthFailures > (this.o.maxAuthRetries ?? 2)) {
+    if (!serverOk && this.auth.serverGaveUp()) {
       this.fail(new DmError('DM_ERR_AUTH', 401, 'the server failed to authenticate'));
       return;
     }
@@ -461,86 +448,14 @@ export class Session {
     }
   }
 
-  private checkServer(m: SyncMLMessage, msg: InboundMessage): boolean {
-    const expected = this.o.account.server;
-    const hdrStatus: StatusCmd = {
-      kind: 'Status', cmdId: '', msgRef: m.hdr.msgId, cmdRef: '0', cmd: 'SyncHdr',
-      targetRefs: [m.hdr.target.locURI], sourceRefs: [m.hdr.source.locURI], items: [], data: '200',
-    };
-    this.hdrStatus = hdrStatus;
-    if (expected.type === 'NONE' || (this.serverAuthenticated && expected.type !== 'HMAC')) return true;
-    const verdict = checkServerCred(this.hashes, { ...expected, nonce: this.serverNonce }, m.hdr.cred, msg.hmac, msg.body);
-    const scheme = schemeOf(expected.type)!;
-    if (verdict === 'ok') {
-      this.serverAuthenticated = true;
-      hdrStatus.data = expected.type === 'HMAC' ? '200' : '212';
-    } else {
-      this.serverAuthFailures++;
-      hdrStatus.data = verdict === 'missing' ? '407' : '401';
-      this.log('warn', `server credential ${verdict}`, { status: hdrStatus.data });
-    }
-    // A fresh nonce for the server's next credential: HMAC needs one per message, digest one per session,
-    // and after a failure one more challenge with a fresh nonce (DM Security §5.1.3.4).
-    if (verdict !== 'ok' || expected.type === 'HMAC' || this.serverAuthFailures === 0) {
-      // Persisted only when the Chal actually goes out (takeBody): a session that ends without sending it
-      // must keep expecting the nonce the server already has.
-      this.serverNonce = this.o.crypto.randomBytes(16);
-      hdrStatus.chal = { meta: { type: scheme, format: 'b64', nextNonce: base64Encode(this.serverNonce) } };
-    }
-    return verdict === 'ok';
-  }
-
-  /** Handles a Status the server sent about one of our commands. */
-  private onStatus(s: StatusCmd): 'ok' | 'resend' | 'fatal' {
+  /** The server's answer to a Generic Alert of ours: acknowledged, or refused for good. */
+  private alertAnswered(s: StatusCmd): void {
     const code = Number(s.data);
-    if (s.chal?.meta.nextNonce !== undefined) {
-      try {
-        this.clientNonce = base64Decode(s.chal.meta.nextNonce);
-      } catch {
-        this.fail(new DmError('DM_ERR_AUTH', 400, 'server sent a NextNonce that is not base64'));
-        return 'fatal';
-      }
-      // Keep an unauthenticated peer's nonce for this session only (DM Security: do not overwrite the stored one).
-      if ((this.o.account.server.type === 'NONE' || this.serverAuthenticated) && this.o.saveNonce) {
-        this.o.saveNonce('client', this.clientNonce);
-        this.nonceUnsaved = true;
-      }
-    }
-    if (s.cmdRef === '0' && s.cmd === 'SyncHdr') {
-      if (code === 212) { this.clientAuthenticated = true; this.authRetries = 0; return 'ok'; }
-      if (code === 401 || code === 407) {
-        const auth = this.o.account.client;
-        const asked = s.chal?.meta.type;
-        if (asked !== undefined && asked !== schemeOf(auth.type)) {
-          this.fail(new DmError('DM_ERR_AUTH', code, `server asks for ${asked}, the account is set up for ${schemeOf(auth.type) ?? 'no authentication'}`));
-          return 'fatal';
-        }
-        if (s.chal === undefined && auth.type !== 'BASIC') {
-          this.fail(new DmError('DM_ERR_AUTH', code, `server refused the credential (${code}) without a challenge`));
-          return 'fatal';
-        }
-        if (++this.authRetries > (this.o.maxAuthRetries ?? 2)) {
-          this.fail(new DmError('DM_ERR_AUTH', code, `server refused the credential ${this.authRetries} times (${code})`));
-          return 'fatal';
-        }
-        this.clientAuthenticated = false;
-        return 'resend';
-      }
-      if (code >= 300) {
-        this.fail(new DmError('DM_ERR_SESSION', code, `server refused the message header with status ${code}`));
-        return 'fatal';
-      }
-      return 'ok';
-    }
-    if (s.cmd === 'Alert') {
-      const id = this.alertRefs.get(`${s.msgRef}:${s.cmdRef}`);
-      if (id !== undefined) {
-        if (code === 200 || code === 202) this.acknowledged.push(id);
-        else if (code >= 400 && code !== 401 && code !== 407 && code < 500) this.rejected.push(id);
-        this.alertRefs.delete(`${s.msgRef}:${s.cmdRef}`);
-      }
-    }
-    return 'ok';
+    const id = this.alertRefs.get(`${s.msgRef}:${s.cmdRef}`);
+    if (id === undefined) return;
+    if (code === 200 || code === 202) this.acknowledged.push(id);
+    else if (code >= 400 && code !== 401 && code !== 407 && code < 500) this.rejected.push(id);
+    this.alertRefs.delete(`${s.msgRef}:${s.cmdRef}`);
   }
 
   // ---------------------------------------------------------------- commands
@@ -873,14 +788,14 @@ export class Session {
 
   /** Commits what the session left uncommitted (a received nonce); the driver calls it once the session is over. */
   close(): void {
-    if (this.nonceUnsaved) this.dirty = true;
+    if (this.auth.nonceUnsaved) this.dirty = true;
     this.commitIfDirty();
   }
 
   private commitIfDirty(): void {
     if (!this.dirty) return;
     this.dirty = false;
-    this.nonceUnsaved = false;
+    this.auth.nonceUnsaved = false;
     try {
       this.o.tree.commit();
     } catch (e) {
@@ -891,6 +806,14 @@ export class Session {
   private log(level: 'error' | 'warn' | 'info' | 'debug', message: string, fields?: Record<string, unknown>): void {
     this.o.log?.log(level, message, fields);
   }
+}
+
+/** The Status for the server's SyncHdr: 200 until its credential is checked. */
+function headerStatus(m: SyncMLMessage): StatusCmd {
+  return {
+    kind: 'Status', cmdId: '', msgRef: m.hdr.msgId, cmdRef: '0', cmd: 'SyncHdr',
+    targetRefs: [m.hdr.target.locURI], sourceRefs: [m.hdr.source.locURI], items: [], data: '200',
+  };
 }
 
 function isItemCmd(c: Command): c is ItemCmd {
