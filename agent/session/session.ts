@@ -42,9 +42,10 @@ import type { GenericAlert } from '../alerts/types.js';
 import { toAlertCommand } from '../alerts/generic-alert.js';
 import type { ExecRegistry, UiResponder } from './types.js';
 import { DmError, asDmError } from '../errors.js';
-import { base64Decode, base64Encode, concatBytes, utf8Encode, utf8Length } from '../util/bytes.js';
+import { base64Encode, utf8Length } from '../util/bytes.js';
 import { AUTH_MD5, AUTH_MAC, AUTH_BASIC } from './auth.js';
 import { Credentials } from './credentials.js';
+import { LargeObjects } from './large-object.js';
 
 export interface SessionOptions {
   tree: DmTree;
@@ -116,17 +117,6 @@ interface RunContext {
   inAtomic: boolean;
 }
 
-interface LargeObject {
-  kind: 'Add' | 'Replace';
-  uri: string;
-  format: NodeFormat;
-  type?: string;
-  size: number;
-  /** Bytes received so far: more than `size` ends the object at once, so chunks cannot pile up in memory. */
-  received: number;
-  parts: (string | Uint8Array)[];
-}
-
 export class Session {
   private readonly o: SessionOptions;
   private phase: SessionPhase = 'opening';
@@ -148,13 +138,15 @@ export class Session {
   private rejected: string[] = [];
   private execAccepted = 0;
   private stats = { messagesSent: 0, messagesReceived: 0, bytesSent: 0, bytesReceived: 0 };
-  private largeObject?: LargeObject;
+  private readonly large: LargeObjects;
   private dirty = false;
 
   constructor(options: SessionOptions) {
     if (!options.sessionId) throw new DmError('DM_ERR_CONFIG', 400, 'session id must not be empty');
     this.o = options;
     this.auth = new Credentials(options);
+    // No object larger than a tree value could land, so none larger is announced or reassembled.
+    this.large = new LargeObjects(options.maxObjSize ?? Math.min(DEFAULT_MAX_OBJ, options.tree.limits.maxValueBytes));
     this.targetUri = options.account.serverUri;
     this.queuePackage1();
   }
@@ -236,7 +228,7 @@ export class Session {
     const cred = this.auth.headerCred();
     if (cred) hdr.cred = cred;
     if (this.phase === 'opening') {
-      hdr.meta = { maxMsgSize: this.o.maxMsgSize ?? DEFAULT_MAX_MSG, maxObjSize: this.maxObjSize() };
+      hdr.meta = { maxMsgSize: this.o.maxMsgSize ?? DEFAULT_MAX_MSG, maxObjSize: this.large.maxObjSize };
     }
     return hdr;
   }
@@ -433,12 +425,8 @@ export class Session {
       return;
     }
     this.continuing = false;
-    if (this.largeObject) {
-      // A package ended in the middle of a large object: its end never came (Alert 1225, DM Protocol §10).
-      this.outbox.push({ kind: 'Alert', cmdId: '', data: AlertCode.NoEndOfData,
-        items: [{ target: { locURI: this.largeObject.uri } }] });
-      this.largeObject = undefined;
-    }
+    // A package that ended in the middle of a large object: its end never came.
+    this.large.abandon(this.outbox);
     // A Chal that only renews the server's nonce (it authenticated) is no reason to answer: with HMAC it
     // rides on every SyncHdr Status and would otherwise keep the session going for ever.
     if (this.outbox.length === 0 && !hadCommands && serverOk) {
@@ -468,10 +456,11 @@ export class Session {
   private run(c: Command, ctx: RunContext, out: Command[]): number | Promise<number> {
     if (c.kind === 'Status') return 200;
     if (ctx.cancelled) return this.emit(out, ctx, c, 215);
-    if (this.largeObject && !(isItemCmd(c) && (c.kind === 'Add' || c.kind === 'Replace') &&
-        c.items[0]?.target?.locURI !== undefined && normUri(c.items[0].target.locURI) === this.largeObject.uri)) {
-      out.push({ kind: 'Alert', cmdId: '', data: AlertCode.NoEndOfData, items: [{ target: { locURI: this.largeObject.uri } }] });
-      this.largeObject = undefined;
+    // A large object's chunks come in a row: any other command means its end never comes.
+    const large = this.large.uri;
+    if (large !== undefined && !(isItemCmd(c) && (c.kind === 'Add' || c.kind === 'Replace') &&
+        c.items[0]?.target?.locURI !== undefined && normUri(c.items[0].target.locURI) === large)) {
+      this.large.abandon(out);
     }
     try {
       switch (c.kind) {
@@ -560,8 +549,8 @@ export class Session {
       }
       const meta: Meta = { ...c.meta, ...item.meta };
       let data = item.data;
-      if (item.moreData || this.largeObject) {
-        const r = this.largeChunk(c.kind as 'Add' | 'Replace', uri, meta, item);
+      if (item.moreData || this.large.uri !== undefined) {
+        const r = this.large.addChunk(c.kind as 'Add' | 'Replace', uri, meta, item);
         if (r.code !== 0) return r.code;
         data = r.data;
       }
@@ -584,34 +573,6 @@ export class Session {
     } catch (e) {
       return asDmError(e).status;
     }
-  }
-
-  /** No object larger than a tree value could land, so none larger is announced or reassembled. */
-  private maxObjSize(): number {
-    return this.o.maxObjSize ?? Math.min(DEFAULT_MAX_OBJ, this.o.tree.limits.maxValueBytes);
-  }
-
-  /** Large object reassembly (DM Protocol §10, Large Object Handling): 213 per chunk, 424 on size mismatch. */
-  private largeChunk(kind: 'Add' | 'Replace', uri: string, meta: Meta, item: Item): { code: number; data?: string | Uint8Array } {
-    let lo = this.largeObject;
-    if (!lo) {
-      if (meta.size === undefined) return { code: 412 };
-      if (meta.size > this.maxObjSize()) return { code: 413 };
-      lo = { kind, uri, format: (meta.format ?? 'chr') as NodeFormat, size: meta.size, received: 0, parts: [] };
-      if (meta.type) lo.type = meta.type;
-      this.largeObject = lo;
-    }
-    const chunk = item.data ?? '';
-    lo.received += typeof chunk === 'string' ? utf8Length(chunk) : chunk.length;
-    if (lo.received > lo.size) {
-      this.largeObject = undefined;
-      return { code: 424 };
-    }
-    lo.parts.push(chunk);
-    if (item.moreData) return { code: 213 };
-    this.largeObject = undefined;
-    if (lo.received !== lo.size) return { code: 424 };
-    return { code: 0, data: joinParts(lo.parts) };
   }
 
   private runGet(c: ItemCmd, ctx: RunContext, out: Command[]): number {
@@ -886,11 +847,6 @@ function propOf(uri: string): { base: string; prop: NodeProperty } | undefined {
     throw new DmError('DM_ERR_NOT_SUPPORTED', 406, `property '${prop}' is not supported`);
   }
   return { base: uri.slice(0, q), prop };
-}
-
-function joinParts(parts: (string | Uint8Array)[]): string | Uint8Array {
-  if (parts.every((p) => typeof p === 'string')) return (parts as string[]).join('');
-  return concatBytes(parts.map((p) => (typeof p === 'string' ? utf8Encode(p) : p)));
 }
 
 /** Binary values travel as base64 text in XML (no opaque there) and as OPAQUE in WBXML. */
