@@ -35,7 +35,6 @@ import type {
 import { AlertCode } from '../syncml/model.js';
 import type { Encoding } from '../syncml/codec.js';
 import { contentTypeOf, decodeMessage, encodeMessage } from '../syncml/codec.js';
-import { numberCommands } from '../syncml/numbering.js';
 import type { DmAccount, DmTree, NodeFormat, NodeProperty, NodeView } from '../tree/types.js';
 import { DEVICE } from '../tree/types.js';
 import type { GenericAlert } from '../alerts/types.js';
@@ -46,6 +45,7 @@ import { base64Encode, utf8Length } from '../util/bytes.js';
 import { AUTH_MD5, AUTH_MAC, AUTH_BASIC } from './auth.js';
 import { Credentials } from './credentials.js';
 import { LargeObjects } from './large-object.js';
+import { Outbox, estimatedSize } from './outbox.js';
 
 export interface SessionOptions {
   tree: DmTree;
@@ -104,7 +104,6 @@ export interface SessionOutcome {
   bytesReceived: number;
 }
 
-const DEFAULT_MAX_MSG = 16384;
 const DEFAULT_MAX_OBJ = 65536;
 const DEVINFO_LEAVES = ['DevId', 'Man', 'Mod', 'DmV', 'Lang'];
 const ATOMIC_ALLOWED = new Set(['Add', 'Replace', 'Delete', 'Copy', 'Alert']);
@@ -125,12 +124,7 @@ export class Session {
   private error?: DmError;
   private msgId = 0;
   private targetUri: string;
-  /** Commands waiting to go out (Status, Results, Alerts), in order. */
-  private outbox: Command[] = [];
-  private hdrStatus?: StatusCmd;
-  /** The server's package goes on: our next message answers without Final and asks for more (Alert 1222). */
-  private continuing = false;
-  private serverMaxMsgSize = 0;
+  private readonly outbox: Outbox;
   private readonly auth: Credentials;
   /** Alert command id (in our message msgId) → queued alert id. */
   private alertRefs = new Map<string, string>();
@@ -145,6 +139,7 @@ export class Session {
     if (!options.sessionId) throw new DmError('DM_ERR_CONFIG', 400, 'session id must not be empty');
     this.o = options;
     this.auth = new Credentials(options);
+    this.outbox = new Outbox(options);
     // No object larger than a tree value could land, so none larger is announced or reassembled.
     this.large = new LargeObjects(options.maxObjSize ?? Math.min(DEFAULT_MAX_OBJ, options.tree.limits.maxValueBytes));
     this.targetUri = options.account.serverUri;
@@ -199,7 +194,11 @@ export class Session {
       body = [{ kind: 'Alert', cmdId: '1', data: AlertCode.SessionAbort, items: [] }];
       final = true;
     } else {
-      ({ body, final, bytes } = this.takeBody(hdr));
+      if (this.outbox.hdrStatus?.chal && this.auth.chalSent()) {
+        this.dirty = true;
+        this.commitIfDirty();
+      }
+      ({ body, final, bytes } = this.outbox.fill(hdr));
     }
     bytes ??= encodeMessage({ hdr, body, final }, this.o.encoding, this.o.utf8);
     this.rememberAlertRefs(body);
@@ -228,70 +227,9 @@ export class Session {
     const cred = this.auth.headerCred();
     if (cred) hdr.cred = cred;
     if (this.phase === 'opening') {
-      hdr.meta = { maxMsgSize: this.o.maxMsgSize ?? DEFAULT_MAX_MSG, maxObjSize: this.large.maxObjSize };
+      hdr.meta = { maxMsgSize: this.outbox.maxMsgSize, maxObjSize: this.large.maxObjSize };
     }
     return hdr;
-  }
-
-  /** Fills the message with queued commands up to sendLimit(); the rest waits for the server's Alert 1222. */
-  private takeBody(hdr: SyncHdr): { body: Command[]; final: boolean; bytes: Uint8Array } {
-    const head: Command[] = this.hdrStatus ? [this.hdrStatus] : [];
-    if (this.hdrStatus?.chal && this.auth.chalSent()) {
-      this.dirty = true;
-      this.commitIfDirty();
-    }
-    this.hdrStatus = undefined;
-    const tail: Command[] = this.continuing
-      ? [{ kind: 'Alert', cmdId: '0', data: AlertCode.NextMessage, items: [] }] : [];
-    const limit = this.sendLimit();
-    const build = (n: number): Command[] => numberCommands([...head, ...this.outbox.slice(0, n), ...tail]);
-    // The commands that fit, found without ever encoding much more than `limit` bytes: a device's heap
-    // holds the message being built, and a long outbox (a listed subtree) encoded whole would not fit in it.
-    // A prefix is picked by estimated size, encoded, then grown by the estimate scaled to what that encoding
-    // really took, and shrunk a command at a time while over. At least one command goes, or the session could
-    // never progress. The bytes that fit are the message itself: they go on the wire as they are.
-    const n = this.outbox.length;
-    const sizes = this.outbox.map(estimatedSize);
-    const fixed = 400 + head.reduce((k, c) => k + estimatedSize(c), 0);
-    const estimate = (count: number) => { let e = fixed; for (let k = 0; k < count; k++) e += sizes[k]!; return e; };
-    let candidate = 0;
-    for (let est = fixed; candidate < n && (candidate === 0 || est + sizes[candidate]! <= limit); candidate++) est += sizes[candidate]!;
-    // encodeMessage is called here, not from a helper: the encoder runs at the session's deepest point, where
-    // every frame counts on the device's 640-slot stack (test/xs/stack.test.ts).
-    let take = -1;
-    let bytes: Uint8Array = new Uint8Array(0);
-    for (let grows = 0; ;) {
-      const tried = encodeMessage({ hdr, body: build(candidate), final: candidate === n && !this.continuing }, this.o.encoding, this.o.utf8);
-      if (tried.length > limit && candidate > 1) {
-        // Over: the last size that fitted is the message; without one yet, a command less.
-        if (take >= 0) break;
-        candidate--;
-        continue;
-      }
-      take = candidate;
-      bytes = tried;
-      // The estimate runs high (WBXML especially): scale it by what the encoding took and add what then
-      // fits, for a few rounds.
-      if (tried.length > limit || take === n || ++grows > 4) break;
-      const scale = tried.length / estimate(take);
-      let used = tried.length;
-      while (candidate < n && used + sizes[candidate]! * scale <= limit) used += sizes[candidate++]! * scale;
-      if (candidate === take) break;
-    }
-    const body = build(take);
-    const final = take === n && !this.continuing;
-    this.outbox = this.outbox.slice(take);
-    return { body, final, bytes };
-  }
-
-  /** The size our messages must keep under: the smallest of our own MaxMsgSize, the transport's limit and the server's MaxMsgSize. */
-  private sendLimit(): number {
-    // Our own MaxMsgSize bounds what we build too: it is the size our buffers are made for, and a server
-    // that announces a larger one (or none) must not make a device build a message its heap cannot hold.
-    let limit = this.o.maxMsgSize ?? DEFAULT_MAX_MSG;
-    if (this.o.maxSendSize && this.o.maxSendSize > 0) limit = Math.min(limit, this.o.maxSendSize);
-    if (this.serverMaxMsgSize > 0) limit = Math.min(limit, this.serverMaxMsgSize);
-    return limit;
   }
 
   private rememberAlertRefs(body: Command[]): void {
@@ -322,8 +260,8 @@ export class Session {
       cmd.queueId = a.id;
       pkg1.push(cmd);
     }
-    for (const cmd of pkg1) this.outbox.push(cmd);
-    this.continuing = false;
+    for (const cmd of pkg1) this.outbox.queue.push(cmd);
+    this.outbox.continuing = false;
     this.phase = 'opening';
   }
 
@@ -335,7 +273,7 @@ export class Session {
     const m = this.read(msg);
     if (!m) return;
     // Server authentication comes first: an unauthenticated server's commands are not executed.
-    const serverOk = this.auth.checkServer(m, msg, this.hdrStatus = headerStatus(m));
+    const serverOk = this.auth.checkServer(m, msg, this.outbox.hdrStatus = headerStatus(m));
     if (!this.takeStatuses(m) || this.serverAborted(m)) return;
     // The server's commands, run here and not in a step of their own: a command runs at the session's
     // deepest point, where a frame more counts on the device's 640-slot stack (test/xs/stack.test.ts).
@@ -346,12 +284,12 @@ export class Session {
       if (c.kind === 'Status') continue;
       if (c.kind === 'Alert' && c.data === AlertCode.NextMessage) {
         serverWantsMore = true;
-        this.outbox.push(this.status(ctx, c, 200));
+        this.outbox.queue.push(this.status(ctx, c, 200));
         continue;
       }
       commands++;
-      if (serverOk) await this.run(c, ctx, this.outbox);
-      else this.emit(this.outbox, ctx, c, 215);
+      if (serverOk) await this.run(c, ctx, this.outbox.queue);
+      else this.emit(this.outbox.queue, ctx, c, 215);
     }
     this.commitIfDirty();
     this.endOfMessage(m, serverOk, commands > 0, serverWantsMore);
@@ -375,7 +313,7 @@ export class Session {
       return undefined;
     }
     if (m.hdr.respURI) this.targetUri = m.hdr.respURI;
-    if (m.hdr.meta?.maxMsgSize) this.serverMaxMsgSize = m.hdr.meta.maxMsgSize;
+    if (m.hdr.meta?.maxMsgSize) this.outbox.serverMaxMsgSize = m.hdr.meta.maxMsgSize;
     return m;
   }
 
@@ -394,7 +332,7 @@ export class Session {
     }
     if (!rechallenged) return true;
     // Re-send package 1 with the new credential (DM Security §5.1.3): alerts not yet acknowledged go again.
-    this.outbox = [];
+    this.outbox.queue.length = 0;
     this.o.alerts = this.o.alerts.filter((a) => !this.acknowledged.includes(a.id));
     this.queuePackage1();
     return false;
@@ -421,17 +359,17 @@ export class Session {
       // The server's package continues: answer this message without Final and ask for the next one. Unless
       // the server took part of our package and asks for the rest (Alert 1222): ours still ends with Final
       // once the outbox is drained.
-      this.continuing = !serverWantsMore;
+      this.outbox.continuing = !serverWantsMore;
       return;
     }
-    this.continuing = false;
+    this.outbox.continuing = false;
     // A package that ended in the middle of a large object: its end never came.
-    this.large.abandon(this.outbox);
+    this.large.abandon(this.outbox.queue);
     // A Chal that only renews the server's nonce (it authenticated) is no reason to answer: with HMAC it
     // rides on every SyncHdr Status and would otherwise keep the session going for ever.
-    if (this.outbox.length === 0 && !hadCommands && serverOk) {
+    if (this.outbox.queue.length === 0 && !hadCommands && serverOk) {
       // Nothing to answer but the SyncHdr Status: that message MUST NOT be sent; the session is over.
-      this.hdrStatus = undefined;
+      this.outbox.hdrStatus = undefined;
       this.end('completed');
     }
   }
@@ -611,12 +549,12 @@ export class Session {
   }
 
   /**
-   * Items in groups of about a quarter of the message size limit (sendLimit) at most, by their XML size
+   * Items in groups of about a quarter of the message size limit (Outbox.sendLimit) at most, by their XML size
    * with every element present (160 B) plus URI, Type and value: the other three quarters leave room for
    * escaped characters, the Results element and the rest of the message.
    */
   private resultChunks(items: Item[]): Item[][] {
-    const limit = this.sendLimit();
+    const limit = this.outbox.sendLimit();
     const budget = limit > 0 ? limit / 4 : Infinity;
     const chunks: Item[][] = [];
     let chunk: Item[] = [];
@@ -798,38 +736,6 @@ function onFreshStack(): Promise<void> {
   return Promise.resolve();
 }
 
-/** About the bytes an Item takes as XML: its elements, URIs, Meta and value (binary as base64). */
-function itemSize(it: Item): number {
-  let n = 80;
-  if (it.source) n += 40 + it.source.locURI.length + (it.source.locName?.length ?? 0);
-  if (it.target) n += 40 + it.target.locURI.length + (it.target.locName?.length ?? 0);
-  if (it.meta) n += 80 + (it.meta.type?.length ?? 0) + (it.meta.format?.length ?? 0) + (it.meta.mark?.length ?? 0);
-  const d = it.data;
-  if (d !== undefined) n += 20 + (typeof d === 'string' ? d.length : Math.ceil(d.length / 3) * 4);
-  return n;
-}
-
-/**
- * About the bytes a command takes in a message, as XML (text counted in UTF-16 units: the fitting loop
- * shrinks a message the estimate let run over). Containers are walked with an array.
- */
-export function estimatedSize(cmd: Command): number {
-  let size = 0;
-  const todo: Command[] = [cmd];
-  while (todo.length) {
-    const c = todo.pop()!;
-    size += 120;
-    if (c.kind === 'Status') {
-      for (const r of c.targetRefs) size += 30 + r.length;
-      for (const r of c.sourceRefs) size += 30 + r.length;
-      if (c.chal) size += 200;
-    }
-    if (c.kind === 'Atomic' || c.kind === 'Sequence') for (const x of c.commands) todo.push(x);
-    if ('items' in c) for (const it of c.items) size += itemSize(it);
-  }
-  return size;
-}
-
 /** `<uri>?list=Struct|StructData`; other list attributes (TNDS) are 406, an optional feature not supported. */
 function listOf(uri: string): { base: string; data: boolean } | undefined {
   const q = uri.indexOf('?list=');
@@ -854,5 +760,5 @@ function dataForWire(data: string | Uint8Array, encoding: Encoding): string | Ui
   return data instanceof Uint8Array && encoding === 'xml' ? base64Encode(data) : data;
 }
 
-export { AUTH_BASIC, AUTH_MD5, AUTH_MAC };
+export { AUTH_BASIC, AUTH_MD5, AUTH_MAC, estimatedSize };
 export type { Cred };
