@@ -1,21 +1,15 @@
 // The session's side of authentication (DM Security §5.1): the credential our SyncHdr carries, the check
 // of the server's (SRVCRED), and the nonces of both, which change as the session goes. The formulas are
 // auth.ts's, shared with the lab server; what is kept here is what one session knows and has agreed.
-import type { Crypto, InboundMessage, Log } from '../ports.js';
+import type { InboundMessage } from '../ports.js';
 import type { Cred, StatusCmd, SyncMLMessage } from '../syncml/model.js';
-import type { DmAccount } from '../tree/types.js';
 import { DmError } from '../errors.js';
 import { base64Decode, base64Encode } from '../util/bytes.js';
 import { checkServerCred, clientCred, hmacHeader, schemeOf, UserPassHashes } from './auth.js';
+import type { SessionOptions } from './types.js';
 
-/** The session options the credentials are made from (SessionOptions documents them). */
-export interface CredentialOptions {
-  account: DmAccount;
-  crypto: Crypto;
-  maxAuthRetries?: number;
-  saveNonce?: (which: 'client' | 'server', nonce: Uint8Array) => void;
-  log?: Log;
-}
+/** What the credentials are made from: the account, and the options SessionOptions documents. */
+export type CredentialOptions = Pick<SessionOptions, 'account' | 'crypto' | 'maxAuthRetries' | 'saveNonce' | 'log'>;
 
 export class Credentials {
   private clientNonce: Uint8Array;

@@ -2,23 +2,17 @@
 // them into messages. A message never grows past the smallest of our own MaxMsgSize, the transport's
 // limit and the server's MaxMsgSize; what does not fit goes in the next one, which the server asks for
 // with Alert 1222 (DM Protocol §8.7, multiple messages in a package).
-import type { Utf8 } from '../ports.js';
 import type { Command, Item, StatusCmd, SyncHdr } from '../syncml/model.js';
 import { AlertCode } from '../syncml/model.js';
-import type { Encoding } from '../syncml/codec.js';
 import { encodeMessage } from '../syncml/codec.js';
 import { numberCommands } from '../syncml/numbering.js';
+import type { SessionOptions } from './types.js';
 
 /** Our MaxMsgSize when the options give none. */
 export const DEFAULT_MAX_MSG = 16384;
 
-/** The session options the outbox works with (SessionOptions documents them). */
-export interface OutboxOptions {
-  encoding: Encoding;
-  utf8?: Utf8;
-  maxMsgSize?: number;
-  maxSendSize?: number;
-}
+/** The options of the session (SessionOptions documents them) that shape its messages. */
+export type OutboxOptions = Pick<SessionOptions, 'encoding' | 'utf8' | 'maxMsgSize' | 'maxSendSize'>;
 
 export class Outbox {
   /** Commands waiting to go out, in order: a message takes them from the front. */

@@ -28,93 +28,35 @@
 //
 //   fail() in any phase but done, and a session over its message limit, go to done (failed).
 //   Whether the session is over is decided in end() alone; outcome.state says how it ended.
-import type { Crypto, InboundMessage, Log, OutboundMessage, Utf8 } from '../ports.js';
-import type {
-  AlertCmd, Command, ContainerCmd, Cred, ExecCmd, Item, ItemCmd, Meta, ResultsCmd, StatusCmd, SyncHdr, SyncMLMessage,
-} from '../syncml/model.js';
+//
+// This file is the loop: the phases, package 1, the server's Statuses and the dispatch of its commands,
+// with the containers (Atomic, Sequence) whose children go through that dispatch again. The rest is done
+// by one module each: outbox.ts fits the queued commands into messages, commands.ts executes a command,
+// large-object.ts reassembles chunked values, credentials.ts keeps the credentials and nonces.
+import type { InboundMessage, OutboundMessage } from '../ports.js';
+import type { AlertCmd, Command, ContainerCmd, Cred, Item, ItemCmd, StatusCmd, SyncHdr, SyncMLMessage } from '../syncml/model.js';
 import { AlertCode } from '../syncml/model.js';
 import type { Encoding } from '../syncml/codec.js';
 import { contentTypeOf, decodeMessage, encodeMessage } from '../syncml/codec.js';
-import type { DmAccount, DmTree, NodeFormat, NodeProperty, NodeView } from '../tree/types.js';
 import { DEVICE } from '../tree/types.js';
-import type { GenericAlert } from '../alerts/types.js';
 import { toAlertCommand } from '../alerts/generic-alert.js';
-import type { ExecRegistry, UiResponder } from './types.js';
 import { DmError, asDmError } from '../errors.js';
-import { base64Encode, utf8Length } from '../util/bytes.js';
+import { base64Encode } from '../util/bytes.js';
 import { AUTH_MD5, AUTH_MAC, AUTH_BASIC } from './auth.js';
 import { Credentials } from './credentials.js';
 import { LargeObjects } from './large-object.js';
 import { Outbox, estimatedSize } from './outbox.js';
+import { Commands, emit, normUri, status, type RunContext } from './commands.js';
+import type { SessionOptions, SessionOutcome, SessionState } from './types.js';
 
-export interface SessionOptions {
-  tree: DmTree;
-  account: DmAccount;
-  devId: string;
-  crypto: Crypto;
-  /** The platform's native UTF-8 converter, if it has one. */
-  utf8?: Utf8;
-  encoding: Encoding;
-  /** 1 to 4 upper-case hex digits is what DM Notification uses; any short token works for client sessions. */
-  sessionId: string;
-  /** Generic Alerts to send in package 1 (the persisted queue's pending alerts). */
-  alerts: GenericAlert[];
-  exec: ExecRegistry;
-  ui?: UiResponder;
-  /** Largest message we accept, announced in SyncHdr Meta (default 16384). */
-  maxMsgSize?: number;
-  /** Largest message the transport can send (Transport.maxMessageBytes); below the server's MaxMsgSize it rules. */
-  maxSendSize?: number;
-  /** Largest object we accept (default: the tree's largest value, at most 65536). */
-  maxObjSize?: number;
-  /** Most nodes a `?list=` answer may hold; more is 413 (default 256). Each costs heap until it is sent. */
-  maxListNodes?: number;
-  /** Credential retries after a 401/407 before giving up (default 2). */
-  maxAuthRetries?: number;
-  /** Guard against a server that never ends the session (default 64 messages). */
-  maxMessages?: number;
-  /**
-   * Writes a nonce received from (client) or issued to (server) the DM server into the tree; the session
-   * commits it. A nonce we issue is committed before it goes out: a device that lost it after a power cut
-   * would accept the old one again (a replay). One we receive rides on the next commit, or on close(): lost,
-   * it costs the next session one 401 and a fresh challenge, not a flash write per server message.
-   */
-  saveNonce?: (which: 'client' | 'server', nonce: Uint8Array) => void;
-  log?: Log;
-}
-
-export type SessionState = 'running' | 'completed' | 'failed' | 'aborted';
+export type { SessionOptions, SessionOutcome, SessionState };
 
 /** Where the session is in its loop: the diagram at the top of this file. */
 export type SessionPhase = 'opening' | 'sending' | 'awaiting-reply' | 'processing' | 'aborting' | 'done';
 
-export interface SessionOutcome {
-  state: SessionState;
-  ok: boolean;
-  error?: DmError;
-  /** Alert ids the server answered with 200/202. */
-  acknowledged: string[];
-  /** Alert ids the server refused for good (4xx other than auth): re-sending would not help. */
-  rejected: string[];
-  /** Execs answered 202: work to run after the session. */
-  execAccepted: number;
-  messagesSent: number;
-  messagesReceived: number;
-  bytesSent: number;
-  bytesReceived: number;
-}
-
 const DEFAULT_MAX_OBJ = 65536;
 const DEVINFO_LEAVES = ['DevId', 'Man', 'Mod', 'DmV', 'Lang'];
 const ATOMIC_ALLOWED = new Set(['Add', 'Replace', 'Delete', 'Copy', 'Alert']);
-
-/** Per-message processing context: which commands are skipped after a cancel. */
-interface RunContext {
-  msgRef: string;
-  /** 214 user cancel: the rest of the package is not executed (215). */
-  cancelled: boolean;
-  inAtomic: boolean;
-}
 
 export class Session {
   private readonly o: SessionOptions;
@@ -130,10 +72,9 @@ export class Session {
   private alertRefs = new Map<string, string>();
   private acknowledged: string[] = [];
   private rejected: string[] = [];
-  private execAccepted = 0;
   private stats = { messagesSent: 0, messagesReceived: 0, bytesSent: 0, bytesReceived: 0 };
   private readonly large: LargeObjects;
-  private dirty = false;
+  private readonly commands: Commands;
 
   constructor(options: SessionOptions) {
     if (!options.sessionId) throw new DmError('DM_ERR_CONFIG', 400, 'session id must not be empty');
@@ -142,6 +83,7 @@ export class Session {
     this.outbox = new Outbox(options);
     // No object larger than a tree value could land, so none larger is announced or reassembled.
     this.large = new LargeObjects(options.maxObjSize ?? Math.min(DEFAULT_MAX_OBJ, options.tree.limits.maxValueBytes));
+    this.commands = new Commands(options, this.large, this.outbox);
     this.targetUri = options.account.serverUri;
     this.queuePackage1();
   }
@@ -156,7 +98,7 @@ export class Session {
       ok: this.state === 'completed',
       acknowledged: [...this.acknowledged],
       rejected: [...this.rejected],
-      execAccepted: this.execAccepted,
+      execAccepted: this.commands.execAccepted,
       ...this.stats,
     };
     if (this.error) o.error = this.error;
@@ -194,10 +136,7 @@ export class Session {
       body = [{ kind: 'Alert', cmdId: '1', data: AlertCode.SessionAbort, items: [] }];
       final = true;
     } else {
-      if (this.outbox.hdrStatus?.chal && this.auth.chalSent()) {
-        this.dirty = true;
-        this.commitIfDirty();
-      }
+      if (this.outbox.hdrStatus?.chal && this.auth.chalSent()) this.commit(true);
       ({ body, final, bytes } = this.outbox.fill(hdr));
     }
     bytes ??= encodeMessage({ hdr, body, final }, this.o.encoding, this.o.utf8);
@@ -284,14 +223,14 @@ export class Session {
       if (c.kind === 'Status') continue;
       if (c.kind === 'Alert' && c.data === AlertCode.NextMessage) {
         serverWantsMore = true;
-        this.outbox.queue.push(this.status(ctx, c, 200));
+        this.outbox.queue.push(status(ctx, c, 200));
         continue;
       }
       commands++;
       if (serverOk) await this.run(c, ctx, this.outbox.queue);
-      else this.emit(this.outbox.queue, ctx, c, 215);
+      else emit(this.outbox.queue, ctx, c, 215);
     }
-    this.commitIfDirty();
+    this.commit();
     this.endOfMessage(m, serverOk, commands > 0, serverWantsMore);
   }
 
@@ -342,7 +281,7 @@ export class Session {
   private serverAborted(m: SyncMLMessage): boolean {
     if (!m.body.some((c) => c.kind === 'Alert' && c.data === AlertCode.SessionAbort)) return false;
     this.end('aborted', new DmError('DM_ERR_SESSION', 500, 'server aborted the session (Alert 1223)'));
-    this.commitIfDirty();
+    this.commit();
     return true;
   }
 
@@ -384,16 +323,18 @@ export class Session {
     this.alertRefs.delete(`${s.msgRef}:${s.cmdRef}`);
   }
 
-  // ---------------------------------------------------------------- commands
+  // ---------------------------------------------------------------- the server's commands
 
   /**
-   * Runs one command. Not an async function: the commands that complete at once (Add, Replace, Get …) run in
-   * a plain frame, and an Atomic's or Sequence's children then add no async frames under the tree's own
-   * calls (an Atomic adding a Download node needed 686 stack slots on XS, the device has 640).
+   * Runs one command of the server's, or answers it unrun: a Status (nothing to do), anything after a
+   * user's cancel (215), a command the device does not take (406). Not an async function: the commands that
+   * complete at once (Add, Replace, Get …) run in a plain frame, and an Atomic's or Sequence's children then
+   * add no async frames under the tree's own calls (an Atomic adding a Download node needed 686 stack slots
+   * on XS, the device has 640).
    */
   private run(c: Command, ctx: RunContext, out: Command[]): number | Promise<number> {
     if (c.kind === 'Status') return 200;
-    if (ctx.cancelled) return this.emit(out, ctx, c, 215);
+    if (ctx.cancelled) return emit(out, ctx, c, 215);
     // A large object's chunks come in a row: any other command means its end never comes.
     const large = this.large.uri;
     if (large !== undefined && !(isItemCmd(c) && (c.kind === 'Add' || c.kind === 'Replace') &&
@@ -403,14 +344,14 @@ export class Session {
     try {
       switch (c.kind) {
         // A closure only for the commands that wait: the others (most of a package) make none.
-        case 'Alert': return this.runAlert(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
-        case 'Add': case 'Replace': case 'Delete': case 'Copy': return this.runItems(c, ctx, out);
-        case 'Get': return this.runGet(c, ctx, out);
-        case 'Exec': return this.runExec(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
+        case 'Alert': return this.commands.runAlert(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
+        case 'Add': case 'Replace': case 'Delete': case 'Copy': return this.commands.runItems(c, ctx, out);
+        case 'Get': return this.commands.runGet(c, ctx, out);
+        case 'Exec': return this.commands.runExec(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
         case 'Atomic': return this.runAtomic(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
         case 'Sequence': return this.runSequence(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
-        case 'Results': return this.emit(out, ctx, c, 406);
-        case 'Unsupported': return this.emit(out, ctx, c, 406);
+        case 'Results': return emit(out, ctx, c, 406);
+        case 'Unsupported': return emit(out, ctx, c, 406);
       }
     } catch (e) {
       return this.failed(c, ctx, out, e);
@@ -422,218 +363,11 @@ export class Session {
   private failed(c: Command, ctx: RunContext, out: Command[], e: unknown): number {
     const err = asDmError(e);
     this.log('warn', `${c.kind} ${('cmdId' in c) ? c.cmdId : ''} failed: ${err.message}`, { status: err.status });
-    return this.emit(out, ctx, c, err.status);
-  }
-
-  private emit(out: Command[], ctx: RunContext, c: Command, code: number, items: Item[] = [], refs?: Item[]): number {
-    if (!('noResp' in c && c.noResp)) out.push(this.status(ctx, c, code, items, refs));
-    return code;
-  }
-
-  private status(ctx: RunContext, c: Command, code: number, items: Item[] = [], refs?: Item[]): StatusCmd {
-    const cmdName = c.kind === 'Unsupported' ? c.name : c.kind;
-    const s: StatusCmd = {
-      kind: 'Status', cmdId: '', msgRef: ctx.msgRef, cmdRef: c.cmdId, cmd: cmdName,
-      targetRefs: [], sourceRefs: [], items, data: String(code),
-    };
-    const refItems = refs ?? ('items' in c && c.kind !== 'Alert' ? c.items : []);
-    for (const it of refItems) {
-      if (it.target?.locURI !== undefined) s.targetRefs.push(it.target.locURI);
-      if (it.source?.locURI !== undefined) s.sourceRefs.push(it.source.locURI);
-    }
-    return s;
-  }
-
-  private async runAlert(c: AlertCmd, ctx: RunContext, out: Command[]): Promise<number> {
-    const code = c.data ?? '';
-    if (code >= AlertCode.Display && code <= AlertCode.MultipleChoice) {
-      if (!this.o.ui) return this.emit(out, ctx, c, 406);
-      const answer = await this.o.ui.answer(c);
-      if (answer.status === 214) ctx.cancelled = true;
-      return this.emit(out, ctx, c, answer.status, answer.items);
-    }
-    // 1200/1201/1224/1226 are client→server; anything else is not a DM alert we act on.
-    return this.emit(out, ctx, c, 406);
-  }
-
-  private runItems(c: ItemCmd, ctx: RunContext, out: Command[]): number {
-    if (c.items.length === 0) return this.emit(out, ctx, c, 412);
-    // One Status per distinct result, each naming its items, so a partial failure is visible per node.
-    const results: { code: number; item: Item }[] = [];
-    for (const item of c.items) results.push({ code: this.runItem(c, item), item });
-    const codes = [...new Set(results.map((r) => r.code))];
-    if (codes.length === 1) return this.emit(out, ctx, c, codes[0]!);
-    for (const code of codes) this.emit(out, ctx, c, code, [], results.filter((r) => r.code === code).map((r) => r.item));
-    return codes.find((x) => x >= 300) ?? codes[0]!;
-  }
-
-  private runItem(c: ItemCmd, item: Item): number {
-    const tree = this.o.tree;
-    const who = this.o.account.serverId;
-    try {
-      const targetUri = item.target?.locURI;
-      if (c.kind === 'Copy') {
-        if (!targetUri || !item.source?.locURI) return 412;
-        tree.copy(normUri(targetUri), normUri(item.source.locURI), who);
-        this.dirty = true;
-        return 200;
-      }
-      if (!targetUri) return 412;
-      const uri = normUri(targetUri);
-      if (c.kind === 'Delete') {
-        tree.delete(uri, who);
-        this.dirty = true;
-        return 200;
-      }
-      const meta: Meta = { ...c.meta, ...item.meta };
-      let data = item.data;
-      if (item.moreData || this.large.uri !== undefined) {
-        const r = this.large.addChunk(c.kind as 'Add' | 'Replace', uri, meta, item);
-        if (r.code !== 0) return r.code;
-        data = r.data;
-      }
-      if (propOf(uri)) {
-        const { base, prop } = propOf(uri)!;
-        if (c.kind !== 'Replace' || (prop !== 'ACL' && prop !== 'Name' && prop !== 'Title')) return 405;
-        tree.replaceProperty(base, prop, typeof data === 'string' ? data : '', who);
-        this.dirty = true;
-        return 200;
-      }
-      const format = (meta.format ?? (c.kind === 'Add' ? 'chr' : undefined)) as NodeFormat | undefined;
-      if (format === 'b64' && data instanceof Uint8Array) data = base64Encode(data);
-      if (c.kind === 'Add') {
-        tree.add(uri, { format: format ?? 'chr', ...(meta.type ? { type: meta.type } : {}), ...(data !== undefined && format !== 'node' ? { data } : {}) }, who);
-      } else {
-        tree.replace(uri, { ...(format ? { format } : {}), ...(meta.type ? { type: meta.type } : {}), ...(data !== undefined ? { data } : { data: '' }) }, who);
-      }
-      this.dirty = true;
-      return 200;
-    } catch (e) {
-      return asDmError(e).status;
-    }
-  }
-
-  private runGet(c: ItemCmd, ctx: RunContext, out: Command[]): number {
-    if (c.items.length === 0) return this.emit(out, ctx, c, 412);
-    const ok: Item[] = [];
-    const trees: Item[][] = [];
-    const failed: { code: number; item: Item }[] = [];
-    for (const item of c.items) {
-      const target = item.target?.locURI;
-      if (!target) { failed.push({ code: 412, item }); continue; }
-      try {
-        const list = listOf(target);
-        if (list) trees.push(this.listItems(list.base, list.data));
-        else ok.push(this.getItem(target));
-      } catch (e) {
-        failed.push({ code: asDmError(e).status, item });
-      }
-    }
-    const okItems = c.items.filter((it) => !failed.some((f) => f.item === it));
-    if (failed.length === 0) this.emit(out, ctx, c, 200);
-    else {
-      if (okItems.length > 0) this.emit(out, ctx, c, 200, [], okItems);
-      for (const f of failed) this.emit(out, ctx, c, f.code, [], [f.item]);
-    }
-    if (ok.length > 0) {
-      // Results follow the Status of their Get (DM Protocol §8, package 3).
-      const results: ResultsCmd = { kind: 'Results', cmdId: '', msgRef: ctx.msgRef, cmdRef: c.cmdId, items: ok };
-      out.push(results);
-    }
-    // A subtree may go as several Results (DM TND §8.4.2): each small enough that a message can break between
-    // them to fit the server's MaxMsgSize, where one Results with every node could not be split.
-    for (const items of trees) {
-      for (const chunk of this.resultChunks(items)) out.push({ kind: 'Results', cmdId: '', msgRef: ctx.msgRef, cmdRef: c.cmdId, items: chunk });
-    }
-    return failed.length === 0 ? 200 : failed[0]!.code;
-  }
-
-  /**
-   * Items in groups of about a quarter of the message size limit (Outbox.sendLimit) at most, by their XML size
-   * with every element present (160 B) plus URI, Type and value: the other three quarters leave room for
-   * escaped characters, the Results element and the rest of the message.
-   */
-  private resultChunks(items: Item[]): Item[][] {
-    const limit = this.outbox.sendLimit();
-    const budget = limit > 0 ? limit / 4 : Infinity;
-    const chunks: Item[][] = [];
-    let chunk: Item[] = [];
-    let size = 0;
-    for (const it of items) {
-      const d = it.data;
-      const n = 160 + (it.source?.locURI.length ?? 0) + (it.meta?.type?.length ?? 0) + (d === undefined ? 0 : typeof d === 'string' ? utf8Length(d) : (d.length * 4) / 3);
-      if (chunk.length > 0 && size + n > budget) { chunks.push(chunk); chunk = []; size = 0; }
-      chunk.push(it);
-      size += n;
-    }
-    if (chunk.length > 0) chunks.push(chunk);
-    return chunks;
-  }
-
-  /** `?list=Struct` (nodes, formats, types) or `?list=StructData` (and the leaves' values) of a subtree. */
-  private listItems(base: string, withData: boolean): Item[] {
-    return this.o.tree.list(normUri(base), this.o.account.serverId, this.o.maxListNodes ?? MAX_LIST_NODES).map((v) => {
-      const item = this.itemOf(v, v.uri, withData);
-      // Meta only where Type or Format differ from the defaults (DM TND §8.4.2): a plain chr leaf has none.
-      if (item.meta!.format === 'chr' && item.meta!.type === undefined) delete item.meta;
-      return item;
-    });
-  }
-
-  private getItem(target: string): Item {
-    const uri = normUri(target);
-    const who = this.o.account.serverId;
-    const p = propOf(uri);
-    if (p) {
-      const value = this.o.tree.getProperty(p.base, p.prop, who);
-      return { source: { locURI: target }, meta: { format: 'chr' }, data: value };
-    }
-    if (uri.includes('?')) throw new DmError('DM_ERR_NOT_SUPPORTED', 406, `query '${uri.slice(uri.indexOf('?'))}' not supported`);
-    const v = this.o.tree.get(uri, who);
-    if (!v.leaf) {
-      // Interior node: its child names joined by '/' (DM TND §7.7.6 Get on an interior node).
-      const item = this.itemOf(v, target, false);
-      item.data = (v.children ?? []).join('/');
-      return item;
-    }
-    return this.itemOf(v, target, true);
-  }
-
-  /** A node as a Results item: Source, Meta Format/Type, and the value when asked for. */
-  private itemOf(v: NodeView, locURI: string, withData: boolean): Item {
-    const item: Item = { source: { locURI }, meta: { format: v.leaf ? v.format : 'node' } };
-    if (v.type) item.meta!.type = v.type;
-    if (v.leaf && withData && v.format !== 'null') {
-      let data = v.data ?? '';
-      if (data instanceof Uint8Array && this.o.encoding === 'xml') {
-        data = base64Encode(data);
-        item.meta!.format = 'b64';
-      }
-      item.data = data;
-    }
-    return item;
-  }
-
-  private async runExec(c: ExecCmd, ctx: RunContext, out: Command[]): Promise<number> {
-    if (ctx.inAtomic) return this.emit(out, ctx, c, 500);
-    const target = c.items[0]?.target?.locURI;
-    if (!target) return this.emit(out, ctx, c, 412);
-    const uri = normUri(target);
-    this.o.tree.checkExec(uri, this.o.account.serverId);
-    const handler = this.o.exec.find(uri);
-    if (!handler) return this.emit(out, ctx, c, 405);
-    const execCtx = { uri, principal: this.o.account.serverId, tree: this.o.tree } as Parameters<typeof handler>[0];
-    if (c.correlator !== undefined) execCtx.correlator = c.correlator;
-    const d = c.items[0]!.data;
-    if (d !== undefined) execCtx.data = d;
-    const code = await handler(execCtx);
-    if (code === 202) this.execAccepted++;
-    this.dirty = true;
-    return this.emit(out, ctx, c, code);
+    return emit(out, ctx, c, err.status);
   }
 
   private async runAtomic(c: ContainerCmd, ctx: RunContext, out: Command[]): Promise<number> {
-    if (ctx.inAtomic) return this.emit(out, ctx, c, 500);
+    if (ctx.inAtomic) return emit(out, ctx, c, 500);
     await onFreshStack();
     const snapshot = this.o.tree.snapshot();
     const inner: Command[] = [];
@@ -645,7 +379,7 @@ export class Session {
       let code: number;
       if (!ATOMIC_ALLOWED.has(child.kind)) {
         // Get, Exec, Sequence or a nested Atomic have no place in an Atomic (DM RepPro §6.6.3): 500.
-        code = this.emit(inner, innerCtx, child, 500);
+        code = emit(inner, innerCtx, child, 500);
       } else {
         code = await this.run(child, innerCtx, inner);
       }
@@ -654,12 +388,12 @@ export class Session {
       if (code >= 300 || code === 214) { failedAt = i; break; }
     }
     if (failedAt < 0) {
-      this.emit(out, ctx, c, 200);
+      emit(out, ctx, c, 200);
       for (const s of inner) out.push(s);
       return 200;
     }
     this.o.tree.restore(snapshot);
-    this.emit(out, ctx, c, 507);
+    emit(out, ctx, c, 507);
     // Roll-back statuses: executed commands 216, the failing one its own code, the rest 215.
     for (const s of inner) {
       if (s.kind !== 'Status') continue;
@@ -667,17 +401,17 @@ export class Session {
       if (idx >= 0 && idx < failedAt && Number(s.data) < 300) s.data = '216';
     }
     for (const s of inner) out.push(s);
-    for (let i = failedAt + 1; i < c.commands.length; i++) this.emit(out, ctx, c.commands[i]!, 215);
+    for (let i = failedAt + 1; i < c.commands.length; i++) emit(out, ctx, c.commands[i]!, 215);
     if (ctx.cancelled === false && codes[failedAt] === 214) ctx.cancelled = true;
     return 507;
   }
 
   private async runSequence(c: ContainerCmd, ctx: RunContext, out: Command[]): Promise<number> {
     await onFreshStack();
-    this.emit(out, ctx, c, 200);
+    emit(out, ctx, c, 200);
     let skip = false;
     for (const child of c.commands) {
-      if (skip || ctx.cancelled) { this.emit(out, ctx, child, 215); continue; }
+      if (skip || ctx.cancelled) { emit(out, ctx, child, 215); continue; }
       const code = await this.run(child, ctx, out);
       // A No (304) to a confirm inside a Sequence skips the rest of the Sequence (DM Protocol §10.x UI).
       if (code === 304 && child.kind === 'Alert') skip = true;
@@ -685,15 +419,17 @@ export class Session {
     return 200;
   }
 
+  // ---------------------------------------------------------------- committing
+
   /** Commits what the session left uncommitted (a received nonce); the driver calls it once the session is over. */
   close(): void {
-    if (this.auth.nonceUnsaved) this.dirty = true;
-    this.commitIfDirty();
+    this.commit(this.auth.nonceUnsaved);
   }
 
-  private commitIfDirty(): void {
-    if (!this.dirty) return;
-    this.dirty = false;
+  /** Commits the tree when a command changed it, or when `also` (a nonce to keep): a received nonce rides along. */
+  private commit(also = false): void {
+    if (!this.commands.changed && !also) return;
+    this.commands.changed = false;
     this.auth.nonceUnsaved = false;
     try {
       this.o.tree.commit();
@@ -719,14 +455,6 @@ function isItemCmd(c: Command): c is ItemCmd {
   return c.kind === 'Add' || c.kind === 'Replace' || c.kind === 'Delete' || c.kind === 'Copy' || c.kind === 'Get';
 }
 
-function normUri(uri: string): string {
-  if (uri === '.' || uri.startsWith('./')) return uri;
-  return './' + uri;
-}
-
-/** Most nodes one `?list=` Get answers: each is an item held in memory until it is sent. */
-const MAX_LIST_NODES = 256;
-
 /**
  * Resolves on the next turn of the job queue. A container (Atomic, Sequence) awaits it before its children,
  * so that they run on the stack a job starts with rather than under every frame of the container's caller:
@@ -734,25 +462,6 @@ const MAX_LIST_NODES = 256;
  */
 function onFreshStack(): Promise<void> {
   return Promise.resolve();
-}
-
-/** `<uri>?list=Struct|StructData`; other list attributes (TNDS) are 406, an optional feature not supported. */
-function listOf(uri: string): { base: string; data: boolean } | undefined {
-  const q = uri.indexOf('?list=');
-  if (q < 0) return undefined;
-  const attr = uri.slice(q + 6);
-  if (attr !== 'Struct' && attr !== 'StructData') throw new DmError('DM_ERR_NOT_SUPPORTED', 406, `?list=${attr} is not supported (Struct and StructData are)`);
-  return { base: uri.slice(0, q), data: attr === 'StructData' };
-}
-
-function propOf(uri: string): { base: string; prop: NodeProperty } | undefined {
-  const q = uri.indexOf('?prop=');
-  if (q < 0) return undefined;
-  const prop = uri.slice(q + 6) as NodeProperty;
-  if (!['ACL', 'Format', 'Type', 'Size', 'Name', 'Title', 'TStamp', 'VerNo'].includes(prop)) {
-    throw new DmError('DM_ERR_NOT_SUPPORTED', 406, `property '${prop}' is not supported`);
-  }
-  return { base: uri.slice(0, q), prop };
 }
 
 /** Binary values travel as base64 text in XML (no opaque there) and as OPAQUE in WBXML. */
