@@ -1,7 +1,7 @@
 // The outbox: the commands waiting to go to the server (Statuses, Results, Alerts) and the fitting of
 // them into messages. A message never grows past the smallest of our own MaxMsgSize, the transport's
 // limit and the server's MaxMsgSize; what does not fit goes in the next one, which the server asks for
-// with Alert 1222 (DM Protocol §8.7, multiple messages in a package).
+// with Alert 1222 (DM Protocol: multiple messages in a package).
 import type { Command, Item, StatusCmd, SyncHdr } from '../syncml/model.js';
 import { AlertCode } from '../syncml/model.js';
 import { encodeMessage } from '../syncml/codec.js';
@@ -9,7 +9,7 @@ import { numberCommands } from '../syncml/numbering.js';
 import type { SessionOptions } from './types.js';
 
 /** Our MaxMsgSize when the options give none. */
-export const DEFAULT_MAX_MSG = 16384;
+const DEFAULT_MAX_MSG = 16384;
 
 /** The options of the session (SessionOptions documents them) that shape its messages. */
 export type OutboxOptions = Pick<SessionOptions, 'encoding' | 'utf8' | 'maxMsgSize' | 'maxSendSize'>;
