@@ -3,149 +3,93 @@
 //   for (let out = s.nextMessage(); out; out = s.nextMessage()) await s.receive(await transport.exchange(out));
 // Package flow (DM Protocol §8): pkg 1 = Alert 1201 + Replace ./DevInfo + Generic Alerts; the server's
 // packages are processed to the end, every command gets a Status (unless NoResp), Gets get Results.
-import type { Crypto, InboundMessage, Log, OutboundMessage, Utf8 } from '../ports.js';
-import type {
-  AlertCmd, Command, ContainerCmd, Cred, ExecCmd, Item, ItemCmd, Meta, ResultsCmd, StatusCmd, SyncHdr, SyncMLMessage,
-} from '../syncml/model.js';
+//
+// The session's phases (SessionPhase) and the events that move it from one to the next:
+//
+//                 new Session(): package 1 queued
+//                            │
+//                            ▼
+//   ┌───────────────────► opening ── nextMessage(): package 1's first message, ─────┐
+//   │                                with our MaxMsgSize and MaxObjSize             │
+//   │                                                                               ▼
+//   │   ┌───────────────► sending ── nextMessage(): what fits of the outbox ──► awaiting-reply
+//   │   │                                                                           │
+//   │   │                                                                 receive() │
+//   │   │                                                                           ▼
+//   │   └── answers to send, or the server's package goes on (Alert 1222) ──── processing
+//   │                                                                               │
+//   └────── 401/407 with a challenge: package 1 again, with the new credential ─────┤
+//                                                                                   │
+//            done ◄── nextMessage(): Alert 1223 ── aborting ◄── unreadable reply ───┤
+//                                                                                   │
+//            done ◄── Final and nothing to answer (completed); the server's Alert ──┘
+//                     1223 (aborted); a fatal SyncHdr Status, or a server that never
+//                     authenticates (failed)
+//
+//   fail() in any phase but done, and a session over its message limit, go to done (failed).
+//   Whether the session is over is decided in end() alone; outcome.state says how it ended.
+//
+// This file is the loop: the phases, package 1, the server's Statuses and the dispatch of its commands,
+// with the containers (Atomic, Sequence) whose children go through that dispatch again. The rest is done
+// by one module each: outbox.ts fits the queued commands into messages, commands.ts executes a command,
+// large-object.ts reassembles chunked values, credentials.ts keeps the credentials and nonces.
+import type { InboundMessage, OutboundMessage } from '../ports.js';
+import type { AlertCmd, Command, ContainerCmd, Cred, Item, ItemCmd, StatusCmd, SyncHdr, SyncMLMessage } from '../syncml/model.js';
 import { AlertCode } from '../syncml/model.js';
 import type { Encoding } from '../syncml/codec.js';
 import { contentTypeOf, decodeMessage, encodeMessage } from '../syncml/codec.js';
-import { numberCommands } from '../syncml/numbering.js';
-import type { DmAccount, DmTree, NodeFormat, NodeProperty, NodeView } from '../tree/types.js';
 import { DEVICE } from '../tree/types.js';
-import type { GenericAlert } from '../alerts/types.js';
 import { toAlertCommand } from '../alerts/generic-alert.js';
-import type { ExecRegistry, UiResponder } from './types.js';
 import { DmError, asDmError } from '../errors.js';
-import { base64Decode, base64Encode, concatBytes, utf8Encode, utf8Length } from '../util/bytes.js';
-import { checkServerCred, clientCred, hmacHeader, schemeOf, UserPassHashes, AUTH_MD5, AUTH_MAC, AUTH_BASIC } from './auth.js';
+import { base64Encode } from '../util/bytes.js';
+import { AUTH_MD5, AUTH_MAC, AUTH_BASIC } from './auth.js';
+import { Credentials } from './credentials.js';
+import { LargeObjects } from './large-object.js';
+import { Outbox, estimatedSize } from './outbox.js';
+import { Commands, emit, normUri, status, type RunContext } from './commands.js';
+import type { SessionOptions, SessionOutcome, SessionState } from './types.js';
 
-export interface SessionOptions {
-  tree: DmTree;
-  account: DmAccount;
-  devId: string;
-  crypto: Crypto;
-  /** The platform's native UTF-8 converter, if it has one. */
-  utf8?: Utf8;
-  encoding: Encoding;
-  /** 1 to 4 upper-case hex digits is what DM Notification uses; any short token works for client sessions. */
-  sessionId: string;
-  /** Generic Alerts to send in package 1 (the persisted queue's pending alerts). */
-  alerts: GenericAlert[];
-  exec: ExecRegistry;
-  ui?: UiResponder;
-  /** Largest message we accept, announced in SyncHdr Meta (default 16384). */
-  maxMsgSize?: number;
-  /** Largest message the transport can send (Transport.maxMessageBytes); below the server's MaxMsgSize it rules. */
-  maxSendSize?: number;
-  /** Largest object we accept (default: the tree's largest value, at most 65536). */
-  maxObjSize?: number;
-  /** Most nodes a `?list=` answer may hold; more is 413 (default 256). Each costs heap until it is sent. */
-  maxListNodes?: number;
-  /** Credential retries after a 401/407 before giving up (default 2). */
-  maxAuthRetries?: number;
-  /** Guard against a server that never ends the session (default 64 messages). */
-  maxMessages?: number;
-  /**
-   * Writes a nonce received from (client) or issued to (server) the DM server into the tree; the session
-   * commits it. A nonce we issue is committed before it goes out: a device that lost it after a power cut
-   * would accept the old one again (a replay). One we receive rides on the next commit, or on close(): lost,
-   * it costs the next session one 401 and a fresh challenge, not a flash write per server message.
-   */
-  saveNonce?: (which: 'client' | 'server', nonce: Uint8Array) => void;
-  log?: Log;
-}
+export type { SessionOptions, SessionOutcome, SessionState };
 
-export type SessionState = 'running' | 'completed' | 'failed' | 'aborted';
+/** Where the session is in its loop: the diagram at the top of this file. */
+export type SessionPhase = 'opening' | 'sending' | 'awaiting-reply' | 'processing' | 'aborting' | 'done';
 
-export interface SessionOutcome {
-  state: SessionState;
-  ok: boolean;
-  error?: DmError;
-  /** Alert ids the server answered with 200/202. */
-  acknowledged: string[];
-  /** Alert ids the server refused for good (4xx other than auth): re-sending would not help. */
-  rejected: string[];
-  /** Execs answered 202: work to run after the session. */
-  execAccepted: number;
-  messagesSent: number;
-  messagesReceived: number;
-  bytesSent: number;
-  bytesReceived: number;
-}
-
-const DEFAULT_MAX_MSG = 16384;
 const DEFAULT_MAX_OBJ = 65536;
 const DEVINFO_LEAVES = ['DevId', 'Man', 'Mod', 'DmV', 'Lang'];
 const ATOMIC_ALLOWED = new Set(['Add', 'Replace', 'Delete', 'Copy', 'Alert']);
 
-/** Per-message processing context: which commands are skipped after a cancel. */
-interface RunContext {
-  msgRef: string;
-  /** 214 user cancel: the rest of the package is not executed (215). */
-  cancelled: boolean;
-  inAtomic: boolean;
-}
-
-interface LargeObject {
-  kind: 'Add' | 'Replace';
-  uri: string;
-  format: NodeFormat;
-  type?: string;
-  size: number;
-  /** Bytes received so far: more than `size` ends the object at once, so chunks cannot pile up in memory. */
-  received: number;
-  parts: (string | Uint8Array)[];
-}
-
 export class Session {
   private readonly o: SessionOptions;
+  private phase: SessionPhase = 'opening';
+  /** How the session ended: 'running' until end() says otherwise. */
   private state: SessionState = 'running';
   private error?: DmError;
-  private awaiting = false;
   private msgId = 0;
   private targetUri: string;
-  /** Commands waiting to go out (Status, Results, Alerts), in order. */
-  private outbox: Command[] = [];
-  private hdrStatus?: StatusCmd;
-  /** Set when the server's package is over and ours is the last word: our message carries Final. */
-  private final = true;
-  private needNextMessage = false;
-  private sendAbort = false;
-  private serverMaxMsgSize = 0;
-  private clientNonce: Uint8Array;
-  private serverNonce: Uint8Array;
-  /** Client credential accepted for the rest of the session (212). */
-  private clientAuthenticated = false;
-  private serverAuthenticated = false;
-  private authRetries = 0;
-  private serverAuthFailures = 0;
-  private announceMeta = true;
+  private readonly outbox: Outbox;
+  private readonly auth: Credentials;
   /** Alert command id (in our message msgId) → queued alert id. */
   private alertRefs = new Map<string, string>();
   private acknowledged: string[] = [];
   private rejected: string[] = [];
-  private execAccepted = 0;
   private stats = { messagesSent: 0, messagesReceived: 0, bytesSent: 0, bytesReceived: 0 };
-  private largeObject?: LargeObject;
-  private dirty = false;
-  /** A received nonce is in the tree but not committed yet. */
-  private nonceUnsaved = false;
-  /** The hashes of this account's and its server's "user:pass", made once per session. */
-  private readonly hashes: UserPassHashes;
+  private readonly large: LargeObjects;
+  private readonly commands: Commands;
 
   constructor(options: SessionOptions) {
     if (!options.sessionId) throw new DmError('DM_ERR_CONFIG', 400, 'session id must not be empty');
     this.o = options;
-    this.hashes = new UserPassHashes(options.crypto, 2);
+    this.auth = new Credentials(options);
+    this.outbox = new Outbox(options);
+    // No object larger than a tree value could land, so none larger is announced or reassembled.
+    this.large = new LargeObjects(options.maxObjSize ?? Math.min(DEFAULT_MAX_OBJ, options.tree.limits.maxValueBytes));
+    this.commands = new Commands(options, this.large, this.outbox);
     this.targetUri = options.account.serverUri;
-    this.clientNonce = options.account.client.nonce;
-    this.serverNonce = options.account.server.nonce;
     this.queuePackage1();
   }
 
   get done(): boolean {
-    return this.state !== 'running';
+    return this.phase === 'done';
   }
 
   get outcome(): SessionOutcome {
@@ -154,7 +98,7 @@ export class Session {
       ok: this.state === 'completed',
       acknowledged: [...this.acknowledged],
       rejected: [...this.rejected],
-      execAccepted: this.execAccepted,
+      execAccepted: this.commands.execAccepted,
       ...this.stats,
     };
     if (this.error) o.error = this.error;
@@ -163,15 +107,20 @@ export class Session {
 
   /** Ends the session from outside (transport failure): nothing more is sent. */
   fail(error: DmError): void {
-    if (this.state !== 'running') return;
-    this.state = 'failed';
-    this.error = error;
+    if (this.phase !== 'done') this.end('failed', error);
+  }
+
+  /** The one place the session ends. */
+  private end(state: Exclude<SessionState, 'running'>, error?: DmError): void {
+    this.phase = 'done';
+    this.state = state;
+    if (error) this.error = error;
   }
 
   // ---------------------------------------------------------------- sending
 
   nextMessage(): OutboundMessage | undefined {
-    if (this.state !== 'running' || this.awaiting) return undefined;
+    if (this.phase !== 'opening' && this.phase !== 'sending' && this.phase !== 'aborting') return undefined;
     const maxMessages = this.o.maxMessages ?? 64;
     if (this.stats.messagesSent >= maxMessages) {
       this.fail(new DmError('DM_ERR_SESSION', 400, `session exceeded ${maxMessages} messages without ending`));
@@ -183,28 +132,26 @@ export class Session {
     let body: Command[];
     let final: boolean;
     let bytes: Uint8Array | undefined;
-    if (this.sendAbort) {
+    if (this.phase === 'aborting') {
       body = [{ kind: 'Alert', cmdId: '1', data: AlertCode.SessionAbort, items: [] }];
       final = true;
     } else {
-      ({ body, final, bytes } = this.takeBody(hdr));
+      if (this.outbox.hdrStatus?.chal && this.auth.chalSent()) this.commit(true);
+      ({ body, final, bytes } = this.outbox.fill(hdr));
     }
     bytes ??= encodeMessage({ hdr, body, final }, this.o.encoding, this.o.utf8);
     this.rememberAlertRefs(body);
-    this.awaiting = true;
     this.stats.messagesSent++;
     this.stats.bytesSent += bytes.length;
     const out: OutboundMessage = {
       uri: this.targetUri, body: bytes, contentType: contentTypeOf(this.o.encoding),
       sessionId: this.o.sessionId, msgId,
     };
-    const auth = this.o.account.client;
-    if (auth.type === 'HMAC') out.hmac = hmacHeader(this.hashes, auth.name, auth.secret, this.clientNonce, bytes);
-    if (this.sendAbort) {
-      // The abort message is the last word: the session is over whatever comes back.
-      this.awaiting = false;
-      this.state = this.error ? 'failed' : 'aborted';
-    }
+    const hmac = this.auth.hmac(bytes);
+    if (hmac !== undefined) out.hmac = hmac;
+    // The abort message is the last word: the session is over whatever comes back.
+    if (this.phase === 'aborting') this.end(this.error ? 'failed' : 'aborted');
+    else this.phase = 'awaiting-reply';
     return out;
   }
 
@@ -216,78 +163,12 @@ export class Session {
       source: { locURI: this.o.devId },
     };
     if (auth.type !== 'NONE') hdr.source.locName = auth.name;
-    if (!this.clientAuthenticated) {
-      const cred = clientCred(this.hashes, { ...auth, nonce: this.clientNonce });
-      if (cred) hdr.cred = cred;
-    }
-    if (this.announceMeta) {
-      hdr.meta = { maxMsgSize: this.o.maxMsgSize ?? DEFAULT_MAX_MSG, maxObjSize: this.maxObjSize() };
+    const cred = this.auth.headerCred();
+    if (cred) hdr.cred = cred;
+    if (this.phase === 'opening') {
+      hdr.meta = { maxMsgSize: this.outbox.maxMsgSize, maxObjSize: this.large.maxObjSize };
     }
     return hdr;
-  }
-
-  /** Fills the message with queued commands up to sendLimit(); the rest waits for the server's Alert 1222. */
-  private takeBody(hdr: SyncHdr): { body: Command[]; final: boolean; bytes: Uint8Array } {
-    const head: Command[] = this.hdrStatus ? [this.hdrStatus] : [];
-    if (this.hdrStatus?.chal && this.o.account.server.type !== 'NONE' && this.o.saveNonce) {
-      this.o.saveNonce('server', this.serverNonce);
-      this.dirty = true;
-      this.commitIfDirty();
-    }
-    this.hdrStatus = undefined;
-    const tail: Command[] = this.needNextMessage
-      ? [{ kind: 'Alert', cmdId: '0', data: AlertCode.NextMessage, items: [] }] : [];
-    this.needNextMessage = false;
-    const limit = this.sendLimit();
-    const build = (n: number): Command[] => numberCommands([...head, ...this.outbox.slice(0, n), ...tail]);
-    // The commands that fit, found without ever encoding much more than `limit` bytes: a device's heap
-    // holds the message being built, and a long outbox (a listed subtree) encoded whole would not fit in it.
-    // A prefix is picked by estimated size, encoded, then grown by the estimate scaled to what that encoding
-    // really took, and shrunk a command at a time while over. At least one command goes, or the session could
-    // never progress. The bytes that fit are the message itself: they go on the wire as they are.
-    const n = this.outbox.length;
-    const sizes = this.outbox.map(estimatedSize);
-    const fixed = 400 + head.reduce((k, c) => k + estimatedSize(c), 0);
-    const estimate = (count: number) => { let e = fixed; for (let k = 0; k < count; k++) e += sizes[k]!; return e; };
-    let candidate = 0;
-    for (let est = fixed; candidate < n && (candidate === 0 || est + sizes[candidate]! <= limit); candidate++) est += sizes[candidate]!;
-    // encodeMessage is called here, not from a helper: the encoder runs at the session's deepest point, where
-    // every frame counts on the device's 640-slot stack (test/xs/stack.test.ts).
-    let take = -1;
-    let bytes: Uint8Array = new Uint8Array(0);
-    for (let grows = 0; ;) {
-      const tried = encodeMessage({ hdr, body: build(candidate), final: candidate === n && this.final }, this.o.encoding, this.o.utf8);
-      if (tried.length > limit && candidate > 1) {
-        // Over: the last size that fitted is the message; without one yet, a command less.
-        if (take >= 0) break;
-        candidate--;
-        continue;
-      }
-      take = candidate;
-      bytes = tried;
-      // The estimate runs high (WBXML especially): scale it by what the encoding took and add what then
-      // fits, for a few rounds.
-      if (tried.length > limit || take === n || ++grows > 4) break;
-      const scale = tried.length / estimate(take);
-      let used = tried.length;
-      while (candidate < n && used + sizes[candidate]! * scale <= limit) used += sizes[candidate++]! * scale;
-      if (candidate === take) break;
-    }
-    const body = build(take);
-    const final = take === n && this.final;
-    this.outbox = this.outbox.slice(take);
-    this.announceMeta = false;
-    return { body, final, bytes };
-  }
-
-  /** The size our messages must keep under: the smallest of our own MaxMsgSize, the transport's limit and the server's MaxMsgSize. */
-  private sendLimit(): number {
-    // Our own MaxMsgSize bounds what we build too: it is the size our buffers are made for, and a server
-    // that announces a larger one (or none) must not make a device build a message its heap cannot hold.
-    let limit = this.o.maxMsgSize ?? DEFAULT_MAX_MSG;
-    if (this.o.maxSendSize && this.o.maxSendSize > 0) limit = Math.min(limit, this.o.maxSendSize);
-    if (this.serverMaxMsgSize > 0) limit = Math.min(limit, this.serverMaxMsgSize);
-    return limit;
   }
 
   private rememberAlertRefs(body: Command[]): void {
@@ -318,15 +199,43 @@ export class Session {
       cmd.queueId = a.id;
       pkg1.push(cmd);
     }
-    for (const cmd of pkg1) this.outbox.push(cmd);
-    this.final = true;
+    for (const cmd of pkg1) this.outbox.queue.push(cmd);
+    this.outbox.continuing = false;
+    this.phase = 'opening';
   }
 
   // ---------------------------------------------------------------- receiving
 
   async receive(msg: InboundMessage): Promise<void> {
-    if (this.state !== 'running') return;
-    this.awaiting = false;
+    if (this.phase !== 'awaiting-reply') return;
+    this.phase = 'processing';
+    const m = this.read(msg);
+    if (!m) return;
+    // Server authentication comes first: an unauthenticated server's commands are not executed.
+    const serverOk = this.auth.checkServer(m, msg, this.outbox.hdrStatus = headerStatus(m));
+    if (!this.takeStatuses(m) || this.serverAborted(m)) return;
+    // The server's commands, run here and not in a step of their own: a command runs at the session's
+    // deepest point, where a frame more counts on the device's 640-slot stack (test/xs/stack.test.ts).
+    const ctx: RunContext = { msgRef: m.hdr.msgId, cancelled: false, inAtomic: false };
+    let commands = 0;
+    let serverWantsMore = false;
+    for (const c of m.body) {
+      if (c.kind === 'Status') continue;
+      if (c.kind === 'Alert' && c.data === AlertCode.NextMessage) {
+        serverWantsMore = true;
+        this.outbox.queue.push(status(ctx, c, 200));
+        continue;
+      }
+      commands++;
+      if (serverOk) await this.run(c, ctx, this.outbox.queue);
+      else emit(this.outbox.queue, ctx, c, 215);
+    }
+    this.commit();
+    this.endOfMessage(m, serverOk, commands > 0, serverWantsMore);
+  }
+
+  /** Decodes a reply; one that cannot be read, or belongs to another session, turns the session to aborting. */
+  private read(msg: InboundMessage): SyncMLMessage | undefined {
     this.stats.messagesReceived++;
     this.stats.bytesReceived += msg.body.length;
     let m: SyncMLMessage;
@@ -339,204 +248,110 @@ export class Session {
       // Nothing in a package we cannot read can be answered command by command: abort cleanly (Alert 1223).
       this.error = asDmError(e);
       this.log('warn', `server message refused: ${this.error.message}`, { code: this.error.code, status: this.error.status });
-      this.sendAbort = true;
-      return;
+      this.phase = 'aborting';
+      return undefined;
     }
     if (m.hdr.respURI) this.targetUri = m.hdr.respURI;
-    if (m.hdr.meta?.maxMsgSize) this.serverMaxMsgSize = m.hdr.meta.maxMsgSize;
-
-    // Server authentication comes first: an unauthenticated server's commands are not executed.
-    const serverOk = this.checkServer(m, msg);
-
-    // The server's answers to what we sent.
-    let rechallenged = false;
-    for (const c of m.body) {
-      if (c.kind === 'Status') {
-        const r = this.onStatus(c);
-        if (r === 'fatal') return;
-        if (r === 'resend') rechallenged = true;
-      }
-    }
-    if (rechallenged) {
-      // Re-send package 1 with the new credential (DM Security §5.1.3): alerts not yet acknowledged go again.
-      this.outbox = [];
-      this.o.alerts = this.o.alerts.filter((a) => !this.acknowledged.includes(a.id));
-      this.queuePackage1();
-      this.announceMeta = true;
-      return;
-    }
-
-    if (m.body.some((c) => c.kind === 'Alert' && c.data === AlertCode.SessionAbort)) {
-      // The server ended the session; a client that receives 1223 SHOULD NOT answer (DM Protocol §8.x).
-      this.state = 'aborted';
-      this.error = new DmError('DM_ERR_SESSION', 500, 'server aborted the session (Alert 1223)');
-      this.commitIfDirty();
-      return;
-    }
-
-    const ctx: RunContext = { msgRef: m.hdr.msgId, cancelled: false, inAtomic: false };
-    let serverWantsMore = false;
-    let commands = 0;
-    for (const c of m.body) {
-      if (c.kind === 'Status') continue;
-      if (c.kind === 'Alert' && c.data === AlertCode.NextMessage) {
-        serverWantsMore = true;
-        this.outbox.push(this.status(ctx, c, 200));
-        continue;
-      }
-      commands++;
-      if (!serverOk) {
-        this.emit(this.outbox, ctx, c, 215);
-        continue;
-      }
-      await this.run(c, ctx, this.outbox);
-    }
-    this.commitIfDirty();
-
-    if (!serverOk) {
-      if (this.serverAuthFailures > (this.o.maxAuthRetries ?? 2)) {
-        this.fail(new DmError('DM_ERR_AUTH', 401, 'the server failed to authenticate'));
-        return;
-      }
-    }
-
-    if (!m.final) {
-      if (serverWantsMore) {
-        // The server took part of our package and asks for the rest (Alert 1222): our package still ends
-        // with Final once the outbox is drained.
-        this.final = true;
-      } else {
-        // The server's package continues: answer this message without Final and ask for the next one.
-        this.needNextMessage = true;
-        this.final = false;
-      }
-      return;
-    }
-    this.final = true;
-    if (this.largeObject) {
-      // A package ended in the middle of a large object: its end never came (Alert 1225, DM Protocol §10).
-      this.outbox.push({ kind: 'Alert', cmdId: '', data: AlertCode.NoEndOfData,
-        items: [{ target: { locURI: this.largeObject.uri } }] });
-      this.largeObject = undefined;
-    }
-    // A Chal that only renews the server's nonce (it authenticated) is no reason to answer: with HMAC it
-    // rides on every SyncHdr Status and would otherwise keep the session going for ever.
-    const onlyHeaderStatus = this.outbox.length === 0;
-    if (onlyHeaderStatus && commands === 0 && serverOk) {
-      // Nothing to answer but the SyncHdr Status: that message MUST NOT be sent; the session is over.
-      this.hdrStatus = undefined;
-      this.state = 'completed';
-    }
+    if (m.hdr.meta?.maxMsgSize) this.outbox.serverMaxMsgSize = m.hdr.meta.maxMsgSize;
+    return m;
   }
-
-  private checkServer(m: SyncMLMessage, msg: InboundMessage): boolean {
-    const expected = this.o.account.server;
-    const hdrStatus: StatusCmd = {
-      kind: 'Status', cmdId: '', msgRef: m.hdr.msgId, cmdRef: '0', cmd: 'SyncHdr',
-      targetRefs: [m.hdr.target.locURI], sourceRefs: [m.hdr.source.locURI], items: [], data: '200',
-    };
-    this.hdrStatus = hdrStatus;
-    if (expected.type === 'NONE' || (this.serverAuthenticated && expected.type !== 'HMAC')) return true;
-    const verdict = checkServerCred(this.hashes, { ...expected, nonce: this.serverNonce }, m.hdr.cred, msg.hmac, msg.body);
-    const scheme = schemeOf(expected.type)!;
-    if (verdict === 'ok') {
-      this.serverAuthenticated = true;
-      hdrStatus.data = expected.type === 'HMAC' ? '200' : '212';
-    } else {
-      this.serverAuthFailures++;
-      hdrStatus.data = verdict === 'missing' ? '407' : '401';
-      this.log('warn', `server credential ${verdict}`, { status: hdrStatus.data });
-    }
-    // A fresh nonce for the server's next credential: HMAC needs one per message, digest one per session,
-    // and after a failure one more challenge with a fresh nonce (DM Security §5.1.3.4).
-    if (verdict !== 'ok' || expected.type === 'HMAC' || this.serverAuthFailures === 0) {
-      // Persisted only when the Chal actually goes out (takeBody): a session that ends without sending it
-      // must keep expecting the nonce the server already has.
-      this.serverNonce = this.o.crypto.randomBytes(16);
-      hdrStatus.chal = { meta: { type: scheme, format: 'b64', nextNonce: base64Encode(this.serverNonce) } };
-    }
-    return verdict === 'ok';
-  }
-
-  /** Handles a Status the server sent about one of our commands. */
-  private onStatus(s: StatusCmd): 'ok' | 'resend' | 'fatal' {
-    const code = Number(s.data);
-    if (s.chal?.meta.nextNonce !== undefined) {
-      try {
-        this.clientNonce = base64Decode(s.chal.meta.nextNonce);
-      } catch {
-        this.fail(new DmError('DM_ERR_AUTH', 400, 'server sent a NextNonce that is not base64'));
-        return 'fatal';
-      }
-      // Keep an unauthenticated peer's nonce for this session only (DM Security: do not overwrite the stored one).
-      if ((this.o.account.server.type === 'NONE' || this.serverAuthenticated) && this.o.saveNonce) {
-        this.o.saveNonce('client', this.clientNonce);
-        this.nonceUnsaved = true;
-      }
-    }
-    if (s.cmdRef === '0' && s.cmd === 'SyncHdr') {
-      if (code === 212) { this.clientAuthenticated = true; this.authRetries = 0; return 'ok'; }
-      if (code === 401 || code === 407) {
-        const auth = this.o.account.client;
-        const asked = s.chal?.meta.type;
-        if (asked !== undefined && asked !== schemeOf(auth.type)) {
-          this.fail(new DmError('DM_ERR_AUTH', code, `server asks for ${asked}, the account is set up for ${schemeOf(auth.type) ?? 'no authentication'}`));
-          return 'fatal';
-        }
-        if (s.chal === undefined && auth.type !== 'BASIC') {
-          this.fail(new DmError('DM_ERR_AUTH', code, `server refused the credential (${code}) without a challenge`));
-          return 'fatal';
-        }
-        if (++this.authRetries > (this.o.maxAuthRetries ?? 2)) {
-          this.fail(new DmError('DM_ERR_AUTH', code, `server refused the credential ${this.authRetries} times (${code})`));
-          return 'fatal';
-        }
-        this.clientAuthenticated = false;
-        return 'resend';
-      }
-      if (code >= 300) {
-        this.fail(new DmError('DM_ERR_SESSION', code, `server refused the message header with status ${code}`));
-        return 'fatal';
-      }
-      return 'ok';
-    }
-    if (s.cmd === 'Alert') {
-      const id = this.alertRefs.get(`${s.msgRef}:${s.cmdRef}`);
-      if (id !== undefined) {
-        if (code === 200 || code === 202) this.acknowledged.push(id);
-        else if (code >= 400 && code !== 401 && code !== 407 && code < 500) this.rejected.push(id);
-        this.alertRefs.delete(`${s.msgRef}:${s.cmdRef}`);
-      }
-    }
-    return 'ok';
-  }
-
-  // ---------------------------------------------------------------- commands
 
   /**
-   * Runs one command. Not an async function: the commands that complete at once (Add, Replace, Get …) run in
-   * a plain frame, and an Atomic's or Sequence's children then add no async frames under the tree's own
-   * calls (an Atomic adding a Download node needed 686 stack slots on XS, the device has 640).
+   * The server's Statuses about what we sent. False when they end the processing of this message: a fatal
+   * one ends the session, a fresh challenge for our credential queues package 1 again.
+   */
+  private takeStatuses(m: SyncMLMessage): boolean {
+    let rechallenged = false;
+    for (const c of m.body) {
+      if (c.kind !== 'Status') continue;
+      const r = this.auth.onStatus(c);
+      if (r instanceof DmError) { this.fail(r); return false; }
+      if (r === 'resend') rechallenged = true;
+      else if (c.cmd === 'Alert') this.alertAnswered(c);
+    }
+    if (!rechallenged) return true;
+    // Re-send package 1 with the new credential (DM Security §5.1.3): alerts not yet acknowledged go again.
+    this.outbox.queue.length = 0;
+    this.o.alerts = this.o.alerts.filter((a) => !this.acknowledged.includes(a.id));
+    this.queuePackage1();
+    return false;
+  }
+
+  /** The server ended the session; a client that receives 1223 SHOULD NOT answer (DM Protocol §8.x). */
+  private serverAborted(m: SyncMLMessage): boolean {
+    if (!m.body.some((c) => c.kind === 'Alert' && c.data === AlertCode.SessionAbort)) return false;
+    this.end('aborted', new DmError('DM_ERR_SESSION', 500, 'server aborted the session (Alert 1223)'));
+    this.commit();
+    return true;
+  }
+
+  /** After the server's commands: the session goes on sending, or is over. */
+  private endOfMessage(m: SyncMLMessage, serverOk: boolean, hadCommands: boolean, serverWantsMore: boolean): void {
+    // fail() while a command waited (a UI answer, an Exec) has ended the session already.
+    if (this.phase !== 'processing') return;
+    if (!serverOk && this.auth.serverGaveUp()) {
+      this.fail(new DmError('DM_ERR_AUTH', 401, 'the server failed to authenticate'));
+      return;
+    }
+    this.phase = 'sending';
+    if (!m.final) {
+      // The server's package continues: answer this message without Final and ask for the next one. Unless
+      // the server took part of our package and asks for the rest (Alert 1222): ours still ends with Final
+      // once the outbox is drained.
+      this.outbox.continuing = !serverWantsMore;
+      return;
+    }
+    this.outbox.continuing = false;
+    // A package that ended in the middle of a large object: its end never came.
+    this.large.abandon(this.outbox.queue);
+    // A Chal that only renews the server's nonce (it authenticated) is no reason to answer: with HMAC it
+    // rides on every SyncHdr Status and would otherwise keep the session going for ever.
+    if (this.outbox.queue.length === 0 && !hadCommands && serverOk) {
+      // Nothing to answer but the SyncHdr Status: that message MUST NOT be sent; the session is over.
+      this.outbox.hdrStatus = undefined;
+      this.end('completed');
+    }
+  }
+
+  /** The server's answer to a Generic Alert of ours: acknowledged, or refused for good. */
+  private alertAnswered(s: StatusCmd): void {
+    const code = Number(s.data);
+    const id = this.alertRefs.get(`${s.msgRef}:${s.cmdRef}`);
+    if (id === undefined) return;
+    if (code === 200 || code === 202) this.acknowledged.push(id);
+    else if (code >= 400 && code !== 401 && code !== 407 && code < 500) this.rejected.push(id);
+    this.alertRefs.delete(`${s.msgRef}:${s.cmdRef}`);
+  }
+
+  // ---------------------------------------------------------------- the server's commands
+
+  /**
+   * Runs one command of the server's, or answers it unrun: a Status (nothing to do), anything after a
+   * user's cancel (215), a command the device does not take (406). Not an async function: the commands that
+   * complete at once (Add, Replace, Get …) run in a plain frame, and an Atomic's or Sequence's children then
+   * add no async frames under the tree's own calls (an Atomic adding a Download node needed 686 stack slots
+   * on XS, the device has 640).
    */
   private run(c: Command, ctx: RunContext, out: Command[]): number | Promise<number> {
     if (c.kind === 'Status') return 200;
-    if (ctx.cancelled) return this.emit(out, ctx, c, 215);
-    if (this.largeObject && !(isItemCmd(c) && (c.kind === 'Add' || c.kind === 'Replace') &&
-        c.items[0]?.target?.locURI !== undefined && normUri(c.items[0].target.locURI) === this.largeObject.uri)) {
-      out.push({ kind: 'Alert', cmdId: '', data: AlertCode.NoEndOfData, items: [{ target: { locURI: this.largeObject.uri } }] });
-      this.largeObject = undefined;
+    if (ctx.cancelled) return emit(out, ctx, c, 215);
+    // A large object's chunks come in a row: any other command means its end never comes.
+    const large = this.large.uri;
+    if (large !== undefined && !(isItemCmd(c) && (c.kind === 'Add' || c.kind === 'Replace') &&
+        c.items[0]?.target?.locURI !== undefined && normUri(c.items[0].target.locURI) === large)) {
+      this.large.abandon(out);
     }
     try {
       switch (c.kind) {
         // A closure only for the commands that wait: the others (most of a package) make none.
-        case 'Alert': return this.runAlert(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
-        case 'Add': case 'Replace': case 'Delete': case 'Copy': return this.runItems(c, ctx, out);
-        case 'Get': return this.runGet(c, ctx, out);
-        case 'Exec': return this.runExec(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
+        case 'Alert': return this.commands.runAlert(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
+        case 'Add': case 'Replace': case 'Delete': case 'Copy': return this.commands.runItems(c, ctx, out);
+        case 'Get': return this.commands.runGet(c, ctx, out);
+        case 'Exec': return this.commands.runExec(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
         case 'Atomic': return this.runAtomic(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
         case 'Sequence': return this.runSequence(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
-        case 'Results': return this.emit(out, ctx, c, 406);
-        case 'Unsupported': return this.emit(out, ctx, c, 406);
+        case 'Results': return emit(out, ctx, c, 406);
+        case 'Unsupported': return emit(out, ctx, c, 406);
       }
     } catch (e) {
       return this.failed(c, ctx, out, e);
@@ -548,246 +363,11 @@ export class Session {
   private failed(c: Command, ctx: RunContext, out: Command[], e: unknown): number {
     const err = asDmError(e);
     this.log('warn', `${c.kind} ${('cmdId' in c) ? c.cmdId : ''} failed: ${err.message}`, { status: err.status });
-    return this.emit(out, ctx, c, err.status);
-  }
-
-  private emit(out: Command[], ctx: RunContext, c: Command, code: number, items: Item[] = [], refs?: Item[]): number {
-    if (!('noResp' in c && c.noResp)) out.push(this.status(ctx, c, code, items, refs));
-    return code;
-  }
-
-  private status(ctx: RunContext, c: Command, code: number, items: Item[] = [], refs?: Item[]): StatusCmd {
-    const cmdName = c.kind === 'Unsupported' ? c.name : c.kind;
-    const s: StatusCmd = {
-      kind: 'Status', cmdId: '', msgRef: ctx.msgRef, cmdRef: c.cmdId, cmd: cmdName,
-      targetRefs: [], sourceRefs: [], items, data: String(code),
-    };
-    const refItems = refs ?? ('items' in c && c.kind !== 'Alert' ? c.items : []);
-    for (const it of refItems) {
-      if (it.target?.locURI !== undefined) s.targetRefs.push(it.target.locURI);
-      if (it.source?.locURI !== undefined) s.sourceRefs.push(it.source.locURI);
-    }
-    return s;
-  }
-
-  private async runAlert(c: AlertCmd, ctx: RunContext, out: Command[]): Promise<number> {
-    const code = c.data ?? '';
-    if (code >= AlertCode.Display && code <= AlertCode.MultipleChoice) {
-      if (!this.o.ui) return this.emit(out, ctx, c, 406);
-      const answer = await this.o.ui.answer(c);
-      if (answer.status === 214) ctx.cancelled = true;
-      return this.emit(out, ctx, c, answer.status, answer.items);
-    }
-    // 1200/1201/1224/1226 are client→server; anything else is not a DM alert we act on.
-    return this.emit(out, ctx, c, 406);
-  }
-
-  private runItems(c: ItemCmd, ctx: RunContext, out: Command[]): number {
-    if (c.items.length === 0) return this.emit(out, ctx, c, 412);
-    // One Status per distinct result, each naming its items, so a partial failure is visible per node.
-    const results: { code: number; item: Item }[] = [];
-    for (const item of c.items) results.push({ code: this.runItem(c, item), item });
-    const codes = [...new Set(results.map((r) => r.code))];
-    if (codes.length === 1) return this.emit(out, ctx, c, codes[0]!);
-    for (const code of codes) this.emit(out, ctx, c, code, [], results.filter((r) => r.code === code).map((r) => r.item));
-    return codes.find((x) => x >= 300) ?? codes[0]!;
-  }
-
-  private runItem(c: ItemCmd, item: Item): number {
-    const tree = this.o.tree;
-    const who = this.o.account.serverId;
-    try {
-      const targetUri = item.target?.locURI;
-      if (c.kind === 'Copy') {
-        if (!targetUri || !item.source?.locURI) return 412;
-        tree.copy(normUri(targetUri), normUri(item.source.locURI), who);
-        this.dirty = true;
-        return 200;
-      }
-      if (!targetUri) return 412;
-      const uri = normUri(targetUri);
-      if (c.kind === 'Delete') {
-        tree.delete(uri, who);
-        this.dirty = true;
-        return 200;
-      }
-      const meta: Meta = { ...c.meta, ...item.meta };
-      let data = item.data;
-      if (item.moreData || this.largeObject) {
-        const r = this.largeChunk(c.kind as 'Add' | 'Replace', uri, meta, item);
-        if (r.code !== 0) return r.code;
-        data = r.data;
-      }
-      if (propOf(uri)) {
-        const { base, prop } = propOf(uri)!;
-        if (c.kind !== 'Replace' || (prop !== 'ACL' && prop !== 'Name' && prop !== 'Title')) return 405;
-        tree.replaceProperty(base, prop, typeof data === 'string' ? data : '', who);
-        this.dirty = true;
-        return 200;
-      }
-      const format = (meta.format ?? (c.kind === 'Add' ? 'chr' : undefined)) as NodeFormat | undefined;
-      if (format === 'b64' && data instanceof Uint8Array) data = base64Encode(data);
-      if (c.kind === 'Add') {
-        tree.add(uri, { format: format ?? 'chr', ...(meta.type ? { type: meta.type } : {}), ...(data !== undefined && format !== 'node' ? { data } : {}) }, who);
-      } else {
-        tree.replace(uri, { ...(format ? { format } : {}), ...(meta.type ? { type: meta.type } : {}), ...(data !== undefined ? { data } : { data: '' }) }, who);
-      }
-      this.dirty = true;
-      return 200;
-    } catch (e) {
-      return asDmError(e).status;
-    }
-  }
-
-  /** No object larger than a tree value could land, so none larger is announced or reassembled. */
-  private maxObjSize(): number {
-    return this.o.maxObjSize ?? Math.min(DEFAULT_MAX_OBJ, this.o.tree.limits.maxValueBytes);
-  }
-
-  /** Large object reassembly (DM Protocol §10, Large Object Handling): 213 per chunk, 424 on size mismatch. */
-  private largeChunk(kind: 'Add' | 'Replace', uri: string, meta: Meta, item: Item): { code: number; data?: string | Uint8Array } {
-    let lo = this.largeObject;
-    if (!lo) {
-      if (meta.size === undefined) return { code: 412 };
-      if (meta.size > this.maxObjSize()) return { code: 413 };
-      lo = { kind, uri, format: (meta.format ?? 'chr') as NodeFormat, size: meta.size, received: 0, parts: [] };
-      if (meta.type) lo.type = meta.type;
-      this.largeObject = lo;
-    }
-    const chunk = item.data ?? '';
-    lo.received += typeof chunk === 'string' ? utf8Length(chunk) : chunk.length;
-    if (lo.received > lo.size) {
-      this.largeObject = undefined;
-      return { code: 424 };
-    }
-    lo.parts.push(chunk);
-    if (item.moreData) return { code: 213 };
-    this.largeObject = undefined;
-    if (lo.received !== lo.size) return { code: 424 };
-    return { code: 0, data: joinParts(lo.parts) };
-  }
-
-  private runGet(c: ItemCmd, ctx: RunContext, out: Command[]): number {
-    if (c.items.length === 0) return this.emit(out, ctx, c, 412);
-    const ok: Item[] = [];
-    const trees: Item[][] = [];
-    const failed: { code: number; item: Item }[] = [];
-    for (const item of c.items) {
-      const target = item.target?.locURI;
-      if (!target) { failed.push({ code: 412, item }); continue; }
-      try {
-        const list = listOf(target);
-        if (list) trees.push(this.listItems(list.base, list.data));
-        else ok.push(this.getItem(target));
-      } catch (e) {
-        failed.push({ code: asDmError(e).status, item });
-      }
-    }
-    const okItems = c.items.filter((it) => !failed.some((f) => f.item === it));
-    if (failed.length === 0) this.emit(out, ctx, c, 200);
-    else {
-      if (okItems.length > 0) this.emit(out, ctx, c, 200, [], okItems);
-      for (const f of failed) this.emit(out, ctx, c, f.code, [], [f.item]);
-    }
-    if (ok.length > 0) {
-      // Results follow the Status of their Get (DM Protocol §8, package 3).
-      const results: ResultsCmd = { kind: 'Results', cmdId: '', msgRef: ctx.msgRef, cmdRef: c.cmdId, items: ok };
-      out.push(results);
-    }
-    // A subtree may go as several Results (DM TND §8.4.2): each small enough that a message can break between
-    // them to fit the server's MaxMsgSize, where one Results with every node could not be split.
-    for (const items of trees) {
-      for (const chunk of this.resultChunks(items)) out.push({ kind: 'Results', cmdId: '', msgRef: ctx.msgRef, cmdRef: c.cmdId, items: chunk });
-    }
-    return failed.length === 0 ? 200 : failed[0]!.code;
-  }
-
-  /**
-   * Items in groups of about a quarter of the message size limit (sendLimit) at most, by their XML size
-   * with every element present (160 B) plus URI, Type and value: the other three quarters leave room for
-   * escaped characters, the Results element and the rest of the message.
-   */
-  private resultChunks(items: Item[]): Item[][] {
-    const limit = this.sendLimit();
-    const budget = limit > 0 ? limit / 4 : Infinity;
-    const chunks: Item[][] = [];
-    let chunk: Item[] = [];
-    let size = 0;
-    for (const it of items) {
-      const d = it.data;
-      const n = 160 + (it.source?.locURI.length ?? 0) + (it.meta?.type?.length ?? 0) + (d === undefined ? 0 : typeof d === 'string' ? utf8Length(d) : (d.length * 4) / 3);
-      if (chunk.length > 0 && size + n > budget) { chunks.push(chunk); chunk = []; size = 0; }
-      chunk.push(it);
-      size += n;
-    }
-    if (chunk.length > 0) chunks.push(chunk);
-    return chunks;
-  }
-
-  /** `?list=Struct` (nodes, formats, types) or `?list=StructData` (and the leaves' values) of a subtree. */
-  private listItems(base: string, withData: boolean): Item[] {
-    return this.o.tree.list(normUri(base), this.o.account.serverId, this.o.maxListNodes ?? MAX_LIST_NODES).map((v) => {
-      const item = this.itemOf(v, v.uri, withData);
-      // Meta only where Type or Format differ from the defaults (DM TND §8.4.2): a plain chr leaf has none.
-      if (item.meta!.format === 'chr' && item.meta!.type === undefined) delete item.meta;
-      return item;
-    });
-  }
-
-  private getItem(target: string): Item {
-    const uri = normUri(target);
-    const who = this.o.account.serverId;
-    const p = propOf(uri);
-    if (p) {
-      const value = this.o.tree.getProperty(p.base, p.prop, who);
-      return { source: { locURI: target }, meta: { format: 'chr' }, data: value };
-    }
-    if (uri.includes('?')) throw new DmError('DM_ERR_NOT_SUPPORTED', 406, `query '${uri.slice(uri.indexOf('?'))}' not supported`);
-    const v = this.o.tree.get(uri, who);
-    if (!v.leaf) {
-      // Interior node: its child names joined by '/' (DM TND §7.7.6 Get on an interior node).
-      const item = this.itemOf(v, target, false);
-      item.data = (v.children ?? []).join('/');
-      return item;
-    }
-    return this.itemOf(v, target, true);
-  }
-
-  /** A node as a Results item: Source, Meta Format/Type, and the value when asked for. */
-  private itemOf(v: NodeView, locURI: string, withData: boolean): Item {
-    const item: Item = { source: { locURI }, meta: { format: v.leaf ? v.format : 'node' } };
-    if (v.type) item.meta!.type = v.type;
-    if (v.leaf && withData && v.format !== 'null') {
-      let data = v.data ?? '';
-      if (data instanceof Uint8Array && this.o.encoding === 'xml') {
-        data = base64Encode(data);
-        item.meta!.format = 'b64';
-      }
-      item.data = data;
-    }
-    return item;
-  }
-
-  private async runExec(c: ExecCmd, ctx: RunContext, out: Command[]): Promise<number> {
-    if (ctx.inAtomic) return this.emit(out, ctx, c, 500);
-    const target = c.items[0]?.target?.locURI;
-    if (!target) return this.emit(out, ctx, c, 412);
-    const uri = normUri(target);
-    this.o.tree.checkExec(uri, this.o.account.serverId);
-    const handler = this.o.exec.find(uri);
-    if (!handler) return this.emit(out, ctx, c, 405);
-    const execCtx = { uri, principal: this.o.account.serverId, tree: this.o.tree } as Parameters<typeof handler>[0];
-    if (c.correlator !== undefined) execCtx.correlator = c.correlator;
-    const d = c.items[0]!.data;
-    if (d !== undefined) execCtx.data = d;
-    const code = await handler(execCtx);
-    if (code === 202) this.execAccepted++;
-    this.dirty = true;
-    return this.emit(out, ctx, c, code);
+    return emit(out, ctx, c, err.status);
   }
 
   private async runAtomic(c: ContainerCmd, ctx: RunContext, out: Command[]): Promise<number> {
-    if (ctx.inAtomic) return this.emit(out, ctx, c, 500);
+    if (ctx.inAtomic) return emit(out, ctx, c, 500);
     await onFreshStack();
     const snapshot = this.o.tree.snapshot();
     const inner: Command[] = [];
@@ -799,7 +379,7 @@ export class Session {
       let code: number;
       if (!ATOMIC_ALLOWED.has(child.kind)) {
         // Get, Exec, Sequence or a nested Atomic have no place in an Atomic (DM RepPro §6.6.3): 500.
-        code = this.emit(inner, innerCtx, child, 500);
+        code = emit(inner, innerCtx, child, 500);
       } else {
         code = await this.run(child, innerCtx, inner);
       }
@@ -808,12 +388,12 @@ export class Session {
       if (code >= 300 || code === 214) { failedAt = i; break; }
     }
     if (failedAt < 0) {
-      this.emit(out, ctx, c, 200);
+      emit(out, ctx, c, 200);
       for (const s of inner) out.push(s);
       return 200;
     }
     this.o.tree.restore(snapshot);
-    this.emit(out, ctx, c, 507);
+    emit(out, ctx, c, 507);
     // Roll-back statuses: executed commands 216, the failing one its own code, the rest 215.
     for (const s of inner) {
       if (s.kind !== 'Status') continue;
@@ -821,17 +401,17 @@ export class Session {
       if (idx >= 0 && idx < failedAt && Number(s.data) < 300) s.data = '216';
     }
     for (const s of inner) out.push(s);
-    for (let i = failedAt + 1; i < c.commands.length; i++) this.emit(out, ctx, c.commands[i]!, 215);
+    for (let i = failedAt + 1; i < c.commands.length; i++) emit(out, ctx, c.commands[i]!, 215);
     if (ctx.cancelled === false && codes[failedAt] === 214) ctx.cancelled = true;
     return 507;
   }
 
   private async runSequence(c: ContainerCmd, ctx: RunContext, out: Command[]): Promise<number> {
     await onFreshStack();
-    this.emit(out, ctx, c, 200);
+    emit(out, ctx, c, 200);
     let skip = false;
     for (const child of c.commands) {
-      if (skip || ctx.cancelled) { this.emit(out, ctx, child, 215); continue; }
+      if (skip || ctx.cancelled) { emit(out, ctx, child, 215); continue; }
       const code = await this.run(child, ctx, out);
       // A No (304) to a confirm inside a Sequence skips the rest of the Sequence (DM Protocol §10.x UI).
       if (code === 304 && child.kind === 'Alert') skip = true;
@@ -839,16 +419,18 @@ export class Session {
     return 200;
   }
 
+  // ---------------------------------------------------------------- committing
+
   /** Commits what the session left uncommitted (a received nonce); the driver calls it once the session is over. */
   close(): void {
-    if (this.nonceUnsaved) this.dirty = true;
-    this.commitIfDirty();
+    this.commit(this.auth.nonceUnsaved);
   }
 
-  private commitIfDirty(): void {
-    if (!this.dirty) return;
-    this.dirty = false;
-    this.nonceUnsaved = false;
+  /** Commits the tree when a command changed it, or when `also` (a nonce to keep): a received nonce rides along. */
+  private commit(also = false): void {
+    if (!this.commands.changed && !also) return;
+    this.commands.changed = false;
+    this.auth.nonceUnsaved = false;
     try {
       this.o.tree.commit();
     } catch (e) {
@@ -861,17 +443,17 @@ export class Session {
   }
 }
 
+/** The Status for the server's SyncHdr: 200 until its credential is checked. */
+function headerStatus(m: SyncMLMessage): StatusCmd {
+  return {
+    kind: 'Status', cmdId: '', msgRef: m.hdr.msgId, cmdRef: '0', cmd: 'SyncHdr',
+    targetRefs: [m.hdr.target.locURI], sourceRefs: [m.hdr.source.locURI], items: [], data: '200',
+  };
+}
+
 function isItemCmd(c: Command): c is ItemCmd {
   return c.kind === 'Add' || c.kind === 'Replace' || c.kind === 'Delete' || c.kind === 'Copy' || c.kind === 'Get';
 }
-
-function normUri(uri: string): string {
-  if (uri === '.' || uri.startsWith('./')) return uri;
-  return './' + uri;
-}
-
-/** Most nodes one `?list=` Get answers: each is an item held in memory until it is sent. */
-const MAX_LIST_NODES = 256;
 
 /**
  * Resolves on the next turn of the job queue. A container (Atomic, Sequence) awaits it before its children,
@@ -882,66 +464,10 @@ function onFreshStack(): Promise<void> {
   return Promise.resolve();
 }
 
-/** About the bytes an Item takes as XML: its elements, URIs, Meta and value (binary as base64). */
-function itemSize(it: Item): number {
-  let n = 80;
-  if (it.source) n += 40 + it.source.locURI.length + (it.source.locName?.length ?? 0);
-  if (it.target) n += 40 + it.target.locURI.length + (it.target.locName?.length ?? 0);
-  if (it.meta) n += 80 + (it.meta.type?.length ?? 0) + (it.meta.format?.length ?? 0) + (it.meta.mark?.length ?? 0);
-  const d = it.data;
-  if (d !== undefined) n += 20 + (typeof d === 'string' ? d.length : Math.ceil(d.length / 3) * 4);
-  return n;
-}
-
-/**
- * About the bytes a command takes in a message, as XML (text counted in UTF-16 units: the fitting loop
- * shrinks a message the estimate let run over). Containers are walked with an array.
- */
-export function estimatedSize(cmd: Command): number {
-  let size = 0;
-  const todo: Command[] = [cmd];
-  while (todo.length) {
-    const c = todo.pop()!;
-    size += 120;
-    if (c.kind === 'Status') {
-      for (const r of c.targetRefs) size += 30 + r.length;
-      for (const r of c.sourceRefs) size += 30 + r.length;
-      if (c.chal) size += 200;
-    }
-    if (c.kind === 'Atomic' || c.kind === 'Sequence') for (const x of c.commands) todo.push(x);
-    if ('items' in c) for (const it of c.items) size += itemSize(it);
-  }
-  return size;
-}
-
-/** `<uri>?list=Struct|StructData`; other list attributes (TNDS) are 406, an optional feature not supported. */
-function listOf(uri: string): { base: string; data: boolean } | undefined {
-  const q = uri.indexOf('?list=');
-  if (q < 0) return undefined;
-  const attr = uri.slice(q + 6);
-  if (attr !== 'Struct' && attr !== 'StructData') throw new DmError('DM_ERR_NOT_SUPPORTED', 406, `?list=${attr} is not supported (Struct and StructData are)`);
-  return { base: uri.slice(0, q), data: attr === 'StructData' };
-}
-
-function propOf(uri: string): { base: string; prop: NodeProperty } | undefined {
-  const q = uri.indexOf('?prop=');
-  if (q < 0) return undefined;
-  const prop = uri.slice(q + 6) as NodeProperty;
-  if (!['ACL', 'Format', 'Type', 'Size', 'Name', 'Title', 'TStamp', 'VerNo'].includes(prop)) {
-    throw new DmError('DM_ERR_NOT_SUPPORTED', 406, `property '${prop}' is not supported`);
-  }
-  return { base: uri.slice(0, q), prop };
-}
-
-function joinParts(parts: (string | Uint8Array)[]): string | Uint8Array {
-  if (parts.every((p) => typeof p === 'string')) return (parts as string[]).join('');
-  return concatBytes(parts.map((p) => (typeof p === 'string' ? utf8Encode(p) : p)));
-}
-
 /** Binary values travel as base64 text in XML (no opaque there) and as OPAQUE in WBXML. */
 function dataForWire(data: string | Uint8Array, encoding: Encoding): string | Uint8Array {
   return data instanceof Uint8Array && encoding === 'xml' ? base64Encode(data) : data;
 }
 
-export { AUTH_BASIC, AUTH_MD5, AUTH_MAC };
+export { AUTH_BASIC, AUTH_MD5, AUTH_MAC, estimatedSize };
 export type { Cred };

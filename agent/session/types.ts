@@ -1,6 +1,66 @@
-// Contracts between the session engine and what plugs into it (UI, Exec handlers).
+// Contracts between the session engine and what plugs into it: its caller (options, outcome), the UI and
+// the Exec handlers.
+import type { Crypto, Log, Utf8 } from '../ports.js';
 import type { AlertCmd, Item } from '../syncml/model.js';
-import type { DmTree, Principal } from '../tree/types.js';
+import type { Encoding } from '../syncml/codec.js';
+import type { DmAccount, DmTree, Principal } from '../tree/types.js';
+import type { GenericAlert } from '../alerts/types.js';
+import type { DmError } from '../errors.js';
+
+export interface SessionOptions {
+  tree: DmTree;
+  account: DmAccount;
+  devId: string;
+  crypto: Crypto;
+  /** The platform's native UTF-8 converter, if it has one. */
+  utf8?: Utf8;
+  encoding: Encoding;
+  /** 1 to 4 upper-case hex digits is what DM Notification uses; any short token works for client sessions. */
+  sessionId: string;
+  /** Generic Alerts to send in package 1 (the persisted queue's pending alerts). */
+  alerts: GenericAlert[];
+  exec: ExecRegistry;
+  ui?: UiResponder;
+  /** Largest message we accept, announced in SyncHdr Meta (default 16384). */
+  maxMsgSize?: number;
+  /** Largest message the transport can send (Transport.maxMessageBytes); below the server's MaxMsgSize it rules. */
+  maxSendSize?: number;
+  /** Largest object we accept (default: the tree's largest value, at most 65536). */
+  maxObjSize?: number;
+  /** Most nodes a `?list=` answer may hold; more is 413 (default 256). Each costs heap until it is sent. */
+  maxListNodes?: number;
+  /** Credential retries after a 401/407 before giving up (default 2). */
+  maxAuthRetries?: number;
+  /** Guard against a server that never ends the session (default 64 messages). */
+  maxMessages?: number;
+  /**
+   * Writes a nonce received from (client) or issued to (server) the DM server into the tree; the session
+   * commits it. A nonce we issue is committed before it goes out: a device that lost it after a power cut
+   * would accept the old one again (a replay). One we receive rides on the next commit, or on close(): lost,
+   * it costs the next session one 401 and a fresh challenge, not a flash write per server message.
+   */
+  saveNonce?: (which: 'client' | 'server', nonce: Uint8Array) => void;
+  log?: Log;
+}
+
+export type SessionState = 'running' | 'completed' | 'failed' | 'aborted';
+
+export interface SessionOutcome {
+  state: SessionState;
+  ok: boolean;
+  error?: DmError;
+  /** Alert ids the server answered with 200/202. */
+  acknowledged: string[];
+  /** Alert ids the server refused for good (4xx other than auth): re-sending would not help. */
+  rejected: string[];
+  /** Execs answered 202: work to run after the session. */
+  execAccepted: number;
+  messagesSent: number;
+  messagesReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
+}
+
 
 /** The answer to a UI alert (1100-1104): the Status code and the Items that go in that Status. */
 export interface UiAnswer {
