@@ -45,13 +45,22 @@ export class DmError extends Error {
   }
 }
 
-export function dmError(code: DmErrorCode, status: number, message: string): DmError {
-  return new DmError(code, status, message);
+/** The message of anything thrown: an Error's message, or the thrown value as text. */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * The HTTP status a transport or download failure carries (TransportErrorInfo.httpStatus, agent/ports.ts),
+ * or undefined: read from the error, never guessed from its message.
+ */
+export function httpStatusOf(e: unknown): number | undefined {
+  const status = typeof e === 'object' && e !== null ? (e as { httpStatus?: unknown }).httpStatus : undefined;
+  return typeof status === 'number' ? status : undefined;
 }
 
 /** Wraps anything thrown into a DmError (500) so no foreign exception leaves the core. */
 export function asDmError(e: unknown): DmError {
   if (e instanceof DmError) return e;
-  const msg = e instanceof Error ? e.message : String(e);
-  return new DmError('DM_ERR_COMMAND_FAILED', 500, msg);
+  return new DmError('DM_ERR_COMMAND_FAILED', 500, errorMessage(e));
 }

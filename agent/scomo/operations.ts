@@ -11,7 +11,7 @@ import {
   DELIVERED, DEPLOYED, DEPLOYED_OPERATIONS, DOWNLOAD, DOWNLOAD_OPERATIONS, STATE_ACTIVE, STATE_INACTIVE, type ScomoOp,
 } from './paths.js';
 import { addDeployed, leafText } from './subtree.js';
-import { DmError, asDmError } from '../errors.js';
+import { DmError, asDmError, errorMessage, httpStatusOf } from '../errors.js';
 import { hex } from '../util/bytes.js';
 import { JobJournal, MAX_STEP_TRIES, type ScomoJob } from './jobs.js';
 import { DeployedStatus, DownloadStatus, ScomoResult } from './result-codes.js';
@@ -164,12 +164,15 @@ export class ScomoManager {
           break;
         } catch (e) {
           failure = e;
-          this.o.log?.log('warn', `download of ${pkgId} interrupted at ${downloader.storedSize(pkgId)} bytes: ${e instanceof Error ? e.message : String(e)}`);
+          this.o.log?.log('warn', `download of ${pkgId} interrupted at ${downloader.storedSize(pkgId)} bytes: ${errorMessage(e)}`);
         }
       }
       if (failure !== undefined) {
         this.set(`${j.node}/Status`, DownloadStatus.DownloadFailed);
-        return this.finish(j, /\b5\d\d\b/.test(String(failure)) ? ScomoResult.DownloadServerError : ScomoResult.DownloadFailed);
+        // 1500 only when the server answered 5xx (the transport says so in httpStatus), not when a message
+        // happens to hold a number like 512.
+        const status = httpStatusOf(failure);
+        return this.finish(j, status !== undefined && status >= 500 && status <= 599 ? ScomoResult.DownloadServerError : ScomoResult.DownloadFailed);
       }
       const problem = this.verify(j.node, pkgId);
       if (problem) {
@@ -199,7 +202,7 @@ export class ScomoManager {
       // Installing again after a power cut is what the Installer port promises to make safe (idempotent).
       components = await this.o.installer.install(pkgId, j.op === 'DownloadInstall');
     } catch (e) {
-      this.o.log?.log('warn', `install of ${pkgId} failed: ${e instanceof Error ? e.message : String(e)}`);
+      this.o.log?.log('warn', `install of ${pkgId} failed: ${errorMessage(e)}`);
       this.set(`${j.node}/Status`, DownloadStatus.InstallFailed);
       downloader.discard(pkgId);
       return this.finish(j, ScomoResult.InstallFailed);
@@ -288,7 +291,7 @@ export class ScomoManager {
       else if (j.op === 'Deactivate') await installer.deactivate(id);
       else await installer.remove(id);
     } catch (e) {
-      this.o.log?.log('warn', `${j.op} of ${id} failed: ${e instanceof Error ? e.message : String(e)}`);
+      this.o.log?.log('warn', `${j.op} of ${id} failed: ${errorMessage(e)}`);
       this.set(`${j.node}/Status`, failed);
       return this.finish(j, code);
     }

@@ -8,10 +8,12 @@ export class FakeDownloader implements Downloader {
   /** Cut the next transfer after this many bytes of the file (absolute offset). */
   cutAt?: number;
   failWith?: string;
+  /** With failWith: the HTTP status the failure carries (as a TransportError's httpStatus). */
+  failStatus?: number;
 
   async fetch(req: DownloadRequest): Promise<{ size: number; total?: number }> {
     this.offsetsAsked.push(req.offset);
-    if (this.failWith) throw new Error(this.failWith);
+    if (this.failWith) throw Object.assign(new Error(this.failWith), this.failStatus === undefined ? {} : { httpStatus: this.failStatus });
     const file = this.files.get(req.url);
     if (!file) throw new Error(`404 ${req.url}`);
     const have = this.store.get(req.id) ?? new Uint8Array(0);

@@ -177,6 +177,23 @@ test('install failure: 1405 and the inventory unchanged; download failure: 1402'
   assert.equal(hw2.downloader.offsetsAsked.length, 3, 'bounded retries');
 });
 
+test('a download failure is 1500 when the server answered 5xx, read from the error\'s httpStatus, not from its text', async () => {
+  const resultOf = async (failWith: string, failStatus?: number) => {
+    const hw = hardware();
+    hw.downloader.failWith = failWith;
+    if (failStatus !== undefined) hw.downloader.failStatus = failStatus;
+    const w = boot(new MemoryStorage(), hw);
+    w.stage();
+    await w.exec('./SCOMO/Download/pkg1/Operations/DownloadInstall');
+    await w.mgr.runPending();
+    return /<ResultCode>(\d+)<\/ResultCode>/.exec(w.queue.pending()[0]!.data)?.[1];
+  };
+  assert.equal(await resultOf('GET /packages/app1-2.0.json: HTTP 503', 503), '1500');
+  assert.equal(await resultOf('GET /packages/app1-2.0.json: HTTP 404', 404), '1402');
+  // A transfer cut at byte 512 is no server error, whatever digits its message holds.
+  assert.equal(await resultOf('GET /packages/app1-2.0.json stopped at byte 512'), '1402');
+});
+
 test('a power cut at every persistence step of a DownloadInstall: old or new version, inventory in step, one alert', async () => {
   // Count the writes of an undisturbed run.
   const probe = new MemoryStorage();
