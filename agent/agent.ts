@@ -14,7 +14,7 @@ import { buildUpdateRequest, type UpdateTrigger } from './scomo/update-request.j
 import { openTree } from './description/open-tree.js';
 import type { TreeLimits } from './tree/types.js';
 import { readAccount, writeNonce } from './tree/dmacc.js';
-import { DmError } from './errors.js';
+import { DmError, errorMessage } from './errors.js';
 import { UserInteraction } from './ui/interaction.js';
 import { UpdateButton } from './triggers/button.js';
 import { CheckSchedule, planScheduleOptions } from './triggers/schedule.js';
@@ -127,7 +127,7 @@ export class DmAgent {
     try {
       report = await this.sessions();
     } catch (e) {
-      const error = e instanceof DmError ? e : new DmError('DM_ERR_COMMAND_FAILED', 500, e instanceof Error ? e.message : String(e));
+      const error = e instanceof DmError ? e : new DmError('DM_ERR_COMMAND_FAILED', 500, errorMessage(e));
       this.endOfSession({ ok: false, error: { code: error.code, status: error.status, message: error.message },
         sessions: 0, roundTrips: 0, bytesSent: 0, bytesReceived: 0, acknowledged: [] });
       throw e;
@@ -140,7 +140,7 @@ export class DmAgent {
     try {
       this.onSessionEnd?.(report);
     } catch (e) {
-      this.ports.log?.log('warn', `onSessionEnd failed: ${e instanceof Error ? e.message : String(e)}`);
+      this.ports.log?.log('warn', `onSessionEnd failed: ${errorMessage(e)}`);
     }
   }
 
@@ -184,7 +184,7 @@ export class DmAgent {
       try {
         reply = await ports.transport.exchange(out);
       } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
+        const msg = errorMessage(e);
         session.fail(new DmError('DM_ERR_TRANSPORT', 503, `no reply from ${out.uri}: ${msg}`));
         break;
       }

@@ -5,7 +5,7 @@
 import type { Log, Storage } from '../ports.js';
 import type { GenericAlert } from './types.js';
 import { ALERT_TYPE_DEVICE_REQUEST, ALERT_TYPE_OPERATION_COMPLETE, ALERT_TYPE_USER_REQUEST } from './types.js';
-import { DmError } from '../errors.js';
+import { DmError, errorMessage } from '../errors.js';
 import { isDigits } from '../util/scan.js';
 
 const KEY = 'alerts';
@@ -81,7 +81,7 @@ export class AlertQueue {
     try {
       raw = this.storage.read(KEY);
     } catch (e) {
-      return `stored alert queue could not be read (${e instanceof Error ? e.message : String(e)}); queue starts empty`;
+      return `stored alert queue could not be read (${errorMessage(e)}); queue starts empty`;
     }
     if (raw === undefined) return undefined;
     let doc: StoredQueue | undefined;
@@ -111,7 +111,7 @@ export class AlertQueue {
       this.storage.write(CORRUPT_KEY, raw);
       return `kept under ${CORRUPT_KEY}: `;
     } catch (e) {
-      return `could not keep it under ${CORRUPT_KEY} (${e instanceof Error ? e.message : String(e)}): `;
+      return `could not keep it under ${CORRUPT_KEY} (${errorMessage(e)}): `;
     }
   }
 
@@ -120,7 +120,7 @@ export class AlertQueue {
     try {
       this.storage.write(KEY, JSON.stringify({ seq, items } satisfies StoredQueue));
     } catch (e) {
-      throw new DmError('DM_ERR_STORAGE', 510, `${what}: ${e instanceof Error ? e.message : String(e)}`);
+      throw new DmError('DM_ERR_STORAGE', 510, `${what}: ${errorMessage(e)}`);
     }
     this.items = items;
     this.seq = seq;

@@ -5,7 +5,7 @@ import type { Data } from '../syncml/model.js';
 import type { AclCommand, DmTree, NodeFormat, NodeProperty, NodeValue, NodeView, Principal, TreeLimits, TreeSnapshot } from './types.js';
 import { DEVICE } from './types.js';
 import type { TNode } from './node.js';
-import { DmError } from '../errors.js';
+import { DmError, errorMessage } from '../errors.js';
 import { base64Decode, utf8Decode, utf8Encode, utf8Length } from '../util/bytes.js';
 import { serializeTree, treePieces } from './persist-format.js';
 import { isFloatText, isTimeText } from '../util/scan.js';
@@ -23,10 +23,6 @@ export function newNode(name: string, format: NodeFormat): TNode {
   const n: TNode = { name, format, verNo: 0 };
   if (format === 'node') n.children = [];
   return n;
-}
-
-function err(code: ConstructorParameters<typeof DmError>[0], status: number, msg: string): DmError {
-  return new DmError(code, status, msg);
 }
 
 /** Splits './A/B' into ['A','B'] after checking it against the TND URI rules and our limits. */
@@ -60,17 +56,17 @@ function plainUriSegments(uri: string, lim: TreeLimits): string[] | undefined {
 
 /** parseUri's every rule, one at a time, in the order of its refusals (exported as the reference for tests). */
 export function checkedUriSegments(uri: string, lim: TreeLimits = DEFAULT_TREE_LIMITS): string[] {
-  if (uri.indexOf('?') >= 0) throw err('DM_ERR_URI', 400, `URI '${uri}': query not allowed here`);
-  if (utf8Length(uri) > lim.maxUriLength) throw err('DM_ERR_URI', 414, `URI longer than ${lim.maxUriLength} bytes`);
+  if (uri.indexOf('?') >= 0) throw new DmError('DM_ERR_URI', 400, `URI '${uri}': query not allowed here`);
+  if (utf8Length(uri) > lim.maxUriLength) throw new DmError('DM_ERR_URI', 414, `URI longer than ${lim.maxUriLength} bytes`);
   let u = uri;
   if (u === '.' || u === './' || u === '') return [];
   if (u.startsWith('./')) u = u.slice(2);
-  else if (u.startsWith('/')) throw err('DM_ERR_URI', 400, `URI '${uri}': absolute URIs start with './'`);
+  else if (u.startsWith('/')) throw new DmError('DM_ERR_URI', 400, `URI '${uri}': absolute URIs start with './'`);
   const segs = u.split('/');
-  if (segs.length > lim.maxDepth) throw err('DM_ERR_URI', 414, `URI '${uri}' deeper than ${lim.maxDepth} segments`);
+  if (segs.length > lim.maxDepth) throw new DmError('DM_ERR_URI', 414, `URI '${uri}' deeper than ${lim.maxDepth} segments`);
   for (const s of segs) {
-    if (s === '' || s === '.' || s === '..') throw err('DM_ERR_URI', 400, `URI '${uri}': empty, '.' or '..' segment`);
-    if (utf8Length(s) > lim.maxSegmentLength) throw err('DM_ERR_URI', 414, `node name '${s.slice(0, 40)}' longer than ${lim.maxSegmentLength} bytes`);
+    if (s === '' || s === '.' || s === '..') throw new DmError('DM_ERR_URI', 400, `URI '${uri}': empty, '.' or '..' segment`);
+    if (utf8Length(s) > lim.maxSegmentLength) throw new DmError('DM_ERR_URI', 414, `node name '${s.slice(0, 40)}' longer than ${lim.maxSegmentLength} bytes`);
   }
   return segs;
 }
@@ -111,10 +107,10 @@ export function parseAcl(acl: string): Map<AclCommand, string[]> {
     const eq = part.indexOf('=');
     const cmd = part.slice(0, eq) as AclCommand;
     if (eq < 1 || !['Add', 'Delete', 'Exec', 'Get', 'Replace'].includes(cmd)) {
-      throw err('DM_ERR_BAD_REQUEST', 400, `ACL entry '${part}' is not Add|Delete|Exec|Get|Replace=<server>[+<server>]`);
+      throw new DmError('DM_ERR_BAD_REQUEST', 400, `ACL entry '${part}' is not Add|Delete|Exec|Get|Replace=<server>[+<server>]`);
     }
     const ids = part.slice(eq + 1).split('+').filter((x) => x !== '');
-    if (ids.length === 0) throw err('DM_ERR_BAD_REQUEST', 400, `ACL entry '${part}' names no server`);
+    if (ids.length === 0) throw new DmError('DM_ERR_BAD_REQUEST', 400, `ACL entry '${part}' names no server`);
     m.set(cmd, [...(m.get(cmd) ?? []), ...ids]);
   }
   return m;
@@ -127,9 +123,9 @@ function sizeOf(v: Data | undefined): number {
 
 /** Checks and normalises a leaf value against its Format (415 on mismatch). */
 export function checkValue(format: NodeFormat, data: Data | undefined, where: string): Data | undefined {
-  if (!FORMATS.has(format)) throw err('DM_ERR_BAD_FORMAT', 415, `${where}: unknown format '${format}'`);
+  if (!FORMATS.has(format)) throw new DmError('DM_ERR_BAD_FORMAT', 415, `${where}: unknown format '${format}'`);
   if (format === 'null') {
-    if (data !== undefined && sizeOf(data) > 0) throw err('DM_ERR_BAD_FORMAT', 415, `${where}: format null takes no data`);
+    if (data !== undefined && sizeOf(data) > 0) throw new DmError('DM_ERR_BAD_FORMAT', 415, `${where}: format null takes no data`);
     return undefined;
   }
   if (format === 'bin') return data === undefined ? new Uint8Array(0) : typeof data === 'string' ? utf8Encode(data) : data;
@@ -138,7 +134,7 @@ export function checkValue(format: NodeFormat, data: Data | undefined, where: st
     case 'int': {
       validIf(/^[+-]?\d{1,10}$/.test(s), format, s, where);
       const n = Number(s);
-      if (n > 2147483647 || n < -2147483648) throw err('DM_ERR_BAD_FORMAT', 415, `${where}: ${s} is outside a signed 32-bit int`);
+      if (n > 2147483647 || n < -2147483648) throw new DmError('DM_ERR_BAD_FORMAT', 415, `${where}: ${s} is outside a signed 32-bit int`);
       break;
     }
     case 'bool': validIf(/^(true|false)$/.test(s), format, s, where); break;
@@ -153,7 +149,7 @@ export function checkValue(format: NodeFormat, data: Data | undefined, where: st
 
 // A plain function, not a closure made per value checked (a closure is an allocation on the device).
 function validIf(valid: boolean, format: NodeFormat, s: string, where: string): void {
-  if (!valid) throw err('DM_ERR_BAD_FORMAT', 415, `${where}: '${s.slice(0, 40)}' is not a valid ${format}`);
+  if (!valid) throw new DmError('DM_ERR_BAD_FORMAT', 415, `${where}: '${s.slice(0, 40)}' is not a valid ${format}`);
 }
 
 export class MemoryTree implements DmTree {
@@ -189,9 +185,9 @@ export class MemoryTree implements DmTree {
 
   /** 413 for a value over maxValueBytes; 420 when the tree's values would pass maxTreeValueBytes. */
   private checkSize(uri: string, size: number, replaced: number): void {
-    if (size > this.limits.maxValueBytes) throw err('DM_ERR_TOO_LARGE', 413, `${uri}: value over ${this.limits.maxValueBytes} bytes`);
+    if (size > this.limits.maxValueBytes) throw new DmError('DM_ERR_TOO_LARGE', 413, `${uri}: value over ${this.limits.maxValueBytes} bytes`);
     if (this.bytes - replaced + size > this.limits.maxTreeValueBytes) {
-      throw err('DM_ERR_DEVICE_FULL', 420, `tree full (${this.limits.maxTreeValueBytes} bytes of values)`);
+      throw new DmError('DM_ERR_DEVICE_FULL', 420, `tree full (${this.limits.maxTreeValueBytes} bytes of values)`);
     }
   }
 
@@ -236,13 +232,13 @@ export class MemoryTree implements DmTree {
   }
 
   private must(uri: string, nodes: TNode[], cmd: AclCommand, who: Principal): void {
-    if (!this.allowed(nodes, cmd, who)) throw err('DM_ERR_PERMISSION', 425, `ACL of ${uri} does not grant ${cmd} to ${who}`);
+    if (!this.allowed(nodes, cmd, who)) throw new DmError('DM_ERR_PERMISSION', 425, `ACL of ${uri} does not grant ${cmd} to ${who}`);
   }
 
   private existing(uri: string): { segs: string[]; node: TNode; chain: TNode[] } {
     const segs = parseUri(uri, this.limits);
     const chain = this.chain(segs);
-    if (chain.length !== segs.length + 1) throw err('DM_ERR_NOT_FOUND', 404, `no node ${joinUri(segs)}`);
+    if (chain.length !== segs.length + 1) throw new DmError('DM_ERR_NOT_FOUND', 404, `no node ${joinUri(segs)}`);
     return { segs, node: chain[chain.length - 1]!, chain };
   }
 
@@ -272,7 +268,7 @@ export class MemoryTree implements DmTree {
       const [n, at, readable] = todo.pop()!;
       const mayGet = n.acl === undefined ? readable : this.allowed([n], 'Get', who);
       if (mayGet) {
-        if (out.length === max) throw err('DM_ERR_TOO_LARGE', 413, `${uri} holds more than ${max} nodes`);
+        if (out.length === max) throw new DmError('DM_ERR_TOO_LARGE', 413, `${uri} holds more than ${max} nodes`);
         out.push(view(n, at));
       }
       const kids = n.children ?? [];
@@ -292,7 +288,7 @@ export class MemoryTree implements DmTree {
       case 'Format': return node.format;
       case 'Type': return node.type ?? '';
       case 'Size':
-        if (node.format === 'node') throw err('DM_ERR_NOT_ALLOWED', 405, `${uri}: interior nodes have no Size`);
+        if (node.format === 'node') throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${uri}: interior nodes have no Size`);
         return String(sizeOf(node.value));
       case 'Name': return node.name;
       case 'Title': return node.title ?? '';
@@ -303,14 +299,14 @@ export class MemoryTree implements DmTree {
 
   add(uri: string, value: NodeValue, who: Principal): void {
     const segs = parseUri(uri, this.limits);
-    if (segs.length === 0) throw err('DM_ERR_ALREADY_EXISTS', 418, 'the root always exists');
+    if (segs.length === 0) throw new DmError('DM_ERR_ALREADY_EXISTS', 418, 'the root always exists');
     const chain = this.chain(segs);
-    if (chain.length === segs.length + 1) throw err('DM_ERR_ALREADY_EXISTS', 418, `${joinUri(segs)} already exists`);
+    if (chain.length === segs.length + 1) throw new DmError('DM_ERR_ALREADY_EXISTS', 418, `${joinUri(segs)} already exists`);
     const parent = chain[chain.length - 1]!;
-    if (parent.format !== 'node') throw err('DM_ERR_NOT_ALLOWED', 405, `${joinUri(segs.slice(0, chain.length - 1))} is a leaf: nothing can be added under it`);
+    if (parent.format !== 'node') throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${joinUri(segs.slice(0, chain.length - 1))} is a leaf: nothing can be added under it`);
     this.must(uri, chain, 'Add', who);
     const missing = segs.length - chain.length; // interior parents created implicitly (DM 1.2)
-    if (this.count + missing + 1 > this.limits.maxNodes) throw err('DM_ERR_DEVICE_FULL', 420, `tree full (${this.limits.maxNodes} nodes)`);
+    if (this.count + missing + 1 > this.limits.maxNodes) throw new DmError('DM_ERR_DEVICE_FULL', 420, `tree full (${this.limits.maxNodes} nodes)`);
     const data = value.format === 'node' ? undefined : checkValue(value.format, value.data, uri);
     const size = sizeOf(data);
     this.checkSize(uri, size, 0);
@@ -347,14 +343,14 @@ export class MemoryTree implements DmTree {
     const { node, chain } = this.existing(uri);
     this.must(uri, chain, 'Replace', who);
     if (node.format === 'node') {
-      if (value.data !== undefined && sizeOf(value.data) > 0) throw err('DM_ERR_NOT_ALLOWED', 405, `${uri} is an interior node: it has no value`);
-      if (value.format !== undefined && value.format !== 'node') throw err('DM_ERR_NOT_ALLOWED', 405, `${uri}: an interior node cannot become a leaf`);
+      if (value.data !== undefined && sizeOf(value.data) > 0) throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${uri} is an interior node: it has no value`);
+      if (value.format !== undefined && value.format !== 'node') throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${uri}: an interior node cannot become a leaf`);
       return;
     }
     const format = value.format ?? node.format;
-    if (format === 'node') throw err('DM_ERR_NOT_ALLOWED', 405, `${uri}: a leaf cannot become an interior node`);
+    if (format === 'node') throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${uri}: a leaf cannot become an interior node`);
     if ((format !== node.format || (value.type !== undefined && value.type !== node.type)) && node.permanent && who !== DEVICE) {
-      throw err('DM_ERR_NOT_ALLOWED', 405, `${uri} is permanent: its Format and Type cannot change`);
+      throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${uri} is permanent: its Format and Type cannot change`);
     }
     const data = checkValue(format, value.data, uri);
     const size = sizeOf(data);
@@ -375,27 +371,27 @@ export class MemoryTree implements DmTree {
       const decider = node.format === 'node' ? chain : chain.slice(0, -1);
       this.must(uri, decider, 'Replace', who);
       parseAcl(value);
-      if (segs.length === 0 && value === '') throw err('DM_ERR_NOT_ALLOWED', 405, 'the root ACL cannot be removed');
+      if (segs.length === 0 && value === '') throw new DmError('DM_ERR_NOT_ALLOWED', 405, 'the root ACL cannot be removed');
       this.touch(chain);
       node.acl = value;
       return;
     }
     this.must(uri, chain, 'Replace', who);
     if (prop === 'Title') { this.touch(chain); node.title = value; return; }
-    if (segs.length === 0 || node.permanent) throw err('DM_ERR_NOT_ALLOWED', 405, `${uri} cannot be renamed`);
+    if (segs.length === 0 || node.permanent) throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${uri} cannot be renamed`);
     parseUri('./' + value, this.limits);
-    if (value.includes('/')) throw err('DM_ERR_URI', 400, `node name '${value}' contains '/'`);
+    if (value.includes('/')) throw new DmError('DM_ERR_URI', 400, `node name '${value}' contains '/'`);
     const parent = chain[chain.length - 2]!;
-    if (parent.children!.some((c) => c.name === value)) throw err('DM_ERR_ALREADY_EXISTS', 418, `${value} already exists beside ${node.name}`);
+    if (parent.children!.some((c) => c.name === value)) throw new DmError('DM_ERR_ALREADY_EXISTS', 418, `${value} already exists beside ${node.name}`);
     this.touch(chain);
     node.name = value;
   }
 
   delete(uri: string, who: Principal): void {
     const { segs, node, chain } = this.existing(uri);
-    if (segs.length === 0) throw err('DM_ERR_NOT_ALLOWED', 405, 'the root cannot be deleted');
+    if (segs.length === 0) throw new DmError('DM_ERR_NOT_ALLOWED', 405, 'the root cannot be deleted');
     this.must(uri, chain, 'Delete', who);
-    if (who !== DEVICE && hasPermanent(node)) throw err('DM_ERR_NOT_ALLOWED', 405, `${uri} is (or holds) a permanent node`);
+    if (who !== DEVICE && hasPermanent(node)) throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${uri} is (or holds) a permanent node`);
     const parent = chain[chain.length - 2]!;
     this.touch(chain);
     parent.children = parent.children!.filter((c) => c !== node);
@@ -406,13 +402,13 @@ export class MemoryTree implements DmTree {
   copy(targetUri: string, sourceUri: string, who: Principal): void {
     const src = this.existing(sourceUri);
     this.must(sourceUri, src.chain, 'Get', who);
-    if (src.node.format === 'node') throw err('DM_ERR_NOT_ALLOWED', 405, `${sourceUri}: DM 1.2 Copy takes leaf nodes only`);
+    if (src.node.format === 'node') throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${sourceUri}: DM 1.2 Copy takes leaf nodes only`);
     const value: NodeValue = { format: src.node.format };
     if (src.node.type !== undefined) value.type = src.node.type;
     if (src.node.value !== undefined) value.data = src.node.value instanceof Uint8Array ? src.node.value.slice() : src.node.value;
     if (this.exists(targetUri)) {
       const t = this.existing(targetUri);
-      if (t.node.format === 'node') throw err('DM_ERR_NOT_ALLOWED', 405, `${targetUri}: DM 1.2 Copy takes leaf nodes only`);
+      if (t.node.format === 'node') throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${targetUri}: DM 1.2 Copy takes leaf nodes only`);
       this.replace(targetUri, value, who);
     } else {
       this.add(targetUri, value, who);
@@ -422,7 +418,7 @@ export class MemoryTree implements DmTree {
   checkExec(uri: string, who: Principal): void {
     const { node, chain } = this.existing(uri);
     this.must(uri, chain, 'Exec', who);
-    if (!node.exec) throw err('DM_ERR_NOT_ALLOWED', 405, `${uri} is not executable`);
+    if (!node.exec) throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${uri} is not executable`);
   }
 
   setFlags(uri: string, flags: { exec?: boolean; permanent?: boolean }): void {
@@ -460,7 +456,7 @@ export class MemoryTree implements DmTree {
       if (this.storage.writeParts) this.storage.writeParts('tree', treePieces(this.root));
       else this.storage.write('tree', serializeTree(this.root, true));
     } catch (e) {
-      throw new DmError('DM_ERR_STORAGE', 510, `tree commit failed: ${e instanceof Error ? e.message : String(e)}`);
+      throw new DmError('DM_ERR_STORAGE', 510, `tree commit failed: ${errorMessage(e)}`);
     }
   }
 }

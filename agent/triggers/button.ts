@@ -6,7 +6,7 @@
 // then does the new level count. A press is timed from the edge that opened its burst, using the times the
 // port reports (atMs), so bounce does not stretch or shorten it.
 import type { Button, Clock, Log, TimerHandle } from '../ports.js';
-import { DmError } from '../errors.js';
+import { DmError, errorMessage } from '../errors.js';
 
 export interface UpdateButtonOptions {
   button: Button;
@@ -129,7 +129,7 @@ export class UpdateButton {
     try {
       fn();
     } catch (e) {
-      this.o.log?.log('error', `${what} handler failed: ${e instanceof Error ? e.message : String(e)}`);
+      this.o.log?.log('error', `${what} handler failed: ${errorMessage(e)}`);
     }
   }
 }

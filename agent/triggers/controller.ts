@@ -5,6 +5,7 @@ import type { Log } from '../ports.js';
 import type { AlertQueue } from '../alerts/queue.js';
 import type { GenericAlert } from '../alerts/types.js';
 import { ALERT_TYPE_DEVICE_REQUEST, ALERT_TYPE_USER_REQUEST } from '../alerts/types.js';
+import { errorMessage } from '../errors.js';
 
 export interface TriggerControllerOptions {
   queue: AlertQueue;
@@ -18,10 +19,6 @@ export interface TriggerControllerOptions {
    */
   onSessionEnd?: (ok: boolean) => void;
   log?: Log;
-}
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 export class TriggerController {
@@ -43,7 +40,7 @@ export class TriggerController {
     try {
       source = await this.o.pickComponent();
     } catch (e) {
-      this.o.log?.log('error', `component pick failed: ${message(e)}`);
+      this.o.log?.log('error', `component pick failed: ${errorMessage(e)}`);
       return false;
     }
     if (source === undefined) return false;
@@ -70,7 +67,7 @@ export class TriggerController {
     try {
       this.o.queue.enqueue(alert);
     } catch (e) {
-      this.o.log?.log('error', `update request not queued: ${message(e)}`, { type: alert.type });
+      this.o.log?.log('error', `update request not queued: ${errorMessage(e)}`, { type: alert.type });
     }
   }
 
@@ -93,7 +90,7 @@ export class TriggerController {
       try {
         ok = (await this.o.startSession()) === true;
       } catch (e) {
-        this.o.log?.log('error', `session failed: ${message(e)}`);
+        this.o.log?.log('error', `session failed: ${errorMessage(e)}`);
         ok = false;
       }
       if (!this.again) {
@@ -109,7 +106,7 @@ export class TriggerController {
     try {
       this.o.onSessionEnd?.(ok);
     } catch (e) {
-      this.o.log?.log('error', `session outcome handler failed: ${message(e)}`);
+      this.o.log?.log('error', `session outcome handler failed: ${errorMessage(e)}`);
     }
   }
 }

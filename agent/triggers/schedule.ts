@@ -5,7 +5,7 @@
 // wake: a jump forward fires at most one check, a jump backward is clamped to one period plus the cap.
 import type { Clock, Crypto, Log, Storage, TimerHandle } from '../ports.js';
 import type { DeviceDescription } from '../description/description.js';
-import { DmError } from '../errors.js';
+import { DmError, errorMessage } from '../errors.js';
 
 const KEY = 'schedule';
 const MIN = 60 * 1000;
@@ -129,7 +129,7 @@ export class CheckSchedule {
       try {
         raw = this.o.storage.read(KEY);
       } catch (e) {
-        this.o.log?.log('warn', `schedule state unreadable: ${e instanceof Error ? e.message : String(e)}`);
+        this.o.log?.log('warn', `schedule state unreadable: ${errorMessage(e)}`);
       }
       const stored = raw === undefined ? undefined : parseState(raw);
       if (raw !== undefined && stored === undefined) this.o.log?.log('warn', 'stored schedule state is corrupt; starting over');
@@ -175,7 +175,7 @@ export class CheckSchedule {
     try {
       this.o.storage.write(KEY, JSON.stringify(s));
     } catch (e) {
-      this.o.log?.log('warn', `schedule state not stored: ${e instanceof Error ? e.message : String(e)}`);
+      this.o.log?.log('warn', `schedule state not stored: ${errorMessage(e)}`);
     }
   }
 
@@ -211,7 +211,7 @@ export class CheckSchedule {
     try {
       ok = (await this.o.onDue()) === true;
     } catch (e) {
-      this.o.log?.log('error', `scheduled check failed: ${e instanceof Error ? e.message : String(e)}`);
+      this.o.log?.log('error', `scheduled check failed: ${errorMessage(e)}`);
     }
     const now = this.o.clock.now();
     if (ok) {

@@ -1,5 +1,5 @@
 // UTF-8, base64 and hex without TextEncoder/TextDecoder/Buffer: XS has none of them in its base profile.
-import { DmError } from '../errors.js';
+import { DmError, errorMessage } from '../errors.js';
 import type { Utf8 } from '../ports.js';
 
 /** Bytes of s in UTF-8, without encoding it (a lone surrogate counts 3: utf8Encode writes U+FFFD for it). */
@@ -57,7 +57,7 @@ export function decodeUtf8With(utf8: Utf8 | undefined, bytes: Uint8Array, start 
   try {
     return utf8.decode(start === 0 ? bytes : bytes.subarray(start));
   } catch (e) {
-    throw new DmError('DM_ERR_BAD_SYNCML', 400, `invalid UTF-8 (${e instanceof Error ? e.message : String(e)})`);
+    throw new DmError('DM_ERR_BAD_SYNCML', 400, `invalid UTF-8 (${errorMessage(e)})`);
   }
 }
 

@@ -24,6 +24,7 @@ import { HttpTransport } from './http-transport.js';
 import { MqttTransport } from './mqtt-transport.js';
 import { HttpDownloader } from './downloader.js';
 import { ModInstaller } from './installer.js';
+import { errorMessage } from '../../agent/errors.js';
 
 export interface PlatformParts {
   slot: ModSlot;
@@ -33,10 +34,6 @@ export interface PlatformParts {
   makeButton?: (pin: number, clock: Clock) => Button;
   /** Largest MQTT publish the platform's socket takes in one write (MqttTransport's default fits ESP32). */
   maxPublishBytes?: number;
-}
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 function certificate(cfg: DeviceConfig): HostBuffer | undefined {
@@ -69,7 +66,7 @@ function makeTransport(cfg: DeviceConfig, log: Log, parts: PlatformParts): { tra
 function runMods(modules: string[], log: Log): void {
   for (const m of modules) {
     if (!Modules.has(m)) { log.log('warn', `active mod module ${m} is not installed (restart pending?)`); continue; }
-    try { Modules.importNow(m); log.log('info', `mod ${m} started`); } catch (e) { log.log('error', `mod ${m} failed: ${message(e)}`); }
+    try { Modules.importNow(m); log.log('info', `mod ${m} started`); } catch (e) { log.log('error', `mod ${m} failed: ${errorMessage(e)}`); }
   }
 }
 
@@ -91,8 +88,8 @@ export function startDevice(parts: PlatformParts): { application: object } {
   try {
     cfg = readDeviceConfig(config);
   } catch (e) {
-    trace(`config error: ${message(e)}\n`);
-    display.render({ kind: 'text', title: 'Configuration error', lines: wrap(message(e), display.capabilities.columns), page: 0, pages: 1, actions: [] });
+    trace(`config error: ${errorMessage(e)}\n`);
+    display.render({ kind: 'text', title: 'Configuration error', lines: wrap(errorMessage(e), display.capabilities.columns), page: 0, pages: 1, actions: [] });
     return { application: display.application };
   }
   const log = new TraceLog(cfg.logLevel);
@@ -103,7 +100,7 @@ export function startDevice(parts: PlatformParts): { application: object } {
   const soft = edges.source();
   display.onSoftButton = (pressed) => soft(pressed, clock.monotonic());
   if (cfg.buttonPin !== undefined && parts.makeButton) {
-    try { parts.makeButton(cfg.buttonPin, clock).onEdge(edges.source()); } catch (e) { log.log('warn', `no board button on pin ${cfg.buttonPin}: ${message(e)}`); }
+    try { parts.makeButton(cfg.buttonPin, clock).onEdge(edges.source()); } catch (e) { log.log('warn', `no board button on pin ${cfg.buttonPin}: ${errorMessage(e)}`); }
   }
   const storage = new FileStorage(cfg.storageDir);
   const cert = certificate(cfg);
@@ -123,14 +120,14 @@ export function startDevice(parts: PlatformParts): { application: object } {
       const controller = agent.armTriggers();
       if (mqtt) {
         mqtt.onNotify = () => { log.log('info', 'server notification: checking for updates'); void controller.scheduleDue(); };
-        mqtt.connect().catch((e: unknown) => log.log('warn', `MQTT: ${message(e)} (retrying in the background)`));
+        mqtt.connect().catch((e: unknown) => log.log('warn', `MQTT: ${errorMessage(e)} (retrying in the background)`));
       }
       showIdle(agent, 'Ready.');
       log.log('info', `device ${desc.devInfo.devId} up`, { transport: desc.transport?.kind ?? 'http', deployed: listDeployed(agent.tree).length });
     })
     .catch((e: unknown) => {
-      log.log('error', `boot failed: ${message(e)}`);
-      display.render({ kind: 'text', title: 'Start-up failed', lines: wrap(message(e), display.capabilities.columns), page: 0, pages: 1, actions: [] });
+      log.log('error', `boot failed: ${errorMessage(e)}`);
+      display.render({ kind: 'text', title: 'Start-up failed', lines: wrap(errorMessage(e), display.capabilities.columns), page: 0, pages: 1, actions: [] });
     });
   return { application: display.application };
 }

@@ -8,6 +8,7 @@ import type { Crypto, Hash, Log } from '../../agent/ports.js';
 import { exactBuffer } from './lib/bytes.js';
 import { SAVED_SEED_BYTES, bootSeed, savedSeed } from './lib/random-seed.js';
 import type { Settings } from './settings.js';
+import { errorMessage } from '../../agent/errors.js';
 
 class Sha256 implements Hash {
   private readonly d = new Digest('SHA256');
@@ -41,6 +42,6 @@ export function seedRandom(settings: Settings, log?: Log): void {
   try {
     settings.set('rngseed', savedSeed(new Uint8Array(RNG.get(SAVED_SEED_BYTES))));
   } catch (e) {
-    log?.log('warn', `random seed not saved for the next boot: ${e instanceof Error ? e.message : String(e)}`);
+    log?.log('warn', `random seed not saved for the next boot: ${errorMessage(e)}`);
   }
 }

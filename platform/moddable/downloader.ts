@@ -13,6 +13,7 @@ import { packageFileName } from './lib/file-names.js';
 import { parseEndpoint } from './lib/url.js';
 import { HTTP_MSG, guardSocketCallback, requestDictionary } from './http-transport.js';
 import { ensureDirectory } from './storage.js';
+import { errorMessage } from '../../agent/errors.js';
 
 export interface HttpDownloaderOptions {
   /** Default 30000 ms. */
@@ -83,7 +84,7 @@ export class HttpDownloader implements Downloader {
       try {
         request = new Request(dict);
       } catch (e) {
-        finish(transportError('other', `GET ${req.url}: ${e instanceof Error ? e.message : String(e)}`, true));
+        finish(transportError('other', `GET ${req.url}: ${errorMessage(e)}`, true));
         return;
       }
       guardSocketCallback(request, (why) => finish(transportError('reset', `GET ${req.url}: ${why}`, true)));

@@ -8,7 +8,7 @@ import { Request } from 'http';
 import SecureSocket from 'securesocket';
 import Timer from 'timer';
 import type { InboundMessage, Log, OutboundMessage, Transport } from '../../agent/ports.js';
-import { DmError } from '../../agent/errors.js';
+import { DmError, errorMessage } from '../../agent/errors.js';
 import { TransportError, transportError } from './lib/transport-error.js';
 import { BodyFragments, BoundedBody, backoffDelays, shouldRetry, statusRetryable } from './lib/http-policy.js';
 import { parseEndpoint, type Endpoint } from './lib/url.js';
@@ -59,7 +59,7 @@ export function guardSocketCallback(request: Request, fail: (why: string) => voi
     try {
       return inner(message, value);
     } catch (e) {
-      fail(e instanceof Error ? e.message : String(e));
+      fail(errorMessage(e));
       return undefined;
     }
   };
@@ -118,7 +118,7 @@ export class HttpTransport implements Transport {
       try {
         request = new Request(dict);
       } catch (e) {
-        finish(transportError('other', `${ep.host}: ${e instanceof Error ? e.message : String(e)}`, true));
+        finish(transportError('other', `${ep.host}: ${errorMessage(e)}`, true));
         return;
       }
       guardSocketCallback(request, (e) => finish(transportError('reset', `${ep.host}${ep.secure ? ' (TLS)' : ''}: ${e}`, status === 0)));

@@ -6,7 +6,7 @@
 // after the next restart, and the host imports the entry module of each active mod at boot (app.ts).
 // Deactivate and Activate change what the host imports at the next boot; they cannot unload running code.
 import type { ComponentInfo, Downloader, Installer, Log, Storage } from '../../agent/ports.js';
-import { DmError } from '../../agent/errors.js';
+import { DmError, errorMessage } from '../../agent/errors.js';
 import { parsePackage } from './lib/mod-package.js';
 import { afterInstall, find, parseInstalled, type InstalledComponent } from './lib/components.js';
 import type { ModSlot } from './lib/mod-slot.js';
@@ -48,7 +48,7 @@ export class ModInstaller implements Installer {
       if (c.mod) slot.write(p.archiveLength, (off, n) => downloader.read(pkgId, p.archiveOffset + off, n));
       else if (list.some((x) => x.id === c.id && x.mod)) slot.clear();
     } catch (e) {
-      throw e instanceof DmError ? e : new DmError('DM_ERR_INSTALL', 500, `mod slot write failed: ${e instanceof Error ? e.message : String(e)}`);
+      throw e instanceof DmError ? e : new DmError('DM_ERR_INSTALL', 500, `mod slot write failed: ${errorMessage(e)}`);
     }
     this.save(next);
     this.o.log?.log('info', `installed ${c.id} ${c.version}${c.mod ? ' (mod: runs after a restart)' : ''}`);

@@ -15,7 +15,7 @@ import SecureSocket from 'securesocket';
 import Timer from 'timer';
 import type { InboundMessage, Log, OutboundMessage, Transport } from '../../agent/ports.js';
 import { dmTopics, topicDevId, type DmTopics } from '../../agent/binding/mqtt-topics.js';
-import { DmError } from '../../agent/errors.js';
+import { DmError, errorMessage } from '../../agent/errors.js';
 import { transportError } from './lib/transport-error.js';
 import { ReplyGate } from './lib/reply-gate.js';
 import { parseEndpoint, type Endpoint } from './lib/url.js';
@@ -120,7 +120,7 @@ export class MqttTransport implements Transport {
     try {
       client = new Client(options);
     } catch (e) {
-      this.o.log?.log('warn', `MQTT client not created: ${e instanceof Error ? e.message : String(e)}`);
+      this.o.log?.log('warn', `MQTT client not created: ${errorMessage(e)}`);
       this.scheduleReconnect();
       return;
     }
@@ -136,7 +136,7 @@ export class MqttTransport implements Transport {
       client.subscribe(this.topics.down);
       client.subscribe(this.topics.notify);
     } catch (e) {
-      this.o.log?.log('warn', `MQTT subscribe failed: ${e instanceof Error ? e.message : String(e)}`);
+      this.o.log?.log('warn', `MQTT subscribe failed: ${errorMessage(e)}`);
       return;
     }
     this.ready = true;
@@ -198,7 +198,7 @@ export class MqttTransport implements Transport {
       try {
         this.client.publish(this.topics.up, exactBuffer(f.msg.body));
       } catch (e) {
-        const why = e instanceof Error ? e.message : String(e);
+        const why = errorMessage(e);
         if (/can't write all data/.test(why)) {
           // The SDK client writes a PUBLISH in one socket write: a message larger than the socket's free send
           // space (1 KB on the desktop simulator, the lwIP send buffer on ESP32) can never go out.

@@ -6,7 +6,7 @@
 // and a module it imported would be preloaded with it. The SDK's Linux Preference (the simulator's) is not
 // made for that: its class reads its file when the module loads, which cannot happen in the linker, and
 // every later write failed ("preference.js (59) # Exception: throw!"), so nothing was kept across restarts.
-import { DmError } from '../../agent/errors.js';
+import { DmError, errorMessage } from '../../agent/errors.js';
 
 /** What Settings needs of the SDK's `preference` module (its default export's static functions). */
 export interface PreferenceStore {
@@ -43,7 +43,7 @@ export class Settings {
     try {
       this.store.set(this.domain, this.check(key), String(value));
     } catch (e) {
-      throw new DmError('DM_ERR_STORAGE', 510, `setting ${key} not saved: ${e instanceof Error ? e.message : String(e)}`);
+      throw new DmError('DM_ERR_STORAGE', 510, `setting ${key} not saved: ${errorMessage(e)}`);
     }
   }
 

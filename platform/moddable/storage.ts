@@ -4,11 +4,11 @@
 // boot, a `.tmp` left over is an interrupted write and is removed (lib/file-names.ts says why that is safe).
 import { Directory, File, Iterator } from 'file';
 import type { Storage } from '../../agent/ports.js';
-import { DmError } from '../../agent/errors.js';
+import { DmError, errorMessage } from '../../agent/errors.js';
 import { bootScan, isStorageKey, keyFile, tmpFile } from './lib/file-names.js';
 
 function failed(what: string, e: unknown): DmError {
-  return new DmError('DM_ERR_STORAGE', 510, `${what}: ${e instanceof Error ? e.message : String(e)}`);
+  return new DmError('DM_ERR_STORAGE', 510, `${what}: ${errorMessage(e)}`);
 }
 
 /** Creates `dir` when missing (some hosts throw when it exists: that is fine). */
