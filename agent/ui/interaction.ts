@@ -22,16 +22,12 @@ const TITLES: Record<UiRequest['kind'], string> = {
   display: 'Message', confirm: 'Please confirm', input: 'Input', single: 'Choose one', multiple: 'Choose',
 };
 
-interface Active {
-  onEvent(ev: InputEvent): void;
-}
-
 export class UserInteraction implements UiResponder {
   private readonly display?: Display;
   private readonly clock: Clock;
   private readonly log?: Log;
   private readonly maxWait: number;
-  private active?: Active;
+  private active?: Interaction;
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(o: UserInteractionOptions) {
@@ -66,129 +62,12 @@ export class UserInteraction implements UiResponder {
     const caps = this.display.capabilities;
     const length = req.text.length + req.choices.reduce((n, c) => n + c.length, 0);
     if (length > caps.maxTextLength) return Promise.resolve({ status: 416, items: [] });
-    return new Promise((resolve) => this.interact(req, resolve));
-  }
-
-  private interact(req: UiRequest, resolve: (a: UiAnswer) => void): void {
-    const display = this.display!;
-    const caps = display.capabilities;
-    const lines = wrap(req.text, caps.columns);
-    const choiceRows = req.kind === 'single' || req.kind === 'multiple';
-    // Choice screens keep a few rows for the prompt; the rest scrolls the options.
-    const textRows = choiceRows ? Math.max(1, Math.min(lines.length, Math.floor(caps.rows / 3))) : Math.max(1, caps.rows - 2);
-    const pages = paginate(lines, textRows);
-    const visible = Math.max(1, caps.rows - textRows - 1);
-    let page = 0;
-    let cursor = 0;
-    let first = 0;
-    let value = '';
-    let error = '';
-    const selected = new Set<number>();
-    if (req.defaultResponse !== undefined && choiceRows) {
-      for (const i of defaultIndexes(req)) selected.add(i - 1);
-      cursor = Math.min(...[...selected]);
-      if (req.kind === 'single') selected.clear();
-    }
-    if (req.kind === 'input' && req.defaultResponse !== undefined) value = req.defaultResponse;
-
-    let minElapsed = req.minDisplay === undefined;
-    let pending: UiAnswer | undefined;
-    let done = false;
-    const timers: TimerHandle[] = [];
-    const finish = (a: UiAnswer) => {
-      if (done) return;
-      if (!minElapsed) { pending = a; return; } // MINDT: the screen stays at least that long
-      done = true;
-      for (const t of timers) this.clock.clearTimeout(t);
-      this.active = undefined;
-      resolve(a);
-    };
-    if (req.minDisplay !== undefined) {
-      timers.push(this.clock.setTimeout(() => {
-        minElapsed = true;
-        if (pending) finish(pending);
-        else if (req.kind === 'display') finish({ status: 200, items: [] });
-      }, req.minDisplay * 1000));
-    }
-    timers.push(this.clock.setTimeout(() => {
-      if (done) return;
-      minElapsed = true;
-      finish(this.onTimeout(req));
-    }, (req.maxDisplay ?? this.maxWait) * 1000));
-
-    const render = () => {
-      const text = [...(pages[page] ?? [])];
-      if (error) text.push(`! ${error}`);
-      let screen: Screen;
-      const title = TITLES[req.kind];
-      if (req.kind === 'display') screen = { kind: 'text', title, lines: text, page, pages: pages.length, actions: pages.length > 1 ? ['more'] : [] };
-      else if (req.kind === 'confirm') screen = { kind: 'confirm', title, lines: text, page, pages: pages.length, yes: 'Yes', no: 'No' };
-      else if (req.kind === 'input') {
-        screen = { kind: 'input', title, lines: text, value: req.echo === 'P' ? '*'.repeat(value.length) : value,
-          masked: req.echo === 'P', inputType: req.inputType, maxLength: req.maxLength ?? caps.columns * 2 };
-      } else {
-        first = scrollWindow(first, cursor, visible, req.choices.length);
-        screen = { kind: 'choice', title, lines: text, multiple: req.kind === 'multiple', cursor, first,
-          options: req.choices.map((label, i) => ({ label, selected: selected.has(i) })) };
-      }
-      display.render(screen);
-    };
-
-    this.active = {
-      onEvent: (ev) => {
-        if (done) return;
-        error = '';
-        switch (ev.kind) {
-          case 'next-page': page = Math.min(pages.length - 1, page + 1); break;
-          case 'prev-page': page = Math.max(0, page - 1); break;
-          case 'cancel':
-            if (req.kind !== 'display') finish({ status: 214, items: [] });
-            break;
-          case 'up': cursor = Math.max(0, cursor - 1); break;
-          case 'down': cursor = Math.min(Math.max(0, req.choices.length - 1), cursor + 1); break;
-          case 'text': if (req.kind === 'input') value = ev.value; break;
-          case 'pick':
-            if (ev.index < 0 || ev.index >= req.choices.length) break;
-            cursor = ev.index;
-            if (req.kind === 'single') finish(answerWith([cursor + 1]));
-            else if (req.kind === 'multiple') toggle(selected, cursor);
-            break;
-          case 'yes': case 'no': case 'select': case 'submit': case 'back':
-            this.decide(req, ev.kind, { cursor, value, selected }, finish, (e) => { error = e; });
-            break;
-        }
-        if (!done) render();
-      },
-    };
-    render();
-  }
-
-  private decide(req: UiRequest, key: 'yes' | 'no' | 'select' | 'submit' | 'back',
-    s: { cursor: number; value: string; selected: Set<number> }, finish: (a: UiAnswer) => void, fail: (e: string) => void): void {
-    switch (req.kind) {
-      case 'display':
-        return;
-      case 'confirm':
-        if (key === 'yes' || key === 'select' || key === 'submit') finish({ status: 200, items: [] });
-        else finish({ status: 304, items: [] });
-        return;
-      case 'input': {
-        if (key === 'back' || key === 'no') { finish({ status: 214, items: [] }); return; }
-        const problem = inputProblem(req, s.value);
-        if (problem) { fail(problem); return; }
-        finish({ status: 200, items: [{ data: s.value }] });
-        return;
-      }
-      case 'single':
-        if (key === 'back' || key === 'no') { finish({ status: 214, items: [] }); return; }
-        finish(answerWith([s.cursor + 1]));
-        return;
-      case 'multiple':
-        if (key === 'back' || key === 'no') { finish({ status: 214, items: [] }); return; }
-        if (key === 'select') { toggle(s.selected, s.cursor); return; }
-        finish(answerWith([...s.selected].map((i) => i + 1).sort((a, b) => a - b)));
-        return;
-    }
+    return new Promise((resolve) => {
+      this.active = new Interaction(req, this.display!, this.clock, req.maxDisplay ?? this.maxWait, (a) => {
+        this.active = undefined;
+        resolve(a);
+      }, () => this.onTimeout(req));
+    });
   }
 
   /** MAXDT elapsed: the server's default response when it gave one (DR), else 408 (§2.5.3.2 allows either). */
@@ -224,6 +103,165 @@ export class UserInteraction implements UiResponder {
 
   showMessage(title: string, text: string): void {
     if (!this.active && this.display) this.display.render({ kind: 'idle', title, lines: wrap(text, this.display.capabilities.columns) });
+  }
+}
+
+/**
+ * One UI alert on the screen, from the first draw to the answer, as a state machine:
+ *
+ *            (MINDT given)                 MINDT elapsed
+ *   start ─────────────────► showing ─────────────────────────► waiting ──┐
+ *     │                         │  (a display alert: done, 200)            │ the user answers,
+ *     │ (no MINDT)              │ the user answers                         │ or MAXDT elapses
+ *     └─────────────────────────┼────────────────────────► waiting         ▼
+ *                               ▼                                         done
+ *                             held ── MINDT elapsed: the held answer ──►  done
+ *
+ * MINDT keeps the screen up at least that long: an answer given earlier is held, and the screen still takes
+ * keys, a later answer replacing it. MAXDT ends the wait in any phase with the server's default response or
+ * 408 (onTimeout). Keys that do not answer (paging, moving, typing) redraw.
+ */
+type InteractionPhase = 'showing' | 'held' | 'waiting' | 'done';
+
+class Interaction {
+  private phase: InteractionPhase;
+  private held?: UiAnswer;
+  private readonly timers: TimerHandle[] = [];
+  private readonly pages: string[][];
+  /** Rows of the choice list that fit under the prompt. */
+  private readonly visible: number;
+  private page = 0;
+  private cursor = 0;
+  /** First choice row shown (the list scrolls with the cursor). */
+  private first = 0;
+  private value = '';
+  /** Why the last submission was refused, shown under the text until the next key. */
+  private error = '';
+  private readonly selected = new Set<number>();
+
+  constructor(private readonly req: UiRequest, private readonly display: Display, private readonly clock: Clock, maxWaitSeconds: number,
+    private readonly resolve: (a: UiAnswer) => void, timeoutAnswer: () => UiAnswer) {
+    const caps = display.capabilities;
+    const lines = wrap(req.text, caps.columns);
+    const choices = req.kind === 'single' || req.kind === 'multiple';
+    // Choice screens keep a few rows for the prompt; the rest scrolls the options.
+    const textRows = choices ? Math.max(1, Math.min(lines.length, Math.floor(caps.rows / 3))) : Math.max(1, caps.rows - 2);
+    this.pages = paginate(lines, textRows);
+    this.visible = Math.max(1, caps.rows - textRows - 1);
+    if (req.defaultResponse !== undefined && choices) {
+      const defaults = defaultIndexes(req);
+      this.cursor = defaults.length > 0 ? defaults.reduce((a, b) => Math.min(a, b)) - 1 : 0;
+      if (req.kind === 'multiple') for (const i of defaults) this.selected.add(i - 1);
+    }
+    if (req.kind === 'input' && req.defaultResponse !== undefined) this.value = req.defaultResponse;
+    this.phase = req.minDisplay === undefined ? 'waiting' : 'showing';
+    if (req.minDisplay !== undefined) this.timers.push(clock.setTimeout(() => this.minDisplayElapsed(), req.minDisplay * 1000));
+    this.timers.push(clock.setTimeout(() => this.end(timeoutAnswer()), maxWaitSeconds * 1000));
+    this.render();
+  }
+
+  onEvent(ev: InputEvent): void {
+    if (this.ended()) return;
+    const req = this.req;
+    this.error = '';
+    switch (ev.kind) {
+      case 'next-page': this.page = Math.min(this.pages.length - 1, this.page + 1); break;
+      case 'prev-page': this.page = Math.max(0, this.page - 1); break;
+      case 'cancel':
+        if (req.kind !== 'display') this.answered({ status: 214, items: [] });
+        break;
+      case 'up': this.cursor = Math.max(0, this.cursor - 1); break;
+      case 'down': this.cursor = Math.min(Math.max(0, req.choices.length - 1), this.cursor + 1); break;
+      case 'text': if (req.kind === 'input') this.value = ev.value; break;
+      case 'pick':
+        if (ev.index < 0 || ev.index >= req.choices.length) break;
+        this.cursor = ev.index;
+        if (req.kind === 'single') this.answered(answerWith([this.cursor + 1]));
+        else if (req.kind === 'multiple') toggle(this.selected, this.cursor);
+        break;
+      case 'yes': case 'no': case 'select': case 'submit': case 'back':
+        this.decide(ev.kind);
+        break;
+    }
+    if (!this.ended()) this.render();
+  }
+
+  /** A method, not `phase === 'done'` inline: a key can end the interaction, which TypeScript cannot see. */
+  private ended(): boolean {
+    return this.phase === 'done';
+  }
+
+  /** What a deciding key means for this kind of alert: an answer, a toggle, or a refusal shown on screen. */
+  private decide(key: 'yes' | 'no' | 'select' | 'submit' | 'back'): void {
+    const req = this.req;
+    switch (req.kind) {
+      case 'display':
+        return;
+      case 'confirm':
+        this.answered({ status: key === 'yes' || key === 'select' || key === 'submit' ? 200 : 304, items: [] });
+        return;
+      case 'input': {
+        if (key === 'back' || key === 'no') { this.answered({ status: 214, items: [] }); return; }
+        const problem = inputProblem(req, this.value);
+        if (problem) { this.error = problem; return; }
+        this.answered({ status: 200, items: [{ data: this.value }] });
+        return;
+      }
+      case 'single':
+        if (key === 'back' || key === 'no') { this.answered({ status: 214, items: [] }); return; }
+        this.answered(answerWith([this.cursor + 1]));
+        return;
+      case 'multiple':
+        if (key === 'back' || key === 'no') { this.answered({ status: 214, items: [] }); return; }
+        if (key === 'select') { toggle(this.selected, this.cursor); return; }
+        this.answered(answerWith([...this.selected].map((i) => i + 1).sort((a, b) => a - b)));
+        return;
+    }
+  }
+
+  /** The user answered: at once while waiting; held until MINDT has passed before that (the latest answer). */
+  private answered(a: UiAnswer): void {
+    if (this.phase === 'showing' || this.phase === 'held') {
+      this.phase = 'held';
+      this.held = a;
+    } else if (this.phase === 'waiting') {
+      this.end(a);
+    }
+  }
+
+  private minDisplayElapsed(): void {
+    if (this.phase === 'held') this.end(this.held!);
+    else if (this.phase === 'showing') {
+      if (this.req.kind === 'display') this.end({ status: 200, items: [] });
+      else this.phase = 'waiting';
+    }
+  }
+
+  private end(a: UiAnswer): void {
+    if (this.phase === 'done') return;
+    this.phase = 'done';
+    for (const t of this.timers) this.clock.clearTimeout(t);
+    this.resolve(a);
+  }
+
+  private render(): void {
+    const { req, display, pages, page } = this;
+    const caps = display.capabilities;
+    const text = (pages[page] ?? []).slice();
+    if (this.error) text.push(`! ${this.error}`);
+    const title = TITLES[req.kind];
+    let screen: Screen;
+    if (req.kind === 'display') screen = { kind: 'text', title, lines: text, page, pages: pages.length, actions: pages.length > 1 ? ['more'] : [] };
+    else if (req.kind === 'confirm') screen = { kind: 'confirm', title, lines: text, page, pages: pages.length, yes: 'Yes', no: 'No' };
+    else if (req.kind === 'input') {
+      screen = { kind: 'input', title, lines: text, value: req.echo === 'P' ? '*'.repeat(this.value.length) : this.value,
+        masked: req.echo === 'P', inputType: req.inputType, maxLength: req.maxLength ?? caps.columns * 2 };
+    } else {
+      this.first = scrollWindow(this.first, this.cursor, this.visible, req.choices.length);
+      screen = { kind: 'choice', title, lines: text, multiple: req.kind === 'multiple', cursor: this.cursor, first: this.first,
+        options: req.choices.map((label, i) => ({ label, selected: this.selected.has(i) })) };
+    }
+    display.render(screen);
   }
 }
 

@@ -47,6 +47,21 @@ test('MINDT holds the answer until the minimum display time; 1100 display ends w
   assert.deepEqual(await settle(d, clock, 1), { status: 200, items: [] });
 });
 
+test('during MINDT the screen still takes keys: the last answer before it elapses is the one sent; MAXDT ends a held one too', async () => {
+  const { ui, display, clock } = setup();
+  const p = ui.answer(alert('1101', 'MINDT=10', 'Sure?'));
+  await clock.advance(1000);
+  display.press({ kind: 'yes' });
+  display.press({ kind: 'no' });
+  assert.equal(display.last?.kind, 'confirm', 'still drawn while held');
+  assert.equal(await settle(p, clock, 8000), 'pending');
+  assert.deepEqual(await settle(p, clock, 1000), { status: 304, items: [] });
+  const q = ui.answer(alert('1101', 'MINDT=20&MAXDT=5&DR=1', 'Sure?'));
+  await clock.advance(0);
+  display.press({ kind: 'no' });
+  assert.deepEqual(await settle(q, clock, 5000), { status: 200, items: [] }, 'MAXDT before MINDT: the default response');
+});
+
 test('MAXDT elapsed: DR default when given, else 408 (§2.5.3.2 allows either)', async () => {
   const cases: [AlertCmd, UiAnswer][] = [
     [alert('1101', 'MAXDT=30&DR=1', 'x'), { status: 200, items: [] }],
