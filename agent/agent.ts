@@ -21,6 +21,7 @@ import { CheckSchedule, planScheduleOptions } from './triggers/schedule.js';
 import { TriggerController } from './triggers/controller.js';
 import { listDeployed } from './scomo/subtree.js';
 import { ScomoManager } from './scomo/operations.js';
+import { withDefined } from './util/options.js';
 
 export interface AgentPorts {
   storage: Storage;
@@ -89,14 +90,14 @@ export class DmAgent {
     if (ports.downloader && ports.installer) {
       this.scomo = new ScomoManager({
         tree, storage: ports.storage, downloader: ports.downloader, installer: ports.installer, crypto: ports.crypto,
-        queue: this.queue, ...(ports.log ? { log: ports.log } : {}),
+        queue: this.queue, ...withDefined({}, { log: ports.log }),
         onProgress: (_node, done, total) => (this.ui instanceof UserInteraction ? this.ui.showProgress('Downloading update', done, total) : undefined),
       });
       this.scomo.register(this.exec);
     }
     if (options.ui) this.ui = options.ui;
     else if (ports.display) {
-      this.ui = new UserInteraction({ display: ports.display, clock: ports.clock, ...(ports.log ? { log: ports.log } : {}) });
+      this.ui = new UserInteraction(withDefined({ display: ports.display, clock: ports.clock }, { log: ports.log }));
     }
   }
 
@@ -165,19 +166,19 @@ export class DmAgent {
   private async oneSession(): Promise<Omit<SessionReport, 'sessions'> & { execAccepted: number }> {
     const account = readAccount(this.tree);
     const { tree, ports } = this;
-    const session = new Session({
-      tree, account, devId: this.desc.devInfo.devId, crypto: ports.crypto, ...(ports.utf8 ? { utf8: ports.utf8 } : {}),
+    const session = new Session(withDefined({
+      tree, account, devId: this.desc.devInfo.devId, crypto: ports.crypto,
       encoding: this.options.encoding ?? this.desc.transport?.encoding ?? 'xml',
       sessionId: this.newSessionId(),
       alerts: this.queue.pending(),
       exec: this.exec,
-      ...(this.ui ? { ui: this.ui } : {}),
-      ...(this.options.maxMsgSize ? { maxMsgSize: this.options.maxMsgSize } : {}),
-      ...(this.options.maxListNodes ? { maxListNodes: this.options.maxListNodes } : {}),
-      ...(ports.transport.maxMessageBytes ? { maxSendSize: ports.transport.maxMessageBytes } : {}),
-      ...(ports.log ? { log: ports.log } : {}),
-      saveNonce: (which, nonce) => writeNonce(tree, account, which, nonce),
-    });
+      saveNonce: (which: 'client' | 'server', nonce: Uint8Array) => writeNonce(tree, account, which, nonce),
+    }, {
+      utf8: ports.utf8, ui: this.ui, log: ports.log,
+      maxMsgSize: this.options.maxMsgSize || undefined,
+      maxListNodes: this.options.maxListNodes || undefined,
+      maxSendSize: ports.transport.maxMessageBytes || undefined,
+    }));
     let roundTrips = 0;
     for (let out = session.nextMessage(); out; out = session.nextMessage()) {
       let reply;
@@ -229,21 +230,20 @@ export class DmAgent {
       },
       // A user-started session that ended well counts as a check: it resets the schedule's back-off.
       onSessionEnd: (ok) => this.schedule?.sessionEnded(ok),
-      ...(ports.log ? { log: ports.log } : {}),
+      ...withDefined({}, { log: ports.log }),
     });
     this.controller = controller;
     if (ports.button) {
       this.button = new UpdateButton({
         button: ports.button, clock: ports.clock,
-        ...(desc.button?.debounceMs ? { debounceMs: desc.button.debounceMs } : {}),
-        ...(desc.button?.longPressMs ? { longPressMs: desc.button.longPressMs } : {}),
+        ...withDefined({}, { debounceMs: desc.button?.debounceMs || undefined, longPressMs: desc.button?.longPressMs || undefined }),
         onShortPress: () => { void controller.shortPress(); },
         onLongPress: () => { void controller.longPress(); },
       });
     }
     if (desc.schedule) {
       this.schedule = new CheckSchedule(planScheduleOptions(desc.schedule, ports.crypto,
-        { storage: ports.storage, clock: ports.clock, onDue: () => controller.scheduleDue(), ...(ports.log ? { log: ports.log } : {}) }));
+        withDefined({ storage: ports.storage, clock: ports.clock, onDue: () => controller.scheduleDue() }, { log: ports.log })));
       this.schedule.start();
     }
     return controller;

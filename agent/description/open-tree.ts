@@ -9,6 +9,7 @@ import { deserializeTree } from '../tree/persist-format.js';
 import { seedTree } from './seed.js';
 import { installScomoBehaviour } from '../scomo/subtree.js';
 import { DmError, asDmError } from '../errors.js';
+import { withDefined } from '../util/options.js';
 
 export interface OpenedTree {
   tree: MemoryTree;
@@ -22,7 +23,7 @@ export function openTree(storage: Storage, desc: DeviceDescription, opts: { limi
   let recovered: DmError | undefined;
   if (stored !== undefined) {
     try {
-      const tree = new MemoryTree({ root: deserializeTree(stored), storage, ...(opts.limits ? { limits: opts.limits } : {}) });
+      const tree = new MemoryTree(withDefined({ root: deserializeTree(stored), storage }, { limits: opts.limits }));
       installScomoBehaviour(tree);
       return { tree, seeded: false };
     } catch (e) {

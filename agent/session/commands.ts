@@ -11,6 +11,7 @@ import { DmError, asDmError } from '../errors.js';
 import { base64Encode, utf8Length } from '../util/bytes.js';
 import type { LargeObjects } from './large-object.js';
 import type { Outbox } from './outbox.js';
+import { withDefined } from '../util/options.js';
 
 /** The options of the session (SessionOptions documents them) its commands run with. */
 export type CommandOptions = Pick<SessionOptions, 'tree' | 'account' | 'encoding' | 'exec' | 'ui' | 'maxListNodes' | 'log'>;
@@ -89,9 +90,9 @@ export class Commands {
       const format = (meta.format ?? (c.kind === 'Add' ? 'chr' : undefined)) as NodeFormat | undefined;
       if (format === 'b64' && data instanceof Uint8Array) data = base64Encode(data);
       if (c.kind === 'Add') {
-        tree.add(uri, { format: format ?? 'chr', ...(meta.type ? { type: meta.type } : {}), ...(data !== undefined && format !== 'node' ? { data } : {}) }, who);
+        tree.add(uri, withDefined({ format: format ?? 'chr' }, { type: meta.type || undefined, data: format !== 'node' ? data : undefined }), who);
       } else {
-        tree.replace(uri, { ...(format ? { format } : {}), ...(meta.type ? { type: meta.type } : {}), ...(data !== undefined ? { data } : { data: '' }) }, who);
+        tree.replace(uri, withDefined({}, { format: format || undefined, type: meta.type || undefined, data: data ?? '' }), who);
       }
       this.changed = true;
       return 200;

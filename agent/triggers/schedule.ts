@@ -6,6 +6,7 @@
 import type { Clock, Crypto, Log, Storage, TimerHandle } from '../ports.js';
 import type { DeviceDescription } from '../description/description.js';
 import { DmError, errorMessage } from '../errors.js';
+import { withDefined } from '../util/options.js';
 
 const KEY = 'schedule';
 const MIN = 60 * 1000;
@@ -30,14 +31,12 @@ export function planJitterMinutes(plan: SchedulePlan): number {
  */
 export function planScheduleOptions(plan: SchedulePlan, crypto: Crypto,
   rest: Pick<CheckScheduleOptions, 'storage' | 'clock' | 'onDue' | 'log'>): CheckScheduleOptions {
-  return {
-    ...rest,
-    random: () => { const b = crypto.randomBytes(4); return ((b[0]! << 24 >>> 0) + (b[1]! << 16) + (b[2]! << 8) + b[3]!) / 4294967296; },
-    intervalMinutes: plan.intervalMinutes,
-    ...(plan.jitterMinutes ? { jitterMinutes: plan.jitterMinutes } : {}),
-    ...(plan.backoffMinutes ? { backoffMinutes: plan.backoffMinutes } : {}),
-    ...(plan.backoffCapMinutes ? { backoffCapMinutes: plan.backoffCapMinutes } : {}),
-  };
+  const random = () => { const b = crypto.randomBytes(4); return ((b[0]! << 24 >>> 0) + (b[1]! << 16) + (b[2]! << 8) + b[3]!) / 4294967296; };
+  // 0 means "not given" here: the defaults apply.
+  return withDefined({ ...rest, random, intervalMinutes: plan.intervalMinutes }, {
+    jitterMinutes: plan.jitterMinutes || undefined, backoffMinutes: plan.backoffMinutes || undefined,
+    backoffCapMinutes: plan.backoffCapMinutes || undefined,
+  });
 }
 
 export interface CheckScheduleOptions {
