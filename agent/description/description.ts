@@ -1,5 +1,5 @@
 // The device description a device maker writes (JSON): what seeds the DM tree on first boot (seed.ts), how
-// the device reaches its DM server, and how its triggers behave. Documented in the README; example in
+// the device reaches its DM server, and how its triggers behave. Documented in docs/device-description.md; example in
 // lab/examples/device.json. Validated by parseDeviceDescription (parse.ts).
 
 export interface DeviceDescription {
