@@ -90,7 +90,7 @@ export class DmAgent {
     if (ports.downloader && ports.installer) {
       this.scomo = new ScomoManager({
         tree, storage: ports.storage, downloader: ports.downloader, installer: ports.installer, crypto: ports.crypto,
-        queue: this.queue, ...withDefined({}, { log: ports.log }),
+        clock: ports.clock, queue: this.queue, ...withDefined({}, { log: ports.log }),
         onProgress: (_node, done, total) => (this.ui instanceof UserInteraction ? this.ui.showProgress('Downloading update', done, total) : undefined),
       });
       this.scomo.register(this.exec);

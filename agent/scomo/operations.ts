@@ -1,7 +1,7 @@
 // SCOMO 1.1 operations: Exec handlers that validate and journal (202), and the work that runs after the
 // session: resumable download, size and SHA-256 check, install, activate/deactivate/remove, each result
 // reported in a Generic Alert urn:oma:at:scomo:1.0:OperationComplete carrying the server's Correlator.
-import type { Crypto, Downloader, Installer, Log, Storage, ComponentInfo } from '../ports.js';
+import type { Clock, Crypto, Downloader, Installer, Log, Storage, ComponentInfo } from '../ports.js';
 import type { DmTree } from '../tree/types.js';
 import { DEVICE } from '../tree/types.js';
 import type { ExecContext, ExecRegistry } from '../session/types.js';
@@ -24,18 +24,32 @@ export interface ScomoManagerOptions {
   installer: Installer;
   crypto: Crypto;
   queue: AlertQueue;
+  /** Times the pauses between download attempts. */
+  clock: Clock;
+  /** The first pause after a failed download attempt, doubled after each (default 2000 ms; must be > 0). */
+  retryDelayMs?: number;
   log?: Log;
   onProgress?: (node: string, done: number, total: number) => void;
 }
 
 const HASH_CHUNK = 4096;
 const DOWNLOAD_ATTEMPTS = 3;
+const DEFAULT_RETRY_DELAY_MS = 2000;
 
 export class ScomoManager {
   readonly journal: JobJournal;
 
+  private readonly retryDelayMs: number;
+
   constructor(private readonly o: ScomoManagerOptions) {
     this.journal = new JobJournal(o.storage);
+    const delay = o.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
+    if (!(delay > 0)) throw new DmError('DM_ERR_CONFIG', 400, `retryDelayMs must be > 0, not ${delay}`);
+    this.retryDelayMs = delay;
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => { this.o.clock.setTimeout(resolve, ms); });
   }
 
   register(registry: ExecRegistry): void {
@@ -165,6 +179,10 @@ export class ScomoManager {
         } catch (e) {
           failure = e;
           this.o.log?.log('warn', `download of ${pkgId} interrupted at ${downloader.storedSize(pkgId)} bytes: ${errorMessage(e)}`);
+          // A failure the transport calls final (a 404, a package over the limit) is not tried again; any
+          // other is, after a pause that doubles, as the transports back off.
+          if ((e as { retryable?: unknown }).retryable === false || attempt === DOWNLOAD_ATTEMPTS - 1) break;
+          await this.pause(this.retryDelayMs * 2 ** attempt);
         }
       }
       if (failure !== undefined) {

@@ -12,6 +12,7 @@ import { DmError } from '../../../agent/errors.js';
 import { nodeCrypto } from '../../../platform/node/crypto.js';
 import { MemoryStorage, PowerCut } from '../../helpers/memory-storage.js';
 import { FakeDownloader } from '../../helpers/fake-downloader.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
 import { FakeInstaller } from '../../helpers/fake-installer.js';
 
 const desc = parseDeviceDescription({
@@ -36,7 +37,8 @@ function hardware() {
 function boot(storage: MemoryStorage, hw: ReturnType<typeof hardware>) {
   const { tree } = openTree(storage, desc);
   const queue = new AlertQueue(storage);
-  const mgr = new ScomoManager({ tree, storage, downloader: hw.downloader, installer: hw.installer, crypto: nodeCrypto, queue });
+  const clock = new FakeClock();
+  const mgr = new ScomoManager({ tree, storage, downloader: hw.downloader, installer: hw.installer, crypto: nodeCrypto, queue, clock });
   const reg = new ExecRegistry();
   mgr.register(reg);
   const exec = async (uri: string, correlator?: string) => {
@@ -51,7 +53,15 @@ function boot(storage: MemoryStorage, hw: ReturnType<typeof hardware>) {
     tree.add('./SCOMO/Download/pkg1/Ext/SHA256', { format: 'chr', data: o.sha ?? SHA }, 'labserver');
     tree.commit();
   };
-  return { tree, queue, mgr, exec, stage };
+  /** Runs the pending work, moving the clock over the pauses between download attempts. */
+  const run = async () => {
+    let settled = false;
+    const p = mgr.runPending();
+    p.then(() => { settled = true; }, () => { settled = true; });
+    for (let s = 0; s < 600 && !settled; s++) await clock.advance(1000);
+    await p;
+  };
+  return { tree, queue, mgr, exec, stage, clock, run };
 }
 
 const version = (tree: ReturnType<typeof boot>['tree'], node = 'app1') => tree.get(`./SCOMO/Inventory/Deployed/${node}/Version`, DEVICE).data;
@@ -62,7 +72,7 @@ test('DownloadInstall: 202, download checked, installed active, Download entry g
   w.stage();
   assert.equal(await w.exec('./SCOMO/Download/pkg1/Operations/DownloadInstall', 'corr-9'), 202);
   assert.equal(version(w.tree), '1.0', 'nothing happens during the session');
-  await w.mgr.runPending();
+  await w.run();
   assert.equal(version(w.tree), '2.0');
   assert.equal(w.tree.get('./SCOMO/Inventory/Deployed/app1/State', DEVICE).data, '20');
   assert.equal(w.tree.get('./SCOMO/Inventory/Deployed/app1/PkgIDRef', DEVICE).data, 'app1-2.0');
@@ -81,12 +91,12 @@ test('DownloadInstallInactive installs inactive; Download alone delivers', async
   const a = boot(new MemoryStorage(), hardware());
   a.stage();
   await a.exec('./SCOMO/Download/pkg1/Operations/DownloadInstallInactive');
-  await a.mgr.runPending();
+  await a.run();
   assert.equal(a.tree.get('./SCOMO/Inventory/Deployed/app1/State', DEVICE).data, '10');
   const b = boot(new MemoryStorage(), hardware());
   b.stage();
   await b.exec('./SCOMO/Download/pkg1/Operations/Download', 'd1');
-  await b.mgr.runPending();
+  await b.run();
   assert.equal(b.tree.get('./SCOMO/Inventory/Delivered/pkg1/State', DEVICE).data, '10');
   assert.equal(b.tree.get('./SCOMO/Inventory/Delivered/pkg1/PkgID', DEVICE).data, 'app1-2.0');
   assert.equal(version(b.tree), '1.0');
@@ -98,13 +108,13 @@ test('Activate, Deactivate, Remove: states, result alerts; activating an active 
   const w = boot(new MemoryStorage(), hw);
   assert.equal(await w.exec('./SCOMO/Inventory/Deployed/app2/Operations/Activate'), 200);
   assert.equal(await w.exec('./SCOMO/Inventory/Deployed/app2/Operations/Deactivate', 'c-d'), 202);
-  await w.mgr.runPending();
+  await w.run();
   assert.equal(w.tree.get('./SCOMO/Inventory/Deployed/app2/State', DEVICE).data, '10');
   assert.equal(await w.exec('./SCOMO/Inventory/Deployed/app2/Operations/Activate', 'c-a'), 202);
-  await w.mgr.runPending();
+  await w.run();
   assert.equal(w.tree.get('./SCOMO/Inventory/Deployed/app2/State', DEVICE).data, '20');
   assert.equal(await w.exec('./SCOMO/Inventory/Deployed/app2/Operations/Remove', 'c-r'), 202);
-  await w.mgr.runPending();
+  await w.run();
   assert.equal(w.tree.exists('./SCOMO/Inventory/Deployed/app2'), false);
   assert.equal(hw.installer.installed().some((c) => c.id === 'com.example.sensor'), false);
   assert.deepEqual(w.queue.pending().map((a) => [a.correlator, a.target, a.data]), [
@@ -115,7 +125,7 @@ test('Activate, Deactivate, Remove: states, result alerts; activating an active 
   hw.installer.failNext = 'deactivate';
   const w2 = boot(new MemoryStorage(), hw);
   await w2.exec('./SCOMO/Inventory/Deployed/app1/Operations/Deactivate');
-  await w2.mgr.runPending();
+  await w2.run();
   assert.match(w2.queue.pending()[0]!.data, /<ResultCode>1410<\/ResultCode>/);
   assert.equal(w2.queue.pending()[0]!.mark, 'critical');
   assert.equal(w2.tree.get('./SCOMO/Inventory/Deployed/app1/Status', DEVICE).data, '60');
@@ -138,7 +148,7 @@ test('a cut download resumes from the byte where it stopped', async () => {
   const w = boot(new MemoryStorage(), hw);
   w.stage();
   await w.exec('./SCOMO/Download/pkg1/Operations/DownloadInstall');
-  await w.mgr.runPending();
+  await w.run();
   assert.deepEqual(hw.downloader.offsetsAsked, [0, 1000]);
   assert.equal(version(w.tree), '2.0');
 });
@@ -149,7 +159,7 @@ test('size or SHA-256 mismatch: 1407, package discarded, the old version keeps r
     const w = boot(new MemoryStorage(), hw);
     w.stage(bad);
     await w.exec('./SCOMO/Download/pkg1/Operations/DownloadInstall', 'c');
-    await w.mgr.runPending();
+    await w.run();
     assert.match(w.queue.pending()[0]!.data, /<ResultCode>1407<\/ResultCode>/, JSON.stringify(bad));
     assert.equal(version(w.tree), '1.0');
     assert.equal(hw.installer.installed().find((c) => c.id === 'com.example.weather')?.version, '1.0');
@@ -164,7 +174,7 @@ test('install failure: 1405 and the inventory unchanged; download failure: 1402'
   const w = boot(new MemoryStorage(), hw);
   w.stage();
   await w.exec('./SCOMO/Download/pkg1/Operations/DownloadInstall');
-  await w.mgr.runPending();
+  await w.run();
   assert.match(w.queue.pending()[0]!.data, /<ResultCode>1405<\/ResultCode>/);
   assert.equal(version(w.tree), '1.0');
   const hw2 = hardware();
@@ -172,7 +182,7 @@ test('install failure: 1405 and the inventory unchanged; download failure: 1402'
   const w2 = boot(new MemoryStorage(), hw2);
   w2.stage();
   await w2.exec('./SCOMO/Download/pkg1/Operations/DownloadInstall');
-  await w2.mgr.runPending();
+  await w2.run();
   assert.match(w2.queue.pending()[0]!.data, /<ResultCode>1402<\/ResultCode>/);
   assert.equal(hw2.downloader.offsetsAsked.length, 3, 'bounded retries');
 });
@@ -185,7 +195,7 @@ test('a download failure is 1500 when the server answered 5xx, read from the err
     const w = boot(new MemoryStorage(), hw);
     w.stage();
     await w.exec('./SCOMO/Download/pkg1/Operations/DownloadInstall');
-    await w.mgr.runPending();
+    await w.run();
     return /<ResultCode>(\d+)<\/ResultCode>/.exec(w.queue.pending()[0]!.data)?.[1];
   };
   assert.equal(await resultOf('GET /packages/app1-2.0.json: HTTP 503', 503), '1500');
@@ -201,7 +211,7 @@ test('a power cut at every persistence step of a DownloadInstall: old or new ver
   pw.stage();
   const before = probe.writes;
   await pw.exec('./SCOMO/Download/pkg1/Operations/DownloadInstall', 'c1');
-  await pw.mgr.runPending();
+  await pw.run();
   const steps = probe.writes - before;
   assert.ok(steps >= 8, `${steps} persistence steps`);
   for (let k = 0; k < steps; k++) {
@@ -213,7 +223,7 @@ test('a power cut at every persistence step of a DownloadInstall: old or new ver
     let accepted = false;
     try {
       accepted = (await w.exec('./SCOMO/Download/pkg1/Operations/DownloadInstall', 'c1')) === 202;
-      await w.mgr.runPending();
+      await w.run();
     } catch (e) {
       assert.ok(e instanceof PowerCut || (e instanceof DmError && /power cut/.test(e.message)), `k=${k}: ${String(e)}`);
     }
@@ -229,4 +239,24 @@ test('a power cut at every persistence step of a DownloadInstall: old or new ver
     if (r.mgr.journal.open().length === 0 && (accepted || installed === '2.0')) assert.equal(alerts.length, 1, `k=${k}: exactly one result alert`);
     assert.equal(r.mgr.journal.open().length, 0, `k=${k}: nothing left half done`);
   }
+});
+
+test('download attempts back off (2 s, then 4 s); a failure the transport calls final is not tried again', async () => {
+  const attemptsAt = async (failure: Error & { retryable?: boolean }) => {
+    const hw = hardware();
+    const w = boot(new MemoryStorage(), hw);
+    const at: number[] = [];
+    hw.downloader.fetch = async () => { at.push(w.clock.monotonic()); throw failure; };
+    w.stage();
+    await w.exec('./SCOMO/Download/pkg1/Operations/DownloadInstall');
+    await w.run();
+    assert.match(w.queue.pending()[0]!.data, /<ResultCode>1402<\/ResultCode>/);
+    return at;
+  };
+  assert.deepEqual(await attemptsAt(Object.assign(new Error('connection reset'), { retryable: true })), [0, 2000, 6000]);
+  assert.deepEqual(await attemptsAt(Object.assign(new Error('HTTP 404'), { retryable: false, httpStatus: 404 })), [0]);
+  const hw = hardware();
+  const { tree } = openTree(new MemoryStorage(), desc);
+  assert.throws(() => new ScomoManager({ tree, storage: new MemoryStorage(), downloader: hw.downloader, installer: hw.installer, crypto: nodeCrypto,
+    queue: new AlertQueue(new MemoryStorage()), clock: new FakeClock(), retryDelayMs: 0 }), /retryDelayMs must be > 0/);
 });
