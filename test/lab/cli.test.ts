@@ -66,3 +66,12 @@ test('encode --wbxml then decode gives back the document; decode reads XML too',
   assert.match(g.err, /WBXML .* at offset/);
   assert.ok(readFileSync(join(sharedDir, 'vectors/pkg2-server-ui-scomo.xml')).length > 0, 'readFileSync(join(sharedDir, \'vectors/pkg2-server-ui-scomo.xml\')).length > 0');
 });
+
+test('alert --help prints its usage on stdout, exit 0 (it was "unknown option --help")', () => {
+  const r = run('alert', '--help');
+  assert.equal(r.code, 0, r.err);
+  const text = Buffer.from(r.out).toString('utf8');
+  assert.match(text, /^usage: dm-agent alert --device FILE --trigger user\|device \[options\]\n/);
+  assert.match(text, /\n {2}--wbxml +WBXML instead of XML\n/);
+  assert.equal(r.err, '');
+});

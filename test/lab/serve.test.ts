@@ -6,7 +6,7 @@ import { serveSummary } from '../../lab/commands/serve.js';
 import { runFleet } from '../../lab/fleet/fleet.js';
 import { fleetAccounts } from '../../lab/fleet/accounts.js';
 import { parseDevices } from '../../lab/server/auth.js';
-import { loadDevice } from '../../lab/commands/alert.js';
+import { loadDevice } from '../../lab/commands/common.js';
 import { exchange, devMsg, exampleCatalog, makeServer, pkg1Body, PKG_BASE, SERVER_URI } from './server/fixtures.js';
 import { LabDmServer } from '../../lab/server/dm-server.js';
 import { InprocPackages } from '../../lab/fleet/inproc-packages.js';
