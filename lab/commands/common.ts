@@ -71,6 +71,10 @@ export const DEVICE_OPTIONS = {
     type: 'string', value: 'URL', check: urlOf(['mqtt', 'mqtts']), defaultText: "the device file's transport.mqtt.url",
     description: 'the MQTT broker, with --transport mqtt',
   },
+  prefix: {
+    type: 'string', value: 'P', defaultText: "the device file's transport.mqtt.topicPrefix, else none",
+    description: 'MQTT topic prefix: the device publishes on P/dm/<DevId>/up (as `serve --prefix P`)',
+  },
   state: {
     type: 'string', value: 'DIR', defaultText: '.dm-state/<DevId>',
     description: 'where the tree, the alert queue, packages and components persist, so that an alert that could not be sent goes with the next run',

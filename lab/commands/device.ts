@@ -33,7 +33,7 @@ export async function deviceCommand(argv: string[], out: NodeJS.WritableStream, 
   const dev = await startNodeDevice({
     desc, stateDir: o.state ?? stateDirFor(desc.devInfo.devId), transport, display, button, log: new StreamLog(out, o.log),
     ...(server ? { serverUri: server } : {}),
-    ...(o.broker ? { brokerUrl: o.broker } : {}),
+    ...(o.broker ? { brokerUrl: o.broker } : {}), ...(o.prefix ? { prefix: o.prefix } : {}),
     ...(o.trace ? { trace: traceToFile(o.trace) } : {}),
     onNotify: () => onNotify?.(),
   });

@@ -32,7 +32,7 @@ export async function runCommand(argv: string[], out: NodeJS.WritableStream): Pr
   const answers = readAnswers(o.answers);
   const dev = await startNodeDevice({
     desc, stateDir: o.state ?? stateDirFor(desc.devInfo.devId), transport, ...(server ? { serverUri: server } : {}),
-    ...(o.broker ? { brokerUrl: o.broker } : {}),
+    ...(o.broker ? { brokerUrl: o.broker } : {}), ...(o.prefix ? { prefix: o.prefix } : {}),
     display: new TerminalDisplay(out, { answers, quietProgress: true }), log: new StreamLog(out, o.log),
     ...(o.trace ? { trace: traceToFile(o.trace) } : {}), agent: { encoding: o.encoding ?? desc.transport?.encoding ?? 'xml' },
   });
