@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DmError } from '../../agent/errors.js';
 import { parseDeviceDescription } from '../../agent/description/parse.js';
 import type { DeviceDescription } from '../../agent/description/description.js';
 import type { DmTree } from '../../agent/tree/types.js';
@@ -49,9 +50,17 @@ function credential(spec: string, what: string): { username: string; password: s
   return { username, password, auth };
 }
 
-/** The lab server's accounts: a --devices file, else --user (default dmuser:dmpass:md5). */
+/** The lab server's accounts: a --devices file (errors name it), else --user (default dmuser:dmpass:md5). */
 export function labDevices(devicesFile: string | undefined, user: string | undefined, serverCred: string | undefined): DeviceAccount[] {
-  if (devicesFile) return parseDevices(JSON.parse(readFileSync(devicesFile, 'utf8')));
+  if (devicesFile) {
+    const json = readJson(devicesFile, 'accounts table');
+    try {
+      return parseDevices(json);
+    } catch (e) {
+      if (e instanceof DmError) throw new DmError(e.code, e.status, `${devicesFile}: ${e.message}`);
+      throw e;
+    }
+  }
   const users = (user ?? 'dmuser:dmpass:md5').split(',').map((u) => credential(u, '--user'));
   const server = serverCred ? credential(serverCred, '--server-cred') : undefined;
   return parseDevices(users.map((u) => ({ ...u, ...(server ? { server } : {}) })));
