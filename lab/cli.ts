@@ -65,6 +65,19 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
   }
 }
 
+/**
+ * The command as a process: main() on the command line, its exit code as the process's. A reader that stops
+ * early (`dm-agent alert … | head -c 100`) closes the pipe: the process then ends at once with status 0, as
+ * Unix tools do, rather than with a stack trace.
+ */
+export async function runProcess(argv: string[]): Promise<void> {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(0);
+  });
+  process.exitCode = await main(argv);
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  process.exitCode = await main(process.argv.slice(2));
+  await runProcess(process.argv.slice(2));
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,4 +74,14 @@ test('alert --help prints its usage on stdout, exit 0 (it was "unknown option --
   assert.match(text, /^usage: dm-agent alert --device FILE --trigger user\|device \[options\]\n/);
   assert.match(text, /\n {2}--wbxml +WBXML instead of XML\n/);
   assert.equal(r.err, '');
+});
+
+test('a reader that closes the pipe early (| head -c 100) ends the command quietly, status 0', async () => {
+  const child = spawn(process.execPath, [bin, 'alert', '--device', device, '--trigger', 'user'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.equal(err, '');
+  assert.equal(code, 0);
 });
