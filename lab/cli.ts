@@ -1,5 +1,5 @@
 // dm-agent: the lab command line. One module per verb (or two) under lab/commands/, each with its spec: the
-// spec parses the verb's options and answers its --help.
+// spec parses the verb's options, answers its --help and makes docs/cli.md (npm run docs:cli).
 import { DmError } from '../agent/errors.js';
 import { HelpRequested, UsageError, nearest, verbUsage, wrap, type Verb } from './args.js';
 
@@ -28,7 +28,7 @@ export async function usage(): Promise<string> {
     const [first, ...more] = wrap(spec.summary, 100, ' '.repeat(col + 2));
     lines.push(`  ${spec.name.padEnd(col)}${first!.trimStart()}`, ...more);
   }
-  lines.push('', 'Errors go to stderr; the exit code is 1 for a failure, 2 for a usage error.');
+  lines.push('', 'Errors go to stderr; the exit code is 1 for a failure, 2 for a usage error. Reference: docs/cli.md');
   return lines.join('\n') + '\n';
 }
 

@@ -25,7 +25,7 @@ export const demoSpec = defineVerb({
     'user presses u and answers with keys.',
   ],
   options: {
-    device: { ...DEVICE_OPTIONS.device, required: false, defaultText: 'lab/examples/device.json' },
+    device: { ...DEVICE_OPTIONS.device, required: false, defaultText: 'lab/examples/device.json', description: 'the device description (JSON)' },
     transport: { type: 'choice', choices: ['mqtt', 'http'], default: 'mqtt', description: 'how the device reaches the server' },
     encoding: { ...ENCODING_OPTION, default: 'xml' },
     component: { type: 'string', value: 'ID', default: 'app1', description: 'the component the user asks to update' },
