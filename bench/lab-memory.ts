@@ -33,7 +33,7 @@ async function child(): Promise<void> {
   const { fleetAccounts } = await import('../lab/fleet/accounts.js');
   const { parseDevices } = await import('../lab/server/auth.js');
   const { loadCatalog } = await import('../lab/server/catalog.js');
-  const { loadDevice } = await import('../lab/commands/alert.js');
+  const { loadDevice } = await import('../lab/commands/common.js');
   const { InprocPackages } = await import('../lab/fleet/inproc-packages.js');
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('run with --expose-gc');

@@ -1,61 +1,59 @@
-// dm-agent: the lab command line. One verb per module under lab/commands/.
+// dm-agent: the lab command line. One module per verb (or two) under lab/commands/, each with its spec: the
+// spec parses the verb's options, answers its --help and makes docs/cli.md (npm run docs:cli).
 import { DmError } from '../agent/errors.js';
-import { UsageError } from './args.js';
-import { encodeCommand, decodeCommand } from './commands/codec.js';
-import { alertCommand } from './commands/alert.js';
+import { HelpRequested, UsageError, nearest, verbUsage, wrap, type Verb } from './args.js';
 
-const USAGE = `usage: dm-agent <verb> [options]
-  encode --wbxml FILE        XML in, WBXML out on stdout
-  decode FILE                WBXML or XML in, indented XML out
-  alert --device FILE --trigger user|device [--component ID] [--wbxml]
-                             print the package 1 the agent would send (no network)
-  serve [--http PORT] [--mqtt URL] [--catalog FILE] [--scenario FILE]
-                             start the lab DM server
-  run --device FILE [--server URL] [--transport http|mqtt] [--encoding xml|wbxml]
-      --trigger user|device [--component ID] [--answers FILE] [--trace FILE]
-                             run one session against a DM server; exit 0 when it ended well
-  device --device FILE       run the agent as a device: button and schedule armed, screen in the terminal
-  demo [--answers FILE]      lab server + embedded MQTT broker + one simulated device (npm start)
-  fleet --devices N --server URL|inproc [--trigger device|user|schedule] [...]
-                             N simulated agents, each with its own credentials, against a DM server
-  fleet --devices N --write-accounts FILE
-                             the accounts table a server needs for such a fleet`;
+/** The verbs, in the order usage lists them; each module is loaded when its verb runs. */
+export const VERBS: Record<string, () => Promise<Verb>> = {
+  encode: async () => (await import('./commands/codec.js')).encodeVerb,
+  decode: async () => (await import('./commands/codec.js')).decodeVerb,
+  alert: async () => (await import('./commands/alert.js')).alertVerb,
+  serve: async () => (await import('./commands/serve.js')).serveVerb,
+  run: async () => (await import('./commands/run.js')).runVerb,
+  device: async () => (await import('./commands/device.js')).deviceVerb,
+  demo: async () => (await import('./commands/demo.js')).demoVerb,
+  fleet: async () => (await import('./commands/fleet.js')).fleetVerb,
+};
 
-type Verb = (argv: string[], out: NodeJS.WritableStream) => number | Promise<number>;
-
-async function lazy(mod: string, fn: string): Promise<Verb> {
-  const m = await import(mod) as Record<string, Verb>;
-  return m[fn]!;
+export async function allVerbs(): Promise<Verb[]> {
+  return Promise.all(Object.values(VERBS).map((load) => load()));
 }
 
-const VERBS: Record<string, () => Promise<Verb>> = {
-  encode: async () => encodeCommand,
-  decode: async () => decodeCommand,
-  alert: async () => alertCommand,
-  serve: () => lazy('./commands/serve.js', 'serveCommand'),
-  run: () => lazy('./commands/run.js', 'runCommand'),
-  device: () => lazy('./commands/device.js', 'deviceCommand'),
-  demo: () => lazy('./commands/demo.js', 'demoCommand'),
-  fleet: () => lazy('./commands/fleet.js', 'fleetCommand'),
-};
+/** The text `dm-agent --help` prints: every verb and what it does. */
+export async function usage(): Promise<string> {
+  const verbs = await allVerbs();
+  const col = Math.max(...verbs.map((v) => v.spec.name.length)) + 2;
+  const lines = ['usage: dm-agent <verb> [options]   (dm-agent <verb> --help: its options)', ''];
+  for (const { spec } of verbs) {
+    const [first, ...more] = wrap(spec.summary, 100, ' '.repeat(col + 2));
+    lines.push(`  ${spec.name.padEnd(col)}${first!.trimStart()}`, ...more);
+  }
+  lines.push('', 'Errors go to stderr; the exit code is 1 for a failure, 2 for a usage error. Reference: docs/cli.md');
+  return lines.join('\n') + '\n';
+}
 
 export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const [verb, ...rest] = argv;
-  if (!verb || verb === '--help' || verb === 'help') {
-    (verb ? out : err).write(USAGE + '\n');
+  if (!verb || verb === '--help' || verb === '-h' || (verb === 'help' && rest.length === 0)) {
+    (verb ? out : err).write(await usage());
     return verb ? 0 : 2;
   }
+  if (verb === 'help') return main([rest[0]!, '--help'], out, err);
   const load = VERBS[verb];
   if (!load) {
-    err.write(`dm-agent: unknown verb '${verb}'\n${USAGE}\n`);
+    err.write(`dm-agent: unknown verb '${verb}' (did you mean ${nearest(verb, Object.keys(VERBS))}?)\n${await usage()}`);
     return 2;
   }
   try {
-    return await (await load())(rest, out);
+    return await (await load()).run(rest, out);
   } catch (e) {
+    if (e instanceof HelpRequested) {
+      out.write(verbUsage(e.spec));
+      return 0;
+    }
     if (e instanceof UsageError) {
-      err.write(`dm-agent ${verb}: ${e.message}\n`);
+      err.write(`dm-agent ${verb}: ${e.message}\n(dm-agent ${verb} --help lists its options)\n`);
       return 2;
     }
     if (e instanceof DmError) {
@@ -67,6 +65,19 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
   }
 }
 
+/**
+ * The command as a process: main() on the command line, its exit code as the process's. A reader that stops
+ * early (`dm-agent alert … | head -c 100`) closes the pipe: the process then ends at once with status 0, as
+ * Unix tools do, rather than with a stack trace.
+ */
+export async function runProcess(argv: string[]): Promise<void> {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(0);
+  });
+  process.exitCode = await main(argv);
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  process.exitCode = await main(process.argv.slice(2));
+  await runProcess(process.argv.slice(2));
 }

@@ -2,5 +2,5 @@
 // Entry of the dm-agent command: the CLI is TypeScript, run through tsx (a dev dependency of this repo).
 import { register } from 'tsx/esm/api';
 register();
-const { main } = await import('../cli.ts');
-process.exitCode = await main(process.argv.slice(2));
+const { runProcess } = await import('../cli.ts');
+await runProcess(process.argv.slice(2));

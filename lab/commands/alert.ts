@@ -1,35 +1,35 @@
-// `dm-agent alert --device FILE --trigger user|device [--component ID] [--wbxml]`: prints the package 1 the
-// agent would send for that trigger, without any network: a real Session's first message.
-import { readFileSync } from 'node:fs';
-import { parseDeviceDescription } from '../../agent/description/parse.js';
+// `dm-agent alert`: the package 1 the agent would send for a trigger, without any network: a real Session's
+// first message.
 import { seedTree } from '../../agent/description/seed.js';
 import { readAccount } from '../../agent/tree/dmacc.js';
 import { buildUpdateRequest } from '../../agent/scomo/update-request.js';
 import { Session } from '../../agent/session/session.js';
 import { ExecRegistry } from '../../agent/session/types.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';
-import { parseArgs, need, oneOf, str } from '../args.js';
+import { defineVerb, parse, type Verb } from '../args.js';
+import { DEVICE_OPTIONS, loadDevice } from './common.js';
 
-export function loadDevice(file: string) {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: not a readable JSON device description (${(e as Error).message})`);
-  }
-  return parseDeviceDescription(json);
-}
+export const alertSpec = defineVerb({
+  name: 'alert',
+  summary: 'print the package 1 the agent would send (no network)',
+  description: ['An unknown --component is an error (exit 1) and nothing is printed.'],
+  options: {
+    device: DEVICE_OPTIONS.device,
+    trigger: { type: 'choice', choices: ['user', 'device'], required: true, description: 'user: UpdateUserRequest (the button); device: UpdateDeviceRequest (the schedule)' },
+    component: { type: 'string', value: 'ID', description: 'the component the request names: a Deployed node name, its URI or the component ID' },
+    wbxml: { type: 'boolean', description: 'WBXML instead of XML' },
+    session: { type: 'string', value: 'ID', default: '1', description: 'the SessionID of the message' },
+  },
+});
 
 export function package1(argv: string[]): Uint8Array {
-  const args = parseArgs(argv, { values: ['device', 'trigger', 'component', 'session'], booleans: ['wbxml'] });
-  const desc = loadDevice(need(args, 'device'));
-  const trigger = oneOf(args, 'trigger', ['user', 'device'] as const);
+  const { options: o } = parse(alertSpec, argv);
+  const desc = loadDevice(o.device);
   const tree = seedTree(desc);
-  const alert = { id: 'cli-1', ...buildUpdateRequest(tree, trigger, str(args, 'component')) };
+  const alert = { id: 'cli-1', ...buildUpdateRequest(tree, o.trigger, o.component) };
   const session = new Session({
     tree, account: readAccount(tree), devId: desc.devInfo.devId, crypto: nodeCrypto,
-    encoding: args.flags.has('wbxml') ? 'wbxml' : 'xml', sessionId: str(args, 'session') ?? '1',
-    alerts: [alert], exec: new ExecRegistry(),
+    encoding: o.wbxml ? 'wbxml' : 'xml', sessionId: o.session, alerts: [alert], exec: new ExecRegistry(),
   });
   return session.nextMessage()!.body;
 }
@@ -40,3 +40,5 @@ export function alertCommand(argv: string[], out: NodeJS.WritableStream): number
   if (body[0] === 0x3c) out.write('\n');
   return 0;
 }
+
+export const alertVerb: Verb = { spec: alertSpec, run: alertCommand };

@@ -1,39 +1,50 @@
-// `npm start` / `dm-agent demo [--transport mqtt|http] [--encoding xml|wbxml] [--component ID] [--answers FILE]
-//  [--trace FILE] [--quiet]`: the lab DM server, an embedded MQTT broker (aedes) and one simulated device in one
-// process. The device boots with Weather 1.0, the user presses "update" for it, the server reads the
-// inventory and asks for consent on the device's screen, the package downloads with a progress bar, installs,
-// and the follow-up session reports the result; the inventory then shows the new version. Scripted answers
-// ('yes' unless --answers) make it finish on its own; in a terminal without --answers the user answers with keys.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// `npm start` / `dm-agent demo`: the lab DM server, an embedded MQTT broker (aedes) and one simulated device in
+// one process.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { listDeployed } from '../../agent/scomo/subtree.js';
+import { join } from 'node:path';
 import { loadCatalog } from '../server/catalog.js';
 import { startLab } from '../server/lab.js';
 import { startNodeDevice } from '../../platform/node/node-device.js';
-import { TerminalDisplay, parseAnswers } from '../../platform/node/terminal-display.js';
+import { TerminalDisplay } from '../../platform/node/terminal-display.js';
 import { TerminalButton, attachTerminalKeys } from '../../platform/node/terminal-keys.js';
 import { StreamLog } from '../../platform/node/log.js';
 import { traceToFile } from '../../platform/node/trace.js';
-import { parseArgs, str, oneOf } from '../args.js';
-import { loadDevice } from './alert.js';
-import { labDevices } from './serve.js';
+import { defineVerb, parse, type Verb } from '../args.js';
+import { DEVICE_OPTIONS, ENCODING_OPTION, deployedList, exampleFile, labDevices, loadDevice, readAnswers } from './common.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
+export const demoSpec = defineVerb({
+  name: 'demo',
+  summary: 'lab server + embedded MQTT broker + one simulated device (npm start)',
+  description: [
+    'What `npm start` runs: the lab server, an embedded MQTT broker (aedes) and one simulated device in one process. ' +
+    'The device boots with Weather 1.0, the user presses "update" for it, the server reads the inventory and asks for ' +
+    "consent on the device's screen, the package downloads with a progress bar, installs, and the follow-up session " +
+    'reports the result; the inventory then shows Weather 2.0; exit 0.',
+    'Without a TTY (or with --answers) it answers by itself ("yes" unless --answers says otherwise); in a terminal the ' +
+    'user presses u and answers with keys.',
+  ],
+  options: {
+    device: { ...DEVICE_OPTIONS.device, required: false, defaultText: 'lab/examples/device.json', description: 'the device description (JSON)' },
+    transport: { type: 'choice', choices: ['mqtt', 'http'], default: 'mqtt', description: 'how the device reaches the server' },
+    encoding: { ...ENCODING_OPTION, default: 'xml' },
+    component: { type: 'string', value: 'ID', default: 'app1', description: 'the component the user asks to update' },
+    answers: DEVICE_OPTIONS.answers,
+    trace: DEVICE_OPTIONS.trace,
+    quiet: { type: 'boolean', description: "without the server's log" },
+  },
+});
 
 export async function demoCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
-  const args = parseArgs(argv, { values: ['device', 'answers', 'encoding', 'component', 'transport', 'trace'], booleans: ['quiet'] });
-  const desc = loadDevice(str(args, 'device') ?? join(here, '../examples/device.json'));
-  const encoding = oneOf(args, 'encoding', ['xml', 'wbxml'] as const, 'xml');
-  const transport = oneOf(args, 'transport', ['mqtt', 'http'] as const, 'mqtt');
-  const interactive = process.stdin.isTTY === true && out === process.stdout && !str(args, 'answers');
-  const answers = str(args, 'answers') ? parseAnswers(readFileSync(str(args, 'answers')!, 'utf8')) : interactive ? [] : ['yes'];
-  const quiet = args.flags.has('quiet');
+  const { options: o } = parse(demoSpec, argv);
+  const desc = loadDevice(o.device ?? exampleFile('device.json'));
+  const { encoding, transport, quiet } = o;
+  const interactive = process.stdin.isTTY === true && out === process.stdout && !o.answers;
+  const answers = o.answers ? readAnswers(o.answers) : interactive ? [] : ['yes'];
   const say = (s: string) => out.write(s + '\n');
 
   const lab = await startLab({
-    catalog: loadCatalog(join(here, '../examples/catalog.json')), mqtt: 'embedded',
+    catalog: loadCatalog(exampleFile('catalog.json')), mqtt: 'embedded',
     devices: labDevices(undefined, `${desc.account.auth.username}:${desc.account.auth.password}:${desc.account.auth.type}`, undefined),
     ...(quiet ? {} : { log: { log: (level, m) => { if (level !== 'debug' && level !== 'trace') say(`  [server] ${m}`); } } }),
   });
@@ -43,13 +54,13 @@ export async function demoCommand(argv: string[], out: NodeJS.WritableStream): P
   const button = new TerminalButton();
   const dev = await startNodeDevice({
     desc, stateDir, transport, brokerUrl: lab.brokerUrl!, display, button, log: new StreamLog(out, 'warn', '[device] '),
-    ...(str(args, 'trace') ? { trace: traceToFile(str(args, 'trace')!) } : {}), agent: { encoding },
+    ...(o.trace ? { trace: traceToFile(o.trace) } : {}), agent: { encoding },
   });
   let detach: (() => void) | undefined;
   try {
-    const component = str(args, 'component') ?? 'app1';
+    const { component } = o;
     say(`Lab DM server at ${lab.dmUrl}, MQTT broker at ${lab.brokerUrl}; the device talks ${transport.toUpperCase()} in ${encoding.toUpperCase()}.`);
-    say(`Device ${desc.devInfo.devId} booted; deployed: ${listDeployed(dev.agent.tree).map((c) => `${c.name} ${c.version}`).join(', ')}`);
+    say(`Device ${desc.devInfo.devId} booted; deployed: ${deployedList(dev.agent.tree)}`);
     if (interactive) {
       detach = attachTerminalKeys({ input: process.stdin, display, button, longPressMs: desc.button?.longPressMs ?? 2000, onQuit: () => process.exit(130) });
       say(`Press u to ask for an update of ${component} (the screen's keys: y/n, arrows, Enter, Esc; q quits).`);
@@ -58,12 +69,11 @@ export async function demoCommand(argv: string[], out: NodeJS.WritableStream): P
     say(`The user presses "update" for ${component}.`);
     dev.agent.requestUpdate('user', component);
     const r = await dev.agent.runSession();
-    const deployed = listDeployed(dev.agent.tree);
     say(`Session ${r.ok ? 'ended well' : `failed: ${r.error?.message}`}: ${r.sessions} session(s), ${r.roundTrips} round trips, ` +
       `${r.bytesSent} bytes sent, ${r.bytesReceived} bytes received (${transport}, ${encoding}).`);
-    say(`Inventory now: ${deployed.map((c) => `${c.name} ${c.version}`).join(', ')}`);
+    say(`Inventory now: ${deployedList(dev.agent.tree)}`);
     const outcomes = lab.server.outcomes();
-    say(`Server recorded: ${outcomes.map((o) => `${o.deployment ? `${o.deployment.componentId} ${o.deployment.version}` : o.target ?? '?'} → result ${o.resultCode}`).join('; ') || 'no operation'}`);
+    say(`Server recorded: ${outcomes.map((rec) => `${rec.deployment ? `${rec.deployment.componentId} ${rec.deployment.version}` : rec.target ?? '?'} → result ${rec.resultCode}`).join('; ') || 'no operation'}`);
     return r.ok ? 0 : 1;
   } finally {
     detach?.();
@@ -72,3 +82,5 @@ export async function demoCommand(argv: string[], out: NodeJS.WritableStream): P
     rmSync(stateDir, { recursive: true, force: true });
   }
 }
+
+export const demoVerb: Verb = { spec: demoSpec, run: demoCommand };

@@ -1,13 +1,6 @@
-// `dm-agent fleet --devices N --server URL|inproc [--transport http|mqtt] [--broker URL] [--device FILE]
-//  [--accounts per-device|shared] [--sessions K] [--concurrency C] [--ramp SECONDS]
-//  [--trigger device|user|schedule] [--speed X] [--encoding xml|wbxml] [--json]`:
-// N simulated agents in one process against a DM server, then a summary. `--server inproc` starts the lab
-// server in this process, with the packages read from its catalog in process too, and measures the agent's
-// and the server's work alone (no socket). `dm-agent fleet --devices N --write-accounts FILE` writes the
-// accounts table a server needs for those devices (the lab server's `--devices` format) and runs nothing.
+// `dm-agent fleet`: N simulated agents in one process against a DM server, then a summary; or the accounts
+// table a server needs for them.
 import { writeFileSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadCatalog } from '../server/catalog.js';
 import { startLab } from '../server/lab.js';
 import { parseDevices } from '../server/auth.js';
@@ -15,10 +8,52 @@ import { runFleet, DEFAULT_SPEED, type FleetOptions, type FleetSummary } from '.
 import { fleetAccounts } from '../fleet/accounts.js';
 import { planJitterMinutes } from '../../agent/triggers/schedule.js';
 import { InprocPackages } from '../fleet/inproc-packages.js';
-import { brokerOption, parseArgs, oneOf, serverOption, str, int, UsageError, type ParsedArgs } from '../args.js';
-import { loadDevice } from './alert.js';
+import { defineVerb, parse, serverOption, UsageError, type Verb } from '../args.js';
+import { DEVICE_OPTIONS, ENCODING_OPTION, exampleFile, loadDevice } from './common.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
+export const fleetSpec = defineVerb({
+  name: 'fleet',
+  summary: 'N simulated agents, each with its own credentials, against a DM server; or the accounts table a server needs for them',
+  description: [
+    'Each device has its own tree, DevId <DevId>-<i>, credentials, queue and installed components; the summary gives ' +
+    'sessions/s (triggered sessions, and the DM sessions the server sees), latency percentiles, the most sessions in ' +
+    'flight, failures by cause and memory. Exit 1 when a session failed or the in-process server saw a deviation.',
+    '--server inproc starts the lab server in this process, with the packages read from its catalog in process too, ' +
+    "and measures the agent's and the server's work alone (no socket). With --write-accounts it writes the accounts " +
+    "table a server needs for those devices (`serve --devices FILE` takes it as it is) and runs nothing.",
+    "The README's \"Measured\" section tells more: credentials, sessions, schedules.",
+  ],
+  forms: [
+    '--devices N --server URL|inproc [options]',
+    '--devices N --write-accounts FILE [--accounts per-device|shared] [--device FILE]',
+  ],
+  options: {
+    devices: { type: 'int', value: 'N', min: 1, required: true, description: 'how many devices' },
+    server: {
+      type: 'string', value: 'URL|inproc',
+      description: "the DM server (as --server of run), or inproc: the lab server in this process (required unless --write-accounts is given)",
+    },
+    transport: { type: 'choice', choices: ['http', 'mqtt'], default: 'http', description: 'how the devices reach the server' },
+    broker: { ...DEVICE_OPTIONS.broker, defaultText: undefined, description: 'the MQTT broker, required with --transport mqtt' },
+    device: { ...DEVICE_OPTIONS.device, required: false, defaultText: 'lab/examples/device.json', description: "the devices' template (JSON device description); {i} in its DevId, username or password is replaced by the index" },
+    accounts: {
+      type: 'choice', choices: ['per-device', 'shared'], default: 'per-device',
+      description: "per-device: device i logs in as <username>-<i> with <password>-<i>; shared: every device uses the template's credential",
+    },
+    sessions: { type: 'int', value: 'K', default: 1, min: 1, description: 'sessions per device' },
+    concurrency: { type: 'int', value: 'C', default: 64, min: 1, description: 'workers taking the sessions in turn, one session per device at a time' },
+    ramp: { type: 'int', value: 'SECONDS', default: 0, description: 'start the sessions over this many seconds' },
+    trigger: {
+      type: 'choice', choices: ['device', 'user', 'schedule'], default: 'device',
+      description: "schedule: each device runs the agent's own check schedule from the template's schedule, until it has made K checks (no --concurrency or --ramp)",
+    },
+    speed: { type: 'number', value: 'X', above: 0, defaultText: `${DEFAULT_SPEED}`, description: 'with --trigger schedule: the clock runs X times faster than real time' },
+    encoding: { ...ENCODING_OPTION, default: 'xml' },
+    catalog: { type: 'string', value: 'FILE', defaultText: 'lab/examples/catalog.json', description: "the in-process server's catalog, with --server inproc" },
+    'write-accounts': { type: 'string', value: 'FILE', description: 'write the accounts table for the devices and run nothing' },
+    json: { type: 'boolean', description: 'the summary as one JSON object' },
+  },
+});
 
 export function formatSummary(s: FleetSummary): string {
   const lines = [
@@ -54,42 +89,27 @@ function progress(tty: NodeJS.WriteStream): Pick<FleetOptions, 'onSession'> {
   };
 }
 
-function atLeastOne(args: ParsedArgs, name: string, dflt: number): number {
-  const n = int(args, name, dflt);
-  if (n < 1) throw new UsageError(`--${name} must be at least 1, not ${n}`);
-  return n;
-}
-
 export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
-  const args = parseArgs(argv, { values: ['devices', 'server', 'transport', 'broker', 'device', 'accounts', 'sessions', 'concurrency', 'ramp', 'trigger', 'speed', 'encoding', 'catalog', 'write-accounts'], booleans: ['json'] });
-  const devices = int(args, 'devices', 0);
-  if (devices < 1) throw new UsageError('--devices N (N ≥ 1) is required');
-  const template = loadDevice(str(args, 'device') ?? join(here, '../examples/device.json'));
-  const accounts = oneOf(args, 'accounts', ['per-device', 'shared'] as const, 'per-device');
-  const accountsFile = str(args, 'write-accounts');
-  if (accountsFile) {
-    writeFileSync(accountsFile, JSON.stringify(fleetAccounts(template, devices, accounts), null, 1) + '\n');
-    out.write(`${accounts === 'shared' ? 1 : devices} account(s) for ${devices} devices written to ${accountsFile}; serve them with: dm-agent serve --devices ${accountsFile}\n`);
+  const { options: o, given } = parse(fleetSpec, argv);
+  const { devices, accounts, trigger } = o;
+  const template = loadDevice(o.device ?? exampleFile('device.json'));
+  if (o['write-accounts']) {
+    writeFileSync(o['write-accounts'], JSON.stringify(fleetAccounts(template, devices, accounts), null, 1) + '\n');
+    out.write(`${accounts === 'shared' ? 1 : devices} account(s) for ${devices} devices written to ${o['write-accounts']}; serve them with: dm-agent serve --devices ${o['write-accounts']}\n`);
     return 0;
   }
-  const transport = oneOf(args, 'transport', ['http', 'mqtt'] as const, 'http');
-  const server = str(args, 'server') === 'inproc' ? 'inproc' : serverOption(args, transport);
+  const server = o.server === 'inproc' ? 'inproc' : serverOption(o.server, o.transport);
   if (server === undefined) throw new UsageError('--server URL|inproc is required');
-  const broker = brokerOption(args);
-  const trigger = oneOf(args, 'trigger', ['device', 'user', 'schedule'] as const, 'device');
   if (trigger === 'schedule') {
-    for (const n of ['concurrency', 'ramp']) if (args.flags.has(n)) throw new UsageError(`--${n} does not apply to --trigger schedule: each device starts its checks when its schedule says`);
+    for (const n of ['concurrency', 'ramp']) if (given.has(n)) throw new UsageError(`--${n} does not apply to --trigger schedule: each device starts its checks when its schedule says`);
     if (!template.schedule) throw new UsageError('--trigger schedule needs a device template with a "schedule"');
-  } else if (args.flags.has('speed')) throw new UsageError('--speed applies to --trigger schedule only');
-  const speed = str(args, 'speed') === undefined ? DEFAULT_SPEED : Number(str(args, 'speed'));
-  if (!(Number.isFinite(speed) && speed > 0)) throw new UsageError(`--speed must be a number > 0, not '${str(args, 'speed')}'`);
+  } else if (given.has('speed')) throw new UsageError('--speed applies to --trigger schedule only');
+  const speed = o.speed ?? DEFAULT_SPEED;
   const common = {
-    template, devices, accounts, sessionsPerDevice: atLeastOne(args, 'sessions', 1), concurrency: atLeastOne(args, 'concurrency', 64),
-    rampSeconds: int(args, 'ramp', 0), trigger, speed,
-    encoding: oneOf(args, 'encoding', ['xml', 'wbxml'] as const, 'xml'),
-    ...progress(process.stderr),
+    template, devices, accounts, sessionsPerDevice: o.sessions, concurrency: o.concurrency, rampSeconds: o.ramp, trigger, speed,
+    encoding: o.encoding, ...progress(process.stderr),
   };
-  if (trigger === 'schedule' && !args.flags.has('json')) {
+  if (trigger === 'schedule' && !o.json) {
     // A day's schedule takes tens of seconds even fast: say when the first checks come.
     const { intervalMinutes } = template.schedule!;
     const jitterMinutes = planJitterMinutes(template.schedule!);
@@ -98,7 +118,7 @@ export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): 
   }
   let summary: FleetSummary;
   if (server === 'inproc') {
-    const catalog = loadCatalog(str(args, 'catalog') ?? join(here, '../examples/catalog.json'));
+    const catalog = loadCatalog(o.catalog ?? exampleFile('catalog.json'));
     const lab = await startLab({ catalog, devices: parseDevices(fleetAccounts(template, devices, accounts)) });
     try {
       summary = await runFleet({ ...common, target: { kind: 'inproc', server: lab.server, url: lab.dmUrl, packages: new InprocPackages(catalog, lab.packagesUrl) } });
@@ -106,10 +126,12 @@ export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): 
       await lab.close();
     }
   } else {
-    if (transport === 'mqtt' && !broker) throw new UsageError('--transport mqtt needs --broker URL');
-    const target: FleetOptions['target'] = transport === 'mqtt' ? { kind: 'mqtt', url: server, brokerUrl: broker! } : { kind: 'http', url: server };
+    if (o.transport === 'mqtt' && !o.broker) throw new UsageError('--transport mqtt needs --broker URL');
+    const target: FleetOptions['target'] = o.transport === 'mqtt' ? { kind: 'mqtt', url: server, brokerUrl: o.broker! } : { kind: 'http', url: server };
     summary = await runFleet({ ...common, target });
   }
-  out.write(args.flags.has('json') ? JSON.stringify(summary) + '\n' : formatSummary(summary));
+  out.write(o.json ? JSON.stringify(summary) + '\n' : formatSummary(summary));
   return summary.failed === 0 && Object.keys(summary.serverDeviations ?? {}).length === 0 ? 0 : 1;
 }
+
+export const fleetVerb: Verb = { spec: fleetSpec, run: fleetCommand };

@@ -1,63 +1,65 @@
-// `dm-agent serve [--http PORT] [--host H] [--public-url URL] [--mqtt URL|embedded] [--broker-port N] [--prefix P]
-//  [--catalog FILE] [--scenario FILE] [--devices FILE | --user u:p[:auth]] [--server-cred u:p[:auth]] [--server-id ID]
-//  [--history N] [--quiet]`:
-// the lab DM server until Ctrl-C.
-import { readFileSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// `dm-agent serve`: the lab DM server until Ctrl-C (`npm run lab:server -- …` is the same).
 import type { Log } from '../../agent/ports.js';
 import { loadCatalog } from '../server/catalog.js';
 import { loadScenario } from '../server/scenario.js';
-import { parseDevices, type DeviceAccount } from '../server/auth.js';
 import { startLab } from '../server/lab.js';
 import type { LabDmServer } from '../server/dm-server.js';
-import { parseArgs, str, int, UsageError } from '../args.js';
-import { isUrlOf } from '../../agent/util/scan.js';
+import { defineVerb, parse, urlOf, type Verb } from '../args.js';
+import { exampleFile, labDevices } from './common.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
+const CREDENTIAL = 'u:p[:auth]';
 
-function credential(spec: string, what: string): { username: string; password: string; auth: string } {
-  const [username, password, auth = 'md5'] = spec.split(':');
-  if (!username || !password) throw new UsageError(`${what} '${spec}' must be user:password[:none|basic|md5|hmac]`);
-  return { username, password, auth };
-}
-
-export function labDevices(devicesFile: string | undefined, user: string | undefined, serverCred: string | undefined): DeviceAccount[] {
-  if (devicesFile) return parseDevices(JSON.parse(readFileSync(devicesFile, 'utf8')));
-  const users = (user ?? 'dmuser:dmpass:md5').split(',').map((u) => credential(u, '--user'));
-  const server = serverCred ? credential(serverCred, '--server-cred') : undefined;
-  return parseDevices(users.map((u) => ({ ...u, ...(server ? { server } : {}) })));
-}
+export const serveSpec = defineVerb({
+  name: 'serve',
+  summary: 'start the lab DM server',
+  description: [
+    'An OMA DM 1.2 server on http://127.0.0.1:8080/dm until Ctrl-C, then a summary of what it saw. It serves the ' +
+    'components of its catalog, authenticates devices with basic, MD5 or HMAC, answers SCOMO update requests and logs ' +
+    "every protocol deviation by the device; lab/server/README.md has the details. `npm run lab:server -- …` is the same.",
+  ],
+  options: {
+    http: { type: 'int', value: 'PORT', default: 8080, max: 65535, description: 'the HTTP port (0: any free one)' },
+    host: { type: 'string', value: 'H', default: '127.0.0.1', description: 'the address to listen on' },
+    'public-url': { type: 'string', value: 'URL', defaultText: 'http://<host>:<port>', description: 'the base URL devices reach the server at (behind a proxy or NAT)' },
+    mqtt: {
+      type: 'string', value: 'URL|embedded', check: urlOf(['mqtt', 'mqtts'], ['embedded']),
+      description: 'also serve over MQTT: a broker of your own, or embedded (aedes in this process)',
+    },
+    'broker-port': { type: 'int', value: 'N', defaultText: 'any free one', description: 'the embedded broker\'s port, with --mqtt embedded' },
+    prefix: { type: 'string', value: 'P', description: 'MQTT topic prefix: devices publish on P/dm/<DevId>/up' },
+    catalog: { type: 'string', value: 'FILE', defaultText: 'lab/examples/catalog.json', description: 'the components on offer, with their packages' },
+    scenario: { type: 'string', value: 'FILE', description: 'scripts the dialogue and injects failures (lab/examples/scenario-*.json)' },
+    devices: { type: 'string', value: 'FILE', description: 'the accounts table (a list, or { "devices": [ … ] }), as `fleet --write-accounts` writes it' },
+    user: { type: 'string', value: `${CREDENTIAL}[,…]`, default: 'dmuser:dmpass:md5', description: 'device accounts, without --devices; auth is none, basic, md5 (default) or hmac' },
+    'server-cred': { type: 'string', value: CREDENTIAL, description: 'the credential the server gives devices to authenticate it, with --user' },
+    'server-id': { type: 'string', value: 'ID', default: 'labserver', description: 'the ServerID the server stands for' },
+    history: { type: 'int', value: 'N', default: 10000, min: 1, description: 'keeps the last N deployments, outcomes, UI answers and deviations' },
+    quiet: { type: 'boolean', description: 'logs warnings and errors only' },
+  },
+});
 
 export async function serveCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
-  const args = parseArgs(argv, { values: ['http', 'host', 'public-url', 'mqtt', 'broker-port', 'prefix', 'catalog', 'scenario', 'devices', 'user', 'server-cred', 'server-id', 'history'], booleans: ['quiet'] });
-  const quiet = args.flags.has('quiet');
+  const { options: o } = parse(serveSpec, argv);
+  const { quiet } = o;
   const log: Log = {
     log: (level, message) => {
       if (quiet && (level === 'info' || level === 'debug' || level === 'trace')) return;
       out.write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`);
     },
   };
-  const port = int(args, 'http', 8080);
-  if (port > 65535) throw new UsageError(`--http ${port} is not a port number`);
-  const history = int(args, 'history', 10000);
-  if (history < 1) throw new UsageError('--history N keeps the last N deployments, outcomes, UI answers and deviations: N ≥ 1');
-  const mqtt = str(args, 'mqtt');
-  if (mqtt !== undefined && mqtt !== 'embedded' && !isUrlOf(mqtt, ['mqtt', 'mqtts'])) throw new UsageError(`--mqtt must be embedded or an mqtt:// or mqtts:// URL, not '${mqtt}'`);
-  const catalog = loadCatalog(str(args, 'catalog') ?? join(here, '../examples/catalog.json'));
+  const catalog = loadCatalog(o.catalog ?? exampleFile('catalog.json'));
   const lab = await startLab({
-    catalog, devices: labDevices(str(args, 'devices'), str(args, 'user'), str(args, 'server-cred')), port, host: str(args, 'host') ?? '127.0.0.1',
-    ...(str(args, 'public-url') ? { publicUrl: str(args, 'public-url')! } : {}),
-    ...(str(args, 'server-id') ? { serverId: str(args, 'server-id')! } : {}),
-    ...(str(args, 'scenario') ? { scenario: loadScenario(str(args, 'scenario')!) } : {}),
-    ...(mqtt ? { mqtt } : {}),
-    ...(str(args, 'broker-port') ? { brokerPort: int(args, 'broker-port', 0) } : {}),
-    ...(str(args, 'prefix') ? { prefix: str(args, 'prefix')! } : {}),
-    historyLimit: history,
+    catalog, devices: labDevices(o.devices, o.user, o['server-cred']), port: o.http, host: o.host, serverId: o['server-id'],
+    ...(o['public-url'] ? { publicUrl: o['public-url'] } : {}),
+    ...(o.scenario ? { scenario: loadScenario(o.scenario) } : {}),
+    ...(o.mqtt ? { mqtt: o.mqtt } : {}),
+    ...(o['broker-port'] !== undefined ? { brokerPort: o['broker-port'] } : {}),
+    ...(o.prefix ? { prefix: o.prefix } : {}),
+    historyLimit: o.history,
     log,
   });
   out.write(`lab DM server: POST ${lab.dmUrl}; packages at ${lab.packagesUrl}; ${catalog.entries.length} catalog entries\n`);
-  if (lab.brokerUrl) out.write(`MQTT binding on ${lab.brokerUrl}: ${str(args, 'prefix') ? str(args, 'prefix') + '/' : ''}dm/<DevId>/up → …/down, …/notify\n`);
+  if (lab.brokerUrl) out.write(`MQTT binding on ${lab.brokerUrl}: ${o.prefix ? o.prefix + '/' : ''}dm/<DevId>/up → …/down, …/notify\n`);
   out.write('Ctrl-C stops it.\n');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -86,3 +88,5 @@ export function serveSummary(server: LabDmServer): string {
   }
   return lines.join('\n') + '\n';
 }
+
+export const serveVerb: Verb = { spec: serveSpec, run: serveCommand };

@@ -1,4 +1,4 @@
-// `npm run lab:server [-- options]`: the same as `dm-agent serve` (see lab/commands/serve.ts for the options).
-import { main } from '../cli.js';
+// `npm run lab:server [-- options]`: the same as `dm-agent serve` (`dm-agent serve --help`, docs/cli.md).
+import { runProcess } from '../cli.js';
 
-process.exitCode = await main(['serve', ...process.argv.slice(2)]);
+await runProcess(['serve', ...process.argv.slice(2)]);

@@ -25,6 +25,8 @@ export interface NodeDeviceOptions {
   transport?: 'http' | 'mqtt';
   /** Overrides desc.transport.mqtt.url. */
   brokerUrl?: string;
+  /** Overrides desc.transport.mqtt.topicPrefix. */
+  prefix?: string;
   /**
    * The server to talk to, instead of the description's (a CLI's --server): a first boot seeds it, and a
    * device booted from a state folder, which keeps the address its tree holds, has it replaced. Without
@@ -58,9 +60,10 @@ export function makeTransport(o: NodeDeviceOptions): { transport: Transport; mqt
   if (kind === 'http') return { transport: new HttpTransport(common) };
   const url = o.brokerUrl ?? t?.mqtt?.url;
   if (!url) throw new Error('MQTT needs a broker: transport.mqtt.url in the device file, or --broker URL');
+  const prefix = o.prefix ?? t?.mqtt?.topicPrefix;
   const mqtt = new MqttTransport({
     ...common, brokerUrl: url, devId: o.desc.devInfo.devId,
-    ...(t?.mqtt?.topicPrefix ? { prefix: t.mqtt.topicPrefix } : {}),
+    ...(prefix ? { prefix } : {}),
     ...(t?.mqtt?.username !== undefined ? { username: t.mqtt.username } : {}),
     ...(t?.mqtt?.password !== undefined ? { password: t.mqtt.password } : {}),
     ...(o.onNotify ? { onNotify: o.onNotify } : {}), ...(o.log ? { log: o.log } : {}),

@@ -11,7 +11,7 @@ import { MIME_WBXML, MIME_XML } from '../../agent/syncml/model.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';
 import { LabDmServer } from '../../lab/server/dm-server.js';
 import type { AuthType } from '../../lab/server/auth.js';
-import { loadDevice } from '../../lab/commands/alert.js';
+import { loadDevice } from '../../lab/commands/common.js';
 import { MemoryStorage } from '../helpers/memory-storage.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { repoRoot } from '../helpers/peers.js';

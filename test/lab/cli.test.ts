@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,4 +65,23 @@ test('encode --wbxml then decode gives back the document; decode reads XML too',
   assert.equal(g.code, 1);
   assert.match(g.err, /WBXML .* at offset/);
   assert.ok(readFileSync(join(sharedDir, 'vectors/pkg2-server-ui-scomo.xml')).length > 0, 'readFileSync(join(sharedDir, \'vectors/pkg2-server-ui-scomo.xml\')).length > 0');
+});
+
+test('alert --help prints its usage on stdout, exit 0 (it was "unknown option --help")', () => {
+  const r = run('alert', '--help');
+  assert.equal(r.code, 0, r.err);
+  const text = Buffer.from(r.out).toString('utf8');
+  assert.match(text, /^usage: dm-agent alert --device FILE --trigger user\|device \[options\]\n/);
+  assert.match(text, /\n {2}--wbxml +WBXML instead of XML\n/);
+  assert.equal(r.err, '');
+});
+
+test('a reader that closes the pipe early (| head -c 100) ends the command quietly, status 0', async () => {
+  const child = spawn(process.execPath, [bin, 'alert', '--device', device, '--trigger', 'user'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.equal(err, '');
+  assert.equal(code, 0);
 });

@@ -6,7 +6,7 @@ import { InprocDownloader, InprocPackages } from '../../lab/fleet/inproc-package
 import { runFleet } from '../../lab/fleet/fleet.js';
 import { startLab } from '../../lab/server/lab.js';
 import { parseDevices } from '../../lab/server/auth.js';
-import { loadDevice } from '../../lab/commands/alert.js';
+import { loadDevice } from '../../lab/commands/common.js';
 import { TransportError } from '../../platform/node/transport-error.js';
 import { exampleCatalog } from './server/fixtures.js';
 import { repoRoot } from '../helpers/peers.js';

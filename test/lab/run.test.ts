@@ -19,8 +19,9 @@ async function run(args: string[]) {
   return { code, text: out.text };
 }
 
-async function lab(password = 'dmpass', mqtt = false) {
-  return startLab({ catalog: exampleCatalog(), devices: parseDevices([{ username: 'dmuser', password, auth: 'md5' }]), ...(mqtt ? { mqtt: 'embedded' } : {}) });
+async function lab(password = 'dmpass', mqtt = false, prefix?: string) {
+  return startLab({ catalog: exampleCatalog(), devices: parseDevices([{ username: 'dmuser', password, auth: 'md5' }]), ...(mqtt ? { mqtt: 'embedded' } : {}),
+    ...(prefix ? { prefix } : {}) });
 }
 
 test('run: a user check with confirm and update over HTTP and MQTT, XML and WBXML; state, trace and inventory persist', async () => {
@@ -134,6 +135,20 @@ test('run with a state folder whose account differs from the device file (a pass
     assert.equal(b.code, 0, 'the stored account still works with this server');
     assert.match(b.text, /WARN.*the device's stored account differs from its description: user dmuser \(file: someone\), password\. The stored one is used/);
     assert.ok(!b.text.includes('new-secret'), 'no password in the log');
+  } finally {
+    await l.close();
+  }
+});
+
+test('run --prefix: over MQTT the device uses the topic prefix the server serves (serve --prefix)', async () => {
+  const l = await lab('dmpass', true, 'lab1');
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'run-'));
+    const r = await run(['--device', device, '--server', l.dmUrl, '--transport', 'mqtt', '--broker', l.brokerUrl!, '--prefix', 'lab1',
+      '--trigger', 'device', '--state', join(dir, 'state')]);
+    assert.equal(r.code, 0, r.text);
+    assert.match(r.text, /session ended well: 2 session\(s\)/);
+    assert.equal(l.server.device('IMEI:493005100592800')!.sessions, 2, 'the server heard the device on lab1/dm/…');
   } finally {
     await l.close();
   }

@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { main } from '../../lab/cli.js';
 import { serveSummary } from '../../lab/commands/serve.js';
 import { runFleet } from '../../lab/fleet/fleet.js';
 import { fleetAccounts } from '../../lab/fleet/accounts.js';
 import { parseDevices } from '../../lab/server/auth.js';
-import { loadDevice } from '../../lab/commands/alert.js';
+import { loadDevice } from '../../lab/commands/common.js';
 import { exchange, devMsg, exampleCatalog, makeServer, pkg1Body, PKG_BASE, SERVER_URI } from './server/fixtures.js';
 import { LabDmServer } from '../../lab/server/dm-server.js';
 import { InprocPackages } from '../../lab/fleet/inproc-packages.js';
@@ -38,4 +40,19 @@ test('serve: --mqtt is embedded or an mqtt(s):// URL, refused before anything st
   const sink = { write: (s: string) => { text += s; return true; } };
   assert.equal(await main(['serve', '--http', '0', '--mqtt', 'http://broker'], sink as never, sink as never), 2);
   assert.match(text, /--mqtt must be embedded or an mqtt:\/\/ or mqtts:\/\/ URL, not 'http:\/\/broker'/);
+});
+
+test('serve: a --devices file that is not JSON, or not an accounts table, is named in the error', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'serve-'));
+  const check = async (content: string, re: RegExp) => {
+    const file = join(dir, 'accounts.json');
+    writeFileSync(file, content);
+    let text = '';
+    const sink = { write: (s: string) => { text += s; return true; } };
+    assert.equal(await main(['serve', '--http', '0', '--devices', file], sink as never, sink as never), 1, text);
+    assert.ok(text.includes(`dm-agent serve: ${file}: `), text);
+    assert.match(text, re);
+  };
+  await check('notjson', /not a readable JSON accounts table/);
+  await check('{"devices": 3}', /expected a list of accounts/);
 });

@@ -22,7 +22,7 @@ import { MAX_COMPONENTS_PER_DEVICE, MAX_DEVINFO_LEAVES } from '../../../lab/serv
 import { runFleet } from '../../../lab/fleet/fleet.js';
 import { fleetAccounts } from '../../../lab/fleet/accounts.js';
 import { parseDevices } from '../../../lab/server/auth.js';
-import { loadDevice } from '../../../lab/commands/alert.js';
+import { loadDevice } from '../../../lab/commands/common.js';
 
 const fleetTemplate = () => loadDevice(join(repoRoot, 'lab/examples/device.json'));
 
@@ -673,7 +673,7 @@ test('300 devices in session at once (more than any small session cache): each g
 
 test('a device whose tree is full answers the deployment Add with one Status per result (420 and 200): refused, no deviation', async () => {
   const { DmAgent } = await import('../../../agent/agent.js');
-  const { loadDevice } = await import('../../../lab/commands/alert.js');
+  const { loadDevice } = await import('../../../lab/commands/common.js');
   const { catalogHardware } = await import('./fixtures.js');
   const { MemoryStorage } = await import('../../helpers/memory-storage.js');
   const { FakeClock } = await import('../../helpers/fake-clock.js');

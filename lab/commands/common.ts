@@ -1,0 +1,99 @@
+// What several verbs share: reading the files they are given, where a device keeps its state, the lab server's
+// accounts, the deployed-component list as the CLI prints it, and the options the device verbs have in common.
+import { readFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DmError } from '../../agent/errors.js';
+import { parseDeviceDescription } from '../../agent/description/parse.js';
+import type { DeviceDescription } from '../../agent/description/description.js';
+import type { DmTree } from '../../agent/tree/types.js';
+import { listDeployed } from '../../agent/scomo/subtree.js';
+import { parseAnswers } from '../../platform/node/terminal-display.js';
+import { parseDevices, type DeviceAccount } from '../server/auth.js';
+import { urlOf, UsageError, type OptionSpec } from '../args.js';
+
+/** A file under lab/examples/. */
+export function exampleFile(name: string): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '../examples', name);
+}
+
+function readJson(file: string, what: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: not a readable JSON ${what} (${(e as Error).message})`);
+  }
+}
+
+export function loadDevice(file: string): DeviceDescription {
+  return parseDeviceDescription(readJson(file, 'device description'));
+}
+
+/** An --answers file, checked whole before anything starts; none: no scripted answers. */
+export function readAnswers(file: string | undefined): string[] {
+  return file ? parseAnswers(readFileSync(file, 'utf8')) : [];
+}
+
+/** Where `run` and `device` keep a device's state when no --state is given. */
+export function stateDirFor(devId: string): string {
+  return join('.dm-state', devId.replace(/[^A-Za-z0-9._-]/g, '_'));
+}
+
+/** The deployed components as the CLI prints them: "Weather 1.0, Sensor driver 1.4". */
+export function deployedList(tree: DmTree): string {
+  return listDeployed(tree).map((c) => `${c.name} ${c.version}`).join(', ');
+}
+
+function credential(spec: string, what: string): { username: string; password: string; auth: string } {
+  const [username, password, auth = 'md5'] = spec.split(':');
+  if (!username || !password) throw new UsageError(`${what} '${spec}' must be user:password[:none|basic|md5|hmac]`);
+  return { username, password, auth };
+}
+
+/** The lab server's accounts: a --devices file (errors name it), else --user (default dmuser:dmpass:md5). */
+export function labDevices(devicesFile: string | undefined, user: string | undefined, serverCred: string | undefined): DeviceAccount[] {
+  if (devicesFile) {
+    const json = readJson(devicesFile, 'accounts table');
+    try {
+      return parseDevices(json);
+    } catch (e) {
+      if (e instanceof DmError) throw new DmError(e.code, e.status, `${devicesFile}: ${e.message}`);
+      throw e;
+    }
+  }
+  const users = (user ?? 'dmuser:dmpass:md5').split(',').map((u) => credential(u, '--user'));
+  const server = serverCred ? credential(serverCred, '--server-cred') : undefined;
+  return parseDevices(users.map((u) => ({ ...u, ...(server ? { server } : {}) })));
+}
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'trace'] as const;
+
+/** The options of the verbs that run a device (run, device), as each spec takes them. */
+export const DEVICE_OPTIONS = {
+  device: { type: 'string', value: 'FILE', required: true, description: 'the device description (JSON), e.g. lab/examples/device.json' },
+  server: {
+    type: 'string', value: 'URL', defaultText: "the device file's account.serverUri",
+    description: 'the DM server: where the messages go over HTTP (http:// or https://); over MQTT the server it names. Replaces the address stored in --state',
+  },
+  transport: { type: 'choice', choices: ['http', 'mqtt'], defaultText: "the device file's transport.kind, else http", description: 'how the device reaches the server' },
+  broker: {
+    type: 'string', value: 'URL', check: urlOf(['mqtt', 'mqtts']), defaultText: "the device file's transport.mqtt.url",
+    description: 'the MQTT broker, with --transport mqtt',
+  },
+  prefix: {
+    type: 'string', value: 'P', defaultText: "the device file's transport.mqtt.topicPrefix, else none",
+    description: 'MQTT topic prefix: the device publishes on P/dm/<DevId>/up (as `serve --prefix P`)',
+  },
+  state: {
+    type: 'string', value: 'DIR', defaultText: '.dm-state/<DevId>',
+    description: 'where the tree, the alert queue, packages and components persist, so that an alert that could not be sent goes with the next run',
+  },
+  answers: {
+    type: 'string', value: 'FILE',
+    description: 'scripted answers, one a line, consumed in order by the screens that ask the user: yes, no, cancel, select, submit, pick:N[,M] or text:VALUE; # starts a comment line. The whole file is checked before anything starts',
+  },
+  trace: { type: 'string', value: 'FILE', description: 'appends every message, both directions, as indented XML' },
+  log: { type: 'choice', choices: LOG_LEVELS, value: 'LEVEL', description: `the device's log on stdout from this level up (${LOG_LEVELS.join('|')})` },
+} as const satisfies Record<string, OptionSpec>;
+
+export const ENCODING_OPTION = { type: 'choice', choices: ['xml', 'wbxml'], description: 'SyncML encoding of the messages' } as const satisfies OptionSpec;
