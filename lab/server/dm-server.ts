@@ -5,7 +5,7 @@
 // UpdateDeviceRequest, when the catalog allows it) it runs a SCOMO DownloadInstall and later records the
 // OperationComplete result alert. Lab users debug devices with it, so every protocol deviation is logged
 // with what was expected.
-import type { Crypto, Log, LogLevel } from '../../agent/ports.js';
+import type { Crypto, LogLevel } from '../../agent/ports.js';
 import type { AlertCmd, Command, ItemCmd, ResultsCmd, StatusCmd, SyncHdr, SyncMLMessage } from '../../agent/syncml/model.js';
 import { AlertCode, MIME_WBXML, MIME_XML } from '../../agent/syncml/model.js';
 import { decodeMessage, sniffEncoding, type Encoding } from '../../agent/syncml/codec.js';
@@ -14,7 +14,6 @@ import { asDmError } from '../../agent/errors.js';
 import { base64Decode, base64Encode, bytesEqual, hex, utf8Encode } from '../../agent/util/bytes.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';
 import { nodeUtf8 } from '../../platform/node/utf8.js';
-import type { Catalog, CatalogEntry } from './catalog.js';
 import { compareVersions, findUpdate, packageUrl } from './catalog.js';
 import type { Scenario } from './scenario.js';
 import { DEFAULT_SCENARIO, FailurePlan, fillText } from './scenario.js';
@@ -30,140 +29,12 @@ import {
 import { encodeServerMessage } from './syncml-xml.js';
 import { History } from './history.js';
 import { ownString } from './own-string.js';
+import type {
+  Deployment, DeviceRecord, DeviceView, Deviation, LabDmServerOptions, LabReply, OperationOutcome, Phase, RequestMeta, Role, Tag,
+  UiAnswerRecord, Update, UpdateKind,
+} from './types.js';
 
-export interface LabDmServerOptions {
-  catalog: Catalog;
-  /** The credentials table. */
-  devices: DeviceAccount[];
-  scenario?: Scenario;
-  /** The ServerID devices know this server by (DMAcc ServerID). */
-  serverId: string;
-  /** Source/LocURI of the server's messages. */
-  serverUri: string;
-  /** Where packages are served, e.g. http://127.0.0.1:8080/packages (no trailing slash needed). */
-  packageBaseUrl: string;
-  crypto?: Crypto;
-  log?: Log;
-  /** Largest device message accepted, announced in the server's SyncHdr Meta (default 65536). */
-  maxMsgSize?: number;
-  /** For the delay-ms injection; tests may pass a fake. */
-  sleep?: (ms: number) => Promise<void>;
-  /**
-   * Entries kept of each history (deployments, outcomes, UI answers, deviations; default 10,000): the
-   * newest are kept, and totals() counts them all.
-   */
-  historyLimit?: number;
-  /** Devices kept that have not authenticated yet (default 65,536; see DEFAULT_STRANGER_LIMIT). */
-  strangerLimit?: number;
-  /** Bytes of last messages and replies kept for retransmissions (default 256 MiB; see DEFAULT_RETAINED_LIMIT). */
-  retainedLimit?: number;
-}
-
-export interface RequestMeta {
-  contentType?: string;
-  hmac?: string;
-  uri: string;
-}
-
-/** The server's answer. `status` is the HTTP status a binding should use (default 200). */
-export interface LabReply {
-  body: Uint8Array;
-  contentType: string;
-  hmac?: string;
-  status?: number;
-}
-
-export type UpdateKind = 'user' | 'device';
-
-/** A SCOMO deployment the server started. */
-export interface Deployment {
-  devId: string;
-  sessionId: string;
-  correlator: string;
-  componentId: string;
-  version: string;
-  node: string;
-  operation: DeployPlan['operation'];
-  /** sent → accepted (Exec 202/200) | refused; then completed | failed once the result alert comes. */
-  state: 'sent' | 'accepted' | 'refused' | 'completed' | 'failed';
-  execStatus?: number;
-  resultCode?: number;
-}
-
-/** A SCOMO result alert the server received. */
-export interface OperationOutcome {
-  devId: string;
-  sessionId: string;
-  correlator?: string;
-  resultCode: number;
-  ok: boolean;
-  identifier?: string;
-  source?: string;
-  target?: string;
-  /** The deployment it reports on, when the correlator is one this server issued. */
-  deployment?: Deployment;
-}
-
-export interface UiAnswerRecord {
-  devId: string;
-  sessionId: string;
-  alert: string;
-  text: string;
-  status: number;
-  answer: string[];
-}
-
-export interface Deviation {
-  devId: string;
-  sessionId: string;
-  message: string;
-}
-
-/** What the server knows of one device. */
-export interface DeviceView {
-  devId: string;
-  account?: string;
-  devInfo: Record<string, string>;
-  inventory: InventoryComponent[];
-  sessions: number;
-}
-
-interface DeviceRecord {
-  devId: string;
-  account?: DeviceAccount;
-  /** Nonce the device must use for its next credential (issued by this server). */
-  clientNonce: Uint8Array;
-  /** The one before, which the device still uses when this server's last Chal did not reach it. */
-  previousClientNonce?: Uint8Array;
-  /** Nonce for this server's credential to the device (issued by the device). */
-  serverNonce: Uint8Array;
-  devInfo: Record<string, string>;
-  inventory: Map<string, InventoryComponent>;
-  /** Its latest deployments by Correlator (at most MAX_DEPLOYMENTS_PER_DEVICE), for its result alerts. */
-  deployments: Map<string, Deployment>;
-  sessions: number;
-  /** The device refused `?list=StructData` once: ask it the long way from then on. */
-  noTreeExchange?: boolean;
-}
-
-type Phase = 'auth' | 'start' | 'inventory-tree' | 'inventory-list' | 'inventory' | 'ui' | 'deploy' | 'done';
-
-type Role = 'checking' | 'upToDate' | 'confirm' | 'choice' | 'postponed' | 'extra' | 'info';
-
-type Tag =
-  | { what: 'get-tree' }
-  | { what: 'get-list' }
-  | { what: 'get-items' }
-  | { what: 'ui'; role: Role; alert: string; text: string; expectStatus?: number }
-  | { what: 'add'; deployment: Deployment }
-  | { what: 'exec'; deployment: Deployment }
-  | { what: 'other' };
-
-interface Update {
-  node: string;
-  current: string;
-  entry: CatalogEntry;
-}
+export type { Deployment, DeviceView, Deviation, LabDmServerOptions, LabReply, OperationOutcome, RequestMeta, UiAnswerRecord, UpdateKind } from './types.js';
 
 interface SessionState {
   devId: string;
