@@ -30,7 +30,7 @@ import { encodeServerMessage } from './syncml-xml.js';
 import { History } from './history.js';
 import { ownString } from './own-string.js';
 import type {
-  Deployment, DeviceRecord, DeviceView, Deviation, LabDmServerOptions, LabReply, OperationOutcome, Phase, RequestMeta, Role, Tag,
+  Deployment, DeviceRecord, DeviceView, Deviation, LabDmServerOptions, LabReply, OperationOutcome, Phase, Queued, RequestMeta, Role, Tag,
   UiAnswerRecord, Update, UpdateKind,
 } from './types.js';
 
@@ -53,9 +53,9 @@ interface SessionState {
   lastBody?: Uint8Array;
   maxMsgSize: number;
   /** Server commands waiting for room in a message (the device asks for them with Alert 1222). */
-  outbox: Command[];
+  outbox: Queued[];
   /** Commands of the last server message, re-sent when the device refuses the server's credential. */
-  lastCommands: Command[];
+  lastCommands: Queued[];
   sent: Map<string, Tag>;
   /** Commands already answered: a command with several items may get one Status per distinct result. */
   answered: Map<string, Tag>;
@@ -811,9 +811,8 @@ export class LabDmServer {
     }
   }
 
-  private queue(st: SessionState, c: Command, tag: Tag): void {
-    (c as Command & { tag?: Tag }).tag = tag;
-    st.outbox.push(c);
+  private queue(st: SessionState, cmd: Command, tag: Tag): void {
+    st.outbox.push({ cmd, tag });
   }
 
   private ui(st: SessionState, role: Role, code: string, options: string, text: string, choices: string[] = [], expectStatus?: number): void {
@@ -1003,7 +1002,7 @@ export class LabDmServer {
     let take = queued.length;
     const limit = st.maxMsgSize;
     const build = (n: number): SyncMLMessage => ({
-      hdr, body: numberCommands([...statuses, ...queued.slice(0, n)]), final: final ?? n === queued.length,
+      hdr, body: numberCommands([...statuses, ...queued.slice(0, n).map((q) => q.cmd)]), final: final ?? n === queued.length,
     });
     let out = build(take);
     let bytes = encodeServerMessage(out, st.encoding);
@@ -1032,7 +1031,7 @@ export class LabDmServer {
     }
     for (let i = 0; i < sentCommands.length; i++) {
       const c = sentCommands[i]!;
-      const tag = (queued[i] as Command & { tag?: Tag }).tag ?? { what: 'other' as const };
+      const tag = queued[i]!.tag;
       st.sent.set(`${hdr.msgId}:${c.cmdId}`, tag);
       if (c.kind === 'Get') st.sent.set(`${hdr.msgId}:${c.cmdId}#results`, tag);
     }

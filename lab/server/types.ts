@@ -2,6 +2,7 @@
 // answers, deviations, device views), what it keeps of a device, and what a session's phase and the
 // commands it sent are. Types only; dm-server.ts re-exports the public ones.
 import type { Crypto, Log } from '../../agent/ports.js';
+import type { Command } from '../../agent/syncml/model.js';
 import type { Catalog, CatalogEntry } from './catalog.js';
 import type { Scenario } from './scenario.js';
 import type { DeviceAccount } from './auth.js';
@@ -138,6 +139,12 @@ export type Tag =
   | { what: 'add'; deployment: Deployment }
   | { what: 'exec'; deployment: Deployment }
   | { what: 'other' };
+
+/** A command waiting in the outbox, with what it is. */
+export interface Queued {
+  cmd: Command;
+  tag: Tag;
+}
 
 /** A catalog version newer than what the device runs in `node`. */
 export interface Update {
