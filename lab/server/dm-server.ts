@@ -30,49 +30,11 @@ import { encodeServerMessage } from './syncml-xml.js';
 import { History } from './history.js';
 import { ownString } from './own-string.js';
 import type {
-  Deployment, DeviceRecord, DeviceView, Deviation, LabDmServerOptions, LabReply, OperationOutcome, Phase, Queued, RequestMeta, Role, Tag,
-  UiAnswerRecord, Update, UpdateKind,
+  Deployment, DeviceRecord, DeviceView, Deviation, Exchange, Investigation, LabDmServerOptions, LabReply, OperationOutcome, RequestMeta,
+  Role, SessionAuth, SessionState, Tag, UiAnswerRecord, Update, UpdateFlow, UpdateKind,
 } from './types.js';
 
 export type { Deployment, DeviceView, Deviation, LabDmServerOptions, LabReply, OperationOutcome, RequestMeta, UiAnswerRecord, UpdateKind } from './types.js';
-
-interface SessionState {
-  devId: string;
-  sessionId: string;
-  encoding: Encoding;
-  device: DeviceRecord;
-  phase: Phase;
-  authed: boolean;
-  authFailures: number;
-  serverAccepted: boolean;
-  serverAuthRetries: number;
-  serverMsgId: number;
-  lastDeviceMsgId?: number;
-  lastReply?: LabReply;
-  /** The device message lastReply answers: a retransmission repeats it byte for byte. */
-  lastBody?: Uint8Array;
-  maxMsgSize: number;
-  /** Server commands waiting for room in a message (the device asks for them with Alert 1222). */
-  outbox: Queued[];
-  /** Commands of the last server message, re-sent when the device refuses the server's credential. */
-  lastCommands: Queued[];
-  sent: Map<string, Tag>;
-  /** Commands already answered: a command with several items may get one Status per distinct result. */
-  answered: Map<string, Tag>;
-  /** `?list=` Gets whose Results have begun: more may follow for the same Get. */
-  treeResults: Map<string, Tag>;
-  request?: { kind: UpdateKind; uris: string[]; all: boolean };
-  requestFresh: boolean;
-  inventory: Map<string, InventoryComponent>;
-  listNodes?: string[];
-  /** Status of the `?list=StructData` Get when it was not 200. */
-  treeRefused?: number;
-  getFailed?: string;
-  updates: Update[];
-  consent?: Update[];
-  consentAnswered: boolean;
-  ended: boolean;
-}
 
 const DEFAULT_MAX_MSG = 65536;
 /**
@@ -121,7 +83,7 @@ export class LabDmServer {
   private readonly strangers = new Map<string, DeviceRecord>();
   private readonly strangerLimit: number;
   private readonly retainedLimit: number;
-  /** Bytes of the lastBody and lastReply the kept sessions hold. */
+  /** Bytes of the copies of last messages and replies the kept sessions hold. */
   private retainedBytes = 0;
   private readonly openSessions = new Map<string, SessionState>();
   private readonly endedSessions = new Map<string, SessionState>();
@@ -257,14 +219,14 @@ export class LabDmServer {
 
     const st = this.session(msg, encoding, body);
     const msgNo = Number(msg.hdr.msgId);
-    if (st.lastDeviceMsgId === msgNo && st.lastReply && st.lastBody && bytesEqual(st.lastBody, body)) {
+    if (isRetransmission(st, msgNo, body)) {
       this.log('info', `device ${devId} session ${st.sessionId}: MsgID ${msgNo} again (retransmission); resending the previous reply`);
-      return st.lastReply;
+      return st.copy.reply;
     }
-    if (st.lastDeviceMsgId !== undefined && msgNo !== st.lastDeviceMsgId + 1) {
-      this.deviate(devId, st.sessionId, `MsgID ${msgNo} after ${st.lastDeviceMsgId} (MsgIDs go up by one per message)`);
+    if (st.deviceMsgId !== undefined && msgNo !== st.deviceMsgId + 1) {
+      this.deviate(devId, st.sessionId, `MsgID ${msgNo} after ${st.deviceMsgId} (MsgIDs go up by one per message)`);
     }
-    if (st.lastDeviceMsgId === undefined && msgNo !== 1) this.deviate(devId, st.sessionId, `first message of the session has MsgID ${msgNo}, not 1`);
+    if (st.deviceMsgId === undefined && msgNo !== 1) this.deviate(devId, st.sessionId, `first message of the session has MsgID ${msgNo}, not 1`);
     if (st.ended) this.deviate(devId, st.sessionId, 'message after the session ended (the last server message held no commands)');
 
     const http500 = this.failures.take('http-500-at-message', msgNo);
@@ -274,10 +236,9 @@ export class LabDmServer {
     }
 
     const reply = await this.process(st, msg, body, meta);
-    st.lastDeviceMsgId = msgNo;
+    st.deviceMsgId = msgNo;
     this.release(st);
-    st.lastReply = reply;
-    st.lastBody = body;
+    st.copy = { body, reply };
     this.retainedBytes += body.length + reply.body.length;
     this.file(st);
     if (this.retainedBytes > this.retainedLimit) this.shed();
@@ -311,7 +272,7 @@ export class LabDmServer {
     const devId = msg.hdr.source.locURI;
     const key = sessionKey(devId, msg.hdr.sessionId);
     let st = this.openSessions.get(key) ?? this.endedSessions.get(key);
-    if (st?.ended && msg.hdr.msgId === '1' && !(st.lastDeviceMsgId === 1 && st.lastBody && bytesEqual(st.lastBody, body))) {
+    if (st?.ended && msg.hdr.msgId === '1' && !isRetransmission(st, 1, body)) {
       // A device may draw the id of an earlier session again (16 bits, "unique per client"): that is a
       // deviation, but the new session is served, not read as a stray message of the ended one.
       this.deviate(devId, st.sessionId, 'SessionID of an ended session used again for a new session (MsgID 1)');
@@ -319,8 +280,8 @@ export class LabDmServer {
       st = undefined;
     }
     if (st) {
-      if (st.encoding !== encoding) this.deviate(devId, st.sessionId, `encoding changed to ${encoding} within the session`);
-      st.encoding = encoding;
+      if (st.out.encoding !== encoding) this.deviate(devId, st.sessionId, `encoding changed to ${encoding} within the session`);
+      st.out.encoding = encoding;
       return st;
     }
     let device = this.devicesById.get(devId);
@@ -342,14 +303,13 @@ export class LabDmServer {
     device.sessions++;
     this.sessionCount++;
     st = {
-      devId, sessionId: msg.hdr.sessionId, encoding, device, phase: 'auth', authed: false, authFailures: 0,
-      serverAccepted: false, serverAuthRetries: 0, serverMsgId: 0, maxMsgSize: 0, outbox: [], lastCommands: [],
-      sent: new Map(), answered: new Map(), treeResults: new Map(), requestFresh: false, inventory: new Map(), updates: [], consentAnswered: false, ended: false,
+      sessionId: msg.hdr.sessionId, device, phase: 'auth', ended: false,
+      auth: newSessionAuth(), out: newExchange(encoding), flow: newUpdateFlow(),
     };
     if (this.openSessions.size >= MAX_OPEN_SESSIONS) {
       const [oldKey] = this.openSessions.keys();
       const old = this.forget(this.openSessions, oldKey!)!;
-      this.log('warn', `more than ${MAX_OPEN_SESSIONS} sessions open: forgetting session ${old.sessionId} of ${old.devId}, the least recently active`);
+      this.log('warn', `more than ${MAX_OPEN_SESSIONS} sessions open: forgetting session ${old.sessionId} of ${old.device.devId}, the least recently active`);
     }
     this.openSessions.set(key, st);
     return st;
@@ -357,7 +317,7 @@ export class LabDmServer {
 
   /** After each reply: an open session moves to the end of the recency order, an ended one to the ended set. */
   private file(st: SessionState): void {
-    const key = sessionKey(st.devId, st.sessionId);
+    const key = sessionKey(st.device.devId, st.sessionId);
     if (!this.openSessions.delete(key)) return;
     if (!st.ended) { this.openSessions.set(key, st); return; }
     if (this.endedSessions.size >= MAX_ENDED_SESSIONS) this.forget(this.endedSessions, this.endedSessions.keys().next().value!);
@@ -371,11 +331,11 @@ export class LabDmServer {
       kind: 'Status', cmdId: '', msgRef: msg.hdr.msgId, cmdRef: '0', cmd: 'SyncHdr',
       targetRefs: [msg.hdr.target.locURI], sourceRefs: [msg.hdr.source.locURI], items: [], data: '200',
     };
-    if (msg.hdr.meta?.maxMsgSize !== undefined) st.maxMsgSize = msg.hdr.meta.maxMsgSize;
+    if (msg.hdr.meta?.maxMsgSize !== undefined) st.out.maxMsgSize = msg.hdr.meta.maxMsgSize;
 
     const abort = this.failures.take('abort-session', Number(msg.hdr.msgId));
     if (abort) {
-      this.log('warn', `injected failure: Alert 1223 (session abort) at device message ${msg.hdr.msgId} (${st.devId})`);
+      this.log('warn', `injected failure: Alert 1223 (session abort) at device message ${msg.hdr.msgId} (${st.device.devId})`);
       st.ended = true;
       st.phase = 'done';
       return this.reply(st, msg, [hdrStatus, { kind: 'Alert', cmdId: '', data: AlertCode.SessionAbort, items: [] }], true);
@@ -408,34 +368,34 @@ export class LabDmServer {
           break;
         default: {
           const name = c.kind === 'Unsupported' ? c.name : c.kind;
-          this.deviate(st.devId, st.sessionId, `device sent <${name}>: a DM client may only send Alert, Replace (DevInfo), Results and Status`);
+          this.deviate(st.device.devId, st.sessionId, `device sent <${name}>: a DM client may only send Alert, Replace (DevInfo), Results and Status`);
           statuses.push(this.status(msg, c, 406));
         }
       }
     }
 
     if (deviceAborted) {
-      this.log('info', `device ${st.devId} aborted session ${st.sessionId} (Alert 1223)`);
+      this.log('info', `device ${st.device.devId} aborted session ${st.sessionId} (Alert 1223)`);
       st.ended = true;
       st.phase = 'done';
       return this.reply(st, msg, statuses, true);
     }
     if (serverRefused) {
-      if (++st.serverAuthRetries > MAX_SERVER_AUTH_RETRIES) {
-        this.log('error', `device ${st.devId} refused the server's credential ${st.serverAuthRetries} times: check the server credentials in the devices table; ending the session`);
+      if (++st.auth.serverRetries > MAX_SERVER_AUTH_RETRIES) {
+        this.log('error', `device ${st.device.devId} refused the server's credential ${st.auth.serverRetries} times: check the server credentials in the devices table; ending the session`);
         st.phase = 'done';
-        st.outbox = [];
+        st.out.outbox = [];
         return this.reply(st, msg, [...statuses, { kind: 'Alert', cmdId: '', data: AlertCode.SessionAbort, items: [] }], true);
       }
       // Its commands were not executed (215): send them again with a credential on the new nonce.
-      st.outbox = [...st.lastCommands, ...st.outbox];
+      st.out.outbox = [...st.out.lastCommands, ...st.out.outbox];
     }
     if (!msg.final && !deviceWantsMore) {
       // The device's package continues: ask for the next message, send nothing new yet.
       return this.reply(st, msg, [...statuses, { kind: 'Alert', cmdId: '', data: AlertCode.NextMessage, items: [] }], false);
     } else if (msg.final) {
       this.checkAllAnswered(st);
-      if (st.outbox.length === 0) this.advance(st);
+      if (st.out.outbox.length === 0) this.advance(st);
     }
     return this.reply(st, msg, statuses, undefined);
   }
@@ -444,7 +404,7 @@ export class LabDmServer {
 
   private authenticate(st: SessionState, msg: SyncMLMessage, body: Uint8Array, meta: RequestMeta, hdrStatus: StatusCmd): boolean {
     const dev = st.device;
-    const account = this.accounts.find(st.devId, msg.hdr.source.locName, meta.hmac);
+    const account = this.accounts.find(st.device.devId, msg.hdr.source.locName, meta.hmac);
     if (account && dev.account !== account) {
       dev.account = account;
       if (account.nonce !== undefined && dev.sessions <= 1) dev.clientNonce = base64Decode(account.nonce);
@@ -452,19 +412,19 @@ export class LabDmServer {
     }
     const hmacAccount = account?.auth === 'hmac';
     if (msg.hdr.cred && msg.hdr.source.locName === undefined) {
-      this.deviate(st.devId, st.sessionId, 'SyncHdr has a Cred but Source has no LocName (the user name the credential is for)');
+      this.deviate(st.device.devId, st.sessionId, 'SyncHdr has a Cred but Source has no LocName (the user name the credential is for)');
     }
-    if (st.authed && !hmacAccount) return true;
+    if (st.auth.authed && !hmacAccount) return true;
     const challenge = (code: 401 | 407, type: string) => {
       this.renewClientNonce(dev);
       hdrStatus.data = String(code);
       hdrStatus.chal = { meta: { type, format: 'b64', ...(type === schemeUrn('basic') ? {} : { nextNonce: base64Encode(dev.clientNonce) }) } };
       st.phase = 'auth';
-      if (++st.authFailures > MAX_AUTH_FAILURES) this.log('warn', `device ${st.devId}: ${st.authFailures} failed authentications in session ${st.sessionId}`);
+      if (++st.auth.failures > MAX_AUTH_FAILURES) this.log('warn', `device ${st.device.devId}: ${st.auth.failures} failed authentications in session ${st.sessionId}`);
     };
     if (!account) {
       const who = msg.hdr.source.locName ?? '(no LocName)';
-      this.log('warn', `device ${st.devId}: no account for user ${who}${msg.hdr.cred ? '' : ' and no credential'}; challenging with MD5`);
+      this.log('warn', `device ${st.device.devId}: no account for user ${who}${msg.hdr.cred ? '' : ' and no credential'}; challenging with MD5`);
       challenge(msg.hdr.cred || meta.hmac ? 401 : 407, schemeUrn('md5'));
       return false;
     }
@@ -478,8 +438,8 @@ export class LabDmServer {
     if (verdict !== 'ok') {
       const stale = verdict === 'bad' ? staleNonce(this.hashes, account, msg.hdr.cred, meta.hmac, body, this.knownNonces(dev, account)) : undefined;
       // A first refusal for a missing credential or a stale nonce is how a session often begins: info, not a warning.
-      this.log(st.authFailures === 0 && (verdict === 'missing' || stale) ? 'info' : 'warn',
-        `device ${st.devId} (${account.username}): ${verdict === 'missing' ? 'credential missing' : 'credential refused'}: ${stale
+      this.log(st.auth.failures === 0 && (verdict === 'missing' || stale) ? 'info' : 'warn',
+        `device ${st.device.devId} (${account.username}): ${verdict === 'missing' ? 'credential missing' : 'credential refused'}: ${stale
           ? `right password, but made with ${stale.what}, not with the last NextNonce this server sent`
           : explainRefusal(account, msg.hdr.cred, meta.hmac)}; sending ${verdict === 'missing' ? 407 : 401} with a new nonce`);
       challenge(verdict === 'missing' ? 407 : 401, schemeUrn(account.auth));
@@ -497,12 +457,12 @@ export class LabDmServer {
         hdrStatus.chal = { meta: { type: schemeUrn('md5'), format: 'b64', nextNonce: base64Encode(dev.clientNonce) } };
       }
     }
-    if (!st.authed) this.log('info', `device ${st.devId} authenticated as ${account.username} (${account.auth}), session ${st.sessionId}`);
-    st.authed = true;
+    if (!st.auth.authed) this.log('info', `device ${st.device.devId} authenticated as ${account.username} (${account.auth}), session ${st.sessionId}`);
+    st.auth.authed = true;
     // Admitted: from now on bounded by the accounts, not by strangerLimit. Its record may have been forgotten
     // as a stranger while this session was open; the session's own record is the one kept.
-    if (!this.devicesById.has(st.devId)) {
-      this.strangers.delete(st.devId);
+    if (!this.devicesById.has(st.device.devId)) {
+      this.strangers.delete(st.device.devId);
       this.devicesById.set(dev.devId, dev);
     }
     if (st.phase === 'auth') st.phase = 'start';
@@ -536,43 +496,43 @@ export class LabDmServer {
       case AlertCode.Generic:
         return this.onGenericAlert(st, c);
       case AlertCode.ClientEvent:
-        this.log('info', `device ${st.devId}: client event alert 1224 (not acted on)`);
+        this.log('info', `device ${st.device.devId}: client event alert 1224 (not acted on)`);
         return 200;
       default:
-        this.deviate(st.devId, st.sessionId, `device sent Alert ${c.data ?? '(no code)'}: a client sends 1200, 1201, 1222, 1223, 1224 or 1226`);
+        this.deviate(st.device.devId, st.sessionId, `device sent Alert ${c.data ?? '(no code)'}: a client sends 1200, 1201, 1222, 1223, 1224 or 1226`);
         return 406;
     }
   }
 
   private onGenericAlert(st: SessionState, c: AlertCmd): number {
     if (c.items.length === 0) {
-      this.deviate(st.devId, st.sessionId, `Generic Alert ${c.cmdId} has no Item`);
+      this.deviate(st.device.devId, st.sessionId, `Generic Alert ${c.cmdId} has no Item`);
       return 412;
     }
     let code = 200;
     for (const item of c.items) {
       const type = item.meta?.type;
-      if (item.data === undefined) this.deviate(st.devId, st.sessionId, `Generic Alert ${c.cmdId}: Item without Data (the seed CR says Data MUST be present, empty when there is no vendor data)`);
+      if (item.data === undefined) this.deviate(st.device.devId, st.sessionId, `Generic Alert ${c.cmdId}: Item without Data (the seed CR says Data MUST be present, empty when there is no vendor data)`);
       if (type === ALERT_TYPE_USER_REQUEST || type === ALERT_TYPE_DEVICE_REQUEST) {
         const kind: UpdateKind = type === ALERT_TYPE_USER_REQUEST ? 'user' : 'device';
         const src = item.source?.locURI;
-        const req = st.request && !st.requestFresh ? undefined : st.request;
+        const req = st.flow.request && !st.flow.requestFresh ? undefined : st.flow.request;
         const r = req ?? { kind, uris: [], all: false };
         if (kind === 'user') r.kind = 'user'; // a user waiting outranks a background check
         if (src === undefined) r.all = true;
         else if (deployedNode(src) === undefined) {
-          this.deviate(st.devId, st.sessionId, `update request LocURI ${src} does not point at a deployed component (./SCOMO/Inventory/Deployed/<x>); investigating every component`);
+          this.deviate(st.device.devId, st.sessionId, `update request LocURI ${src} does not point at a deployed component (./SCOMO/Inventory/Deployed/<x>); investigating every component`);
           r.all = true;
         } else if (!r.uris.includes(normUri(src))) r.uris.push(normUri(src));
-        st.request = r;
-        st.requestFresh = true;
-        this.log('info', `device ${st.devId}: ${kind === 'user' ? 'UpdateUserRequest' : 'UpdateDeviceRequest'} for ${src ?? 'every deployed component'}`);
+        st.flow.request = r;
+        st.flow.requestFresh = true;
+        this.log('info', `device ${st.device.devId}: ${kind === 'user' ? 'UpdateUserRequest' : 'UpdateDeviceRequest'} for ${src ?? 'every deployed component'}`);
       } else if (type === ALERT_TYPE_OPERATION_COMPLETE || type === 'urn:oma:at:scomo:1.1:OperationComplete') {
-        if (type !== ALERT_TYPE_OPERATION_COMPLETE) this.deviate(st.devId, st.sessionId, `OperationComplete alert type ${type}: SCOMO keeps ${ALERT_TYPE_OPERATION_COMPLETE}`);
+        if (type !== ALERT_TYPE_OPERATION_COMPLETE) this.deviate(st.device.devId, st.sessionId, `OperationComplete alert type ${type}: SCOMO keeps ${ALERT_TYPE_OPERATION_COMPLETE}`);
         const r = this.onResultAlert(st, c, item);
         if (r !== 200) code = r;
       } else {
-        this.log('info', `device ${st.devId}: Generic Alert of type ${type ?? '(none)'} accepted, not acted on`);
+        this.log('info', `device ${st.device.devId}: Generic Alert of type ${type ?? '(none)'} accepted, not acted on`);
       }
     }
     return code;
@@ -581,15 +541,15 @@ export class LabDmServer {
   private onResultAlert(st: SessionState, c: AlertCmd, item: AlertCmd['items'][number]): number {
     const data = parseResultData(dataText(item.data));
     if (!data) {
-      this.deviate(st.devId, st.sessionId, `OperationComplete alert ${c.cmdId} without <ResultCode>…</ResultCode> in its Data: '${dataText(item.data).slice(0, 120)}'`);
+      this.deviate(st.device.devId, st.sessionId, `OperationComplete alert ${c.cmdId} without <ResultCode>…</ResultCode> in its Data: '${dataText(item.data).slice(0, 120)}'`);
       return 400;
     }
     const correlator = c.correlator;
     const deployment = correlator !== undefined ? st.device.deployments.get(correlator) : undefined;
-    if (correlator === undefined) this.deviate(st.devId, st.sessionId, 'OperationComplete alert without the Correlator of the Exec it reports on');
-    else if (!deployment) this.deviate(st.devId, st.sessionId, `OperationComplete alert carries Correlator ${correlator}, which this server never sent to ${st.devId}`);
+    if (correlator === undefined) this.deviate(st.device.devId, st.sessionId, 'OperationComplete alert without the Correlator of the Exec it reports on');
+    else if (!deployment) this.deviate(st.device.devId, st.sessionId, `OperationComplete alert carries Correlator ${correlator}, which this server never sent to ${st.device.devId}`);
     const ok = data.resultCode === 1200;
-    const outcome: OperationOutcome = { devId: st.devId, sessionId: st.sessionId, resultCode: data.resultCode, ok };
+    const outcome: OperationOutcome = { devId: st.device.devId, sessionId: st.sessionId, resultCode: data.resultCode, ok };
     if (correlator !== undefined) outcome.correlator = correlator;
     if (data.identifier !== undefined) outcome.identifier = data.identifier;
     if (item.source?.locURI !== undefined) outcome.source = item.source.locURI;
@@ -598,7 +558,7 @@ export class LabDmServer {
       // At-least-once delivery: a device that lost power after we acknowledged, but before it recorded our
       // acknowledgement, sends the same result again. It is the same outcome, counted once.
       this.duplicateResultCount++;
-      this.log('info', `device ${st.devId}: result ${data.resultCode} for ${correlator} reported again (already recorded; acknowledged again)`);
+      this.log('info', `device ${st.device.devId}: result ${data.resultCode} for ${correlator} reported again (already recorded; acknowledged again)`);
       return 200;
     }
     if (deployment) {
@@ -612,7 +572,7 @@ export class LabDmServer {
     }
     this.outcomeList.push(outcome);
     if (ok) this.succeededCount++;
-    this.log(ok ? 'info' : 'warn', `device ${st.devId}: SCOMO result ${data.resultCode}${ok ? ' (success)' : ''} for ${deployment ? `${deployment.componentId} ${deployment.version}` : (data.identifier ?? '?')}, correlator ${correlator ?? '(none)'}`);
+    this.log(ok ? 'info' : 'warn', `device ${st.device.devId}: SCOMO result ${data.resultCode}${ok ? ' (success)' : ''} for ${deployment ? `${deployment.componentId} ${deployment.version}` : (data.identifier ?? '?')}, correlator ${correlator ?? '(none)'}`);
     return 200;
   }
 
@@ -621,7 +581,7 @@ export class LabDmServer {
     for (const it of c.items) {
       const uri = it.source?.locURI ?? it.target?.locURI;
       if (uri === undefined || !normUri(uri).startsWith('./DevInfo/')) {
-        this.deviate(st.devId, st.sessionId, `Replace of ${uri ?? '(no URI)'}: a client Replaces only ./DevInfo leaves`);
+        this.deviate(st.device.devId, st.sessionId, `Replace of ${uri ?? '(no URI)'}: a client Replaces only ./DevInfo leaves`);
         code = 403;
         continue;
       }
@@ -631,14 +591,14 @@ export class LabDmServer {
       const value = dataText(it.data);
       const devInfo = st.device.devInfo;
       if (!Object.hasOwn(devInfo, name) && Object.keys(devInfo).length >= MAX_DEVINFO_LEAVES) {
-        this.deviate(st.devId, st.sessionId, `Replace of ${uri}: the server keeps ${MAX_DEVINFO_LEAVES} DevInfo leaves of a device, not more`);
+        this.deviate(st.device.devId, st.sessionId, `Replace of ${uri}: the server keeps ${MAX_DEVINFO_LEAVES} DevInfo leaves of a device, not more`);
         continue;
       }
       if (devInfo[name] !== value) devInfo[name] = ownString(value);
     }
     const devIdLeaf = st.device.devInfo.DevId;
-    if (devIdLeaf !== undefined && devIdLeaf !== st.devId) {
-      this.deviate(st.devId, st.sessionId, `./DevInfo/DevId is '${devIdLeaf}' but SyncHdr Source/LocURI is '${st.devId}'`);
+    if (devIdLeaf !== undefined && devIdLeaf !== st.device.devId) {
+      this.deviate(st.device.devId, st.sessionId, `./DevInfo/DevId is '${devIdLeaf}' but SyncHdr Source/LocURI is '${st.device.devId}'`);
     }
     return code;
   }
@@ -650,59 +610,59 @@ export class LabDmServer {
         try {
           st.device.serverNonce = base64Decode(s.chal.meta.nextNonce);
         } catch {
-          this.deviate(st.devId, st.sessionId, `NextNonce '${s.chal.meta.nextNonce}' in the device's Chal is not base64`);
+          this.deviate(st.device.devId, st.sessionId, `NextNonce '${s.chal.meta.nextNonce}' in the device's Chal is not base64`);
         }
       }
-      if (code === 212 || (code === 200 && st.device.account?.server?.auth === 'hmac')) st.serverAccepted = true;
+      if (code === 212 || (code === 200 && st.device.account?.server?.auth === 'hmac')) st.auth.serverAccepted = true;
       if (code === 401 || code === 407) {
         const account = st.device.account;
         if (!account?.server) {
-          this.log('error', `device ${st.devId} asks the server to authenticate (${code}${s.chal?.meta.type ? ' ' + s.chal.meta.type : ''}) but its account has no server credential (add "server" to the devices table)`);
+          this.log('error', `device ${st.device.devId} asks the server to authenticate (${code}${s.chal?.meta.type ? ' ' + s.chal.meta.type : ''}) but its account has no server credential (add "server" to the devices table)`);
         } else {
-          this.log('warn', `device ${st.devId} refused the server's credential (${code}); re-sending with its new nonce`);
+          this.log('warn', `device ${st.device.devId} refused the server's credential (${code}); re-sending with its new nonce`);
         }
-        st.serverAccepted = false;
+        st.auth.serverAccepted = false;
         return 'server-refused';
       }
-      if (code >= 300) this.deviate(st.devId, st.sessionId, `device answered the server's SyncHdr with ${code}`);
+      if (code >= 300) this.deviate(st.device.devId, st.sessionId, `device answered the server's SyncHdr with ${code}`);
       return 'ok';
     }
     const key = `${s.msgRef}:${s.cmdRef}`;
-    const first = st.sent.get(key);
-    const again = first ? undefined : st.answered.get(key);
+    const first = st.out.sent.get(key);
+    const again = first ? undefined : st.out.answered.get(key);
     if (!first && !again) {
-      this.deviate(st.devId, st.sessionId, `Status ${s.data} for ${s.cmd} MsgRef ${s.msgRef} CmdRef ${s.cmdRef}, a command this server did not send`);
+      this.deviate(st.device.devId, st.sessionId, `Status ${s.data} for ${s.cmd} MsgRef ${s.msgRef} CmdRef ${s.cmdRef}, a command this server did not send`);
       return 'ok';
     }
     if (again) {
       // Another Status for a command with several items (one per distinct result, DM RepPro): only the
       // multi-item commands this server sends may have one.
       if (again.what === 'ui' || again.what === 'exec') {
-        this.deviate(st.devId, st.sessionId, `a second Status (${s.data}) for ${s.cmd} MsgRef ${s.msgRef} CmdRef ${s.cmdRef}, which has one item`);
+        this.deviate(st.device.devId, st.sessionId, `a second Status (${s.data}) for ${s.cmd} MsgRef ${s.msgRef} CmdRef ${s.cmdRef}, which has one item`);
       } else if (again.what === 'add' && code !== 200 && code !== 215) {
-        this.log('warn', `device ${st.devId}: Add of ${again.deployment.node} answered ${code} for some items; the Exec will fail`);
+        this.log('warn', `device ${st.device.devId}: Add of ${again.deployment.node} answered ${code} for some items; the Exec will fail`);
         again.deployment.state = 'refused';
       }
       return 'ok';
     }
     const tag = first!;
-    st.sent.delete(key);
-    st.answered.set(key, tag);
+    st.out.sent.delete(key);
+    st.out.answered.set(key, tag);
     if (code === 215) return 'ok'; // not executed: the device refused our credential; the command is re-sent
     switch (tag.what) {
       case 'get-tree':
-        if (code !== 200) st.treeRefused = code;
+        if (code !== 200) st.flow.found.treeRefused = code;
         break;
       case 'get-list': case 'get-items':
         if (code !== 200) {
-          st.getFailed = `Get ${s.targetRefs.join(', ') || ''} answered ${code}`;
-          this.log('warn', `device ${st.devId}: ${st.getFailed}`);
+          st.flow.found.getFailed = `Get ${s.targetRefs.join(', ') || ''} answered ${code}`;
+          this.log('warn', `device ${st.device.devId}: ${st.flow.found.getFailed}`);
         }
         break;
       case 'ui': this.onUiStatus(st, tag, s, code); break;
       case 'add':
         if (code !== 200) {
-          this.log('warn', `device ${st.devId}: Add of ${tag.deployment.node} answered ${code}; the Exec will fail`);
+          this.log('warn', `device ${st.device.devId}: Add of ${tag.deployment.node} answered ${code}; the Exec will fail`);
           tag.deployment.state = 'refused';
         }
         break;
@@ -710,10 +670,10 @@ export class LabDmServer {
         tag.deployment.execStatus = code;
         if (code === 202 || code === 200) {
           tag.deployment.state = 'accepted';
-          this.log('info', `device ${st.devId} accepted ${tag.deployment.operation} of ${tag.deployment.componentId} ${tag.deployment.version} (${code}); waiting for its result alert`);
+          this.log('info', `device ${st.device.devId} accepted ${tag.deployment.operation} of ${tag.deployment.componentId} ${tag.deployment.version} (${code}); waiting for its result alert`);
         } else {
           tag.deployment.state = 'refused';
-          this.log('warn', `device ${st.devId} refused ${tag.deployment.operation} of ${tag.deployment.componentId} ${tag.deployment.version} with ${code}`);
+          this.log('warn', `device ${st.device.devId} refused ${tag.deployment.operation} of ${tag.deployment.componentId} ${tag.deployment.version} with ${code}`);
         }
         break;
       case 'other': break;
@@ -723,83 +683,81 @@ export class LabDmServer {
 
   private onUiStatus(st: SessionState, tag: Extract<Tag, { what: 'ui' }>, s: StatusCmd, code: number): void {
     const answer = s.items.map((i) => dataText(i.data));
-    this.uiAnswerList.push({ devId: st.devId, sessionId: st.sessionId, alert: tag.alert, text: tag.text, status: code, answer });
-    this.log('info', `device ${st.devId}: UI ${tag.alert} '${tag.text}' answered ${code}${answer.length ? ' [' + answer.join(', ') + ']' : ''}`);
+    this.uiAnswerList.push({ devId: st.device.devId, sessionId: st.sessionId, alert: tag.alert, text: tag.text, status: code, answer });
+    this.log('info', `device ${st.device.devId}: UI ${tag.alert} '${tag.text}' answered ${code}${answer.length ? ' [' + answer.join(', ') + ']' : ''}`);
     if (tag.expectStatus !== undefined && tag.expectStatus !== code) {
-      this.deviate(st.devId, st.sessionId, `UI ${tag.alert} '${tag.text}': the scenario expects status ${tag.expectStatus}, the device answered ${code}`);
+      this.deviate(st.device.devId, st.sessionId, `UI ${tag.alert} '${tag.text}': the scenario expects status ${tag.expectStatus}, the device answered ${code}`);
     }
     if (tag.role === 'confirm') {
-      st.consentAnswered = true;
-      st.consent = code === 200 ? st.updates.slice(0, 1) : [];
+      st.flow.consent = code === 200 ? st.flow.updates.slice(0, 1) : [];
       const expect = this.scenario.ui.confirm.expect;
       if ((expect === 'yes' && code !== 200) || (expect === 'no' && code !== 304)) {
-        this.deviate(st.devId, st.sessionId, `confirm answered ${code}; the scenario expects ${expect === 'yes' ? '200 (yes)' : '304 (no)'}`);
+        this.deviate(st.device.devId, st.sessionId, `confirm answered ${code}; the scenario expects ${expect === 'yes' ? '200 (yes)' : '304 (no)'}`);
       }
     } else if (tag.role === 'choice') {
-      st.consentAnswered = true;
-      st.consent = [];
+      st.flow.consent = [];
       if (code !== 200) return;
       const pick = Number(answer[0]);
-      const n = st.updates.length;
+      const n = st.flow.updates.length;
       if (!Number.isInteger(pick) || pick < 1 || pick > n + 1) {
-        this.deviate(st.devId, st.sessionId, `choice answer '${answer[0] ?? ''}' is not an option number from 1 to ${n + 1}`);
+        this.deviate(st.device.devId, st.sessionId, `choice answer '${answer[0] ?? ''}' is not an option number from 1 to ${n + 1}`);
         return;
       }
       const want = this.scenario.ui.choice.expect;
-      if (want !== undefined && want !== pick) this.deviate(st.devId, st.sessionId, `choice answered option ${pick}; the scenario expects ${want}`);
-      st.consent = pick === n + 1 ? [...st.updates] : [st.updates[pick - 1]!];
+      if (want !== undefined && want !== pick) this.deviate(st.device.devId, st.sessionId, `choice answered option ${pick}; the scenario expects ${want}`);
+      st.flow.consent = pick === n + 1 ? [...st.flow.updates] : [st.flow.updates[pick - 1]!];
     }
   }
 
   private onResults(st: SessionState, r: ResultsCmd): void {
     // Results follow their Get's Status, which already settled the Get itself: they have their own key.
     const key = `${r.msgRef ?? ''}:${r.cmdRef}#results`;
-    const tag = st.sent.get(key) ?? st.treeResults.get(key);
+    const tag = st.out.sent.get(key) ?? st.flow.found.treeResults.get(key);
     if (!tag || (tag.what !== 'get-tree' && tag.what !== 'get-list' && tag.what !== 'get-items')) {
-      this.deviate(st.devId, st.sessionId, `Results for MsgRef ${r.msgRef ?? '?'} CmdRef ${r.cmdRef}, which is not a Get this server sent${r.msgRef === undefined ? ' (Results without MsgRef)' : ''}`);
+      this.deviate(st.device.devId, st.sessionId, `Results for MsgRef ${r.msgRef ?? '?'} CmdRef ${r.cmdRef}, which is not a Get this server sent${r.msgRef === undefined ? ' (Results without MsgRef)' : ''}`);
       return;
     }
-    st.sent.delete(key);
-    if (r.items.some((i) => i.moreData)) this.deviate(st.devId, st.sessionId, 'Results with MoreData: large objects in Results are not supported by the lab server');
+    st.out.sent.delete(key);
+    if (r.items.some((i) => i.moreData)) this.deviate(st.device.devId, st.sessionId, 'Results with MoreData: large objects in Results are not supported by the lab server');
     if (tag.what === 'get-tree') {
       // A subtree may come as several Results for the one Get. Of its nodes the component leaves matter; the
       // rest (interior nodes, State, Operations ...) is expected, not stray.
-      st.treeResults.set(key, tag);
-      this.overLimit(st, readComponentResults(r.items, st.inventory, MAX_COMPONENTS_PER_DEVICE).overLimit);
+      st.flow.found.treeResults.set(key, tag);
+      this.overLimit(st, readComponentResults(r.items, st.flow.found.inventory, MAX_COMPONENTS_PER_DEVICE).overLimit);
       return;
     }
     if (tag.what === 'get-list') {
       const names = childNames(r.items);
-      st.listNodes = names.slice(0, MAX_COMPONENTS_PER_DEVICE);
-      this.overLimit(st, names.length - st.listNodes.length, 'name(s)');
+      st.flow.found.listNodes = names.slice(0, MAX_COMPONENTS_PER_DEVICE);
+      this.overLimit(st, names.length - st.flow.found.listNodes.length, 'name(s)');
       return;
     }
-    const read = readComponentResults(r.items, st.inventory, MAX_COMPONENTS_PER_DEVICE);
-    for (const s of read.stray) this.deviate(st.devId, st.sessionId, `Results item ${s} was not asked for`);
+    const read = readComponentResults(r.items, st.flow.found.inventory, MAX_COMPONENTS_PER_DEVICE);
+    for (const s of read.stray) this.deviate(st.device.devId, st.sessionId, `Results item ${s} was not asked for`);
     this.overLimit(st, read.overLimit);
   }
 
   private overLimit(st: SessionState, n: number, what = 'Results item(s)'): void {
-    if (n > 0) this.deviate(st.devId, st.sessionId, `the inventory names more than ${MAX_COMPONENTS_PER_DEVICE} components: ${n} more ${what} not read`);
+    if (n > 0) this.deviate(st.device.devId, st.sessionId, `the inventory names more than ${MAX_COMPONENTS_PER_DEVICE} components: ${n} more ${what} not read`);
   }
 
   /** At the end of a device package every server command must have its Status, every good Get its Results. */
   private checkAllAnswered(st: SessionState): void {
-    for (const [key, tag] of st.sent) {
-      st.sent.delete(key);
+    for (const [key, tag] of st.out.sent) {
+      st.out.sent.delete(key);
       if (key.endsWith('#results')) {
-        const refused = tag.what === 'get-tree' ? st.treeRefused !== undefined : st.getFailed !== undefined;
-        if (!refused) this.deviate(st.devId, st.sessionId, `no Results for the Get ${key.slice(0, -'#results'.length)} (MsgRef:CmdRef)`);
+        const refused = tag.what === 'get-tree' ? st.flow.found.treeRefused !== undefined : st.flow.found.getFailed !== undefined;
+        if (!refused) this.deviate(st.device.devId, st.sessionId, `no Results for the Get ${key.slice(0, -'#results'.length)} (MsgRef:CmdRef)`);
         continue;
       }
-      this.deviate(st.devId, st.sessionId, `no Status for the server's ${tag.what} command (MsgRef:CmdRef ${key}); every command needs one`);
+      this.deviate(st.device.devId, st.sessionId, `no Status for the server's ${tag.what} command (MsgRef:CmdRef ${key}); every command needs one`);
     }
   }
 
   // ------------------------------------------------------------------ what the server does next
 
   private advance(st: SessionState): void {
-    if (st.phase === 'done' && st.requestFresh) st.phase = 'start';
+    if (st.phase === 'done' && st.flow.requestFresh) st.phase = 'start';
     switch (st.phase) {
       case 'start': return this.startInvestigation(st);
       case 'inventory-tree': return this.afterTree(st);
@@ -812,7 +770,7 @@ export class LabDmServer {
   }
 
   private queue(st: SessionState, cmd: Command, tag: Tag): void {
-    st.outbox.push({ cmd, tag });
+    st.out.outbox.push({ cmd, tag });
   }
 
   private ui(st: SessionState, role: Role, code: string, options: string, text: string, choices: string[] = [], expectStatus?: number): void {
@@ -821,17 +779,12 @@ export class LabDmServer {
   }
 
   private startInvestigation(st: SessionState): void {
-    const req = st.request;
-    st.requestFresh = false;
+    const req = st.flow.request;
+    st.flow.requestFresh = false;
     if (!req) { st.phase = 'done'; return; }
-    st.inventory = new Map();
-    st.listNodes = undefined;
-    st.treeResults.clear();
-    delete st.treeRefused;
-    delete st.getFailed;
-    st.updates = [];
-    st.consent = undefined;
-    st.consentAnswered = false;
+    st.flow.found = newInvestigation();
+    st.flow.updates = [];
+    delete st.flow.consent;
     const checking = this.scenario.ui.checking;
     if (req.kind === 'user' && checking) this.ui(st, 'checking', AlertCode.Display, checking.options, checking.text);
     if (req.all && !st.device.noTreeExchange) {
@@ -852,30 +805,30 @@ export class LabDmServer {
   }
 
   private afterTree(st: SessionState): void {
-    if (st.treeRefused === undefined) return this.afterInventory(st);
-    this.log('info', `device ${st.devId} answered ${st.treeRefused} to ?list=StructData: reading its inventory the long way`);
+    if (st.flow.found.treeRefused === undefined) return this.afterInventory(st);
+    this.log('info', `device ${st.device.devId} answered ${st.flow.found.treeRefused} to ?list=StructData: reading its inventory the long way`);
     st.device.noTreeExchange = true;
     this.askList(st);
   }
 
   private afterList(st: SessionState): void {
-    if (st.getFailed || st.listNodes === undefined) return this.giveUp(st, st.getFailed ?? 'no inventory list');
-    if (st.listNodes.length === 0) return this.afterInventory(st);
-    this.queue(st, getCmd(st.listNodes.flatMap((n) => componentGets(`${DEPLOYED}/${n}`))), { what: 'get-items' });
+    if (st.flow.found.getFailed || st.flow.found.listNodes === undefined) return this.giveUp(st, st.flow.found.getFailed ?? 'no inventory list');
+    if (st.flow.found.listNodes.length === 0) return this.afterInventory(st);
+    this.queue(st, getCmd(st.flow.found.listNodes.flatMap((n) => componentGets(`${DEPLOYED}/${n}`))), { what: 'get-items' });
     st.phase = 'inventory';
   }
 
   private giveUp(st: SessionState, why: string): void {
-    this.log('warn', `device ${st.devId}: cannot investigate updates: ${why}`);
-    if (st.request?.kind === 'user') this.ui(st, 'info', AlertCode.Display, 'MINDT=3', 'The update check failed. Please try again later.');
+    this.log('warn', `device ${st.device.devId}: cannot investigate updates: ${why}`);
+    if (st.flow.request?.kind === 'user') this.ui(st, 'info', AlertCode.Display, 'MINDT=3', 'The update check failed. Please try again later.');
     st.phase = 'done';
   }
 
   private afterInventory(st: SessionState): void {
     // A whole inventory read replaces what the server knew (a component it lacks was removed); a read of some
     // components updates theirs, the least recently reported going first when the record is full.
-    const known = st.request?.all ? new Map<string, InventoryComponent>() : st.device.inventory;
-    for (const [node, c] of st.inventory) {
+    const known = st.flow.request?.all ? new Map<string, InventoryComponent>() : st.device.inventory;
+    for (const [node, c] of st.flow.found.inventory) {
       const own = ownComponent(c);
       known.delete(node);
       known.set(own.node, own);
@@ -883,9 +836,9 @@ export class LabDmServer {
     }
     st.device.inventory = known;
     const updates: Update[] = [];
-    for (const c of st.inventory.values()) {
+    for (const c of st.flow.found.inventory.values()) {
       if (c.id === undefined || c.version === undefined) {
-        this.deviate(st.devId, st.sessionId, `component ${c.node} lacks ${c.id === undefined ? 'ID' : 'Version'} in the Results`);
+        this.deviate(st.device.devId, st.sessionId, `component ${c.node} lacks ${c.id === undefined ? 'ID' : 'Version'} in the Results`);
         continue;
       }
       const entry = findUpdate(this.o.catalog, c.id, c.version);
@@ -893,16 +846,16 @@ export class LabDmServer {
     }
     updates.sort((a, b) => a.entry.name.localeCompare(b.entry.name) || compareVersions(a.entry.version, b.entry.version));
     if (updates.length && this.failures.take('no-update')) {
-      this.log('warn', `injected: no-update (hiding ${updates.length} available update(s) from ${st.devId})`);
+      this.log('warn', `injected: no-update (hiding ${updates.length} available update(s) from ${st.device.devId})`);
       updates.length = 0;
     }
-    st.updates = updates;
-    const req = st.request!;
+    st.flow.updates = updates;
+    const req = st.flow.request!;
     for (const uri of req.uris) {
       const node = deployedNode(uri)!;
-      if (!st.inventory.has(node)) this.deviate(st.devId, st.sessionId, `the update request names ${uri}, but the device could not report its ID/Version`);
+      if (!st.flow.found.inventory.has(node)) this.deviate(st.device.devId, st.sessionId, `the update request names ${uri}, but the device could not report its ID/Version`);
     }
-    this.log('info', `device ${st.devId}: ${st.inventory.size} component(s) read, ${updates.length} update(s): ${updates.map((u) => `${u.entry.id} ${u.current}→${u.entry.version}`).join(', ') || 'none'}`);
+    this.log('info', `device ${st.device.devId}: ${st.flow.found.inventory.size} component(s) read, ${updates.length} update(s): ${updates.map((u) => `${u.entry.id} ${u.current}→${u.entry.version}`).join(', ') || 'none'}`);
     if (updates.length === 0) {
       const upToDate = this.scenario.ui.upToDate;
       if (req.kind === 'user' && upToDate) this.ui(st, 'upToDate', AlertCode.Display, upToDate.options, upToDate.text);
@@ -912,7 +865,7 @@ export class LabDmServer {
     if (req.kind === 'device') {
       const auto = updates.filter((u) => u.entry.autoUpdate);
       for (const u of updates.filter((x) => !x.entry.autoUpdate)) {
-        this.log('info', `device ${st.devId}: ${u.entry.id} ${u.entry.version} is available but needs the user's consent (autoUpdate is off)`);
+        this.log('info', `device ${st.device.devId}: ${u.entry.id} ${u.entry.version} is available but needs the user's consent (autoUpdate is off)`);
       }
       if (auto.length === 0) { st.phase = 'done'; return; }
       this.deploy(st, auto);
@@ -935,12 +888,12 @@ export class LabDmServer {
   }
 
   private afterUi(st: SessionState): void {
-    if (!st.consentAnswered) {
-      this.deviate(st.devId, st.sessionId, 'no answer to the confirm/choice alert');
+    if (st.flow.consent === undefined) {
+      this.deviate(st.device.devId, st.sessionId, 'no answer to the confirm/choice alert');
       st.phase = 'done';
       return;
     }
-    const chosen = st.consent ?? [];
+    const chosen = st.flow.consent;
     if (chosen.length === 0) {
       const p = this.scenario.ui.postponed;
       if (p) this.ui(st, 'postponed', AlertCode.Display, p.options, p.text);
@@ -975,7 +928,7 @@ export class LabDmServer {
       const [add, exec] = deployCommands(u.entry, plan);
       this.queue(st, add, { what: 'add', deployment: d });
       this.queue(st, exec, { what: 'exec', deployment: d });
-      this.log('info', `device ${st.devId}: deploying ${u.entry.id} ${u.current}→${u.entry.version} (${plan.operation}, ${plan.url}, correlator ${plan.correlator})`);
+      this.log('info', `device ${st.device.devId}: deploying ${u.entry.id} ${u.current}→${u.entry.version} (${plan.operation}, ${plan.url}, correlator ${plan.correlator})`);
     }
     st.phase = 'deploy';
   }
@@ -990,62 +943,62 @@ export class LabDmServer {
   private reply(st: SessionState, msg: SyncMLMessage, statuses: Command[], final: boolean | undefined): LabReply {
     const account = st.device.account;
     const hdr: SyncHdr = {
-      verDTD: '1.2', verProto: 'DM/1.2', sessionId: st.sessionId, msgId: String(++st.serverMsgId),
-      target: { locURI: st.devId }, source: { locURI: this.o.serverUri },
+      verDTD: '1.2', verProto: 'DM/1.2', sessionId: st.sessionId, msgId: String(++st.out.msgId),
+      target: { locURI: st.device.devId }, source: { locURI: this.o.serverUri },
     };
-    if (st.serverMsgId === 1) hdr.meta = { maxMsgSize: this.o.maxMsgSize ?? DEFAULT_MAX_MSG };
-    if (account?.server && account.server.auth !== 'hmac' && !st.serverAccepted) {
+    if (st.out.msgId === 1) hdr.meta = { maxMsgSize: this.o.maxMsgSize ?? DEFAULT_MAX_MSG };
+    if (account?.server && account.server.auth !== 'hmac' && !st.auth.serverAccepted) {
       const cred = serverCred(this.hashes, account, st.device.serverNonce);
       if (cred) hdr.cred = cred;
     }
-    const queued = final === undefined ? st.outbox : [];
+    const queued = final === undefined ? st.out.outbox : [];
     let take = queued.length;
-    const limit = st.maxMsgSize;
+    const limit = st.out.maxMsgSize;
     const build = (n: number): SyncMLMessage => ({
       hdr, body: numberCommands([...statuses, ...queued.slice(0, n).map((q) => q.cmd)]), final: final ?? n === queued.length,
     });
     let out = build(take);
-    let bytes = encodeServerMessage(out, st.encoding);
+    let bytes = encodeServerMessage(out, st.out.encoding);
     while (limit > 0 && bytes.length > limit && take > 0) {
       take--;
       out = build(take);
-      bytes = encodeServerMessage(out, st.encoding);
+      bytes = encodeServerMessage(out, st.out.encoding);
     }
     const onlyHeaderStatus = statuses.every((c) => c.kind === 'Status' && (c.cmdRef === '0' || c.cmd === 'Alert'));
     if (take === 0 && queued.length > 0 && onlyHeaderStatus) {
       // Even alone the next command does not fit, and waiting cannot make room: send it, or the session stalls.
       take = 1;
       out = build(take);
-      bytes = encodeServerMessage(out, st.encoding);
+      bytes = encodeServerMessage(out, st.out.encoding);
     }
     if (limit > 0 && bytes.length > limit) {
-      this.log('warn', `device ${st.devId}: message of ${bytes.length} bytes exceeds its MaxMsgSize ${limit} (one command cannot be split); sending anyway`);
+      this.log('warn', `device ${st.device.devId}: message of ${bytes.length} bytes exceeds its MaxMsgSize ${limit} (one command cannot be split); sending anyway`);
     }
     if (take < queued.length && final === undefined) {
-      this.log('info', `device ${st.devId}: ${queued.length - take} command(s) held back to respect MaxMsgSize ${limit}`);
+      this.log('info', `device ${st.device.devId}: ${queued.length - take} command(s) held back to respect MaxMsgSize ${limit}`);
     }
     const sentCommands = out.body.slice(statuses.length);
     if (final === undefined) {
-      st.outbox = queued.slice(take);
-      if (sentCommands.length > 0) st.lastCommands = queued.slice(0, take);
+      st.out.outbox = queued.slice(take);
+      if (sentCommands.length > 0) st.out.lastCommands = queued.slice(0, take);
     }
     for (let i = 0; i < sentCommands.length; i++) {
       const c = sentCommands[i]!;
       const tag = queued[i]!.tag;
-      st.sent.set(`${hdr.msgId}:${c.cmdId}`, tag);
-      if (c.kind === 'Get') st.sent.set(`${hdr.msgId}:${c.cmdId}#results`, tag);
+      st.out.sent.set(`${hdr.msgId}:${c.cmdId}`, tag);
+      if (c.kind === 'Get') st.out.sent.set(`${hdr.msgId}:${c.cmdId}#results`, tag);
     }
     // An Alert 1222 sent with the Statuses is a command too: the device answers it with a Status (every
     // command gets one, DM RepPro), which must not read as a Status for something this server never sent.
     for (const c of out.body.slice(0, statuses.length)) {
-      if (c.kind === 'Alert' && c.data === AlertCode.NextMessage) st.sent.set(`${hdr.msgId}:${c.cmdId}`, { what: 'other' });
+      if (c.kind === 'Alert' && c.data === AlertCode.NextMessage) st.out.sent.set(`${hdr.msgId}:${c.cmdId}`, { what: 'other' });
     }
     // Final with no command ends the session: the device sends nothing more, unless it was challenged or
     // still has to challenge this server.
     const hdrCode = statuses[0]?.kind === 'Status' ? statuses[0].data : '200';
     st.ended = out.final && sentCommands.length === 0 && hdrCode !== '401' && hdrCode !== '407' &&
-      !(account?.server && !st.serverAccepted);
-    const r: LabReply = { body: bytes, contentType: st.encoding === 'xml' ? MIME_XML : MIME_WBXML };
+      !(account?.server && !st.auth.serverAccepted);
+    const r: LabReply = { body: bytes, contentType: st.out.encoding === 'xml' ? MIME_XML : MIME_WBXML };
     const mac = account ? serverHmac(this.hashes, account, st.device.serverNonce, bytes) : undefined;
     if (mac) r.hmac = mac;
     return r;
@@ -1069,10 +1022,9 @@ export class LabDmServer {
 
   /** Forgets the session's copies of its last message and reply. */
   private release(st: SessionState): void {
-    if (st.lastBody) this.retainedBytes -= st.lastBody.length;
-    if (st.lastReply) this.retainedBytes -= st.lastReply.body.length;
-    delete st.lastBody;
-    delete st.lastReply;
+    if (!st.copy) return;
+    this.retainedBytes -= st.copy.body.length + st.copy.reply.body.length;
+    delete st.copy;
   }
 
   /** Drops the copies of the least recently active sessions, ended ones first, down to half the limit. */
@@ -1082,7 +1034,7 @@ export class LabDmServer {
     for (const kept of [this.endedSessions, this.openSessions]) {
       for (const st of kept.values()) {
         if (this.retainedBytes <= this.retainedLimit / 2) break;
-        if (!st.lastBody) continue;
+        if (!st.copy) continue;
         this.release(st);
         dropped++;
       }
@@ -1105,6 +1057,27 @@ function limitOption(name: string, given: number | undefined, dflt: number): num
   const v = given ?? dflt;
   if (!(Number.isInteger(v) && v >= 1)) throw new Error(`LabDmServer: ${name} must be an integer ≥ 1`);
   return v;
+}
+
+/** The device message is the session's last one again, byte for byte: its reply was lost. */
+function isRetransmission(st: SessionState, msgNo: number, body: Uint8Array): st is SessionState & { copy: NonNullable<SessionState['copy']> } {
+  return st.deviceMsgId === msgNo && st.copy !== undefined && bytesEqual(st.copy.body, body);
+}
+
+function newSessionAuth(): SessionAuth {
+  return { authed: false, failures: 0, serverAccepted: false, serverRetries: 0 };
+}
+
+function newExchange(encoding: Encoding): Exchange {
+  return { encoding, msgId: 0, maxMsgSize: 0, outbox: [], lastCommands: [], sent: new Map(), answered: new Map() };
+}
+
+function newUpdateFlow(): UpdateFlow {
+  return { requestFresh: false, found: newInvestigation(), updates: [] };
+}
+
+function newInvestigation(): Investigation {
+  return { inventory: new Map(), treeResults: new Map() };
 }
 
 /** A component read from the device, its strings copied (see ownString) for the device record. */

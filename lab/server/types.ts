@@ -1,8 +1,9 @@
 // What the lab server's modules share: the records it gives to tests and tools (deployments, outcomes, UI
-// answers, deviations, device views), what it keeps of a device, and what a session's phase and the
-// commands it sent are. Types only; dm-server.ts re-exports the public ones.
+// answers, deviations, device views), what it keeps of a device and of a session. Types only; dm-server.ts
+// re-exports the public ones.
 import type { Crypto, Log } from '../../agent/ports.js';
 import type { Command } from '../../agent/syncml/model.js';
+import type { Encoding } from '../../agent/syncml/codec.js';
 import type { Catalog, CatalogEntry } from './catalog.js';
 import type { Scenario } from './scenario.js';
 import type { DeviceAccount } from './auth.js';
@@ -151,4 +152,82 @@ export interface Update {
   node: string;
   current: string;
   entry: CatalogEntry;
+}
+
+export interface UpdateRequest {
+  kind: UpdateKind;
+  /** The components it names (./SCOMO/Inventory/Deployed/<x>). */
+  uris: string[];
+  /** One of its alerts named none: the whole inventory. */
+  all: boolean;
+}
+
+/** How the device and this server authenticated to each other in the session (session-auth.ts). */
+export interface SessionAuth {
+  /** The device authenticated in this session. */
+  authed: boolean;
+  /** Challenges sent to the device in this session. */
+  failures: number;
+  /** The device accepted the server's credential (212, or 200 under HMAC). */
+  serverAccepted: boolean;
+  /** Times the device refused the server's credential in this session. */
+  serverRetries: number;
+}
+
+/** The server's side of the message exchange: what it sends, and what waits for the device's answer (reply.ts). */
+export interface Exchange {
+  /** The encoding of the device's last message, which the reply uses. */
+  encoding: Encoding;
+  /** MsgID of the server's last message. */
+  msgId: number;
+  /** The device's MaxMsgSize (0: none announced). */
+  maxMsgSize: number;
+  /** Server commands waiting for room in a message (the device asks for them with Alert 1222). */
+  outbox: Queued[];
+  /** Commands of the last server message, re-sent when the device refuses the server's credential. */
+  lastCommands: Queued[];
+  /** Commands sent and not answered yet, by `MsgRef:CmdRef` (and `…#results` for a Get's Results). */
+  sent: Map<string, Tag>;
+  /** Commands already answered: a command with several items may get one Status per distinct result. */
+  answered: Map<string, Tag>;
+}
+
+/** What the current investigation of the device's inventory found (update-flow.ts; handlers.ts fills it). */
+export interface Investigation {
+  inventory: Map<string, InventoryComponent>;
+  /** The children of ./SCOMO/Inventory/Deployed, once its Get has its Results. */
+  listNodes?: string[];
+  /** Status of the `?list=StructData` Get when it was not 200. */
+  treeRefused?: number;
+  /** Why a Get of the list or of the leaves failed. */
+  getFailed?: string;
+  /** `?list=` Gets whose Results have begun: more may follow for the same Get. */
+  treeResults: Map<string, Tag>;
+}
+
+/** The update request of the session and how far it went (update-flow.ts). */
+export interface UpdateFlow {
+  request?: UpdateRequest;
+  /** `request` came after the last investigation began: the next one investigates it. */
+  requestFresh: boolean;
+  found: Investigation;
+  updates: Update[];
+  /** The updates the user consented to, once the confirm or choice alert is answered. */
+  consent?: Update[];
+}
+
+/** One DM session: the session loop (dm-server.ts) owns the first fields, one module each of the sub-records. */
+export interface SessionState {
+  readonly sessionId: string;
+  readonly device: DeviceRecord;
+  phase: Phase;
+  /** The last reply ended the session: Final and no command (reply.ts decides). */
+  ended: boolean;
+  /** MsgID of the device's last message processed. */
+  deviceMsgId?: number;
+  /** That message and its reply, so that a retransmission gets the same reply (session-store.ts bounds them). */
+  copy?: { body: Uint8Array; reply: LabReply };
+  auth: SessionAuth;
+  out: Exchange;
+  flow: UpdateFlow;
 }
