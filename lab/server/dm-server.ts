@@ -5,7 +5,7 @@
 // UpdateDeviceRequest, when the catalog allows it) it runs a SCOMO DownloadInstall and later records the
 // OperationComplete result alert. Lab users debug devices with it, so every protocol deviation is logged
 // with what was expected.
-import type { Crypto, LogLevel } from '../../agent/ports.js';
+import type { LogLevel } from '../../agent/ports.js';
 import type { AlertCmd, Command, ItemCmd, ResultsCmd, StatusCmd, SyncHdr, SyncMLMessage } from '../../agent/syncml/model.js';
 import { AlertCode, MIME_WBXML, MIME_XML } from '../../agent/syncml/model.js';
 import { decodeMessage, sniffEncoding, type Encoding } from '../../agent/syncml/codec.js';
@@ -15,7 +15,6 @@ import { base64Decode, base64Encode, bytesEqual, hex, utf8Encode } from '../../a
 import { nodeCrypto } from '../../platform/node/crypto.js';
 import { nodeUtf8 } from '../../platform/node/utf8.js';
 import { compareVersions, findUpdate, packageUrl } from './catalog.js';
-import type { Scenario } from './scenario.js';
 import { DEFAULT_SCENARIO, FailurePlan, fillText } from './scenario.js';
 import type { DeviceAccount } from './auth.js';
 import { UserPassHashes } from '../../agent/session/auth.js';
@@ -31,7 +30,7 @@ import { History } from './history.js';
 import { ownString } from './own-string.js';
 import type {
   Deployment, DeviceRecord, DeviceView, Deviation, Exchange, Investigation, LabDmServerOptions, LabReply, OperationOutcome, RequestMeta,
-  Role, SessionAuth, SessionState, Tag, UiAnswerRecord, Update, UpdateFlow, UpdateKind,
+  Role, ServerContext, SessionAuth, SessionState, Tag, UiAnswerRecord, Update, UpdateFlow, UpdateKind,
 } from './types.js';
 
 export type { Deployment, DeviceView, Deviation, LabDmServerOptions, LabReply, OperationOutcome, RequestMeta, UiAnswerRecord, UpdateKind } from './types.js';
@@ -72,13 +71,9 @@ const MAX_AUTH_FAILURES = 5;
 const MAX_SERVER_AUTH_RETRIES = 2;
 
 export class LabDmServer {
-  private o: LabDmServerOptions;
-  private readonly crypto: Crypto;
-  /** The hashes of the accounts' "user:pass" (most recent 256), for the digests of every session. */
-  private readonly hashes: UserPassHashes;
+  private readonly o: LabDmServerOptions;
+  private readonly ctx: ServerContext;
   private readonly accounts: AccountBook;
-  private readonly scenario: Scenario;
-  private readonly failures: FailurePlan;
   private readonly devicesById = new Map<string, DeviceRecord>();
   private readonly strangers = new Map<string, DeviceRecord>();
   private readonly strangerLimit: number;
@@ -87,47 +82,40 @@ export class LabDmServer {
   private retainedBytes = 0;
   private readonly openSessions = new Map<string, SessionState>();
   private readonly endedSessions = new Map<string, SessionState>();
-  private readonly deploymentList: History<Deployment>;
-  private readonly outcomeList: History<OperationOutcome>;
-  private duplicateResultCount = 0;
   private sessionCount = 0;
-  private succeededCount = 0;
-  private readonly uiAnswerList: History<UiAnswerRecord>;
-  private readonly deviationList: History<Deviation>;
   private credentialsRejected = false;
-  private packageBaseUrl: string;
 
   constructor(options: LabDmServerOptions) {
     if (!options.serverId) throw new Error('LabDmServer: serverId must not be empty');
-    if (!/^https?:\/\/\S+$/.test(options.packageBaseUrl)) throw new Error(`LabDmServer: packageBaseUrl '${options.packageBaseUrl}' is not an http(s) URL`);
+    checkPackageBaseUrl(options.packageBaseUrl);
     const max = options.maxMsgSize ?? DEFAULT_MAX_MSG;
     if (!(Number.isInteger(max) && max >= 1024)) throw new Error('LabDmServer: maxMsgSize must be an integer ≥ 1024');
     this.o = options;
-    this.packageBaseUrl = options.packageBaseUrl;
-    this.crypto = options.crypto ?? nodeCrypto;
-    this.hashes = new UserPassHashes(this.crypto);
+    const crypto = options.crypto ?? nodeCrypto;
     this.accounts = new AccountBook(options.devices);
-    this.scenario = options.scenario ?? DEFAULT_SCENARIO;
-    this.failures = new FailurePlan(this.scenario.failures);
+    const scenario = options.scenario ?? DEFAULT_SCENARIO;
     const keep = limitOption('historyLimit', options.historyLimit, DEFAULT_HISTORY_LIMIT);
-    this.deploymentList = new History(keep);
-    this.outcomeList = new History(keep);
-    this.uiAnswerList = new History(keep);
-    this.deviationList = new History(keep);
+    this.ctx = {
+      catalog: options.catalog, serverUri: options.serverUri, packageBaseUrl: options.packageBaseUrl, maxMsgSize: max,
+      crypto, hashes: new UserPassHashes(crypto), scenario, failures: new FailurePlan(scenario.failures),
+      histories: { deployments: new History(keep), outcomes: new History(keep), uiAnswers: new History(keep), deviations: new History(keep), duplicateResults: 0, succeeded: 0 },
+      log: (level, message, fields) => this.o.log?.log(level, message, fields),
+      deviate: (st, message) => this.deviate(st.device.devId, st.sessionId, message),
+    };
     this.strangerLimit = limitOption('strangerLimit', options.strangerLimit, DEFAULT_STRANGER_LIMIT);
     this.retainedLimit = limitOption('retainedLimit', options.retainedLimit, DEFAULT_RETAINED_LIMIT);
   }
 
   /** Changes the base URL announced in PkgURL (e.g. once an HTTP server on port 0 knows its port). */
   usePackageBaseUrl(url: string): void {
-    if (!/^https?:\/\/\S+$/.test(url)) throw new Error(`LabDmServer: packageBaseUrl '${url}' is not an http(s) URL`);
-    this.packageBaseUrl = url;
+    checkPackageBaseUrl(url);
+    this.ctx.packageBaseUrl = url;
   }
 
   /** Changes the URI this server answers as (SyncHdr Source, and the Target devices must use). */
   useServerUri(uri: string): void {
     if (!/^\S+$/.test(uri)) throw new Error(`LabDmServer: serverUri '${uri}' is not a URI`);
-    this.o = { ...this.o, serverUri: uri };
+    this.ctx.serverUri = uri;
   }
 
   // ------------------------------------------------------------------ views for tests and tools
@@ -135,30 +123,30 @@ export class LabDmServer {
   // Each history gives its newest historyLimit entries; totals() counts all of them.
 
   outcomes(): OperationOutcome[] {
-    return this.outcomeList.kept().map((o) => ({ ...o }));
+    return this.ctx.histories.outcomes.kept().map((o) => ({ ...o }));
   }
 
   deployments(): Deployment[] {
-    return this.deploymentList.kept().map((d) => ({ ...d }));
+    return this.ctx.histories.deployments.kept().map((d) => ({ ...d }));
   }
 
   uiAnswers(): UiAnswerRecord[] {
-    return this.uiAnswerList.kept().map((a) => ({ ...a, answer: [...a.answer] }));
+    return this.ctx.histories.uiAnswers.kept().map((a) => ({ ...a, answer: [...a.answer] }));
   }
 
   /** Result alerts received again for an outcome already recorded (a device re-sending after a power cut). */
   duplicateResults(): number {
-    return this.duplicateResultCount;
+    return this.ctx.histories.duplicateResults;
   }
 
   deviations(): Deviation[] {
-    return this.deviationList.kept();
+    return this.ctx.histories.deviations.kept();
   }
 
   /** The kept deviations by kind (their message, numbers masked), most frequent first. */
   deviationKinds(): [kind: string, count: number][] {
     const byKind = new Map<string, number>();
-    for (const d of this.deviationList.kept()) {
+    for (const d of this.ctx.histories.deviations.kept()) {
       const kind = d.message.replace(/\d+/g, 'N');
       byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
     }
@@ -171,8 +159,8 @@ export class LabDmServer {
    */
   totals(): { sessions: number; devices: number; deployments: number; outcomes: number; succeeded: number; uiAnswers: number; deviations: number } {
     return {
-      sessions: this.sessionCount, devices: this.devicesById.size, deployments: this.deploymentList.total, outcomes: this.outcomeList.total,
-      succeeded: this.succeededCount, uiAnswers: this.uiAnswerList.total, deviations: this.deviationList.total,
+      sessions: this.sessionCount, devices: this.devicesById.size, deployments: this.ctx.histories.deployments.total, outcomes: this.ctx.histories.outcomes.total,
+      succeeded: this.ctx.histories.succeeded, uiAnswers: this.ctx.histories.uiAnswers.total, deviations: this.ctx.histories.deviations.total,
     };
   }
 
@@ -213,8 +201,8 @@ export class LabDmServer {
     const problem = this.headerProblem(msg.hdr);
     if (problem) return this.refuse(400, `device ${devId}: ${problem}`);
     if (!/^[1-9]\d{0,8}$/.test(msg.hdr.msgId)) return this.refuse(400, `device ${devId}: MsgID '${msg.hdr.msgId}' is not a positive integer`);
-    if (normUri(msg.hdr.target.locURI) !== normUri(this.o.serverUri) && msg.hdr.target.locURI !== this.o.serverUri) {
-      this.deviate(devId, msg.hdr.sessionId, `SyncHdr Target ${msg.hdr.target.locURI} is not this server (${this.o.serverUri})`);
+    if (normUri(msg.hdr.target.locURI) !== normUri(this.ctx.serverUri) && msg.hdr.target.locURI !== this.ctx.serverUri) {
+      this.deviate(devId, msg.hdr.sessionId, `SyncHdr Target ${msg.hdr.target.locURI} is not this server (${this.ctx.serverUri})`);
     }
 
     const st = this.session(msg, encoding, body);
@@ -229,7 +217,7 @@ export class LabDmServer {
     if (st.deviceMsgId === undefined && msgNo !== 1) this.deviate(devId, st.sessionId, `first message of the session has MsgID ${msgNo}, not 1`);
     if (st.ended) this.deviate(devId, st.sessionId, 'message after the session ended (the last server message held no commands)');
 
-    const http500 = this.failures.take('http-500-at-message', msgNo);
+    const http500 = this.ctx.failures.take('http-500-at-message', msgNo);
     if (http500) {
       this.log('warn', `injected failure: HTTP 500 at device message ${msgNo} (${devId})`);
       return { status: 500, body: utf8Encode('injected failure: http-500-at-message\n'), contentType: 'text/plain' };
@@ -242,12 +230,12 @@ export class LabDmServer {
     this.retainedBytes += body.length + reply.body.length;
     this.file(st);
     if (this.retainedBytes > this.retainedLimit) this.shed();
-    const delay = this.failures.take('delay-ms', msgNo);
+    const delay = this.ctx.failures.take('delay-ms', msgNo);
     if (delay) {
       this.log('info', `injected delay of ${delay.ms} ms before answering device message ${msgNo}`);
       await (this.o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))))(delay.ms);
     }
-    if (this.failures.take('drop-connection-at-message', msgNo)) {
+    if (this.ctx.failures.take('drop-connection-at-message', msgNo)) {
       // Processed but the reply is lost, as when a connection breaks: the device's retry gets the cached reply.
       this.log('warn', `injected failure: connection dropped after device message ${msgNo} (${devId})`);
       return undefined;
@@ -290,7 +278,7 @@ export class LabDmServer {
       // Seen again: it becomes the most recently seen (set again below).
       if (device) this.strangers.delete(devId);
       else {
-        device = { devId: ownString(devId), clientNonce: this.crypto.randomBytes(16), serverNonce: new Uint8Array(0), devInfo: Object.create(null) as Record<string, string>, inventory: new Map(), deployments: new Map(), sessions: 0 };
+        device = { devId: ownString(devId), clientNonce: this.ctx.crypto.randomBytes(16), serverNonce: new Uint8Array(0), devInfo: Object.create(null) as Record<string, string>, inventory: new Map(), deployments: new Map(), sessions: 0 };
         if (this.strangers.size >= this.strangerLimit) {
           const [oldest] = this.strangers.keys();
           this.strangers.delete(oldest!);
@@ -333,7 +321,7 @@ export class LabDmServer {
     };
     if (msg.hdr.meta?.maxMsgSize !== undefined) st.out.maxMsgSize = msg.hdr.meta.maxMsgSize;
 
-    const abort = this.failures.take('abort-session', Number(msg.hdr.msgId));
+    const abort = this.ctx.failures.take('abort-session', Number(msg.hdr.msgId));
     if (abort) {
       this.log('warn', `injected failure: Alert 1223 (session abort) at device message ${msg.hdr.msgId} (${st.device.devId})`);
       st.ended = true;
@@ -428,15 +416,15 @@ export class LabDmServer {
       challenge(msg.hdr.cred || meta.hmac ? 401 : 407, schemeUrn('md5'));
       return false;
     }
-    const verdict = verifyDevice(this.hashes, account, msg.hdr.cred, meta.hmac, body, dev.clientNonce);
-    if (verdict === 'ok' && !this.credentialsRejected && this.failures.take('reject-credentials-once')) {
+    const verdict = verifyDevice(this.ctx.hashes, account, msg.hdr.cred, meta.hmac, body, dev.clientNonce);
+    if (verdict === 'ok' && !this.credentialsRejected && this.ctx.failures.take('reject-credentials-once')) {
       this.credentialsRejected = true;
       this.log('warn', `injected failure: rejecting ${account.username}'s valid credential once`);
       challenge(401, schemeUrn(account.auth));
       return false;
     }
     if (verdict !== 'ok') {
-      const stale = verdict === 'bad' ? staleNonce(this.hashes, account, msg.hdr.cred, meta.hmac, body, this.knownNonces(dev, account)) : undefined;
+      const stale = verdict === 'bad' ? staleNonce(this.ctx.hashes, account, msg.hdr.cred, meta.hmac, body, this.knownNonces(dev, account)) : undefined;
       // A first refusal for a missing credential or a stale nonce is how a session often begins: info, not a warning.
       this.log(st.auth.failures === 0 && (verdict === 'missing' || stale) ? 'info' : 'warn',
         `device ${st.device.devId} (${account.username}): ${verdict === 'missing' ? 'credential missing' : 'credential refused'}: ${stale
@@ -471,7 +459,7 @@ export class LabDmServer {
 
   private renewClientNonce(dev: DeviceRecord): void {
     dev.previousClientNonce = dev.clientNonce;
-    dev.clientNonce = this.crypto.randomBytes(16);
+    dev.clientNonce = this.ctx.crypto.randomBytes(16);
   }
 
   /** Nonces other than the current one that a device with the right password may have used. */
@@ -557,7 +545,7 @@ export class LabDmServer {
     if (deployment?.resultCode !== undefined && deployment.resultCode === data.resultCode) {
       // At-least-once delivery: a device that lost power after we acknowledged, but before it recorded our
       // acknowledgement, sends the same result again. It is the same outcome, counted once.
-      this.duplicateResultCount++;
+      this.ctx.histories.duplicateResults++;
       this.log('info', `device ${st.device.devId}: result ${data.resultCode} for ${correlator} reported again (already recorded; acknowledged again)`);
       return 200;
     }
@@ -570,8 +558,8 @@ export class LabDmServer {
         for (const comp of st.device.inventory.values()) if (comp.id === deployment.componentId) comp.version = deployment.version;
       }
     }
-    this.outcomeList.push(outcome);
-    if (ok) this.succeededCount++;
+    this.ctx.histories.outcomes.push(outcome);
+    if (ok) this.ctx.histories.succeeded++;
     this.log(ok ? 'info' : 'warn', `device ${st.device.devId}: SCOMO result ${data.resultCode}${ok ? ' (success)' : ''} for ${deployment ? `${deployment.componentId} ${deployment.version}` : (data.identifier ?? '?')}, correlator ${correlator ?? '(none)'}`);
     return 200;
   }
@@ -683,14 +671,14 @@ export class LabDmServer {
 
   private onUiStatus(st: SessionState, tag: Extract<Tag, { what: 'ui' }>, s: StatusCmd, code: number): void {
     const answer = s.items.map((i) => dataText(i.data));
-    this.uiAnswerList.push({ devId: st.device.devId, sessionId: st.sessionId, alert: tag.alert, text: tag.text, status: code, answer });
+    this.ctx.histories.uiAnswers.push({ devId: st.device.devId, sessionId: st.sessionId, alert: tag.alert, text: tag.text, status: code, answer });
     this.log('info', `device ${st.device.devId}: UI ${tag.alert} '${tag.text}' answered ${code}${answer.length ? ' [' + answer.join(', ') + ']' : ''}`);
     if (tag.expectStatus !== undefined && tag.expectStatus !== code) {
       this.deviate(st.device.devId, st.sessionId, `UI ${tag.alert} '${tag.text}': the scenario expects status ${tag.expectStatus}, the device answered ${code}`);
     }
     if (tag.role === 'confirm') {
       st.flow.consent = code === 200 ? st.flow.updates.slice(0, 1) : [];
-      const expect = this.scenario.ui.confirm.expect;
+      const expect = this.ctx.scenario.ui.confirm.expect;
       if ((expect === 'yes' && code !== 200) || (expect === 'no' && code !== 304)) {
         this.deviate(st.device.devId, st.sessionId, `confirm answered ${code}; the scenario expects ${expect === 'yes' ? '200 (yes)' : '304 (no)'}`);
       }
@@ -703,7 +691,7 @@ export class LabDmServer {
         this.deviate(st.device.devId, st.sessionId, `choice answer '${answer[0] ?? ''}' is not an option number from 1 to ${n + 1}`);
         return;
       }
-      const want = this.scenario.ui.choice.expect;
+      const want = this.ctx.scenario.ui.choice.expect;
       if (want !== undefined && want !== pick) this.deviate(st.device.devId, st.sessionId, `choice answered option ${pick}; the scenario expects ${want}`);
       st.flow.consent = pick === n + 1 ? [...st.flow.updates] : [st.flow.updates[pick - 1]!];
     }
@@ -785,7 +773,7 @@ export class LabDmServer {
     st.flow.found = newInvestigation();
     st.flow.updates = [];
     delete st.flow.consent;
-    const checking = this.scenario.ui.checking;
+    const checking = this.ctx.scenario.ui.checking;
     if (req.kind === 'user' && checking) this.ui(st, 'checking', AlertCode.Display, checking.options, checking.text);
     if (req.all && !st.device.noTreeExchange) {
       // The whole inventory in one Get (DM TND tree exchange); a device without it gets the list, then the leaves.
@@ -841,11 +829,11 @@ export class LabDmServer {
         this.deviate(st.device.devId, st.sessionId, `component ${c.node} lacks ${c.id === undefined ? 'ID' : 'Version'} in the Results`);
         continue;
       }
-      const entry = findUpdate(this.o.catalog, c.id, c.version);
+      const entry = findUpdate(this.ctx.catalog, c.id, c.version);
       if (entry) updates.push({ node: c.node, current: c.version, entry });
     }
     updates.sort((a, b) => a.entry.name.localeCompare(b.entry.name) || compareVersions(a.entry.version, b.entry.version));
-    if (updates.length && this.failures.take('no-update')) {
+    if (updates.length && this.ctx.failures.take('no-update')) {
       this.log('warn', `injected: no-update (hiding ${updates.length} available update(s) from ${st.device.devId})`);
       updates.length = 0;
     }
@@ -857,7 +845,7 @@ export class LabDmServer {
     }
     this.log('info', `device ${st.device.devId}: ${st.flow.found.inventory.size} component(s) read, ${updates.length} update(s): ${updates.map((u) => `${u.entry.id} ${u.current}→${u.entry.version}`).join(', ') || 'none'}`);
     if (updates.length === 0) {
-      const upToDate = this.scenario.ui.upToDate;
+      const upToDate = this.ctx.scenario.ui.upToDate;
       if (req.kind === 'user' && upToDate) this.ui(st, 'upToDate', AlertCode.Display, upToDate.options, upToDate.text);
       st.phase = 'done';
       return;
@@ -871,7 +859,7 @@ export class LabDmServer {
       this.deploy(st, auto);
       return;
     }
-    const ui = this.scenario.ui;
+    const ui = this.ctx.scenario.ui;
     for (const x of ui.extra) this.ui(st, 'extra', x.alert, x.options, this.fill(x.text, updates), x.choices, x.expectStatus);
     if (updates.length === 1) {
       this.ui(st, 'confirm', AlertCode.Confirm, ui.confirm.options, this.fill(ui.confirm.text, updates));
@@ -895,7 +883,7 @@ export class LabDmServer {
     }
     const chosen = st.flow.consent;
     if (chosen.length === 0) {
-      const p = this.scenario.ui.postponed;
+      const p = this.ctx.scenario.ui.postponed;
       if (p) this.ui(st, 'postponed', AlertCode.Display, p.options, p.text);
       st.phase = 'done';
       return;
@@ -905,23 +893,23 @@ export class LabDmServer {
 
   private deploy(st: SessionState, updates: Update[]): void {
     for (const u of updates) {
-      const corrupt = this.failures.take('corrupt-package');
+      const corrupt = this.ctx.failures.take('corrupt-package');
       const corruptThis = corrupt && (corrupt.component === undefined || corrupt.component === u.entry.id);
       const sha256 = corruptThis ? flipHex(u.entry.sha256) : u.entry.sha256;
       if (corruptThis) this.log('warn', `injected failure: announcing a wrong SHA-256 for ${u.entry.fileName}`);
       const plan: DeployPlan = {
-        node: 'pkg' + hex(this.crypto.randomBytes(4)),
+        node: 'pkg' + hex(this.ctx.crypto.randomBytes(4)),
         pkgId: `${u.entry.id}-${u.entry.version}`.replace(/[^A-Za-z0-9_.-]/g, '_'),
-        url: packageUrl(this.packageBaseUrl, u.entry),
-        correlator: 'lab-' + hex(this.crypto.randomBytes(6)),
-        operation: this.scenario.operation,
+        url: packageUrl(this.ctx.packageBaseUrl, u.entry),
+        correlator: 'lab-' + hex(this.ctx.crypto.randomBytes(6)),
+        operation: this.ctx.scenario.operation,
         sha256,
       };
       const d: Deployment = {
         devId: st.device.devId, sessionId: st.sessionId, correlator: plan.correlator, componentId: u.entry.id,
         version: u.entry.version, node: plan.node, operation: plan.operation, state: 'sent',
       };
-      this.deploymentList.push(d);
+      this.ctx.histories.deployments.push(d);
       const mine = st.device.deployments;
       if (mine.size >= MAX_DEPLOYMENTS_PER_DEVICE) mine.delete(mine.keys().next().value!);
       mine.set(d.correlator, d);
@@ -944,11 +932,11 @@ export class LabDmServer {
     const account = st.device.account;
     const hdr: SyncHdr = {
       verDTD: '1.2', verProto: 'DM/1.2', sessionId: st.sessionId, msgId: String(++st.out.msgId),
-      target: { locURI: st.device.devId }, source: { locURI: this.o.serverUri },
+      target: { locURI: st.device.devId }, source: { locURI: this.ctx.serverUri },
     };
-    if (st.out.msgId === 1) hdr.meta = { maxMsgSize: this.o.maxMsgSize ?? DEFAULT_MAX_MSG };
+    if (st.out.msgId === 1) hdr.meta = { maxMsgSize: this.ctx.maxMsgSize };
     if (account?.server && account.server.auth !== 'hmac' && !st.auth.serverAccepted) {
-      const cred = serverCred(this.hashes, account, st.device.serverNonce);
+      const cred = serverCred(this.ctx.hashes, account, st.device.serverNonce);
       if (cred) hdr.cred = cred;
     }
     const queued = final === undefined ? st.out.outbox : [];
@@ -999,7 +987,7 @@ export class LabDmServer {
     st.ended = out.final && sentCommands.length === 0 && hdrCode !== '401' && hdrCode !== '407' &&
       !(account?.server && !st.auth.serverAccepted);
     const r: LabReply = { body: bytes, contentType: st.out.encoding === 'xml' ? MIME_XML : MIME_WBXML };
-    const mac = account ? serverHmac(this.hashes, account, st.device.serverNonce, bytes) : undefined;
+    const mac = account ? serverHmac(this.ctx.hashes, account, st.device.serverNonce, bytes) : undefined;
     if (mac) r.hmac = mac;
     return r;
   }
@@ -1007,7 +995,7 @@ export class LabDmServer {
   // ------------------------------------------------------------------ logging
 
   private deviate(devId: string, sessionId: string, message: string): void {
-    this.deviationList.push({ devId, sessionId, message });
+    this.ctx.histories.deviations.push({ devId, sessionId, message });
     this.log('warn', `deviation: device ${devId} session ${sessionId}: ${message}`);
   }
 
@@ -1048,8 +1036,12 @@ export class LabDmServer {
   }
 
   private log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
-    this.o.log?.log(level, message, fields);
+    this.ctx.log(level, message, fields);
   }
+}
+
+function checkPackageBaseUrl(url: string): void {
+  if (!/^https?:\/\/\S+$/.test(url)) throw new Error(`LabDmServer: packageBaseUrl '${url}' is not an http(s) URL`);
 }
 
 /** A bound of the options, given or its default; an integer ≥ 1. */

@@ -1,13 +1,15 @@
 // What the lab server's modules share: the records it gives to tests and tools (deployments, outcomes, UI
-// answers, deviations, device views), what it keeps of a device and of a session. Types only; dm-server.ts
-// re-exports the public ones.
-import type { Crypto, Log } from '../../agent/ports.js';
+// answers, deviations, device views), what it keeps of a device and of a session, and the context every
+// module works in. Types only; dm-server.ts re-exports the public ones.
+import type { Crypto, Log, LogLevel } from '../../agent/ports.js';
 import type { Command } from '../../agent/syncml/model.js';
 import type { Encoding } from '../../agent/syncml/codec.js';
+import type { UserPassHashes } from '../../agent/session/auth.js';
 import type { Catalog, CatalogEntry } from './catalog.js';
-import type { Scenario } from './scenario.js';
+import type { FailurePlan, Scenario } from './scenario.js';
 import type { DeviceAccount } from './auth.js';
 import type { DeployPlan, InventoryComponent } from './commands.js';
+import type { History } from './history.js';
 
 export interface LabDmServerOptions {
   catalog: Catalog;
@@ -230,4 +232,36 @@ export interface SessionState {
   auth: SessionAuth;
   out: Exchange;
   flow: UpdateFlow;
+}
+
+/** The histories the server keeps (the newest historyLimit of each) and the counts that outlive them. */
+export interface Histories {
+  readonly deployments: History<Deployment>;
+  readonly outcomes: History<OperationOutcome>;
+  readonly uiAnswers: History<UiAnswerRecord>;
+  readonly deviations: History<Deviation>;
+  /** Result alerts received again for an outcome already recorded. */
+  duplicateResults: number;
+  /** Outcomes that reported a success. */
+  succeeded: number;
+}
+
+/** What the server's modules work with: the settings, the scenario, the histories, the log. */
+export interface ServerContext {
+  readonly catalog: Catalog;
+  /** SyncHdr Source of the server's messages, and the Target devices must use (LabDmServer.useServerUri). */
+  serverUri: string;
+  /** Where PkgURLs point (LabDmServer.usePackageBaseUrl). */
+  packageBaseUrl: string;
+  /** Largest device message accepted, announced in the server's first message of a session. */
+  readonly maxMsgSize: number;
+  readonly crypto: Crypto;
+  /** The hashes of the accounts' "user:pass" (most recent 256), for the digests of every session. */
+  readonly hashes: UserPassHashes;
+  readonly scenario: Scenario;
+  readonly failures: FailurePlan;
+  readonly histories: Histories;
+  log(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
+  /** Records a protocol deviation of the session's device and logs it. */
+  deviate(st: SessionState, message: string): void;
 }
