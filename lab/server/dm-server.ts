@@ -20,19 +20,20 @@ import type { DeviceAccount } from './auth.js';
 import { UserPassHashes } from '../../agent/session/auth.js';
 import { AccountBook, explainRefusal, schemeUrn, serverCred, serverHmac, staleNonce, verifyDevice, type KnownNonce } from './auth.js';
 import { DEPLOYED } from '../../agent/scomo/paths.js';
-import type { DeployPlan, InventoryComponent } from './commands.js';
+import type { DeployPlan } from './commands.js';
 import {
   childNames, componentGets, dataText, deployCommands, deployedNode, getCmd, normUri, numberCommands,
   parseResultData, readComponentResults, uiAlert,
 } from './commands.js';
 import { encodeServerMessage } from './syncml-xml.js';
 import { History } from './history.js';
-import { ownString } from './own-string.js';
+import { DEFAULT_STRANGER_LIMIT, DeviceBook, installed, keepDeployment, keepDevInfo, keepInventory, MAX_COMPONENTS_PER_DEVICE, MAX_DEVINFO_LEAVES } from './devices.js';
 import type {
   Deployment, DeviceRecord, DeviceView, Deviation, Exchange, Investigation, LabDmServerOptions, LabReply, OperationOutcome, RequestMeta,
   Role, ServerContext, SessionAuth, SessionState, Tag, UiAnswerRecord, Update, UpdateFlow, UpdateKind,
 } from './types.js';
 
+export { MAX_COMPONENTS_PER_DEVICE, MAX_DEVINFO_LEAVES } from './devices.js';
 export type { Deployment, DeviceView, Deviation, LabDmServerOptions, LabReply, OperationOutcome, RequestMeta, UiAnswerRecord, UpdateKind } from './types.js';
 
 const DEFAULT_MAX_MSG = 65536;
@@ -43,20 +44,6 @@ const DEFAULT_MAX_MSG = 65536;
 const MAX_OPEN_SESSIONS = 65536;
 /** Ended sessions kept so that a device re-sending its last message (its reply was lost) gets it again. */
 const MAX_ENDED_SESSIONS = 1024;
-/**
- * Devices that have not authenticated yet (a record holds the nonce they were challenged with). Any DevId
- * can knock, so these are bounded apart from the devices that did authenticate; the least recently seen
- * is forgotten first, and it is challenged again if it comes back.
- */
-const DEFAULT_STRANGER_LIMIT = 65536;
-/**
- * What the server keeps of one device's reports: components (read in a session, and remembered) and
- * DevInfo leaves. A device names them, so they are bounded; past the bound a report is a deviation.
- */
-export const MAX_COMPONENTS_PER_DEVICE = 256;
-export const MAX_DEVINFO_LEAVES = 32;
-/** A device reports on its recent deployments; one older than this many is an unknown Correlator. */
-const MAX_DEPLOYMENTS_PER_DEVICE = 16;
 const DEFAULT_HISTORY_LIMIT = 10000;
 /**
  * Each kept session holds its last device message and reply, so that a retransmission gets the same reply:
@@ -74,9 +61,7 @@ export class LabDmServer {
   private readonly o: LabDmServerOptions;
   private readonly ctx: ServerContext;
   private readonly accounts: AccountBook;
-  private readonly devicesById = new Map<string, DeviceRecord>();
-  private readonly strangers = new Map<string, DeviceRecord>();
-  private readonly strangerLimit: number;
+  private readonly devices: DeviceBook;
   private readonly retainedLimit: number;
   /** Bytes of the copies of last messages and replies the kept sessions hold. */
   private retainedBytes = 0;
@@ -102,7 +87,7 @@ export class LabDmServer {
       log: (level, message, fields) => this.o.log?.log(level, message, fields),
       deviate: (st, message) => this.deviate(st.device.devId, st.sessionId, message),
     };
-    this.strangerLimit = limitOption('strangerLimit', options.strangerLimit, DEFAULT_STRANGER_LIMIT);
+    this.devices = new DeviceBook(crypto, this.ctx.log, limitOption('strangerLimit', options.strangerLimit, DEFAULT_STRANGER_LIMIT));
     this.retainedLimit = limitOption('retainedLimit', options.retainedLimit, DEFAULT_RETAINED_LIMIT);
   }
 
@@ -159,22 +144,18 @@ export class LabDmServer {
    */
   totals(): { sessions: number; devices: number; deployments: number; outcomes: number; succeeded: number; uiAnswers: number; deviations: number } {
     return {
-      sessions: this.sessionCount, devices: this.devicesById.size, deployments: this.ctx.histories.deployments.total, outcomes: this.ctx.histories.outcomes.total,
+      sessions: this.sessionCount, devices: this.devices.authenticated, deployments: this.ctx.histories.deployments.total, outcomes: this.ctx.histories.outcomes.total,
       succeeded: this.ctx.histories.succeeded, uiAnswers: this.ctx.histories.uiAnswers.total, deviations: this.ctx.histories.deviations.total,
     };
   }
 
   device(devId: string): DeviceView | undefined {
-    const d = this.record(devId);
-    if (!d) return undefined;
-    const v: DeviceView = { devId, devInfo: { ...d.devInfo }, inventory: [...d.inventory.values()].map((c) => ({ ...c })), sessions: d.sessions };
-    if (d.account) v.account = d.account.username;
-    return v;
+    return this.devices.view(devId);
   }
 
   /** The nonce (base64) the device must use next, e.g. to hand to a device under test out of band. */
   nonceFor(devId: string): string | undefined {
-    const d = this.record(devId);
+    const d = this.devices.record(devId);
     return d ? base64Encode(d.clientNonce) : undefined;
   }
 
@@ -272,22 +253,7 @@ export class LabDmServer {
       st.out.encoding = encoding;
       return st;
     }
-    let device = this.devicesById.get(devId);
-    if (!device) {
-      device = this.strangers.get(devId);
-      // Seen again: it becomes the most recently seen (set again below).
-      if (device) this.strangers.delete(devId);
-      else {
-        device = { devId: ownString(devId), clientNonce: this.ctx.crypto.randomBytes(16), serverNonce: new Uint8Array(0), devInfo: Object.create(null) as Record<string, string>, inventory: new Map(), deployments: new Map(), sessions: 0 };
-        if (this.strangers.size >= this.strangerLimit) {
-          const [oldest] = this.strangers.keys();
-          this.strangers.delete(oldest!);
-          this.log('warn', `more than ${this.strangerLimit} devices that have not authenticated: forgetting ${oldest}, the least recently seen`);
-        }
-      }
-      // Keyed by the record's own copy of the DevId (a key is kept as long as the record).
-      this.strangers.set(device.devId, device);
-    }
+    const device = this.devices.forSession(devId);
     device.sessions++;
     this.sessionCount++;
     st = {
@@ -447,12 +413,7 @@ export class LabDmServer {
     }
     if (!st.auth.authed) this.log('info', `device ${st.device.devId} authenticated as ${account.username} (${account.auth}), session ${st.sessionId}`);
     st.auth.authed = true;
-    // Admitted: from now on bounded by the accounts, not by strangerLimit. Its record may have been forgotten
-    // as a stranger while this session was open; the session's own record is the one kept.
-    if (!this.devicesById.has(st.device.devId)) {
-      this.strangers.delete(st.device.devId);
-      this.devicesById.set(dev.devId, dev);
-    }
+    this.devices.admit(dev);
     if (st.phase === 'auth') st.phase = 'start';
     return true;
   }
@@ -553,10 +514,7 @@ export class LabDmServer {
       deployment.resultCode = data.resultCode;
       deployment.state = ok ? 'completed' : 'failed';
       outcome.deployment = { ...deployment };
-      if (ok) {
-        // The device now runs the catalog version: keep the inventory view current until the next Get.
-        for (const comp of st.device.inventory.values()) if (comp.id === deployment.componentId) comp.version = deployment.version;
-      }
+      if (ok) installed(st.device, deployment);
     }
     this.ctx.histories.outcomes.push(outcome);
     if (ok) this.ctx.histories.succeeded++;
@@ -573,16 +531,9 @@ export class LabDmServer {
         code = 403;
         continue;
       }
-      // A property name is interned by V8 (it pins nothing); the value is copied only when it changes, as a
-      // device sends the same DevInfo in every session.
-      const name = normUri(uri).slice('./DevInfo/'.length);
-      const value = dataText(it.data);
-      const devInfo = st.device.devInfo;
-      if (!Object.hasOwn(devInfo, name) && Object.keys(devInfo).length >= MAX_DEVINFO_LEAVES) {
+      if (!keepDevInfo(st.device, normUri(uri).slice('./DevInfo/'.length), dataText(it.data))) {
         this.deviate(st.device.devId, st.sessionId, `Replace of ${uri}: the server keeps ${MAX_DEVINFO_LEAVES} DevInfo leaves of a device, not more`);
-        continue;
       }
-      if (devInfo[name] !== value) devInfo[name] = ownString(value);
     }
     const devIdLeaf = st.device.devInfo.DevId;
     if (devIdLeaf !== undefined && devIdLeaf !== st.device.devId) {
@@ -813,16 +764,7 @@ export class LabDmServer {
   }
 
   private afterInventory(st: SessionState): void {
-    // A whole inventory read replaces what the server knew (a component it lacks was removed); a read of some
-    // components updates theirs, the least recently reported going first when the record is full.
-    const known = st.flow.request?.all ? new Map<string, InventoryComponent>() : st.device.inventory;
-    for (const [node, c] of st.flow.found.inventory) {
-      const own = ownComponent(c);
-      known.delete(node);
-      known.set(own.node, own);
-      if (known.size > MAX_COMPONENTS_PER_DEVICE) known.delete(known.keys().next().value!);
-    }
-    st.device.inventory = known;
+    keepInventory(st.device, st.flow.found.inventory, st.flow.request?.all === true);
     const updates: Update[] = [];
     for (const c of st.flow.found.inventory.values()) {
       if (c.id === undefined || c.version === undefined) {
@@ -910,9 +852,7 @@ export class LabDmServer {
         version: u.entry.version, node: plan.node, operation: plan.operation, state: 'sent',
       };
       this.ctx.histories.deployments.push(d);
-      const mine = st.device.deployments;
-      if (mine.size >= MAX_DEPLOYMENTS_PER_DEVICE) mine.delete(mine.keys().next().value!);
-      mine.set(d.correlator, d);
+      keepDeployment(st.device, d);
       const [add, exec] = deployCommands(u.entry, plan);
       this.queue(st, add, { what: 'add', deployment: d });
       this.queue(st, exec, { what: 'exec', deployment: d });
@@ -1030,11 +970,6 @@ export class LabDmServer {
     this.log('warn', `kept copies of last messages and replies passed ${this.retainedLimit} bytes: dropped those of ${dropped} least recently active session(s) (${before} → ${this.retainedBytes} bytes); a retransmission of theirs is processed again`);
   }
 
-  /** What the server knows of a device, authenticated or not yet. */
-  private record(devId: string): DeviceRecord | undefined {
-    return this.devicesById.get(devId) ?? this.strangers.get(devId);
-  }
-
   private log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
     this.ctx.log(level, message, fields);
   }
@@ -1070,15 +1005,6 @@ function newUpdateFlow(): UpdateFlow {
 
 function newInvestigation(): Investigation {
   return { inventory: new Map(), treeResults: new Map() };
-}
-
-/** A component read from the device, its strings copied (see ownString) for the device record. */
-function ownComponent(c: InventoryComponent): InventoryComponent {
-  const o: InventoryComponent = { node: ownString(c.node) };
-  if (c.id !== undefined) o.id = ownString(c.id);
-  if (c.name !== undefined) o.name = ownString(c.name);
-  if (c.version !== undefined) o.version = ownString(c.version);
-  return o;
 }
 
 /** A SHA-256 that is certainly wrong (first hex digit changed), for the corrupt-package injection. */
