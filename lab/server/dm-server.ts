@@ -11,7 +11,7 @@ import { AlertCode, MIME_WBXML, MIME_XML } from '../../agent/syncml/model.js';
 import { decodeMessage, sniffEncoding, type Encoding } from '../../agent/syncml/codec.js';
 import { ALERT_TYPE_DEVICE_REQUEST, ALERT_TYPE_OPERATION_COMPLETE, ALERT_TYPE_USER_REQUEST } from '../../agent/alerts/types.js';
 import { asDmError } from '../../agent/errors.js';
-import { base64Decode, base64Encode, bytesEqual, hex, utf8Encode } from '../../agent/util/bytes.js';
+import { base64Decode, base64Encode, hex, utf8Encode } from '../../agent/util/bytes.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';
 import { nodeUtf8 } from '../../platform/node/utf8.js';
 import { compareVersions, findUpdate, packageUrl } from './catalog.js';
@@ -27,6 +27,7 @@ import {
 } from './commands.js';
 import { encodeServerMessage } from './syncml-xml.js';
 import { History } from './history.js';
+import { DEFAULT_RETAINED_LIMIT, isRetransmission, SessionStore } from './session-store.js';
 import { DEFAULT_STRANGER_LIMIT, DeviceBook, installed, keepDeployment, keepDevInfo, keepInventory, MAX_COMPONENTS_PER_DEVICE, MAX_DEVINFO_LEAVES } from './devices.js';
 import type {
   Deployment, DeviceRecord, DeviceView, Deviation, Exchange, Investigation, LabDmServerOptions, LabReply, OperationOutcome, RequestMeta,
@@ -37,23 +38,7 @@ export { MAX_COMPONENTS_PER_DEVICE, MAX_DEVINFO_LEAVES } from './devices.js';
 export type { Deployment, DeviceView, Deviation, LabDmServerOptions, LabReply, OperationOutcome, RequestMeta, UiAnswerRecord, UpdateKind } from './types.js';
 
 const DEFAULT_MAX_MSG = 65536;
-/**
- * Sessions in progress the server keeps, most recently used last. A fleet keeps thousands open at once, so
- * the bound is wide; reaching it drops the least recently used one, with a warning.
- */
-const MAX_OPEN_SESSIONS = 65536;
-/** Ended sessions kept so that a device re-sending its last message (its reply was lost) gets it again. */
-const MAX_ENDED_SESSIONS = 1024;
 const DEFAULT_HISTORY_LIMIT = 10000;
-/**
- * Each kept session holds its last device message and reply, so that a retransmission gets the same reply:
- * up to 64 KiB and more each, and sessions are bounded by count. Past this many bytes in all, the copies of
- * the least recently active sessions are dropped (ended ones first) down to half; a retransmission of theirs
- * is then processed again.
- */
-const DEFAULT_RETAINED_LIMIT = 256 << 20;
-const sessionKey = (devId: string, sessionId: string): string => `${devId}\u0000${sessionId}`;
-
 const MAX_AUTH_FAILURES = 5;
 const MAX_SERVER_AUTH_RETRIES = 2;
 
@@ -62,12 +47,7 @@ export class LabDmServer {
   private readonly ctx: ServerContext;
   private readonly accounts: AccountBook;
   private readonly devices: DeviceBook;
-  private readonly retainedLimit: number;
-  /** Bytes of the copies of last messages and replies the kept sessions hold. */
-  private retainedBytes = 0;
-  private readonly openSessions = new Map<string, SessionState>();
-  private readonly endedSessions = new Map<string, SessionState>();
-  private sessionCount = 0;
+  private readonly sessions: SessionStore;
   private credentialsRejected = false;
 
   constructor(options: LabDmServerOptions) {
@@ -88,7 +68,7 @@ export class LabDmServer {
       deviate: (st, message) => this.deviate(st.device.devId, st.sessionId, message),
     };
     this.devices = new DeviceBook(crypto, this.ctx.log, limitOption('strangerLimit', options.strangerLimit, DEFAULT_STRANGER_LIMIT));
-    this.retainedLimit = limitOption('retainedLimit', options.retainedLimit, DEFAULT_RETAINED_LIMIT);
+    this.sessions = new SessionStore(this.ctx, limitOption('retainedLimit', options.retainedLimit, DEFAULT_RETAINED_LIMIT));
   }
 
   /** Changes the base URL announced in PkgURL (e.g. once an HTTP server on port 0 knows its port). */
@@ -144,7 +124,7 @@ export class LabDmServer {
    */
   totals(): { sessions: number; devices: number; deployments: number; outcomes: number; succeeded: number; uiAnswers: number; deviations: number } {
     return {
-      sessions: this.sessionCount, devices: this.devices.authenticated, deployments: this.ctx.histories.deployments.total, outcomes: this.ctx.histories.outcomes.total,
+      sessions: this.sessions.count, devices: this.devices.authenticated, deployments: this.ctx.histories.deployments.total, outcomes: this.ctx.histories.outcomes.total,
       succeeded: this.ctx.histories.succeeded, uiAnswers: this.ctx.histories.uiAnswers.total, deviations: this.ctx.histories.deviations.total,
     };
   }
@@ -206,11 +186,7 @@ export class LabDmServer {
 
     const reply = await this.process(st, msg, body, meta);
     st.deviceMsgId = msgNo;
-    this.release(st);
-    st.copy = { body, reply };
-    this.retainedBytes += body.length + reply.body.length;
-    this.file(st);
-    if (this.retainedBytes > this.retainedLimit) this.shed();
+    this.sessions.keep(st, body, reply);
     const delay = this.ctx.failures.take('delay-ms', msgNo);
     if (delay) {
       this.log('info', `injected delay of ${delay.ms} ms before answering device message ${msgNo}`);
@@ -237,45 +213,18 @@ export class LabDmServer {
     return undefined;
   }
 
+  /** The kept session of the message, or a new one (phase auth) on the device's record. */
   private session(msg: SyncMLMessage, encoding: Encoding, body: Uint8Array): SessionState {
-    const devId = msg.hdr.source.locURI;
-    const key = sessionKey(devId, msg.hdr.sessionId);
-    let st = this.openSessions.get(key) ?? this.endedSessions.get(key);
-    if (st?.ended && msg.hdr.msgId === '1' && !isRetransmission(st, 1, body)) {
-      // A device may draw the id of an earlier session again (16 bits, "unique per client"): that is a
-      // deviation, but the new session is served, not read as a stray message of the ended one.
-      this.deviate(devId, st.sessionId, 'SessionID of an ended session used again for a new session (MsgID 1)');
-      this.forget(this.endedSessions, key);
-      st = undefined;
-    }
-    if (st) {
-      if (st.out.encoding !== encoding) this.deviate(devId, st.sessionId, `encoding changed to ${encoding} within the session`);
-      st.out.encoding = encoding;
-      return st;
-    }
-    const device = this.devices.forSession(devId);
+    const kept = this.sessions.find(msg, encoding, body);
+    if (kept) return kept;
+    const device = this.devices.forSession(msg.hdr.source.locURI);
     device.sessions++;
-    this.sessionCount++;
-    st = {
+    const st: SessionState = {
       sessionId: msg.hdr.sessionId, device, phase: 'auth', ended: false,
       auth: newSessionAuth(), out: newExchange(encoding), flow: newUpdateFlow(),
     };
-    if (this.openSessions.size >= MAX_OPEN_SESSIONS) {
-      const [oldKey] = this.openSessions.keys();
-      const old = this.forget(this.openSessions, oldKey!)!;
-      this.log('warn', `more than ${MAX_OPEN_SESSIONS} sessions open: forgetting session ${old.sessionId} of ${old.device.devId}, the least recently active`);
-    }
-    this.openSessions.set(key, st);
+    this.sessions.add(st);
     return st;
-  }
-
-  /** After each reply: an open session moves to the end of the recency order, an ended one to the ended set. */
-  private file(st: SessionState): void {
-    const key = sessionKey(st.device.devId, st.sessionId);
-    if (!this.openSessions.delete(key)) return;
-    if (!st.ended) { this.openSessions.set(key, st); return; }
-    if (this.endedSessions.size >= MAX_ENDED_SESSIONS) this.forget(this.endedSessions, this.endedSessions.keys().next().value!);
-    this.endedSessions.set(key, st);
   }
 
   // ------------------------------------------------------------------ one device message
@@ -939,37 +888,6 @@ export class LabDmServer {
     this.log('warn', `deviation: device ${devId} session ${sessionId}: ${message}`);
   }
 
-  /** Forgets a kept session, and with it the bytes its copies held. */
-  private forget(sessions: Map<string, SessionState>, key: string): SessionState | undefined {
-    const st = sessions.get(key);
-    if (!st) return undefined;
-    sessions.delete(key);
-    this.release(st);
-    return st;
-  }
-
-  /** Forgets the session's copies of its last message and reply. */
-  private release(st: SessionState): void {
-    if (!st.copy) return;
-    this.retainedBytes -= st.copy.body.length + st.copy.reply.body.length;
-    delete st.copy;
-  }
-
-  /** Drops the copies of the least recently active sessions, ended ones first, down to half the limit. */
-  private shed(): void {
-    const before = this.retainedBytes;
-    let dropped = 0;
-    for (const kept of [this.endedSessions, this.openSessions]) {
-      for (const st of kept.values()) {
-        if (this.retainedBytes <= this.retainedLimit / 2) break;
-        if (!st.copy) continue;
-        this.release(st);
-        dropped++;
-      }
-    }
-    this.log('warn', `kept copies of last messages and replies passed ${this.retainedLimit} bytes: dropped those of ${dropped} least recently active session(s) (${before} → ${this.retainedBytes} bytes); a retransmission of theirs is processed again`);
-  }
-
   private log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
     this.ctx.log(level, message, fields);
   }
@@ -984,11 +902,6 @@ function limitOption(name: string, given: number | undefined, dflt: number): num
   const v = given ?? dflt;
   if (!(Number.isInteger(v) && v >= 1)) throw new Error(`LabDmServer: ${name} must be an integer ≥ 1`);
   return v;
-}
-
-/** The device message is the session's last one again, byte for byte: its reply was lost. */
-function isRetransmission(st: SessionState, msgNo: number, body: Uint8Array): st is SessionState & { copy: NonNullable<SessionState['copy']> } {
-  return st.deviceMsgId === msgNo && st.copy !== undefined && bytesEqual(st.copy.body, body);
 }
 
 function newSessionAuth(): SessionAuth {
