@@ -11,14 +11,14 @@ import { AlertCode, MIME_WBXML, MIME_XML } from '../../agent/syncml/model.js';
 import { decodeMessage, sniffEncoding, type Encoding } from '../../agent/syncml/codec.js';
 import { ALERT_TYPE_DEVICE_REQUEST, ALERT_TYPE_OPERATION_COMPLETE, ALERT_TYPE_USER_REQUEST } from '../../agent/alerts/types.js';
 import { asDmError } from '../../agent/errors.js';
-import { base64Decode, base64Encode, hex, utf8Encode } from '../../agent/util/bytes.js';
+import { base64Encode, hex, utf8Encode } from '../../agent/util/bytes.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';
 import { nodeUtf8 } from '../../platform/node/utf8.js';
 import { compareVersions, findUpdate, packageUrl } from './catalog.js';
 import { DEFAULT_SCENARIO, FailurePlan, fillText } from './scenario.js';
-import type { DeviceAccount } from './auth.js';
 import { UserPassHashes } from '../../agent/session/auth.js';
-import { AccountBook, explainRefusal, schemeUrn, serverCred, serverHmac, staleNonce, verifyDevice, type KnownNonce } from './auth.js';
+import { AccountBook } from './auth.js';
+import { awaitingServerAuth, headerCred, newSessionAuth, replyHmac, SessionAuthenticator } from './session-auth.js';
 import { DEPLOYED } from '../../agent/scomo/paths.js';
 import type { DeployPlan } from './commands.js';
 import {
@@ -30,8 +30,8 @@ import { History } from './history.js';
 import { DEFAULT_RETAINED_LIMIT, isRetransmission, SessionStore } from './session-store.js';
 import { DEFAULT_STRANGER_LIMIT, DeviceBook, installed, keepDeployment, keepDevInfo, keepInventory, MAX_COMPONENTS_PER_DEVICE, MAX_DEVINFO_LEAVES } from './devices.js';
 import type {
-  Deployment, DeviceRecord, DeviceView, Deviation, Exchange, Investigation, LabDmServerOptions, LabReply, OperationOutcome, RequestMeta,
-  Role, ServerContext, SessionAuth, SessionState, Tag, UiAnswerRecord, Update, UpdateFlow, UpdateKind,
+  Deployment, DeviceView, Deviation, Exchange, Investigation, LabDmServerOptions, LabReply, OperationOutcome, RequestMeta,
+  Role, ServerContext, SessionState, Tag, UiAnswerRecord, Update, UpdateFlow, UpdateKind,
 } from './types.js';
 
 export { MAX_COMPONENTS_PER_DEVICE, MAX_DEVINFO_LEAVES } from './devices.js';
@@ -39,16 +39,13 @@ export type { Deployment, DeviceView, Deviation, LabDmServerOptions, LabReply, O
 
 const DEFAULT_MAX_MSG = 65536;
 const DEFAULT_HISTORY_LIMIT = 10000;
-const MAX_AUTH_FAILURES = 5;
-const MAX_SERVER_AUTH_RETRIES = 2;
 
 export class LabDmServer {
   private readonly o: LabDmServerOptions;
   private readonly ctx: ServerContext;
-  private readonly accounts: AccountBook;
   private readonly devices: DeviceBook;
   private readonly sessions: SessionStore;
-  private credentialsRejected = false;
+  private readonly auth: SessionAuthenticator;
 
   constructor(options: LabDmServerOptions) {
     if (!options.serverId) throw new Error('LabDmServer: serverId must not be empty');
@@ -57,7 +54,6 @@ export class LabDmServer {
     if (!(Number.isInteger(max) && max >= 1024)) throw new Error('LabDmServer: maxMsgSize must be an integer ≥ 1024');
     this.o = options;
     const crypto = options.crypto ?? nodeCrypto;
-    this.accounts = new AccountBook(options.devices);
     const scenario = options.scenario ?? DEFAULT_SCENARIO;
     const keep = limitOption('historyLimit', options.historyLimit, DEFAULT_HISTORY_LIMIT);
     this.ctx = {
@@ -69,6 +65,7 @@ export class LabDmServer {
     };
     this.devices = new DeviceBook(crypto, this.ctx.log, limitOption('strangerLimit', options.strangerLimit, DEFAULT_STRANGER_LIMIT));
     this.sessions = new SessionStore(this.ctx, limitOption('retainedLimit', options.retainedLimit, DEFAULT_RETAINED_LIMIT));
+    this.auth = new SessionAuthenticator(this.ctx, new AccountBook(options.devices), this.devices);
   }
 
   /** Changes the base URL announced in PkgURL (e.g. once an HTTP server on port 0 knows its port). */
@@ -244,7 +241,7 @@ export class LabDmServer {
       return this.reply(st, msg, [hdrStatus, { kind: 'Alert', cmdId: '', data: AlertCode.SessionAbort, items: [] }], true);
     }
 
-    if (!this.authenticate(st, msg, body, meta, hdrStatus)) {
+    if (!this.auth.authenticate(st, msg, body, meta, hdrStatus)) {
       // A message that reports an authentication failure holds only Status (DM Protocol §8).
       return this.reply(st, msg, [hdrStatus], true);
     }
@@ -256,7 +253,9 @@ export class LabDmServer {
     for (const c of msg.body) {
       switch (c.kind) {
         case 'Status':
-          if (this.onStatus(st, c) === 'server-refused') serverRefused = true;
+          if (c.cmdRef === '0' && c.cmd === 'SyncHdr') {
+            if (this.auth.onHeaderStatus(st, c) === 'server-refused') serverRefused = true;
+          } else this.onStatus(st, c);
           break;
         case 'Results':
           this.onResults(st, c);
@@ -283,15 +282,10 @@ export class LabDmServer {
       st.phase = 'done';
       return this.reply(st, msg, statuses, true);
     }
-    if (serverRefused) {
-      if (++st.auth.serverRetries > MAX_SERVER_AUTH_RETRIES) {
-        this.log('error', `device ${st.device.devId} refused the server's credential ${st.auth.serverRetries} times: check the server credentials in the devices table; ending the session`);
-        st.phase = 'done';
-        st.out.outbox = [];
-        return this.reply(st, msg, [...statuses, { kind: 'Alert', cmdId: '', data: AlertCode.SessionAbort, items: [] }], true);
-      }
-      // Its commands were not executed (215): send them again with a credential on the new nonce.
-      st.out.outbox = [...st.out.lastCommands, ...st.out.outbox];
+    if (serverRefused && !this.auth.retryServerCred(st)) {
+      st.phase = 'done';
+      st.out.outbox = [];
+      return this.reply(st, msg, [...statuses, { kind: 'Alert', cmdId: '', data: AlertCode.SessionAbort, items: [] }], true);
     }
     if (!msg.final && !deviceWantsMore) {
       // The device's package continues: ask for the next message, send nothing new yet.
@@ -301,83 +295,6 @@ export class LabDmServer {
       if (st.out.outbox.length === 0) this.advance(st);
     }
     return this.reply(st, msg, statuses, undefined);
-  }
-
-  // ------------------------------------------------------------------ authentication
-
-  private authenticate(st: SessionState, msg: SyncMLMessage, body: Uint8Array, meta: RequestMeta, hdrStatus: StatusCmd): boolean {
-    const dev = st.device;
-    const account = this.accounts.find(st.device.devId, msg.hdr.source.locName, meta.hmac);
-    if (account && dev.account !== account) {
-      dev.account = account;
-      if (account.nonce !== undefined && dev.sessions <= 1) dev.clientNonce = base64Decode(account.nonce);
-      if (account.server?.nonce !== undefined) dev.serverNonce = base64Decode(account.server.nonce);
-    }
-    const hmacAccount = account?.auth === 'hmac';
-    if (msg.hdr.cred && msg.hdr.source.locName === undefined) {
-      this.deviate(st.device.devId, st.sessionId, 'SyncHdr has a Cred but Source has no LocName (the user name the credential is for)');
-    }
-    if (st.auth.authed && !hmacAccount) return true;
-    const challenge = (code: 401 | 407, type: string) => {
-      this.renewClientNonce(dev);
-      hdrStatus.data = String(code);
-      hdrStatus.chal = { meta: { type, format: 'b64', ...(type === schemeUrn('basic') ? {} : { nextNonce: base64Encode(dev.clientNonce) }) } };
-      st.phase = 'auth';
-      if (++st.auth.failures > MAX_AUTH_FAILURES) this.log('warn', `device ${st.device.devId}: ${st.auth.failures} failed authentications in session ${st.sessionId}`);
-    };
-    if (!account) {
-      const who = msg.hdr.source.locName ?? '(no LocName)';
-      this.log('warn', `device ${st.device.devId}: no account for user ${who}${msg.hdr.cred ? '' : ' and no credential'}; challenging with MD5`);
-      challenge(msg.hdr.cred || meta.hmac ? 401 : 407, schemeUrn('md5'));
-      return false;
-    }
-    const verdict = verifyDevice(this.ctx.hashes, account, msg.hdr.cred, meta.hmac, body, dev.clientNonce);
-    if (verdict === 'ok' && !this.credentialsRejected && this.ctx.failures.take('reject-credentials-once')) {
-      this.credentialsRejected = true;
-      this.log('warn', `injected failure: rejecting ${account.username}'s valid credential once`);
-      challenge(401, schemeUrn(account.auth));
-      return false;
-    }
-    if (verdict !== 'ok') {
-      const stale = verdict === 'bad' ? staleNonce(this.ctx.hashes, account, msg.hdr.cred, meta.hmac, body, this.knownNonces(dev, account)) : undefined;
-      // A first refusal for a missing credential or a stale nonce is how a session often begins: info, not a warning.
-      this.log(st.auth.failures === 0 && (verdict === 'missing' || stale) ? 'info' : 'warn',
-        `device ${st.device.devId} (${account.username}): ${verdict === 'missing' ? 'credential missing' : 'credential refused'}: ${stale
-          ? `right password, but made with ${stale.what}, not with the last NextNonce this server sent`
-          : explainRefusal(account, msg.hdr.cred, meta.hmac)}; sending ${verdict === 'missing' ? 407 : 401} with a new nonce`);
-      challenge(verdict === 'missing' ? 407 : 401, schemeUrn(account.auth));
-      return false;
-    }
-    if (account.auth === 'hmac') {
-      // HMAC: every message is checked, each with a fresh nonce; an authenticated message gets 200 + Chal.
-      this.renewClientNonce(dev);
-      hdrStatus.chal = { meta: { type: schemeUrn('hmac'), format: 'b64', nextNonce: base64Encode(dev.clientNonce) } };
-    } else if (account.auth !== 'none') {
-      hdrStatus.data = '212';
-      if (account.auth === 'md5') {
-        // 212: authenticated for this session; the nonce in this Chal is for the next session.
-        this.renewClientNonce(dev);
-        hdrStatus.chal = { meta: { type: schemeUrn('md5'), format: 'b64', nextNonce: base64Encode(dev.clientNonce) } };
-      }
-    }
-    if (!st.auth.authed) this.log('info', `device ${st.device.devId} authenticated as ${account.username} (${account.auth}), session ${st.sessionId}`);
-    st.auth.authed = true;
-    this.devices.admit(dev);
-    if (st.phase === 'auth') st.phase = 'start';
-    return true;
-  }
-
-  private renewClientNonce(dev: DeviceRecord): void {
-    dev.previousClientNonce = dev.clientNonce;
-    dev.clientNonce = this.ctx.crypto.randomBytes(16);
-  }
-
-  /** Nonces other than the current one that a device with the right password may have used. */
-  private knownNonces(dev: DeviceRecord, account: DeviceAccount): KnownNonce[] {
-    const known: KnownNonce[] = [{ nonce: new Uint8Array(0), what: 'an empty nonce (the device has none from this server yet)' }];
-    if (account.nonce !== undefined) known.push({ nonce: base64Decode(account.nonce), what: "the account's factory nonce" });
-    if (dev.previousClientNonce) known.push({ nonce: dev.previousClientNonce, what: 'the nonce before it (the device did not get the last Chal)' });
-    return known;
   }
 
   // ------------------------------------------------------------------ what the device sent
@@ -491,36 +408,15 @@ export class LabDmServer {
     return code;
   }
 
-  private onStatus(st: SessionState, s: StatusCmd): 'ok' | 'server-refused' {
+  /** A Status of the device for a command the server sent (that for its SyncHdr goes to session-auth.ts). */
+  private onStatus(st: SessionState, s: StatusCmd): void {
     const code = Number(s.data);
-    if (s.cmdRef === '0' && s.cmd === 'SyncHdr') {
-      if (s.chal?.meta.nextNonce !== undefined) {
-        try {
-          st.device.serverNonce = base64Decode(s.chal.meta.nextNonce);
-        } catch {
-          this.deviate(st.device.devId, st.sessionId, `NextNonce '${s.chal.meta.nextNonce}' in the device's Chal is not base64`);
-        }
-      }
-      if (code === 212 || (code === 200 && st.device.account?.server?.auth === 'hmac')) st.auth.serverAccepted = true;
-      if (code === 401 || code === 407) {
-        const account = st.device.account;
-        if (!account?.server) {
-          this.log('error', `device ${st.device.devId} asks the server to authenticate (${code}${s.chal?.meta.type ? ' ' + s.chal.meta.type : ''}) but its account has no server credential (add "server" to the devices table)`);
-        } else {
-          this.log('warn', `device ${st.device.devId} refused the server's credential (${code}); re-sending with its new nonce`);
-        }
-        st.auth.serverAccepted = false;
-        return 'server-refused';
-      }
-      if (code >= 300) this.deviate(st.device.devId, st.sessionId, `device answered the server's SyncHdr with ${code}`);
-      return 'ok';
-    }
     const key = `${s.msgRef}:${s.cmdRef}`;
     const first = st.out.sent.get(key);
     const again = first ? undefined : st.out.answered.get(key);
     if (!first && !again) {
       this.deviate(st.device.devId, st.sessionId, `Status ${s.data} for ${s.cmd} MsgRef ${s.msgRef} CmdRef ${s.cmdRef}, a command this server did not send`);
-      return 'ok';
+      return;
     }
     if (again) {
       // Another Status for a command with several items (one per distinct result, DM RepPro): only the
@@ -531,12 +427,12 @@ export class LabDmServer {
         this.log('warn', `device ${st.device.devId}: Add of ${again.deployment.node} answered ${code} for some items; the Exec will fail`);
         again.deployment.state = 'refused';
       }
-      return 'ok';
+      return;
     }
     const tag = first!;
     st.out.sent.delete(key);
     st.out.answered.set(key, tag);
-    if (code === 215) return 'ok'; // not executed: the device refused our credential; the command is re-sent
+    if (code === 215) return; // not executed: the device refused our credential; the command is re-sent
     switch (tag.what) {
       case 'get-tree':
         if (code !== 200) st.flow.found.treeRefused = code;
@@ -566,7 +462,6 @@ export class LabDmServer {
         break;
       case 'other': break;
     }
-    return 'ok';
   }
 
   private onUiStatus(st: SessionState, tag: Extract<Tag, { what: 'ui' }>, s: StatusCmd, code: number): void {
@@ -818,16 +713,13 @@ export class LabDmServer {
    * device's Alert 1222 and the message goes without Final. `final` forces the Final decision.
    */
   private reply(st: SessionState, msg: SyncMLMessage, statuses: Command[], final: boolean | undefined): LabReply {
-    const account = st.device.account;
     const hdr: SyncHdr = {
       verDTD: '1.2', verProto: 'DM/1.2', sessionId: st.sessionId, msgId: String(++st.out.msgId),
       target: { locURI: st.device.devId }, source: { locURI: this.ctx.serverUri },
     };
     if (st.out.msgId === 1) hdr.meta = { maxMsgSize: this.ctx.maxMsgSize };
-    if (account?.server && account.server.auth !== 'hmac' && !st.auth.serverAccepted) {
-      const cred = serverCred(this.ctx.hashes, account, st.device.serverNonce);
-      if (cred) hdr.cred = cred;
-    }
+    const cred = headerCred(this.ctx, st);
+    if (cred) hdr.cred = cred;
     const queued = final === undefined ? st.out.outbox : [];
     let take = queued.length;
     const limit = st.out.maxMsgSize;
@@ -873,10 +765,9 @@ export class LabDmServer {
     // Final with no command ends the session: the device sends nothing more, unless it was challenged or
     // still has to challenge this server.
     const hdrCode = statuses[0]?.kind === 'Status' ? statuses[0].data : '200';
-    st.ended = out.final && sentCommands.length === 0 && hdrCode !== '401' && hdrCode !== '407' &&
-      !(account?.server && !st.auth.serverAccepted);
+    st.ended = out.final && sentCommands.length === 0 && hdrCode !== '401' && hdrCode !== '407' && !awaitingServerAuth(st);
     const r: LabReply = { body: bytes, contentType: st.out.encoding === 'xml' ? MIME_XML : MIME_WBXML };
-    const mac = account ? serverHmac(this.ctx.hashes, account, st.device.serverNonce, bytes) : undefined;
+    const mac = replyHmac(this.ctx, st, bytes);
     if (mac) r.hmac = mac;
     return r;
   }
@@ -902,10 +793,6 @@ function limitOption(name: string, given: number | undefined, dflt: number): num
   const v = given ?? dflt;
   if (!(Number.isInteger(v) && v >= 1)) throw new Error(`LabDmServer: ${name} must be an integer ≥ 1`);
   return v;
-}
-
-function newSessionAuth(): SessionAuth {
-  return { authed: false, failures: 0, serverAccepted: false, serverRetries: 0 };
 }
 
 function newExchange(encoding: Encoding): Exchange {
