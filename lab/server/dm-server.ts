@@ -18,19 +18,19 @@ import { compareVersions, findUpdate, packageUrl } from './catalog.js';
 import { DEFAULT_SCENARIO, FailurePlan, fillText } from './scenario.js';
 import { UserPassHashes } from '../../agent/session/auth.js';
 import { AccountBook } from './auth.js';
-import { awaitingServerAuth, headerCred, newSessionAuth, replyHmac, SessionAuthenticator } from './session-auth.js';
+import { newSessionAuth, SessionAuthenticator } from './session-auth.js';
+import { newExchange, queue, reply } from './reply.js';
 import { DEPLOYED } from '../../agent/scomo/paths.js';
 import type { DeployPlan } from './commands.js';
 import {
-  childNames, componentGets, dataText, deployCommands, deployedNode, getCmd, normUri, numberCommands,
+  alertCmd, childNames, componentGets, dataText, deployCommands, deployedNode, getCmd, normUri,
   parseResultData, readComponentResults, uiAlert,
 } from './commands.js';
-import { encodeServerMessage } from './syncml-xml.js';
 import { History } from './history.js';
 import { DEFAULT_RETAINED_LIMIT, isRetransmission, SessionStore } from './session-store.js';
 import { DEFAULT_STRANGER_LIMIT, DeviceBook, installed, keepDeployment, keepDevInfo, keepInventory, MAX_COMPONENTS_PER_DEVICE, MAX_DEVINFO_LEAVES } from './devices.js';
 import type {
-  Deployment, DeviceView, Deviation, Exchange, Investigation, LabDmServerOptions, LabReply, OperationOutcome, RequestMeta,
+  Deployment, DeviceView, Deviation, Investigation, LabDmServerOptions, LabReply, OperationOutcome, RequestMeta,
   Role, ServerContext, SessionState, Tag, UiAnswerRecord, Update, UpdateFlow, UpdateKind,
 } from './types.js';
 
@@ -181,9 +181,9 @@ export class LabDmServer {
       return { status: 500, body: utf8Encode('injected failure: http-500-at-message\n'), contentType: 'text/plain' };
     }
 
-    const reply = await this.process(st, msg, body, meta);
+    const answer = await this.process(st, msg, body, meta);
     st.deviceMsgId = msgNo;
-    this.sessions.keep(st, body, reply);
+    this.sessions.keep(st, body, answer);
     const delay = this.ctx.failures.take('delay-ms', msgNo);
     if (delay) {
       this.log('info', `injected delay of ${delay.ms} ms before answering device message ${msgNo}`);
@@ -194,7 +194,7 @@ export class LabDmServer {
       this.log('warn', `injected failure: connection dropped after device message ${msgNo} (${devId})`);
       return undefined;
     }
-    return reply;
+    return answer;
   }
 
   private refuse(status: number, why: string): LabReply {
@@ -233,20 +233,17 @@ export class LabDmServer {
     };
     if (msg.hdr.meta?.maxMsgSize !== undefined) st.out.maxMsgSize = msg.hdr.meta.maxMsgSize;
 
-    const abort = this.ctx.failures.take('abort-session', Number(msg.hdr.msgId));
-    if (abort) {
+    if (this.ctx.failures.take('abort-session', Number(msg.hdr.msgId))) {
       this.log('warn', `injected failure: Alert 1223 (session abort) at device message ${msg.hdr.msgId} (${st.device.devId})`);
-      st.ended = true;
-      st.phase = 'done';
-      return this.reply(st, msg, [hdrStatus, { kind: 'Alert', cmdId: '', data: AlertCode.SessionAbort, items: [] }], true);
+      return this.end(st, [hdrStatus, alertCmd(AlertCode.SessionAbort)]);
     }
 
     if (!this.auth.authenticate(st, msg, body, meta, hdrStatus)) {
       // A message that reports an authentication failure holds only Status (DM Protocol §8).
-      return this.reply(st, msg, [hdrStatus], true);
+      return reply(this.ctx, st, [hdrStatus], true);
     }
 
-    const statuses: StatusCmd[] = [hdrStatus];
+    const statuses: Command[] = [hdrStatus];
     let deviceWantsMore = false;
     let deviceAborted = false;
     let serverRefused = false;
@@ -278,23 +275,26 @@ export class LabDmServer {
 
     if (deviceAborted) {
       this.log('info', `device ${st.device.devId} aborted session ${st.sessionId} (Alert 1223)`);
-      st.ended = true;
-      st.phase = 'done';
-      return this.reply(st, msg, statuses, true);
+      return this.end(st, statuses);
     }
     if (serverRefused && !this.auth.retryServerCred(st)) {
-      st.phase = 'done';
       st.out.outbox = [];
-      return this.reply(st, msg, [...statuses, { kind: 'Alert', cmdId: '', data: AlertCode.SessionAbort, items: [] }], true);
+      return this.end(st, [...statuses, alertCmd(AlertCode.SessionAbort)]);
     }
     if (!msg.final && !deviceWantsMore) {
       // The device's package continues: ask for the next message, send nothing new yet.
-      return this.reply(st, msg, [...statuses, { kind: 'Alert', cmdId: '', data: AlertCode.NextMessage, items: [] }], false);
+      return reply(this.ctx, st, [...statuses, alertCmd(AlertCode.NextMessage)], false);
     } else if (msg.final) {
       this.checkAllAnswered(st);
       if (st.out.outbox.length === 0) this.advance(st);
     }
-    return this.reply(st, msg, statuses, undefined);
+    return reply(this.ctx, st, statuses, undefined);
+  }
+
+  /** The session goes to phase done, with a last reply of `commands` and Final. */
+  private end(st: SessionState, commands: Command[]): LabReply {
+    st.phase = 'done';
+    return reply(this.ctx, st, commands, true);
   }
 
   // ------------------------------------------------------------------ what the device sent
@@ -552,13 +552,9 @@ export class LabDmServer {
     }
   }
 
-  private queue(st: SessionState, cmd: Command, tag: Tag): void {
-    st.out.outbox.push({ cmd, tag });
-  }
-
   private ui(st: SessionState, role: Role, code: string, options: string, text: string, choices: string[] = [], expectStatus?: number): void {
     const tag: Tag = { what: 'ui', role, alert: code, text, ...(expectStatus !== undefined ? { expectStatus } : {}) };
-    this.queue(st, uiAlert(code, options, text, choices), tag);
+    queue(st, uiAlert(code, options, text, choices), tag);
   }
 
   private startInvestigation(st: SessionState): void {
@@ -572,18 +568,18 @@ export class LabDmServer {
     if (req.kind === 'user' && checking) this.ui(st, 'checking', AlertCode.Display, checking.options, checking.text);
     if (req.all && !st.device.noTreeExchange) {
       // The whole inventory in one Get (DM TND tree exchange); a device without it gets the list, then the leaves.
-      this.queue(st, getCmd([`${DEPLOYED}?list=StructData`]), { what: 'get-tree' });
+      queue(st, getCmd([`${DEPLOYED}?list=StructData`]), { what: 'get-tree' });
       st.phase = 'inventory-tree';
     } else if (req.all) {
       this.askList(st);
     } else {
-      this.queue(st, getCmd(req.uris.flatMap(componentGets)), { what: 'get-items' });
+      queue(st, getCmd(req.uris.flatMap(componentGets)), { what: 'get-items' });
       st.phase = 'inventory';
     }
   }
 
   private askList(st: SessionState): void {
-    this.queue(st, getCmd([DEPLOYED]), { what: 'get-list' });
+    queue(st, getCmd([DEPLOYED]), { what: 'get-list' });
     st.phase = 'inventory-list';
   }
 
@@ -597,7 +593,7 @@ export class LabDmServer {
   private afterList(st: SessionState): void {
     if (st.flow.found.getFailed || st.flow.found.listNodes === undefined) return this.giveUp(st, st.flow.found.getFailed ?? 'no inventory list');
     if (st.flow.found.listNodes.length === 0) return this.afterInventory(st);
-    this.queue(st, getCmd(st.flow.found.listNodes.flatMap((n) => componentGets(`${DEPLOYED}/${n}`))), { what: 'get-items' });
+    queue(st, getCmd(st.flow.found.listNodes.flatMap((n) => componentGets(`${DEPLOYED}/${n}`))), { what: 'get-items' });
     st.phase = 'inventory';
   }
 
@@ -698,78 +694,11 @@ export class LabDmServer {
       this.ctx.histories.deployments.push(d);
       keepDeployment(st.device, d);
       const [add, exec] = deployCommands(u.entry, plan);
-      this.queue(st, add, { what: 'add', deployment: d });
-      this.queue(st, exec, { what: 'exec', deployment: d });
+      queue(st, add, { what: 'add', deployment: d });
+      queue(st, exec, { what: 'exec', deployment: d });
       this.log('info', `device ${st.device.devId}: deploying ${u.entry.id} ${u.current}→${u.entry.version} (${plan.operation}, ${plan.url}, correlator ${plan.correlator})`);
     }
     st.phase = 'deploy';
-  }
-
-  // ------------------------------------------------------------------ the reply
-
-  /**
-   * Builds the server message: the header (with the server's credential while the device has not accepted
-   * it), the Statuses, then as many queued commands as fit the device's MaxMsgSize; the rest wait for the
-   * device's Alert 1222 and the message goes without Final. `final` forces the Final decision.
-   */
-  private reply(st: SessionState, msg: SyncMLMessage, statuses: Command[], final: boolean | undefined): LabReply {
-    const hdr: SyncHdr = {
-      verDTD: '1.2', verProto: 'DM/1.2', sessionId: st.sessionId, msgId: String(++st.out.msgId),
-      target: { locURI: st.device.devId }, source: { locURI: this.ctx.serverUri },
-    };
-    if (st.out.msgId === 1) hdr.meta = { maxMsgSize: this.ctx.maxMsgSize };
-    const cred = headerCred(this.ctx, st);
-    if (cred) hdr.cred = cred;
-    const queued = final === undefined ? st.out.outbox : [];
-    let take = queued.length;
-    const limit = st.out.maxMsgSize;
-    const build = (n: number): SyncMLMessage => ({
-      hdr, body: numberCommands([...statuses, ...queued.slice(0, n).map((q) => q.cmd)]), final: final ?? n === queued.length,
-    });
-    let out = build(take);
-    let bytes = encodeServerMessage(out, st.out.encoding);
-    while (limit > 0 && bytes.length > limit && take > 0) {
-      take--;
-      out = build(take);
-      bytes = encodeServerMessage(out, st.out.encoding);
-    }
-    const onlyHeaderStatus = statuses.every((c) => c.kind === 'Status' && (c.cmdRef === '0' || c.cmd === 'Alert'));
-    if (take === 0 && queued.length > 0 && onlyHeaderStatus) {
-      // Even alone the next command does not fit, and waiting cannot make room: send it, or the session stalls.
-      take = 1;
-      out = build(take);
-      bytes = encodeServerMessage(out, st.out.encoding);
-    }
-    if (limit > 0 && bytes.length > limit) {
-      this.log('warn', `device ${st.device.devId}: message of ${bytes.length} bytes exceeds its MaxMsgSize ${limit} (one command cannot be split); sending anyway`);
-    }
-    if (take < queued.length && final === undefined) {
-      this.log('info', `device ${st.device.devId}: ${queued.length - take} command(s) held back to respect MaxMsgSize ${limit}`);
-    }
-    const sentCommands = out.body.slice(statuses.length);
-    if (final === undefined) {
-      st.out.outbox = queued.slice(take);
-      if (sentCommands.length > 0) st.out.lastCommands = queued.slice(0, take);
-    }
-    for (let i = 0; i < sentCommands.length; i++) {
-      const c = sentCommands[i]!;
-      const tag = queued[i]!.tag;
-      st.out.sent.set(`${hdr.msgId}:${c.cmdId}`, tag);
-      if (c.kind === 'Get') st.out.sent.set(`${hdr.msgId}:${c.cmdId}#results`, tag);
-    }
-    // An Alert 1222 sent with the Statuses is a command too: the device answers it with a Status (every
-    // command gets one, DM RepPro), which must not read as a Status for something this server never sent.
-    for (const c of out.body.slice(0, statuses.length)) {
-      if (c.kind === 'Alert' && c.data === AlertCode.NextMessage) st.out.sent.set(`${hdr.msgId}:${c.cmdId}`, { what: 'other' });
-    }
-    // Final with no command ends the session: the device sends nothing more, unless it was challenged or
-    // still has to challenge this server.
-    const hdrCode = statuses[0]?.kind === 'Status' ? statuses[0].data : '200';
-    st.ended = out.final && sentCommands.length === 0 && hdrCode !== '401' && hdrCode !== '407' && !awaitingServerAuth(st);
-    const r: LabReply = { body: bytes, contentType: st.out.encoding === 'xml' ? MIME_XML : MIME_WBXML };
-    const mac = replyHmac(this.ctx, st, bytes);
-    if (mac) r.hmac = mac;
-    return r;
   }
 
   // ------------------------------------------------------------------ logging
@@ -793,10 +722,6 @@ function limitOption(name: string, given: number | undefined, dflt: number): num
   const v = given ?? dflt;
   if (!(Number.isInteger(v) && v >= 1)) throw new Error(`LabDmServer: ${name} must be an integer ≥ 1`);
   return v;
-}
-
-function newExchange(encoding: Encoding): Exchange {
-  return { encoding, msgId: 0, maxMsgSize: 0, outbox: [], lastCommands: [], sent: new Map(), answered: new Map() };
 }
 
 function newUpdateFlow(): UpdateFlow {
