@@ -11,27 +11,24 @@ import { AlertCode, MIME_WBXML, MIME_XML } from '../../agent/syncml/model.js';
 import { decodeMessage, sniffEncoding, type Encoding } from '../../agent/syncml/codec.js';
 import { ALERT_TYPE_DEVICE_REQUEST, ALERT_TYPE_OPERATION_COMPLETE, ALERT_TYPE_USER_REQUEST } from '../../agent/alerts/types.js';
 import { asDmError } from '../../agent/errors.js';
-import { base64Encode, hex, utf8Encode } from '../../agent/util/bytes.js';
+import { base64Encode, utf8Encode } from '../../agent/util/bytes.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';
 import { nodeUtf8 } from '../../platform/node/utf8.js';
-import { compareVersions, findUpdate, packageUrl } from './catalog.js';
-import { DEFAULT_SCENARIO, FailurePlan, fillText } from './scenario.js';
+import { DEFAULT_SCENARIO, FailurePlan } from './scenario.js';
 import { UserPassHashes } from '../../agent/session/auth.js';
 import { AccountBook } from './auth.js';
 import { newSessionAuth, SessionAuthenticator } from './session-auth.js';
-import { newExchange, queue, reply } from './reply.js';
-import { DEPLOYED } from '../../agent/scomo/paths.js';
-import type { DeployPlan } from './commands.js';
+import { newExchange, reply } from './reply.js';
+import { newUpdateFlow, UpdateFlowSteps } from './update-flow.js';
 import {
-  alertCmd, childNames, componentGets, dataText, deployCommands, deployedNode, getCmd, normUri,
-  parseResultData, readComponentResults, uiAlert,
+  alertCmd, childNames, dataText, normUri, parseResultData, readComponentResults,
 } from './commands.js';
 import { History } from './history.js';
 import { DEFAULT_RETAINED_LIMIT, isRetransmission, SessionStore } from './session-store.js';
-import { DEFAULT_STRANGER_LIMIT, DeviceBook, installed, keepDeployment, keepDevInfo, keepInventory, MAX_COMPONENTS_PER_DEVICE, MAX_DEVINFO_LEAVES } from './devices.js';
+import { DEFAULT_STRANGER_LIMIT, DeviceBook, installed, keepDevInfo, MAX_COMPONENTS_PER_DEVICE, MAX_DEVINFO_LEAVES } from './devices.js';
 import type {
-  Deployment, DeviceView, Deviation, Investigation, LabDmServerOptions, LabReply, OperationOutcome, RequestMeta,
-  Role, ServerContext, SessionState, Tag, UiAnswerRecord, Update, UpdateFlow, UpdateKind,
+  Deployment, DeviceView, Deviation, LabDmServerOptions, LabReply, OperationOutcome, RequestMeta, ServerContext, SessionState,
+  UiAnswerRecord, UpdateKind,
 } from './types.js';
 
 export { MAX_COMPONENTS_PER_DEVICE, MAX_DEVINFO_LEAVES } from './devices.js';
@@ -46,6 +43,7 @@ export class LabDmServer {
   private readonly devices: DeviceBook;
   private readonly sessions: SessionStore;
   private readonly auth: SessionAuthenticator;
+  private readonly flow: UpdateFlowSteps;
 
   constructor(options: LabDmServerOptions) {
     if (!options.serverId) throw new Error('LabDmServer: serverId must not be empty');
@@ -66,6 +64,7 @@ export class LabDmServer {
     this.devices = new DeviceBook(crypto, this.ctx.log, limitOption('strangerLimit', options.strangerLimit, DEFAULT_STRANGER_LIMIT));
     this.sessions = new SessionStore(this.ctx, limitOption('retainedLimit', options.retainedLimit, DEFAULT_RETAINED_LIMIT));
     this.auth = new SessionAuthenticator(this.ctx, new AccountBook(options.devices), this.devices);
+    this.flow = new UpdateFlowSteps(this.ctx);
   }
 
   /** Changes the base URL announced in PkgURL (e.g. once an HTTP server on port 0 knows its port). */
@@ -286,7 +285,7 @@ export class LabDmServer {
       return reply(this.ctx, st, [...statuses, alertCmd(AlertCode.NextMessage)], false);
     } else if (msg.final) {
       this.checkAllAnswered(st);
-      if (st.out.outbox.length === 0) this.advance(st);
+      if (st.out.outbox.length === 0) this.flow.advance(st);
     }
     return reply(this.ctx, st, statuses, undefined);
   }
@@ -331,16 +330,7 @@ export class LabDmServer {
       if (type === ALERT_TYPE_USER_REQUEST || type === ALERT_TYPE_DEVICE_REQUEST) {
         const kind: UpdateKind = type === ALERT_TYPE_USER_REQUEST ? 'user' : 'device';
         const src = item.source?.locURI;
-        const req = st.flow.request && !st.flow.requestFresh ? undefined : st.flow.request;
-        const r = req ?? { kind, uris: [], all: false };
-        if (kind === 'user') r.kind = 'user'; // a user waiting outranks a background check
-        if (src === undefined) r.all = true;
-        else if (deployedNode(src) === undefined) {
-          this.deviate(st.device.devId, st.sessionId, `update request LocURI ${src} does not point at a deployed component (./SCOMO/Inventory/Deployed/<x>); investigating every component`);
-          r.all = true;
-        } else if (!r.uris.includes(normUri(src))) r.uris.push(normUri(src));
-        st.flow.request = r;
-        st.flow.requestFresh = true;
+        this.flow.requested(st, kind, src);
         this.log('info', `device ${st.device.devId}: ${kind === 'user' ? 'UpdateUserRequest' : 'UpdateDeviceRequest'} for ${src ?? 'every deployed component'}`);
       } else if (type === ALERT_TYPE_OPERATION_COMPLETE || type === 'urn:oma:at:scomo:1.1:OperationComplete') {
         if (type !== ALERT_TYPE_OPERATION_COMPLETE) this.deviate(st.device.devId, st.sessionId, `OperationComplete alert type ${type}: SCOMO keeps ${ALERT_TYPE_OPERATION_COMPLETE}`);
@@ -443,7 +433,7 @@ export class LabDmServer {
           this.log('warn', `device ${st.device.devId}: ${st.flow.found.getFailed}`);
         }
         break;
-      case 'ui': this.onUiStatus(st, tag, s, code); break;
+      case 'ui': this.flow.onUiAnswer(st, tag, s, code); break;
       case 'add':
         if (code !== 200) {
           this.log('warn', `device ${st.device.devId}: Add of ${tag.deployment.node} answered ${code}; the Exec will fail`);
@@ -461,34 +451,6 @@ export class LabDmServer {
         }
         break;
       case 'other': break;
-    }
-  }
-
-  private onUiStatus(st: SessionState, tag: Extract<Tag, { what: 'ui' }>, s: StatusCmd, code: number): void {
-    const answer = s.items.map((i) => dataText(i.data));
-    this.ctx.histories.uiAnswers.push({ devId: st.device.devId, sessionId: st.sessionId, alert: tag.alert, text: tag.text, status: code, answer });
-    this.log('info', `device ${st.device.devId}: UI ${tag.alert} '${tag.text}' answered ${code}${answer.length ? ' [' + answer.join(', ') + ']' : ''}`);
-    if (tag.expectStatus !== undefined && tag.expectStatus !== code) {
-      this.deviate(st.device.devId, st.sessionId, `UI ${tag.alert} '${tag.text}': the scenario expects status ${tag.expectStatus}, the device answered ${code}`);
-    }
-    if (tag.role === 'confirm') {
-      st.flow.consent = code === 200 ? st.flow.updates.slice(0, 1) : [];
-      const expect = this.ctx.scenario.ui.confirm.expect;
-      if ((expect === 'yes' && code !== 200) || (expect === 'no' && code !== 304)) {
-        this.deviate(st.device.devId, st.sessionId, `confirm answered ${code}; the scenario expects ${expect === 'yes' ? '200 (yes)' : '304 (no)'}`);
-      }
-    } else if (tag.role === 'choice') {
-      st.flow.consent = [];
-      if (code !== 200) return;
-      const pick = Number(answer[0]);
-      const n = st.flow.updates.length;
-      if (!Number.isInteger(pick) || pick < 1 || pick > n + 1) {
-        this.deviate(st.device.devId, st.sessionId, `choice answer '${answer[0] ?? ''}' is not an option number from 1 to ${n + 1}`);
-        return;
-      }
-      const want = this.ctx.scenario.ui.choice.expect;
-      if (want !== undefined && want !== pick) this.deviate(st.device.devId, st.sessionId, `choice answered option ${pick}; the scenario expects ${want}`);
-      st.flow.consent = pick === n + 1 ? [...st.flow.updates] : [st.flow.updates[pick - 1]!];
     }
   }
 
@@ -537,170 +499,6 @@ export class LabDmServer {
     }
   }
 
-  // ------------------------------------------------------------------ what the server does next
-
-  private advance(st: SessionState): void {
-    if (st.phase === 'done' && st.flow.requestFresh) st.phase = 'start';
-    switch (st.phase) {
-      case 'start': return this.startInvestigation(st);
-      case 'inventory-tree': return this.afterTree(st);
-      case 'inventory-list': return this.afterList(st);
-      case 'inventory': return this.afterInventory(st);
-      case 'ui': return this.afterUi(st);
-      case 'deploy': st.phase = 'done'; return;
-      default: return;
-    }
-  }
-
-  private ui(st: SessionState, role: Role, code: string, options: string, text: string, choices: string[] = [], expectStatus?: number): void {
-    const tag: Tag = { what: 'ui', role, alert: code, text, ...(expectStatus !== undefined ? { expectStatus } : {}) };
-    queue(st, uiAlert(code, options, text, choices), tag);
-  }
-
-  private startInvestigation(st: SessionState): void {
-    const req = st.flow.request;
-    st.flow.requestFresh = false;
-    if (!req) { st.phase = 'done'; return; }
-    st.flow.found = newInvestigation();
-    st.flow.updates = [];
-    delete st.flow.consent;
-    const checking = this.ctx.scenario.ui.checking;
-    if (req.kind === 'user' && checking) this.ui(st, 'checking', AlertCode.Display, checking.options, checking.text);
-    if (req.all && !st.device.noTreeExchange) {
-      // The whole inventory in one Get (DM TND tree exchange); a device without it gets the list, then the leaves.
-      queue(st, getCmd([`${DEPLOYED}?list=StructData`]), { what: 'get-tree' });
-      st.phase = 'inventory-tree';
-    } else if (req.all) {
-      this.askList(st);
-    } else {
-      queue(st, getCmd(req.uris.flatMap(componentGets)), { what: 'get-items' });
-      st.phase = 'inventory';
-    }
-  }
-
-  private askList(st: SessionState): void {
-    queue(st, getCmd([DEPLOYED]), { what: 'get-list' });
-    st.phase = 'inventory-list';
-  }
-
-  private afterTree(st: SessionState): void {
-    if (st.flow.found.treeRefused === undefined) return this.afterInventory(st);
-    this.log('info', `device ${st.device.devId} answered ${st.flow.found.treeRefused} to ?list=StructData: reading its inventory the long way`);
-    st.device.noTreeExchange = true;
-    this.askList(st);
-  }
-
-  private afterList(st: SessionState): void {
-    if (st.flow.found.getFailed || st.flow.found.listNodes === undefined) return this.giveUp(st, st.flow.found.getFailed ?? 'no inventory list');
-    if (st.flow.found.listNodes.length === 0) return this.afterInventory(st);
-    queue(st, getCmd(st.flow.found.listNodes.flatMap((n) => componentGets(`${DEPLOYED}/${n}`))), { what: 'get-items' });
-    st.phase = 'inventory';
-  }
-
-  private giveUp(st: SessionState, why: string): void {
-    this.log('warn', `device ${st.device.devId}: cannot investigate updates: ${why}`);
-    if (st.flow.request?.kind === 'user') this.ui(st, 'info', AlertCode.Display, 'MINDT=3', 'The update check failed. Please try again later.');
-    st.phase = 'done';
-  }
-
-  private afterInventory(st: SessionState): void {
-    keepInventory(st.device, st.flow.found.inventory, st.flow.request?.all === true);
-    const updates: Update[] = [];
-    for (const c of st.flow.found.inventory.values()) {
-      if (c.id === undefined || c.version === undefined) {
-        this.deviate(st.device.devId, st.sessionId, `component ${c.node} lacks ${c.id === undefined ? 'ID' : 'Version'} in the Results`);
-        continue;
-      }
-      const entry = findUpdate(this.ctx.catalog, c.id, c.version);
-      if (entry) updates.push({ node: c.node, current: c.version, entry });
-    }
-    updates.sort((a, b) => a.entry.name.localeCompare(b.entry.name) || compareVersions(a.entry.version, b.entry.version));
-    if (updates.length && this.ctx.failures.take('no-update')) {
-      this.log('warn', `injected: no-update (hiding ${updates.length} available update(s) from ${st.device.devId})`);
-      updates.length = 0;
-    }
-    st.flow.updates = updates;
-    const req = st.flow.request!;
-    for (const uri of req.uris) {
-      const node = deployedNode(uri)!;
-      if (!st.flow.found.inventory.has(node)) this.deviate(st.device.devId, st.sessionId, `the update request names ${uri}, but the device could not report its ID/Version`);
-    }
-    this.log('info', `device ${st.device.devId}: ${st.flow.found.inventory.size} component(s) read, ${updates.length} update(s): ${updates.map((u) => `${u.entry.id} ${u.current}→${u.entry.version}`).join(', ') || 'none'}`);
-    if (updates.length === 0) {
-      const upToDate = this.ctx.scenario.ui.upToDate;
-      if (req.kind === 'user' && upToDate) this.ui(st, 'upToDate', AlertCode.Display, upToDate.options, upToDate.text);
-      st.phase = 'done';
-      return;
-    }
-    if (req.kind === 'device') {
-      const auto = updates.filter((u) => u.entry.autoUpdate);
-      for (const u of updates.filter((x) => !x.entry.autoUpdate)) {
-        this.log('info', `device ${st.device.devId}: ${u.entry.id} ${u.entry.version} is available but needs the user's consent (autoUpdate is off)`);
-      }
-      if (auto.length === 0) { st.phase = 'done'; return; }
-      this.deploy(st, auto);
-      return;
-    }
-    const ui = this.ctx.scenario.ui;
-    for (const x of ui.extra) this.ui(st, 'extra', x.alert, x.options, this.fill(x.text, updates), x.choices, x.expectStatus);
-    if (updates.length === 1) {
-      this.ui(st, 'confirm', AlertCode.Confirm, ui.confirm.options, this.fill(ui.confirm.text, updates));
-    } else {
-      const choices = [...updates.map((u) => `${u.entry.name} ${u.entry.version}`), ui.choice.allLabel];
-      this.ui(st, 'choice', AlertCode.SingleChoice, ui.choice.options, this.fill(ui.choice.text, updates), choices);
-    }
-    st.phase = 'ui';
-  }
-
-  private fill(text: string, updates: Update[]): string {
-    const u = updates[0]!;
-    return fillText(text, { name: u.entry.name, version: u.entry.version, current: u.current, id: u.entry.id, count: updates.length });
-  }
-
-  private afterUi(st: SessionState): void {
-    if (st.flow.consent === undefined) {
-      this.deviate(st.device.devId, st.sessionId, 'no answer to the confirm/choice alert');
-      st.phase = 'done';
-      return;
-    }
-    const chosen = st.flow.consent;
-    if (chosen.length === 0) {
-      const p = this.ctx.scenario.ui.postponed;
-      if (p) this.ui(st, 'postponed', AlertCode.Display, p.options, p.text);
-      st.phase = 'done';
-      return;
-    }
-    this.deploy(st, chosen);
-  }
-
-  private deploy(st: SessionState, updates: Update[]): void {
-    for (const u of updates) {
-      const corrupt = this.ctx.failures.take('corrupt-package');
-      const corruptThis = corrupt && (corrupt.component === undefined || corrupt.component === u.entry.id);
-      const sha256 = corruptThis ? flipHex(u.entry.sha256) : u.entry.sha256;
-      if (corruptThis) this.log('warn', `injected failure: announcing a wrong SHA-256 for ${u.entry.fileName}`);
-      const plan: DeployPlan = {
-        node: 'pkg' + hex(this.ctx.crypto.randomBytes(4)),
-        pkgId: `${u.entry.id}-${u.entry.version}`.replace(/[^A-Za-z0-9_.-]/g, '_'),
-        url: packageUrl(this.ctx.packageBaseUrl, u.entry),
-        correlator: 'lab-' + hex(this.ctx.crypto.randomBytes(6)),
-        operation: this.ctx.scenario.operation,
-        sha256,
-      };
-      const d: Deployment = {
-        devId: st.device.devId, sessionId: st.sessionId, correlator: plan.correlator, componentId: u.entry.id,
-        version: u.entry.version, node: plan.node, operation: plan.operation, state: 'sent',
-      };
-      this.ctx.histories.deployments.push(d);
-      keepDeployment(st.device, d);
-      const [add, exec] = deployCommands(u.entry, plan);
-      queue(st, add, { what: 'add', deployment: d });
-      queue(st, exec, { what: 'exec', deployment: d });
-      this.log('info', `device ${st.device.devId}: deploying ${u.entry.id} ${u.current}→${u.entry.version} (${plan.operation}, ${plan.url}, correlator ${plan.correlator})`);
-    }
-    st.phase = 'deploy';
-  }
-
   // ------------------------------------------------------------------ logging
 
   private deviate(devId: string, sessionId: string, message: string): void {
@@ -722,18 +520,4 @@ function limitOption(name: string, given: number | undefined, dflt: number): num
   const v = given ?? dflt;
   if (!(Number.isInteger(v) && v >= 1)) throw new Error(`LabDmServer: ${name} must be an integer ≥ 1`);
   return v;
-}
-
-function newUpdateFlow(): UpdateFlow {
-  return { requestFresh: false, found: newInvestigation(), updates: [] };
-}
-
-function newInvestigation(): Investigation {
-  return { inventory: new Map(), treeResults: new Map() };
-}
-
-/** A SHA-256 that is certainly wrong (first hex digit changed), for the corrupt-package injection. */
-function flipHex(h: string): string {
-  const first = h[0] === '0' ? '1' : '0';
-  return first + h.slice(1);
 }
