@@ -5,34 +5,80 @@
 // UpdateDeviceRequest, when the catalog allows it) it runs a SCOMO DownloadInstall and later records the
 // OperationComplete result alert. Lab users debug devices with it, so every protocol deviation is logged
 // with what was expected.
+//
+// A session's phases (Phase) and what moves it from one to the next. Each device message is authenticated
+// and its commands handled; once the device's package is complete (Final) and the outbox is empty,
+// advance() takes the next step of the update flow, which queues what the next replies send:
+//
+//                         new session
+//                              │
+//                              ▼
+//                            auth ◄──── a challenge (401/407) in any phase: the device's credential is
+//                              │        missing or refused (an HMAC device's every message is checked)
+//                              │ the device authenticated
+//                              ▼
+//   ┌──────────────────────► start ── no update request ───────────────────────────────────────────► done
+//   │                          │
+//   │        ┌─────────────────┼───────────────────────────────────┐
+//   │        │ the whole       │ the whole inventory of a device   │ the components the request
+//   │        │ inventory: Get  │ without tree exchange: Get the    │ names: Get their ID, Name,
+//   │        │ ?list=StructData│ list (./SCOMO/Inventory/Deployed) │ Version
+//   │        ▼                 ▼                                   ▼
+//   │  inventory-tree ──► inventory-list ── the names: Get ──► inventory
+//   │        │   refused:      │  │         their leaves           │
+//   │        │   Get the list  │  └── the Get failed ──────────────│─────────────────────────────────► done
+//   │        │ read            │ no name                           │ read
+//   │        ▼                 ▼                                   ▼
+//   │   ┌─────────────────────────────────────────────────────────────────┐
+//   │   │ the components read: their newer versions in the catalog        │
+//   │   └─────────────────────────────────────────────────────────────────┘
+//   │          │                  │                          │
+//   │          │ none: up to date │ a device request: the    │ a user request: extra UI alerts,
+//   │          ▼                  │ autoUpdate ones (none:   │ then confirm (one update) or
+//   │        done                 │ done)                    ▼ choice (several)
+//   │                             │                          ui ── no, cancel, no answer ──────────► done
+//   │                             ▼                          │ yes, or the options picked
+//   │                           deploy ◄─────────────────────┘
+//   │                             │ Add + Exec of each update, sent and answered
+//   │                             ▼
+//   └─── an update request ──── done ◄─── in any phase: the device's Alert 1223, an injected
+//        came since the                   abort-session, the server's credential refused 3 times
+//        last one began
+//
+// Apart from the phases, a reply with Final and no command ends the session (unless it challenges the device
+// or waits for the device to accept the server's credential): reply.ts decides, in any phase.
+//
+// This file is the loop: a device message read, checked, matched to its session, its commands dispatched,
+// and answered. The rest is done by one module each: session-store.ts keeps the sessions and the copies
+// retransmissions get, devices.ts what the server knows of each device, session-auth.ts authenticates both
+// ways, handlers.ts handles what the device sends, update-flow.ts takes the steps above (advance), reply.ts
+// builds the replies; types.ts holds the records they share.
 import type { LogLevel } from '../../agent/ports.js';
-import type { AlertCmd, Command, ItemCmd, ResultsCmd, StatusCmd, SyncHdr, SyncMLMessage } from '../../agent/syncml/model.js';
+import type { Command, StatusCmd, SyncHdr, SyncMLMessage } from '../../agent/syncml/model.js';
 import { AlertCode, MIME_WBXML, MIME_XML } from '../../agent/syncml/model.js';
 import { decodeMessage, sniffEncoding, type Encoding } from '../../agent/syncml/codec.js';
-import { ALERT_TYPE_DEVICE_REQUEST, ALERT_TYPE_OPERATION_COMPLETE, ALERT_TYPE_USER_REQUEST } from '../../agent/alerts/types.js';
 import { asDmError } from '../../agent/errors.js';
 import { base64Encode, utf8Encode } from '../../agent/util/bytes.js';
+import { UserPassHashes } from '../../agent/session/auth.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';
 import { nodeUtf8 } from '../../platform/node/utf8.js';
 import { DEFAULT_SCENARIO, FailurePlan } from './scenario.js';
-import { UserPassHashes } from '../../agent/session/auth.js';
 import { AccountBook } from './auth.js';
-import { newSessionAuth, SessionAuthenticator } from './session-auth.js';
-import { newExchange, reply } from './reply.js';
-import { newUpdateFlow, UpdateFlowSteps } from './update-flow.js';
-import {
-  alertCmd, childNames, dataText, normUri, parseResultData, readComponentResults,
-} from './commands.js';
+import { alertCmd, normUri } from './commands.js';
 import { History } from './history.js';
+import { DEFAULT_STRANGER_LIMIT, DeviceBook } from './devices.js';
 import { DEFAULT_RETAINED_LIMIT, isRetransmission, SessionStore } from './session-store.js';
-import { DEFAULT_STRANGER_LIMIT, DeviceBook, installed, keepDevInfo, MAX_COMPONENTS_PER_DEVICE, MAX_DEVINFO_LEAVES } from './devices.js';
+import { newSessionAuth, SessionAuthenticator } from './session-auth.js';
+import { DeviceCommands, statusFor } from './handlers.js';
+import { newUpdateFlow, UpdateFlowSteps } from './update-flow.js';
+import { newExchange, reply } from './reply.js';
 import type {
   Deployment, DeviceView, Deviation, LabDmServerOptions, LabReply, OperationOutcome, RequestMeta, ServerContext, SessionState,
-  UiAnswerRecord, UpdateKind,
+  UiAnswerRecord,
 } from './types.js';
 
-export { MAX_COMPONENTS_PER_DEVICE, MAX_DEVINFO_LEAVES } from './devices.js';
 export type { Deployment, DeviceView, Deviation, LabDmServerOptions, LabReply, OperationOutcome, RequestMeta, UiAnswerRecord, UpdateKind } from './types.js';
+export { MAX_COMPONENTS_PER_DEVICE, MAX_DEVINFO_LEAVES } from './devices.js';
 
 const DEFAULT_MAX_MSG = 65536;
 const DEFAULT_HISTORY_LIMIT = 10000;
@@ -44,6 +90,7 @@ export class LabDmServer {
   private readonly sessions: SessionStore;
   private readonly auth: SessionAuthenticator;
   private readonly flow: UpdateFlowSteps;
+  private readonly commands: DeviceCommands;
 
   constructor(options: LabDmServerOptions) {
     if (!options.serverId) throw new Error('LabDmServer: serverId must not be empty');
@@ -54,17 +101,18 @@ export class LabDmServer {
     const crypto = options.crypto ?? nodeCrypto;
     const scenario = options.scenario ?? DEFAULT_SCENARIO;
     const keep = limitOption('historyLimit', options.historyLimit, DEFAULT_HISTORY_LIMIT);
+    const log = (level: LogLevel, message: string, fields?: Record<string, unknown>): void => this.o.log?.log(level, message, fields);
     this.ctx = {
       catalog: options.catalog, serverUri: options.serverUri, packageBaseUrl: options.packageBaseUrl, maxMsgSize: max,
       crypto, hashes: new UserPassHashes(crypto), scenario, failures: new FailurePlan(scenario.failures),
       histories: { deployments: new History(keep), outcomes: new History(keep), uiAnswers: new History(keep), deviations: new History(keep), duplicateResults: 0, succeeded: 0 },
-      log: (level, message, fields) => this.o.log?.log(level, message, fields),
-      deviate: (st, message) => this.deviate(st.device.devId, st.sessionId, message),
+      log, deviate: (st, message) => this.deviate(st.device.devId, st.sessionId, message),
     };
-    this.devices = new DeviceBook(crypto, this.ctx.log, limitOption('strangerLimit', options.strangerLimit, DEFAULT_STRANGER_LIMIT));
+    this.devices = new DeviceBook(crypto, log, limitOption('strangerLimit', options.strangerLimit, DEFAULT_STRANGER_LIMIT));
     this.sessions = new SessionStore(this.ctx, limitOption('retainedLimit', options.retainedLimit, DEFAULT_RETAINED_LIMIT));
     this.auth = new SessionAuthenticator(this.ctx, new AccountBook(options.devices), this.devices);
     this.flow = new UpdateFlowSteps(this.ctx);
+    this.commands = new DeviceCommands(this.ctx, this.flow);
   }
 
   /** Changes the base URL announced in PkgURL (e.g. once an HTTP server on port 0 knows its port). */
@@ -119,9 +167,10 @@ export class LabDmServer {
    * that authenticated, and the outcomes that reported a success.
    */
   totals(): { sessions: number; devices: number; deployments: number; outcomes: number; succeeded: number; uiAnswers: number; deviations: number } {
+    const h = this.ctx.histories;
     return {
-      sessions: this.sessions.count, devices: this.devices.authenticated, deployments: this.ctx.histories.deployments.total, outcomes: this.ctx.histories.outcomes.total,
-      succeeded: this.ctx.histories.succeeded, uiAnswers: this.ctx.histories.uiAnswers.total, deviations: this.ctx.histories.deviations.total,
+      sessions: this.sessions.count, devices: this.devices.authenticated, deployments: h.deployments.total, outcomes: h.outcomes.total,
+      succeeded: h.succeeded, uiAnswers: h.uiAnswers.total, deviations: h.deviations.total,
     };
   }
 
@@ -155,58 +204,51 @@ export class LabDmServer {
     if (ct && ct !== (encoding === 'xml' ? MIME_XML : MIME_WBXML)) {
       this.deviate(devId, msg.hdr.sessionId, `Content-Type ${ct} but the body is ${encoding.toUpperCase()}`);
     }
-    const problem = this.headerProblem(msg.hdr);
+    const problem = headerProblem(msg.hdr);
     if (problem) return this.refuse(400, `device ${devId}: ${problem}`);
     if (!/^[1-9]\d{0,8}$/.test(msg.hdr.msgId)) return this.refuse(400, `device ${devId}: MsgID '${msg.hdr.msgId}' is not a positive integer`);
-    if (normUri(msg.hdr.target.locURI) !== normUri(this.ctx.serverUri) && msg.hdr.target.locURI !== this.ctx.serverUri) {
-      this.deviate(devId, msg.hdr.sessionId, `SyncHdr Target ${msg.hdr.target.locURI} is not this server (${this.ctx.serverUri})`);
+    const serverUri = this.ctx.serverUri;
+    if (normUri(msg.hdr.target.locURI) !== normUri(serverUri) && msg.hdr.target.locURI !== serverUri) {
+      this.deviate(devId, msg.hdr.sessionId, `SyncHdr Target ${msg.hdr.target.locURI} is not this server (${serverUri})`);
     }
 
     const st = this.session(msg, encoding, body);
     const msgNo = Number(msg.hdr.msgId);
     if (isRetransmission(st, msgNo, body)) {
-      this.log('info', `device ${devId} session ${st.sessionId}: MsgID ${msgNo} again (retransmission); resending the previous reply`);
+      this.ctx.log('info', `device ${devId} session ${st.sessionId}: MsgID ${msgNo} again (retransmission); resending the previous reply`);
       return st.copy.reply;
     }
     if (st.deviceMsgId !== undefined && msgNo !== st.deviceMsgId + 1) {
-      this.deviate(devId, st.sessionId, `MsgID ${msgNo} after ${st.deviceMsgId} (MsgIDs go up by one per message)`);
+      this.ctx.deviate(st, `MsgID ${msgNo} after ${st.deviceMsgId} (MsgIDs go up by one per message)`);
     }
-    if (st.deviceMsgId === undefined && msgNo !== 1) this.deviate(devId, st.sessionId, `first message of the session has MsgID ${msgNo}, not 1`);
-    if (st.ended) this.deviate(devId, st.sessionId, 'message after the session ended (the last server message held no commands)');
+    if (st.deviceMsgId === undefined && msgNo !== 1) this.ctx.deviate(st, `first message of the session has MsgID ${msgNo}, not 1`);
+    if (st.ended) this.ctx.deviate(st, 'message after the session ended (the last server message held no commands)');
 
-    const http500 = this.ctx.failures.take('http-500-at-message', msgNo);
-    if (http500) {
-      this.log('warn', `injected failure: HTTP 500 at device message ${msgNo} (${devId})`);
+    const failures = this.ctx.failures;
+    if (failures.take('http-500-at-message', msgNo)) {
+      this.ctx.log('warn', `injected failure: HTTP 500 at device message ${msgNo} (${devId})`);
       return { status: 500, body: utf8Encode('injected failure: http-500-at-message\n'), contentType: 'text/plain' };
     }
 
     const answer = await this.process(st, msg, body, meta);
     st.deviceMsgId = msgNo;
     this.sessions.keep(st, body, answer);
-    const delay = this.ctx.failures.take('delay-ms', msgNo);
+    const delay = failures.take('delay-ms', msgNo);
     if (delay) {
-      this.log('info', `injected delay of ${delay.ms} ms before answering device message ${msgNo}`);
+      this.ctx.log('info', `injected delay of ${delay.ms} ms before answering device message ${msgNo}`);
       await (this.o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))))(delay.ms);
     }
-    if (this.ctx.failures.take('drop-connection-at-message', msgNo)) {
+    if (failures.take('drop-connection-at-message', msgNo)) {
       // Processed but the reply is lost, as when a connection breaks: the device's retry gets the cached reply.
-      this.log('warn', `injected failure: connection dropped after device message ${msgNo} (${devId})`);
+      this.ctx.log('warn', `injected failure: connection dropped after device message ${msgNo} (${devId})`);
       return undefined;
     }
     return answer;
   }
 
   private refuse(status: number, why: string): LabReply {
-    this.log('warn', `refused: ${why}`);
+    this.ctx.log('warn', `refused: ${why}`);
     return { status, body: utf8Encode(why + '\n'), contentType: 'text/plain; charset=utf-8' };
-  }
-
-  private headerProblem(h: SyncHdr): string | undefined {
-    if (h.verDTD !== '1.2') return `VerDTD '${h.verDTD}', expected 1.2`;
-    if (h.verProto !== 'DM/1.2') return `VerProto '${h.verProto}', expected DM/1.2`;
-    if (!h.sessionId) return 'empty SessionID';
-    if (!h.source.locURI) return 'SyncHdr Source/LocURI (the DevId) is empty';
-    return undefined;
   }
 
   /** The kept session of the message, or a new one (phase auth) on the device's record. */
@@ -233,7 +275,7 @@ export class LabDmServer {
     if (msg.hdr.meta?.maxMsgSize !== undefined) st.out.maxMsgSize = msg.hdr.meta.maxMsgSize;
 
     if (this.ctx.failures.take('abort-session', Number(msg.hdr.msgId))) {
-      this.log('warn', `injected failure: Alert 1223 (session abort) at device message ${msg.hdr.msgId} (${st.device.devId})`);
+      this.ctx.log('warn', `injected failure: Alert 1223 (session abort) at device message ${msg.hdr.msgId} (${st.device.devId})`);
       return this.end(st, [hdrStatus, alertCmd(AlertCode.SessionAbort)]);
     }
 
@@ -251,29 +293,29 @@ export class LabDmServer {
         case 'Status':
           if (c.cmdRef === '0' && c.cmd === 'SyncHdr') {
             if (this.auth.onHeaderStatus(st, c) === 'server-refused') serverRefused = true;
-          } else this.onStatus(st, c);
+          } else this.commands.onStatus(st, c);
           break;
         case 'Results':
-          this.onResults(st, c);
+          this.commands.onResults(st, c);
           break;
         case 'Alert':
           if (c.data === AlertCode.NextMessage) deviceWantsMore = true;
           if (c.data === AlertCode.SessionAbort) deviceAborted = true;
-          statuses.push(this.status(msg, c, this.onAlert(st, c)));
+          statuses.push(statusFor(msg, c, this.commands.onAlert(st, c)));
           break;
         case 'Replace':
-          statuses.push(this.status(msg, c, this.onReplace(st, c)));
+          statuses.push(statusFor(msg, c, this.commands.onReplace(st, c)));
           break;
         default: {
           const name = c.kind === 'Unsupported' ? c.name : c.kind;
-          this.deviate(st.device.devId, st.sessionId, `device sent <${name}>: a DM client may only send Alert, Replace (DevInfo), Results and Status`);
-          statuses.push(this.status(msg, c, 406));
+          this.ctx.deviate(st, `device sent <${name}>: a DM client may only send Alert, Replace (DevInfo), Results and Status`);
+          statuses.push(statusFor(msg, c, 406));
         }
       }
     }
 
     if (deviceAborted) {
-      this.log('info', `device ${st.device.devId} aborted session ${st.sessionId} (Alert 1223)`);
+      this.ctx.log('info', `device ${st.device.devId} aborted session ${st.sessionId} (Alert 1223)`);
       return this.end(st, statuses);
     }
     if (serverRefused && !this.auth.retryServerCred(st)) {
@@ -284,7 +326,7 @@ export class LabDmServer {
       // The device's package continues: ask for the next message, send nothing new yet.
       return reply(this.ctx, st, [...statuses, alertCmd(AlertCode.NextMessage)], false);
     } else if (msg.final) {
-      this.checkAllAnswered(st);
+      this.commands.checkAllAnswered(st);
       if (st.out.outbox.length === 0) this.flow.advance(st);
     }
     return reply(this.ctx, st, statuses, undefined);
@@ -296,219 +338,18 @@ export class LabDmServer {
     return reply(this.ctx, st, commands, true);
   }
 
-  // ------------------------------------------------------------------ what the device sent
-
-  private status(msg: SyncMLMessage, c: Command, code: number): StatusCmd {
-    const name = c.kind === 'Unsupported' ? c.name : c.kind;
-    return { kind: 'Status', cmdId: '', msgRef: msg.hdr.msgId, cmdRef: c.cmdId, cmd: name, targetRefs: [], sourceRefs: [], items: [], data: String(code) };
-  }
-
-  private onAlert(st: SessionState, c: AlertCmd): number {
-    switch (c.data) {
-      case AlertCode.ClientInitiated: case AlertCode.ServerInitiated: case AlertCode.NextMessage: case AlertCode.SessionAbort:
-        return 200;
-      case AlertCode.Generic:
-        return this.onGenericAlert(st, c);
-      case AlertCode.ClientEvent:
-        this.log('info', `device ${st.device.devId}: client event alert 1224 (not acted on)`);
-        return 200;
-      default:
-        this.deviate(st.device.devId, st.sessionId, `device sent Alert ${c.data ?? '(no code)'}: a client sends 1200, 1201, 1222, 1223, 1224 or 1226`);
-        return 406;
-    }
-  }
-
-  private onGenericAlert(st: SessionState, c: AlertCmd): number {
-    if (c.items.length === 0) {
-      this.deviate(st.device.devId, st.sessionId, `Generic Alert ${c.cmdId} has no Item`);
-      return 412;
-    }
-    let code = 200;
-    for (const item of c.items) {
-      const type = item.meta?.type;
-      if (item.data === undefined) this.deviate(st.device.devId, st.sessionId, `Generic Alert ${c.cmdId}: Item without Data (the seed CR says Data MUST be present, empty when there is no vendor data)`);
-      if (type === ALERT_TYPE_USER_REQUEST || type === ALERT_TYPE_DEVICE_REQUEST) {
-        const kind: UpdateKind = type === ALERT_TYPE_USER_REQUEST ? 'user' : 'device';
-        const src = item.source?.locURI;
-        this.flow.requested(st, kind, src);
-        this.log('info', `device ${st.device.devId}: ${kind === 'user' ? 'UpdateUserRequest' : 'UpdateDeviceRequest'} for ${src ?? 'every deployed component'}`);
-      } else if (type === ALERT_TYPE_OPERATION_COMPLETE || type === 'urn:oma:at:scomo:1.1:OperationComplete') {
-        if (type !== ALERT_TYPE_OPERATION_COMPLETE) this.deviate(st.device.devId, st.sessionId, `OperationComplete alert type ${type}: SCOMO keeps ${ALERT_TYPE_OPERATION_COMPLETE}`);
-        const r = this.onResultAlert(st, c, item);
-        if (r !== 200) code = r;
-      } else {
-        this.log('info', `device ${st.device.devId}: Generic Alert of type ${type ?? '(none)'} accepted, not acted on`);
-      }
-    }
-    return code;
-  }
-
-  private onResultAlert(st: SessionState, c: AlertCmd, item: AlertCmd['items'][number]): number {
-    const data = parseResultData(dataText(item.data));
-    if (!data) {
-      this.deviate(st.device.devId, st.sessionId, `OperationComplete alert ${c.cmdId} without <ResultCode>…</ResultCode> in its Data: '${dataText(item.data).slice(0, 120)}'`);
-      return 400;
-    }
-    const correlator = c.correlator;
-    const deployment = correlator !== undefined ? st.device.deployments.get(correlator) : undefined;
-    if (correlator === undefined) this.deviate(st.device.devId, st.sessionId, 'OperationComplete alert without the Correlator of the Exec it reports on');
-    else if (!deployment) this.deviate(st.device.devId, st.sessionId, `OperationComplete alert carries Correlator ${correlator}, which this server never sent to ${st.device.devId}`);
-    const ok = data.resultCode === 1200;
-    const outcome: OperationOutcome = { devId: st.device.devId, sessionId: st.sessionId, resultCode: data.resultCode, ok };
-    if (correlator !== undefined) outcome.correlator = correlator;
-    if (data.identifier !== undefined) outcome.identifier = data.identifier;
-    if (item.source?.locURI !== undefined) outcome.source = item.source.locURI;
-    if (item.target?.locURI !== undefined) outcome.target = item.target.locURI;
-    if (deployment?.resultCode !== undefined && deployment.resultCode === data.resultCode) {
-      // At-least-once delivery: a device that lost power after we acknowledged, but before it recorded our
-      // acknowledgement, sends the same result again. It is the same outcome, counted once.
-      this.ctx.histories.duplicateResults++;
-      this.log('info', `device ${st.device.devId}: result ${data.resultCode} for ${correlator} reported again (already recorded; acknowledged again)`);
-      return 200;
-    }
-    if (deployment) {
-      deployment.resultCode = data.resultCode;
-      deployment.state = ok ? 'completed' : 'failed';
-      outcome.deployment = { ...deployment };
-      if (ok) installed(st.device, deployment);
-    }
-    this.ctx.histories.outcomes.push(outcome);
-    if (ok) this.ctx.histories.succeeded++;
-    this.log(ok ? 'info' : 'warn', `device ${st.device.devId}: SCOMO result ${data.resultCode}${ok ? ' (success)' : ''} for ${deployment ? `${deployment.componentId} ${deployment.version}` : (data.identifier ?? '?')}, correlator ${correlator ?? '(none)'}`);
-    return 200;
-  }
-
-  private onReplace(st: SessionState, c: ItemCmd): number {
-    let code = 200;
-    for (const it of c.items) {
-      const uri = it.source?.locURI ?? it.target?.locURI;
-      if (uri === undefined || !normUri(uri).startsWith('./DevInfo/')) {
-        this.deviate(st.device.devId, st.sessionId, `Replace of ${uri ?? '(no URI)'}: a client Replaces only ./DevInfo leaves`);
-        code = 403;
-        continue;
-      }
-      if (!keepDevInfo(st.device, normUri(uri).slice('./DevInfo/'.length), dataText(it.data))) {
-        this.deviate(st.device.devId, st.sessionId, `Replace of ${uri}: the server keeps ${MAX_DEVINFO_LEAVES} DevInfo leaves of a device, not more`);
-      }
-    }
-    const devIdLeaf = st.device.devInfo.DevId;
-    if (devIdLeaf !== undefined && devIdLeaf !== st.device.devId) {
-      this.deviate(st.device.devId, st.sessionId, `./DevInfo/DevId is '${devIdLeaf}' but SyncHdr Source/LocURI is '${st.device.devId}'`);
-    }
-    return code;
-  }
-
-  /** A Status of the device for a command the server sent (that for its SyncHdr goes to session-auth.ts). */
-  private onStatus(st: SessionState, s: StatusCmd): void {
-    const code = Number(s.data);
-    const key = `${s.msgRef}:${s.cmdRef}`;
-    const first = st.out.sent.get(key);
-    const again = first ? undefined : st.out.answered.get(key);
-    if (!first && !again) {
-      this.deviate(st.device.devId, st.sessionId, `Status ${s.data} for ${s.cmd} MsgRef ${s.msgRef} CmdRef ${s.cmdRef}, a command this server did not send`);
-      return;
-    }
-    if (again) {
-      // Another Status for a command with several items (one per distinct result, DM RepPro): only the
-      // multi-item commands this server sends may have one.
-      if (again.what === 'ui' || again.what === 'exec') {
-        this.deviate(st.device.devId, st.sessionId, `a second Status (${s.data}) for ${s.cmd} MsgRef ${s.msgRef} CmdRef ${s.cmdRef}, which has one item`);
-      } else if (again.what === 'add' && code !== 200 && code !== 215) {
-        this.log('warn', `device ${st.device.devId}: Add of ${again.deployment.node} answered ${code} for some items; the Exec will fail`);
-        again.deployment.state = 'refused';
-      }
-      return;
-    }
-    const tag = first!;
-    st.out.sent.delete(key);
-    st.out.answered.set(key, tag);
-    if (code === 215) return; // not executed: the device refused our credential; the command is re-sent
-    switch (tag.what) {
-      case 'get-tree':
-        if (code !== 200) st.flow.found.treeRefused = code;
-        break;
-      case 'get-list': case 'get-items':
-        if (code !== 200) {
-          st.flow.found.getFailed = `Get ${s.targetRefs.join(', ') || ''} answered ${code}`;
-          this.log('warn', `device ${st.device.devId}: ${st.flow.found.getFailed}`);
-        }
-        break;
-      case 'ui': this.flow.onUiAnswer(st, tag, s, code); break;
-      case 'add':
-        if (code !== 200) {
-          this.log('warn', `device ${st.device.devId}: Add of ${tag.deployment.node} answered ${code}; the Exec will fail`);
-          tag.deployment.state = 'refused';
-        }
-        break;
-      case 'exec':
-        tag.deployment.execStatus = code;
-        if (code === 202 || code === 200) {
-          tag.deployment.state = 'accepted';
-          this.log('info', `device ${st.device.devId} accepted ${tag.deployment.operation} of ${tag.deployment.componentId} ${tag.deployment.version} (${code}); waiting for its result alert`);
-        } else {
-          tag.deployment.state = 'refused';
-          this.log('warn', `device ${st.device.devId} refused ${tag.deployment.operation} of ${tag.deployment.componentId} ${tag.deployment.version} with ${code}`);
-        }
-        break;
-      case 'other': break;
-    }
-  }
-
-  private onResults(st: SessionState, r: ResultsCmd): void {
-    // Results follow their Get's Status, which already settled the Get itself: they have their own key.
-    const key = `${r.msgRef ?? ''}:${r.cmdRef}#results`;
-    const tag = st.out.sent.get(key) ?? st.flow.found.treeResults.get(key);
-    if (!tag || (tag.what !== 'get-tree' && tag.what !== 'get-list' && tag.what !== 'get-items')) {
-      this.deviate(st.device.devId, st.sessionId, `Results for MsgRef ${r.msgRef ?? '?'} CmdRef ${r.cmdRef}, which is not a Get this server sent${r.msgRef === undefined ? ' (Results without MsgRef)' : ''}`);
-      return;
-    }
-    st.out.sent.delete(key);
-    if (r.items.some((i) => i.moreData)) this.deviate(st.device.devId, st.sessionId, 'Results with MoreData: large objects in Results are not supported by the lab server');
-    if (tag.what === 'get-tree') {
-      // A subtree may come as several Results for the one Get. Of its nodes the component leaves matter; the
-      // rest (interior nodes, State, Operations ...) is expected, not stray.
-      st.flow.found.treeResults.set(key, tag);
-      this.overLimit(st, readComponentResults(r.items, st.flow.found.inventory, MAX_COMPONENTS_PER_DEVICE).overLimit);
-      return;
-    }
-    if (tag.what === 'get-list') {
-      const names = childNames(r.items);
-      st.flow.found.listNodes = names.slice(0, MAX_COMPONENTS_PER_DEVICE);
-      this.overLimit(st, names.length - st.flow.found.listNodes.length, 'name(s)');
-      return;
-    }
-    const read = readComponentResults(r.items, st.flow.found.inventory, MAX_COMPONENTS_PER_DEVICE);
-    for (const s of read.stray) this.deviate(st.device.devId, st.sessionId, `Results item ${s} was not asked for`);
-    this.overLimit(st, read.overLimit);
-  }
-
-  private overLimit(st: SessionState, n: number, what = 'Results item(s)'): void {
-    if (n > 0) this.deviate(st.device.devId, st.sessionId, `the inventory names more than ${MAX_COMPONENTS_PER_DEVICE} components: ${n} more ${what} not read`);
-  }
-
-  /** At the end of a device package every server command must have its Status, every good Get its Results. */
-  private checkAllAnswered(st: SessionState): void {
-    for (const [key, tag] of st.out.sent) {
-      st.out.sent.delete(key);
-      if (key.endsWith('#results')) {
-        const refused = tag.what === 'get-tree' ? st.flow.found.treeRefused !== undefined : st.flow.found.getFailed !== undefined;
-        if (!refused) this.deviate(st.device.devId, st.sessionId, `no Results for the Get ${key.slice(0, -'#results'.length)} (MsgRef:CmdRef)`);
-        continue;
-      }
-      this.deviate(st.device.devId, st.sessionId, `no Status for the server's ${tag.what} command (MsgRef:CmdRef ${key}); every command needs one`);
-    }
-  }
-
-  // ------------------------------------------------------------------ logging
-
   private deviate(devId: string, sessionId: string, message: string): void {
     this.ctx.histories.deviations.push({ devId, sessionId, message });
-    this.log('warn', `deviation: device ${devId} session ${sessionId}: ${message}`);
+    this.ctx.log('warn', `deviation: device ${devId} session ${sessionId}: ${message}`);
   }
+}
 
-  private log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
-    this.ctx.log(level, message, fields);
-  }
+function headerProblem(h: SyncHdr): string | undefined {
+  if (h.verDTD !== '1.2') return `VerDTD '${h.verDTD}', expected 1.2`;
+  if (h.verProto !== 'DM/1.2') return `VerProto '${h.verProto}', expected DM/1.2`;
+  if (!h.sessionId) return 'empty SessionID';
+  if (!h.source.locURI) return 'SyncHdr Source/LocURI (the DevId) is empty';
+  return undefined;
 }
 
 function checkPackageBaseUrl(url: string): void {

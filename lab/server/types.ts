@@ -33,9 +33,9 @@ export interface LabDmServerOptions {
    * newest are kept, and totals() counts them all.
    */
   historyLimit?: number;
-  /** Devices kept that have not authenticated yet (default 65,536; see DEFAULT_STRANGER_LIMIT). */
+  /** Devices kept that have not authenticated yet (default 65,536; see DEFAULT_STRANGER_LIMIT in devices.ts). */
   strangerLimit?: number;
-  /** Bytes of last messages and replies kept for retransmissions (default 256 MiB; see DEFAULT_RETAINED_LIMIT). */
+  /** Bytes of last messages and replies kept for retransmissions (default 256 MiB; see session-store.ts). */
   retainedLimit?: number;
 }
 
@@ -108,7 +108,7 @@ export interface DeviceView {
   sessions: number;
 }
 
-/** What the server keeps of one device across its sessions. */
+/** What the server keeps of one device across its sessions (devices.ts bounds it). */
 export interface DeviceRecord {
   devId: string;
   account?: DeviceAccount;
