@@ -14,6 +14,11 @@ export function uiAlert(code: string, options: string, text: string, choices: st
   return { kind: 'Alert', cmdId: '', data: code, items };
 }
 
+/** An Alert without items: 1222 (next message) or 1223 (session abort). */
+export function alertCmd(code: string): AlertCmd {
+  return { kind: 'Alert', cmdId: '', data: code, items: [] };
+}
+
 export function getCmd(uris: string[]): ItemCmd {
   return { kind: 'Get', cmdId: '', items: uris.map((u) => ({ target: { locURI: u } })) };
 }

@@ -5,296 +5,126 @@
 // UpdateDeviceRequest, when the catalog allows it) it runs a SCOMO DownloadInstall and later records the
 // OperationComplete result alert. Lab users debug devices with it, so every protocol deviation is logged
 // with what was expected.
-import type { Crypto, Log, LogLevel } from '../../agent/ports.js';
-import type { AlertCmd, Command, ItemCmd, ResultsCmd, StatusCmd, SyncHdr, SyncMLMessage } from '../../agent/syncml/model.js';
+//
+// A session's phases (Phase) and what moves it from one to the next. Each device message is authenticated
+// and its commands handled; once the device's package is complete (Final) and the outbox is empty,
+// advance() takes the next step of the update flow, which queues what the next replies send:
+//
+//                         new session
+//                              │
+//                              ▼
+//                            auth ◄──── a challenge (401/407) in any phase: the device's credential is
+//                              │        missing or refused (an HMAC device's every message is checked)
+//                              │ the device authenticated
+//                              ▼
+//   ┌──────────────────────► start ── no update request ───────────────────────────────────────────► done
+//   │                          │
+//   │        ┌─────────────────┼───────────────────────────────────┐
+//   │        │ the whole       │ the whole inventory of a device   │ the components the request
+//   │        │ inventory: Get  │ without tree exchange: Get the    │ names: Get their ID, Name,
+//   │        │ ?list=StructData│ list (./SCOMO/Inventory/Deployed) │ Version
+//   │        ▼                 ▼                                   ▼
+//   │  inventory-tree ──► inventory-list ── the names: Get ──► inventory
+//   │        │   refused:      │  │         their leaves           │
+//   │        │   Get the list  │  └── the Get failed ──────────────│─────────────────────────────────► done
+//   │        │ read            │ no name                           │ read
+//   │        ▼                 ▼                                   ▼
+//   │   ┌─────────────────────────────────────────────────────────────────┐
+//   │   │ the components read: their newer versions in the catalog        │
+//   │   └─────────────────────────────────────────────────────────────────┘
+//   │          │                  │                          │
+//   │          │ none: up to date │ a device request: the    │ a user request: extra UI alerts,
+//   │          ▼                  │ autoUpdate ones (none:   │ then confirm (one update) or
+//   │        done                 │ done)                    ▼ choice (several)
+//   │                             │                          ui ── no, cancel, no answer ──────────► done
+//   │                             ▼                          │ yes, or the options picked
+//   │                           deploy ◄─────────────────────┘
+//   │                             │ Add + Exec of each update, sent and answered
+//   │                             ▼
+//   └─── an update request ──── done ◄─── in any phase: the device's Alert 1223, an injected
+//        came since the                   abort-session, the server's credential refused 3 times
+//        last one began
+//
+// Apart from the phases, a reply with Final and no command ends the session (unless it challenges the device
+// or waits for the device to accept the server's credential): reply.ts decides, in any phase.
+//
+// This file is the loop: a device message read, checked, matched to its session, its commands dispatched,
+// and answered. The rest is done by one module each: session-store.ts keeps the sessions and the copies
+// retransmissions get, devices.ts what the server knows of each device, session-auth.ts authenticates both
+// ways, handlers.ts handles what the device sends, update-flow.ts takes the steps above (advance), reply.ts
+// builds the replies; types.ts holds the records they share.
+import type { LogLevel } from '../../agent/ports.js';
+import type { Command, StatusCmd, SyncHdr, SyncMLMessage } from '../../agent/syncml/model.js';
 import { AlertCode, MIME_WBXML, MIME_XML } from '../../agent/syncml/model.js';
 import { decodeMessage, sniffEncoding, type Encoding } from '../../agent/syncml/codec.js';
-import { ALERT_TYPE_DEVICE_REQUEST, ALERT_TYPE_OPERATION_COMPLETE, ALERT_TYPE_USER_REQUEST } from '../../agent/alerts/types.js';
 import { asDmError } from '../../agent/errors.js';
-import { base64Decode, base64Encode, bytesEqual, hex, utf8Encode } from '../../agent/util/bytes.js';
+import { base64Encode, utf8Encode } from '../../agent/util/bytes.js';
+import { UserPassHashes } from '../../agent/session/auth.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';
 import { nodeUtf8 } from '../../platform/node/utf8.js';
-import type { Catalog, CatalogEntry } from './catalog.js';
-import { compareVersions, findUpdate, packageUrl } from './catalog.js';
-import type { Scenario } from './scenario.js';
-import { DEFAULT_SCENARIO, FailurePlan, fillText } from './scenario.js';
-import type { DeviceAccount } from './auth.js';
-import { UserPassHashes } from '../../agent/session/auth.js';
-import { AccountBook, explainRefusal, schemeUrn, serverCred, serverHmac, staleNonce, verifyDevice, type KnownNonce } from './auth.js';
-import { DEPLOYED } from '../../agent/scomo/paths.js';
-import type { DeployPlan, InventoryComponent } from './commands.js';
-import {
-  childNames, componentGets, dataText, deployCommands, deployedNode, getCmd, normUri, numberCommands,
-  parseResultData, readComponentResults, uiAlert,
-} from './commands.js';
-import { encodeServerMessage } from './syncml-xml.js';
+import { DEFAULT_SCENARIO, FailurePlan } from './scenario.js';
+import { AccountBook } from './auth.js';
+import { alertCmd, normUri } from './commands.js';
 import { History } from './history.js';
-import { ownString } from './own-string.js';
+import { DEFAULT_STRANGER_LIMIT, DeviceBook } from './devices.js';
+import { DEFAULT_RETAINED_LIMIT, isRetransmission, SessionStore } from './session-store.js';
+import { newSessionAuth, SessionAuthenticator } from './session-auth.js';
+import { DeviceCommands, statusFor } from './handlers.js';
+import { newUpdateFlow, UpdateFlowSteps } from './update-flow.js';
+import { newExchange, reply } from './reply.js';
+import type {
+  Deployment, DeviceView, Deviation, LabDmServerOptions, LabReply, OperationOutcome, RequestMeta, ServerContext, SessionState,
+  UiAnswerRecord,
+} from './types.js';
 
-export interface LabDmServerOptions {
-  catalog: Catalog;
-  /** The credentials table. */
-  devices: DeviceAccount[];
-  scenario?: Scenario;
-  /** The ServerID devices know this server by (DMAcc ServerID). */
-  serverId: string;
-  /** Source/LocURI of the server's messages. */
-  serverUri: string;
-  /** Where packages are served, e.g. http://127.0.0.1:8080/packages (no trailing slash needed). */
-  packageBaseUrl: string;
-  crypto?: Crypto;
-  log?: Log;
-  /** Largest device message accepted, announced in the server's SyncHdr Meta (default 65536). */
-  maxMsgSize?: number;
-  /** For the delay-ms injection; tests may pass a fake. */
-  sleep?: (ms: number) => Promise<void>;
-  /**
-   * Entries kept of each history (deployments, outcomes, UI answers, deviations; default 10,000): the
-   * newest are kept, and totals() counts them all.
-   */
-  historyLimit?: number;
-  /** Devices kept that have not authenticated yet (default 65,536; see DEFAULT_STRANGER_LIMIT). */
-  strangerLimit?: number;
-  /** Bytes of last messages and replies kept for retransmissions (default 256 MiB; see DEFAULT_RETAINED_LIMIT). */
-  retainedLimit?: number;
-}
-
-export interface RequestMeta {
-  contentType?: string;
-  hmac?: string;
-  uri: string;
-}
-
-/** The server's answer. `status` is the HTTP status a binding should use (default 200). */
-export interface LabReply {
-  body: Uint8Array;
-  contentType: string;
-  hmac?: string;
-  status?: number;
-}
-
-export type UpdateKind = 'user' | 'device';
-
-/** A SCOMO deployment the server started. */
-export interface Deployment {
-  devId: string;
-  sessionId: string;
-  correlator: string;
-  componentId: string;
-  version: string;
-  node: string;
-  operation: DeployPlan['operation'];
-  /** sent → accepted (Exec 202/200) | refused; then completed | failed once the result alert comes. */
-  state: 'sent' | 'accepted' | 'refused' | 'completed' | 'failed';
-  execStatus?: number;
-  resultCode?: number;
-}
-
-/** A SCOMO result alert the server received. */
-export interface OperationOutcome {
-  devId: string;
-  sessionId: string;
-  correlator?: string;
-  resultCode: number;
-  ok: boolean;
-  identifier?: string;
-  source?: string;
-  target?: string;
-  /** The deployment it reports on, when the correlator is one this server issued. */
-  deployment?: Deployment;
-}
-
-export interface UiAnswerRecord {
-  devId: string;
-  sessionId: string;
-  alert: string;
-  text: string;
-  status: number;
-  answer: string[];
-}
-
-export interface Deviation {
-  devId: string;
-  sessionId: string;
-  message: string;
-}
-
-/** What the server knows of one device. */
-export interface DeviceView {
-  devId: string;
-  account?: string;
-  devInfo: Record<string, string>;
-  inventory: InventoryComponent[];
-  sessions: number;
-}
-
-interface DeviceRecord {
-  devId: string;
-  account?: DeviceAccount;
-  /** Nonce the device must use for its next credential (issued by this server). */
-  clientNonce: Uint8Array;
-  /** The one before, which the device still uses when this server's last Chal did not reach it. */
-  previousClientNonce?: Uint8Array;
-  /** Nonce for this server's credential to the device (issued by the device). */
-  serverNonce: Uint8Array;
-  devInfo: Record<string, string>;
-  inventory: Map<string, InventoryComponent>;
-  /** Its latest deployments by Correlator (at most MAX_DEPLOYMENTS_PER_DEVICE), for its result alerts. */
-  deployments: Map<string, Deployment>;
-  sessions: number;
-  /** The device refused `?list=StructData` once: ask it the long way from then on. */
-  noTreeExchange?: boolean;
-}
-
-type Phase = 'auth' | 'start' | 'inventory-tree' | 'inventory-list' | 'inventory' | 'ui' | 'deploy' | 'done';
-
-type Role = 'checking' | 'upToDate' | 'confirm' | 'choice' | 'postponed' | 'extra' | 'info';
-
-type Tag =
-  | { what: 'get-tree' }
-  | { what: 'get-list' }
-  | { what: 'get-items' }
-  | { what: 'ui'; role: Role; alert: string; text: string; expectStatus?: number }
-  | { what: 'add'; deployment: Deployment }
-  | { what: 'exec'; deployment: Deployment }
-  | { what: 'other' };
-
-interface Update {
-  node: string;
-  current: string;
-  entry: CatalogEntry;
-}
-
-interface SessionState {
-  devId: string;
-  sessionId: string;
-  encoding: Encoding;
-  device: DeviceRecord;
-  phase: Phase;
-  authed: boolean;
-  authFailures: number;
-  serverAccepted: boolean;
-  serverAuthRetries: number;
-  serverMsgId: number;
-  lastDeviceMsgId?: number;
-  lastReply?: LabReply;
-  /** The device message lastReply answers: a retransmission repeats it byte for byte. */
-  lastBody?: Uint8Array;
-  maxMsgSize: number;
-  /** Server commands waiting for room in a message (the device asks for them with Alert 1222). */
-  outbox: Command[];
-  /** Commands of the last server message, re-sent when the device refuses the server's credential. */
-  lastCommands: Command[];
-  sent: Map<string, Tag>;
-  /** Commands already answered: a command with several items may get one Status per distinct result. */
-  answered: Map<string, Tag>;
-  /** `?list=` Gets whose Results have begun: more may follow for the same Get. */
-  treeResults: Map<string, Tag>;
-  request?: { kind: UpdateKind; uris: string[]; all: boolean };
-  requestFresh: boolean;
-  inventory: Map<string, InventoryComponent>;
-  listNodes?: string[];
-  /** Status of the `?list=StructData` Get when it was not 200. */
-  treeRefused?: number;
-  getFailed?: string;
-  updates: Update[];
-  consent?: Update[];
-  consentAnswered: boolean;
-  ended: boolean;
-}
+export type { Deployment, DeviceView, Deviation, LabDmServerOptions, LabReply, OperationOutcome, RequestMeta, UiAnswerRecord, UpdateKind } from './types.js';
+export { MAX_COMPONENTS_PER_DEVICE, MAX_DEVINFO_LEAVES } from './devices.js';
 
 const DEFAULT_MAX_MSG = 65536;
-/**
- * Sessions in progress the server keeps, most recently used last. A fleet keeps thousands open at once, so
- * the bound is wide; reaching it drops the least recently used one, with a warning.
- */
-const MAX_OPEN_SESSIONS = 65536;
-/** Ended sessions kept so that a device re-sending its last message (its reply was lost) gets it again. */
-const MAX_ENDED_SESSIONS = 1024;
-/**
- * Devices that have not authenticated yet (a record holds the nonce they were challenged with). Any DevId
- * can knock, so these are bounded apart from the devices that did authenticate; the least recently seen
- * is forgotten first, and it is challenged again if it comes back.
- */
-const DEFAULT_STRANGER_LIMIT = 65536;
-/**
- * What the server keeps of one device's reports: components (read in a session, and remembered) and
- * DevInfo leaves. A device names them, so they are bounded; past the bound a report is a deviation.
- */
-export const MAX_COMPONENTS_PER_DEVICE = 256;
-export const MAX_DEVINFO_LEAVES = 32;
-/** A device reports on its recent deployments; one older than this many is an unknown Correlator. */
-const MAX_DEPLOYMENTS_PER_DEVICE = 16;
 const DEFAULT_HISTORY_LIMIT = 10000;
-/**
- * Each kept session holds its last device message and reply, so that a retransmission gets the same reply:
- * up to 64 KiB and more each, and sessions are bounded by count. Past this many bytes in all, the copies of
- * the least recently active sessions are dropped (ended ones first) down to half; a retransmission of theirs
- * is then processed again.
- */
-const DEFAULT_RETAINED_LIMIT = 256 << 20;
-const sessionKey = (devId: string, sessionId: string): string => `${devId}\u0000${sessionId}`;
-
-const MAX_AUTH_FAILURES = 5;
-const MAX_SERVER_AUTH_RETRIES = 2;
 
 export class LabDmServer {
-  private o: LabDmServerOptions;
-  private readonly crypto: Crypto;
-  /** The hashes of the accounts' "user:pass" (most recent 256), for the digests of every session. */
-  private readonly hashes: UserPassHashes;
-  private readonly accounts: AccountBook;
-  private readonly scenario: Scenario;
-  private readonly failures: FailurePlan;
-  private readonly devicesById = new Map<string, DeviceRecord>();
-  private readonly strangers = new Map<string, DeviceRecord>();
-  private readonly strangerLimit: number;
-  private readonly retainedLimit: number;
-  /** Bytes of the lastBody and lastReply the kept sessions hold. */
-  private retainedBytes = 0;
-  private readonly openSessions = new Map<string, SessionState>();
-  private readonly endedSessions = new Map<string, SessionState>();
-  private readonly deploymentList: History<Deployment>;
-  private readonly outcomeList: History<OperationOutcome>;
-  private duplicateResultCount = 0;
-  private sessionCount = 0;
-  private succeededCount = 0;
-  private readonly uiAnswerList: History<UiAnswerRecord>;
-  private readonly deviationList: History<Deviation>;
-  private credentialsRejected = false;
-  private packageBaseUrl: string;
+  private readonly o: LabDmServerOptions;
+  private readonly ctx: ServerContext;
+  private readonly devices: DeviceBook;
+  private readonly sessions: SessionStore;
+  private readonly auth: SessionAuthenticator;
+  private readonly flow: UpdateFlowSteps;
+  private readonly commands: DeviceCommands;
 
   constructor(options: LabDmServerOptions) {
     if (!options.serverId) throw new Error('LabDmServer: serverId must not be empty');
-    if (!/^https?:\/\/\S+$/.test(options.packageBaseUrl)) throw new Error(`LabDmServer: packageBaseUrl '${options.packageBaseUrl}' is not an http(s) URL`);
+    checkPackageBaseUrl(options.packageBaseUrl);
     const max = options.maxMsgSize ?? DEFAULT_MAX_MSG;
     if (!(Number.isInteger(max) && max >= 1024)) throw new Error('LabDmServer: maxMsgSize must be an integer ≥ 1024');
     this.o = options;
-    this.packageBaseUrl = options.packageBaseUrl;
-    this.crypto = options.crypto ?? nodeCrypto;
-    this.hashes = new UserPassHashes(this.crypto);
-    this.accounts = new AccountBook(options.devices);
-    this.scenario = options.scenario ?? DEFAULT_SCENARIO;
-    this.failures = new FailurePlan(this.scenario.failures);
+    const crypto = options.crypto ?? nodeCrypto;
+    const scenario = options.scenario ?? DEFAULT_SCENARIO;
     const keep = limitOption('historyLimit', options.historyLimit, DEFAULT_HISTORY_LIMIT);
-    this.deploymentList = new History(keep);
-    this.outcomeList = new History(keep);
-    this.uiAnswerList = new History(keep);
-    this.deviationList = new History(keep);
-    this.strangerLimit = limitOption('strangerLimit', options.strangerLimit, DEFAULT_STRANGER_LIMIT);
-    this.retainedLimit = limitOption('retainedLimit', options.retainedLimit, DEFAULT_RETAINED_LIMIT);
+    const log = (level: LogLevel, message: string, fields?: Record<string, unknown>): void => this.o.log?.log(level, message, fields);
+    this.ctx = {
+      catalog: options.catalog, serverUri: options.serverUri, packageBaseUrl: options.packageBaseUrl, maxMsgSize: max,
+      crypto, hashes: new UserPassHashes(crypto), scenario, failures: new FailurePlan(scenario.failures),
+      histories: { deployments: new History(keep), outcomes: new History(keep), uiAnswers: new History(keep), deviations: new History(keep), duplicateResults: 0, succeeded: 0 },
+      log, deviate: (st, message) => this.deviate(st.device.devId, st.sessionId, message),
+    };
+    this.devices = new DeviceBook(crypto, log, limitOption('strangerLimit', options.strangerLimit, DEFAULT_STRANGER_LIMIT));
+    this.sessions = new SessionStore(this.ctx, limitOption('retainedLimit', options.retainedLimit, DEFAULT_RETAINED_LIMIT));
+    this.auth = new SessionAuthenticator(this.ctx, new AccountBook(options.devices), this.devices);
+    this.flow = new UpdateFlowSteps(this.ctx);
+    this.commands = new DeviceCommands(this.ctx, this.flow);
   }
 
   /** Changes the base URL announced in PkgURL (e.g. once an HTTP server on port 0 knows its port). */
   usePackageBaseUrl(url: string): void {
-    if (!/^https?:\/\/\S+$/.test(url)) throw new Error(`LabDmServer: packageBaseUrl '${url}' is not an http(s) URL`);
-    this.packageBaseUrl = url;
+    checkPackageBaseUrl(url);
+    this.ctx.packageBaseUrl = url;
   }
 
   /** Changes the URI this server answers as (SyncHdr Source, and the Target devices must use). */
   useServerUri(uri: string): void {
     if (!/^\S+$/.test(uri)) throw new Error(`LabDmServer: serverUri '${uri}' is not a URI`);
-    this.o = { ...this.o, serverUri: uri };
+    this.ctx.serverUri = uri;
   }
 
   // ------------------------------------------------------------------ views for tests and tools
@@ -302,30 +132,30 @@ export class LabDmServer {
   // Each history gives its newest historyLimit entries; totals() counts all of them.
 
   outcomes(): OperationOutcome[] {
-    return this.outcomeList.kept().map((o) => ({ ...o }));
+    return this.ctx.histories.outcomes.kept().map((o) => ({ ...o }));
   }
 
   deployments(): Deployment[] {
-    return this.deploymentList.kept().map((d) => ({ ...d }));
+    return this.ctx.histories.deployments.kept().map((d) => ({ ...d }));
   }
 
   uiAnswers(): UiAnswerRecord[] {
-    return this.uiAnswerList.kept().map((a) => ({ ...a, answer: [...a.answer] }));
+    return this.ctx.histories.uiAnswers.kept().map((a) => ({ ...a, answer: [...a.answer] }));
   }
 
   /** Result alerts received again for an outcome already recorded (a device re-sending after a power cut). */
   duplicateResults(): number {
-    return this.duplicateResultCount;
+    return this.ctx.histories.duplicateResults;
   }
 
   deviations(): Deviation[] {
-    return this.deviationList.kept();
+    return this.ctx.histories.deviations.kept();
   }
 
   /** The kept deviations by kind (their message, numbers masked), most frequent first. */
   deviationKinds(): [kind: string, count: number][] {
     const byKind = new Map<string, number>();
-    for (const d of this.deviationList.kept()) {
+    for (const d of this.ctx.histories.deviations.kept()) {
       const kind = d.message.replace(/\d+/g, 'N');
       byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
     }
@@ -337,23 +167,20 @@ export class LabDmServer {
    * that authenticated, and the outcomes that reported a success.
    */
   totals(): { sessions: number; devices: number; deployments: number; outcomes: number; succeeded: number; uiAnswers: number; deviations: number } {
+    const h = this.ctx.histories;
     return {
-      sessions: this.sessionCount, devices: this.devicesById.size, deployments: this.deploymentList.total, outcomes: this.outcomeList.total,
-      succeeded: this.succeededCount, uiAnswers: this.uiAnswerList.total, deviations: this.deviationList.total,
+      sessions: this.sessions.count, devices: this.devices.authenticated, deployments: h.deployments.total, outcomes: h.outcomes.total,
+      succeeded: h.succeeded, uiAnswers: h.uiAnswers.total, deviations: h.deviations.total,
     };
   }
 
   device(devId: string): DeviceView | undefined {
-    const d = this.record(devId);
-    if (!d) return undefined;
-    const v: DeviceView = { devId, devInfo: { ...d.devInfo }, inventory: [...d.inventory.values()].map((c) => ({ ...c })), sessions: d.sessions };
-    if (d.account) v.account = d.account.username;
-    return v;
+    return this.devices.view(devId);
   }
 
   /** The nonce (base64) the device must use next, e.g. to hand to a device under test out of band. */
   nonceFor(devId: string): string | undefined {
-    const d = this.record(devId);
+    const d = this.devices.record(devId);
     return d ? base64Encode(d.clientNonce) : undefined;
   }
 
@@ -377,120 +204,65 @@ export class LabDmServer {
     if (ct && ct !== (encoding === 'xml' ? MIME_XML : MIME_WBXML)) {
       this.deviate(devId, msg.hdr.sessionId, `Content-Type ${ct} but the body is ${encoding.toUpperCase()}`);
     }
-    const problem = this.headerProblem(msg.hdr);
+    const problem = headerProblem(msg.hdr);
     if (problem) return this.refuse(400, `device ${devId}: ${problem}`);
     if (!/^[1-9]\d{0,8}$/.test(msg.hdr.msgId)) return this.refuse(400, `device ${devId}: MsgID '${msg.hdr.msgId}' is not a positive integer`);
-    if (normUri(msg.hdr.target.locURI) !== normUri(this.o.serverUri) && msg.hdr.target.locURI !== this.o.serverUri) {
-      this.deviate(devId, msg.hdr.sessionId, `SyncHdr Target ${msg.hdr.target.locURI} is not this server (${this.o.serverUri})`);
+    const serverUri = this.ctx.serverUri;
+    if (normUri(msg.hdr.target.locURI) !== normUri(serverUri) && msg.hdr.target.locURI !== serverUri) {
+      this.deviate(devId, msg.hdr.sessionId, `SyncHdr Target ${msg.hdr.target.locURI} is not this server (${serverUri})`);
     }
 
     const st = this.session(msg, encoding, body);
     const msgNo = Number(msg.hdr.msgId);
-    if (st.lastDeviceMsgId === msgNo && st.lastReply && st.lastBody && bytesEqual(st.lastBody, body)) {
-      this.log('info', `device ${devId} session ${st.sessionId}: MsgID ${msgNo} again (retransmission); resending the previous reply`);
-      return st.lastReply;
+    if (isRetransmission(st, msgNo, body)) {
+      this.ctx.log('info', `device ${devId} session ${st.sessionId}: MsgID ${msgNo} again (retransmission); resending the previous reply`);
+      return st.copy.reply;
     }
-    if (st.lastDeviceMsgId !== undefined && msgNo !== st.lastDeviceMsgId + 1) {
-      this.deviate(devId, st.sessionId, `MsgID ${msgNo} after ${st.lastDeviceMsgId} (MsgIDs go up by one per message)`);
+    if (st.deviceMsgId !== undefined && msgNo !== st.deviceMsgId + 1) {
+      this.ctx.deviate(st, `MsgID ${msgNo} after ${st.deviceMsgId} (MsgIDs go up by one per message)`);
     }
-    if (st.lastDeviceMsgId === undefined && msgNo !== 1) this.deviate(devId, st.sessionId, `first message of the session has MsgID ${msgNo}, not 1`);
-    if (st.ended) this.deviate(devId, st.sessionId, 'message after the session ended (the last server message held no commands)');
+    if (st.deviceMsgId === undefined && msgNo !== 1) this.ctx.deviate(st, `first message of the session has MsgID ${msgNo}, not 1`);
+    if (st.ended) this.ctx.deviate(st, 'message after the session ended (the last server message held no commands)');
 
-    const http500 = this.failures.take('http-500-at-message', msgNo);
-    if (http500) {
-      this.log('warn', `injected failure: HTTP 500 at device message ${msgNo} (${devId})`);
+    const failures = this.ctx.failures;
+    if (failures.take('http-500-at-message', msgNo)) {
+      this.ctx.log('warn', `injected failure: HTTP 500 at device message ${msgNo} (${devId})`);
       return { status: 500, body: utf8Encode('injected failure: http-500-at-message\n'), contentType: 'text/plain' };
     }
 
-    const reply = await this.process(st, msg, body, meta);
-    st.lastDeviceMsgId = msgNo;
-    this.release(st);
-    st.lastReply = reply;
-    st.lastBody = body;
-    this.retainedBytes += body.length + reply.body.length;
-    this.file(st);
-    if (this.retainedBytes > this.retainedLimit) this.shed();
-    const delay = this.failures.take('delay-ms', msgNo);
+    const answer = await this.process(st, msg, body, meta);
+    st.deviceMsgId = msgNo;
+    this.sessions.keep(st, body, answer);
+    const delay = failures.take('delay-ms', msgNo);
     if (delay) {
-      this.log('info', `injected delay of ${delay.ms} ms before answering device message ${msgNo}`);
+      this.ctx.log('info', `injected delay of ${delay.ms} ms before answering device message ${msgNo}`);
       await (this.o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))))(delay.ms);
     }
-    if (this.failures.take('drop-connection-at-message', msgNo)) {
+    if (failures.take('drop-connection-at-message', msgNo)) {
       // Processed but the reply is lost, as when a connection breaks: the device's retry gets the cached reply.
-      this.log('warn', `injected failure: connection dropped after device message ${msgNo} (${devId})`);
+      this.ctx.log('warn', `injected failure: connection dropped after device message ${msgNo} (${devId})`);
       return undefined;
     }
-    return reply;
+    return answer;
   }
 
   private refuse(status: number, why: string): LabReply {
-    this.log('warn', `refused: ${why}`);
+    this.ctx.log('warn', `refused: ${why}`);
     return { status, body: utf8Encode(why + '\n'), contentType: 'text/plain; charset=utf-8' };
   }
 
-  private headerProblem(h: SyncHdr): string | undefined {
-    if (h.verDTD !== '1.2') return `VerDTD '${h.verDTD}', expected 1.2`;
-    if (h.verProto !== 'DM/1.2') return `VerProto '${h.verProto}', expected DM/1.2`;
-    if (!h.sessionId) return 'empty SessionID';
-    if (!h.source.locURI) return 'SyncHdr Source/LocURI (the DevId) is empty';
-    return undefined;
-  }
-
+  /** The kept session of the message, or a new one (phase auth) on the device's record. */
   private session(msg: SyncMLMessage, encoding: Encoding, body: Uint8Array): SessionState {
-    const devId = msg.hdr.source.locURI;
-    const key = sessionKey(devId, msg.hdr.sessionId);
-    let st = this.openSessions.get(key) ?? this.endedSessions.get(key);
-    if (st?.ended && msg.hdr.msgId === '1' && !(st.lastDeviceMsgId === 1 && st.lastBody && bytesEqual(st.lastBody, body))) {
-      // A device may draw the id of an earlier session again (16 bits, "unique per client"): that is a
-      // deviation, but the new session is served, not read as a stray message of the ended one.
-      this.deviate(devId, st.sessionId, 'SessionID of an ended session used again for a new session (MsgID 1)');
-      this.forget(this.endedSessions, key);
-      st = undefined;
-    }
-    if (st) {
-      if (st.encoding !== encoding) this.deviate(devId, st.sessionId, `encoding changed to ${encoding} within the session`);
-      st.encoding = encoding;
-      return st;
-    }
-    let device = this.devicesById.get(devId);
-    if (!device) {
-      device = this.strangers.get(devId);
-      // Seen again: it becomes the most recently seen (set again below).
-      if (device) this.strangers.delete(devId);
-      else {
-        device = { devId: ownString(devId), clientNonce: this.crypto.randomBytes(16), serverNonce: new Uint8Array(0), devInfo: Object.create(null) as Record<string, string>, inventory: new Map(), deployments: new Map(), sessions: 0 };
-        if (this.strangers.size >= this.strangerLimit) {
-          const [oldest] = this.strangers.keys();
-          this.strangers.delete(oldest!);
-          this.log('warn', `more than ${this.strangerLimit} devices that have not authenticated: forgetting ${oldest}, the least recently seen`);
-        }
-      }
-      // Keyed by the record's own copy of the DevId (a key is kept as long as the record).
-      this.strangers.set(device.devId, device);
-    }
+    const kept = this.sessions.find(msg, encoding, body);
+    if (kept) return kept;
+    const device = this.devices.forSession(msg.hdr.source.locURI);
     device.sessions++;
-    this.sessionCount++;
-    st = {
-      devId, sessionId: msg.hdr.sessionId, encoding, device, phase: 'auth', authed: false, authFailures: 0,
-      serverAccepted: false, serverAuthRetries: 0, serverMsgId: 0, maxMsgSize: 0, outbox: [], lastCommands: [],
-      sent: new Map(), answered: new Map(), treeResults: new Map(), requestFresh: false, inventory: new Map(), updates: [], consentAnswered: false, ended: false,
+    const st: SessionState = {
+      sessionId: msg.hdr.sessionId, device, phase: 'auth', ended: false,
+      auth: newSessionAuth(), out: newExchange(encoding), flow: newUpdateFlow(),
     };
-    if (this.openSessions.size >= MAX_OPEN_SESSIONS) {
-      const [oldKey] = this.openSessions.keys();
-      const old = this.forget(this.openSessions, oldKey!)!;
-      this.log('warn', `more than ${MAX_OPEN_SESSIONS} sessions open: forgetting session ${old.sessionId} of ${old.devId}, the least recently active`);
-    }
-    this.openSessions.set(key, st);
+    this.sessions.add(st);
     return st;
-  }
-
-  /** After each reply: an open session moves to the end of the recency order, an ended one to the ended set. */
-  private file(st: SessionState): void {
-    const key = sessionKey(st.devId, st.sessionId);
-    if (!this.openSessions.delete(key)) return;
-    if (!st.ended) { this.openSessions.set(key, st); return; }
-    if (this.endedSessions.size >= MAX_ENDED_SESSIONS) this.forget(this.endedSessions, this.endedSessions.keys().next().value!);
-    this.endedSessions.set(key, st);
   }
 
   // ------------------------------------------------------------------ one device message
@@ -500,734 +272,88 @@ export class LabDmServer {
       kind: 'Status', cmdId: '', msgRef: msg.hdr.msgId, cmdRef: '0', cmd: 'SyncHdr',
       targetRefs: [msg.hdr.target.locURI], sourceRefs: [msg.hdr.source.locURI], items: [], data: '200',
     };
-    if (msg.hdr.meta?.maxMsgSize !== undefined) st.maxMsgSize = msg.hdr.meta.maxMsgSize;
+    if (msg.hdr.meta?.maxMsgSize !== undefined) st.out.maxMsgSize = msg.hdr.meta.maxMsgSize;
 
-    const abort = this.failures.take('abort-session', Number(msg.hdr.msgId));
-    if (abort) {
-      this.log('warn', `injected failure: Alert 1223 (session abort) at device message ${msg.hdr.msgId} (${st.devId})`);
-      st.ended = true;
-      st.phase = 'done';
-      return this.reply(st, msg, [hdrStatus, { kind: 'Alert', cmdId: '', data: AlertCode.SessionAbort, items: [] }], true);
+    if (this.ctx.failures.take('abort-session', Number(msg.hdr.msgId))) {
+      this.ctx.log('warn', `injected failure: Alert 1223 (session abort) at device message ${msg.hdr.msgId} (${st.device.devId})`);
+      return this.end(st, [hdrStatus, alertCmd(AlertCode.SessionAbort)]);
     }
 
-    if (!this.authenticate(st, msg, body, meta, hdrStatus)) {
+    if (!this.auth.authenticate(st, msg, body, meta, hdrStatus)) {
       // A message that reports an authentication failure holds only Status (DM Protocol §8).
-      return this.reply(st, msg, [hdrStatus], true);
+      return reply(this.ctx, st, [hdrStatus], true);
     }
 
-    const statuses: StatusCmd[] = [hdrStatus];
+    const statuses: Command[] = [hdrStatus];
     let deviceWantsMore = false;
     let deviceAborted = false;
     let serverRefused = false;
     for (const c of msg.body) {
       switch (c.kind) {
         case 'Status':
-          if (this.onStatus(st, c) === 'server-refused') serverRefused = true;
+          if (c.cmdRef === '0' && c.cmd === 'SyncHdr') {
+            if (this.auth.onHeaderStatus(st, c) === 'server-refused') serverRefused = true;
+          } else this.commands.onStatus(st, c);
           break;
         case 'Results':
-          this.onResults(st, c);
+          this.commands.onResults(st, c);
           break;
         case 'Alert':
           if (c.data === AlertCode.NextMessage) deviceWantsMore = true;
           if (c.data === AlertCode.SessionAbort) deviceAborted = true;
-          statuses.push(this.status(msg, c, this.onAlert(st, c)));
+          statuses.push(statusFor(msg, c, this.commands.onAlert(st, c)));
           break;
         case 'Replace':
-          statuses.push(this.status(msg, c, this.onReplace(st, c)));
+          statuses.push(statusFor(msg, c, this.commands.onReplace(st, c)));
           break;
         default: {
           const name = c.kind === 'Unsupported' ? c.name : c.kind;
-          this.deviate(st.devId, st.sessionId, `device sent <${name}>: a DM client may only send Alert, Replace (DevInfo), Results and Status`);
-          statuses.push(this.status(msg, c, 406));
+          this.ctx.deviate(st, `device sent <${name}>: a DM client may only send Alert, Replace (DevInfo), Results and Status`);
+          statuses.push(statusFor(msg, c, 406));
         }
       }
     }
 
     if (deviceAborted) {
-      this.log('info', `device ${st.devId} aborted session ${st.sessionId} (Alert 1223)`);
-      st.ended = true;
-      st.phase = 'done';
-      return this.reply(st, msg, statuses, true);
+      this.ctx.log('info', `device ${st.device.devId} aborted session ${st.sessionId} (Alert 1223)`);
+      return this.end(st, statuses);
     }
-    if (serverRefused) {
-      if (++st.serverAuthRetries > MAX_SERVER_AUTH_RETRIES) {
-        this.log('error', `device ${st.devId} refused the server's credential ${st.serverAuthRetries} times: check the server credentials in the devices table; ending the session`);
-        st.phase = 'done';
-        st.outbox = [];
-        return this.reply(st, msg, [...statuses, { kind: 'Alert', cmdId: '', data: AlertCode.SessionAbort, items: [] }], true);
-      }
-      // Its commands were not executed (215): send them again with a credential on the new nonce.
-      st.outbox = [...st.lastCommands, ...st.outbox];
+    if (serverRefused && !this.auth.retryServerCred(st)) {
+      st.out.outbox = [];
+      return this.end(st, [...statuses, alertCmd(AlertCode.SessionAbort)]);
     }
     if (!msg.final && !deviceWantsMore) {
       // The device's package continues: ask for the next message, send nothing new yet.
-      return this.reply(st, msg, [...statuses, { kind: 'Alert', cmdId: '', data: AlertCode.NextMessage, items: [] }], false);
+      return reply(this.ctx, st, [...statuses, alertCmd(AlertCode.NextMessage)], false);
     } else if (msg.final) {
-      this.checkAllAnswered(st);
-      if (st.outbox.length === 0) this.advance(st);
+      this.commands.checkAllAnswered(st);
+      if (st.out.outbox.length === 0) this.flow.advance(st);
     }
-    return this.reply(st, msg, statuses, undefined);
+    return reply(this.ctx, st, statuses, undefined);
   }
 
-  // ------------------------------------------------------------------ authentication
-
-  private authenticate(st: SessionState, msg: SyncMLMessage, body: Uint8Array, meta: RequestMeta, hdrStatus: StatusCmd): boolean {
-    const dev = st.device;
-    const account = this.accounts.find(st.devId, msg.hdr.source.locName, meta.hmac);
-    if (account && dev.account !== account) {
-      dev.account = account;
-      if (account.nonce !== undefined && dev.sessions <= 1) dev.clientNonce = base64Decode(account.nonce);
-      if (account.server?.nonce !== undefined) dev.serverNonce = base64Decode(account.server.nonce);
-    }
-    const hmacAccount = account?.auth === 'hmac';
-    if (msg.hdr.cred && msg.hdr.source.locName === undefined) {
-      this.deviate(st.devId, st.sessionId, 'SyncHdr has a Cred but Source has no LocName (the user name the credential is for)');
-    }
-    if (st.authed && !hmacAccount) return true;
-    const challenge = (code: 401 | 407, type: string) => {
-      this.renewClientNonce(dev);
-      hdrStatus.data = String(code);
-      hdrStatus.chal = { meta: { type, format: 'b64', ...(type === schemeUrn('basic') ? {} : { nextNonce: base64Encode(dev.clientNonce) }) } };
-      st.phase = 'auth';
-      if (++st.authFailures > MAX_AUTH_FAILURES) this.log('warn', `device ${st.devId}: ${st.authFailures} failed authentications in session ${st.sessionId}`);
-    };
-    if (!account) {
-      const who = msg.hdr.source.locName ?? '(no LocName)';
-      this.log('warn', `device ${st.devId}: no account for user ${who}${msg.hdr.cred ? '' : ' and no credential'}; challenging with MD5`);
-      challenge(msg.hdr.cred || meta.hmac ? 401 : 407, schemeUrn('md5'));
-      return false;
-    }
-    const verdict = verifyDevice(this.hashes, account, msg.hdr.cred, meta.hmac, body, dev.clientNonce);
-    if (verdict === 'ok' && !this.credentialsRejected && this.failures.take('reject-credentials-once')) {
-      this.credentialsRejected = true;
-      this.log('warn', `injected failure: rejecting ${account.username}'s valid credential once`);
-      challenge(401, schemeUrn(account.auth));
-      return false;
-    }
-    if (verdict !== 'ok') {
-      const stale = verdict === 'bad' ? staleNonce(this.hashes, account, msg.hdr.cred, meta.hmac, body, this.knownNonces(dev, account)) : undefined;
-      // A first refusal for a missing credential or a stale nonce is how a session often begins: info, not a warning.
-      this.log(st.authFailures === 0 && (verdict === 'missing' || stale) ? 'info' : 'warn',
-        `device ${st.devId} (${account.username}): ${verdict === 'missing' ? 'credential missing' : 'credential refused'}: ${stale
-          ? `right password, but made with ${stale.what}, not with the last NextNonce this server sent`
-          : explainRefusal(account, msg.hdr.cred, meta.hmac)}; sending ${verdict === 'missing' ? 407 : 401} with a new nonce`);
-      challenge(verdict === 'missing' ? 407 : 401, schemeUrn(account.auth));
-      return false;
-    }
-    if (account.auth === 'hmac') {
-      // HMAC: every message is checked, each with a fresh nonce; an authenticated message gets 200 + Chal.
-      this.renewClientNonce(dev);
-      hdrStatus.chal = { meta: { type: schemeUrn('hmac'), format: 'b64', nextNonce: base64Encode(dev.clientNonce) } };
-    } else if (account.auth !== 'none') {
-      hdrStatus.data = '212';
-      if (account.auth === 'md5') {
-        // 212: authenticated for this session; the nonce in this Chal is for the next session.
-        this.renewClientNonce(dev);
-        hdrStatus.chal = { meta: { type: schemeUrn('md5'), format: 'b64', nextNonce: base64Encode(dev.clientNonce) } };
-      }
-    }
-    if (!st.authed) this.log('info', `device ${st.devId} authenticated as ${account.username} (${account.auth}), session ${st.sessionId}`);
-    st.authed = true;
-    // Admitted: from now on bounded by the accounts, not by strangerLimit. Its record may have been forgotten
-    // as a stranger while this session was open; the session's own record is the one kept.
-    if (!this.devicesById.has(st.devId)) {
-      this.strangers.delete(st.devId);
-      this.devicesById.set(dev.devId, dev);
-    }
-    if (st.phase === 'auth') st.phase = 'start';
-    return true;
-  }
-
-  private renewClientNonce(dev: DeviceRecord): void {
-    dev.previousClientNonce = dev.clientNonce;
-    dev.clientNonce = this.crypto.randomBytes(16);
-  }
-
-  /** Nonces other than the current one that a device with the right password may have used. */
-  private knownNonces(dev: DeviceRecord, account: DeviceAccount): KnownNonce[] {
-    const known: KnownNonce[] = [{ nonce: new Uint8Array(0), what: 'an empty nonce (the device has none from this server yet)' }];
-    if (account.nonce !== undefined) known.push({ nonce: base64Decode(account.nonce), what: "the account's factory nonce" });
-    if (dev.previousClientNonce) known.push({ nonce: dev.previousClientNonce, what: 'the nonce before it (the device did not get the last Chal)' });
-    return known;
-  }
-
-  // ------------------------------------------------------------------ what the device sent
-
-  private status(msg: SyncMLMessage, c: Command, code: number): StatusCmd {
-    const name = c.kind === 'Unsupported' ? c.name : c.kind;
-    return { kind: 'Status', cmdId: '', msgRef: msg.hdr.msgId, cmdRef: c.cmdId, cmd: name, targetRefs: [], sourceRefs: [], items: [], data: String(code) };
-  }
-
-  private onAlert(st: SessionState, c: AlertCmd): number {
-    switch (c.data) {
-      case AlertCode.ClientInitiated: case AlertCode.ServerInitiated: case AlertCode.NextMessage: case AlertCode.SessionAbort:
-        return 200;
-      case AlertCode.Generic:
-        return this.onGenericAlert(st, c);
-      case AlertCode.ClientEvent:
-        this.log('info', `device ${st.devId}: client event alert 1224 (not acted on)`);
-        return 200;
-      default:
-        this.deviate(st.devId, st.sessionId, `device sent Alert ${c.data ?? '(no code)'}: a client sends 1200, 1201, 1222, 1223, 1224 or 1226`);
-        return 406;
-    }
-  }
-
-  private onGenericAlert(st: SessionState, c: AlertCmd): number {
-    if (c.items.length === 0) {
-      this.deviate(st.devId, st.sessionId, `Generic Alert ${c.cmdId} has no Item`);
-      return 412;
-    }
-    let code = 200;
-    for (const item of c.items) {
-      const type = item.meta?.type;
-      if (item.data === undefined) this.deviate(st.devId, st.sessionId, `Generic Alert ${c.cmdId}: Item without Data (the seed CR says Data MUST be present, empty when there is no vendor data)`);
-      if (type === ALERT_TYPE_USER_REQUEST || type === ALERT_TYPE_DEVICE_REQUEST) {
-        const kind: UpdateKind = type === ALERT_TYPE_USER_REQUEST ? 'user' : 'device';
-        const src = item.source?.locURI;
-        const req = st.request && !st.requestFresh ? undefined : st.request;
-        const r = req ?? { kind, uris: [], all: false };
-        if (kind === 'user') r.kind = 'user'; // a user waiting outranks a background check
-        if (src === undefined) r.all = true;
-        else if (deployedNode(src) === undefined) {
-          this.deviate(st.devId, st.sessionId, `update request LocURI ${src} does not point at a deployed component (./SCOMO/Inventory/Deployed/<x>); investigating every component`);
-          r.all = true;
-        } else if (!r.uris.includes(normUri(src))) r.uris.push(normUri(src));
-        st.request = r;
-        st.requestFresh = true;
-        this.log('info', `device ${st.devId}: ${kind === 'user' ? 'UpdateUserRequest' : 'UpdateDeviceRequest'} for ${src ?? 'every deployed component'}`);
-      } else if (type === ALERT_TYPE_OPERATION_COMPLETE || type === 'urn:oma:at:scomo:1.1:OperationComplete') {
-        if (type !== ALERT_TYPE_OPERATION_COMPLETE) this.deviate(st.devId, st.sessionId, `OperationComplete alert type ${type}: SCOMO keeps ${ALERT_TYPE_OPERATION_COMPLETE}`);
-        const r = this.onResultAlert(st, c, item);
-        if (r !== 200) code = r;
-      } else {
-        this.log('info', `device ${st.devId}: Generic Alert of type ${type ?? '(none)'} accepted, not acted on`);
-      }
-    }
-    return code;
-  }
-
-  private onResultAlert(st: SessionState, c: AlertCmd, item: AlertCmd['items'][number]): number {
-    const data = parseResultData(dataText(item.data));
-    if (!data) {
-      this.deviate(st.devId, st.sessionId, `OperationComplete alert ${c.cmdId} without <ResultCode>…</ResultCode> in its Data: '${dataText(item.data).slice(0, 120)}'`);
-      return 400;
-    }
-    const correlator = c.correlator;
-    const deployment = correlator !== undefined ? st.device.deployments.get(correlator) : undefined;
-    if (correlator === undefined) this.deviate(st.devId, st.sessionId, 'OperationComplete alert without the Correlator of the Exec it reports on');
-    else if (!deployment) this.deviate(st.devId, st.sessionId, `OperationComplete alert carries Correlator ${correlator}, which this server never sent to ${st.devId}`);
-    const ok = data.resultCode === 1200;
-    const outcome: OperationOutcome = { devId: st.devId, sessionId: st.sessionId, resultCode: data.resultCode, ok };
-    if (correlator !== undefined) outcome.correlator = correlator;
-    if (data.identifier !== undefined) outcome.identifier = data.identifier;
-    if (item.source?.locURI !== undefined) outcome.source = item.source.locURI;
-    if (item.target?.locURI !== undefined) outcome.target = item.target.locURI;
-    if (deployment?.resultCode !== undefined && deployment.resultCode === data.resultCode) {
-      // At-least-once delivery: a device that lost power after we acknowledged, but before it recorded our
-      // acknowledgement, sends the same result again. It is the same outcome, counted once.
-      this.duplicateResultCount++;
-      this.log('info', `device ${st.devId}: result ${data.resultCode} for ${correlator} reported again (already recorded; acknowledged again)`);
-      return 200;
-    }
-    if (deployment) {
-      deployment.resultCode = data.resultCode;
-      deployment.state = ok ? 'completed' : 'failed';
-      outcome.deployment = { ...deployment };
-      if (ok) {
-        // The device now runs the catalog version: keep the inventory view current until the next Get.
-        for (const comp of st.device.inventory.values()) if (comp.id === deployment.componentId) comp.version = deployment.version;
-      }
-    }
-    this.outcomeList.push(outcome);
-    if (ok) this.succeededCount++;
-    this.log(ok ? 'info' : 'warn', `device ${st.devId}: SCOMO result ${data.resultCode}${ok ? ' (success)' : ''} for ${deployment ? `${deployment.componentId} ${deployment.version}` : (data.identifier ?? '?')}, correlator ${correlator ?? '(none)'}`);
-    return 200;
-  }
-
-  private onReplace(st: SessionState, c: ItemCmd): number {
-    let code = 200;
-    for (const it of c.items) {
-      const uri = it.source?.locURI ?? it.target?.locURI;
-      if (uri === undefined || !normUri(uri).startsWith('./DevInfo/')) {
-        this.deviate(st.devId, st.sessionId, `Replace of ${uri ?? '(no URI)'}: a client Replaces only ./DevInfo leaves`);
-        code = 403;
-        continue;
-      }
-      // A property name is interned by V8 (it pins nothing); the value is copied only when it changes, as a
-      // device sends the same DevInfo in every session.
-      const name = normUri(uri).slice('./DevInfo/'.length);
-      const value = dataText(it.data);
-      const devInfo = st.device.devInfo;
-      if (!Object.hasOwn(devInfo, name) && Object.keys(devInfo).length >= MAX_DEVINFO_LEAVES) {
-        this.deviate(st.devId, st.sessionId, `Replace of ${uri}: the server keeps ${MAX_DEVINFO_LEAVES} DevInfo leaves of a device, not more`);
-        continue;
-      }
-      if (devInfo[name] !== value) devInfo[name] = ownString(value);
-    }
-    const devIdLeaf = st.device.devInfo.DevId;
-    if (devIdLeaf !== undefined && devIdLeaf !== st.devId) {
-      this.deviate(st.devId, st.sessionId, `./DevInfo/DevId is '${devIdLeaf}' but SyncHdr Source/LocURI is '${st.devId}'`);
-    }
-    return code;
-  }
-
-  private onStatus(st: SessionState, s: StatusCmd): 'ok' | 'server-refused' {
-    const code = Number(s.data);
-    if (s.cmdRef === '0' && s.cmd === 'SyncHdr') {
-      if (s.chal?.meta.nextNonce !== undefined) {
-        try {
-          st.device.serverNonce = base64Decode(s.chal.meta.nextNonce);
-        } catch {
-          this.deviate(st.devId, st.sessionId, `NextNonce '${s.chal.meta.nextNonce}' in the device's Chal is not base64`);
-        }
-      }
-      if (code === 212 || (code === 200 && st.device.account?.server?.auth === 'hmac')) st.serverAccepted = true;
-      if (code === 401 || code === 407) {
-        const account = st.device.account;
-        if (!account?.server) {
-          this.log('error', `device ${st.devId} asks the server to authenticate (${code}${s.chal?.meta.type ? ' ' + s.chal.meta.type : ''}) but its account has no server credential (add "server" to the devices table)`);
-        } else {
-          this.log('warn', `device ${st.devId} refused the server's credential (${code}); re-sending with its new nonce`);
-        }
-        st.serverAccepted = false;
-        return 'server-refused';
-      }
-      if (code >= 300) this.deviate(st.devId, st.sessionId, `device answered the server's SyncHdr with ${code}`);
-      return 'ok';
-    }
-    const key = `${s.msgRef}:${s.cmdRef}`;
-    const first = st.sent.get(key);
-    const again = first ? undefined : st.answered.get(key);
-    if (!first && !again) {
-      this.deviate(st.devId, st.sessionId, `Status ${s.data} for ${s.cmd} MsgRef ${s.msgRef} CmdRef ${s.cmdRef}, a command this server did not send`);
-      return 'ok';
-    }
-    if (again) {
-      // Another Status for a command with several items (one per distinct result, DM RepPro): only the
-      // multi-item commands this server sends may have one.
-      if (again.what === 'ui' || again.what === 'exec') {
-        this.deviate(st.devId, st.sessionId, `a second Status (${s.data}) for ${s.cmd} MsgRef ${s.msgRef} CmdRef ${s.cmdRef}, which has one item`);
-      } else if (again.what === 'add' && code !== 200 && code !== 215) {
-        this.log('warn', `device ${st.devId}: Add of ${again.deployment.node} answered ${code} for some items; the Exec will fail`);
-        again.deployment.state = 'refused';
-      }
-      return 'ok';
-    }
-    const tag = first!;
-    st.sent.delete(key);
-    st.answered.set(key, tag);
-    if (code === 215) return 'ok'; // not executed: the device refused our credential; the command is re-sent
-    switch (tag.what) {
-      case 'get-tree':
-        if (code !== 200) st.treeRefused = code;
-        break;
-      case 'get-list': case 'get-items':
-        if (code !== 200) {
-          st.getFailed = `Get ${s.targetRefs.join(', ') || ''} answered ${code}`;
-          this.log('warn', `device ${st.devId}: ${st.getFailed}`);
-        }
-        break;
-      case 'ui': this.onUiStatus(st, tag, s, code); break;
-      case 'add':
-        if (code !== 200) {
-          this.log('warn', `device ${st.devId}: Add of ${tag.deployment.node} answered ${code}; the Exec will fail`);
-          tag.deployment.state = 'refused';
-        }
-        break;
-      case 'exec':
-        tag.deployment.execStatus = code;
-        if (code === 202 || code === 200) {
-          tag.deployment.state = 'accepted';
-          this.log('info', `device ${st.devId} accepted ${tag.deployment.operation} of ${tag.deployment.componentId} ${tag.deployment.version} (${code}); waiting for its result alert`);
-        } else {
-          tag.deployment.state = 'refused';
-          this.log('warn', `device ${st.devId} refused ${tag.deployment.operation} of ${tag.deployment.componentId} ${tag.deployment.version} with ${code}`);
-        }
-        break;
-      case 'other': break;
-    }
-    return 'ok';
-  }
-
-  private onUiStatus(st: SessionState, tag: Extract<Tag, { what: 'ui' }>, s: StatusCmd, code: number): void {
-    const answer = s.items.map((i) => dataText(i.data));
-    this.uiAnswerList.push({ devId: st.devId, sessionId: st.sessionId, alert: tag.alert, text: tag.text, status: code, answer });
-    this.log('info', `device ${st.devId}: UI ${tag.alert} '${tag.text}' answered ${code}${answer.length ? ' [' + answer.join(', ') + ']' : ''}`);
-    if (tag.expectStatus !== undefined && tag.expectStatus !== code) {
-      this.deviate(st.devId, st.sessionId, `UI ${tag.alert} '${tag.text}': the scenario expects status ${tag.expectStatus}, the device answered ${code}`);
-    }
-    if (tag.role === 'confirm') {
-      st.consentAnswered = true;
-      st.consent = code === 200 ? st.updates.slice(0, 1) : [];
-      const expect = this.scenario.ui.confirm.expect;
-      if ((expect === 'yes' && code !== 200) || (expect === 'no' && code !== 304)) {
-        this.deviate(st.devId, st.sessionId, `confirm answered ${code}; the scenario expects ${expect === 'yes' ? '200 (yes)' : '304 (no)'}`);
-      }
-    } else if (tag.role === 'choice') {
-      st.consentAnswered = true;
-      st.consent = [];
-      if (code !== 200) return;
-      const pick = Number(answer[0]);
-      const n = st.updates.length;
-      if (!Number.isInteger(pick) || pick < 1 || pick > n + 1) {
-        this.deviate(st.devId, st.sessionId, `choice answer '${answer[0] ?? ''}' is not an option number from 1 to ${n + 1}`);
-        return;
-      }
-      const want = this.scenario.ui.choice.expect;
-      if (want !== undefined && want !== pick) this.deviate(st.devId, st.sessionId, `choice answered option ${pick}; the scenario expects ${want}`);
-      st.consent = pick === n + 1 ? [...st.updates] : [st.updates[pick - 1]!];
-    }
-  }
-
-  private onResults(st: SessionState, r: ResultsCmd): void {
-    // Results follow their Get's Status, which already settled the Get itself: they have their own key.
-    const key = `${r.msgRef ?? ''}:${r.cmdRef}#results`;
-    const tag = st.sent.get(key) ?? st.treeResults.get(key);
-    if (!tag || (tag.what !== 'get-tree' && tag.what !== 'get-list' && tag.what !== 'get-items')) {
-      this.deviate(st.devId, st.sessionId, `Results for MsgRef ${r.msgRef ?? '?'} CmdRef ${r.cmdRef}, which is not a Get this server sent${r.msgRef === undefined ? ' (Results without MsgRef)' : ''}`);
-      return;
-    }
-    st.sent.delete(key);
-    if (r.items.some((i) => i.moreData)) this.deviate(st.devId, st.sessionId, 'Results with MoreData: large objects in Results are not supported by the lab server');
-    if (tag.what === 'get-tree') {
-      // A subtree may come as several Results for the one Get. Of its nodes the component leaves matter; the
-      // rest (interior nodes, State, Operations ...) is expected, not stray.
-      st.treeResults.set(key, tag);
-      this.overLimit(st, readComponentResults(r.items, st.inventory, MAX_COMPONENTS_PER_DEVICE).overLimit);
-      return;
-    }
-    if (tag.what === 'get-list') {
-      const names = childNames(r.items);
-      st.listNodes = names.slice(0, MAX_COMPONENTS_PER_DEVICE);
-      this.overLimit(st, names.length - st.listNodes.length, 'name(s)');
-      return;
-    }
-    const read = readComponentResults(r.items, st.inventory, MAX_COMPONENTS_PER_DEVICE);
-    for (const s of read.stray) this.deviate(st.devId, st.sessionId, `Results item ${s} was not asked for`);
-    this.overLimit(st, read.overLimit);
-  }
-
-  private overLimit(st: SessionState, n: number, what = 'Results item(s)'): void {
-    if (n > 0) this.deviate(st.devId, st.sessionId, `the inventory names more than ${MAX_COMPONENTS_PER_DEVICE} components: ${n} more ${what} not read`);
-  }
-
-  /** At the end of a device package every server command must have its Status, every good Get its Results. */
-  private checkAllAnswered(st: SessionState): void {
-    for (const [key, tag] of st.sent) {
-      st.sent.delete(key);
-      if (key.endsWith('#results')) {
-        const refused = tag.what === 'get-tree' ? st.treeRefused !== undefined : st.getFailed !== undefined;
-        if (!refused) this.deviate(st.devId, st.sessionId, `no Results for the Get ${key.slice(0, -'#results'.length)} (MsgRef:CmdRef)`);
-        continue;
-      }
-      this.deviate(st.devId, st.sessionId, `no Status for the server's ${tag.what} command (MsgRef:CmdRef ${key}); every command needs one`);
-    }
-  }
-
-  // ------------------------------------------------------------------ what the server does next
-
-  private advance(st: SessionState): void {
-    if (st.phase === 'done' && st.requestFresh) st.phase = 'start';
-    switch (st.phase) {
-      case 'start': return this.startInvestigation(st);
-      case 'inventory-tree': return this.afterTree(st);
-      case 'inventory-list': return this.afterList(st);
-      case 'inventory': return this.afterInventory(st);
-      case 'ui': return this.afterUi(st);
-      case 'deploy': st.phase = 'done'; return;
-      default: return;
-    }
-  }
-
-  private queue(st: SessionState, c: Command, tag: Tag): void {
-    (c as Command & { tag?: Tag }).tag = tag;
-    st.outbox.push(c);
-  }
-
-  private ui(st: SessionState, role: Role, code: string, options: string, text: string, choices: string[] = [], expectStatus?: number): void {
-    const tag: Tag = { what: 'ui', role, alert: code, text, ...(expectStatus !== undefined ? { expectStatus } : {}) };
-    this.queue(st, uiAlert(code, options, text, choices), tag);
-  }
-
-  private startInvestigation(st: SessionState): void {
-    const req = st.request;
-    st.requestFresh = false;
-    if (!req) { st.phase = 'done'; return; }
-    st.inventory = new Map();
-    st.listNodes = undefined;
-    st.treeResults.clear();
-    delete st.treeRefused;
-    delete st.getFailed;
-    st.updates = [];
-    st.consent = undefined;
-    st.consentAnswered = false;
-    const checking = this.scenario.ui.checking;
-    if (req.kind === 'user' && checking) this.ui(st, 'checking', AlertCode.Display, checking.options, checking.text);
-    if (req.all && !st.device.noTreeExchange) {
-      // The whole inventory in one Get (DM TND tree exchange); a device without it gets the list, then the leaves.
-      this.queue(st, getCmd([`${DEPLOYED}?list=StructData`]), { what: 'get-tree' });
-      st.phase = 'inventory-tree';
-    } else if (req.all) {
-      this.askList(st);
-    } else {
-      this.queue(st, getCmd(req.uris.flatMap(componentGets)), { what: 'get-items' });
-      st.phase = 'inventory';
-    }
-  }
-
-  private askList(st: SessionState): void {
-    this.queue(st, getCmd([DEPLOYED]), { what: 'get-list' });
-    st.phase = 'inventory-list';
-  }
-
-  private afterTree(st: SessionState): void {
-    if (st.treeRefused === undefined) return this.afterInventory(st);
-    this.log('info', `device ${st.devId} answered ${st.treeRefused} to ?list=StructData: reading its inventory the long way`);
-    st.device.noTreeExchange = true;
-    this.askList(st);
-  }
-
-  private afterList(st: SessionState): void {
-    if (st.getFailed || st.listNodes === undefined) return this.giveUp(st, st.getFailed ?? 'no inventory list');
-    if (st.listNodes.length === 0) return this.afterInventory(st);
-    this.queue(st, getCmd(st.listNodes.flatMap((n) => componentGets(`${DEPLOYED}/${n}`))), { what: 'get-items' });
-    st.phase = 'inventory';
-  }
-
-  private giveUp(st: SessionState, why: string): void {
-    this.log('warn', `device ${st.devId}: cannot investigate updates: ${why}`);
-    if (st.request?.kind === 'user') this.ui(st, 'info', AlertCode.Display, 'MINDT=3', 'The update check failed. Please try again later.');
+  /** The session goes to phase done, with a last reply of `commands` and Final. */
+  private end(st: SessionState, commands: Command[]): LabReply {
     st.phase = 'done';
+    return reply(this.ctx, st, commands, true);
   }
-
-  private afterInventory(st: SessionState): void {
-    // A whole inventory read replaces what the server knew (a component it lacks was removed); a read of some
-    // components updates theirs, the least recently reported going first when the record is full.
-    const known = st.request?.all ? new Map<string, InventoryComponent>() : st.device.inventory;
-    for (const [node, c] of st.inventory) {
-      const own = ownComponent(c);
-      known.delete(node);
-      known.set(own.node, own);
-      if (known.size > MAX_COMPONENTS_PER_DEVICE) known.delete(known.keys().next().value!);
-    }
-    st.device.inventory = known;
-    const updates: Update[] = [];
-    for (const c of st.inventory.values()) {
-      if (c.id === undefined || c.version === undefined) {
-        this.deviate(st.devId, st.sessionId, `component ${c.node} lacks ${c.id === undefined ? 'ID' : 'Version'} in the Results`);
-        continue;
-      }
-      const entry = findUpdate(this.o.catalog, c.id, c.version);
-      if (entry) updates.push({ node: c.node, current: c.version, entry });
-    }
-    updates.sort((a, b) => a.entry.name.localeCompare(b.entry.name) || compareVersions(a.entry.version, b.entry.version));
-    if (updates.length && this.failures.take('no-update')) {
-      this.log('warn', `injected: no-update (hiding ${updates.length} available update(s) from ${st.devId})`);
-      updates.length = 0;
-    }
-    st.updates = updates;
-    const req = st.request!;
-    for (const uri of req.uris) {
-      const node = deployedNode(uri)!;
-      if (!st.inventory.has(node)) this.deviate(st.devId, st.sessionId, `the update request names ${uri}, but the device could not report its ID/Version`);
-    }
-    this.log('info', `device ${st.devId}: ${st.inventory.size} component(s) read, ${updates.length} update(s): ${updates.map((u) => `${u.entry.id} ${u.current}→${u.entry.version}`).join(', ') || 'none'}`);
-    if (updates.length === 0) {
-      const upToDate = this.scenario.ui.upToDate;
-      if (req.kind === 'user' && upToDate) this.ui(st, 'upToDate', AlertCode.Display, upToDate.options, upToDate.text);
-      st.phase = 'done';
-      return;
-    }
-    if (req.kind === 'device') {
-      const auto = updates.filter((u) => u.entry.autoUpdate);
-      for (const u of updates.filter((x) => !x.entry.autoUpdate)) {
-        this.log('info', `device ${st.devId}: ${u.entry.id} ${u.entry.version} is available but needs the user's consent (autoUpdate is off)`);
-      }
-      if (auto.length === 0) { st.phase = 'done'; return; }
-      this.deploy(st, auto);
-      return;
-    }
-    const ui = this.scenario.ui;
-    for (const x of ui.extra) this.ui(st, 'extra', x.alert, x.options, this.fill(x.text, updates), x.choices, x.expectStatus);
-    if (updates.length === 1) {
-      this.ui(st, 'confirm', AlertCode.Confirm, ui.confirm.options, this.fill(ui.confirm.text, updates));
-    } else {
-      const choices = [...updates.map((u) => `${u.entry.name} ${u.entry.version}`), ui.choice.allLabel];
-      this.ui(st, 'choice', AlertCode.SingleChoice, ui.choice.options, this.fill(ui.choice.text, updates), choices);
-    }
-    st.phase = 'ui';
-  }
-
-  private fill(text: string, updates: Update[]): string {
-    const u = updates[0]!;
-    return fillText(text, { name: u.entry.name, version: u.entry.version, current: u.current, id: u.entry.id, count: updates.length });
-  }
-
-  private afterUi(st: SessionState): void {
-    if (!st.consentAnswered) {
-      this.deviate(st.devId, st.sessionId, 'no answer to the confirm/choice alert');
-      st.phase = 'done';
-      return;
-    }
-    const chosen = st.consent ?? [];
-    if (chosen.length === 0) {
-      const p = this.scenario.ui.postponed;
-      if (p) this.ui(st, 'postponed', AlertCode.Display, p.options, p.text);
-      st.phase = 'done';
-      return;
-    }
-    this.deploy(st, chosen);
-  }
-
-  private deploy(st: SessionState, updates: Update[]): void {
-    for (const u of updates) {
-      const corrupt = this.failures.take('corrupt-package');
-      const corruptThis = corrupt && (corrupt.component === undefined || corrupt.component === u.entry.id);
-      const sha256 = corruptThis ? flipHex(u.entry.sha256) : u.entry.sha256;
-      if (corruptThis) this.log('warn', `injected failure: announcing a wrong SHA-256 for ${u.entry.fileName}`);
-      const plan: DeployPlan = {
-        node: 'pkg' + hex(this.crypto.randomBytes(4)),
-        pkgId: `${u.entry.id}-${u.entry.version}`.replace(/[^A-Za-z0-9_.-]/g, '_'),
-        url: packageUrl(this.packageBaseUrl, u.entry),
-        correlator: 'lab-' + hex(this.crypto.randomBytes(6)),
-        operation: this.scenario.operation,
-        sha256,
-      };
-      const d: Deployment = {
-        devId: st.device.devId, sessionId: st.sessionId, correlator: plan.correlator, componentId: u.entry.id,
-        version: u.entry.version, node: plan.node, operation: plan.operation, state: 'sent',
-      };
-      this.deploymentList.push(d);
-      const mine = st.device.deployments;
-      if (mine.size >= MAX_DEPLOYMENTS_PER_DEVICE) mine.delete(mine.keys().next().value!);
-      mine.set(d.correlator, d);
-      const [add, exec] = deployCommands(u.entry, plan);
-      this.queue(st, add, { what: 'add', deployment: d });
-      this.queue(st, exec, { what: 'exec', deployment: d });
-      this.log('info', `device ${st.devId}: deploying ${u.entry.id} ${u.current}→${u.entry.version} (${plan.operation}, ${plan.url}, correlator ${plan.correlator})`);
-    }
-    st.phase = 'deploy';
-  }
-
-  // ------------------------------------------------------------------ the reply
-
-  /**
-   * Builds the server message: the header (with the server's credential while the device has not accepted
-   * it), the Statuses, then as many queued commands as fit the device's MaxMsgSize; the rest wait for the
-   * device's Alert 1222 and the message goes without Final. `final` forces the Final decision.
-   */
-  private reply(st: SessionState, msg: SyncMLMessage, statuses: Command[], final: boolean | undefined): LabReply {
-    const account = st.device.account;
-    const hdr: SyncHdr = {
-      verDTD: '1.2', verProto: 'DM/1.2', sessionId: st.sessionId, msgId: String(++st.serverMsgId),
-      target: { locURI: st.devId }, source: { locURI: this.o.serverUri },
-    };
-    if (st.serverMsgId === 1) hdr.meta = { maxMsgSize: this.o.maxMsgSize ?? DEFAULT_MAX_MSG };
-    if (account?.server && account.server.auth !== 'hmac' && !st.serverAccepted) {
-      const cred = serverCred(this.hashes, account, st.device.serverNonce);
-      if (cred) hdr.cred = cred;
-    }
-    const queued = final === undefined ? st.outbox : [];
-    let take = queued.length;
-    const limit = st.maxMsgSize;
-    const build = (n: number): SyncMLMessage => ({
-      hdr, body: numberCommands([...statuses, ...queued.slice(0, n)]), final: final ?? n === queued.length,
-    });
-    let out = build(take);
-    let bytes = encodeServerMessage(out, st.encoding);
-    while (limit > 0 && bytes.length > limit && take > 0) {
-      take--;
-      out = build(take);
-      bytes = encodeServerMessage(out, st.encoding);
-    }
-    const onlyHeaderStatus = statuses.every((c) => c.kind === 'Status' && (c.cmdRef === '0' || c.cmd === 'Alert'));
-    if (take === 0 && queued.length > 0 && onlyHeaderStatus) {
-      // Even alone the next command does not fit, and waiting cannot make room: send it, or the session stalls.
-      take = 1;
-      out = build(take);
-      bytes = encodeServerMessage(out, st.encoding);
-    }
-    if (limit > 0 && bytes.length > limit) {
-      this.log('warn', `device ${st.devId}: message of ${bytes.length} bytes exceeds its MaxMsgSize ${limit} (one command cannot be split); sending anyway`);
-    }
-    if (take < queued.length && final === undefined) {
-      this.log('info', `device ${st.devId}: ${queued.length - take} command(s) held back to respect MaxMsgSize ${limit}`);
-    }
-    const sentCommands = out.body.slice(statuses.length);
-    if (final === undefined) {
-      st.outbox = queued.slice(take);
-      if (sentCommands.length > 0) st.lastCommands = queued.slice(0, take);
-    }
-    for (let i = 0; i < sentCommands.length; i++) {
-      const c = sentCommands[i]!;
-      const tag = (queued[i] as Command & { tag?: Tag }).tag ?? { what: 'other' as const };
-      st.sent.set(`${hdr.msgId}:${c.cmdId}`, tag);
-      if (c.kind === 'Get') st.sent.set(`${hdr.msgId}:${c.cmdId}#results`, tag);
-    }
-    // An Alert 1222 sent with the Statuses is a command too: the device answers it with a Status (every
-    // command gets one, DM RepPro), which must not read as a Status for something this server never sent.
-    for (const c of out.body.slice(0, statuses.length)) {
-      if (c.kind === 'Alert' && c.data === AlertCode.NextMessage) st.sent.set(`${hdr.msgId}:${c.cmdId}`, { what: 'other' });
-    }
-    // Final with no command ends the session: the device sends nothing more, unless it was challenged or
-    // still has to challenge this server.
-    const hdrCode = statuses[0]?.kind === 'Status' ? statuses[0].data : '200';
-    st.ended = out.final && sentCommands.length === 0 && hdrCode !== '401' && hdrCode !== '407' &&
-      !(account?.server && !st.serverAccepted);
-    const r: LabReply = { body: bytes, contentType: st.encoding === 'xml' ? MIME_XML : MIME_WBXML };
-    const mac = account ? serverHmac(this.hashes, account, st.device.serverNonce, bytes) : undefined;
-    if (mac) r.hmac = mac;
-    return r;
-  }
-
-  // ------------------------------------------------------------------ logging
 
   private deviate(devId: string, sessionId: string, message: string): void {
-    this.deviationList.push({ devId, sessionId, message });
-    this.log('warn', `deviation: device ${devId} session ${sessionId}: ${message}`);
+    this.ctx.histories.deviations.push({ devId, sessionId, message });
+    this.ctx.log('warn', `deviation: device ${devId} session ${sessionId}: ${message}`);
   }
+}
 
-  /** Forgets a kept session, and with it the bytes its copies held. */
-  private forget(sessions: Map<string, SessionState>, key: string): SessionState | undefined {
-    const st = sessions.get(key);
-    if (!st) return undefined;
-    sessions.delete(key);
-    this.release(st);
-    return st;
-  }
+function headerProblem(h: SyncHdr): string | undefined {
+  if (h.verDTD !== '1.2') return `VerDTD '${h.verDTD}', expected 1.2`;
+  if (h.verProto !== 'DM/1.2') return `VerProto '${h.verProto}', expected DM/1.2`;
+  if (!h.sessionId) return 'empty SessionID';
+  if (!h.source.locURI) return 'SyncHdr Source/LocURI (the DevId) is empty';
+  return undefined;
+}
 
-  /** Forgets the session's copies of its last message and reply. */
-  private release(st: SessionState): void {
-    if (st.lastBody) this.retainedBytes -= st.lastBody.length;
-    if (st.lastReply) this.retainedBytes -= st.lastReply.body.length;
-    delete st.lastBody;
-    delete st.lastReply;
-  }
-
-  /** Drops the copies of the least recently active sessions, ended ones first, down to half the limit. */
-  private shed(): void {
-    const before = this.retainedBytes;
-    let dropped = 0;
-    for (const kept of [this.endedSessions, this.openSessions]) {
-      for (const st of kept.values()) {
-        if (this.retainedBytes <= this.retainedLimit / 2) break;
-        if (!st.lastBody) continue;
-        this.release(st);
-        dropped++;
-      }
-    }
-    this.log('warn', `kept copies of last messages and replies passed ${this.retainedLimit} bytes: dropped those of ${dropped} least recently active session(s) (${before} → ${this.retainedBytes} bytes); a retransmission of theirs is processed again`);
-  }
-
-  /** What the server knows of a device, authenticated or not yet. */
-  private record(devId: string): DeviceRecord | undefined {
-    return this.devicesById.get(devId) ?? this.strangers.get(devId);
-  }
-
-  private log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
-    this.o.log?.log(level, message, fields);
-  }
+function checkPackageBaseUrl(url: string): void {
+  if (!/^https?:\/\/\S+$/.test(url)) throw new Error(`LabDmServer: packageBaseUrl '${url}' is not an http(s) URL`);
 }
 
 /** A bound of the options, given or its default; an integer ≥ 1. */
@@ -1235,19 +361,4 @@ function limitOption(name: string, given: number | undefined, dflt: number): num
   const v = given ?? dflt;
   if (!(Number.isInteger(v) && v >= 1)) throw new Error(`LabDmServer: ${name} must be an integer ≥ 1`);
   return v;
-}
-
-/** A component read from the device, its strings copied (see ownString) for the device record. */
-function ownComponent(c: InventoryComponent): InventoryComponent {
-  const o: InventoryComponent = { node: ownString(c.node) };
-  if (c.id !== undefined) o.id = ownString(c.id);
-  if (c.name !== undefined) o.name = ownString(c.name);
-  if (c.version !== undefined) o.version = ownString(c.version);
-  return o;
-}
-
-/** A SHA-256 that is certainly wrong (first hex digit changed), for the corrupt-package injection. */
-function flipHex(h: string): string {
-  const first = h[0] === '0' ? '1' : '0';
-  return first + h.slice(1);
 }

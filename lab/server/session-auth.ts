@@ -1,0 +1,161 @@
+// Authentication in a session, both ways, around the accounts and digests of auth.ts: the device's credential
+// on each of its messages (authenticate: 212, or a 401/407 challenge with a new nonce), and the server's own
+// credential: the device's answer to it in its Status for the server's SyncHdr, the Cred or HMAC of a reply,
+// and the re-sending of what the device refused with it.
+import type { Cred, StatusCmd, SyncMLMessage } from '../../agent/syncml/model.js';
+import { base64Decode, base64Encode } from '../../agent/util/bytes.js';
+import type { DeviceAccount } from './auth.js';
+import { AccountBook, explainRefusal, schemeUrn, serverCred, serverHmac, staleNonce, verifyDevice, type KnownNonce } from './auth.js';
+import type { DeviceBook } from './devices.js';
+import type { DeviceRecord, RequestMeta, ServerContext, SessionAuth, SessionState } from './types.js';
+
+const MAX_AUTH_FAILURES = 5;
+const MAX_SERVER_AUTH_RETRIES = 2;
+
+export function newSessionAuth(): SessionAuth {
+  return { authed: false, failures: 0, serverAccepted: false, serverRetries: 0 };
+}
+
+export class SessionAuthenticator {
+  /** The reject-credentials-once injection happened. */
+  private credentialsRejected = false;
+
+  constructor(private readonly ctx: ServerContext, private readonly accounts: AccountBook, private readonly devices: DeviceBook) {}
+
+  /**
+   * Checks the device's credential and sets the Status of its SyncHdr (`hdrStatus`): 212 (or 200 + Chal
+   * under HMAC) when it authenticated, 401/407 + Chal when not; false then, and the session is in phase auth.
+   */
+  authenticate(st: SessionState, msg: SyncMLMessage, body: Uint8Array, meta: RequestMeta, hdrStatus: StatusCmd): boolean {
+    const dev = st.device;
+    const devId = dev.devId;
+    const account = this.accounts.find(devId, msg.hdr.source.locName, meta.hmac);
+    if (account && dev.account !== account) {
+      dev.account = account;
+      if (account.nonce !== undefined && dev.sessions <= 1) dev.clientNonce = base64Decode(account.nonce);
+      if (account.server?.nonce !== undefined) dev.serverNonce = base64Decode(account.server.nonce);
+    }
+    const hmacAccount = account?.auth === 'hmac';
+    if (msg.hdr.cred && msg.hdr.source.locName === undefined) {
+      this.ctx.deviate(st, 'SyncHdr has a Cred but Source has no LocName (the user name the credential is for)');
+    }
+    if (st.auth.authed && !hmacAccount) return true;
+    const challenge = (code: 401 | 407, type: string) => {
+      this.renewClientNonce(dev);
+      hdrStatus.data = String(code);
+      hdrStatus.chal = { meta: { type, format: 'b64', ...(type === schemeUrn('basic') ? {} : { nextNonce: base64Encode(dev.clientNonce) }) } };
+      st.phase = 'auth';
+      if (++st.auth.failures > MAX_AUTH_FAILURES) this.ctx.log('warn', `device ${devId}: ${st.auth.failures} failed authentications in session ${st.sessionId}`);
+    };
+    if (!account) {
+      const who = msg.hdr.source.locName ?? '(no LocName)';
+      this.ctx.log('warn', `device ${devId}: no account for user ${who}${msg.hdr.cred ? '' : ' and no credential'}; challenging with MD5`);
+      challenge(msg.hdr.cred || meta.hmac ? 401 : 407, schemeUrn('md5'));
+      return false;
+    }
+    const verdict = verifyDevice(this.ctx.hashes, account, msg.hdr.cred, meta.hmac, body, dev.clientNonce);
+    if (verdict === 'ok' && !this.credentialsRejected && this.ctx.failures.take('reject-credentials-once')) {
+      this.credentialsRejected = true;
+      this.ctx.log('warn', `injected failure: rejecting ${account.username}'s valid credential once`);
+      challenge(401, schemeUrn(account.auth));
+      return false;
+    }
+    if (verdict !== 'ok') {
+      const stale = verdict === 'bad' ? staleNonce(this.ctx.hashes, account, msg.hdr.cred, meta.hmac, body, knownNonces(dev, account)) : undefined;
+      // A first refusal for a missing credential or a stale nonce is how a session often begins: info, not a warning.
+      this.ctx.log(st.auth.failures === 0 && (verdict === 'missing' || stale) ? 'info' : 'warn',
+        `device ${devId} (${account.username}): ${verdict === 'missing' ? 'credential missing' : 'credential refused'}: ${stale
+          ? `right password, but made with ${stale.what}, not with the last NextNonce this server sent`
+          : explainRefusal(account, msg.hdr.cred, meta.hmac)}; sending ${verdict === 'missing' ? 407 : 401} with a new nonce`);
+      challenge(verdict === 'missing' ? 407 : 401, schemeUrn(account.auth));
+      return false;
+    }
+    if (account.auth === 'hmac') {
+      // HMAC: every message is checked, each with a fresh nonce; an authenticated message gets 200 + Chal.
+      this.renewClientNonce(dev);
+      hdrStatus.chal = { meta: { type: schemeUrn('hmac'), format: 'b64', nextNonce: base64Encode(dev.clientNonce) } };
+    } else if (account.auth !== 'none') {
+      hdrStatus.data = '212';
+      if (account.auth === 'md5') {
+        // 212: authenticated for this session; the nonce in this Chal is for the next session.
+        this.renewClientNonce(dev);
+        hdrStatus.chal = { meta: { type: schemeUrn('md5'), format: 'b64', nextNonce: base64Encode(dev.clientNonce) } };
+      }
+    }
+    if (!st.auth.authed) this.ctx.log('info', `device ${devId} authenticated as ${account.username} (${account.auth}), session ${st.sessionId}`);
+    st.auth.authed = true;
+    this.devices.admit(dev);
+    if (st.phase === 'auth') st.phase = 'start';
+    return true;
+  }
+
+  /** The device's Status for the server's SyncHdr: its nonce for the server, and whether it took the server's credential. */
+  onHeaderStatus(st: SessionState, s: StatusCmd): 'ok' | 'server-refused' {
+    const code = Number(s.data);
+    const devId = st.device.devId;
+    if (s.chal?.meta.nextNonce !== undefined) {
+      try {
+        st.device.serverNonce = base64Decode(s.chal.meta.nextNonce);
+      } catch {
+        this.ctx.deviate(st, `NextNonce '${s.chal.meta.nextNonce}' in the device's Chal is not base64`);
+      }
+    }
+    if (code === 212 || (code === 200 && st.device.account?.server?.auth === 'hmac')) st.auth.serverAccepted = true;
+    if (code === 401 || code === 407) {
+      const account = st.device.account;
+      if (!account?.server) {
+        this.ctx.log('error', `device ${devId} asks the server to authenticate (${code}${s.chal?.meta.type ? ' ' + s.chal.meta.type : ''}) but its account has no server credential (add "server" to the devices table)`);
+      } else {
+        this.ctx.log('warn', `device ${devId} refused the server's credential (${code}); re-sending with its new nonce`);
+      }
+      st.auth.serverAccepted = false;
+      return 'server-refused';
+    }
+    if (code >= 300) this.ctx.deviate(st, `device answered the server's SyncHdr with ${code}`);
+    return 'ok';
+  }
+
+  /**
+   * The device refused the server's credential: its commands were not executed (215) and are sent again, with a
+   * credential on the new nonce, at most MAX_SERVER_AUTH_RETRIES times; false after that (the session ends).
+   */
+  retryServerCred(st: SessionState): boolean {
+    if (++st.auth.serverRetries > MAX_SERVER_AUTH_RETRIES) {
+      this.ctx.log('error', `device ${st.device.devId} refused the server's credential ${st.auth.serverRetries} times: check the server credentials in the devices table; ending the session`);
+      return false;
+    }
+    st.out.outbox = [...st.out.lastCommands, ...st.out.outbox];
+    return true;
+  }
+
+  private renewClientNonce(dev: DeviceRecord): void {
+    dev.previousClientNonce = dev.clientNonce;
+    dev.clientNonce = this.ctx.crypto.randomBytes(16);
+  }
+}
+
+/** The server has a credential for the device that the device has not accepted yet. */
+export function awaitingServerAuth(st: SessionState): boolean {
+  return Boolean(st.device.account?.server) && !st.auth.serverAccepted;
+}
+
+/** The Cred of the server's SyncHdr (basic, md5) while the device has not accepted it. */
+export function headerCred(ctx: ServerContext, st: SessionState): Cred | undefined {
+  const account = st.device.account;
+  if (!account?.server || account.server.auth === 'hmac' || st.auth.serverAccepted) return undefined;
+  return serverCred(ctx.hashes, account, st.device.serverNonce);
+}
+
+/** The x-syncml-hmac header of a reply when the server authenticates to the device with HMAC. */
+export function replyHmac(ctx: ServerContext, st: SessionState, body: Uint8Array): string | undefined {
+  const account = st.device.account;
+  return account ? serverHmac(ctx.hashes, account, st.device.serverNonce, body) : undefined;
+}
+
+/** Nonces other than the current one that a device with the right password may have used. */
+function knownNonces(dev: DeviceRecord, account: DeviceAccount): KnownNonce[] {
+  const known: KnownNonce[] = [{ nonce: new Uint8Array(0), what: 'an empty nonce (the device has none from this server yet)' }];
+  if (account.nonce !== undefined) known.push({ nonce: base64Decode(account.nonce), what: "the account's factory nonce" });
+  if (dev.previousClientNonce) known.push({ nonce: dev.previousClientNonce, what: 'the nonce before it (the device did not get the last Chal)' });
+  return known;
+}
