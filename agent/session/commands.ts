@@ -12,6 +12,7 @@ import { base64Encode, utf8Length } from '../util/bytes.js';
 import type { LargeObjects } from './large-object.js';
 import type { Outbox } from './outbox.js';
 import { withDefined } from '../util/options.js';
+import { commandStatus, treeUri } from '../syncml/statuses.js';
 
 /** The options of the session (SessionOptions documents them) its commands run with. */
 export type CommandOptions = Pick<SessionOptions, 'tree' | 'account' | 'encoding' | 'exec' | 'ui' | 'maxListNodes' | 'log'>;
@@ -62,12 +63,12 @@ export class Commands {
       const targetUri = item.target?.locURI;
       if (c.kind === 'Copy') {
         if (!targetUri || !item.source?.locURI) return 412;
-        tree.copy(normUri(targetUri), normUri(item.source.locURI), who);
+        tree.copy(treeUri(targetUri), treeUri(item.source.locURI), who);
         this.changed = true;
         return 200;
       }
       if (!targetUri) return 412;
-      const uri = normUri(targetUri);
+      const uri = treeUri(targetUri);
       if (c.kind === 'Delete') {
         tree.delete(uri, who);
         this.changed = true;
@@ -160,7 +161,7 @@ export class Commands {
 
   /** `?list=Struct` (nodes, formats, types) or `?list=StructData` (and the leaves' values) of a subtree. */
   private listItems(base: string, withData: boolean): Item[] {
-    return this.o.tree.list(normUri(base), this.o.account.serverId, this.o.maxListNodes ?? MAX_LIST_NODES).map((v) => {
+    return this.o.tree.list(treeUri(base), this.o.account.serverId, this.o.maxListNodes ?? MAX_LIST_NODES).map((v) => {
       const item = this.itemOf(v, v.uri, withData);
       // Meta only where Type or Format differ from the defaults (DM TND §8.4.2): a plain chr leaf has none.
       if (item.meta!.format === 'chr' && item.meta!.type === undefined) delete item.meta;
@@ -169,7 +170,7 @@ export class Commands {
   }
 
   private getItem(target: string): Item {
-    const uri = normUri(target);
+    const uri = treeUri(target);
     const who = this.o.account.serverId;
     const p = propOf(uri);
     if (p) {
@@ -206,7 +207,7 @@ export class Commands {
     if (ctx.inAtomic) return emit(out, ctx, c, 500);
     const target = c.items[0]?.target?.locURI;
     if (!target) return emit(out, ctx, c, 412);
-    const uri = normUri(target);
+    const uri = treeUri(target);
     this.o.tree.checkExec(uri, this.o.account.serverId);
     const handler = this.o.exec.find(uri);
     if (!handler) return emit(out, ctx, c, 405);
@@ -219,12 +220,6 @@ export class Commands {
     this.changed = true;
     return emit(out, ctx, c, code);
   }
-}
-
-/** A URI as the tree takes it: relative ones (`Vendor/x`) from the root (`./Vendor/x`). */
-export function normUri(uri: string): string {
-  if (uri === '.' || uri.startsWith('./')) return uri;
-  return './' + uri;
 }
 
 /** Most nodes one `?list=` Get answers: each is an item held in memory until it is sent. */
@@ -258,15 +253,5 @@ export function emit(out: Command[], ctx: RunContext, c: Command, code: number, 
 
 /** The Status of a command: its code, and its items' (or `refs`') target and source URIs as refs. */
 export function status(ctx: RunContext, c: Command, code: number, items: Item[] = [], refs?: Item[]): StatusCmd {
-  const cmdName = c.kind === 'Unsupported' ? c.name : c.kind;
-  const s: StatusCmd = {
-    kind: 'Status', cmdId: '', msgRef: ctx.msgRef, cmdRef: c.cmdId, cmd: cmdName,
-    targetRefs: [], sourceRefs: [], items, data: String(code),
-  };
-  const refItems = refs ?? ('items' in c && c.kind !== 'Alert' ? c.items : []);
-  for (const it of refItems) {
-    if (it.target?.locURI !== undefined) s.targetRefs.push(it.target.locURI);
-    if (it.source?.locURI !== undefined) s.sourceRefs.push(it.source.locURI);
-  }
-  return s;
+  return commandStatus(ctx.msgRef, c, code, items, refs ?? ('items' in c && c.kind !== 'Alert' ? c.items : []));
 }

@@ -46,8 +46,9 @@ import { AUTH_MD5, AUTH_MAC, AUTH_BASIC } from './auth.js';
 import { Credentials } from './credentials.js';
 import { LargeObjects } from './large-object.js';
 import { Outbox, estimatedSize } from './outbox.js';
-import { Commands, emit, normUri, status, type RunContext } from './commands.js';
+import { Commands, emit, status, type RunContext } from './commands.js';
 import type { SessionOptions, SessionOutcome, SessionState } from './types.js';
+import { syncHdrStatus, treeUri } from '../syncml/statuses.js';
 
 export type { SessionOptions, SessionOutcome, SessionState };
 
@@ -212,7 +213,7 @@ export class Session {
     const m = this.read(msg);
     if (!m) return;
     // Server authentication comes first: an unauthenticated server's commands are not executed.
-    const serverOk = this.auth.checkServer(m, msg, this.outbox.hdrStatus = headerStatus(m));
+    const serverOk = this.auth.checkServer(m, msg, this.outbox.hdrStatus = syncHdrStatus(m));
     if (!this.takeStatuses(m) || this.serverAborted(m)) return;
     // The server's commands, run here and not in a step of their own: a command runs at the session's
     // deepest point, where a frame more counts on the device's 640-slot stack (test/xs/stack.test.ts).
@@ -338,7 +339,7 @@ export class Session {
     // A large object's chunks come in a row: any other command means its end never comes.
     const large = this.large.uri;
     if (large !== undefined && !(isItemCmd(c) && (c.kind === 'Add' || c.kind === 'Replace') &&
-        c.items[0]?.target?.locURI !== undefined && normUri(c.items[0].target.locURI) === large)) {
+        c.items[0]?.target?.locURI !== undefined && treeUri(c.items[0].target.locURI) === large)) {
       this.large.abandon(out);
     }
     try {
@@ -443,13 +444,6 @@ export class Session {
   }
 }
 
-/** The Status for the server's SyncHdr: 200 until its credential is checked. */
-function headerStatus(m: SyncMLMessage): StatusCmd {
-  return {
-    kind: 'Status', cmdId: '', msgRef: m.hdr.msgId, cmdRef: '0', cmd: 'SyncHdr',
-    targetRefs: [m.hdr.target.locURI], sourceRefs: [m.hdr.source.locURI], items: [], data: '200',
-  };
-}
 
 function isItemCmd(c: Command): c is ItemCmd {
   return c.kind === 'Add' || c.kind === 'Replace' || c.kind === 'Delete' || c.kind === 'Copy' || c.kind === 'Get';

@@ -4,6 +4,7 @@ import type { AlertCmd, Command, ExecCmd, Item, ItemCmd } from '../../agent/sync
 import { utf8Decode } from '../../agent/util/bytes.js';
 import { DEPLOYED, DOWNLOAD } from '../../agent/scomo/paths.js';
 import type { CatalogEntry } from './catalog.js';
+import { treeUri } from '../../agent/syncml/statuses.js';
 
 /** The leaves the server reads of each deployed component. */
 export const COMPONENT_LEAVES = ['ID', 'Name', 'Version'] as const;
@@ -27,11 +28,14 @@ export function componentGets(componentUri: string): string[] {
   return COMPONENT_LEAVES.map((l) => `${componentUri}/${l}`);
 }
 
-/** './x', 'x' and trailing '/' forms of a device URI, made one. */
+/**
+ * './x', 'x' and trailing '/' forms of a device URI, made one: the tree's form (treeUri, which the agent
+ * uses as it is, refusing a trailing '/'), after the blanks and trailing '/' a lab server forgives.
+ */
 export function normUri(uri: string): string {
   let u = uri.trim();
   while (u.length > 1 && u.endsWith('/')) u = u.slice(0, -1);
-  return u === '.' || u.startsWith('./') ? u : './' + u;
+  return treeUri(u);
 }
 
 /** The Deployed/<x> node name a URI points at, or undefined when it is not a deployed component. */

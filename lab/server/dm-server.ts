@@ -60,6 +60,7 @@ import { decodeMessage, sniffEncoding, type Encoding } from '../../agent/syncml/
 import { asDmError } from '../../agent/errors.js';
 import { base64Encode, utf8Encode } from '../../agent/util/bytes.js';
 import { UserPassHashes } from '../../agent/session/auth.js';
+import { syncHdrStatus } from '../../agent/syncml/statuses.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';
 import { nodeUtf8 } from '../../platform/node/utf8.js';
 import { DEFAULT_SCENARIO, FailurePlan } from './scenario.js';
@@ -268,10 +269,7 @@ export class LabDmServer {
   // ------------------------------------------------------------------ one device message
 
   private async process(st: SessionState, msg: SyncMLMessage, body: Uint8Array, meta: RequestMeta): Promise<LabReply> {
-    const hdrStatus: StatusCmd = {
-      kind: 'Status', cmdId: '', msgRef: msg.hdr.msgId, cmdRef: '0', cmd: 'SyncHdr',
-      targetRefs: [msg.hdr.target.locURI], sourceRefs: [msg.hdr.source.locURI], items: [], data: '200',
-    };
+    const hdrStatus = syncHdrStatus(msg);
     if (msg.hdr.meta?.maxMsgSize !== undefined) st.out.maxMsgSize = msg.hdr.meta.maxMsgSize;
 
     if (this.ctx.failures.take('abort-session', Number(msg.hdr.msgId))) {

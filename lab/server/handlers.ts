@@ -4,16 +4,16 @@
 // the device record (devices.ts), and every departure from the protocol as a deviation.
 import type { AlertCmd, Command, ItemCmd, ResultsCmd, StatusCmd, SyncMLMessage } from '../../agent/syncml/model.js';
 import { AlertCode } from '../../agent/syncml/model.js';
+import { commandStatus } from '../../agent/syncml/statuses.js';
 import { ALERT_TYPE_DEVICE_REQUEST, ALERT_TYPE_OPERATION_COMPLETE, ALERT_TYPE_USER_REQUEST } from '../../agent/alerts/types.js';
 import { childNames, dataText, normUri, parseResultData, readComponentResults } from './commands.js';
 import { installed, keepDevInfo, MAX_COMPONENTS_PER_DEVICE, MAX_DEVINFO_LEAVES } from './devices.js';
 import type { UpdateFlowSteps } from './update-flow.js';
 import type { OperationOutcome, ServerContext, SessionState, UpdateKind } from './types.js';
 
-/** The server's Status for a device command. */
+/** The server's Status for a device command: no TargetRef or SourceRef (the agent's carry them). */
 export function statusFor(msg: SyncMLMessage, c: Command, code: number): StatusCmd {
-  const name = c.kind === 'Unsupported' ? c.name : c.kind;
-  return { kind: 'Status', cmdId: '', msgRef: msg.hdr.msgId, cmdRef: c.cmdId, cmd: name, targetRefs: [], sourceRefs: [], items: [], data: String(code) };
+  return commandStatus(msg.hdr.msgId, c, code);
 }
 
 export class DeviceCommands {
