@@ -49,6 +49,8 @@ export interface AgentOptions {
   ui?: UiResponder;
   /** Work accepted during a session (Exec 202) runs here, before the follow-up session reports it. */
   afterSession?: () => Promise<void>;
+  /** Largest SCOMO package the device can store and install (ScomoManagerOptions.maxPackageBytes). */
+  maxPackageBytes?: number;
 }
 
 export interface SessionReport {
@@ -90,7 +92,7 @@ export class DmAgent {
     if (ports.downloader && ports.installer) {
       this.scomo = new ScomoManager({
         tree, storage: ports.storage, downloader: ports.downloader, installer: ports.installer, crypto: ports.crypto,
-        clock: ports.clock, queue: this.queue, ...withDefined({}, { log: ports.log }),
+        clock: ports.clock, queue: this.queue, ...withDefined({}, { log: ports.log, maxPackageBytes: options.maxPackageBytes }),
         onProgress: (_node, done, total) => (this.ui instanceof UserInteraction ? this.ui.showProgress('Downloading update', done, total) : undefined),
       });
       this.scomo.register(this.exec);

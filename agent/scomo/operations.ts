@@ -28,6 +28,12 @@ export interface ScomoManagerOptions {
   clock: Clock;
   /** The first pause after a failed download attempt, doubled after each (default 2000 ms; must be > 0). */
   retryDelayMs?: number;
+  /**
+   * Largest package the device can store and install, in bytes (absent = no limit here). A package whose
+   * Ext/Size is larger is refused before any byte is fetched, and one that turns out larger after the
+   * download is discarded: both 1404 (download failed, out of memory).
+   */
+  maxPackageBytes?: number;
   log?: Log;
   onProgress?: (node: string, done: number, total: number) => void;
 }
@@ -46,6 +52,26 @@ export class ScomoManager {
     const delay = o.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
     if (!(delay > 0)) throw new DmError('DM_ERR_CONFIG', 400, `retryDelayMs must be > 0, not ${delay}`);
     this.retryDelayMs = delay;
+    const max = o.maxPackageBytes;
+    if (max !== undefined && !(Number.isInteger(max) && max > 0)) throw new DmError('DM_ERR_CONFIG', 400, `maxPackageBytes must be an integer > 0, not ${max}`);
+  }
+
+  /** Why the package is too large for this device (Ext/Size, or the bytes stored), or undefined. */
+  private tooLarge(node: string, stored?: number): string | undefined {
+    const max = this.o.maxPackageBytes;
+    if (max === undefined) return undefined;
+    if (stored !== undefined) return stored > max ? `${stored} bytes stored, more than the ${max} bytes this device takes` : undefined;
+    const announced = leafText(this.o.tree, `${node}/Ext/Size`);
+    const n = announced === undefined ? NaN : Number(announced);
+    return n > max ? `Ext/Size says ${announced} bytes, more than the ${max} bytes this device takes` : undefined;
+  }
+
+  /** Ends a download job whose package cannot fit: nothing kept, Status 20, result 1404. */
+  private refuseTooLarge(j: ScomoJob, pkgId: string, why: string): ScomoJob {
+    this.o.log?.log('warn', `package ${pkgId} refused: ${why}`);
+    this.o.downloader.discard(pkgId);
+    this.set(`${j.node}/Status`, DownloadStatus.DownloadFailed);
+    return this.finish(j, ScomoResult.DownloadOutOfMemory);
   }
 
   private pause(ms: number): Promise<void> {
@@ -164,6 +190,9 @@ export class ScomoManager {
         this.set(`${j.node}/Status`, DownloadStatus.DownloadFailed);
         return this.finish(j, ScomoResult.DownloadFailed);
       }
+      // Too large for the device: refused before any byte is fetched.
+      const announced = this.tooLarge(j.node);
+      if (announced) return this.refuseTooLarge(j, pkgId, announced);
       this.set(`${j.node}/Status`, DownloadStatus.Downloading);
       tree.commit();
       // A cut transfer resumes from the byte where it stopped, a bounded number of times.
@@ -192,6 +221,8 @@ export class ScomoManager {
         const status = httpStatusOf(failure);
         return this.finish(j, status !== undefined && status >= 500 && status <= 599 ? ScomoResult.DownloadServerError : ScomoResult.DownloadFailed);
       }
+      const stored = this.tooLarge(j.node, downloader.storedSize(pkgId));
+      if (stored) return this.refuseTooLarge(j, pkgId, stored);
       const problem = this.verify(j.node, pkgId);
       if (problem) {
         this.o.log?.log('warn', `package ${pkgId} refused: ${problem}`);

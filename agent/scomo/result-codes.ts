@@ -7,6 +7,7 @@ export const ScomoResult = {
   UserCancelled: 1401,
   DownloadFailed: 1402,
   AltDownloadAuthFailed: 1403,
+  /** Download failed, out of memory (SCOMO §8.7): also a package larger than maxPackageBytes. */
   DownloadOutOfMemory: 1404,
   InstallFailed: 1405,
   InstallOutOfMemory: 1406,

@@ -3,6 +3,7 @@
 // it expects, and which failures it injects. The schema is documented in lab/server/README.md.
 import { readFileSync } from 'node:fs';
 import { DmError } from '../../agent/errors.js';
+import { unknownField } from '../../agent/description/parse.js';
 
 /** One UI alert: Item 1 carries `options`, Item 2 the text (DM Protocol §UI alerts). */
 export interface UiText {
@@ -84,6 +85,17 @@ function obj(v: unknown, where: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
+/** Refuses a key not in `known`, naming its path and the nearest known one (a typo is not ignored). */
+function only(o: Record<string, unknown>, where: string, known: readonly string[]): void {
+  const u = unknownField(o, where === '' ? '' : `${where}.`, known);
+  if (u !== undefined) {
+    const device = where === '' && 'devInfo' in o ? ' (this is a device description, not a scenario)' : '';
+    bad(`${u}${device}`);
+  }
+}
+
+const UI_TEXT = ['text', 'options'];
+
 function str(o: Record<string, unknown>, key: string, where: string, fallback?: string): string {
   const v = o[key];
   if (v === undefined && fallback !== undefined) return fallback;
@@ -109,12 +121,18 @@ function uiText(v: unknown, where: string, def: UiText | null): UiText | null {
   if (v === null || v === false) return null;
   if (v === undefined) return def;
   const o = obj(v, where);
+  only(o, where, UI_TEXT);
   return { text: str(o, 'text', where, def?.text), options: options(o, where, def?.options ?? '') };
 }
 
 function parseFailure(v: unknown, where: string): Failure {
   const o = typeof v === 'string' ? { kind: v } : obj(v, where);
   const kind = str(o, 'kind', where);
+  const fields: Record<string, string[]> = {
+    'drop-connection-at-message': ['message', 'times'], 'http-500-at-message': ['message', 'times'],
+    'abort-session': ['message'], 'delay-ms': ['ms', 'message'], 'corrupt-package': ['component'],
+  };
+  if (typeof v !== 'string') only(o, where, ['kind', ...(fields[kind] ?? [])]);
   switch (kind) {
     case 'reject-credentials-once': case 'no-update': return { kind };
     case 'drop-connection-at-message': case 'http-500-at-message':
@@ -138,6 +156,7 @@ function parseFailure(v: unknown, where: string): Failure {
 
 function parseExtra(v: unknown, where: string): ExtraUiAlert {
   const o = obj(v, where);
+  only(o, where, ['alert', 'text', 'options', 'choices', 'expectStatus']);
   const code = UI_CODES[String(o.alert)];
   if (!code) bad(`${where}.alert must be 1100..1104 or display/confirm/input/single/multiple`);
   const choices = o.choices ?? [];
@@ -151,12 +170,16 @@ function parseExtra(v: unknown, where: string): ExtraUiAlert {
 /** Validates scenario JSON; anything left out takes the default. Errors name the offending field. */
 export function parseScenario(json: unknown): Scenario {
   const o = obj(json, 'scenario');
+  only(o, '', ['name', 'description', 'ui', 'operation', 'failures']);
   const d = DEFAULT_SCENARIO.ui;
   const ui = o.ui === undefined ? {} : obj(o.ui, 'ui');
+  only(ui, 'ui', ['checking', 'upToDate', 'confirm', 'choice', 'postponed', 'extra']);
   const confirmRaw = ui.confirm === undefined ? {} : obj(ui.confirm, 'ui.confirm');
+  only(confirmRaw, 'ui.confirm', [...UI_TEXT, 'expect']);
   const expect = confirmRaw.expect ?? 'any';
   if (expect !== 'yes' && expect !== 'no' && expect !== 'any') bad(`ui.confirm.expect must be 'yes', 'no' or 'any'`);
   const choiceRaw = ui.choice === undefined ? {} : obj(ui.choice, 'ui.choice');
+  only(choiceRaw, 'ui.choice', [...UI_TEXT, 'allLabel', 'expect']);
   const choice: Scenario['ui']['choice'] = {
     text: str(choiceRaw, 'text', 'ui.choice', d.choice.text),
     options: options(choiceRaw, 'ui.choice', d.choice.options),

@@ -113,7 +113,7 @@ export function startDevice(parts: PlatformParts): { application: object } {
   const { transport, mqtt } = makeTransport(cfg, log, parts);
   const desc = cfg.desc;
   DmAgent.boot(desc, { storage, clock, crypto: moddableCrypto, utf8: moddableUtf8, transport, display, button: edges, downloader, installer, log },
-    { maxMsgSize: cfg.maxMsgSize, treeLimits: cfg.tree, maxListNodes: cfg.listMaxNodes, ...(desc.transport?.encoding ? { encoding: desc.transport.encoding } : {}) })
+    { maxMsgSize: cfg.maxMsgSize, treeLimits: cfg.tree, maxListNodes: cfg.listMaxNodes, maxPackageBytes: cfg.maxPackageBytes, ...(desc.transport?.encoding ? { encoding: desc.transport.encoding } : {}) })
     .then((agent) => {
       // After every session, however it ended, the screen goes back to the idle screen with what is deployed now.
       agent.onSessionEnd = (report) => showIdle(agent, sessionEndNote(report));

@@ -6,7 +6,7 @@ import type { Downloader, DownloadRequest } from '../../agent/ports.js';
 import { getPackage, packageGetOptions, type PackageGetOptions, type PackageSink } from './package-get.js';
 
 export interface HttpDownloaderOptions {
-  /** No byte for this long ends the attempt (the agent resumes it); default 30000. */
+  /** No byte for this long ends the attempt (the agent resumes it); default 30000, at most 600000. */
   idleTimeoutMs?: number;
   /** Largest package accepted; default 64 MiB. */
   maxBytes?: number;

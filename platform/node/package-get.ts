@@ -25,12 +25,17 @@ export interface PackageGetOptions {
   ca?: string | Buffer;
 }
 
-/** Both downloaders' options, defaulted and checked: timers and limits are never zero (Mender's lesson). */
+/** Longest idle timeout: 10 minutes, as transport.timeoutMs (a timer over 2^31-1 ms would fire after 1 ms). */
+export const MAX_IDLE_TIMEOUT_MS = 600000;
+/** Largest package limit: 4 GiB. */
+const MAX_MAX_BYTES = 2 ** 32;
+
+/** Both downloaders' options, defaulted and checked: timers and limits are never zero (Mender's lesson), nor unbounded. */
 export function packageGetOptions(who: string, o: Partial<PackageGetOptions>, defaultMaxBytes: number): PackageGetOptions {
   const idleTimeoutMs = o.idleTimeoutMs ?? 30000;
   const maxBytes = o.maxBytes ?? defaultMaxBytes;
-  if (!(idleTimeoutMs > 0)) throw new Error(`${who}: idleTimeoutMs must be > 0, not ${idleTimeoutMs}`);
-  if (!(maxBytes > 0)) throw new Error(`${who}: maxBytes must be > 0, not ${maxBytes}`);
+  if (!(idleTimeoutMs > 0 && idleTimeoutMs <= MAX_IDLE_TIMEOUT_MS)) throw new Error(`${who}: idleTimeoutMs must be > 0 and at most ${MAX_IDLE_TIMEOUT_MS}, not ${idleTimeoutMs}`);
+  if (!(Number.isInteger(maxBytes) && maxBytes > 0 && maxBytes <= MAX_MAX_BYTES)) throw new Error(`${who}: maxBytes must be an integer > 0 and at most ${MAX_MAX_BYTES}, not ${maxBytes}`);
   return { idleTimeoutMs, maxBytes, ...(o.ca ? { ca: o.ca } : {}) };
 }
 

@@ -79,6 +79,30 @@ test('user update with confirm, DownloadInstall, install, then the result alert 
   assert.ok(display.screens.some((s) => s.kind === 'progress'), 'download progress was shown');
 });
 
+test('AgentOptions.maxPackageBytes reaches SCOMO: a package whose Ext/Size is larger is refused, 1404, nothing fetched', async () => {
+  const downloader = new FakeDownloader();
+  downloader.files.set(URL, PKG);
+  const installer = new FakeInstaller(downloader, [{ id: 'com.example.weather', name: 'Weather', version: '1.0' }]);
+  const clock = new FakeClock();
+  const transport = scripted([
+    (c) => reply(c, 212, [...statusesFor(c), { kind: 'Add', cmdId: '', items: [
+      { target: { locURI: './SCOMO/Download/w2' }, meta: { format: 'node' } },
+      { target: { locURI: './SCOMO/Download/w2/PkgURL' }, meta: { format: 'chr' }, data: URL },
+      { target: { locURI: './SCOMO/Download/w2/Ext/Size' }, meta: { format: 'int' }, data: String((1 << 20) + 1) },
+    ] }, { kind: 'Exec', cmdId: '', correlator: 'op-2', items: [{ target: { locURI: './SCOMO/Download/w2/Operations/DownloadInstall' } }] }]),
+    (c) => reply(c, 200, []),
+    (c) => reply(c, 212, statusesFor(c)),
+  ]);
+  const agent = await DmAgent.boot(desc, { storage: new MemoryStorage(), clock, crypto: nodeCrypto, transport, downloader, installer }, { maxPackageBytes: 1 << 20 });
+  agent.requestUpdate('device');
+  const report = await agent.runSession();
+  assert.equal(report.ok, true, JSON.stringify(report.error));
+  assert.deepEqual(downloader.offsetsAsked, [], 'no byte fetched');
+  const result = transport.seen[2]!.body.find((c) => c.kind === 'Alert' && c.data === '1226') as AlertCmd;
+  assert.equal(result.items[0]!.data, '<ResultCode>1404</ResultCode><Identifier></Identifier>');
+  assert.equal(listDeployed(agent.tree)[0]!.version, '1.0');
+});
+
 test('an unknown component is refused before anything is queued or sent', async () => {
   const transport = scripted([]);
   const agent = await DmAgent.boot(desc, { storage: new MemoryStorage(), clock: new FakeClock(), crypto: nodeCrypto, transport });

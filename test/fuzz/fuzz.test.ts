@@ -11,7 +11,7 @@ import { Finding, readSessionCase, serverSeeds, SESSION_ACCOUNTS, sessionTarget,
 import { prng, mutateBytes, mutateXml } from './mutate.js';
 import { xsFuzz, xsReplay } from './xs-target.js';
 import { needDeviceWorker } from '../xs/device-worker.js';
-import { dm12Dtd, needPeer } from '../helpers/peers.js';
+import { dm12Dtd, needDtd, needPeer } from '../helpers/peers.js';
 import { xmllintVerdicts } from './libxml2-target.js';
 import { readServerCase, recordScripts, serverTarget, writeServerCase } from './server-target.js';
 
@@ -26,7 +26,7 @@ for (const [target, cases] of [['xml', 6000], ['wbxml', 6000], ['session', 1500]
   });
 }
 
-test('fuzz session with the DTD: 1500 seeded cases, every message the device sent is DM 1.2 DTD-valid (xmllint)', { skip: needPeer('xmllint') }, async () => {
+test('fuzz session with the DTD: 1500 seeded cases, every message the device sent is DM 1.2 DTD-valid (xmllint)', { skip: needDtd() }, async () => {
   const r = await fuzz('session', { cases: 1500, seed: 20261126, dtd: true });
   assert.deepEqual(r.findings, []);
   // The check itself: a message the DTD refuses is a finding, kept with its case.
@@ -40,7 +40,7 @@ test('fuzz session with the DTD: 1500 seeded cases, every message the device sen
 });
 
 test('fuzz server: 1500 seeded cases, the lab server answers every mutated device message with a reply it can read (DTD-valid XML) or an HTTP refusal', async () => {
-  const r = await fuzz('server', { cases: 1500, seed: 20261202, dtd: needPeer('xmllint') === false });
+  const r = await fuzz('server', { cases: 1500, seed: 20261202, dtd: needDtd() === false });
   assert.deepEqual(r.findings, []);
   assert.ok(r.signatures >= 40, `only ${r.signatures} distinct outcomes`);
 });

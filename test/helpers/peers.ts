@@ -1,8 +1,9 @@
-// Third-party peers for cross-checks (libwbxml, xmllint, mosquitto). A test that needs one calls
-// needPeer(): when the tool is absent it skips with a visible notice, unless DM_PEERS=required (CI),
+// Third-party peers for cross-checks (libwbxml, xmllint, mosquitto) and the folder ../shared beside the
+// repository (the DM 1.2 DTD tool, reference vectors). A test that needs one calls needPeer() or
+// needShared(): when it is absent the test skips with a visible notice, unless DM_PEERS=required (CI),
 // where absence fails the test.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +36,24 @@ export function needPeer(tool: string): string | false {
 /** Path of the shared/ folder beside the repository (../shared from the repo root). */
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const sharedDir = join(repoRoot, '..', 'shared');
+
+/**
+ * Like needPeer, for a file of ../shared (e.g. 'vectors/pkg1-generic-alert.xml'): a skip reason when it is
+ * missing and peers are optional, a throw naming ../shared when they are required, false when it is there.
+ */
+export function needShared(rel: string): string | false {
+  if (existsSync(join(sharedDir, rel))) return false;
+  const what = `../shared/${rel} is missing (../shared, beside the repository, holds the DTD tool and the reference vectors)`;
+  if (peersRequired) throw new Error(`DM_PEERS=required but ${what}`);
+  const why = `${what}: check skipped (set DM_PEERS=required to fail)`;
+  process.stderr.write(`NOTICE: ${why}\n`);
+  return why;
+}
+
+/** The DM 1.2 DTD check needs xmllint and ../shared/tools/make-dm12-dtd.sh: a skip reason, or false. */
+export function needDtd(): string | false {
+  return needPeer('xmllint') || needShared('tools/make-dm12-dtd.sh');
+}
 
 let dtdPath: string | undefined;
 /** Builds the DM 1.2 validation DTD once per process with shared/tools/make-dm12-dtd.sh. */

@@ -31,3 +31,35 @@ test('every bad field is refused with DM_ERR_CONFIG naming its path', () => {
     assert.throws(() => parseDeviceDescription(mutate(base())), (e: unknown) => e instanceof DmError && e.code === 'DM_ERR_CONFIG' && re.test(e.message), String(re));
   }
 });
+
+test('every duration is bounded, so no timer overflows (1e12 ms would fire after 1 ms on Node)', () => {
+  const cases: [(b: ReturnType<typeof base>) => unknown, RegExp][] = [
+    [(b) => ({ ...b, transport: { kind: 'http', timeoutMs: 1e12 } }), /transport.timeoutMs must be a number > 0 and at most 600000/],
+    [(b) => ({ ...b, schedule: { intervalMinutes: 1e9 } }), /schedule.intervalMinutes must be a number > 0 and at most 10080/],
+    [(b) => ({ ...b, schedule: { intervalMinutes: 60, jitterMinutes: 1e9 } }), /schedule.jitterMinutes/],
+    [(b) => ({ ...b, schedule: { intervalMinutes: 60, backoffMinutes: 1e9 } }), /schedule.backoffMinutes/],
+    [(b) => ({ ...b, schedule: { intervalMinutes: 60, backoffCapMinutes: 1e9 } }), /schedule.backoffCapMinutes/],
+    [(b) => ({ ...b, button: { debounceMs: 1e12 } }), /button.debounceMs must be a number > 0 and at most 1000/],
+    [(b) => ({ ...b, button: { longPressMs: 1e12 } }), /button.longPressMs must be a number > 0 and at most 60000/],
+  ];
+  for (const [mutate, re] of cases) {
+    assert.throws(() => parseDeviceDescription(mutate(base())), (e: unknown) => e instanceof DmError && e.code === 'DM_ERR_CONFIG' && re.test(e.message), String(re));
+  }
+  const d = parseDeviceDescription({ ...base(), transport: { kind: 'http', timeoutMs: 600000 }, schedule: { intervalMinutes: 10080, jitterMinutes: 10080 } });
+  assert.equal(d.transport?.timeoutMs, 600000);
+  assert.ok(d.schedule!.intervalMinutes + d.schedule!.jitterMinutes! < 2 ** 31 / 60000, 'the longest interval plus jitter fits a timer');
+});
+
+test('an unknown field is refused with its path and the nearest known name', () => {
+  const cases: [(b: ReturnType<typeof base>) => unknown, string][] = [
+    [(b) => ({ ...b, shedule: { intervalMinutes: 60 } }), 'device description: shedule is not a known field (did you mean schedule?)'],
+    [(b) => ({ ...b, transport: { kind: 'http', timeoutMS: 5 } }), 'transport.timeoutMS is not a known field (did you mean transport.timeoutMs?)'],
+    [(b) => ({ ...b, account: { ...b.account, auth: { ...b.account.auth, pasword: 'x' } } }), 'account.auth.pasword is not a known field (did you mean account.auth.password?)'],
+    [(b) => ({ ...b, components: [{ ...b.components[0], verison: '2' }] }), 'components[0].verison is not a known field (did you mean components[0].version?)'],
+    [(b) => ({ ...b, devInfo: { ...b.devInfo, colour: 'red' } }), 'devInfo.colour is not a known field (known: devId, man, mod, dmV, lang)'],
+    [(b) => ({ ...b, button: { longpress: 100 } }), 'button.longpress is not a known field (did you mean button.longPressMs?)'],
+  ];
+  for (const [mutate, text] of cases) {
+    assert.throws(() => parseDeviceDescription(mutate(base())), (e: unknown) => e instanceof DmError && e.code === 'DM_ERR_CONFIG' && e.message.includes(text), text);
+  }
+});

@@ -34,11 +34,11 @@ function hardware() {
   return { downloader, installer };
 }
 
-function boot(storage: MemoryStorage, hw: ReturnType<typeof hardware>) {
+function boot(storage: MemoryStorage, hw: ReturnType<typeof hardware>, extra: { maxPackageBytes?: number } = {}) {
   const { tree } = openTree(storage, desc);
   const queue = new AlertQueue(storage);
   const clock = new FakeClock();
-  const mgr = new ScomoManager({ tree, storage, downloader: hw.downloader, installer: hw.installer, crypto: nodeCrypto, queue, clock });
+  const mgr = new ScomoManager({ tree, storage, downloader: hw.downloader, installer: hw.installer, crypto: nodeCrypto, queue, clock, ...extra });
   const reg = new ExecRegistry();
   mgr.register(reg);
   const exec = async (uri: string, correlator?: string) => {
@@ -166,6 +166,36 @@ test('size or SHA-256 mismatch: 1407, package discarded, the old version keeps r
     assert.equal(hw.downloader.storedSize('app1-2.0'), 0);
     assert.equal(w.tree.get('./SCOMO/Download/pkg1/Status', DEVICE).data, '20');
   }
+});
+
+test('a package larger than maxPackageBytes: refused before the download when Ext/Size says so, 1404 (out of memory)', async () => {
+  const hw = hardware();
+  const w = boot(new MemoryStorage(), hw, { maxPackageBytes: 1 << 20 });
+  w.stage({ size: (1 << 20) + 1 });
+  assert.equal(await w.exec('./SCOMO/Download/pkg1/Operations/DownloadInstall', 'c'), 202);
+  await w.run();
+  assert.deepEqual(hw.downloader.offsetsAsked, [], 'no byte fetched');
+  assert.match(w.queue.pending()[0]!.data, /<ResultCode>1404<\/ResultCode>/);
+  assert.equal(w.queue.pending()[0]!.mark, 'critical');
+  assert.equal(w.tree.get('./SCOMO/Download/pkg1/Status', DEVICE).data, '20');
+  assert.equal(version(w.tree), '1.0', 'the old version keeps running');
+  // Without Ext/Size the limit still holds: the package is fetched, found too large, discarded: 1404, not 1405.
+  const hw2 = hardware();
+  const w2 = boot(new MemoryStorage(), hw2, { maxPackageBytes: PKG.length - 1 });
+  w2.stage();
+  w2.tree.delete('./SCOMO/Download/pkg1/Ext/Size', DEVICE);
+  await w2.exec('./SCOMO/Download/pkg1/Operations/Download', 'c');
+  await w2.run();
+  assert.match(w2.queue.pending()[0]!.data, /<ResultCode>1404<\/ResultCode>/);
+  assert.equal(hw2.downloader.storedSize('app1-2.0'), 0, 'discarded');
+  // At the limit it is taken.
+  const hw3 = hardware();
+  const w3 = boot(new MemoryStorage(), hw3, { maxPackageBytes: PKG.length });
+  w3.stage();
+  await w3.exec('./SCOMO/Download/pkg1/Operations/DownloadInstall', 'c');
+  await w3.run();
+  assert.equal(version(w3.tree), '2.0');
+  assert.throws(() => boot(new MemoryStorage(), hardware(), { maxPackageBytes: 0 }), /maxPackageBytes must be an integer > 0/);
 });
 
 test('install failure: 1405 and the inventory unchanged; download failure: 1402', async () => {

@@ -7,7 +7,7 @@ import { decodeXml } from '../../../agent/syncml/xml-decode.js';
 import { escapeText } from '../../../agent/syncml/map.js';
 import { messagesWithEdges, sampleMessages } from '../../helpers/corpus.js';
 import { normalize } from '../../helpers/normalize.js';
-import { needPeer, xmllintValidate } from '../../helpers/peers.js';
+import { needDtd, xmllintValidate } from '../../helpers/peers.js';
 
 const corpus = sampleMessages();
 
@@ -33,21 +33,21 @@ test('an independent reader (fast-xml-parser) sees the same fields, in DTD order
   assert.match(encodeXmlString(ui), /Install Weather 2\.0 now\? &lt;yes&gt; &amp; "ok"/);
 });
 
-test('every corpus message is valid against the DM 1.2 DTD (xmllint --dtdvalid)', { skip: needPeer('xmllint') }, () => {
+test('every corpus message is valid against the DM 1.2 DTD (xmllint --dtdvalid)', { skip: needDtd() }, () => {
   for (const { name, msg } of corpus) {
     assert.equal(xmllintValidate(encodeXml(msg)), '', `${name} is not DTD-valid`);
     assert.equal(xmllintValidate(encodeXml(msg, { indent: true, declaration: true })), '', `${name} (indented) is not DTD-valid`);
   }
 });
 
-test('xmllint rejects a message with the Item children out of DTD order (the check has teeth)', { skip: needPeer('xmllint') }, () => {
+test('xmllint rejects a message with the Item children out of DTD order (the check has teeth)', { skip: needDtd() }, () => {
   const bad = encodeXmlString(corpus[0]!.msg).replace(
     '<Source><LocURI>./SCOMO/Inventory/Deployed/app1</LocURI></Source><Meta>',
     '<Meta>').replace('<Data/></Item>', '<Data/><Source><LocURI>x</LocURI></Source></Item>');
   assert.notEqual(xmllintValidate(bad), '');
 });
 
-test('what XML cannot carry (controls, lone surrogates, U+FFFE) becomes U+FFFD; tab, CR (as &#13;), LF and astral pairs stay, for us and for libxml2', { skip: needPeer('xmllint') }, () => {
+test('what XML cannot carry (controls, lone surrogates, U+FFFE) becomes U+FFFD; tab, CR (as &#13;), LF and astral pairs stay, for us and for libxml2', { skip: needDtd() }, () => {
   const msg = structuredClone(corpus[0]!.msg);
   const alert = msg.body.find((c) => c.kind === 'Alert' && c.items.length > 0) as { items: { data?: unknown }[] };
   alert.items[0]!.data = 'a\u0001b\ud800c\udc00d\ufffee\t\r\n😀f';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_SCENARIO, FailurePlan, fillText, loadScenario, parseScenario } from '../../../lab/server/scenario.js';
 import { repoRoot } from '../../helpers/peers.js';
@@ -31,6 +31,21 @@ test('scenario errors say which field is wrong', () => {
   bad({ failures: [{ kind: 'drop-connection-at-message' }] }, /failures\[0\]\.message must be/);
   bad({ ui: { extra: [{ alert: '1104', text: 'pick' }] } }, /needs choices/);
   bad({ operation: 'Remove' }, /operation must be/);
+});
+
+test('an unknown scenario field is refused with its path and the nearest known name', () => {
+  const bad = (json: unknown, text: string) =>
+    assert.throws(() => parseScenario(json), (e: Error) => e.message.includes(text), text);
+  bad({ failure: ['no-update'] }, 'scenario: failure is not a known field (did you mean failures?)');
+  bad({ ui: { confrim: { expect: 'yes' } } }, 'ui.confrim is not a known field (did you mean ui.confirm?)');
+  bad({ ui: { confirm: { expcet: 'yes' } } }, 'ui.confirm.expcet is not a known field (did you mean ui.confirm.expect?)');
+  bad({ ui: { checking: { txt: 'x' } } }, 'ui.checking.txt is not a known field (did you mean ui.checking.text?)');
+  bad({ ui: { extra: [{ alert: '1100', text: 'x', choises: [] }] } }, 'ui.extra[0].choises is not a known field (did you mean ui.extra[0].choices?)');
+  bad({ failures: [{ kind: 'delay-ms', ms: 5, mesage: 2 }] }, 'failures[0].mesage is not a known field (did you mean failures[0].message?)');
+  bad({ failures: [{ kind: 'no-update', times: 2 }] }, 'failures[0].times is not a known field');
+  const device = JSON.parse(readFileSync(join(repoRoot, 'lab', 'examples', 'device.json'), 'utf8'));
+  bad(device, 'is not a known field');
+  bad(device, '(this is a device description, not a scenario)');
 });
 
 test('FailurePlan: at-message failures fire once at their message; delay/corrupt/no-update every time', () => {

@@ -28,4 +28,8 @@ test('file: a package resumed after a cut is one file on disk, byte for byte the
 test('file: options out of range are refused', () => {
   assert.throws(() => new HttpDownloader(tmpdir(), { idleTimeoutMs: 0 }), /idleTimeoutMs/);
   assert.throws(() => new HttpDownloader(tmpdir(), { maxBytes: 0 }), /maxBytes/);
+  // A timer over 2^31-1 ms overflows: Node warns and fires it after 1 ms, so every attempt would end at once.
+  assert.throws(() => new HttpDownloader(tmpdir(), { idleTimeoutMs: 1e12 }), /idleTimeoutMs must be > 0 and at most 600000/);
+  assert.throws(() => new HttpDownloader(tmpdir(), { maxBytes: 2 ** 53 }), /maxBytes must be an integer > 0 and at most/);
+  assert.ok(new HttpDownloader(mkdtempSync(join(tmpdir(), 'dl-')), { idleTimeoutMs: 600000 }), 'the bound itself is taken');
 });
