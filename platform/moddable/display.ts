@@ -18,6 +18,7 @@ interface DrawingPort {
   readonly y: number;
   fillColor(color: string, x: number, y: number, width: number, height: number): void;
   drawString(text: string, style: object, color: string, x: number, y: number, width: number, height: number): void;
+  measureString(text: string, style: object): { width: number; height: number };
   pushClip(x: number, y: number, width: number, height: number): void;
   popClip(): void;
   invalidate(): void;
@@ -100,9 +101,15 @@ export class PiuDisplay implements Display {
       port.fillColor(op.color, op.x, op.y, op.w, op.h);
       return;
     }
+    // Port.drawString draws at (x, y) whatever the style's alignment (the SDK's own example centres a string
+    // by measuring it): centred text is offset here, and every line sits in the middle of its box's height.
+    const style = this.styles[`${op.font}-${op.align}`]!;
+    const size = port.measureString(op.text, style);
+    const dx = op.align === 'center' ? Math.max(0, (op.w - size.width) >> 1) : 0;
+    const dy = Math.max(0, (op.h - size.height) >> 1);
     // Clipped: a line wider than its box must not spill over the next one.
     port.pushClip(op.x, op.y, op.w, op.h);
-    port.drawString(op.text, this.styles[`${op.font}-${op.align}`]!, op.color, op.x, op.y, op.w, op.h);
+    port.drawString(op.text, style, op.color, op.x + dx, op.y + dy, op.w - dx, op.h - dy);
     port.popClip();
   }
 

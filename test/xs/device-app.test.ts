@@ -44,8 +44,16 @@ test('boot: the idle screen shows the model, the deployed component and the upda
   // The key is drawn on its button, in the primary colours (lib/screen-layout.ts).
   assert.ok(run.frame.ops.some((o) => o.op === 'fill' && o.color === '#1F4E79' && o.y <= key.y && o.y + o.h >= key.y + key.h), 'the key\'s button is filled');
   assert.equal(key.color, '#FFFFFF');
-  // Every drawn line is clipped to its box (display.ts), so a long one cannot spill over the next.
-  for (const t of run.texts()) assert.deepEqual(t.clip, { x: t.x, y: t.y, w: t.w, h: t.h }, `clip of '${t.text}'`);
+  // Every drawn line is clipped to its box (display.ts), so a long one cannot spill over the next, and is
+  // drawn inside it: ending where the box ends, starting on its left edge or, centred, further in.
+  for (const t of run.texts()) {
+    const c = t.clip!;
+    assert.ok(c && t.x >= c.x && t.y >= c.y && t.x + t.w === c.x + c.w && t.y + t.h === c.y + c.h, `'${t.text}' inside its clip`);
+  }
+  // Piu's drawString draws at (x, y) whatever the style's alignment: the app centres the key's label itself.
+  const clip = key.clip!;
+  const measured = Math.ceil(key.text.length * 16 * 0.55); // the stand-in's measureString for 16 px text
+  assert.equal(key.x - clip.x, (clip.w - measured) >> 1, 'the key\'s label is centred on its button');
   // First boot: the tree and the installed-components record are in the flash file system; no session ran.
   assert.ok(world.fs.files.has(`${FILE_ROOT}dm/tree`), 'the committed tree is a file');
   assert.deepEqual(JSON.parse(world.fs.text(`${FILE_ROOT}dm-comp/installed`)!), [{ id: 'com.example.weather', name: 'Weather', version: '1.0', active: true, mod: false }]);

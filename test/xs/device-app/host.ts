@@ -399,7 +399,7 @@ export class DeviceRun {
 
   /** The title bar's text (drawn in the title font at the top). */
   title(): string | undefined {
-    return this.texts().find((t) => t.y === 0 && t.font.startsWith('600'))?.text;
+    return this.texts().find((t) => (t.clip?.y ?? t.y) === 0 && t.font.startsWith('600'))?.text;
   }
 
   /** A finger down at (x, y), held `holdMs`, then lifted there. */
