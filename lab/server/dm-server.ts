@@ -198,8 +198,11 @@ export class LabDmServer {
       encoding = sniffEncoding(body);
       msg = decodeMessage(body, nodeUtf8);
     } catch (e) {
+      // A message this server cannot read has no SyncML reply: the HTTP status says why, the same status as
+      // the text (415 for a body that is neither XML nor WBXML, 400 for a broken one, 413 for one too large).
       const err = asDmError(e);
-      return this.refuse(400, `device message refused (${err.code}, status ${err.status}): ${err.message}`);
+      const status = err.status >= 400 && err.status < 500 ? err.status : 400;
+      return this.refuse(status, `device message refused (${err.code}, status ${status}): ${err.message}`);
     }
     const devId = msg.hdr.source.locURI;
     if (ct && ct !== (encoding === 'xml' ? MIME_XML : MIME_WBXML)) {

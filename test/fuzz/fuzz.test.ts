@@ -56,8 +56,8 @@ test('server cases: a recorded session replays as it ran, one message changed ch
   assert.equal(await serverTarget(md5User, -1, new Uint8Array()), '401:>212:Alert,Get>200:Alert>200:Add,Exec>200:>212:');
   // Package 1 again in place of the authenticated one: its credential is for a nonce since replaced.
   assert.match(await serverTarget(md5User, 1, md5User.messages[0]!), /^401:>401:/);
-  // Undecodable: 400, and the device never authenticates in that session, so nothing after it runs.
-  assert.equal(await serverTarget(md5User, 1, new Uint8Array([1, 2, 3])), '401:>400>407:>407:>407:>401:');
+  // Neither XML nor WBXML: 415, and the device never authenticates in that session, so nothing after it runs.
+  assert.equal(await serverTarget(md5User, 1, new Uint8Array([1, 2, 3])), '401:>415>407:>407:>407:>401:');
   const back = readServerCase(writeServerCase(md5User, 2, new Uint8Array([9])));
   assert.equal(back.auth, 'md5');
   assert.deepEqual(back.messages[2], new Uint8Array([9]));

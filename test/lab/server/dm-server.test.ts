@@ -399,6 +399,10 @@ test('refusals: malformed XML 400, wrong content type 415, wrong VerProto 400 â€
   const bad = await server.handle(utf8Encode('<SyncML><SyncHdr>'), { uri: 'x' });
   assert.equal(bad?.status, 400);
   assert.match(new TextDecoder().decode(bad!.body), /device message refused \(DM_ERR_BAD_XML, status 400\): XML/);
+  // A body that is neither XML nor WBXML: HTTP 415, and the text says the same status (it said 415 under a 400).
+  const garbage = await server.handle(utf8Encode('garbage'), { uri: 'x' });
+  assert.equal(garbage?.status, 415);
+  assert.match(new TextDecoder().decode(garbage!.body), /device message refused \(DM_ERR_BAD_SYNCML, status 415\): message is neither XML nor WBXML/);
   const ct = await server.handle(encodeMessage(devMsg({ msgId: 1, body: pkg1Body() }), 'xml'), { uri: 'x', contentType: 'text/plain' });
   assert.equal(ct?.status, 415);
   const m = devMsg({ msgId: 1, body: pkg1Body() });
@@ -406,7 +410,7 @@ test('refusals: malformed XML 400, wrong content type 415, wrong VerProto 400 â€
   const proto = await server.handle(encodeMessage(m, 'xml'), { uri: 'x' });
   assert.equal(proto?.status, 400);
   assert.match(new TextDecoder().decode(proto!.body), /VerProto DM\/1.1/);
-  assert.equal(logs.filter((l) => l.startsWith('warn: refused')).length, 3);
+  assert.equal(logs.filter((l) => l.startsWith('warn: refused')).length, 4);
 });
 
 test('a retransmitted message (same SessionID and MsgID) gets the same reply, not a second processing', async () => {
