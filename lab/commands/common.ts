@@ -34,9 +34,14 @@ export function readAnswers(file: string | undefined): string[] {
   return file ? parseAnswers(readFileSync(file, 'utf8')) : [];
 }
 
-/** Where `run` and `device` keep a device's state when no --state is given. */
+/**
+ * Where `run` and `device` keep a device's state when no --state is given: .dm-state/<name>, where the name is
+ * the DevId with every character but letters, digits, '.', '_' and '-' made '_', and a name of dots only ('.',
+ * '..') or an empty one prefixed with '_', so that no DevId names .dm-state itself, its parent, or a path.
+ */
 export function stateDirFor(devId: string): string {
-  return join('.dm-state', devId.replace(/[^A-Za-z0-9._-]/g, '_'));
+  const name = devId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 128);
+  return join('.dm-state', /^\.{0,128}$/.test(name) ? `_${name}` : name);
 }
 
 /** The deployed components as the CLI prints them: "Weather 1.0, Sensor driver 1.4". */

@@ -17,6 +17,21 @@ import { MqttTransport } from './mqtt-transport.js';
 import { tracedTransport } from './trace.js';
 import { readAccount, writeServerUri } from '../../agent/tree/dmacc.js';
 import { aAuthType } from '../../agent/description/seed.js';
+import { deserializeTree } from '../../agent/tree/persist-format.js';
+import { lockStateDir } from './state-lock.js';
+
+export { StateInUseError, lockStateDir } from './state-lock.js';
+
+/** A stored tree that cannot be read is set aside and re-seeded by the agent: the log says which file and why. */
+function checkStoredTree(dir: string, log?: Log): void {
+  let text: string;
+  try { text = readFileSync(join(dir, 'tree'), 'utf8'); } catch { return; }
+  try {
+    deserializeTree(text);
+  } catch (e) {
+    log?.log('warn', `${join(dir, 'tree')}: ${(e as Error).message}; kept aside as tree.corrupt, and the tree is seeded again from the device description`);
+  }
+}
 
 export interface NodeDeviceOptions {
   desc: DeviceDescription;
@@ -98,10 +113,22 @@ function reconcileAccount(agent: DmAgent, desc: DeviceDescription, serverUri: st
 
 export async function startNodeDevice(o: NodeDeviceOptions): Promise<NodeDevice> {
   const made = makeTransport(o);
+  const unlock = lockStateDir(o.stateDir);
+  try {
+    return await start(o, made, unlock);
+  } catch (e) {
+    unlock();
+    throw e;
+  }
+}
+
+async function start(o: NodeDeviceOptions, made: ReturnType<typeof makeTransport>, unlock: () => void): Promise<NodeDevice> {
   const transport = o.trace ? tracedTransport(made.transport, o.trace) : made.transport;
   const downloader = new HttpDownloader(join(o.stateDir, 'packages'), o.desc.transport?.caFile ? { ca: readFileSync(o.desc.transport.caFile) } : {});
   const installer = new FileInstaller(new FileStorage(join(o.stateDir, 'components')), downloader,
-    o.desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })));
+    o.desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })),
+    { where: join(o.stateDir, 'components', 'installed'), ...(o.log ? { log: o.log } : {}) });
+  checkStoredTree(join(o.stateDir, 'agent'), o.log);
   // A first boot seeds its account with the given server, so that there is nothing to replace after it.
   const desc = o.serverUri === undefined ? o.desc : { ...o.desc, account: { ...o.desc.account, serverUri: o.serverUri } };
   const agent = await DmAgent.boot(desc, {
@@ -113,7 +140,11 @@ export async function startNodeDevice(o: NodeDeviceOptions): Promise<NodeDevice>
     agent, transport, installer, downloader, ...(made.mqtt ? { mqtt: made.mqtt } : {}),
     close: async () => {
       agent.disarm();
-      await transport.close?.();
+      try {
+        await transport.close?.();
+      } finally {
+        unlock();
+      }
     },
   };
 }
