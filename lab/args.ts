@@ -245,5 +245,5 @@ export function serverOption(v: string | undefined, transport: 'http' | 'mqtt'):
 /** A verb as the CLI runs it: its spec, and what it does (its exit code). */
 export interface Verb {
   spec: VerbSpec;
-  run(argv: string[], out: NodeJS.WritableStream): number | Promise<number>;
+  run(argv: string[], out: NodeJS.WritableStream, err?: NodeJS.WritableStream): number | Promise<number>;
 }

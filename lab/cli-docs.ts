@@ -38,7 +38,9 @@ export async function cliReference(): Promise<string> {
     '',
     'Errors go to stderr with exit code 1 (2 for usage errors, such as an unknown option), with the agent\'s stable error ' +
     'code and the DM status it maps to, e.g. `no deployed component \'nope\' … [DM_ERR_UNKNOWN_COMPONENT, DM status 404]`. ' +
-    'A reader that stops early (`dm-agent alert … | head -c 100`) ends the command quietly, with status 0.',
+    'A state folder another process is using is refused with exit code 4, and `run` says more with its exit code ' +
+    '([its exit codes](#dm-agent-run)). A reader that stops early (`dm-agent alert … | head -c 100`) ends the command ' +
+    'quietly, with status 0.',
     '',
     '| verb | what it does |',
     '| --- | --- |',

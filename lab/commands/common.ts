@@ -71,6 +71,14 @@ export function labDevices(devicesFile: string | undefined, user: string | undef
   return parseDevices(users.map((u) => ({ ...u, ...(server ? { server } : {}) })));
 }
 
+/** The exit codes of the verbs that run a device (run, device); cli.ts maps errors to the others. */
+export const EXIT = { ok: 0, sessionFailed: 1, usage: 2, updateFailed: 3, stateInUse: 4 } as const;
+
+export const EXIT_CODES_TEXT = 'Exit codes: 0 the session ended well and every SCOMO operation it ran or reported succeeded; ' +
+  '1 the session failed (server unreachable, authentication refused …) or another error (a missing file); 2 a usage error; ' +
+  '3 the session ended well but an update failed: a SCOMO result other than 12xx (1402, 1405, 1407 …) was sent or is still queued, ' +
+  'or a SCOMO job stopped and left its result unreported; 4 the state folder is in use by another process (its lock names it).';
+
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'trace'] as const;
 
 /** The options of the verbs that run a device (run, device), as each spec takes them. */
