@@ -2,14 +2,13 @@
 // server. The device's tree, queue, packages and components persist in --state. The exit code says what
 // happened (EXIT below); --json prints the run's outcome as one JSON object for a lab's CI.
 import { startNodeDevice } from '../../platform/node/node-device.js';
-import { TerminalDisplay } from '../../platform/node/terminal-display.js';
 import { StreamLog } from '../../platform/node/log.js';
 import { traceToFile } from '../../platform/node/trace.js';
 import { ALERT_TYPE_OPERATION_COMPLETE, type GenericAlert } from '../../agent/alerts/types.js';
 import { listDeployed } from '../../agent/scomo/subtree.js';
 import type { SessionReport } from '../../agent/agent.js';
 import { defineVerb, parse, serverOption, type Verb } from '../args.js';
-import { DEVICE_OPTIONS, ENCODING_OPTION, EXIT, EXIT_CODES_TEXT, deployedList, loadDevice, readAnswers, stateDirFor } from './common.js';
+import { DEVICE_OPTIONS, ENCODING_OPTION, EXIT, EXIT_CODES_TEXT, deployedList, deviceScreen, loadDevice, readAnswers, stateDirFor } from './common.js';
 
 export const runSpec = defineVerb({
   name: 'run',
@@ -20,7 +19,7 @@ export const runSpec = defineVerb({
     '--state, so an alert that could not be sent goes with the next run.',
     EXIT_CODES_TEXT,
     'With --json, stdout holds one JSON object at the end, and the log and the screens go to stderr: exit (the code), ' +
-    'reason (ok, session-failed, update-failed), error, sessions, roundTrips, bytesSent, bytesReceived, alertsSent and ' +
+    'reason (ok, session-failed, update-failed, answer-misfit), error, sessions, roundTrips, bytesSent, bytesReceived, alertsSent and ' +
     'alertsQueued (type, source, target, data of each), scomo (one per OperationComplete sent or queued: source, target, ' +
     'resultCode, ok), stoppedJobs (SCOMO jobs left in the journal: id, op, node, step) and deployed (name, version).',
   ],
@@ -50,12 +49,17 @@ export async function runCommand(argv: string[], out: NodeJS.WritableStream, err
   const server = serverOption(o.server, transport);
   const answers = readAnswers(o.answers);
   const screen = o.json ? err : out;
+  const log = new StreamLog(screen, o.log);
+  // run reads no keys: the answers file is the only way to answer a screen.
+  let halt: ((reason: string) => void) | undefined;
+  const ui = deviceScreen(screen, answers, { keys: false, log, halt: () => halt });
   const dev = await startNodeDevice({
     desc, stateDir: o.state ?? stateDirFor(desc.devInfo.devId), transport, ...(server ? { serverUri: server } : {}),
     ...(o.broker ? { brokerUrl: o.broker } : {}), ...(o.prefix ? { prefix: o.prefix } : {}),
-    display: new TerminalDisplay(screen, { answers, quietProgress: true }), log: new StreamLog(screen, o.log),
-    ...(o.trace ? { trace: traceToFile(o.trace) } : {}), agent: { encoding: o.encoding ?? desc.transport?.encoding ?? 'xml' },
+    display: ui.display, log,
+    ...(o.trace ? { trace: traceToFile(o.trace) } : {}), agent: { encoding: o.encoding ?? desc.transport?.encoding ?? 'xml', ui: ui.ui },
   });
+  halt = dev.halt;
   try {
     // Every alert this run may send: those queued before it, and those queued during it (SCOMO results).
     const queue = dev.agent.queue;
@@ -79,8 +83,8 @@ export async function runCommand(argv: string[], out: NodeJS.WritableStream, err
     const scomo = [...sent, ...pending].filter((a) => a.type === ALERT_TYPE_OPERATION_COMPLETE).map(scomoResult);
     const stoppedJobs = (dev.agent.scomo?.journal.open() ?? []).map((j) => ({ id: j.id, op: j.op, node: j.node, step: j.step }));
     const updateFailed = scomo.some((s) => !s.ok) || stoppedJobs.length > 0;
-    const code = !report.ok ? EXIT.sessionFailed : updateFailed ? EXIT.updateFailed : EXIT.ok;
-    const reason = code === EXIT.ok ? 'ok' : code === EXIT.sessionFailed ? 'session-failed' : 'update-failed';
+    const code = ui.misfit() ? EXIT.answers : !report.ok ? EXIT.sessionFailed : updateFailed ? EXIT.updateFailed : EXIT.ok;
+    const reason = ({ [EXIT.ok]: 'ok', [EXIT.sessionFailed]: 'session-failed', [EXIT.updateFailed]: 'update-failed', [EXIT.answers]: 'answer-misfit' } as Record<number, string>)[code];
     if (o.json) {
       out.write(JSON.stringify({
         exit: code, reason, ...(report.error ? { error: report.error } : {}),
@@ -90,6 +94,7 @@ export async function runCommand(argv: string[], out: NodeJS.WritableStream, err
       }) + '\n');
       return code;
     }
+    if (ui.misfit()) out.write(`run stopped: ${ui.misfit()}\n`);
     out.write(`session ${report.ok ? 'ended well' : `failed: ${report.error?.message} [${report.error?.code}]`}: ${report.sessions} session(s), ${report.roundTrips} round trips, ` +
       `${report.bytesSent} B sent, ${report.bytesReceived} B received; ${pending.length} alert(s) still queued\n`);
     for (const s of scomo.filter((x) => !x.ok)) out.write(`update failed: SCOMO result ${s.resultCode} for ${s.target ?? s.source}\n`);

@@ -64,6 +64,11 @@ export interface NodeDevice {
   mqtt?: MqttTransport;
   installer: FileInstaller;
   downloader: HttpDownloader;
+  /**
+   * Stops the device talking to the server: every later exchange fails with this reason, so the session ends
+   * without sending what it was about to (an answer a script gave by mistake).
+   */
+  halt(reason: string): void;
   close(): Promise<void>;
 }
 
@@ -123,7 +128,13 @@ export async function startNodeDevice(o: NodeDeviceOptions): Promise<NodeDevice>
 }
 
 async function start(o: NodeDeviceOptions, made: ReturnType<typeof makeTransport>, unlock: () => void): Promise<NodeDevice> {
-  const transport = o.trace ? tracedTransport(made.transport, o.trace) : made.transport;
+  const inner = o.trace ? tracedTransport(made.transport, o.trace) : made.transport;
+  let halted: string | undefined;
+  const transport: Transport = {
+    exchange: (msg) => (halted !== undefined ? Promise.reject(new Error(halted)) : inner.exchange(msg)),
+    close: () => inner.close?.(),
+    ...(inner.maxMessageBytes !== undefined ? { maxMessageBytes: inner.maxMessageBytes } : {}),
+  };
   const downloader = new HttpDownloader(join(o.stateDir, 'packages'), o.desc.transport?.caFile ? { ca: readFileSync(o.desc.transport.caFile) } : {});
   const installer = new FileInstaller(new FileStorage(join(o.stateDir, 'components')), downloader,
     o.desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })),
@@ -138,6 +149,7 @@ async function start(o: NodeDeviceOptions, made: ReturnType<typeof makeTransport
   reconcileAccount(agent, desc, o.serverUri, o.log);
   return {
     agent, transport, installer, downloader, ...(made.mqtt ? { mqtt: made.mqtt } : {}),
+    halt: (reason) => { halted = reason; },
     close: async () => {
       agent.disarm();
       try {

@@ -205,3 +205,35 @@ test('run: a state folder another live process holds is refused (exit 4) before 
   assert.match(again.text, /DM_ERR_TRANSPORT/, 'the run went ahead');
   assert.equal(existsSync(join(dir, 'state', 'lock')), false, 'and gave the folder back');
 });
+
+test('run: an answer that does not fit its screen (pick on a yes/no screen) stops the run, exit 5; nothing is decided', async () => {
+  const l = await lab();
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'run-'));
+    writeFileSync(join(dir, 'answers'), 'pick:2\n');
+    const r = await run(['--device', device, '--server', l.dmUrl, '--trigger', 'user', '--component', 'app1', '--answers', join(dir, 'answers'), '--state', join(dir, 'state')]);
+    assert.equal(r.code, 5, r.text);
+    assert.match(r.text, /answer 'pick:2' does not fit the screen "Please confirm"/);
+    assert.doesNotMatch(r.text, /\(user: pick:2\)/);
+    assert.match(r.text, /deployed: Weather 1\.0/);
+    assert.deepEqual(l.server.outcomes(), [], 'no deployment, no result');
+  } finally {
+    await l.close();
+  }
+});
+
+test('run with no answers meets a confirm: it says so at once and answers as the timeout rules say (the server\'s default)', async () => {
+  const l = await lab();
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'run-'));
+    const r = await run(['--device', device, '--server', l.dmUrl, '--trigger', 'user', '--component', 'app1', '--state', join(dir, 'state')]);
+    assert.equal(r.code, 0, r.text);
+    assert.match(r.text, /nobody to answer this screen: no --answers left and no keys/);
+    // The lab's confirm carries MAXDT=60&DR=0: its default is no, so the update is postponed, without the 60 s.
+    assert.match(r.text, /Update postponed/);
+    assert.match(r.text, /deployed: Weather 1\.0/);
+    assert.deepEqual(l.server.outcomes(), []);
+  } finally {
+    await l.close();
+  }
+});
