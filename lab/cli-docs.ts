@@ -17,7 +17,7 @@ function verbSection(spec: VerbSpec): string[] {
   const lines = [`## dm-agent ${spec.name}`, '', `${md(spec.summary[0]!.toUpperCase() + spec.summary.slice(1), false)}.`, '', '```', ...synopses(spec), '```'];
   for (const p of spec.description ?? []) lines.push('', md(p, false));
   lines.push('', '| option | default | what |', '| --- | --- | --- |');
-  for (const a of spec.args ?? []) lines.push(`| \`${a.name}\` | required | ${md(a.description)} |`);
+  for (const a of spec.args ?? []) lines.push(`| \`${a.name}\` | ${a.optional ? '' : 'required'} | ${md(a.description)} |`);
   for (const [name, o] of Object.entries(spec.options)) {
     const d = o.required ? 'required' : defaultOf(o);
     lines.push(`| ${md(`\`${optionSynopsis(name, o)}\``)} | ${d === undefined ? '' : md(d)} | ${md(o.description)} |`);
