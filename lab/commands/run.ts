@@ -1,7 +1,7 @@
 // `dm-agent run`: one client-initiated session (and the follow-up that reports SCOMO results) against any DM
 // server. The device's tree, queue, packages and components persist in --state. The exit code says what
 // happened (EXIT below); --json prints the run's outcome as one JSON object for a lab's CI.
-import { startNodeDevice } from '../../platform/node/node-device.js';
+import { StateInUseError, startNodeDevice } from '../../platform/node/node-device.js';
 import { StreamLog } from '../../platform/node/log.js';
 import { traceToFile } from '../../platform/node/trace.js';
 import { ALERT_TYPE_OPERATION_COMPLETE, type GenericAlert } from '../../agent/alerts/types.js';
@@ -19,7 +19,7 @@ export const runSpec = defineVerb({
     '--state, so an alert that could not be sent goes with the next run.',
     EXIT_CODES_TEXT,
     'With --json, stdout holds one JSON object at the end, and the log and the screens go to stderr: exit (the code), ' +
-    'reason (ok, session-failed, update-failed, answer-misfit), error, sessions, roundTrips, bytesSent, bytesReceived, alertsSent and ' +
+    'reason (ok, session-failed, update-failed, answer-misfit, state-in-use: then only exit, reason and error), error, sessions, roundTrips, bytesSent, bytesReceived, alertsSent and ' +
     'alertsQueued (type, source, target, data of each), scomo (one per OperationComplete sent or queued: source, target, ' +
     'resultCode, ok), stoppedJobs (SCOMO jobs left in the journal: id, op, node, step) and deployed (name, version).',
   ],
@@ -53,12 +53,22 @@ export async function runCommand(argv: string[], out: NodeJS.WritableStream, err
   // run reads no keys: the answers file is the only way to answer a screen.
   let halt: ((reason: string) => void) | undefined;
   const ui = deviceScreen(screen, answers, { keys: false, log, halt: () => halt });
-  const dev = await startNodeDevice({
+  const start = startNodeDevice({
     desc, stateDir: o.state ?? stateDirFor(desc.devInfo.devId), transport, ...(server ? { serverUri: server } : {}),
     ...(o.broker ? { brokerUrl: o.broker } : {}), ...(o.prefix ? { prefix: o.prefix } : {}),
     display: ui.display, log,
     ...(o.trace ? { trace: traceToFile(o.trace) } : {}), agent: { encoding: o.encoding ?? desc.transport?.encoding ?? 'xml', ui: ui.ui },
   });
+  let dev: Awaited<typeof start>;
+  try {
+    dev = await start;
+  } catch (e) {
+    // A folder in use is an outcome a lab's CI may meet (two jobs on one device): it gets its object too.
+    if (!(o.json && e instanceof StateInUseError)) throw e;
+    err.write(`dm-agent run: ${e.message}\n`);
+    out.write(JSON.stringify({ exit: EXIT.stateInUse, reason: 'state-in-use', error: { message: e.message } }) + '\n');
+    return EXIT.stateInUse;
+  }
   halt = dev.halt;
   try {
     // Every alert this run may send: those queued before it, and those queued during it (SCOMO results).

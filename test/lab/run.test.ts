@@ -198,6 +198,10 @@ test('run: a state folder another live process holds is refused (exit 4) before 
   assert.equal(r.code, 4, r.text);
   assert.match(r.text, new RegExp(`state folder .* is in use by process ${process.ppid}`));
   assert.equal(existsSync(join(dir, 'state', 'agent')), false, 'the folder is not touched');
+  const out = new Sink();
+  assert.equal(await main(['run', '--device', device, '--server', 'http://127.0.0.1:9/dm', '--trigger', 'device', '--state', join(dir, 'state'), '--json'],
+    out as never, new Sink() as never), 4);
+  assert.deepEqual({ ...JSON.parse(out.text), error: undefined }, { exit: 4, reason: 'state-in-use', error: undefined }, out.text);
   const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
   writeFileSync(join(dir, 'state', 'lock'), `${gone}\n`);
   const again = await run(['--device', device, '--server', 'http://127.0.0.1:9/dm', '--trigger', 'device', '--state', join(dir, 'state')]);
