@@ -34,6 +34,8 @@ export type OptionSpec =
 export interface ArgSpec {
   name: string;
   description: string;
+  /** May be left out (after the required ones); usage shows it in brackets. */
+  optional?: boolean;
 }
 
 export interface VerbSpec {
@@ -154,7 +156,8 @@ export function parse<const S extends VerbSpec>(spec: S, argv: readonly string[]
     else if (o.required) throw new UsageError(`--${name} ${placeholder(o)} is required`);
   }
   const expected = spec.args ?? [];
-  if (args.length < expected.length) {
+  const required = expected.filter((a) => !a.optional).length;
+  if (args.length < required) {
     const missing = expected[args.length]!;
     throw new UsageError(`give ${missing.name}: ${missing.description}`);
   }
@@ -187,7 +190,7 @@ export function synopses(spec: VerbSpec): string[] {
   if (spec.forms) return spec.forms.map((f) => `dm-agent ${spec.name} ${f}`);
   const required = Object.entries(spec.options).filter(([, o]) => o.required).map(([n, o]) => optionSynopsis(n, o));
   const optional = Object.values(spec.options).some((o) => !o.required) ? ['[options]'] : [];
-  return [['dm-agent', spec.name, ...required, ...optional, ...(spec.args ?? []).map((a) => a.name)].join(' ')];
+  return [['dm-agent', spec.name, ...required, ...optional, ...(spec.args ?? []).map((a) => (a.optional ? `[${a.name}]` : a.name))].join(' ')];
 }
 
 /** Words to lines of at most `width` characters, each after `indent`. */
@@ -245,5 +248,5 @@ export function serverOption(v: string | undefined, transport: 'http' | 'mqtt'):
 /** A verb as the CLI runs it: its spec, and what it does (its exit code). */
 export interface Verb {
   spec: VerbSpec;
-  run(argv: string[], out: NodeJS.WritableStream): number | Promise<number>;
+  run(argv: string[], out: NodeJS.WritableStream, err?: NodeJS.WritableStream): number | Promise<number>;
 }

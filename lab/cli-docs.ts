@@ -17,7 +17,7 @@ function verbSection(spec: VerbSpec): string[] {
   const lines = [`## dm-agent ${spec.name}`, '', `${md(spec.summary[0]!.toUpperCase() + spec.summary.slice(1), false)}.`, '', '```', ...synopses(spec), '```'];
   for (const p of spec.description ?? []) lines.push('', md(p, false));
   lines.push('', '| option | default | what |', '| --- | --- | --- |');
-  for (const a of spec.args ?? []) lines.push(`| \`${a.name}\` | required | ${md(a.description)} |`);
+  for (const a of spec.args ?? []) lines.push(`| \`${a.name}\` | ${a.optional ? '' : 'required'} | ${md(a.description)} |`);
   for (const [name, o] of Object.entries(spec.options)) {
     const d = o.required ? 'required' : defaultOf(o);
     lines.push(`| ${md(`\`${optionSynopsis(name, o)}\``)} | ${d === undefined ? '' : md(d)} | ${md(o.description)} |`);
@@ -38,7 +38,9 @@ export async function cliReference(): Promise<string> {
     '',
     'Errors go to stderr with exit code 1 (2 for usage errors, such as an unknown option), with the agent\'s stable error ' +
     'code and the DM status it maps to, e.g. `no deployed component \'nope\' … [DM_ERR_UNKNOWN_COMPONENT, DM status 404]`. ' +
-    'A reader that stops early (`dm-agent alert … | head -c 100`) ends the command quietly, with status 0.',
+    'A state folder another process is using is refused with exit code 4, and `run` says more with its exit code ' +
+    '([its exit codes](#dm-agent-run)). A reader that stops early (`dm-agent alert … | head -c 100`) ends the command ' +
+    'quietly, with status 0.',
     '',
     '| verb | what it does |',
     '| --- | --- |',

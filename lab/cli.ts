@@ -2,6 +2,8 @@
 // spec parses the verb's options, answers its --help and makes docs/cli.md (npm run docs:cli).
 import { DmError } from '../agent/errors.js';
 import { HelpRequested, UsageError, nearest, verbUsage, wrap, type Verb } from './args.js';
+import { StateInUseError } from '../platform/node/state-lock.js';
+import { EXIT } from './commands/common.js';
 
 /** The verbs, in the order usage lists them; each module is loaded when its verb runs. */
 export const VERBS: Record<string, () => Promise<Verb>> = {
@@ -13,6 +15,7 @@ export const VERBS: Record<string, () => Promise<Verb>> = {
   device: async () => (await import('./commands/device.js')).deviceVerb,
   demo: async () => (await import('./commands/demo.js')).demoVerb,
   fleet: async () => (await import('./commands/fleet.js')).fleetVerb,
+  state: async () => (await import('./commands/state.js')).stateVerb,
 };
 
 export async function allVerbs(): Promise<Verb[]> {
@@ -28,7 +31,7 @@ export async function usage(): Promise<string> {
     const [first, ...more] = wrap(spec.summary, 100, ' '.repeat(col + 2));
     lines.push(`  ${spec.name.padEnd(col)}${first!.trimStart()}`, ...more);
   }
-  lines.push('', 'Errors go to stderr; the exit code is 1 for a failure, 2 for a usage error. Reference: docs/cli.md');
+  lines.push('', 'Errors go to stderr; the exit code is 1 for a failure, 2 for a usage error, 4 for a state folder in use (run has more: docs/cli.md).');
   return lines.join('\n') + '\n';
 }
 
@@ -46,7 +49,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     return 2;
   }
   try {
-    return await (await load()).run(rest, out);
+    return await (await load()).run(rest, out, err);
   } catch (e) {
     if (e instanceof HelpRequested) {
       out.write(verbUsage(e.spec));
@@ -55,6 +58,10 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     if (e instanceof UsageError) {
       err.write(`dm-agent ${verb}: ${e.message}\n(dm-agent ${verb} --help lists its options)\n`);
       return 2;
+    }
+    if (e instanceof StateInUseError) {
+      err.write(`dm-agent ${verb}: ${e.message}\n`);
+      return EXIT.stateInUse;
     }
     if (e instanceof DmError) {
       err.write(`dm-agent ${verb}: ${e.message} [${e.code}, DM status ${e.status}]\n`);

@@ -8,7 +8,10 @@ import { parseDeviceDescription } from '../../agent/description/parse.js';
 import type { DeviceDescription } from '../../agent/description/description.js';
 import type { DmTree } from '../../agent/tree/types.js';
 import { listDeployed } from '../../agent/scomo/subtree.js';
-import { parseAnswers } from '../../platform/node/terminal-display.js';
+import { parseAnswers, TerminalDisplay } from '../../platform/node/terminal-display.js';
+import { systemClock } from '../../platform/node/clock.js';
+import { UserInteraction } from '../../agent/ui/interaction.js';
+import type { Clock, Log, TimerHandle } from '../../agent/ports.js';
 import { parseDevices, type DeviceAccount } from '../server/auth.js';
 import { urlOf, UsageError, type OptionSpec } from '../args.js';
 
@@ -34,9 +37,14 @@ export function readAnswers(file: string | undefined): string[] {
   return file ? parseAnswers(readFileSync(file, 'utf8')) : [];
 }
 
-/** Where `run` and `device` keep a device's state when no --state is given. */
+/**
+ * Where `run` and `device` keep a device's state when no --state is given: .dm-state/<name>, where the name is
+ * the DevId with every character but letters, digits, '.', '_' and '-' made '_', and a name of dots only ('.',
+ * '..') or an empty one prefixed with '_', so that no DevId names .dm-state itself, its parent, or a path.
+ */
 export function stateDirFor(devId: string): string {
-  return join('.dm-state', devId.replace(/[^A-Za-z0-9._-]/g, '_'));
+  const name = devId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 128);
+  return join('.dm-state', /^\.{0,128}$/.test(name) ? `_${name}` : name);
 }
 
 /** The deployed components as the CLI prints them: "Weather 1.0, Sensor driver 1.4". */
@@ -65,6 +73,83 @@ export function labDevices(devicesFile: string | undefined, user: string | undef
   const server = serverCred ? credential(serverCred, '--server-cred') : undefined;
   return parseDevices(users.map((u) => ({ ...u, ...(server ? { server } : {}) })));
 }
+
+/**
+ * A clock whose pending timers can all be made to fire now, in the order they were due: a screen nobody can
+ * answer then ends as its timeout (MAXDT) would end it, by the standard's rules (the server's default response,
+ * else 408), at once rather than after a silent wait.
+ */
+export class ExpiringClock implements Clock {
+  private readonly pending = new Map<TimerHandle, { fn: () => void; due: number }>();
+  constructor(private readonly base: Clock = systemClock) {}
+  now(): number { return this.base.now(); }
+  monotonic(): number { return this.base.monotonic(); }
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const h = this.base.setTimeout(() => { this.pending.delete(h); fn(); }, ms);
+    this.pending.set(h, { fn, due: this.base.monotonic() + ms });
+    return h;
+  }
+  clearTimeout(h: TimerHandle): void {
+    this.pending.delete(h);
+    this.base.clearTimeout(h);
+  }
+  /** Fires every pending timer now, the earliest due first. */
+  expire(): void {
+    const all = [...this.pending].sort((a, b) => a[1].due - b[1].due);
+    for (const [h, t] of all) {
+      if (!this.pending.has(h)) continue;
+      this.clearTimeout(h);
+      t.fn();
+    }
+  }
+}
+
+export interface DeviceScreen {
+  display: TerminalDisplay;
+  /** The agent's UI (AgentOptions.ui): the display's, with timers that a screen nobody can answer expires. */
+  ui: UserInteraction;
+  /** The misfit of a scripted answer, once one was met (the run stops: nothing was answered). */
+  misfit(): string | undefined;
+}
+
+/**
+ * The screen of `run` and `device`, with its scripted answers. Each interactive screen takes the next answer;
+ * one that does not fit it (a pick on a yes/no screen) halts the device before anything is answered. A screen
+ * that nobody can answer (no answers left, and no keys: `run`, or a device whose input is not a terminal) is
+ * said at once and answered as its timeout would.
+ */
+export function deviceScreen(out: NodeJS.WritableStream, answers: string[], o: { keys: boolean; log?: Log; halt: () => ((reason: string) => void) | undefined }): DeviceScreen {
+  const clock = new ExpiringClock();
+  let misfit: string | undefined;
+  const expireSoon = () => { clock.setTimeout(() => clock.expire(), 0); };
+  const display: TerminalDisplay = new TerminalDisplay(out, {
+    answers, quietProgress: true,
+    onMisfit: (message) => {
+      misfit = message;
+      o.halt()?.(`stopped: ${message}`);
+      expireSoon();
+    },
+    ...(o.keys ? {} : {
+      onNobodyToAsk: () => {
+        out.write('  (nobody to answer this screen: no --answers left and no keys; it is answered as its timeout would be: ' +
+          "the server's default response, else 408)\n");
+        expireSoon();
+      },
+    }),
+  });
+  const ui = new UserInteraction({ display, clock, ...(o.log ? { log: o.log } : {}) });
+  return { display, ui, misfit: () => misfit };
+}
+
+/** The exit codes of the verbs that run a device (run, device); cli.ts maps errors to the others. */
+export const EXIT = { ok: 0, sessionFailed: 1, usage: 2, updateFailed: 3, stateInUse: 4, answers: 5 } as const;
+
+export const EXIT_CODES_TEXT = 'Exit codes: 0 the session ended well and every SCOMO operation it ran or reported succeeded; ' +
+  '1 the session failed (server unreachable, authentication refused …) or another error (a missing file); 2 a usage error; ' +
+  '3 the session ended well but an update failed: a SCOMO result other than 12xx (1402, 1405, 1407 …) was sent or is still queued, ' +
+  'or a SCOMO job stopped and left its result unreported; 4 the state folder is in use by another process (its lock names it); ' +
+  '5 an --answers line does not fit the screen it met (a pick on a yes/no screen, yes on a text input): the run stops there, ' +
+  'and nothing more is sent to the server.';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'trace'] as const;
 

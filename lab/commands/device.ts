@@ -2,12 +2,11 @@
 // Keys may be piped (`printf u | dm-agent device …`): when the input ends, the device finishes what it is doing
 // and exits (0 if every session it ran ended well).
 import { startNodeDevice } from '../../platform/node/node-device.js';
-import { TerminalDisplay } from '../../platform/node/terminal-display.js';
 import { TerminalButton, attachTerminalKeys } from '../../platform/node/terminal-keys.js';
 import { StreamLog } from '../../platform/node/log.js';
 import { traceToFile } from '../../platform/node/trace.js';
 import { defineVerb, parse, serverOption, type Verb } from '../args.js';
-import { DEVICE_OPTIONS, deployedList, loadDevice, readAnswers, stateDirFor } from './common.js';
+import { DEVICE_OPTIONS, EXIT, deployedList, deviceScreen, loadDevice, readAnswers, stateDirFor } from './common.js';
 
 export const deviceSpec = defineVerb({
   name: 'device',
@@ -18,6 +17,8 @@ export const deviceSpec = defineVerb({
     'typed text. Over MQTT a message on …/notify starts a check.',
     'Keys may be piped (`printf u | dm-agent device …`): when the input ends the device finishes its work and exits, ' +
     '0 if every session it ran ended well.',
+    'Exit codes: 0 every session ended well; 1 one failed, or another error; 2 a usage error; 4 the state folder is in use ' +
+    'by another process; 5 an --answers line did not fit the screen it met (the device stops there, and sends nothing more).',
   ],
   options: { ...DEVICE_OPTIONS, log: { ...DEVICE_OPTIONS.log, default: 'info' } },
 });
@@ -27,16 +28,22 @@ export async function deviceCommand(argv: string[], out: NodeJS.WritableStream, 
   const desc = loadDevice(o.device);
   const transport = o.transport ?? desc.transport?.kind ?? 'http';
   const server = serverOption(o.server, transport);
-  const display = new TerminalDisplay(out, { answers: readAnswers(o.answers), quietProgress: true });
+  const log = new StreamLog(out, o.log);
+  let quit!: () => void;
+  let halt: ((reason: string) => void) | undefined;
+  // An answer that does not fit its screen stops the device: nothing more goes to the server.
+  const screen = deviceScreen(out, readAnswers(o.answers), { keys: true, log, halt: () => (reason) => { halt?.(reason); quit(); } });
+  const display = screen.display;
   const button = new TerminalButton();
   let onNotify: (() => void) | undefined;
   const dev = await startNodeDevice({
-    desc, stateDir: o.state ?? stateDirFor(desc.devInfo.devId), transport, display, button, log: new StreamLog(out, o.log),
+    desc, stateDir: o.state ?? stateDirFor(desc.devInfo.devId), transport, display, button, log, agent: { ui: screen.ui },
     ...(server ? { serverUri: server } : {}),
     ...(o.broker ? { brokerUrl: o.broker } : {}), ...(o.prefix ? { prefix: o.prefix } : {}),
     ...(o.trace ? { trace: traceToFile(o.trace) } : {}),
     onNotify: () => onNotify?.(),
   });
+  halt = dev.halt;
   const controller = dev.agent.armTriggers();
   // Every session this run starts (button, schedule, notification), for the screen and the exit code.
   const results: boolean[] = [];
@@ -48,7 +55,6 @@ export async function deviceCommand(argv: string[], out: NodeJS.WritableStream, 
   if (dev.mqtt) await dev.mqtt.connect();
   out.write(`device ${desc.devInfo.devId} up (${transport}); deployed: ${deployedList(dev.agent.tree)}\n`);
   out.write('keys: u = update, l = long press (pick a component), q = quit\n');
-  let quit!: () => void;
   const stopped = new Promise<void>((resolve) => { quit = resolve; });
   const detach = attachTerminalKeys({ input, display, button, longPressMs: desc.button?.longPressMs ?? 2000, onQuit: () => quit() });
   input.once('end', () => {
@@ -60,6 +66,7 @@ export async function deviceCommand(argv: string[], out: NodeJS.WritableStream, 
   await stopped;
   detach();
   await dev.close();
+  if (screen.misfit()) return EXIT.answers;
   return results.every(Boolean) ? 0 : 1;
 }
 

@@ -1,15 +1,39 @@
 // `dm-agent fleet`: N simulated agents in one process against a DM server, then a summary; or the accounts
 // table a server needs for them.
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { loadCatalog } from '../server/catalog.js';
 import { startLab } from '../server/lab.js';
 import { parseDevices } from '../server/auth.js';
 import { runFleet, DEFAULT_SPEED, type FleetOptions, type FleetSummary } from '../fleet/fleet.js';
-import { fleetAccounts } from '../fleet/accounts.js';
+import { fleetAccountEntries, fleetAccounts, type FleetAccounts } from '../fleet/accounts.js';
+import type { DeviceDescription } from '../../agent/description/description.js';
 import { planJitterMinutes } from '../../agent/triggers/schedule.js';
 import { InprocPackages } from '../fleet/inproc-packages.js';
 import { defineVerb, parse, serverOption, UsageError, type Verb } from '../args.js';
 import { DEVICE_OPTIONS, ENCODING_OPTION, exampleFile, loadDevice } from './common.js';
+
+/** More devices than one process can simulate, or than a server's accounts table should hold in one file. */
+export const MAX_DEVICES = 1_000_000;
+
+/**
+ * The accounts table, as JSON.stringify(table, null, 1) would write it, written an entry at a time: memory stays
+ * bounded whatever --devices is.
+ */
+function writeAccounts(file: string, template: DeviceDescription, devices: number, accounts: FleetAccounts): void {
+  const fd = openSync(file, 'w');
+  try {
+    let chunk = '[';
+    let first = true;
+    for (const e of fleetAccountEntries(template, devices, accounts)) {
+      chunk += `${first ? '' : ','}\n${JSON.stringify(e, null, 1).split('\n').map((l) => ` ${l}`).join('\n')}`;
+      first = false;
+      if (chunk.length > 1 << 16) { writeSync(fd, chunk); chunk = ''; }
+    }
+    writeSync(fd, `${chunk}\n]\n`);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 export const fleetSpec = defineVerb({
   name: 'fleet',
@@ -28,7 +52,7 @@ export const fleetSpec = defineVerb({
     '--devices N --write-accounts FILE [--accounts per-device|shared] [--device FILE]',
   ],
   options: {
-    devices: { type: 'int', value: 'N', min: 1, required: true, description: 'how many devices' },
+    devices: { type: 'int', value: 'N', min: 1, max: MAX_DEVICES, required: true, description: `how many devices (at most ${MAX_DEVICES})` },
     server: {
       type: 'string', value: 'URL|inproc',
       description: "the DM server (as --server of run), or inproc: the lab server in this process (required unless --write-accounts is given)",
@@ -94,7 +118,7 @@ export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): 
   const { devices, accounts, trigger } = o;
   const template = loadDevice(o.device ?? exampleFile('device.json'));
   if (o['write-accounts']) {
-    writeFileSync(o['write-accounts'], JSON.stringify(fleetAccounts(template, devices, accounts), null, 1) + '\n');
+    writeAccounts(o['write-accounts'], template, devices, accounts);
     out.write(`${accounts === 'shared' ? 1 : devices} account(s) for ${devices} devices written to ${o['write-accounts']}; serve them with: dm-agent serve --devices ${o['write-accounts']}\n`);
     return 0;
   }

@@ -53,7 +53,12 @@ function entry(who: Pick<DeviceDescription['account'], 'auth' | 'serverAuth'>, d
 
 /** The accounts a server needs for `devices` devices cloned from `t`: one each, or the one they share. */
 export function fleetAccounts(t: DeviceDescription, devices: number, accounts: FleetAccounts): DeviceAccount[] {
-  if (accounts === 'shared') return [entry(t.account, undefined)];
+  return [...fleetAccountEntries(t, devices, accounts)];
+}
+
+/** The same accounts one at a time, so that a large table can be written without holding it whole. */
+export function* fleetAccountEntries(t: DeviceDescription, devices: number, accounts: FleetAccounts): Generator<DeviceAccount> {
+  if (accounts === 'shared') { yield entry(t.account, undefined); return; }
   // Per-device accounts are bound to their DevId, so a device cannot log in as another.
-  return Array.from({ length: devices }, (_, i) => { const who = identity(t, i, accounts); return entry(who, who.devId); });
+  for (let i = 0; i < devices; i++) { const who = identity(t, i, accounts); yield entry(who, who.devId); }
 }

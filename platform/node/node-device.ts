@@ -17,6 +17,21 @@ import { MqttTransport } from './mqtt-transport.js';
 import { tracedTransport } from './trace.js';
 import { readAccount, writeServerUri } from '../../agent/tree/dmacc.js';
 import { aAuthType } from '../../agent/description/seed.js';
+import { deserializeTree } from '../../agent/tree/persist-format.js';
+import { lockStateDir } from './state-lock.js';
+
+export { StateInUseError, lockStateDir } from './state-lock.js';
+
+/** A stored tree that cannot be read is set aside and re-seeded by the agent: the log says which file and why. */
+function checkStoredTree(dir: string, log?: Log): void {
+  let text: string;
+  try { text = readFileSync(join(dir, 'tree'), 'utf8'); } catch { return; }
+  try {
+    deserializeTree(text);
+  } catch (e) {
+    log?.log('warn', `${join(dir, 'tree')}: ${(e as Error).message}; kept aside as tree.corrupt, and the tree is seeded again from the device description`);
+  }
+}
 
 export interface NodeDeviceOptions {
   desc: DeviceDescription;
@@ -49,6 +64,11 @@ export interface NodeDevice {
   mqtt?: MqttTransport;
   installer: FileInstaller;
   downloader: HttpDownloader;
+  /**
+   * Stops the device talking to the server: every later exchange fails with this reason, so the session ends
+   * without sending what it was about to (an answer a script gave by mistake).
+   */
+  halt(reason: string): void;
   close(): Promise<void>;
 }
 
@@ -98,10 +118,28 @@ function reconcileAccount(agent: DmAgent, desc: DeviceDescription, serverUri: st
 
 export async function startNodeDevice(o: NodeDeviceOptions): Promise<NodeDevice> {
   const made = makeTransport(o);
-  const transport = o.trace ? tracedTransport(made.transport, o.trace) : made.transport;
+  const unlock = lockStateDir(o.stateDir);
+  try {
+    return await start(o, made, unlock);
+  } catch (e) {
+    unlock();
+    throw e;
+  }
+}
+
+async function start(o: NodeDeviceOptions, made: ReturnType<typeof makeTransport>, unlock: () => void): Promise<NodeDevice> {
+  const inner = o.trace ? tracedTransport(made.transport, o.trace) : made.transport;
+  let halted: string | undefined;
+  const transport: Transport = {
+    exchange: (msg) => (halted !== undefined ? Promise.reject(new Error(halted)) : inner.exchange(msg)),
+    close: () => inner.close?.(),
+    ...(inner.maxMessageBytes !== undefined ? { maxMessageBytes: inner.maxMessageBytes } : {}),
+  };
   const downloader = new HttpDownloader(join(o.stateDir, 'packages'), o.desc.transport?.caFile ? { ca: readFileSync(o.desc.transport.caFile) } : {});
   const installer = new FileInstaller(new FileStorage(join(o.stateDir, 'components')), downloader,
-    o.desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })));
+    o.desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })),
+    { where: join(o.stateDir, 'components', 'installed'), ...(o.log ? { log: o.log } : {}) });
+  checkStoredTree(join(o.stateDir, 'agent'), o.log);
   // A first boot seeds its account with the given server, so that there is nothing to replace after it.
   const desc = o.serverUri === undefined ? o.desc : { ...o.desc, account: { ...o.desc.account, serverUri: o.serverUri } };
   const agent = await DmAgent.boot(desc, {
@@ -111,9 +149,14 @@ export async function startNodeDevice(o: NodeDeviceOptions): Promise<NodeDevice>
   reconcileAccount(agent, desc, o.serverUri, o.log);
   return {
     agent, transport, installer, downloader, ...(made.mqtt ? { mqtt: made.mqtt } : {}),
+    halt: (reason) => { halted = reason; },
     close: async () => {
       agent.disarm();
-      await transport.close?.();
+      try {
+        await transport.close?.();
+      } finally {
+        unlock();
+      }
     },
   };
 }

@@ -7,9 +7,28 @@ import type { Display, DisplayCapabilities, InputEvent, Screen } from '../../age
 export function parseAnswer(line: string): InputEvent[] {
   const a = line.trim();
   if (a === 'yes' || a === 'no' || a === 'cancel' || a === 'select' || a === 'submit') return [{ kind: a }];
-  if (/^pick:\d+(,\d+)*$/.test(a)) return a.slice(5).split(',').map((n) => ({ kind: 'pick' as const, index: Number(n) - 1 }));
+  if (/^pick:[1-9]\d{0,5}(,[1-9]\d{0,5}){0,63}$/.test(a)) return a.slice(5).split(',').map((n) => ({ kind: 'pick' as const, index: Number(n) - 1 }));
   if (a.startsWith('text:')) return [{ kind: 'text', value: a.slice(5) }, { kind: 'submit' }];
-  throw new Error(`answer '${line}' is not one of yes, no, cancel, select, submit, pick:N[,M], text:VALUE`);
+  throw new Error(`answer '${line}' is not one of yes, no, cancel, select, submit, pick:N[,M] (N from 1), text:VALUE`);
+}
+
+/**
+ * Why a scripted answer does not fit the screen it meets, or undefined when it does: a confirm takes yes, no or
+ * cancel; a choice takes pick:N (one N on a single choice, each N one of its options), select, submit or cancel;
+ * a text input takes text:VALUE, submit (the value shown) or cancel.
+ */
+export function answerMisfit(answer: string, screen: Screen): string | undefined {
+  const events = parseAnswer(answer);
+  const kind = events[0]!.kind;
+  const fits = (kinds: string[]) => (kinds.includes(kind) ? undefined : `a ${screen.kind} screen takes ${kinds.join(', ')}`);
+  if (screen.kind === 'confirm') return fits(['yes', 'no', 'cancel']);
+  if (screen.kind === 'input') return kind === 'text' ? undefined : fits(['text', 'submit', 'cancel']);
+  if (screen.kind !== 'choice') return `a ${screen.kind} screen takes no answer`;
+  if (kind !== 'pick') return fits(['pick', 'select', 'submit', 'cancel']);
+  if (!screen.multiple && events.length > 1) return 'a single choice takes one pick';
+  const n = screen.options.length;
+  const out = events.find((e) => e.kind === 'pick' && e.index >= n);
+  return out ? `this choice has ${n} option(s), numbered from 1` : undefined;
 }
 
 /** Reads an answers file: one answer per line; blank lines and # comments skipped; every line checked now. */
@@ -38,8 +57,18 @@ export function namedKeys(chunk: string): Key[] {
 }
 
 export interface TerminalDisplayOptions {
-  /** Scripted answers, consumed in order by interactive screens. */
+  /** Scripted answers, consumed in order by interactive screens, one per screen (not per redraw). */
   answers?: string[];
+  /**
+   * A scripted answer does not fit the screen it met (answerMisfit): it is not given, and this is told; the
+   * caller stops the run. Without it, the answer is refused with an error thrown from render.
+   */
+  onMisfit?: (message: string) => void;
+  /**
+   * An interactive screen appeared and nobody can answer it (no answers left, no keys): told at once, so that
+   * the caller answers it as its timeout would rather than wait for that timeout without a word.
+   */
+  onNobodyToAsk?: () => void;
   /** Hides progress screens after the first, so a log is not flooded (a TTY redraws instead). */
   quietProgress?: boolean;
 }
@@ -51,6 +80,11 @@ export class TerminalDisplay implements Display {
   private typed = '';
   private lastProgress = -1;
   private readonly answers: string[];
+  /** True while input events are given to the core: the screens it draws meanwhile are redraws of the same one. */
+  private emitting = false;
+  private redrawn = false;
+  /** The last interactive screen was answered and the core drew nothing after: no screen waits. */
+  private settled = false;
 
   constructor(private readonly out: NodeJS.WritableStream, private readonly o: TerminalDisplayOptions = {}) {
     this.answers = [...(o.answers ?? [])];
@@ -63,10 +97,36 @@ export class TerminalDisplay implements Display {
   /** True while a screen waits for the user (keys belong to it, not to the update button). */
   get waiting(): boolean {
     const k = this.current?.kind;
-    return k === 'confirm' || k === 'choice' || k === 'input' || k === 'text';
+    return !this.settled && (k === 'confirm' || k === 'choice' || k === 'input');
+  }
+
+  /** True while a message of several pages is shown: PgUp/PgDn page it, other keys are the device's. */
+  get paging(): boolean {
+    const s = this.current;
+    return s?.kind === 'text' && s.pages > 1;
+  }
+
+  /**
+   * Gives events to the core. A screen it draws meanwhile is the same screen redrawn; when it draws nothing
+   * after the last event, that event ended the screen (an answer), and no screen waits any more.
+   */
+  private emit(events: InputEvent[]): void {
+    this.emitting = true;
+    try {
+      for (const e of events) {
+        this.redrawn = false;
+        this.listener?.(e);
+      }
+    } finally {
+      this.emitting = false;
+    }
+    if (!this.redrawn) this.settled = true;
   }
 
   render(screen: Screen): void {
+    const redraw = this.emitting;
+    this.redrawn = true;
+    this.settled = false;
     this.current = screen;
     if (screen.kind === 'progress') {
       // A new box per percent would flood a log: draw at 0 %, every 25 %, and at the end.
@@ -78,21 +138,30 @@ export class TerminalDisplay implements Display {
     if (screen.kind === 'input') this.typed = screen.value;
     this.out.write(drawScreen(screen, this.capabilities.columns) + '\n');
     const interactive = screen.kind === 'confirm' || screen.kind === 'choice' || screen.kind === 'input';
-    if (interactive && this.answers.length > 0) {
+    if (!interactive || redraw) return;
+    if (this.answers.length > 0) {
       const answer = this.answers.shift()!;
+      const misfit = answerMisfit(answer, screen);
+      if (misfit) {
+        const message = `answer '${answer}' does not fit the screen "${screen.title}": ${misfit}`;
+        this.out.write(`  (${message})\n`);
+        if (!this.o.onMisfit) throw new Error(message);
+        this.o.onMisfit(message);
+        return;
+      }
       this.out.write(`  (user: ${answer})\n`);
       // Answer after the core has finished drawing, as a person would.
-      setTimeout(() => { for (const e of parseAnswer(answer)) this.listener?.(e); }, 10);
-    }
+      setTimeout(() => { if (this.current === screen) this.emit(parseAnswer(answer)); }, 10);
+    } else this.o.onNobodyToAsk?.();
   }
 
   /** A key pressed in the terminal while a screen waits. */
   key(k: Key): void {
     const s = this.current;
     if (!s || !this.listener) return;
-    const emit = (e: InputEvent) => this.listener!(e);
+    const emit = (e: InputEvent) => this.emit([e]);
     if (s.kind === 'input') {
-      if (k === 'enter') { emit({ kind: 'text', value: this.typed }); emit({ kind: 'submit' }); return; }
+      if (k === 'enter') { this.emit([{ kind: 'text', value: this.typed }, { kind: 'submit' }]); return; }
       if (k === 'escape') { emit({ kind: 'cancel' }); return; }
       if (k === 'backspace') this.typed = this.typed.slice(0, -1);
       else if (k.length === 1 && k >= ' ') this.typed += k;

@@ -33,7 +33,7 @@ export function attachTerminalKeys(o: TerminalKeysOptions): () => void {
   const onData = (chunk: string) => {
     for (const k of namedKeys(chunk)) {
       if (k === 'ctrl-c' || (k === 'q' && !o.display.waiting)) { o.onQuit(); return; }
-      if (o.display.waiting) o.display.key(k);
+      if (o.display.waiting || (o.display.paging && (k === 'pageup' || k === 'pagedown'))) o.display.key(k);
       else if (k === 'u') o.button.press(100);
       else if (k === 'l') o.button.press(o.longPressMs + 300);
     }

@@ -10,7 +10,7 @@ import { loadDevice } from '../../lab/commands/common.js';
 import { exampleCatalog } from './server/fixtures.js';
 import { repoRoot } from '../helpers/peers.js';
 import { join } from 'node:path';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 class Sink { text = ''; write(s: string | Uint8Array) { this.text += typeof s === 'string' ? s : Buffer.from(s).toString(); return true; } }
@@ -256,5 +256,23 @@ test('a lab server left running keeps its newest historyLimit outcomes and deplo
     assert.deepEqual(lab.server.deviations(), []);
   } finally {
     await lab.close();
+  }
+});
+
+test('fleet --write-accounts is bounded: the table is written an entry at a time, as JSON.stringify writes it; too many devices is a usage error at once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fleet-accounts-'));
+  try {
+    const file = join(dir, 'accounts.json');
+    for (const accounts of ['per-device', 'shared'] as const) {
+      const out = new Sink();
+      assert.equal(await main(['fleet', '--devices', '2000', '--accounts', accounts, '--write-accounts', file], out as never, out as never), 0, out.text);
+      assert.equal(readFileSync(file, 'utf8'), JSON.stringify(fleetAccounts(template(), 2000, accounts), null, 1) + '\n', accounts);
+    }
+    const err = new Sink();
+    assert.equal(await main(['fleet', '--devices', '100000000', '--write-accounts', join(dir, 'big.json')], new Sink() as never, err as never), 2);
+    assert.match(err.text, /--devices must be at most 1000000, not 100000000/);
+    assert.equal(existsSync(join(dir, 'big.json')), false, 'nothing written');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,12 +1,14 @@
 // `dm-agent run` against the real lab server on loopback, over HTTP and MQTT, with files for state.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../lab/cli.js';
 import { startLab } from '../../lab/server/lab.js';
 import { parseDevices } from '../../lab/server/auth.js';
+import { loadScenario } from '../../lab/server/scenario.js';
 import { exampleCatalog } from './server/fixtures.js';
 import { repoRoot } from '../helpers/peers.js';
 
@@ -149,6 +151,92 @@ test('run --prefix: over MQTT the device uses the topic prefix the server serves
     assert.equal(r.code, 0, r.text);
     assert.match(r.text, /session ended well: 2 session\(s\)/);
     assert.equal(l.server.device('IMEI:493005100592800')!.sessions, 2, 'the server heard the device on lab1/dm/…');
+  } finally {
+    await l.close();
+  }
+});
+
+test('run: an update that fails (1407, a wrong checksum) exits 3; --json gives the outcome as one object on stdout', async () => {
+  const l = await startLab({ catalog: exampleCatalog(), devices: parseDevices([{ username: 'dmuser', password: 'dmpass', auth: 'md5' }]),
+    scenario: loadScenario(join(repoRoot, 'lab/examples/scenario-bad-package.json')) });
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'run-'));
+    writeFileSync(join(dir, 'answers'), 'yes\n');
+    const out = new Sink();
+    const err = new Sink();
+    const code = await main(['run', '--device', device, '--server', l.dmUrl, '--trigger', 'user', '--component', 'app1', '--answers', join(dir, 'answers'),
+      '--state', join(dir, 'state'), '--json'], out as never, err as never);
+    assert.equal(code, 3, out.text + err.text);
+    const lines = out.text.trim().split('\n');
+    assert.equal(lines.length, 1, `stdout holds the JSON object only: ${out.text}`);
+    const j = JSON.parse(lines[0]!) as Record<string, unknown>;
+    assert.equal(j.exit, 3);
+    assert.equal(j.reason, 'update-failed');
+    assert.equal(j.sessions, 2);
+    assert.deepEqual((j.scomo as { resultCode: number; ok: boolean }[]).map((s) => [s.resultCode, s.ok]), [[1407, false]]);
+    assert.ok((j.alertsSent as { type: string }[]).some((a) => a.type.endsWith('OperationComplete')), 'the result alert was sent');
+    assert.deepEqual(j.alertsQueued, []);
+    assert.deepEqual(j.stoppedJobs, []);
+    assert.deepEqual(j.deployed, [{ name: 'Weather', version: '1.0' }, { name: 'Sensor driver', version: '1.4' }]);
+    assert.match(err.text, /\(user: yes\)/, 'the screens go to stderr');
+    // Without --json the same outcome is said in words.
+    writeFileSync(join(dir, 'answers'), 'yes\n');
+    const words = await run(['--device', device, '--server', l.dmUrl, '--trigger', 'user', '--component', 'app1', '--answers', join(dir, 'answers'),
+      '--state', join(dir, 'state2')]);
+    assert.equal(words.code, 3, words.text);
+    assert.match(words.text, /update failed: SCOMO result 1407/);
+  } finally {
+    await l.close();
+  }
+});
+
+test('run: a state folder another live process holds is refused (exit 4) before anything is sent; a stale lock is taken over', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'run-'));
+  mkdirSync(join(dir, 'state'), { recursive: true });
+  writeFileSync(join(dir, 'state', 'lock'), `${process.ppid}\n`);
+  const r = await run(['--device', device, '--server', 'http://127.0.0.1:9/dm', '--trigger', 'device', '--state', join(dir, 'state')]);
+  assert.equal(r.code, 4, r.text);
+  assert.match(r.text, new RegExp(`state folder .* is in use by process ${process.ppid}`));
+  assert.equal(existsSync(join(dir, 'state', 'agent')), false, 'the folder is not touched');
+  const out = new Sink();
+  assert.equal(await main(['run', '--device', device, '--server', 'http://127.0.0.1:9/dm', '--trigger', 'device', '--state', join(dir, 'state'), '--json'],
+    out as never, new Sink() as never), 4);
+  assert.deepEqual({ ...JSON.parse(out.text), error: undefined }, { exit: 4, reason: 'state-in-use', error: undefined }, out.text);
+  const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+  writeFileSync(join(dir, 'state', 'lock'), `${gone}\n`);
+  const again = await run(['--device', device, '--server', 'http://127.0.0.1:9/dm', '--trigger', 'device', '--state', join(dir, 'state')]);
+  assert.equal(again.code, 1, again.text);
+  assert.match(again.text, /DM_ERR_TRANSPORT/, 'the run went ahead');
+  assert.equal(existsSync(join(dir, 'state', 'lock')), false, 'and gave the folder back');
+});
+
+test('run: an answer that does not fit its screen (pick on a yes/no screen) stops the run, exit 5; nothing is decided', async () => {
+  const l = await lab();
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'run-'));
+    writeFileSync(join(dir, 'answers'), 'pick:2\n');
+    const r = await run(['--device', device, '--server', l.dmUrl, '--trigger', 'user', '--component', 'app1', '--answers', join(dir, 'answers'), '--state', join(dir, 'state')]);
+    assert.equal(r.code, 5, r.text);
+    assert.match(r.text, /answer 'pick:2' does not fit the screen "Please confirm"/);
+    assert.doesNotMatch(r.text, /\(user: pick:2\)/);
+    assert.match(r.text, /deployed: Weather 1\.0/);
+    assert.deepEqual(l.server.outcomes(), [], 'no deployment, no result');
+  } finally {
+    await l.close();
+  }
+});
+
+test('run with no answers meets a confirm: it says so at once and answers as the timeout rules say (the server\'s default)', async () => {
+  const l = await lab();
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'run-'));
+    const r = await run(['--device', device, '--server', l.dmUrl, '--trigger', 'user', '--component', 'app1', '--state', join(dir, 'state')]);
+    assert.equal(r.code, 0, r.text);
+    assert.match(r.text, /nobody to answer this screen: no --answers left and no keys/);
+    // The lab's confirm carries MAXDT=60&DR=0: its default is no, so the update is postponed, without the 60 s.
+    assert.match(r.text, /Update postponed/);
+    assert.match(r.text, /deployed: Weather 1\.0/);
+    assert.deepEqual(l.server.outcomes(), []);
   } finally {
     await l.close();
   }

@@ -41,3 +41,19 @@ test('a package that is missing, not JSON or without an id is refused and change
   await assert.rejects(inst.install('noid', true), /has no id/);
   assert.deepEqual(inst.installed(), [weather]);
 });
+
+test('an empty installed index is kept aside as installed.corrupt and rebuilt from the component files and the shipped ones', async () => {
+  const { dir, dl, inst } = setup();
+  const sensor = { id: 'com.example.sensor', name: 'Sensor', version: '3.0' };
+  dl.store.set('pkg', new TextEncoder().encode(JSON.stringify(sensor)));
+  await inst.install('pkg', true);
+  const storage = new FileStorage(dir);
+  storage.write('installed', '');
+  const lines: string[] = [];
+  const again = new FileInstaller(storage, dl, [weather], { where: join(dir, 'installed'), log: { log: (level, m) => lines.push(`${level} ${m}`) } });
+  assert.deepEqual(again.installed().map((c) => c.id).sort(), [sensor.id, weather.id]);
+  assert.equal(storage.read('installed.corrupt'), '', 'the unreadable index is kept');
+  assert.equal(lines.length, 1, lines.join('\n'));
+  assert.match(lines[0]!, new RegExp(`^warn ${join(dir, 'installed')}: unreadable component list`));
+  assert.deepEqual(new FileInstaller(storage, dl, [weather]).installed().length, 2, 'the rebuilt index is read at the next boot');
+});
