@@ -15,6 +15,7 @@ export const VERBS: Record<string, () => Promise<Verb>> = {
   device: async () => (await import('./commands/device.js')).deviceVerb,
   demo: async () => (await import('./commands/demo.js')).demoVerb,
   fleet: async () => (await import('./commands/fleet.js')).fleetVerb,
+  package: async () => (await import('./commands/package.js')).packageVerb,
   state: async () => (await import('./commands/state.js')).stateVerb,
 };
 

@@ -11,9 +11,10 @@ import { archiveProblem, MAX_HEADER, parsePackage } from '../../platform/moddabl
 import { DEFAULT_MAX_PACKAGE_BYTES } from '../../platform/moddable/lib/config.js';
 import { isDottedVersion } from '../server/catalog.js';
 import { defineVerb, HelpRequested, nearest, parse, UsageError, type OptionSpec, type Verb } from '../args.js';
+import { MAX_PACKAGE } from '../../platform/node/file-installer.js';
 
 /** The Node device's limit: FileInstaller (platform/node/file-installer.ts) reads a package of at most 1 MiB. */
-export const NODE_MAX_PACKAGE_BYTES = 1 << 20;
+export const NODE_MAX_PACKAGE_BYTES = MAX_PACKAGE;
 /** A header field's longest value on a Moddable device (parsePackage). */
 const MAX_FIELD = 128;
 

@@ -11,7 +11,8 @@ interface Record_ extends ComponentInfo {
 }
 
 const INDEX = 'installed';
-const MAX_PACKAGE = 1 << 20;
+/** The largest package the Node device installs (a JSON component manifest): SCOMO refuses a larger one before the download. */
+export const MAX_PACKAGE = 1 << 20;
 
 export class FileInstaller implements Installer {
   /**

@@ -10,7 +10,7 @@ import { systemClock } from './clock.js';
 import { nodeCrypto } from './crypto.js';
 import { nodeUtf8 } from './utf8.js';
 import { FileStorage } from './file-storage.js';
-import { FileInstaller } from './file-installer.js';
+import { FileInstaller, MAX_PACKAGE } from './file-installer.js';
 import { HttpDownloader } from './http-downloader.js';
 import { HttpTransport } from './http-transport.js';
 import { MqttTransport } from './mqtt-transport.js';
@@ -135,7 +135,8 @@ async function start(o: NodeDeviceOptions, made: ReturnType<typeof makeTransport
     close: () => inner.close?.(),
     ...(inner.maxMessageBytes !== undefined ? { maxMessageBytes: inner.maxMessageBytes } : {}),
   };
-  const downloader = new HttpDownloader(join(o.stateDir, 'packages'), o.desc.transport?.caFile ? { ca: readFileSync(o.desc.transport.caFile) } : {});
+  // A package without Ext/Size stops at the installer's limit too, instead of downloading on.
+  const downloader = new HttpDownloader(join(o.stateDir, 'packages'), { maxBytes: MAX_PACKAGE, ...(o.desc.transport?.caFile ? { ca: readFileSync(o.desc.transport.caFile) } : {}) });
   const installer = new FileInstaller(new FileStorage(join(o.stateDir, 'components')), downloader,
     o.desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })),
     { where: join(o.stateDir, 'components', 'installed'), ...(o.log ? { log: o.log } : {}) });
@@ -145,7 +146,7 @@ async function start(o: NodeDeviceOptions, made: ReturnType<typeof makeTransport
   const agent = await DmAgent.boot(desc, {
     storage: new FileStorage(join(o.stateDir, 'agent')), clock: systemClock, crypto: nodeCrypto, utf8: nodeUtf8, transport, downloader, installer,
     ...(o.display ? { display: o.display } : {}), ...(o.button ? { button: o.button } : {}), ...(o.log ? { log: o.log } : {}),
-  }, { ...(o.desc.transport?.encoding ? { encoding: o.desc.transport.encoding } : {}), ...o.agent });
+  }, { maxPackageBytes: MAX_PACKAGE, ...(o.desc.transport?.encoding ? { encoding: o.desc.transport.encoding } : {}), ...o.agent });
   reconcileAccount(agent, desc, o.serverUri, o.log);
   return {
     agent, transport, installer, downloader, ...(made.mqtt ? { mqtt: made.mqtt } : {}),
