@@ -78,22 +78,32 @@ export class DmAgent {
   private readonly exec = new ExecRegistry();
   /** SCOMO operations, when the platform gives a Downloader and an Installer. */
   readonly scomo?: ScomoManager;
-  private controller?: TriggerController;
   private button?: UpdateButton;
   private schedule?: CheckSchedule;
   /** The id of this agent's last session: the next one must differ ("unique per client", and a server keys its
    * sessions by device and id, so a repeat reads as a stale message of an ended session). */
   private lastSessionId = 0;
 
-  private constructor(readonly desc: DeviceDescription, readonly ports: AgentPorts, readonly options: AgentOptions,
-    tree: DmTree) {
+  private constructor(
+    readonly desc: DeviceDescription,
+    readonly ports: AgentPorts,
+    readonly options: AgentOptions,
+    tree: DmTree,
+  ) {
     this.tree = tree;
     this.queue = new AlertQueue(ports.storage, ports.log ? { log: ports.log } : {});
     if (ports.downloader && ports.installer) {
       this.scomo = new ScomoManager({
-        tree, storage: ports.storage, downloader: ports.downloader, installer: ports.installer, crypto: ports.crypto,
-        clock: ports.clock, queue: this.queue, ...withDefined({}, { log: ports.log, maxPackageBytes: options.maxPackageBytes }),
-        onProgress: (_node, done, total) => (this.ui instanceof UserInteraction ? this.ui.showProgress('Downloading update', done, total) : undefined),
+        tree,
+        storage: ports.storage,
+        downloader: ports.downloader,
+        installer: ports.installer,
+        crypto: ports.crypto,
+        clock: ports.clock,
+        queue: this.queue,
+        ...withDefined({}, { log: ports.log, maxPackageBytes: options.maxPackageBytes }),
+        onProgress: (_node, done, total) =>
+          this.ui instanceof UserInteraction ? this.ui.showProgress('Downloading update', done, total) : undefined,
       });
       this.scomo.register(this.exec);
     }
@@ -131,8 +141,15 @@ export class DmAgent {
       report = await this.sessions();
     } catch (e) {
       const error = e instanceof DmError ? e : new DmError('DM_ERR_COMMAND_FAILED', 500, errorMessage(e));
-      this.endOfSession({ ok: false, error: { code: error.code, status: error.status, message: error.message },
-        sessions: 0, roundTrips: 0, bytesSent: 0, bytesReceived: 0, acknowledged: [] });
+      this.endOfSession({
+        ok: false,
+        error: { code: error.code, status: error.status, message: error.message },
+        sessions: 0,
+        roundTrips: 0,
+        bytesSent: 0,
+        bytesReceived: 0,
+        acknowledged: [],
+      });
       throw e;
     }
     this.endOfSession(report);
@@ -168,19 +185,29 @@ export class DmAgent {
   private async oneSession(): Promise<Omit<SessionReport, 'sessions'> & { execAccepted: number }> {
     const account = readAccount(this.tree);
     const { tree, ports } = this;
-    const session = new Session(withDefined({
-      tree, account, devId: this.desc.devInfo.devId, crypto: ports.crypto,
-      encoding: this.options.encoding ?? this.desc.transport?.encoding ?? 'xml',
-      sessionId: this.newSessionId(),
-      alerts: this.queue.pending(),
-      exec: this.exec,
-      saveNonce: (which: 'client' | 'server', nonce: Uint8Array) => writeNonce(tree, account, which, nonce),
-    }, {
-      utf8: ports.utf8, ui: this.ui, log: ports.log,
-      maxMsgSize: this.options.maxMsgSize || undefined,
-      maxListNodes: this.options.maxListNodes || undefined,
-      maxSendSize: ports.transport.maxMessageBytes || undefined,
-    }));
+    const session = new Session(
+      withDefined(
+        {
+          tree,
+          account,
+          devId: this.desc.devInfo.devId,
+          crypto: ports.crypto,
+          encoding: this.options.encoding ?? this.desc.transport?.encoding ?? 'xml',
+          sessionId: this.newSessionId(),
+          alerts: this.queue.pending(),
+          exec: this.exec,
+          saveNonce: (which: 'client' | 'server', nonce: Uint8Array) => writeNonce(tree, account, which, nonce),
+        },
+        {
+          utf8: ports.utf8,
+          ui: this.ui,
+          log: ports.log,
+          maxMsgSize: this.options.maxMsgSize || undefined,
+          maxListNodes: this.options.maxListNodes || undefined,
+          maxSendSize: ports.transport.maxMessageBytes || undefined,
+        },
+      ),
+    );
     let roundTrips = 0;
     for (let out = session.nextMessage(); out; out = session.nextMessage()) {
       let reply;
@@ -200,8 +227,12 @@ export class DmAgent {
     if (o.rejected.length) ports.log?.log('warn', 'server refused alerts for good; dropped from the queue', { ids: o.rejected });
     this.queue.ack([...o.acknowledged, ...o.rejected]);
     const r: Omit<SessionReport, 'sessions'> & { execAccepted: number } = {
-      ok: o.ok, roundTrips, bytesSent: o.bytesSent, bytesReceived: o.bytesReceived,
-      acknowledged: o.acknowledged, execAccepted: o.execAccepted,
+      ok: o.ok,
+      roundTrips,
+      bytesSent: o.bytesSent,
+      bytesReceived: o.bytesReceived,
+      acknowledged: o.acknowledged,
+      execAccepted: o.execAccepted,
     };
     if (o.error) r.error = { code: o.error.code, status: o.error.status, message: o.error.message };
     ports.log?.log(o.ok ? 'info' : 'warn', `session ${o.state}`, { roundTrips, sent: o.bytesSent, received: o.bytesReceived });
@@ -211,7 +242,7 @@ export class DmAgent {
   /** Client session ids: 1 to 4 upper-case hex digits, no leading zero (as DM Notification's form). */
   private newSessionId(): string {
     const b = this.ports.crypto.randomBytes(2);
-    let id = (((b[0] ?? 0) << 8) | (b[1] ?? 0)) || 1;
+    let id = ((b[0] ?? 0) << 8) | (b[1] ?? 0) || 1;
     if (id === this.lastSessionId) id = id === 0xffff ? 1 : id + 1;
     this.lastSessionId = id;
     return id.toString(16).toUpperCase();
@@ -234,18 +265,27 @@ export class DmAgent {
       onSessionEnd: (ok) => this.schedule?.sessionEnded(ok),
       ...withDefined({}, { log: ports.log }),
     });
-    this.controller = controller;
     if (ports.button) {
       this.button = new UpdateButton({
-        button: ports.button, clock: ports.clock,
+        button: ports.button,
+        clock: ports.clock,
         ...withDefined({}, { debounceMs: desc.button?.debounceMs || undefined, longPressMs: desc.button?.longPressMs || undefined }),
-        onShortPress: () => { void controller.shortPress(); },
-        onLongPress: () => { void controller.longPress(); },
+        onShortPress: () => {
+          void controller.shortPress();
+        },
+        onLongPress: () => {
+          void controller.longPress();
+        },
       });
     }
     if (desc.schedule) {
-      this.schedule = new CheckSchedule(planScheduleOptions(desc.schedule, ports.crypto,
-        withDefined({ storage: ports.storage, clock: ports.clock, onDue: () => controller.scheduleDue() }, { log: ports.log })));
+      this.schedule = new CheckSchedule(
+        planScheduleOptions(
+          desc.schedule,
+          ports.crypto,
+          withDefined({ storage: ports.storage, clock: ports.clock, onDue: () => controller.scheduleDue() }, { log: ports.log }),
+        ),
+      );
       this.schedule.start();
     }
     return controller;

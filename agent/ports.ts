@@ -94,11 +94,11 @@ export interface Button {
 
 /** What the device's screen and keys can do; the UI model lays pages and lists out to fit. */
 export interface DisplayCapabilities {
-  width: number;          // pixels, e.g. 240
-  height: number;         // pixels, e.g. 320
-  columns: number;        // characters per line in the body font
-  rows: number;           // text lines available for the body
-  keys: number;           // physical keys (0 when touch only)
+  width: number; // pixels, e.g. 240
+  height: number; // pixels, e.g. 320
+  columns: number; // characters per line in the body font
+  rows: number; // text lines available for the body
+  keys: number; // physical keys (0 when touch only)
   touch: boolean;
   /** Longest text the device can show at all (416 beyond it). */
   maxTextLength: number;
@@ -108,19 +108,32 @@ export interface DisplayCapabilities {
 export type Screen =
   | { kind: 'text'; title: string; lines: string[]; page: number; pages: number; actions: string[] }
   | { kind: 'confirm'; title: string; lines: string[]; page: number; pages: number; yes: string; no: string }
-  | { kind: 'choice'; title: string; lines: string[]; options: { label: string; selected: boolean }[];
-      cursor: number; first: number; multiple: boolean }
+  | {
+      kind: 'choice';
+      title: string;
+      lines: string[];
+      options: { label: string; selected: boolean }[];
+      cursor: number;
+      first: number;
+      multiple: boolean;
+    }
   | { kind: 'input'; title: string; lines: string[]; value: string; masked: boolean; inputType: string; maxLength: number }
   | { kind: 'progress'; title: string; lines: string[]; done: number; total: number }
   | { kind: 'idle'; title: string; lines: string[] };
 
 /** User input events, whatever the hardware: keys and touch both map to these. */
 export type InputEvent =
-  | { kind: 'up' } | { kind: 'down' } | { kind: 'select' } | { kind: 'back' }
-  | { kind: 'next-page' } | { kind: 'prev-page' }
-  | { kind: 'yes' } | { kind: 'no' } | { kind: 'cancel' }
-  | { kind: 'pick'; index: number }          // touch on an option
-  | { kind: 'text'; value: string }          // text entered (keyboard or scripted answer)
+  | { kind: 'up' }
+  | { kind: 'down' }
+  | { kind: 'select' }
+  | { kind: 'back' }
+  | { kind: 'next-page' }
+  | { kind: 'prev-page' }
+  | { kind: 'yes' }
+  | { kind: 'no' }
+  | { kind: 'cancel' }
+  | { kind: 'pick'; index: number } // touch on an option
+  | { kind: 'text'; value: string } // text entered (keyboard or scripted answer)
   | { kind: 'submit' };
 
 export interface Display {

@@ -89,20 +89,46 @@ export function measureCodec(o: { libwbxml: boolean }): CodecFigures {
   const n = corpus.length;
   const fig = (perS: number, bytes: number) => ({ msgsPerS: perS * n, mbPerS: (perS * bytes) / 1e6 });
   const ours = {
-    xmlEncode: fig(rate(() => { for (const m of corpus) encodeMessage(m, 'xml'); }), xmlBytes),
-    xmlDecode: fig(rate(() => { for (const b of xml) decodeMessage(b); }), xmlBytes),
-    wbxmlEncode: fig(rate(() => { for (const m of corpus) encodeMessage(m, 'wbxml'); }), wbxmlBytes),
-    wbxmlDecode: fig(rate(() => { for (const b of wbxml) decodeMessage(b); }), wbxmlBytes),
+    xmlEncode: fig(
+      rate(() => {
+        for (const m of corpus) encodeMessage(m, 'xml');
+      }),
+      xmlBytes,
+    ),
+    xmlDecode: fig(
+      rate(() => {
+        for (const b of xml) decodeMessage(b);
+      }),
+      xmlBytes,
+    ),
+    wbxmlEncode: fig(
+      rate(() => {
+        for (const m of corpus) encodeMessage(m, 'wbxml');
+      }),
+      wbxmlBytes,
+    ),
+    wbxmlDecode: fig(
+      rate(() => {
+        for (const b of wbxml) decodeMessage(b);
+      }),
+      wbxmlBytes,
+    ),
   };
   const objects = corpus.map((m) => ({ SyncML: toBuilderObject(messageToElement(m), 'SYNCML:SYNCML1.2') }));
   const strings = xml.map((b) => Buffer.from(b).toString('utf8'));
   const parser = new XMLParser({ ignoreAttributes: false });
-  const build = rate(() => { for (const obj of objects) create(obj).end(); });
-  const parse = rate(() => { for (const s of strings) parser.parse(s); });
+  const build = rate(() => {
+    for (const obj of objects) create(obj).end();
+  });
+  const parse = rate(() => {
+    for (const s of strings) parser.parse(s);
+  });
   const oursRound = 1 / (1 / (ours.xmlEncode.msgsPerS / n) + 1 / (ours.xmlDecode.msgsPerS / n));
   const theirsRound = 1 / (1 / build + 1 / parse);
   const out: CodecFigures = {
-    corpus: { messages: n, xmlBytes, wbxmlBytes }, ours, xmlPeers: { buildMsgsPerS: build * n, parseMsgsPerS: parse * n },
+    corpus: { messages: n, xmlBytes, wbxmlBytes },
+    ours,
+    xmlPeers: { buildMsgsPerS: build * n, parseMsgsPerS: parse * n },
     xmlVsXmlbuilder2: oursRound / theirsRound,
   };
   if (o.libwbxml) {
@@ -111,11 +137,21 @@ export function measureCodec(o: { libwbxml: boolean }): CodecFigures {
       const big = batchMessage(300_000);
       const tiny = corpus[0]!;
       const limits = { maxBytes: 1 << 26, maxElements: 1 << 22 };
-      const files = { bigXml: join(dir, 'big.xml'), tinyXml: join(dir, 'tiny.xml'), bigWb: join(dir, 'big.wbxml'), tinyWb: join(dir, 'tiny.wbxml'), out: join(dir, 'out') };
+      const files = {
+        bigXml: join(dir, 'big.xml'),
+        tinyXml: join(dir, 'tiny.xml'),
+        bigWb: join(dir, 'big.wbxml'),
+        tinyWb: join(dir, 'tiny.wbxml'),
+        out: join(dir, 'out'),
+      };
       const bigXml = encodeXml(big, { declaration: true });
       writeFileSync(files.bigXml, bigXml);
       writeFileSync(files.tinyXml, encodeXml(tiny, { declaration: true }));
-      const time = (tool: string, args: string[]) => { const t0 = performance.now(); execFileSync(tool, args, { stdio: 'ignore' }); return performance.now() - t0; };
+      const time = (tool: string, args: string[]) => {
+        const t0 = performance.now();
+        execFileSync(tool, args, { stdio: 'ignore' });
+        return performance.now() - t0;
+      };
       const runs = 7;
       const x2wBig = median(Array.from({ length: runs }, () => time('xml2wbxml', ['-o', files.bigWb, files.bigXml])));
       const x2wTiny = median(Array.from({ length: runs }, () => time('xml2wbxml', ['-o', files.tinyWb, files.tinyXml])));
@@ -128,14 +164,26 @@ export function measureCodec(o: { libwbxml: boolean }): CodecFigures {
       const wbxml2xmlMBs = (bigWbBytes - tinyWbBytes) / 1e6 / ((w2xBig - w2xTiny) / 1000);
       // Ours, the same conversions on the same documents (libwbxml's WBXML as input to the decoder).
       const theirWb = new Uint8Array(readFileSync(files.bigWb));
-      const oursX2w = median(Array.from({ length: runs }, () => { const t0 = performance.now(); encodeWbxmlMessage(decodeXml(bigXml, limits)); return performance.now() - t0; }));
-      const oursW2x = median(Array.from({ length: runs }, () => { const t0 = performance.now(); elementToXml(decodeWbxml(theirWb, limits)); return performance.now() - t0; }));
+      const oursX2w = median(
+        Array.from({ length: runs }, () => {
+          const t0 = performance.now();
+          encodeWbxmlMessage(decodeXml(bigXml, limits));
+          return performance.now() - t0;
+        }),
+      );
+      const oursW2x = median(
+        Array.from({ length: runs }, () => {
+          const t0 = performance.now();
+          elementToXml(decodeWbxml(theirWb, limits));
+          return performance.now() - t0;
+        }),
+      );
       void decodeWbxmlMessage;
       const oursXml2wbxmlMBs = bigXml.length / 1e6 / (oursX2w / 1000);
       const oursWbxml2xmlMBs = bigWbBytes / 1e6 / (oursW2x / 1000);
       out.libwbxml = { xml2wbxmlMBs, wbxml2xmlMBs, oursXml2wbxmlMBs, oursWbxml2xmlMBs, batchBytes: bigXml.length };
-      const theirsBoth = (bigXml.length / 1e6) / xml2wbxmlMBs + (bigWbBytes / 1e6) / wbxml2xmlMBs;
-      const oursBoth = (bigXml.length / 1e6) / oursXml2wbxmlMBs + (bigWbBytes / 1e6) / oursWbxml2xmlMBs;
+      const theirsBoth = bigXml.length / 1e6 / xml2wbxmlMBs + bigWbBytes / 1e6 / wbxml2xmlMBs;
+      const oursBoth = bigXml.length / 1e6 / oursXml2wbxmlMBs + bigWbBytes / 1e6 / oursWbxml2xmlMBs;
       out.wbxmlVsLibwbxml = theirsBoth / oursBoth;
     } finally {
       rmSync(dir, { recursive: true, force: true });

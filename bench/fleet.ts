@@ -24,7 +24,8 @@ const oneCore = process.platform === 'linux' && spawnSync('taskset', ['-c', '0',
 
 function run(what: string, args: string[]): FleetRun {
   const node = [process.execPath, '--import', 'tsx', join(root, 'lab/cli.ts'), 'fleet', '--server', 'inproc', '--json', ...args];
-  const r = oneCore ? spawnSync('taskset', ['-c', '0', ...node], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 })
+  const r = oneCore
+    ? spawnSync('taskset', ['-c', '0', ...node], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 })
     : spawnSync(node[0]!, node.slice(1), { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 });
   what += oneCore ? ', one core' : ', all cores (no taskset)';
   try {
@@ -66,6 +67,9 @@ export function measureFleet(repeats = 3): Record<'checks' | 'checksWbxml' | 'up
     updates: median(runs.get('updates')!),
     // The peak RSS of one run varies by ±10% with when the major collections fall (720–865 MB seen for one
     // commit): the median of three, by RSS.
-    tenThousand: median(Array.from({ length: repeats }, () => run('10,000 devices × 1 session with an update, XML', ['--devices', '10000'])), (s) => s.peakRssMB),
+    tenThousand: median(
+      Array.from({ length: repeats }, () => run('10,000 devices × 1 session with an update, XML', ['--devices', '10000'])),
+      (s) => s.peakRssMB,
+    ),
   };
 }

@@ -18,8 +18,11 @@ export interface LabMemory {
 }
 
 export function measureLabMemory(): LabMemory | { error: string } {
-  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(root, 'bench/lab-memory.ts'), '--child'],
-    { cwd: root, encoding: 'utf8', maxBuffer: 1 << 20 });
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(root, 'bench/lab-memory.ts'), '--child'], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
   try {
     return JSON.parse(r.stdout) as LabMemory;
   } catch {
@@ -43,8 +46,16 @@ async function child(): Promise<void> {
   const lab = await startLab({ catalog, devices: parseDevices(fleetAccounts(template, devices, 'per-device')) });
   const heapAfter = async (rounds: number): Promise<number> => {
     for (let r = 0; r < rounds; r++) {
-      const s = await runFleet({ template, devices, sessionsPerDevice: 1, concurrency: 64, rampSeconds: 0, trigger: 'device', encoding: 'xml',
-        target: { kind: 'inproc', server: lab.server, url: lab.dmUrl, packages: new InprocPackages(catalog, lab.packagesUrl) } });
+      const s = await runFleet({
+        template,
+        devices,
+        sessionsPerDevice: 1,
+        concurrency: 64,
+        rampSeconds: 0,
+        trigger: 'device',
+        encoding: 'xml',
+        target: { kind: 'inproc', server: lab.server, url: lab.dmUrl, packages: new InprocPackages(catalog, lab.packagesUrl) },
+      });
       if (s.ok !== devices) throw new Error(`a round had ${s.failed} failed sessions`);
     }
     // The last round's devices are garbage only once its promises have settled.
@@ -57,7 +68,7 @@ async function child(): Promise<void> {
   const laterMB = await heapAfter(20);
   await lab.close();
   const runs = 20 * devices;
-  process.stdout.write(JSON.stringify({ fullMB, laterMB, runs, bytesPerRun: ((laterMB - fullMB) * 1048576) / runs }) + '\n');
+  process.stdout.write(`${JSON.stringify({ fullMB, laterMB, runs, bytesPerRun: ((laterMB - fullMB) * 1048576) / runs })}\n`);
 }
 
 if (process.argv.includes('--child')) await child();

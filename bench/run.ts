@@ -17,8 +17,16 @@ const root = new URL('..', import.meta.url).pathname;
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 
 async function agentBundleBytes(): Promise<number> {
-  const r = await build({ entryPoints: [join(root, 'agent/agent.ts')], bundle: true, minify: true, format: 'esm', platform: 'neutral',
-    target: 'es2022', write: false, logLevel: 'silent' });
+  const r = await build({
+    entryPoints: [join(root, 'agent/agent.ts')],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  });
   return r.outputFiles[0]!.contents.length;
 }
 
@@ -26,7 +34,10 @@ async function agentBundleBytes(): Promise<number> {
  * A figure from the XS harness (test/xs), or undefined with the reason on stderr: the harness is optional
  * here (xsnap may be missing on a developer machine), so it is imported through a variable, when asked.
  */
-async function fromXs<T>(what: string, get: (harness: typeof import('../test/xs/harness.js'), sizes: typeof import('../test/xs/device-worker.js')) => Promise<T | undefined>): Promise<T | undefined> {
+async function fromXs<T>(
+  what: string,
+  get: (harness: typeof import('../test/xs/harness.js'), sizes: typeof import('../test/xs/device-worker.js')) => Promise<T | undefined>,
+): Promise<T | undefined> {
   try {
     const harness = '../test/xs/harness.js';
     const sizes = '../test/xs/device-worker.js';
@@ -78,36 +89,83 @@ const put = (key: string, value: number | undefined, shown: string, target = '')
 
 const libwbxml = has('xml2wbxml') && has('wbxml2xml');
 const codec = measureCodec({ libwbxml });
-put('xml_encode_msgs_per_s', codec.ours.xmlEncode.msgsPerS, `${codec.ours.xmlEncode.msgsPerS.toFixed(0)} msg/s, ${codec.ours.xmlEncode.mbPerS.toFixed(1)} MB/s`);
-put('xml_decode_msgs_per_s', codec.ours.xmlDecode.msgsPerS, `${codec.ours.xmlDecode.msgsPerS.toFixed(0)} msg/s, ${codec.ours.xmlDecode.mbPerS.toFixed(1)} MB/s`);
-put('wbxml_encode_msgs_per_s', codec.ours.wbxmlEncode.msgsPerS, `${codec.ours.wbxmlEncode.msgsPerS.toFixed(0)} msg/s, ${codec.ours.wbxmlEncode.mbPerS.toFixed(1)} MB/s`);
-put('wbxml_decode_msgs_per_s', codec.ours.wbxmlDecode.msgsPerS, `${codec.ours.wbxmlDecode.msgsPerS.toFixed(0)} msg/s, ${codec.ours.wbxmlDecode.mbPerS.toFixed(1)} MB/s`);
-put('xml_vs_xmlbuilder2', codec.xmlVsXmlbuilder2, `${codec.xmlVsXmlbuilder2.toFixed(2)}× (xmlbuilder2 ${codec.xmlPeers.buildMsgsPerS.toFixed(0)} msg/s build, fast-xml-parser ${codec.xmlPeers.parseMsgsPerS.toFixed(0)} msg/s parse)`, '≥ 2×');
+put(
+  'xml_encode_msgs_per_s',
+  codec.ours.xmlEncode.msgsPerS,
+  `${codec.ours.xmlEncode.msgsPerS.toFixed(0)} msg/s, ${codec.ours.xmlEncode.mbPerS.toFixed(1)} MB/s`,
+);
+put(
+  'xml_decode_msgs_per_s',
+  codec.ours.xmlDecode.msgsPerS,
+  `${codec.ours.xmlDecode.msgsPerS.toFixed(0)} msg/s, ${codec.ours.xmlDecode.mbPerS.toFixed(1)} MB/s`,
+);
+put(
+  'wbxml_encode_msgs_per_s',
+  codec.ours.wbxmlEncode.msgsPerS,
+  `${codec.ours.wbxmlEncode.msgsPerS.toFixed(0)} msg/s, ${codec.ours.wbxmlEncode.mbPerS.toFixed(1)} MB/s`,
+);
+put(
+  'wbxml_decode_msgs_per_s',
+  codec.ours.wbxmlDecode.msgsPerS,
+  `${codec.ours.wbxmlDecode.msgsPerS.toFixed(0)} msg/s, ${codec.ours.wbxmlDecode.mbPerS.toFixed(1)} MB/s`,
+);
+put(
+  'xml_vs_xmlbuilder2',
+  codec.xmlVsXmlbuilder2,
+  `${codec.xmlVsXmlbuilder2.toFixed(2)}× (xmlbuilder2 ${codec.xmlPeers.buildMsgsPerS.toFixed(0)} msg/s build, fast-xml-parser ${codec.xmlPeers.parseMsgsPerS.toFixed(0)} msg/s parse)`,
+  '≥ 2×',
+);
 if (codec.libwbxml) {
   const l = codec.libwbxml;
-  put('wbxml_vs_libwbxml', codec.wbxmlVsLibwbxml, `${codec.wbxmlVsLibwbxml!.toFixed(2)}× (xml→wbxml ours ${l.oursXml2wbxmlMBs.toFixed(1)} / libwbxml ${l.xml2wbxmlMBs.toFixed(1)} MB/s; wbxml→xml ours ${l.oursWbxml2xmlMBs.toFixed(1)} / libwbxml ${l.wbxml2xmlMBs.toFixed(1)} MB/s; ${(l.batchBytes / 1000).toFixed(0)} kB batch)`, '≥ 0.5×');
+  put(
+    'wbxml_vs_libwbxml',
+    codec.wbxmlVsLibwbxml,
+    `${codec.wbxmlVsLibwbxml!.toFixed(2)}× (xml→wbxml ours ${l.oursXml2wbxmlMBs.toFixed(1)} / libwbxml ${l.xml2wbxmlMBs.toFixed(1)} MB/s; wbxml→xml ours ${l.oursWbxml2xmlMBs.toFixed(1)} / libwbxml ${l.wbxml2xmlMBs.toFixed(1)} MB/s; ${(l.batchBytes / 1000).toFixed(0)} kB batch)`,
+    '≥ 0.5×',
+  );
 } else put('wbxml_vs_libwbxml', undefined, '', '≥ 0.5× (libwbxml not installed)');
 
 const p1 = pkg1Figures();
 put('pkg1_xml_bytes', p1.xml, `${p1.xml} B`, '≤ 1536 B');
 put('pkg1_wbxml_bytes', p1.wbxml, `${p1.wbxml} B`, '≤ 400 B');
-put('pkg1_wbxml_vs_libwbxml_bytes', p1.lib === undefined ? undefined : p1.wbxml / p1.lib, p1.lib === undefined ? '' : `${(p1.wbxml / p1.lib).toFixed(3)} (libwbxml ${p1.lib} B)`, '< 1');
-put('pkg1_wbxml_bytes_basic', p1.byAuth['basic'], `${p1.byAuth['basic']} B (the same package, basic account)`);
-put('pkg1_wbxml_bytes_hmac', p1.byAuth['hmac'], `${p1.byAuth['hmac']} B (HMAC account: the credential is in the x-syncml-hmac header, not in the body)`);
-put('pkg1_wbxml_bytes_noauth', p1.byAuth['none'], `${p1.byAuth['none']} B (account without DM credentials, as with TLS client authentication)`);
+put(
+  'pkg1_wbxml_vs_libwbxml_bytes',
+  p1.lib === undefined ? undefined : p1.wbxml / p1.lib,
+  p1.lib === undefined ? '' : `${(p1.wbxml / p1.lib).toFixed(3)} (libwbxml ${p1.lib} B)`,
+  '< 1',
+);
+put('pkg1_wbxml_bytes_basic', p1.byAuth.basic, `${p1.byAuth.basic} B (the same package, basic account)`);
+put(
+  'pkg1_wbxml_bytes_hmac',
+  p1.byAuth.hmac,
+  `${p1.byAuth.hmac} B (HMAC account: the credential is in the x-syncml-hmac header, not in the body)`,
+);
+put('pkg1_wbxml_bytes_noauth', p1.byAuth.none, `${p1.byAuth.none} B (account without DM credentials, as with TLS client authentication)`);
 
 for (const encoding of ['xml', 'wbxml'] as const) {
   const s = await measureSessions({ encoding });
-  put(encoding === 'xml' ? 'sessions_per_s' : 'sessions_per_s_wbxml', s.sessionsPerS, `${s.sessionsPerS.toFixed(0)} sessions/s (${encoding}, ${s.roundTripsPerSession} round trips each, in process)`);
+  put(
+    encoding === 'xml' ? 'sessions_per_s' : 'sessions_per_s_wbxml',
+    s.sessionsPerS,
+    `${s.sessionsPerS.toFixed(0)} sessions/s (${encoding}, ${s.roundTripsPerSession} round trips each, in process)`,
+  );
 }
 
 const fleet = measureFleet();
 /** ", runs low–high" (with `unit`) when the figure is the median of several runs. */
-const rangeText = (r: FleetRun, unit = '') => (r.range && r.range.length > 1 ? `, runs ${r.range[0]!.toFixed(0)}–${r.range.at(-1)!.toFixed(0)}${unit}` : '');
+const rangeText = (r: FleetRun, unit = '') =>
+  r.range && r.range.length > 1 ? `, runs ${r.range[0]!.toFixed(0)}–${r.range.at(-1)!.toFixed(0)}${unit}` : '';
 const fleetRow = (key: string, r: FleetRun, target = '') => {
   const s = r.summary;
   const range = rangeText(r);
-  put(key, s?.sessionsPerS, s ? `${s.sessionsPerS.toFixed(0)} sessions/s (${r.what}${range}; ${s.ok}/${s.sessions} ok, ${(s.roundTrips / s.sessions).toFixed(1)} round trips each, p99 ${s.latencyMs.p99.toFixed(0)} ms)` : `FAILED ${r.error}`, target);
+  put(
+    key,
+    s?.sessionsPerS,
+    s
+      ? `${s.sessionsPerS.toFixed(0)} sessions/s (${r.what}${range}; ${s.ok}/${s.sessions} ok, ${(s.roundTrips / s.sessions).toFixed(1)} round trips each, p99 ${s.latencyMs.p99.toFixed(0)} ms)`
+      : `FAILED ${r.error}`,
+    target,
+  );
 };
 fleetRow('fleet_check_sessions_per_s', fleet.checks, '≥ 1000/s');
 fleetRow('fleet_check_sessions_per_s_wbxml', fleet.checksWbxml, '≥ 1000/s');
@@ -115,15 +173,34 @@ fleetRow('fleet_update_sessions_per_s', fleet.updates, '≥ 1000/s');
 {
   // The same run counted as the server counts: each update brings a second DM session for its result alert.
   const s = fleet.updates.summary;
-  put('fleet_update_dm_sessions_per_s', s?.dmSessionsPerS, s ? `${s.dmSessionsPerS.toFixed(0)} DM sessions/s (the run above: ${s.dmSessions} DM sessions for ${s.sessions} updates, each update and its result)` : '');
+  put(
+    'fleet_update_dm_sessions_per_s',
+    s?.dmSessionsPerS,
+    s
+      ? `${s.dmSessionsPerS.toFixed(0)} DM sessions/s (the run above: ${s.dmSessions} DM sessions for ${s.sessions} updates, each update and its result)`
+      : '',
+  );
 }
 const ten = fleet.tenThousand.summary;
-put('fleet_10k_devices_peak_rss_mb', ten?.peakRssMB, ten ? `${ten.peakRssMB.toFixed(0)} MB peak RSS, heap ${ten.heapMB.toFixed(0)} MB (${fleet.tenThousand.what}${rangeText(fleet.tenThousand, ' MB')}: ${ten.sessionsPerS.toFixed(0)} sessions/s, ${ten.ok}/${ten.sessions} ok)` : `FAILED ${fleet.tenThousand.error}`, '≤ 1024 MB');
+put(
+  'fleet_10k_devices_peak_rss_mb',
+  ten?.peakRssMB,
+  ten
+    ? `${ten.peakRssMB.toFixed(0)} MB peak RSS, heap ${ten.heapMB.toFixed(0)} MB (${fleet.tenThousand.what}${rangeText(fleet.tenThousand, ' MB')}: ${ten.sessionsPerS.toFixed(0)} sessions/s, ${ten.ok}/${ten.sessions} ok)`
+    : `FAILED ${fleet.tenThousand.error}`,
+  '≤ 1024 MB',
+);
 
 {
   const m = measureLabMemory();
-  put('lab_server_retained_bytes_per_update', 'error' in m ? undefined : m.bytesPerRun, 'error' in m ? `FAILED ${m.error}`
-    : `${m.bytesPerRun.toFixed(0)} B per update run kept by a lab server left running (heap ${m.fullMB.toFixed(1)} MB once its histories and per-device records are full, ${m.laterMB.toFixed(1)} MB ${m.runs} runs later)`, '≈ 0');
+  put(
+    'lab_server_retained_bytes_per_update',
+    'error' in m ? undefined : m.bytesPerRun,
+    'error' in m
+      ? `FAILED ${m.error}`
+      : `${m.bytesPerRun.toFixed(0)} B per update run kept by a lab server left running (heap ${m.fullMB.toFixed(1)} MB once its histories and per-device records are full, ${m.laterMB.toFixed(1)} MB ${m.runs} runs later)`,
+    '≈ 0',
+  );
 }
 
 for (const r of await measureWire()) {
@@ -139,19 +216,36 @@ const xs = await fromXs('XS figures', (h) => h.xsFigures());
 put('xs_compute_user_session', xs?.compute, xs ? `${xs.compute} (xsnap meter)` : '');
 put('xs_heap_user_session', xs?.heap, xs ? `${xs.heap} heap slots live after the session and a collection (xsnap currentHeapCount)` : '');
 // The device's sizes: manifests/shared.json, and what the simulator has left of its heaps after boot.
-const device = await fromXs('the device sizes', async (_h, d) => ({ stack: d.DEVICE_STACK, chunkFree: d.DEVICE_CHUNK_FREE, slotsFree: d.DEVICE_SLOTS_FREE }));
-const limitsLabel = 'a tree filled near the device\'s limits, a list of the most nodes allowed (64-bit XS, as the simulator)';
+const device = await fromXs('the device sizes', async (_h, d) => ({
+  stack: d.DEVICE_STACK,
+  chunkFree: d.DEVICE_CHUNK_FREE,
+  slotsFree: d.DEVICE_SLOTS_FREE,
+}));
+const limitsLabel = "a tree filled near the device's limits, a list of the most nodes allowed (64-bit XS, as the simulator)";
 const deviceChunk = await fromXs('XS device-limits chunk figure', (h) => h.xsDeviceLimitsBeyondPlain('chunk'));
-put('xs_chunk_device_limits_session', deviceChunk, deviceChunk === undefined ? '' : `${(deviceChunk / 1024).toFixed(1)} KB of chunks beyond a plain check: ${limitsLabel}`,
-  device ? `≤ ${(device.chunkFree / 1024).toFixed(1)} KB (left after boot)` : '');
+put(
+  'xs_chunk_device_limits_session',
+  deviceChunk,
+  deviceChunk === undefined ? '' : `${(deviceChunk / 1024).toFixed(1)} KB of chunks beyond a plain check: ${limitsLabel}`,
+  device ? `≤ ${(device.chunkFree / 1024).toFixed(1)} KB (left after boot)` : '',
+);
 const deviceSlots = await fromXs('XS device-limits slot figure', (h) => h.xsDeviceLimitsBeyondPlain('slots'));
-put('xs_slots_device_limits_session', deviceSlots, deviceSlots === undefined ? '' : `${deviceSlots.toFixed(0)} heap slots beyond a plain check: ${limitsLabel}`,
-  device ? `≤ ${device.slotsFree} (left after boot)` : '');
-put('xs_stack_user_session', xs?.stack, xs?.stack && device ? `${xs.stack} stack slots: the fewest the session runs in (the device has ${device.stack})` : '', device ? `≤ ${device.stack}` : '');
+put(
+  'xs_slots_device_limits_session',
+  deviceSlots,
+  deviceSlots === undefined ? '' : `${deviceSlots.toFixed(0)} heap slots beyond a plain check: ${limitsLabel}`,
+  device ? `≤ ${device.slotsFree} (left after boot)` : '',
+);
+put(
+  'xs_stack_user_session',
+  xs?.stack,
+  xs?.stack && device ? `${xs.stack} stack slots: the fewest the session runs in (the device has ${device.stack})` : '',
+  device ? `≤ ${device.stack}` : '',
+);
 
-results['measured_at'] = new Date().toISOString();
-results['node'] = process.version;
-writeFileSync(join(root, 'bench/results.json'), JSON.stringify(results, null, 2) + '\n');
+results.measured_at = new Date().toISOString();
+results.node = process.version;
+writeFileSync(join(root, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
 const w0 = Math.max(...rows.map((r) => r[0].length));
 const w1 = Math.min(110, Math.max(...rows.map((r) => r[1].length)));
-process.stdout.write(rows.map(([k, v, t]) => `${k.padEnd(w0)}  ${v.padEnd(w1)}  ${t}`).join('\n') + '\nwritten to bench/results.json\n');
+process.stdout.write(`${rows.map(([k, v, t]) => `${k.padEnd(w0)}  ${v.padEnd(w1)}  ${t}`).join('\n')}\nwritten to bench/results.json\n`);

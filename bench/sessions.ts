@@ -14,20 +14,37 @@ import { FakeClock } from '../test/helpers/fake-clock.js';
 
 const root = new URL('..', import.meta.url).pathname;
 
-export async function measureSessions(o: { encoding: 'xml' | 'wbxml'; ms?: number }): Promise<{ sessionsPerS: number; sessions: number; roundTripsPerSession: number }> {
-  const server = new LabDmServer({ catalog: loadCatalog(join(root, 'lab/examples/catalog.json')), devices: [{ username: 'dmuser', password: 'dmpass', auth: 'md5' }],
-    serverId: 'labserver', serverUri: 'http://127.0.0.1:8080/dm', packageBaseUrl: 'http://127.0.0.1:8080/packages' });
+export async function measureSessions(o: {
+  encoding: 'xml' | 'wbxml';
+  ms?: number;
+}): Promise<{ sessionsPerS: number; sessions: number; roundTripsPerSession: number }> {
+  const server = new LabDmServer({
+    catalog: loadCatalog(join(root, 'lab/examples/catalog.json')),
+    devices: [{ username: 'dmuser', password: 'dmpass', auth: 'md5' }],
+    serverId: 'labserver',
+    serverUri: 'http://127.0.0.1:8080/dm',
+    packageBaseUrl: 'http://127.0.0.1:8080/packages',
+  });
   const json = JSON.parse(readFileSync(join(root, 'lab/examples/device.json'), 'utf8'));
   json.components[0].version = '2.0';
   json.components[1].version = '1.5';
-  const agent = await DmAgent.boot(parseDeviceDescription(json), {
-    storage: new MemoryStorage(), clock: new FakeClock(), crypto: nodeCrypto, utf8: nodeUtf8,
-    transport: { exchange: async (out) => {
-      const r = await server.handle(out.body, { uri: out.uri, contentType: out.contentType });
-      if (!r || (r.status ?? 200) !== 200) throw new Error('lab server refused the message');
-      return { body: r.body, contentType: r.contentType };
-    } },
-  }, { encoding: o.encoding });
+  const agent = await DmAgent.boot(
+    parseDeviceDescription(json),
+    {
+      storage: new MemoryStorage(),
+      clock: new FakeClock(),
+      crypto: nodeCrypto,
+      utf8: nodeUtf8,
+      transport: {
+        exchange: async (out) => {
+          const r = await server.handle(out.body, { uri: out.uri, contentType: out.contentType });
+          if (!r || (r.status ?? 200) !== 200) throw new Error('lab server refused the message');
+          return { body: r.body, contentType: r.contentType };
+        },
+      },
+    },
+    { encoding: o.encoding },
+  );
   const one = async () => {
     agent.requestUpdate('device');
     const r = await agent.runSession();

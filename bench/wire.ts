@@ -37,24 +37,44 @@ async function countingProxy(targetUrl: string) {
   const server = createServer((client) => {
     const upstream = connect(Number(t.port), t.hostname);
     sockets.add(client).add(upstream);
-    client.on('data', (b) => { counts.up += b.length; upstream.write(b); });
-    upstream.on('data', (b) => { counts.down += b.length; client.write(b); });
-    const end = () => { client.destroy(); upstream.destroy(); };
+    client.on('data', (b) => {
+      counts.up += b.length;
+      upstream.write(b);
+    });
+    upstream.on('data', (b) => {
+      counts.down += b.length;
+      client.write(b);
+    });
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
     client.on('close', end).on('error', end);
     upstream.on('close', end).on('error', end);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as AddressInfo).port;
   const url = `${t.protocol}//127.0.0.1:${port}${t.pathname === '/' && !targetUrl.endsWith('/') ? '' : t.pathname}`;
-  return { url, counts, close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }) };
+  return {
+    url,
+    counts,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
 }
 
 const root = new URL('..', import.meta.url).pathname;
 const nullOut = { write: () => true } as unknown as NodeJS.WritableStream;
 
 export async function measureWire(): Promise<WireRow[]> {
-  const lab = await startLab({ catalog: loadCatalog(join(root, 'lab/examples/catalog.json')), mqtt: 'embedded',
-    devices: parseDevices([{ username: 'dmuser', password: 'dmpass', auth: 'md5' }]) });
+  const lab = await startLab({
+    catalog: loadCatalog(join(root, 'lab/examples/catalog.json')),
+    mqtt: 'embedded',
+    devices: parseDevices([{ username: 'dmuser', password: 'dmpass', auth: 'md5' }]),
+  });
   const rows: WireRow[] = [];
   try {
     for (const transport of ['http', 'mqtt'] as const) {
@@ -67,14 +87,30 @@ export async function measureWire(): Promise<WireRow[]> {
           lab.server.useServerUri(json.account.serverUri);
           if (check === 'no-update') json.components[0].version = '2.0';
           const dir = mkdtempSync(join(tmpdir(), 'wire-'));
-          const dev = await startNodeDevice({ desc: parseDeviceDescription(json), stateDir: dir, transport, brokerUrl: transport === 'mqtt' ? proxy.url : lab.brokerUrl!,
-            display: new TerminalDisplay(nullOut, { answers: ['yes'] }), agent: { encoding } });
+          const dev = await startNodeDevice({
+            desc: parseDeviceDescription(json),
+            stateDir: dir,
+            transport,
+            brokerUrl: transport === 'mqtt' ? proxy.url : lab.brokerUrl!,
+            display: new TerminalDisplay(nullOut, { answers: ['yes'] }),
+            agent: { encoding },
+          });
           try {
             dev.agent.requestUpdate('user', 'app1');
             const r = await dev.agent.runSession();
             await dev.close();
-            rows.push({ transport, encoding, check, ok: r.ok, sessions: r.sessions, roundTrips: r.roundTrips, bytesSent: r.bytesSent, bytesReceived: r.bytesReceived,
-              socketUp: proxy.counts.up, socketDown: proxy.counts.down });
+            rows.push({
+              transport,
+              encoding,
+              check,
+              ok: r.ok,
+              sessions: r.sessions,
+              roundTrips: r.roundTrips,
+              bytesSent: r.bytesSent,
+              bytesReceived: r.bytesReceived,
+              socketUp: proxy.counts.up,
+              socketDown: proxy.counts.down,
+            });
           } finally {
             await dev.close();
             await proxy.close();

@@ -22,7 +22,10 @@ export function linkTargets(text) {
   const found = [];
   let fenced = false;
   text.split('\n').forEach((line, i) => {
-    if (/^\s*(```|~~~)/.test(line)) { fenced = !fenced; return; }
+    if (/^\s*(```|~~~)/.test(line)) {
+      fenced = !fenced;
+      return;
+    }
     if (fenced) return;
     const prose = line.replace(/`[^`]*`/g, '');
     for (const m of prose.matchAll(/\]\(([^()\s]*)\)/g)) found.push({ target: m[1], line: i + 1 });

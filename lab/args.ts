@@ -55,14 +55,25 @@ export function defineVerb<const S extends VerbSpec>(spec: S): S {
   return spec;
 }
 
-type Value<O> = O extends { type: 'boolean' } ? boolean
-  : O extends { type: 'int' | 'number' } ? number
-  : O extends { choices: readonly (infer C extends string)[] } ? C
-  : string;
-type AlwaysSet<O> = O extends { type: 'boolean' } ? true : O extends { required: true } ? true : O extends { default: unknown } ? true : false;
+type Value<O> = O extends { type: 'boolean' }
+  ? boolean
+  : O extends { type: 'int' | 'number' }
+    ? number
+    : O extends { choices: readonly (infer C extends string)[] }
+      ? C
+      : string;
+type AlwaysSet<O> = O extends { type: 'boolean' }
+  ? true
+  : O extends { required: true }
+    ? true
+    : O extends { default: unknown }
+      ? true
+      : false;
 
 export type Options<S extends VerbSpec> = {
-  -readonly [K in keyof S['options']]: AlwaysSet<S['options'][K]> extends true ? Value<S['options'][K]> : Value<S['options'][K]> | undefined;
+  -readonly [K in keyof S['options']]: AlwaysSet<S['options'][K]> extends true
+    ? Value<S['options'][K]>
+    : Value<S['options'][K]> | undefined;
 };
 
 export interface Parsed<S extends VerbSpec> {
@@ -92,7 +103,10 @@ export function nearest(name: string, candidates: readonly string[]): string | u
   let bestDistance = Infinity;
   for (const c of candidates) {
     const d = c.startsWith(name) || name.startsWith(c) ? Math.min(1, distance(name, c)) : distance(name, c);
-    if (d < bestDistance) { best = c; bestDistance = d; }
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
   }
   return best;
 }
@@ -112,7 +126,8 @@ function convert(name: string, o: OptionSpec, v: string): string | number {
     case 'number': {
       const n = Number(v);
       const above = o.above ?? -Infinity;
-      if (v.trim() === '' || !Number.isFinite(n) || !(n > above)) throw new UsageError(`--${name} must be a number${o.above !== undefined ? ` > ${o.above}` : ''}, not '${v}'`);
+      if (v.trim() === '' || !Number.isFinite(n) || !(n > above))
+        throw new UsageError(`--${name} must be a number${o.above !== undefined ? ` > ${o.above}` : ''}, not '${v}'`);
       return n;
     }
     case 'string': {
@@ -138,13 +153,19 @@ export function parse<const S extends VerbSpec>(spec: S, argv: readonly string[]
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--help' || a === '-h') throw new HelpRequested(spec);
-    if (!a.startsWith('--')) { args.push(a); continue; }
+    if (!a.startsWith('--')) {
+      args.push(a);
+      continue;
+    }
     const eq = a.indexOf('=');
     const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
     const o = spec.options[name];
     if (!o) throw new UsageError(`unknown option --${name} (did you mean --${nearest(name, [...names, 'help'])}?)`);
     given.add(name);
-    if (o.type === 'boolean') { values[name] = true; continue; }
+    if (o.type === 'boolean') {
+      values[name] = true;
+      continue;
+    }
     const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
     if (v === undefined) throw new UsageError(`--${name} needs a value`);
     values[name] = convert(name, o, v);
@@ -188,9 +209,13 @@ export function defaultOf(o: OptionSpec): string | undefined {
 /** The verb's synopses: its forms, or the required options and positionals then [options]. */
 export function synopses(spec: VerbSpec): string[] {
   if (spec.forms) return spec.forms.map((f) => `dm-agent ${spec.name} ${f}`);
-  const required = Object.entries(spec.options).filter(([, o]) => o.required).map(([n, o]) => optionSynopsis(n, o));
+  const required = Object.entries(spec.options)
+    .filter(([, o]) => o.required)
+    .map(([n, o]) => optionSynopsis(n, o));
   const optional = Object.values(spec.options).some((o) => !o.required) ? ['[options]'] : [];
-  return [['dm-agent', spec.name, ...required, ...optional, ...(spec.args ?? []).map((a) => (a.optional ? `[${a.name}]` : a.name))].join(' ')];
+  return [
+    ['dm-agent', spec.name, ...required, ...optional, ...(spec.args ?? []).map((a) => (a.optional ? `[${a.name}]` : a.name))].join(' '),
+  ];
 }
 
 /** Words to lines of at most `width` characters, each after `indent`. */
@@ -198,7 +223,10 @@ export function wrap(text: string, width: number, indent = ''): string[] {
   const lines: string[] = [];
   let line = '';
   for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line && indent.length + line.length + 1 + word.length > width) { lines.push(indent + line); line = word; } else line = line ? `${line} ${word}` : word;
+    if (line && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
   }
   if (line) lines.push(indent + line);
   return lines;
@@ -225,7 +253,7 @@ export function verbUsage(spec: VerbSpec): string {
     if (left.length + 2 <= col) lines.push(`  ${left.padEnd(col)}${first}`, ...body.slice(1));
     else lines.push(`  ${left}`, `  ${' '.repeat(col)}${first}`, ...body.slice(1));
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** For check: a URL whose scheme is one of these (the message names them). */
@@ -240,7 +268,8 @@ export function urlOf(schemes: readonly string[], others: readonly string[] = []
  */
 export function serverOption(v: string | undefined, transport: 'http' | 'mqtt'): string | undefined {
   if (v === undefined) return undefined;
-  if (transport === 'http' && !isUrlOf(v, ['http', 'https'])) throw new UsageError(`--server must be an http:// or https:// URL with --transport http, not '${v}'`);
+  if (transport === 'http' && !isUrlOf(v, ['http', 'https']))
+    throw new UsageError(`--server must be an http:// or https:// URL with --transport http, not '${v}'`);
   if (!isUrlOf(v, ['http', 'https', 'mqtt', 'mqtts'])) throw new UsageError(`--server must be an http(s):// or mqtt(s):// URL, not '${v}'`);
   return v;
 }

@@ -32,12 +32,18 @@ export async function usage(): Promise<string> {
     const [first, ...more] = wrap(spec.summary, 100, ' '.repeat(col + 2));
     lines.push(`  ${spec.name.padEnd(col)}${first!.trimStart()}`, ...more);
   }
-  lines.push('', 'Errors go to stderr; the exit code is 1 for a failure, 2 for a usage error, 4 for a state folder in use (run has more: docs/cli.md).');
-  return lines.join('\n') + '\n';
+  lines.push(
+    '',
+    'Errors go to stderr; the exit code is 1 for a failure, 2 for a usage error, 4 for a state folder in use (run has more: docs/cli.md).',
+  );
+  return `${lines.join('\n')}\n`;
 }
 
-export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout,
-  err: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function main(
+  argv: string[],
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
   const [verb, ...rest] = argv;
   if (!verb || verb === '--help' || verb === '-h' || (verb === 'help' && rest.length === 0)) {
     (verb ? out : err).write(await usage());

@@ -16,16 +16,21 @@ if (!process.env.MODDABLE) {
   process.exit(0);
 }
 const dir = join(root, 'test', 'sim');
-const files = readdirSync(dir).filter((f) => f.endsWith('.sim.ts')).sort().map((f) => join('test', 'sim', f));
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.sim.ts'))
+  .sort()
+  .map((f) => join('test', 'sim', f));
 const filters = process.argv.slice(2);
 // A run of every case starts from an empty output folder; a run of some keeps the other cases' files.
 if (!filters.length) rmSync(join(dir, 'out'), { recursive: true, force: true });
 const names = filters.length ? ['--test-name-pattern', filters.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')] : [];
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...names, ...files],
-  { cwd: root, stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...names, ...files], {
+  cwd: root,
+  stdio: 'inherit',
+});
 const table = join(dir, 'out', 'table.md');
 if (existsSync(table)) {
-  console.log('\n' + readFileSync(table, 'utf8'));
+  console.log(`\n${readFileSync(table, 'utf8')}`);
   console.log(`(written to ${join('test', 'sim', 'out', 'table.md')})`);
 }
 process.exit(r.status ?? 1);

@@ -15,9 +15,12 @@ function walk(dir, out) {
   return out;
 }
 const filters = process.argv.slice(2);
-const files = walk(join(root, 'test'), []).sort()
+const files = walk(join(root, 'test'), [])
+  .sort()
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
-if (files.length === 0) { console.error('no test files matched'); process.exit(1); }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files],
-  { cwd: root, stdio: 'inherit' });
+if (files.length === 0) {
+  console.error('no test files matched');
+  process.exit(1);
+}
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { cwd: root, stdio: 'inherit' });
 process.exit(r.status ?? 1);

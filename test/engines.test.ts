@@ -16,7 +16,9 @@ function parts(s: string): [number, number | undefined, number | undefined] {
   const n = (x?: string) => (x === undefined || x === 'x' ? undefined : Number(x));
   return [Number(m[1]), n(m[2]), n(m[3])];
 }
-function cmp(a: V, b: V): number { return a[0] - b[0] || a[1] - b[1] || a[2] - b[2]; }
+function cmp(a: V, b: V): number {
+  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+}
 function comparator(c: string, v: V): boolean {
   const m = /^(>=|<=|>|<|\^|~|=)?\s{0,2}(.{1,20})$/.exec(c);
   if (!m) throw new Error(`unknown comparator '${c}'`);
@@ -24,18 +26,29 @@ function comparator(c: string, v: V): boolean {
   const [maj, min, pat] = parts(m[2]);
   const lo: V = [maj, min ?? 0, pat ?? 0];
   switch (m[1]) {
-    case '>=': return cmp(v, lo) >= 0;
-    case '>': return cmp(v, lo) > 0;
-    case '<': return cmp(v, lo) < 0;
-    case '<=': return cmp(v, lo) <= 0;
-    case '^': return cmp(v, lo) >= 0 && (maj > 0 ? v[0] === maj : v[0] === 0 && v[1] === lo[1]);
-    case '~': return cmp(v, lo) >= 0 && v[0] === maj && (min === undefined || v[1] === min);
-    default: return v[0] === maj && (min === undefined || v[1] === min) && (pat === undefined || v[2] === pat);
+    case '>=':
+      return cmp(v, lo) >= 0;
+    case '>':
+      return cmp(v, lo) > 0;
+    case '<':
+      return cmp(v, lo) < 0;
+    case '<=':
+      return cmp(v, lo) <= 0;
+    case '^':
+      return cmp(v, lo) >= 0 && (maj > 0 ? v[0] === maj : v[0] === 0 && v[1] === lo[1]);
+    case '~':
+      return cmp(v, lo) >= 0 && v[0] === maj && (min === undefined || v[1] === min);
+    default:
+      return v[0] === maj && (min === undefined || v[1] === min) && (pat === undefined || v[2] === pat);
   }
 }
 function satisfies(range: string, v: V): boolean {
   return range.split('||').some((set) => {
-    const cs = set.trim().replace(/(>=|<=|>|<|\^|~|=) /g, '$1').split(/\s+/).filter(Boolean);
+    const cs = set
+      .trim()
+      .replace(/(>=|<=|>|<|\^|~|=) /g, '$1')
+      .split(/\s+/)
+      .filter(Boolean);
     return cs.length === 0 || cs.every((c) => comparator(c, v));
   });
 }
@@ -43,10 +56,11 @@ function satisfies(range: string, v: V): boolean {
 test('every Node version package.json claims is accepted by every locked dependency', () => {
   const ours: string = pkg.engines.node;
   const claimed: V[] = [];
-  for (let major = 18; major <= 26; major++) for (let minor = 0; minor <= 30; minor++) {
-    const v: V = [major, minor, 0];
-    if (satisfies(ours, v)) claimed.push(v);
-  }
+  for (let major = 18; major <= 26; major++)
+    for (let minor = 0; minor <= 30; minor++) {
+      const v: V = [major, minor, 0];
+      if (satisfies(ours, v)) claimed.push(v);
+    }
   assert.ok(claimed.length > 0, `engines.node '${ours}' claims no Node version`);
   assert.ok(satisfies(ours, [20, 20, 0]), `engines.node '${ours}' must keep Node 20 (the machines run it)`);
   const refused: string[] = [];

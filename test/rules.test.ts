@@ -37,5 +37,8 @@ test('every assert.ok in the tests has a message: without one, a failure makes N
   const found = testFiles(here).flatMap((f) => assertsWithoutMessage(f, readFileSync(f, 'utf8')));
   assert.deepEqual(found, [], `give these a message: ${found.join(', ')}`);
   // The check itself finds one.
-  assert.deepEqual(assertsWithoutMessage(join(here, 'x.ts'), 'assert.ok(a);\nassert(b);\nassert.ok(c, "m");\n'), ['test/x.ts:1', 'test/x.ts:2']);
+  assert.deepEqual(assertsWithoutMessage(join(here, 'x.ts'), 'assert.ok(a);\nassert(b);\nassert.ok(c, "m");\n'), [
+    'test/x.ts:1',
+    'test/x.ts:2',
+  ]);
 });

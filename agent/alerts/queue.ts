@@ -61,7 +61,10 @@ export class AlertQueue {
   /** Set when the stored queue could not be (fully) read; the blob was kept under 'alerts.corrupt'. */
   readonly recovered?: string;
 
-  constructor(private readonly storage: Storage, opts: AlertQueueOptions = {}) {
+  constructor(
+    private readonly storage: Storage,
+    opts: AlertQueueOptions = {},
+  ) {
     const max = opts.maxLength ?? DEFAULT_MAX_LENGTH;
     if (!Number.isInteger(max) || max <= 0) {
       throw new DmError('DM_ERR_CONFIG', 400, `alert queue maxLength must be a positive integer, not ${max}`);
@@ -88,11 +91,19 @@ export class AlertQueue {
     try {
       const parsed = JSON.parse(raw) as unknown;
       const p = parsed as Partial<StoredQueue> | null;
-      if (p !== null && typeof p === 'object' && Array.isArray(p.items) && typeof p.seq === 'number'
-        && Number.isInteger(p.seq) && p.seq >= 0) {
+      if (
+        p !== null &&
+        typeof p === 'object' &&
+        Array.isArray(p.items) &&
+        typeof p.seq === 'number' &&
+        Number.isInteger(p.seq) &&
+        p.seq >= 0
+      ) {
         doc = p as StoredQueue;
       }
-    } catch { /* unreadable: handled below */ }
+    } catch {
+      /* unreadable: handled below */
+    }
     if (doc === undefined) {
       return `${this.keepCorrupt(raw)}stored alert queue was unreadable; queue restarted empty`;
     }
@@ -148,8 +159,11 @@ export class AlertQueue {
       let victim = next.findIndex((x) => x.type === ALERT_TYPE_DEVICE_REQUEST);
       if (victim < 0) victim = next.findIndex((x) => x.type !== ALERT_TYPE_OPERATION_COMPLETE);
       if (victim < 0) {
-        throw new DmError('DM_ERR_DEVICE_FULL', 420,
-          `alert queue full: ${next.length} unreported operation results (limit ${this.maxLength})`);
+        throw new DmError(
+          'DM_ERR_DEVICE_FULL',
+          420,
+          `alert queue full: ${next.length} unreported operation results (limit ${this.maxLength})`,
+        );
       }
       const [gone] = next.splice(victim, 1);
       this.log?.log('warn', 'alert queue full; oldest request dropped', { id: gone!.id, type: gone!.type });

@@ -4,8 +4,8 @@ export interface GenericAlert {
   id: string;
   /** Alert type URN, e.g. urn:oma:at:scomo:1.1:UpdateUserRequest. */
   type: string;
-  format: string;          // Meta/Format, e.g. 'chr' or 'xml'
-  mark?: string;           // Meta/Mark severity
+  format: string; // Meta/Format, e.g. 'chr' or 'xml'
+  mark?: string; // Meta/Mark severity
   /** Item/Source/LocURI: the node the alert is about (absent = the whole device). */
   source?: string;
   /** Item/Target/LocURI. */

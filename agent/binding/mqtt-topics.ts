@@ -17,6 +17,6 @@ export interface DmTopics {
 }
 
 export function dmTopics(devId: string, prefix = ''): DmTopics {
-  const base = `${prefix ? trimEndChar(prefix, '/') + '/' : ''}dm/${topicDevId(devId)}`;
+  const base = `${prefix ? `${trimEndChar(prefix, '/')}/` : ''}dm/${topicDevId(devId)}`;
   return { up: `${base}/up`, down: `${base}/down`, notify: `${base}/notify` };
 }

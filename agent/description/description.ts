@@ -4,11 +4,11 @@
 
 export interface DeviceDescription {
   devInfo: {
-    devId: string;          // e.g. 'IMEI:493005100592800'
+    devId: string; // e.g. 'IMEI:493005100592800'
     man: string;
     mod: string;
-    dmV?: string;           // default '1.2'
-    lang?: string;          // default 'en-US'
+    dmV?: string; // default '1.2'
+    lang?: string; // default 'en-US'
   };
   devDetail?: {
     devTyp?: string;
@@ -19,9 +19,9 @@ export interface DeviceDescription {
     lrgObj?: boolean;
   };
   account: {
-    id?: string;            // DMAcc node name, default 'dms'
+    id?: string; // DMAcc node name, default 'dms'
     serverId: string;
-    serverUri: string;      // http(s)://… for HTTP, or the server URI carried in SyncHdr/Target over MQTT
+    serverUri: string; // http(s)://… for HTTP, or the server URI carried in SyncHdr/Target over MQTT
     name?: string;
     /**
      * Client credential the device sends. `nonce` (base64): the first nonce, agreed with the server at the
@@ -32,18 +32,18 @@ export interface DeviceDescription {
     serverAuth?: { type: 'basic' | 'md5' | 'hmac'; username: string; password: string; nonce?: string };
   };
   transport?: {
-    kind: 'http' | 'mqtt';  // default 'http'
+    kind: 'http' | 'mqtt'; // default 'http'
     encoding?: 'xml' | 'wbxml'; // default 'xml'
     /** MQTT broker URL (mqtt://host:port or mqtts://…), with optional credentials. */
     mqtt?: { url: string; username?: string; password?: string; topicPrefix?: string };
     /** Extra CA certificate file for HTTPS/MQTTS (host only). */
     caFile?: string;
-    timeoutMs?: number;     // default 30000
-    retries?: number;       // default 3
+    timeoutMs?: number; // default 30000
+    retries?: number; // default 3
   };
   components: Array<{
-    node: string;           // Deployed/<node> name
-    id: string;             // component ID (./SCOMO/Inventory/Deployed/<node>/ID)
+    node: string; // Deployed/<node> name
+    id: string; // component ID (./SCOMO/Inventory/Deployed/<node>/ID)
     name: string;
     version: string;
     description?: string;
@@ -51,13 +51,13 @@ export interface DeviceDescription {
     pkgIdRef?: string;
   }>;
   schedule?: {
-    intervalMinutes: number;  // device-initiated check period; must be > 0
-    jitterMinutes?: number;   // random spread added to each period, default 10% of the interval
-    backoffMinutes?: number;  // first retry delay after a failure, default 5
+    intervalMinutes: number; // device-initiated check period; must be > 0
+    jitterMinutes?: number; // random spread added to each period, default 10% of the interval
+    backoffMinutes?: number; // first retry delay after a failure, default 5
     backoffCapMinutes?: number; // default 24 h
   };
   button?: {
-    debounceMs?: number;     // default 30
-    longPressMs?: number;    // default 2000
+    debounceMs?: number; // default 30
+    longPressMs?: number; // default 2000
   };
 }

@@ -8,7 +8,7 @@ import type { TreeLimits } from '../tree/types.js';
 import { deserializeTree } from '../tree/persist-format.js';
 import { seedTree } from './seed.js';
 import { installScomoBehaviour } from '../scomo/subtree.js';
-import { DmError, asDmError } from '../errors.js';
+import { type DmError, asDmError } from '../errors.js';
 import { withDefined } from '../util/options.js';
 
 export interface OpenedTree {

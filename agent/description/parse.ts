@@ -34,8 +34,8 @@ function oneOf<T extends string>(o: Obj, key: string, path: string, allowed: rea
  * the limits below keep each one, and a schedule's interval plus its jitter, well under that.
  */
 export const DURATION_LIMITS = {
-  timeoutMs: 600000,        // transport.timeoutMs: 10 minutes
-  minutes: 10080,           // schedule.*Minutes: one week each
+  timeoutMs: 600000, // transport.timeoutMs: 10 minutes
+  minutes: 10080, // schedule.*Minutes: one week each
   debounceMs: 1000,
   longPressMs: 60000,
 } as const;
@@ -51,7 +51,8 @@ const MAX_NAME = 64;
 
 /** Edit distance of two short names (cut at MAX_NAME), two rows at a time: no recursion, bounded work. */
 function distance(a: string, b: string): number {
-  a = a.slice(0, MAX_NAME).toLowerCase(); b = b.slice(0, MAX_NAME).toLowerCase();
+  a = a.slice(0, MAX_NAME).toLowerCase();
+  b = b.slice(0, MAX_NAME).toLowerCase();
   let prev: number[] = [];
   for (let j = 0; j <= b.length; j++) prev.push(j);
   for (let i = 1; i <= a.length; i++) {
@@ -70,7 +71,10 @@ export function nearestName(name: string, known: readonly string[]): string | un
   let bestD = Math.max(2, Math.floor(Math.min(name.length, MAX_NAME) / 3)) + 1;
   for (const k of known) {
     const d = distance(name, k);
-    if (d < bestD) { best = k; bestD = d; }
+    if (d < bestD) {
+      best = k;
+      bestD = d;
+    }
   }
   return best;
 }
@@ -81,7 +85,7 @@ export function nearestName(name: string, known: readonly string[]): string | un
  */
 export function unknownField(o: Record<string, unknown>, prefix: string, known: readonly string[]): string | undefined {
   for (const k in o) {
-    if (!Object.prototype.hasOwnProperty.call(o, k) || known.includes(k)) continue;
+    if (!Object.hasOwn(o, k) || known.includes(k)) continue;
     const near = nearestName(k, known);
     const shown = k.length > MAX_NAME ? `${k.slice(0, MAX_NAME)}…` : k;
     return `${prefix}${shown} is not a known field (${near !== undefined ? `did you mean ${prefix}${near}?` : `known: ${known.join(', ')}`})`;
@@ -100,11 +104,20 @@ function cred(v: unknown, path: string, types: readonly string[]) {
   const o = obj(v, path);
   only(o, path, ['type', 'username', 'password', 'nonce']);
   const type = oneOf(o, 'type', path, types)!;
-  if (type === 'none') return { type, username: typeof o.username === 'string' ? o.username : '', password: typeof o.password === 'string' ? o.password : '' };
-  const c: { type: string; username: string; password: string; nonce?: string } = { type, username: str(o, 'username', path)!, password: str(o, 'password', path)! };
+  if (type === 'none')
+    return { type, username: typeof o.username === 'string' ? o.username : '', password: typeof o.password === 'string' ? o.password : '' };
+  const c: { type: string; username: string; password: string; nonce?: string } = {
+    type,
+    username: str(o, 'username', path)!,
+    password: str(o, 'password', path)!,
+  };
   const nonce = str(o, 'nonce', path, true);
   if (nonce !== undefined) {
-    try { base64Decode(nonce); } catch { fail(`${path}.nonce`, 'must be base64'); }
+    try {
+      base64Decode(nonce);
+    } catch {
+      fail(`${path}.nonce`, 'must be base64');
+    }
     c.nonce = nonce;
   }
   return c;
@@ -115,7 +128,11 @@ export function parseDeviceDescription(json: unknown): DeviceDescription {
   only(root, '', ['devInfo', 'devDetail', 'account', 'transport', 'components', 'schedule', 'button']);
   const di = obj(root.devInfo, 'devInfo');
   only(di, 'devInfo', ['devId', 'man', 'mod', 'dmV', 'lang']);
-  const devInfo: DeviceDescription['devInfo'] = { devId: str(di, 'devId', 'devInfo')!, man: str(di, 'man', 'devInfo')!, mod: str(di, 'mod', 'devInfo')! };
+  const devInfo: DeviceDescription['devInfo'] = {
+    devId: str(di, 'devId', 'devInfo')!,
+    man: str(di, 'man', 'devInfo')!,
+    mod: str(di, 'mod', 'devInfo')!,
+  };
   const dmV = str(di, 'dmV', 'devInfo', true);
   if (dmV) devInfo.dmV = dmV;
   const lang = str(di, 'lang', 'devInfo', true);
@@ -125,8 +142,14 @@ export function parseDeviceDescription(json: unknown): DeviceDescription {
     const dd = obj(root.devDetail, 'devDetail');
     only(dd, 'devDetail', ['devTyp', 'oem', 'fwV', 'swV', 'hwV', 'lrgObj']);
     const out: NonNullable<DeviceDescription['devDetail']> = {};
-    for (const k of ['devTyp', 'oem', 'fwV', 'swV', 'hwV'] as const) { const v = str(dd, k, 'devDetail', true); if (v) out[k] = v; }
-    if (dd.lrgObj !== undefined) { if (typeof dd.lrgObj !== 'boolean') fail('devDetail.lrgObj', 'must be true or false'); out.lrgObj = dd.lrgObj; }
+    for (const k of ['devTyp', 'oem', 'fwV', 'swV', 'hwV'] as const) {
+      const v = str(dd, k, 'devDetail', true);
+      if (v) out[k] = v;
+    }
+    if (dd.lrgObj !== undefined) {
+      if (typeof dd.lrgObj !== 'boolean') fail('devDetail.lrgObj', 'must be true or false');
+      out.lrgObj = dd.lrgObj;
+    }
     desc.devDetail = out;
   }
   const a = obj(root.account, 'account');
@@ -134,14 +157,21 @@ export function parseDeviceDescription(json: unknown): DeviceDescription {
   const serverUri = str(a, 'serverUri', 'account')!;
   if (!isUrlOf(serverUri, ['http', 'https', 'mqtt', 'mqtts'])) fail('account.serverUri', 'must be an http(s):// or mqtt(s):// URL');
   desc.account = {
-    serverId: str(a, 'serverId', 'account')!, serverUri,
+    serverId: str(a, 'serverId', 'account')!,
+    serverUri,
     auth: cred(a.auth, 'account.auth', ['none', 'basic', 'md5', 'hmac']) as DeviceDescription['account']['auth'],
   };
   const id = str(a, 'id', 'account', true);
-  if (id) { if (!NODE_NAME.test(id)) fail('account.id', 'must be a node name (letters, digits, _ . -; at most 32)'); desc.account.id = id; }
+  if (id) {
+    if (!NODE_NAME.test(id)) fail('account.id', 'must be a node name (letters, digits, _ . -; at most 32)');
+    desc.account.id = id;
+  }
   const name = str(a, 'name', 'account', true);
   if (name) desc.account.name = name;
-  if (a.serverAuth !== undefined) desc.account.serverAuth = cred(a.serverAuth, 'account.serverAuth', ['basic', 'md5', 'hmac']) as NonNullable<DeviceDescription['account']['serverAuth']>;
+  if (a.serverAuth !== undefined)
+    desc.account.serverAuth = cred(a.serverAuth, 'account.serverAuth', ['basic', 'md5', 'hmac']) as NonNullable<
+      DeviceDescription['account']['serverAuth']
+    >;
   if (root.transport !== undefined) {
     const t = obj(root.transport, 'transport');
     only(t, 'transport', ['kind', 'encoding', 'mqtt', 'caFile', 'timeoutMs', 'retries']);
@@ -154,7 +184,10 @@ export function parseDeviceDescription(json: unknown): DeviceDescription {
       const url = str(m, 'url', 'transport.mqtt')!;
       if (!isUrlOf(url, ['mqtt', 'mqtts'])) fail('transport.mqtt.url', 'must be an mqtt:// or mqtts:// URL');
       tr.mqtt = { url };
-      for (const k of ['username', 'password', 'topicPrefix'] as const) { const v = str(m, k, 'transport.mqtt', true); if (v) tr.mqtt[k] = v; }
+      for (const k of ['username', 'password', 'topicPrefix'] as const) {
+        const v = str(m, k, 'transport.mqtt', true);
+        if (v) tr.mqtt[k] = v;
+      }
     }
     if (tr.kind === 'mqtt' && !tr.mqtt) fail('transport.mqtt', 'is required when transport.kind is mqtt');
     const ca = str(t, 'caFile', 'transport', true);
@@ -162,7 +195,8 @@ export function parseDeviceDescription(json: unknown): DeviceDescription {
     const to = posNum(t, 'timeoutMs', 'transport', DURATION_LIMITS.timeoutMs);
     if (to) tr.timeoutMs = to;
     if (t.retries !== undefined) {
-      if (typeof t.retries !== 'number' || !Number.isInteger(t.retries) || t.retries < 0 || t.retries > 10) fail('transport.retries', 'must be an integer 0..10');
+      if (typeof t.retries !== 'number' || !Number.isInteger(t.retries) || t.retries < 0 || t.retries > 10)
+        fail('transport.retries', 'must be an integer 0..10');
       tr.retries = t.retries;
     }
     desc.transport = tr;
@@ -179,7 +213,8 @@ export function parseDeviceDescription(json: unknown): DeviceDescription {
     const cid = str(o, 'id', p)!;
     if (nodes.has(node)) fail(`${p}.node`, `'${node}' is used twice`);
     if (ids.has(cid)) fail(`${p}.id`, `'${cid}' is used twice`);
-    nodes.add(node); ids.add(cid);
+    nodes.add(node);
+    ids.add(cid);
     const comp: DeviceDescription['components'][number] = { node, id: cid, name: str(o, 'name', p)!, version: str(o, 'version', p)! };
     const d = str(o, 'description', p, true);
     if (d) comp.description = d;
@@ -193,7 +228,10 @@ export function parseDeviceDescription(json: unknown): DeviceDescription {
     const s = obj(root.schedule, 'schedule');
     only(s, 'schedule', ['intervalMinutes', 'jitterMinutes', 'backoffMinutes', 'backoffCapMinutes']);
     desc.schedule = { intervalMinutes: posNum(s, 'intervalMinutes', 'schedule', DURATION_LIMITS.minutes, false)! };
-    for (const k of ['jitterMinutes', 'backoffMinutes', 'backoffCapMinutes'] as const) { const v = posNum(s, k, 'schedule', DURATION_LIMITS.minutes); if (v) desc.schedule[k] = v; }
+    for (const k of ['jitterMinutes', 'backoffMinutes', 'backoffCapMinutes'] as const) {
+      const v = posNum(s, k, 'schedule', DURATION_LIMITS.minutes);
+      if (v) desc.schedule[k] = v;
+    }
   }
   if (root.button !== undefined) {
     const b = obj(root.button, 'button');

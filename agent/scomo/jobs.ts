@@ -50,9 +50,18 @@ const OPS: readonly string[] = [...DOWNLOAD_OPERATIONS, ...DEPLOYED_OPERATIONS];
 function isJob(j: unknown): j is ScomoJob {
   if (j === null || typeof j !== 'object') return false;
   const o = j as Record<string, unknown>;
-  return typeof o.id === 'string' && typeof o.opUri === 'string' && typeof o.node === 'string' && typeof o.serverId === 'string'
-    && typeof o.op === 'string' && OPS.includes(o.op) && typeof o.step === 'string' && Object.prototype.hasOwnProperty.call(NEXT, o.step)
-    && (o.tries === undefined || typeof o.tries === 'number') && (o.result === undefined || typeof o.result === 'number');
+  return (
+    typeof o.id === 'string' &&
+    typeof o.opUri === 'string' &&
+    typeof o.node === 'string' &&
+    typeof o.serverId === 'string' &&
+    typeof o.op === 'string' &&
+    OPS.includes(o.op) &&
+    typeof o.step === 'string' &&
+    Object.hasOwn(NEXT, o.step) &&
+    (o.tries === undefined || typeof o.tries === 'number') &&
+    (o.result === undefined || typeof o.result === 'number')
+  );
 }
 
 export class JobJournal {
@@ -90,7 +99,8 @@ export class JobJournal {
   advance(id: string, step: JobStep, patch: Partial<ScomoJob> = {}): ScomoJob {
     const cur = this.jobs.find((j) => j.id === id);
     if (!cur) throw new DmError('DM_ERR_COMMAND_FAILED', 500, `no SCOMO job ${id}`);
-    if (!NEXT[cur.step].includes(step)) throw new DmError('DM_ERR_COMMAND_FAILED', 500, `SCOMO job ${id}: ${cur.step} → ${step} is not a legal step`);
+    if (!NEXT[cur.step].includes(step))
+      throw new DmError('DM_ERR_COMMAND_FAILED', 500, `SCOMO job ${id}: ${cur.step} → ${step} is not a legal step`);
     const next = { ...cur, ...patch, step, tries: cur.step === step ? (cur.tries ?? 1) + 1 : 1 };
     // Reported jobs leave the journal: their alert is in the alert queue now.
     const jobs = step === 'reported' ? this.jobs.filter((j) => j.id !== id) : this.jobs.map((j) => (j.id === id ? next : j));

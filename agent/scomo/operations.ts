@@ -8,7 +8,14 @@ import type { ExecContext, ExecRegistry } from '../session/types.js';
 import type { AlertQueue } from '../alerts/queue.js';
 import { ALERT_TYPE_OPERATION_COMPLETE } from '../alerts/types.js';
 import {
-  DELIVERED, DEPLOYED, DEPLOYED_OPERATIONS, DOWNLOAD, DOWNLOAD_OPERATIONS, STATE_ACTIVE, STATE_INACTIVE, type ScomoOp,
+  DELIVERED,
+  DEPLOYED,
+  DEPLOYED_OPERATIONS,
+  DOWNLOAD,
+  DOWNLOAD_OPERATIONS,
+  STATE_ACTIVE,
+  STATE_INACTIVE,
+  type ScomoOp,
 } from './paths.js';
 import { addDeployed, leafText } from './subtree.js';
 import { DmError, asDmError, errorMessage, httpStatusOf } from '../errors.js';
@@ -53,7 +60,8 @@ export class ScomoManager {
     if (!(delay > 0)) throw new DmError('DM_ERR_CONFIG', 400, `retryDelayMs must be > 0, not ${delay}`);
     this.retryDelayMs = delay;
     const max = o.maxPackageBytes;
-    if (max !== undefined && !(Number.isInteger(max) && max > 0)) throw new DmError('DM_ERR_CONFIG', 400, `maxPackageBytes must be an integer > 0, not ${max}`);
+    if (max !== undefined && !(Number.isInteger(max) && max > 0))
+      throw new DmError('DM_ERR_CONFIG', 400, `maxPackageBytes must be an integer > 0, not ${max}`);
   }
 
   /** Why the package is too large for this device (Ext/Size, or the bytes stored), or undefined. */
@@ -75,7 +83,9 @@ export class ScomoManager {
   }
 
   private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => { this.o.clock.setTimeout(resolve, ms); });
+    return new Promise((resolve) => {
+      this.o.clock.setTimeout(resolve, ms);
+    });
   }
 
   register(registry: ExecRegistry): void {
@@ -141,13 +151,26 @@ export class ScomoManager {
       const uri = `${DEPLOYED}/${node}`;
       const id = leafText(tree, `${uri}/ID`);
       const real = installed.find((c) => c.id === id);
-      if (!real) { tree.delete(uri, DEVICE); changed = true; continue; }
-      if (leafText(tree, `${uri}/Version`) !== real.version) { this.set(`${uri}/Version`, real.version); changed = true; }
-      if (leafText(tree, `${uri}/Name`) !== real.name) { this.set(`${uri}/Name`, real.name); changed = true; }
+      if (!real) {
+        tree.delete(uri, DEVICE);
+        changed = true;
+        continue;
+      }
+      if (leafText(tree, `${uri}/Version`) !== real.version) {
+        this.set(`${uri}/Version`, real.version);
+        changed = true;
+      }
+      if (leafText(tree, `${uri}/Name`) !== real.name) {
+        this.set(`${uri}/Name`, real.name);
+        changed = true;
+      }
     }
     const known = (tree.get(DEPLOYED, DEVICE).children ?? []).map((n) => leafText(tree, `${DEPLOYED}/${n}/ID`));
     const missing = installed.filter((c) => !known.includes(c.id));
-    if (missing.length) { this.syncInventory(missing, '', true); changed = true; }
+    if (missing.length) {
+      this.syncInventory(missing, '', true);
+      changed = true;
+    }
     if (changed) {
       this.o.log?.log('warn', 'inventory reconciled with the installer after an interrupted operation');
       tree.commit();
@@ -168,7 +191,10 @@ export class ScomoManager {
   /** True (and logged) when the job has entered its step more often than MAX_STEP_TRIES: it is failed, not run again. */
   private givenUp(j: ScomoJob): boolean {
     if ((j.tries ?? 1) <= MAX_STEP_TRIES) return false;
-    this.o.log?.log('error', `SCOMO job ${j.id} (${j.op}): the device restarted during '${j.step}' ${MAX_STEP_TRIES} times; failing it instead of running it again`);
+    this.o.log?.log(
+      'error',
+      `SCOMO job ${j.id} (${j.op}): the device restarted during '${j.step}' ${MAX_STEP_TRIES} times; failing it instead of running it again`,
+    );
     return true;
   }
 
@@ -200,7 +226,9 @@ export class ScomoManager {
       for (let attempt = 0; attempt < DOWNLOAD_ATTEMPTS; attempt++) {
         try {
           await downloader.fetch({
-            url: leafText(this.o.tree, `${j.node}/PkgURL`) ?? '', id: pkgId, offset: downloader.storedSize(pkgId),
+            url: leafText(this.o.tree, `${j.node}/PkgURL`) ?? '',
+            id: pkgId,
+            offset: downloader.storedSize(pkgId),
             onProgress: (done, total) => this.o.onProgress?.(j.node, done, total ?? 0),
           });
           failure = undefined;
@@ -219,7 +247,10 @@ export class ScomoManager {
         // 1500 only when the server answered 5xx (the transport says so in httpStatus), not when a message
         // happens to hold a number like 512.
         const status = httpStatusOf(failure);
-        return this.finish(j, status !== undefined && status >= 500 && status <= 599 ? ScomoResult.DownloadServerError : ScomoResult.DownloadFailed);
+        return this.finish(
+          j,
+          status !== undefined && status >= 500 && status <= 599 ? ScomoResult.DownloadServerError : ScomoResult.DownloadFailed,
+        );
       }
       const stored = this.tooLarge(j.node, downloader.storedSize(pkgId));
       if (stored) return this.refuseTooLarge(j, pkgId, stored);
@@ -286,7 +317,12 @@ export class ScomoManager {
     const name = j.node.slice(j.node.lastIndexOf('/') + 1);
     const base = `${DELIVERED}/${name}`;
     if (!tree.exists(base)) tree.add(base, { format: 'node' }, DEVICE);
-    for (const [leafName, v] of [['PkgID', pkgId], ['Name', leafText(tree, `${j.node}/Name`) ?? pkgId], ['State', '10'], ['Status', '10']] as const) {
+    for (const [leafName, v] of [
+      ['PkgID', pkgId],
+      ['Name', leafText(tree, `${j.node}/Name`) ?? pkgId],
+      ['State', '10'],
+      ['Status', '10'],
+    ] as const) {
       const uri = `${base}/${leafName}`;
       if (tree.exists(uri)) tree.replace(uri, { data: v }, DEVICE);
       else tree.add(uri, { format: leafName === 'State' || leafName === 'Status' ? 'int' : 'chr', data: v }, DEVICE);
@@ -326,13 +362,20 @@ export class ScomoManager {
       return this.finish(j, j.op === 'Remove' && gone ? ScomoResult.Success : ScomoResult.UndefinedError);
     }
     j = this.journal.advance(j.id, 'running');
-    const code = j.op === 'Activate' ? ScomoResult.ActivateFailed : j.op === 'Deactivate' ? ScomoResult.DeactivateFailed : ScomoResult.RemoveFailed;
-    const failed = j.op === 'Activate' ? DeployedStatus.ActivateFailed : j.op === 'Deactivate' ? DeployedStatus.DeactivateFailed : DeployedStatus.RemoveFailed;
+    const code =
+      j.op === 'Activate' ? ScomoResult.ActivateFailed : j.op === 'Deactivate' ? ScomoResult.DeactivateFailed : ScomoResult.RemoveFailed;
+    const failed =
+      j.op === 'Activate'
+        ? DeployedStatus.ActivateFailed
+        : j.op === 'Deactivate'
+          ? DeployedStatus.DeactivateFailed
+          : DeployedStatus.RemoveFailed;
     if (this.givenUp(j)) {
       this.set(`${j.node}/Status`, failed);
       return this.finish(j, code);
     }
-    const busy = j.op === 'Activate' ? DeployedStatus.Activating : j.op === 'Deactivate' ? DeployedStatus.Deactivating : DeployedStatus.Removing;
+    const busy =
+      j.op === 'Activate' ? DeployedStatus.Activating : j.op === 'Deactivate' ? DeployedStatus.Deactivating : DeployedStatus.Removing;
     this.set(`${j.node}/Status`, busy);
     tree.commit();
     try {
@@ -355,8 +398,9 @@ export class ScomoManager {
   /** Queues the result alert once: a job found 'done' after a power cut may have queued it already. */
   private report(j: ScomoJob): void {
     const data = `<ResultCode>${j.result ?? ScomoResult.UndefinedError}</ResultCode><Identifier>${j.identifier ?? ''}</Identifier>`;
-    const already = this.o.queue.has((a) => a.type === ALERT_TYPE_OPERATION_COMPLETE && a.source === j.opUri &&
-      a.correlator === j.correlator && a.data === data);
+    const already = this.o.queue.has(
+      (a) => a.type === ALERT_TYPE_OPERATION_COMPLETE && a.source === j.opUri && a.correlator === j.correlator && a.data === data,
+    );
     if (!already) {
       const alert: Parameters<AlertQueue['enqueue']>[0] = { type: ALERT_TYPE_OPERATION_COMPLETE, format: 'xml', source: j.opUri, data };
       if (j.result !== ScomoResult.Success) alert.mark = 'critical';

@@ -25,5 +25,21 @@ export const ScomoResult = {
 export type ScomoResultCode = (typeof ScomoResult)[keyof typeof ScomoResult];
 
 /** Download/<x>/Status, Deployed/<x>/Status values (SCOMO MO). */
-export const DownloadStatus = { Idle: '10', DownloadFailed: '20', Downloading: '30', Downloaded: '40', Installing: '50', InstallFailedWithData: '60', InstallFailed: '70' } as const;
-export const DeployedStatus = { Idle: '10', RemoveFailed: '20', Removing: '30', ActivateFailed: '40', Activating: '50', DeactivateFailed: '60', Deactivating: '70' } as const;
+export const DownloadStatus = {
+  Idle: '10',
+  DownloadFailed: '20',
+  Downloading: '30',
+  Downloaded: '40',
+  Installing: '50',
+  InstallFailedWithData: '60',
+  InstallFailed: '70',
+} as const;
+export const DeployedStatus = {
+  Idle: '10',
+  RemoveFailed: '20',
+  Removing: '30',
+  ActivateFailed: '40',
+  Activating: '50',
+  DeactivateFailed: '60',
+  Deactivating: '70',
+} as const;

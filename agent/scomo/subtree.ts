@@ -8,7 +8,15 @@
 import type { DmTree, NodeFormat } from '../tree/types.js';
 import { DEVICE } from '../tree/types.js';
 import {
-  DELIVERED, DEPLOYED, DEPLOYED_OPERATIONS, DOWNLOAD, DOWNLOAD_OPERATIONS, SCOMO_MO_TYPE, SCOMO_ROOT, STATE_ACTIVE, STATE_INACTIVE,
+  DELIVERED,
+  DEPLOYED,
+  DEPLOYED_OPERATIONS,
+  DOWNLOAD,
+  DOWNLOAD_OPERATIONS,
+  SCOMO_MO_TYPE,
+  SCOMO_ROOT,
+  STATE_ACTIVE,
+  STATE_INACTIVE,
 } from './paths.js';
 import { utf8Decode } from '../util/bytes.js';
 import { withDefined } from '../util/options.js';

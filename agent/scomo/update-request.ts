@@ -10,7 +10,7 @@ import { DEVICE } from '../tree/types.js';
 import { DEPLOYED } from './paths.js';
 import { DmError } from '../errors.js';
 
-const DEPLOYED_PREFIX = DEPLOYED + '/';
+const DEPLOYED_PREFIX = `${DEPLOYED}/`;
 
 export type UpdateTrigger = 'user' | 'device';
 
@@ -21,7 +21,7 @@ export type UpdateTrigger = 'user' | 'device';
 export function resolveComponentUri(tree: DmTree, component: string): string {
   const candidates: string[] = [];
   if (component.startsWith(DEPLOYED_PREFIX) || component.startsWith('SCOMO/')) {
-    candidates.push(component.startsWith('./') ? component : './' + component);
+    candidates.push(component.startsWith('./') ? component : `./${component}`);
   } else if (!component.includes('/')) {
     candidates.push(DEPLOYED_PREFIX + component);
   }
@@ -33,17 +33,19 @@ export function resolveComponentUri(tree: DmTree, component: string): string {
   if (tree.exists(DEPLOYED)) {
     const deployed = tree.get(DEPLOYED, DEVICE);
     for (const node of deployed.children ?? []) {
-      const idUri = DEPLOYED_PREFIX + node + '/ID';
+      const idUri = `${DEPLOYED_PREFIX + node}/ID`;
       if (tree.exists(idUri) && tree.get(idUri, DEVICE).data === component) return DEPLOYED_PREFIX + node;
     }
   }
-  throw new DmError('DM_ERR_UNKNOWN_COMPONENT', 404,
-    `no deployed component '${component}' under ${DEPLOYED} (give its node name, URI or ID)`);
+  throw new DmError(
+    'DM_ERR_UNKNOWN_COMPONENT',
+    404,
+    `no deployed component '${component}' under ${DEPLOYED} (give its node name, URI or ID)`,
+  );
 }
 
 /** Builds the update request for a trigger; `component` names a deployed component (see resolveComponentUri). */
-export function buildUpdateRequest(tree: DmTree, trigger: UpdateTrigger, component?: string,
-  vendorData = ''): Omit<GenericAlert, 'id'> {
+export function buildUpdateRequest(tree: DmTree, trigger: UpdateTrigger, component?: string, vendorData = ''): Omit<GenericAlert, 'id'> {
   const alert: Omit<GenericAlert, 'id'> = {
     type: trigger === 'user' ? ALERT_TYPE_USER_REQUEST : ALERT_TYPE_DEVICE_REQUEST,
     format: 'chr',

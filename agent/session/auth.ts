@@ -28,7 +28,10 @@ export function basicCred(user: string, pass: string): string {
 export class UserPassHashes {
   private readonly memo = new Map<string, Uint8Array>();
 
-  constructor(readonly crypto: Crypto, private readonly most = 256) {}
+  constructor(
+    readonly crypto: Crypto,
+    private readonly most = 256,
+  ) {}
 
   /** utf8(b64(md5("user:pass"))), the first part of every digest of that account. */
   get(user: string, pass: string): Uint8Array {
@@ -81,7 +84,9 @@ export function parseHmacHeader(value: string): { algorithm: string; username: s
   const fields: Record<string, string> = {};
   const n = value.length;
   let i = 0;
-  const skipSpace = () => { while (i < n && isSpace(value.charCodeAt(i))) i++; };
+  const skipSpace = () => {
+    while (i < n && isSpace(value.charCodeAt(i))) i++;
+  };
   while (i < n) {
     skipSpace();
     const keyStart = i;
@@ -94,7 +99,10 @@ export function parseHmacHeader(value: string): { algorithm: string; username: s
       skipSpace();
       if (value[i] === '"') {
         const close = value.indexOf('"', i + 1);
-        if (close >= 0) { field = value.slice(i + 1, close); i = close + 1; }
+        if (close >= 0) {
+          field = value.slice(i + 1, close);
+          i = close + 1;
+        }
       } else {
         const start = i;
         while (i < n && value[i] !== ',' && !isSpace(value.charCodeAt(i))) i++;
@@ -131,8 +139,13 @@ export function schemeOf(type: AuthSettings['type']): string | undefined {
  * Checks the credential a server put in its SyncHdr against what the account expects (SRVCRED).
  * Returns 'ok', 'missing' (→ 407) or 'bad' (→ 401).
  */
-export function checkServerCred(crypto: DigestCrypto, expected: AuthSettings, cred: Cred | undefined,
-  hmac: string | undefined, body: Uint8Array): 'ok' | 'missing' | 'bad' {
+export function checkServerCred(
+  crypto: DigestCrypto,
+  expected: AuthSettings,
+  cred: Cred | undefined,
+  hmac: string | undefined,
+  body: Uint8Array,
+): 'ok' | 'missing' | 'bad' {
   if (expected.type === 'NONE') return 'ok';
   if (expected.type === 'HMAC') {
     if (hmac === undefined) return 'missing';
@@ -143,9 +156,10 @@ export function checkServerCred(crypto: DigestCrypto, expected: AuthSettings, cr
   if (!cred) return 'missing';
   const type = cred.meta?.type ?? AUTH_BASIC;
   if (type !== schemeOf(expected.type)) return 'bad';
-  const want = expected.type === 'BASIC'
-    ? basicCred(expected.name, expected.secret)
-    : md5Digest(crypto, expected.name, expected.secret, expected.nonce);
+  const want =
+    expected.type === 'BASIC'
+      ? basicCred(expected.name, expected.secret)
+      : md5Digest(crypto, expected.name, expected.secret, expected.nonce);
   // Compare decoded bytes so base64 line breaks or padding quirks do not matter.
   try {
     return bytesEqual(base64Decode(cred.data), base64Decode(want)) ? 'ok' : 'bad';

@@ -31,7 +31,11 @@ export class Commands {
   /** Execs answered 202: work to run after the session. */
   execAccepted = 0;
 
-  constructor(private readonly o: CommandOptions, private readonly large: LargeObjects, private readonly outbox: Outbox) {}
+  constructor(
+    private readonly o: CommandOptions,
+    private readonly large: LargeObjects,
+    private readonly outbox: Outbox,
+  ) {}
 
   async runAlert(c: AlertCmd, ctx: RunContext, out: Command[]): Promise<number> {
     const code = c.data ?? '';
@@ -52,7 +56,15 @@ export class Commands {
     for (const item of c.items) results.push({ code: this.runItem(c, item), item });
     const codes = [...new Set(results.map((r) => r.code))];
     if (codes.length === 1) return emit(out, ctx, c, codes[0]!);
-    for (const code of codes) emit(out, ctx, c, code, [], results.filter((r) => r.code === code).map((r) => r.item));
+    for (const code of codes)
+      emit(
+        out,
+        ctx,
+        c,
+        code,
+        [],
+        results.filter((r) => r.code === code).map((r) => r.item),
+      );
     return codes.find((x) => x >= 300) ?? codes[0]!;
   }
 
@@ -91,7 +103,11 @@ export class Commands {
       const format = (meta.format ?? (c.kind === 'Add' ? 'chr' : undefined)) as NodeFormat | undefined;
       if (format === 'b64' && data instanceof Uint8Array) data = base64Encode(data);
       if (c.kind === 'Add') {
-        tree.add(uri, withDefined({ format: format ?? 'chr' }, { type: meta.type || undefined, data: format !== 'node' ? data : undefined }), who);
+        tree.add(
+          uri,
+          withDefined({ format: format ?? 'chr' }, { type: meta.type || undefined, data: format !== 'node' ? data : undefined }),
+          who,
+        );
       } else {
         tree.replace(uri, withDefined({}, { format: format || undefined, type: meta.type || undefined, data: data ?? '' }), who);
       }
@@ -109,7 +125,10 @@ export class Commands {
     const failed: { code: number; item: Item }[] = [];
     for (const item of c.items) {
       const target = item.target?.locURI;
-      if (!target) { failed.push({ code: 412, item }); continue; }
+      if (!target) {
+        failed.push({ code: 412, item });
+        continue;
+      }
       try {
         const list = listOf(target);
         if (list) trees.push(this.listItems(list.base, list.data));
@@ -132,7 +151,8 @@ export class Commands {
     // A subtree may go as several Results (DM TND §8.4.2): each small enough that a message can break between
     // them to fit the server's MaxMsgSize, where one Results with every node could not be split.
     for (const items of trees) {
-      for (const chunk of this.resultChunks(items)) out.push({ kind: 'Results', cmdId: '', msgRef: ctx.msgRef, cmdRef: c.cmdId, items: chunk });
+      for (const chunk of this.resultChunks(items))
+        out.push({ kind: 'Results', cmdId: '', msgRef: ctx.msgRef, cmdRef: c.cmdId, items: chunk });
     }
     return failed.length === 0 ? 200 : failed[0]!.code;
   }
@@ -150,8 +170,16 @@ export class Commands {
     let size = 0;
     for (const it of items) {
       const d = it.data;
-      const n = 160 + (it.source?.locURI.length ?? 0) + (it.meta?.type?.length ?? 0) + (d === undefined ? 0 : typeof d === 'string' ? utf8Length(d) : (d.length * 4) / 3);
-      if (chunk.length > 0 && size + n > budget) { chunks.push(chunk); chunk = []; size = 0; }
+      const n =
+        160 +
+        (it.source?.locURI.length ?? 0) +
+        (it.meta?.type?.length ?? 0) +
+        (d === undefined ? 0 : typeof d === 'string' ? utf8Length(d) : (d.length * 4) / 3);
+      if (chunk.length > 0 && size + n > budget) {
+        chunks.push(chunk);
+        chunk = [];
+        size = 0;
+      }
       chunk.push(it);
       size += n;
     }
@@ -225,13 +253,13 @@ export class Commands {
 /** Most nodes one `?list=` Get answers: each is an item held in memory until it is sent. */
 const MAX_LIST_NODES = 256;
 
-
 /** `<uri>?list=Struct|StructData`; other list attributes (TNDS) are 406, an optional feature not supported. */
 function listOf(uri: string): { base: string; data: boolean } | undefined {
   const q = uri.indexOf('?list=');
   if (q < 0) return undefined;
   const attr = uri.slice(q + 6);
-  if (attr !== 'Struct' && attr !== 'StructData') throw new DmError('DM_ERR_NOT_SUPPORTED', 406, `?list=${attr} is not supported (Struct and StructData are)`);
+  if (attr !== 'Struct' && attr !== 'StructData')
+    throw new DmError('DM_ERR_NOT_SUPPORTED', 406, `?list=${attr} is not supported (Struct and StructData are)`);
   return { base: uri.slice(0, q), data: attr === 'StructData' };
 }
 

@@ -105,12 +105,20 @@ export class Credentials {
       }
     }
     if (s.cmdRef !== '0' || s.cmd !== 'SyncHdr') return 'ok';
-    if (code === 212) { this.clientAuthenticated = true; this.authRetries = 0; return 'ok'; }
+    if (code === 212) {
+      this.clientAuthenticated = true;
+      this.authRetries = 0;
+      return 'ok';
+    }
     if (code === 401 || code === 407) {
       const auth = this.o.account.client;
       const asked = s.chal?.meta.type;
       if (asked !== undefined && asked !== schemeOf(auth.type)) {
-        return new DmError('DM_ERR_AUTH', code, `server asks for ${asked}, the account is set up for ${schemeOf(auth.type) ?? 'no authentication'}`);
+        return new DmError(
+          'DM_ERR_AUTH',
+          code,
+          `server asks for ${asked}, the account is set up for ${schemeOf(auth.type) ?? 'no authentication'}`,
+        );
       }
       if (s.chal === undefined && auth.type !== 'BASIC') {
         return new DmError('DM_ERR_AUTH', code, `server refused the credential (${code}) without a challenge`);

@@ -37,8 +37,7 @@ export class Outbox {
   fill(hdr: SyncHdr): { body: Command[]; final: boolean; bytes: Uint8Array } {
     const head: Command[] = this.hdrStatus ? [this.hdrStatus] : [];
     this.hdrStatus = undefined;
-    const tail: Command[] = this.continuing
-      ? [{ kind: 'Alert', cmdId: '0', data: AlertCode.NextMessage, items: [] }] : [];
+    const tail: Command[] = this.continuing ? [{ kind: 'Alert', cmdId: '0', data: AlertCode.NextMessage, items: [] }] : [];
     const limit = this.sendLimit();
     const build = (n: number): Command[] => numberCommands([...head, ...this.queue.slice(0, n), ...tail]);
     // The commands that fit, found without ever encoding much more than `limit` bytes: a device's heap
@@ -49,15 +48,23 @@ export class Outbox {
     const n = this.queue.length;
     const sizes = this.queue.map(estimatedSize);
     const fixed = 400 + head.reduce((k, c) => k + estimatedSize(c), 0);
-    const estimate = (count: number) => { let e = fixed; for (let k = 0; k < count; k++) e += sizes[k]!; return e; };
+    const estimate = (count: number) => {
+      let e = fixed;
+      for (let k = 0; k < count; k++) e += sizes[k]!;
+      return e;
+    };
     let candidate = 0;
     for (let est = fixed; candidate < n && (candidate === 0 || est + sizes[candidate]! <= limit); candidate++) est += sizes[candidate]!;
     // encodeMessage is called here, not from a helper: the encoder runs at the session's deepest point, where
     // every frame counts on the device's 640-slot stack (test/xs/stack.test.ts).
     let take = -1;
     let bytes: Uint8Array = new Uint8Array(0);
-    for (let grows = 0; ;) {
-      const tried = encodeMessage({ hdr, body: build(candidate), final: candidate === n && !this.continuing }, this.o.encoding, this.o.utf8);
+    for (let grows = 0; ; ) {
+      const tried = encodeMessage(
+        { hdr, body: build(candidate), final: candidate === n && !this.continuing },
+        this.o.encoding,
+        this.o.utf8,
+      );
       if (tried.length > limit && candidate > 1) {
         // Over: the last size that fitted is the message; without one yet, a command less.
         if (take >= 0) break;

@@ -145,8 +145,11 @@ export class Session {
     this.stats.messagesSent++;
     this.stats.bytesSent += bytes.length;
     const out: OutboundMessage = {
-      uri: this.targetUri, body: bytes, contentType: contentTypeOf(this.o.encoding),
-      sessionId: this.o.sessionId, msgId,
+      uri: this.targetUri,
+      body: bytes,
+      contentType: contentTypeOf(this.o.encoding),
+      sessionId: this.o.sessionId,
+      msgId,
     };
     const hmac = this.auth.hmac(bytes);
     if (hmac !== undefined) out.hmac = hmac;
@@ -159,7 +162,10 @@ export class Session {
   private buildHeader(msgId: string): SyncHdr {
     const auth = this.o.account.client;
     const hdr: SyncHdr = {
-      verDTD: '1.2', verProto: 'DM/1.2', sessionId: this.o.sessionId, msgId,
+      verDTD: '1.2',
+      verProto: 'DM/1.2',
+      sessionId: this.o.sessionId,
+      msgId,
       target: { locURI: this.o.account.serverUri },
       source: { locURI: this.o.devId },
     };
@@ -185,7 +191,7 @@ export class Session {
     const pkg1: Command[] = [{ kind: 'Alert', cmdId: '', data: AlertCode.ClientInitiated, items: [] }];
     const items: Item[] = [];
     for (const leaf of DEVINFO_LEAVES) {
-      const uri = './DevInfo/' + leaf;
+      const uri = `./DevInfo/${leaf}`;
       if (!this.o.tree.exists(uri)) continue;
       const v = this.o.tree.get(uri, DEVICE);
       const item: Item = { source: { locURI: uri }, data: dataForWire(v.data ?? '', this.o.encoding) };
@@ -213,7 +219,7 @@ export class Session {
     const m = this.read(msg);
     if (!m) return;
     // Server authentication comes first: an unauthenticated server's commands are not executed.
-    const serverOk = this.auth.checkServer(m, msg, this.outbox.hdrStatus = syncHdrStatus(m));
+    const serverOk = this.auth.checkServer(m, msg, (this.outbox.hdrStatus = syncHdrStatus(m)));
     if (!this.takeStatuses(m) || this.serverAborted(m)) return;
     // The server's commands, run here and not in a step of their own: a command runs at the session's
     // deepest point, where a frame more counts on the device's 640-slot stack (test/xs/stack.test.ts).
@@ -266,7 +272,10 @@ export class Session {
     for (const c of m.body) {
       if (c.kind !== 'Status') continue;
       const r = this.auth.onStatus(c);
-      if (r instanceof DmError) { this.fail(r); return false; }
+      if (r instanceof DmError) {
+        this.fail(r);
+        return false;
+      }
       if (r === 'resend') rechallenged = true;
       else if (c.cmd === 'Alert') this.alertAnswered(c);
     }
@@ -338,21 +347,39 @@ export class Session {
     if (ctx.cancelled) return emit(out, ctx, c, 215);
     // A large object's chunks come in a row: any other command means its end never comes.
     const large = this.large.uri;
-    if (large !== undefined && !(isItemCmd(c) && (c.kind === 'Add' || c.kind === 'Replace') &&
-        c.items[0]?.target?.locURI !== undefined && treeUri(c.items[0].target.locURI) === large)) {
+    if (
+      large !== undefined &&
+      !(
+        isItemCmd(c) &&
+        (c.kind === 'Add' || c.kind === 'Replace') &&
+        c.items[0]?.target?.locURI !== undefined &&
+        treeUri(c.items[0].target.locURI) === large
+      )
+    ) {
       this.large.abandon(out);
     }
     try {
       switch (c.kind) {
         // A closure only for the commands that wait: the others (most of a package) make none.
-        case 'Alert': return this.commands.runAlert(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
-        case 'Add': case 'Replace': case 'Delete': case 'Copy': return this.commands.runItems(c, ctx, out);
-        case 'Get': return this.commands.runGet(c, ctx, out);
-        case 'Exec': return this.commands.runExec(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
-        case 'Atomic': return this.runAtomic(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
-        case 'Sequence': return this.runSequence(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
-        case 'Results': return emit(out, ctx, c, 406);
-        case 'Unsupported': return emit(out, ctx, c, 406);
+        case 'Alert':
+          return this.commands.runAlert(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
+        case 'Add':
+        case 'Replace':
+        case 'Delete':
+        case 'Copy':
+          return this.commands.runItems(c, ctx, out);
+        case 'Get':
+          return this.commands.runGet(c, ctx, out);
+        case 'Exec':
+          return this.commands.runExec(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
+        case 'Atomic':
+          return this.runAtomic(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
+        case 'Sequence':
+          return this.runSequence(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
+        case 'Results':
+          return emit(out, ctx, c, 406);
+        case 'Unsupported':
+          return emit(out, ctx, c, 406);
       }
     } catch (e) {
       return this.failed(c, ctx, out, e);
@@ -363,7 +390,7 @@ export class Session {
   /** The Status of a command that threw: the error's DM status, logged. */
   private failed(c: Command, ctx: RunContext, out: Command[], e: unknown): number {
     const err = asDmError(e);
-    this.log('warn', `${c.kind} ${('cmdId' in c) ? c.cmdId : ''} failed: ${err.message}`, { status: err.status });
+    this.log('warn', `${c.kind} ${'cmdId' in c ? c.cmdId : ''} failed: ${err.message}`, { status: err.status });
     return emit(out, ctx, c, err.status);
   }
 
@@ -386,7 +413,10 @@ export class Session {
       }
       codes.push(code);
       // A 304 (user said No) or 214 (cancel) inside Atomic fails it just as an error does.
-      if (code >= 300 || code === 214) { failedAt = i; break; }
+      if (code >= 300 || code === 214) {
+        failedAt = i;
+        break;
+      }
     }
     if (failedAt < 0) {
       emit(out, ctx, c, 200);
@@ -412,7 +442,10 @@ export class Session {
     emit(out, ctx, c, 200);
     let skip = false;
     for (const child of c.commands) {
-      if (skip || ctx.cancelled) { emit(out, ctx, child, 215); continue; }
+      if (skip || ctx.cancelled) {
+        emit(out, ctx, child, 215);
+        continue;
+      }
       const code = await this.run(child, ctx, out);
       // A No (304) to a confirm inside a Sequence skips the rest of the Sequence (DM Protocol §10.x UI).
       if (code === 304 && child.kind === 'Alert') skip = true;
@@ -443,7 +476,6 @@ export class Session {
     this.o.log?.log(level, message, fields);
   }
 }
-
 
 function isItemCmd(c: Command): c is ItemCmd {
   return c.kind === 'Add' || c.kind === 'Replace' || c.kind === 'Delete' || c.kind === 'Copy' || c.kind === 'Get';

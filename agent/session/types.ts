@@ -61,7 +61,6 @@ export interface SessionOutcome {
   bytesReceived: number;
 }
 
-
 /** The answer to a UI alert (1100-1104): the Status code and the Items that go in that Status. */
 export interface UiAnswer {
   status: number;
@@ -74,10 +73,10 @@ export interface UiResponder {
 }
 
 export interface ExecContext {
-  uri: string;             // the executed node, normalised './…'
+  uri: string; // the executed node, normalised './…'
   correlator?: string;
   data?: string | Uint8Array; // Item/Data of the Exec, if any
-  principal: Principal;    // server ID that sent it
+  principal: Principal; // server ID that sent it
   tree: DmTree;
 }
 

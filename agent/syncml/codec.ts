@@ -18,8 +18,11 @@ export function sniffEncoding(bytes: Uint8Array): Encoding {
   while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
   if (bytes[i] === 0x3c) return 'xml';
   if (bytes.length > 0 && bytes[0]! <= 0x03) return 'wbxml';
-  throw new DmError('DM_ERR_BAD_SYNCML', 415, 'message is neither XML nor WBXML (first byte 0x' +
-    (bytes.length ? bytes[0]!.toString(16) : 'none') + ')');
+  throw new DmError(
+    'DM_ERR_BAD_SYNCML',
+    415,
+    `message is neither XML nor WBXML (first byte 0x${bytes.length ? bytes[0]!.toString(16) : 'none'})`,
+  );
 }
 
 /** `utf8`: the platform's native converter for XML text, if it has one. */

@@ -38,7 +38,11 @@ export function walkElement(root: El, v: ElementVisitor): void {
     if (e) {
       const empty = e.children.length === 0;
       v.start(e, els.length, empty);
-      if (!empty) { els.push(e); next.push(0); nested.push(false); }
+      if (!empty) {
+        els.push(e);
+        next.push(0);
+        nested.push(false);
+      }
       e = undefined;
     }
     const top = els.length - 1;
@@ -50,11 +54,16 @@ export function walkElement(root: El, v: ElementVisitor): void {
       const c = open.children[k]!;
       if (typeof c === 'string') v.text(c);
       else if (c instanceof Uint8Array) v.bytes(c);
-      else { nested[top] = true; e = c; }
+      else {
+        nested[top] = true;
+        e = c;
+      }
       continue;
     }
     const hadElements = nested[top]!;
-    els.pop(); next.pop(); nested.pop();
+    els.pop();
+    next.pop();
+    nested.pop();
     v.end(open, top, hadElements);
   }
 }

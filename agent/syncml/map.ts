@@ -3,7 +3,19 @@
 import type { El, ElChild } from './element.js';
 import { NS_METINF } from './element.js';
 import type {
-  AlertCmd, Command, ContainerCmd, Cred, Data, ExecCmd, Item, ItemCmd, LocRef, Meta, ResultsCmd, StatusCmd, SyncHdr,
+  AlertCmd,
+  Command,
+  ContainerCmd,
+  Cred,
+  Data,
+  ExecCmd,
+  Item,
+  ItemCmd,
+  LocRef,
+  Meta,
+  ResultsCmd,
+  StatusCmd,
+  SyncHdr,
   SyncMLMessage,
 } from './model.js';
 import { DmError } from '../errors.js';
@@ -68,16 +80,35 @@ function meta(el: El, where: string): Meta {
   for (const c of list) {
     const v = text(c).trim();
     switch (c.name) {
-      case 'Format': m.format = v; break;
-      case 'Type': m.type = v; break;
-      case 'Mark': m.mark = v; break;
-      case 'Size': m.size = num(v, `${where}/Size`); break;
-      case 'NextNonce': m.nextNonce = v; break;
-      case 'Version': m.version = v; break;
-      case 'MaxMsgSize': m.maxMsgSize = num(v, `${where}/MaxMsgSize`); break;
-      case 'MaxObjSize': m.maxObjSize = num(v, `${where}/MaxObjSize`); break;
-      case 'EMI': (m.emi ??= []).push(v); break;
-      default: break; // other MetInf (Anchor, Mem, FieldLevel …) carry nothing DM needs
+      case 'Format':
+        m.format = v;
+        break;
+      case 'Type':
+        m.type = v;
+        break;
+      case 'Mark':
+        m.mark = v;
+        break;
+      case 'Size':
+        m.size = num(v, `${where}/Size`);
+        break;
+      case 'NextNonce':
+        m.nextNonce = v;
+        break;
+      case 'Version':
+        m.version = v;
+        break;
+      case 'MaxMsgSize':
+        m.maxMsgSize = num(v, `${where}/MaxMsgSize`);
+        break;
+      case 'MaxObjSize':
+        m.maxObjSize = num(v, `${where}/MaxObjSize`);
+        break;
+      case 'EMI':
+        (m.emi ??= []).push(v);
+        break;
+      default:
+        break; // other MetInf (Anchor, Mem, FieldLevel …) carry nothing DM needs
     }
   }
   return m;
@@ -85,8 +116,10 @@ function meta(el: El, where: string): Meta {
 
 function data(el: El): Data {
   const elems = kids(el);
-  if (elems.length > 0) return el.children.map((c) => (typeof c === 'string' ? escapeText(c)
-    : c instanceof Uint8Array ? base64Encode(c) : serialize(c))).join('');
+  if (elems.length > 0)
+    return el.children
+      .map((c) => (typeof c === 'string' ? escapeText(c) : c instanceof Uint8Array ? base64Encode(c) : serialize(c)))
+      .join('');
   if (el.children.length === 1 && el.children[0] instanceof Uint8Array) return el.children[0];
   return text(el);
 }
@@ -193,8 +226,14 @@ function command(el: El, where: string, containers = 0): Command {
   }
   if (el.name === 'Status') {
     const s: StatusCmd = {
-      kind: 'Status', cmdId, msgRef: need(el, 'MsgRef', here, 412), cmdRef: need(el, 'CmdRef', here, 412),
-      cmd: need(el, 'Cmd', here, 412), targetRefs: [], sourceRefs: [], items: items(el, here),
+      kind: 'Status',
+      cmdId,
+      msgRef: need(el, 'MsgRef', here, 412),
+      cmdRef: need(el, 'CmdRef', here, 412),
+      cmd: need(el, 'Cmd', here, 412),
+      targetRefs: [],
+      sourceRefs: [],
+      items: items(el, here),
       data: need(el, 'Data', here, 412),
     };
     for (const k of kids(el)) {
@@ -229,8 +268,12 @@ export function elementToMessage(root: El): SyncMLMessage {
   if (!target) throw bad('SyncHdr', 'missing Target');
   if (!source) throw bad('SyncHdr', 'missing Source');
   const hdr: SyncHdr = {
-    verDTD, verProto, sessionId: need(h, 'SessionID', 'SyncHdr'), msgId: need(h, 'MsgID', 'SyncHdr'),
-    target: locRef(target, 'SyncHdr/Target'), source: locRef(source, 'SyncHdr/Source'),
+    verDTD,
+    verProto,
+    sessionId: need(h, 'SessionID', 'SyncHdr'),
+    msgId: need(h, 'MsgID', 'SyncHdr'),
+    target: locRef(target, 'SyncHdr/Target'),
+    source: locRef(source, 'SyncHdr/Source'),
   };
   const resp = textOf(h, 'RespURI');
   if (resp !== undefined) hdr.respURI = resp;
@@ -242,7 +285,10 @@ export function elementToMessage(root: El): SyncMLMessage {
   const body: Command[] = [];
   let final = false;
   for (const c of kids(b)) {
-    if (c.name === 'Final') { final = true; continue; }
+    if (c.name === 'Final') {
+      final = true;
+      continue;
+    }
     body.push(command(c, 'SyncBody'));
   }
   return { hdr, body, final };
@@ -313,7 +359,11 @@ function commandEl(c: Command): El {
       if (c.correlator !== undefined) k.push(leaf('Correlator', c.correlator));
       for (const it of c.items) k.push(itemEl(it));
       break;
-    case 'Add': case 'Replace': case 'Delete': case 'Copy': case 'Get':
+    case 'Add':
+    case 'Replace':
+    case 'Delete':
+    case 'Copy':
+    case 'Get':
       if (c.noResp) k.push(el('NoResp'));
       if (c.meta) k.push(metaEl(c.meta));
       for (const it of c.items) k.push(itemEl(it));
@@ -324,7 +374,8 @@ function commandEl(c: Command): El {
       if (c.correlator !== undefined) k.push(leaf('Correlator', c.correlator));
       for (const it of c.items) k.push(itemEl(it));
       break;
-    case 'Atomic': case 'Sequence':
+    case 'Atomic':
+    case 'Sequence':
       if (c.noResp) k.push(el('NoResp'));
       if (c.meta) k.push(metaEl(c.meta));
       for (const sub of c.commands) k.push(commandEl(sub));
@@ -370,8 +421,12 @@ export function messageParts(msg: SyncMLMessage): { header: El; bodyCount: numbe
 function headerEl(msg: SyncMLMessage): El {
   const h = msg.hdr;
   const hk: El[] = [
-    leaf('VerDTD', h.verDTD), leaf('VerProto', h.verProto), leaf('SessionID', h.sessionId), leaf('MsgID', h.msgId),
-    locEl('Target', h.target), locEl('Source', h.source),
+    leaf('VerDTD', h.verDTD),
+    leaf('VerProto', h.verProto),
+    leaf('SessionID', h.sessionId),
+    leaf('MsgID', h.msgId),
+    locEl('Target', h.target),
+    locEl('Source', h.source),
   ];
   if (h.respURI !== undefined) hk.push(leaf('RespURI', h.respURI));
   if (h.noResp) hk.push(el('NoResp'));
@@ -402,13 +457,18 @@ export function escapeText(s: string): string {
     if (c === 38) rep = '&amp;';
     else if (c === 60) rep = '&lt;';
     else if (c === 62) rep = '&gt;';
-    else if (c < 0x20) { if (c === 13) rep = '&#13;'; else if (c !== 9 && c !== 10) rep = '\ufffd'; }
-    else if (c >= 0xd800 && c <= 0xdfff) {
+    else if (c < 0x20) {
+      if (c === 13) rep = '&#13;';
+      else if (c !== 9 && c !== 10) rep = '\ufffd';
+    } else if (c >= 0xd800 && c <= 0xdfff) {
       const d = c <= 0xdbff ? s.charCodeAt(i + 1) : 0;
       if (d >= 0xdc00 && d <= 0xdfff) i++;
       else rep = '\ufffd';
     } else if (c === 0xfffe || c === 0xffff) rep = '\ufffd';
-    if (rep) { out += s.slice(last, i) + rep; last = i + 1; }
+    if (rep) {
+      out += s.slice(last, i) + rep;
+      last = i + 1;
+    }
   }
   return last === 0 ? s : out + s.slice(last);
 }
@@ -427,12 +487,20 @@ function serialize(root: El): string {
     const e = top[0];
     if (top[1] < 0) {
       const attrs = e.ns ? ` xmlns="${e.ns}"` : '';
-      if (e.children.length === 0) { s += `<${e.name}${attrs}/>`; open.pop(); continue; }
+      if (e.children.length === 0) {
+        s += `<${e.name}${attrs}/>`;
+        open.pop();
+        continue;
+      }
       s += `<${e.name}${attrs}>`;
       top[1] = 0;
       continue;
     }
-    if (top[1] >= e.children.length) { s += `</${e.name}>`; open.pop(); continue; }
+    if (top[1] >= e.children.length) {
+      s += `</${e.name}>`;
+      open.pop();
+      continue;
+    }
     const c = e.children[top[1]++]!;
     if (typeof c === 'string') s += escapeText(c);
     else if (c instanceof Uint8Array) s += base64Encode(c);

@@ -4,15 +4,15 @@
 
 /** MetInf elements (namespace syncml:metinf, WBXML code page 1). Numbers are decimal on the wire. */
 export interface Meta {
-  format?: string;       // chr, int, bool, bin, b64, node, null, xml, date, time, float
-  type?: string;         // MIME type, DDF name, alert type URN, or auth scheme (syncml:auth-md5 ...)
-  mark?: string;         // Generic Alert severity
-  size?: number;         // size of the whole object (large objects)
-  nextNonce?: string;    // base64 nonce, in Chal or in server Meta
+  format?: string; // chr, int, bool, bin, b64, node, null, xml, date, time, float
+  type?: string; // MIME type, DDF name, alert type URN, or auth scheme (syncml:auth-md5 ...)
+  mark?: string; // Generic Alert severity
+  size?: number; // size of the whole object (large objects)
+  nextNonce?: string; // base64 nonce, in Chal or in server Meta
   version?: string;
   maxMsgSize?: number;
   maxObjSize?: number;
-  emi?: string[];        // experimental meta, repeated
+  emi?: string[]; // experimental meta, repeated
 }
 
 /** Target or Source of the header or of an Item. */
@@ -33,13 +33,13 @@ export interface Item {
 }
 
 export interface Cred {
-  meta?: Meta;           // Format (b64) and Type (syncml:auth-basic, syncml:auth-md5)
+  meta?: Meta; // Format (b64) and Type (syncml:auth-basic, syncml:auth-md5)
   data: string;
 }
 
 export interface SyncHdr {
-  verDTD: string;        // '1.2'
-  verProto: string;      // 'DM/1.2'
+  verDTD: string; // '1.2'
+  verProto: string; // 'DM/1.2'
   sessionId: string;
   msgId: string;
   target: LocRef;
@@ -57,7 +57,7 @@ interface CommandBase {
 
 export interface AlertCmd extends CommandBase {
   kind: 'Alert';
-  data?: string;         // the alert code, e.g. '1201', '1226', '1101'
+  data?: string; // the alert code, e.g. '1201', '1226', '1101'
   correlator?: string;
   items: Item[];
 }
@@ -92,12 +92,12 @@ export interface StatusCmd {
   cmdId: string;
   msgRef: string;
   cmdRef: string;
-  cmd: string;            // name of the command answered, or 'SyncHdr'
+  cmd: string; // name of the command answered, or 'SyncHdr'
   targetRefs: string[];
   sourceRefs: string[];
   cred?: Cred;
   chal?: { meta: Meta };
-  data: string;           // the status code, e.g. '200'
+  data: string; // the status code, e.g. '200'
   items: Item[];
 }
 

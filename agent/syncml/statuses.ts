@@ -5,8 +5,15 @@ import type { Command, Item, StatusCmd, SyncMLMessage } from './model.js';
 /** The Status for message `m`'s SyncHdr (CmdRef 0), with its Target and Source as refs: 200 unless given. */
 export function syncHdrStatus(m: SyncMLMessage, code = 200): StatusCmd {
   return {
-    kind: 'Status', cmdId: '', msgRef: m.hdr.msgId, cmdRef: '0', cmd: 'SyncHdr',
-    targetRefs: [m.hdr.target.locURI], sourceRefs: [m.hdr.source.locURI], items: [], data: String(code),
+    kind: 'Status',
+    cmdId: '',
+    msgRef: m.hdr.msgId,
+    cmdRef: '0',
+    cmd: 'SyncHdr',
+    targetRefs: [m.hdr.target.locURI],
+    sourceRefs: [m.hdr.source.locURI],
+    items: [],
+    data: String(code),
   };
 }
 
@@ -16,8 +23,15 @@ export function syncHdrStatus(m: SyncMLMessage, code = 200): StatusCmd {
  */
 export function commandStatus(msgRef: string, c: Command, code: number, items: Item[] = [], refs: Item[] = []): StatusCmd {
   const s: StatusCmd = {
-    kind: 'Status', cmdId: '', msgRef, cmdRef: c.cmdId, cmd: c.kind === 'Unsupported' ? c.name : c.kind,
-    targetRefs: [], sourceRefs: [], items, data: String(code),
+    kind: 'Status',
+    cmdId: '',
+    msgRef,
+    cmdRef: c.cmdId,
+    cmd: c.kind === 'Unsupported' ? c.name : c.kind,
+    targetRefs: [],
+    sourceRefs: [],
+    items,
+    data: String(code),
   };
   for (const it of refs) {
     if (it.target?.locURI !== undefined) s.targetRefs.push(it.target.locURI);
@@ -28,5 +42,5 @@ export function commandStatus(msgRef: string, c: Command, code: number, items: I
 
 /** A URI as the tree takes it: relative ones (`Vendor/x`) from the root (`./Vendor/x`). */
 export function treeUri(uri: string): string {
-  return uri === '.' || uri.startsWith('./') ? uri : './' + uri;
+  return uri === '.' || uri.startsWith('./') ? uri : `./${uri}`;
 }

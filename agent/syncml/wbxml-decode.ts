@@ -8,8 +8,19 @@ import { DmError } from '../errors.js';
 import { utf8Decode } from '../util/bytes.js';
 import { isXmlChar } from '../util/scan.js';
 import {
-  CHARSET_UTF8, END, ENTITY, FPI_SYNCML_11, FPI_SYNCML_12, LITERAL, OPAQUE, PUBLIC_ID_SYNCML_11, PUBLIC_ID_SYNCML_12,
-  STR_I, STR_T, SWITCH_PAGE, TAGS,
+  CHARSET_UTF8,
+  END,
+  ENTITY,
+  FPI_SYNCML_11,
+  FPI_SYNCML_12,
+  LITERAL,
+  OPAQUE,
+  PUBLIC_ID_SYNCML_11,
+  PUBLIC_ID_SYNCML_12,
+  STR_I,
+  STR_T,
+  SWITCH_PAGE,
+  TAGS,
 } from './wbxml-tokens.js';
 import type { XmlLimits } from './xml-decode.js';
 import { DEFAULT_XML_LIMITS } from './xml-decode.js';
@@ -32,7 +43,10 @@ class WbxmlReader {
   private elements = 0;
   private strtbl: Uint8Array = new Uint8Array(0);
 
-  constructor(private readonly b: Uint8Array, private readonly lim: XmlLimits) {}
+  constructor(
+    private readonly b: Uint8Array,
+    private readonly lim: XmlLimits,
+  ) {}
 
   private fail(what: string, status = 400, code: 'DM_ERR_BAD_WBXML' | 'DM_ERR_WBXML_VERSION' = 'DM_ERR_BAD_WBXML'): never {
     throw new DmError(code, status, `WBXML ${what} at offset ${this.i}`);
@@ -71,10 +85,16 @@ class WbxmlReader {
       else if (fpi === FPI_SYNCML_11) publicId = PUBLIC_ID_SYNCML_11;
     }
     if (publicId !== PUBLIC_ID_SYNCML_12 && publicId !== PUBLIC_ID_SYNCML_11) {
-      this.fail(`public identifier 0x${publicId.toString(16)} (accepted: 0x1201 SyncML 1.2, 0xfd3 SyncML 1.1, or their FPI in the string table)`,
-        415, 'DM_ERR_WBXML_VERSION');
+      this.fail(
+        `public identifier 0x${publicId.toString(16)} (accepted: 0x1201 SyncML 1.2, 0xfd3 SyncML 1.1, or their FPI in the string table)`,
+        415,
+        'DM_ERR_WBXML_VERSION',
+      );
     }
-    while (this.b[this.i] === SWITCH_PAGE) { this.i++; this.page = this.byte(); }
+    while (this.b[this.i] === SWITCH_PAGE) {
+      this.i++;
+      this.page = this.byte();
+    }
     const root = this.element();
     if (this.i !== this.b.length) this.fail('data after the root element');
     return root;
@@ -99,8 +119,10 @@ class WbxmlReader {
 
   /** One tag token at nesting `depth`: the element, and whether content follows (its END to come). */
   private tag(depth: number): { el: El; open: boolean } {
-    if (depth > this.lim.maxDepth) throw new DmError('DM_ERR_XML_LIMIT', 413, `WBXML nesting deeper than ${this.lim.maxDepth} at offset ${this.i}`);
-    if (++this.elements > this.lim.maxElements) throw new DmError('DM_ERR_XML_LIMIT', 413, `more than ${this.lim.maxElements} WBXML elements`);
+    if (depth > this.lim.maxDepth)
+      throw new DmError('DM_ERR_XML_LIMIT', 413, `WBXML nesting deeper than ${this.lim.maxDepth} at offset ${this.i}`);
+    if (++this.elements > this.lim.maxElements)
+      throw new DmError('DM_ERR_XML_LIMIT', 413, `more than ${this.lim.maxElements} WBXML elements`);
     const tok = this.byte();
     if ((tok & 0x3f) === LITERAL) this.fail('literal tags are not used by SyncML');
     if (tok & 0x80) this.fail('attributes are not used by SyncML');
@@ -139,8 +161,16 @@ class WbxmlReader {
         this.page = p;
         continue;
       }
-      if (t === STR_I) { this.i++; top.text += this.inline(); continue; }
-      if (t === STR_T) { this.i++; top.text += this.tableString(this.mbu32()); continue; }
+      if (t === STR_I) {
+        this.i++;
+        top.text += this.inline();
+        continue;
+      }
+      if (t === STR_T) {
+        this.i++;
+        top.text += this.tableString(this.mbu32());
+        continue;
+      }
       if (t === ENTITY) {
         this.i++;
         const cp = this.mbu32();
@@ -153,15 +183,30 @@ class WbxmlReader {
         this.i++;
         const n = this.mbu32();
         if (this.i + n > this.b.length) this.fail(`opaque data of ${n} bytes runs past the end`);
-        if (top.text) { el.children.push(top.text); top.text = ''; }
+        if (top.text) {
+          el.children.push(top.text);
+          top.text = '';
+        }
         el.children.push(this.b.slice(this.i, this.i + n));
         this.i += n;
         continue;
       }
-      if ((t & 0x3f) < 5 || t === 0x40 || t === 0x41 || t === 0x42 || t === 0x43 || t === 0x44 || (t >= 0x80 && t <= 0x84) || (t >= 0xc0 && t <= 0xc4)) {
+      if (
+        (t & 0x3f) < 5 ||
+        t === 0x40 ||
+        t === 0x41 ||
+        t === 0x42 ||
+        t === 0x43 ||
+        t === 0x44 ||
+        (t >= 0x80 && t <= 0x84) ||
+        (t >= 0xc0 && t <= 0xc4)
+      ) {
         this.fail(`token 0x${t.toString(16)} is not supported in SyncML`);
       }
-      if (top.text) { el.children.push(top.text); top.text = ''; }
+      if (top.text) {
+        el.children.push(top.text);
+        top.text = '';
+      }
       const child = this.tag(open.length + 1);
       el.children.push(child.el);
       if (child.open) open.push({ el: child.el, text: '' });

@@ -9,9 +9,7 @@ import type { SyncMLMessage } from './model.js';
 import { messageParts } from './map.js';
 import { DmError } from '../errors.js';
 import { utf8Encode, utf8Length } from '../util/bytes.js';
-import {
-  CHARSET_UTF8, END, OPAQUE, PUBLIC_ID_SYNCML_12, STR_I, STR_T, SWITCH_PAGE, TOKENS, WBXML_VERSION_1_2,
-} from './wbxml-tokens.js';
+import { CHARSET_UTF8, END, OPAQUE, PUBLIC_ID_SYNCML_12, STR_I, STR_T, SWITCH_PAGE, TOKENS, WBXML_VERSION_1_2 } from './wbxml-tokens.js';
 
 export interface WbxmlEncodeOptions {
   /** Share repeated strings and URI prefixes through the string table (default true). */
@@ -68,10 +66,20 @@ class Sink {
     b.set(this.buf.subarray(0, this.n));
     this.buf = b;
   }
-  byte(v: number): void { this.room(1); this.buf[this.n++] = v; }
-  bytes(v: Uint8Array): void { this.room(v.length); this.buf.set(v, this.n); this.n += v.length; }
+  byte(v: number): void {
+    this.room(1);
+    this.buf[this.n++] = v;
+  }
+  bytes(v: Uint8Array): void {
+    this.room(v.length);
+    this.buf.set(v, this.n);
+    this.n += v.length;
+  }
   mbu32(v: number): void {
-    if (v < 0x80) { this.byte(v); return; }
+    if (v < 0x80) {
+      this.byte(v);
+      return;
+    }
     const tmp: number[] = [v & 0x7f];
     for (v = Math.floor(v / 128); v > 0; v = Math.floor(v / 128)) tmp.unshift((v & 0x7f) | 0x80);
     for (const t of tmp) this.byte(t);
@@ -82,11 +90,17 @@ class Sink {
     const start = this.n;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
-      if (c >= 0x80) { this.n = start; this.bytes(utf8Encode(s)); return; }
+      if (c >= 0x80) {
+        this.n = start;
+        this.bytes(utf8Encode(s));
+        return;
+      }
       this.buf[this.n++] = c;
     }
   }
-  done(): Uint8Array { return this.buf.slice(0, this.n); }
+  done(): Uint8Array {
+    return this.buf.slice(0, this.n);
+  }
 }
 
 interface Table {
@@ -112,14 +126,21 @@ export function encodeWbxml(root: El, opts: WbxmlEncodeOptions = {}): Uint8Array
 /** The tokens of the elements walkElement reports, switching code page where an element needs it. */
 class WbxmlWriter implements ElementVisitor {
   private page = 0;
-  constructor(private readonly out: Sink, private readonly table: Table | undefined) {}
+  constructor(
+    private readonly out: Sink,
+    private readonly table: Table | undefined,
+  ) {}
   /** A SyncML (code page 0) element's token; with content, its END is the caller's. */
   open(name: string, content: boolean): void {
     this.switchTo(0);
     this.out.byte(TOKENS[0]!.get(name)! | (content ? 0x40 : 0));
   }
   private switchTo(page: number): void {
-    if (this.page !== page) { this.out.byte(SWITCH_PAGE); this.out.byte(page); this.page = page; }
+    if (this.page !== page) {
+      this.out.byte(SWITCH_PAGE);
+      this.out.byte(page);
+      this.page = page;
+    }
   }
   start(e: El, _depth: number, empty: boolean): void {
     const page = e.ns === NS_METINF ? 1 : 0;
@@ -128,24 +149,38 @@ class WbxmlWriter implements ElementVisitor {
     this.switchTo(page);
     this.out.byte(empty ? tok : tok | 0x40);
   }
-  text(t: string): void { writeText(t, this.out, this.table); }
-  bytes(b: Uint8Array): void { this.out.byte(OPAQUE); this.out.mbu32(b.length); this.out.bytes(b); }
-  end(): void { this.out.byte(END); }
+  text(t: string): void {
+    writeText(t, this.out, this.table);
+  }
+  bytes(b: Uint8Array): void {
+    this.out.byte(OPAQUE);
+    this.out.mbu32(b.length);
+    this.out.bytes(b);
+  }
+  end(): void {
+    this.out.byte(END);
+  }
 }
 
 function writeText(s: string, out: Sink, table: Table | undefined): void {
   if (table) {
     const w = table.whole.get(s);
-    if (w !== undefined) { out.byte(STR_T); out.mbu32(w); return; }
+    if (w !== undefined) {
+      out.byte(STR_T);
+      out.mbu32(w);
+      return;
+    }
     for (const [p, off] of table.prefixes) {
       if (s.length > p.length && s.startsWith(p)) {
-        out.byte(STR_T); out.mbu32(off);
+        out.byte(STR_T);
+        out.mbu32(off);
         s = s.slice(p.length);
         break;
       }
     }
   }
-  if (s.indexOf('\u0000') >= 0) throw new DmError('DM_ERR_BAD_FORMAT', 415, 'text with a NUL character cannot be written as a WBXML string');
+  if (s.indexOf('\u0000') >= 0)
+    throw new DmError('DM_ERR_BAD_FORMAT', 415, 'text with a NUL character cannot be written as a WBXML string');
   out.byte(STR_I);
   out.utf8(s);
   out.byte(0);
@@ -155,7 +190,9 @@ function writeText(s: string, out: Sink, table: Table | undefined): void {
 class TextCollector implements ElementVisitor {
   readonly texts: string[] = [];
   start(): void {}
-  text(t: string): void { this.texts.push(t); }
+  text(t: string): void {
+    this.texts.push(t);
+  }
   bytes(): void {}
   end(): void {}
 }
@@ -177,7 +214,8 @@ function buildTable(texts: string[]): Table | undefined {
     if (t.length > MAX_TAIL) continue;
     const k = t.charCodeAt(t.length - 1);
     const g = byLast.get(k);
-    if (g) g.push(t); else byLast.set(k, [t]);
+    if (g) g.push(t);
+    else byLast.set(k, [t]);
   }
   const entries: string[] = [];
   const refs = new Map<string, number>();
@@ -232,7 +270,11 @@ function buildTable(texts: string[]): Table | undefined {
   const prefixes: [string, number][] = [];
   for (const p of chosen) {
     let at = refs.get(p);
-    if (at === undefined) { entries.push(p); at = size; size += utf8Length(p) + 1; }
+    if (at === undefined) {
+      entries.push(p);
+      at = size;
+      size += utf8Length(p) + 1;
+    }
     prefixes.push([p, at]);
   }
   if (entries.length === 0) return undefined;

@@ -15,21 +15,93 @@ export const LITERAL = 0x04;
 export const STR_T = 0x83;
 export const OPAQUE = 0xc3;
 
-const PAGE0 = ['Add', 'Alert', 'Archive', 'Atomic', 'Chal', 'Cmd', 'CmdID', 'CmdRef', 'Copy', 'Cred', 'Data', 'Delete',
-  'Exec', 'Final', 'Get', 'Item', 'Lang', 'LocName', 'LocURI', 'Map', 'MapItem', 'Meta', 'MsgID', 'MsgRef', 'NoResp',
-  'NoResults', 'Put', 'Replace', 'RespURI', 'Results', 'Search', 'Sequence', 'SessionID', 'SftDel', 'Source',
-  'SourceRef', 'Status', 'Sync', 'SyncBody', 'SyncHdr', 'SyncML', 'Target', 'TargetRef', '', 'VerDTD', 'VerProto',
-  'NumberOfChanges', 'MoreData', 'Field', 'Filter', 'Record', 'FilterType', 'SourceParent', 'TargetParent', 'Move',
-  'Correlator'];
-const PAGE1 = ['Anchor', 'EMI', 'Format', 'FreeID', 'FreeMem', 'Last', 'Mark', 'MaxMsgSize', 'Mem', 'MetInf', 'Next',
-  'NextNonce', 'SharedMem', 'Size', 'Type', 'Version', 'MaxObjSize', 'FieldLevel'];
+const PAGE0 = [
+  'Add',
+  'Alert',
+  'Archive',
+  'Atomic',
+  'Chal',
+  'Cmd',
+  'CmdID',
+  'CmdRef',
+  'Copy',
+  'Cred',
+  'Data',
+  'Delete',
+  'Exec',
+  'Final',
+  'Get',
+  'Item',
+  'Lang',
+  'LocName',
+  'LocURI',
+  'Map',
+  'MapItem',
+  'Meta',
+  'MsgID',
+  'MsgRef',
+  'NoResp',
+  'NoResults',
+  'Put',
+  'Replace',
+  'RespURI',
+  'Results',
+  'Search',
+  'Sequence',
+  'SessionID',
+  'SftDel',
+  'Source',
+  'SourceRef',
+  'Status',
+  'Sync',
+  'SyncBody',
+  'SyncHdr',
+  'SyncML',
+  'Target',
+  'TargetRef',
+  '',
+  'VerDTD',
+  'VerProto',
+  'NumberOfChanges',
+  'MoreData',
+  'Field',
+  'Filter',
+  'Record',
+  'FilterType',
+  'SourceParent',
+  'TargetParent',
+  'Move',
+  'Correlator',
+];
+const PAGE1 = [
+  'Anchor',
+  'EMI',
+  'Format',
+  'FreeID',
+  'FreeMem',
+  'Last',
+  'Mark',
+  'MaxMsgSize',
+  'Mem',
+  'MetInf',
+  'Next',
+  'NextNonce',
+  'SharedMem',
+  'Size',
+  'Type',
+  'Version',
+  'MaxObjSize',
+  'FieldLevel',
+];
 
 /** Tag names by page and token (tokens start at 0x05). */
 export const TAGS: readonly (readonly string[])[] = [PAGE0, PAGE1];
 
 function index(list: readonly string[]): Map<string, number> {
   const m = new Map<string, number>();
-  list.forEach((name, i) => { if (name) m.set(name, i + 5); });
+  list.forEach((name, i) => {
+    if (name) m.set(name, i + 5);
+  });
   return m;
 }
 

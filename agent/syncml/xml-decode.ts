@@ -52,8 +52,12 @@ class Reader {
   private tagEmpty = false;
   /** The document holds a ']]>' somewhere: text must then be looked at for one (most documents have none). */
   private readonly cdataEnds: boolean;
-  constructor(private readonly s: string, private readonly lim: XmlLimits) {
-    if (s.length > lim.maxBytes) throw new DmError('DM_ERR_TOO_LARGE', 413, `document of ${s.length} characters exceeds the limit of ${lim.maxBytes}`);
+  constructor(
+    private readonly s: string,
+    private readonly lim: XmlLimits,
+  ) {
+    if (s.length > lim.maxBytes)
+      throw new DmError('DM_ERR_TOO_LARGE', 413, `document of ${s.length} characters exceeds the limit of ${lim.maxBytes}`);
     this.cdataEnds = s.indexOf(']]>') >= 0;
   }
 
@@ -61,7 +65,10 @@ class Reader {
     let line = 1;
     let col = 1;
     for (let k = 0; k < this.i && k < this.s.length; k++) {
-      if (this.s.charCodeAt(k) === 10) { line++; col = 1; } else col++;
+      if (this.s.charCodeAt(k) === 10) {
+        line++;
+        col = 1;
+      } else col++;
     }
     throw new DmError(code, 400, `XML ${what} at ${line}:${col} (offset ${this.i})`);
   }
@@ -123,10 +130,15 @@ class Reader {
     let quote = 0;
     for (; i < s.length; i++) {
       const c = s.charCodeAt(i);
-      if (quote) { if (c === quote) quote = 0; continue; }
+      if (quote) {
+        if (c === quote) quote = 0;
+        continue;
+      }
       if (c === 34 || c === 39) quote = c;
-      else if (c === 91) { this.i = i; this.fail('DOCTYPE with an internal subset is refused (no DTD processing)', 'DM_ERR_XML_FORBIDDEN'); }
-      else if (c === 62) break;
+      else if (c === 91) {
+        this.i = i;
+        this.fail('DOCTYPE with an internal subset is refused (no DTD processing)', 'DM_ERR_XML_FORBIDDEN');
+      } else if (c === 62) break;
     }
     if (i >= s.length) this.fail('unterminated DOCTYPE');
     this.i = i + 1;
@@ -137,8 +149,17 @@ class Reader {
     const start = this.i;
     let i = start;
     // isNameStart, then isNameChar, written inline: two calls per character made parsing 5% slower.
-    for (let c = s.charCodeAt(i); (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57 && i > start) ||
-      c === 95 || c === 58 || ((c === 45 || c === 46) && i > start) || c > 127; c = s.charCodeAt(++i));
+    for (
+      let c = s.charCodeAt(i);
+      (c >= 97 && c <= 122) ||
+      (c >= 65 && c <= 90) ||
+      (c >= 48 && c <= 57 && i > start) ||
+      c === 95 ||
+      c === 58 ||
+      ((c === 45 || c === 46) && i > start) ||
+      c > 127;
+      c = s.charCodeAt(++i)
+    );
     if (i === start) this.fail('expected a name');
     this.i = i;
     return s.slice(start, i);
@@ -150,8 +171,10 @@ class Reader {
    * the host reads thousands of messages a second).
    */
   private startTag(depth: number): El {
-    if (depth > this.lim.maxDepth) throw new DmError('DM_ERR_XML_LIMIT', 413, `XML nesting deeper than ${this.lim.maxDepth} at offset ${this.i}`);
-    if (++this.elements > this.lim.maxElements) throw new DmError('DM_ERR_XML_LIMIT', 413, `more than ${this.lim.maxElements} XML elements`);
+    if (depth > this.lim.maxDepth)
+      throw new DmError('DM_ERR_XML_LIMIT', 413, `XML nesting deeper than ${this.lim.maxDepth} at offset ${this.i}`);
+    if (++this.elements > this.lim.maxElements)
+      throw new DmError('DM_ERR_XML_LIMIT', 413, `more than ${this.lim.maxElements} XML elements`);
     const s = this.s;
     this.i++; // '<'
     const qname = this.name();
@@ -161,7 +184,12 @@ class Reader {
     for (;;) {
       this.skipSpace();
       const c = s.charCodeAt(this.i);
-      if (c === 62) { this.i++; this.tagName = qname; this.tagEmpty = false; return el; }
+      if (c === 62) {
+        this.i++;
+        this.tagName = qname;
+        this.tagEmpty = false;
+        return el;
+      }
       if (c === 47) {
         if (s.charCodeAt(this.i + 1) !== 62) this.fail("expected '>' after '/'");
         this.i += 2;
@@ -180,7 +208,10 @@ class Reader {
       const end = s.indexOf(q === 34 ? '"' : "'", this.i + 1);
       if (end < 0) this.fail(`unterminated attribute ${an}`);
       const lt = s.indexOf('<', this.i + 1);
-      if (lt >= 0 && lt < end) { this.i = lt; this.fail(`'<' in the value of attribute ${an}`); }
+      if (lt >= 0 && lt < end) {
+        this.i = lt;
+        this.fail(`'<' in the value of attribute ${an}`);
+      }
       const value = this.decodeText(s.slice(this.i + 1, end), this.i + 1);
       this.i = end + 1;
       if ((an === 'xmlns' || an.startsWith('xmlns:')) && value.toLowerCase() === NS_METINF) el.ns = NS_METINF;
@@ -206,17 +237,24 @@ class Reader {
     for (;;) {
       const top = els.length - 1;
       const lt = s.indexOf('<', this.i);
-      if (lt < 0) { this.i = s.length; this.fail(`unterminated element <${names[top]}>`); }
+      if (lt < 0) {
+        this.i = s.length;
+        this.fail(`unterminated element <${names[top]}>`);
+      }
       if (lt > this.i) {
         const raw = s.slice(this.i, lt);
         // Only a CDATA section may end with it (XML 1.0 §2.4).
         const end = this.cdataEnds ? raw.indexOf(']]>') : -1;
-        if (end >= 0) { this.i += end; this.fail("']]>' in text"); }
+        if (end >= 0) {
+          this.i += end;
+          this.fail("']]>' in text");
+        }
         text += this.decodeText(raw, this.i);
       }
       this.i = lt;
       const n = s.charCodeAt(lt + 1);
-      if (n === 47) { // '</'
+      if (n === 47) {
+        // '</'
         const qname = names[top]!;
         const after = lt + 2 + qname.length;
         // The end tag names the open element: checked in place, a name read (a string) only to say what is wrong.
@@ -230,15 +268,24 @@ class Reader {
         this.i++;
         const el = els[top]!;
         // A leaf's one text gets an array of its size (a push would reserve room for 17 on V8).
-        if (text) { if (el.children.length === 0) el.children = [text]; else { el.children.push(text); mixed[top] = true; } }
+        if (text) {
+          if (el.children.length === 0) el.children = [text];
+          else {
+            el.children.push(text);
+            mixed[top] = true;
+          }
+        }
         // Whitespace-only text between child elements is layout, not content.
         if (mixed[top]) el.children = el.children.filter(notLayout);
-        els.pop(); names.pop(); mixed.pop();
+        els.pop();
+        names.pop();
+        mixed.pop();
         text = '';
         if (top === 0) return el;
         continue;
       }
-      if (n === 33) { // '<!'
+      if (n === 33) {
+        // '<!'
         if (s.startsWith('<![CDATA[', lt)) {
           const end = s.indexOf(']]>', lt + 9);
           if (end < 0) this.fail('unterminated CDATA section');
@@ -246,14 +293,25 @@ class Reader {
           this.i = end + 3;
           continue;
         }
-        if (s.startsWith('<!--', lt)) { this.comment(); continue; }
+        if (s.startsWith('<!--', lt)) {
+          this.comment();
+          continue;
+        }
         this.fail('markup declaration inside an element refused', 'DM_ERR_XML_FORBIDDEN');
       }
       if (n === 63) this.fail('processing instructions are refused', 'DM_ERR_XML_FORBIDDEN');
-      if (text) { els[top]!.children.push(text); text = ''; mixed[top] = true; }
+      if (text) {
+        els[top]!.children.push(text);
+        text = '';
+        mixed[top] = true;
+      }
       const child = this.startTag(top + 2);
       els[top]!.children.push(child);
-      if (!this.tagEmpty) { els.push(child); names.push(this.tagName); mixed.push(false); }
+      if (!this.tagEmpty) {
+        els.push(child);
+        names.push(this.tagName);
+        mixed.push(false);
+      }
     }
   }
 
@@ -263,10 +321,14 @@ class Reader {
     let last = 0;
     for (let a = raw.indexOf('&'); a >= 0; a = raw.indexOf('&', last)) {
       const semi = raw.indexOf(';', a);
-      if (semi < 0 || semi - a > 12) { this.i = at + a; this.fail('unterminated entity reference'); }
+      if (semi < 0 || semi - a > 12) {
+        this.i = at + a;
+        this.fail('unterminated entity reference');
+      }
       const ref = raw.slice(a + 1, semi);
       let ch: string | undefined;
-      if (ref.charCodeAt(0) === 35) { // '#'
+      if (ref.charCodeAt(0) === 35) {
+        // '#'
         const hexForm = ref.charCodeAt(1) === 120;
         const digits = ref.slice(hexForm ? 2 : 1);
         const cp = (hexForm ? isHexDigits(digits) : isDigits(digits)) ? parseInt(digits, hexForm ? 16 : 10) : NaN;
@@ -277,7 +339,10 @@ class Reader {
         ch = String.fromCodePoint(cp);
       } else {
         ch = ENTITIES[ref];
-        if (ch === undefined) { this.i = at + a; this.fail(`unknown entity &${ref}; (only the five predefined entities are allowed)`, 'DM_ERR_XML_FORBIDDEN'); }
+        if (ch === undefined) {
+          this.i = at + a;
+          this.fail(`unknown entity &${ref}; (only the five predefined entities are allowed)`, 'DM_ERR_XML_FORBIDDEN');
+        }
       }
       out += raw.slice(last, a) + ch;
       last = semi + 1;

@@ -23,7 +23,7 @@ export function encodeXmlString(msg: SyncMLMessage, opts: XmlEncodeOptions = {})
   const indent = opts.indent ?? false;
   const parts = messageParts(msg);
   const out = new TextSink();
-  if (opts.declaration) out.push('<?xml version="1.0" encoding="UTF-8"?>' + (indent ? '\n' : ''));
+  if (opts.declaration) out.push(`<?xml version="1.0" encoding="UTF-8"?>${indent ? '\n' : ''}`);
   out.push(`<SyncML xmlns="${SYNCML_NS}">`);
   const w = new XmlWriter(out, indent);
   write(w, parts.header, undefined, 1);
@@ -73,9 +73,12 @@ class XmlWriter implements ElementVisitor {
   root: El | undefined;
   rootNs: string | undefined;
   base = 0;
-  constructor(private readonly out: TextSink, private readonly indent: boolean) {}
+  constructor(
+    private readonly out: TextSink,
+    private readonly indent: boolean,
+  ) {}
   private pad(depth: number): string {
-    return '\n' + '  '.repeat(this.base + depth);
+    return `\n${'  '.repeat(this.base + depth)}`;
   }
   start(e: El, depth: number, empty: boolean): void {
     const ns = e === this.root && this.rootNs ? this.rootNs : e.ns;
@@ -83,8 +86,12 @@ class XmlWriter implements ElementVisitor {
     if (this.indent && this.base + depth > 0) this.out.push(this.pad(depth));
     this.out.push(empty ? `<${e.name}${attrs}/>` : `<${e.name}${attrs}>`);
   }
-  text(t: string): void { this.out.push(escapeText(t)); }
-  bytes(b: Uint8Array): void { this.out.push(base64Encode(b)); }
+  text(t: string): void {
+    this.out.push(escapeText(t));
+  }
+  bytes(b: Uint8Array): void {
+    this.out.push(base64Encode(b));
+  }
   end(e: El, depth: number, nested: boolean): void {
     if (nested && this.indent) this.out.push(this.pad(depth));
     this.out.push(`</${e.name}>`);

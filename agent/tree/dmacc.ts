@@ -27,7 +27,7 @@ function auth(tree: DmTree, path: string | undefined): AuthSettings {
 
 /** The account for `serverId`, or the first one. */
 export function readAccount(tree: DmTree, serverId?: string): DmAccount {
-  const accounts = tree.exists('./DMAcc') ? tree.get('./DMAcc', DEVICE).children ?? [] : [];
+  const accounts = tree.exists('./DMAcc') ? (tree.get('./DMAcc', DEVICE).children ?? []) : [];
   for (const name of accounts) {
     const path = `./DMAcc/${name}`;
     const sid = val(tree, `${path}/ServerID`);
@@ -42,7 +42,11 @@ export function readAccount(tree: DmTree, serverId?: string): DmAccount {
       }
     }
     const acc: DmAccount = {
-      path, serverId: sid, serverUri: val(tree, `${path}/AppAddr/1/Addr`), client: auth(tree, client), server: auth(tree, server),
+      path,
+      serverId: sid,
+      serverUri: val(tree, `${path}/AppAddr/1/Addr`),
+      client: auth(tree, client),
+      server: auth(tree, server),
     };
     if (tree.exists(`${path}/Name`)) acc.name = val(tree, `${path}/Name`);
     return acc;

@@ -9,7 +9,16 @@ export const TREE_FORMAT_VERSION = 1;
 
 // Node as stored: [name, format, flags, type?, value?, acl?, title?, children?] — short keys keep flash writes small.
 interface Stored {
-  n: string; f: string; x?: number; t?: string; v?: string; b?: string; a?: string; ti?: string; vn?: number; c?: Stored[];
+  n: string;
+  f: string;
+  x?: number;
+  t?: string;
+  v?: string;
+  b?: string;
+  a?: string;
+  ti?: string;
+  vn?: number;
+  c?: Stored[];
 }
 
 /** The node's own fields as stored; its children are written by writeNext. */
@@ -35,20 +44,29 @@ type Todo = ({ n: TNode; comma: boolean } | 'close' | 'end')[];
  */
 function writeNext(todo: Todo, emit: (text: string) => void): void {
   const t = todo.pop()!;
-  if (t === 'end') { emit(']}}'); return; }
-  if (t === 'close') { emit(']}'); return; }
+  if (t === 'end') {
+    emit(']}}');
+    return;
+  }
+  if (t === 'close') {
+    emit(']}');
+    return;
+  }
   if (t.comma) emit(',');
   const json = JSON.stringify(storedFields(t.n));
   const kids = t.n.children;
-  if (!kids) { emit(json); return; }
-  emit(json.slice(0, -1) + ',"c":[');
+  if (!kids) {
+    emit(json);
+    return;
+  }
+  emit(`${json.slice(0, -1)},"c":[`);
   todo.push('close');
   for (let k = kids.length - 1; k >= 0; k--) todo.push({ n: kids[k]!, comma: k > 0 });
 }
 
 /** The document up to its root's first child, for a root that has a child list. */
 function documentHead(top: string): string {
-  return '{"v":' + TREE_FORMAT_VERSION + ',"root":' + top.slice(0, -1) + ',"c":[';
+  return `{"v":${TREE_FORMAT_VERSION},"root":${top.slice(0, -1)},"c":[`;
 }
 
 function fromStoredNode(s: Stored): TNode {
@@ -56,7 +74,10 @@ function fromStoredNode(s: Stored): TNode {
     throw new DmError('DM_ERR_STORAGE', 510, 'stored tree: malformed node');
   }
   const n: TNode = { name: s.n, format: s.f as NodeFormat, verNo: typeof s.vn === 'number' ? s.vn : 0 };
-  if (s.x !== undefined) { if (s.x & 1) n.exec = true; if (s.x & 2) n.permanent = true; }
+  if (s.x !== undefined) {
+    if (s.x & 1) n.exec = true;
+    if (s.x & 2) n.permanent = true;
+  }
   if (s.t !== undefined) n.type = s.t;
   if (s.v !== undefined) n.value = s.v;
   if (s.b !== undefined) n.value = base64Decode(s.b);
@@ -89,7 +110,7 @@ function fromStored(root: Stored): TNode {
  * commits through Storage.writeParts (treePieces), which keeps nothing.
  */
 export function serializeTree(root: TNode, reuse = false): string {
-  return '{"v":' + TREE_FORMAT_VERSION + ',"root":' + subtreeText(root, reuse) + '}';
+  return `{"v":${TREE_FORMAT_VERSION},"root":${subtreeText(root, reuse)}}`;
 }
 
 /** The JSON of `top` and everything below it, walked without recursion as writeNext does. */
@@ -108,10 +129,12 @@ function subtreeText(top: TNode, reuse: boolean): string {
           // the change was to the node itself (the tree then clears `head` as well).
           let head = reuse ? n.savedHead : undefined;
           if (head === undefined) {
-            head = JSON.stringify(storedFields(n)).slice(0, -1) + ',"c":[';
+            head = `${JSON.stringify(storedFields(n)).slice(0, -1)},"c":[`;
             if (reuse) n.savedHead = head;
           }
-          open.push(n); next.push(0); texts.push(head);
+          open.push(n);
+          next.push(0);
+          texts.push(head);
         } else {
           done = JSON.stringify(storedFields(n));
           if (reuse) n.savedJson = done;
@@ -122,16 +145,22 @@ function subtreeText(top: TNode, reuse: boolean): string {
     const t = open.length - 1;
     if (done !== undefined) {
       if (t < 0) return done;
-      texts[t] += next[t]! > 1 ? ',' + done : done;
+      texts[t] += next[t]! > 1 ? `,${done}` : done;
     }
     const parent = open[t]!;
     const k = next[t]!;
-    if (k < parent.children!.length) { next[t] = k + 1; n = parent.children![k]!; continue; }
-    const text = texts[t] + ']}';
+    if (k < parent.children!.length) {
+      next[t] = k + 1;
+      n = parent.children![k]!;
+      continue;
+    }
+    const text = `${texts[t]}]}`;
     if (reuse) parent.savedJson = text;
-    open.pop(); next.pop(); texts.pop();
+    open.pop();
+    next.pop();
+    texts.pop();
     if (t === 0) return text;
-    texts[t - 1] += next[t - 1]! > 1 ? ',' + text : text;
+    texts[t - 1] += next[t - 1]! > 1 ? `,${text}` : text;
   }
 }
 
@@ -143,7 +172,11 @@ export function treePieces(root: TNode, pieceSize = 1024): () => string | undefi
   const top = JSON.stringify(storedFields(root));
   if (!root.children) {
     let done = false;
-    return () => { if (done) return undefined; done = true; return '{"v":' + TREE_FORMAT_VERSION + ',"root":' + top + '}'; };
+    return () => {
+      if (done) return undefined;
+      done = true;
+      return `{"v":${TREE_FORMAT_VERSION},"root":${top}}`;
+    };
   }
   // The root's children as the first level, the document's end after them.
   const todo: Todo = ['end'];
@@ -153,7 +186,9 @@ export function treePieces(root: TNode, pieceSize = 1024): () => string | undefi
     if (head === undefined && todo.length === 0) return undefined;
     let piece = head ?? '';
     head = undefined;
-    const emit = (text: string) => { piece += text; };
+    const emit = (text: string) => {
+      piece += text;
+    };
     while (todo.length && piece.length < pieceSize) writeNext(todo, emit);
     return piece;
   };
@@ -166,7 +201,8 @@ export function deserializeTree(text: string): TNode {
   } catch {
     throw new DmError('DM_ERR_STORAGE', 510, 'stored tree is not valid JSON');
   }
-  if (doc.v !== TREE_FORMAT_VERSION) throw new DmError('DM_ERR_STORAGE', 510, `stored tree has format version ${String(doc.v)}, expected ${TREE_FORMAT_VERSION}`);
+  if (doc.v !== TREE_FORMAT_VERSION)
+    throw new DmError('DM_ERR_STORAGE', 510, `stored tree has format version ${String(doc.v)}, expected ${TREE_FORMAT_VERSION}`);
   if (!doc.root) throw new DmError('DM_ERR_STORAGE', 510, 'stored tree has no root');
   const root = fromStored(doc.root);
   if (root.format !== 'node') throw new DmError('DM_ERR_STORAGE', 510, 'stored tree root is not an interior node');

@@ -11,7 +11,12 @@ import { serializeTree, treePieces } from './persist-format.js';
 import { isFloatText, isTimeText } from '../util/scan.js';
 
 export const DEFAULT_TREE_LIMITS: TreeLimits = {
-  maxNodes: 2048, maxValueBytes: 16384, maxTreeValueBytes: 1 << 20, maxUriLength: 255, maxDepth: 16, maxSegmentLength: 32,
+  maxNodes: 2048,
+  maxValueBytes: 16384,
+  maxTreeValueBytes: 1 << 20,
+  maxUriLength: 255,
+  maxDepth: 16,
+  maxSegmentLength: 32,
 };
 
 /** TND: the root's ACL must grant Add and Get to every server. */
@@ -66,7 +71,8 @@ export function checkedUriSegments(uri: string, lim: TreeLimits = DEFAULT_TREE_L
   if (segs.length > lim.maxDepth) throw new DmError('DM_ERR_URI', 414, `URI '${uri}' deeper than ${lim.maxDepth} segments`);
   for (const s of segs) {
     if (s === '' || s === '.' || s === '..') throw new DmError('DM_ERR_URI', 400, `URI '${uri}': empty, '.' or '..' segment`);
-    if (utf8Length(s) > lim.maxSegmentLength) throw new DmError('DM_ERR_URI', 414, `node name '${s.slice(0, 40)}' longer than ${lim.maxSegmentLength} bytes`);
+    if (utf8Length(s) > lim.maxSegmentLength)
+      throw new DmError('DM_ERR_URI', 414, `node name '${s.slice(0, 40)}' longer than ${lim.maxSegmentLength} bytes`);
   }
   return segs;
 }
@@ -78,11 +84,12 @@ export function checkedUriSegments(uri: string, lim: TreeLimits = DEFAULT_TREE_L
  */
 export function aclGrants(acl: string, cmd: AclCommand, who: string): boolean {
   const n = acl.length;
-  for (let from = 0; from < n;) {
+  for (let from = 0; from < n; ) {
     let end = acl.indexOf('&', from);
     if (end < 0) end = n;
-    if (acl.startsWith(cmd, from) && acl.charCodeAt(from + cmd.length) === 61) { // '='
-      for (let i = from + cmd.length + 1; i < end;) {
+    if (acl.startsWith(cmd, from) && acl.charCodeAt(from + cmd.length) === 61) {
+      // '='
+      for (let i = from + cmd.length + 1; i < end; ) {
         let plus = acl.indexOf('+', i);
         if (plus < 0 || plus > end) plus = end;
         const len = plus - i;
@@ -96,7 +103,7 @@ export function aclGrants(acl: string, cmd: AclCommand, who: string): boolean {
 }
 
 export function joinUri(segs: string[]): string {
-  return segs.length === 0 ? '.' : './' + segs.join('/');
+  return segs.length === 0 ? '.' : `./${segs.join('/')}`;
 }
 
 /** Parses 'Add=*&Get=srv1+srv2' into command → server IDs. Malformed ACLs are 400 (a Replace of ?prop=ACL). */
@@ -109,7 +116,10 @@ export function parseAcl(acl: string): Map<AclCommand, string[]> {
     if (eq < 1 || !['Add', 'Delete', 'Exec', 'Get', 'Replace'].includes(cmd)) {
       throw new DmError('DM_ERR_BAD_REQUEST', 400, `ACL entry '${part}' is not Add|Delete|Exec|Get|Replace=<server>[+<server>]`);
     }
-    const ids = part.slice(eq + 1).split('+').filter((x) => x !== '');
+    const ids = part
+      .slice(eq + 1)
+      .split('+')
+      .filter((x) => x !== '');
     if (ids.length === 0) throw new DmError('DM_ERR_BAD_REQUEST', 400, `ACL entry '${part}' names no server`);
     m.set(cmd, [...(m.get(cmd) ?? []), ...ids]);
   }
@@ -137,12 +147,23 @@ export function checkValue(format: NodeFormat, data: Data | undefined, where: st
       if (n > 2147483647 || n < -2147483648) throw new DmError('DM_ERR_BAD_FORMAT', 415, `${where}: ${s} is outside a signed 32-bit int`);
       break;
     }
-    case 'bool': validIf(/^(true|false)$/.test(s), format, s, where); break;
-    case 'float': validIf(isFloatText(s), format, s, where); break;
-    case 'date': validIf(/^\d{4}-?\d{2}-?\d{2}$/.test(s), format, s, where); break;
-    case 'time': validIf(isTimeText(s), format, s, where); break;
-    case 'b64': base64Decode(s); break;
-    default: break;
+    case 'bool':
+      validIf(/^(true|false)$/.test(s), format, s, where);
+      break;
+    case 'float':
+      validIf(isFloatText(s), format, s, where);
+      break;
+    case 'date':
+      validIf(/^\d{4}-?\d{2}-?\d{2}$/.test(s), format, s, where);
+      break;
+    case 'time':
+      validIf(isTimeText(s), format, s, where);
+      break;
+    case 'b64':
+      base64Decode(s);
+      break;
+    default:
+      break;
   }
   return s;
 }
@@ -185,7 +206,8 @@ export class MemoryTree implements DmTree {
 
   /** 413 for a value over maxValueBytes; 420 when the tree's values would pass maxTreeValueBytes. */
   private checkSize(uri: string, size: number, replaced: number): void {
-    if (size > this.limits.maxValueBytes) throw new DmError('DM_ERR_TOO_LARGE', 413, `${uri}: value over ${this.limits.maxValueBytes} bytes`);
+    if (size > this.limits.maxValueBytes)
+      throw new DmError('DM_ERR_TOO_LARGE', 413, `${uri}: value over ${this.limits.maxValueBytes} bytes`);
     if (this.bytes - replaced + size > this.limits.maxTreeValueBytes) {
       throw new DmError('DM_ERR_DEVICE_FULL', 420, `tree full (${this.limits.maxTreeValueBytes} bytes of values)`);
     }
@@ -274,7 +296,7 @@ export class MemoryTree implements DmTree {
       const kids = n.children ?? [];
       for (let k = kids.length - 1; k >= 0; k--) {
         const c = kids[k]!;
-        todo.push([c, at === '.' ? './' + c.name : at + '/' + c.name, mayGet]);
+        todo.push([c, at === '.' ? `./${c.name}` : `${at}/${c.name}`, mayGet]);
       }
     }
     return out;
@@ -284,16 +306,23 @@ export class MemoryTree implements DmTree {
     const { node, chain } = this.existing(uri);
     this.must(uri, chain, 'Get', who);
     switch (prop) {
-      case 'ACL': return node.acl ?? '';
-      case 'Format': return node.format;
-      case 'Type': return node.type ?? '';
+      case 'ACL':
+        return node.acl ?? '';
+      case 'Format':
+        return node.format;
+      case 'Type':
+        return node.type ?? '';
       case 'Size':
         if (node.format === 'node') throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${uri}: interior nodes have no Size`);
         return String(sizeOf(node.value));
-      case 'Name': return node.name;
-      case 'Title': return node.title ?? '';
-      case 'TStamp': return node.tstamp === undefined ? '' : new Date(node.tstamp).toISOString();
-      case 'VerNo': return String(node.verNo);
+      case 'Name':
+        return node.name;
+      case 'Title':
+        return node.title ?? '';
+      case 'TStamp':
+        return node.tstamp === undefined ? '' : new Date(node.tstamp).toISOString();
+      case 'VerNo':
+        return String(node.verNo);
     }
   }
 
@@ -303,10 +332,12 @@ export class MemoryTree implements DmTree {
     const chain = this.chain(segs);
     if (chain.length === segs.length + 1) throw new DmError('DM_ERR_ALREADY_EXISTS', 418, `${joinUri(segs)} already exists`);
     const parent = chain[chain.length - 1]!;
-    if (parent.format !== 'node') throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${joinUri(segs.slice(0, chain.length - 1))} is a leaf: nothing can be added under it`);
+    if (parent.format !== 'node')
+      throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${joinUri(segs.slice(0, chain.length - 1))} is a leaf: nothing can be added under it`);
     this.must(uri, chain, 'Add', who);
     const missing = segs.length - chain.length; // interior parents created implicitly (DM 1.2)
-    if (this.count + missing + 1 > this.limits.maxNodes) throw new DmError('DM_ERR_DEVICE_FULL', 420, `tree full (${this.limits.maxNodes} nodes)`);
+    if (this.count + missing + 1 > this.limits.maxNodes)
+      throw new DmError('DM_ERR_DEVICE_FULL', 420, `tree full (${this.limits.maxNodes} nodes)`);
     const data = value.format === 'node' ? undefined : checkValue(value.format, value.data, uri);
     const size = sizeOf(data);
     this.checkSize(uri, size, 0);
@@ -343,8 +374,10 @@ export class MemoryTree implements DmTree {
     const { node, chain } = this.existing(uri);
     this.must(uri, chain, 'Replace', who);
     if (node.format === 'node') {
-      if (value.data !== undefined && sizeOf(value.data) > 0) throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${uri} is an interior node: it has no value`);
-      if (value.format !== undefined && value.format !== 'node') throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${uri}: an interior node cannot become a leaf`);
+      if (value.data !== undefined && sizeOf(value.data) > 0)
+        throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${uri} is an interior node: it has no value`);
+      if (value.format !== undefined && value.format !== 'node')
+        throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${uri}: an interior node cannot become a leaf`);
       return;
     }
     const format = value.format ?? node.format;
@@ -360,7 +393,8 @@ export class MemoryTree implements DmTree {
     this.bytes += size - old;
     node.format = format;
     if (value.type !== undefined) node.type = value.type;
-    if (data === undefined) delete node.value; else node.value = data;
+    if (data === undefined) delete node.value;
+    else node.value = data;
     node.verNo = (node.verNo + 1) & 0xffff;
   }
 
@@ -377,12 +411,17 @@ export class MemoryTree implements DmTree {
       return;
     }
     this.must(uri, chain, 'Replace', who);
-    if (prop === 'Title') { this.touch(chain); node.title = value; return; }
+    if (prop === 'Title') {
+      this.touch(chain);
+      node.title = value;
+      return;
+    }
     if (segs.length === 0 || node.permanent) throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${uri} cannot be renamed`);
-    parseUri('./' + value, this.limits);
+    parseUri(`./${value}`, this.limits);
     if (value.includes('/')) throw new DmError('DM_ERR_URI', 400, `node name '${value}' contains '/'`);
     const parent = chain[chain.length - 2]!;
-    if (parent.children!.some((c) => c.name === value)) throw new DmError('DM_ERR_ALREADY_EXISTS', 418, `${value} already exists beside ${node.name}`);
+    if (parent.children!.some((c) => c.name === value))
+      throw new DmError('DM_ERR_ALREADY_EXISTS', 418, `${value} already exists beside ${node.name}`);
     this.touch(chain);
     node.name = value;
   }
@@ -473,8 +512,8 @@ function view(node: TNode, uri: string): NodeView {
 // The walks below keep the nodes still to visit in an array rather than recursing: on XS the call stack is
 // a few hundred slots, and a session already stands deep in it when it reaches the tree.
 
-/** Every node of the subtree at `n`, `n` included (order unspecified). */
-function eachNode(n: TNode, f: (x: TNode) => boolean | void): boolean {
+/** Every node of the subtree at `n`, `n` included (order unspecified), until `f` returns true. */
+function eachNode(n: TNode, f: (x: TNode) => unknown): boolean {
   const todo: TNode[] = [n];
   while (todo.length) {
     const x = todo.pop()!;
@@ -490,13 +529,17 @@ function hasPermanent(n: TNode): boolean {
 
 export function countNodes(n: TNode): number {
   let k = 0;
-  eachNode(n, () => { k++; });
+  eachNode(n, () => {
+    k++;
+  });
   return k;
 }
 
 function valueBytes(n: TNode): number {
   let k = 0;
-  eachNode(n, (x) => { k += sizeOf(x.value); });
+  eachNode(n, (x) => {
+    k += sizeOf(x.value);
+  });
   return k;
 }
 

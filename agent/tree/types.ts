@@ -14,20 +14,20 @@ export const DEVICE: Principal = '\u0000device';
 
 export interface NodeValue {
   format: NodeFormat;
-  type?: string;          // MIME type or DDF name
-  data?: Data;            // leaf value; absent for interior nodes
+  type?: string; // MIME type or DDF name
+  data?: Data; // leaf value; absent for interior nodes
 }
 
 export interface NodeView {
-  uri: string;            // normalised absolute URI, './A/B'
+  uri: string; // normalised absolute URI, './A/B'
   name: string;
   leaf: boolean;
   format: NodeFormat;
   type?: string;
-  size: number;           // bytes of the value (leaf), 0 for interior
-  data?: Data;            // leaf value (decoded per format: string for chr/int/bool/..., Uint8Array for bin)
-  children?: string[];    // child names for interior nodes, in insertion order
-  acl?: string;           // the node's own ACL string, absent when inherited
+  size: number; // bytes of the value (leaf), 0 for interior
+  data?: Data; // leaf value (decoded per format: string for chr/int/bool/..., Uint8Array for bin)
+  children?: string[]; // child names for interior nodes, in insertion order
+  acl?: string; // the node's own ACL string, absent when inherited
 }
 
 /** Node properties reachable with ?prop= (DM TND). */
@@ -97,7 +97,7 @@ export interface AuthSettings {
 
 /** What the session needs of ./DMAcc/<x>. */
 export interface DmAccount {
-  path: string;           // './DMAcc/lab'
+  path: string; // './DMAcc/lab'
   serverId: string;
   serverUri: string;
   name?: string;

@@ -11,8 +11,8 @@ import { DmError, errorMessage } from '../errors.js';
 export interface UpdateButtonOptions {
   button: Button;
   clock: Clock;
-  debounceMs?: number;   // default 30
-  longPressMs?: number;  // default 2000
+  debounceMs?: number; // default 30
+  longPressMs?: number; // default 2000
   onShortPress: () => void;
   onLongPress: () => void;
   log?: Log;
@@ -46,8 +46,11 @@ export class UpdateButton {
       throw new DmError('DM_ERR_CONFIG', 400, `button debounceMs must be a finite number > 0, not ${this.debounceMs}`);
     }
     if (!(this.longPressMs > this.debounceMs) || !Number.isFinite(this.longPressMs)) {
-      throw new DmError('DM_ERR_CONFIG', 400,
-        `button longPressMs (${this.longPressMs}) must be finite and longer than debounceMs (${this.debounceMs})`);
+      throw new DmError(
+        'DM_ERR_CONFIG',
+        400,
+        `button longPressMs (${this.longPressMs}) must be finite and longer than debounceMs (${this.debounceMs})`,
+      );
     }
     o.button.onEdge((pressed, atMs) => this.edge(pressed, atMs));
   }
@@ -86,7 +89,10 @@ export class UpdateButton {
   private settled(): void {
     this.settleTimer = undefined;
     const now = this.o.clock.monotonic();
-    if (now - this.rawAt < this.debounceMs) { this.armSettle(now); return; } // timer ran early
+    if (now - this.rawAt < this.debounceMs) {
+      this.armSettle(now);
+      return;
+    } // timer ran early
     const start = this.burstStart ?? this.rawAt;
     this.burstStart = undefined;
     if (this.raw === this.stable) {
@@ -114,7 +120,10 @@ export class UpdateButton {
   private longThreshold(): void {
     this.longTimer = undefined;
     // A burst is open: maybe the release started before the threshold; settled() decides.
-    if (this.burstStart !== undefined) { this.longDue = true; return; }
+    if (this.burstStart !== undefined) {
+      this.longDue = true;
+      return;
+    }
     this.fireLong();
   }
 

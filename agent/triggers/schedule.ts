@@ -29,14 +29,24 @@ export function planJitterMinutes(plan: SchedulePlan): number {
  * CheckSchedule's options for a device description's plan, drawing its jitter from the crypto port: how the
  * agent arms its schedule, and how the fleet simulator arms each simulated device's.
  */
-export function planScheduleOptions(plan: SchedulePlan, crypto: Crypto,
-  rest: Pick<CheckScheduleOptions, 'storage' | 'clock' | 'onDue' | 'log'>): CheckScheduleOptions {
-  const random = () => { const b = crypto.randomBytes(4); return ((b[0]! << 24 >>> 0) + (b[1]! << 16) + (b[2]! << 8) + b[3]!) / 4294967296; };
+export function planScheduleOptions(
+  plan: SchedulePlan,
+  crypto: Crypto,
+  rest: Pick<CheckScheduleOptions, 'storage' | 'clock' | 'onDue' | 'log'>,
+): CheckScheduleOptions {
+  const random = () => {
+    const b = crypto.randomBytes(4);
+    return (((b[0]! << 24) >>> 0) + (b[1]! << 16) + (b[2]! << 8) + b[3]!) / 4294967296;
+  };
   // 0 means "not given" here: the defaults apply.
-  return withDefined({ ...rest, random, intervalMinutes: plan.intervalMinutes }, {
-    jitterMinutes: plan.jitterMinutes || undefined, backoffMinutes: plan.backoffMinutes || undefined,
-    backoffCapMinutes: plan.backoffCapMinutes || undefined,
-  });
+  return withDefined(
+    { ...rest, random, intervalMinutes: plan.intervalMinutes },
+    {
+      jitterMinutes: plan.jitterMinutes || undefined,
+      backoffMinutes: plan.backoffMinutes || undefined,
+      backoffCapMinutes: plan.backoffCapMinutes || undefined,
+    },
+  );
 }
 
 export interface CheckScheduleOptions {
@@ -47,8 +57,8 @@ export interface CheckScheduleOptions {
   intervalMinutes: number;
   /** Random spread added to each due time, in [0, jitterMinutes]; default 10 % of the interval, 0 = none. */
   jitterMinutes?: number;
-  backoffMinutes?: number;        // first retry delay after a failure, default 5
-  backoffCapMinutes?: number;     // longest retry delay, default 1440
+  backoffMinutes?: number; // first retry delay after a failure, default 5
+  backoffCapMinutes?: number; // longest retry delay, default 1440
   /** Runs the check; resolves true on success. */
   onDue: () => Promise<boolean>;
   log?: Log;
@@ -95,8 +105,8 @@ export class CheckSchedule {
       return v * MIN;
     };
     this.interval = minutes('intervalMinutes', o.intervalMinutes);
-    this.jitter = o.jitterMinutes === undefined
-      ? Math.floor(this.interval * DEFAULT_JITTER_SHARE) : minutes('jitterMinutes', o.jitterMinutes, true);
+    this.jitter =
+      o.jitterMinutes === undefined ? Math.floor(this.interval * DEFAULT_JITTER_SHARE) : minutes('jitterMinutes', o.jitterMinutes, true);
     this.backoff = minutes('backoffMinutes', o.backoffMinutes ?? DEFAULT_BACKOFF_MINUTES);
     this.cap = minutes('backoffCapMinutes', o.backoffCapMinutes ?? DEFAULT_BACKOFF_CAP_MINUTES);
     if (typeof o.random !== 'function' || typeof o.onDue !== 'function') {

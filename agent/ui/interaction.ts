@@ -19,7 +19,11 @@ export interface UserInteractionOptions {
 }
 
 const TITLES: Record<UiRequest['kind'], string> = {
-  display: 'Message', confirm: 'Please confirm', input: 'Input', single: 'Choose one', multiple: 'Choose',
+  display: 'Message',
+  confirm: 'Please confirm',
+  input: 'Input',
+  single: 'Choose one',
+  multiple: 'Choose',
 };
 
 export class UserInteraction implements UiResponder {
@@ -63,10 +67,17 @@ export class UserInteraction implements UiResponder {
     const length = req.text.length + req.choices.reduce((n, c) => n + c.length, 0);
     if (length > caps.maxTextLength) return Promise.resolve({ status: 416, items: [] });
     return new Promise((resolve) => {
-      this.active = new Interaction(req, this.display!, this.clock, req.maxDisplay ?? this.maxWait, (a) => {
-        this.active = undefined;
-        resolve(a);
-      }, () => this.onTimeout(req));
+      this.active = new Interaction(
+        req,
+        this.display!,
+        this.clock,
+        req.maxDisplay ?? this.maxWait,
+        (a) => {
+          this.active = undefined;
+          resolve(a);
+        },
+        () => this.onTimeout(req),
+      );
     });
   }
 
@@ -76,9 +87,12 @@ export class UserInteraction implements UiResponder {
     if (req.kind === 'display') return { status: 200, items: [] };
     if (req.defaultResponse === undefined) return { status: 408, items: [] };
     switch (req.kind) {
-      case 'confirm': return { status: req.defaultResponse === '1' ? 200 : 304, items: [] };
-      case 'input': return { status: 200, items: [{ data: req.defaultResponse }] };
-      default: return answerWith(defaultIndexes(req));
+      case 'confirm':
+        return { status: req.defaultResponse === '1' ? 200 : 304, items: [] };
+      case 'input':
+        return { status: 200, items: [{ data: req.defaultResponse }] };
+      default:
+        return answerWith(defaultIndexes(req));
     }
   }
 
@@ -86,10 +100,10 @@ export class UserInteraction implements UiResponder {
   async pickComponent(components: { id: string; name: string; version: string }[]): Promise<string | undefined> {
     if (components.length === 0) return undefined;
     const alert: AlertCmd = {
-      kind: 'Alert', cmdId: 'local', data: '1103', items: [
-        { data: 'MAXDT=30' }, { data: 'Check for updates of' },
-        ...components.map((c) => ({ data: `${c.name} ${c.version}` })),
-      ],
+      kind: 'Alert',
+      cmdId: 'local',
+      data: '1103',
+      items: [{ data: 'MAXDT=30' }, { data: 'Check for updates of' }, ...components.map((c) => ({ data: `${c.name} ${c.version}` }))],
     };
     const a = await this.answer(alert);
     if (a.status !== 200) return undefined;
@@ -139,8 +153,14 @@ class Interaction {
   private error = '';
   private readonly selected = new Set<number>();
 
-  constructor(private readonly req: UiRequest, private readonly display: Display, private readonly clock: Clock, maxWaitSeconds: number,
-    private readonly resolve: (a: UiAnswer) => void, timeoutAnswer: () => UiAnswer) {
+  constructor(
+    private readonly req: UiRequest,
+    private readonly display: Display,
+    private readonly clock: Clock,
+    maxWaitSeconds: number,
+    private readonly resolve: (a: UiAnswer) => void,
+    timeoutAnswer: () => UiAnswer,
+  ) {
     const caps = display.capabilities;
     const lines = wrap(req.text, caps.columns);
     const choices = req.kind === 'single' || req.kind === 'multiple';
@@ -165,21 +185,35 @@ class Interaction {
     const req = this.req;
     this.error = '';
     switch (ev.kind) {
-      case 'next-page': this.page = Math.min(this.pages.length - 1, this.page + 1); break;
-      case 'prev-page': this.page = Math.max(0, this.page - 1); break;
+      case 'next-page':
+        this.page = Math.min(this.pages.length - 1, this.page + 1);
+        break;
+      case 'prev-page':
+        this.page = Math.max(0, this.page - 1);
+        break;
       case 'cancel':
         if (req.kind !== 'display') this.answered({ status: 214, items: [] });
         break;
-      case 'up': this.cursor = Math.max(0, this.cursor - 1); break;
-      case 'down': this.cursor = Math.min(Math.max(0, req.choices.length - 1), this.cursor + 1); break;
-      case 'text': if (req.kind === 'input') this.value = ev.value; break;
+      case 'up':
+        this.cursor = Math.max(0, this.cursor - 1);
+        break;
+      case 'down':
+        this.cursor = Math.min(Math.max(0, req.choices.length - 1), this.cursor + 1);
+        break;
+      case 'text':
+        if (req.kind === 'input') this.value = ev.value;
+        break;
       case 'pick':
         if (ev.index < 0 || ev.index >= req.choices.length) break;
         this.cursor = ev.index;
         if (req.kind === 'single') this.answered(answerWith([this.cursor + 1]));
         else if (req.kind === 'multiple') toggle(this.selected, this.cursor);
         break;
-      case 'yes': case 'no': case 'select': case 'submit': case 'back':
+      case 'yes':
+      case 'no':
+      case 'select':
+      case 'submit':
+      case 'back':
         this.decide(ev.kind);
         break;
     }
@@ -201,19 +235,34 @@ class Interaction {
         this.answered({ status: key === 'yes' || key === 'select' || key === 'submit' ? 200 : 304, items: [] });
         return;
       case 'input': {
-        if (key === 'back' || key === 'no') { this.answered({ status: 214, items: [] }); return; }
+        if (key === 'back' || key === 'no') {
+          this.answered({ status: 214, items: [] });
+          return;
+        }
         const problem = inputProblem(req, this.value);
-        if (problem) { this.error = problem; return; }
+        if (problem) {
+          this.error = problem;
+          return;
+        }
         this.answered({ status: 200, items: [{ data: this.value }] });
         return;
       }
       case 'single':
-        if (key === 'back' || key === 'no') { this.answered({ status: 214, items: [] }); return; }
+        if (key === 'back' || key === 'no') {
+          this.answered({ status: 214, items: [] });
+          return;
+        }
         this.answered(answerWith([this.cursor + 1]));
         return;
       case 'multiple':
-        if (key === 'back' || key === 'no') { this.answered({ status: 214, items: [] }); return; }
-        if (key === 'select') { toggle(this.selected, this.cursor); return; }
+        if (key === 'back' || key === 'no') {
+          this.answered({ status: 214, items: [] });
+          return;
+        }
+        if (key === 'select') {
+          toggle(this.selected, this.cursor);
+          return;
+        }
         this.answered(answerWith([...this.selected].map((i) => i + 1).sort((a, b) => a - b)));
         return;
     }
@@ -251,22 +300,38 @@ class Interaction {
     if (this.error) text.push(`! ${this.error}`);
     const title = TITLES[req.kind];
     let screen: Screen;
-    if (req.kind === 'display') screen = { kind: 'text', title, lines: text, page, pages: pages.length, actions: pages.length > 1 ? ['more'] : [] };
+    if (req.kind === 'display')
+      screen = { kind: 'text', title, lines: text, page, pages: pages.length, actions: pages.length > 1 ? ['more'] : [] };
     else if (req.kind === 'confirm') screen = { kind: 'confirm', title, lines: text, page, pages: pages.length, yes: 'Yes', no: 'No' };
     else if (req.kind === 'input') {
-      screen = { kind: 'input', title, lines: text, value: req.echo === 'P' ? '*'.repeat(this.value.length) : this.value,
-        masked: req.echo === 'P', inputType: req.inputType, maxLength: req.maxLength ?? caps.columns * 2 };
+      screen = {
+        kind: 'input',
+        title,
+        lines: text,
+        value: req.echo === 'P' ? '*'.repeat(this.value.length) : this.value,
+        masked: req.echo === 'P',
+        inputType: req.inputType,
+        maxLength: req.maxLength ?? caps.columns * 2,
+      };
     } else {
       this.first = scrollWindow(this.first, this.cursor, this.visible, req.choices.length);
-      screen = { kind: 'choice', title, lines: text, multiple: req.kind === 'multiple', cursor: this.cursor, first: this.first,
-        options: req.choices.map((label, i) => ({ label, selected: this.selected.has(i) })) };
+      screen = {
+        kind: 'choice',
+        title,
+        lines: text,
+        multiple: req.kind === 'multiple',
+        cursor: this.cursor,
+        first: this.first,
+        options: req.choices.map((label, i) => ({ label, selected: this.selected.has(i) })),
+      };
     }
     display.render(screen);
   }
 }
 
 function toggle(set: Set<number>, i: number): void {
-  if (set.has(i)) set.delete(i); else set.add(i);
+  if (set.has(i)) set.delete(i);
+  else set.add(i);
 }
 
 function answerWith(indexes: number[]): UiAnswer {

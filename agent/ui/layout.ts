@@ -10,13 +10,19 @@ export function wrap(text: string, columns: number): string[] {
     for (const word of para.split(' ')) {
       let w = word;
       while (w.length > width) {
-        if (line) { out.push(line); line = ''; }
+        if (line) {
+          out.push(line);
+          line = '';
+        }
         out.push(w.slice(0, width));
         w = w.slice(width);
       }
       if (!line) line = w;
-      else if (line.length + 1 + w.length <= width) line += ' ' + w;
-      else { out.push(line); line = w; }
+      else if (line.length + 1 + w.length <= width) line += ` ${w}`;
+      else {
+        out.push(line);
+        line = w;
+      }
     }
     out.push(line);
   }

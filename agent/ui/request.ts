@@ -26,8 +26,11 @@ export interface UiRequest {
 }
 
 const KINDS: Record<string, UiKind> = {
-  [AlertCode.Display]: 'display', [AlertCode.Confirm]: 'confirm', [AlertCode.TextInput]: 'input',
-  [AlertCode.SingleChoice]: 'single', [AlertCode.MultipleChoice]: 'multiple',
+  [AlertCode.Display]: 'display',
+  [AlertCode.Confirm]: 'confirm',
+  [AlertCode.TextInput]: 'input',
+  [AlertCode.SingleChoice]: 'single',
+  [AlertCode.MultipleChoice]: 'multiple',
 };
 
 function bad(msg: string, status = 400): DmError {
@@ -55,7 +58,10 @@ export function parseUiAlert(alert: AlertCmd): UiRequest {
   if (!kind) throw bad(`alert ${alert.data} is not a user interaction alert`, 406);
   const needed = kind === 'single' || kind === 'multiple' ? 3 : 2;
   if (alert.items.length < needed) {
-    throw bad(`alert ${alert.data} needs ${needed} Items (options, text${needed === 3 ? ', choices' : ''}), got ${alert.items.length}`, 412);
+    throw bad(
+      `alert ${alert.data} needs ${needed} Items (options, text${needed === 3 ? ', choices' : ''}), got ${alert.items.length}`,
+      412,
+    );
   }
   const text = (item: number) => {
     const d = alert.items[item]?.data;
@@ -70,10 +76,18 @@ export function parseUiAlert(alert: AlertCmd): UiRequest {
       const name = (eq < 0 ? pair : pair.slice(0, eq)).toUpperCase();
       const value = eq < 0 ? '' : pair.slice(eq + 1);
       switch (name) {
-        case 'MINDT': req.minDisplay = positive(name, value); break;
-        case 'MAXDT': req.maxDisplay = positive(name, value); break;
-        case 'DR': req.defaultResponse = urlDecode(value); break;
-        case 'MAXLEN': req.maxLength = positive(name, value); break;
+        case 'MINDT':
+          req.minDisplay = positive(name, value);
+          break;
+        case 'MAXDT':
+          req.maxDisplay = positive(name, value);
+          break;
+        case 'DR':
+          req.defaultResponse = urlDecode(value);
+          break;
+        case 'MAXLEN':
+          req.maxLength = positive(name, value);
+          break;
         case 'IT':
           if (!/^[ANDTPI]$/.test(value)) throw bad(`IT=${value}: input type must be one of A N D T P I`);
           req.inputType = value as InputType;
@@ -82,7 +96,8 @@ export function parseUiAlert(alert: AlertCmd): UiRequest {
           if (value !== 'T' && value !== 'P') throw bad(`ET=${value}: echo type must be T or P`);
           req.echo = value;
           break;
-        default: break; // §2.5.3: options the client cannot process are skipped without error
+        default:
+          break; // §2.5.3: options the client cannot process are skipped without error
       }
     }
   }
@@ -103,7 +118,8 @@ export function defaultIndexes(req: UiRequest): number[] {
   const parts = dr.split('-');
   if (req.kind === 'single' && parts.length !== 1) throw bad(`DR=${dr}: a single choice default is one index`);
   const out = parts.map((p) => {
-    if (!isDigits(p) || Number(p) < 1 || Number(p) > req.choices.length) throw bad(`DR=${dr}: index ${p} is not a choice (1..${req.choices.length})`);
+    if (!isDigits(p) || Number(p) < 1 || Number(p) > req.choices.length)
+      throw bad(`DR=${dr}: index ${p} is not a choice (1..${req.choices.length})`);
     return Number(p);
   });
   return [...new Set(out)];
@@ -138,7 +154,14 @@ export function inputProblem(req: UiRequest, value: string): string | undefined 
     I: (v) => /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)$/.test(v),
   };
   if (!ok[req.inputType](value)) {
-    const what: Record<InputType, string> = { A: 'text', N: 'a number', D: 'a date DDMMYYYY', T: 'a time hhmmss', P: 'a phone number', I: 'an IPv4 address' };
+    const what: Record<InputType, string> = {
+      A: 'text',
+      N: 'a number',
+      D: 'a date DDMMYYYY',
+      T: 'a time hhmmss',
+      P: 'a phone number',
+      I: 'an IPv4 address',
+    };
     return `must be ${what[req.inputType]}`;
   }
   return undefined;

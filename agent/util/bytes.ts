@@ -9,8 +9,10 @@ export function utf8Length(s: string): number {
     const c = s.charCodeAt(i);
     if (c < 0x80) continue;
     if (c < 0x800) n += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { n += 2; i++; }
-    else n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2;
+      i++;
+    } else n += 2;
   }
   return n;
 }
@@ -18,7 +20,11 @@ export function utf8Length(s: string): number {
 export function utf8Encode(s: string): Uint8Array {
   // Most DM text is ASCII: write it straight into an exact-size buffer.
   let ascii = true;
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) { ascii = false; break; }
+  for (let i = 0; i < s.length; i++)
+    if (s.charCodeAt(i) >= 0x80) {
+      ascii = false;
+      break;
+    }
   if (ascii) {
     const a = new Uint8Array(s.length);
     for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i);
@@ -39,9 +45,19 @@ export function utf8Encode(s: string): Uint8Array {
       }
     }
     if (c < 0x80) out[n++] = c;
-    else if (c < 0x800) { out[n++] = 0xc0 | (c >> 6); out[n++] = 0x80 | (c & 63); }
-    else if (c < 0x10000) { out[n++] = 0xe0 | (c >> 12); out[n++] = 0x80 | ((c >> 6) & 63); out[n++] = 0x80 | (c & 63); }
-    else { out[n++] = 0xf0 | (c >> 18); out[n++] = 0x80 | ((c >> 12) & 63); out[n++] = 0x80 | ((c >> 6) & 63); out[n++] = 0x80 | (c & 63); }
+    else if (c < 0x800) {
+      out[n++] = 0xc0 | (c >> 6);
+      out[n++] = 0x80 | (c & 63);
+    } else if (c < 0x10000) {
+      out[n++] = 0xe0 | (c >> 12);
+      out[n++] = 0x80 | ((c >> 6) & 63);
+      out[n++] = 0x80 | (c & 63);
+    } else {
+      out[n++] = 0xf0 | (c >> 18);
+      out[n++] = 0x80 | ((c >> 12) & 63);
+      out[n++] = 0x80 | ((c >> 6) & 63);
+      out[n++] = 0x80 | (c & 63);
+    }
   }
   return out.slice(0, n);
 }
@@ -71,7 +87,7 @@ export const FROM_CHAR_CODE_CHUNK = 128;
 export function utf8Decode(bytes: Uint8Array, start = 0, end = bytes.length): string {
   let s = '';
   const units: number[] = [];
-  for (let i = start; i < end;) {
+  for (let i = start; i < end; ) {
     const b = bytes[i]!;
     if (b < 0x80) {
       units.push(b);
@@ -79,10 +95,16 @@ export function utf8Decode(bytes: Uint8Array, start = 0, end = bytes.length): st
     } else {
       let c: number;
       let need: number;
-      if (b >= 0xc2 && b < 0xe0) { c = b & 0x1f; need = 1; }
-      else if (b >= 0xe0 && b < 0xf0) { c = b & 0x0f; need = 2; }
-      else if (b >= 0xf0 && b < 0xf5) { c = b & 0x07; need = 3; }
-      else throw new DmError('DM_ERR_BAD_SYNCML', 400, `invalid UTF-8 byte 0x${b.toString(16)} at offset ${i}`);
+      if (b >= 0xc2 && b < 0xe0) {
+        c = b & 0x1f;
+        need = 1;
+      } else if (b >= 0xe0 && b < 0xf0) {
+        c = b & 0x0f;
+        need = 2;
+      } else if (b >= 0xf0 && b < 0xf5) {
+        c = b & 0x07;
+        need = 3;
+      } else throw new DmError('DM_ERR_BAD_SYNCML', 400, `invalid UTF-8 byte 0x${b.toString(16)} at offset ${i}`);
       for (let k = 1; k <= need; k++) {
         const x = bytes[i + k];
         if (x === undefined || i + k >= end || (x & 0xc0) !== 0x80) {
@@ -94,10 +116,15 @@ export function utf8Decode(bytes: Uint8Array, start = 0, end = bytes.length): st
         throw new DmError('DM_ERR_BAD_SYNCML', 400, `invalid UTF-8 code point at offset ${i}`);
       }
       i += need + 1;
-      if (c >= 0x10000) { c -= 0x10000; units.push(0xd800 + (c >> 10), 0xdc00 + (c & 0x3ff)); }
-      else units.push(c);
+      if (c >= 0x10000) {
+        c -= 0x10000;
+        units.push(0xd800 + (c >> 10), 0xdc00 + (c & 0x3ff));
+      } else units.push(c);
     }
-    if (units.length >= FROM_CHAR_CODE_CHUNK - 1) { s += String.fromCharCode.apply(null, units); units.length = 0; }
+    if (units.length >= FROM_CHAR_CODE_CHUNK - 1) {
+      s += String.fromCharCode.apply(null, units);
+      units.length = 0;
+    }
   }
   return units.length === 0 ? s : s + String.fromCharCode.apply(null, units);
 }
@@ -116,10 +143,10 @@ export function base64Encode(bytes: Uint8Array): string {
   const rest = bytes.length - i;
   if (rest === 1) {
     const n = bytes[i]! << 16;
-    s += B64[n >> 18]! + B64[(n >> 12) & 63]! + '==';
+    s += `${B64[n >> 18]! + B64[(n >> 12) & 63]!}==`;
   } else if (rest === 2) {
     const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    s += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + '=';
+    s += `${B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]!}=`;
   }
   return s;
 }
@@ -159,7 +186,10 @@ export function concatBytes(parts: Uint8Array[]): Uint8Array {
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 

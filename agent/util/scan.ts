@@ -17,8 +17,19 @@ export function isAsciiLetter(c: number): boolean {
 
 /** What JavaScript's `\s` matches. */
 export function isSpace(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+  return (
+    c === 32 ||
+    (c >= 9 && c <= 13) ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
 }
 
 /** The index after the run of ASCII digits that starts at `i`. */
@@ -50,7 +61,9 @@ export function isUrlOf(s: string, schemes: readonly string[]): boolean {
 /** A DM `float` (`/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/`). */
 export function isFloatText(s: string): boolean {
   let i = 0;
-  const sign = () => { if (s[i] === '+' || s[i] === '-') i++; };
+  const sign = () => {
+    if (s[i] === '+' || s[i] === '-') i++;
+  };
   sign();
   const intEnd = digitsEnd(s, i);
   const whole = intEnd > i;
@@ -122,5 +135,12 @@ export function isHexDigits(s: string): boolean {
 
 /** A code point XML 1.0 allows in a document (its Char production): what a character reference may name. */
 export function isXmlChar(cp: number): boolean {
-  return cp === 9 || cp === 10 || cp === 13 || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+  return (
+    cp === 9 ||
+    cp === 10 ||
+    cp === 13 ||
+    (cp >= 0x20 && cp <= 0xd7ff) ||
+    (cp >= 0xe000 && cp <= 0xfffd) ||
+    (cp >= 0x10000 && cp <= 0x10ffff)
+  );
 }

@@ -15,8 +15,17 @@ export const alertSpec = defineVerb({
   description: ['An unknown --component is an error (exit 1) and nothing is printed.'],
   options: {
     device: DEVICE_OPTIONS.device,
-    trigger: { type: 'choice', choices: ['user', 'device'], required: true, description: 'user: UpdateUserRequest (the button); device: UpdateDeviceRequest (the schedule)' },
-    component: { type: 'string', value: 'ID', description: 'the component the request names: a Deployed node name, its URI or the component ID' },
+    trigger: {
+      type: 'choice',
+      choices: ['user', 'device'],
+      required: true,
+      description: 'user: UpdateUserRequest (the button); device: UpdateDeviceRequest (the schedule)',
+    },
+    component: {
+      type: 'string',
+      value: 'ID',
+      description: 'the component the request names: a Deployed node name, its URI or the component ID',
+    },
     wbxml: { type: 'boolean', description: 'WBXML instead of XML' },
     session: { type: 'string', value: 'ID', default: '1', description: 'the SessionID of the message' },
   },
@@ -28,8 +37,14 @@ export function package1(argv: string[]): Uint8Array {
   const tree = seedTree(desc);
   const alert = { id: 'cli-1', ...buildUpdateRequest(tree, o.trigger, o.component) };
   const session = new Session({
-    tree, account: readAccount(tree), devId: desc.devInfo.devId, crypto: nodeCrypto,
-    encoding: o.wbxml ? 'wbxml' : 'xml', sessionId: o.session, alerts: [alert], exec: new ExecRegistry(),
+    tree,
+    account: readAccount(tree),
+    devId: desc.devInfo.devId,
+    crypto: nodeCrypto,
+    encoding: o.wbxml ? 'wbxml' : 'xml',
+    sessionId: o.session,
+    alerts: [alert],
+    exec: new ExecRegistry(),
   });
   return session.nextMessage()!.body;
 }

@@ -17,7 +17,10 @@ export const encodeSpec = defineVerb({
 });
 
 export function encodeCommand(argv: string[], out: NodeJS.WritableStream): number {
-  const { options: o, args: [file] } = parse(encodeSpec, argv);
+  const {
+    options: o,
+    args: [file],
+  } = parse(encodeSpec, argv);
   if (!o.wbxml) throw new UsageError('only --wbxml output is supported (XML in, WBXML out)');
   const msg = decodeXml(new Uint8Array(readFileSync(file!)));
   out.write(encodeWbxmlMessage(msg, { stringTable: !o['no-string-table'] }));
@@ -32,9 +35,11 @@ export const decodeSpec = defineVerb({
 });
 
 export function decodeCommand(argv: string[], out: NodeJS.WritableStream): number {
-  const { args: [file] } = parse(decodeSpec, argv);
+  const {
+    args: [file],
+  } = parse(decodeSpec, argv);
   const text = formatMessage(new Uint8Array(readFileSync(file!)));
-  out.write(text.endsWith('\n') ? text : text + '\n');
+  out.write(text.endsWith('\n') ? text : `${text}\n`);
   return 0;
 }
 

@@ -49,7 +49,9 @@ export function stateDirFor(devId: string): string {
 
 /** The deployed components as the CLI prints them: "Weather 1.0, Sensor driver 1.4". */
 export function deployedList(tree: DmTree): string {
-  return listDeployed(tree).map((c) => `${c.name} ${c.version}`).join(', ');
+  return listDeployed(tree)
+    .map((c) => `${c.name} ${c.version}`)
+    .join(', ');
 }
 
 function credential(spec: string, what: string): { username: string; password: string; auth: string } {
@@ -82,10 +84,17 @@ export function labDevices(devicesFile: string | undefined, user: string | undef
 export class ExpiringClock implements Clock {
   private readonly pending = new Map<TimerHandle, { fn: () => void; due: number }>();
   constructor(private readonly base: Clock = systemClock) {}
-  now(): number { return this.base.now(); }
-  monotonic(): number { return this.base.monotonic(); }
+  now(): number {
+    return this.base.now();
+  }
+  monotonic(): number {
+    return this.base.monotonic();
+  }
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const h = this.base.setTimeout(() => { this.pending.delete(h); fn(); }, ms);
+    const h = this.base.setTimeout(() => {
+      this.pending.delete(h);
+      fn();
+    }, ms);
     this.pending.set(h, { fn, due: this.base.monotonic() + ms });
     return h;
   }
@@ -118,24 +127,35 @@ export interface DeviceScreen {
  * that nobody can answer (no answers left, and no keys: `run`, or a device whose input is not a terminal) is
  * said at once and answered as its timeout would.
  */
-export function deviceScreen(out: NodeJS.WritableStream, answers: string[], o: { keys: boolean; log?: Log; halt: () => ((reason: string) => void) | undefined }): DeviceScreen {
+export function deviceScreen(
+  out: NodeJS.WritableStream,
+  answers: string[],
+  o: { keys: boolean; log?: Log; halt: () => ((reason: string) => void) | undefined },
+): DeviceScreen {
   const clock = new ExpiringClock();
   let misfit: string | undefined;
-  const expireSoon = () => { clock.setTimeout(() => clock.expire(), 0); };
+  const expireSoon = () => {
+    clock.setTimeout(() => clock.expire(), 0);
+  };
   const display: TerminalDisplay = new TerminalDisplay(out, {
-    answers, quietProgress: true,
+    answers,
+    quietProgress: true,
     onMisfit: (message) => {
       misfit = message;
       o.halt()?.(`stopped: ${message}`);
       expireSoon();
     },
-    ...(o.keys ? {} : {
-      onNobodyToAsk: () => {
-        out.write('  (nobody to answer this screen: no --answers left and no keys; it is answered as its timeout would be: ' +
-          "the server's default response, else 408)\n");
-        expireSoon();
-      },
-    }),
+    ...(o.keys
+      ? {}
+      : {
+          onNobodyToAsk: () => {
+            out.write(
+              '  (nobody to answer this screen: no --answers left and no keys; it is answered as its timeout would be: ' +
+                "the server's default response, else 408)\n",
+            );
+            expireSoon();
+          },
+        }),
   });
   const ui = new UserInteraction({ display, clock, ...(o.log ? { log: o.log } : {}) });
   return { display, ui, misfit: () => misfit };
@@ -144,7 +164,8 @@ export function deviceScreen(out: NodeJS.WritableStream, answers: string[], o: {
 /** The exit codes of the verbs that run a device (run, device); cli.ts maps errors to the others. */
 export const EXIT = { ok: 0, sessionFailed: 1, usage: 2, updateFailed: 3, stateInUse: 4, answers: 5 } as const;
 
-export const EXIT_CODES_TEXT = 'Exit codes: 0 the session ended well and every SCOMO operation it ran or reported succeeded; ' +
+export const EXIT_CODES_TEXT =
+  'Exit codes: 0 the session ended well and every SCOMO operation it ran or reported succeeded; ' +
   '1 the session failed (server unreachable, authentication refused …) or another error (a missing file); 2 a usage error; ' +
   '3 the session ended well but an update failed: a SCOMO result other than 12xx (1402, 1405, 1407 …) was sent or is still queued, ' +
   'or a SCOMO job stopped and left its result unreported; 4 the state folder is in use by another process (its lock names it); ' +
@@ -157,28 +178,55 @@ export const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'trace'] as const;
 export const DEVICE_OPTIONS = {
   device: { type: 'string', value: 'FILE', required: true, description: 'the device description (JSON), e.g. lab/examples/device.json' },
   server: {
-    type: 'string', value: 'URL', defaultText: "the device file's account.serverUri",
-    description: 'the DM server: where the messages go over HTTP (http:// or https://); over MQTT the server it names. Replaces the address stored in --state',
+    type: 'string',
+    value: 'URL',
+    defaultText: "the device file's account.serverUri",
+    description:
+      'the DM server: where the messages go over HTTP (http:// or https://); over MQTT the server it names. Replaces the address stored in --state',
   },
-  transport: { type: 'choice', choices: ['http', 'mqtt'], defaultText: "the device file's transport.kind, else http", description: 'how the device reaches the server' },
+  transport: {
+    type: 'choice',
+    choices: ['http', 'mqtt'],
+    defaultText: "the device file's transport.kind, else http",
+    description: 'how the device reaches the server',
+  },
   broker: {
-    type: 'string', value: 'URL', check: urlOf(['mqtt', 'mqtts']), defaultText: "the device file's transport.mqtt.url",
+    type: 'string',
+    value: 'URL',
+    check: urlOf(['mqtt', 'mqtts']),
+    defaultText: "the device file's transport.mqtt.url",
     description: 'the MQTT broker, with --transport mqtt',
   },
   prefix: {
-    type: 'string', value: 'P', defaultText: "the device file's transport.mqtt.topicPrefix, else none",
+    type: 'string',
+    value: 'P',
+    defaultText: "the device file's transport.mqtt.topicPrefix, else none",
     description: 'MQTT topic prefix: the device publishes on P/dm/<DevId>/up (as `serve --prefix P`)',
   },
   state: {
-    type: 'string', value: 'DIR', defaultText: '.dm-state/<DevId>',
-    description: 'where the tree, the alert queue, packages and components persist, so that an alert that could not be sent goes with the next run',
+    type: 'string',
+    value: 'DIR',
+    defaultText: '.dm-state/<DevId>',
+    description:
+      'where the tree, the alert queue, packages and components persist, so that an alert that could not be sent goes with the next run',
   },
   answers: {
-    type: 'string', value: 'FILE',
-    description: 'scripted answers, one a line, consumed in order by the screens that ask the user: yes, no, cancel, select, submit, pick:N[,M] or text:VALUE; # starts a comment line. The whole file is checked before anything starts',
+    type: 'string',
+    value: 'FILE',
+    description:
+      'scripted answers, one a line, consumed in order by the screens that ask the user: yes, no, cancel, select, submit, pick:N[,M] or text:VALUE; # starts a comment line. The whole file is checked before anything starts',
   },
   trace: { type: 'string', value: 'FILE', description: 'appends every message, both directions, as indented XML' },
-  log: { type: 'choice', choices: LOG_LEVELS, value: 'LEVEL', description: `the device's log on stdout from this level up (${LOG_LEVELS.join('|')})` },
+  log: {
+    type: 'choice',
+    choices: LOG_LEVELS,
+    value: 'LEVEL',
+    description: `the device's log on stdout from this level up (${LOG_LEVELS.join('|')})`,
+  },
 } as const satisfies Record<string, OptionSpec>;
 
-export const ENCODING_OPTION = { type: 'choice', choices: ['xml', 'wbxml'], description: 'SyncML encoding of the messages' } as const satisfies OptionSpec;
+export const ENCODING_OPTION = {
+  type: 'choice',
+  choices: ['xml', 'wbxml'],
+  description: 'SyncML encoding of the messages',
+} as const satisfies OptionSpec;

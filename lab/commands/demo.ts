@@ -18,14 +18,19 @@ export const demoSpec = defineVerb({
   summary: 'lab server + embedded MQTT broker + one simulated device (npm start)',
   description: [
     'What `npm start` runs: the lab server, an embedded MQTT broker (aedes) and one simulated device in one process. ' +
-    'The device boots with Weather 1.0, the user presses "update" for it, the server reads the inventory and asks for ' +
-    "consent on the device's screen, the package downloads with a progress bar, installs, and the follow-up session " +
-    'reports the result; the inventory then shows Weather 2.0; exit 0.',
+      'The device boots with Weather 1.0, the user presses "update" for it, the server reads the inventory and asks for ' +
+      "consent on the device's screen, the package downloads with a progress bar, installs, and the follow-up session " +
+      'reports the result; the inventory then shows Weather 2.0; exit 0.',
     'Without a TTY (or with --answers) it answers by itself ("yes" unless --answers says otherwise); in a terminal the ' +
-    'user presses u and answers with keys.',
+      'user presses u and answers with keys.',
   ],
   options: {
-    device: { ...DEVICE_OPTIONS.device, required: false, defaultText: 'lab/examples/device.json', description: 'the device description (JSON)' },
+    device: {
+      ...DEVICE_OPTIONS.device,
+      required: false,
+      defaultText: 'lab/examples/device.json',
+      description: 'the device description (JSON)',
+    },
     transport: { type: 'choice', choices: ['mqtt', 'http'], default: 'mqtt', description: 'how the device reaches the server' },
     encoding: { ...ENCODING_OPTION, default: 'xml' },
     component: { type: 'string', value: 'ID', default: 'app1', description: 'the component the user asks to update' },
@@ -41,39 +46,71 @@ export async function demoCommand(argv: string[], out: NodeJS.WritableStream): P
   const { encoding, transport, quiet } = o;
   const interactive = process.stdin.isTTY === true && out === process.stdout && !o.answers;
   const answers = o.answers ? readAnswers(o.answers) : interactive ? [] : ['yes'];
-  const say = (s: string) => out.write(s + '\n');
+  const say = (s: string) => out.write(`${s}\n`);
 
   const lab = await startLab({
-    catalog: loadCatalog(exampleFile('catalog.json')), mqtt: 'embedded',
+    catalog: loadCatalog(exampleFile('catalog.json')),
+    mqtt: 'embedded',
     devices: labDevices(undefined, `${desc.account.auth.username}:${desc.account.auth.password}:${desc.account.auth.type}`, undefined),
-    ...(quiet ? {} : { log: { log: (level, m) => { if (level !== 'debug' && level !== 'trace') say(`  [server] ${m}`); } } }),
+    ...(quiet
+      ? {}
+      : {
+          log: {
+            log: (level, m) => {
+              if (level !== 'debug' && level !== 'trace') say(`  [server] ${m}`);
+            },
+          },
+        }),
   });
   desc.account.serverUri = lab.dmUrl;
   const stateDir = mkdtempSync(join(tmpdir(), 'dm-demo-'));
   const display = new TerminalDisplay(out, { answers, quietProgress: true });
   const button = new TerminalButton();
   const dev = await startNodeDevice({
-    desc, stateDir, transport, brokerUrl: lab.brokerUrl!, display, button, log: new StreamLog(out, 'warn', '[device] '),
-    ...(o.trace ? { trace: traceToFile(o.trace) } : {}), agent: { encoding },
+    desc,
+    stateDir,
+    transport,
+    brokerUrl: lab.brokerUrl!,
+    display,
+    button,
+    log: new StreamLog(out, 'warn', '[device] '),
+    ...(o.trace ? { trace: traceToFile(o.trace) } : {}),
+    agent: { encoding },
   });
   let detach: (() => void) | undefined;
   try {
     const { component } = o;
-    say(`Lab DM server at ${lab.dmUrl}, MQTT broker at ${lab.brokerUrl}; the device talks ${transport.toUpperCase()} in ${encoding.toUpperCase()}.`);
+    say(
+      `Lab DM server at ${lab.dmUrl}, MQTT broker at ${lab.brokerUrl}; the device talks ${transport.toUpperCase()} in ${encoding.toUpperCase()}.`,
+    );
     say(`Device ${desc.devInfo.devId} booted; deployed: ${deployedList(dev.agent.tree)}`);
     if (interactive) {
-      detach = attachTerminalKeys({ input: process.stdin, display, button, longPressMs: desc.button?.longPressMs ?? 2000, onQuit: () => process.exit(130) });
+      detach = attachTerminalKeys({
+        input: process.stdin,
+        display,
+        button,
+        longPressMs: desc.button?.longPressMs ?? 2000,
+        onQuit: () => process.exit(130),
+      });
       say(`Press u to ask for an update of ${component} (the screen's keys: y/n, arrows, Enter, Esc; q quits).`);
-      await new Promise<void>((resolve) => button.onEdge((pressed) => { if (!pressed) resolve(); }));
+      await new Promise<void>((resolve) =>
+        button.onEdge((pressed) => {
+          if (!pressed) resolve();
+        }),
+      );
     }
     say(`The user presses "update" for ${component}.`);
     dev.agent.requestUpdate('user', component);
     const r = await dev.agent.runSession();
-    say(`Session ${r.ok ? 'ended well' : `failed: ${r.error?.message}`}: ${r.sessions} session(s), ${r.roundTrips} round trips, ` +
-      `${r.bytesSent} bytes sent, ${r.bytesReceived} bytes received (${transport}, ${encoding}).`);
+    say(
+      `Session ${r.ok ? 'ended well' : `failed: ${r.error?.message}`}: ${r.sessions} session(s), ${r.roundTrips} round trips, ` +
+        `${r.bytesSent} bytes sent, ${r.bytesReceived} bytes received (${transport}, ${encoding}).`,
+    );
     say(`Inventory now: ${deployedList(dev.agent.tree)}`);
     const outcomes = lab.server.outcomes();
-    say(`Server recorded: ${outcomes.map((rec) => `${rec.deployment ? `${rec.deployment.componentId} ${rec.deployment.version}` : rec.target ?? '?'} → result ${rec.resultCode}`).join('; ') || 'no operation'}`);
+    say(
+      `Server recorded: ${outcomes.map((rec) => `${rec.deployment ? `${rec.deployment.componentId} ${rec.deployment.version}` : (rec.target ?? '?')} → result ${rec.resultCode}`).join('; ') || 'no operation'}`,
+    );
     return r.ok ? 0 : 1;
   } finally {
     detach?.();

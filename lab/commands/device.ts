@@ -13,12 +13,12 @@ export const deviceSpec = defineVerb({
   summary: 'run the agent as a device: button and schedule armed, screen in the terminal',
   description: [
     'The 240×320 screen is drawn in the terminal. Keys: u the update button (short press: check everything), l a long ' +
-    'press (pick a component on the screen), q quit; a screen that waits takes y/n, arrows, PgUp/PgDn, Enter, Esc and ' +
-    'typed text. Over MQTT a message on …/notify starts a check.',
+      'press (pick a component on the screen), q quit; a screen that waits takes y/n, arrows, PgUp/PgDn, Enter, Esc and ' +
+      'typed text. Over MQTT a message on …/notify starts a check.',
     'Keys may be piped (`printf u | dm-agent device …`): when the input ends the device finishes its work and exits, ' +
-    '0 if every session it ran ended well.',
+      '0 if every session it ran ended well.',
     'Exit codes: 0 every session ended well; 1 one failed, or another error; 2 a usage error; 4 the state folder is in use ' +
-    'by another process; 5 an --answers line did not fit the screen it met (the device stops there, and sends nothing more).',
+      'by another process; 5 an --answers line did not fit the screen it met (the device stops there, and sends nothing more).',
   ],
   options: { ...DEVICE_OPTIONS, log: { ...DEVICE_OPTIONS.log, default: 'info' } },
 });
@@ -32,14 +32,28 @@ export async function deviceCommand(argv: string[], out: NodeJS.WritableStream, 
   let quit!: () => void;
   let halt: ((reason: string) => void) | undefined;
   // An answer that does not fit its screen stops the device: nothing more goes to the server.
-  const screen = deviceScreen(out, readAnswers(o.answers), { keys: true, log, halt: () => (reason) => { halt?.(reason); quit(); } });
+  const screen = deviceScreen(out, readAnswers(o.answers), {
+    keys: true,
+    log,
+    halt: () => (reason) => {
+      halt?.(reason);
+      quit();
+    },
+  });
   const display = screen.display;
   const button = new TerminalButton();
   let onNotify: (() => void) | undefined;
   const dev = await startNodeDevice({
-    desc, stateDir: o.state ?? stateDirFor(desc.devInfo.devId), transport, display, button, log, agent: { ui: screen.ui },
+    desc,
+    stateDir: o.state ?? stateDirFor(desc.devInfo.devId),
+    transport,
+    display,
+    button,
+    log,
+    agent: { ui: screen.ui },
     ...(server ? { serverUri: server } : {}),
-    ...(o.broker ? { brokerUrl: o.broker } : {}), ...(o.prefix ? { prefix: o.prefix } : {}),
+    ...(o.broker ? { brokerUrl: o.broker } : {}),
+    ...(o.prefix ? { prefix: o.prefix } : {}),
     ...(o.trace ? { trace: traceToFile(o.trace) } : {}),
     onNotify: () => onNotify?.(),
   });
@@ -49,13 +63,20 @@ export async function deviceCommand(argv: string[], out: NodeJS.WritableStream, 
   const results: boolean[] = [];
   dev.agent.onSessionEnd = (r) => {
     results.push(r.ok);
-    out.write(`session ${r.ok ? 'ended well' : `failed: ${r.error?.message}`}: ${r.roundTrips} round trips; deployed: ${deployedList(dev.agent.tree)}\n`);
+    out.write(
+      `session ${r.ok ? 'ended well' : `failed: ${r.error?.message}`}: ${r.roundTrips} round trips; deployed: ${deployedList(dev.agent.tree)}\n`,
+    );
   };
-  onNotify = () => { out.write('server notification: checking for updates\n'); void controller.scheduleDue(); };
+  onNotify = () => {
+    out.write('server notification: checking for updates\n');
+    void controller.scheduleDue();
+  };
   if (dev.mqtt) await dev.mqtt.connect();
   out.write(`device ${desc.devInfo.devId} up (${transport}); deployed: ${deployedList(dev.agent.tree)}\n`);
   out.write('keys: u = update, l = long press (pick a component), q = quit\n');
-  const stopped = new Promise<void>((resolve) => { quit = resolve; });
+  const stopped = new Promise<void>((resolve) => {
+    quit = resolve;
+  });
   const detach = attachTerminalKeys({ input, display, button, longPressMs: desc.button?.longPressMs ?? 2000, onQuit: () => quit() });
   input.once('end', () => {
     // Piped keys: let the last press reach the agent, then wait for the device to be idle.

@@ -25,9 +25,15 @@ function writeAccounts(file: string, template: DeviceDescription, devices: numbe
     let chunk = '[';
     let first = true;
     for (const e of fleetAccountEntries(template, devices, accounts)) {
-      chunk += `${first ? '' : ','}\n${JSON.stringify(e, null, 1).split('\n').map((l) => ` ${l}`).join('\n')}`;
+      chunk += `${first ? '' : ','}\n${JSON.stringify(e, null, 1)
+        .split('\n')
+        .map((l) => ` ${l}`)
+        .join('\n')}`;
       first = false;
-      if (chunk.length > 1 << 16) { writeSync(fd, chunk); chunk = ''; }
+      if (chunk.length > 1 << 16) {
+        writeSync(fd, chunk);
+        chunk = '';
+      }
     }
     writeSync(fd, `${chunk}\n]\n`);
   } finally {
@@ -40,40 +46,74 @@ export const fleetSpec = defineVerb({
   summary: 'N simulated agents, each with its own credentials, against a DM server; or the accounts table a server needs for them',
   description: [
     'Each device has its own tree, DevId <DevId>-<i>, credentials, queue and installed components; the summary gives ' +
-    'sessions/s (triggered sessions, and the DM sessions the server sees), latency percentiles, the most sessions in ' +
-    'flight, failures by cause and memory. Exit 1 when a session failed or the in-process server saw a deviation.',
+      'sessions/s (triggered sessions, and the DM sessions the server sees), latency percentiles, the most sessions in ' +
+      'flight, failures by cause and memory. Exit 1 when a session failed or the in-process server saw a deviation.',
     '--server inproc starts the lab server in this process, with the packages read from its catalog in process too, ' +
-    "and measures the agent's and the server's work alone (no socket). With --write-accounts it writes the accounts " +
-    "table a server needs for those devices (`serve --devices FILE` takes it as it is) and runs nothing.",
-    "The README's \"Measured\" section tells more: credentials, sessions, schedules.",
+      "and measures the agent's and the server's work alone (no socket). With --write-accounts it writes the accounts " +
+      'table a server needs for those devices (`serve --devices FILE` takes it as it is) and runs nothing.',
+    'The README\'s "Measured" section tells more: credentials, sessions, schedules.',
   ],
-  forms: [
-    '--devices N --server URL|inproc [options]',
-    '--devices N --write-accounts FILE [--accounts per-device|shared] [--device FILE]',
-  ],
+  forms: ['--devices N --server URL|inproc [options]', '--devices N --write-accounts FILE [--accounts per-device|shared] [--device FILE]'],
   options: {
-    devices: { type: 'int', value: 'N', min: 1, max: MAX_DEVICES, required: true, description: `how many devices (at most ${MAX_DEVICES})` },
+    devices: {
+      type: 'int',
+      value: 'N',
+      min: 1,
+      max: MAX_DEVICES,
+      required: true,
+      description: `how many devices (at most ${MAX_DEVICES})`,
+    },
     server: {
-      type: 'string', value: 'URL|inproc',
-      description: "the DM server (as --server of run), or inproc: the lab server in this process (required unless --write-accounts is given)",
+      type: 'string',
+      value: 'URL|inproc',
+      description:
+        'the DM server (as --server of run), or inproc: the lab server in this process (required unless --write-accounts is given)',
     },
     transport: { type: 'choice', choices: ['http', 'mqtt'], default: 'http', description: 'how the devices reach the server' },
     broker: { ...DEVICE_OPTIONS.broker, defaultText: undefined, description: 'the MQTT broker, required with --transport mqtt' },
-    device: { ...DEVICE_OPTIONS.device, required: false, defaultText: 'lab/examples/device.json', description: "the devices' template (JSON device description); {i} in its DevId, username or password is replaced by the index" },
+    device: {
+      ...DEVICE_OPTIONS.device,
+      required: false,
+      defaultText: 'lab/examples/device.json',
+      description: "the devices' template (JSON device description); {i} in its DevId, username or password is replaced by the index",
+    },
     accounts: {
-      type: 'choice', choices: ['per-device', 'shared'], default: 'per-device',
-      description: "per-device: device i logs in as <username>-<i> with <password>-<i>; shared: every device uses the template's credential",
+      type: 'choice',
+      choices: ['per-device', 'shared'],
+      default: 'per-device',
+      description:
+        "per-device: device i logs in as <username>-<i> with <password>-<i>; shared: every device uses the template's credential",
     },
     sessions: { type: 'int', value: 'K', default: 1, min: 1, description: 'sessions per device' },
-    concurrency: { type: 'int', value: 'C', default: 64, min: 1, description: 'workers taking the sessions in turn, one session per device at a time' },
+    concurrency: {
+      type: 'int',
+      value: 'C',
+      default: 64,
+      min: 1,
+      description: 'workers taking the sessions in turn, one session per device at a time',
+    },
     ramp: { type: 'int', value: 'SECONDS', default: 0, description: 'start the sessions over this many seconds' },
     trigger: {
-      type: 'choice', choices: ['device', 'user', 'schedule'], default: 'device',
-      description: "schedule: each device runs the agent's own check schedule from the template's schedule, until it has made K checks (no --concurrency or --ramp)",
+      type: 'choice',
+      choices: ['device', 'user', 'schedule'],
+      default: 'device',
+      description:
+        "schedule: each device runs the agent's own check schedule from the template's schedule, until it has made K checks (no --concurrency or --ramp)",
     },
-    speed: { type: 'number', value: 'X', above: 0, defaultText: `${DEFAULT_SPEED}`, description: 'with --trigger schedule: the clock runs X times faster than real time' },
+    speed: {
+      type: 'number',
+      value: 'X',
+      above: 0,
+      defaultText: `${DEFAULT_SPEED}`,
+      description: 'with --trigger schedule: the clock runs X times faster than real time',
+    },
     encoding: { ...ENCODING_OPTION, default: 'xml' },
-    catalog: { type: 'string', value: 'FILE', defaultText: 'lab/examples/catalog.json', description: "the in-process server's catalog, with --server inproc" },
+    catalog: {
+      type: 'string',
+      value: 'FILE',
+      defaultText: 'lab/examples/catalog.json',
+      description: "the in-process server's catalog, with --server inproc",
+    },
     'write-accounts': { type: 'string', value: 'FILE', description: 'write the accounts table for the devices and run nothing' },
     json: { type: 'boolean', description: 'the summary as one JSON object' },
   },
@@ -88,15 +128,20 @@ export function formatSummary(s: FleetSummary): string {
   ];
   if (s.schedule) {
     const sessionMinutes = (s.latencyMs.p50 * s.schedule.speed) / 60000;
-    lines.push(`schedules: ${s.schedule.simulatedMinutes.toFixed(0)} simulated minutes at ${s.schedule.speed}× real time; busiest simulated minute: ${s.schedule.peakStartsPerSimulatedMinute} checks started; a session's median is ${sessionMinutes.toFixed(1)} simulated minutes`);
+    lines.push(
+      `schedules: ${s.schedule.simulatedMinutes.toFixed(0)} simulated minutes at ${s.schedule.speed}× real time; busiest simulated minute: ${s.schedule.peakStartsPerSimulatedMinute} checks started; a session's median is ${sessionMinutes.toFixed(1)} simulated minutes`,
+    );
     // Sessions keep real time: sped up, a slow one pushes every later check of its device out by its length.
     if (sessionMinutes > s.schedule.intervalMinutes / 10) {
-      lines.push(`  warning: that is over a tenth of the ${s.schedule.intervalMinutes}-minute interval, so the schedules ran late; a lower --speed (or fewer devices per process) keeps their shape`);
+      lines.push(
+        `  warning: that is over a tenth of the ${s.schedule.intervalMinutes}-minute interval, so the schedules ran late; a lower --speed (or fewer devices per process) keeps their shape`,
+      );
     }
   }
   for (const [cause, n] of Object.entries(s.failures).sort((a, b) => b[1] - a[1])) lines.push(`  failed ×${n}: ${cause}`);
-  for (const [what, n] of Object.entries(s.serverDeviations ?? {}).sort((a, b) => b[1] - a[1])) lines.push(`  lab server deviation ×${n}: ${what}`);
-  return lines.join('\n') + '\n';
+  for (const [what, n] of Object.entries(s.serverDeviations ?? {}).sort((a, b) => b[1] - a[1]))
+    lines.push(`  lab server deviation ×${n}: ${what}`);
+  return `${lines.join('\n')}\n`;
 }
 
 /** On a terminal, a line that counts sessions as they end (at most four times a second); elsewhere nothing. */
@@ -119,42 +164,60 @@ export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): 
   const template = loadDevice(o.device ?? exampleFile('device.json'));
   if (o['write-accounts']) {
     writeAccounts(o['write-accounts'], template, devices, accounts);
-    out.write(`${accounts === 'shared' ? 1 : devices} account(s) for ${devices} devices written to ${o['write-accounts']}; serve them with: dm-agent serve --devices ${o['write-accounts']}\n`);
+    out.write(
+      `${accounts === 'shared' ? 1 : devices} account(s) for ${devices} devices written to ${o['write-accounts']}; serve them with: dm-agent serve --devices ${o['write-accounts']}\n`,
+    );
     return 0;
   }
   const server = o.server === 'inproc' ? 'inproc' : serverOption(o.server, o.transport);
   if (server === undefined) throw new UsageError('--server URL|inproc is required');
   if (trigger === 'schedule') {
-    for (const n of ['concurrency', 'ramp']) if (given.has(n)) throw new UsageError(`--${n} does not apply to --trigger schedule: each device starts its checks when its schedule says`);
+    for (const n of ['concurrency', 'ramp'])
+      if (given.has(n))
+        throw new UsageError(`--${n} does not apply to --trigger schedule: each device starts its checks when its schedule says`);
     if (!template.schedule) throw new UsageError('--trigger schedule needs a device template with a "schedule"');
   } else if (given.has('speed')) throw new UsageError('--speed applies to --trigger schedule only');
   const speed = o.speed ?? DEFAULT_SPEED;
   const common = {
-    template, devices, accounts, sessionsPerDevice: o.sessions, concurrency: o.concurrency, rampSeconds: o.ramp, trigger, speed,
-    encoding: o.encoding, ...progress(process.stderr),
+    template,
+    devices,
+    accounts,
+    sessionsPerDevice: o.sessions,
+    concurrency: o.concurrency,
+    rampSeconds: o.ramp,
+    trigger,
+    speed,
+    encoding: o.encoding,
+    ...progress(process.stderr),
   };
   if (trigger === 'schedule' && !o.json) {
     // A day's schedule takes tens of seconds even fast: say when the first checks come.
     const { intervalMinutes } = template.schedule!;
     const jitterMinutes = planJitterMinutes(template.schedule!);
     const at = (minutes: number) => `${((minutes * 60000) / speed / 1000).toFixed(1)} s`;
-    out.write(`${devices} devices on their schedules at ${speed}× real time: first checks due ${intervalMinutes}–${intervalMinutes + jitterMinutes} simulated minutes from now (${at(intervalMinutes)}–${at(intervalMinutes + jitterMinutes)})\n`);
+    out.write(
+      `${devices} devices on their schedules at ${speed}× real time: first checks due ${intervalMinutes}–${intervalMinutes + jitterMinutes} simulated minutes from now (${at(intervalMinutes)}–${at(intervalMinutes + jitterMinutes)})\n`,
+    );
   }
   let summary: FleetSummary;
   if (server === 'inproc') {
     const catalog = loadCatalog(o.catalog ?? exampleFile('catalog.json'));
     const lab = await startLab({ catalog, devices: parseDevices(fleetAccounts(template, devices, accounts)) });
     try {
-      summary = await runFleet({ ...common, target: { kind: 'inproc', server: lab.server, url: lab.dmUrl, packages: new InprocPackages(catalog, lab.packagesUrl) } });
+      summary = await runFleet({
+        ...common,
+        target: { kind: 'inproc', server: lab.server, url: lab.dmUrl, packages: new InprocPackages(catalog, lab.packagesUrl) },
+      });
     } finally {
       await lab.close();
     }
   } else {
     if (o.transport === 'mqtt' && !o.broker) throw new UsageError('--transport mqtt needs --broker URL');
-    const target: FleetOptions['target'] = o.transport === 'mqtt' ? { kind: 'mqtt', url: server, brokerUrl: o.broker! } : { kind: 'http', url: server };
+    const target: FleetOptions['target'] =
+      o.transport === 'mqtt' ? { kind: 'mqtt', url: server, brokerUrl: o.broker! } : { kind: 'http', url: server };
     summary = await runFleet({ ...common, target });
   }
-  out.write(o.json ? JSON.stringify(summary) + '\n' : formatSummary(summary));
+  out.write(o.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
   return summary.failed === 0 && Object.keys(summary.serverDeviations ?? {}).length === 0 ? 0 : 1;
 }
 

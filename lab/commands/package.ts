@@ -26,7 +26,9 @@ export function moddableMaxPackageBytes(): number {
     const m = JSON.parse(readFileSync(SHARED_MANIFEST, 'utf8')) as { config?: { dm?: { maxPackageBytes?: unknown } } };
     const v = m.config?.dm?.maxPackageBytes;
     if (typeof v === 'number' && Number.isInteger(v) && v > 0) return v;
-  } catch { /* no manifest: the default */ }
+  } catch {
+    /* no manifest: the default */
+  }
   return DEFAULT_MAX_PACKAGE_BYTES;
 }
 
@@ -35,18 +37,41 @@ const buildSpec = defineVerb({
   summary: 'make a package: a JSON component manifest, or with --module a header, a NUL byte and a mod archive',
   options: {
     id: { type: 'string', value: 'ID', required: true, description: 'the component ID (what Deployed/<x>/ID reports)' },
-    version: { type: 'string', value: 'V', required: true, description: 'the version, dotted numeric as the lab catalog wants (2.0, 1.4.3)' },
+    version: {
+      type: 'string',
+      value: 'V',
+      required: true,
+      description: 'the version, dotted numeric as the lab catalog wants (2.0, 1.4.3)',
+    },
     name: { type: 'string', value: 'NAME', defaultText: 'the ID', description: 'the name the device shows' },
-    module: { type: 'string', value: 'FILE', description: 'a Moddable mod archive (.xsa, from mcrun): the package becomes header, NUL, archive' },
-    entry: { type: 'string', value: 'NAME', default: 'mod', description: "with --module: the mod's module the device imports at boot while the component is active" },
-    payload: { type: 'string', value: 'TEXT', description: 'without --module: a payload text in the manifest (what the Node device keeps)' },
-    out: { type: 'string', value: 'FILE', defaultText: 'ID-V.json, or ID-V.pkg with --module', description: 'where the package is written' },
+    module: {
+      type: 'string',
+      value: 'FILE',
+      description: 'a Moddable mod archive (.xsa, from mcrun): the package becomes header, NUL, archive',
+    },
+    entry: {
+      type: 'string',
+      value: 'NAME',
+      default: 'mod',
+      description: "with --module: the mod's module the device imports at boot while the component is active",
+    },
+    payload: {
+      type: 'string',
+      value: 'TEXT',
+      description: 'without --module: a payload text in the manifest (what the Node device keeps)',
+    },
+    out: {
+      type: 'string',
+      value: 'FILE',
+      defaultText: 'ID-V.json, or ID-V.pkg with --module',
+      description: 'where the package is written',
+    },
   },
 });
 
 const inspectSpec = defineVerb({
   name: 'package inspect',
-  summary: 'a package\'s size, SHA-256, id, name, version and the limits it meets',
+  summary: "a package's size, SHA-256, id, name, version and the limits it meets",
   args: [{ name: 'FILE', description: 'the package file' }],
   options: {
     json: { type: 'boolean', description: 'one JSON object on stdout instead of text' },
@@ -56,26 +81,23 @@ const inspectSpec = defineVerb({
 export const packageSpec = defineVerb({
   name: 'package',
   summary: 'build a package for the lab catalog or a Moddable device, or inspect one (size, SHA-256, limits)',
-  forms: [
-    'build --id ID --version V [--name NAME] [--module FILE [--entry NAME] | --payload TEXT] [--out FILE]',
-    'inspect [--json] FILE',
-  ],
+  forms: ['build --id ID --version V [--name NAME] [--module FILE [--entry NAME] | --payload TEXT] [--out FILE]', 'inspect [--json] FILE'],
   description: [
     'A package is a JSON header {id, name, version, module?}, then, for a Moddable device, a NUL byte and a mod ' +
-    'archive (manifests/README.md). Without --module it is a JSON component manifest {id, name, version, payload?}: ' +
-    'what the lab catalog serves and the Node device installs. build prints what inspect prints for the package made.',
+      'archive (manifests/README.md). Without --module it is a JSON component manifest {id, name, version, payload?}: ' +
+      'what the lab catalog serves and the Node device installs. build prints what inspect prints for the package made.',
     `inspect checks the package as the devices would: the Node device takes a JSON manifest of at most ${NODE_MAX_PACKAGE_BYTES} bytes; ` +
-    'a Moddable device a header it can read and at most dm.maxPackageBytes of manifests/shared.json. A device refuses a larger ' +
-    'package before the download (SCOMO result 1404). The exit code is 1 when the file is no package at all.',
+      'a Moddable device a header it can read and at most dm.maxPackageBytes of manifests/shared.json. A device refuses a larger ' +
+      'package before the download (SCOMO result 1404). The exit code is 1 when the file is no package at all.',
   ],
-  args: [
-    { name: 'ACTION', description: 'build or inspect' },
-  ],
+  args: [{ name: 'ACTION', description: 'build or inspect' }],
   options: {
-    ...Object.fromEntries(Object.entries(buildSpec.options).map(([k, o]): [string, OptionSpec] => {
-      const { required: _required, ...rest } = o as OptionSpec & { required?: boolean };
-      return [k, { ...rest, description: `build${_required ? ' (required)' : ''}: ${o.description}` } as OptionSpec];
-    })),
+    ...Object.fromEntries(
+      Object.entries(buildSpec.options).map(([k, o]): [string, OptionSpec] => {
+        const { required: _required, ...rest } = o as OptionSpec & { required?: boolean };
+        return [k, { ...rest, description: `build${_required ? ' (required)' : ''}: ${o.description}` } as OptionSpec];
+      }),
+    ),
     json: { ...inspectSpec.options.json, description: `inspect: ${inspectSpec.options.json.description}` },
   },
 });
@@ -111,23 +133,37 @@ export function inspectPackage(bytes: Uint8Array, file: string): PackageReport {
   } catch (e) {
     fail(file, `is not a package: its ${nul >= 0 ? 'header (before the NUL)' : 'text'} is not JSON (${errorMessage(e)})`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail(file, 'is not a package: its header is not a JSON object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    fail(file, 'is not a package: its header is not a JSON object');
   const h = header as Record<string, unknown>;
   for (const k of ['id', 'name', 'version'] as const) {
     if (typeof h[k] !== 'string' || h[k] === '') fail(file, `is not a package: its header has no ${k} string`);
   }
   const report: PackageReport = {
-    file, size, sha256: createHash('sha256').update(bytes).digest('hex'),
-    id: h.id as string, name: h.name as string, version: h.version as string,
-    archiveBytes: nul >= 0 ? size - nul - 1 : 0, limits: [],
+    file,
+    size,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    id: h.id as string,
+    name: h.name as string,
+    version: h.version as string,
+    archiveBytes: nul >= 0 ? size - nul - 1 : 0,
+    limits: [],
   };
   if (typeof h.module === 'string') report.module = h.module;
   // The Node device: FileInstaller parses the whole package as one JSON manifest.
-  const node = nul >= 0 ? 'has a mod archive: the Node device installs JSON manifests only'
-    : size > NODE_MAX_PACKAGE_BYTES ? `${size} bytes, more than ${NODE_MAX_PACKAGE_BYTES}` : undefined;
+  const node =
+    nul >= 0
+      ? 'has a mod archive: the Node device installs JSON manifests only'
+      : size > NODE_MAX_PACKAGE_BYTES
+        ? `${size} bytes, more than ${NODE_MAX_PACKAGE_BYTES}`
+        : undefined;
   report.limits.push({ target: 'Node device and lab catalog', limit: NODE_MAX_PACKAGE_BYTES, ok: !node, ...(node ? { why: node } : {}) });
   if (!isDottedVersion(report.version)) {
-    report.limits[0] = { ...report.limits[0]!, ok: false, why: `version '${report.version}' is not dotted numeric, as the lab catalog wants` };
+    report.limits[0] = {
+      ...report.limits[0]!,
+      ok: false,
+      why: `version '${report.version}' is not dotted numeric, as the lab catalog wants`,
+    };
   }
   // The Moddable device: parsePackage, then the downloader's limit.
   const max = moddableMaxPackageBytes();
@@ -144,18 +180,23 @@ export function inspectPackage(bytes: Uint8Array, file: string): PackageReport {
 
 function reportText(r: PackageReport): string {
   const rows: [string, string][] = [
-    ['file', r.file], ['size', `${r.size} bytes`], ['sha256', r.sha256], ['id', r.id], ['name', r.name], ['version', r.version],
+    ['file', r.file],
+    ['size', `${r.size} bytes`],
+    ['sha256', r.sha256],
+    ['id', r.id],
+    ['name', r.name],
+    ['version', r.version],
   ];
   if (r.module !== undefined) rows.push(['module', r.module]);
   rows.push(['archive', r.archiveBytes > 0 ? `mod archive of ${r.archiveBytes} bytes after the header` : 'none (a JSON manifest)']);
   rows.push(['announce', `Ext/Size ${r.size}, Ext/SHA256 ${r.sha256}`]);
   for (const l of r.limits) rows.push([l.ok ? 'fits' : 'refused', `${l.target} (at most ${l.limit} bytes)${l.why ? `: ${l.why}` : ''}`]);
   rows.push(['catalog', JSON.stringify({ id: r.id, name: r.name, version: r.version, package: basename(r.file) })]);
-  return rows.map(([k, v]) => `${k.padEnd(9)}${v}`).join('\n') + '\n';
+  return `${rows.map(([k, v]) => `${k.padEnd(9)}${v}`).join('\n')}\n`;
 }
 
 function writeReport(r: PackageReport, json: boolean, out: NodeJS.WritableStream): void {
-  out.write(json ? JSON.stringify(r) + '\n' : reportText(r));
+  out.write(json ? `${JSON.stringify(r)}\n` : reportText(r));
 }
 
 function field(name: string, v: string): string {
@@ -164,12 +205,24 @@ function field(name: string, v: string): string {
 }
 
 /** The package bytes for the build options. */
-export function buildPackage(o: { id: string; version: string; name?: string; module?: string; entry: string; payload?: string }): Uint8Array {
-  if (!isDottedVersion(o.version)) throw new UsageError(`--version must be dotted numeric (2.0, 1.4.3), as the lab catalog wants, not '${o.version}'`);
-  const header: Record<string, string> = { id: field('id', o.id), name: field('name', o.name ?? o.id), version: field('version', o.version) };
+export function buildPackage(o: {
+  id: string;
+  version: string;
+  name?: string;
+  module?: string;
+  entry: string;
+  payload?: string;
+}): Uint8Array {
+  if (!isDottedVersion(o.version))
+    throw new UsageError(`--version must be dotted numeric (2.0, 1.4.3), as the lab catalog wants, not '${o.version}'`);
+  const header: Record<string, string> = {
+    id: field('id', o.id),
+    name: field('name', o.name ?? o.id),
+    version: field('version', o.version),
+  };
   if (o.module === undefined) {
     if (o.payload !== undefined) header.payload = o.payload;
-    return new TextEncoder().encode(JSON.stringify(header, null, 2) + '\n');
+    return new TextEncoder().encode(`${JSON.stringify(header, null, 2)}\n`);
   }
   if (o.payload !== undefined) throw new UsageError('--payload is for a JSON manifest; a mod package carries its archive (--module)');
   header.module = field('entry', o.entry);
@@ -195,7 +248,10 @@ export function packageCommand(argv: string[], out: NodeJS.WritableStream): numb
     return 0;
   }
   if (action === 'inspect') {
-    const { options: o, args: [file] } = parse(inspectSpec, rest);
+    const {
+      options: o,
+      args: [file],
+    } = parse(inspectSpec, rest);
     writeReport(inspectPackage(new Uint8Array(readFileSync(file!)), file!), o.json, out);
     return 0;
   }

@@ -8,26 +8,45 @@ import { ALERT_TYPE_OPERATION_COMPLETE, type GenericAlert } from '../../agent/al
 import { listDeployed } from '../../agent/scomo/subtree.js';
 import type { SessionReport } from '../../agent/agent.js';
 import { defineVerb, parse, serverOption, type Verb } from '../args.js';
-import { DEVICE_OPTIONS, ENCODING_OPTION, EXIT, EXIT_CODES_TEXT, deployedList, deviceScreen, loadDevice, readAnswers, stateDirFor } from './common.js';
+import {
+  DEVICE_OPTIONS,
+  ENCODING_OPTION,
+  EXIT,
+  EXIT_CODES_TEXT,
+  deployedList,
+  deviceScreen,
+  loadDevice,
+  readAnswers,
+  stateDirFor,
+} from './common.js';
 
 export const runSpec = defineVerb({
   name: 'run',
   summary: 'run one session against a DM server; exit 0 when it ended well and every update it ran succeeded',
   description: [
     'One client-initiated session, and the follow-up that reports SCOMO results, against any DM server. Packages download ' +
-    'over HTTP(S) with resume and install as components. The tree, the alert queue, packages and components persist in ' +
-    '--state, so an alert that could not be sent goes with the next run.',
+      'over HTTP(S) with resume and install as components. The tree, the alert queue, packages and components persist in ' +
+      '--state, so an alert that could not be sent goes with the next run.',
     EXIT_CODES_TEXT,
     'With --json, stdout holds one JSON object at the end, and the log and the screens go to stderr: exit (the code), ' +
-    'reason (ok, session-failed, update-failed, answer-misfit, state-in-use: then only exit, reason and error), error, sessions, roundTrips, bytesSent, bytesReceived, alertsSent and ' +
-    'alertsQueued (type, source, target, data of each), scomo (one per OperationComplete sent or queued: source, target, ' +
-    'resultCode, ok), stoppedJobs (SCOMO jobs left in the journal: id, op, node, step) and deployed (name, version).',
+      'reason (ok, session-failed, update-failed, answer-misfit, state-in-use: then only exit, reason and error), error, sessions, roundTrips, bytesSent, bytesReceived, alertsSent and ' +
+      'alertsQueued (type, source, target, data of each), scomo (one per OperationComplete sent or queued: source, target, ' +
+      'resultCode, ok), stoppedJobs (SCOMO jobs left in the journal: id, op, node, step) and deployed (name, version).',
   ],
   options: {
     ...DEVICE_OPTIONS,
     encoding: { ...ENCODING_OPTION, defaultText: "the device file's transport.encoding, else xml" },
-    trigger: { type: 'choice', choices: ['user', 'device'], required: true, description: 'user: UpdateUserRequest (the button); device: UpdateDeviceRequest (the schedule)' },
-    component: { type: 'string', value: 'ID', description: 'the component the request names: a Deployed node name, its URI or the component ID' },
+    trigger: {
+      type: 'choice',
+      choices: ['user', 'device'],
+      required: true,
+      description: 'user: UpdateUserRequest (the button); device: UpdateDeviceRequest (the schedule)',
+    },
+    component: {
+      type: 'string',
+      value: 'ID',
+      description: 'the component the request names: a Deployed node name, its URI or the component ID',
+    },
     log: { ...DEVICE_OPTIONS.log, default: 'warn' },
     json: { type: 'boolean', description: 'print the outcome as one JSON object on stdout (the log and the screens go to stderr)' },
   },
@@ -37,10 +56,20 @@ export const runSpec = defineVerb({
 function scomoResult(a: GenericAlert): { source?: string; target?: string; resultCode: number; ok: boolean } {
   const m = /<ResultCode>(\d{1,5})<\/ResultCode>/.exec(a.data);
   const resultCode = m ? Number(m[1]) : 0;
-  return { ...(a.source ? { source: a.source } : {}), ...(a.target ? { target: a.target } : {}), resultCode, ok: resultCode >= 1200 && resultCode < 1300 };
+  return {
+    ...(a.source ? { source: a.source } : {}),
+    ...(a.target ? { target: a.target } : {}),
+    resultCode,
+    ok: resultCode >= 1200 && resultCode < 1300,
+  };
 }
 
-const alertJson = (a: GenericAlert) => ({ type: a.type, ...(a.source ? { source: a.source } : {}), ...(a.target ? { target: a.target } : {}), data: a.data });
+const alertJson = (a: GenericAlert) => ({
+  type: a.type,
+  ...(a.source ? { source: a.source } : {}),
+  ...(a.target ? { target: a.target } : {}),
+  data: a.data,
+});
 
 export async function runCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const { options: o } = parse(runSpec, argv);
@@ -54,10 +83,16 @@ export async function runCommand(argv: string[], out: NodeJS.WritableStream, err
   let halt: ((reason: string) => void) | undefined;
   const ui = deviceScreen(screen, answers, { keys: false, log, halt: () => halt });
   const start = startNodeDevice({
-    desc, stateDir: o.state ?? stateDirFor(desc.devInfo.devId), transport, ...(server ? { serverUri: server } : {}),
-    ...(o.broker ? { brokerUrl: o.broker } : {}), ...(o.prefix ? { prefix: o.prefix } : {}),
-    display: ui.display, log,
-    ...(o.trace ? { trace: traceToFile(o.trace) } : {}), agent: { encoding: o.encoding ?? desc.transport?.encoding ?? 'xml', ui: ui.ui },
+    desc,
+    stateDir: o.state ?? stateDirFor(desc.devInfo.devId),
+    transport,
+    ...(server ? { serverUri: server } : {}),
+    ...(o.broker ? { brokerUrl: o.broker } : {}),
+    ...(o.prefix ? { prefix: o.prefix } : {}),
+    display: ui.display,
+    log,
+    ...(o.trace ? { trace: traceToFile(o.trace) } : {}),
+    agent: { encoding: o.encoding ?? desc.transport?.encoding ?? 'xml', ui: ui.ui },
   });
   let dev: Awaited<typeof start>;
   try {
@@ -66,7 +101,7 @@ export async function runCommand(argv: string[], out: NodeJS.WritableStream, err
     // A folder in use is an outcome a lab's CI may meet (two jobs on one device): it gets its object too.
     if (!(o.json && e instanceof StateInUseError)) throw e;
     err.write(`dm-agent run: ${e.message}\n`);
-    out.write(JSON.stringify({ exit: EXIT.stateInUse, reason: 'state-in-use', error: { message: e.message } }) + '\n');
+    out.write(`${JSON.stringify({ exit: EXIT.stateInUse, reason: 'state-in-use', error: { message: e.message } })}\n`);
     return EXIT.stateInUse;
   }
   halt = dev.halt;
@@ -81,11 +116,15 @@ export async function runCommand(argv: string[], out: NodeJS.WritableStream, err
       return queued;
     };
     let r: SessionReport | undefined;
-    dev.agent.onSessionEnd = (report) => { r = report; };
+    dev.agent.onSessionEnd = (report) => {
+      r = report;
+    };
     dev.agent.requestUpdate(o.trigger, o.component);
     try {
       await dev.agent.runSession();
-    } catch { /* onSessionEnd has the failed report */ }
+    } catch {
+      /* onSessionEnd has the failed report */
+    }
     const report = r!;
     const pending = queue.pending();
     const acknowledged = new Set(report.acknowledged);
@@ -94,21 +133,41 @@ export async function runCommand(argv: string[], out: NodeJS.WritableStream, err
     const stoppedJobs = (dev.agent.scomo?.journal.open() ?? []).map((j) => ({ id: j.id, op: j.op, node: j.node, step: j.step }));
     const updateFailed = scomo.some((s) => !s.ok) || stoppedJobs.length > 0;
     const code = ui.misfit() ? EXIT.answers : !report.ok ? EXIT.sessionFailed : updateFailed ? EXIT.updateFailed : EXIT.ok;
-    const reason = ({ [EXIT.ok]: 'ok', [EXIT.sessionFailed]: 'session-failed', [EXIT.updateFailed]: 'update-failed', [EXIT.answers]: 'answer-misfit' } as Record<number, string>)[code];
+    const reason = (
+      {
+        [EXIT.ok]: 'ok',
+        [EXIT.sessionFailed]: 'session-failed',
+        [EXIT.updateFailed]: 'update-failed',
+        [EXIT.answers]: 'answer-misfit',
+      } as Record<number, string>
+    )[code];
     if (o.json) {
-      out.write(JSON.stringify({
-        exit: code, reason, ...(report.error ? { error: report.error } : {}),
-        sessions: report.sessions, roundTrips: report.roundTrips, bytesSent: report.bytesSent, bytesReceived: report.bytesReceived,
-        alertsSent: sent.map(alertJson), alertsQueued: pending.map(alertJson), scomo, stoppedJobs,
-        deployed: listDeployed(dev.agent.tree).map((c) => ({ name: c.name, version: c.version })),
-      }) + '\n');
+      out.write(
+        `${JSON.stringify({
+          exit: code,
+          reason,
+          ...(report.error ? { error: report.error } : {}),
+          sessions: report.sessions,
+          roundTrips: report.roundTrips,
+          bytesSent: report.bytesSent,
+          bytesReceived: report.bytesReceived,
+          alertsSent: sent.map(alertJson),
+          alertsQueued: pending.map(alertJson),
+          scomo,
+          stoppedJobs,
+          deployed: listDeployed(dev.agent.tree).map((c) => ({ name: c.name, version: c.version })),
+        })}\n`,
+      );
       return code;
     }
     if (ui.misfit()) out.write(`run stopped: ${ui.misfit()}\n`);
-    out.write(`session ${report.ok ? 'ended well' : `failed: ${report.error?.message} [${report.error?.code}]`}: ${report.sessions} session(s), ${report.roundTrips} round trips, ` +
-      `${report.bytesSent} B sent, ${report.bytesReceived} B received; ${pending.length} alert(s) still queued\n`);
+    out.write(
+      `session ${report.ok ? 'ended well' : `failed: ${report.error?.message} [${report.error?.code}]`}: ${report.sessions} session(s), ${report.roundTrips} round trips, ` +
+        `${report.bytesSent} B sent, ${report.bytesReceived} B received; ${pending.length} alert(s) still queued\n`,
+    );
     for (const s of scomo.filter((x) => !x.ok)) out.write(`update failed: SCOMO result ${s.resultCode} for ${s.target ?? s.source}\n`);
-    for (const j of stoppedJobs) out.write(`update failed: SCOMO job ${j.id} (${j.op} ${j.node}) stopped at ${j.step}; its result is not reported\n`);
+    for (const j of stoppedJobs)
+      out.write(`update failed: SCOMO job ${j.id} (${j.op} ${j.node}) stopped at ${j.step}; its result is not reported\n`);
     out.write(`deployed: ${deployedList(dev.agent.tree)}\n`);
     return code;
   } finally {

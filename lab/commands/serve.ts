@@ -14,26 +14,62 @@ export const serveSpec = defineVerb({
   summary: 'start the lab DM server',
   description: [
     'An OMA DM 1.2 server on http://127.0.0.1:8080/dm until Ctrl-C, then a summary of what it saw. It serves the ' +
-    'components of its catalog, authenticates devices with basic, MD5 or HMAC, answers SCOMO update requests and logs ' +
-    "every protocol deviation by the device; lab/server/README.md has the details. `npm run lab:server -- …` is the same.",
+      'components of its catalog, authenticates devices with basic, MD5 or HMAC, answers SCOMO update requests and logs ' +
+      'every protocol deviation by the device; lab/server/README.md has the details. `npm run lab:server -- …` is the same.',
   ],
   options: {
     http: { type: 'int', value: 'PORT', default: 8080, max: 65535, description: 'the HTTP port (0: any free one)' },
     host: { type: 'string', value: 'H', default: '127.0.0.1', description: 'the address to listen on' },
-    'public-url': { type: 'string', value: 'URL', defaultText: 'http://<host>:<port>', description: 'the base URL devices reach the server at (behind a proxy or NAT)' },
+    'public-url': {
+      type: 'string',
+      value: 'URL',
+      defaultText: 'http://<host>:<port>',
+      description: 'the base URL devices reach the server at (behind a proxy or NAT)',
+    },
     mqtt: {
-      type: 'string', value: 'URL|embedded', check: urlOf(['mqtt', 'mqtts'], ['embedded']),
+      type: 'string',
+      value: 'URL|embedded',
+      check: urlOf(['mqtt', 'mqtts'], ['embedded']),
       description: 'also serve over MQTT: a broker of your own, or embedded (aedes in this process)',
     },
-    'broker-port': { type: 'int', value: 'N', defaultText: 'any free one', description: 'the embedded broker\'s port, with --mqtt embedded' },
+    'broker-port': {
+      type: 'int',
+      value: 'N',
+      defaultText: 'any free one',
+      description: "the embedded broker's port, with --mqtt embedded",
+    },
     prefix: { type: 'string', value: 'P', description: 'MQTT topic prefix: devices publish on P/dm/<DevId>/up' },
-    catalog: { type: 'string', value: 'FILE', defaultText: 'lab/examples/catalog.json', description: 'the components on offer, with their packages' },
+    catalog: {
+      type: 'string',
+      value: 'FILE',
+      defaultText: 'lab/examples/catalog.json',
+      description: 'the components on offer, with their packages',
+    },
     scenario: { type: 'string', value: 'FILE', description: 'scripts the dialogue and injects failures (lab/examples/scenario-*.json)' },
-    devices: { type: 'string', value: 'FILE', description: 'the accounts table (a list, or { "devices": [ … ] }), as `fleet --write-accounts` writes it' },
-    user: { type: 'string', value: `${CREDENTIAL}[,…]`, default: 'dmuser:dmpass:md5', description: 'device accounts, without --devices; auth is none, basic, md5 (default) or hmac' },
-    'server-cred': { type: 'string', value: CREDENTIAL, description: 'the credential the server gives devices to authenticate it, with --user' },
+    devices: {
+      type: 'string',
+      value: 'FILE',
+      description: 'the accounts table (a list, or { "devices": [ … ] }), as `fleet --write-accounts` writes it',
+    },
+    user: {
+      type: 'string',
+      value: `${CREDENTIAL}[,…]`,
+      default: 'dmuser:dmpass:md5',
+      description: 'device accounts, without --devices; auth is none, basic, md5 (default) or hmac',
+    },
+    'server-cred': {
+      type: 'string',
+      value: CREDENTIAL,
+      description: 'the credential the server gives devices to authenticate it, with --user',
+    },
     'server-id': { type: 'string', value: 'ID', default: 'labserver', description: 'the ServerID the server stands for' },
-    history: { type: 'int', value: 'N', default: 10000, min: 1, description: 'keeps the last N deployments, outcomes, UI answers and deviations' },
+    history: {
+      type: 'int',
+      value: 'N',
+      default: 10000,
+      min: 1,
+      description: 'keeps the last N deployments, outcomes, UI answers and deviations',
+    },
     quiet: { type: 'boolean', description: 'logs warnings and errors only' },
   },
 });
@@ -49,7 +85,11 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
   };
   const catalog = loadCatalog(o.catalog ?? exampleFile('catalog.json'));
   const lab = await startLab({
-    catalog, devices: labDevices(o.devices, o.user, o['server-cred']), port: o.http, host: o.host, serverId: o['server-id'],
+    catalog,
+    devices: labDevices(o.devices, o.user, o['server-cred']),
+    port: o.http,
+    host: o.host,
+    serverId: o['server-id'],
     ...(o['public-url'] ? { publicUrl: o['public-url'] } : {}),
     ...(o.scenario ? { scenario: loadScenario(o.scenario) } : {}),
     ...(o.mqtt ? { mqtt: o.mqtt } : {}),
@@ -59,7 +99,7 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
     log,
   });
   out.write(`lab DM server: POST ${lab.dmUrl}; packages at ${lab.packagesUrl}; ${catalog.entries.length} catalog entries\n`);
-  if (lab.brokerUrl) out.write(`MQTT binding on ${lab.brokerUrl}: ${o.prefix ? o.prefix + '/' : ''}dm/<DevId>/up → …/down, …/notify\n`);
+  if (lab.brokerUrl) out.write(`MQTT binding on ${lab.brokerUrl}: ${o.prefix ? `${o.prefix}/` : ''}dm/<DevId>/up → …/down, …/notify\n`);
   out.write('Ctrl-C stops it.\n');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -76,8 +116,10 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
  */
 export function serveSummary(server: LabDmServer): string {
   const t = server.totals();
-  const lines = [`lab DM server stopped: ${t.sessions} DM session(s) from ${t.devices} authenticated device(s); ` +
-    `${t.deployments} update(s) sent, ${t.outcomes} result(s) back (${t.succeeded} success, ${t.outcomes - t.succeeded} failure); ${t.uiAnswers} UI answer(s)`];
+  const lines = [
+    `lab DM server stopped: ${t.sessions} DM session(s) from ${t.devices} authenticated device(s); ` +
+      `${t.deployments} update(s) sent, ${t.outcomes} result(s) back (${t.succeeded} success, ${t.outcomes - t.succeeded} failure); ${t.uiAnswers} UI answer(s)`,
+  ];
   if (t.deviations === 0) lines.push('no protocol deviation');
   else {
     const kinds = server.deviationKinds();
@@ -86,7 +128,7 @@ export function serveSummary(server: LabDmServer): string {
     for (const [k, n] of kinds.slice(0, 10)) lines.push(`  ${String(n).padStart(6)}  ${k}`);
     if (kinds.length > 10) lines.push(`  … and ${kinds.length - 10} other kind(s)`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export const serveVerb: Verb = { spec: serveSpec, run: serveCommand };

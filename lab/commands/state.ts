@@ -18,14 +18,19 @@ export const stateSpec = defineVerb({
   name: 'state',
   summary: "print what a device's state folder holds (tree, queued alerts, SCOMO jobs, components) without changing it",
   description: [
-    'Reads the folder that `run` and `device` keep (--state): the DM tree with each node\'s format, type and ACL, the ' +
-    'alerts queued for the next session, the SCOMO jobs in the journal (operations not yet reported) and the installed ' +
-    'components. Nothing is written, and no lock is taken: it may read a folder a running device holds. A file that cannot ' +
-    'be read is named on stderr; the device would set it aside at its next boot.',
+    "Reads the folder that `run` and `device` keep (--state): the DM tree with each node's format, type and ACL, the " +
+      'alerts queued for the next session, the SCOMO jobs in the journal (operations not yet reported) and the installed ' +
+      'components. Nothing is written, and no lock is taken: it may read a folder a running device holds. A file that cannot ' +
+      'be read is named on stderr; the device would set it aside at its next boot.',
   ],
   args: [{ name: 'WHAT', optional: true, description: `one of ${PARTS.join(', ')}; all of them when left out` }],
   options: {
-    state: { type: 'string', value: 'DIR', required: true, description: 'the state folder, as given to run or device (default there: .dm-state/<DevId>)' },
+    state: {
+      type: 'string',
+      value: 'DIR',
+      required: true,
+      description: 'the state folder, as given to run or device (default there: .dm-state/<DevId>)',
+    },
     json: { type: 'boolean', description: 'one JSON object: { tree, queue, jobs, components }, or only the part asked for' },
   },
 });
@@ -37,14 +42,24 @@ class ReadOnlyStorage implements Storage {
     const file = join(this.dir, key);
     return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
   }
-  write(): void { /* read-only */ }
-  remove(): void { /* read-only */ }
+  write(): void {
+    /* read-only */
+  }
+  remove(): void {
+    /* read-only */
+  }
   keys(): string[] {
     return existsSync(this.dir) ? readdirSync(this.dir) : [];
   }
 }
 
-interface NodeRow { path: string; format: string; type?: string; acl?: string; value?: string }
+interface NodeRow {
+  path: string;
+  format: string;
+  type?: string;
+  acl?: string;
+  value?: string;
+}
 
 function treeRows(dir: string, log: Log): NodeRow[] | undefined {
   const file = join(dir, 'agent', 'tree');
@@ -62,7 +77,10 @@ function treeRows(dir: string, log: Log): NodeRow[] | undefined {
     const { n, path } = todo.pop()!;
     const v = n.value;
     rows.push({
-      path, format: n.format, ...(n.type ? { type: n.type } : {}), ...(n.acl !== undefined ? { acl: n.acl } : {}),
+      path,
+      format: n.format,
+      ...(n.type ? { type: n.type } : {}),
+      ...(n.acl !== undefined ? { acl: n.acl } : {}),
       ...(v === undefined ? {} : { value: typeof v === 'string' ? v : `(${v.length} bytes)` }),
     });
     const kids = n.children ?? [];
@@ -71,24 +89,36 @@ function treeRows(dir: string, log: Log): NodeRow[] | undefined {
   return rows;
 }
 
-export async function stateCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function stateCommand(
+  argv: string[],
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
   const { options: o, args } = parse(stateSpec, argv);
   const what = args[0];
-  if (what !== undefined && !(PARTS as readonly string[]).includes(what)) throw new UsageError(`WHAT must be one of ${PARTS.join(', ')}, not '${what}'`);
+  if (what !== undefined && !(PARTS as readonly string[]).includes(what))
+    throw new UsageError(`WHAT must be one of ${PARTS.join(', ')}, not '${what}'`);
   if (!existsSync(o.state) || !statSync(o.state).isDirectory()) throw new Error(`${o.state}: no such state folder`);
-  const log: Log = { log: (level, message) => { if (level === 'error' || level === 'warn') err.write(`dm-agent state: ${message}\n`); } };
+  const log: Log = {
+    log: (level, message) => {
+      if (level === 'error' || level === 'warn') err.write(`dm-agent state: ${message}\n`);
+    },
+  };
   const agentStore = new ReadOnlyStorage(join(o.state, 'agent'));
   const get: Record<Part, () => unknown> = {
     tree: () => treeRows(o.state, log) ?? [],
     queue: () => new AlertQueue(agentStore, { log }).pending(),
     jobs: () => new JobJournal(agentStore).open(),
-    components: () => new FileInstaller(new ReadOnlyStorage(join(o.state, 'components')), new MemoryDownloader(), [],
-      { where: join(o.state, 'components', 'installed'), log }).list(),
+    components: () =>
+      new FileInstaller(new ReadOnlyStorage(join(o.state, 'components')), new MemoryDownloader(), [], {
+        where: join(o.state, 'components', 'installed'),
+        log,
+      }).list(),
   };
   const parts = what ? [what as Part] : [...PARTS];
   const result = Object.fromEntries(parts.map((p) => [p, get[p]()])) as Partial<Record<Part, unknown[]>>;
   if (o.json) {
-    out.write(JSON.stringify(what ? result[what as Part] : result) + '\n');
+    out.write(`${JSON.stringify(what ? result[what as Part] : result)}\n`);
     return 0;
   }
   for (const p of parts) {
@@ -104,17 +134,40 @@ function line(part: Part, r: unknown): string {
   switch (part) {
     case 'tree': {
       const n = r as NodeRow;
-      return [n.path, n.format + (n.type ? ` ${n.type}` : ''), n.acl !== undefined ? `acl=${n.acl}` : '', n.value !== undefined ? `= ${n.value}` : '']
-        .filter(Boolean).join('  ');
+      return [
+        n.path,
+        n.format + (n.type ? ` ${n.type}` : ''),
+        n.acl !== undefined ? `acl=${n.acl}` : '',
+        n.value !== undefined ? `= ${n.value}` : '',
+      ]
+        .filter(Boolean)
+        .join('  ');
     }
     case 'queue': {
       const a = r as { id: string; type: string; source?: string; target?: string; mark?: string; data: string };
-      return [a.id, a.type, a.source ? `source=${a.source}` : '', a.target ? `target=${a.target}` : '', a.mark ? `mark=${a.mark}` : '', a.data ? `data=${a.data}` : '']
-        .filter(Boolean).join('  ');
+      return [
+        a.id,
+        a.type,
+        a.source ? `source=${a.source}` : '',
+        a.target ? `target=${a.target}` : '',
+        a.mark ? `mark=${a.mark}` : '',
+        a.data ? `data=${a.data}` : '',
+      ]
+        .filter(Boolean)
+        .join('  ');
     }
     case 'jobs': {
       const j = r as { id: string; op: string; node: string; step: string; result?: number; tries?: number };
-      return [j.id, j.op, j.node, `step=${j.step}`, j.result !== undefined ? `result=${j.result}` : '', j.tries !== undefined ? `tries=${j.tries}` : ''].filter(Boolean).join('  ');
+      return [
+        j.id,
+        j.op,
+        j.node,
+        `step=${j.step}`,
+        j.result !== undefined ? `result=${j.result}` : '',
+        j.tries !== undefined ? `tries=${j.tries}` : '',
+      ]
+        .filter(Boolean)
+        .join('  ');
     }
     case 'components': {
       const c = r as { id: string; name: string; version: string; active: boolean };

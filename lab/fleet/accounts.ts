@@ -15,7 +15,11 @@ function indexed(text: string, i: number): string {
 }
 
 /** Who device `i` is: its DevId and credentials (the template's own with 'shared'). */
-function identity(t: DeviceDescription, i: number, accounts: FleetAccounts): Pick<DeviceDescription['account'], 'auth' | 'serverAuth'> & { devId: string } {
+function identity(
+  t: DeviceDescription,
+  i: number,
+  accounts: FleetAccounts,
+): Pick<DeviceDescription['account'], 'auth' | 'serverAuth'> & { devId: string } {
   const own = accounts === 'per-device';
   const a = t.account.auth;
   const s = t.account.serverAuth;
@@ -44,10 +48,14 @@ function entry(who: Pick<DeviceDescription['account'], 'auth' | 'serverAuth'>, d
   const a = who.auth;
   const s = who.serverAuth;
   return {
-    username: a.username, password: a.password, auth: a.type,
+    username: a.username,
+    password: a.password,
+    auth: a.type,
     ...(devId !== undefined ? { devId } : {}),
     ...(a.nonce !== undefined ? { nonce: a.nonce } : {}),
-    ...(s ? { server: { username: s.username, password: s.password, auth: s.type, ...(s.nonce !== undefined ? { nonce: s.nonce } : {}) } } : {}),
+    ...(s
+      ? { server: { username: s.username, password: s.password, auth: s.type, ...(s.nonce !== undefined ? { nonce: s.nonce } : {}) } }
+      : {}),
   };
 }
 
@@ -58,7 +66,13 @@ export function fleetAccounts(t: DeviceDescription, devices: number, accounts: F
 
 /** The same accounts one at a time, so that a large table can be written without holding it whole. */
 export function* fleetAccountEntries(t: DeviceDescription, devices: number, accounts: FleetAccounts): Generator<DeviceAccount> {
-  if (accounts === 'shared') { yield entry(t.account, undefined); return; }
+  if (accounts === 'shared') {
+    yield entry(t.account, undefined);
+    return;
+  }
   // Per-device accounts are bound to their DevId, so a device cannot log in as another.
-  for (let i = 0; i < devices; i++) { const who = identity(t, i, accounts); yield entry(who, who.devId); }
+  for (let i = 0; i < devices; i++) {
+    const who = identity(t, i, accounts);
+    yield entry(who, who.devId);
+  }
 }

@@ -45,7 +45,10 @@ export interface FleetOptions {
    * 'inproc': messages go straight to this lab server object (devices address it by `url`), and with
    * `packages` the downloads too (without, over HTTP); else HTTP(S) or MQTT.
    */
-  target: { kind: 'inproc'; server: LabDmServer; url: string; packages?: InprocPackages } | { kind: 'http'; url: string } | { kind: 'mqtt'; url: string; brokerUrl: string };
+  target:
+    | { kind: 'inproc'; server: LabDmServer; url: string; packages?: InprocPackages }
+    | { kind: 'http'; url: string }
+    | { kind: 'mqtt'; url: string; brokerUrl: string };
   /** Called after each session (progress display). */
   onSession?: (done: number, total: number) => void;
   /** Called after each session with what it was; `startMs`: since the fleet started, simulated with 'schedule'. */
@@ -124,12 +127,29 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
   const agents: { agent: DmAgent; transport: Transport; storage: MemoryStorage }[] = [];
   for (let i = 0; i < o.devices; i++) {
     const desc = fleetDevice(o.template, i, serverUri, o.accounts ?? 'per-device');
-    const transport = inprocTransport ?? http ?? new MqttTransport({ brokerUrl: (o.target as { brokerUrl: string }).brokerUrl, devId: desc.devInfo.devId, clientId: `fleet-${i}-${process.pid}` });
+    const transport =
+      inprocTransport ??
+      http ??
+      new MqttTransport({
+        brokerUrl: (o.target as { brokerUrl: string }).brokerUrl,
+        devId: desc.devInfo.devId,
+        clientId: `fleet-${i}-${process.pid}`,
+      });
     const storage = new MemoryStorage();
     const downloader = o.target.kind === 'inproc' && o.target.packages ? new InprocDownloader(o.target.packages) : new MemoryDownloader();
-    const installer = new FileInstaller(new MemoryStorage(), downloader, desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })));
-    const agent = await DmAgent.boot(desc, { storage, clock: systemClock, crypto: nodeCrypto, utf8: nodeUtf8, transport, downloader, installer },
-      { encoding: o.encoding, ui: { answer: async (a) => ({ status: 200, items: a.data === '1103' || a.data === '1104' ? [{ data: '1' }] : [] }) } });
+    const installer = new FileInstaller(
+      new MemoryStorage(),
+      downloader,
+      desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })),
+    );
+    const agent = await DmAgent.boot(
+      desc,
+      { storage, clock: systemClock, crypto: nodeCrypto, utf8: nodeUtf8, transport, downloader, installer },
+      {
+        encoding: o.encoding,
+        ui: { answer: async (a) => ({ status: 200, items: a.data === '1103' || a.data === '1104' ? [{ data: '1' }] : [] }) },
+      },
+    );
     agents.push({ agent, transport, storage });
   }
   const bootSeconds = (performance.now() - t0) / 1000;
@@ -176,12 +196,21 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
   };
   let schedule: FleetSummary['schedule'];
   if (plan && clock) {
-    const starts = await scheduled(agents.map((a) => a.storage), plan, clock, o.sessionsPerDevice,
-      (d) => session(d, 'device', () => clock.elapsed()));
+    const starts = await scheduled(
+      agents.map((a) => a.storage),
+      plan,
+      clock,
+      o.sessionsPerDevice,
+      (d) => session(d, 'device', () => clock.elapsed()),
+    );
     const minutes = new Map<number, number>();
     for (const t of starts) minutes.set(Math.floor(t / 60000), (minutes.get(Math.floor(t / 60000)) ?? 0) + 1);
-    schedule = { speed: clock.speed, intervalMinutes: plan.intervalMinutes, simulatedMinutes: clock.elapsed() / 60000,
-      peakStartsPerSimulatedMinute: Math.max(0, ...minutes.values()) };
+    schedule = {
+      speed: clock.speed,
+      intervalMinutes: plan.intervalMinutes,
+      simulatedMinutes: clock.elapsed() / 60000,
+      peakStartsPerSimulatedMinute: Math.max(0, ...minutes.values()),
+    };
   } else {
     await workers(o, total, (d) => session(d, o.trigger as 'user' | 'device', () => performance.now() - start));
   }
@@ -202,9 +231,28 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
     if (notKept > 0) serverDeviations[`(${notKept} earlier deviations, no longer kept by the server)`] = notKept;
   }
   return {
-    devices: o.devices, sessions: total, dmSessions, dmSessionsPerS: dmSessions / seconds, ok, failed: total - ok, seconds, sessionsPerS: total / seconds,
-    latencyMs: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies.at(-1) ?? 0 },
-    roundTrips, bytesSent, bytesReceived, failures, bootSeconds, heapMB: mem.heapUsed / 1048576, rssMB: mem.rss / 1048576, peakRssMB: process.resourceUsage().maxRSS / 1024,
+    devices: o.devices,
+    sessions: total,
+    dmSessions,
+    dmSessionsPerS: dmSessions / seconds,
+    ok,
+    failed: total - ok,
+    seconds,
+    sessionsPerS: total / seconds,
+    latencyMs: {
+      p50: percentile(latencies, 50),
+      p90: percentile(latencies, 90),
+      p99: percentile(latencies, 99),
+      max: latencies.at(-1) ?? 0,
+    },
+    roundTrips,
+    bytesSent,
+    bytesReceived,
+    failures,
+    bootSeconds,
+    heapMB: mem.heapUsed / 1048576,
+    rssMB: mem.rss / 1048576,
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
     ...(serverDeviations ? { serverDeviations } : {}),
     peakInFlight,
     ...(schedule ? { schedule } : {}),
@@ -243,25 +291,33 @@ async function workers(o: FleetOptions, total: number, session: (d: number) => P
  * back-off after a failure) on the fleet's clock, until it has run `checks` checks. Resolves with the
  * simulated start time of every check.
  */
-function scheduled(storages: MemoryStorage[], plan: SchedulePlan, clock: ScaledClock, checks: number,
-  session: (d: number) => Promise<boolean>): Promise<number[]> {
+function scheduled(
+  storages: MemoryStorage[],
+  plan: SchedulePlan,
+  clock: ScaledClock,
+  checks: number,
+  session: (d: number) => Promise<boolean>,
+): Promise<number[]> {
   const starts: number[] = [];
   return new Promise((resolve, reject) => {
     let running = storages.length;
     const schedules = storages.map((storage, d) => {
       let ran = 0;
-      const s: CheckSchedule = new CheckSchedule(planScheduleOptions(plan, nodeCrypto, {
-        storage, clock,
-        onDue: async () => {
-          starts.push(clock.elapsed());
-          const good = await session(d);
-          if (++ran >= checks) {
-            s.stop();
-            if (--running === 0) resolve(starts);
-          }
-          return good;
-        },
-      }));
+      const s: CheckSchedule = new CheckSchedule(
+        planScheduleOptions(plan, nodeCrypto, {
+          storage,
+          clock,
+          onDue: async () => {
+            starts.push(clock.elapsed());
+            const good = await session(d);
+            if (++ran >= checks) {
+              s.stop();
+              if (--running === 0) resolve(starts);
+            }
+            return good;
+          },
+        }),
+      );
       return s;
     });
     try {

@@ -22,7 +22,12 @@ export class InprocPackages {
     if (bytes) return bytes;
     const file = this.files.get(url);
     if (file === undefined) {
-      throw new TransportError({ kind: 'http-status', httpStatus: 404, message: `GET ${url}: HTTP 404 (not a package of the in-process lab)`, retryable: false });
+      throw new TransportError({
+        kind: 'http-status',
+        httpStatus: 404,
+        message: `GET ${url}: HTTP 404 (not a package of the in-process lab)`,
+        retryable: false,
+      });
     }
     bytes = new Uint8Array(readFileSync(file));
     this.loaded.set(url, bytes);
@@ -45,7 +50,13 @@ export class InprocDownloader implements Downloader {
     return { size: bytes.length, total: bytes.length };
   }
 
-  storedSize(id: string): number { return this.store.get(id)?.length ?? 0; }
-  read(id: string, offset: number, length: number): Uint8Array { return (this.store.get(id) ?? new Uint8Array(0)).slice(offset, offset + length); }
-  discard(id: string): void { this.store.delete(id); }
+  storedSize(id: string): number {
+    return this.store.get(id)?.length ?? 0;
+  }
+  read(id: string, offset: number, length: number): Uint8Array {
+    return (this.store.get(id) ?? new Uint8Array(0)).slice(offset, offset + length);
+  }
+  discard(id: string): void {
+    this.store.delete(id);
+  }
 }

@@ -4,7 +4,16 @@
 // device issued. The digest arithmetic is the agent's (agent/session/auth.ts): one formula, two peers.
 import type { Cred } from '../../agent/syncml/model.js';
 import type { AuthSettings } from '../../agent/tree/types.js';
-import { checkServerCred, clientCred, hmacHeader, parseHmacHeader, AUTH_BASIC, AUTH_MAC, AUTH_MD5, type DigestCrypto } from '../../agent/session/auth.js';
+import {
+  checkServerCred,
+  clientCred,
+  hmacHeader,
+  parseHmacHeader,
+  AUTH_BASIC,
+  AUTH_MAC,
+  AUTH_MD5,
+  type DigestCrypto,
+} from '../../agent/session/auth.js';
 import { base64Decode } from '../../agent/util/bytes.js';
 import { DmError } from '../../agent/errors.js';
 import { aAuthType } from '../../agent/description/seed.js';
@@ -70,7 +79,11 @@ export function parseDevices(json: unknown): DeviceAccount[] {
       if (typeof s !== 'object' || s === null) bad(`${where}.server must be an object`);
       const sa = (s.auth ?? 'md5') as AuthType;
       if (sa === 'none' || !TYPES.includes(sa)) bad(`${where}.server.auth must be basic, md5 or hmac`);
-      a.server = { username: nonEmpty(s, 'username', `${where}.server`), password: nonEmpty(s, 'password', `${where}.server`), auth: sa as Exclude<AuthType, 'none'> };
+      a.server = {
+        username: nonEmpty(s, 'username', `${where}.server`),
+        password: nonEmpty(s, 'password', `${where}.server`),
+        auth: sa as Exclude<AuthType, 'none'>,
+      };
       const sn = b64(s, 'nonce', `${where}.server`);
       if (sn !== undefined) a.server.nonce = sn;
     }
@@ -126,8 +139,14 @@ export class AccountBook {
 export type Verdict = 'ok' | 'missing' | 'bad';
 
 /** Checks the device's credential: Cred in SyncHdr (basic, md5) or the x-syncml-hmac header over the body. */
-export function verifyDevice(crypto: DigestCrypto, account: DeviceAccount, cred: Cred | undefined, hmac: string | undefined,
-  body: Uint8Array, nonce: Uint8Array): Verdict {
+export function verifyDevice(
+  crypto: DigestCrypto,
+  account: DeviceAccount,
+  cred: Cred | undefined,
+  hmac: string | undefined,
+  body: Uint8Array,
+  nonce: Uint8Array,
+): Verdict {
   if (account.auth === 'none') return 'ok';
   return checkServerCred(crypto, settings(account.auth, account.username, account.password, nonce), cred, hmac, body);
 }
@@ -143,8 +162,14 @@ export interface KnownNonce {
  * only the nonce is stale, as on a device's first contact or after a Chal that did not reach it. That is the
  * protocol's normal course (a challenge puts it right), not a wrong password.
  */
-export function staleNonce(crypto: DigestCrypto, account: DeviceAccount, cred: Cred | undefined, hmac: string | undefined,
-  body: Uint8Array, known: KnownNonce[]): KnownNonce | undefined {
+export function staleNonce(
+  crypto: DigestCrypto,
+  account: DeviceAccount,
+  cred: Cred | undefined,
+  hmac: string | undefined,
+  body: Uint8Array,
+  known: KnownNonce[],
+): KnownNonce | undefined {
   if (account.auth !== 'md5' && account.auth !== 'hmac') return undefined;
   return known.find((k) => verifyDevice(crypto, account, cred, hmac, body, k.nonce) === 'ok');
 }
@@ -177,6 +202,6 @@ export function serverCred(crypto: DigestCrypto, account: DeviceAccount, nonce: 
 /** The server's x-syncml-hmac header when it authenticates to the device with HMAC. */
 export function serverHmac(crypto: DigestCrypto, account: DeviceAccount, nonce: Uint8Array, body: Uint8Array): string | undefined {
   const s = account.server;
-  if (!s || s.auth !== 'hmac') return undefined;
+  if (s?.auth !== 'hmac') return undefined;
   return hmacHeader(crypto, s.username, s.password, nonce, body);
 }

@@ -1,6 +1,6 @@
 // Builders for what the lab server sends (UI alerts, inventory Gets, the SCOMO deployment) and readers for
 // what devices send back (inventory Results, the OperationComplete result alert). Pure functions.
-import type { AlertCmd, Command, ExecCmd, Item, ItemCmd } from '../../agent/syncml/model.js';
+import type { AlertCmd, ExecCmd, Item, ItemCmd } from '../../agent/syncml/model.js';
 import { utf8Decode } from '../../agent/util/bytes.js';
 import { DEPLOYED, DOWNLOAD } from '../../agent/scomo/paths.js';
 import type { CatalogEntry } from './catalog.js';
@@ -41,7 +41,7 @@ export function normUri(uri: string): string {
 /** The Deployed/<x> node name a URI points at, or undefined when it is not a deployed component. */
 export function deployedNode(uri: string): string | undefined {
   const u = normUri(uri);
-  if (!u.startsWith(DEPLOYED + '/')) return undefined;
+  if (!u.startsWith(`${DEPLOYED}/`)) return undefined;
   const rest = u.slice(DEPLOYED.length + 1);
   return rest !== '' && !rest.includes('/') ? rest : undefined;
 }
@@ -70,7 +70,9 @@ export function deployCommands(entry: CatalogEntry, plan: DeployPlan): [ItemCmd,
   const base = `${DOWNLOAD}/${plan.node}`;
   const chr = (uri: string, data: string): Item => ({ target: { locURI: uri }, meta: { format: 'chr' }, data });
   const add: ItemCmd = {
-    kind: 'Add', cmdId: '', items: [
+    kind: 'Add',
+    cmdId: '',
+    items: [
       { target: { locURI: base }, meta: { format: 'node' } },
       chr(`${base}/PkgID`, plan.pkgId),
       chr(`${base}/Name`, entry.name),
@@ -81,7 +83,9 @@ export function deployCommands(entry: CatalogEntry, plan: DeployPlan): [ItemCmd,
     ],
   };
   const exec: ExecCmd = {
-    kind: 'Exec', cmdId: '', correlator: plan.correlator,
+    kind: 'Exec',
+    cmdId: '',
+    correlator: plan.correlator,
     items: [{ target: { locURI: `${base}/Operations/${plan.operation}` } }],
   };
   return [add, exec];
@@ -100,20 +104,33 @@ export interface InventoryComponent {
  * `maxComponents` components. Returns the URIs it did not understand and how many items named a component
  * past that number (not taken).
  */
-export function readComponentResults(items: Item[], into: Map<string, InventoryComponent>, maxComponents = Infinity): { stray: string[]; overLimit: number } {
+export function readComponentResults(
+  items: Item[],
+  into: Map<string, InventoryComponent>,
+  maxComponents = Infinity,
+): { stray: string[]; overLimit: number } {
   const stray: string[] = [];
   let overLimit = 0;
   for (const it of items) {
     const src = it.source?.locURI;
-    if (src === undefined) { stray.push('(Item without Source)'); continue; }
+    if (src === undefined) {
+      stray.push('(Item without Source)');
+      continue;
+    }
     const u = normUri(src);
     const slash = u.lastIndexOf('/');
     const node = deployedNode(u.slice(0, slash));
     const leafName = u.slice(slash + 1);
-    if (node === undefined || !(COMPONENT_LEAVES as readonly string[]).includes(leafName)) { stray.push(src); continue; }
+    if (node === undefined || !(COMPONENT_LEAVES as readonly string[]).includes(leafName)) {
+      stray.push(src);
+      continue;
+    }
     let c = into.get(node);
     if (!c) {
-      if (into.size >= maxComponents) { overLimit++; continue; }
+      if (into.size >= maxComponents) {
+        overLimit++;
+        continue;
+      }
       into.set(node, (c = { node }));
     }
     const v = dataText(it.data);

@@ -26,8 +26,11 @@ export class DeviceBook {
   private readonly known = new Map<string, DeviceRecord>();
   private readonly strangers = new Map<string, DeviceRecord>();
 
-  constructor(private readonly crypto: Crypto, private readonly log: (level: LogLevel, message: string) => void,
-    private readonly strangerLimit: number) {}
+  constructor(
+    private readonly crypto: Crypto,
+    private readonly log: (level: LogLevel, message: string) => void,
+    private readonly strangerLimit: number,
+  ) {}
 
   /** The record a new session of the device works on: a stranger's is created, or becomes the most recently seen. */
   forSession(devId: string): DeviceRecord {
@@ -37,11 +40,22 @@ export class DeviceBook {
     // Seen again: it becomes the most recently seen (set again below).
     if (device) this.strangers.delete(devId);
     else {
-      device = { devId: ownString(devId), clientNonce: this.crypto.randomBytes(16), serverNonce: new Uint8Array(0), devInfo: Object.create(null) as Record<string, string>, inventory: new Map(), deployments: new Map(), sessions: 0 };
+      device = {
+        devId: ownString(devId),
+        clientNonce: this.crypto.randomBytes(16),
+        serverNonce: new Uint8Array(0),
+        devInfo: Object.create(null) as Record<string, string>,
+        inventory: new Map(),
+        deployments: new Map(),
+        sessions: 0,
+      };
       if (this.strangers.size >= this.strangerLimit) {
         const [oldest] = this.strangers.keys();
         this.strangers.delete(oldest!);
-        this.log('warn', `more than ${this.strangerLimit} devices that have not authenticated: forgetting ${oldest}, the least recently seen`);
+        this.log(
+          'warn',
+          `more than ${this.strangerLimit} devices that have not authenticated: forgetting ${oldest}, the least recently seen`,
+        );
       }
     }
     // Keyed by the record's own copy of the DevId (a key is kept as long as the record).
@@ -72,7 +86,12 @@ export class DeviceBook {
   view(devId: string): DeviceView | undefined {
     const d = this.record(devId);
     if (!d) return undefined;
-    const v: DeviceView = { devId, devInfo: { ...d.devInfo }, inventory: [...d.inventory.values()].map((c) => ({ ...c })), sessions: d.sessions };
+    const v: DeviceView = {
+      devId,
+      devInfo: { ...d.devInfo },
+      inventory: [...d.inventory.values()].map((c) => ({ ...c })),
+      sessions: d.sessions,
+    };
     if (d.account) v.account = d.account.username;
     return v;
   }

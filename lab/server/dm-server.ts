@@ -54,7 +54,7 @@
 // ways, handlers.ts handles what the device sends, update-flow.ts takes the steps above (advance), reply.ts
 // builds the replies; types.ts holds the records they share.
 import type { LogLevel } from '../../agent/ports.js';
-import type { Command, StatusCmd, SyncHdr, SyncMLMessage } from '../../agent/syncml/model.js';
+import type { Command, SyncHdr, SyncMLMessage } from '../../agent/syncml/model.js';
 import { AlertCode, MIME_WBXML, MIME_XML } from '../../agent/syncml/model.js';
 import { decodeMessage, sniffEncoding, type Encoding } from '../../agent/syncml/codec.js';
 import { asDmError } from '../../agent/errors.js';
@@ -74,11 +74,29 @@ import { DeviceCommands, statusFor } from './handlers.js';
 import { newUpdateFlow, UpdateFlowSteps } from './update-flow.js';
 import { newExchange, reply } from './reply.js';
 import type {
-  Deployment, DeviceView, Deviation, LabDmServerOptions, LabReply, OperationOutcome, RequestMeta, ServerContext, SessionState,
+  Deployment,
+  DeviceView,
+  Deviation,
+  LabDmServerOptions,
+  LabReply,
+  OperationOutcome,
+  RequestMeta,
+  ServerContext,
+  SessionState,
   UiAnswerRecord,
 } from './types.js';
 
-export type { Deployment, DeviceView, Deviation, LabDmServerOptions, LabReply, OperationOutcome, RequestMeta, UiAnswerRecord, UpdateKind } from './types.js';
+export type {
+  Deployment,
+  DeviceView,
+  Deviation,
+  LabDmServerOptions,
+  LabReply,
+  OperationOutcome,
+  RequestMeta,
+  UiAnswerRecord,
+  UpdateKind,
+} from './types.js';
 export { MAX_COMPONENTS_PER_DEVICE, MAX_DEVINFO_LEAVES } from './devices.js';
 
 const DEFAULT_MAX_MSG = 65536;
@@ -104,10 +122,24 @@ export class LabDmServer {
     const keep = limitOption('historyLimit', options.historyLimit, DEFAULT_HISTORY_LIMIT);
     const log = (level: LogLevel, message: string, fields?: Record<string, unknown>): void => this.o.log?.log(level, message, fields);
     this.ctx = {
-      catalog: options.catalog, serverUri: options.serverUri, packageBaseUrl: options.packageBaseUrl, maxMsgSize: max,
-      crypto, hashes: new UserPassHashes(crypto), scenario, failures: new FailurePlan(scenario.failures),
-      histories: { deployments: new History(keep), outcomes: new History(keep), uiAnswers: new History(keep), deviations: new History(keep), duplicateResults: 0, succeeded: 0 },
-      log, deviate: (st, message) => this.deviate(st.device.devId, st.sessionId, message),
+      catalog: options.catalog,
+      serverUri: options.serverUri,
+      packageBaseUrl: options.packageBaseUrl,
+      maxMsgSize: max,
+      crypto,
+      hashes: new UserPassHashes(crypto),
+      scenario,
+      failures: new FailurePlan(scenario.failures),
+      histories: {
+        deployments: new History(keep),
+        outcomes: new History(keep),
+        uiAnswers: new History(keep),
+        deviations: new History(keep),
+        duplicateResults: 0,
+        succeeded: 0,
+      },
+      log,
+      deviate: (st, message) => this.deviate(st.device.devId, st.sessionId, message),
     };
     this.devices = new DeviceBook(crypto, log, limitOption('strangerLimit', options.strangerLimit, DEFAULT_STRANGER_LIMIT));
     this.sessions = new SessionStore(this.ctx, limitOption('retainedLimit', options.retainedLimit, DEFAULT_RETAINED_LIMIT));
@@ -167,11 +199,24 @@ export class LabDmServer {
    * How many of each were ever recorded, those no longer kept included; the DM sessions begun, the devices
    * that authenticated, and the outcomes that reported a success.
    */
-  totals(): { sessions: number; devices: number; deployments: number; outcomes: number; succeeded: number; uiAnswers: number; deviations: number } {
+  totals(): {
+    sessions: number;
+    devices: number;
+    deployments: number;
+    outcomes: number;
+    succeeded: number;
+    uiAnswers: number;
+    deviations: number;
+  } {
     const h = this.ctx.histories;
     return {
-      sessions: this.sessions.count, devices: this.devices.authenticated, deployments: h.deployments.total, outcomes: h.outcomes.total,
-      succeeded: h.succeeded, uiAnswers: h.uiAnswers.total, deviations: h.deviations.total,
+      sessions: this.sessions.count,
+      devices: this.devices.authenticated,
+      deployments: h.deployments.total,
+      outcomes: h.outcomes.total,
+      succeeded: h.succeeded,
+      uiAnswers: h.uiAnswers.total,
+      deviations: h.deviations.total,
     };
   }
 
@@ -210,7 +255,8 @@ export class LabDmServer {
     }
     const problem = headerProblem(msg.hdr);
     if (problem) return this.refuse(400, `device ${devId}: ${problem}`);
-    if (!/^[1-9]\d{0,8}$/.test(msg.hdr.msgId)) return this.refuse(400, `device ${devId}: MsgID '${msg.hdr.msgId}' is not a positive integer`);
+    if (!/^[1-9]\d{0,8}$/.test(msg.hdr.msgId))
+      return this.refuse(400, `device ${devId}: MsgID '${msg.hdr.msgId}' is not a positive integer`);
     const serverUri = this.ctx.serverUri;
     if (normUri(msg.hdr.target.locURI) !== normUri(serverUri) && msg.hdr.target.locURI !== serverUri) {
       this.deviate(devId, msg.hdr.sessionId, `SyncHdr Target ${msg.hdr.target.locURI} is not this server (${serverUri})`);
@@ -252,7 +298,7 @@ export class LabDmServer {
 
   private refuse(status: number, why: string): LabReply {
     this.ctx.log('warn', `refused: ${why}`);
-    return { status, body: utf8Encode(why + '\n'), contentType: 'text/plain; charset=utf-8' };
+    return { status, body: utf8Encode(`${why}\n`), contentType: 'text/plain; charset=utf-8' };
   }
 
   /** The kept session of the message, or a new one (phase auth) on the device's record. */
@@ -262,8 +308,13 @@ export class LabDmServer {
     const device = this.devices.forSession(msg.hdr.source.locURI);
     device.sessions++;
     const st: SessionState = {
-      sessionId: msg.hdr.sessionId, device, phase: 'auth', ended: false,
-      auth: newSessionAuth(), out: newExchange(encoding), flow: newUpdateFlow(),
+      sessionId: msg.hdr.sessionId,
+      device,
+      phase: 'auth',
+      ended: false,
+      auth: newSessionAuth(),
+      out: newExchange(encoding),
+      flow: newUpdateFlow(),
     };
     this.sessions.add(st);
     return st;

@@ -17,12 +17,18 @@ export function statusFor(msg: SyncMLMessage, c: Command, code: number): StatusC
 }
 
 export class DeviceCommands {
-  constructor(private readonly ctx: ServerContext, private readonly flow: UpdateFlowSteps) {}
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly flow: UpdateFlowSteps,
+  ) {}
 
   /** An Alert of the device; the code of its Status. */
   onAlert(st: SessionState, c: AlertCmd): number {
     switch (c.data) {
-      case AlertCode.ClientInitiated: case AlertCode.ServerInitiated: case AlertCode.NextMessage: case AlertCode.SessionAbort:
+      case AlertCode.ClientInitiated:
+      case AlertCode.ServerInitiated:
+      case AlertCode.NextMessage:
+      case AlertCode.SessionAbort:
         return 200;
       case AlertCode.Generic:
         return this.onGenericAlert(st, c);
@@ -43,14 +49,22 @@ export class DeviceCommands {
     let code = 200;
     for (const item of c.items) {
       const type = item.meta?.type;
-      if (item.data === undefined) this.ctx.deviate(st, `Generic Alert ${c.cmdId}: Item without Data (the seed CR says Data MUST be present, empty when there is no vendor data)`);
+      if (item.data === undefined)
+        this.ctx.deviate(
+          st,
+          `Generic Alert ${c.cmdId}: Item without Data (the seed CR says Data MUST be present, empty when there is no vendor data)`,
+        );
       if (type === ALERT_TYPE_USER_REQUEST || type === ALERT_TYPE_DEVICE_REQUEST) {
         const kind: UpdateKind = type === ALERT_TYPE_USER_REQUEST ? 'user' : 'device';
         const src = item.source?.locURI;
         this.flow.requested(st, kind, src);
-        this.ctx.log('info', `device ${st.device.devId}: ${kind === 'user' ? 'UpdateUserRequest' : 'UpdateDeviceRequest'} for ${src ?? 'every deployed component'}`);
+        this.ctx.log(
+          'info',
+          `device ${st.device.devId}: ${kind === 'user' ? 'UpdateUserRequest' : 'UpdateDeviceRequest'} for ${src ?? 'every deployed component'}`,
+        );
       } else if (type === ALERT_TYPE_OPERATION_COMPLETE || type === 'urn:oma:at:scomo:1.1:OperationComplete') {
-        if (type !== ALERT_TYPE_OPERATION_COMPLETE) this.ctx.deviate(st, `OperationComplete alert type ${type}: SCOMO keeps ${ALERT_TYPE_OPERATION_COMPLETE}`);
+        if (type !== ALERT_TYPE_OPERATION_COMPLETE)
+          this.ctx.deviate(st, `OperationComplete alert type ${type}: SCOMO keeps ${ALERT_TYPE_OPERATION_COMPLETE}`);
         const r = this.onResultAlert(st, c, item);
         if (r !== 200) code = r;
       } else {
@@ -64,13 +78,17 @@ export class DeviceCommands {
     const devId = st.device.devId;
     const data = parseResultData(dataText(item.data));
     if (!data) {
-      this.ctx.deviate(st, `OperationComplete alert ${c.cmdId} without <ResultCode>…</ResultCode> in its Data: '${dataText(item.data).slice(0, 120)}'`);
+      this.ctx.deviate(
+        st,
+        `OperationComplete alert ${c.cmdId} without <ResultCode>…</ResultCode> in its Data: '${dataText(item.data).slice(0, 120)}'`,
+      );
       return 400;
     }
     const correlator = c.correlator;
     const deployment = correlator !== undefined ? st.device.deployments.get(correlator) : undefined;
     if (correlator === undefined) this.ctx.deviate(st, 'OperationComplete alert without the Correlator of the Exec it reports on');
-    else if (!deployment) this.ctx.deviate(st, `OperationComplete alert carries Correlator ${correlator}, which this server never sent to ${devId}`);
+    else if (!deployment)
+      this.ctx.deviate(st, `OperationComplete alert carries Correlator ${correlator}, which this server never sent to ${devId}`);
     const ok = data.resultCode === 1200;
     const outcome: OperationOutcome = { devId, sessionId: st.sessionId, resultCode: data.resultCode, ok };
     if (correlator !== undefined) outcome.correlator = correlator;
@@ -82,7 +100,10 @@ export class DeviceCommands {
       // At-least-once delivery: a device that lost power after we acknowledged, but before it recorded our
       // acknowledgement, sends the same result again. It is the same outcome, counted once.
       histories.duplicateResults++;
-      this.ctx.log('info', `device ${devId}: result ${data.resultCode} for ${correlator} reported again (already recorded; acknowledged again)`);
+      this.ctx.log(
+        'info',
+        `device ${devId}: result ${data.resultCode} for ${correlator} reported again (already recorded; acknowledged again)`,
+      );
       return 200;
     }
     if (deployment) {
@@ -93,7 +114,10 @@ export class DeviceCommands {
     }
     histories.outcomes.push(outcome);
     if (ok) histories.succeeded++;
-    this.ctx.log(ok ? 'info' : 'warn', `device ${devId}: SCOMO result ${data.resultCode}${ok ? ' (success)' : ''} for ${deployment ? `${deployment.componentId} ${deployment.version}` : (data.identifier ?? '?')}, correlator ${correlator ?? '(none)'}`);
+    this.ctx.log(
+      ok ? 'info' : 'warn',
+      `device ${devId}: SCOMO result ${data.resultCode}${ok ? ' (success)' : ''} for ${deployment ? `${deployment.componentId} ${deployment.version}` : (data.identifier ?? '?')}, correlator ${correlator ?? '(none)'}`,
+    );
     return 200;
   }
 
@@ -150,13 +174,16 @@ export class DeviceCommands {
       case 'get-tree':
         if (code !== 200) found.treeRefused = code;
         break;
-      case 'get-list': case 'get-items':
+      case 'get-list':
+      case 'get-items':
         if (code !== 200) {
           found.getFailed = `Get ${s.targetRefs.join(', ') || ''} answered ${code}`;
           this.ctx.log('warn', `device ${devId}: ${found.getFailed}`);
         }
         break;
-      case 'ui': this.flow.onUiAnswer(st, tag, s, code); break;
+      case 'ui':
+        this.flow.onUiAnswer(st, tag, s, code);
+        break;
       case 'add':
         if (code !== 200) {
           this.ctx.log('warn', `device ${devId}: Add of ${tag.deployment.node} answered ${code}; the Exec will fail`);
@@ -168,14 +195,18 @@ export class DeviceCommands {
         d.execStatus = code;
         if (code === 202 || code === 200) {
           d.state = 'accepted';
-          this.ctx.log('info', `device ${devId} accepted ${d.operation} of ${d.componentId} ${d.version} (${code}); waiting for its result alert`);
+          this.ctx.log(
+            'info',
+            `device ${devId} accepted ${d.operation} of ${d.componentId} ${d.version} (${code}); waiting for its result alert`,
+          );
         } else {
           d.state = 'refused';
           this.ctx.log('warn', `device ${devId} refused ${d.operation} of ${d.componentId} ${d.version} with ${code}`);
         }
         break;
       }
-      case 'other': break;
+      case 'other':
+        break;
     }
   }
 
@@ -186,11 +217,15 @@ export class DeviceCommands {
     const found = st.flow.found;
     const tag = st.out.sent.get(key) ?? found.treeResults.get(key);
     if (!tag || (tag.what !== 'get-tree' && tag.what !== 'get-list' && tag.what !== 'get-items')) {
-      this.ctx.deviate(st, `Results for MsgRef ${r.msgRef ?? '?'} CmdRef ${r.cmdRef}, which is not a Get this server sent${r.msgRef === undefined ? ' (Results without MsgRef)' : ''}`);
+      this.ctx.deviate(
+        st,
+        `Results for MsgRef ${r.msgRef ?? '?'} CmdRef ${r.cmdRef}, which is not a Get this server sent${r.msgRef === undefined ? ' (Results without MsgRef)' : ''}`,
+      );
       return;
     }
     st.out.sent.delete(key);
-    if (r.items.some((i) => i.moreData)) this.ctx.deviate(st, 'Results with MoreData: large objects in Results are not supported by the lab server');
+    if (r.items.some((i) => i.moreData))
+      this.ctx.deviate(st, 'Results with MoreData: large objects in Results are not supported by the lab server');
     if (tag.what === 'get-tree') {
       // A subtree may come as several Results for the one Get. Of its nodes the component leaves matter; the
       // rest (interior nodes, State, Operations ...) is expected, not stray.

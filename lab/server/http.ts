@@ -111,11 +111,14 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
 
   function plain(res: ServerResponse, status: number, text: string, headers: Record<string, string | number> = {}): void {
     if (status >= 400) log('warn', `HTTP ${status}: ${text}`);
-    res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers }).end(text + '\n');
+    res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers }).end(`${text}\n`);
   }
 
   async function postDm(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'POST') { plain(res, 405, `${req.method} ${dmPath}: SyncML is POSTed`, { Allow: 'POST' }); return; }
+    if (req.method !== 'POST') {
+      plain(res, 405, `${req.method} ${dmPath}: SyncML is POSTed`, { Allow: 'POST' });
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;
@@ -124,8 +127,14 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
       if (size > maxBody) tooLarge = true;
       else chunks.push(c);
     });
-    await new Promise<void>((resolve) => { req.on('end', resolve); req.on('error', () => resolve()); });
-    if (tooLarge) { plain(res, 413, `request body of ${size} bytes exceeds ${maxBody}`); return; }
+    await new Promise<void>((resolve) => {
+      req.on('end', resolve);
+      req.on('error', () => resolve());
+    });
+    if (tooLarge) {
+      plain(res, 413, `request body of ${size} bytes exceeds ${maxBody}`);
+      return;
+    }
     const hmacHeader = req.headers['x-syncml-hmac'];
     const meta: Parameters<LabDmServer['handle']>[1] = { uri: `http://${req.headers.host ?? ''}${req.url ?? ''}` };
     if (req.headers['content-type'] !== undefined) meta.contentType = req.headers['content-type'];
@@ -142,14 +151,24 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
       req.socket.destroy();
       return;
     }
-    const headers: Record<string, string | number> = { 'Content-Type': reply.contentType, 'Content-Length': reply.body.length, 'Cache-Control': 'no-store' };
+    const headers: Record<string, string | number> = {
+      'Content-Type': reply.contentType,
+      'Content-Length': reply.body.length,
+      'Cache-Control': 'no-store',
+    };
     if (reply.hmac) headers['x-syncml-hmac'] = reply.hmac;
     res.writeHead(reply.status ?? 200, headers).end(Buffer.from(reply.body));
   }
 
   function servePackage(req: IncomingMessage, res: ServerResponse, name: string): void {
-    if (req.method !== 'GET' && req.method !== 'HEAD') { plain(res, 405, `${req.method} on a package`, { Allow: 'GET, HEAD' }); return; }
-    if (!SAFE_FILE.test(name)) { plain(res, 404, `no package '${name}'`); return; }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      plain(res, 405, `${req.method} on a package`, { Allow: 'GET, HEAD' });
+      return;
+    }
+    if (!SAFE_FILE.test(name)) {
+      plain(res, 404, `no package '${name}'`);
+      return;
+    }
     const file = join(o.packagesDir, name);
     let size: number;
     let mtime: number;
@@ -163,13 +182,19 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
       return;
     }
     const etag = `"${size.toString(16)}-${Math.floor(mtime).toString(16)}"`;
-    const base = { 'Accept-Ranges': 'bytes', ETag: etag, 'Content-Type': name.endsWith('.json') ? 'application/json' : 'application/octet-stream' };
+    const base = {
+      'Accept-Ranges': 'bytes',
+      ETag: etag,
+      'Content-Type': name.endsWith('.json') ? 'application/json' : 'application/octet-stream',
+    };
     // If-Range: a resume against a changed file gets the whole new file, never a splice of two versions.
     const ifRange = req.headers['if-range'];
     const range = ifRange !== undefined && ifRange !== etag ? undefined : parseRange(req.headers.range, size);
     if (range === 'unsatisfiable') {
-      plain(res, 416, `range '${req.headers.range}' cannot be served from ${name} (${size} bytes; one range 'bytes=a-b' is supported)`,
-        { 'Content-Range': `bytes */${size}`, 'Accept-Ranges': 'bytes' });
+      plain(res, 416, `range '${req.headers.range}' cannot be served from ${name} (${size} bytes; one range 'bytes=a-b' is supported)`, {
+        'Content-Range': `bytes */${size}`,
+        'Accept-Ranges': 'bytes',
+      });
       return;
     }
     const start = range?.start ?? 0;
@@ -178,15 +203,24 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
     if (range) headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
     log('info', `GET /packages/${name} ${range ? `bytes ${start}-${end}/${size} (206)` : `${size} bytes (200)`}`);
     res.writeHead(range ? 206 : 200, headers);
-    if (req.method === 'HEAD' || size === 0) { res.end(); return; }
+    if (req.method === 'HEAD' || size === 0) {
+      res.end();
+      return;
+    }
     const bytes = cached(file, size, mtime);
     if (bytes) res.end(bytes.subarray(start, end + 1));
-    else createReadStream(file, { start, end }).on('error', () => res.destroy()).pipe(res);
+    else
+      createReadStream(file, { start, end })
+        .on('error', () => res.destroy())
+        .pipe(res);
   }
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
-    http.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => { http.off('error', reject); resolve(); });
+    http.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => {
+      http.off('error', reject);
+      resolve();
+    });
   });
   const a = http.address() as AddressInfo;
   const hostPart = a.family === 'IPv6' ? `[${a.address}]` : a.address;
@@ -196,6 +230,10 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
   return {
     url: origin + dmPath,
     packagesUrl,
-    close: () => new Promise<void>((resolve) => { http.closeAllConnections(); http.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        http.closeAllConnections();
+        http.close(() => resolve());
+      }),
   };
 }

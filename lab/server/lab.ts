@@ -45,13 +45,24 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
   const host = o.host ?? '127.0.0.1';
   const provisional = (o.publicUrl ?? `http://${host}:${o.port ?? 0}`).replace(/\/+$/, '');
   const server = new LabDmServer({
-    catalog: o.catalog, devices: o.devices, serverId: o.serverId ?? 'labserver', serverUri: `${provisional}/dm`,
-    packageBaseUrl: `${provisional}/packages`, ...(o.scenario ? { scenario: o.scenario } : {}), ...(o.log ? { log: o.log } : {}),
+    catalog: o.catalog,
+    devices: o.devices,
+    serverId: o.serverId ?? 'labserver',
+    serverUri: `${provisional}/dm`,
+    packageBaseUrl: `${provisional}/packages`,
+    ...(o.scenario ? { scenario: o.scenario } : {}),
+    ...(o.log ? { log: o.log } : {}),
     ...(o.historyLimit !== undefined ? { historyLimit: o.historyLimit } : {}),
   });
   // With port 0 the real port is known only once listening: announce that URL in PkgURL.
-  const http = await startHttpServer({ server, port: o.port ?? 0, host, packagesDir: o.catalog.packagesDir,
-    announcePackages: !o.publicUrl, ...(o.log ? { log: o.log } : {}) });
+  const http = await startHttpServer({
+    server,
+    port: o.port ?? 0,
+    host,
+    packagesDir: o.catalog.packagesDir,
+    announcePackages: !o.publicUrl,
+    ...(o.log ? { log: o.log } : {}),
+  });
   if (!o.publicUrl) server.useServerUri(http.url);
   let broker: RunningBroker | undefined;
   let brokerUrl = o.mqtt;
@@ -61,7 +72,9 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
       broker = await startEmbeddedBroker({ port: o.brokerPort ?? 0, host });
       brokerUrl = broker.url;
     }
-    mqtt = brokerUrl ? await startMqttServer({ server, brokerUrl, ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.log ? { log: o.log } : {}) }) : undefined;
+    mqtt = brokerUrl
+      ? await startMqttServer({ server, brokerUrl, ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.log ? { log: o.log } : {}) })
+      : undefined;
   } catch (e) {
     // What did start is stopped: a lab that fails to start holds no port.
     await broker?.close();
@@ -69,8 +82,12 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
     throw e;
   }
   return {
-    server, http, dmUrl: o.publicUrl ? `${provisional}/dm` : http.url, packagesUrl: o.publicUrl ? `${provisional}/packages` : http.packagesUrl,
-    ...(brokerUrl ? { brokerUrl } : {}), ...(mqtt ? { mqtt } : {}),
+    server,
+    http,
+    dmUrl: o.publicUrl ? `${provisional}/dm` : http.url,
+    packagesUrl: o.publicUrl ? `${provisional}/packages` : http.packagesUrl,
+    ...(brokerUrl ? { brokerUrl } : {}),
+    ...(mqtt ? { mqtt } : {}),
     close: async () => {
       await mqtt?.close();
       await broker?.close();

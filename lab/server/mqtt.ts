@@ -34,13 +34,15 @@ export interface RunningMqttServer {
 }
 
 export async function startMqttServer(o: MqttServerOptions): Promise<RunningMqttServer> {
-  const prefix = o.prefix ? o.prefix.replace(/\/+$/, '') + '/' : '';
+  const prefix = o.prefix ? `${o.prefix.replace(/\/+$/, '')}/` : '';
   const cacheSize = o.replayCache ?? 256;
   if (!(Number.isInteger(cacheSize) && cacheSize > 0)) throw new Error('startMqttServer: replayCache must be a positive integer');
   const connectTimeoutMs = o.connectTimeoutMs ?? 10000;
   if (!(connectTimeoutMs > 0)) throw new Error('startMqttServer: connectTimeoutMs must be > 0');
   const client = mqtt.connect(o.brokerUrl, {
-    protocolVersion: 4, clean: true, reconnectPeriod: 1000,
+    protocolVersion: 4,
+    clean: true,
+    reconnectPeriod: 1000,
     clientId: o.clientId ?? `lab-dm-server-${Math.random().toString(16).slice(2, 10)}`,
   });
   const log = (level: 'info' | 'warn', m: string) => o.log?.log(level, m);
@@ -53,8 +55,14 @@ export async function startMqttServer(o: MqttServerOptions): Promise<RunningMqtt
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no CONNACK within ${connectTimeoutMs} ms`)), connectTimeoutMs);
-      client.once('connect', () => { clearTimeout(timer); resolve(); });
-      client.once('error', (e) => { clearTimeout(timer); reject(e); });
+      client.once('connect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      client.once('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
     });
     await client.subscribeAsync(upFilter, { qos: 1 });
   } catch (e) {
@@ -101,9 +109,11 @@ export async function startMqttServer(o: MqttServerOptions): Promise<RunningMqtt
     if (parts.length !== 3 || parts[0] !== 'dm' || parts[2] !== 'up') return;
     const dev = parts[1]!;
     const prev = chains.get(dev) ?? Promise.resolve();
-    const next = prev.then(() => onUp(dev, new Uint8Array(payload))).catch((e: unknown) => {
-      log('warn', `MQTT message on ${topic} failed: ${e instanceof Error ? e.message : String(e)}`);
-    });
+    const next = prev
+      .then(() => onUp(dev, new Uint8Array(payload)))
+      .catch((e: unknown) => {
+        log('warn', `MQTT message on ${topic} failed: ${e instanceof Error ? e.message : String(e)}`);
+      });
     chains.set(dev, next);
   });
 

@@ -27,8 +27,12 @@ export function queue(st: SessionState, cmd: Command, tag: Tag): void {
 export function reply(ctx: ServerContext, st: SessionState, statuses: Command[], final: boolean | undefined): LabReply {
   const out = st.out;
   const hdr: SyncHdr = {
-    verDTD: '1.2', verProto: 'DM/1.2', sessionId: st.sessionId, msgId: String(++out.msgId),
-    target: { locURI: st.device.devId }, source: { locURI: ctx.serverUri },
+    verDTD: '1.2',
+    verProto: 'DM/1.2',
+    sessionId: st.sessionId,
+    msgId: String(++out.msgId),
+    target: { locURI: st.device.devId },
+    source: { locURI: ctx.serverUri },
   };
   if (out.msgId === 1) hdr.meta = { maxMsgSize: ctx.maxMsgSize };
   const cred = headerCred(ctx, st);
@@ -37,7 +41,9 @@ export function reply(ctx: ServerContext, st: SessionState, statuses: Command[],
   let take = queued.length;
   const limit = out.maxMsgSize;
   const build = (n: number): SyncMLMessage => ({
-    hdr, body: numberCommands([...statuses, ...queued.slice(0, n).map((q) => q.cmd)]), final: final ?? n === queued.length,
+    hdr,
+    body: numberCommands([...statuses, ...queued.slice(0, n).map((q) => q.cmd)]),
+    final: final ?? n === queued.length,
   });
   let msg = build(take);
   let bytes = encodeServerMessage(msg, out.encoding);
@@ -54,7 +60,10 @@ export function reply(ctx: ServerContext, st: SessionState, statuses: Command[],
     bytes = encodeServerMessage(msg, out.encoding);
   }
   if (limit > 0 && bytes.length > limit) {
-    ctx.log('warn', `device ${st.device.devId}: message of ${bytes.length} bytes exceeds its MaxMsgSize ${limit} (one command cannot be split); sending anyway`);
+    ctx.log(
+      'warn',
+      `device ${st.device.devId}: message of ${bytes.length} bytes exceeds its MaxMsgSize ${limit} (one command cannot be split); sending anyway`,
+    );
   }
   if (take < queued.length && final === undefined) {
     ctx.log('info', `device ${st.device.devId}: ${queued.length - take} command(s) held back to respect MaxMsgSize ${limit}`);

@@ -70,8 +70,16 @@ export const DEFAULT_SCENARIO: Scenario = {
 
 const MAX_DELAY_MS = 60000;
 const UI_CODES: Record<string, ExtraUiAlert['alert']> = {
-  '1100': '1100', '1101': '1101', '1102': '1102', '1103': '1103', '1104': '1104',
-  display: '1100', confirm: '1101', input: '1102', single: '1103', multiple: '1104',
+  '1100': '1100',
+  '1101': '1101',
+  '1102': '1102',
+  '1103': '1103',
+  '1104': '1104',
+  display: '1100',
+  confirm: '1101',
+  input: '1102',
+  single: '1103',
+  multiple: '1104',
 };
 /** What a DM client parses in option strings (DM Protocol UI options). */
 const OPTION = /^(MINDT|MAXDT|DR|MAXLEN|IT|ET)=[^&=]*$/;
@@ -129,15 +137,22 @@ function parseFailure(v: unknown, where: string): Failure {
   const o = typeof v === 'string' ? { kind: v } : obj(v, where);
   const kind = str(o, 'kind', where);
   const fields: Record<string, string[]> = {
-    'drop-connection-at-message': ['message', 'times'], 'http-500-at-message': ['message', 'times'],
-    'abort-session': ['message'], 'delay-ms': ['ms', 'message'], 'corrupt-package': ['component'],
+    'drop-connection-at-message': ['message', 'times'],
+    'http-500-at-message': ['message', 'times'],
+    'abort-session': ['message'],
+    'delay-ms': ['ms', 'message'],
+    'corrupt-package': ['component'],
   };
   if (typeof v !== 'string') only(o, where, ['kind', ...(fields[kind] ?? [])]);
   switch (kind) {
-    case 'reject-credentials-once': case 'no-update': return { kind };
-    case 'drop-connection-at-message': case 'http-500-at-message':
+    case 'reject-credentials-once':
+    case 'no-update':
+      return { kind };
+    case 'drop-connection-at-message':
+    case 'http-500-at-message':
       return { kind, message: posInt(o, 'message', where), times: posInt(o, 'times', where, 1) };
-    case 'abort-session': return { kind, message: posInt(o, 'message', where) };
+    case 'abort-session':
+      return { kind, message: posInt(o, 'message', where) };
     case 'delay-ms': {
       const f: Failure = { kind, ms: posInt(o, 'ms', where, undefined, MAX_DELAY_MS) };
       if (o.message !== undefined) f.message = posInt(o, 'message', where);
@@ -149,8 +164,10 @@ function parseFailure(v: unknown, where: string): Failure {
       return f;
     }
     default:
-      return bad(`${where}.kind '${kind}' is unknown (reject-credentials-once, drop-connection-at-message, ` +
-        'http-500-at-message, delay-ms, corrupt-package, abort-session, no-update)');
+      return bad(
+        `${where}.kind '${kind}' is unknown (reject-credentials-once, drop-connection-at-message, ` +
+          'http-500-at-message, delay-ms, corrupt-package, abort-session, no-update)',
+      );
   }
 }
 

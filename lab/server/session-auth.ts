@@ -5,7 +5,7 @@
 import type { Cred, StatusCmd, SyncMLMessage } from '../../agent/syncml/model.js';
 import { base64Decode, base64Encode } from '../../agent/util/bytes.js';
 import type { DeviceAccount } from './auth.js';
-import { AccountBook, explainRefusal, schemeUrn, serverCred, serverHmac, staleNonce, verifyDevice, type KnownNonce } from './auth.js';
+import { type AccountBook, explainRefusal, schemeUrn, serverCred, serverHmac, staleNonce, verifyDevice, type KnownNonce } from './auth.js';
 import type { DeviceBook } from './devices.js';
 import type { DeviceRecord, RequestMeta, ServerContext, SessionAuth, SessionState } from './types.js';
 
@@ -20,7 +20,11 @@ export class SessionAuthenticator {
   /** The reject-credentials-once injection happened. */
   private credentialsRejected = false;
 
-  constructor(private readonly ctx: ServerContext, private readonly accounts: AccountBook, private readonly devices: DeviceBook) {}
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly accounts: AccountBook,
+    private readonly devices: DeviceBook,
+  ) {}
 
   /**
    * Checks the device's credential and sets the Status of its SyncHdr (`hdrStatus`): 212 (or 200 + Chal
@@ -43,9 +47,12 @@ export class SessionAuthenticator {
     const challenge = (code: 401 | 407, type: string) => {
       this.renewClientNonce(dev);
       hdrStatus.data = String(code);
-      hdrStatus.chal = { meta: { type, format: 'b64', ...(type === schemeUrn('basic') ? {} : { nextNonce: base64Encode(dev.clientNonce) }) } };
+      hdrStatus.chal = {
+        meta: { type, format: 'b64', ...(type === schemeUrn('basic') ? {} : { nextNonce: base64Encode(dev.clientNonce) }) },
+      };
       st.phase = 'auth';
-      if (++st.auth.failures > MAX_AUTH_FAILURES) this.ctx.log('warn', `device ${devId}: ${st.auth.failures} failed authentications in session ${st.sessionId}`);
+      if (++st.auth.failures > MAX_AUTH_FAILURES)
+        this.ctx.log('warn', `device ${devId}: ${st.auth.failures} failed authentications in session ${st.sessionId}`);
     };
     if (!account) {
       const who = msg.hdr.source.locName ?? '(no LocName)';
@@ -61,12 +68,17 @@ export class SessionAuthenticator {
       return false;
     }
     if (verdict !== 'ok') {
-      const stale = verdict === 'bad' ? staleNonce(this.ctx.hashes, account, msg.hdr.cred, meta.hmac, body, knownNonces(dev, account)) : undefined;
+      const stale =
+        verdict === 'bad' ? staleNonce(this.ctx.hashes, account, msg.hdr.cred, meta.hmac, body, knownNonces(dev, account)) : undefined;
       // A first refusal for a missing credential or a stale nonce is how a session often begins: info, not a warning.
-      this.ctx.log(st.auth.failures === 0 && (verdict === 'missing' || stale) ? 'info' : 'warn',
-        `device ${devId} (${account.username}): ${verdict === 'missing' ? 'credential missing' : 'credential refused'}: ${stale
-          ? `right password, but made with ${stale.what}, not with the last NextNonce this server sent`
-          : explainRefusal(account, msg.hdr.cred, meta.hmac)}; sending ${verdict === 'missing' ? 407 : 401} with a new nonce`);
+      this.ctx.log(
+        st.auth.failures === 0 && (verdict === 'missing' || stale) ? 'info' : 'warn',
+        `device ${devId} (${account.username}): ${verdict === 'missing' ? 'credential missing' : 'credential refused'}: ${
+          stale
+            ? `right password, but made with ${stale.what}, not with the last NextNonce this server sent`
+            : explainRefusal(account, msg.hdr.cred, meta.hmac)
+        }; sending ${verdict === 'missing' ? 407 : 401} with a new nonce`,
+      );
       challenge(verdict === 'missing' ? 407 : 401, schemeUrn(account.auth));
       return false;
     }
@@ -82,7 +94,8 @@ export class SessionAuthenticator {
         hdrStatus.chal = { meta: { type: schemeUrn('md5'), format: 'b64', nextNonce: base64Encode(dev.clientNonce) } };
       }
     }
-    if (!st.auth.authed) this.ctx.log('info', `device ${devId} authenticated as ${account.username} (${account.auth}), session ${st.sessionId}`);
+    if (!st.auth.authed)
+      this.ctx.log('info', `device ${devId} authenticated as ${account.username} (${account.auth}), session ${st.sessionId}`);
     st.auth.authed = true;
     this.devices.admit(dev);
     if (st.phase === 'auth') st.phase = 'start';
@@ -104,7 +117,10 @@ export class SessionAuthenticator {
     if (code === 401 || code === 407) {
       const account = st.device.account;
       if (!account?.server) {
-        this.ctx.log('error', `device ${devId} asks the server to authenticate (${code}${s.chal?.meta.type ? ' ' + s.chal.meta.type : ''}) but its account has no server credential (add "server" to the devices table)`);
+        this.ctx.log(
+          'error',
+          `device ${devId} asks the server to authenticate (${code}${s.chal?.meta.type ? ` ${s.chal.meta.type}` : ''}) but its account has no server credential (add "server" to the devices table)`,
+        );
       } else {
         this.ctx.log('warn', `device ${devId} refused the server's credential (${code}); re-sending with its new nonce`);
       }
@@ -121,7 +137,10 @@ export class SessionAuthenticator {
    */
   retryServerCred(st: SessionState): boolean {
     if (++st.auth.serverRetries > MAX_SERVER_AUTH_RETRIES) {
-      this.ctx.log('error', `device ${st.device.devId} refused the server's credential ${st.auth.serverRetries} times: check the server credentials in the devices table; ending the session`);
+      this.ctx.log(
+        'error',
+        `device ${st.device.devId} refused the server's credential ${st.auth.serverRetries} times: check the server credentials in the devices table; ending the session`,
+      );
       return false;
     }
     st.out.outbox = [...st.out.lastCommands, ...st.out.outbox];
@@ -156,6 +175,7 @@ export function replyHmac(ctx: ServerContext, st: SessionState, body: Uint8Array
 function knownNonces(dev: DeviceRecord, account: DeviceAccount): KnownNonce[] {
   const known: KnownNonce[] = [{ nonce: new Uint8Array(0), what: 'an empty nonce (the device has none from this server yet)' }];
   if (account.nonce !== undefined) known.push({ nonce: base64Decode(account.nonce), what: "the account's factory nonce" });
-  if (dev.previousClientNonce) known.push({ nonce: dev.previousClientNonce, what: 'the nonce before it (the device did not get the last Chal)' });
+  if (dev.previousClientNonce)
+    known.push({ nonce: dev.previousClientNonce, what: 'the nonce before it (the device did not get the last Chal)' });
   return known;
 }

@@ -32,7 +32,10 @@ export class SessionStore {
   /** Sessions begun. */
   private begun = 0;
 
-  constructor(private readonly ctx: ServerContext, private readonly retainedLimit: number) {}
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly retainedLimit: number,
+  ) {}
 
   /** DM sessions begun, those no longer kept included. */
   get count(): number {
@@ -62,7 +65,10 @@ export class SessionStore {
     if (this.open.size >= MAX_OPEN_SESSIONS) {
       const [oldKey] = this.open.keys();
       const old = this.forget(this.open, oldKey!)!;
-      this.ctx.log('warn', `more than ${MAX_OPEN_SESSIONS} sessions open: forgetting session ${old.sessionId} of ${old.device.devId}, the least recently active`);
+      this.ctx.log(
+        'warn',
+        `more than ${MAX_OPEN_SESSIONS} sessions open: forgetting session ${old.sessionId} of ${old.device.devId}, the least recently active`,
+      );
     }
     this.open.set(keyOf(st), st);
   }
@@ -82,7 +88,10 @@ export class SessionStore {
   private file(st: SessionState): void {
     const key = keyOf(st);
     if (!this.open.delete(key)) return;
-    if (!st.ended) { this.open.set(key, st); return; }
+    if (!st.ended) {
+      this.open.set(key, st);
+      return;
+    }
     if (this.ended.size >= MAX_ENDED_SESSIONS) this.forget(this.ended, this.ended.keys().next().value!);
     this.ended.set(key, st);
   }
@@ -115,11 +124,18 @@ export class SessionStore {
         dropped++;
       }
     }
-    this.ctx.log('warn', `kept copies of last messages and replies passed ${this.retainedLimit} bytes: dropped those of ${dropped} least recently active session(s) (${before} → ${this.retainedBytes} bytes); a retransmission of theirs is processed again`);
+    this.ctx.log(
+      'warn',
+      `kept copies of last messages and replies passed ${this.retainedLimit} bytes: dropped those of ${dropped} least recently active session(s) (${before} → ${this.retainedBytes} bytes); a retransmission of theirs is processed again`,
+    );
   }
 }
 
 /** The device message is the session's last one again, byte for byte: its reply was lost. */
-export function isRetransmission(st: SessionState, msgNo: number, body: Uint8Array): st is SessionState & { copy: NonNullable<SessionState['copy']> } {
+export function isRetransmission(
+  st: SessionState,
+  msgNo: number,
+  body: Uint8Array,
+): st is SessionState & { copy: NonNullable<SessionState['copy']> } {
   return st.deviceMsgId === msgNo && st.copy !== undefined && bytesEqual(st.copy.body, body);
 }

@@ -15,7 +15,8 @@ import type { Encoding } from '../../agent/syncml/codec.js';
 // A CR as a reference: raw, the device's parser reads it as LF (XML 1.0 §2.11). What XML cannot carry at all
 // (C0 controls but tab and LF, U+FFFE/U+FFFF, a lone surrogate), which a device's WBXML string may hold and
 // the server echo, becomes U+FFFD, as the agent's writer does.
-const ESCAPED = /[&<>\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const ESCAPED =
+  /[&<>\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '\r': '&#13;' };
 /** Any character ESCAPED may take (surrogate pairs too): one cheap scan leaves most texts as they are. */
 const MAY_ESCAPE = /[&<>\u0000-\u0008\u000B-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
@@ -41,7 +42,10 @@ class XmlText {
   /** Text content; an empty one closes the start tag when told to (`<Format></Format>`, as xmlbuilder2 wrote it). */
   text(v: string, closeStart = false): this {
     if (v === '' && !closeStart) return this;
-    if (this.open) { this.out += '>'; this.open = false; }
+    if (this.open) {
+      this.out += '>';
+      this.open = false;
+    }
     this.out += escapeText(v);
     return this;
   }
@@ -54,7 +58,9 @@ class XmlText {
   }
 
   leaf(name: string, v: string, ns?: string): this {
-    return this.start(name, ns).text(v, ns !== undefined).end();
+    return this.start(name, ns)
+      .text(v, ns !== undefined)
+      .end();
   }
 }
 
@@ -107,7 +113,11 @@ function command(x: XmlText, c: Command): void {
       for (const t of c.targetRefs) x.leaf('TargetRef', t);
       for (const s of c.sourceRefs) x.leaf('SourceRef', s);
       if (c.cred) cred(x, c.cred);
-      if (c.chal) { x.start('Chal'); meta(x, c.chal.meta); x.end(); }
+      if (c.chal) {
+        x.start('Chal');
+        meta(x, c.chal.meta);
+        x.end();
+      }
       x.leaf('Data', c.data);
       for (const it of c.items) item(x, it);
       break;
@@ -117,7 +127,11 @@ function command(x: XmlText, c: Command): void {
       if (c.correlator !== undefined) x.leaf('Correlator', c.correlator);
       for (const it of c.items) item(x, it);
       break;
-    case 'Add': case 'Replace': case 'Delete': case 'Copy': case 'Get':
+    case 'Add':
+    case 'Replace':
+    case 'Delete':
+    case 'Copy':
+    case 'Get':
       if (c.noResp) x.start('NoResp').end();
       if (c.meta) meta(x, c.meta);
       for (const it of c.items) item(x, it);
@@ -128,7 +142,8 @@ function command(x: XmlText, c: Command): void {
       if (c.correlator !== undefined) x.leaf('Correlator', c.correlator);
       for (const it of c.items) item(x, it);
       break;
-    case 'Atomic': case 'Sequence':
+    case 'Atomic':
+    case 'Sequence':
       if (c.noResp) x.start('NoResp').end();
       if (c.meta) meta(x, c.meta);
       for (const sub of c.commands) command(x, sub);

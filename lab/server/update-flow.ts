@@ -33,7 +33,10 @@ export class UpdateFlowSteps {
     if (kind === 'user') r.kind = 'user'; // a user waiting outranks a background check
     if (src === undefined) r.all = true;
     else if (deployedNode(src) === undefined) {
-      this.ctx.deviate(st, `update request LocURI ${src} does not point at a deployed component (./SCOMO/Inventory/Deployed/<x>); investigating every component`);
+      this.ctx.deviate(
+        st,
+        `update request LocURI ${src} does not point at a deployed component (./SCOMO/Inventory/Deployed/<x>); investigating every component`,
+      );
       r.all = true;
     } else if (!r.uris.includes(normUri(src))) r.uris.push(normUri(src));
     flow.request = r;
@@ -44,13 +47,21 @@ export class UpdateFlowSteps {
   advance(st: SessionState): void {
     if (st.phase === 'done' && st.flow.requestFresh) st.phase = 'start';
     switch (st.phase) {
-      case 'start': return this.startInvestigation(st);
-      case 'inventory-tree': return this.afterTree(st);
-      case 'inventory-list': return this.afterList(st);
-      case 'inventory': return this.afterInventory(st);
-      case 'ui': return this.afterUi(st);
-      case 'deploy': st.phase = 'done'; return;
-      default: return;
+      case 'start':
+        return this.startInvestigation(st);
+      case 'inventory-tree':
+        return this.afterTree(st);
+      case 'inventory-list':
+        return this.afterList(st);
+      case 'inventory':
+        return this.afterInventory(st);
+      case 'ui':
+        return this.afterUi(st);
+      case 'deploy':
+        st.phase = 'done';
+        return;
+      default:
+        return;
     }
   }
 
@@ -59,7 +70,10 @@ export class UpdateFlowSteps {
     const devId = st.device.devId;
     const answer = s.items.map((i) => dataText(i.data));
     this.ctx.histories.uiAnswers.push({ devId, sessionId: st.sessionId, alert: tag.alert, text: tag.text, status: code, answer });
-    this.ctx.log('info', `device ${devId}: UI ${tag.alert} '${tag.text}' answered ${code}${answer.length ? ' [' + answer.join(', ') + ']' : ''}`);
+    this.ctx.log(
+      'info',
+      `device ${devId}: UI ${tag.alert} '${tag.text}' answered ${code}${answer.length ? ` [${answer.join(', ')}]` : ''}`,
+    );
     if (tag.expectStatus !== undefined && tag.expectStatus !== code) {
       this.ctx.deviate(st, `UI ${tag.alert} '${tag.text}': the scenario expects status ${tag.expectStatus}, the device answered ${code}`);
     }
@@ -85,7 +99,15 @@ export class UpdateFlowSteps {
     }
   }
 
-  private ui(st: SessionState, role: Role, code: string, options: string, text: string, choices: string[] = [], expectStatus?: number): void {
+  private ui(
+    st: SessionState,
+    role: Role,
+    code: string,
+    options: string,
+    text: string,
+    choices: string[] = [],
+    expectStatus?: number,
+  ): void {
     const tag: Tag = { what: 'ui', role, alert: code, text, ...(expectStatus !== undefined ? { expectStatus } : {}) };
     queue(st, uiAlert(code, options, text, choices), tag);
   }
@@ -94,7 +116,10 @@ export class UpdateFlowSteps {
     const flow = st.flow;
     const req = flow.request;
     flow.requestFresh = false;
-    if (!req) { st.phase = 'done'; return; }
+    if (!req) {
+      st.phase = 'done';
+      return;
+    }
     flow.found = newInvestigation();
     flow.updates = [];
     delete flow.consent;
@@ -135,7 +160,8 @@ export class UpdateFlowSteps {
 
   private giveUp(st: SessionState, why: string): void {
     this.ctx.log('warn', `device ${st.device.devId}: cannot investigate updates: ${why}`);
-    if (st.flow.request?.kind === 'user') this.ui(st, 'info', AlertCode.Display, 'MINDT=3', 'The update check failed. Please try again later.');
+    if (st.flow.request?.kind === 'user')
+      this.ui(st, 'info', AlertCode.Display, 'MINDT=3', 'The update check failed. Please try again later.');
     st.phase = 'done';
   }
 
@@ -163,7 +189,10 @@ export class UpdateFlowSteps {
       const node = deployedNode(uri)!;
       if (!read.has(node)) this.ctx.deviate(st, `the update request names ${uri}, but the device could not report its ID/Version`);
     }
-    this.ctx.log('info', `device ${devId}: ${read.size} component(s) read, ${updates.length} update(s): ${updates.map((u) => `${u.entry.id} ${u.current}→${u.entry.version}`).join(', ') || 'none'}`);
+    this.ctx.log(
+      'info',
+      `device ${devId}: ${read.size} component(s) read, ${updates.length} update(s): ${updates.map((u) => `${u.entry.id} ${u.current}→${u.entry.version}`).join(', ') || 'none'}`,
+    );
     if (updates.length === 0) {
       const upToDate = this.ctx.scenario.ui.upToDate;
       if (req.kind === 'user' && upToDate) this.ui(st, 'upToDate', AlertCode.Display, upToDate.options, upToDate.text);
@@ -173,9 +202,15 @@ export class UpdateFlowSteps {
     if (req.kind === 'device') {
       const auto = updates.filter((u) => u.entry.autoUpdate);
       for (const u of updates.filter((x) => !x.entry.autoUpdate)) {
-        this.ctx.log('info', `device ${devId}: ${u.entry.id} ${u.entry.version} is available but needs the user's consent (autoUpdate is off)`);
+        this.ctx.log(
+          'info',
+          `device ${devId}: ${u.entry.id} ${u.entry.version} is available but needs the user's consent (autoUpdate is off)`,
+        );
       }
-      if (auto.length === 0) { st.phase = 'done'; return; }
+      if (auto.length === 0) {
+        st.phase = 'done';
+        return;
+      }
       this.deploy(st, auto);
       return;
     }
@@ -213,23 +248,32 @@ export class UpdateFlowSteps {
       const sha256 = corruptThis ? flipHex(u.entry.sha256) : u.entry.sha256;
       if (corruptThis) this.ctx.log('warn', `injected failure: announcing a wrong SHA-256 for ${u.entry.fileName}`);
       const plan: DeployPlan = {
-        node: 'pkg' + hex(this.ctx.crypto.randomBytes(4)),
+        node: `pkg${hex(this.ctx.crypto.randomBytes(4))}`,
         pkgId: `${u.entry.id}-${u.entry.version}`.replace(/[^A-Za-z0-9_.-]/g, '_'),
         url: packageUrl(this.ctx.packageBaseUrl, u.entry),
-        correlator: 'lab-' + hex(this.ctx.crypto.randomBytes(6)),
+        correlator: `lab-${hex(this.ctx.crypto.randomBytes(6))}`,
         operation: this.ctx.scenario.operation,
         sha256,
       };
       const d: Deployment = {
-        devId: st.device.devId, sessionId: st.sessionId, correlator: plan.correlator, componentId: u.entry.id,
-        version: u.entry.version, node: plan.node, operation: plan.operation, state: 'sent',
+        devId: st.device.devId,
+        sessionId: st.sessionId,
+        correlator: plan.correlator,
+        componentId: u.entry.id,
+        version: u.entry.version,
+        node: plan.node,
+        operation: plan.operation,
+        state: 'sent',
       };
       this.ctx.histories.deployments.push(d);
       keepDeployment(st.device, d);
       const [add, exec] = deployCommands(u.entry, plan);
       queue(st, add, { what: 'add', deployment: d });
       queue(st, exec, { what: 'exec', deployment: d });
-      this.ctx.log('info', `device ${st.device.devId}: deploying ${u.entry.id} ${u.current}→${u.entry.version} (${plan.operation}, ${plan.url}, correlator ${plan.correlator})`);
+      this.ctx.log(
+        'info',
+        `device ${st.device.devId}: deploying ${u.entry.id} ${u.current}→${u.entry.version} (${plan.operation}, ${plan.url}, correlator ${plan.correlator})`,
+      );
     }
     st.phase = 'deploy';
   }

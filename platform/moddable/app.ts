@@ -44,17 +44,22 @@ function makeTransport(cfg: DeviceConfig, log: Log, parts: PlatformParts): { tra
   const t = cfg.desc.transport;
   const cert = certificate(cfg);
   const common = {
-    maxReplyBytes: cfg.maxMsgSize, log,
-    ...(t?.timeoutMs ? { timeoutMs: t.timeoutMs } : {}), ...(t?.retries !== undefined ? { retries: t.retries } : {}),
+    maxReplyBytes: cfg.maxMsgSize,
+    log,
+    ...(t?.timeoutMs ? { timeoutMs: t.timeoutMs } : {}),
+    ...(t?.retries !== undefined ? { retries: t.retries } : {}),
     ...(cert ? { certificate: cert } : {}),
   };
   if (t?.kind !== 'mqtt') return { transport: new HttpTransport(common) };
   const m = t.mqtt!;
   const mqtt = new MqttTransport({
-    ...common, brokerUrl: m.url, devId: cfg.desc.devInfo.devId,
+    ...common,
+    brokerUrl: m.url,
+    devId: cfg.desc.devInfo.devId,
     ...(parts.maxPublishBytes ? { maxPublishBytes: parts.maxPublishBytes } : {}),
     ...(m.topicPrefix ? { prefix: m.topicPrefix } : {}),
-    ...(m.username !== undefined ? { username: m.username } : {}), ...(m.password !== undefined ? { password: m.password } : {}),
+    ...(m.username !== undefined ? { username: m.username } : {}),
+    ...(m.password !== undefined ? { password: m.password } : {}),
   });
   return { transport: mqtt, mqtt };
 }
@@ -65,8 +70,16 @@ function makeTransport(cfg: DeviceConfig, log: Log, parts: PlatformParts): { tra
  */
 function runMods(modules: string[], log: Log): void {
   for (const m of modules) {
-    if (!Modules.has(m)) { log.log('warn', `active mod module ${m} is not installed (restart pending?)`); continue; }
-    try { Modules.importNow(m); log.log('info', `mod ${m} started`); } catch (e) { log.log('error', `mod ${m} failed: ${errorMessage(e)}`); }
+    if (!Modules.has(m)) {
+      log.log('warn', `active mod module ${m} is not installed (restart pending?)`);
+      continue;
+    }
+    try {
+      Modules.importNow(m);
+      log.log('info', `mod ${m} started`);
+    } catch (e) {
+      log.log('error', `mod ${m} failed: ${errorMessage(e)}`);
+    }
   }
 }
 
@@ -89,7 +102,14 @@ export function startDevice(parts: PlatformParts): { application: object } {
     cfg = readDeviceConfig(config);
   } catch (e) {
     trace(`config error: ${errorMessage(e)}\n`);
-    display.render({ kind: 'text', title: 'Configuration error', lines: wrap(errorMessage(e), display.capabilities.columns), page: 0, pages: 1, actions: [] });
+    display.render({
+      kind: 'text',
+      title: 'Configuration error',
+      lines: wrap(errorMessage(e), display.capabilities.columns),
+      page: 0,
+      pages: 1,
+      actions: [],
+    });
     return { application: display.application };
   }
   const log = new TraceLog(cfg.logLevel);
@@ -100,34 +120,63 @@ export function startDevice(parts: PlatformParts): { application: object } {
   const soft = edges.source();
   display.onSoftButton = (pressed) => soft(pressed, clock.monotonic());
   if (cfg.buttonPin !== undefined && parts.makeButton) {
-    try { parts.makeButton(cfg.buttonPin, clock).onEdge(edges.source()); } catch (e) { log.log('warn', `no board button on pin ${cfg.buttonPin}: ${errorMessage(e)}`); }
+    try {
+      parts.makeButton(cfg.buttonPin, clock).onEdge(edges.source());
+    } catch (e) {
+      log.log('warn', `no board button on pin ${cfg.buttonPin}: ${errorMessage(e)}`);
+    }
   }
   const storage = new FileStorage(cfg.storageDir);
   const cert = certificate(cfg);
   const downloader = new HttpDownloader(cfg.packageDir, { maxBytes: cfg.maxPackageBytes, ...(cert ? { certificate: cert } : {}) });
   const installer = new ModInstaller({
-    storage: new FileStorage(cfg.componentDir), downloader, slot: parts.slot, log,
+    storage: new FileStorage(cfg.componentDir),
+    downloader,
+    slot: parts.slot,
+    log,
     initial: cfg.desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })),
   });
   runMods(installer.activeModules(), log);
   const { transport, mqtt } = makeTransport(cfg, log, parts);
   const desc = cfg.desc;
-  DmAgent.boot(desc, { storage, clock, crypto: moddableCrypto, utf8: moddableUtf8, transport, display, button: edges, downloader, installer, log },
-    { maxMsgSize: cfg.maxMsgSize, treeLimits: cfg.tree, maxListNodes: cfg.listMaxNodes, maxPackageBytes: cfg.maxPackageBytes, ...(desc.transport?.encoding ? { encoding: desc.transport.encoding } : {}) })
+  DmAgent.boot(
+    desc,
+    { storage, clock, crypto: moddableCrypto, utf8: moddableUtf8, transport, display, button: edges, downloader, installer, log },
+    {
+      maxMsgSize: cfg.maxMsgSize,
+      treeLimits: cfg.tree,
+      maxListNodes: cfg.listMaxNodes,
+      maxPackageBytes: cfg.maxPackageBytes,
+      ...(desc.transport?.encoding ? { encoding: desc.transport.encoding } : {}),
+    },
+  )
     .then((agent) => {
       // After every session, however it ended, the screen goes back to the idle screen with what is deployed now.
       agent.onSessionEnd = (report) => showIdle(agent, sessionEndNote(report));
       const controller = agent.armTriggers();
       if (mqtt) {
-        mqtt.onNotify = () => { log.log('info', 'server notification: checking for updates'); void controller.scheduleDue(); };
+        mqtt.onNotify = () => {
+          log.log('info', 'server notification: checking for updates');
+          void controller.scheduleDue();
+        };
         mqtt.connect().catch((e: unknown) => log.log('warn', `MQTT: ${errorMessage(e)} (retrying in the background)`));
       }
       showIdle(agent, 'Ready.');
-      log.log('info', `device ${desc.devInfo.devId} up`, { transport: desc.transport?.kind ?? 'http', deployed: listDeployed(agent.tree).length });
+      log.log('info', `device ${desc.devInfo.devId} up`, {
+        transport: desc.transport?.kind ?? 'http',
+        deployed: listDeployed(agent.tree).length,
+      });
     })
     .catch((e: unknown) => {
       log.log('error', `boot failed: ${errorMessage(e)}`);
-      display.render({ kind: 'text', title: 'Start-up failed', lines: wrap(errorMessage(e), display.capabilities.columns), page: 0, pages: 1, actions: [] });
+      display.render({
+        kind: 'text',
+        title: 'Start-up failed',
+        lines: wrap(errorMessage(e), display.capabilities.columns),
+        page: 0,
+        pages: 1,
+        actions: [],
+      });
     });
   return { application: display.application };
 }

@@ -15,7 +15,10 @@ const SAVE_EVERY_MS = 60 * 60 * 1000;
 const PLAUSIBLE = 1704067200000;
 
 export class ModdableClock implements Clock {
-  private readonly mono = new MonotonicTicks(() => Time.ticks, (a, b) => Time.delta(a, b));
+  private readonly mono = new MonotonicTicks(
+    () => Time.ticks,
+    (a, b) => Time.delta(a, b),
+  );
   private readonly floor: number;
   private savedAt = -SAVE_EVERY_MS;
 
@@ -28,7 +31,11 @@ export class ModdableClock implements Clock {
     const t = wallNow(Date.now(), this.floor, since);
     if (this.settings && t >= PLAUSIBLE && since - this.savedAt >= SAVE_EVERY_MS) {
       this.savedAt = since;
-      try { this.settings.set(FLOOR_KEY, t); } catch { /* a lost checkpoint only weakens the floor */ }
+      try {
+        this.settings.set(FLOOR_KEY, t);
+      } catch {
+        /* a lost checkpoint only weakens the floor */
+      }
     }
     return t;
   }

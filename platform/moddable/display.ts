@@ -4,7 +4,17 @@
 // keyboard, showing or hiding the keyboard, or the idle screen's update key (reported as button edges).
 // Fonts are the SDK's OpenSans bitmap fonts listed in the manifest (Semibold 20, Regular 16).
 import type { Display, DisplayCapabilities, InputEvent, Screen } from '../../agent/ports.js';
-import { CAPABILITIES, COLORS, hitZone, layoutScreen, progressLabel, type DrawOp, type Layout, type View, type Zone } from './lib/screen-layout.js';
+import {
+  CAPABILITIES,
+  COLORS,
+  hitZone,
+  layoutScreen,
+  progressLabel,
+  type DrawOp,
+  type Layout,
+  type View,
+  type Zone,
+} from './lib/screen-layout.js';
 import { applyKey, initialMode } from './lib/keyboard.js';
 
 /**
@@ -49,17 +59,32 @@ export class PiuDisplay implements Display {
     };
     const self = this;
     class ScreenBehavior extends Behavior {
-      onDraw(port: unknown): void { self.draw(port as DrawingPort); }
-      onTouchBegan(_port: unknown, _id: number, x: number, y: number): void { self.touchBegan(x, y); }
-      onTouchEnded(_port: unknown, _id: number, x: number, y: number): void { self.touchEnded(x, y); }
-      onTouchCancelled(): void { self.touchCancelled(); }
+      onDraw(port: unknown): void {
+        self.draw(port as DrawingPort);
+      }
+      onTouchBegan(_port: unknown, _id: number, x: number, y: number): void {
+        self.touchBegan(x, y);
+      }
+      onTouchEnded(_port: unknown, _id: number, x: number, y: number): void {
+        self.touchEnded(x, y);
+      }
+      onTouchCancelled(): void {
+        self.touchCancelled();
+      }
     }
     const port = new Port(null, { left: 0, right: 0, top: 0, bottom: 0, active: true, Behavior: ScreenBehavior });
     this.port = port as unknown as DrawingPort;
     this.application = new Application(null, {
-      left: 0, right: 0, top: 0, bottom: 0, skin: new Skin({ fill: COLORS.background }), contents: [port],
+      left: 0,
+      right: 0,
+      top: 0,
+      bottom: 0,
+      skin: new Skin({ fill: COLORS.background }),
+      contents: [port],
       // Bytes of Piu's command list and Poco's display list: the keyboard screen draws about 110 items.
-      commandListLength: 4096, displayListLength: 8192, touchCount: 1,
+      commandListLength: 4096,
+      displayListLength: 8192,
+      touchCount: 1,
     });
   }
 
@@ -71,13 +96,18 @@ export class PiuDisplay implements Display {
     const prev = this.screen;
     // The download reports every fragment (about 1.4 KB): redraw only when the visible percentage changes,
     // each redraw costs a layout in RAM and a screen update over SPI.
-    if (screen.kind === 'progress' && prev?.kind === 'progress' && prev.title === screen.title &&
-      progressLabel(prev.done, prev.total) === progressLabel(screen.done, screen.total)) {
+    if (
+      screen.kind === 'progress' &&
+      prev?.kind === 'progress' &&
+      prev.title === screen.title &&
+      progressLabel(prev.done, prev.total) === progressLabel(screen.done, screen.total)
+    ) {
       this.screen = screen;
       return;
     }
     if (screen.kind === 'input') {
-      const same = prev?.kind === 'input' && prev.title === screen.title && prev.inputType === screen.inputType && prev.maxLength === screen.maxLength;
+      const same =
+        prev?.kind === 'input' && prev.title === screen.title && prev.inputType === screen.inputType && prev.maxLength === screen.maxLength;
       if (!same) {
         this.view = { keyboard: false, mode: initialMode(screen.inputType) };
         this.edit = screen.masked ? '' : screen.value;

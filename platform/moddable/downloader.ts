@@ -25,7 +25,10 @@ export interface HttpDownloaderOptions {
 export class HttpDownloader implements Downloader {
   private readonly idleMs: number;
 
-  constructor(readonly dir: string, private readonly o: HttpDownloaderOptions) {
+  constructor(
+    readonly dir: string,
+    private readonly o: HttpDownloaderOptions,
+  ) {
     this.idleMs = o.idleTimeoutMs ?? 30000;
     ensureDirectory(dir);
   }
@@ -38,7 +41,11 @@ export class HttpDownloader implements Downloader {
     const p = this.path(id);
     if (!File.exists(p)) return 0;
     const f = new File(p);
-    try { return f.length; } finally { f.close(); }
+    try {
+      return f.length;
+    } finally {
+      f.close();
+    }
   }
 
   read(id: string, offset: number, length: number): Uint8Array {
@@ -74,12 +81,23 @@ export class HttpDownloader implements Downloader {
         if (settled) return;
         settled = true;
         Timer.clear(idle);
-        try { request?.close(); } catch { /* already closed */ }
-        try { file?.close(); } catch { /* nothing to flush */ }
+        try {
+          request?.close();
+        } catch {
+          /* already closed */
+        }
+        try {
+          file?.close();
+        } catch {
+          /* nothing to flush */
+        }
         if (error) reject(error);
         else resolve(total !== undefined ? { size: pos, total } : { size: pos });
       };
-      const idle = Timer.set(() => finish(transportError('timeout', `GET ${req.url}: no data for ${this.idleMs} ms at byte ${pos}`, true)), this.idleMs);
+      const idle = Timer.set(
+        () => finish(transportError('timeout', `GET ${req.url}: no data for ${this.idleMs} ms at byte ${pos}`, true)),
+        this.idleMs,
+      );
       const alive = () => Timer.schedule(idle, this.idleMs);
       try {
         request = new Request(dict);
@@ -97,8 +115,13 @@ export class HttpDownloader implements Downloader {
           if (v1 === 'content-range') contentRange = String(v2);
           else if (v1 === 'content-length') contentLength = String(v2);
         } else if (message === HTTP_MSG.headersComplete) {
-          const plan = planResponse({ status, have, maxBytes: this.o.maxBytes,
-            ...(contentRange !== undefined ? { contentRange } : {}), ...(contentLength !== undefined ? { contentLength } : {}) });
+          const plan = planResponse({
+            status,
+            have,
+            maxBytes: this.o.maxBytes,
+            ...(contentRange !== undefined ? { contentRange } : {}),
+            ...(contentLength !== undefined ? { contentLength } : {}),
+          });
           if (plan.kind === 'fail') {
             if (plan.discard) this.discard(req.id);
             finish(transportError(plan.error.kind, `GET ${req.url}: ${plan.error.message}`, plan.error.retryable, plan.error.httpStatus));

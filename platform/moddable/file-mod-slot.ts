@@ -10,13 +10,17 @@ import { ensureDirectory } from './storage.js';
 export class FileModSlot implements ModSlot {
   private readonly path: string;
 
-  constructor(dir: string, readonly capacity = 256 * 1024) {
+  constructor(
+    dir: string,
+    readonly capacity = 256 * 1024,
+  ) {
     ensureDirectory(dir);
     this.path = `${dir}mod.xsa`;
   }
 
   write(length: number, read: (offset: number, n: number) => Uint8Array): void {
-    if (length > this.capacity) throw new DmError('DM_ERR_INSTALL', 500, `archive of ${length} bytes does not fit the ${this.capacity} bytes of the mod slot`);
+    if (length > this.capacity)
+      throw new DmError('DM_ERR_INSTALL', 500, `archive of ${length} bytes does not fit the ${this.capacity} bytes of the mod slot`);
     const tmp = `${this.path}.tmp`;
     File.delete(tmp);
     const f = new File(tmp, true);

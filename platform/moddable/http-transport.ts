@@ -31,11 +31,18 @@ export interface HttpTransportOptions {
 }
 
 export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => { Timer.set(() => resolve(), ms); });
+  return new Promise((resolve) => {
+    Timer.set(() => resolve(), ms);
+  });
 }
 
 /** The Request dictionary: the Socket's dictionary plus the HTTP properties (network.md, securesocket.md). */
-export function requestDictionary(ep: Endpoint, method: string, headers: string[], certificate?: ArrayBuffer | HostBuffer): Record<string, unknown> {
+export function requestDictionary(
+  ep: Endpoint,
+  method: string,
+  headers: string[],
+  certificate?: ArrayBuffer | HostBuffer,
+): Record<string, unknown> {
   const d: Record<string, unknown> = { host: ep.host, port: ep.port, path: ep.path, method, headers };
   if (ep.secure) {
     d.Socket = SecureSocket;
@@ -73,7 +80,8 @@ export class HttpTransport implements Transport {
     this.timeoutMs = o.timeoutMs ?? 30000;
     const retries = o.retries ?? 2;
     if (!(this.timeoutMs > 0)) throw new DmError('DM_ERR_CONFIG', 400, `HttpTransport: timeoutMs must be > 0, not ${this.timeoutMs}`);
-    if (!(Number.isInteger(retries) && retries >= 0 && retries <= 10)) throw new DmError('DM_ERR_CONFIG', 400, 'HttpTransport: retries must be 0..10');
+    if (!(Number.isInteger(retries) && retries >= 0 && retries <= 10))
+      throw new DmError('DM_ERR_CONFIG', 400, 'HttpTransport: retries must be 0..10');
     this.delays = backoffDelays(o.retryDelayMs ?? 500, retries);
   }
 
@@ -110,11 +118,18 @@ export class HttpTransport implements Transport {
         if (settled) return;
         settled = true;
         Timer.clear(timer);
-        try { request?.close(); } catch { /* already closed */ }
+        try {
+          request?.close();
+        } catch {
+          /* already closed */
+        }
         if (error) reject(error);
         else resolve(reply!);
       };
-      const timer = Timer.set(() => finish(transportError('timeout', `no reply from ${ep.host} within ${this.timeoutMs} ms`, status === 0)), this.timeoutMs);
+      const timer = Timer.set(
+        () => finish(transportError('timeout', `no reply from ${ep.host} within ${this.timeoutMs} ms`, status === 0)),
+        this.timeoutMs,
+      );
       try {
         request = new Request(dict);
       } catch (e) {
@@ -147,7 +162,13 @@ export class HttpTransport implements Transport {
         } else if (message < 0) {
           // The SDK reports socket errors and a connection closed early alike; before a status line nothing
           // reached the server's application, so another attempt is safe.
-          finish(transportError('reset', `${ep.host}${ep.secure ? ' (TLS)' : ''}: connection failed${status ? ' during the reply' : ''}`, status === 0));
+          finish(
+            transportError(
+              'reset',
+              `${ep.host}${ep.secure ? ' (TLS)' : ''}: connection failed${status ? ' during the reply' : ''}`,
+              status === 0,
+            ),
+          );
         }
       };
     });

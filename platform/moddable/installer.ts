@@ -24,7 +24,8 @@ export interface ModInstallerOptions {
 
 export class ModInstaller implements Installer {
   constructor(private readonly o: ModInstallerOptions) {
-    if (o.storage.read(KEY) === undefined) this.save(o.initial.map((c) => ({ id: c.id, name: c.name, version: c.version, active: true, mod: false })));
+    if (o.storage.read(KEY) === undefined)
+      this.save(o.initial.map((c) => ({ id: c.id, name: c.name, version: c.version, active: true, mod: false })));
   }
 
   private load(): InstalledComponent[] {
@@ -76,7 +77,9 @@ export class ModInstaller implements Installer {
 
   /** Entry modules of the active components that carry a mod, for the host to import at boot. */
   activeModules(): string[] {
-    return this.load().filter((c) => c.active && c.mod && c.module).map((c) => c.module!);
+    return this.load()
+      .filter((c) => c.active && c.mod && c.module)
+      .map((c) => c.module!);
   }
 
   private set(id: string, active: boolean): void {

@@ -9,5 +9,6 @@ import { joinDir } from './lib/file-names.js';
 
 export default function main(): object {
   // The simulator's sockets send 1024 bytes at a time: keep MQTT messages under it, less topic and header.
-  return startDevice({ slot: new FileModSlot(joinDir(config.file.root, 'dm-mod')), preference: Preference, maxPublishBytes: 960 }).application;
+  return startDevice({ slot: new FileModSlot(joinDir(config.file.root, 'dm-mod')), preference: Preference, maxPublishBytes: 960 })
+    .application;
 }

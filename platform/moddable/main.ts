@@ -7,5 +7,6 @@ import { DigitalButton } from './button.js';
 import { FlashModSlot } from './flash-mod-slot.js';
 
 export default function main(): object {
-  return startDevice({ slot: new FlashModSlot(), preference: Preference, makeButton: (pin, clock) => new DigitalButton(pin, clock) }).application;
+  return startDevice({ slot: new FlashModSlot(), preference: Preference, makeButton: (pin, clock) => new DigitalButton(pin, clock) })
+    .application;
 }

@@ -91,7 +91,8 @@ export class MqttTransport implements Transport {
     return new Promise<void>((resolve, reject) => {
       const ms = this.o.connectTimeoutMs ?? 15000;
       const waiter = {
-        resolve, reject,
+        resolve,
+        reject,
         timer: Timer.set(() => {
           this.connecting = this.connecting?.filter((w) => w !== waiter);
           reject(transportError('timeout', `MQTT broker ${this.ep.host}:${this.ep.port}: not connected within ${ms} ms`, true));
@@ -108,7 +109,10 @@ export class MqttTransport implements Transport {
     const user = this.o.username ?? ep.user;
     const password = this.o.password ?? ep.password;
     const options: ConstructorParameters<typeof Client>[0] = {
-      host: ep.host, port: ep.port, id: `dm-${topicDevId(this.o.devId)}`.slice(0, 23), timeout: 60000,
+      host: ep.host,
+      port: ep.port,
+      id: `dm-${topicDevId(this.o.devId)}`.slice(0, 23),
+      timeout: 60000,
     };
     if (user !== undefined) options.user = user;
     if (password !== undefined) options.password = ArrayBuffer.fromString(password);
@@ -143,7 +147,10 @@ export class MqttTransport implements Transport {
     this.reconnectDelay = this.o.reconnectMs ?? 2000;
     const waiters = this.connecting ?? [];
     this.connecting = undefined;
-    for (const w of waiters) { Timer.clear(w.timer); w.resolve(); }
+    for (const w of waiters) {
+      Timer.clear(w.timer);
+      w.resolve();
+    }
     // A clean session lost whatever the broker held for us: publish the message in flight again.
     const f = this.inFlight;
     if (f && f.publications > 0) this.publish(f);
@@ -153,7 +160,11 @@ export class MqttTransport implements Transport {
     if (client !== this.client) return;
     this.client = undefined;
     this.ready = false;
-    try { client.close(); } catch { /* already closed */ }
+    try {
+      client.close();
+    } catch {
+      /* already closed */
+    }
     if (this.closed) return;
     this.o.log?.log('info', `MQTT connection to ${this.ep.host} lost; reconnecting in ${this.reconnectDelay} ms`);
     this.scheduleReconnect();
@@ -203,7 +214,13 @@ export class MqttTransport implements Transport {
           // The SDK client writes a PUBLISH in one socket write: a message larger than the socket's free send
           // space (1 KB on the desktop simulator, the lwIP send buffer on ESP32) can never go out.
           this.settle(f);
-          f.reject(transportError('other', `message ${f.msg.msgId} (${f.msg.body.length} bytes) does not fit the socket's send buffer in one MQTT publish: use WBXML, or a smaller server MaxMsgSize`, false));
+          f.reject(
+            transportError(
+              'other',
+              `message ${f.msg.msgId} (${f.msg.body.length} bytes) does not fit the socket's send buffer in one MQTT publish: use WBXML, or a smaller server MaxMsgSize`,
+              false,
+            ),
+          );
           return;
         }
         // Not connected after all: the reconnection publishes it again.
@@ -219,13 +236,19 @@ export class MqttTransport implements Transport {
         return;
       }
       this.settle(f);
-      f.reject(transportError('timeout', `no reply on ${this.topics.down} to message ${f.msg.msgId} after ${f.publications} publication(s)`, true));
+      f.reject(
+        transportError('timeout', `no reply on ${this.topics.down} to message ${f.msg.msgId} after ${f.publications} publication(s)`, true),
+      );
     }, this.o.timeoutMs ?? 30000);
   }
 
   async exchange(msg: OutboundMessage): Promise<InboundMessage> {
     if (msg.hmac) {
-      throw transportError('other', 'HMAC authentication needs the x-syncml-hmac transport header, which MQTT 3.1.1 cannot carry: use basic or MD5 over MQTT', false);
+      throw transportError(
+        'other',
+        'HMAC authentication needs the x-syncml-hmac transport header, which MQTT 3.1.1 cannot carry: use basic or MD5 over MQTT',
+        false,
+      );
     }
     if (this.inFlight) throw transportError('other', 'MqttTransport: one message at a time', false);
     await this.connect();
@@ -248,6 +271,10 @@ export class MqttTransport implements Transport {
     const c = this.client;
     this.client = undefined;
     this.ready = false;
-    try { c?.close(); } catch { /* already closed */ }
+    try {
+      c?.close();
+    } catch {
+      /* already closed */
+    }
   }
 }

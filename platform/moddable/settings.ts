@@ -18,7 +18,10 @@ export interface PreferenceStore {
 const NAME = /^[A-Za-z0-9_]{1,15}$/;
 
 export class Settings {
-  constructor(private readonly store: PreferenceStore, readonly domain = 'dm') {
+  constructor(
+    private readonly store: PreferenceStore,
+    readonly domain = 'dm',
+  ) {
     if (!NAME.test(domain)) throw new DmError('DM_ERR_CONFIG', 400, `settings domain '${domain}' is not 1-15 letters, digits or _`);
   }
 

@@ -13,7 +13,11 @@ function failed(what: string, e: unknown): DmError {
 
 /** Creates `dir` when missing (some hosts throw when it exists: that is fine). */
 export function ensureDirectory(dir: string): void {
-  try { Directory.create(dir); } catch { /* exists */ }
+  try {
+    Directory.create(dir);
+  } catch {
+    /* exists */
+  }
 }
 
 /** The names of the files in `dir` (directories are skipped). */
@@ -40,7 +44,11 @@ export class FileStorage implements Storage {
     if (!File.exists(path)) return undefined;
     try {
       const f = new File(path);
-      try { return f.read(String); } finally { f.close(); }
+      try {
+        return f.read(String);
+      } finally {
+        f.close();
+      }
     } catch (e) {
       throw failed(`storage read of ${key}`, e);
     }
@@ -48,7 +56,11 @@ export class FileStorage implements Storage {
 
   write(key: string, value: string): void {
     let sent = false;
-    this.writeParts(key, () => { if (sent) return undefined; sent = true; return value; });
+    this.writeParts(key, () => {
+      if (sent) return undefined;
+      sent = true;
+      return value;
+    });
   }
 
   /** As write(), a piece at a time: the tree's text is never one string in the heap. */
@@ -61,7 +73,9 @@ export class FileStorage implements Storage {
       const f = new File(tmp, true);
       try {
         for (let piece = next(); piece !== undefined; piece = next()) if (piece.length) f.write(piece);
-      } finally { f.close(); }
+      } finally {
+        f.close();
+      }
     } catch (e) {
       throw failed(`storage write of ${key}`, e);
     }

@@ -26,10 +26,17 @@ function pooledRandom(n: number): Uint8Array {
 const oneShot = (nodeCryptoModule as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash;
 
 export const nodeCrypto: Crypto = {
-  md5: oneShot ? (data) => new Uint8Array(oneShot('md5', data, 'buffer')) : (data) => new Uint8Array(createHash('md5').update(data).digest()),
+  md5: oneShot
+    ? (data) => new Uint8Array(oneShot('md5', data, 'buffer'))
+    : (data) => new Uint8Array(createHash('md5').update(data).digest()),
   createSha256: () => {
     const h = createHash('sha256');
-    return { update: (d) => { h.update(d); }, digest: () => new Uint8Array(h.digest()) };
+    return {
+      update: (d) => {
+        h.update(d);
+      },
+      digest: () => new Uint8Array(h.digest()),
+    };
   },
   randomBytes: pooledRandom,
 };

@@ -19,8 +19,12 @@ export class FileInstaller implements Installer {
    * `where` names the index in messages (its file, on the host); `log` is told when an unreadable index is
    * kept aside and rebuilt.
    */
-  constructor(private readonly storage: Storage, private readonly downloader: Downloader, private readonly initial: ComponentInfo[] = [],
-    private readonly o: { where?: string; log?: Log } = {}) {
+  constructor(
+    private readonly storage: Storage,
+    private readonly downloader: Downloader,
+    private readonly initial: ComponentInfo[] = [],
+    private readonly o: { where?: string; log?: Log } = {},
+  ) {
     if (storage.read(INDEX) === undefined) this.save(initial.map((c) => ({ ...c, active: true })));
   }
 
@@ -48,13 +52,20 @@ export class FileInstaller implements Installer {
       if (!key.startsWith('component-')) continue;
       try {
         const c = JSON.parse(this.storage.read(key) ?? '') as Partial<ComponentInfo>;
-        if (typeof c.id === 'string' && typeof c.name === 'string' && typeof c.version === 'string') list.push({ id: c.id, name: c.name, version: c.version, active: true });
-      } catch { /* a component file that cannot be read is left out, and stays where it is */ }
+        if (typeof c.id === 'string' && typeof c.name === 'string' && typeof c.version === 'string')
+          list.push({ id: c.id, name: c.name, version: c.version, active: true });
+      } catch {
+        /* a component file that cannot be read is left out, and stays where it is */
+      }
     }
-    for (const c of this.initial) if (!list.some((x) => x.id === c.id)) list.push({ id: c.id, name: c.name, version: c.version, active: true });
+    for (const c of this.initial)
+      if (!list.some((x) => x.id === c.id)) list.push({ id: c.id, name: c.name, version: c.version, active: true });
     this.save(list);
-    this.o.log?.log('warn', `${this.o.where ?? INDEX}: unreadable component list (${why}); kept aside as ${INDEX}.corrupt and rebuilt ` +
-      `from the component files: ${list.map((c) => `${c.name} ${c.version}`).join(', ') || 'none'}`);
+    this.o.log?.log(
+      'warn',
+      `${this.o.where ?? INDEX}: unreadable component list (${why}); kept aside as ${INDEX}.corrupt and rebuilt ` +
+        `from the component files: ${list.map((c) => `${c.name} ${c.version}`).join(', ') || 'none'}`,
+    );
     return list;
   }
 

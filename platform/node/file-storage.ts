@@ -38,7 +38,11 @@ export class FileStorage implements Storage {
     }
     renameSync(tmp, final);
     const dfd = openSync(this.dir, 'r');
-    try { fsyncSync(dfd); } finally { closeSync(dfd); }
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
   }
 
   remove(key: string): void {

@@ -18,7 +18,10 @@ const SAFE = /[^A-Za-z0-9._-]/g;
 export class HttpDownloader implements Downloader {
   private readonly options: PackageGetOptions;
 
-  constructor(readonly dir: string, o: HttpDownloaderOptions = {}) {
+  constructor(
+    readonly dir: string,
+    o: HttpDownloaderOptions = {},
+  ) {
     this.options = packageGetOptions('HttpDownloader', o, 64 << 20);
     mkdirSync(dir, { recursive: true });
   }
@@ -55,9 +58,19 @@ export class HttpDownloader implements Downloader {
     const file = this.path(req.id);
     let fd: number | undefined;
     const sink: PackageSink = {
-      begin: (start) => { fd = openSync(file, start === 0 ? 'w' : 'r+'); },
-      write: (chunk, pos) => { writeSync(fd!, chunk, 0, chunk.length, pos); },
-      end: () => { if (fd !== undefined) { fsyncSync(fd); closeSync(fd); fd = undefined; } },
+      begin: (start) => {
+        fd = openSync(file, start === 0 ? 'w' : 'r+');
+      },
+      write: (chunk, pos) => {
+        writeSync(fd!, chunk, 0, chunk.length, pos);
+      },
+      end: () => {
+        if (fd !== undefined) {
+          fsyncSync(fd);
+          closeSync(fd);
+          fd = undefined;
+        }
+      },
     };
     return getPackage(req, this.storedSize(req.id), sink, this.options);
   }

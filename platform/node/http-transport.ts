@@ -10,10 +10,10 @@ import { TransportError } from './transport-error.js';
 export { TransportError };
 
 export interface HttpTransportOptions {
-  timeoutMs?: number;         // whole exchange, default 30000
-  connectTimeoutMs?: number;  // default 10000
-  retries?: number;           // default 2
-  retryDelayMs?: number;      // default 500, doubled per retry
+  timeoutMs?: number; // whole exchange, default 30000
+  connectTimeoutMs?: number; // default 10000
+  retries?: number; // default 2
+  retryDelayMs?: number; // default 500, doubled per retry
   /**
    * Largest reply body taken, default 1 MiB: a server that sends more (or never stops) gets its connection
    * closed, not the host's memory. Far above any MaxMsgSize; the decoder refuses what passes the session's.
@@ -27,8 +27,15 @@ export class HttpTransport implements Transport {
   private readonly o: Required<Omit<HttpTransportOptions, 'ca'>> & { ca?: string | Buffer };
 
   constructor(opts: HttpTransportOptions = {}) {
-    const o = { timeoutMs: 30000, connectTimeoutMs: 10000, retries: 2, retryDelayMs: 500, maxReplyBytes: 1 << 20,
-      sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)), ...opts };
+    const o = {
+      timeoutMs: 30000,
+      connectTimeoutMs: 10000,
+      retries: 2,
+      retryDelayMs: 500,
+      maxReplyBytes: 1 << 20,
+      sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+      ...opts,
+    };
     for (const k of ['timeoutMs', 'connectTimeoutMs', 'retryDelayMs', 'maxReplyBytes'] as const) {
       if (!(o[k] > 0)) throw new Error(`HttpTransport: ${k} must be > 0, not ${o[k]}`);
     }
@@ -60,7 +67,10 @@ export class HttpTransport implements Transport {
         return;
       }
       const headers: Record<string, string | number> = {
-        'Content-Type': msg.contentType, Accept: msg.contentType, 'Content-Length': msg.body.length, 'Cache-Control': 'no-store',
+        'Content-Type': msg.contentType,
+        Accept: msg.contentType,
+        'Content-Length': msg.body.length,
+        'Cache-Control': 'no-store',
       };
       if (msg.hmac) headers['x-syncml-hmac'] = msg.hmac;
       const make = url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -78,7 +88,10 @@ export class HttpTransport implements Transport {
           fail('other', `reply from ${url.host} ${what}, more than the ${this.o.maxReplyBytes} bytes taken`, false);
         };
         const announced = Number(res.headers['content-length']);
-        if (announced > this.o.maxReplyBytes) { tooLarge(`announces ${announced} bytes`); return; }
+        if (announced > this.o.maxReplyBytes) {
+          tooLarge(`announces ${announced} bytes`);
+          return;
+        }
         res.on('data', (c: Buffer) => {
           received += c.length;
           if (received > this.o.maxReplyBytes) tooLarge('goes on past the limit');
@@ -107,12 +120,23 @@ export class HttpTransport implements Transport {
         fail('timeout', `no reply from ${url.host} within ${this.o.timeoutMs} ms`, !gotResponse);
       }, this.o.timeoutMs);
       req.setTimeout(this.o.connectTimeoutMs, () => {
-        if (!gotResponse) { req.destroy(); clearTimeout(overall); fail('timeout', `${url.host}: connect/idle timeout`, true); }
+        if (!gotResponse) {
+          req.destroy();
+          clearTimeout(overall);
+          fail('timeout', `${url.host}: connect/idle timeout`, true);
+        }
       });
       req.on('error', (e: NodeJS.ErrnoException) => {
         clearTimeout(overall);
         if (gotResponse) return;
-        const kind = e.code === 'ECONNREFUSED' ? 'refused' : e.code === 'ECONNRESET' ? 'reset' : /CERT|SSL|TLS/.test(e.code ?? e.message) ? 'tls' : 'other';
+        const kind =
+          e.code === 'ECONNREFUSED'
+            ? 'refused'
+            : e.code === 'ECONNRESET'
+              ? 'reset'
+              : /CERT|SSL|TLS/.test(e.code ?? e.message)
+                ? 'tls'
+                : 'other';
         fail(kind, `${url.host}: ${e.message}`, kind === 'refused' || kind === 'reset');
       });
       req.end(Buffer.from(msg.body));

@@ -9,10 +9,14 @@ export function isLogLevel(s: string): s is LogLevel {
 }
 
 export class StreamLog implements Log {
-  constructor(private readonly out: NodeJS.WritableStream, private readonly level: LogLevel = 'warn', private readonly tag = '') {}
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly level: LogLevel = 'warn',
+    private readonly tag = '',
+  ) {}
   log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
     if (RANK[level] > RANK[this.level]) return;
-    const f = fields && Object.keys(fields).length ? ' ' + JSON.stringify(fields) : '';
+    const f = fields && Object.keys(fields).length ? ` ${JSON.stringify(fields)}` : '';
     this.out.write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${this.tag}${message}${f}\n`);
   }
 }

@@ -24,22 +24,35 @@ export class MemoryDownloader implements Downloader {
     let kept: Uint8Array = have;
     const chunks: Buffer[] = [];
     const sink: PackageSink = {
-      begin: (start) => { kept = have.subarray(0, start); },
-      write: (chunk) => { chunks.push(chunk); },
+      begin: (start) => {
+        kept = have.subarray(0, start);
+      },
+      write: (chunk) => {
+        chunks.push(chunk);
+      },
       end: () => {
         let size = kept.length;
         for (const c of chunks) size += c.length;
         const whole = new Uint8Array(size);
         whole.set(kept);
         let at = kept.length;
-        for (const c of chunks) { whole.set(c, at); at += c.length; }
+        for (const c of chunks) {
+          whole.set(c, at);
+          at += c.length;
+        }
         this.store.set(req.id, whole);
       },
     };
     return getPackage(req, have.length, sink, this.options);
   }
 
-  storedSize(id: string): number { return this.store.get(id)?.length ?? 0; }
-  read(id: string, offset: number, length: number): Uint8Array { return (this.store.get(id) ?? new Uint8Array(0)).slice(offset, offset + length); }
-  discard(id: string): void { this.store.delete(id); }
+  storedSize(id: string): number {
+    return this.store.get(id)?.length ?? 0;
+  }
+  read(id: string, offset: number, length: number): Uint8Array {
+    return (this.store.get(id) ?? new Uint8Array(0)).slice(offset, offset + length);
+  }
+  discard(id: string): void {
+    this.store.delete(id);
+  }
 }

@@ -62,7 +62,8 @@ interface InFlight {
 
 export class MqttTransport implements Transport {
   readonly topics: DmTopics;
-  private readonly o: Required<Pick<MqttTransportOptions, 'timeoutMs' | 'retries' | 'connectTimeoutMs' | 'reconnectMs' | 'maxReplyBytes'>> & MqttTransportOptions;
+  private readonly o: Required<Pick<MqttTransportOptions, 'timeoutMs' | 'retries' | 'connectTimeoutMs' | 'reconnectMs' | 'maxReplyBytes'>> &
+    MqttTransportOptions;
   private client?: MqttClient;
   private connecting?: Promise<MqttClient>;
   private inFlight?: InFlight;
@@ -83,7 +84,9 @@ export class MqttTransport implements Transport {
   /** Connects and subscribes (exchange() does it on demand; a device that waits for notifications calls it at boot). */
   connect(): Promise<MqttClient> {
     if (this.client?.connected) return Promise.resolve(this.client);
-    this.connecting ??= this.open().finally(() => { this.connecting = undefined; });
+    this.connecting ??= this.open().finally(() => {
+      this.connecting = undefined;
+    });
     return this.connecting;
   }
 
@@ -106,8 +109,13 @@ export class MqttTransport implements Transport {
       const giveUp = setTimeout(() => {
         client.end(true);
         const refused = /ECONNREFUSED/.test(lastError);
-        reject(new TransportError({ kind: refused ? 'refused' : 'timeout',
-          message: `MQTT broker ${o.brokerUrl}: ${lastError || 'no CONNACK'} within ${o.connectTimeoutMs} ms`, retryable: true }));
+        reject(
+          new TransportError({
+            kind: refused ? 'refused' : 'timeout',
+            message: `MQTT broker ${o.brokerUrl}: ${lastError || 'no CONNACK'} within ${o.connectTimeoutMs} ms`,
+            retryable: true,
+          }),
+        );
       }, o.connectTimeoutMs);
       client.on('error', (e: Error & { code?: string | number }) => {
         lastError = `${e.code ?? ''} ${e.message}`.trim();
@@ -115,25 +123,34 @@ export class MqttTransport implements Transport {
         if (first && typeof e.code === 'number' && e.code > 0) {
           clearTimeout(giveUp);
           client.end(true);
-          reject(new TransportError({ kind: 'refused', message: `MQTT broker ${o.brokerUrl} refused the connection: ${e.message}`, retryable: false }));
+          reject(
+            new TransportError({
+              kind: 'refused',
+              message: `MQTT broker ${o.brokerUrl} refused the connection: ${e.message}`,
+              retryable: false,
+            }),
+          );
         }
       });
       client.on('connect', () => {
-        void client.subscribeAsync([this.topics.down, this.topics.notify], { qos: 1 }).then(() => {
-          if (first) {
-            first = false;
-            clearTimeout(giveUp);
-            this.client = client;
-            resolve(client);
-            return;
-          }
-          this.stats.reconnects++;
-          o.log?.log('info', `MQTT reconnected to ${o.brokerUrl}`);
-          // The broker may have restarted and lost the message in flight (or its reply): publish it again;
-          // the server answers a repeated (SessionID, MsgID) with the reply it already made.
-          const f = this.inFlight;
-          if (f) this.publish(f, true);
-        }, (e: Error) => o.log?.log('warn', `MQTT subscribe failed: ${e.message}`));
+        void client.subscribeAsync([this.topics.down, this.topics.notify], { qos: 1 }).then(
+          () => {
+            if (first) {
+              first = false;
+              clearTimeout(giveUp);
+              this.client = client;
+              resolve(client);
+              return;
+            }
+            this.stats.reconnects++;
+            o.log?.log('info', `MQTT reconnected to ${o.brokerUrl}`);
+            // The broker may have restarted and lost the message in flight (or its reply): publish it again;
+            // the server answers a repeated (SessionID, MsgID) with the reply it already made.
+            const f = this.inFlight;
+            if (f) this.publish(f, true);
+          },
+          (e: Error) => o.log?.log('warn', `MQTT subscribe failed: ${e.message}`),
+        );
       });
       client.on('message', (topic, payload) => this.onMessage(topic, new Uint8Array(payload)));
     });
@@ -157,20 +174,29 @@ export class MqttTransport implements Transport {
     } else {
       const refs = replyRefs(payload);
       // An unreadable reply is still the reply: the session answers it (Alert 1223), it is not ours to judge.
-      const mine = f !== undefined && (refs === undefined ||
-        (refs.sessionId === f.msg.sessionId && (refs.msgRefs.length === 0 || refs.msgRefs.includes(f.msg.msgId))));
+      const mine =
+        f !== undefined &&
+        (refs === undefined || (refs.sessionId === f.msg.sessionId && (refs.msgRefs.length === 0 || refs.msgRefs.includes(f.msg.msgId))));
       if (!mine) {
         this.stats.dropped++;
-        this.o.log?.log('debug', `MQTT: dropped a message on ${topic} that answers no message in flight`,
-          refs ? { sessionId: refs.sessionId, msgRefs: refs.msgRefs } : {});
+        this.o.log?.log(
+          'debug',
+          `MQTT: dropped a message on ${topic} that answers no message in flight`,
+          refs ? { sessionId: refs.sessionId, msgRefs: refs.msgRefs } : {},
+        );
         return;
       }
     }
     clearTimeout(f.timer);
     this.inFlight = undefined;
     if (tooLarge) {
-      f.reject(new TransportError({ kind: 'other', retryable: false,
-        message: `reply on ${topic} of ${payload.length} bytes, more than the ${this.o.maxReplyBytes} bytes taken` }));
+      f.reject(
+        new TransportError({
+          kind: 'other',
+          retryable: false,
+          message: `reply on ${topic} of ${payload.length} bytes, more than the ${this.o.maxReplyBytes} bytes taken`,
+        }),
+      );
     } else f.resolve({ body: payload, contentType: f.msg.contentType });
   }
 
@@ -193,15 +219,23 @@ export class MqttTransport implements Transport {
         return;
       }
       this.inFlight = undefined;
-      f.reject(new TransportError({ kind: 'timeout', retryable: true,
-        message: `no reply on ${this.topics.down} to message ${f.msg.msgId} after ${f.publications} publication(s) of ${this.o.timeoutMs} ms` }));
+      f.reject(
+        new TransportError({
+          kind: 'timeout',
+          retryable: true,
+          message: `no reply on ${this.topics.down} to message ${f.msg.msgId} after ${f.publications} publication(s) of ${this.o.timeoutMs} ms`,
+        }),
+      );
     }, this.o.timeoutMs);
   }
 
   async exchange(msg: OutboundMessage): Promise<InboundMessage> {
     if (msg.hmac) {
-      throw new TransportError({ kind: 'other', retryable: false,
-        message: 'HMAC authentication needs the x-syncml-hmac transport header, which MQTT 3.1.1 cannot carry: use basic or MD5 over MQTT' });
+      throw new TransportError({
+        kind: 'other',
+        retryable: false,
+        message: 'HMAC authentication needs the x-syncml-hmac transport header, which MQTT 3.1.1 cannot carry: use basic or MD5 over MQTT',
+      });
     }
     if (this.inFlight) throw new TransportError({ kind: 'other', retryable: false, message: 'MqttTransport: one message at a time' });
     await this.connect();

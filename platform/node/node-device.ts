@@ -25,11 +25,18 @@ export { StateInUseError, lockStateDir } from './state-lock.js';
 /** A stored tree that cannot be read is set aside and re-seeded by the agent: the log says which file and why. */
 function checkStoredTree(dir: string, log?: Log): void {
   let text: string;
-  try { text = readFileSync(join(dir, 'tree'), 'utf8'); } catch { return; }
+  try {
+    text = readFileSync(join(dir, 'tree'), 'utf8');
+  } catch {
+    return;
+  }
   try {
     deserializeTree(text);
   } catch (e) {
-    log?.log('warn', `${join(dir, 'tree')}: ${(e as Error).message}; kept aside as tree.corrupt, and the tree is seeded again from the device description`);
+    log?.log(
+      'warn',
+      `${join(dir, 'tree')}: ${(e as Error).message}; kept aside as tree.corrupt, and the tree is seeded again from the device description`,
+    );
   }
 }
 
@@ -76,17 +83,24 @@ export function makeTransport(o: NodeDeviceOptions): { transport: Transport; mqt
   const t = o.desc.transport;
   const kind = o.transport ?? t?.kind ?? 'http';
   const ca = t?.caFile ? readFileSync(t.caFile) : undefined;
-  const common = { ...(t?.timeoutMs ? { timeoutMs: t.timeoutMs } : {}), ...(t?.retries !== undefined ? { retries: t.retries } : {}), ...(ca ? { ca } : {}) };
+  const common = {
+    ...(t?.timeoutMs ? { timeoutMs: t.timeoutMs } : {}),
+    ...(t?.retries !== undefined ? { retries: t.retries } : {}),
+    ...(ca ? { ca } : {}),
+  };
   if (kind === 'http') return { transport: new HttpTransport(common) };
   const url = o.brokerUrl ?? t?.mqtt?.url;
   if (!url) throw new Error('MQTT needs a broker: transport.mqtt.url in the device file, or --broker URL');
   const prefix = o.prefix ?? t?.mqtt?.topicPrefix;
   const mqtt = new MqttTransport({
-    ...common, brokerUrl: url, devId: o.desc.devInfo.devId,
+    ...common,
+    brokerUrl: url,
+    devId: o.desc.devInfo.devId,
     ...(prefix ? { prefix } : {}),
     ...(t?.mqtt?.username !== undefined ? { username: t.mqtt.username } : {}),
     ...(t?.mqtt?.password !== undefined ? { password: t.mqtt.password } : {}),
-    ...(o.onNotify ? { onNotify: o.onNotify } : {}), ...(o.log ? { log: o.log } : {}),
+    ...(o.onNotify ? { onNotify: o.onNotify } : {}),
+    ...(o.log ? { log: o.log } : {}),
   });
   return { transport: mqtt, mqtt };
 }
@@ -112,8 +126,11 @@ function reconcileAccount(agent: DmAgent, desc: DeviceDescription, serverUri: st
   if (stored.client.name !== a.auth.username) differs.push(`user ${stored.client.name} (file: ${a.auth.username})`);
   if (stored.client.secret !== a.auth.password) differs.push('password');
   if (differs.length === 0) return;
-  log?.log('warn', `the device's stored account differs from its description: ${differs.join(', ')}. The stored one is used, as a ` +
-    'device keeps what its bootstrap gave it; start from another state folder (--state) to use the file\'s.');
+  log?.log(
+    'warn',
+    `the device's stored account differs from its description: ${differs.join(', ')}. The stored one is used, as a ` +
+      "device keeps what its bootstrap gave it; start from another state folder (--state) to use the file's.",
+  );
 }
 
 export async function startNodeDevice(o: NodeDeviceOptions): Promise<NodeDevice> {
@@ -136,21 +153,45 @@ async function start(o: NodeDeviceOptions, made: ReturnType<typeof makeTransport
     ...(inner.maxMessageBytes !== undefined ? { maxMessageBytes: inner.maxMessageBytes } : {}),
   };
   // A package without Ext/Size stops at the installer's limit too, instead of downloading on.
-  const downloader = new HttpDownloader(join(o.stateDir, 'packages'), { maxBytes: MAX_PACKAGE, ...(o.desc.transport?.caFile ? { ca: readFileSync(o.desc.transport.caFile) } : {}) });
-  const installer = new FileInstaller(new FileStorage(join(o.stateDir, 'components')), downloader,
+  const downloader = new HttpDownloader(join(o.stateDir, 'packages'), {
+    maxBytes: MAX_PACKAGE,
+    ...(o.desc.transport?.caFile ? { ca: readFileSync(o.desc.transport.caFile) } : {}),
+  });
+  const installer = new FileInstaller(
+    new FileStorage(join(o.stateDir, 'components')),
+    downloader,
     o.desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })),
-    { where: join(o.stateDir, 'components', 'installed'), ...(o.log ? { log: o.log } : {}) });
+    { where: join(o.stateDir, 'components', 'installed'), ...(o.log ? { log: o.log } : {}) },
+  );
   checkStoredTree(join(o.stateDir, 'agent'), o.log);
   // A first boot seeds its account with the given server, so that there is nothing to replace after it.
   const desc = o.serverUri === undefined ? o.desc : { ...o.desc, account: { ...o.desc.account, serverUri: o.serverUri } };
-  const agent = await DmAgent.boot(desc, {
-    storage: new FileStorage(join(o.stateDir, 'agent')), clock: systemClock, crypto: nodeCrypto, utf8: nodeUtf8, transport, downloader, installer,
-    ...(o.display ? { display: o.display } : {}), ...(o.button ? { button: o.button } : {}), ...(o.log ? { log: o.log } : {}),
-  }, { maxPackageBytes: MAX_PACKAGE, ...(o.desc.transport?.encoding ? { encoding: o.desc.transport.encoding } : {}), ...o.agent });
+  const agent = await DmAgent.boot(
+    desc,
+    {
+      storage: new FileStorage(join(o.stateDir, 'agent')),
+      clock: systemClock,
+      crypto: nodeCrypto,
+      utf8: nodeUtf8,
+      transport,
+      downloader,
+      installer,
+      ...(o.display ? { display: o.display } : {}),
+      ...(o.button ? { button: o.button } : {}),
+      ...(o.log ? { log: o.log } : {}),
+    },
+    { maxPackageBytes: MAX_PACKAGE, ...(o.desc.transport?.encoding ? { encoding: o.desc.transport.encoding } : {}), ...o.agent },
+  );
   reconcileAccount(agent, desc, o.serverUri, o.log);
   return {
-    agent, transport, installer, downloader, ...(made.mqtt ? { mqtt: made.mqtt } : {}),
-    halt: (reason) => { halted = reason; },
+    agent,
+    transport,
+    installer,
+    downloader,
+    ...(made.mqtt ? { mqtt: made.mqtt } : {}),
+    halt: (reason) => {
+      halted = reason;
+    },
     close: async () => {
       agent.disarm();
       try {

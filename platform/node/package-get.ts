@@ -34,13 +34,20 @@ const MAX_MAX_BYTES = 2 ** 32;
 export function packageGetOptions(who: string, o: Partial<PackageGetOptions>, defaultMaxBytes: number): PackageGetOptions {
   const idleTimeoutMs = o.idleTimeoutMs ?? 30000;
   const maxBytes = o.maxBytes ?? defaultMaxBytes;
-  if (!(idleTimeoutMs > 0 && idleTimeoutMs <= MAX_IDLE_TIMEOUT_MS)) throw new Error(`${who}: idleTimeoutMs must be > 0 and at most ${MAX_IDLE_TIMEOUT_MS}, not ${idleTimeoutMs}`);
-  if (!(Number.isInteger(maxBytes) && maxBytes > 0 && maxBytes <= MAX_MAX_BYTES)) throw new Error(`${who}: maxBytes must be an integer > 0 and at most ${MAX_MAX_BYTES}, not ${maxBytes}`);
+  if (!(idleTimeoutMs > 0 && idleTimeoutMs <= MAX_IDLE_TIMEOUT_MS))
+    throw new Error(`${who}: idleTimeoutMs must be > 0 and at most ${MAX_IDLE_TIMEOUT_MS}, not ${idleTimeoutMs}`);
+  if (!(Number.isInteger(maxBytes) && maxBytes > 0 && maxBytes <= MAX_MAX_BYTES))
+    throw new Error(`${who}: maxBytes must be an integer > 0 and at most ${MAX_MAX_BYTES}, not ${maxBytes}`);
   return { idleTimeoutMs, maxBytes, ...(o.ca ? { ca: o.ca } : {}) };
 }
 
 /** Fetches `req.url` from byte `stored` into `sink`. */
-export async function getPackage(req: DownloadRequest, stored: number, sink: PackageSink, o: PackageGetOptions): Promise<{ size: number; total?: number }> {
+export async function getPackage(
+  req: DownloadRequest,
+  stored: number,
+  sink: PackageSink,
+  o: PackageGetOptions,
+): Promise<{ size: number; total?: number }> {
   let url: URL;
   try {
     url = new URL(req.url);
@@ -58,11 +65,21 @@ export async function getPackage(req: DownloadRequest, stored: number, sink: Pac
     res.resume();
     const total = /\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''))?.[1];
     if (total !== undefined && Number(total) === have) return { size: have, total: have };
-    throw new TransportError({ kind: 'http-status', httpStatus: 416, message: `${url.host} cannot serve bytes from ${have}`, retryable: false });
+    throw new TransportError({
+      kind: 'http-status',
+      httpStatus: 416,
+      message: `${url.host} cannot serve bytes from ${have}`,
+      retryable: false,
+    });
   }
   if (status !== 200 && status !== 206) {
     res.resume();
-    throw new TransportError({ kind: 'http-status', httpStatus: status, message: `GET ${req.url}: HTTP ${status}`, retryable: status >= 500 });
+    throw new TransportError({
+      kind: 'http-status',
+      httpStatus: status,
+      message: `GET ${req.url}: HTTP ${status}`,
+      retryable: status >= 500,
+    });
   }
   const start = status === 206 ? have : 0;
   const length = Number(res.headers['content-length'] ?? NaN);
@@ -70,7 +87,11 @@ export async function getPackage(req: DownloadRequest, stored: number, sink: Pac
   const knownTotal = Number.isFinite(total) ? total : undefined;
   if (knownTotal !== undefined && knownTotal > o.maxBytes) {
     res.destroy();
-    throw new TransportError({ kind: 'other', message: `package of ${knownTotal} bytes is larger than the ${o.maxBytes} bytes allowed`, retryable: false });
+    throw new TransportError({
+      kind: 'other',
+      message: `package of ${knownTotal} bytes is larger than the ${o.maxBytes} bytes allowed`,
+      retryable: false,
+    });
   }
   sink.begin(start);
   let pos = start;
@@ -89,10 +110,22 @@ export async function getPackage(req: DownloadRequest, stored: number, sink: Pac
         req.onProgress?.(pos, knownTotal);
         timer = setTimeout(idle, o.idleTimeoutMs);
       });
-      res.on('end', () => { clearTimeout(timer); resolve(); });
-      res.on('error', (e) => { clearTimeout(timer); reject(e); });
-      res.on('aborted', () => { clearTimeout(timer); reject(new Error('transfer cut')); });
-      res.on('close', () => { clearTimeout(timer); if (!res.complete) reject(new Error('transfer cut')); });
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      res.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      res.on('aborted', () => {
+        clearTimeout(timer);
+        reject(new Error('transfer cut'));
+      });
+      res.on('close', () => {
+        clearTimeout(timer);
+        if (!res.complete) reject(new Error('transfer cut'));
+      });
     });
   } catch (e) {
     sink.end();
@@ -110,9 +143,15 @@ function get(url: URL, from: number, o: PackageGetOptions): Promise<IncomingMess
     const make = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = make(url, { method: 'GET', headers: from > 0 ? { Range: `bytes=${from}-` } : {}, ...(o.ca ? { ca: o.ca } : {}) }, resolve);
     req.setTimeout(o.idleTimeoutMs, () => req.destroy(new Error(`no answer within ${o.idleTimeoutMs} ms`)));
-    req.on('error', (e: NodeJS.ErrnoException) => reject(new TransportError({
-      kind: e.code === 'ECONNREFUSED' ? 'refused' : e.code === 'ECONNRESET' ? 'reset' : 'other',
-      message: `GET ${url.href}: ${e.message}`, retryable: true })));
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        new TransportError({
+          kind: e.code === 'ECONNREFUSED' ? 'refused' : e.code === 'ECONNRESET' ? 'reset' : 'other',
+          message: `GET ${url.href}: ${e.message}`,
+          retryable: true,
+        }),
+      ),
+    );
     req.end();
   });
 }

@@ -49,7 +49,11 @@ export function lockStateDir(dir: string): () => void {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
       let text = '';
-      try { text = readFileSync(file, 'utf8'); } catch { /* gone meanwhile: try again */ }
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        /* gone meanwhile: try again */
+      }
       const pid = Number.parseInt(text, 10);
       if (attempt > 0 || (Number.isInteger(pid) && pid > 0 && alive(pid))) {
         throw new StateInUseError(`state folder ${dir} is in use by process ${pid} (${file}); wait for it to end, or give another --state`);

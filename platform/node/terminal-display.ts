@@ -7,7 +7,11 @@ import type { Display, DisplayCapabilities, InputEvent, Screen } from '../../age
 export function parseAnswer(line: string): InputEvent[] {
   const a = line.trim();
   if (a === 'yes' || a === 'no' || a === 'cancel' || a === 'select' || a === 'submit') return [{ kind: a }];
-  if (/^pick:[1-9]\d{0,5}(,[1-9]\d{0,5}){0,63}$/.test(a)) return a.slice(5).split(',').map((n) => ({ kind: 'pick' as const, index: Number(n) - 1 }));
+  if (/^pick:[1-9]\d{0,5}(,[1-9]\d{0,5}){0,63}$/.test(a))
+    return a
+      .slice(5)
+      .split(',')
+      .map((n) => ({ kind: 'pick' as const, index: Number(n) - 1 }));
   if (a.startsWith('text:')) return [{ kind: 'text', value: a.slice(5) }, { kind: 'submit' }];
   throw new Error(`answer '${line}' is not one of yes, no, cancel, select, submit, pick:N[,M] (N from 1), text:VALUE`);
 }
@@ -33,7 +37,10 @@ export function answerMisfit(answer: string, screen: Screen): string | undefined
 
 /** Reads an answers file: one answer per line; blank lines and # comments skipped; every line checked now. */
 export function parseAnswers(text: string): string[] {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   for (const l of lines) parseAnswer(l);
   return lines;
 }
@@ -43,12 +50,26 @@ export type Key = string;
 
 /** Names the keys in one chunk of raw terminal input. */
 export function namedKeys(chunk: string): Key[] {
-  const names: Record<string, Key> = { '\u001b[A': 'up', '\u001b[B': 'down', '\u001b[5~': 'pageup', '\u001b[6~': 'pagedown',
-    '\r': 'enter', '\n': 'enter', '\u007f': 'backspace', '\b': 'backspace', '\u0003': 'ctrl-c', '\u001b': 'escape' };
+  const names: Record<string, Key> = {
+    '\u001b[A': 'up',
+    '\u001b[B': 'down',
+    '\u001b[5~': 'pageup',
+    '\u001b[6~': 'pagedown',
+    '\r': 'enter',
+    '\n': 'enter',
+    '\u007f': 'backspace',
+    '\b': 'backspace',
+    '\u0003': 'ctrl-c',
+    '\u001b': 'escape',
+  };
   const keys: Key[] = [];
-  for (let i = 0; i < chunk.length;) {
+  for (let i = 0; i < chunk.length; ) {
     const seq = ['\u001b[5~', '\u001b[6~', '\u001b[A', '\u001b[B'].find((s) => chunk.startsWith(s, i));
-    if (seq) { keys.push(names[seq]!); i += seq.length; continue; }
+    if (seq) {
+      keys.push(names[seq]!);
+      i += seq.length;
+      continue;
+    }
     const ch = chunk[i]!;
     keys.push(names[ch] ?? ch);
     i++;
@@ -74,7 +95,15 @@ export interface TerminalDisplayOptions {
 }
 
 export class TerminalDisplay implements Display {
-  readonly capabilities: DisplayCapabilities = { width: 240, height: 320, columns: 26, rows: 14, keys: 5, touch: false, maxTextLength: 4096 };
+  readonly capabilities: DisplayCapabilities = {
+    width: 240,
+    height: 320,
+    columns: 26,
+    rows: 14,
+    keys: 5,
+    touch: false,
+    maxTextLength: 4096,
+  };
   private listener?: (e: InputEvent) => void;
   private current?: Screen;
   private typed = '';
@@ -86,7 +115,10 @@ export class TerminalDisplay implements Display {
   /** The last interactive screen was answered and the core drew nothing after: no screen waits. */
   private settled = false;
 
-  constructor(private readonly out: NodeJS.WritableStream, private readonly o: TerminalDisplayOptions = {}) {
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly o: TerminalDisplayOptions = {},
+  ) {
     this.answers = [...(o.answers ?? [])];
   }
 
@@ -136,7 +168,7 @@ export class TerminalDisplay implements Display {
       this.lastProgress = step;
     } else this.lastProgress = -1;
     if (screen.kind === 'input') this.typed = screen.value;
-    this.out.write(drawScreen(screen, this.capabilities.columns) + '\n');
+    this.out.write(`${drawScreen(screen, this.capabilities.columns)}\n`);
     const interactive = screen.kind === 'confirm' || screen.kind === 'choice' || screen.kind === 'input';
     if (!interactive || redraw) return;
     if (this.answers.length > 0) {
@@ -151,7 +183,9 @@ export class TerminalDisplay implements Display {
       }
       this.out.write(`  (user: ${answer})\n`);
       // Answer after the core has finished drawing, as a person would.
-      setTimeout(() => { if (this.current === screen) this.emit(parseAnswer(answer)); }, 10);
+      setTimeout(() => {
+        if (this.current === screen) this.emit(parseAnswer(answer));
+      }, 10);
     } else this.o.onNobodyToAsk?.();
   }
 
@@ -161,8 +195,14 @@ export class TerminalDisplay implements Display {
     if (!s || !this.listener) return;
     const emit = (e: InputEvent) => this.emit([e]);
     if (s.kind === 'input') {
-      if (k === 'enter') { this.emit([{ kind: 'text', value: this.typed }, { kind: 'submit' }]); return; }
-      if (k === 'escape') { emit({ kind: 'cancel' }); return; }
+      if (k === 'enter') {
+        this.emit([{ kind: 'text', value: this.typed }, { kind: 'submit' }]);
+        return;
+      }
+      if (k === 'escape') {
+        emit({ kind: 'cancel' });
+        return;
+      }
       if (k === 'backspace') this.typed = this.typed.slice(0, -1);
       else if (k.length === 1 && k >= ' ') this.typed += k;
       else return;
@@ -170,8 +210,14 @@ export class TerminalDisplay implements Display {
       return;
     }
     const map: Record<string, InputEvent> = {
-      up: { kind: 'up' }, down: { kind: 'down' }, pageup: { kind: 'prev-page' }, pagedown: { kind: 'next-page' },
-      escape: { kind: 'cancel' }, y: { kind: 'yes' }, n: { kind: 'no' }, ' ': { kind: 'select' },
+      up: { kind: 'up' },
+      down: { kind: 'down' },
+      pageup: { kind: 'prev-page' },
+      pagedown: { kind: 'next-page' },
+      escape: { kind: 'cancel' },
+      y: { kind: 'yes' },
+      n: { kind: 'no' },
+      ' ': { kind: 'select' },
       enter: s.kind === 'choice' ? { kind: 'submit' } : s.kind === 'confirm' ? { kind: 'yes' } : { kind: 'select' },
     };
     const e = map[k];
@@ -189,7 +235,9 @@ export function drawScreen(screen: Screen, columns: number): string {
   if (screen.kind === 'confirm') lines.push(row(''), row(`[${screen.yes}]   [${screen.no}]`));
   if (screen.kind === 'text' && screen.actions.length) lines.push(row(''), row(screen.actions.map((a) => `[${a}]`).join(' ')));
   if (screen.kind === 'choice') {
-    screen.options.forEach((o, i) => lines.push(row(`${i === screen.cursor ? '>' : ' '} ${screen.multiple ? (o.selected ? '[x] ' : '[ ] ') : ''}${o.label}`)));
+    screen.options.forEach((o, i) =>
+      lines.push(row(`${i === screen.cursor ? '>' : ' '} ${screen.multiple ? (o.selected ? '[x] ' : '[ ] ') : ''}${o.label}`)),
+    );
   }
   if (screen.kind === 'input') lines.push(row(`> ${screen.masked ? '*'.repeat(screen.value.length) : screen.value}_`));
   if (screen.kind === 'progress') {

@@ -11,7 +11,10 @@ export class TerminalButton implements Button {
   }
   /** A press held for `holdMs`, as the hardware would report it: an edge down, then an edge up. */
   press(holdMs: number): void {
-    const edge = (p: boolean) => { const at = performance.now(); for (const l of this.listeners) l(p, at); };
+    const edge = (p: boolean) => {
+      const at = performance.now();
+      for (const l of this.listeners) l(p, at);
+    };
     edge(true);
     setTimeout(() => edge(false), holdMs);
   }
@@ -32,7 +35,10 @@ export function attachTerminalKeys(o: TerminalKeysOptions): () => void {
   o.input.setEncoding('utf8');
   const onData = (chunk: string) => {
     for (const k of namedKeys(chunk)) {
-      if (k === 'ctrl-c' || (k === 'q' && !o.display.waiting)) { o.onQuit(); return; }
+      if (k === 'ctrl-c' || (k === 'q' && !o.display.waiting)) {
+        o.onQuit();
+        return;
+      }
       if (o.display.waiting || (o.display.paging && (k === 'pageup' || k === 'pagedown'))) o.display.key(k);
       else if (k === 'u') o.button.press(100);
       else if (k === 'l') o.button.press(o.longPressMs + 300);

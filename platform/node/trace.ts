@@ -5,7 +5,13 @@ import type { Transport } from '../../agent/ports.js';
 import { formatMessage } from '../../agent/syncml/codec.js';
 
 export function tracedTransport(inner: Transport, write: (text: string) => void): Transport {
-  const fmt = (b: Uint8Array) => { try { return formatMessage(b); } catch (e) { return `(undecodable: ${(e as Error).message})\n`; } };
+  const fmt = (b: Uint8Array) => {
+    try {
+      return formatMessage(b);
+    } catch (e) {
+      return `(undecodable: ${(e as Error).message})\n`;
+    }
+  };
   return {
     exchange: async (msg) => {
       write(`── device → ${msg.uri} (${new Date().toISOString()}, ${msg.body.length} bytes, ${msg.contentType})\n${fmt(msg.body)}`);

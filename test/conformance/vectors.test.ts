@@ -25,26 +25,39 @@ test('§2.6.1.1 package 1 decodes as printed: header, empty Cred data, five DevI
   assert.equal(m.hdr.meta?.maxMsgSize, 5000);
   assert.equal((m.body[0] as AlertCmd).data, '1200');
   const r = m.body[1] as ItemCmd;
-  assert.deepEqual(r.items.map((i) => i.data), ['IMEI:493005100592800', 'Device Factory, Inc.', 'SmartPhone2000', '1.0.0.1', 'en-US']);
-  assert.ok(r.items.every((i) => i.meta?.format === 'chr' && i.meta?.type === 'text/plain'), 'r.items.every((i) => i.meta?.format === \'chr\' && i.meta?.type === \'text/plain\')');
+  assert.deepEqual(
+    r.items.map((i) => i.data),
+    ['IMEI:493005100592800', 'Device Factory, Inc.', 'SmartPhone2000', '1.0.0.1', 'en-US'],
+  );
+  assert.ok(
+    r.items.every((i) => i.meta?.format === 'chr' && i.meta?.type === 'text/plain'),
+    "r.items.every((i) => i.meta?.format === 'chr' && i.meta?.type === 'text/plain')",
+  );
   assert.deepEqual(decodeWbxmlMessage(encodeWbxmlMessage(m)), m, 'same model through our WBXML');
 });
 
 test('§2.5 UI alerts: empty option Items, text and choices in order; the §2.5.2.5 Size meta', () => {
   const m = decodeXml(load('dm12-2.5-ui-alerts.xml'));
   const alerts = m.body.filter((c): c is AlertCmd => c.kind === 'Alert');
-  assert.deepEqual(alerts.map((a) => a.data), ['1100', '1101', '1102', '1103', '1104']);
+  assert.deepEqual(
+    alerts.map((a) => a.data),
+    ['1100', '1101', '1102', '1103', '1104'],
+  );
   assert.equal(alerts[0]!.items[0]!.data, 'MINDT=10');
   assert.equal(alerts[1]!.items[0]!.data, undefined, '<Item></Item>: no options');
   assert.equal(alerts[1]!.items[1]!.data, 'Do you want to add the CNN access point?');
-  assert.deepEqual(alerts[3]!.items.slice(2).map((i) => i.data), ['CNN', 'Mobilbank', 'Game Channel']);
+  assert.deepEqual(
+    alerts[3]!.items.slice(2).map((i) => i.data),
+    ['CNN', 'Mobilbank', 'Game Channel'],
+  );
   const add = m.body.find((c) => c.kind === 'Add') as ItemCmd;
   assert.equal(add.meta?.type, 'application/antivirus-inc.virusdef');
   assert.equal(add.items[0]!.meta?.size, 37214);
 });
 
 test('§2.5 examples re-encoded by us are DTD-valid', { skip: needDtd() }, () => {
-  for (const f of ['dm12-2.6.1.1-package1.xml', 'dm12-2.5-ui-alerts.xml']) assert.equal(xmllintValidate(encodeXml(decodeXml(load(f)))), '', f);
+  for (const f of ['dm12-2.6.1.1-package1.xml', 'dm12-2.5-ui-alerts.xml'])
+    assert.equal(xmllintValidate(encodeXml(decodeXml(load(f)))), '', f);
 });
 
 test('DM Security / Protocol authentication examples: Bruce2 / OhBehave, nonce "Nonce"', () => {

@@ -28,10 +28,18 @@ class DyingInstaller implements Installer {
     this.installCalls++;
     return new Promise(() => {});
   }
-  activate(id: string) { return this.inner.activate(id); }
-  deactivate(id: string) { return this.inner.deactivate(id); }
-  remove(id: string) { return this.inner.remove(id); }
-  installed() { return this.inner.installed(); }
+  activate(id: string) {
+    return this.inner.activate(id);
+  }
+  deactivate(id: string) {
+    return this.inner.deactivate(id);
+  }
+  remove(id: string) {
+    return this.inner.remove(id);
+  }
+  installed() {
+    return this.inner.installed();
+  }
 }
 
 test(`an install that takes the device down at every boot is given up after ${MAX_STEP_TRIES} tries, and reported`, async () => {
@@ -41,15 +49,29 @@ test(`an install that takes the device down at every boot is given up after ${MA
   const storage = new MemoryStorage();
   const logs: string[] = [];
   const ports = (installer: Installer) => ({
-    storage, clock: new FakeClock(), crypto: nodeCrypto, downloader: hw.downloader, installer, log: { log: (_l: string, m: string) => { logs.push(m); } },
-    transport: { exchange: async (out: { body: Uint8Array; uri: string; contentType: string }) => {
-      const r = await server.handle(out.body, { uri: out.uri, contentType: out.contentType });
-      if (!r || (r.status ?? 200) !== 200) throw new Error('server refused');
-      return { body: r.body, contentType: r.contentType };
-    } },
+    storage,
+    clock: new FakeClock(),
+    crypto: nodeCrypto,
+    downloader: hw.downloader,
+    installer,
+    log: {
+      log: (_l: string, m: string) => {
+        logs.push(m);
+      },
+    },
+    transport: {
+      exchange: async (out: { body: Uint8Array; uri: string; contentType: string }) => {
+        const r = await server.handle(out.body, { uri: out.uri, contentType: out.contentType });
+        if (!r || (r.status ?? 200) !== 200) throw new Error('server refused');
+        return { body: r.body, contentType: r.contentType };
+      },
+    },
   });
   const options = { ui: { answer: async () => ({ status: 200, items: [] }) } };
-  const until = async (cond: () => boolean) => { for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setImmediate(r)); assert.ok(cond(), 'cond()'); };
+  const until = async (cond: () => boolean) => {
+    for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setImmediate(r));
+    assert.ok(cond(), 'cond()');
+  };
 
   // The update session accepts the deployment; the install after it never comes back: the device is "dead".
   const first = await DmAgent.boot(desc, ports(dying), options);
@@ -62,15 +84,25 @@ test(`an install that takes the device down at every boot is given up after ${MA
     await until(() => dying.installCalls === boot);
   }
   // The next boot gives up instead of installing: it completes, with the failure queued for the server.
-  const after = await Promise.race([DmAgent.boot(desc, ports(dying), options),
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`boot ${MAX_STEP_TRIES + 1} ran the install again (${dying.installCalls} calls)`)), 5000).unref())]);
+  const after = await Promise.race([
+    DmAgent.boot(desc, ports(dying), options),
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`boot ${MAX_STEP_TRIES + 1} ran the install again (${dying.installCalls} calls)`)), 5000).unref(),
+    ),
+  ]);
   assert.equal(dying.installCalls, MAX_STEP_TRIES, 'the installer is not called again');
-  assert.ok(logs.some((m) => /restarted during 'installing' 3 times/.test(m)), logs.join('\n'));
+  assert.ok(
+    logs.some((m) => /restarted during 'installing' 3 times/.test(m)),
+    logs.join('\n'),
+  );
   assert.equal(listDeployed(after.tree).find((c) => c.id === 'com.example.weather')!.version, '1.0', 'the old version stays');
   assert.equal(after.queue.pending().length, 1);
   assert.match(after.queue.pending()[0]!.data, new RegExp(`<ResultCode>${ScomoResult.InstallFailed}</ResultCode>`));
   const r = await after.runSession();
   assert.equal(r.ok, true, r.error?.message);
-  assert.deepEqual(server.outcomes().map((o) => o.resultCode), [ScomoResult.InstallFailed]);
+  assert.deepEqual(
+    server.outcomes().map((o) => o.resultCode),
+    [ScomoResult.InstallFailed],
+  );
   assert.deepEqual(after.queue.pending(), []);
 });

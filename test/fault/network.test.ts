@@ -29,10 +29,22 @@ async function faultyServer(fault: Exclude<Fault, 'refuse'>) {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
       if (fault === 'never-answers') return;
-      if (fault === 'http-500') { res.writeHead(500).end('boom'); return; }
-      if (fault === 'http-503-once' && requests === 1) { res.writeHead(503).end(); return; }
-      const r = await server.handle(new Uint8Array(Buffer.concat(chunks)), { uri: 'http://x/dm', contentType: String(req.headers['content-type']) });
-      if (!r) { res.writeHead(500).end(); return; }
+      if (fault === 'http-500') {
+        res.writeHead(500).end('boom');
+        return;
+      }
+      if (fault === 'http-503-once' && requests === 1) {
+        res.writeHead(503).end();
+        return;
+      }
+      const r = await server.handle(new Uint8Array(Buffer.concat(chunks)), {
+        uri: 'http://x/dm',
+        contentType: String(req.headers['content-type']),
+      });
+      if (!r) {
+        res.writeHead(500).end();
+        return;
+      }
       if (fault === 'reset-mid-message') {
         res.writeHead(200, { 'Content-Type': r.contentType, 'Content-Length': r.body.length });
         res.write(Buffer.from(r.body.subarray(0, 20)), () => res.socket?.destroy());
@@ -42,23 +54,42 @@ async function faultyServer(fault: Exclude<Fault, 'refuse'>) {
     });
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
-  return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/dm`, requests: () => requests,
-    close: () => new Promise<void>((r) => { http.closeAllConnections(); http.close(() => r()); }) };
+  return {
+    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/dm`,
+    requests: () => requests,
+    close: () =>
+      new Promise<void>((r) => {
+        http.closeAllConnections();
+        http.close(() => r());
+      }),
+  };
 }
 
 async function agentAgainst(url: string) {
   const json = JSON.parse(readFileSync(join(repoRoot, 'lab/examples/device.json'), 'utf8'));
   json.account.serverUri = url;
   const sleeps: number[] = [];
-  const transport = new HttpTransport({ timeoutMs: 400, connectTimeoutMs: 400, retries: 2, retryDelayMs: 50,
-    sleep: async (ms) => { sleeps.push(ms); } });
-  const agent = await DmAgent.boot(parseDeviceDescription(json), { storage: new MemoryStorage(), clock: new FakeClock(), crypto: nodeCrypto, transport });
+  const transport = new HttpTransport({
+    timeoutMs: 400,
+    connectTimeoutMs: 400,
+    retries: 2,
+    retryDelayMs: 50,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+  });
+  const agent = await DmAgent.boot(parseDeviceDescription(json), {
+    storage: new MemoryStorage(),
+    clock: new FakeClock(),
+    crypto: nodeCrypto,
+    transport,
+  });
   agent.requestUpdate('device');
   return { agent, sleeps };
 }
 
 const expectations: Record<Fault, { ok: boolean; sleeps: number[]; kind: RegExp }> = {
-  'refuse': { ok: false, sleeps: [50, 100], kind: /ECONNREFUSED/ },
+  refuse: { ok: false, sleeps: [50, 100], kind: /ECONNREFUSED/ },
   'reset-mid-message': { ok: false, sleeps: [], kind: /cut|reset|aborted/ },
   'never-answers': { ok: false, sleeps: [50, 100], kind: /timeout|no reply/ },
   'http-500': { ok: false, sleeps: [], kind: /HTTP 500/ },

@@ -21,14 +21,23 @@ const desc = parseDeviceDescription(JSON.parse(readFileSync(join(repoRoot, 'lab/
 const hardware = () => catalogHardware(desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })));
 
 function boot(storage: MemoryStorage, hw: ReturnType<typeof hardware>, server: ReturnType<typeof makeServer>['server']) {
-  return DmAgent.boot(desc, {
-    storage, clock: new FakeClock(), crypto: nodeCrypto, ...hw,
-    transport: { exchange: async (out) => {
-      const r = await server.handle(out.body, { uri: out.uri, contentType: out.contentType });
-      if (!r || (r.status ?? 200) !== 200) throw new Error('server refused');
-      return { body: r.body, contentType: r.contentType };
-    } },
-  }, { ui: { answer: async () => ({ status: 200, items: [] }) } });
+  return DmAgent.boot(
+    desc,
+    {
+      storage,
+      clock: new FakeClock(),
+      crypto: nodeCrypto,
+      ...hw,
+      transport: {
+        exchange: async (out) => {
+          const r = await server.handle(out.body, { uri: out.uri, contentType: out.contentType });
+          if (!r || (r.status ?? 200) !== 200) throw new Error('server refused');
+          return { body: r.body, contentType: r.contentType };
+        },
+      },
+    },
+    { ui: { answer: async () => ({ status: 200, items: [] }) } },
+  );
 }
 
 test('a power cut at every persistence step of a user check with update: last committed tree, no alert lost or run twice, old or new version', async () => {
@@ -67,10 +76,17 @@ test('a power cut at every persistence step of a user check with update: last co
     assert.deepEqual(b.queue.pending(), [], `${where}: queue drained`);
     const installed = hw.installer.installed().find((c) => c.id === 'com.example.weather')!.version;
     assert.equal(installed, '2.0', `${where}: the update lands in the end`);
-    assert.equal(listDeployed(b.tree).find((c) => c.id === 'com.example.weather')!.version, installed, `${where}: tree inventory = installer`);
+    assert.equal(
+      listDeployed(b.tree).find((c) => c.id === 'com.example.weather')!.version,
+      installed,
+      `${where}: tree inventory = installer`,
+    );
     // Every deployment the device accepted was reported, once; none is left waiting for a result.
     const deployments = server.deployments();
-    assert.ok(deployments.every((d) => d.state !== 'accepted' && d.state !== 'sent'), `${where}: ${JSON.stringify(deployments.map((d) => d.state))}`);
+    assert.ok(
+      deployments.every((d) => d.state !== 'accepted' && d.state !== 'sent'),
+      `${where}: ${JSON.stringify(deployments.map((d) => d.state))}`,
+    );
     const perCorrelator = new Map<string, number>();
     for (const o of server.outcomes()) perCorrelator.set(o.correlator ?? '', (perCorrelator.get(o.correlator ?? '') ?? 0) + 1);
     for (const [c, n] of perCorrelator) assert.equal(n, 1, `${where}: result for ${c} recorded ${n} times`);
@@ -83,10 +99,16 @@ test('a power cut at every persistence step of a user check with update: last co
   // Only cuts in the last writes of the run (after the server acknowledged the result, before the queue
   // recorded it: the nonce and tree commits of that reply, then the queue write) make the device re-send.
   assert.ok(resent.length <= 4, `re-sent after cuts at writes ${resent.join(', ')}`);
-  resent.forEach((k, i) => assert.equal(k, steps - resent.length + i, `re-sent after cuts at writes ${resent.join(', ')} of ${steps}: only the window before the acknowledgement is recorded may cause it`));
+  resent.forEach((k, i) =>
+    assert.equal(
+      k,
+      steps - resent.length + i,
+      `re-sent after cuts at writes ${resent.join(', ')} of ${steps}: only the window before the acknowledgement is recorded may cause it`,
+    ),
+  );
 });
 
-test('nonces: one the server sends rides on the next commit or the session\'s end, not a flash write per message; it survives a reboot', async () => {
+test("nonces: one the server sends rides on the next commit or the session's end, not a flash write per message; it survives a reboot", async () => {
   const { server } = makeServer();
   const storage = new MemoryStorage();
   const hw = hardware();

@@ -21,13 +21,22 @@ const crypto: Crypto = nodeCrypto;
 function makeSession(serverAuth?: 'md5' | 'hmac') {
   const desc = parseDeviceDescription({
     devInfo: { devId: 'IMEI:493005100592800', man: 'ExampleCo', mod: 'TS-Agent-1' },
-    account: { serverId: 'labserver', serverUri: 'http://127.0.0.1:8080/dm', auth: { type: 'md5', username: 'dmuser', password: 'dmpass' },
-      ...(serverAuth ? { serverAuth: { type: serverAuth, username: 'labserver', password: 'srvpass' } } : {}) },
+    account: {
+      serverId: 'labserver',
+      serverUri: 'http://127.0.0.1:8080/dm',
+      auth: { type: 'md5', username: 'dmuser', password: 'dmpass' },
+      ...(serverAuth ? { serverAuth: { type: serverAuth, username: 'labserver', password: 'srvpass' } } : {}),
+    },
     components: [{ node: 'app1', id: 'com.example.app1', name: 'Weather', version: '1.0' }],
   });
   const tree = seedTree(desc);
   const opts: SessionOptions = {
-    tree, account: readAccount(tree), devId: desc.devInfo.devId, crypto, encoding: 'xml', sessionId: '1A2B',
+    tree,
+    account: readAccount(tree),
+    devId: desc.devInfo.devId,
+    crypto,
+    encoding: 'xml',
+    sessionId: '1A2B',
     alerts: [{ id: 'a1', type: ALERT_TYPE_USER_REQUEST, format: 'chr', data: '', source: './SCOMO/Inventory/Deployed/app1' }],
     exec: new ExecRegistry(),
   };
@@ -37,7 +46,8 @@ function makeSession(serverAuth?: 'md5' | 'hmac') {
 const snapshot = (tree: DmTree) => serializeTree((tree.snapshot() as { root: Parameters<typeof serializeTree>[0] }).root);
 const replaceLang: Command = { kind: 'Replace', cmdId: '', items: [{ target: { locURI: './DevInfo/Lang' }, data: 'de' }] };
 const addNode: Command = { kind: 'Add', cmdId: '', items: [{ target: { locURI: './SCOMO/Download/evil' }, meta: { format: 'node' } }] };
-const statusOf = (m: SyncMLMessage, cmd: string) => m.body.filter((c) => c.kind === 'Status' && c.cmd === cmd).map((c) => (c as { data: string }).data);
+const statusOf = (m: SyncMLMessage, cmd: string) =>
+  m.body.filter((c) => c.kind === 'Status' && c.cmd === cmd).map((c) => (c as { data: string }).data);
 
 test('HMAC required: a server package with a wrong MAC, or none, is refused (401 with a challenge) and runs nothing', async () => {
   for (const mac of ['wrong-key', 'missing'] as const) {
@@ -68,7 +78,10 @@ test('a server package replayed in a later session (digest over a used nonce) is
   const first = await runScript(session, [
     (c) => {
       recorded = reply(c, 212, [...statusesFor(c), replaceLang]);
-      recorded.hdr.cred = { meta: { type: 'syncml:auth-md5', format: 'b64' }, data: md5Digest(crypto, 'labserver', 'srvpass', account.server.nonce) };
+      recorded.hdr.cred = {
+        meta: { type: 'syncml:auth-md5', format: 'b64' },
+        data: md5Digest(crypto, 'labserver', 'srvpass', account.server.nonce),
+      };
       return recorded;
     },
     (c) => reply(c, 200, []),
@@ -92,32 +105,56 @@ test('commands the ACLs forbid, and URIs outside the tree, get their statuses an
   const { session, tree } = makeSession();
   const before = snapshot(tree);
   const ex = await runScript(session, [
-    (c) => reply(c, 212, [...statusesFor(c),
-      { kind: 'Replace', cmdId: '', items: [{ target: { locURI: './DevInfo/Man' }, data: 'Evil' }] },
-      { kind: 'Get', cmdId: '', items: [{ target: { locURI: './DMAcc/dms/AppAuth/client/AAuthSecret' } }] },
-      { kind: 'Delete', cmdId: '', items: [{ target: { locURI: './DevInfo' } }] },
-      { kind: 'Get', cmdId: '', items: [{ target: { locURI: './Nowhere/x' } }] },
-      { kind: 'Replace', cmdId: '', items: [{ target: { locURI: './SCOMO/../DMAcc/dms/ServerID' }, data: 'evil' }] },
-      { kind: 'Add', cmdId: '', items: [{ target: { locURI: '../outside' }, data: 'x' }] },
-      { kind: 'Add', cmdId: '', items: [{ target: { locURI: './' + 'a/'.repeat(40) + 'b' }, data: 'x' }] },
-    ]),
+    (c) =>
+      reply(c, 212, [
+        ...statusesFor(c),
+        { kind: 'Replace', cmdId: '', items: [{ target: { locURI: './DevInfo/Man' }, data: 'Evil' }] },
+        { kind: 'Get', cmdId: '', items: [{ target: { locURI: './DMAcc/dms/AppAuth/client/AAuthSecret' } }] },
+        { kind: 'Delete', cmdId: '', items: [{ target: { locURI: './DevInfo' } }] },
+        { kind: 'Get', cmdId: '', items: [{ target: { locURI: './Nowhere/x' } }] },
+        { kind: 'Replace', cmdId: '', items: [{ target: { locURI: './SCOMO/../DMAcc/dms/ServerID' }, data: 'evil' }] },
+        { kind: 'Add', cmdId: '', items: [{ target: { locURI: '../outside' }, data: 'x' }] },
+        { kind: 'Add', cmdId: '', items: [{ target: { locURI: `./${'a/'.repeat(40)}b` }, data: 'x' }] },
+      ]),
     (c) => reply(c, 200, []),
   ]);
   const answer = ex[1]!.client;
-  const codes = answer.body.filter((c) => c.kind === 'Status' && c.cmd !== 'SyncHdr' && c.cmdRef !== '1').map((c) => `${(c as { cmd: string }).cmd}=${(c as { data: string }).data}`);
+  const codes = answer.body
+    .filter((c) => c.kind === 'Status' && c.cmd !== 'SyncHdr' && c.cmdRef !== '1')
+    .map((c) => `${(c as { cmd: string }).cmd}=${(c as { data: string }).data}`);
   assert.deepEqual(codes.slice(-7), ['Replace=425', 'Get=425', 'Delete=425', 'Get=404', 'Replace=400', 'Add=400', 'Add=414']);
-  assert.equal(answer.body.some((c) => c.kind === 'Results'), false, 'no secret comes back');
+  assert.equal(
+    answer.body.some((c) => c.kind === 'Results'),
+    false,
+    'no secret comes back',
+  );
   assert.equal(snapshot(tree), before);
 });
 
 const undecodable: [string, Uint8Array][] = [
-  ['an XML bomb (entity expansion)', new TextEncoder().encode('<?xml version="1.0"?><!DOCTYPE SyncML [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">' +
-    '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>1A2B</SessionID>' +
-    '<MsgID>1</MsgID><Target><LocURI>IMEI:493005100592800</LocURI></Target><Source><LocURI>http://127.0.0.1:8080/dm</LocURI></Source></SyncHdr><SyncBody>&c;<Final/></SyncBody></SyncML>')],
-  ['a WBXML string-table reference past the table', new Uint8Array([0x02, 0xa4, 0x01, 0x6a, 0x03, 0x61, 0x62, 0x00, 0x6d, 0x6c, 0x83, 0x7f, 0x01, 0x01, 0x01])],
+  [
+    'an XML bomb (entity expansion)',
+    new TextEncoder().encode(
+      '<?xml version="1.0"?><!DOCTYPE SyncML [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">' +
+        '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>1A2B</SessionID>' +
+        '<MsgID>1</MsgID><Target><LocURI>IMEI:493005100592800</LocURI></Target><Source><LocURI>http://127.0.0.1:8080/dm</LocURI></Source></SyncHdr><SyncBody>&c;<Final/></SyncBody></SyncML>',
+    ),
+  ],
+  [
+    'a WBXML string-table reference past the table',
+    new Uint8Array([0x02, 0xa4, 0x01, 0x6a, 0x03, 0x61, 0x62, 0x00, 0x6d, 0x6c, 0x83, 0x7f, 0x01, 0x01, 0x01]),
+  ],
   ['a WBXML string table longer than the message', new Uint8Array([0x02, 0xa4, 0x01, 0x6a, 0x8f, 0x7f, 0x61])],
-  ['an oversized message (80 KB)', new TextEncoder().encode(`<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD></SyncHdr><SyncBody>${'<Get><CmdID>1</CmdID></Get>'.repeat(3000)}</SyncBody></SyncML>`)],
-  ['elements nested 40 deep', new TextEncoder().encode(`<SyncML xmlns="SYNCML:SYNCML1.2">${'<Atomic>'.repeat(40)}${'</Atomic>'.repeat(40)}</SyncML>`)],
+  [
+    'an oversized message (80 KB)',
+    new TextEncoder().encode(
+      `<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD></SyncHdr><SyncBody>${'<Get><CmdID>1</CmdID></Get>'.repeat(3000)}</SyncBody></SyncML>`,
+    ),
+  ],
+  [
+    'elements nested 40 deep',
+    new TextEncoder().encode(`<SyncML xmlns="SYNCML:SYNCML1.2">${'<Atomic>'.repeat(40)}${'</Atomic>'.repeat(40)}</SyncML>`),
+  ],
 ];
 
 for (const [what, body] of undecodable) {
@@ -129,7 +166,10 @@ for (const [what, body] of undecodable) {
     const abort = session.nextMessage();
     assert.ok(abort, 'an abort message goes out');
     const { decodeMessage } = await import('../../agent/syncml/codec.js');
-    assert.ok(decodeMessage(abort.body).body.some((c) => c.kind === 'Alert' && c.data === '1223'), 'Alert 1223 (session abort)');
+    assert.ok(
+      decodeMessage(abort.body).body.some((c) => c.kind === 'Alert' && c.data === '1223'),
+      'Alert 1223 (session abort)',
+    );
     assert.equal(session.nextMessage(), undefined);
     assert.equal(session.outcome.ok, false);
     assert.match(session.outcome.error?.code ?? '', /^DM_ERR_(XML_FORBIDDEN|BAD_WBXML|TOO_LARGE|XML_LIMIT|BAD_XML)$/);

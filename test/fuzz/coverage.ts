@@ -34,7 +34,10 @@ export class CoverageMeter {
   /** url → block key → reached. */
   private readonly byFile = new Map<string, Map<string, boolean>>();
 
-  private constructor(private readonly session: Session, private readonly covers: (url: string) => boolean) {}
+  private constructor(
+    private readonly session: Session,
+    private readonly covers: (url: string) => boolean,
+  ) {}
 
   /** A meter of the scripts whose URL `covers` accepts, from now on (earlier counts are dropped). */
   static async start(covers: (url: string) => boolean): Promise<CoverageMeter> {

@@ -26,8 +26,14 @@ export class DtdBatch<Case> {
   check(refused: (c: Case, why: string) => void): void {
     const dir = mkdtempSync(join(tmpdir(), 'dm-dtd-'));
     try {
-      const files = this.sent.map((b, k) => { const f = join(dir, `${k}.xml`); writeFileSync(f, b); return f; });
-      xmllintVerdicts(files, ['--dtdvalid', dm12Dtd()]).forEach((why, k) => { if (why !== undefined) refused(this.cases[k]!, why); });
+      const files = this.sent.map((b, k) => {
+        const f = join(dir, `${k}.xml`);
+        writeFileSync(f, b);
+        return f;
+      });
+      xmllintVerdicts(files, ['--dtdvalid', dm12Dtd()]).forEach((why, k) => {
+        if (why !== undefined) refused(this.cases[k]!, why);
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

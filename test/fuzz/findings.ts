@@ -7,7 +7,11 @@ import type { FuzzReport } from './fuzz.js';
 const regressions = join(new URL('.', import.meta.url).pathname, 'regressions');
 
 /** Adds the finding to `findings`; with `save`, writes its input as regressions/<name>. */
-export function keepFinding(findings: FuzzReport['findings'], message: string, save: false | undefined | { name: string; data: Uint8Array | string }): void {
+export function keepFinding(
+  findings: FuzzReport['findings'],
+  message: string,
+  save: false | undefined | { name: string; data: Uint8Array | string },
+): void {
   const f: FuzzReport['findings'][number] = { message };
   if (save) {
     mkdirSync(regressions, { recursive: true });

@@ -7,7 +7,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fuzz } from './fuzz.js';
-import { Finding, readSessionCase, serverSeeds, SESSION_ACCOUNTS, sessionTarget, settleWithin, SIGNED_ACCOUNT, wbxmlTarget, writeSessionCase, xmlTarget } from './targets.js';
+import {
+  Finding,
+  readSessionCase,
+  serverSeeds,
+  SESSION_ACCOUNTS,
+  sessionTarget,
+  settleWithin,
+  SIGNED_ACCOUNT,
+  wbxmlTarget,
+  writeSessionCase,
+  xmlTarget,
+} from './targets.js';
 import { prng, mutateBytes, mutateXml } from './mutate.js';
 import { xsFuzz, xsReplay } from './xs-target.js';
 import { needDeviceWorker } from '../xs/device-worker.js';
@@ -17,7 +28,11 @@ import { readServerCase, recordScripts, serverTarget, writeServerCase } from './
 
 const here = new URL('.', import.meta.url).pathname;
 
-for (const [target, cases] of [['xml', 6000], ['wbxml', 6000], ['session', 1500]] as const) {
+for (const [target, cases] of [
+  ['xml', 6000],
+  ['wbxml', 6000],
+  ['session', 1500],
+] as const) {
   test(`fuzz ${target}: ${cases} seeded cases, no exception escapes, refused packages leave the tree alone`, async () => {
     const r = await fuzz(target, { cases, seed: 20261125 });
     assert.deepEqual(r.findings, []);
@@ -26,15 +41,26 @@ for (const [target, cases] of [['xml', 6000], ['wbxml', 6000], ['session', 1500]
   });
 }
 
-test('fuzz session with the DTD: 1500 seeded cases, every message the device sent is DM 1.2 DTD-valid (xmllint)', { skip: needDtd() }, async () => {
+test('fuzz session with the DTD: 1500 seeded cases, every message the device sent is DM 1.2 DTD-valid (xmllint)', {
+  skip: needDtd(),
+}, async () => {
   const r = await fuzz('session', { cases: 1500, seed: 20261126, dtd: true });
   assert.deepEqual(r.findings, []);
   // The check itself: a message the DTD refuses is a finding, kept with its case.
   const sent: Uint8Array[] = [];
   await sessionTarget([serverSeeds()[0]!], 0, sent);
-  assert.ok(sent.length === 1 && /<SyncML/.test(new TextDecoder().decode(sent[0]!)), 'sent.length === 1 && /<SyncML/.test(new TextDecoder().decode(sent[0]!))');
-  const [valid, broken] = xmllintVerdicts([sent[0]!, new TextEncoder().encode('<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr/></SyncML>')]
-    .map((b, k) => { const f = join(mkdtempSync(join(tmpdir(), 'dm-v-')), `${k}.xml`); writeFileSync(f, b); return f; }), ['--dtdvalid', dm12Dtd()]);
+  assert.ok(
+    sent.length === 1 && /<SyncML/.test(new TextDecoder().decode(sent[0]!)),
+    'sent.length === 1 && /<SyncML/.test(new TextDecoder().decode(sent[0]!))',
+  );
+  const [valid, broken] = xmllintVerdicts(
+    [sent[0]!, new TextEncoder().encode('<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr/></SyncML>')].map((b, k) => {
+      const f = join(mkdtempSync(join(tmpdir(), 'dm-v-')), `${k}.xml`);
+      writeFileSync(f, b);
+      return f;
+    }),
+    ['--dtdvalid', dm12Dtd()],
+  );
   assert.equal(valid, undefined);
   assert.match(broken ?? '', /validity error/);
 });
@@ -49,7 +75,10 @@ test('server cases: a recorded session replays as it ran, one message changed ch
   const scripts = await recordScripts();
   assert.equal(scripts.length, 12);
   const hmacUser = scripts.find((s) => s.auth === 'hmac')!;
-  assert.ok(hmacUser.hmacs.slice(1).every((h) => h?.startsWith('algorithm=MD5')), 'HMAC messages keep their header');
+  assert.ok(
+    hmacUser.hmacs.slice(1).every((h) => h?.startsWith('algorithm=MD5')),
+    'HMAC messages keep their header',
+  );
   assert.equal(await serverTarget(hmacUser, -1, new Uint8Array()), '401:>200:Alert,Get>200:Alert>200:Add,Exec>200:>200:');
   const md5User = scripts[0]!;
   // MD5: challenged, authenticated, checking and Get, the confirm, the deployment, Final; then the report session.
@@ -77,7 +106,9 @@ test('fuzz libwbxml: 400 seeded cases, our WBXML reader takes no document libwbx
   assert.ok(r.signatures >= 15, `only ${r.signatures} distinct outcomes`);
 });
 
-test('fuzz xs: 150 seeded cases on the XS engine with the device\'s stack and heap margin, no abort', { skip: needDeviceWorker() }, async () => {
+test("fuzz xs: 150 seeded cases on the XS engine with the device's stack and heap margin, no abort", {
+  skip: needDeviceWorker(),
+}, async () => {
   const r = await xsFuzz({ cases: 150, seed: 20261125 });
   assert.deepEqual(r.findings, []);
   assert.ok(r.signatures >= 20, `only ${r.signatures} distinct outcomes`);
@@ -88,7 +119,9 @@ test('the mutators are deterministic for a seed and do change their input', () =
   const a = mutateBytes(base, prng(5), [base]);
   const b = mutateBytes(base, prng(5), [base]);
   assert.deepEqual(a, b);
-  const changed = Array.from({ length: 50 }, (_, i) => mutateBytes(base, prng(i), [base])).filter((m) => Buffer.compare(m, base) !== 0).length;
+  const changed = Array.from({ length: 50 }, (_, i) => mutateBytes(base, prng(i), [base])).filter(
+    (m) => Buffer.compare(m, base) !== 0,
+  ).length;
   assert.ok(changed >= 45, `${changed} of 50 mutations changed the input`);
   // A real server package, so that the text mutations find what they aim at (numbers, Data, LocURI …).
   const text = new TextDecoder().decode(serverSeeds()[0]!);
@@ -104,44 +137,68 @@ test('a slow case, a promise that never settles and a heap over budget are findi
   const heavy = await fuzz('wbxml', { cases: 600, seed: 1, heapBudgetMB: 1 });
   assert.equal(heavy.findings.length, 1, 'reported once, not every sample');
   assert.match(heavy.findings[0]!.message, /^heap at \d+ MB after case 0 \(budget 1 MB\)/);
-  await assert.rejects(settleWithin(new Promise(() => {}), 20, 'never'), (e: unknown) => e instanceof Finding && /never did not settle within 20 ms: a hang/.test(e.message));
+  await assert.rejects(
+    settleWithin(new Promise(() => {}), 20, 'never'),
+    (e: unknown) => e instanceof Finding && /never did not settle within 20 ms: a hang/.test(e.message),
+  );
   assert.equal(await settleWithin(Promise.resolve(7), 20, 'at once'), 7);
   await assert.rejects(settleWithin(Promise.reject(new Error('boom')), 20, 'refused'), /boom/);
 });
 
 test('coverage: `npm run fuzz -- --coverage` measures the blocks of agent/ its cases reach, per file', () => {
   // Its own process: V8 counts blocks only in functions compiled after coverage started.
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'run.ts'), '--cases', '800', '--seed', '1', '--target', 'xml', '--target', 'session', '--coverage'],
-    { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(here, 'run.ts'), '--cases', '800', '--seed', '1', '--target', 'xml', '--target', 'session', '--coverage'],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stdout + r.stderr);
   const runs = r.stdout.split(/^(?=\w+ +seed 1:)/m).filter((x) => x.trim());
   assert.equal(runs.length, 2, r.stdout);
-  const files = (text: string) => new Map([...text.matchAll(/^ {2}(\S+) +(\d+) of (\d+) blocks reached$/gm)].map((m) => [m[1]!, { reached: +m[2]!, known: +m[3]! }]));
+  const files = (text: string) =>
+    new Map([...text.matchAll(/^ {2}(\S+) +(\d+) of (\d+) blocks reached$/gm)].map((m) => [m[1]!, { reached: +m[2]!, known: +m[3]! }]));
   const xml = files(runs[0]!);
   const session = files(runs[1]!);
   const decoder = xml.get('syncml/xml-decode.ts');
   assert.ok(decoder && decoder.reached >= 60 && decoder.reached < decoder.known, JSON.stringify(decoder));
-  assert.ok([...xml.values(), ...session.values()].every((f) => f.reached <= f.known), '[...xml.values(), ...session.values()].every((f) => f.reached <= f.known)');
+  assert.ok(
+    [...xml.values(), ...session.values()].every((f) => f.reached <= f.known),
+    '[...xml.values(), ...session.values()].every((f) => f.reached <= f.known)',
+  );
   // The decoder's run does not reach the session engine; the session's run does, and its total adds up.
   assert.equal(xml.get('session/session.ts'), undefined);
   assert.ok((session.get('session/session.ts')?.reached ?? 0) >= 100, runs[1]);
   const total = Number(/, (\d+) blocks of agent\/ reached/.exec(runs[1]!)?.[1]);
-  assert.equal(total, [...session.values()].reduce((n, f) => n + f.reached, 0));
+  assert.equal(
+    total,
+    [...session.values()].reduce((n, f) => n + f.reached, 0),
+  );
 });
 
 test('session cases: every account runs, and a finding keeps its account and packages so that the replay is the case', async () => {
   // A server package that carries commands and no server credential: the first account runs them; the
   // others challenge the server (407) and run none (215), but for the one whose packages the harness signs.
   let seed: Uint8Array | undefined;
-  for (const s of serverSeeds()) if (/^running>Alert=200,SyncHdr=200$/.test(await sessionTarget([s], 0))) { seed = s; break; }
+  for (const s of serverSeeds())
+    if (/^running>Alert=200,SyncHdr=200$/.test(await sessionTarget([s], 0))) {
+      seed = s;
+      break;
+    }
   assert.ok(seed, 'the corpus has a server package with an Alert');
   for (let a = 1; a < SESSION_ACCOUNTS.length; a++) {
-    assert.equal(await sessionTarget([seed], a), a === SIGNED_ACCOUNT ? 'running>Alert=200,SyncHdr=200' : 'running>Alert=215,SyncHdr=407', `account ${a}`);
+    assert.equal(
+      await sessionTarget([seed], a),
+      a === SIGNED_ACCOUNT ? 'running>Alert=200,SyncHdr=200' : 'running>Alert=215,SyncHdr=407',
+      `account ${a}`,
+    );
   }
   // And the seeds carry the server's MD5 credential for the first nonce: that account then takes the package (212).
   const md5 = SESSION_ACCOUNTS.findIndex((d) => d.account.serverAuth?.type === 'md5');
   const sigs = await Promise.all(serverSeeds().map((s) => sessionTarget([s], md5)));
-  assert.ok(sigs.some((x) => /SyncHdr=212/.test(x)), 'some seed authenticates the server');
+  assert.ok(
+    sigs.some((x) => /SyncHdr=212/.test(x)),
+    'some seed authenticates the server',
+  );
   const c = { account: 2, replies: [seed, new Uint8Array([1, 2, 3])] };
   const back = readSessionCase(writeSessionCase(c));
   assert.equal(back.account, 2);

@@ -7,7 +7,17 @@ import { encodeMessage } from '../../agent/syncml/codec.js';
 import { sampleMessages } from '../helpers/corpus.js';
 import { prng, mutateBytes, mutateXml } from './mutate.js';
 import { keepFinding } from './findings.js';
-import { CASE_BUDGET_MS, Finding, SESSION_ACCOUNTS, serverSeeds, sessionTarget, wbxmlTarget, writeSessionCase, xmlTarget, type SessionCase } from './targets.js';
+import {
+  CASE_BUDGET_MS,
+  Finding,
+  SESSION_ACCOUNTS,
+  serverSeeds,
+  sessionTarget,
+  wbxmlTarget,
+  writeSessionCase,
+  xmlTarget,
+  type SessionCase,
+} from './targets.js';
 import { xsFuzz } from './xs-target.js';
 import { libxml2Fuzz } from './libxml2-target.js';
 import { libwbxmlFuzz } from './libwbxml-target.js';
@@ -58,9 +68,12 @@ export async function fuzz(target: TargetName, o: FuzzOptions): Promise<FuzzRepo
   const rnd = prng(o.seed);
   const corpus = sampleMessages().map((s) => s.msg);
   const scripts: ServerScript[] = target === 'server' ? await recordScripts() : [];
-  const seeds = target === 'session' ? serverSeeds()
-    : target === 'server' ? scripts.flatMap((s) => s.messages)
-    : corpus.map((m) => encodeMessage(m, target === 'xml' ? 'xml' : 'wbxml'));
+  const seeds =
+    target === 'session'
+      ? serverSeeds()
+      : target === 'server'
+        ? scripts.flatMap((s) => s.messages)
+        : corpus.map((m) => encodeMessage(m, target === 'xml' ? 'xml' : 'wbxml'));
   const pool = [...seeds];
   // The seeds' encoding is not the target's work.
   await meter?.skip();
@@ -77,14 +90,19 @@ export async function fuzz(target: TargetName, o: FuzzOptions): Promise<FuzzRepo
   // A session case is kept as its account and all its packages, a server case as its script with the
   // mutated message in place; a decoder case, as its input.
   const record = (message: string, input: Uint8Array, i: number, kept = sessionCase, server = serverCase) =>
-    keepFinding(findings, message, o.saveFindings && {
-      name: `${target}-seed${o.seed}-case${i}.${kept ? 'case' : server ? 'server' : 'bin'}`,
-      data: kept ? writeSessionCase(kept) : server ? writeServerCase(server.script, server.at, input) : input,
-    });
+    keepFinding(
+      findings,
+      message,
+      o.saveFindings && {
+        name: `${target}-seed${o.seed}-case${i}.${kept ? 'case' : server ? 'server' : 'bin'}`,
+        data: kept ? writeSessionCase(kept) : server ? writeServerCase(server.script, server.at, input) : input,
+      },
+    );
   // The messages the device (or the lab server) sent and the case each came from, until a batch is checked
   // against the DTD.
   const dtd = o.dtd && target === 'session' ? new DtdBatch<{ i: number; c: SessionCase }>() : undefined;
-  const serverDtd = o.dtd && target === 'server' ? new DtdBatch<{ i: number; input: Uint8Array; c: { script: ServerScript; at: number } }>() : undefined;
+  const serverDtd =
+    o.dtd && target === 'server' ? new DtdBatch<{ i: number; input: Uint8Array; c: { script: ServerScript; at: number } }>() : undefined;
   for (let i = 0; i < o.cases; i++) {
     let base = pool[Math.floor(rnd() * pool.length)]!;
     if (target === 'server') {
@@ -124,7 +142,9 @@ export async function fuzz(target: TargetName, o: FuzzOptions): Promise<FuzzRepo
     if (serverDtd && serverCase) {
       serverDtd.tie({ i, input, c: serverCase });
       if (serverDtd.full || i === o.cases - 1) {
-        serverDtd.check(({ i: at, input: m, c }, why) => record(`the lab server sent a message the DM 1.2 DTD refuses: ${why}`, m, at, undefined, c));
+        serverDtd.check(({ i: at, input: m, c }, why) =>
+          record(`the lab server sent a message the DM 1.2 DTD refuses: ${why}`, m, at, undefined, c),
+        );
       }
     }
     // Read after a finding too, so that its counts are not lost.
@@ -139,9 +159,18 @@ export async function fuzz(target: TargetName, o: FuzzOptions): Promise<FuzzRepo
     if (i % 500 === 0 || i === o.cases - 1) {
       const heap = process.memoryUsage().heapUsed / 1048576;
       maxHeap = Math.max(maxHeap, heap);
-      if (heap > heapBudget && !findings.some((f) => f.message.startsWith('heap at'))) record(`heap at ${heap.toFixed(0)} MB after case ${i} (budget ${heapBudget} MB)`, input, i);
+      if (heap > heapBudget && !findings.some((f) => f.message.startsWith('heap at')))
+        record(`heap at ${heap.toFixed(0)} MB after case ${i} (budget ${heapBudget} MB)`, input, i);
     }
   }
-  return { target, cases: o.cases, signatures: signatures.size, pool: pool.length, findings, slowestCaseMs: slowest, maxHeapMB: maxHeap,
-    ...(meter ? { coverage: meter.report() } : {}) };
+  return {
+    target,
+    cases: o.cases,
+    signatures: signatures.size,
+    pool: pool.length,
+    findings,
+    slowestCaseMs: slowest,
+    maxHeapMB: maxHeap,
+    ...(meter ? { coverage: meter.report() } : {}),
+  };
 }

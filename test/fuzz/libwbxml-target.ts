@@ -53,11 +53,22 @@ export async function libwbxmlFuzz(o: FuzzOptions): Promise<FuzzReport> {
         if (pool.length < 4096 && input.length < 65536) pool.push(input);
       }
       if (ours !== undefined || theirs === undefined) continue;
-      keepFinding(findings, `our WBXML reader took a document libwbxml refuses: ${theirs}`,
-        o.saveFindings && { name: `libwbxml-seed${o.seed}-case${i}.bin`, data: input });
+      keepFinding(
+        findings,
+        `our WBXML reader took a document libwbxml refuses: ${theirs}`,
+        o.saveFindings && { name: `libwbxml-seed${o.seed}-case${i}.bin`, data: input },
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return { target: 'libwbxml', cases: o.cases, signatures: outcomes.size, pool: pool.length, findings, slowestCaseMs: slowest, maxHeapMB: process.memoryUsage().heapUsed / 1048576 };
+  return {
+    target: 'libwbxml',
+    cases: o.cases,
+    signatures: outcomes.size,
+    pool: pool.length,
+    findings,
+    slowestCaseMs: slowest,
+    maxHeapMB: process.memoryUsage().heapUsed / 1048576,
+  };
 }

@@ -34,7 +34,8 @@ export function xmllintVerdicts(files: string[], args: string[] = []): (string |
       const what = m[2] ?? m[0];
       // A copy: a slice of stderr would keep the whole batch's stderr alive as long as it is kept (V8 sliced
       // strings), and the outcomes keep one per new verdict: 490 MB after 400,000 cases.
-      if (i !== undefined && verdicts[i] === undefined && !/^namespace (error|warning)/.test(what)) verdicts[i] = Buffer.from(what).toString();
+      if (i !== undefined && verdicts[i] === undefined && !/^namespace (error|warning)/.test(what))
+        verdicts[i] = Buffer.from(what).toString();
     }
   }
   return verdicts;
@@ -69,7 +70,11 @@ export async function libxml2Fuzz(o: FuzzOptions): Promise<FuzzReport> {
         inputs.push(input);
         ours.push(verdict);
       }
-      const files = inputs.map((b, k) => { const f = join(dir, `${start + k}.xml`); writeFileSync(f, b); return f; });
+      const files = inputs.map((b, k) => {
+        const f = join(dir, `${start + k}.xml`);
+        writeFileSync(f, b);
+        return f;
+      });
       const theirs = xmllintVerdicts(files);
       for (let k = 0; k < inputs.length; k++) {
         // Feedback, a batch at a time: an input whose pair of verdicts is new joins the pool.
@@ -79,19 +84,32 @@ export async function libxml2Fuzz(o: FuzzOptions): Promise<FuzzReport> {
           if (pool.length < 4096 && inputs[k]!.length < 65536) pool.push(inputs[k]!);
         }
         if (ours[k] !== undefined || theirs[k] === undefined) continue;
-        keepFinding(findings, `our reader took a document libxml2 refuses: ${theirs[k]}`,
-          o.saveFindings && { name: `libxml2-seed${o.seed}-case${start + k}.bin`, data: inputs[k]! });
+        keepFinding(
+          findings,
+          `our reader took a document libxml2 refuses: ${theirs[k]}`,
+          o.saveFindings && { name: `libxml2-seed${o.seed}-case${start + k}.bin`, data: inputs[k]! },
+        );
       }
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
       const heap = process.memoryUsage().heapUsed / 1048576;
       maxHeap = Math.max(maxHeap, heap);
       if (heap > (o.heapBudgetMB ?? HEAP_BUDGET_MB) && !findings.some((f) => f.message.startsWith('heap at'))) {
-        findings.push({ message: `heap at ${heap.toFixed(0)} MB after case ${start + inputs.length - 1} (budget ${o.heapBudgetMB ?? HEAP_BUDGET_MB} MB)` });
+        findings.push({
+          message: `heap at ${heap.toFixed(0)} MB after case ${start + inputs.length - 1} (budget ${o.heapBudgetMB ?? HEAP_BUDGET_MB} MB)`,
+        });
       }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return { target: 'libxml2', cases: o.cases, signatures: outcomes.size, pool: pool.length, findings, slowestCaseMs: slowest, maxHeapMB: maxHeap };
+  return {
+    target: 'libxml2',
+    cases: o.cases,
+    signatures: outcomes.size,
+    pool: pool.length,
+    findings,
+    slowestCaseMs: slowest,
+    maxHeapMB: maxHeap,
+  };
 }

@@ -40,8 +40,12 @@ function seededCrypto(seed: number): Crypto {
 function labServer(auth: ServerScript['auth']): LabDmServer {
   return new LabDmServer({
     // Without credentials the device sends no name: its account is found by its DevId.
-    catalog, devices: [{ username: 'dmuser', password: 'dmpass', auth, ...(auth === 'none' ? { devId: DEV_ID } : {}) }], serverId: 'labserver', serverUri: SERVER_URI,
-    packageBaseUrl: PKG_BASE, crypto: seededCrypto(1),
+    catalog,
+    devices: [{ username: 'dmuser', password: 'dmpass', auth, ...(auth === 'none' ? { devId: DEV_ID } : {}) }],
+    serverId: 'labserver',
+    serverUri: SERVER_URI,
+    packageBaseUrl: PKG_BASE,
+    crypto: seededCrypto(1),
   });
 }
 
@@ -63,14 +67,24 @@ export async function recordScripts(): Promise<ServerScript[]> {
           exchange: async (out) => {
             script.messages.push(out.body);
             script.hmacs.push(out.hmac);
-            const r = await server.handle(out.body, { uri: out.uri, contentType: out.contentType, ...(out.hmac ? { hmac: out.hmac } : {}) });
+            const r = await server.handle(out.body, {
+              uri: out.uri,
+              contentType: out.contentType,
+              ...(out.hmac ? { hmac: out.hmac } : {}),
+            });
             if (!r || (r.status ?? 200) !== 200) throw new Error(`recording: the lab server answered ${r?.status ?? 'nothing'}`);
             return { body: r.body, contentType: r.contentType, ...(r.hmac ? { hmac: r.hmac } : {}) };
           },
         };
         const { downloader, installer } = catalogHardware(desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })));
-        const agent = await DmAgent.boot(desc, { storage: new MemoryStorage(), clock: new FakeClock(), crypto: nodeCrypto, transport, downloader, installer },
-          { encoding, ui: { answer: async (a) => ({ status: 200, items: a.data === '1103' || a.data === '1104' ? [{ data: '1' }] : [] }) } });
+        const agent = await DmAgent.boot(
+          desc,
+          { storage: new MemoryStorage(), clock: new FakeClock(), crypto: nodeCrypto, transport, downloader, installer },
+          {
+            encoding,
+            ui: { answer: async (a) => ({ status: 200, items: a.data === '1103' || a.data === '1104' ? [{ data: '1' }] : [] }) },
+          },
+        );
         agent.requestUpdate(trigger);
         const report = await agent.runSession();
         if (!report.ok) throw new Error(`recording ${auth}/${encoding}/${trigger}: the session failed: ${report.error?.message}`);
@@ -100,9 +114,15 @@ export async function serverTarget(script: ServerScript, at: number, input: Uint
       if (e instanceof Finding) throw e;
       throw new Finding(`LabDmServer.handle threw: ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e)}`);
     }
-    if (!r) { steps.push('dropped'); continue; }
+    if (!r) {
+      steps.push('dropped');
+      continue;
+    }
     const status = r.status ?? 200;
-    if (status !== 200) { steps.push(String(status)); continue; }
+    if (status !== 200) {
+      steps.push(String(status));
+      continue;
+    }
     if (r.contentType !== MIME_XML && r.contentType !== MIME_WBXML) throw new Finding(`a 200 reply with Content-Type ${r.contentType}`);
     let reply;
     try {
@@ -110,10 +130,13 @@ export async function serverTarget(script: ServerScript, at: number, input: Uint
     } catch (e) {
       throw new Finding(`the lab server sent a reply it cannot read: ${e instanceof Error ? e.message : String(e)}`);
     }
-    if ((r.body[0] === 0x3c) !== (r.contentType === MIME_XML)) throw new Finding(`a reply whose body is not the ${r.contentType} its Content-Type names`);
+    if ((r.body[0] === 0x3c) !== (r.contentType === MIME_XML))
+      throw new Finding(`a reply whose body is not the ${r.contentType} its Content-Type names`);
     if (r.contentType === MIME_XML) sent?.push(r.body);
     const hdr = reply.body.find((c) => c.kind === 'Status' && c.cmdRef === '0');
-    steps.push(`${hdr && 'data' in hdr ? hdr.data : '-'}:${[...new Set(reply.body.filter((c) => c.kind !== 'Status').map((c) => c.kind))].sort().join(',')}`);
+    steps.push(
+      `${hdr && 'data' in hdr ? hdr.data : '-'}:${[...new Set(reply.body.filter((c) => c.kind !== 'Status').map((c) => c.kind))].sort().join(',')}`,
+    );
   }
   return steps.join('>');
 }
@@ -121,10 +144,14 @@ export async function serverTarget(script: ServerScript, at: number, input: Uint
 /** A server finding as a file: the script as it ran, the mutated message in its place, so that a replay is the case. */
 export function writeServerCase(script: ServerScript, at: number, input: Uint8Array): string {
   const messages = script.messages.map((m, k) => Buffer.from(k === at ? input : m).toString('base64'));
-  return JSON.stringify({ auth: script.auth, messages, hmacs: script.hmacs }) + '\n';
+  return `${JSON.stringify({ auth: script.auth, messages, hmacs: script.hmacs })}\n`;
 }
 
 export function readServerCase(text: string): ServerScript {
   const j = JSON.parse(text) as { auth: ServerScript['auth']; messages: string[]; hmacs?: (string | null)[] };
-  return { auth: j.auth, messages: j.messages.map((m) => new Uint8Array(Buffer.from(m, 'base64'))), hmacs: (j.hmacs ?? []).map((h) => h ?? undefined) };
+  return {
+    auth: j.auth,
+    messages: j.messages.map((m) => new Uint8Array(Buffer.from(m, 'base64'))),
+    hmacs: (j.hmacs ?? []).map((h) => h ?? undefined),
+  };
 }

@@ -49,7 +49,11 @@ const crypto: Crypto = nodeCrypto;
 
 function expectDmError(e: unknown, where: string): string {
   // The message's shape (numbers blanked) tells apart the decoder's many ways of refusing: better feedback.
-  if (e instanceof DmError) return `${e.code}/${e.status}/${e.message.replace(/\d+/g, 'N').replace(/'[^']*'/g, 'S').slice(0, 60)}`;
+  if (e instanceof DmError)
+    return `${e.code}/${e.status}/${e.message
+      .replace(/\d+/g, 'N')
+      .replace(/'[^']*'/g, 'S')
+      .slice(0, 60)}`;
   throw new Finding(`${where} threw a non-DmError: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
 }
 
@@ -75,7 +79,8 @@ export function wbxmlTarget(input: Uint8Array): string {
   return `ok/${m.body.map((c) => c.kind).join(',')}`;
 }
 
-const hasUnsupported = (cs: Command[]): boolean => cs.some((c) => c.kind === 'Unsupported' || ((c.kind === 'Atomic' || c.kind === 'Sequence') && hasUnsupported(c.commands)));
+const hasUnsupported = (cs: Command[]): boolean =>
+  cs.some((c) => c.kind === 'Unsupported' || ((c.kind === 'Atomic' || c.kind === 'Sequence') && hasUnsupported(c.commands)));
 
 /**
  * What writing a message as XML changes by design: characters XML cannot carry become U+FFFD, and bytes
@@ -108,11 +113,12 @@ function roundTrip(m: SyncMLMessage, from: string): void {
   }
 }
 
-const device = (auth: object, serverAuth?: object) => parseDeviceDescription({
-  devInfo: { devId: 'IMEI:493005100592800', man: 'ExampleCo', mod: 'TS-Agent-1' },
-  account: { serverId: 'labserver', serverUri: 'http://127.0.0.1:8080/dm', auth, ...(serverAuth ? { serverAuth } : {}) },
-  components: [{ node: 'app1', id: 'com.example.app1', name: 'Weather', version: '1.0' }],
-});
+const device = (auth: object, serverAuth?: object) =>
+  parseDeviceDescription({
+    devInfo: { devId: 'IMEI:493005100592800', man: 'ExampleCo', mod: 'TS-Agent-1' },
+    account: { serverId: 'labserver', serverUri: 'http://127.0.0.1:8080/dm', auth, ...(serverAuth ? { serverAuth } : {}) },
+    components: [{ node: 'app1', id: 'com.example.app1', name: 'Weather', version: '1.0' }],
+  });
 
 /** The server's credential to the fuzzed device, and the first nonce it knows (as a factory would set it). */
 const SERVER = { username: 'labserver', password: 'srvpass' };
@@ -125,8 +131,12 @@ const SERVER_NONCE: Uint8Array = new TextEncoder().encode('server-factory-1');
  */
 export const SESSION_ACCOUNTS = [
   device({ type: 'md5', username: 'dmuser', password: 'dmpass' }),
-  ...(['md5', 'hmac', 'basic', 'hmac'] as const).map((type) => device({ type: type === 'basic' ? 'basic' : 'md5', username: 'dmuser', password: 'dmpass' },
-    { type, ...SERVER, nonce: base64Encode(SERVER_NONCE) })),
+  ...(['md5', 'hmac', 'basic', 'hmac'] as const).map((type) =>
+    device(
+      { type: type === 'basic' ? 'basic' : 'md5', username: 'dmuser', password: 'dmpass' },
+      { type, ...SERVER, nonce: base64Encode(SERVER_NONCE) },
+    ),
+  ),
 ];
 /** The account whose server packages the harness signs with x-syncml-hmac. */
 export const SIGNED_ACCOUNT = 2;
@@ -138,7 +148,7 @@ export interface SessionCase {
 }
 
 export function writeSessionCase(c: SessionCase): string {
-  return JSON.stringify({ account: c.account, replies: c.replies.map((r) => Buffer.from(r).toString('base64')) }) + '\n';
+  return `${JSON.stringify({ account: c.account, replies: c.replies.map((r) => Buffer.from(r).toString('base64')) })}\n`;
 }
 
 export function readSessionCase(text: string): SessionCase {
@@ -153,14 +163,22 @@ export function readSessionCase(text: string): SessionCase {
  */
 export function serverSeeds(): Uint8Array[] {
   const corpus = sampleMessages().filter((s) => s.msg.hdr.target.locURI.startsWith('IMEI'));
-  const small = corpus.filter((s) => s.msg.body.some((c) => c.kind === 'Get'))
+  const small = corpus
+    .filter((s) => s.msg.body.some((c) => c.kind === 'Get'))
     .map((s) => ({ ...s, msg: { ...s.msg, hdr: { ...s.msg.hdr, meta: { ...s.msg.hdr.meta, maxMsgSize: 1100 } } } }));
   const server = [...corpus, ...small];
-  const creds = [undefined, ...(['DIGEST', 'BASIC'] as const).map((type) => clientCred(crypto, { type, name: SERVER.username, secret: SERVER.password, nonce: SERVER_NONCE }))];
-  return server.flatMap((s) => creds.flatMap((cred) => {
-    const msg = cred ? { ...s.msg, hdr: { ...s.msg.hdr, cred } } : s.msg;
-    return [encodeMessage(msg, 'xml'), encodeMessage(msg, 'wbxml')];
-  }));
+  const creds = [
+    undefined,
+    ...(['DIGEST', 'BASIC'] as const).map((type) =>
+      clientCred(crypto, { type, name: SERVER.username, secret: SERVER.password, nonce: SERVER_NONCE }),
+    ),
+  ];
+  return server.flatMap((s) =>
+    creds.flatMap((cred) => {
+      const msg = cred ? { ...s.msg, hdr: { ...s.msg.hdr, cred } } : s.msg;
+      return [encodeMessage(msg, 'xml'), encodeMessage(msg, 'wbxml')];
+    }),
+  );
 }
 
 /**
@@ -174,11 +192,21 @@ export async function sessionTarget(replies: Uint8Array[], account = 0, sent?: U
   const tree = seedTree(desc);
   const dmAccount = readAccount(tree);
   const session = new Session({
-    tree, account: dmAccount, devId: desc.devInfo.devId, crypto, encoding: 'xml', sessionId: '1A2B',
+    tree,
+    account: dmAccount,
+    devId: desc.devInfo.devId,
+    crypto,
+    encoding: 'xml',
+    sessionId: '1A2B',
     saveNonce: (which, nonce) => writeNonce(tree, dmAccount, which, nonce),
     alerts: [{ id: 'a1', type: ALERT_TYPE_USER_REQUEST, format: 'chr', data: '', source: './SCOMO/Inventory/Deployed/app1' }],
     exec: new ExecRegistry(),
-    ui: { answer: async (a) => ({ status: 200, items: a.data === '1102' ? [{ data: '1234' }] : a.data === '1103' || a.data === '1104' ? [{ data: '1' }] : [] }) },
+    ui: {
+      answer: async (a) => ({
+        status: 200,
+        items: a.data === '1102' ? [{ data: '1234' }] : a.data === '1103' || a.data === '1104' ? [{ data: '1' }] : [],
+      }),
+    },
   });
   const states: string[] = [];
   // The nonce the device last gave the server (its Chal), for the packages the harness signs.
@@ -192,7 +220,11 @@ export async function sessionTarget(replies: Uint8Array[], account = 0, sent?: U
   for (const reply of replies) {
     if (!out) break;
     let decodable = true;
-    try { decodeMessage(reply); } catch { decodable = false; }
+    try {
+      decodeMessage(reply);
+    } catch {
+      decodable = false;
+    }
     const before = serializeTree((tree.snapshot() as { root: Parameters<typeof serializeTree>[0] }).root);
     try {
       const hmac = account === SIGNED_ACCOUNT ? hmacHeader(crypto, SERVER.username, SERVER.password, serverNonce, reply) : undefined;
@@ -209,11 +241,15 @@ export async function sessionTarget(replies: Uint8Array[], account = 0, sent?: U
       throw new Finding(`session.nextMessage threw: ${e instanceof Error ? e.message : String(e)}`);
     }
     const o = session.outcome;
-    states.push(`${o.state}${o.error ? ':' + o.error.code : ''}`);
+    states.push(`${o.state}${o.error ? `:${o.error.code}` : ''}`);
     if (out) {
       sent?.push(out.body);
       let answer;
-      try { answer = decodeMessage(out.body); } catch (e) { throw new Finding(`the session sent a message it cannot decode itself: ${String(e)}`); }
+      try {
+        answer = decodeMessage(out.body);
+      } catch (e) {
+        throw new Finding(`the session sent a message it cannot decode itself: ${String(e)}`);
+      }
       const hdrStatus = answer.body.find((c): c is StatusCmd => c.kind === 'Status' && c.cmdRef === '0');
       // A server that did not authenticate changes nothing, not even the nonce the device keeps for itself.
       if ((hdrStatus?.data === '401' || hdrStatus?.data === '407') && after !== before) {

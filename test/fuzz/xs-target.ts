@@ -29,8 +29,9 @@ async function measureDeviceSizes(): Promise<ConstructorParameters<typeof XsRunn
   const objects = await largestBallast(plainCheck, 'slots');
   if (bytes === undefined || objects === undefined) throw new Error('a plain check does not run on the device-sized worker');
   return {
-    stackSlots: DEVICE_STACK, ...BALLASTS.chunk.options(bytes - DEVICE_CHUNK_FREE),
-    ...BALLASTS.slots.options(objects - Math.ceil(DEVICE_SLOTS_FREE / await ballastObjectSlots())),
+    stackSlots: DEVICE_STACK,
+    ...BALLASTS.chunk.options(bytes - DEVICE_CHUNK_FREE),
+    ...BALLASTS.slots.options(objects - Math.ceil(DEVICE_SLOTS_FREE / (await ballastObjectSlots()))),
   };
 }
 
@@ -41,7 +42,9 @@ function caseOf(input: Uint8Array): { scenario: ReturnType<typeof plainCheck>['s
     const dev = decodeMessage(body);
     if (n > 1) return new TextEncoder().encode(serverXml(dev, ''));
     if (input[0] !== 0x3c) return input;
-    const text = new TextDecoder().decode(input).replace(/<SessionID>[^<]{0,8}<\/SessionID>/, `<SessionID>${dev.hdr.sessionId}</SessionID>`);
+    const text = new TextDecoder()
+      .decode(input)
+      .replace(/<SessionID>[^<]{0,8}<\/SessionID>/, `<SessionID>${dev.hdr.sessionId}</SessionID>`);
     return new TextEncoder().encode(text);
   };
   return { scenario, options: { serve } };
@@ -61,7 +64,8 @@ export async function xsFuzz(o: { cases: number; seed: number; saveFindings?: bo
     // The heaviest session the device allows must itself fit, or every finding would be noise.
     const limits = atDeviceLimits();
     const check = await runner.run(limits.scenario, limits.options);
-    if (!('result' in check) || !check.result.ok) throw new Error(`the device-limits session does not fit the fuzz worker: ${JSON.stringify(check)}`);
+    if (!('result' in check) || !check.result.ok)
+      throw new Error(`the device-limits session does not fit the fuzz worker: ${JSON.stringify(check)}`);
     for (let i = 0; i < o.cases; i++) {
       const base = pool[Math.floor(rnd() * pool.length)]!;
       const input = base[0] === 0x3c && rnd() < 0.5 ? enc.encode(mutateXml(dec.decode(base), rnd)) : mutateBytes(base, rnd, pool);
@@ -70,8 +74,11 @@ export async function xsFuzz(o: { cases: number; seed: number; saveFindings?: bo
       const r = await runner.run(c.scenario, c.options);
       slowest = Math.max(slowest, performance.now() - t0);
       if (!('result' in r)) {
-        keepFinding(findings, 'aborted' in r ? `the XS worker aborted: ${r.aborted}` : `failure on XS: ${r.failure}`,
-          o.saveFindings && { name: `xs-seed${o.seed}-case${i}.bin`, data: input });
+        keepFinding(
+          findings,
+          'aborted' in r ? `the XS worker aborted: ${r.aborted}` : `failure on XS: ${r.failure}`,
+          o.saveFindings && { name: `xs-seed${o.seed}-case${i}.bin`, data: input },
+        );
         continue;
       }
       const sig = `${r.result.ok}/${(r.result.error ?? '').replace(/\d+/g, 'N').slice(0, 50)}/${r.result.roundTrips}`;
@@ -83,7 +90,15 @@ export async function xsFuzz(o: { cases: number; seed: number; saveFindings?: bo
   } finally {
     await runner.close();
   }
-  return { target: 'xs', cases: o.cases, signatures: signatures.size, pool: pool.length, findings, slowestCaseMs: slowest, maxHeapMB: process.memoryUsage().heapUsed / 1048576 };
+  return {
+    target: 'xs',
+    cases: o.cases,
+    signatures: signatures.size,
+    pool: pool.length,
+    findings,
+    slowestCaseMs: slowest,
+    maxHeapMB: process.memoryUsage().heapUsed / 1048576,
+  };
 }
 
 /** Replays one saved input on a fresh device-sized worker; the outcome as xsFuzz sees it. */

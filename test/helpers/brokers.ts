@@ -22,7 +22,10 @@ export interface TestBroker {
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as AddressInfo).port; s.close(() => resolve(p)); });
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as AddressInfo).port;
+      s.close(() => resolve(p));
+    });
   });
 }
 
@@ -46,13 +49,19 @@ export async function startBroker(kind: BrokerKind, o: { users?: Record<string, 
   if (kind === 'aedes') {
     let b = await startEmbeddedBroker({ port });
     return {
-      url, port,
+      url,
+      port,
       stop: () => b.close(),
-      restart: async () => { b = await startEmbeddedBroker({ port }); },
+      restart: async () => {
+        b = await startEmbeddedBroker({ port });
+      },
     };
   }
   const probeAuth: { username?: string; password?: string } = {};
-  for (const [u, p] of Object.entries(o.users ?? {})) { probeAuth.username = u; probeAuth.password = p; }
+  for (const [u, p] of Object.entries(o.users ?? {})) {
+    probeAuth.username = u;
+    probeAuth.password = p;
+  }
   // The files live only while mosquitto starts: it reads them then, and each (re)start writes them afresh,
   // so no run leaves a folder behind in the temporary directory.
   const launch = async () => {
@@ -69,7 +78,7 @@ export async function startBroker(kind: BrokerKind, o: { users?: Record<string, 
         // Run as root (CI), mosquitto drops to the user 'mosquitto' unless told otherwise, and then cannot read the file.
         conf.push('allow_anonymous false', `password_file ${pw}`, 'user root');
       } else conf.push('allow_anonymous true');
-      writeFileSync(join(dir, 'mosquitto.conf'), conf.join('\n') + '\n');
+      writeFileSync(join(dir, 'mosquitto.conf'), `${conf.join('\n')}\n`);
       const proc = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
       await waitUntilUp(url, probeAuth);
       return proc;
@@ -78,10 +87,21 @@ export async function startBroker(kind: BrokerKind, o: { users?: Record<string, 
     }
   };
   let proc = await launch();
-  const stop = () => new Promise<void>((resolve) => {
-    if (proc.exitCode !== null) { resolve(); return; }
-    proc.once('exit', () => resolve());
-    proc.kill();
-  });
-  return { url, port, stop, restart: async () => { proc = await launch(); } };
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (proc.exitCode !== null) {
+        resolve();
+        return;
+      }
+      proc.once('exit', () => resolve());
+      proc.kill();
+    });
+  return {
+    url,
+    port,
+    stop,
+    restart: async () => {
+      proc = await launch();
+    },
+  };
 }

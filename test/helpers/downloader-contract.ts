@@ -49,11 +49,20 @@ export function downloaderContract(label: string, make: (o?: { maxBytes?: number
 
   test(`${label}: HTTP errors, bad URLs and oversized packages are coded, with retryable set right`, async () => {
     const d = make({ maxBytes: 1000 });
-    for (const [status, retryable] of [[404, false], [503, true]] as const) {
+    for (const [status, retryable] of [
+      [404, false],
+      [503, true],
+    ] as const) {
       const srv = await packageServer({ status });
       try {
-        await assert.rejects(d.fetch({ url: srv.url, id: 'x', offset: 0 }),
-          (e: unknown) => e instanceof TransportError && e.info.httpStatus === status && e.info.retryable === retryable && e.message.includes(String(status)));
+        await assert.rejects(
+          d.fetch({ url: srv.url, id: 'x', offset: 0 }),
+          (e: unknown) =>
+            e instanceof TransportError &&
+            e.info.httpStatus === status &&
+            e.info.retryable === retryable &&
+            e.message.includes(String(status)),
+        );
       } finally {
         await srv.close();
       }

@@ -6,15 +6,23 @@ export class FakeClock implements Clock {
   private mono = 0;
   private timers: { id: number; at: number; fn: () => void }[] = [];
   private seq = 0;
-  constructor(startWall = Date.UTC(2026, 10, 25)) { this.wall = startWall; }
-  now(): number { return this.wall; }
-  monotonic(): number { return this.mono; }
+  constructor(startWall = Date.UTC(2026, 10, 25)) {
+    this.wall = startWall;
+  }
+  now(): number {
+    return this.wall;
+  }
+  monotonic(): number {
+    return this.mono;
+  }
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const t = { id: ++this.seq, at: this.mono + Math.max(0, ms), fn };
     this.timers.push(t);
     return t.id;
   }
-  clearTimeout(h: TimerHandle): void { this.timers = this.timers.filter((t) => t.id !== h); }
+  clearTimeout(h: TimerHandle): void {
+    this.timers = this.timers.filter((t) => t.id !== h);
+  }
   /** Moves both clocks, firing due timers in time order. */
   async advance(ms: number): Promise<void> {
     // Let work already started (promise chains) arm its timers before time moves.
@@ -34,6 +42,10 @@ export class FakeClock implements Clock {
     await new Promise((r) => setImmediate(r));
   }
   /** Moves only the wall clock (NTP arriving late, no RTC). */
-  jumpWall(ms: number): void { this.wall += ms; }
-  get pendingTimers(): number { return this.timers.length; }
+  jumpWall(ms: number): void {
+    this.wall += ms;
+  }
+  get pendingTimers(): number {
+    return this.timers.length;
+  }
 }

@@ -29,7 +29,13 @@ export class FakeDownloader implements Downloader {
     }
     return { size: next.length, total: file.length };
   }
-  storedSize(id: string): number { return this.store.get(id)?.length ?? 0; }
-  read(id: string, offset: number, length: number): Uint8Array { return (this.store.get(id) ?? new Uint8Array(0)).slice(offset, offset + length); }
-  discard(id: string): void { this.store.delete(id); }
+  storedSize(id: string): number {
+    return this.store.get(id)?.length ?? 0;
+  }
+  read(id: string, offset: number, length: number): Uint8Array {
+    return (this.store.get(id) ?? new Uint8Array(0)).slice(offset, offset + length);
+  }
+  discard(id: string): void {
+    this.store.delete(id);
+  }
 }

@@ -3,7 +3,9 @@
 import type { Storage } from '../../agent/ports.js';
 
 export class PowerCut extends Error {
-  constructor() { super('power cut'); }
+  constructor() {
+    super('power cut');
+  }
 }
 
 export class MemoryStorage implements Storage {
@@ -11,10 +13,16 @@ export class MemoryStorage implements Storage {
   writes = 0;
   private budget = Infinity;
 
-  failAfter(n: number): void { this.budget = n; }
-  restorePower(): void { this.budget = Infinity; }
+  failAfter(n: number): void {
+    this.budget = n;
+  }
+  restorePower(): void {
+    this.budget = Infinity;
+  }
 
-  read(key: string): string | undefined { return this.data.get(key); }
+  read(key: string): string | undefined {
+    return this.data.get(key);
+  }
   write(key: string, value: string): void {
     if (this.budget <= 0) throw new PowerCut();
     this.budget--;
@@ -25,5 +33,7 @@ export class MemoryStorage implements Storage {
     if (this.budget <= 0) throw new PowerCut();
     this.data.delete(key);
   }
-  keys(): string[] { return [...this.data.keys()]; }
+  keys(): string[] {
+    return [...this.data.keys()];
+  }
 }

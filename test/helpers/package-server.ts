@@ -13,12 +13,21 @@ export async function packageServer(o: { cutAt?: number; ignoreRange?: boolean; 
   let cut = o.cutAt;
   const server: Server = createServer((req, res) => {
     seen.push(req.headers.range);
-    if (o.status) { res.writeHead(o.status).end(); return; }
+    if (o.status) {
+      res.writeHead(o.status).end();
+      return;
+    }
     const r = o.ignoreRange ? undefined : parseRange(req.headers.range, FILE.length);
-    if (r === 'unsatisfiable') { res.writeHead(416, { 'Content-Range': `bytes */${FILE.length}` }).end(); return; }
+    if (r === 'unsatisfiable') {
+      res.writeHead(416, { 'Content-Range': `bytes */${FILE.length}` }).end();
+      return;
+    }
     const start = r?.start ?? 0;
     const end = r?.end ?? FILE.length - 1;
-    res.writeHead(r ? 206 : 200, { 'Content-Length': end - start + 1, ...(r ? { 'Content-Range': `bytes ${start}-${end}/${FILE.length}` } : {}) });
+    res.writeHead(r ? 206 : 200, {
+      'Content-Length': end - start + 1,
+      ...(r ? { 'Content-Range': `bytes ${start}-${end}/${FILE.length}` } : {}),
+    });
     if (cut !== undefined) {
       const n = cut - start;
       cut = undefined;
@@ -27,9 +36,19 @@ export async function packageServer(o: { cutAt?: number; ignoreRange?: boolean; 
     }
     res.end(Buffer.from(FILE.subarray(start, end + 1)));
   });
-  server.on('connection', () => { connections++; });
+  server.on('connection', () => {
+    connections++;
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/packages/app.bin`;
-  return { url, seen, connections: () => connections, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return {
+    url,
+    seen,
+    connections: () => connections,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
-

@@ -7,7 +7,8 @@ import { repoRoot } from './peers.js';
 
 function call(expr: string, required: boolean) {
   const env = { ...process.env };
-  if (required) env.DM_PEERS = 'required'; else delete env.DM_PEERS;
+  if (required) env.DM_PEERS = 'required';
+  else delete env.DM_PEERS;
   const code = `import('./test/helpers/peers.ts').then((p) => { process.stdout.write(JSON.stringify(${expr})); })`;
   return spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { cwd: repoRoot, env, encoding: 'utf8' });
 }
@@ -22,6 +23,8 @@ test('a missing ../shared file is a skip with a NOTICE, and a failure naming ../
   assert.match(required.stderr, /DM_PEERS=required but \.\.\/shared\/vectors\/no-such-vector\.xml is missing/);
 });
 
-test('a present ../shared file is no skip', { skip: call("p.needShared('tools/make-dm12-dtd.sh')", false).stdout !== 'false' && 'no ../shared here' }, () => {
+test('a present ../shared file is no skip', {
+  skip: call("p.needShared('tools/make-dm12-dtd.sh')", false).stdout !== 'false' && 'no ../shared here',
+}, () => {
   assert.equal(call("p.needShared('tools/make-dm12-dtd.sh')", true).stdout, 'false');
 });

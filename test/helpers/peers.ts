@@ -72,7 +72,7 @@ export function xmllintValidate(xml: Uint8Array | string): string {
   const f = join(dir, 'msg.xml');
   writeFileSync(f, xml);
   const r = spawnSync('xmllint', ['--nonet', '--noout', '--dtdvalid', dm12Dtd(), f], { encoding: 'utf8' });
-  return r.status === 0 ? '' : (r.stderr || `xmllint exit ${r.status}`);
+  return r.status === 0 ? '' : r.stderr || `xmllint exit ${r.status}`;
 }
 
 /** Runs libwbxml's wbxml2xml on bytes; returns the XML text. */

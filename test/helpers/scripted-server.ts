@@ -16,8 +16,10 @@ export interface Exchange {
 }
 
 /** Drives a sans-I/O session against the steps; returns every exchange. Fails if the session outruns the script. */
-export async function runScript(session: { nextMessage(): OutboundMessage | undefined; receive(m: InboundMessage): Promise<void> },
-  steps: Step[]): Promise<Exchange[]> {
+export async function runScript(
+  session: { nextMessage(): OutboundMessage | undefined; receive(m: InboundMessage): Promise<void> },
+  steps: Step[],
+): Promise<Exchange[]> {
   const log: Exchange[] = [];
   let i = 0;
   for (let out = session.nextMessage(); out; out = session.nextMessage()) {
@@ -40,19 +42,35 @@ export async function runScript(session: { nextMessage(): OutboundMessage | unde
 let serverMsgId = 0;
 
 /** A server message answering `client`: SyncHdr mirrored, a SyncHdr Status with `hdrCode`, then `body`. */
-export function reply(client: SyncMLMessage, hdrCode: number, body: Command[], final = true,
-  extra: Partial<StatusCmd> = {}): SyncMLMessage {
+export function reply(
+  client: SyncMLMessage,
+  hdrCode: number,
+  body: Command[],
+  final = true,
+  extra: Partial<StatusCmd> = {},
+): SyncMLMessage {
   const hdrStatus: StatusCmd = {
-    kind: 'Status', cmdId: '1', msgRef: client.hdr.msgId, cmdRef: '0', cmd: 'SyncHdr',
-    targetRefs: [client.hdr.target.locURI], sourceRefs: [client.hdr.source.locURI], items: [], data: String(hdrCode),
+    kind: 'Status',
+    cmdId: '1',
+    msgRef: client.hdr.msgId,
+    cmdRef: '0',
+    cmd: 'SyncHdr',
+    targetRefs: [client.hdr.target.locURI],
+    sourceRefs: [client.hdr.source.locURI],
+    items: [],
+    data: String(hdrCode),
     ...extra,
   };
   let n = 1;
   const numbered = body.map((c) => ({ ...c, cmdId: String(++n) })) as Command[];
   return {
     hdr: {
-      verDTD: '1.2', verProto: 'DM/1.2', sessionId: client.hdr.sessionId, msgId: String(++serverMsgId),
-      target: { locURI: client.hdr.source.locURI }, source: { locURI: client.hdr.target.locURI },
+      verDTD: '1.2',
+      verProto: 'DM/1.2',
+      sessionId: client.hdr.sessionId,
+      msgId: String(++serverMsgId),
+      target: { locURI: client.hdr.source.locURI },
+      source: { locURI: client.hdr.target.locURI },
     },
     body: [hdrStatus, ...numbered],
     final,
@@ -61,10 +79,19 @@ export function reply(client: SyncMLMessage, hdrCode: number, body: Command[], f
 
 /** Status 200 for every command of the client message but the SyncHdr (what a server sends back first). */
 export function statusesFor(client: SyncMLMessage, code = 200): StatusCmd[] {
-  return client.body.filter((c) => c.kind !== 'Status' && c.kind !== 'Results').map((c) => ({
-    kind: 'Status', cmdId: '0', msgRef: client.hdr.msgId, cmdRef: c.cmdId,
-    cmd: c.kind === 'Unsupported' ? c.name : c.kind, targetRefs: [], sourceRefs: [], items: [], data: String(code),
-  }));
+  return client.body
+    .filter((c) => c.kind !== 'Status' && c.kind !== 'Results')
+    .map((c) => ({
+      kind: 'Status',
+      cmdId: '0',
+      msgRef: client.hdr.msgId,
+      cmdRef: c.cmdId,
+      cmd: c.kind === 'Unsupported' ? c.name : c.kind,
+      targetRefs: [],
+      sourceRefs: [],
+      items: [],
+      data: String(code),
+    }));
 }
 
 /** The Status the client sent for server command `cmdRef` (first match), or undefined. */

@@ -72,7 +72,11 @@ function command(parent: Node, c: Command): void {
       if (c.correlator !== undefined) leaf(e, 'Correlator', c.correlator);
       c.items.forEach((it) => item(e, it));
       break;
-    case 'Add': case 'Replace': case 'Delete': case 'Copy': case 'Get':
+    case 'Add':
+    case 'Replace':
+    case 'Delete':
+    case 'Copy':
+    case 'Get':
       if (c.noResp) e.ele('NoResp');
       if (c.meta) meta(e, c.meta);
       c.items.forEach((it) => item(e, it));
@@ -83,7 +87,8 @@ function command(parent: Node, c: Command): void {
       if (c.correlator !== undefined) leaf(e, 'Correlator', c.correlator);
       c.items.forEach((it) => item(e, it));
       break;
-    case 'Atomic': case 'Sequence':
+    case 'Atomic':
+    case 'Sequence':
       if (c.noResp) e.ele('NoResp');
       if (c.meta) meta(e, c.meta);
       c.commands.forEach((x) => command(e, x));

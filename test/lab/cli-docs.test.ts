@@ -26,7 +26,8 @@ test("the READMEs name no option a spec does not have: in a verb's command line,
   const known = new Set([...specs.values()].flatMap((s) => Object.keys(s.options)));
   const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
   const section = /## The `dm-agent` command\n([\s\S]*?)\n## /.exec(readme)![1]!;
-  for (const [, name] of section.matchAll(/--([a-z][a-z-]*)/g)) assert.ok(known.has(name!) || name === 'help', `README's CLI section names --${name}`);
+  for (const [, name] of section.matchAll(/--([a-z][a-z-]*)/g))
+    assert.ok(known.has(name!) || name === 'help', `README's CLI section names --${name}`);
   for (const page of ['README.md', 'lab/server/README.md', 'docs/cli.md']) {
     for (const c of commandsIn(readFileSync(join(repoRoot, page), 'utf8'))) {
       const spec = specs.get(c.verb);

@@ -4,7 +4,13 @@ import assert from 'node:assert/strict';
 import { main, allVerbs, usage } from '../../lab/cli.js';
 import { defineVerb, parse, verbUsage, UsageError } from '../../lab/args.js';
 
-class Sink { text = ''; write(s: string | Uint8Array) { this.text += typeof s === 'string' ? s : Buffer.from(s).toString(); return true; } }
+class Sink {
+  text = '';
+  write(s: string | Uint8Array) {
+    this.text += typeof s === 'string' ? s : Buffer.from(s).toString();
+    return true;
+  }
+}
 
 test('every verb answers --help with the usage its spec makes, exit 0; dm-agent --help lists every verb', async () => {
   for (const { spec } of await allVerbs()) {
@@ -39,7 +45,9 @@ test('an unknown option is a usage error (exit 2) naming the nearest known optio
 
 test('the parser: types, defaults, required options, positionals, --name=value; what was given', () => {
   const spec = defineVerb({
-    name: 't', summary: 'a test verb', args: [{ name: 'FILE', description: 'a file' }],
+    name: 't',
+    summary: 'a test verb',
+    args: [{ name: 'FILE', description: 'a file' }],
     options: {
       n: { type: 'int', default: 3, min: 1, description: 'n' },
       x: { type: 'number', above: 0, description: 'x' },
@@ -52,7 +60,11 @@ test('the parser: types, defaults, required options, positionals, --name=value; 
   assert.deepEqual(p.options, { c: 'b', x: 2.5, f: true, n: 3 });
   assert.deepEqual(p.args, ['file']);
   assert.deepEqual([...p.given].sort(), ['c', 'f', 'x']);
-  const refused = (argv: string[], re: RegExp) => assert.throws(() => parse(spec, argv), (e: Error) => e instanceof UsageError && re.test(e.message));
+  const refused = (argv: string[], re: RegExp) =>
+    assert.throws(
+      () => parse(spec, argv),
+      (e: Error) => e instanceof UsageError && re.test(e.message),
+    );
   refused(['file'], /^--c a\|b is required$/);
   refused(['--c', 'z', 'file'], /^--c must be one of a\|b, not 'z'$/);
   refused(['--c', 'a', '--n', '0', 'file'], /^--n must be at least 1, not 0$/);

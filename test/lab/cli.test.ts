@@ -48,7 +48,9 @@ test('errors go to stderr with a non-zero exit: unknown component, bad trigger, 
   assert.equal(run('frobnicate').code, 2);
 });
 
-test('encode --wbxml then decode gives back the document; decode reads XML too', { skip: needShared('vectors/pkg2-server-ui-scomo.xml') }, () => {
+test('encode --wbxml then decode gives back the document; decode reads XML too', {
+  skip: needShared('vectors/pkg2-server-ui-scomo.xml'),
+}, () => {
   const dir = mkdtempSync(join(tmpdir(), 'cli-'));
   const wb = run('encode', '--wbxml', join(sharedDir, 'vectors/pkg2-server-ui-scomo.xml'));
   assert.equal(wb.code, 0, wb.err);
@@ -64,7 +66,10 @@ test('encode --wbxml then decode gives back the document; decode reads XML too',
   const g = run('decode', garbage);
   assert.equal(g.code, 1);
   assert.match(g.err, /WBXML .* at offset/);
-  assert.ok(readFileSync(join(sharedDir, 'vectors/pkg2-server-ui-scomo.xml')).length > 0, 'readFileSync(join(sharedDir, \'vectors/pkg2-server-ui-scomo.xml\')).length > 0');
+  assert.ok(
+    readFileSync(join(sharedDir, 'vectors/pkg2-server-ui-scomo.xml')).length > 0,
+    "readFileSync(join(sharedDir, 'vectors/pkg2-server-ui-scomo.xml')).length > 0",
+  );
 });
 
 test('alert --help prints its usage on stdout, exit 0 (it was "unknown option --help")', () => {
@@ -80,7 +85,9 @@ test('a reader that closes the pipe early (| head -c 100) ends the command quiet
   const child = spawn(process.execPath, [bin, 'alert', '--device', device, '--trigger', 'user'], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.destroy();
   let err = '';
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
   assert.equal(err, '');
   assert.equal(code, 0);

@@ -7,7 +7,10 @@ import { main } from '../../lab/cli.js';
 
 class Sink {
   text = '';
-  write(s: string | Uint8Array) { this.text += typeof s === 'string' ? s : Buffer.from(s).toString(); return true; }
+  write(s: string | Uint8Array) {
+    this.text += typeof s === 'string' ? s : Buffer.from(s).toString();
+    return true;
+  }
 }
 
 test('npm start (demo): lab server + embedded broker + device over MQTT; confirm, progress, install, new inventory', async () => {
@@ -29,8 +32,11 @@ test('demo over HTTP in WBXML with a scripted "no": the session ends well and no
   const dir = mkdtempSync(join(tmpdir(), 'demo-'));
   writeFileSync(join(dir, 'answers.txt'), '# the user declines\nno\n');
   const out = new Sink();
-  const code = await main(['demo', '--transport', 'http', '--encoding', 'wbxml', '--answers', join(dir, 'answers.txt'), '--quiet'],
-    out as unknown as NodeJS.WritableStream, out as unknown as NodeJS.WritableStream);
+  const code = await main(
+    ['demo', '--transport', 'http', '--encoding', 'wbxml', '--answers', join(dir, 'answers.txt'), '--quiet'],
+    out as unknown as NodeJS.WritableStream,
+    out as unknown as NodeJS.WritableStream,
+  );
   assert.equal(code, 0, out.text);
   assert.match(out.text, /\(user: no\)/);
   assert.match(out.text, /1 session\(s\)/);

@@ -11,7 +11,13 @@ import { parseDevices } from '../../lab/server/auth.js';
 import { exampleCatalog } from './server/fixtures.js';
 import { repoRoot } from '../helpers/peers.js';
 
-class Sink { text = ''; write(s: string | Uint8Array) { this.text += typeof s === 'string' ? s : Buffer.from(s).toString(); return true; } }
+class Sink {
+  text = '';
+  write(s: string | Uint8Array) {
+    this.text += typeof s === 'string' ? s : Buffer.from(s).toString();
+    return true;
+  }
+}
 const device = join(repoRoot, 'lab/examples/device.json');
 
 async function until(pred: () => boolean, what: string): Promise<void> {
@@ -29,27 +35,53 @@ test('device: "u" presses the button, the user picks on the screen, the update i
     writeFileSync(join(dir, 'answers'), 'pick:2\n');
     const input = new PassThrough() as unknown as NodeJS.ReadStream;
     const out = new Sink();
-    const done = deviceCommand(['--device', device, '--server', l.dmUrl, '--state', join(dir, 'state'), '--answers', join(dir, 'answers'), '--log', 'warn'],
-      out as never, input);
+    const done = deviceCommand(
+      ['--device', device, '--server', l.dmUrl, '--state', join(dir, 'state'), '--answers', join(dir, 'answers'), '--log', 'warn'],
+      out as never,
+      input,
+    );
     await until(() => out.text.includes('keys: u = update'), 'the device to boot');
     (input as unknown as PassThrough).end('u');
     assert.equal(await done, 0, out.text);
     assert.match(out.text, /CHOOSE ONE[\s\S]*Sensor driver 1\.5[\s\S]*Weather 2\.0/);
     assert.match(out.text, /session ended well: \d+ round trips; deployed: Weather 2\.0, Sensor driver 1\.4/);
-    assert.deepEqual(l.server.outcomes().map((o) => o.resultCode), [1200]);
+    assert.deepEqual(
+      l.server.outcomes().map((o) => o.resultCode),
+      [1200],
+    );
   } finally {
     await l.close();
   }
 });
 
 test('device over MQTT: a server notification starts a device check; the autoUpdate component installs without asking', async () => {
-  const l = await startLab({ catalog: exampleCatalog(), mqtt: 'embedded', devices: parseDevices([{ username: 'dmuser', password: 'dmpass', auth: 'md5' }]) });
+  const l = await startLab({
+    catalog: exampleCatalog(),
+    mqtt: 'embedded',
+    devices: parseDevices([{ username: 'dmuser', password: 'dmpass', auth: 'md5' }]),
+  });
   try {
     const dir = mkdtempSync(join(tmpdir(), 'dev-'));
     const input = new PassThrough() as unknown as NodeJS.ReadStream;
     const out = new Sink();
-    const done = deviceCommand(['--device', device, '--server', l.dmUrl, '--transport', 'mqtt', '--broker', l.brokerUrl!, '--state', join(dir, 'state'), '--log', 'warn'],
-      out as never, input);
+    const done = deviceCommand(
+      [
+        '--device',
+        device,
+        '--server',
+        l.dmUrl,
+        '--transport',
+        'mqtt',
+        '--broker',
+        l.brokerUrl!,
+        '--state',
+        join(dir, 'state'),
+        '--log',
+        'warn',
+      ],
+      out as never,
+      input,
+    );
     await until(() => out.text.includes('keys: u = update'), 'the device to boot');
     await l.mqtt!.notify('IMEI:493005100592800', 'check');
     await until(() => out.text.includes('session ended well'), 'the session');

@@ -13,7 +13,7 @@ import { repoRoot } from '../helpers/peers.js';
 
 const BASE = 'http://127.0.0.1:8080/packages';
 
-test('in-process packages: a catalog URL gives the file\'s bytes, read once and shared; any other URL is a 404', async () => {
+test("in-process packages: a catalog URL gives the file's bytes, read once and shared; any other URL is a 404", async () => {
   const catalog = exampleCatalog();
   const packages = new InprocPackages(catalog, `${BASE}/`);
   const entry = catalog.entries[0]!;
@@ -23,12 +23,19 @@ test('in-process packages: a catalog URL gives the file\'s bytes, read once and 
   assert.equal(createHash('sha256').update(bytes).digest('hex'), entry.sha256);
   assert.equal(packages.bytes(url), bytes, 'the same copy for every device');
   for (const other of [`${BASE}/no-such.json`, `http://127.0.0.1:9/packages/${entry.fileName}`, `${BASE}/../${entry.fileName}`]) {
-    assert.throws(() => packages.bytes(other), (e: unknown) => e instanceof TransportError && e.info.httpStatus === 404 && e.info.retryable === false, other);
+    assert.throws(
+      () => packages.bytes(other),
+      (e: unknown) => e instanceof TransportError && e.info.httpStatus === 404 && e.info.retryable === false,
+      other,
+    );
   }
 
   const downloader = new InprocDownloader(packages);
   const progress: [number, number | undefined][] = [];
-  assert.deepEqual(await downloader.fetch({ url, id: 'p1', offset: 0, onProgress: (r, t) => progress.push([r, t]) }), { size: entry.size, total: entry.size });
+  assert.deepEqual(await downloader.fetch({ url, id: 'p1', offset: 0, onProgress: (r, t) => progress.push([r, t]) }), {
+    size: entry.size,
+    total: entry.size,
+  });
   assert.deepEqual(progress, [[entry.size, entry.size]]);
   assert.equal(downloader.storedSize('p1'), entry.size);
   assert.deepEqual(downloader.read('p1', 2, 5), bytes.slice(2, 7));
@@ -41,14 +48,27 @@ test('in-process packages: a catalog URL gives the file\'s bytes, read once and 
 test('fleet in process with its packages: every update installs, and no package GET reaches the HTTP server', async () => {
   const logs: string[] = [];
   const catalog = exampleCatalog();
-  const lab = await startLab({ catalog, devices: parseDevices([{ username: 'dmuser', password: 'dmpass', auth: 'md5' }]), log: { log: (_l, m) => logs.push(m) } });
+  const lab = await startLab({
+    catalog,
+    devices: parseDevices([{ username: 'dmuser', password: 'dmpass', auth: 'md5' }]),
+    log: { log: (_l, m) => logs.push(m) },
+  });
   try {
     const template = loadDevice(join(repoRoot, 'lab/examples/device.json'));
     const run = (first: number, packages?: InprocPackages) => {
       const t = structuredClone(template);
       t.devInfo.devId = `IMEI:${first}`;
-      return runFleet({ template: t, devices: 3, accounts: 'shared', sessionsPerDevice: 1, concurrency: 3, rampSeconds: 0, trigger: 'device', encoding: 'xml',
-        target: { kind: 'inproc', server: lab.server, url: lab.dmUrl, ...(packages ? { packages } : {}) } });
+      return runFleet({
+        template: t,
+        devices: 3,
+        accounts: 'shared',
+        sessionsPerDevice: 1,
+        concurrency: 3,
+        rampSeconds: 0,
+        trigger: 'device',
+        encoding: 'xml',
+        target: { kind: 'inproc', server: lab.server, url: lab.dmUrl, ...(packages ? { packages } : {}) },
+      });
     };
     const gets = () => logs.filter((m) => m.startsWith('GET /packages/')).length;
     const inproc = await run(1, new InprocPackages(catalog, lab.packagesUrl));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { main } from '../../lab/cli.js';
-import { moddableMaxPackageBytes, NODE_MAX_PACKAGE_BYTES, packageVerb, type PackageReport } from '../../lab/commands/package.js';
+import { moddableMaxPackageBytes, NODE_MAX_PACKAGE_BYTES, type PackageReport } from '../../lab/commands/package.js';
 import { parseCatalog } from '../../lab/server/catalog.js';
 import { parsePackage } from '../../platform/moddable/lib/mod-package.js';
 import { FileInstaller } from '../../platform/node/file-installer.js';
@@ -21,8 +21,22 @@ import { repoRoot } from '../helpers/peers.js';
 async function dm(...argv: string[]) {
   let out = '';
   let err = '';
-  const sink = (add: (s: string) => void) => new Writable({ write(chunk, _enc, done) { add(String(chunk)); done(); } });
-  const code = await main(argv, sink((s) => { out += s; }), sink((s) => { err += s; }));
+  const sink = (add: (s: string) => void) =>
+    new Writable({
+      write(chunk, _enc, done) {
+        add(String(chunk));
+        done();
+      },
+    });
+  const code = await main(
+    argv,
+    sink((s) => {
+      out += s;
+    }),
+    sink((s) => {
+      err += s;
+    }),
+  );
   return { code, out, err };
 }
 
@@ -37,26 +51,61 @@ function archive(n: number): Uint8Array {
 test('build without --module: a JSON manifest the lab catalog serves and the Node FileInstaller installs', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pkg-'));
   const file = join(dir, 'app1-2.1.json');
-  const r = await dm('package', 'build', '--id', 'com.example.weather', '--name', 'Weather', '--version', '2.1', '--payload', 'new forecasts', '--out', file);
+  const r = await dm(
+    'package',
+    'build',
+    '--id',
+    'com.example.weather',
+    '--name',
+    'Weather',
+    '--version',
+    '2.1',
+    '--payload',
+    'new forecasts',
+    '--out',
+    file,
+  );
   assert.equal(r.code, 0, r.err);
   const bytes = readFileSync(file);
-  assert.deepEqual(JSON.parse(bytes.toString('utf8')), { id: 'com.example.weather', name: 'Weather', version: '2.1', payload: 'new forecasts' });
+  assert.deepEqual(JSON.parse(bytes.toString('utf8')), {
+    id: 'com.example.weather',
+    name: 'Weather',
+    version: '2.1',
+    payload: 'new forecasts',
+  });
   assert.match(r.out, new RegExp(`sha256   ${createHash('sha256').update(bytes).digest('hex')}`));
-  assert.match(r.out, /^fits     Node device and lab catalog \(at most 1048576 bytes\)$/m);
-  assert.match(r.out, /^fits     Moddable device/m);
+  assert.match(r.out, /^fits {5}Node device and lab catalog \(at most 1048576 bytes\)$/m);
+  assert.match(r.out, /^fits {5}Moddable device/m);
   // The lab catalog takes it as it is; the Node device installs it.
   const cat = parseCatalog({ components: [{ id: 'com.example.weather', name: 'Weather', version: '2.1', package: 'app1-2.1.json' }] }, dir);
   assert.equal(cat.entries[0]!.size, bytes.length);
-  const stored = { storedSize: () => bytes.length, read: (_id: string, off: number, n: number) => new Uint8Array(bytes.subarray(off, off + n)) };
+  const stored = {
+    storedSize: () => bytes.length,
+    read: (_id: string, off: number, n: number) => new Uint8Array(bytes.subarray(off, off + n)),
+  };
   const installed = await new FileInstaller(new MemoryStorage(), stored as unknown as Downloader).install('p', true);
-  assert.deepEqual(installed.map((c) => [c.id, c.version]), [['com.example.weather', '2.1']]);
+  assert.deepEqual(
+    installed.map((c) => [c.id, c.version]),
+    [['com.example.weather', '2.1']],
+  );
 });
 
 test('build --module: header, NUL, the archive; what the Moddable installer reads back', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pkg-'));
   writeFileSync(join(dir, 'mod.xsa'), archive(300));
   const file = join(dir, 'w.pkg');
-  const r = await dm('package', 'build', '--id', 'com.example.weather', '--version', '3.0', '--module', join(dir, 'mod.xsa'), '--out', file);
+  const r = await dm(
+    'package',
+    'build',
+    '--id',
+    'com.example.weather',
+    '--version',
+    '3.0',
+    '--module',
+    join(dir, 'mod.xsa'),
+    '--out',
+    file,
+  );
   assert.equal(r.code, 0, r.err);
   const bytes = new Uint8Array(readFileSync(file));
   const p = parsePackage('w', bytes.length, (off, n) => bytes.subarray(off, off + n));
@@ -64,9 +113,9 @@ test('build --module: header, NUL, the archive; what the Moddable installer read
   assert.equal(p.module, 'mod');
   assert.equal(p.archiveLength, 300);
   assert.deepEqual(bytes.subarray(p.archiveOffset), archive(300));
-  assert.match(r.out, /^archive  mod archive of 300 bytes after the header$/m);
-  assert.match(r.out, /^refused  Node device and lab catalog .*: has a mod archive/m);
-  assert.match(r.out, /^fits     Moddable device/m);
+  assert.match(r.out, /^archive {2}mod archive of 300 bytes after the header$/m);
+  assert.match(r.out, /^refused {2}Node device and lab catalog .*: has a mod archive/m);
+  assert.match(r.out, /^fits {5}Moddable device/m);
   // Not an archive: refused, nothing written.
   writeFileSync(join(dir, 'bad.xsa'), 'not an archive at all');
   const bad = await dm('package', 'build', '--id', 'x', '--version', '1', '--module', join(dir, 'bad.xsa'), '--out', join(dir, 'bad.pkg'));
@@ -81,8 +130,14 @@ test('inspect: size, SHA-256, id, version, and each limit met or refused with wh
   assert.equal(r.code, 0, r.err);
   const rep = JSON.parse(r.out) as PackageReport;
   const bytes = readFileSync(example);
-  assert.deepEqual([rep.size, rep.sha256, rep.id, rep.version, rep.archiveBytes], [bytes.length, createHash('sha256').update(bytes).digest('hex'), 'com.example.weather', '2.0', 0]);
-  assert.deepEqual(rep.limits.map((l) => l.ok), [true, true]);
+  assert.deepEqual(
+    [rep.size, rep.sha256, rep.id, rep.version, rep.archiveBytes],
+    [bytes.length, createHash('sha256').update(bytes).digest('hex'), 'com.example.weather', '2.0', 0],
+  );
+  assert.deepEqual(
+    rep.limits.map((l) => l.ok),
+    [true, true],
+  );
   // Over 1 MiB: the Node device refuses it (it would answer 1404 before the download), and so does a Moddable one.
   const big = join(dir, 'big.json');
   writeFileSync(big, JSON.stringify({ id: 'a', name: 'A', version: '1.0', payload: 'x'.repeat(NODE_MAX_PACKAGE_BYTES) }));
@@ -96,7 +151,10 @@ test('inspect: size, SHA-256, id, version, and each limit met or refused with wh
   await dm('package', 'build', '--id', 'a', '--version', '1.0', '--module', join(dir, 'big.xsa'), '--out', join(dir, 'big.pkg'));
   const t = await dm('package', 'inspect', join(dir, 'big.pkg'));
   assert.equal(t.code, 0, t.err);
-  assert.match(t.out, new RegExp(`^refused  Moddable device \\(at most ${max} bytes\\): \\d+ bytes, more than ${max} \\(dm.maxPackageBytes\\)$`, 'm'));
+  assert.match(
+    t.out,
+    new RegExp(`^refused  Moddable device \\(at most ${max} bytes\\): \\d+ bytes, more than ${max} \\(dm.maxPackageBytes\\)$`, 'm'),
+  );
   // Not a package at all: exit 1.
   writeFileSync(join(dir, 'junk'), 'hello');
   const j = await dm('package', 'inspect', join(dir, 'junk'));

@@ -12,7 +12,13 @@ import { loadScenario } from '../../lab/server/scenario.js';
 import { exampleCatalog } from './server/fixtures.js';
 import { repoRoot } from '../helpers/peers.js';
 
-class Sink { text = ''; write(s: string | Uint8Array) { this.text += typeof s === 'string' ? s : Buffer.from(s).toString(); return true; } }
+class Sink {
+  text = '';
+  write(s: string | Uint8Array) {
+    this.text += typeof s === 'string' ? s : Buffer.from(s).toString();
+    return true;
+  }
+}
 const device = join(repoRoot, 'lab/examples/device.json');
 
 async function run(args: string[]) {
@@ -22,8 +28,12 @@ async function run(args: string[]) {
 }
 
 async function lab(password = 'dmpass', mqtt = false, prefix?: string) {
-  return startLab({ catalog: exampleCatalog(), devices: parseDevices([{ username: 'dmuser', password, auth: 'md5' }]), ...(mqtt ? { mqtt: 'embedded' } : {}),
-    ...(prefix ? { prefix } : {}) });
+  return startLab({
+    catalog: exampleCatalog(),
+    devices: parseDevices([{ username: 'dmuser', password, auth: 'md5' }]),
+    ...(mqtt ? { mqtt: 'embedded' } : {}),
+    ...(prefix ? { prefix } : {}),
+  });
 }
 
 test('run: a user check with confirm and update over HTTP and MQTT, XML and WBXML; state, trace and inventory persist', async () => {
@@ -33,8 +43,28 @@ test('run: a user check with confirm and update over HTTP and MQTT, XML and WBXM
       for (const encoding of ['xml', 'wbxml']) {
         const dir = mkdtempSync(join(tmpdir(), 'run-'));
         writeFileSync(join(dir, 'answers'), '# consent\nyes\n');
-        const r = await run(['--device', device, '--server', l.dmUrl, '--transport', transport, '--broker', l.brokerUrl!, '--encoding', encoding,
-          '--trigger', 'user', '--component', 'app1', '--answers', join(dir, 'answers'), '--trace', join(dir, 'trace.xml'), '--state', join(dir, 'state')]);
+        const r = await run([
+          '--device',
+          device,
+          '--server',
+          l.dmUrl,
+          '--transport',
+          transport,
+          '--broker',
+          l.brokerUrl!,
+          '--encoding',
+          encoding,
+          '--trigger',
+          'user',
+          '--component',
+          'app1',
+          '--answers',
+          join(dir, 'answers'),
+          '--trace',
+          join(dir, 'trace.xml'),
+          '--state',
+          join(dir, 'state'),
+        ]);
         assert.equal(r.code, 0, r.text);
         assert.match(r.text, /session ended well: 2 session\(s\), 6 round trips/, `${transport} ${encoding}`);
         assert.match(r.text, /0 alert\(s\) still queued/);
@@ -46,13 +76,32 @@ test('run: a user check with confirm and update over HTTP and MQTT, XML and WBXM
         assert.match(trace, /OperationComplete/);
         assert.match(readFileSync(join(dir, 'state', 'components', 'installed'), 'utf8'), /"version":"2\.0"/);
         // The same state again: nothing left to update, one session, no deployment.
-        const again = await run(['--device', device, '--server', l.dmUrl, '--transport', transport, '--broker', l.brokerUrl!, '--encoding', encoding,
-          '--trigger', 'device', '--component', 'app1', '--state', join(dir, 'state')]);
+        const again = await run([
+          '--device',
+          device,
+          '--server',
+          l.dmUrl,
+          '--transport',
+          transport,
+          '--broker',
+          l.brokerUrl!,
+          '--encoding',
+          encoding,
+          '--trigger',
+          'device',
+          '--component',
+          'app1',
+          '--state',
+          join(dir, 'state'),
+        ]);
         assert.equal(again.code, 0, again.text);
         assert.match(again.text, /session ended well: 1 session\(s\)/);
       }
     }
-    assert.deepEqual(l.server.outcomes().map((o) => o.resultCode), [1200, 1200, 1200, 1200]);
+    assert.deepEqual(
+      l.server.outcomes().map((o) => o.resultCode),
+      [1200, 1200, 1200, 1200],
+    );
     assert.deepEqual(l.server.deviations(), []);
   } finally {
     await l.close();
@@ -82,14 +131,21 @@ test('run: server unreachable — clean failure, the alert kept in the state dir
 });
 
 test('run: usage errors exit 2 with the reason', async () => {
-  assert.equal((await main(['run', '--device', device], new Sink() as never, new Sink() as never)), 2);
+  assert.equal(await main(['run', '--device', device], new Sink() as never, new Sink() as never), 2);
   const err = new Sink();
   assert.equal(await main(['run', '--device', device, '--trigger', 'user', '--log', 'loud'], new Sink() as never, err as never), 2);
   assert.match(err.text, /--log must be one of/);
   // A server address the transport cannot reach is refused before the device's state is touched.
   const dir = mkdtempSync(join(tmpdir(), 'run-'));
   const bad = new Sink();
-  assert.equal(await main(['run', '--device', device, '--trigger', 'user', '--server', 'ftp://x', '--state', join(dir, 'state')], bad as never, bad as never), 2);
+  assert.equal(
+    await main(
+      ['run', '--device', device, '--trigger', 'user', '--server', 'ftp://x', '--state', join(dir, 'state')],
+      bad as never,
+      bad as never,
+    ),
+    2,
+  );
   assert.match(bad.text, /--server must be an http:\/\/ or https:\/\/ URL with --transport http, not 'ftp:\/\/x'/);
   assert.equal(existsSync(join(dir, 'state')), false, 'no state written');
   const mq = new Sink();
@@ -135,7 +191,10 @@ test('run with a state folder whose account differs from the device file (a pass
     writeFileSync(join(dir, 'device.json'), JSON.stringify(edited));
     const b = await run(['--device', join(dir, 'device.json'), '--server', l.dmUrl, '--trigger', 'device', '--state', state]);
     assert.equal(b.code, 0, 'the stored account still works with this server');
-    assert.match(b.text, /WARN.*the device's stored account differs from its description: user dmuser \(file: someone\), password\. The stored one is used/);
+    assert.match(
+      b.text,
+      /WARN.*the device's stored account differs from its description: user dmuser \(file: someone\), password\. The stored one is used/,
+    );
     assert.ok(!b.text.includes('new-secret'), 'no password in the log');
   } finally {
     await l.close();
@@ -146,8 +205,22 @@ test('run --prefix: over MQTT the device uses the topic prefix the server serves
   const l = await lab('dmpass', true, 'lab1');
   try {
     const dir = mkdtempSync(join(tmpdir(), 'run-'));
-    const r = await run(['--device', device, '--server', l.dmUrl, '--transport', 'mqtt', '--broker', l.brokerUrl!, '--prefix', 'lab1',
-      '--trigger', 'device', '--state', join(dir, 'state')]);
+    const r = await run([
+      '--device',
+      device,
+      '--server',
+      l.dmUrl,
+      '--transport',
+      'mqtt',
+      '--broker',
+      l.brokerUrl!,
+      '--prefix',
+      'lab1',
+      '--trigger',
+      'device',
+      '--state',
+      join(dir, 'state'),
+    ]);
     assert.equal(r.code, 0, r.text);
     assert.match(r.text, /session ended well: 2 session\(s\)/);
     assert.equal(l.server.device('IMEI:493005100592800')!.sessions, 2, 'the server heard the device on lab1/dm/…');
@@ -157,15 +230,36 @@ test('run --prefix: over MQTT the device uses the topic prefix the server serves
 });
 
 test('run: an update that fails (1407, a wrong checksum) exits 3; --json gives the outcome as one object on stdout', async () => {
-  const l = await startLab({ catalog: exampleCatalog(), devices: parseDevices([{ username: 'dmuser', password: 'dmpass', auth: 'md5' }]),
-    scenario: loadScenario(join(repoRoot, 'lab/examples/scenario-bad-package.json')) });
+  const l = await startLab({
+    catalog: exampleCatalog(),
+    devices: parseDevices([{ username: 'dmuser', password: 'dmpass', auth: 'md5' }]),
+    scenario: loadScenario(join(repoRoot, 'lab/examples/scenario-bad-package.json')),
+  });
   try {
     const dir = mkdtempSync(join(tmpdir(), 'run-'));
     writeFileSync(join(dir, 'answers'), 'yes\n');
     const out = new Sink();
     const err = new Sink();
-    const code = await main(['run', '--device', device, '--server', l.dmUrl, '--trigger', 'user', '--component', 'app1', '--answers', join(dir, 'answers'),
-      '--state', join(dir, 'state'), '--json'], out as never, err as never);
+    const code = await main(
+      [
+        'run',
+        '--device',
+        device,
+        '--server',
+        l.dmUrl,
+        '--trigger',
+        'user',
+        '--component',
+        'app1',
+        '--answers',
+        join(dir, 'answers'),
+        '--state',
+        join(dir, 'state'),
+        '--json',
+      ],
+      out as never,
+      err as never,
+    );
     assert.equal(code, 3, out.text + err.text);
     const lines = out.text.trim().split('\n');
     assert.equal(lines.length, 1, `stdout holds the JSON object only: ${out.text}`);
@@ -173,16 +267,37 @@ test('run: an update that fails (1407, a wrong checksum) exits 3; --json gives t
     assert.equal(j.exit, 3);
     assert.equal(j.reason, 'update-failed');
     assert.equal(j.sessions, 2);
-    assert.deepEqual((j.scomo as { resultCode: number; ok: boolean }[]).map((s) => [s.resultCode, s.ok]), [[1407, false]]);
-    assert.ok((j.alertsSent as { type: string }[]).some((a) => a.type.endsWith('OperationComplete')), 'the result alert was sent');
+    assert.deepEqual(
+      (j.scomo as { resultCode: number; ok: boolean }[]).map((s) => [s.resultCode, s.ok]),
+      [[1407, false]],
+    );
+    assert.ok(
+      (j.alertsSent as { type: string }[]).some((a) => a.type.endsWith('OperationComplete')),
+      'the result alert was sent',
+    );
     assert.deepEqual(j.alertsQueued, []);
     assert.deepEqual(j.stoppedJobs, []);
-    assert.deepEqual(j.deployed, [{ name: 'Weather', version: '1.0' }, { name: 'Sensor driver', version: '1.4' }]);
+    assert.deepEqual(j.deployed, [
+      { name: 'Weather', version: '1.0' },
+      { name: 'Sensor driver', version: '1.4' },
+    ]);
     assert.match(err.text, /\(user: yes\)/, 'the screens go to stderr');
     // Without --json the same outcome is said in words.
     writeFileSync(join(dir, 'answers'), 'yes\n');
-    const words = await run(['--device', device, '--server', l.dmUrl, '--trigger', 'user', '--component', 'app1', '--answers', join(dir, 'answers'),
-      '--state', join(dir, 'state2')]);
+    const words = await run([
+      '--device',
+      device,
+      '--server',
+      l.dmUrl,
+      '--trigger',
+      'user',
+      '--component',
+      'app1',
+      '--answers',
+      join(dir, 'answers'),
+      '--state',
+      join(dir, 'state2'),
+    ]);
     assert.equal(words.code, 3, words.text);
     assert.match(words.text, /update failed: SCOMO result 1407/);
   } finally {
@@ -199,8 +314,14 @@ test('run: a state folder another live process holds is refused (exit 4) before 
   assert.match(r.text, new RegExp(`state folder .* is in use by process ${process.ppid}`));
   assert.equal(existsSync(join(dir, 'state', 'agent')), false, 'the folder is not touched');
   const out = new Sink();
-  assert.equal(await main(['run', '--device', device, '--server', 'http://127.0.0.1:9/dm', '--trigger', 'device', '--state', join(dir, 'state'), '--json'],
-    out as never, new Sink() as never), 4);
+  assert.equal(
+    await main(
+      ['run', '--device', device, '--server', 'http://127.0.0.1:9/dm', '--trigger', 'device', '--state', join(dir, 'state'), '--json'],
+      out as never,
+      new Sink() as never,
+    ),
+    4,
+  );
   assert.deepEqual({ ...JSON.parse(out.text), error: undefined }, { exit: 4, reason: 'state-in-use', error: undefined }, out.text);
   const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
   writeFileSync(join(dir, 'state', 'lock'), `${gone}\n`);
@@ -215,7 +336,20 @@ test('run: an answer that does not fit its screen (pick on a yes/no screen) stop
   try {
     const dir = mkdtempSync(join(tmpdir(), 'run-'));
     writeFileSync(join(dir, 'answers'), 'pick:2\n');
-    const r = await run(['--device', device, '--server', l.dmUrl, '--trigger', 'user', '--component', 'app1', '--answers', join(dir, 'answers'), '--state', join(dir, 'state')]);
+    const r = await run([
+      '--device',
+      device,
+      '--server',
+      l.dmUrl,
+      '--trigger',
+      'user',
+      '--component',
+      'app1',
+      '--answers',
+      join(dir, 'answers'),
+      '--state',
+      join(dir, 'state'),
+    ]);
     assert.equal(r.code, 5, r.text);
     assert.match(r.text, /answer 'pick:2' does not fit the screen "Please confirm"/);
     assert.doesNotMatch(r.text, /\(user: pick:2\)/);
@@ -226,11 +360,22 @@ test('run: an answer that does not fit its screen (pick on a yes/no screen) stop
   }
 });
 
-test('run with no answers meets a confirm: it says so at once and answers as the timeout rules say (the server\'s default)', async () => {
+test("run with no answers meets a confirm: it says so at once and answers as the timeout rules say (the server's default)", async () => {
   const l = await lab();
   try {
     const dir = mkdtempSync(join(tmpdir(), 'run-'));
-    const r = await run(['--device', device, '--server', l.dmUrl, '--trigger', 'user', '--component', 'app1', '--state', join(dir, 'state')]);
+    const r = await run([
+      '--device',
+      device,
+      '--server',
+      l.dmUrl,
+      '--trigger',
+      'user',
+      '--component',
+      'app1',
+      '--state',
+      join(dir, 'state'),
+    ]);
     assert.equal(r.code, 0, r.text);
     assert.match(r.text, /nobody to answer this screen: no --answers left and no keys/);
     // The lab's confirm carries MAXDT=60&DR=0: its default is no, so the update is postponed, without the 60 s.

@@ -9,7 +9,13 @@ import { startNodeDevice } from '../../platform/node/node-device.js';
 import { loadDevice } from '../../lab/commands/common.js';
 import { repoRoot } from '../helpers/peers.js';
 
-class Sink { text = ''; write(s: string | Uint8Array) { this.text += typeof s === 'string' ? s : Buffer.from(s).toString(); return true; } }
+class Sink {
+  text = '';
+  write(s: string | Uint8Array) {
+    this.text += typeof s === 'string' ? s : Buffer.from(s).toString();
+    return true;
+  }
+}
 
 /** Every file under dir with its size, modification time and content, to show nothing changed. */
 function snapshot(dir: string): string[] {
@@ -50,10 +56,24 @@ test('state prints the tree with ACLs and formats, the queued alerts, the SCOMO 
   assert.match(all.out, /\ncomponents \(2\):\n {2}Weather 1\.0 {2}com\.example\.weather {2}active\n/);
 
   const json = await state(['--state', dir, '--json']);
-  const j = JSON.parse(json.out) as { tree: { path: string; acl?: string; format: string }[]; queue: { type: string }[]; jobs: unknown[]; components: { name: string }[] };
-  assert.ok(j.tree.some((n) => n.path === './DevInfo' && n.format === 'node' && n.acl === 'Get=*'), 'the tree has DevInfo with its ACL');
-  assert.ok(j.tree.some((n) => n.path === './DevInfo/DevId' && n.format === 'chr'), 'and DevId with its format');
-  assert.deepEqual(j.queue.map((a) => a.type), ['urn:oma:at:scomo:1.1:UpdateDeviceRequest']);
+  const j = JSON.parse(json.out) as {
+    tree: { path: string; acl?: string; format: string }[];
+    queue: { type: string }[];
+    jobs: unknown[];
+    components: { name: string }[];
+  };
+  assert.ok(
+    j.tree.some((n) => n.path === './DevInfo' && n.format === 'node' && n.acl === 'Get=*'),
+    'the tree has DevInfo with its ACL',
+  );
+  assert.ok(
+    j.tree.some((n) => n.path === './DevInfo/DevId' && n.format === 'chr'),
+    'and DevId with its format',
+  );
+  assert.deepEqual(
+    j.queue.map((a) => a.type),
+    ['urn:oma:at:scomo:1.1:UpdateDeviceRequest'],
+  );
   assert.deepEqual(j.jobs, []);
   assert.deepEqual(j.components.map((c) => c.name).sort(), ['Sensor driver', 'Weather']);
   const queue = await state(['--state', dir, 'queue', '--json']);

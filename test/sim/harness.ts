@@ -57,14 +57,20 @@ export function findSdk(): { sdk?: Sdk; skip?: string } {
     npmBins.add(join(d, 'node_modules', '.bin'));
     if (dirname(d) === d) break;
   }
-  const path = (process.env.PATH ?? '').split(delimiter).filter((p) => p && !npmBins.has(resolve(p))).join(delimiter);
+  const path = (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter((p) => p && !npmBins.has(resolve(p)))
+    .join(delimiter);
   const which = (tool: string): string | undefined => {
     const r = spawnSync('sh', ['-c', `command -v ${tool}`], { env: { ...process.env, PATH: path }, encoding: 'utf8' });
     return r.status === 0 ? r.stdout.trim() : undefined;
   };
   const missing = ['mcconfig', 'tsc', 'Xvfb', 'xdotool', 'import', 'convert'].filter((t) => !which(t));
-  if (missing.length) throw new Error(`MODDABLE is set but ${missing.join(', ')} not found on the PATH (without node_modules/.bin): ` +
-    'put $MODDABLE/build/bin/lin/release and a TypeScript 6+ tsc on the PATH; Xvfb, xdotool and ImageMagick must be installed');
+  if (missing.length)
+    throw new Error(
+      `MODDABLE is set but ${missing.join(', ')} not found on the PATH (without node_modules/.bin): ` +
+        'put $MODDABLE/build/bin/lin/release and a TypeScript 6+ tsc on the PATH; Xvfb, xdotool and ImageMagick must be installed',
+    );
   // mcsim finds its simulators four directories above its own real path, so it is started by absolute path.
   const mcsim = join(moddable, 'build', 'bin', 'lin', 'release', 'mcsim');
   if (!existsSync(mcsim)) throw new Error(`${mcsim} not found: build the SDK's Linux tools (cd $MODDABLE/build/makefiles/lin && make)`);
@@ -79,7 +85,13 @@ export function findSdk(): { sdk?: Sdk; skip?: string } {
 
 const children = new Set<ChildProcess>();
 process.on('exit', () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null && c.pid) try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ }
+  for (const c of children)
+    if (c.exitCode === null && c.signalCode === null && c.pid)
+      try {
+        process.kill(c.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
 });
 
 function track(c: ChildProcess): ChildProcess {
@@ -92,8 +104,18 @@ function track(c: ChildProcess): ChildProcess {
 export async function stopProcess(c: ChildProcess | undefined, graceMs = 5000): Promise<void> {
   if (!c?.pid || c.exitCode !== null || c.signalCode !== null) return;
   const exited = new Promise<void>((r) => c.once('exit', () => r()));
-  try { process.kill(c.pid, 'SIGTERM'); } catch { return; }
-  const t = setTimeout(() => { try { process.kill(c.pid!, 'SIGKILL'); } catch { /* gone */ } }, graceMs);
+  try {
+    process.kill(c.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const t = setTimeout(() => {
+    try {
+      process.kill(c.pid!, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }, graceMs);
   await exited;
   clearTimeout(t);
 }
@@ -105,9 +127,13 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?:
     const out: Buffer[] = [];
     let err = '';
     p.stdout!.on('data', (d: Buffer) => out.push(d));
-    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    p.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     p.once('error', rej);
-    p.once('exit', (code) => (code === 0 ? res(Buffer.concat(out)) : rej(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${err.slice(-500)}`))));
+    p.once('exit', (code) =>
+      code === 0 ? res(Buffer.concat(out)) : rej(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${err.slice(-500)}`)),
+    );
     if (input) p.stdin!.end(input);
   });
 }
@@ -115,7 +141,12 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?:
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `ms` with `what()`. */
-export async function waitFor<T>(what: () => string, ms: number, probe: () => T | undefined | Promise<T | undefined>, everyMs = 250): Promise<T> {
+export async function waitFor<T>(
+  what: () => string,
+  ms: number,
+  probe: () => T | undefined | Promise<T | undefined>,
+  everyMs = 250,
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await probe();
@@ -143,18 +174,28 @@ export interface XDisplay {
 
 /** Starts Xvfb on a display number it picks itself (-displayfd), so no other X server is disturbed. */
 export async function startXvfb(): Promise<XDisplay> {
-  const proc = track(spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1024x768x24', '-nolisten', 'tcp'], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] }));
+  const proc = track(
+    spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1024x768x24', '-nolisten', 'tcp'], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] }),
+  );
   let err = '';
-  proc.stderr!.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-2000); });
+  proc.stderr!.on('data', (d: Buffer) => {
+    err = (err + d.toString()).slice(-2000);
+  });
   const fd3 = proc.stdio[3] as NodeJS.ReadableStream;
   let out = '';
   const n = await new Promise<string>((resolveN, reject) => {
     const t = setTimeout(() => reject(new Error(`Xvfb did not report its display within 20 s: ${err}`)), 20000);
     fd3.on('data', (d: Buffer) => {
       out += d.toString();
-      if (out.includes('\n')) { clearTimeout(t); resolveN(out.trim()); }
+      if (out.includes('\n')) {
+        clearTimeout(t);
+        resolveN(out.trim());
+      }
     });
-    proc.once('exit', (code) => { clearTimeout(t); reject(new Error(`Xvfb exited (${code}): ${err}`)); });
+    proc.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`Xvfb exited (${code}): ${err}`));
+    });
   });
   return { name: `:${n}`, proc };
 }
@@ -204,17 +245,26 @@ export class XsbugListener {
         this.onMessage(s, start >= 0 ? msg.slice(start + 7) : msg);
       }
     });
-    s.on('error', () => { /* the app went away */ });
+    s.on('error', () => {
+      /* the app went away */
+    });
   }
 
   private send(s: Socket | undefined, cmd: string): void {
-    try { s?.write(`\r\n${cmd}\r\n`); } catch { /* closed */ }
+    try {
+      s?.write(`\r\n${cmd}\r\n`);
+    } catch {
+      /* closed */
+    }
   }
 
   private onMessage(s: Socket, m: string): void {
     if (m.startsWith('<login')) {
       const name = /name="([^"]*)"/.exec(m)?.[1];
-      if (name !== 'mcsim') { this.socket = s; this.logins++; }
+      if (name !== 'mcsim') {
+        this.socket = s;
+        this.logins++;
+      }
       this.send(s, '<go/>');
       this.send(s, '<set-all-breakpoints></set-all-breakpoints>');
     }
@@ -223,7 +273,9 @@ export class XsbugListener {
     if (sm && s === this.socket) {
       const v = sm[1]!.split(',').map(Number);
       const values: Record<string, number> = {};
-      this.names.forEach((n, i) => { values[n] = v[i] ?? NaN; });
+      this.names.forEach((n, i) => {
+        values[n] = v[i] ?? NaN;
+      });
       this.samples.push({ at: Date.now(), values });
     }
     for (const lm of m.matchAll(/<log(?:\s+path="([^"]*)"\s+line="([^"]*)")?\s*>([\s\S]*?)<\/log>/g)) {
@@ -232,11 +284,17 @@ export class XsbugListener {
       const parts = this.partial.split('\n');
       this.partial = parts.pop()!;
       for (const p of parts) this.lines.push({ at: Date.now(), text: p });
-      if (parts.length) { const w = this.lineWaiters; this.lineWaiters = []; for (const f of w) f(); }
+      if (parts.length) {
+        const w = this.lineWaiters;
+        this.lineWaiters = [];
+        for (const f of w) f();
+      }
     }
     if (/<break\b/.test(m)) {
       this.breaks++;
-      const w = this.breakWaiters; this.breakWaiters = []; for (const f of w) f();
+      const w = this.breakWaiters;
+      this.breakWaiters = [];
+      for (const f of w) f();
       this.send(s, '<go/>');
     }
   }
@@ -251,7 +309,10 @@ export class XsbugListener {
     const n = this.samples.length;
     const at = await new Promise<number | undefined>((r) => {
       const t = setTimeout(() => r(undefined), timeoutMs);
-      this.breakWaiters.push(() => { clearTimeout(t); r(this.samples.length); });
+      this.breakWaiters.push(() => {
+        clearTimeout(t);
+        r(this.samples.length);
+      });
       this.send(this.socket, '<step/>');
     });
     if (at === undefined || at <= n) return undefined;
@@ -268,7 +329,12 @@ export class XsbugListener {
 
   /** The last `n` lines logged since index `from`. */
   tail(n = 25, from = 0): string {
-    return this.lines.slice(Math.max(from, this.lines.length - n)).map((l) => `    | ${l.text}`).join('\n') || '    (nothing)';
+    return (
+      this.lines
+        .slice(Math.max(from, this.lines.length - n))
+        .map((l) => `    | ${l.text}`)
+        .join('\n') || '    (nothing)'
+    );
   }
 
   async close(): Promise<void> {
@@ -284,9 +350,14 @@ export class XsbugListener {
 }
 
 function decode(s: string): string {
-  return s.replace(/&#(\d+);/g, (_, n: string) => String.fromCodePoint(Number(n)))
+  return s
+    .replace(/&#(\d+);/g, (_, n: string) => String.fromCodePoint(Number(n)))
     .replace(/&#x([0-9a-f]+);/gi, (_, n: string) => String.fromCodePoint(parseInt(n, 16)))
-    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 }
 
 /** Peaks of the instruments over samples (bytes and slot counts), and the slot size they imply. */
@@ -299,7 +370,9 @@ export interface Peaks {
 
 export function peaks(samples: Sample[]): Peaks {
   const slotSize = slotBytes(samples);
-  let chunk = 0, slots = 0, stack = 0;
+  let chunk = 0,
+    slots = 0,
+    stack = 0;
   for (const s of samples) {
     chunk = Math.max(chunk, s.values['Chunk used'] ?? 0);
     slots = Math.max(slots, Math.round((s.values['Slot used'] ?? 0) / slotSize));
@@ -339,7 +412,11 @@ export interface Built {
 export class Builder {
   private readonly cache = new Map<string, Built>();
   readonly outDir: string;
-  constructor(private readonly sdk: Sdk, private readonly work: string, readonly fileRoot: string) {
+  constructor(
+    private readonly sdk: Sdk,
+    private readonly work: string,
+    readonly fileRoot: string,
+  ) {
     this.outDir = join(work, 'build-out');
     mkdirSync(this.outDir, { recursive: true });
   }
@@ -355,15 +432,28 @@ export class Builder {
     writeFileSync(manifestPath, JSON.stringify(manifest, null, '\t'));
     const t0 = Date.now();
     const r = await new Promise<{ code: number | null; out: string }>((res) => {
-      const p = track(spawn('mcconfig', ['-d', '-m', '-t', 'build', '-o', this.outDir, manifestPath],
-        { cwd: dirname(manifestPath), env: { ...process.env, PATH: this.sdk.path }, stdio: ['ignore', 'pipe', 'pipe'] }));
+      const p = track(
+        spawn('mcconfig', ['-d', '-m', '-t', 'build', '-o', this.outDir, manifestPath], {
+          cwd: dirname(manifestPath),
+          env: { ...process.env, PATH: this.sdk.path },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        }),
+      );
       let out = '';
-      p.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-      p.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+      p.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      p.stderr!.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
       p.once('exit', (code) => res({ code, out }));
     });
     if (r.code !== 0) {
-      const errors = r.out.split('\n').filter((l) => /error|###/i.test(l)).slice(-20).join('\n');
+      const errors = r.out
+        .split('\n')
+        .filter((l) => /error|###/i.test(l))
+        .slice(-20)
+        .join('\n');
       throw new Error(`mcconfig failed (exit ${r.code}) for ${manifestPath}:\n${errors || r.out.slice(-3000)}`);
     }
     const name = 'xs-dm-agent-sim';
@@ -372,12 +462,16 @@ export class Builder {
     const got = readMcConfig(mcConfig);
     const dm = got.dm as Record<string, unknown> | undefined;
     if (!isDeepStrictEqual(dm?.device, spec.device)) {
-      throw new Error(`the build's config.dm.device is not the case's override (mcconfig merge):\n got ${JSON.stringify(dm?.device)}\nwant ${JSON.stringify(spec.device)}`);
+      throw new Error(
+        `the build's config.dm.device is not the case's override (mcconfig merge):\n got ${JSON.stringify(dm?.device)}\nwant ${JSON.stringify(spec.device)}`,
+      );
     }
     for (const [k, v] of Object.entries(spec.dm ?? {})) {
-      if (!isDeepStrictEqual(dm?.[k], v)) throw new Error(`the build's config.dm.${k} is ${JSON.stringify(dm?.[k])}, not ${JSON.stringify(v)}`);
+      if (!isDeepStrictEqual(dm?.[k], v))
+        throw new Error(`the build's config.dm.${k} is ${JSON.stringify(dm?.[k])}, not ${JSON.stringify(v)}`);
     }
-    if ((got.file as { root?: string } | undefined)?.root !== this.fileRoot) throw new Error(`the build's config.file.root is not ${this.fileRoot}`);
+    if ((got.file as { root?: string } | undefined)?.root !== this.fileRoot)
+      throw new Error(`the build's config.file.root is not ${this.fileRoot}`);
     // mcsim picks the simulator whose applicationName matches the library's path: Moddable Two's is
     // "moddable_two/debug/.*" + "/mc.so". The copy also keeps this build while the next one is made.
     const lib = join(this.work, 'libs', String(this.cache.size), 'moddable_two', 'debug', name, 'mc.so');
@@ -402,8 +496,14 @@ export type ScreenKind = 'idle' | 'text' | 'confirm' | 'choice' | 'input' | 'key
 
 const COLOR = {
   // What the simulator shows of shared colours: RGB565, so the low bits are cut (screen-layout.ts COLORS).
-  primary: q565('#1F4E79'), background: q565('#FFFFFF'), button: q565('#D9D9D9'), field: q565('#EEEEEE'),
-  cursor: q565('#CCE0F5'), barBack: q565('#D9D9D9'), barFill: q565('#2E8B57'), error: q565('#B00020'),
+  primary: q565('#1F4E79'),
+  background: q565('#FFFFFF'),
+  button: q565('#D9D9D9'),
+  field: q565('#EEEEEE'),
+  cursor: q565('#CCE0F5'),
+  barBack: q565('#D9D9D9'),
+  barFill: q565('#2E8B57'),
+  error: q565('#B00020'),
 };
 
 function q565(hex: string): [number, number, number] {
@@ -412,7 +512,11 @@ function q565(hex: string): [number, number, number] {
 }
 
 export class Shot {
-  constructor(readonly rgb: Buffer, readonly w = 240, readonly h = 320) {}
+  constructor(
+    readonly rgb: Buffer,
+    readonly w = 240,
+    readonly h = 320,
+  ) {}
   px(x: number, y: number): [number, number, number] {
     const i = (y * this.w + x) * 3;
     return [this.rgb[i]!, this.rgb[i + 1]!, this.rgb[i + 2]!];
@@ -424,7 +528,11 @@ export class Shot {
   /** Dark (text) pixels in a band of rows, right of x0. */
   inkRight(y0: number, y1: number, x0: number): number {
     let n = 0;
-    for (let y = y0; y < y1; y++) for (let x = x0; x < this.w; x++) { const p = this.px(x, y); if (p[0] + p[1] + p[2] < 200) n++; }
+    for (let y = y0; y < y1; y++)
+      for (let x = x0; x < this.w; x++) {
+        const p = this.px(x, y);
+        if (p[0] + p[1] + p[2] < 200) n++;
+      }
     return n;
   }
   bandEquals(other: Shot, y0: number, y1: number): boolean {
@@ -443,7 +551,8 @@ export class Shot {
   kind(): ScreenKind {
     if (!this.is(4, 4, COLOR.primary) || !this.is(235, 28, COLOR.primary)) return 'unknown';
     // Footer probes away from the 2 px gaps between buttons and from their labels (drawn at the top).
-    const f = (x: number) => (this.is(x, 316, COLOR.primary) ? 'P' : this.is(x, 316, COLOR.button) ? 'B' : this.is(x, 316, COLOR.background) ? 'W' : '?');
+    const f = (x: number) =>
+      this.is(x, 316, COLOR.primary) ? 'P' : this.is(x, 316, COLOR.button) ? 'B' : this.is(x, 316, COLOR.background) ? 'W' : '?';
     const foot = [10, 40, 60, 100, 140, 180, 230].map(f).join('');
     // The keyboard view: the value box (x 8..176, y 60..94) beside the Done key (180..240).
     if (this.is(170, 90, COLOR.field) && this.is(230, 90, COLOR.button)) return 'keyboard';
@@ -481,7 +590,8 @@ export class ScreenDriver {
    * white body under it. Called on the idle screen after boot.
    */
   async locate(): Promise<{ x: number; y: number } | undefined> {
-    const W = 1024, H = 768;
+    const W = 1024,
+      H = 768;
     const raw = await this.grab([]);
     if (raw.length < W * H * 3) return undefined;
     const shot = new Shot(raw, W, H);
@@ -489,8 +599,13 @@ export class ScreenDriver {
       for (let x = 1; x < W - 240; x++) {
         if (!shot.is(x, y, COLOR.primary, 2)) continue;
         if (shot.is(x - 1, y, COLOR.primary, 2) || shot.is(x, y - 1, COLOR.primary, 2)) continue;
-        if (shot.is(x + 239, y, COLOR.primary, 2) && shot.is(x, y + 31, COLOR.primary, 2) && shot.is(x + 239, y + 31, COLOR.primary, 2) &&
-          shot.is(x + 4, y + 33, COLOR.background, 2) && shot.is(x + 120, y + 300, COLOR.primary, 2)) {
+        if (
+          shot.is(x + 239, y, COLOR.primary, 2) &&
+          shot.is(x, y + 31, COLOR.primary, 2) &&
+          shot.is(x + 239, y + 31, COLOR.primary, 2) &&
+          shot.is(x + 4, y + 33, COLOR.background, 2) &&
+          shot.is(x + 120, y + 300, COLOR.primary, 2)
+        ) {
           this.origin = { x, y };
           return this.origin;
         }
@@ -555,9 +670,15 @@ export interface RunningSim {
 function backtrace(exe: string, coreDir: string): string | undefined {
   const core = existsSync(coreDir) ? readdirSync(coreDir).find((f) => f.startsWith('core')) : undefined;
   if (!core) return undefined;
-  const r = spawnSync('gdb', ['-batch', '-nx', '-ex', 'bt 25', '-ex', 'frame 0', '-ex', 'info locals', exe, join(coreDir, core)], { encoding: 'utf8', timeout: 60000 });
+  const r = spawnSync('gdb', ['-batch', '-nx', '-ex', 'bt 25', '-ex', 'frame 0', '-ex', 'info locals', exe, join(coreDir, core)], {
+    encoding: 'utf8',
+    timeout: 60000,
+  });
   if (r.status === null && !r.stdout) return undefined;
-  return (r.stdout ?? '').split('\n').filter((l) => /^#|^\S+ = /.test(l)).join('\n');
+  return (r.stdout ?? '')
+    .split('\n')
+    .filter((l) => /^#|^\S+ = /.test(l))
+    .join('\n');
 }
 
 /**
@@ -571,19 +692,42 @@ export async function startMcsim(sdk: Sdk, display: XDisplay, built: Built, xsbu
   // Through sh only to allow a core dump (`exec` keeps the PID: mcsim itself is the child that is stopped).
   const coreDir = join(xdg, 'cores');
   cleanDir(coreDir);
-  const proc = track(spawn('sh', ['-c', 'ulimit -c unlimited 2>/dev/null; exec "$0" "$@"', sdk.mcsim, built.lib], {
-    cwd: coreDir,
-    env: { ...process.env, DISPLAY: display.name, XDG_CONFIG_HOME: xdg, XSBUG_HOST: '127.0.0.1', XSBUG_PORT: String(xsbug.port), NO_AT_BRIDGE: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }));
+  const proc = track(
+    spawn('sh', ['-c', 'ulimit -c unlimited 2>/dev/null; exec "$0" "$@"', sdk.mcsim, built.lib], {
+      cwd: coreDir,
+      env: {
+        ...process.env,
+        DISPLAY: display.name,
+        XDG_CONFIG_HOME: xdg,
+        XSBUG_HOST: '127.0.0.1',
+        XSBUG_PORT: String(xsbug.port),
+        NO_AT_BRIDGE: '1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   let out = '';
   let ended: string | undefined;
-  proc.once('exit', (code, signal) => { ended = signal ? `signal ${signal}` : `exit code ${code}`; });
-  const keep = (d: Buffer) => { out = (out + d.toString()).slice(-8000); };
+  proc.once('exit', (code, signal) => {
+    ended = signal ? `signal ${signal}` : `exit code ${code}`;
+  });
+  const keep = (d: Buffer) => {
+    out = (out + d.toString()).slice(-8000);
+  };
   proc.stdout!.on('data', keep);
   proc.stderr!.on('data', keep);
-  await waitFor(() => `mcsim's app to connect to the xsbug listener (mcsim output: ${out.slice(-500)})`, 60000,
-    () => (proc.exitCode !== null ? (() => { throw new Error(`mcsim exited (${proc.exitCode}): ${out.slice(-1500)}`); })() : xsbug.logins > logins ? true : undefined));
+  await waitFor(
+    () => `mcsim's app to connect to the xsbug listener (mcsim output: ${out.slice(-500)})`,
+    60000,
+    () =>
+      proc.exitCode !== null
+        ? (() => {
+            throw new Error(`mcsim exited (${proc.exitCode}): ${out.slice(-1500)}`);
+          })()
+        : xsbug.logins > logins
+          ? true
+          : undefined,
+  );
   return { proc, output: () => out, ended: () => ended, backtrace: () => backtrace(sdk.mcsim, coreDir) };
 }
 
@@ -595,19 +739,26 @@ export interface LabRun {
 }
 
 export async function startLabServer(o: {
-  port: number; brokerPort?: number; auth: AuthType; catalog?: string; scenario?: unknown; mqtt?: boolean;
+  port: number;
+  brokerPort?: number;
+  auth: AuthType;
+  catalog?: string;
+  scenario?: unknown;
+  mqtt?: boolean;
 }): Promise<LabRun> {
   const logs: string[] = [];
   const log: Log = {
     log(level: LogLevel, message: string, fields?: Record<string, unknown>) {
-      logs.push(`${level} ${message}${fields ? ' ' + JSON.stringify(fields) : ''}`);
+      logs.push(`${level} ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
     },
   };
   const lab = await startLab({
     catalog: loadCatalog(o.catalog ?? join(FIXTURES, 'catalog.json')),
     devices: [{ username: 'dmuser', password: 'dmpass', auth: o.auth }],
     ...(o.scenario ? { scenario: parseScenario(o.scenario) } : {}),
-    port: o.port, host: '127.0.0.1', log,
+    port: o.port,
+    host: '127.0.0.1',
+    log,
     ...(o.mqtt ? { mqtt: 'embedded', brokerPort: o.brokerPort! } : {}),
   });
   return { lab, logs };

@@ -13,10 +13,12 @@ const SERVER = 'http://127.0.0.1:8080/dm';
 
 /** A server message answering `dev`: its SyncHdr authenticated (212), then `commands` (XML text). */
 export function serverXml(dev: SyncMLMessage, commands: string, final = true): string {
-  return `<SyncML xmlns='SYNCML:SYNCML1.2'><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>${dev.hdr.sessionId}</SessionID>` +
+  return (
+    `<SyncML xmlns='SYNCML:SYNCML1.2'><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>${dev.hdr.sessionId}</SessionID>` +
     `<MsgID>${dev.hdr.msgId}</MsgID><Target><LocURI>${dev.hdr.source.locURI}</LocURI></Target><Source><LocURI>${SERVER}</LocURI></Source></SyncHdr><SyncBody>` +
     `<Status><CmdID>1</CmdID><MsgRef>${dev.hdr.msgId}</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd><TargetRef>${SERVER}</TargetRef>` +
-    `<SourceRef>${dev.hdr.source.locURI}</SourceRef><Data>212</Data></Status>${commands}${final ? '<Final/>' : ''}</SyncBody></SyncML>`;
+    `<SourceRef>${dev.hdr.source.locURI}</SourceRef><Data>212</Data></Status>${commands}${final ? '<Final/>' : ''}</SyncBody></SyncML>`
+  );
 }
 
 function message(dev: SyncMLMessage, commands: string, final = true): Uint8Array {
@@ -24,7 +26,10 @@ function message(dev: SyncMLMessage, commands: string, final = true): Uint8Array
 }
 
 /** What the device answered, message by message: "Cmd code" for each Status, and how many Results items. */
-export interface LimitsLog { statuses: string[][]; results: number[] }
+export interface LimitsLog {
+  statuses: string[][];
+  results: number[];
+}
 
 const SIZES = { maxMsgSize: DEFAULT_MAX_MSG_SIZE, maxListNodes: DEFAULT_LIST_MAX_NODES, treeLimits: DEFAULT_TREE };
 
@@ -38,12 +43,16 @@ export function atDeviceLimits(log?: LimitsLog): { scenario: Scenario; options: 
   const leaves: string[] = [];
   for (let i = 0; i < listed; i++) leaves.push(`./SCOMO/Download/fill/n${i}`);
   for (let i = 0; i < elsewhere; i++) leaves.push(`./SCOMO/Download/more/n${i}`);
-  const item = (uri: string, i: number) => `<Item><Target><LocURI>${uri}</LocURI></Target><Data>${String(i).padEnd(VALUE, 'v')}</Data></Item>`;
+  const item = (uri: string, i: number) =>
+    `<Item><Target><LocURI>${uri}</LocURI></Target><Data>${String(i).padEnd(VALUE, 'v')}</Data></Item>`;
   const queue: string[] = [];
   // As many leaves a message as keep it under the device's MaxMsgSize.
-  for (let at = 0; at < leaves.length;) {
+  for (let at = 0; at < leaves.length; ) {
     let add = '';
-    while (at < leaves.length && 600 + add.length + item(leaves[at]!, at).length < DEFAULT_MAX_MSG_SIZE) { add += item(leaves[at]!, at); at++; }
+    while (at < leaves.length && 600 + add.length + item(leaves[at]!, at).length < DEFAULT_MAX_MSG_SIZE) {
+      add += item(leaves[at]!, at);
+      at++;
+    }
     queue.push(`<Add><CmdID>2</CmdID>${add}</Add>`);
   }
   queue.push(`<Get><CmdID>2</CmdID><Item><Target><LocURI>./SCOMO/Download/fill?list=StructData</LocURI></Target></Item></Get>`);
@@ -62,5 +71,8 @@ export function atDeviceLimits(log?: LimitsLog): { scenario: Scenario; options: 
 
 /** A check the server ends at once, with the same sizes. */
 export function plainCheck(): { scenario: Scenario; options: RunOptions } {
-  return { scenario: { device: exampleDevice(), trigger: 'device', answers: [], agentOptions: SIZES }, options: { serve: (_n, body) => message(decodeMessage(body), '') } };
+  return {
+    scenario: { device: exampleDevice(), trigger: 'device', answers: [], agentOptions: SIZES },
+    options: { serve: (_n, body) => message(decodeMessage(body), '') },
+  };
 }

@@ -18,8 +18,11 @@ import { peersRequired, repoRoot } from '../helpers/peers.js';
 
 export const STACK_ENV = 'DM_XS_STACK_SLOTS';
 
-const creation = (JSON.parse(readFileSync(join(repoRoot, 'manifests/shared.json'), 'utf8')) as
-  { creation: { stack: number; chunk: { initial: number }; heap: { initial: number } } }).creation;
+const creation = (
+  JSON.parse(readFileSync(join(repoRoot, 'manifests/shared.json'), 'utf8')) as {
+    creation: { stack: number; chunk: { initial: number }; heap: { initial: number } };
+  }
+).creation;
 /** The device's stack, in slots: `creation.stack` of manifests/shared.json. */
 export const DEVICE_STACK = creation.stack;
 // What the simulator (SDK 8.2.3, 64-bit, the shipped simulator manifest) holds once the agent has booted on
@@ -71,15 +74,21 @@ function build(): { path: string } | { error: string } {
   const registration = /(\n\s*)xsResult = xsNewHostFunction\(fx_harden, 1\);/;
   if (text.split(registration).length !== 3) return { error: `${source}: the harden registration is not where this build expects it` };
   const linkSource = readFileSync(PRELOAD_LINK_SOURCE, 'utf8');
-  const patched = text.replace(STACK_LINE, `$1(getenv("${STACK_ENV}") ? atoi(getenv("${STACK_ENV}")) : 4096),$2`)
+  const patched = text
+    .replace(STACK_LINE, `$1(getenv("${STACK_ENV}") ? atoi(getenv("${STACK_ENV}")) : 4096),$2`)
     .replace(CHUNK_LINE, `$1(getenv("${CHUNK_ENV}") ? atoi(getenv("${CHUNK_ENV}")) : 32 * 1024 * 1024),$2`)
     .replace(CHUNK_GROWTH_LINE, `$1(getenv("${CHUNK_ENV}") ? 0 : 4 * 1024 * 1024),$2`)
     .replace(HEAP_LINE, `$1(getenv("${HEAP_ENV}") ? atoi(getenv("${HEAP_ENV}")) : 256 * 1024),$2`)
     .replace(HEAP_GROWTH_LINE, `$1(getenv("${HEAP_ENV}") ? 0 : 128 * 1024),$2`)
-    .replace(registration, '$1xsResult = xsNewHostFunction(xs_preloadLink, 1);$1xsDefine(xsGlobal, xsID("preloadLink"), xsResult, xsDontEnum);'
-      + '$1xsResult = xsNewHostFunction(xs_preloadInFlash, 1);$1xsDefine(xsGlobal, xsID("preloadInFlash"), xsResult, xsDontEnum);$&')
-    .replace('static void xsBuildAgent(xsMachine* the);',
-      'static void xsBuildAgent(xsMachine* the);\nextern void xs_preloadLink(xsMachine* the);\nextern void xs_preloadInFlash(xsMachine* the);');
+    .replace(
+      registration,
+      '$1xsResult = xsNewHostFunction(xs_preloadLink, 1);$1xsDefine(xsGlobal, xsID("preloadLink"), xsResult, xsDontEnum);' +
+        '$1xsResult = xsNewHostFunction(xs_preloadInFlash, 1);$1xsDefine(xsGlobal, xsID("preloadInFlash"), xsResult, xsDontEnum);$&',
+    )
+    .replace(
+      'static void xsBuildAgent(xsMachine* the);',
+      'static void xsBuildAgent(xsMachine* the);\nextern void xs_preloadLink(xsMachine* the);\nextern void xs_preloadInFlash(xsMachine* the);',
+    );
   const version = (JSON.parse(readFileSync(join(xsnapDir, 'package.json'), 'utf8')) as { version: string }).version;
   const key = createHash('sha256').update(version).update(patched).update(linkSource).digest('hex').slice(0, 16);
   const outDir = join(repoRoot, 'node_modules/.cache/dm-agent-xsnap', key);
@@ -87,17 +96,24 @@ function build(): { path: string } | { error: string } {
   if (existsSync(bin)) return { path: bin };
 
   // What xsnap's makefile runs for its release worker, as text: one compile line per source, then the link.
-  const dry = spawnSync('make', ['-n', '-B', '-f', 'xsnap-worker.mk', 'GOAL=release', `MODDABLE=${join(xsnapDir, 'moddable')}`, `XSNAP_VERSION=${version}`],
-    { cwd: makefiles, encoding: 'utf8' });
-  if (dry.status !== 0) return { error: `make -n in ${makefiles} failed: ${(dry.stderr || dry.error?.message || '').trim().slice(0, 300)}` };
+  const dry = spawnSync(
+    'make',
+    ['-n', '-B', '-f', 'xsnap-worker.mk', 'GOAL=release', `MODDABLE=${join(xsnapDir, 'moddable')}`, `XSNAP_VERSION=${version}`],
+    { cwd: makefiles, encoding: 'utf8' },
+  );
+  if (dry.status !== 0)
+    return { error: `make -n in ${makefiles} failed: ${(dry.stderr || dry.error?.message || '').trim().slice(0, 300)}` };
   const lines = dry.stdout.split('\n');
   const compile = lines.find((l) => /^\S*cc\s/.test(l) && /\/sources\/xsnap-worker\.c\s/.test(l));
-  const link = lines.find((l) => /^\S*cc\s/.test(l) && /\/xsnap-worker\.o(\s|$)/.test(l) && /-o\s+\S*\/bin\/lin\/release\/xsnap-worker(\s|$)/.test(l));
+  const link = lines.find(
+    (l) => /^\S*cc\s/.test(l) && /\/xsnap-worker\.o(\s|$)/.test(l) && /-o\s+\S*\/bin\/lin\/release\/xsnap-worker(\s|$)/.test(l),
+  );
   // preload-link.c needs the engine's internals (xsAll.h): it is compiled as an engine source is.
   const engineCompile = lines.find((l) => /^\S*cc\s/.test(l) && /\/xs\/sources\/xsAPI\.c\s/.test(l));
-  if (!compile || !link || !engineCompile) return { error: 'xsnap\'s makefile did not show the compile and link commands this build expects' };
+  if (!compile || !link || !engineCompile)
+    return { error: "xsnap's makefile did not show the compile and link commands this build expects" };
   const objMatch = /-o\s+(\S*\/xsnap-worker\.o)/.exec(compile);
-  if (!objMatch) return { error: 'xsnap\'s compile command has no -o' };
+  if (!objMatch) return { error: "xsnap's compile command has no -o" };
   const builtObj = objMatch[1]!;
   mkdirSync(outDir, { recursive: true });
   // Per-process names until the rename: test files running in parallel may build at the same time.
@@ -106,10 +122,19 @@ function build(): { path: string } | { error: string } {
   const obj = join(outDir, `xsnap-worker.${process.pid}.o`);
   const tmpBin = `${bin}.${process.pid}`;
   const linkObj = join(outDir, `preload-link.${process.pid}.o`);
-  const ccLink = engineCompile.replace(/\S*\/xs\/sources\/xsAPI\.c(?=\s)/, PRELOAD_LINK_SOURCE).replace(/-o\s+\S*\/xsAPI\.o/, `-o ${linkObj}`);
+  const ccLink = engineCompile
+    .replace(/\S*\/xs\/sources\/xsAPI\.c(?=\s)/, PRELOAD_LINK_SOURCE)
+    .replace(/-o\s+\S*\/xsAPI\.o/, `-o ${linkObj}`);
   const cc = compile.replace(/\S*\/sources\/xsnap-worker\.c(?=\s)/, patchedSource).replace(/-o\s+\S*\/xsnap-worker\.o/, `-o ${obj}`);
-  const ld = link.split(builtObj).join(`${obj} ${linkObj}`).replace(/-o\s+\S*\/bin\/lin\/release\/xsnap-worker(?=\s|$)/, `-o ${tmpBin}`);
-  for (const [what, cmd] of [['compile', cc], ['compile of preload-link.c', ccLink], ['link', ld]] as const) {
+  const ld = link
+    .split(builtObj)
+    .join(`${obj} ${linkObj}`)
+    .replace(/-o\s+\S*\/bin\/lin\/release\/xsnap-worker(?=\s|$)/, `-o ${tmpBin}`);
+  for (const [what, cmd] of [
+    ['compile', cc],
+    ['compile of preload-link.c', ccLink],
+    ['link', ld],
+  ] as const) {
     const r = spawnSync('sh', ['-c', cmd], { cwd: makefiles, encoding: 'utf8' });
     if (r.status !== 0) return { error: `${what} of the device-sized worker failed: ${(r.stderr || '').trim().slice(0, 400)}` };
   }

@@ -6,7 +6,19 @@
 import { DmAgent } from '../../agent/agent.js';
 import { parseDeviceDescription } from '../../agent/description/parse.js';
 import { listDeployed } from '../../agent/scomo/subtree.js';
-import type { Clock, ComponentInfo, Crypto, Display, DisplayCapabilities, Downloader, DownloadRequest, InputEvent, Installer, Screen, Storage } from '../../agent/ports.js';
+import type {
+  Clock,
+  ComponentInfo,
+  Crypto,
+  Display,
+  DisplayCapabilities,
+  Downloader,
+  DownloadRequest,
+  InputEvent,
+  Installer,
+  Screen,
+  Storage,
+} from '../../agent/ports.js';
 import { base64Decode, base64Encode, utf8Decode, utf8Encode, concatBytes } from '../../agent/util/bytes.js';
 
 export type HostCall = (op: string, arg: string) => Uint8Array | Promise<Uint8Array>;
@@ -18,21 +30,33 @@ export interface Scenario {
   /** Answers for interactive screens, in order ('yes', 'no', 'pick:N'). */
   answers: string[];
   /** The agent's sizes, as a device sets them (platform/moddable/lib/config.ts). */
-  agentOptions?: { maxMsgSize?: number; maxListNodes?: number; treeLimits?: { maxNodes?: number; maxValueBytes?: number; maxTreeValueBytes?: number } };
+  agentOptions?: {
+    maxMsgSize?: number;
+    maxListNodes?: number;
+    treeLimits?: { maxNodes?: number; maxValueBytes?: number; maxTreeValueBytes?: number };
+  };
 }
 
 /** Storage as the device's (platform/moddable/storage.ts) takes it: the tree in pieces, so the agent keeps no copy of its text. */
 class MapStorage implements Storage {
   private readonly m = new Map<string, string>();
-  read(k: string) { return this.m.get(k); }
-  write(k: string, v: string) { this.m.set(k, v); }
+  read(k: string) {
+    return this.m.get(k);
+  }
+  write(k: string, v: string) {
+    this.m.set(k, v);
+  }
   writeParts(k: string, next: () => string | undefined) {
     const parts: string[] = [];
     for (let p = next(); p !== undefined; p = next()) parts.push(p);
     this.m.set(k, parts.join(''));
   }
-  remove(k: string) { this.m.delete(k); }
-  keys() { return [...this.m.keys()]; }
+  remove(k: string) {
+    this.m.delete(k);
+  }
+  keys() {
+    return [...this.m.keys()];
+  }
 }
 
 class VirtualClock implements Clock {
@@ -40,10 +64,20 @@ class VirtualClock implements Clock {
   private mono = 0;
   private timers: { at: number; fn: () => void; id: number }[] = [];
   private nextId = 1;
-  now() { return this.t + this.mono; }
-  monotonic() { return this.mono; }
-  setTimeout(fn: () => void, ms: number) { const id = this.nextId++; this.timers.push({ at: this.mono + Math.max(0, ms), fn, id }); return id; }
-  clearTimeout(h: unknown) { this.timers = this.timers.filter((x) => x.id !== h); }
+  now() {
+    return this.t + this.mono;
+  }
+  monotonic() {
+    return this.mono;
+  }
+  setTimeout(fn: () => void, ms: number) {
+    const id = this.nextId++;
+    this.timers.push({ at: this.mono + Math.max(0, ms), fn, id });
+    return id;
+  }
+  clearTimeout(h: unknown) {
+    this.timers = this.timers.filter((x) => x.id !== h);
+  }
   /** Moves time to the next timer and fires it; false when none is set. */
   tick(): boolean {
     if (this.timers.length === 0) return false;
@@ -56,17 +90,29 @@ class VirtualClock implements Clock {
 }
 
 class ScriptedDisplay implements Display {
-  readonly capabilities: DisplayCapabilities = { width: 240, height: 320, columns: 26, rows: 14, keys: 3, touch: false, maxTextLength: 2048 };
+  readonly capabilities: DisplayCapabilities = {
+    width: 240,
+    height: 320,
+    columns: 26,
+    rows: 14,
+    keys: 3,
+    touch: false,
+    maxTextLength: 2048,
+  };
   private listener?: (e: InputEvent) => void;
   readonly screens: string[] = [];
   constructor(private readonly answers: string[]) {}
-  onInput(l: (e: InputEvent) => void) { this.listener = l; }
+  onInput(l: (e: InputEvent) => void) {
+    this.listener = l;
+  }
   render(s: Screen) {
     this.screens.push(`${s.kind}:${s.title}`);
     if ((s.kind === 'confirm' || s.kind === 'choice' || s.kind === 'input') && this.answers.length) {
       const a = this.answers.shift()!;
       const events: InputEvent[] = a.startsWith('pick:') ? [{ kind: 'pick', index: Number(a.slice(5)) - 1 }] : [{ kind: a as 'yes' }];
-      void Promise.resolve().then(() => { for (const e of events) this.listener?.(e); });
+      void Promise.resolve().then(() => {
+        for (const e of events) this.listener?.(e);
+      });
     }
   }
 }
@@ -81,7 +127,12 @@ function hostCrypto(host: HostCall): Crypto {
     md5: (d) => sync('md5', base64Encode(d)),
     createSha256: () => {
       const parts: Uint8Array[] = [];
-      return { update: (d) => { parts.push(d.slice()); }, digest: () => sync('sha256', base64Encode(concatBytes(parts))) };
+      return {
+        update: (d) => {
+          parts.push(d.slice());
+        },
+        digest: () => sync('sha256', base64Encode(concatBytes(parts))),
+      };
     },
     randomBytes: (n) => sync('random', String(n)),
   };
@@ -96,13 +147,22 @@ class HostDownloader implements Downloader {
     req.onProgress?.(body.length, body.length);
     return { size: body.length, total: body.length };
   }
-  storedSize(id: string) { return this.store.get(id)?.length ?? 0; }
-  read(id: string, offset: number, length: number) { return (this.store.get(id) ?? new Uint8Array(0)).slice(offset, offset + length); }
-  discard(id: string) { this.store.delete(id); }
+  storedSize(id: string) {
+    return this.store.get(id)?.length ?? 0;
+  }
+  read(id: string, offset: number, length: number) {
+    return (this.store.get(id) ?? new Uint8Array(0)).slice(offset, offset + length);
+  }
+  discard(id: string) {
+    this.store.delete(id);
+  }
 }
 
 class MemoryInstaller implements Installer {
-  constructor(private readonly downloader: HostDownloader, private list: ComponentInfo[]) {}
+  constructor(
+    private readonly downloader: HostDownloader,
+    private list: ComponentInfo[],
+  ) {}
   async install(pkgId: string): Promise<ComponentInfo[]> {
     const size = this.downloader.storedSize(pkgId);
     const c = JSON.parse(utf8Decode(this.downloader.read(pkgId, 0, size))) as ComponentInfo;
@@ -112,8 +172,12 @@ class MemoryInstaller implements Installer {
   }
   async activate() {}
   async deactivate() {}
-  async remove(id: string) { this.list = this.list.filter((c) => c.id !== id); }
-  installed() { return this.list.map((c) => ({ ...c })); }
+  async remove(id: string) {
+    this.list = this.list.filter((c) => c.id !== id);
+  }
+  installed() {
+    return this.list.map((c) => ({ ...c }));
+  }
 }
 
 export interface ScenarioResult {
@@ -139,24 +203,54 @@ export function startScenario(host: HostCall, s: Scenario) {
   const run = async () => {
     const desc = parseDeviceDescription(s.device);
     const downloader = new HostDownloader(host);
-    const installer = new MemoryInstaller(downloader, desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })));
-    const agent = await DmAgent.boot(desc, {
-      storage: new MapStorage(), clock, crypto: hostCrypto(host), display, downloader, installer,
-      transport: { exchange: async (out) => {
-        const reply = await host('exchange', JSON.stringify({ uri: out.uri, contentType: out.contentType, body: base64Encode(out.body), ...(out.hmac ? { hmac: out.hmac } : {}) }));
-        return { body: reply };
-      } },
-    }, s.agentOptions ?? {});
+    const installer = new MemoryInstaller(
+      downloader,
+      desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })),
+    );
+    const agent = await DmAgent.boot(
+      desc,
+      {
+        storage: new MapStorage(),
+        clock,
+        crypto: hostCrypto(host),
+        display,
+        downloader,
+        installer,
+        transport: {
+          exchange: async (out) => {
+            const reply = await host(
+              'exchange',
+              JSON.stringify({
+                uri: out.uri,
+                contentType: out.contentType,
+                body: base64Encode(out.body),
+                ...(out.hmac ? { hmac: out.hmac } : {}),
+              }),
+            );
+            return { body: reply };
+          },
+        },
+      },
+      s.agentOptions ?? {},
+    );
     resident = agent;
     agent.requestUpdate(s.trigger, s.component);
     const r = await agent.runSession();
     result = {
-      ok: r.ok, sessions: r.sessions, roundTrips: r.roundTrips, bytesSent: r.bytesSent, bytesReceived: r.bytesReceived,
-      deployed: listDeployed(agent.tree).map((c) => `${c.id} ${c.version}`), queued: agent.queue.pending().length, screens: display.screens,
+      ok: r.ok,
+      sessions: r.sessions,
+      roundTrips: r.roundTrips,
+      bytesSent: r.bytesSent,
+      bytesReceived: r.bytesReceived,
+      deployed: listDeployed(agent.tree).map((c) => `${c.id} ${c.version}`),
+      queued: agent.queue.pending().length,
+      screens: display.screens,
       ...(r.error ? { error: `${r.error.code}: ${r.error.message}` } : {}),
     };
   };
-  run().catch((e: unknown) => { failure = e instanceof Error ? `${e.name}: ${e.message}` : String(e); });
+  run().catch((e: unknown) => {
+    failure = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  });
   return {
     poll: (): string | undefined => (failure !== undefined ? JSON.stringify({ failure }) : result ? JSON.stringify(result) : undefined),
     tick: () => clock.tick(),

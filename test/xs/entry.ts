@@ -15,7 +15,10 @@ const answer = (s: string) => utf8Encode(s).buffer as ArrayBuffer;
 // Commands from the host: start a scenario, poll it (read after the job queue ran dry), or move time on.
 g.handleCommand = (message: ArrayBuffer): ArrayBuffer => {
   const cmd = JSON.parse(utf8Decode(new Uint8Array(message))) as { op: string; scenario?: unknown };
-  if (cmd.op === 'start') { current = startScenario(xsHost, cmd.scenario as never); return answer('started'); }
+  if (cmd.op === 'start') {
+    current = startScenario(xsHost, cmd.scenario as never);
+    return answer('started');
+  }
   if (cmd.op === 'tick') return answer(current?.tick() ? 'ticked' : 'no-timer');
   if (cmd.op === 'poll') return answer(current?.poll() ?? 'pending');
   return answer(`unknown op ${cmd.op}`);

@@ -27,10 +27,32 @@ const root = join(here, '../..');
  * these), so agent/ reaching for one fails here instead of on the device.
  */
 export async function bundleScript(entry: string, options: Pick<BuildOptions, 'plugins' | 'define'> = {}): Promise<string> {
-  const r = await build({ entryPoints: [entry], bundle: true, format: 'iife', platform: 'neutral', target: 'es2022',
-    write: false, logLevel: 'silent', minify: false, ...options });
-  const hidden = ['TextEncoder', 'TextDecoder', 'Buffer', 'process', 'console', 'setTimeout', 'setInterval', 'setImmediate',
-    'queueMicrotask', 'fetch', 'crypto', 'Intl', 'require'];
+  const r = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'iife',
+    platform: 'neutral',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+    minify: false,
+    ...options,
+  });
+  const hidden = [
+    'TextEncoder',
+    'TextDecoder',
+    'Buffer',
+    'process',
+    'console',
+    'setTimeout',
+    'setInterval',
+    'setImmediate',
+    'queueMicrotask',
+    'fetch',
+    'crypto',
+    'Intl',
+    'require',
+  ];
   // Strict, as the device's modules are: there, writing to what preload froze throws instead of doing nothing.
   return `(function (${hidden.join(', ')}) {\n"use strict";\n${r.outputFiles[0]!.text}\n})();`;
 }
@@ -47,7 +69,14 @@ function seeded(seed: string): (n: number) => Uint8Array {
   let counter = 0;
   return (n) => {
     const out = new Uint8Array(n);
-    for (let o = 0; o < n; o += 32) out.set(createHash('sha256').update(`${seed}:${counter++}`).digest().subarray(0, Math.min(32, n - o)), o);
+    for (let o = 0; o < n; o += 32)
+      out.set(
+        createHash('sha256')
+          .update(`${seed}:${counter++}`)
+          .digest()
+          .subarray(0, Math.min(32, n - o)),
+        o,
+      );
     return out;
   };
 }
@@ -90,8 +119,14 @@ function makeHost(o: RunOptions) {
   const serverRandom = seeded('server');
   const serverCrypto: Crypto = { ...nodeCrypto, randomBytes: serverRandom };
   const catalog = loadCatalog(join(root, 'lab/examples/catalog.json'));
-  const server = new LabDmServer({ catalog, devices: [{ username: 'dmuser', password: 'dmpass', auth: 'md5' }], serverId: 'labserver',
-    serverUri: 'http://127.0.0.1:8080/dm', packageBaseUrl: 'http://127.0.0.1:8080/packages', crypto: serverCrypto });
+  const server = new LabDmServer({
+    catalog,
+    devices: [{ username: 'dmuser', password: 'dmpass', auth: 'md5' }],
+    serverId: 'labserver',
+    serverUri: 'http://127.0.0.1:8080/dm',
+    packageBaseUrl: 'http://127.0.0.1:8080/packages',
+    crypto: serverCrypto,
+  });
   const deviceRandom = seeded('device');
   const wire: Uint8Array[] = [];
   let exchanges = 0;
@@ -112,7 +147,9 @@ function makeHost(o: RunOptions) {
       wire.push(body);
       exchanges++;
       const scripted = o.serve?.(exchanges, body);
-      const r = scripted ? undefined : await server.handle(body, { uri: m.uri, contentType: m.contentType, ...(m.hmac ? { hmac: m.hmac } : {}) });
+      const r = scripted
+        ? undefined
+        : await server.handle(body, { uri: m.uri, contentType: m.contentType, ...(m.hmac ? { hmac: m.hmac } : {}) });
       let reply = scripted ?? r?.body ?? new Uint8Array(0);
       if (exchanges === o.garbleReply) reply = new TextEncoder().encode('<SyncML><SyncHdr><VerDTD>1.2</Ver');
       wire.push(reply);
@@ -136,7 +173,10 @@ function hardenGraph<T>(root: T): T {
     for (const k of Reflect.ownKeys(o as object)) {
       const d = Object.getOwnPropertyDescriptor(o as object, k)!;
       if ('value' in d) walk(d.value);
-      else { walk(d.get); walk(d.set); }
+      else {
+        walk(d.get);
+        walk(d.set);
+      }
     }
   };
   walk(root);
@@ -177,7 +217,13 @@ function workerSpawn(sizes: WorkerSizes): typeof spawn {
 /** Evaluates a script on a fresh XS worker (with `stackSlots` stack slots when given); rejects as the worker fails. */
 export async function evaluateOnXs(code: string, stackSlots?: number): Promise<void> {
   const xsnap = await loadXsnap();
-  const worker = await xsnap({ os: os.type(), spawn: workerSpawn(stackSlots === undefined ? {} : { stackSlots }), fs: { ...fs, ...fs.promises } as never, stderr: 'ignore', name: 'dm-agent-xs-probe' });
+  const worker = await xsnap({
+    os: os.type(),
+    spawn: workerSpawn(stackSlots === undefined ? {} : { stackSlots }),
+    fs: { ...fs, ...fs.promises } as never,
+    stderr: 'ignore',
+    name: 'dm-agent-xs-probe',
+  });
   try {
     await worker.evaluate(code);
   } finally {
@@ -192,19 +238,23 @@ type Host = ReturnType<typeof makeHost>;
  * through `host()` (the host of the scenario running now), with `ballastBytes` of its chunk heap and
  * `ballastObjects` of its slot heap taken.
  */
-async function startWorker(sizes: WorkerSizes, name: string,
-  host: () => Host, quiet: boolean) {
+async function startWorker(sizes: WorkerSizes, name: string, host: () => Host, quiet: boolean) {
   const dec = new TextDecoder();
   const xsnap = await loadXsnap();
   // Bundled before the worker starts: a bundle that does not build must fail the test at once, not leave a
   // worker process that keeps the test file running until the runner's time limit.
   const bundle = await bundleDriver(sizes.entry);
   const worker = await xsnap({
-    os: os.type(), spawn: workerSpawn(sizes), fs: { ...fs, ...fs.promises } as never, stderr: quiet ? 'ignore' : 'inherit', stdout: quiet ? 'ignore' : 'inherit', name,
+    os: os.type(),
+    spawn: workerSpawn(sizes),
+    fs: { ...fs, ...fs.promises } as never,
+    stderr: quiet ? 'ignore' : 'inherit',
+    stdout: quiet ? 'ignore' : 'inherit',
+    name,
     handleCommand: async (request: Uint8Array) => {
       const { op, arg } = JSON.parse(dec.decode(request)) as { op: string; arg: string };
       const h = host();
-      return h.sync(op, arg) ?? await h.asyncOp(op, arg);
+      return h.sync(op, arg) ?? (await h.asyncOp(op, arg));
     },
   });
   try {
@@ -233,7 +283,7 @@ async function driveScenario(cmd: (c: unknown) => Promise<string>, s: Scenario):
   for (let i = 0; i < 1000; i++) {
     const p = await cmd({ op: 'poll' });
     if (p !== 'pending') return JSON.parse(p) as ScenarioResult | { failure: string };
-    if (await cmd({ op: 'tick' }) === 'no-timer') return { failure: 'the scenario waits, but on no timer' };
+    if ((await cmd({ op: 'tick' })) === 'no-timer') return { failure: 'the scenario waits, but on no timer' };
   }
   return { failure: 'the scenario did not finish within 1000 timer steps' };
 }
@@ -255,7 +305,12 @@ export async function runOnXs(s: Scenario, o: RunOptions = {}): Promise<EngineRu
     // Slots in use at the last reply count the garbage since the last collection, which moves with any
     // change to what is allocated: collect first, so the figure is what the agent keeps.
     const after = await worker.evaluate('gc()');
-    return { result: outcome, wire: host.wire, server: host.server, meters: { compute, liveHeapCount: after.meterUsage.currentHeapCount ?? 0 } };
+    return {
+      result: outcome,
+      wire: host.wire,
+      server: host.server,
+      meters: { compute, liveHeapCount: after.meterUsage.currentHeapCount ?? 0 },
+    };
   } finally {
     await worker.close();
   }
@@ -271,7 +326,9 @@ export async function runOnNode(s: Scenario, o: RunOptions = {}): Promise<Engine
     const r = host.sync(op, arg);
     if (r) return r;
     inFlight++;
-    return host.asyncOp(op, arg).finally(() => { inFlight--; });
+    return host.asyncOp(op, arg).finally(() => {
+      inFlight--;
+    });
   };
   const run = g.__dmDriver!(call, s);
   for (let i = 0; i < 100000; i++) {
@@ -304,7 +361,11 @@ export async function xsFigures(): Promise<{ compute: number; heap: number; stac
   if ('error' in deviceWorker()) return figures;
   // Overflow is deterministic, so the smallest stack that works is where the outcome flips.
   const stack = await flipPoint(4096, 64, 1, async (slots) => {
-    try { return (await runOnXs(userConfirm(), { stackSlots: slots })).result.ok; } catch { return false; }
+    try {
+      return (await runOnXs(userConfirm(), { stackSlots: slots })).result.ok;
+    } catch {
+      return false;
+    }
   });
   return stack === undefined ? figures : { ...figures, stack };
 }
@@ -317,7 +378,8 @@ async function flipPoint(good: number, bad: number, step: number, ok: (n: number
   if (!(await ok(good))) return undefined;
   while (Math.abs(bad - good) > step) {
     const mid = (good + bad) >> 1;
-    if (await ok(mid)) good = mid; else bad = mid;
+    if (await ok(mid)) good = mid;
+    else bad = mid;
   }
   return good;
 }
@@ -332,7 +394,11 @@ export const BALLAST_HEAP_SLOTS = 64 * 1024;
  * heap (ballastObjectSlots slots each), bisected to `step`.
  */
 export const BALLASTS = {
-  chunk: { most: BALLAST_CHUNK_BYTES, step: 256, options: (n: number): RunOptions => ({ chunkBytes: BALLAST_CHUNK_BYTES, ballastBytes: n }) },
+  chunk: {
+    most: BALLAST_CHUNK_BYTES,
+    step: 256,
+    options: (n: number): RunOptions => ({ chunkBytes: BALLAST_CHUNK_BYTES, ballastBytes: n }),
+  },
   slots: { most: BALLAST_HEAP_SLOTS, step: 16, options: (n: number): RunOptions => ({ heapSlots: BALLAST_HEAP_SLOTS, ballastObjects: n }) },
 } as const;
 
@@ -340,11 +406,18 @@ export const BALLASTS = {
  * The largest ballast of `kind` with which the scenario `make` gives still runs: what is left of that fixed
  * heap once the scenario has run. Undefined when it never runs.
  */
-export async function largestBallast(make: () => { scenario: Scenario; options: RunOptions }, kind: keyof typeof BALLASTS = 'chunk'): Promise<number | undefined> {
+export async function largestBallast(
+  make: () => { scenario: Scenario; options: RunOptions },
+  kind: keyof typeof BALLASTS = 'chunk',
+): Promise<number | undefined> {
   const b = BALLASTS[kind];
   return flipPoint(0, b.most, b.step, async (ballast) => {
     const s = make();
-    try { return (await runOnXs(s.scenario, { ...s.options, ...b.options(ballast) })).result.ok; } catch { return false; }
+    try {
+      return (await runOnXs(s.scenario, { ...s.options, ...b.options(ballast) })).result.ok;
+    } catch {
+      return false;
+    }
   });
 }
 
@@ -374,7 +447,7 @@ export async function xsDeviceLimitsBeyondPlain(kind: keyof typeof BALLASTS): Pr
   const plain = await largestBallast(plainCheck, kind);
   const limits = await largestBallast(() => atDeviceLimits(), kind);
   if (plain === undefined || limits === undefined) return undefined;
-  return kind === 'chunk' ? plain - limits : Math.round((plain - limits) * await ballastObjectSlots());
+  return kind === 'chunk' ? plain - limits : Math.round((plain - limits) * (await ballastObjectSlots()));
 }
 
 /**

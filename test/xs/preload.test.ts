@@ -16,12 +16,22 @@ const skip = preloadSkip();
 async function preloaded(script: string, onCommand: (request: Uint8Array) => Uint8Array = () => new Uint8Array(0)) {
   const xsnap = await loadXsnap();
   const dec = new TextDecoder();
-  const worker = await xsnap({ os: os.type(), spawn: deviceWorkerSpawn(), fs: { ...fs, ...fs.promises } as never, stderr: 'inherit', stdout: 'ignore',
-    name: 'dm-agent-preload', handleCommand: async (r: Uint8Array) => {
+  const worker = await xsnap({
+    os: os.type(),
+    spawn: deviceWorkerSpawn(),
+    fs: { ...fs, ...fs.promises } as never,
+    stderr: 'inherit',
+    stdout: 'ignore',
+    name: 'dm-agent-preload',
+    handleCommand: async (r: Uint8Array) => {
       const text = dec.decode(r);
-      if (text.startsWith('{"answer":')) { last = (JSON.parse(text) as { answer: string }).answer; return new Uint8Array(0); }
+      if (text.startsWith('{"answer":')) {
+        last = (JSON.parse(text) as { answer: string }).answer;
+        return new Uint8Array(0);
+      }
       return onCommand(r);
-    } });
+    },
+  });
   let last = '';
   await evaluatePreloaded(worker, script);
   const run = async (expr: string): Promise<string> => {
@@ -72,7 +82,9 @@ test('preload fidelity: what a module makes when it loads is in flash; what the 
   }
 });
 
-test('preload fidelity: the old auth.ts memo (a WeakMap made at load) fails as it failed on the simulator; auth.ts now works', { skip }, async () => {
+test('preload fidelity: the old auth.ts memo (a WeakMap made at load) fails as it failed on the simulator; auth.ts now works', {
+  skip,
+}, async () => {
   const md5 = (r: Uint8Array) => new Uint8Array(createHash('md5').update(r).digest());
   const w = await preloaded(await bundleScript(join(here, 'fixtures/preload-entry.ts')), md5);
   try {

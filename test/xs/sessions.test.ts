@@ -17,7 +17,11 @@ function current(): unknown {
   return d;
 }
 
-const wbxmlDevice = () => { const d = exampleDevice() as { transport: { encoding: string } }; d.transport.encoding = 'wbxml'; return d; };
+const wbxmlDevice = () => {
+  const d = exampleDevice() as { transport: { encoding: string } };
+  d.transport.encoding = 'wbxml';
+  return d;
+};
 
 const scenarios: { name: string; scenario: () => Scenario; options?: RunOptions; check: (r: EngineRun) => void }[] = [
   {
@@ -27,8 +31,11 @@ const scenarios: { name: string; scenario: () => Scenario; options?: RunOptions;
       assert.equal(r.result.ok, true, r.result.error);
       assert.equal(r.result.sessions, 2);
       assert.deepEqual(r.result.deployed, ['com.example.weather 2.0', 'com.example.sensor 1.4']);
-      assert.ok(r.result.screens.includes('confirm:Please confirm'), 'r.result.screens.includes(\'confirm:Please confirm\')');
-      assert.deepEqual(r.server.outcomes().map((o) => o.resultCode), [1200]);
+      assert.ok(r.result.screens.includes('confirm:Please confirm'), "r.result.screens.includes('confirm:Please confirm')");
+      assert.deepEqual(
+        r.server.outcomes().map((o) => o.resultCode),
+        [1200],
+      );
       assert.deepEqual(r.server.deviations(), []);
     },
   },
@@ -38,7 +45,10 @@ const scenarios: { name: string; scenario: () => Scenario; options?: RunOptions;
     check: (r) => {
       assert.equal(r.result.ok, true, r.result.error);
       assert.deepEqual(r.result.deployed, ['com.example.weather 1.0', 'com.example.sensor 1.5']);
-      assert.equal(r.result.screens.some((s) => s.startsWith('confirm')), false);
+      assert.equal(
+        r.result.screens.some((s) => s.startsWith('confirm')),
+        false,
+      );
       assert.equal(r.wire[0]![0], 0x02, 'WBXML on the wire');
     },
   },
@@ -60,7 +70,10 @@ const scenarios: { name: string; scenario: () => Scenario; options?: RunOptions;
       assert.match(r.result.error ?? '', /^DM_ERR_BAD_XML/);
       assert.equal(r.result.queued, 1);
       const abort = decodeMessage(r.wire.at(-2)!);
-      assert.ok(abort.body.some((c) => c.kind === 'Alert' && c.data === '1223'), 'abort.body.some((c) => c.kind === \'Alert\' && c.data === \'1223\')');
+      assert.ok(
+        abort.body.some((c) => c.kind === 'Alert' && c.data === '1223'),
+        "abort.body.some((c) => c.kind === 'Alert' && c.data === '1223')",
+      );
     },
   },
 ];
@@ -89,7 +102,10 @@ test('the bundle runs without the host globals a device lacks: using one makes b
   const text = await bundleDriver();
   assert.match(text, /^\(function \(TextEncoder, TextDecoder, Buffer, process, console, setTimeout/);
   // The shadowing works: inside the wrapper the names are undefined even on Node.
-  const probe = text.replace(/\n[\s\S]*\n\}\)\(\);$/, '\nglobalThis.__probe = [typeof TextEncoder, typeof setTimeout, typeof Buffer].join();\n})();');
+  const probe = text.replace(
+    /\n[\s\S]*\n\}\)\(\);$/,
+    '\nglobalThis.__probe = [typeof TextEncoder, typeof setTimeout, typeof Buffer].join();\n})();',
+  );
   new Function(probe)();
   assert.equal((globalThis as unknown as { __probe: string }).__probe, 'undefined,undefined,undefined');
 });
@@ -101,10 +117,13 @@ test('agent/ spreads no argument list into a call: XS puts every argument on a s
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
       else if (p.endsWith('.ts')) {
-        readFileSync(p, 'utf8').split('\n').forEach((line, i) => {
-          // f(...xs) or f(a, ...xs), but not [...xs] or {...o} inside the call's arguments.
-          if (/[\w)\]]\s*\((?:[^()[\]{}]*,)?\s*\.\.\.\s*[\w(]/.test(line) && !/^\s*(\/\/|\*)/.test(line)) found.push(`${p}:${i + 1}: ${line.trim()}`);
-        });
+        readFileSync(p, 'utf8')
+          .split('\n')
+          .forEach((line, i) => {
+            // f(...xs) or f(a, ...xs), but not [...xs] or {...o} inside the call's arguments.
+            if (/[\w)\]]\s*\((?:[^()[\]{}]*,)?\s*\.\.\.\s*[\w(]/.test(line) && !/^\s*(\/\/|\*)/.test(line))
+              found.push(`${p}:${i + 1}: ${line.trim()}`);
+          });
       }
     }
   };
@@ -131,9 +150,19 @@ function selfRecursive(): string[] {
       let name: string | undefined;
       let body: ts.Node | undefined;
       let method = false;
-      if (ts.isFunctionDeclaration(n) && n.name) { name = n.name.text; body = n.body; }
-      else if (ts.isMethodDeclaration(n) && ts.isIdentifier(n.name)) { name = n.name.text; body = n.body; method = true; }
-      else if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && (ts.isArrowFunction(n.initializer) || ts.isFunctionExpression(n.initializer))) {
+      if (ts.isFunctionDeclaration(n) && n.name) {
+        name = n.name.text;
+        body = n.body;
+      } else if (ts.isMethodDeclaration(n) && ts.isIdentifier(n.name)) {
+        name = n.name.text;
+        body = n.body;
+        method = true;
+      } else if (
+        ts.isVariableDeclaration(n) &&
+        ts.isIdentifier(n.name) &&
+        n.initializer &&
+        (ts.isArrowFunction(n.initializer) || ts.isFunctionExpression(n.initializer))
+      ) {
         name = n.name.text;
         body = n.initializer.body;
       }
@@ -143,9 +172,11 @@ function selfRecursive(): string[] {
           if (ts.isCallExpression(m)) {
             const e = m.expression;
             if (ts.isIdentifier(e) && e.text === name) self = true;
-            if (method && ts.isPropertyAccessExpression(e) && e.expression.kind === ts.SyntaxKind.ThisKeyword && e.name.text === name) self = true;
+            if (method && ts.isPropertyAccessExpression(e) && e.expression.kind === ts.SyntaxKind.ThisKeyword && e.name.text === name)
+              self = true;
           }
-          if (ts.isIdentifier(m) && m.text === name && ts.isCallExpression(m.parent) && m.parent.arguments.some((a) => a === m)) self = true;
+          if (ts.isIdentifier(m) && m.text === name && ts.isCallExpression(m.parent) && m.parent.arguments.some((a) => a === m))
+            self = true;
           ts.forEachChild(m, look);
         };
         look(body);

@@ -1,6 +1,10 @@
 // The part of @agoric/xsnap's API the harness uses (the package ships JSDoc, not declarations).
 declare module '@agoric/xsnap' {
-  export interface MeterUsage { compute: number | null; currentHeapCount: number | null; allocate: number | null }
+  export interface MeterUsage {
+    compute: number | null;
+    currentHeapCount: number | null;
+    allocate: number | null;
+  }
   export interface XSnap {
     evaluate(code: string): Promise<{ meterUsage: MeterUsage }>;
     issueStringCommand(message: string): Promise<{ reply: string; meterUsage: MeterUsage }>;

@@ -88,7 +88,8 @@ export function readDeviceConfig(config: unknown): DeviceConfig {
   }
   const ca = o.caResource;
   if (ca !== undefined) {
-    if (typeof ca !== 'string' || !/^[A-Za-z0-9._-]{1,64}\.der$/.test(ca)) bad('dm.caResource', 'must be the name of a .der resource (letters, digits, . _ -; at most 64 before .der)');
+    if (typeof ca !== 'string' || !/^[A-Za-z0-9._-]{1,64}\.der$/.test(ca))
+      bad('dm.caResource', 'must be the name of a .der resource (letters, digits, . _ -; at most 64 before .der)');
     out.caResource = ca;
   }
   return out;

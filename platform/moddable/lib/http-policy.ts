@@ -21,7 +21,7 @@ export function backoffDelays(firstMs: number, retries: number, capMs = 60000): 
 
 /** True when `info` allows another attempt and attempts remain. */
 export function shouldRetry(info: TransportErrorInfo | undefined, attempt: number, retries: number): boolean {
-  return info !== undefined && info.retryable && attempt < retries;
+  return info?.retryable === true && attempt < retries;
 }
 
 /** Collects reply fragments up to `limit` bytes; past it, add() returns false and keeps nothing more. */
@@ -51,7 +51,10 @@ export class BoundedBody {
   take(): Uint8Array {
     const out = new Uint8Array(this.size);
     let o = 0;
-    for (const p of this.parts) { out.set(p, o); o += p.length; }
+    for (const p of this.parts) {
+      out.set(p, o);
+      o += p.length;
+    }
     this.parts = [];
     return out;
   }

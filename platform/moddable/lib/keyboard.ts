@@ -13,7 +13,12 @@ export type KeyAction =
   | { kind: 'mode'; mode: KbMode }
   | { kind: 'submit' };
 
-export interface Rect { x: number; y: number; w: number; h: number }
+export interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
 
 export interface Key extends Rect {
   label: string;
@@ -42,7 +47,13 @@ function alphaRows(upper: boolean): RowSpec[] {
     letters(c('qwertyuiop')),
     [['', char(''), 1], ...letters(c('asdfghjkl')), ['', char(''), 1]],
     [['Aa', { kind: 'shift' }, 3], ...letters(c('zxcvbnm')), ['Del', { kind: 'backspace' }, 3]],
-    [['?123', { kind: 'mode', mode: 'symbols' }, 4], [',', char(','), 2], ['space', char(' '), 8], ['.', char('.'), 2], ['OK', { kind: 'submit' }, 4]],
+    [
+      ['?123', { kind: 'mode', mode: 'symbols' }, 4],
+      [',', char(','), 2],
+      ['space', char(' '), 8],
+      ['.', char('.'), 2],
+      ['OK', { kind: 'submit' }, 4],
+    ],
   ];
 }
 
@@ -51,7 +62,13 @@ function symbolRows(): RowSpec[] {
     letters('1234567890'),
     [['', char(''), 1], ...letters('-/:;()$&@'), ['', char(''), 1]],
     [['#', char('#'), 3], ...letters('.,?!\'"+'), ['Del', { kind: 'backspace' }, 3]],
-    [['abc', { kind: 'mode', mode: 'lower' }, 4], ['*', char('*'), 2], ['space', char(' '), 8], ['=', char('='), 2], ['OK', { kind: 'submit' }, 4]],
+    [
+      ['abc', { kind: 'mode', mode: 'lower' }, 4],
+      ['*', char('*'), 2],
+      ['space', char(' '), 8],
+      ['=', char('='), 2],
+      ['OK', { kind: 'submit' }, 4],
+    ],
   ];
 }
 
@@ -59,7 +76,12 @@ function digitRows(inputType: string): RowSpec[] {
   const x = DIGIT_EXTRAS[inputType] ?? ['-', '.', '+'];
   const extra = (i: number): [string, KeyAction, number] => (x[i] !== undefined ? [x[i]!, char(x[i]!), 1] : ['', char(''), 1]);
   return [
-    [['1', char('1'), 1], ['2', char('2'), 1], ['3', char('3'), 1], ['Del', { kind: 'backspace' }, 1]],
+    [
+      ['1', char('1'), 1],
+      ['2', char('2'), 1],
+      ['3', char('3'), 1],
+      ['Del', { kind: 'backspace' }, 1],
+    ],
     [['4', char('4'), 1], ['5', char('5'), 1], ['6', char('6'), 1], extra(0)],
     [['7', char('7'), 1], ['8', char('8'), 1], ['9', char('9'), 1], extra(1)],
     [extra(2), ['0', char('0'), 1], extra(3), ['OK', { kind: 'submit' }, 1]],

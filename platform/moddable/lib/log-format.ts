@@ -5,7 +5,7 @@ import type { LogLevel } from '../../../agent/ports.js';
 export const LOG_RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3, trace: 4 };
 
 export function isLogLevel(s: unknown): s is LogLevel {
-  return typeof s === 'string' && Object.prototype.hasOwnProperty.call(LOG_RANK, s);
+  return typeof s === 'string' && Object.hasOwn(LOG_RANK, s);
 }
 
 /** Longest line handed to trace(): a long message must not take a big chunk of the heap to print. */
@@ -15,7 +15,7 @@ export function formatLog(level: LogLevel, message: string, fields?: Record<stri
   let f = '';
   if (fields && Object.keys(fields).length) {
     try {
-      f = ' ' + JSON.stringify(fields);
+      f = ` ${JSON.stringify(fields)}`;
     } catch {
       f = ' {unserializable fields}';
     }

@@ -30,11 +30,13 @@ export function nestingWithin(text: string, max: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 92) i++; // backslash: the next character is escaped
+      if (c === 92)
+        i++; // backslash: the next character is escaped
       else if (c === 34) inString = false;
     } else if (c === 34) inString = true;
-    else if (c === 91 || c === 123) { if (++depth > max) return false; }
-    else if (c === 93 || c === 125) depth--;
+    else if (c === 91 || c === 123) {
+      if (++depth > max) return false;
+    } else if (c === 93 || c === 125) depth--;
   }
   return true;
 }
@@ -77,7 +79,11 @@ export function parsePackage(pkgId: string, size: number, read: (offset: number,
     if (typeof v !== 'string' || v === '' || v.length > 128) fail(pkgId, `header has no valid ${k}`);
     return v;
   };
-  const p: ParsedPackage = { info: { id: field('id'), name: field('name'), version: field('version') }, archiveOffset: 0, archiveLength: 0 };
+  const p: ParsedPackage = {
+    info: { id: field('id'), name: field('name'), version: field('version') },
+    archiveOffset: 0,
+    archiveLength: 0,
+  };
   if (h.module !== undefined) p.module = field('module');
   if (nul < size) {
     p.archiveOffset = nul + 1;
@@ -113,7 +119,8 @@ export interface FlashPlan {
  */
 export function flashPlan(length: number, blockSize: number, capacity: number): FlashPlan {
   if (!(blockSize > 0)) throw new DmError('DM_ERR_INSTALL', 500, `flash block size ${blockSize}`);
-  if (length > capacity) throw new DmError('DM_ERR_INSTALL', 500, `archive of ${length} bytes does not fit the ${capacity} bytes of the mod partition`);
+  if (length > capacity)
+    throw new DmError('DM_ERR_INSTALL', 500, `archive of ${length} bytes does not fit the ${capacity} bytes of the mod partition`);
   const eraseBlocks = Math.ceil(length / blockSize);
   const writes: FlashPlan['writes'] = [];
   for (let off = blockSize; off < length; off += blockSize) writes.push({ offset: off, length: Math.min(blockSize, length - off) });

@@ -8,7 +8,10 @@ export class MonotonicTicks {
   private last: number;
   private total = 0;
 
-  constructor(private readonly ticks: () => number, private readonly delta: (from: number, to: number) => number) {
+  constructor(
+    private readonly ticks: () => number,
+    private readonly delta: (from: number, to: number) => number,
+  ) {
     this.last = ticks();
   }
 

@@ -12,11 +12,18 @@ export const SAVED_SEED_BYTES = 32;
 export function bootSeed(saved: string | undefined, nowMs: number, fresh: Uint8Array): Uint8Array {
   let previous: Uint8Array = new Uint8Array(0);
   if (saved) {
-    try { previous = base64Decode(saved); } catch { /* a damaged seed is dropped: time and fresh bytes remain */ }
+    try {
+      previous = base64Decode(saved);
+    } catch {
+      /* a damaged seed is dropped: time and fresh bytes remain */
+    }
   }
   const time = new Uint8Array(8);
   let t = Number.isFinite(nowMs) ? Math.max(0, Math.floor(nowMs)) : 0;
-  for (let i = 7; i >= 0; i--) { time[i] = t % 256; t = Math.floor(t / 256); }
+  for (let i = 7; i >= 0; i--) {
+    time[i] = t % 256;
+    t = Math.floor(t / 256);
+  }
   // The RC4 key schedule uses at most 256 key bytes.
   return concatBytes([previous.subarray(0, SAVED_SEED_BYTES), time, fresh]).subarray(0, 256);
 }

@@ -72,8 +72,11 @@ export type ResumePlan =
 
 export function planResponse(f: ResponseFacts): ResumePlan {
   const cr = parseContentRange(f.contentRange);
-  const fail = (message: string, retryable: boolean, kind: TransportErrorInfo['kind'] = 'http-status', discard = false): ResumePlan =>
-    ({ kind: 'fail', discard, error: { kind, message, retryable, ...(kind === 'http-status' ? { httpStatus: f.status } : {}) } });
+  const fail = (message: string, retryable: boolean, kind: TransportErrorInfo['kind'] = 'http-status', discard = false): ResumePlan => ({
+    kind: 'fail',
+    discard,
+    error: { kind, message, retryable, ...(kind === 'http-status' ? { httpStatus: f.status } : {}) },
+  });
   if (f.status === 416) {
     if (f.have > 0 && cr?.total === f.have) return { kind: 'complete', size: f.have };
     return fail(`the server cannot serve bytes from ${f.have}`, f.have > 0, 'http-status', f.have > 0);

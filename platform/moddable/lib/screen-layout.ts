@@ -25,13 +25,30 @@ const KEYBOARD_Y = 100;
  * width for ordinary text, and a wider line is clipped, never drawn over its neighbours.
  */
 export const CAPABILITIES: DisplayCapabilities = {
-  width: WIDTH, height: HEIGHT, columns: 22, rows: ROWS, keys: 0, touch: true, maxTextLength: 2048,
+  width: WIDTH,
+  height: HEIGHT,
+  columns: 22,
+  rows: ROWS,
+  keys: 0,
+  touch: true,
+  maxTextLength: 2048,
 };
 
 export const COLORS = {
-  background: '#FFFFFF', titleBar: '#1F4E79', titleText: '#FFFFFF', text: '#000000', error: '#B00020',
-  button: '#D9D9D9', buttonText: '#000000', primary: '#1F4E79', primaryText: '#FFFFFF',
-  cursor: '#CCE0F5', field: '#EEEEEE', key: '#E4E4E4', barBack: '#D9D9D9', barFill: '#2E8B57',
+  background: '#FFFFFF',
+  titleBar: '#1F4E79',
+  titleText: '#FFFFFF',
+  text: '#000000',
+  error: '#B00020',
+  button: '#D9D9D9',
+  buttonText: '#000000',
+  primary: '#1F4E79',
+  primaryText: '#FFFFFF',
+  cursor: '#CCE0F5',
+  field: '#EEEEEE',
+  key: '#E4E4E4',
+  barBack: '#D9D9D9',
+  barFill: '#2E8B57',
 } as const;
 
 export type Font = 'title' | 'body';
@@ -47,7 +64,9 @@ export type ZoneAction =
   /** The idle screen's "Check for updates" key: down while touched, like the board's button. */
   | { kind: 'soft-button' };
 
-export interface Zone extends Rect { action: ZoneAction }
+export interface Zone extends Rect {
+  action: ZoneAction;
+}
 
 /** State the display keeps between renders of one input screen. */
 export interface View {
@@ -55,7 +74,10 @@ export interface View {
   mode: KbMode;
 }
 
-export interface Layout { ops: DrawOp[]; zones: Zone[] }
+export interface Layout {
+  ops: DrawOp[];
+  zones: Zone[];
+}
 
 class Builder {
   ops: DrawOp[] = [];
@@ -107,7 +129,9 @@ function lines(b: Builder, text: string[], y: number, lineH: number, maxY: numbe
 /** Footer buttons side by side, equal widths. */
 function footer(b: Builder, buttons: { label: string; action: ZoneAction; primary?: boolean }[]): void {
   const w = Math.floor(WIDTH / buttons.length);
-  buttons.forEach((x, i) => b.button({ x: i * w, y: FOOTER_Y, w: i === buttons.length - 1 ? WIDTH - i * w : w, h: FOOTER_H }, x.label, x.action, x.primary));
+  buttons.forEach((x, i) =>
+    b.button({ x: i * w, y: FOOTER_Y, w: i === buttons.length - 1 ? WIDTH - i * w : w, h: FOOTER_H }, x.label, x.action, x.primary),
+  );
 }
 
 const act = (event: InputEvent): ZoneAction => ({ kind: 'event', event });
@@ -133,7 +157,11 @@ export function layoutScreen(screen: Screen, view: View): Layout {
     case 'text': {
       titleBar(b, screen.pages > 1 ? `${screen.title} ${screen.page + 1}/${screen.pages}` : screen.title, false);
       lines(b, screen.lines, BODY_Y, LINE_H, bodyEnd);
-      if (screen.pages > 1) footer(b, [{ label: '< Prev', action: act(ev('prev-page')) }, { label: 'Next >', action: act(ev('next-page')) }]);
+      if (screen.pages > 1)
+        footer(b, [
+          { label: '< Prev', action: act(ev('prev-page')) },
+          { label: 'Next >', action: act(ev('next-page')) },
+        ]);
       break;
     }
     case 'confirm': {
@@ -141,7 +169,12 @@ export function layoutScreen(screen: Screen, view: View): Layout {
       lines(b, screen.lines, BODY_Y, LINE_H, bodyEnd);
       const yes = { label: screen.yes, action: act(ev('yes')), primary: true };
       const no = { label: screen.no, action: act(ev('no')) };
-      footer(b, screen.pages > 1 ? [{ label: '<', action: act(ev('prev-page')) }, no, yes, { label: '>', action: act(ev('next-page')) }] : [no, yes]);
+      footer(
+        b,
+        screen.pages > 1
+          ? [{ label: '<', action: act(ev('prev-page')) }, no, yes, { label: '>', action: act(ev('next-page')) }]
+          : [no, yes],
+      );
       break;
     }
     case 'choice': {
@@ -154,12 +187,13 @@ export function layoutScreen(screen: Screen, view: View): Layout {
         const o = screen.options[i]!;
         const row = { x: 0, y: top + (i - first) * LINE_H, w: WIDTH, h: LINE_H };
         if (i === screen.cursor) b.fill(row, COLORS.cursor);
-        const mark = screen.multiple ? (o.selected ? '[x] ' : '[ ] ') : (i === screen.cursor ? '(o) ' : '( ) ');
+        const mark = screen.multiple ? (o.selected ? '[x] ' : '[ ] ') : i === screen.cursor ? '(o) ' : '( ) ';
         b.text({ x: MARGIN, y: row.y, w: WIDTH - 2 * MARGIN, h: LINE_H }, mark + o.label);
         b.zone(row, act({ kind: 'pick', index: i }));
       }
       footer(b, [
-        { label: 'Up', action: act(ev('up')) }, { label: 'Down', action: act(ev('down')) },
+        { label: 'Up', action: act(ev('up')) },
+        { label: 'Down', action: act(ev('down')) },
         { label: 'OK', action: act(ev(screen.multiple ? 'submit' : 'select')), primary: true },
       ]);
       break;
@@ -184,7 +218,8 @@ export function layoutScreen(screen: Screen, view: View): Layout {
         b.text({ x: box.x + 4, y: box.y, w: box.w - 8, h: box.h }, screen.value);
         b.zone(box, { kind: 'keyboard', show: true });
         footer(b, [
-          { label: 'Cancel', action: act(ev('cancel')) }, { label: 'Edit', action: { kind: 'keyboard', show: true } },
+          { label: 'Cancel', action: act(ev('cancel')) },
+          { label: 'Edit', action: { kind: 'keyboard', show: true } },
           { label: 'OK', action: act(ev('submit')), primary: true },
         ]);
       }

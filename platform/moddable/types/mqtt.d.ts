@@ -2,7 +2,7 @@
 // documentation/network/network.md ("class MQTT"). Neither @moddable/typings nor the SDK's own typings/
 // declare it (they only declare "mqtt/js" and the ECMA-419 "embedded:network/mqtt/client"), so it is ours.
 // Only what the documentation describes is declared.
-declare module "mqtt" {
+declare module 'mqtt' {
   export interface ClientOptions {
     /** Host name of the broker. */
     host: string;

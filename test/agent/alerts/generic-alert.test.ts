@@ -6,11 +6,13 @@ import { seedTree } from '../../../agent/description/seed.js';
 import { parseDeviceDescription } from '../../../agent/description/parse.js';
 import { DmError } from '../../../agent/errors.js';
 
-const tree = seedTree(parseDeviceDescription({
-  devInfo: { devId: 'D', man: 'M', mod: 'X' },
-  account: { serverId: 's', serverUri: 'http://127.0.0.1/dm', auth: { type: 'none', username: '', password: '' } },
-  components: [{ node: 'app1', id: 'com.example.weather', name: 'W', version: '1.0' }],
-}));
+const tree = seedTree(
+  parseDeviceDescription({
+    devInfo: { devId: 'D', man: 'M', mod: 'X' },
+    account: { serverId: 's', serverUri: 'http://127.0.0.1/dm', auth: { type: 'none', username: '', password: '' } },
+    components: [{ node: 'app1', id: 'com.example.weather', name: 'W', version: '1.0' }],
+  }),
+);
 
 test('user and device triggers map to the two SCOMO 1.1 alert types; Data always present', () => {
   const u = buildUpdateRequest(tree, 'user');
@@ -29,8 +31,11 @@ test('a component is named by node, URI or ID and becomes a Deployed LocURI; any
     assert.equal(resolveComponentUri(tree, name), './SCOMO/Inventory/Deployed/app1', name);
   }
   for (const bad of ['nope', './DevInfo/Man', './SCOMO/Inventory/Deployed', './SCOMO/Inventory/Deployed/app1/ID', '../x']) {
-    assert.throws(() => buildUpdateRequest(tree, 'user', bad),
-      (e: unknown) => e instanceof DmError && e.code === 'DM_ERR_UNKNOWN_COMPONENT' && e.status === 404, bad);
+    assert.throws(
+      () => buildUpdateRequest(tree, 'user', bad),
+      (e: unknown) => e instanceof DmError && e.code === 'DM_ERR_UNKNOWN_COMPONENT' && e.status === 404,
+      bad,
+    );
   }
   const a = toAlertCommand({ id: 'x', ...buildUpdateRequest(tree, 'user', 'app1'), correlator: 'c1' }, '1');
   assert.equal(a.items[0]!.source?.locURI, './SCOMO/Inventory/Deployed/app1');

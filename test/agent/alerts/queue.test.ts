@@ -11,14 +11,20 @@ const APP1 = './SCOMO/Inventory/Deployed/app1';
 const APP2 = './SCOMO/Inventory/Deployed/app2';
 const user = { type: ALERT_TYPE_USER_REQUEST, format: 'chr', data: '' };
 const device = { type: ALERT_TYPE_DEVICE_REQUEST, format: 'chr', data: '' };
-const result = (n: number) => ({ type: ALERT_TYPE_OPERATION_COMPLETE, format: 'xml', source: `./SCOMO/Download/p${n}/Operations/Install`,
-  data: `<ResultCode>1200</ResultCode><Identifier>${n}</Identifier>` });
+const result = (n: number) => ({
+  type: ALERT_TYPE_OPERATION_COMPLETE,
+  format: 'xml',
+  source: `./SCOMO/Download/p${n}/Operations/Install`,
+  data: `<ResultCode>1200</ResultCode><Identifier>${n}</Identifier>`,
+});
 
 const isDmError = (code: string, status: number) => (e: unknown) => e instanceof DmError && e.code === code && e.status === status;
 
 class RecordingLog implements Log {
   readonly lines: { level: LogLevel; message: string }[] = [];
-  log(level: LogLevel, message: string): void { this.lines.push({ level, message }); }
+  log(level: LogLevel, message: string): void {
+    this.lines.push({ level, message });
+  }
 }
 
 test('alerts survive a reboot until acknowledged, then leave exactly once', () => {
@@ -27,11 +33,17 @@ test('alerts survive a reboot until acknowledged, then leave exactly once', () =
   const a = q.enqueue(user);
   const b = q.enqueue({ ...user, source: APP1 });
   const q2 = new AlertQueue(s); // reboot
-  assert.deepEqual(q2.pending().map((x) => x.id), [a.id, b.id]);
+  assert.deepEqual(
+    q2.pending().map((x) => x.id),
+    [a.id, b.id],
+  );
   assert.deepEqual(q2.pending()[1], { id: b.id, ...user, source: APP1 });
   q2.ack([a.id]);
   q2.ack([a.id]);
-  assert.deepEqual(new AlertQueue(s).pending().map((x) => x.id), [b.id]);
+  assert.deepEqual(
+    new AlertQueue(s).pending().map((x) => x.id),
+    [b.id],
+  );
   assert.notEqual(new AlertQueue(s).enqueue(result(1)).id, a.id, 'ids are never reused');
 });
 
@@ -74,15 +86,29 @@ test('when full, the oldest device request gives way first, then the oldest user
   const r1 = q.enqueue(result(1));
   const u2 = q.enqueue({ ...user, source: APP2 });
   const r2 = q.enqueue(result(2));
-  assert.deepEqual(q.pending().map((x) => x.id), [u1.id, r1.id, u2.id, r2.id], 'the device request went first, though younger');
+  assert.deepEqual(
+    q.pending().map((x) => x.id),
+    [u1.id, r1.id, u2.id, r2.id],
+    'the device request went first, though younger',
+  );
   const r3 = q.enqueue(result(3));
-  assert.deepEqual(q.pending().map((x) => x.id), [r1.id, u2.id, r2.id, r3.id]);
+  assert.deepEqual(
+    q.pending().map((x) => x.id),
+    [r1.id, u2.id, r2.id, r3.id],
+  );
   const r4 = q.enqueue(result(4));
-  assert.deepEqual(q.pending().map((x) => x.id), [r1.id, r2.id, r3.id, r4.id]);
+  assert.deepEqual(
+    q.pending().map((x) => x.id),
+    [r1.id, r2.id, r3.id, r4.id],
+  );
   assert.equal(log.lines.filter((l) => l.level === 'warn').length, 3, 'each drop is reported');
   assert.throws(() => q.enqueue(result(5)), isDmError('DM_ERR_DEVICE_FULL', 420));
   assert.throws(() => q.enqueue(user), isDmError('DM_ERR_DEVICE_FULL', 420), 'a request cannot push a result out either');
-  assert.deepEqual(q.pending().map((x) => x.id), [r1.id, r2.id, r3.id, r4.id], 'the refused alert left nothing behind');
+  assert.deepEqual(
+    q.pending().map((x) => x.id),
+    [r1.id, r2.id, r3.id, r4.id],
+    'the refused alert left nothing behind',
+  );
   assert.equal(d.type, ALERT_TYPE_DEVICE_REQUEST);
 });
 
@@ -95,12 +121,24 @@ test('maxLength is validated', () => {
 
 test('has() answers from the pending alerts', () => {
   const q = new AlertQueue(new MemoryStorage());
-  assert.equal(q.has((a) => a.type === ALERT_TYPE_OPERATION_COMPLETE), false);
+  assert.equal(
+    q.has((a) => a.type === ALERT_TYPE_OPERATION_COMPLETE),
+    false,
+  );
   const r = q.enqueue(result(7));
-  assert.equal(q.has((a) => a.type === ALERT_TYPE_OPERATION_COMPLETE && a.data.includes('<Identifier>7<')), true);
-  assert.equal(q.has((a) => a.source === APP1), false);
+  assert.equal(
+    q.has((a) => a.type === ALERT_TYPE_OPERATION_COMPLETE && a.data.includes('<Identifier>7<')),
+    true,
+  );
+  assert.equal(
+    q.has((a) => a.source === APP1),
+    false,
+  );
   q.ack([r.id]);
-  assert.equal(q.has((a) => a.type === ALERT_TYPE_OPERATION_COMPLETE), false);
+  assert.equal(
+    q.has((a) => a.type === ALERT_TYPE_OPERATION_COMPLETE),
+    false,
+  );
 });
 
 test('the queue hands out copies: mutating them changes nothing queued', () => {
@@ -110,7 +148,10 @@ test('the queue hands out copies: mutating them changes nothing queued', () => {
   a.data = 'changed';
   q.enqueue(user).source = APP1; // the coalesced answer is a copy too
   q.pending()[0]!.source = APP1;
-  q.has((x) => { x.type = 'x'; return false; });
+  q.has((x) => {
+    x.type = 'x';
+    return false;
+  });
   assert.deepEqual(q.pending(), [{ id: a.id, ...user }]);
   assert.deepEqual(new AlertQueue(s).pending(), [{ id: a.id, ...user }]);
 });
@@ -119,8 +160,13 @@ test('bad alerts are refused with a clear DmError and nothing is stored', () => 
   const s = new MemoryStorage();
   const q = new AlertQueue(s);
   const bad: unknown[] = [
-    null, 'alert', { ...user, type: '' }, { ...user, format: undefined }, { type: ALERT_TYPE_USER_REQUEST, format: 'chr' },
-    { ...user, data: 5 }, { ...user, source: 42 },
+    null,
+    'alert',
+    { ...user, type: '' },
+    { ...user, format: undefined },
+    { type: ALERT_TYPE_USER_REQUEST, format: 'chr' },
+    { ...user, data: 5 },
+    { ...user, source: 42 },
   ];
   for (const b of bad) {
     assert.throws(() => q.enqueue(b as Omit<GenericAlert, 'id'>), isDmError('DM_ERR_BAD_REQUEST', 400), JSON.stringify(b));

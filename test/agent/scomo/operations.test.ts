@@ -24,13 +24,18 @@ const desc = parseDeviceDescription({
   ],
 });
 const URL = 'http://127.0.0.1:8080/packages/app1-2.0.json';
-const PKG = new TextEncoder().encode(JSON.stringify({ id: 'com.example.weather', name: 'Weather', version: '2.0', payload: 'x'.repeat(5000) }));
+const PKG = new TextEncoder().encode(
+  JSON.stringify({ id: 'com.example.weather', name: 'Weather', version: '2.0', payload: 'x'.repeat(5000) }),
+);
 const SHA = createHash('sha256').update(PKG).digest('hex');
 
 function hardware() {
   const downloader = new FakeDownloader();
   downloader.files.set(URL, PKG);
-  const installer = new FakeInstaller(downloader, [{ id: 'com.example.weather', name: 'Weather', version: '1.0' }, { id: 'com.example.sensor', name: 'Sensor', version: '1.4' }]);
+  const installer = new FakeInstaller(downloader, [
+    { id: 'com.example.weather', name: 'Weather', version: '1.0' },
+    { id: 'com.example.sensor', name: 'Sensor', version: '1.4' },
+  ]);
   return { downloader, installer };
 }
 
@@ -38,7 +43,16 @@ function boot(storage: MemoryStorage, hw: ReturnType<typeof hardware>, extra: { 
   const { tree } = openTree(storage, desc);
   const queue = new AlertQueue(storage);
   const clock = new FakeClock();
-  const mgr = new ScomoManager({ tree, storage, downloader: hw.downloader, installer: hw.installer, crypto: nodeCrypto, queue, clock, ...extra });
+  const mgr = new ScomoManager({
+    tree,
+    storage,
+    downloader: hw.downloader,
+    installer: hw.installer,
+    crypto: nodeCrypto,
+    queue,
+    clock,
+    ...extra,
+  });
   const reg = new ExecRegistry();
   mgr.register(reg);
   const exec = async (uri: string, correlator?: string) => {
@@ -57,14 +71,22 @@ function boot(storage: MemoryStorage, hw: ReturnType<typeof hardware>, extra: { 
   const run = async () => {
     let settled = false;
     const p = mgr.runPending();
-    p.then(() => { settled = true; }, () => { settled = true; });
+    p.then(
+      () => {
+        settled = true;
+      },
+      () => {
+        settled = true;
+      },
+    );
     for (let s = 0; s < 600 && !settled; s++) await clock.advance(1000);
     await p;
   };
   return { tree, queue, mgr, exec, stage, clock, run };
 }
 
-const version = (tree: ReturnType<typeof boot>['tree'], node = 'app1') => tree.get(`./SCOMO/Inventory/Deployed/${node}/Version`, DEVICE).data;
+const version = (tree: ReturnType<typeof boot>['tree'], node = 'app1') =>
+  tree.get(`./SCOMO/Inventory/Deployed/${node}/Version`, DEVICE).data;
 
 test('DownloadInstall: 202, download checked, installed active, Download entry gone, result alert with correlator', async () => {
   const hw = hardware();
@@ -77,11 +99,19 @@ test('DownloadInstall: 202, download checked, installed active, Download entry g
   assert.equal(w.tree.get('./SCOMO/Inventory/Deployed/app1/State', DEVICE).data, '20');
   assert.equal(w.tree.get('./SCOMO/Inventory/Deployed/app1/PkgIDRef', DEVICE).data, 'app1-2.0');
   assert.equal(w.tree.exists('./SCOMO/Download/pkg1'), false);
-  assert.deepEqual(w.queue.pending().map(({ id: _id, ...a }) => a), [{
-    type: 'urn:oma:at:scomo:1.0:OperationComplete', format: 'xml', source: './SCOMO/Download/pkg1/Operations/DownloadInstall',
-    target: './SCOMO/Inventory/Deployed/app1', correlator: 'corr-9',
-    data: '<ResultCode>1200</ResultCode><Identifier>com.example.weather</Identifier>',
-  }]);
+  assert.deepEqual(
+    w.queue.pending().map(({ id: _id, ...a }) => a),
+    [
+      {
+        type: 'urn:oma:at:scomo:1.0:OperationComplete',
+        format: 'xml',
+        source: './SCOMO/Download/pkg1/Operations/DownloadInstall',
+        target: './SCOMO/Inventory/Deployed/app1',
+        correlator: 'corr-9',
+        data: '<ResultCode>1200</ResultCode><Identifier>com.example.weather</Identifier>',
+      },
+    ],
+  );
   assert.equal(hw.installer.installed().find((c) => c.id === 'com.example.weather')?.version, '2.0');
   assert.equal(hw.downloader.storedSize('app1-2.0'), 0, 'package store cleaned');
   assert.equal(w.mgr.journal.open().length, 0);
@@ -116,12 +146,18 @@ test('Activate, Deactivate, Remove: states, result alerts; activating an active 
   assert.equal(await w.exec('./SCOMO/Inventory/Deployed/app2/Operations/Remove', 'c-r'), 202);
   await w.run();
   assert.equal(w.tree.exists('./SCOMO/Inventory/Deployed/app2'), false);
-  assert.equal(hw.installer.installed().some((c) => c.id === 'com.example.sensor'), false);
-  assert.deepEqual(w.queue.pending().map((a) => [a.correlator, a.target, a.data]), [
-    ['c-d', './SCOMO/Inventory/Deployed/app2', '<ResultCode>1200</ResultCode><Identifier>com.example.sensor</Identifier>'],
-    ['c-a', './SCOMO/Inventory/Deployed/app2', '<ResultCode>1200</ResultCode><Identifier>com.example.sensor</Identifier>'],
-    ['c-r', './SCOMO/Inventory/Deployed/app2', '<ResultCode>1200</ResultCode><Identifier>com.example.sensor</Identifier>'],
-  ]);
+  assert.equal(
+    hw.installer.installed().some((c) => c.id === 'com.example.sensor'),
+    false,
+  );
+  assert.deepEqual(
+    w.queue.pending().map((a) => [a.correlator, a.target, a.data]),
+    [
+      ['c-d', './SCOMO/Inventory/Deployed/app2', '<ResultCode>1200</ResultCode><Identifier>com.example.sensor</Identifier>'],
+      ['c-a', './SCOMO/Inventory/Deployed/app2', '<ResultCode>1200</ResultCode><Identifier>com.example.sensor</Identifier>'],
+      ['c-r', './SCOMO/Inventory/Deployed/app2', '<ResultCode>1200</ResultCode><Identifier>com.example.sensor</Identifier>'],
+    ],
+  );
   hw.installer.failNext = 'deactivate';
   const w2 = boot(new MemoryStorage(), hw);
   await w2.exec('./SCOMO/Inventory/Deployed/app1/Operations/Deactivate');
@@ -134,7 +170,13 @@ test('Activate, Deactivate, Remove: states, result alerts; activating an active 
 test('validation at Exec time: no PkgURL 400, unknown node 404, an operation in progress 405; nothing journaled', async () => {
   const w = boot(new MemoryStorage(), hardware());
   w.stage({ url: '' });
-  const code = async (p: Promise<number>) => { try { return await p; } catch (e) { return (e as DmError).status; } };
+  const code = async (p: Promise<number>) => {
+    try {
+      return await p;
+    } catch (e) {
+      return (e as DmError).status;
+    }
+  };
   assert.equal(await code(w.exec('./SCOMO/Download/pkg1/Operations/DownloadInstall')), 400);
   assert.equal(await code(Promise.resolve().then(() => w.exec('./SCOMO/Download/nope/Operations/DownloadInstall'))), 404);
   assert.equal(w.mgr.journal.open().length, 0);
@@ -217,7 +259,7 @@ test('install failure: 1405 and the inventory unchanged; download failure: 1402'
   assert.equal(hw2.downloader.offsetsAsked.length, 3, 'bounded retries');
 });
 
-test('a download failure is 1500 when the server answered 5xx, read from the error\'s httpStatus, not from its text', async () => {
+test("a download failure is 1500 when the server answered 5xx, read from the error's httpStatus, not from its text", async () => {
   const resultOf = async (failWith: string, failStatus?: number) => {
     const hw = hardware();
     hw.downloader.failWith = failWith;
@@ -266,7 +308,8 @@ test('a power cut at every persistence step of a DownloadInstall: old or new ver
     assert.equal(inTree, installed, `k=${k}: inventory in step with the installer`);
     const alerts = r.queue.pending().filter((a) => a.correlator === 'c1');
     if (accepted || k > 0) assert.ok(alerts.length <= 1, `k=${k}: ${alerts.length} alerts`);
-    if (r.mgr.journal.open().length === 0 && (accepted || installed === '2.0')) assert.equal(alerts.length, 1, `k=${k}: exactly one result alert`);
+    if (r.mgr.journal.open().length === 0 && (accepted || installed === '2.0'))
+      assert.equal(alerts.length, 1, `k=${k}: exactly one result alert`);
     assert.equal(r.mgr.journal.open().length, 0, `k=${k}: nothing left half done`);
   }
 });
@@ -276,7 +319,10 @@ test('download attempts back off (2 s, then 4 s); a failure the transport calls 
     const hw = hardware();
     const w = boot(new MemoryStorage(), hw);
     const at: number[] = [];
-    hw.downloader.fetch = async () => { at.push(w.clock.monotonic()); throw failure; };
+    hw.downloader.fetch = async () => {
+      at.push(w.clock.monotonic());
+      throw failure;
+    };
     w.stage();
     await w.exec('./SCOMO/Download/pkg1/Operations/DownloadInstall');
     await w.run();
@@ -287,6 +333,18 @@ test('download attempts back off (2 s, then 4 s); a failure the transport calls 
   assert.deepEqual(await attemptsAt(Object.assign(new Error('HTTP 404'), { retryable: false, httpStatus: 404 })), [0]);
   const hw = hardware();
   const { tree } = openTree(new MemoryStorage(), desc);
-  assert.throws(() => new ScomoManager({ tree, storage: new MemoryStorage(), downloader: hw.downloader, installer: hw.installer, crypto: nodeCrypto,
-    queue: new AlertQueue(new MemoryStorage()), clock: new FakeClock(), retryDelayMs: 0 }), /retryDelayMs must be > 0/);
+  assert.throws(
+    () =>
+      new ScomoManager({
+        tree,
+        storage: new MemoryStorage(),
+        downloader: hw.downloader,
+        installer: hw.installer,
+        crypto: nodeCrypto,
+        queue: new AlertQueue(new MemoryStorage()),
+        clock: new FakeClock(),
+        retryDelayMs: 0,
+      }),
+    /retryDelayMs must be > 0/,
+  );
 });

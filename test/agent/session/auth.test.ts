@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { basicCred, md5Digest, hmacMac, hmacHeader, parseHmacHeader, checkServerCred, clientCred, UserPassHashes } from '../../../agent/session/auth.js';
+import {
+  basicCred,
+  md5Digest,
+  hmacMac,
+  hmacHeader,
+  parseHmacHeader,
+  checkServerCred,
+  clientCred,
+  UserPassHashes,
+} from '../../../agent/session/auth.js';
 import { nodeCrypto } from '../../../platform/node/crypto.js';
 import { utf8Encode } from '../../../agent/util/bytes.js';
 
@@ -12,9 +21,18 @@ test('basic and md5 credentials match the DM standard examples (Bruce2 / OhBehav
 test('md5 digests stay right while many accounts interleave; the user:pass hashes of the last few hundred are kept', () => {
   const { createHash } = require_();
   const b64md5 = (b: Buffer | string) => createHash('md5').update(b).digest('base64');
-  const digest = (u: string, p: string, n: string) => createHash('md5').update(`${b64md5(`${u}:${p}`)}:${n}`).digest('base64');
+  const digest = (u: string, p: string, n: string) =>
+    createHash('md5')
+      .update(`${b64md5(`${u}:${p}`)}:${n}`)
+      .digest('base64');
   let md5s = 0;
-  const counting = { ...nodeCrypto, md5: (b: Uint8Array) => { md5s++; return nodeCrypto.md5(b); } };
+  const counting = {
+    ...nodeCrypto,
+    md5: (b: Uint8Array) => {
+      md5s++;
+      return nodeCrypto.md5(b);
+    },
+  };
   const run = (accounts: number, digests: number, hashes: UserPassHashes | typeof counting = new UserPassHashes(counting)) => {
     md5s = 0;
     for (let i = 0; i < digests; i++) {
@@ -38,7 +56,9 @@ test('HMAC mac is b64(md5(b64(md5(user:pass)):nonce:b64(md5(body)))) and round-t
   const nonce = utf8Encode('abc');
   const { createHash } = require_();
   const b64md5 = (b: Buffer | string) => createHash('md5').update(b).digest('base64');
-  const expected = createHash('md5').update(`${b64md5('u:p')}:abc:${b64md5('<SyncML/>')}`).digest('base64');
+  const expected = createHash('md5')
+    .update(`${b64md5('u:p')}:abc:${b64md5('<SyncML/>')}`)
+    .digest('base64');
   assert.equal(hmacMac(nodeCrypto, 'u', 'p', nonce, body), expected);
   const h = parseHmacHeader(hmacHeader(nodeCrypto, 'u', 'p', nonce, body));
   assert.deepEqual(h, { algorithm: 'MD5', username: 'u', mac: expected });
@@ -57,14 +77,27 @@ test('server credential check: ok, missing (407) and bad (401) for digest and HM
   const body = new Uint8Array(0);
   assert.equal(checkServerCred(nodeCrypto, expected, good, undefined, body), 'ok');
   assert.equal(checkServerCred(nodeCrypto, expected, undefined, undefined, body), 'missing');
-  assert.equal(checkServerCred(nodeCrypto, expected, { ...good, data: md5Digest(nodeCrypto, 'srv', 'pw', utf8Encode('replayed')) }, undefined, body), 'bad');
-  assert.equal(checkServerCred(nodeCrypto, expected, { meta: { type: 'syncml:auth-basic' }, data: basicCred('srv', 'pw') }, undefined, body), 'bad', 'wrong scheme');
+  assert.equal(
+    checkServerCred(nodeCrypto, expected, { ...good, data: md5Digest(nodeCrypto, 'srv', 'pw', utf8Encode('replayed')) }, undefined, body),
+    'bad',
+  );
+  assert.equal(
+    checkServerCred(nodeCrypto, expected, { meta: { type: 'syncml:auth-basic' }, data: basicCred('srv', 'pw') }, undefined, body),
+    'bad',
+    'wrong scheme',
+  );
   const hm = { type: 'HMAC' as const, name: 'srv', secret: 'pw', nonce };
   const msg = utf8Encode('<SyncML>x</SyncML>');
   assert.equal(checkServerCred(nodeCrypto, hm, undefined, hmacHeader(nodeCrypto, 'srv', 'pw', nonce, msg), msg), 'ok');
-  assert.equal(checkServerCred(nodeCrypto, hm, undefined, hmacHeader(nodeCrypto, 'srv', 'pw', nonce, msg), utf8Encode('<SyncML>y</SyncML>')), 'bad', 'body changed');
+  assert.equal(
+    checkServerCred(nodeCrypto, hm, undefined, hmacHeader(nodeCrypto, 'srv', 'pw', nonce, msg), utf8Encode('<SyncML>y</SyncML>')),
+    'bad',
+    'body changed',
+  );
   assert.equal(checkServerCred(nodeCrypto, hm, undefined, undefined, msg), 'missing');
 });
 
 import { createRequire } from 'node:module';
-function require_() { return createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto'); }
+function require_() {
+  return createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+}

@@ -35,7 +35,9 @@ for (const { name, msg } of corpus) {
   });
 }
 
-test('the shared vectors through xml2wbxml decode with us to the model our XML reader gives', { skip: needPeer('xml2wbxml') || needShared('vectors') }, () => {
+test('the shared vectors through xml2wbxml decode with us to the model our XML reader gives', {
+  skip: needPeer('xml2wbxml') || needShared('vectors'),
+}, () => {
   for (const f of ['pkg1-generic-alert.xml', 'pkg2-server-ui-scomo.xml']) {
     const xml = readFileSync(join(sharedDir, 'vectors', f));
     assert.deepEqual(decodeWbxmlMessage(xml2wbxml(xml)), decodeXml(new Uint8Array(xml)), f);

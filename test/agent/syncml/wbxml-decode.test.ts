@@ -6,8 +6,11 @@ import { DmError } from '../../../agent/errors.js';
 import { sampleMessages } from '../../helpers/corpus.js';
 
 const refuses = (bytes: number[] | Uint8Array, code: string, status: number, re?: RegExp) =>
-  assert.throws(() => decodeWbxml(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)),
-    (e: unknown) => e instanceof DmError && e.code === code && e.status === status && (!re || re.test(e.message)), `${code} ${re}`);
+  assert.throws(
+    () => decodeWbxml(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)),
+    (e: unknown) => e instanceof DmError && e.code === code && e.status === status && (!re || re.test(e.message)),
+    `${code} ${re}`,
+  );
 
 // 02 A4 01 6A 00: WBXML 1.2, public id 0x1201, UTF-8, empty string table; 6D = SyncML with content.
 const HDR = [0x02, 0xa4, 0x01, 0x6a];
@@ -55,7 +58,7 @@ test('limits: nesting and element count 413; size 413', () => {
   refuses(many, 'DM_ERR_XML_LIMIT', 413, /elements/);
 });
 
-test('a document nested to the depth limit decodes (no frame per level on the device\'s small stack); one level more is 413', () => {
+test("a document nested to the depth limit decodes (no frame per level on the device's small stack); one level more is 413", () => {
   // SyncML (0x6d) with Data (0x4f) elements nested inside: 0x40 = with content, 0x01 = END.
   const nested = (n: number) => new Uint8Array([...HDR, 0x00, 0x6d, ...Array(n - 1).fill(0x4f), 0x03, 0x78, 0x00, ...Array(n).fill(0x01)]);
   let el = decodeWbxml(nested(32));

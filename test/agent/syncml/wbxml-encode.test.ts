@@ -28,13 +28,16 @@ test('MetInf elements switch to code page 1 and back', () => {
   const b = encodeWbxmlMessage(pkg1, { stringTable: false });
   const i = b.indexOf(0x00, 6); // first SWITCH_PAGE after the header
   assert.equal(b[i + 1], 0x01);
-  assert.ok([...b].some((x, k) => x === 0x00 && b[k + 1] === 0x00 && k > i), 'switches back to page 0');
+  assert.ok(
+    [...b].some((x, k) => x === 0x00 && b[k + 1] === 0x00 && k > i),
+    'switches back to page 0',
+  );
 });
 
 const tableStrings = (b: Uint8Array): { offsets: Map<string, number>; bytes: Uint8Array } => {
   const bytes = b.subarray(5, 5 + b[4]!);
   const offsets = new Map<string, number>();
-  for (let o = 0; o < bytes.length;) {
+  for (let o = 0; o < bytes.length; ) {
     const end = bytes.indexOf(0, o);
     offsets.set(new TextDecoder().decode(bytes.subarray(o, end)), o);
     o = end + 1;
@@ -70,7 +73,11 @@ test('a message written a command at a time is the WBXML of its whole element tr
   const { messageToElement } = await import('../../../agent/syncml/map.js');
   for (const msg of messagesWithEdges()) {
     for (const stringTable of [true, false]) {
-      assert.deepEqual([...encodeWbxmlMessage(msg, { stringTable })], [...encodeWbxml(messageToElement(msg), { stringTable })], `${msg.hdr.msgId} table ${stringTable}`);
+      assert.deepEqual(
+        [...encodeWbxmlMessage(msg, { stringTable })],
+        [...encodeWbxml(messageToElement(msg), { stringTable })],
+        `${msg.hdr.msgId} table ${stringTable}`,
+      );
     }
   }
 });

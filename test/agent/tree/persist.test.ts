@@ -35,7 +35,10 @@ test('a power cut during commit leaves the last committed tree', () => {
   tree.commit();
   tree.replace('./DevInfo/Lang', { data: 'it-IT' }, DEVICE);
   storage.failAfter(0);
-  assert.throws(() => tree.commit(), (e: unknown) => (e as { status?: number }).status === 510);
+  assert.throws(
+    () => tree.commit(),
+    (e: unknown) => (e as { status?: number }).status === 510,
+  );
   storage.restorePower();
   assert.equal(openTree(storage, desc).tree.get('./DevInfo/Lang', DEVICE).data, 'de-DE');
   assert.ok(PowerCut, 'PowerCut');
@@ -53,19 +56,27 @@ test('a corrupt stored tree is kept aside under tree.corrupt and the device re-s
   }
 });
 
-test('treePieces makes serializeTree\'s text a piece at a time, none much over the piece size, on 5000 random trees', () => {
+test("treePieces makes serializeTree's text a piece at a time, none much over the piece size, on 5000 random trees", () => {
   let seed = 99;
-  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed >>> 8) % n; };
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
   const gen = (depth: number): TNode => {
     const leaf = depth > 6 || rnd(3) === 0;
-    const n = { name: 'n' + rnd(100), format: leaf ? (['chr', 'int', 'bin'] as const)[rnd(3)] : 'node', verNo: rnd(3) } as TNode;
+    const n = { name: `n${rnd(100)}`, format: leaf ? (['chr', 'int', 'bin'] as const)[rnd(3)] : 'node', verNo: rnd(3) } as TNode;
     if (rnd(4) === 0) n.acl = 'Get=*';
     if (leaf) n.value = n.format === 'bin' ? new Uint8Array([rnd(256), 1]) : 'v'.repeat(rnd(300));
     else if (rnd(6)) n.children = Array.from({ length: rnd(5) }, () => gen(depth + 1));
     return n;
   };
   for (let k = 0; k < 5000; k++) {
-    const root = { name: '', format: 'node', verNo: 0, ...(rnd(8) ? { children: Array.from({ length: rnd(5) }, () => gen(1)) } : {}) } as TNode;
+    const root = {
+      name: '',
+      format: 'node',
+      verNo: 0,
+      ...(rnd(8) ? { children: Array.from({ length: rnd(5) }, () => gen(1)) } : {}),
+    } as TNode;
     const next = treePieces(root, 256);
     const pieces: string[] = [];
     for (let p = next(); p !== undefined; p = next()) pieces.push(p);
@@ -80,9 +91,21 @@ test('a storage that takes pieces gets the tree that way, and it reads back the 
   const parts: number[] = [];
   const inner = new MemoryStorage();
   const storage: Storage = {
-    read: (k) => inner.read(k), remove: (k) => inner.remove(k), keys: () => inner.keys(),
-    write: (k, v) => { if (k === 'tree') throw new Error('the tree must come in pieces'); inner.write(k, v); },
-    writeParts: (k, next) => { let text = ''; for (let p = next(); p !== undefined; p = next()) { parts.push(p.length); text += p; } inner.write(k, text); },
+    read: (k) => inner.read(k),
+    remove: (k) => inner.remove(k),
+    keys: () => inner.keys(),
+    write: (k, v) => {
+      if (k === 'tree') throw new Error('the tree must come in pieces');
+      inner.write(k, v);
+    },
+    writeParts: (k, next) => {
+      let text = '';
+      for (let p = next(); p !== undefined; p = next()) {
+        parts.push(p.length);
+        text += p;
+      }
+      inner.write(k, text);
+    },
   };
   const { tree } = openTree(storage, desc);
   for (let i = 0; i < 40; i++) tree.add(`./SCOMO/Download/x${i}`, { format: 'node' }, DEVICE);

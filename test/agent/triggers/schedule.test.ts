@@ -21,14 +21,26 @@ class SpyClock extends FakeClock {
 
 class RecordingLog implements Log {
   readonly lines: string[] = [];
-  log(level: LogLevel, message: string): void { this.lines.push(`${level}: ${message}`); }
+  log(level: LogLevel, message: string): void {
+    this.lines.push(`${level}: ${message}`);
+  }
 }
 
 /** interval 60, jitter 10, back-off 5 capped at 30 minutes; onDue records the wall time and answers from `results`. */
 function make(storage: MemoryStorage, clock: FakeClock, results: boolean[], calls: number[], opts: Partial<CheckScheduleOptions> = {}) {
   return new CheckSchedule({
-    storage, clock, random: () => 0, intervalMinutes: 60, jitterMinutes: 10, backoffMinutes: 5, backoffCapMinutes: 30,
-    onDue: async () => { calls.push(clock.now()); return results.shift() ?? true; }, ...opts,
+    storage,
+    clock,
+    random: () => 0,
+    intervalMinutes: 60,
+    jitterMinutes: 10,
+    backoffMinutes: 5,
+    backoffCapMinutes: 30,
+    onDue: async () => {
+      calls.push(clock.now());
+      return results.shift() ?? true;
+    },
+    ...opts,
   });
 }
 
@@ -45,7 +57,9 @@ async function untilNextCheck(clock: FakeClock, calls: number[], limitMinutes = 
 }
 
 test('first boot: due after interval + jitter, persisted; then once per interval', async () => {
-  const clock = new FakeClock(); const storage = new MemoryStorage(); const calls: number[] = [];
+  const clock = new FakeClock();
+  const storage = new MemoryStorage();
+  const calls: number[] = [];
   const s = make(storage, clock, [], calls, { random: () => 0.5 });
   assert.equal(s.due, undefined);
   s.start();
@@ -62,9 +76,17 @@ test('first boot: due after interval + jitter, persisted; then once per interval
 });
 
 test('jitter stays within [0, jitterMinutes], whatever random() returns', () => {
-  const cases: [number, number][] = [[0, 0], [0.999999, 10 * MIN - 1], [1, 10 * MIN], [Number.NaN, 0], [-3, 0], [7, 10 * MIN]];
+  const cases: [number, number][] = [
+    [0, 0],
+    [0.999999, 10 * MIN - 1],
+    [1, 10 * MIN],
+    [Number.NaN, 0],
+    [-3, 0],
+    [7, 10 * MIN],
+  ];
   for (const [r, extra] of cases) {
-    const clock = new FakeClock(); const storage = new MemoryStorage();
+    const clock = new FakeClock();
+    const storage = new MemoryStorage();
     const s = make(storage, clock, [], [], { random: () => r });
     s.start();
     assert.equal(s.due! - clock.now(), 60 * MIN + extra, String(r));
@@ -79,7 +101,9 @@ test('jitter stays within [0, jitterMinutes], whatever random() returns', () => 
 });
 
 test('reboot before the due time neither skips nor repeats; reboot after it fires exactly once', async () => {
-  const clock = new FakeClock(); const storage = new MemoryStorage(); const calls: number[] = [];
+  const clock = new FakeClock();
+  const storage = new MemoryStorage();
+  const calls: number[] = [];
   make(storage, clock, [], calls).start();
   const due = clock.now() + 60 * MIN;
   await clock.advance(30 * MIN);
@@ -110,7 +134,9 @@ test('reboot before the due time neither skips nor repeats; reboot after it fire
 });
 
 test('failures back off 5, 10, 20, 30 (cap) minutes and a success resets the back-off', async () => {
-  const clock = new FakeClock(); const storage = new MemoryStorage(); const calls: number[] = [];
+  const clock = new FakeClock();
+  const storage = new MemoryStorage();
+  const calls: number[] = [];
   const s = make(storage, clock, [false, false, false, false, false, true, false], calls);
   s.start();
   await clock.advance(60 * MIN);
@@ -127,7 +153,9 @@ test('failures back off 5, 10, 20, 30 (cap) minutes and a success resets the bac
 });
 
 test('a back-off gets jitter too', async () => {
-  const clock = new FakeClock(); const storage = new MemoryStorage(); const calls: number[] = [];
+  const clock = new FakeClock();
+  const storage = new MemoryStorage();
+  const calls: number[] = [];
   make(storage, clock, [false, false], calls, { random: () => 0.5 }).start();
   await clock.advance(65 * MIN);
   assert.equal(calls.length, 1);
@@ -136,9 +164,17 @@ test('a back-off gets jitter too', async () => {
 });
 
 test('a check that throws counts as a failure', async () => {
-  const clock = new FakeClock(); const storage = new MemoryStorage(); const log = new RecordingLog();
+  const clock = new FakeClock();
+  const storage = new MemoryStorage();
+  const log = new RecordingLog();
   let n = 0;
-  const s = make(storage, clock, [], [], { log, onDue: () => { n++; throw new Error('no network'); } });
+  const s = make(storage, clock, [], [], {
+    log,
+    onDue: () => {
+      n++;
+      throw new Error('no network');
+    },
+  });
   s.start();
   await clock.advance(60 * MIN);
   assert.equal(n, 1);
@@ -149,7 +185,9 @@ test('a check that throws counts as a failure', async () => {
 });
 
 test('clock jumps: years forward fire one check, not a burst; backwards does not postpone it by the jump', async () => {
-  const clock = new FakeClock(0); const storage = new MemoryStorage(); const calls: number[] = [];
+  const clock = new FakeClock(0);
+  const storage = new MemoryStorage();
+  const calls: number[] = [];
   make(storage, clock, [], calls).start();
   await clock.advance(10 * MIN);
   clock.jumpWall(55 * YEAR); // NTP arrives on a device that booted in 1970
@@ -168,7 +206,9 @@ test('clock jumps: years forward fire one check, not a burst; backwards does not
 });
 
 test('a persisted due time far in the future (clock reset between boots) is clamped at start', async () => {
-  const storage = new MemoryStorage(); const calls: number[] = []; const log = new RecordingLog();
+  const storage = new MemoryStorage();
+  const calls: number[] = [];
+  const log = new RecordingLog();
   const clock = new FakeClock(0);
   storage.write('schedule', JSON.stringify({ due: Date.UTC(2026, 0, 1), failures: 0 }));
   make(storage, clock, [], calls, { log }).start();
@@ -179,7 +219,9 @@ test('a persisted due time far in the future (clock reset between boots) is clam
 });
 
 test('long waits are sliced into timers of at most one hour', async () => {
-  const clock = new SpyClock(); const storage = new MemoryStorage(); const calls: number[] = [];
+  const clock = new SpyClock();
+  const storage = new MemoryStorage();
+  const calls: number[] = [];
   make(storage, clock, [], calls, { intervalMinutes: 7 * 24 * 60, jitterMinutes: 60 }).start();
   await clock.advance(7 * 24 * HOUR - 1);
   assert.equal(calls.length, 0);
@@ -187,12 +229,22 @@ test('long waits are sliced into timers of at most one hour', async () => {
   assert.equal(calls.length, 1);
   assert.equal(SCHEDULE_SLICE_MS, HOUR);
   assert.ok(clock.asked.length >= 7 * 24, `${clock.asked.length} slices`);
-  assert.ok(clock.asked.every((ms) => ms >= 0 && ms <= HOUR), `longest timer ${Math.max(...clock.asked)} ms`);
+  assert.ok(
+    clock.asked.every((ms) => ms >= 0 && ms <= HOUR),
+    `longest timer ${Math.max(...clock.asked)} ms`,
+  );
 });
 
 test('a power cut during a check: the next boot retries after the back-off, not at once, and counts it', async () => {
-  const clock = new FakeClock(); const storage = new MemoryStorage(); const calls: number[] = [];
-  const hung = make(storage, clock, [], calls, { onDue: () => { calls.push(clock.now()); return new Promise(() => {}); } });
+  const clock = new FakeClock();
+  const storage = new MemoryStorage();
+  const calls: number[] = [];
+  const hung = make(storage, clock, [], calls, {
+    onDue: () => {
+      calls.push(clock.now());
+      return new Promise(() => {});
+    },
+  });
   hung.start();
   await clock.advance(60 * MIN); // the check starts and the device dies in the middle
   assert.equal(calls.length, 1);
@@ -208,9 +260,18 @@ test('a power cut during a check: the next boot retries after the back-off, not 
 });
 
 test('stop() disarms, also when called during a check; start() resumes from the persisted due time', async () => {
-  const clock = new FakeClock(); const storage = new MemoryStorage(); const calls: number[] = [];
+  const clock = new FakeClock();
+  const storage = new MemoryStorage();
+  const calls: number[] = [];
   let finish: ((ok: boolean) => void) | undefined;
-  const s = make(storage, clock, [], calls, { onDue: () => { calls.push(clock.now()); return new Promise((r) => { finish = r; }); } });
+  const s = make(storage, clock, [], calls, {
+    onDue: () => {
+      calls.push(clock.now());
+      return new Promise((r) => {
+        finish = r;
+      });
+    },
+  });
   s.start();
   await clock.advance(60 * MIN);
   assert.equal(calls.length, 1);
@@ -227,7 +288,9 @@ test('stop() disarms, also when called during a check; start() resumes from the 
 });
 
 test('a successful session started elsewhere counts as a check; a failed one changes nothing', async () => {
-  const clock = new FakeClock(); const storage = new MemoryStorage(); const calls: number[] = [];
+  const clock = new FakeClock();
+  const storage = new MemoryStorage();
+  const calls: number[] = [];
   const s = make(storage, clock, [false], calls);
   s.start();
   await clock.advance(60 * MIN);
@@ -246,7 +309,9 @@ test('a successful session started elsewhere counts as a check; a failed one cha
 
 test('corrupt or unwritable schedule state: start over with a warning, never crash', async () => {
   for (const blob of ['{', 'null', '{"due":"soon","failures":0}', '{"due":1,"failures":-1}', '{"due":1e400,"failures":0}']) {
-    const clock = new FakeClock(); const storage = new MemoryStorage(); const log = new RecordingLog();
+    const clock = new FakeClock();
+    const storage = new MemoryStorage();
+    const log = new RecordingLog();
     storage.write('schedule', blob);
     const s = make(storage, clock, [], [], { log });
     s.start();
@@ -254,7 +319,10 @@ test('corrupt or unwritable schedule state: start over with a warning, never cra
     assert.match(log.lines[0] ?? '', /^warn: stored schedule state is corrupt/, blob);
     s.stop();
   }
-  const clock = new FakeClock(); const storage = new MemoryStorage(); const log = new RecordingLog(); const calls: number[] = [];
+  const clock = new FakeClock();
+  const storage = new MemoryStorage();
+  const log = new RecordingLog();
+  const calls: number[] = [];
   storage.failAfter(0);
   make(storage, clock, [], calls, { log }).start();
   await clock.advance(60 * MIN);
@@ -264,12 +332,21 @@ test('corrupt or unwritable schedule state: start over with a warning, never cra
 
 test('timer settings are checked: finite and non-zero', () => {
   const bad: Partial<CheckScheduleOptions>[] = [
-    { intervalMinutes: 0 }, { intervalMinutes: -1 }, { intervalMinutes: Number.NaN }, { intervalMinutes: Infinity },
-    { backoffMinutes: 0 }, { backoffCapMinutes: -5 }, { jitterMinutes: -1 }, { jitterMinutes: Number.NaN },
+    { intervalMinutes: 0 },
+    { intervalMinutes: -1 },
+    { intervalMinutes: Number.NaN },
+    { intervalMinutes: Infinity },
+    { backoffMinutes: 0 },
+    { backoffCapMinutes: -5 },
+    { jitterMinutes: -1 },
+    { jitterMinutes: Number.NaN },
   ];
   for (const o of bad) {
-    assert.throws(() => make(new MemoryStorage(), new FakeClock(), [], [], o),
-      (e: unknown) => e instanceof DmError && e.code === 'DM_ERR_CONFIG', JSON.stringify(o));
+    assert.throws(
+      () => make(new MemoryStorage(), new FakeClock(), [], [], o),
+      (e: unknown) => e instanceof DmError && e.code === 'DM_ERR_CONFIG',
+      JSON.stringify(o),
+    );
   }
   // jitter 0 means no spread; it is not a timer.
   const clock = new FakeClock();

@@ -7,7 +7,9 @@ import { FakeClock } from '../../helpers/fake-clock.js';
 import { FakeDisplay } from '../../helpers/fake-display.js';
 
 const alert = (code: string, options: string | undefined, text: string, ...choices: string[]): AlertCmd => ({
-  kind: 'Alert', cmdId: '5', data: code,
+  kind: 'Alert',
+  cmdId: '5',
+  data: code,
   items: [options === undefined ? {} : { data: options }, { data: text }, ...choices.map((c) => ({ data: c }))],
 });
 
@@ -19,13 +21,21 @@ function setup(caps = {}) {
 
 async function settle(p: Promise<UiAnswer>, clock: FakeClock, ms = 0): Promise<UiAnswer | 'pending'> {
   let v: UiAnswer | 'pending' = 'pending';
-  void p.then((x) => { v = x; });
+  void p.then((x) => {
+    v = x;
+  });
   await clock.advance(ms);
   return v;
 }
 
 test('1101 confirm: yes 200, no 304, cancel 214 (§2.5.2.2)', async () => {
-  for (const [key, status] of [['yes', 200], ['no', 304], ['cancel', 214], ['select', 200], ['back', 304]] as const) {
+  for (const [key, status] of [
+    ['yes', 200],
+    ['no', 304],
+    ['cancel', 214],
+    ['select', 200],
+    ['back', 304],
+  ] as const) {
     const { ui, display, clock } = setup();
     const p = ui.answer(alert('1101', '', 'Install Weather 2.0?'));
     await clock.advance(0);
@@ -98,7 +108,12 @@ test('1102 input: text in one Item; IT and MAXLEN refuse bad input on the device
   assert.deepEqual([shown.value, shown.masked], ['****', true]);
   display.press({ kind: 'submit' });
   assert.deepEqual(await p, { status: 200, items: [{ data: '1234' }] });
-  for (const [it, good, badv] of [['D', '25112026', '32132026'], ['T', '235959', '246000'], ['I', '10.0.0.1', '10.0.0.256'], ['P', '+4912p3', '12-3']]) {
+  for (const [it, good, badv] of [
+    ['D', '25112026', '32132026'],
+    ['T', '235959', '246000'],
+    ['I', '10.0.0.1', '10.0.0.256'],
+    ['P', '+4912p3', '12-3'],
+  ]) {
     const s = setup();
     const q = s.ui.answer(alert('1102', `IT=${it}`, 'x'));
     await s.clock.advance(0);
@@ -121,10 +136,10 @@ test('1103 single choice: one 1-based index; 1104 multiple: one Item per chosen 
   const m = setup();
   const q = m.ui.answer(alert('1104', '', 'Which?', 'a', 'b', 'c'));
   await m.clock.advance(0);
-  m.display.press({ kind: 'select' });          // toggles option 1 on
-  m.display.press({ kind: 'pick', index: 2 });   // option 3 on
-  m.display.press({ kind: 'pick', index: 2 });   // option 3 off again
-  m.display.press({ kind: 'pick', index: 1 });   // option 2 on
+  m.display.press({ kind: 'select' }); // toggles option 1 on
+  m.display.press({ kind: 'pick', index: 2 }); // option 3 on
+  m.display.press({ kind: 'pick', index: 2 }); // option 3 off again
+  m.display.press({ kind: 'pick', index: 1 }); // option 2 on
   m.display.press({ kind: 'submit' });
   assert.deepEqual(await q, { status: 200, items: [{ data: '1' }, { data: '2' }] });
 });
@@ -151,7 +166,10 @@ test('small screens: long text pages, a 20-option list scrolls around the cursor
   await s.clock.advance(0);
   const first = s.display.last as { pages: number; lines: string[]; page: number };
   assert.ok(first.pages > 1, `${first.pages} pages`);
-  assert.ok(first.lines.every((l) => l.length <= 20), 'first.lines.every((l) => l.length <= 20)');
+  assert.ok(
+    first.lines.every((l) => l.length <= 20),
+    'first.lines.every((l) => l.length <= 20)',
+  );
   s.display.press({ kind: 'next-page' });
   assert.equal((s.display.last as { page: number }).page, 1);
   s.display.press({ kind: 'yes' });
@@ -183,7 +201,10 @@ test('one interaction at a time: a second alert waits for the first', async () =
 
 test('pickComponent (long press) returns the chosen component id, undefined on cancel', async () => {
   const s = setup();
-  const list = [{ id: 'app1', name: 'Weather', version: '1.0' }, { id: 'app2', name: 'Sensor', version: '1.4' }];
+  const list = [
+    { id: 'app1', name: 'Weather', version: '1.0' },
+    { id: 'app2', name: 'Sensor', version: '1.4' },
+  ];
   const p = s.ui.pickComponent(list);
   await s.clock.advance(0);
   s.display.press({ kind: 'down' });

@@ -15,7 +15,10 @@ test('utf8Decode of a long text passes String.fromCharCode at most a chunk of ar
   const text = 'x'.repeat(5000) + 'é€𝄞'.repeat(700) + 'y'.repeat(301);
   const real = String.fromCharCode;
   let most = 0;
-  String.fromCharCode = function (...units: number[]) { most = Math.max(most, units.length); return real.apply(String, units); };
+  String.fromCharCode = (...units: number[]) => {
+    most = Math.max(most, units.length);
+    return real.apply(String, units);
+  };
   try {
     assert.equal(utf8Decode(new TextEncoder().encode(text)), text);
   } finally {
@@ -27,7 +30,10 @@ test('utf8Decode of a long text passes String.fromCharCode at most a chunk of ar
 
 test('utf8Decode refuses overlong, truncated and surrogate sequences with a DmError 400', () => {
   for (const bad of [[0xc0, 0x80], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xff], [0xf4, 0x90, 0x80, 0x80]]) {
-    assert.throws(() => utf8Decode(new Uint8Array(bad)), (e: unknown) => e instanceof DmError && e.status === 400);
+    assert.throws(
+      () => utf8Decode(new Uint8Array(bad)),
+      (e: unknown) => e instanceof DmError && e.status === 400,
+    );
   }
 });
 
@@ -43,7 +49,10 @@ test('base64 matches Node and round-trips every length 0..7', () => {
 
 test('base64Decode refuses bad characters and lengths with 415', () => {
   for (const bad of ['abc', 'ab$=', '=abc']) {
-    assert.throws(() => base64Decode(bad), (e: unknown) => e instanceof DmError && e.status === 415);
+    assert.throws(
+      () => base64Decode(bad),
+      (e: unknown) => e instanceof DmError && e.status === 415,
+    );
   }
 });
 

@@ -4,12 +4,28 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { repoRoot } from '../../helpers/peers.js';
-import { digitsEnd, hasSpace, isAsciiLetter, isDigits, isFloatText, isHexDigits, isSpace, isTimeText, isUrlOf, trimEndChar } from '../../../agent/util/scan.js';
+import {
+  digitsEnd,
+  hasSpace,
+  isAsciiLetter,
+  isDigits,
+  isFloatText,
+  isHexDigits,
+  isSpace,
+  isTimeText,
+  isUrlOf,
+  trimEndChar,
+} from '../../../agent/util/scan.js';
 
 /** Deterministic strings over `alphabet` of lengths 0..maxLen (a small xorshift, so failures replay). */
 function* strings(alphabet: string, count: number, maxLen: number, heads: string[] = [''], seed = 7): Generator<string> {
   let x = seed;
-  const next = () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return (x >>> 0) / 4294967296; };
+  const next = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
   for (let n = 0; n < count; n++) {
     const len = Math.floor(next() * (maxLen + 1));
     let s = heads[Math.floor(next() * heads.length)]!;
@@ -63,8 +79,14 @@ export function unboundedQuantifiers(source: string): string[] {
   let inClass = false;
   for (let i = 0; i < source.length; i++) {
     const c = source[i];
-    if (c === '\\') { i++; continue; }
-    if (inClass) { if (c === ']') inClass = false; continue; }
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
     if (c === '[') inClass = true;
     else if (c === '*' || c === '+') found.push(c);
     else if (c === '{') {
@@ -102,7 +124,8 @@ test('device code has no unbounded repetition in a regular expression: XS spends
         const q = unboundedQuantifiers(text.slice(1, text.lastIndexOf('/')));
         if (q.length) found.push(`${where()} ${text} (${q.join(' ')})`);
       }
-      if ((ts.isNewExpression(n) || ts.isCallExpression(n)) && ts.isIdentifier(n.expression) && n.expression.text === 'RegExp') found.push(`${where()} RegExp built at run time`);
+      if ((ts.isNewExpression(n) || ts.isCallExpression(n)) && ts.isIdentifier(n.expression) && n.expression.text === 'RegExp')
+        found.push(`${where()} RegExp built at run time`);
       ts.forEachChild(n, visit);
     };
     visit(sf);

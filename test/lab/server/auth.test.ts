@@ -9,17 +9,28 @@ const nonce = utf8Encode('Nonce');
 
 test('parseDevices: defaults to md5, validates fields', () => {
   assert.deepEqual(parseDevices([{ username: 'u', password: 'p' }]), [{ username: 'u', password: 'p', auth: 'md5' }]);
-  assert.deepEqual(parseDevices({ devices: [{ username: 'u', password: 'p', auth: 'hmac', devId: 'IMEI:1', server: { username: 's', password: 'q' } }] })[0]!.server,
-    { username: 's', password: 'q', auth: 'md5' });
+  assert.deepEqual(
+    parseDevices({
+      devices: [{ username: 'u', password: 'p', auth: 'hmac', devId: 'IMEI:1', server: { username: 's', password: 'q' } }],
+    })[0]!.server,
+    { username: 's', password: 'q', auth: 'md5' },
+  );
   assert.throws(() => parseDevices([{ username: 'u' }]), /devices\[0\]\.password must be a non-empty string/);
   assert.throws(() => parseDevices([{ username: 'u', password: 'p', auth: 'x509' }]), /auth must be one of/);
   assert.throws(() => parseDevices([{ username: 'u', password: 'p', nonce: '***' }]), /nonce '\*\*\*' is not base64/);
 });
 
 test('AccountBook: by LocName, by HMAC username, bound to a DevId when the account says so', () => {
-  const book = new AccountBook(parseDevices([{ username: 'a', password: 'p', devId: 'D1' }, { username: 'b', password: 'p' },
-    { username: 'c', password: 'p1', devId: 'D1' }, { username: 'c', password: 'p2' }, { username: 'c', password: 'p3', devId: 'D3' },
-    { username: 'n', password: 'p', auth: 'none', devId: 'D4' }]));
+  const book = new AccountBook(
+    parseDevices([
+      { username: 'a', password: 'p', devId: 'D1' },
+      { username: 'b', password: 'p' },
+      { username: 'c', password: 'p1', devId: 'D1' },
+      { username: 'c', password: 'p2' },
+      { username: 'c', password: 'p3', devId: 'D3' },
+      { username: 'n', password: 'p', auth: 'none', devId: 'D4' },
+    ]),
+  );
   assert.equal(book.find('D1', 'a', undefined)?.username, 'a');
   assert.equal(book.find('D2', 'a', undefined), undefined, 'a is bound to D1');
   assert.equal(book.find('D2', undefined, 'algorithm=MD5, username="b", mac=xx')?.username, 'b');
@@ -37,7 +48,10 @@ test('AccountBook: by LocName, by HMAC username, bound to a DevId when the accou
 test('parseDevices: a duplicate is found among 20,000 accounts (one per device, as a fleet writes them)', () => {
   const many = Array.from({ length: 20000 }, (_, i) => ({ username: `u-${i}`, password: `p-${i}`, devId: `D-${i}` }));
   assert.equal(parseDevices(many).length, 20000);
-  assert.throws(() => parseDevices([...many, { username: 'u-7', password: 'x', devId: 'D-7' }]), /devices\[20000\]: account u-7 is listed twice/);
+  assert.throws(
+    () => parseDevices([...many, { username: 'u-7', password: 'x', devId: 'D-7' }]),
+    /devices\[20000\]: account u-7 is listed twice/,
+  );
   // The same name bound to another DevId is another account.
   assert.equal(parseDevices([...many, { username: 'u-7', password: 'x', devId: 'D-8' }]).length, 20001);
 });
@@ -46,13 +60,25 @@ test('verifyDevice: the spec example (Bruce2/OhBehave/"Nonce") for md5 and basic
   const md5 = parseDevices([{ username: 'Bruce2', password: 'OhBehave', auth: 'md5' }])[0]!;
   assert.equal(md5Digest(nodeCrypto, 'Bruce2', 'OhBehave', nonce), 'Zz6EivR3yeaaENcRN6lpAQ==');
   const cred = (type: string, data: string) => ({ meta: { format: 'b64', type }, data });
-  assert.equal(verifyDevice(nodeCrypto, md5, cred('syncml:auth-md5', 'Zz6EivR3yeaaENcRN6lpAQ=='), undefined, new Uint8Array(), nonce), 'ok');
-  assert.equal(verifyDevice(nodeCrypto, md5, cred('syncml:auth-md5', 'Zz6EivR3yeaaENcRN6lpAQ=='), undefined, new Uint8Array(), utf8Encode('other')), 'bad');
+  assert.equal(
+    verifyDevice(nodeCrypto, md5, cred('syncml:auth-md5', 'Zz6EivR3yeaaENcRN6lpAQ=='), undefined, new Uint8Array(), nonce),
+    'ok',
+  );
+  assert.equal(
+    verifyDevice(nodeCrypto, md5, cred('syncml:auth-md5', 'Zz6EivR3yeaaENcRN6lpAQ=='), undefined, new Uint8Array(), utf8Encode('other')),
+    'bad',
+  );
   assert.equal(verifyDevice(nodeCrypto, md5, undefined, undefined, new Uint8Array(), nonce), 'missing');
-  assert.match(explainRefusal(md5, cred('syncml:auth-basic', 'x'), undefined), /Cred type syncml:auth-basic, the account uses syncml:auth-md5/);
+  assert.match(
+    explainRefusal(md5, cred('syncml:auth-basic', 'x'), undefined),
+    /Cred type syncml:auth-basic, the account uses syncml:auth-md5/,
+  );
   const basic = { ...md5, auth: 'basic' as const };
   assert.equal(basicCred('Bruce2', 'OhBehave'), 'QnJ1Y2UyOk9oQmVoYXZl');
-  assert.equal(verifyDevice(nodeCrypto, basic, cred('syncml:auth-basic', 'QnJ1Y2UyOk9oQmVoYXZl'), undefined, new Uint8Array(), nonce), 'ok');
+  assert.equal(
+    verifyDevice(nodeCrypto, basic, cred('syncml:auth-basic', 'QnJ1Y2UyOk9oQmVoYXZl'), undefined, new Uint8Array(), nonce),
+    'ok',
+  );
   const hmac = { ...md5, auth: 'hmac' as const };
   const body = utf8Encode('<SyncML/>');
   const h = hmacHeader(nodeCrypto, 'Bruce2', 'OhBehave', nonce, body);

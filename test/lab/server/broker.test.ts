@@ -22,8 +22,10 @@ test('embedded broker: MQTT 3.1.1 QoS 1 round trip on loopback, then closes', as
 test('an embedded broker on a port that is taken fails, names the address, and leaves the process free to end', () => {
   // Before, aedes stayed open after the listen error: `serve --mqtt embedded --broker-port <busy>` printed
   // EADDRINUSE and went on running. The limit is a backstop against that hang only.
-  const r = spawnSync(process.execPath, ['--import', 'tsx', new URL('./fixtures/busy-broker-port.ts', import.meta.url).pathname],
-    { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', new URL('./fixtures/busy-broker-port.ts', import.meta.url).pathname], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   assert.equal(r.signal, null, `the process ended by itself (stderr: ${r.stderr.slice(0, 300)})`);
   assert.match(r.stdout, /^refused: embedded MQTT broker: cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\)/m);
 });

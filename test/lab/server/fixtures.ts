@@ -37,8 +37,13 @@ export interface TestServer {
 export function makeServer(over: Partial<LabDmServerOptions> = {}): TestServer {
   const logs: string[] = [];
   const server = new LabDmServer({
-    catalog: exampleCatalog(), devices: [MD5_ACCOUNT], serverId: 'labserver', serverUri: SERVER_URI,
-    packageBaseUrl: PKG_BASE, log: { log: (level, message) => logs.push(`${level}: ${message}`) }, ...over,
+    catalog: exampleCatalog(),
+    devices: [MD5_ACCOUNT],
+    serverId: 'labserver',
+    serverUri: SERVER_URI,
+    packageBaseUrl: PKG_BASE,
+    log: { log: (level, message) => logs.push(`${level}: ${message}`) },
+    ...over,
   });
   return { server, logs };
 }
@@ -47,16 +52,29 @@ export function md5Cred(nonceB64: string, user = 'dmuser', pass = 'dmpass'): Cre
   return { meta: { format: 'b64', type: 'syncml:auth-md5' }, data: md5Digest(nodeCrypto, user, pass, base64Decode(nonceB64)) };
 }
 
-export function devMsg(o: { sessionId?: string; msgId: number; cred?: Cred; body: Command[]; final?: boolean; locName?: string | null;
-  maxMsgSize?: number; devId?: string }): SyncMLMessage {
+export function devMsg(o: {
+  sessionId?: string;
+  msgId: number;
+  cred?: Cred;
+  body: Command[];
+  final?: boolean;
+  locName?: string | null;
+  maxMsgSize?: number;
+  devId?: string;
+}): SyncMLMessage {
   let n = 0;
   const body = o.body.map((c) => ({ ...c, cmdId: String(++n) })) as Command[];
   const msg: SyncMLMessage = {
     hdr: {
-      verDTD: '1.2', verProto: 'DM/1.2', sessionId: o.sessionId ?? '1A2B', msgId: String(o.msgId),
-      target: { locURI: SERVER_URI }, source: { locURI: o.devId ?? DEV_ID },
+      verDTD: '1.2',
+      verProto: 'DM/1.2',
+      sessionId: o.sessionId ?? '1A2B',
+      msgId: String(o.msgId),
+      target: { locURI: SERVER_URI },
+      source: { locURI: o.devId ?? DEV_ID },
     },
-    body, final: o.final ?? true,
+    body,
+    final: o.final ?? true,
   };
   if (o.locName !== null) msg.hdr.source.locName = o.locName ?? 'dmuser';
   if (o.cred) msg.hdr.cred = o.cred;
@@ -68,8 +86,15 @@ export function devMsg(o: { sessionId?: string; msgId: number; cred?: Cred; body
 export function pkg1Body(alerts: AlertCmd[] = []): Command[] {
   return [
     { kind: 'Alert', cmdId: '', data: '1201', items: [] },
-    { kind: 'Replace', cmdId: '', meta: { format: 'chr' }, items: [
-      { source: { locURI: './DevInfo/DevId' }, data: DEV_ID }, { source: { locURI: './DevInfo/Man' }, data: 'ExampleCo' }] },
+    {
+      kind: 'Replace',
+      cmdId: '',
+      meta: { format: 'chr' },
+      items: [
+        { source: { locURI: './DevInfo/DevId' }, data: DEV_ID },
+        { source: { locURI: './DevInfo/Man' }, data: 'ExampleCo' },
+      ],
+    },
     ...alerts,
   ];
 }
@@ -81,9 +106,19 @@ export function updateAlert(type: string, source?: string): AlertCmd {
 }
 
 export function resultAlert(correlator: string | undefined, code: number, id: string): AlertCmd {
-  const a: AlertCmd = { kind: 'Alert', cmdId: '', data: '1226', items: [{
-    source: { locURI: './SCOMO/Download/x/Operations/DownloadInstall' }, target: { locURI: './SCOMO/Inventory/Deployed/app1' },
-    meta: { type: OP_COMPLETE, format: 'xml' }, data: `<ResultCode>${code}</ResultCode><Identifier>${id}</Identifier>` }] };
+  const a: AlertCmd = {
+    kind: 'Alert',
+    cmdId: '',
+    data: '1226',
+    items: [
+      {
+        source: { locURI: './SCOMO/Download/x/Operations/DownloadInstall' },
+        target: { locURI: './SCOMO/Inventory/Deployed/app1' },
+        meta: { type: OP_COMPLETE, format: 'xml' },
+        data: `<ResultCode>${code}</ResultCode><Identifier>${id}</Identifier>`,
+      },
+    ],
+  };
   if (correlator !== undefined) a.correlator = correlator;
   return a;
 }
@@ -99,22 +134,37 @@ export function hdrStatus(reply: SyncMLMessage, code = 200): StatusCmd {
 /** Results for a server Get, with values for the URIs it asked. */
 export function results(reply: SyncMLMessage, get: Command, values: Record<string, string>): ResultsCmd {
   if (get.kind !== 'Get') throw new Error('not a Get');
-  return { kind: 'Results', cmdId: '', msgRef: reply.hdr.msgId, cmdRef: get.cmdId,
-    items: get.items.filter((i) => values[i.target!.locURI] !== undefined).map((i) => ({ source: { locURI: i.target!.locURI }, data: values[i.target!.locURI]! })) };
+  return {
+    kind: 'Results',
+    cmdId: '',
+    msgRef: reply.hdr.msgId,
+    cmdRef: get.cmdId,
+    items: get.items
+      .filter((i) => values[i.target!.locURI] !== undefined)
+      .map((i) => ({ source: { locURI: i.target!.locURI }, data: values[i.target!.locURI]! })),
+  };
 }
 
 /** Every XML reply the server gave through exchange() (and the tests' own transports), for the writer check. */
 export const xmlReplies: string[] = [];
 
 /** Sends one device message (XML unless told) and decodes the reply; fails the test on no reply. */
-export async function exchange(server: LabDmServer, msg: SyncMLMessage, encoding: 'xml' | 'wbxml' = 'xml',
-  extra: { hmac?: string; raw?: Uint8Array } = {}): Promise<{ reply: SyncMLMessage; bytes: Uint8Array; hmac?: string; contentType: string }> {
+export async function exchange(
+  server: LabDmServer,
+  msg: SyncMLMessage,
+  encoding: 'xml' | 'wbxml' = 'xml',
+  extra: { hmac?: string; raw?: Uint8Array } = {},
+): Promise<{ reply: SyncMLMessage; bytes: Uint8Array; hmac?: string; contentType: string }> {
   const body = extra.raw ?? encodeMessage(msg, encoding);
   const r = await server.handle(body, { uri: SERVER_URI, ...(extra.hmac ? { hmac: extra.hmac } : {}) });
   if (!r) throw new Error('no reply');
   if (r.status !== undefined && r.status !== 200) throw new Error(`HTTP ${r.status}: ${new TextDecoder().decode(r.body)}`);
   if (r.contentType === MIME_XML) xmlReplies.push(new TextDecoder().decode(r.body));
-  const out: { reply: SyncMLMessage; bytes: Uint8Array; hmac?: string; contentType: string } = { reply: decodeMessage(r.body), bytes: r.body, contentType: r.contentType };
+  const out: { reply: SyncMLMessage; bytes: Uint8Array; hmac?: string; contentType: string } = {
+    reply: decodeMessage(r.body),
+    bytes: r.body,
+    contentType: r.contentType,
+  };
   if (r.hmac) out.hmac = r.hmac;
   return out;
 }
@@ -141,12 +191,24 @@ export function texts(c: Command): string[] {
  * Authenticates a fresh session: pkg 1 without a usable nonce gets 401 + Chal, then pkg 1 again with the
  * digest over that nonce. Returns the server's reply to the authenticated pkg 1 and the next device MsgID.
  */
-export async function authenticatedPkg1(server: LabDmServer, alerts: AlertCmd[], o: { sessionId?: string; encoding?: 'xml' | 'wbxml'; maxMsgSize?: number } = {}) {
+export async function authenticatedPkg1(
+  server: LabDmServer,
+  alerts: AlertCmd[],
+  o: { sessionId?: string; encoding?: 'xml' | 'wbxml'; maxMsgSize?: number } = {},
+) {
   const sessionId = o.sessionId ?? '1A2B';
-  const first = await exchange(server, devMsg({ sessionId, msgId: 1, body: pkg1Body(alerts), ...(o.maxMsgSize ? { maxMsgSize: o.maxMsgSize } : {}) }), o.encoding);
+  const first = await exchange(
+    server,
+    devMsg({ sessionId, msgId: 1, body: pkg1Body(alerts), ...(o.maxMsgSize ? { maxMsgSize: o.maxMsgSize } : {}) }),
+    o.encoding,
+  );
   const nonce = hdrStatusOf(first.reply).chal?.meta.nextNonce;
   if (!nonce) throw new Error('no challenge');
-  const second = await exchange(server, devMsg({ sessionId, msgId: 2, cred: md5Cred(nonce), body: [hdrStatus(first.reply), ...pkg1Body(alerts)] }), o.encoding);
+  const second = await exchange(
+    server,
+    devMsg({ sessionId, msgId: 2, cred: md5Cred(nonce), body: [hdrStatus(first.reply), ...pkg1Body(alerts)] }),
+    o.encoding,
+  );
   return { reply: second.reply, bytes: second.bytes, next: 3, sessionId, firstReply: first.reply };
 }
 

@@ -10,13 +10,18 @@ import { HttpTransport } from '../../../platform/node/http-transport.js';
 import { decodeMessage, encodeMessage } from '../../../agent/syncml/codec.js';
 import { makeServer, devMsg, pkg1Body, hdrStatusOf, exampleCatalog } from './fixtures.js';
 
-function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     request(url, { headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-    }).on('error', reject).end();
+    })
+      .on('error', reject)
+      .end();
   });
 }
 
@@ -57,7 +62,8 @@ test('parseRange: a-b, a-, -n; 416 cases', () => {
   assert.deepEqual(parseRange('bytes=-10', 100), { start: 90, end: 99 });
   assert.deepEqual(parseRange('bytes=50-500', 100), { start: 50, end: 99 });
   assert.equal(parseRange(undefined, 100), undefined);
-  for (const bad of ['bytes=100-', 'bytes=5-2', 'bytes=0-1,4-5', 'items=0-1', 'bytes=-0', 'bytes=-']) assert.equal(parseRange(bad, 100), 'unsatisfiable', bad);
+  for (const bad of ['bytes=100-', 'bytes=5-2', 'bytes=0-1,4-5', 'items=0-1', 'bytes=-0', 'bytes=-'])
+    assert.equal(parseRange(bad, 100), 'unsatisfiable', bad);
 });
 
 test('packages over HTTP: whole file, 206 with the right bytes, resume from an offset, 416, 404', async () => {
@@ -109,7 +115,10 @@ test('POST /dm through the agent HTTP transport: a message without Cred gets 407
       assert.equal(hdrStatusOf(decodeMessage(r.body)).data, '407');
     }
     const bad = await new Promise<number>((resolve) => {
-      request(http.url, { method: 'POST', headers: { 'Content-Type': 'application/vnd.syncml.dm+xml' } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).end('<oops');
+      request(http.url, { method: 'POST', headers: { 'Content-Type': 'application/vnd.syncml.dm+xml' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).end('<oops');
     });
     assert.equal(bad, 400);
     assert.equal((await get(http.url)).status, 405);
@@ -119,13 +128,26 @@ test('POST /dm through the agent HTTP transport: a message without Cred gets 407
 });
 
 test('injected http-500 and dropped connection reach the device as such; the retry after a drop succeeds', async () => {
-  const { server } = makeServer({ scenario: parseScenario({ failures: [{ kind: 'http-500-at-message', message: 1 }, { kind: 'drop-connection-at-message', message: 1 }] }) });
+  const { server } = makeServer({
+    scenario: parseScenario({
+      failures: [
+        { kind: 'http-500-at-message', message: 1 },
+        { kind: 'drop-connection-at-message', message: 1 },
+      ],
+    }),
+  });
   const http = await startHttpServer({ server, packagesDir: exampleCatalog().packagesDir });
   try {
     const body = encodeMessage(devMsg({ msgId: 1, body: pkg1Body() }), 'xml');
     const out = { uri: http.url, body, contentType: 'application/vnd.syncml.dm+xml', sessionId: '1A2B', msgId: '1' };
-    await assert.rejects(new HttpTransport({ retries: 0 }).exchange(out), (e: Error & { info?: { httpStatus?: number } }) => e.info?.httpStatus === 500);
-    await assert.rejects(new HttpTransport({ retries: 0 }).exchange(out), (e: Error & { info?: { kind?: string } }) => e.info?.kind === 'reset');
+    await assert.rejects(
+      new HttpTransport({ retries: 0 }).exchange(out),
+      (e: Error & { info?: { httpStatus?: number } }) => e.info?.httpStatus === 500,
+    );
+    await assert.rejects(
+      new HttpTransport({ retries: 0 }).exchange(out),
+      (e: Error & { info?: { kind?: string } }) => e.info?.kind === 'reset',
+    );
     const r = await new HttpTransport({ retries: 0 }).exchange(out);
     assert.equal(hdrStatusOf(decodeMessage(r.body)).data, '407');
   } finally {
@@ -133,12 +155,16 @@ test('injected http-500 and dropped connection reach the device as such; the ret
   }
 });
 
-test('a lab behind a public URL: that URL is the DM server\'s and the packages\' (what serve prints), not the address it listens on', async () => {
+test("a lab behind a public URL: that URL is the DM server's and the packages' (what serve prints), not the address it listens on", async () => {
   const { startLab } = await import('../../../lab/server/lab.js');
   const { parseDevices } = await import('../../../lab/server/auth.js');
   const { exampleCatalog } = await import('./fixtures.js');
-  const lab = await startLab({ catalog: exampleCatalog(), devices: parseDevices([{ username: 'dmuser', password: 'dmpass', auth: 'md5' }]),
-    host: '127.0.0.1', publicUrl: 'http://192.0.2.7:8080/' });
+  const lab = await startLab({
+    catalog: exampleCatalog(),
+    devices: parseDevices([{ username: 'dmuser', password: 'dmpass', auth: 'md5' }]),
+    host: '127.0.0.1',
+    publicUrl: 'http://192.0.2.7:8080/',
+  });
   try {
     assert.equal(lab.dmUrl, 'http://192.0.2.7:8080/dm');
     assert.equal(lab.packagesUrl, 'http://192.0.2.7:8080/packages');

@@ -12,15 +12,22 @@ import { needPeer } from '../../helpers/peers.js';
 
 test('topic names: URL-safe DevId, optional prefix', () => {
   assert.equal(topicDevId('IMEI:49/30+0#1'), 'IMEI_49_30_0_1');
-  assert.deepEqual(dmTopics(DEV_ID, 'lab/'), { up: 'lab/dm/IMEI_493005100592800/up', down: 'lab/dm/IMEI_493005100592800/down', notify: 'lab/dm/IMEI_493005100592800/notify' });
+  assert.deepEqual(dmTopics(DEV_ID, 'lab/'), {
+    up: 'lab/dm/IMEI_493005100592800/up',
+    down: 'lab/dm/IMEI_493005100592800/down',
+    notify: 'lab/dm/IMEI_493005100592800/notify',
+  });
   assert.equal(dmTopics(DEV_ID).up, 'dm/IMEI_493005100592800/up');
 });
 
 /** A device-side MQTT client: publishes on /up, collects what arrives on /down and /notify. */
 async function device(url: string, prefix: string) {
   const t = dmTopics(DEV_ID, prefix);
-  const c = mqtt.connect(url, { protocolVersion: 4, clientId: 'dev-' + Math.random().toString(16).slice(2) });
-  await new Promise<void>((r, j) => { c.once('connect', () => r()); c.once('error', j); });
+  const c = mqtt.connect(url, { protocolVersion: 4, clientId: `dev-${Math.random().toString(16).slice(2)}` });
+  await new Promise<void>((r, j) => {
+    c.once('connect', () => r());
+    c.once('error', j);
+  });
   await c.subscribeAsync([t.down, t.notify], { qos: 1 });
   const down: SyncMLMessage[] = [];
   const notes: string[] = [];
@@ -34,7 +41,10 @@ async function device(url: string, prefix: string) {
     const deadline = Date.now() + 5000;
     while (!pred()) {
       if (Date.now() > deadline) throw new Error('timed out waiting for MQTT');
-      await new Promise<void>((r) => { waiters.push(r); setTimeout(r, 100); });
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 100);
+      });
     }
   };
   return { c, t, down, notes, until, up: (bytes: Uint8Array) => c.publishAsync(t.up, Buffer.from(bytes), { qos: 1 }) };
@@ -66,7 +76,7 @@ async function exercise(brokerUrl: string, prefix: string): Promise<void> {
   }
 }
 
-test('MQTT over the embedded broker: reply on /down in the device\'s encoding, redelivery deduplicated, notify', async () => {
+test("MQTT over the embedded broker: reply on /down in the device's encoding, redelivery deduplicated, notify", async () => {
   const broker = await startEmbeddedBroker();
   try {
     await exercise(broker.url, 'lab');
@@ -77,7 +87,10 @@ test('MQTT over the embedded broker: reply on /down in the device\'s encoding, r
 
 test('MQTT through mosquitto', { skip: needPeer('mosquitto') }, async () => {
   const port = await new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as AddressInfo).port; s.close(() => resolve(p)); });
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as AddressInfo).port;
+      s.close(() => resolve(p));
+    });
   });
   const proc = spawn('mosquitto', ['-p', String(port)], { stdio: 'ignore' });
   try {

@@ -12,16 +12,42 @@ import { xmlbuilder2MessageToXml } from '../../helpers/xmlbuilder2-writer.js';
 
 function sample(): SyncMLMessage {
   const e = exampleCatalog().entries[0]!;
-  const [add, exec] = deployCommands(e, { node: 'p1', pkgId: 'pk', url: 'http://h/p?a=1&b=<2>', correlator: 'c1', operation: 'DownloadInstall', sha256: e.sha256 });
+  const [add, exec] = deployCommands(e, {
+    node: 'p1',
+    pkgId: 'pk',
+    url: 'http://h/p?a=1&b=<2>',
+    correlator: 'c1',
+    operation: 'DownloadInstall',
+    sha256: e.sha256,
+  });
   return {
-    hdr: { verDTD: '1.2', verProto: 'DM/1.2', sessionId: '1A2B', msgId: '2', target: { locURI: 'IMEI:1' }, source: { locURI: 'http://s/dm' },
-      cred: { meta: { format: 'b64', type: 'syncml:auth-md5' }, data: 'abc=' }, meta: { maxMsgSize: 65536 } },
+    hdr: {
+      verDTD: '1.2',
+      verProto: 'DM/1.2',
+      sessionId: '1A2B',
+      msgId: '2',
+      target: { locURI: 'IMEI:1' },
+      source: { locURI: 'http://s/dm' },
+      cred: { meta: { format: 'b64', type: 'syncml:auth-md5' }, data: 'abc=' },
+      meta: { maxMsgSize: 65536 },
+    },
     body: [
-      { kind: 'Status', cmdId: '1', msgRef: '1', cmdRef: '0', cmd: 'SyncHdr', targetRefs: ['http://s/dm'], sourceRefs: ['IMEI:1'],
-        chal: { meta: { type: 'syncml:auth-md5', format: 'b64', nextNonce: 'bm9uY2U=' } }, data: '212', items: [] },
+      {
+        kind: 'Status',
+        cmdId: '1',
+        msgRef: '1',
+        cmdRef: '0',
+        cmd: 'SyncHdr',
+        targetRefs: ['http://s/dm'],
+        sourceRefs: ['IMEI:1'],
+        chal: { meta: { type: 'syncml:auth-md5', format: 'b64', nextNonce: 'bm9uY2U=' } },
+        data: '212',
+        items: [],
+      },
       { ...uiAlert('1101', 'MINDT=2&DR=0', 'Install Weather 2.0?'), cmdId: '2' },
       { kind: 'Get', cmdId: '3', items: [{ target: { locURI: './SCOMO/Inventory/Deployed' } }] },
-      { ...add, cmdId: '4' }, { ...exec, cmdId: '5' },
+      { ...add, cmdId: '4' },
+      { ...exec, cmdId: '5' },
     ],
     final: true,
   };
@@ -41,16 +67,38 @@ test('server XML is what xmlbuilder2 writes, byte for byte, whatever the text ho
   // entity-like "&amp;": xmlbuilder2 leaves that unescaped, so it would read back as "&" (the test below).
   const pieces = ['&', '<', '>', '"', "'", ']]>', '&a', '\r\n', '\t', 'é', '😀', ' ', 'a', ''];
   let seed = 7;
-  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return (seed >>> 8) % n; };
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return (seed >>> 8) % n;
+  };
   const text = () => Array.from({ length: rnd(6) }, () => pieces[rnd(pieces.length)]).join('');
   for (let k = 0; k < 200; k++) {
     const m = sample();
     m.hdr.source.locName = text();
     m.hdr.meta = { emi: [text(), text()], ...(rnd(2) ? { maxObjSize: rnd(99999) } : {}) };
-    m.body.push({ kind: 'Alert', cmdId: text(), data: text(), correlator: text(), noResp: rnd(2) === 1,
-      items: [{ source: { locURI: text() }, meta: { type: text(), format: text(), mark: text() }, data: text(), moreData: rnd(2) === 1 }, {}] });
-    m.body.push({ kind: 'Results', cmdId: '9', cmdRef: text(), targetRef: text(), items: [{ target: { locURI: text(), locName: text() }, data: new Uint8Array([rnd(256), 0, 255]) }] });
-    m.body.push({ kind: 'Sequence', cmdId: '10', commands: [{ kind: 'Replace', cmdId: '11', meta: {}, items: [{ target: { locURI: text() }, data: text() }] }] });
+    m.body.push({
+      kind: 'Alert',
+      cmdId: text(),
+      data: text(),
+      correlator: text(),
+      noResp: rnd(2) === 1,
+      items: [
+        { source: { locURI: text() }, meta: { type: text(), format: text(), mark: text() }, data: text(), moreData: rnd(2) === 1 },
+        {},
+      ],
+    });
+    m.body.push({
+      kind: 'Results',
+      cmdId: '9',
+      cmdRef: text(),
+      targetRef: text(),
+      items: [{ target: { locURI: text(), locName: text() }, data: new Uint8Array([rnd(256), 0, 255]) }],
+    });
+    m.body.push({
+      kind: 'Sequence',
+      cmdId: '10',
+      commands: [{ kind: 'Replace', cmdId: '11', meta: {}, items: [{ target: { locURI: text() }, data: text() }] }],
+    });
     // xmlbuilder2 writes a CR raw, which the device's parser (any XML parser) reads as LF.
     assert.equal(messageToXml(m), xmlbuilder2MessageToXml(m).replace(/\r/g, '&#13;'), JSON.stringify(m));
   }

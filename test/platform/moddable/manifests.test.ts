@@ -30,7 +30,13 @@ const SDK_MANIFESTS: Record<string, string[]> = {
   '$(MODDABLE)/modules/base/modules/manifest.json': ['modules'],
   '$(MODDABLE)/modules/data/text/decoder/manifest.json': ['text/decoder'],
   '$(MODDABLE)/modules/data/text/encoder/manifest.json': ['text/encoder'],
-  '$(MODDABLE)/modules/io/manifest.json': ['embedded:io/digital', 'embedded:io/analog', 'embedded:io/i2c', 'embedded:io/spi', 'embedded:io/serial'],
+  '$(MODDABLE)/modules/io/manifest.json': [
+    'embedded:io/digital',
+    'embedded:io/analog',
+    'embedded:io/i2c',
+    'embedded:io/spi',
+    'embedded:io/serial',
+  ],
   '$(MODDABLE)/modules/files/flash/manifest.json': ['flash'],
   '$(MODDABLE)/modules/files/file/manifest_littlefs.json': ['file'],
   '$(MODDABLE)/modules/files/file/manifest.json': ['file'],
@@ -39,13 +45,16 @@ const SDK_MANIFESTS: Record<string, string[]> = {
 const ALWAYS = ['mc/config'];
 
 type Json = Record<string, unknown>;
-interface Loaded { path: string; json: Json }
+interface Loaded {
+  path: string;
+  json: Json;
+}
 
 function loadTree(path: string, out: Loaded[] = []): Loaded[] {
   assert.ok(existsSync(path), `manifest ${rel(path)} exists`);
   const json = JSON.parse(readFileSync(path, 'utf8')) as Json;
   out.push({ path, json });
-  const inc = json.include === undefined ? [] : Array.isArray(json.include) ? json.include as string[] : [json.include as string];
+  const inc = json.include === undefined ? [] : Array.isArray(json.include) ? (json.include as string[]) : [json.include as string];
   for (const i of inc) {
     if (i.startsWith('$(')) assert.ok(i in SDK_MANIFESTS, `${rel(path)} includes ${i}, which is not in the list of known SDK manifests`);
     else loadTree(resolve(dirname(path), i), out);
@@ -99,7 +108,8 @@ function build(name: string, path: string): Build {
   const preload: string[] = [];
   for (const m of manifests) {
     for (const [k, v] of repoModules(m)) modules.set(k, v);
-    const inc = m.json.include === undefined ? [] : Array.isArray(m.json.include) ? m.json.include as string[] : [m.json.include as string];
+    const inc =
+      m.json.include === undefined ? [] : Array.isArray(m.json.include) ? (m.json.include as string[]) : [m.json.include as string];
     for (const i of inc) for (const s of SDK_MANIFESTS[i] ?? []) sdk.add(s);
     const creation = m.json.creation as Json | undefined;
     if (typeof creation?.main === 'string') main = creation.main;
@@ -115,10 +125,21 @@ function specifiers(file: string): string[] {
   const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, false);
   const out: string[] = [];
   const visit = (n: ts.Node) => {
-    if ((ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) && n.moduleSpecifier && ts.isStringLiteral(n.moduleSpecifier)) out.push(n.moduleSpecifier.text);
-    else if (ts.isImportEqualsDeclaration(n) && ts.isExternalModuleReference(n.moduleReference) && ts.isStringLiteral(n.moduleReference.expression)) out.push(n.moduleReference.expression.text);
-    else if (ts.isCallExpression(n) && n.arguments.length === 1 && ts.isStringLiteral(n.arguments[0]!) &&
-      (n.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(n.expression) && n.expression.text === 'require'))) out.push(n.arguments[0].text);
+    if ((ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) && n.moduleSpecifier && ts.isStringLiteral(n.moduleSpecifier))
+      out.push(n.moduleSpecifier.text);
+    else if (
+      ts.isImportEqualsDeclaration(n) &&
+      ts.isExternalModuleReference(n.moduleReference) &&
+      ts.isStringLiteral(n.moduleReference.expression)
+    )
+      out.push(n.moduleReference.expression.text);
+    else if (
+      ts.isCallExpression(n) &&
+      n.arguments.length === 1 &&
+      ts.isStringLiteral(n.arguments[0]!) &&
+      (n.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(n.expression) && n.expression.text === 'require'))
+    )
+      out.push(n.arguments[0].text);
     ts.forEachChild(n, visit);
   };
   visit(sf);
@@ -140,8 +161,14 @@ function nodeGlobals(file: string): string[] {
   const visit = (n: ts.Node) => {
     if (ts.isIdentifier(n) && NODE_GLOBALS.has(n.text)) {
       const p = n.parent;
-      const isName = (ts.isPropertyAccessExpression(p) && p.name === n) || ((ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p) ||
-        ts.isPropertySignature(p) || ts.isMethodDeclaration(p) || ts.isMethodSignature(p)) && p.name === n);
+      const isName =
+        (ts.isPropertyAccessExpression(p) && p.name === n) ||
+        ((ts.isPropertyAssignment(p) ||
+          ts.isPropertyDeclaration(p) ||
+          ts.isPropertySignature(p) ||
+          ts.isMethodDeclaration(p) ||
+          ts.isMethodSignature(p)) &&
+          p.name === n);
       if (!isName) out.push(n.text);
     }
     ts.forEachChild(n, visit);
@@ -164,7 +191,9 @@ const builds = [build('device', 'manifests/device/manifest.json'), build('simula
 for (const b of builds) {
   test(`${b.name} build: the entry, the preloaded modules and their whole import closure are in the build`, () => {
     assert.ok(b.modules.has(b.main), `creation.main ${b.main} is a module of the build`);
-    for (const p of b.preload) if (p.startsWith('platform/') || p.startsWith('agent/')) assert.ok(b.modules.has(p) || p.endsWith('/*'), `preloaded ${p} is a module of the build`);
+    for (const p of b.preload)
+      if (p.startsWith('platform/') || p.startsWith('agent/'))
+        assert.ok(b.modules.has(p) || p.endsWith('/*'), `preloaded ${p} is a module of the build`);
     const seen = new Set<string>();
     const queue = [b.main, ...b.preload.filter((p) => b.modules.has(p))];
     const sdkUsed = new Set<string>();
@@ -192,9 +221,18 @@ for (const b of builds) {
 
 test('the device build carries the board button and the mod partition; the simulator neither', () => {
   const [device, sim] = builds;
-  assert.ok(device!.modules.has('platform/moddable/button') && device!.modules.has('platform/moddable/flash-mod-slot'), 'device!.modules.has(\'platform/moddable/button\') && device!.modules.has(\'platform/moddable/flash-mod-slot\')');
-  assert.ok(!sim!.modules.has('platform/moddable/button') && !sim!.modules.has('platform/moddable/flash-mod-slot'), '!sim!.modules.has(\'platform/moddable/button\') && !sim!.modules.has(\'platform/moddable/flash-mod-slot\')');
-  assert.ok(!sim!.sdk.has('embedded:io/digital') && !sim!.sdk.has('flash'), '!sim!.sdk.has(\'embedded:io/digital\') && !sim!.sdk.has(\'flash\')');
+  assert.ok(
+    device!.modules.has('platform/moddable/button') && device!.modules.has('platform/moddable/flash-mod-slot'),
+    "device!.modules.has('platform/moddable/button') && device!.modules.has('platform/moddable/flash-mod-slot')",
+  );
+  assert.ok(
+    !sim!.modules.has('platform/moddable/button') && !sim!.modules.has('platform/moddable/flash-mod-slot'),
+    "!sim!.modules.has('platform/moddable/button') && !sim!.modules.has('platform/moddable/flash-mod-slot')",
+  );
+  assert.ok(
+    !sim!.sdk.has('embedded:io/digital') && !sim!.sdk.has('flash'),
+    "!sim!.sdk.has('embedded:io/digital') && !sim!.sdk.has('flash')",
+  );
 });
 
 /** Module names declared by the typings platform/moddable/tsconfig.json hands to tsc, and by types/. */
@@ -220,10 +258,14 @@ test('every Moddable module the device code imports is declared in our typings a
     for (const s of specifiers(f)) {
       if (s.startsWith('.')) continue;
       used.add(s);
-      assert.ok(declared.has(s), `${rel(f)} imports '${s}', declared nowhere in @moddable/typings (tsconfig types) or platform/moddable/types`);
+      assert.ok(
+        declared.has(s),
+        `${rel(f)} imports '${s}', declared nowhere in @moddable/typings (tsconfig types) or platform/moddable/types`,
+      );
       assert.ok(provided.has(s), `${rel(f)} imports '${s}', which no manifest provides`);
       // A name that is also an npm package here must be mapped to our declaration, or tsc reads the package.
-      if (existsSync(join(root, 'node_modules', s))) assert.ok(paths[s], `'${s}' is an npm package in node_modules: map it in platform/moddable/tsconfig.json paths`);
+      if (existsSync(join(root, 'node_modules', s)))
+        assert.ok(paths[s], `'${s}' is an npm package in node_modules: map it in platform/moddable/tsconfig.json paths`);
     }
   }
   for (const m of ['timer', 'file', 'http', 'mqtt', 'crypt', 'text/decoder', 'text/encoder', 'embedded:io/digital', 'mc/config']) {
@@ -232,18 +274,21 @@ test('every Moddable module the device code imports is declared in our typings a
 });
 
 test('the types handed to mcconfig exist; the Piu globals (Style, Skin, Port …) are among them', () => {
-  const shared = JSON.parse(readFileSync(join(root, 'manifests/shared.json'), 'utf8')) as { typescript: { tsconfig: { compilerOptions: { types: string[] } } } };
+  const shared = JSON.parse(readFileSync(join(root, 'manifests/shared.json'), 'utf8')) as {
+    typescript: { tsconfig: { compilerOptions: { types: string[] } } };
+  };
   const types = shared.typescript.tsconfig.compilerOptions.types;
   for (const t of types) {
     // The SDK's own typings are checked against @moddable/typings, the npm package of the same files.
-    const file = t.startsWith('$(MODDABLE)/typings/') ? join(root, 'node_modules/@moddable/typings', `${t.slice('$(MODDABLE)/typings/'.length)}.d.ts`)
+    const file = t.startsWith('$(MODDABLE)/typings/')
+      ? join(root, 'node_modules/@moddable/typings', `${t.slice('$(MODDABLE)/typings/'.length)}.d.ts`)
       : resolve(root, 'manifests', `${t}.d.ts`);
     assert.ok(existsSync(file), `${t}.d.ts exists`);
     assert.ok(!t.includes('compat'), 'compat declarations stay out of the SDK build (the SDK declares those modules itself)');
   }
   // manifest_typings.json adds piu/MC to the types for the pebble platform only: without it every Piu global
   // of display.ts is unknown to the per-file tsc of mcconfig (seen with SDK 8.2.3).
-  assert.ok(types.includes('$(MODDABLE)/typings/piu/MC'), 'types.includes(\'$(MODDABLE)/typings/piu/MC\')');
+  assert.ok(types.includes('$(MODDABLE)/typings/piu/MC'), "types.includes('$(MODDABLE)/typings/piu/MC')");
 });
 
 test('every repository module the shared manifest names is preloaded, by name (mcconfig matches wildcards against .js files only)', () => {
@@ -252,9 +297,21 @@ test('every repository module the shared manifest names is preloaded, by name (m
   const names = [...repoModules(shared).keys()];
   const preload = shared.json.preload as string[];
   assert.ok(names.length > 50, 'names.length > 50');
-  assert.deepEqual(preload.filter((p) => p.includes('*')), [], 'no wildcard: it would preload nothing');
-  assert.deepEqual(names.filter((n) => !preload.includes(n)), [], 'modules not preloaded (their classes would take RAM)');
-  assert.deepEqual(preload.filter((p) => !names.includes(p)), [], 'preloaded names that are not modules of the build');
+  assert.deepEqual(
+    preload.filter((p) => p.includes('*')),
+    [],
+    'no wildcard: it would preload nothing',
+  );
+  assert.deepEqual(
+    names.filter((n) => !preload.includes(n)),
+    [],
+    'modules not preloaded (their classes would take RAM)',
+  );
+  assert.deepEqual(
+    preload.filter((p) => !names.includes(p)),
+    [],
+    'preloaded names that are not modules of the build',
+  );
 });
 
 /**
@@ -270,14 +327,15 @@ function topLevelSdkCalls(file: string, text = readFileSync(file, 'utf8')): stri
     const c = st.importClause;
     if (!c || c.isTypeOnly) continue;
     if (c.name) sdkNames.add(c.name.text);
-    if (c.namedBindings && ts.isNamedImports(c.namedBindings)) for (const e of c.namedBindings.elements) if (!e.isTypeOnly) sdkNames.add(e.name.text);
+    if (c.namedBindings && ts.isNamedImports(c.namedBindings))
+      for (const e of c.namedBindings.elements) if (!e.isTypeOnly) sdkNames.add(e.name.text);
     if (c.namedBindings && ts.isNamespaceImport(c.namedBindings)) sdkNames.add(c.namedBindings.name.text);
   }
   const out: string[] = [];
   const root = (e: ts.Expression): ts.Expression => (ts.isPropertyAccessExpression(e) ? root(e.expression) : e);
   const visit = (n: ts.Node) => {
     if (ts.isFunctionLike(n) || ts.isClassLike(n)) return; // bodies run later, on the device
-    if ((ts.isCallExpression(n) || ts.isNewExpression(n))) {
+    if (ts.isCallExpression(n) || ts.isNewExpression(n)) {
       const callee = root(n.expression);
       if (ts.isIdentifier(callee) && sdkNames.has(callee.text)) out.push(n.getText(sf).slice(0, 60));
     }
@@ -315,10 +373,16 @@ const NOT_PRELOADABLE = ['preference'];
 
 test('no preloaded module imports an SDK module that cannot be preloaded (preference): the entry modules hand it in', () => {
   for (const b of builds) {
-    const preloaded = b.preload.map((p) => [p, b.modules.get(p)] as const).filter((e): e is readonly [string, string] => e[1] !== undefined);
+    const preloaded = b.preload
+      .map((p) => [p, b.modules.get(p)] as const)
+      .filter((e): e is readonly [string, string] => e[1] !== undefined);
     assert.ok(preloaded.length > 50, `${b.name}: preloaded modules found`);
     for (const [name, file] of preloaded) {
-      assert.deepEqual(specifiers(file).filter((s) => NOT_PRELOADABLE.includes(s)), [], `${b.name}: preloaded ${name} imports an SDK module that cannot be preloaded`);
+      assert.deepEqual(
+        specifiers(file).filter((s) => NOT_PRELOADABLE.includes(s)),
+        [],
+        `${b.name}: preloaded ${name} imports an SDK module that cannot be preloaded`,
+      );
     }
     const main = b.modules.get(b.main);
     assert.ok(main && !b.preload.includes(b.main), `${b.name}: the entry ${b.main} is a module of the build and not preloaded`);
@@ -327,18 +391,28 @@ test('no preloaded module imports an SDK module that cannot be preloaded (prefer
 });
 
 test('the device and the simulator run with the same memory (creation sizes come from shared.json alone)', () => {
-  const sizes = (b: Build) => b.manifests.map((m) => {
-    const c = { ...(m.json.creation as Json | undefined ?? {}) };
-    delete c.main;
-    return Object.keys(c).length ? c : undefined;
-  }).filter((c) => c !== undefined);
+  const sizes = (b: Build) =>
+    b.manifests
+      .map((m) => {
+        const c = { ...((m.json.creation as Json | undefined) ?? {}) };
+        delete c.main;
+        return Object.keys(c).length ? c : undefined;
+      })
+      .filter((c) => c !== undefined);
   const [device, sim] = builds;
   assert.deepEqual(sizes(device!), sizes(sim!));
   assert.equal(sizes(device!).length, 1, 'one manifest sets them');
-  const c = sizes(device!)[0] as { chunk: { initial: number; incremental: number }; heap: { initial: number; incremental: number }; stack: number };
+  const c = sizes(device!)[0] as {
+    chunk: { initial: number; incremental: number };
+    heap: { initial: number; incremental: number };
+    stack: number;
+  };
   // Measured on the SDK's simulator (manifests/README.md): a user update needs more than 4096 slots, more than
   // 32 KB of chunks and 499 stack slots; a fixed heap (incremental 0) fails the same way on the board.
-  assert.ok(c.heap.initial >= 5120 && c.chunk.initial >= 49152 && c.stack >= 600, 'c.heap.initial >= 5120 && c.chunk.initial >= 49152 && c.stack >= 600');
+  assert.ok(
+    c.heap.initial >= 5120 && c.chunk.initial >= 49152 && c.stack >= 600,
+    'c.heap.initial >= 5120 && c.chunk.initial >= 49152 && c.stack >= 600',
+  );
   assert.equal(c.heap.incremental, 0);
   assert.equal(c.chunk.incremental, 0);
 });
@@ -357,7 +431,10 @@ test('no device or agent file imports node:*, platform/node or lab/', () => {
       assert.ok(!s.startsWith('node:'), `${rel(f)} imports ${s}`);
       if (s.startsWith('.')) {
         const target = rel(resolve(dirname(f), s));
-        assert.ok(!target.startsWith('platform/node') && !target.startsWith('lab/') && !target.startsWith('test/'), `${rel(f)} imports ${target}`);
+        assert.ok(
+          !target.startsWith('platform/node') && !target.startsWith('lab/') && !target.startsWith('test/'),
+          `${rel(f)} imports ${target}`,
+        );
       }
     }
     const g = nodeGlobals(f);
@@ -367,7 +444,10 @@ test('no device or agent file imports node:*, platform/node or lab/', () => {
 
 test('the checks fail when a module is missing', () => {
   // The same functions against a manifest that names a module the repository does not have.
-  const fake: Loaded = { path: join(root, 'manifests/fake.json'), json: { modules: { 'platform/moddable/nope': '../platform/moddable/nope' } } };
+  const fake: Loaded = {
+    path: join(root, 'manifests/fake.json'),
+    json: { modules: { 'platform/moddable/nope': '../platform/moddable/nope' } },
+  };
   assert.throws(() => repoModules(fake), /nope/);
   const misnamed: Loaded = { path: join(root, 'manifests/fake.json'), json: { modules: { clock: '../platform/moddable/clock' } } };
   assert.throws(() => repoModules(misnamed), /not its path from the repository root/);

@@ -10,18 +10,38 @@ import { TransportError, transportErrorCode } from '../../../platform/moddable/l
 import { exactBuffer } from '../../../platform/moddable/lib/bytes.js';
 
 test('parseEndpoint: scheme, default and explicit ports, path and query, credentials, refusals', () => {
-  assert.deepEqual(parseEndpoint('http://dm.example.com/dm', ['http', 'https']),
-    { scheme: 'http', secure: false, host: 'dm.example.com', port: 80, path: '/dm' });
-  assert.deepEqual(parseEndpoint('https://10.0.0.2:8443/a/b?x=1&y=2', ['http', 'https']),
-    { scheme: 'https', secure: true, host: '10.0.0.2', port: 8443, path: '/a/b?x=1&y=2' });
+  assert.deepEqual(parseEndpoint('http://dm.example.com/dm', ['http', 'https']), {
+    scheme: 'http',
+    secure: false,
+    host: 'dm.example.com',
+    port: 80,
+    path: '/dm',
+  });
+  assert.deepEqual(parseEndpoint('https://10.0.0.2:8443/a/b?x=1&y=2', ['http', 'https']), {
+    scheme: 'https',
+    secure: true,
+    host: '10.0.0.2',
+    port: 8443,
+    path: '/a/b?x=1&y=2',
+  });
   assert.equal(parseEndpoint('HTTP://h', ['http']).path, '/');
-  assert.deepEqual(parseEndpoint('mqtts://u%40x:p%3Aw@broker:8884', ['mqtt', 'mqtts']),
-    { scheme: 'mqtts', secure: true, host: 'broker', port: 8884, path: '/', user: 'u@x', password: 'p:w' });
+  assert.deepEqual(parseEndpoint('mqtts://u%40x:p%3Aw@broker:8884', ['mqtt', 'mqtts']), {
+    scheme: 'mqtts',
+    secure: true,
+    host: 'broker',
+    port: 8884,
+    path: '/',
+    user: 'u@x',
+    password: 'p:w',
+  });
   assert.equal(parseEndpoint('mqtt://broker', ['mqtt', 'mqtts']).port, 1883);
   assert.equal(parseEndpoint('http://[fe80::1]:81/x', ['http']).host, 'fe80::1');
   for (const bad of ['dm.example.com/dm', 'ftp://h/x', 'http://:80/', 'http://h:0/', 'http://h:99999/', 'http://h:8a/']) {
-    assert.throws(() => parseEndpoint(bad, ['http', 'https']), (e: unknown) =>
-      e instanceof TransportError && e.info.kind === 'other' && !e.info.retryable && e.code === 'DM_ERR_TRANSPORT_OTHER', bad);
+    assert.throws(
+      () => parseEndpoint(bad, ['http', 'https']),
+      (e: unknown) => e instanceof TransportError && e.info.kind === 'other' && !e.info.retryable && e.code === 'DM_ERR_TRANSPORT_OTHER',
+      bad,
+    );
   }
 });
 
@@ -36,13 +56,18 @@ test('Range resume: the header, Content-Range parsing', () => {
   assert.equal(parseContentRange(undefined), undefined);
   // As the regular expression it replaces: case-insensitive unit, white space around and after "bytes".
   assert.deepEqual(parseContentRange(' BYTES\t 0-9/10 '), { start: 0, end: 9, total: 10 });
-  for (const bad of ['bytes 1-/2', 'bytes -1/2', 'bytes 1-2/', 'bytes 1-2', 'bytes1-2/3', 'bytes */*x', 'bytes 1-2/3/4']) assert.equal(parseContentRange(bad), undefined, bad);
+  for (const bad of ['bytes 1-/2', 'bytes -1/2', 'bytes 1-2/', 'bytes 1-2', 'bytes1-2/3', 'bytes */*x', 'bytes 1-2/3/4'])
+    assert.equal(parseContentRange(bad), undefined, bad);
   assert.equal(parseContentRange(`bytes 0-1/${'9'.repeat(20000)}x`), undefined, 'a long header is scanned, not backtracked');
 });
 
 test('Range resume: what each answer means for the stored bytes', () => {
   const max = 1000;
-  assert.deepEqual(planResponse({ status: 206, have: 100, contentRange: 'bytes 100-499/500', maxBytes: max }), { kind: 'write', start: 100, total: 500 });
+  assert.deepEqual(planResponse({ status: 206, have: 100, contentRange: 'bytes 100-499/500', maxBytes: max }), {
+    kind: 'write',
+    start: 100,
+    total: 500,
+  });
   // A server that ignores Range: start again from 0 rather than glue two versions.
   assert.deepEqual(planResponse({ status: 200, have: 100, contentLength: '500', maxBytes: max }), { kind: 'write', start: 0, total: 500 });
   assert.deepEqual(planResponse({ status: 200, have: 0, maxBytes: max }), { kind: 'write', start: 0 });
@@ -52,11 +77,14 @@ test('Range resume: what each answer means for the stored bytes', () => {
   const shifted = planResponse({ status: 206, have: 100, contentRange: 'bytes 50-499/500', maxBytes: max });
   assert.ok(shifted.kind === 'fail' && shifted.discard && shifted.error.retryable, 'a range that does not start at our end');
   const big = planResponse({ status: 200, have: 0, contentLength: '5000', maxBytes: max });
-  assert.ok(big.kind === 'fail' && !big.error.retryable && !big.discard, 'big.kind === \'fail\' && !big.error.retryable && !big.discard');
+  assert.ok(big.kind === 'fail' && !big.error.retryable && !big.discard, "big.kind === 'fail' && !big.error.retryable && !big.discard");
   const e500 = planResponse({ status: 503, have: 0, maxBytes: max });
-  assert.ok(e500.kind === 'fail' && e500.error.retryable && e500.error.httpStatus === 503 && e500.error.kind === 'http-status', 'e500.kind === \'fail\' && e500.error.retryable && e500.error.httpStatus === 503 && e500.error.kind === \'http-status\'');
+  assert.ok(
+    e500.kind === 'fail' && e500.error.retryable && e500.error.httpStatus === 503 && e500.error.kind === 'http-status',
+    "e500.kind === 'fail' && e500.error.retryable && e500.error.httpStatus === 503 && e500.error.kind === 'http-status'",
+  );
   const e404 = planResponse({ status: 404, have: 0, maxBytes: max });
-  assert.ok(e404.kind === 'fail' && !e404.error.retryable, 'e404.kind === \'fail\' && !e404.error.retryable');
+  assert.ok(e404.kind === 'fail' && !e404.error.retryable, "e404.kind === 'fail' && !e404.error.retryable");
 });
 
 test('HTTP policy: retryable statuses, doubling capped delays, bounded reply buffer', () => {

@@ -8,7 +8,7 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 test('boot seed: the saved seed, then the time (8 bytes, big-endian), then the fresh bytes', () => {
   const saved = new Uint8Array(SAVED_SEED_BYTES).map((_, i) => i + 1);
   const seed = bootSeed(savedSeed(saved), 0x0102030405, new Uint8Array([0xaa, 0xbb]));
-  assert.equal(hex(seed), hex(saved) + '0000000102030405' + 'aabb');
+  assert.equal(hex(seed), `${hex(saved)}0000000102030405aabb`);
 });
 
 test('boot seed: no saved seed, a damaged one, or a clock before 1970 still give a seed; nothing throws', () => {
@@ -21,7 +21,8 @@ test('boot seed: no saved seed, a damaged one, or a clock before 1970 still give
 
 test('a platform whose own randomness repeats at every start (unseeded rand()) still draws differently after each reboot', () => {
   // A deterministic stand-in for "rng": its stream is a function of the seed it was given.
-  const stream = (seed: Uint8Array, n: number) => new Uint8Array(createHash('sha256').update(seed).update(String(n)).digest()).subarray(0, n);
+  const stream = (seed: Uint8Array, n: number) =>
+    new Uint8Array(createHash('sha256').update(seed).update(String(n)).digest()).subarray(0, n);
   const sameFresh = new Uint8Array(16).fill(9);
   let stored: string | undefined;
   const firstDraws: string[] = [];

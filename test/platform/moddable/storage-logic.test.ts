@@ -4,7 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bootScan, fnv1a, isStorageKey, joinDir, keyFile, packageFileName, tmpFile } from '../../../platform/moddable/lib/file-names.js';
-import { archiveProblem, flashPlan, MAX_HEADER, MAX_HEADER_NESTING, nestingWithin, parsePackage } from '../../../platform/moddable/lib/mod-package.js';
+import {
+  archiveProblem,
+  flashPlan,
+  MAX_HEADER,
+  MAX_HEADER_NESTING,
+  nestingWithin,
+  parsePackage,
+} from '../../../platform/moddable/lib/mod-package.js';
 import { afterInstall, parseInstalled, type InstalledComponent } from '../../../platform/moddable/lib/components.js';
 import { readDeviceConfig, DEFAULT_LIST_MAX_NODES, DEFAULT_MAX_MSG_SIZE, DEFAULT_TREE } from '../../../platform/moddable/lib/config.js';
 import type { ModSlot } from '../../../platform/moddable/lib/mod-slot.js';
@@ -24,8 +31,10 @@ test('storage file names: keys, temporary files, and what a boot scan removes', 
   for (const k of ['tree', 'alerts', 'scomo', 'tree.corrupt', 'a-b_c.1']) assert.ok(isStorageKey(k), k);
   for (const k of ['', '.hidden', 'a/b', 'tree.tmp', 'x'.repeat(33), 'é']) assert.ok(!isStorageKey(k), k);
   // A .tmp is an interrupted write: removed whether or not its key's file exists (the key keeps the old value).
-  assert.deepEqual(bootScan(['tree', 'tree.tmp', 'alerts.tmp', 'schedule', 'notes.txt.tmp.x', 'a/b']),
-    { keys: ['notes.txt.tmp.x', 'schedule', 'tree'], remove: ['tree.tmp', 'alerts.tmp'] });
+  assert.deepEqual(bootScan(['tree', 'tree.tmp', 'alerts.tmp', 'schedule', 'notes.txt.tmp.x', 'a/b']), {
+    keys: ['notes.txt.tmp.x', 'schedule', 'tree'],
+    remove: ['tree.tmp', 'alerts.tmp'],
+  });
 });
 
 test('package file names are short, safe, and distinct for distinct ids', () => {
@@ -34,8 +43,8 @@ test('package file names are short, safe, and distinct for distinct ids', () => 
   const b = packageFileName('com.example_app_1');
   assert.match(a, /^pkg-com\.example_app_1-[0-9a-f]{8}\.bin$/);
   assert.notEqual(a, b, 'ids differing only in unsafe characters');
-  const long1 = packageFileName('x'.repeat(60) + '1');
-  const long2 = packageFileName('x'.repeat(60) + '2');
+  const long1 = packageFileName(`${'x'.repeat(60)}1`);
+  const long2 = packageFileName(`${'x'.repeat(60)}2`);
   assert.notEqual(long1, long2);
   assert.ok(long1.length <= 4 + 31 + 9 + 4, 'long1.length <= 4 + 31 + 9 + 4');
   assert.equal(fnv1a(''), '811c9dc5');
@@ -60,8 +69,11 @@ const reader = (b: Uint8Array) => (off: number, n: number) => b.slice(off, off +
 
 test('packages: a JSON header alone (the lab catalog), or a header, a NUL and an XS archive', () => {
   const lab = utf8Encode(JSON.stringify({ id: 'com.example.weather', name: 'Weather', version: '2.0', payload: 'text' }, null, 2));
-  assert.deepEqual(parsePackage('p', lab.length, reader(lab)),
-    { info: { id: 'com.example.weather', name: 'Weather', version: '2.0' }, archiveOffset: 0, archiveLength: 0 });
+  assert.deepEqual(parsePackage('p', lab.length, reader(lab)), {
+    info: { id: 'com.example.weather', name: 'Weather', version: '2.0' },
+    archiveOffset: 0,
+    archiveLength: 0,
+  });
   const arch = xsArchive([1, 2, 3, 4]);
   const withMod = pkg({ id: 'w', name: 'W', version: '3', module: 'weather/main' }, arch);
   const p = parsePackage('p', withMod.length, reader(withMod));
@@ -81,7 +93,10 @@ test('packages: a JSON header alone (the lab catalog), or a header, a NUL and an
   for (const b of bad) assert.throws(() => parsePackage('p', b.length, reader(b)), isDm('DM_ERR_INSTALL'));
   const nested = (d: number) => `{"a":${'['.repeat(d - 1)}"[[[\\\\"${']'.repeat(d - 1)}}`;
   assert.ok(nestingWithin(nested(MAX_HEADER_NESTING), MAX_HEADER_NESTING), 'brackets inside strings do not count');
-  assert.ok(!nestingWithin(nested(MAX_HEADER_NESTING + 1), MAX_HEADER_NESTING), '!nestingWithin(nested(MAX_HEADER_NESTING + 1), MAX_HEADER_NESTING)');
+  assert.ok(
+    !nestingWithin(nested(MAX_HEADER_NESTING + 1), MAX_HEADER_NESTING),
+    '!nestingWithin(nested(MAX_HEADER_NESTING + 1), MAX_HEADER_NESTING)',
+  );
   assert.deepEqual(JSON.parse(nested(2)), { a: ['[[[\\'] });
   assert.equal(archiveProblem(xsArchive([]), 8), undefined);
   assert.match(archiveProblem(xsArchive([1]), 10)!, /says 9 bytes/);
@@ -90,7 +105,11 @@ test('packages: a JSON header alone (the lab catalog), or a header, a NUL and an
 test('flash plan: erase what the archive needs, write one block at a time, the first block last', () => {
   assert.deepEqual(flashPlan(10000, 4096, 65536), {
     eraseBlocks: 3,
-    writes: [{ offset: 4096, length: 4096 }, { offset: 8192, length: 1808 }, { offset: 0, length: 4096 }],
+    writes: [
+      { offset: 4096, length: 4096 },
+      { offset: 8192, length: 1808 },
+      { offset: 0, length: 4096 },
+    ],
   });
   assert.deepEqual(flashPlan(100, 4096, 65536), { eraseBlocks: 1, writes: [{ offset: 0, length: 100 }] });
   assert.throws(() => flashPlan(70000, 4096, 65536), isDm('DM_ERR_INSTALL'));
@@ -101,7 +120,10 @@ test('installed record: parse, one mod slot, replacement of a new version', () =
   assert.throws(() => parseInstalled('{'), isDm('DM_ERR_STORAGE'));
   assert.throws(() => parseInstalled('[{"id":1}]'), isDm('DM_ERR_STORAGE'));
   const list: InstalledComponent[] = [{ id: 'a', name: 'A', version: '1', active: true, mod: true }];
-  assert.deepEqual(afterInstall(list, { id: 'a', name: 'A', version: '2', active: true, mod: true }).map((c) => c.version), ['2']);
+  assert.deepEqual(
+    afterInstall(list, { id: 'a', name: 'A', version: '2', active: true, mod: true }).map((c) => c.version),
+    ['2'],
+  );
   assert.equal(afterInstall(list, { id: 'b', name: 'B', version: '1', active: true, mod: false }).length, 2);
   assert.throws(() => afterInstall(list, { id: 'b', name: 'B', version: '1', active: true, mod: true }), /mod slot holds component a/);
 });
@@ -115,7 +137,10 @@ class FakeSlot implements ModSlot {
     for (let o = 0; o < length; o += 100) b.set(read(o, Math.min(100, length - o)), o);
     this.bytes = b;
   }
-  clear(): void { this.bytes = undefined; this.clears++; }
+  clear(): void {
+    this.bytes = undefined;
+    this.clears++;
+  }
 }
 
 test('ModInstaller: seeds the factory components, installs a mod, is idempotent, activates, removes', async () => {
@@ -160,11 +185,19 @@ test('manifest config: defaults, directories under the file root, refusals name 
   assert.equal(c.logLevel, 'info');
   assert.deepEqual(c.tree, DEFAULT_TREE);
   assert.equal(c.listMaxNodes, DEFAULT_LIST_MAX_NODES);
-  assert.deepEqual(readDeviceConfig({ file: { root: '/' }, dm: { device, treeMaxNodes: 512, treeMaxValueBytes: 2048, treeMaxBytes: 32768 } }).tree,
-    { maxNodes: 512, maxValueBytes: 2048, maxTreeValueBytes: 32768 });
+  assert.deepEqual(
+    readDeviceConfig({ file: { root: '/' }, dm: { device, treeMaxNodes: 512, treeMaxValueBytes: 2048, treeMaxBytes: 32768 } }).tree,
+    { maxNodes: 512, maxValueBytes: 2048, maxTreeValueBytes: 32768 },
+  );
   assert.deepEqual([c.storageDir, c.packageDir, c.componentDir], ['/dm/', '/dm-pkg/', '/dm-comp/']);
-  const d = readDeviceConfig({ file: { root: '/Users/Shared/' }, dm: { device, buttonPin: 0, maxMsgSize: 4096, logLevel: 'debug', caResource: 'lab-ca.der' } });
-  assert.deepEqual([d.buttonPin, d.maxMsgSize, d.logLevel, d.caResource, d.storageDir], [0, 4096, 'debug', 'lab-ca.der', '/Users/Shared/dm/']);
+  const d = readDeviceConfig({
+    file: { root: '/Users/Shared/' },
+    dm: { device, buttonPin: 0, maxMsgSize: 4096, logLevel: 'debug', caResource: 'lab-ca.der' },
+  });
+  assert.deepEqual(
+    [d.buttonPin, d.maxMsgSize, d.logLevel, d.caResource, d.storageDir],
+    [0, 4096, 'debug', 'lab-ca.der', '/Users/Shared/dm/'],
+  );
   const refusals: [unknown, RegExp][] = [
     [{ dm: { device } }, /file\.root/],
     [{ file: { root: '/' } }, /dm is missing/],
@@ -177,12 +210,18 @@ test('manifest config: defaults, directories under the file root, refusals name 
     [{ file: { root: '/' }, dm: { device, caResource: '../x' } }, /dm\.caResource/],
     [{ file: { root: '/' }, dm: { device: { ...device, devInfo: {} } } }, /devInfo\.devId/],
   ];
-  for (const [cfg, re] of refusals) assert.throws(() => readDeviceConfig(cfg), (e: unknown) => isDm('DM_ERR_CONFIG')(e) && re.test((e as Error).message));
+  for (const [cfg, re] of refusals)
+    assert.throws(
+      () => readDeviceConfig(cfg),
+      (e: unknown) => isDm('DM_ERR_CONFIG')(e) && re.test((e as Error).message),
+    );
 });
 
 test('the manifests carry a config the reader accepts', async () => {
   const { readFileSync } = await import('node:fs');
-  const shared = JSON.parse(readFileSync(new URL('../../../manifests/shared.json', import.meta.url), 'utf8')) as { config: Record<string, unknown> };
+  const shared = JSON.parse(readFileSync(new URL('../../../manifests/shared.json', import.meta.url), 'utf8')) as {
+    config: Record<string, unknown>;
+  };
   const c = readDeviceConfig({ ...shared.config, file: { root: '/' } });
   assert.equal(c.buttonPin, 0, 'Moddable Two: the button on GPIO 0');
   assert.ok(c.desc.components.length > 0, 'c.desc.components.length > 0');

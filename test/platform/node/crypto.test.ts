@@ -15,12 +15,15 @@ test('random bytes: each draw has the length asked, and 2000 nonces across sever
   for (const n of [0, 1, 2, 4, 511, 512, 513, 4096, 10_000]) assert.equal(nodeCrypto.randomBytes(n).length, n);
 });
 
-test('random bytes: a draw is the caller\'s own copy; writing into it changes no later draw', () => {
+test("random bytes: a draw is the caller's own copy; writing into it changes no later draw", () => {
   const a = nodeCrypto.randomBytes(64);
   a.fill(0);
   const later = Array.from({ length: 100 }, () => nodeCrypto.randomBytes(64));
   // 64 zero bytes from a CSPRNG would be a 2^-512 event: seeing them means the pool leaked a caller's buffer.
-  assert.ok(later.every((b) => b.some((x) => x !== 0)), 'later.every((b) => b.some((x) => x !== 0))');
+  assert.ok(
+    later.every((b) => b.some((x) => x !== 0)),
+    'later.every((b) => b.some((x) => x !== 0))',
+  );
   assert.notEqual(a.buffer, later[0]!.buffer);
 });
 
@@ -28,7 +31,10 @@ test('random bytes: the bytes are not biased (each bit is set in 45–55 % of 64
   let ones = 0;
   let total = 0;
   for (let i = 0; i < 4096; i++) {
-    for (const x of nodeCrypto.randomBytes(16)) { for (let k = 0; k < 8; k++) ones += (x >> k) & 1; total += 8; }
+    for (const x of nodeCrypto.randomBytes(16)) {
+      for (let k = 0; k < 8; k++) ones += (x >> k) & 1;
+      total += 8;
+    }
   }
   assert.ok(ones / total > 0.45 && ones / total < 0.55, `${ones} of ${total} bits set`);
 });

@@ -50,8 +50,17 @@ test('an empty installed index is kept aside as installed.corrupt and rebuilt fr
   const storage = new FileStorage(dir);
   storage.write('installed', '');
   const lines: string[] = [];
-  const again = new FileInstaller(storage, dl, [weather], { where: join(dir, 'installed'), log: { log: (level, m) => lines.push(`${level} ${m}`) } });
-  assert.deepEqual(again.installed().map((c) => c.id).sort(), [sensor.id, weather.id]);
+  const again = new FileInstaller(storage, dl, [weather], {
+    where: join(dir, 'installed'),
+    log: { log: (level, m) => lines.push(`${level} ${m}`) },
+  });
+  assert.deepEqual(
+    again
+      .installed()
+      .map((c) => c.id)
+      .sort(),
+    [sensor.id, weather.id],
+  );
   assert.equal(storage.read('installed.corrupt'), '', 'the unreadable index is kept');
   assert.equal(lines.length, 1, lines.join('\n'));
   assert.match(lines[0]!, new RegExp(`^warn ${join(dir, 'installed')}: unreadable component list`));

@@ -19,7 +19,11 @@ test('values survive a new instance; keys are plain names; remove and keys work'
   s.remove('alerts');
   assert.equal(s.read('alerts'), undefined);
   for (const bad of ['../x', 'a/b', '', '.hidden', 'x.tmp']) {
-    assert.throws(() => s.write(bad, 'v'), (e: unknown) => e instanceof DmError && e.status === 510, bad);
+    assert.throws(
+      () => s.write(bad, 'v'),
+      (e: unknown) => e instanceof DmError && e.status === 510,
+      bad,
+    );
   }
 });
 
@@ -37,8 +41,11 @@ test('a crash between the temporary write and the rename leaves the old value (a
 
 test('the DM tree persists through files across a reboot', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fs-'));
-  const desc = parseDeviceDescription({ devInfo: { devId: 'D', man: 'M', mod: 'X' },
-    account: { serverId: 's', serverUri: 'http://127.0.0.1/dm', auth: { type: 'none', username: '', password: '' } }, components: [] });
+  const desc = parseDeviceDescription({
+    devInfo: { devId: 'D', man: 'M', mod: 'X' },
+    account: { serverId: 's', serverUri: 'http://127.0.0.1/dm', auth: { type: 'none', username: '', password: '' } },
+    components: [],
+  });
   const a = openTree(new FileStorage(dir), desc);
   a.tree.replace('./DevInfo/Lang', { data: 'sv-SE' }, DEVICE);
   a.tree.commit();

@@ -24,18 +24,32 @@ function device(transport: MqttTransport, encoding: 'xml' | 'wbxml', answer = 'y
   const desc = parseDeviceDescription(JSON.parse(readFileSync(join(repoRoot, 'lab/examples/device.json'), 'utf8')));
   const { downloader, installer } = catalogHardware(desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })));
   const storage = new MemoryStorage();
-  return { desc, storage, installer, boot: () => DmAgent.boot(desc, { storage, clock: new FakeClock(), crypto: nodeCrypto, transport, downloader, installer },
-    { encoding, ui: { answer: async (a) => ({ status: answer === 'yes' ? 200 : 304, items: a.data === '1103' ? [{ data: '1' }] : [] }) } }) };
+  return {
+    desc,
+    storage,
+    installer,
+    boot: () =>
+      DmAgent.boot(
+        desc,
+        { storage, clock: new FakeClock(), crypto: nodeCrypto, transport, downloader, installer },
+        {
+          encoding,
+          ui: { answer: async (a) => ({ status: answer === 'yes' ? 200 : 304, items: a.data === '1103' ? [{ data: '1' }] : [] }) },
+        },
+      ),
+  };
 }
 
 /** Lab server over the broker; `hook` may hold a device message before the server sees it. */
 async function labOverMqtt(url: string, hook?: (n: number, body: Uint8Array) => Promise<void>) {
   const { server, logs } = makeServer();
   let n = 0;
-  const wrapped = { handle: async (body: Uint8Array, ctx: { uri: string }) => {
-    await hook?.(++n, body);
-    return server.handle(body, ctx);
-  } } as unknown as LabDmServer;
+  const wrapped = {
+    handle: async (body: Uint8Array, ctx: { uri: string }) => {
+      await hook?.(++n, body);
+      return server.handle(body, ctx);
+    },
+  } as unknown as LabDmServer;
   const srv = await startMqttServer({ server: wrapped, brokerUrl: url });
   return { server, srv, logs, seen: () => n };
 }
@@ -62,7 +76,10 @@ for (const kind of ['aedes', 'mosquitto'] as BrokerKind[]) {
         assert.equal(t.stats.bytesUp, r.bytesSent);
         assert.equal(t.stats.bytesDown, r.bytesReceived);
       }
-      assert.deepEqual(lab.server.outcomes().map((o) => o.resultCode), [1200, 1200]);
+      assert.deepEqual(
+        lab.server.outcomes().map((o) => o.resultCode),
+        [1200, 1200],
+      );
       assert.deepEqual(lab.server.deviations(), []);
     } finally {
       await lab.srv.close();
@@ -70,7 +87,9 @@ for (const kind of ['aedes', 'mosquitto'] as BrokerKind[]) {
     }
   });
 
-  test(`${kind}: the broker restarts mid-session; the device re-publishes and the session ends well, with no command run twice`, { skip }, async () => {
+  test(`${kind}: the broker restarts mid-session; the device re-publishes and the session ends well, with no command run twice`, {
+    skip,
+  }, async () => {
     const broker = await startBroker(kind);
     let restarted = false;
     const lab = await labOverMqtt(broker.url, async (n) => {
@@ -94,7 +113,10 @@ for (const kind of ['aedes', 'mosquitto'] as BrokerKind[]) {
       assert.ok(t.stats.reconnects >= 1, 'the device reconnected');
       assert.ok(t.stats.republished >= 1, 'the message in flight was published again');
       // The autoUpdate component (sensor) is updated once: the repeated message did not start a second deployment.
-      assert.deepEqual(lab.server.deployments().map((x) => x.state), ['completed']);
+      assert.deepEqual(
+        lab.server.deployments().map((x) => x.state),
+        ['completed'],
+      );
       assert.deepEqual(d.installer.installed().find((c) => c.id === 'com.example.sensor')?.version, '1.5');
     } finally {
       await lab.srv.close();
@@ -103,14 +125,19 @@ for (const kind of ['aedes', 'mosquitto'] as BrokerKind[]) {
   });
 }
 
-test('username and password on mosquitto: right ones connect, wrong ones are refused for good (not retried)', { skip: needPeer('mosquitto') }, async () => {
+test('username and password on mosquitto: right ones connect, wrong ones are refused for good (not retried)', {
+  skip: needPeer('mosquitto'),
+}, async () => {
   const broker = await startBroker('mosquitto', { users: { dev1: 's3cret' } });
   try {
     const good = new MqttTransport({ brokerUrl: broker.url, devId: DEV_ID, username: 'dev1', password: 's3cret' });
     await good.connect();
     await good.close();
     const bad = new MqttTransport({ brokerUrl: broker.url, devId: DEV_ID, username: 'dev1', password: 'wrong', connectTimeoutMs: 3000 });
-    const err = await bad.connect().then(() => undefined, (e: unknown) => e);
+    const err = await bad.connect().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof TransportError, String(err));
     assert.equal(err.info.kind, 'refused');
     assert.equal(err.info.retryable, false);
@@ -121,7 +148,8 @@ test('username and password on mosquitto: right ones connect, wrong ones are ref
 
 /** A server's reply to message `msgRef` of session `sessionId` (only its SyncHdr Status), padded with layout to `size` bytes. */
 function serverReply(sessionId: string, msgRef: string, size = 0): Buffer {
-  const xml = `<SyncML><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>${sessionId}</SessionID><MsgID>9</MsgID>` +
+  const xml =
+    `<SyncML><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>${sessionId}</SessionID><MsgID>9</MsgID>` +
     `<Target><LocURI>${DEV_ID}</LocURI></Target><Source><LocURI>http://s/dm</LocURI></Source></SyncHdr><SyncBody>` +
     `<Status><CmdID>1</CmdID><MsgRef>${msgRef}</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd><Data>200</Data></Status><Final/></SyncBody></SyncML>`;
   return Buffer.from(xml + ' '.repeat(Math.max(0, size - xml.length)));
@@ -142,7 +170,13 @@ test('duplicates and strays on /down are dropped: only the reply to the message 
         await peer.publishAsync(t.topics.down, serverReply('5', '2'), { qos: 1 });
       })();
     });
-    const reply = await t.exchange({ uri: 'http://s/dm', body: new TextEncoder().encode('<SyncML/>'), contentType: 'application/vnd.syncml.dm+xml', sessionId: '5', msgId: '2' });
+    const reply = await t.exchange({
+      uri: 'http://s/dm',
+      body: new TextEncoder().encode('<SyncML/>'),
+      contentType: 'application/vnd.syncml.dm+xml',
+      sessionId: '5',
+      msgId: '2',
+    });
     assert.equal(decodeMessage(reply.body).hdr.sessionId, '5');
     assert.deepEqual(replyRefs(reply.body)?.msgRefs, ['2']);
     await new Promise((r) => setTimeout(r, 200));
@@ -161,10 +195,25 @@ test('a reply over maxReplyBytes is refused without being decoded; one at the li
   try {
     await peer.subscribeAsync(t.topics.up, { qos: 1 });
     let n = 0;
-    peer.on('message', () => { n++; void peer.publishAsync(t.topics.down, serverReply('5', String(n), n === 1 ? 4097 : 4096), { qos: 1 }); });
-    const out = (msgId: string) => ({ uri: 'http://s/dm', body: new TextEncoder().encode('<SyncML/>'), contentType: 'application/vnd.syncml.dm+xml', sessionId: '5', msgId });
-    await assert.rejects(t.exchange(out('1')), (e: unknown) => e instanceof TransportError && e.info.kind === 'other' && !e.info.retryable &&
-      /4097 bytes, more than the 4096 bytes taken/.test(e.message));
+    peer.on('message', () => {
+      n++;
+      void peer.publishAsync(t.topics.down, serverReply('5', String(n), n === 1 ? 4097 : 4096), { qos: 1 });
+    });
+    const out = (msgId: string) => ({
+      uri: 'http://s/dm',
+      body: new TextEncoder().encode('<SyncML/>'),
+      contentType: 'application/vnd.syncml.dm+xml',
+      sessionId: '5',
+      msgId,
+    });
+    await assert.rejects(
+      t.exchange(out('1')),
+      (e: unknown) =>
+        e instanceof TransportError &&
+        e.info.kind === 'other' &&
+        !e.info.retryable &&
+        /4097 bytes, more than the 4096 bytes taken/.test(e.message),
+    );
     const taken = await t.exchange(out('2'));
     assert.equal(taken.body.length, 4096);
     assert.deepEqual(replyRefs(taken.body)?.msgRefs, ['2']);
@@ -207,7 +256,10 @@ test('a server that never answers: re-published, then a timeout; the alert stays
     assert.equal(r.ok, false);
     assert.match(r.error?.message ?? '', /after 3 publication\(s\)/);
     assert.equal(ups.length, 3, 'published once and re-published twice');
-    assert.ok(ups.every((u) => u.equals(ups[0]!)), 'the same bytes each time (the server dedupes on SessionID+MsgID)');
+    assert.ok(
+      ups.every((u) => u.equals(ups[0]!)),
+      'the same bytes each time (the server dedupes on SessionID+MsgID)',
+    );
     assert.equal(agent.queue.pending().length, 1);
   } finally {
     await peer.endAsync();
@@ -217,8 +269,10 @@ test('a server that never answers: re-published, then a timeout; the alert stays
 
 test('HMAC accounts cannot use MQTT: refused with a clear error before anything is published', async () => {
   const t = new MqttTransport({ brokerUrl: 'mqtt://127.0.0.1:1', devId: DEV_ID });
-  await assert.rejects(t.exchange({ uri: 'x', body: new Uint8Array(1), contentType: 'x', hmac: 'algorithm=MD5', sessionId: '1', msgId: '1' }),
-    (e: unknown) => e instanceof TransportError && /x-syncml-hmac/.test(e.message));
+  await assert.rejects(
+    t.exchange({ uri: 'x', body: new Uint8Array(1), contentType: 'x', hmac: 'algorithm=MD5', sessionId: '1', msgId: '1' }),
+    (e: unknown) => e instanceof TransportError && /x-syncml-hmac/.test(e.message),
+  );
   assert.throws(() => new MqttTransport({ brokerUrl: 'http://x', devId: DEV_ID }), /mqtt:\/\//);
   assert.throws(() => new MqttTransport({ brokerUrl: 'mqtt://x', devId: DEV_ID, timeoutMs: 0 }), /timeoutMs/);
 });

@@ -13,7 +13,12 @@ import type { Log, LogLevel } from '../../../agent/ports.js';
 import { repoRoot } from '../../helpers/peers.js';
 
 const desc = () => parseDeviceDescription(JSON.parse(readFileSync(join(repoRoot, 'lab/examples/device.json'), 'utf8')));
-class Lines implements Log { lines: string[] = []; log(level: LogLevel, m: string) { this.lines.push(`${level} ${m}`); } }
+class Lines implements Log {
+  lines: string[] = [];
+  log(level: LogLevel, m: string) {
+    this.lines.push(`${level} ${m}`);
+  }
+}
 
 /** A pid that no process has: a child that has already ended. */
 function deadPid(): number {
@@ -25,8 +30,10 @@ test('a state folder is held by one device at a time: a second is refused with a
   const dir = mkdtempSync(join(tmpdir(), 'lock-'));
   const first = await startNodeDevice({ desc: desc(), stateDir: dir });
   try {
-    await assert.rejects(startNodeDevice({ desc: desc(), stateDir: dir }),
-      (e: unknown) => e instanceof StateInUseError && e.message.includes(`in use by process ${process.pid}`) && e.message.includes(dir));
+    await assert.rejects(
+      startNodeDevice({ desc: desc(), stateDir: dir }),
+      (e: unknown) => e instanceof StateInUseError && e.message.includes(`in use by process ${process.pid}`) && e.message.includes(dir),
+    );
   } finally {
     await first.close();
   }
@@ -46,7 +53,10 @@ test('a lock left by a process that is gone is taken over', () => {
 test('a lock held by another live process refuses this one', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lock-'));
   writeFileSync(join(dir, 'lock'), `${process.ppid}\n`);
-  assert.throws(() => lockStateDir(dir), (e: unknown) => e instanceof StateInUseError && e.message.includes(`process ${process.ppid}`));
+  assert.throws(
+    () => lockStateDir(dir),
+    (e: unknown) => e instanceof StateInUseError && e.message.includes(`process ${process.ppid}`),
+  );
   assert.equal(readFileSync(join(dir, 'lock'), 'utf8'), `${process.ppid}\n`, 'the other process keeps its lock');
 });
 
@@ -57,8 +67,20 @@ test('an empty components/installed is named in the log, kept aside and rebuilt;
   const log = new Lines();
   const dev = await startNodeDevice({ desc: desc(), stateDir: dir, log });
   try {
-    assert.deepEqual(dev.installer.installed().map((c) => c.id).sort(), desc().components.map((c) => c.id).sort(), 'the shipped components are back');
-    assert.ok(log.lines.some((l) => l.startsWith('warn') && l.includes(join(dir, 'components', 'installed')) && l.includes('installed.corrupt')), log.lines.join('\n'));
+    assert.deepEqual(
+      dev.installer
+        .installed()
+        .map((c) => c.id)
+        .sort(),
+      desc()
+        .components.map((c) => c.id)
+        .sort(),
+      'the shipped components are back',
+    );
+    assert.ok(
+      log.lines.some((l) => l.startsWith('warn') && l.includes(join(dir, 'components', 'installed')) && l.includes('installed.corrupt')),
+      log.lines.join('\n'),
+    );
     assert.ok(existsSync(join(dir, 'components', 'installed.corrupt')), 'the unreadable file is kept');
   } finally {
     await dev.close();
@@ -76,7 +98,10 @@ test('a stored tree that cannot be read is named in the log when it is seeded ag
   const log = new Lines();
   const dev = await startNodeDevice({ desc: desc(), stateDir: dir, log });
   try {
-    assert.ok(log.lines.some((l) => l.startsWith('warn') && l.includes(join(dir, 'agent', 'tree')) && l.includes('tree.corrupt')), log.lines.join('\n'));
+    assert.ok(
+      log.lines.some((l) => l.startsWith('warn') && l.includes(join(dir, 'agent', 'tree')) && l.includes('tree.corrupt')),
+      log.lines.join('\n'),
+    );
     assert.ok(listDeployed(dev.agent.tree).length > 0, 'the seeded tree has the deployed components');
   } finally {
     await dev.close();

@@ -42,7 +42,14 @@ function answer(fired?: boolean): { readonly result: ArrayBuffer } {
     get result(): ArrayBuffer {
       const frame = updateScreen();
       const { log, uncaught: errors } = drainConsole();
-      const body = { ticks: vm().ticks, next: nextTimerAt() ?? null, frame, log, uncaught: errors, ...(fired === undefined ? {} : { fired }) };
+      const body = {
+        ticks: vm().ticks,
+        next: nextTimerAt() ?? null,
+        frame,
+        log,
+        uncaught: errors,
+        ...(fired === undefined ? {} : { fired }),
+      };
       return encodeUtf8(JSON.stringify(body)).buffer as ArrayBuffer;
     },
   };
@@ -50,7 +57,10 @@ function answer(fired?: boolean): { readonly result: ArrayBuffer } {
 
 function handleCommand(message: ArrayBuffer): { readonly result: ArrayBuffer } {
   const cmd = JSON.parse(decodeUtf8(new Uint8Array(message), true, false)) as Command;
-  if (cmd.op === 'start') { start(cmd.wall!); return answer(); }
+  if (cmd.op === 'start') {
+    start(cmd.wall!);
+    return answer();
+  }
   if (cmd.op === 'step') {
     const fired = fireNext(cmd.until!);
     if (!fired) idleUntil(cmd.until!);

@@ -53,9 +53,20 @@ export function deviceConfig(): Json {
 
 /** SDK module specifier → its stand-in in sdk/. */
 const SDK_MODULES: Record<string, string> = {
-  'mc/config': 'mc-config.ts', modules: 'modules.ts', Resource: 'resource.ts', timer: 'timer.ts', time: 'time.ts',
-  crypt: 'crypt.ts', rng: 'rng.ts', preference: 'preference.ts', file: 'file.ts', http: 'http.ts', mqtt: 'mqtt.ts',
-  securesocket: 'securesocket.ts', 'text/decoder': 'text-decoder.ts', 'text/encoder': 'text-encoder.ts',
+  'mc/config': 'mc-config.ts',
+  modules: 'modules.ts',
+  Resource: 'resource.ts',
+  timer: 'timer.ts',
+  time: 'time.ts',
+  crypt: 'crypt.ts',
+  rng: 'rng.ts',
+  preference: 'preference.ts',
+  file: 'file.ts',
+  http: 'http.ts',
+  mqtt: 'mqtt.ts',
+  securesocket: 'securesocket.ts',
+  'text/decoder': 'text-decoder.ts',
+  'text/encoder': 'text-encoder.ts',
 };
 
 /**
@@ -70,7 +81,9 @@ const sdkPlugin: Plugin = {
       if (args.path === 'device-app:main') return { path: join(root, 'platform/moddable/main-sim.ts') };
       const file = SDK_MODULES[args.path];
       if (file) return { path: join(here, 'sdk', file) };
-      return { errors: [{ text: `'${args.path}' (imported by ${args.importer}) is not an SDK module with a stand-in in test/xs/device-app/sdk` }] };
+      return {
+        errors: [{ text: `'${args.path}' (imported by ${args.importer}) is not an SDK module with a stand-in in test/xs/device-app/sdk` }],
+      };
     });
   },
 };
@@ -181,8 +194,10 @@ export class MemoryFs {
     const p = this.norm(path);
     if (!this.dirs.has(p)) throw new Error('failed to open directory');
     const out: { name: string; length?: number }[] = [{ name: '.' }, { name: '..' }];
-    for (const d of this.dirs) if (d !== p && d !== '/' && this.parent(d) === p) out.push({ name: d.slice(p.length + (p === '/' ? 0 : 1)) });
-    for (const [f, bytes] of this.files) if (this.parent(f) === p) out.push({ name: f.slice(p.length + (p === '/' ? 0 : 1)), length: bytes.length });
+    for (const d of this.dirs)
+      if (d !== p && d !== '/' && this.parent(d) === p) out.push({ name: d.slice(p.length + (p === '/' ? 0 : 1)) });
+    for (const [f, bytes] of this.files)
+      if (this.parent(f) === p) out.push({ name: f.slice(p.length + (p === '/' ? 0 : 1)), length: bytes.length });
     return out;
   }
 
@@ -193,7 +208,11 @@ export class MemoryFs {
   }
 }
 
-export type PreferenceValue = { type: 'boolean'; value: boolean } | { type: 'integer'; value: number } | { type: 'string'; value: string } | { type: 'buffer'; value: Uint8Array };
+export type PreferenceValue =
+  | { type: 'boolean'; value: boolean }
+  | { type: 'integer'; value: number }
+  | { type: 'string'; value: string }
+  | { type: 'buffer'; value: Uint8Array };
 
 // ------------------------------------------------------------------ the world and its machines
 
@@ -225,12 +244,26 @@ export class DeviceWorld {
 
   constructor() {
     let n = 0;
-    const serverCrypto: Crypto = { ...nodeCrypto, randomBytes: (k) => new Uint8Array(Buffer.concat(
-      Array.from({ length: Math.ceil(k / 32) }, () => createHash('sha256').update(`server:${n++}`).digest())).subarray(0, k)) };
+    const serverCrypto: Crypto = {
+      ...nodeCrypto,
+      randomBytes: (k) =>
+        new Uint8Array(
+          Buffer.concat(Array.from({ length: Math.ceil(k / 32) }, () => createHash('sha256').update(`server:${n++}`).digest())).subarray(
+            0,
+            k,
+          ),
+        ),
+    };
     const catalog = loadCatalog(join(root, 'lab/examples/catalog.json'));
     this.catalogDir = catalog.packagesDir;
-    this.lab = new LabDmServer({ catalog, devices: [{ username: 'dmuser', password: 'dmpass', auth: 'md5' }], serverId: 'labserver',
-      serverUri: `${LAB_ORIGIN}/dm`, packageBaseUrl: `${LAB_ORIGIN}/packages`, crypto: serverCrypto });
+    this.lab = new LabDmServer({
+      catalog,
+      devices: [{ username: 'dmuser', password: 'dmpass', auth: 'md5' }],
+      serverId: 'labserver',
+      serverUri: `${LAB_ORIGIN}/dm`,
+      packageBaseUrl: `${LAB_ORIGIN}/packages`,
+      crypto: serverCrypto,
+    });
   }
 
   pref(domain: string, key: string): PreferenceValue | undefined {
@@ -261,8 +294,10 @@ export class DeviceWorld {
   }
 
   /** The device's HTTP request, answered by the lab server over a real socket (or refused). */
-  async exchange(req: { host: string; port: number; method: string; path: string; headers: string[] }, body: Uint8Array):
-    Promise<{ error: string } | { status: number; headers: [string, string][]; body: Uint8Array }> {
+  async exchange(
+    req: { host: string; port: number; method: string; path: string; headers: string[] },
+    body: Uint8Array,
+  ): Promise<{ error: string } | { status: number; headers: [string, string][]; body: Uint8Array }> {
     const record: HttpExchange = { method: req.method, url: `http://${req.host}:${req.port}${req.path}`, ...(body.length ? { body } : {}) };
     this.http.push(record);
     if (!this.reachable || req.host !== LAB_HOST || req.port !== LAB_PORT || !this.labHttp) {
@@ -288,9 +323,15 @@ export class DeviceWorld {
           record.status = res.statusCode ?? 0;
           resolve({ status: res.statusCode ?? 0, headers: pairs, body: new Uint8Array(Buffer.concat(chunks)) });
         });
-        res.on('error', (e) => { record.error = e.message; resolve({ error: e.message }); });
+        res.on('error', (e) => {
+          record.error = e.message;
+          resolve({ error: e.message });
+        });
       });
-      r.on('error', (e) => { record.error = e.message; resolve({ error: e.message }); });
+      r.on('error', (e) => {
+        record.error = e.message;
+        resolve({ error: e.message });
+      });
       r.end(Buffer.from(body));
     });
   }
@@ -335,7 +376,12 @@ export class DeviceRun {
     // while it loads, which the device's 640 slots cannot hold (on the device each module is its own scope).
     const spawnWorker = preloadAvailable() ? deviceWorkerSpawn() : spawn;
     this.worker = await xsnap({
-      os: os.type(), spawn: spawnWorker, fs: { ...fs, ...fs.promises } as never, stderr: 'inherit', stdout: 'inherit', name: 'dm-device-app',
+      os: os.type(),
+      spawn: spawnWorker,
+      fs: { ...fs, ...fs.promises } as never,
+      stderr: 'inherit',
+      stdout: 'inherit',
+      name: 'dm-device-app',
       handleCommand: (request: Uint8Array) => this.hostCall(request),
     });
     await loadAppBundle(this.worker, bundle);
@@ -348,7 +394,13 @@ export class DeviceRun {
     const a = JSON.parse(r.reply) as Answer;
     this.ticks = a.ticks;
     this.next = a.next;
-    if (a.frame.count !== this.frame.count) this.screens.push(a.frame.ops.filter((o) => o.op === 'text').map((t) => t.text).join(' | '));
+    if (a.frame.count !== this.frame.count)
+      this.screens.push(
+        a.frame.ops
+          .filter((o) => o.op === 'text')
+          .map((t) => t.text)
+          .join(' | '),
+      );
     this.frame = a.frame;
     this.log.push(...a.log);
     this.uncaught.push(...a.uncaught);
@@ -394,7 +446,9 @@ export class DeviceRun {
 
   /** The screen as one line: its texts joined by ' | '. */
   screenText(): string {
-    return this.texts().map((t) => t.text).join(' | ');
+    return this.texts()
+      .map((t) => t.text)
+      .join(' | ');
   }
 
   /** The title bar's text (drawn in the title font at the top). */
@@ -412,7 +466,9 @@ export class DeviceRun {
 
   /** Touches the middle of the text `label` (a key or a button) on the screen. */
   async press(label: string, holdMs?: number): Promise<void> {
-    const t = this.texts().filter((x) => x.text === label).pop();
+    const t = this.texts()
+      .filter((x) => x.text === label)
+      .pop();
     if (!t) throw new Error(`no '${label}' on the screen: ${this.screenText()}`);
     await this.touch(t.x + Math.floor(t.w / 2), t.y + Math.floor(t.h / 2), holdMs);
   }
@@ -451,16 +507,30 @@ export class DeviceRun {
     const { fs: files, prefs } = this.world;
     const path = a.path as string;
     switch (a.op) {
-      case 'fs.open': files.open(path, a.write === true); return [{}];
-      case 'fs.read': return [{}, files.read(path, a.position as number, a.count as number)];
-      case 'fs.write': files.write(path, a.position as number, payload.slice()); return [{}];
-      case 'fs.size': return [{ size: files.size(path) }];
-      case 'fs.delete': return [{ ok: files.delete(path) }];
-      case 'fs.exists': return [{ ok: files.exists(path) }];
-      case 'fs.rename': return [{ ok: files.rename(a.from as string, a.to as string) }];
-      case 'fs.mkdir': files.mkdir(path); return [{}];
-      case 'fs.rmdir': files.rmdir(path); return [{}];
-      case 'fs.list': return [{ entries: files.list(path) }];
+      case 'fs.open':
+        files.open(path, a.write === true);
+        return [{}];
+      case 'fs.read':
+        return [{}, files.read(path, a.position as number, a.count as number)];
+      case 'fs.write':
+        files.write(path, a.position as number, payload.slice());
+        return [{}];
+      case 'fs.size':
+        return [{ size: files.size(path) }];
+      case 'fs.delete':
+        return [{ ok: files.delete(path) }];
+      case 'fs.exists':
+        return [{ ok: files.exists(path) }];
+      case 'fs.rename':
+        return [{ ok: files.rename(a.from as string, a.to as string) }];
+      case 'fs.mkdir':
+        files.mkdir(path);
+        return [{}];
+      case 'fs.rmdir':
+        files.rmdir(path);
+        return [{}];
+      case 'fs.list':
+        return [{ entries: files.list(path) }];
       case 'fs.info': {
         let used = 0;
         for (const f of files.files.values()) used += f.length;
@@ -475,17 +545,23 @@ export class DeviceRun {
         const domain = a.domain as string;
         if (!prefs.has(domain)) prefs.set(domain, new Map());
         const t = a.type as PreferenceValue['type'];
-        prefs.get(domain)!.set(a.key as string, (t === 'buffer' ? { type: t, value: payload.slice() } : { type: t, value: a.value }) as PreferenceValue);
+        prefs
+          .get(domain)!
+          .set(a.key as string, (t === 'buffer' ? { type: t, value: payload.slice() } : { type: t, value: a.value }) as PreferenceValue);
         return [{}];
       }
-      case 'pref.delete': prefs.get(a.domain as string)?.delete(a.key as string); return [{}];
-      case 'pref.keys': return [{ keys: [...(prefs.get(a.domain as string)?.keys() ?? [])] }];
+      case 'pref.delete':
+        prefs.get(a.domain as string)?.delete(a.key as string);
+        return [{}];
+      case 'pref.keys':
+        return [{ keys: [...(prefs.get(a.domain as string)?.keys() ?? [])] }];
       case 'digest': {
         const alg = { MD5: 'md5', SHA1: 'sha1', SHA224: 'sha224', SHA256: 'sha256', SHA384: 'sha384', SHA512: 'sha512' }[a.type as string];
         if (!alg) throw new Error(`unsupported digest ${String(a.type)}`);
         return [{}, new Uint8Array(createHash(alg).update(payload).digest())];
       }
-      case 'rng.get': return [{}, this.random(a.count as number)];
+      case 'rng.get':
+        return [{}, this.random(a.count as number)];
       case 'rng.init':
         this.rng = { key: a.host === true ? RNG_HOST_KEY : createHash('sha256').update('rng-seed:').update(payload).digest(), counter: 0 };
         return [{}];
@@ -497,7 +573,8 @@ export class DeviceRun {
         const r = await this.world.exchange(a as unknown as Parameters<DeviceWorld['exchange']>[0], payload.slice());
         return 'error' in r ? [{ error: r.error }] : [{ status: r.status, headers: r.headers }, r.body];
       }
-      default: throw new Error(`unknown host call ${a.op}`);
+      default:
+        throw new Error(`unknown host call ${a.op}`);
     }
   }
 
@@ -505,7 +582,10 @@ export class DeviceRun {
   private random(n: number): Uint8Array {
     const out = new Uint8Array(n);
     for (let o = 0; o < n; o += 32) {
-      const block = createHash('sha256').update(this.rng.key).update(String(this.rng.counter++)).digest();
+      const block = createHash('sha256')
+        .update(this.rng.key)
+        .update(String(this.rng.counter++))
+        .digest();
       out.set(block.subarray(0, Math.min(32, n - o)), o);
     }
     return out;

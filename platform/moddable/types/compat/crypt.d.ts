@@ -2,8 +2,8 @@
 // since 5.10 (typings/crypt.d.ts) but the @moddable/typings 5.6.0 this repository type-checks with do not.
 // Used by platform/moddable/tsconfig.json only: the manifests do not hand it to mcconfig's tsc, which gets
 // the SDK's declaration (two declarations of one class would clash). Written to the same shape.
-declare module "crypt" {
-  type DigestType = "MD5" | "SHA1" | "SHA224" | "SHA256" | "SHA384" | "SHA512";
+declare module 'crypt' {
+  type DigestType = 'MD5' | 'SHA1' | 'SHA224' | 'SHA256' | 'SHA384' | 'SHA512';
 
   export class Digest {
     constructor(type: DigestType);

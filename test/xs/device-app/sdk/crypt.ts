@@ -33,7 +33,10 @@ export class Digest {
     for (const p of parts) n += p.length;
     const all = new Uint8Array(n);
     n = 0;
-    for (const p of parts) { all.set(p, n); n += p.length; }
+    for (const p of parts) {
+      all.set(p, n);
+      n += p.length;
+    }
     return hostChecked('digest', { type: this.#type }, all).payload.slice().buffer;
   }
 

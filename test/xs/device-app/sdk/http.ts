@@ -95,7 +95,10 @@ export class Request {
   #connect(): void {
     if (!this.socket) return;
     const refused = hostChecked('net.connect', { host: this.#host, port: this.#port }).reply.refused;
-    if (refused === 'error') { this.socket.callback(SOCKET.error); return; }
+    if (refused === 'error') {
+      this.socket.callback(SOCKET.error);
+      return;
+    }
     this.#writeFails = refused === 'write-throws';
     this.socket.callback(SOCKET.connect);
   }
@@ -133,7 +136,7 @@ export class Request {
       this.#receive();
     } else if (message < 0) {
       // The SDK: a connection closed before the body was whole (or with nothing) is an error.
-      this.#done(message === SOCKET.disconnect && this.#state === 5 && this.#pending.length === 0 ? false : true);
+      this.#done(!(message === SOCKET.disconnect && this.#state === 5 && this.#pending.length === 0));
     }
   }
 
@@ -155,9 +158,13 @@ export class Request {
     for (const p of this.#sent) size += p.length;
     const body = new Uint8Array(size);
     size = 0;
-    for (const p of this.#sent) { body.set(p, size); size += p.length; }
+    for (const p of this.#sent) {
+      body.set(p, size);
+      size += p.length;
+    }
     this.#sent = [];
-    if (this.#body !== undefined && this.#body !== true && this.#body !== false && !length) headers.push('content-length', String(body.length));
+    if (this.#body !== undefined && this.#body !== true && this.#body !== false && !length)
+      headers.push('content-length', String(body.length));
     if (hostHeader) headers.push('Host', this.#host);
     const a = host('http', { host: this.#host, port: this.#port, method: this.#method, path: this.#path, headers }, body);
     if (typeof a.reply.error === 'string') {
@@ -182,7 +189,10 @@ export class Request {
       this.#call(Request.headersComplete);
       if (this.#state >= 11) return;
       this.#state = 5;
-      if (reply.body.length === 0) { post(() => this.#done(false)); return; }
+      if (reply.body.length === 0) {
+        post(() => this.#done(false));
+        return;
+      }
       post(() => this.socket?.callback(SOCKET.data, Math.min(SEGMENT, reply.body.length)), SEGMENT_MS);
       return;
     }
@@ -221,7 +231,10 @@ export class Request {
       for (const b of this.#buffers) n += b.length;
       const all = new Uint8Array(n);
       n = 0;
-      for (const b of this.#buffers) { all.set(b, n); n += b.length; }
+      for (const b of this.#buffers) {
+        all.set(b, n);
+        n += b.length;
+      }
       data = this.#response === String ? decodeUtf8(all, false, false) : all.buffer;
     }
     try {

@@ -14,7 +14,12 @@ import { uncaught, vm } from './runtime.js';
 
 export const SCREEN = { width: 240, height: 320 } as const;
 
-interface Rect { x: number; y: number; w: number; h: number }
+interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
 
 export type DrawOp =
   | { op: 'fill'; color: string; x: number; y: number; w: number; h: number }
@@ -83,7 +88,8 @@ export class Style {
   constructor(dictionary: { font?: string; horizontal?: string; color?: string | string[] } = {}) {
     this.font = dictionary.font ?? '';
     this.horizontal = dictionary.horizontal ?? 'center';
-    if (dictionary.color !== undefined) this.color = Array.isArray(dictionary.color) ? String(dictionary.color[0]) : String(dictionary.color);
+    if (dictionary.color !== undefined)
+      this.color = Array.isArray(dictionary.color) ? String(dictionary.color[0]) : String(dictionary.color);
   }
 }
 Object.freeze(Style.prototype);
@@ -107,8 +113,15 @@ export class Content {
 
   constructor(behaviorData?: unknown, dictionary: Record<string, unknown> = {}) {
     const d = dictionary ?? {};
-    const num = (k: string) => (typeof d[k] === 'number' ? d[k] as number : undefined);
-    this.#coordinates = { left: num('left'), right: num('right'), top: num('top'), bottom: num('bottom'), width: num('width'), height: num('height') };
+    const num = (k: string) => (typeof d[k] === 'number' ? (d[k] as number) : undefined);
+    this.#coordinates = {
+      left: num('left'),
+      right: num('right'),
+      top: num('top'),
+      bottom: num('bottom'),
+      width: num('width'),
+      height: num('height'),
+    };
     this.active = d.active === true;
     this.visible = d.visible !== false;
     if (d.skin instanceof Skin) this.skin = d.skin;
@@ -147,10 +160,18 @@ export class Content {
     return { x, y, w, h };
   }
 
-  get x(): number { return this.bounds().x; }
-  get y(): number { return this.bounds().y; }
-  get width(): number { return this.bounds().w; }
-  get height(): number { return this.bounds().h; }
+  get x(): number {
+    return this.bounds().x;
+  }
+  get y(): number {
+    return this.bounds().y;
+  }
+  get width(): number {
+    return this.bounds().w;
+  }
+  get height(): number {
+    return this.bounds().h;
+  }
 
   /** Calls the behaviour's handler for `id` with this content first, as Piu delivers an event. */
   delegate(id: string, ...args: unknown[]): unknown {
@@ -184,11 +205,21 @@ export class Container extends Content {
     Content.attach(content, undefined);
   }
 
-  get length(): number { return this.#contents.length; }
-  get first(): Content | undefined { return this.#contents[0]; }
-  get last(): Content | undefined { return this.#contents[this.#contents.length - 1]; }
-  content(at: number): Content | undefined { return this.#contents[at]; }
-  get children(): Content[] { return [...this.#contents]; }
+  get length(): number {
+    return this.#contents.length;
+  }
+  get first(): Content | undefined {
+    return this.#contents[0];
+  }
+  get last(): Content | undefined {
+    return this.#contents[this.#contents.length - 1];
+  }
+  content(at: number): Content | undefined {
+    return this.#contents[at];
+  }
+  get children(): Content[] {
+    return [...this.#contents];
+  }
 }
 Object.freeze(Container.prototype);
 
@@ -235,7 +266,17 @@ export class Port extends Content {
   drawString(text: string, style: Style, color: string, x: number, y: number, width: number, height: number): void {
     const d = this.#drawing();
     if (!(style instanceof Style)) throw new TypeError('Piu: drawString needs a style');
-    const op: DrawOp = { op: 'text', text: String(text), color: String(color), font: style.font, align: style.horizontal, x: this.x + x, y: this.y + y, w: width, h: height };
+    const op: DrawOp = {
+      op: 'text',
+      text: String(text),
+      color: String(color),
+      font: style.font,
+      align: style.horizontal,
+      x: this.x + x,
+      y: this.y + y,
+      w: width,
+      h: height,
+    };
     const clip = d.clips[d.clips.length - 1];
     if (clip) op.clip = { ...clip };
     d.ops.push(op);
@@ -244,7 +285,10 @@ export class Port extends Content {
   pushClip(x?: number, y?: number, width?: number, height?: number): void {
     const d = this.#drawing();
     const outer = d.clips[d.clips.length - 1] ?? this.bounds();
-    if (x === undefined) { d.clips.push({ ...outer }); return; }
+    if (x === undefined) {
+      d.clips.push({ ...outer });
+      return;
+    }
     const gx = this.x + x;
     const gy = this.y + (y ?? 0);
     const x0 = Math.max(outer.x, gx);

@@ -90,7 +90,15 @@ function interval(v: unknown): number {
 export function addTimer(callback: (timer: unknown) => void, initial: unknown, repeat: unknown): object {
   const m = vm();
   if (typeof callback !== 'function') throw new TypeError('timer: callback is not a function');
-  const record = { callback, at: m.ticks + interval(initial), repeat: interval(repeat), order: ++m.order, scheduled: true, alive: true, rescheduled: false } as TimerRecord;
+  const record = {
+    callback,
+    at: m.ticks + interval(initial),
+    repeat: interval(repeat),
+    order: ++m.order,
+    scheduled: true,
+    alive: true,
+    rescheduled: false,
+  } as TimerRecord;
   record.handle = new TimerHandle(record);
   m.timers.push(record);
   return record.handle;
@@ -99,9 +107,12 @@ export function addTimer(callback: (timer: unknown) => void, initial: unknown, r
 /** Timer.schedule: with no interval the timer waits unscheduled; a cleared or finished timer throws. */
 export function scheduleTimer(handle: unknown, args: unknown[]): void {
   const r = TimerHandle.record(handle);
-  if (!r || !r.alive) throw new TypeError('timer: not a live timer');
+  if (!r?.alive) throw new TypeError('timer: not a live timer');
   const m = vm();
-  if (args.length === 0) { r.scheduled = false; return; }
+  if (args.length === 0) {
+    r.scheduled = false;
+    return;
+  }
   r.at = m.ticks + interval(args[0]);
   r.repeat = args.length > 1 ? interval(args[1]) : 0;
   r.order = ++m.order;
@@ -112,7 +123,7 @@ export function scheduleTimer(handle: unknown, args: unknown[]): void {
 /** Timer.clear: undefined, null, a non-timer or a finished timer are ignored. */
 export function clearTimer(handle: unknown): void {
   const r = TimerHandle.record(handle);
-  if (!r || !r.alive) return;
+  if (!r?.alive) return;
   r.alive = false;
   const m = vm();
   m.timers = m.timers.filter((t) => t !== r);
@@ -217,9 +228,19 @@ export function hostChecked(op: string, args: Record<string, unknown> = {}, payl
 // reads the device's RTC, here the virtual wall clock. Both are set while the modules load, before the XS
 // linker freezes Date (documentation/xs/preload.md, "Modifying Built-in Objects Behavior").
 Object.defineProperty(globalThis, 'trace', {
-  value: function trace(text: unknown): void { machine?.log.push(String(text)); }, writable: true, configurable: true, enumerable: false,
+  value: function trace(text: unknown): void {
+    machine?.log.push(String(text));
+  },
+  writable: true,
+  configurable: true,
+  enumerable: false,
 });
 const realNow = Date.now;
 Object.defineProperty(Date, 'now', {
-  value: function now(): number { return machine ? machine.wallAtBoot + machine.ticks : realNow(); }, writable: true, configurable: true, enumerable: false,
+  value: function now(): number {
+    return machine ? machine.wallAtBoot + machine.ticks : realNow();
+  },
+  writable: true,
+  configurable: true,
+  enumerable: false,
 });

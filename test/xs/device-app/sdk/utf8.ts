@@ -33,9 +33,17 @@ export function decodeUtf8(bytes: Uint8Array, fatal: boolean, stripBom: boolean)
   };
   while (i < bytes.length) {
     const b = bytes[i]!;
-    if (b < 0x80) { s += String.fromCharCode(b); i++; continue; }
+    if (b < 0x80) {
+      s += String.fromCharCode(b);
+      i++;
+      continue;
+    }
     const n = b >= 0xf0 && b <= 0xf4 ? 3 : b >= 0xe0 ? (b <= 0xef ? 2 : 0) : b >= 0xc2 ? 1 : 0;
-    if (n === 0) { bad(); i++; continue; }
+    if (n === 0) {
+      bad();
+      i++;
+      continue;
+    }
     let c = b & (0x3f >> n);
     let k = 1;
     for (; k <= n; k++) {
