@@ -127,12 +127,16 @@ if (codec.libwbxml) {
 
 const p1 = pkg1Figures();
 put('pkg1_xml_bytes', p1.xml, `${p1.xml} B`, '≤ 1536 B');
-put('pkg1_wbxml_bytes', p1.wbxml, `${p1.wbxml} B`, '≤ 400 B');
+// No byte target of its own: the old one (≤ 400 B) is withdrawn, since the rest of package 1 is what DM 1.2
+// requires for an MD5 account. The target is against libwbxml's encoding of the same document.
+put('pkg1_wbxml_bytes', p1.wbxml, `${p1.wbxml} B`);
+const PKG1_VS_LIBWBXML = 0.9;
+const pkg1Ratio = p1.lib === undefined ? undefined : p1.wbxml / p1.lib;
 put(
   'pkg1_wbxml_vs_libwbxml_bytes',
-  p1.lib === undefined ? undefined : p1.wbxml / p1.lib,
-  p1.lib === undefined ? '' : `${(p1.wbxml / p1.lib).toFixed(3)} (libwbxml ${p1.lib} B)`,
-  '< 1',
+  pkg1Ratio,
+  pkg1Ratio === undefined ? '' : `${pkg1Ratio.toFixed(3)} (libwbxml ${p1.lib} B): ${pkg1Ratio <= PKG1_VS_LIBWBXML ? 'met' : 'NOT MET'}`,
+  `≤ ${PKG1_VS_LIBWBXML}× libwbxml's bytes`,
 );
 put('pkg1_wbxml_bytes_basic', p1.byAuth.basic, `${p1.byAuth.basic} B (the same package, basic account)`);
 put(

@@ -1,6 +1,8 @@
 // SCOMO 1.1 operations: Exec handlers that validate and journal (202), and the work that runs after the
 // session: resumable download, size and SHA-256 check, install, activate/deactivate/remove, each result
 // reported in a Generic Alert urn:oma:at:scomo:1.0:OperationComplete carrying the server's Correlator.
+// Over 400 lines: the Exec handlers and the after-session work share the journal's steps one to one; split,
+// each step's rule (what is retried, what a power cut leaves) would live in two files.
 import type { Clock, Crypto, Downloader, Installer, Log, Storage, ComponentInfo } from '../ports.js';
 import type { DmTree } from '../tree/types.js';
 import { DEVICE } from '../tree/types.js';

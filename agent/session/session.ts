@@ -33,6 +33,10 @@
 // with the containers (Atomic, Sequence) whose children go through that dispatch again. The rest is done
 // by one module each: outbox.ts fits the queued commands into messages, commands.ts executes a command,
 // large-object.ts reassembles chunked values, credentials.ts keeps the credentials and nonces.
+// Over 400 lines on purpose: command dispatch and the Atomic/Sequence containers stay here, at the deepest
+// point of the stack, so a container's recursion adds no frame across modules (the 640-slot XS stack), and
+// the fuzz coverage of this file keeps its reach. Credentials, large objects, the outbox and command
+// execution are in modules of their own.
 import type { InboundMessage, OutboundMessage } from '../ports.js';
 import type { AlertCmd, Command, ContainerCmd, Cred, Item, ItemCmd, StatusCmd, SyncHdr, SyncMLMessage } from '../syncml/model.js';
 import { AlertCode } from '../syncml/model.js';

@@ -1,5 +1,7 @@
 // El <-> SyncMLMessage, once for both encodings. Emission follows the SyncML 1.2 DTD order; decoding checks
 // what DM requires and names the place of every refusal ("SyncBody/Add[CmdID=4]/Item[2]: missing Target").
+// Over 400 lines: one function per SyncML element in each direction, in the DTD's order, so that the two
+// directions of an element are read side by side; splitting by direction would separate them.
 import type { El, ElChild } from './element.js';
 import { NS_METINF } from './element.js';
 import type {

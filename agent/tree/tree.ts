@@ -1,5 +1,8 @@
 // The DM tree in memory (OMA-TS-DM_TND 1.2): interior and leaf nodes, Format/Type/Size, ACLs inherited from
 // the nearest ancestor that has one, and the status codes the DM protocol gives each refusal.
+// Over 400 lines: the tree's invariants (ACL inheritance, limits, commit and rollback) are checked by the
+// one class that mutates nodes; contracts are in types.ts, nodes in node.ts, the stored form in
+// persist-format.ts.
 import type { Storage } from '../ports.js';
 import type { Data } from '../syncml/model.js';
 import type { AclCommand, DmTree, NodeFormat, NodeProperty, NodeValue, NodeView, Principal, TreeLimits, TreeSnapshot } from './types.js';

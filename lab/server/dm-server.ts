@@ -53,6 +53,8 @@
 // retransmissions get, devices.ts what the server knows of each device, session-auth.ts authenticates both
 // ways, handlers.ts handles what the device sends, update-flow.ts takes the steps above (advance), reply.ts
 // builds the replies; types.ts holds the records they share.
+// Over 400 lines for the diagram above: the loop itself is about 300; every other job of the server is in
+// a module of its own (see lab/server/README.md, "The code").
 import type { LogLevel } from '../../agent/ports.js';
 import type { Command, SyncHdr, SyncMLMessage } from '../../agent/syncml/model.js';
 import { AlertCode, MIME_WBXML, MIME_XML } from '../../agent/syncml/model.js';
