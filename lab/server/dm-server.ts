@@ -277,7 +277,7 @@ export class LabDmServer {
     if (st.ended) this.ctx.deviate(st, 'message after the session ended (the last server message held no commands)');
 
     const failures = this.ctx.failures;
-    if (failures.take('http-500-at-message', msgNo)) {
+    if (failures.take('http-500-at-message', msgNo, st.device.sessions)) {
       this.ctx.log('warn', `injected failure: HTTP 500 at device message ${msgNo} (${devId})`);
       return { status: 500, body: utf8Encode('injected failure: http-500-at-message\n'), contentType: 'text/plain' };
     }
@@ -290,7 +290,7 @@ export class LabDmServer {
       this.ctx.log('info', `injected delay of ${delay.ms} ms before answering device message ${msgNo}`);
       await (this.o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))))(delay.ms);
     }
-    if (failures.take('drop-connection-at-message', msgNo)) {
+    if (failures.take('drop-connection-at-message', msgNo, st.device.sessions)) {
       // Processed but the reply is lost, as when a connection breaks: the device's retry gets the cached reply.
       this.ctx.log('warn', `injected failure: connection dropped after device message ${msgNo} (${devId})`);
       return undefined;

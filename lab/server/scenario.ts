@@ -25,8 +25,8 @@ export interface ExtraUiAlert {
 
 export type Failure =
   | { kind: 'reject-credentials-once' }
-  | { kind: 'drop-connection-at-message'; message: number; times: number }
-  | { kind: 'http-500-at-message'; message: number; times: number }
+  | { kind: 'drop-connection-at-message'; message: number; times: number; session?: number }
+  | { kind: 'http-500-at-message'; message: number; times: number; session?: number }
   | { kind: 'delay-ms'; ms: number; message?: number }
   | { kind: 'corrupt-package'; component?: string }
   | { kind: 'abort-session'; message: number }
@@ -137,8 +137,8 @@ function parseFailure(v: unknown, where: string): Failure {
   const o = typeof v === 'string' ? { kind: v } : obj(v, where);
   const kind = str(o, 'kind', where);
   const fields: Record<string, string[]> = {
-    'drop-connection-at-message': ['message', 'times'],
-    'http-500-at-message': ['message', 'times'],
+    'drop-connection-at-message': ['message', 'times', 'session'],
+    'http-500-at-message': ['message', 'times', 'session'],
     'abort-session': ['message'],
     'delay-ms': ['ms', 'message'],
     'corrupt-package': ['component'],
@@ -150,7 +150,13 @@ function parseFailure(v: unknown, where: string): Failure {
       return { kind };
     case 'drop-connection-at-message':
     case 'http-500-at-message':
-      return { kind, message: posInt(o, 'message', where), times: posInt(o, 'times', where, 1) };
+      // `session`: the device's nth session with this server (1 = the first); without it, any session.
+      return {
+        kind,
+        message: posInt(o, 'message', where),
+        times: posInt(o, 'times', where, 1),
+        ...(o.session !== undefined ? { session: posInt(o, 'session', where) } : {}),
+      };
     case 'abort-session':
       return { kind, message: posInt(o, 'message', where) };
     case 'delay-ms': {
@@ -260,12 +266,16 @@ export class FailurePlan {
     return this.failures.some((f) => f.kind === kind);
   }
 
-  /** The first unfired failure of `kind` that applies to device message `msgNo`; marks it fired. */
-  take<K extends Failure['kind']>(kind: K, msgNo?: number): Extract<Failure, { kind: K }> | undefined {
+  /**
+   * The first unfired failure of `kind` that applies to device message `msgNo` of the device's session number
+   * `sessionNo` (1 = its first with this server); marks it fired.
+   */
+  take<K extends Failure['kind']>(kind: K, msgNo?: number, sessionNo?: number): Extract<Failure, { kind: K }> | undefined {
     for (const f of this.failures) {
       if (f.kind !== kind) continue;
       const at = 'message' in f ? f.message : undefined;
       if (at !== undefined && at !== msgNo) continue;
+      if ('session' in f && f.session !== undefined && f.session !== sessionNo) continue;
       const limit = 'times' in f ? f.times : kind === 'delay-ms' || kind === 'corrupt-package' || kind === 'no-update' ? Infinity : 1;
       const n = this.fired.get(f) ?? 0;
       if (n >= limit) continue;

@@ -98,3 +98,12 @@ test('every lab/examples/scenario-*.json is valid', () => {
   assert.ok(files.length >= 3, 'examples exist');
   for (const f of files) assert.ok(loadScenario(join(dir, f)).name, f);
 });
+
+test("a message failure can name the device's session: flaky-network's HTTP 500 hits the next session, not the first", () => {
+  const s = loadScenario(join(repoRoot, 'lab/examples/scenario-flaky-network.json'));
+  const plan = new FailurePlan(s.failures);
+  assert.equal(plan.take('http-500-at-message', 1, 1), undefined, 'not the first message of the first session');
+  assert.ok(plan.take('http-500-at-message', 1, 2), 'the first message of the second session');
+  assert.equal(plan.take('http-500-at-message', 1, 3), undefined, 'once');
+  assert.throws(() => parseScenario({ failures: [{ kind: 'http-500-at-message', message: 1, session: 0 }] }), /session/);
+});
