@@ -20,6 +20,8 @@ export interface HttpServerOptions {
   maxBodyBytes?: number;
   /** Tell the DM server to announce this server's /packages URL in PkgURL (handy with port 0). */
   announcePackages?: boolean;
+  /** The host its URLs name, when not the address it listens on (a server on 0.0.0.0 names a real one). */
+  announceHost?: string;
   log?: Log;
 }
 
@@ -223,7 +225,8 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
     });
   });
   const a = http.address() as AddressInfo;
-  const hostPart = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+  const named = o.announceHost ?? a.address;
+  const hostPart = named.includes(':') ? `[${named}]` : named;
   const origin = `http://${hostPart}:${a.port}`;
   const packagesUrl = `${origin}/packages`;
   if (o.announcePackages) o.server.usePackageBaseUrl(packagesUrl);

@@ -1,6 +1,7 @@
 // The whole lab server in one call: the DM server over HTTP (with its packages), and optionally the MQTT
 // binding on a broker (an external one, or an embedded aedes). Used by `dm-agent serve`, `npm start`,
 // the fleet simulator and tests, so each starts the lab the same way.
+import { networkInterfaces } from 'node:os';
 import type { Log } from '../../agent/ports.js';
 import type { Catalog } from './catalog.js';
 import type { Scenario } from './scenario.js';
@@ -41,8 +42,30 @@ export interface RunningLab {
   close(): Promise<void>;
 }
 
+/**
+ * The address to announce for a server listening on every interface (0.0.0.0, ::), which devices cannot
+ * reach by that name: the machine's first external IPv4 address, or undefined when it has none.
+ */
+export function reachableAddress(interfaces = networkInterfaces()): string | undefined {
+  for (const list of Object.values(interfaces)) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
 export async function startLab(o: LabOptions): Promise<RunningLab> {
   const host = o.host ?? '127.0.0.1';
+  // A DM server and its PkgURLs announced as http://0.0.0.0:PORT are unreachable for a device.
+  let announceHost: string | undefined;
+  if (!o.publicUrl && (host === '0.0.0.0' || host === '::')) {
+    announceHost = reachableAddress();
+    o.log?.log(
+      'warn',
+      announceHost !== undefined
+        ? `listening on ${host}: devices are told this machine's address ${announceHost} (give --public-url to choose another)`
+        : `listening on ${host}, but this machine has no external IPv4 address to tell devices: give --public-url`,
+    );
+  }
   const provisional = (o.publicUrl ?? `http://${host}:${o.port ?? 0}`).replace(/\/+$/, '');
   const server = new LabDmServer({
     catalog: o.catalog,
@@ -61,6 +84,7 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
     host,
     packagesDir: o.catalog.packagesDir,
     announcePackages: !o.publicUrl,
+    ...(announceHost !== undefined ? { announceHost } : {}),
     ...(o.log ? { log: o.log } : {}),
   });
   if (!o.publicUrl) server.useServerUri(http.url);
