@@ -215,7 +215,7 @@ export class DmAgent {
         reply = await ports.transport.exchange(out);
       } catch (e) {
         const msg = errorMessage(e);
-        session.fail(new DmError('DM_ERR_TRANSPORT', 503, `no reply from ${out.uri}: ${msg}`));
+        session.fail(new DmError('DM_ERR_TRANSPORT', 503, `no reply from ${ports.transport.endpoint ?? out.uri}: ${msg}`));
         break;
       }
       roundTrips++;

@@ -35,6 +35,11 @@ export interface Transport {
    * MaxMsgSize.
    */
   readonly maxMessageBytes?: number;
+  /**
+   * Where the messages go, as a person reads it in an error ("mqtt://broker:1883, topic dm/<DevId>/up"), when
+   * that is not the message's URI (the DM server's address): over MQTT the broker is what did not answer.
+   */
+  readonly endpoint?: string;
 }
 
 export type TransportFailure = 'refused' | 'reset' | 'timeout' | 'http-status' | 'tls' | 'closed' | 'other';

@@ -61,6 +61,8 @@ interface InFlight {
 
 export class MqttTransport implements Transport {
   readonly topics: DmTopics;
+  /** The broker (without credentials) and the topic, for errors: over MQTT it is the broker that did not answer. */
+  readonly endpoint: string;
   readonly maxMessageBytes: number;
   private readonly ep: Endpoint;
   private readonly gate: ReplyGate;
@@ -76,6 +78,7 @@ export class MqttTransport implements Transport {
   constructor(private readonly o: MqttTransportOptions) {
     this.ep = parseEndpoint(o.brokerUrl, ['mqtt', 'mqtts']);
     this.topics = dmTopics(o.devId, o.prefix);
+    this.endpoint = `${this.ep.scheme}://${this.ep.host}:${this.ep.port}, topic ${this.topics.up}`;
     this.gate = new ReplyGate(o.maxReplyBytes);
     this.reconnectDelay = o.reconnectMs ?? 2000;
     if (o.onNotify) this.onNotify = o.onNotify;

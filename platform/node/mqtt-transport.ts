@@ -62,6 +62,8 @@ interface InFlight {
 
 export class MqttTransport implements Transport {
   readonly topics: DmTopics;
+  /** The broker (without credentials) and the topic, for errors: over MQTT it is the broker that did not answer. */
+  readonly endpoint: string;
   private readonly o: Required<Pick<MqttTransportOptions, 'timeoutMs' | 'retries' | 'connectTimeoutMs' | 'reconnectMs' | 'maxReplyBytes'>> &
     MqttTransportOptions;
   private client?: MqttClient;
@@ -79,6 +81,8 @@ export class MqttTransport implements Transport {
     if (!/^mqtts?:\/\//.test(o.brokerUrl)) throw new Error(`MqttTransport: '${o.brokerUrl}' is not an mqtt:// or mqtts:// URL`);
     this.o = o;
     this.topics = dmTopics(o.devId, o.prefix);
+    const broker = new URL(o.brokerUrl);
+    this.endpoint = `${broker.protocol}//${broker.host}, topic ${this.topics.up}`;
   }
 
   /** Connects and subscribes (exchange() does it on demand; a device that waits for notifications calls it at boot). */

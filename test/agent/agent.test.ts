@@ -244,3 +244,16 @@ test("the check schedule reports to the device's log (a corrupt stored state, he
   agent.armTriggers();
   assert.ok(lines.includes('warn stored schedule state is corrupt; starting over'), lines.join('\n'));
 });
+
+test("a transport that names its endpoint is named when no reply comes (over MQTT the broker, not the DM server's http URL)", async () => {
+  const transport: Transport = {
+    endpoint: 'mqtt://127.0.0.1:1883, topic dm/IMEI:1/up',
+    exchange: async () => {
+      throw new Error('no reply within 30000 ms');
+    },
+  };
+  const agent = await DmAgent.boot(desc, { storage: new MemoryStorage(), clock: new FakeClock(), crypto: nodeCrypto, transport });
+  agent.requestUpdate('device');
+  const r = await agent.runSession();
+  assert.equal(r.error?.message, 'no reply from mqtt://127.0.0.1:1883, topic dm/IMEI:1/up: no reply within 30000 ms');
+});

@@ -276,3 +276,12 @@ test('HMAC accounts cannot use MQTT: refused with a clear error before anything 
   assert.throws(() => new MqttTransport({ brokerUrl: 'http://x', devId: DEV_ID }), /mqtt:\/\//);
   assert.throws(() => new MqttTransport({ brokerUrl: 'mqtt://x', devId: DEV_ID, timeoutMs: 0 }), /timeoutMs/);
 });
+
+test('the transport names its broker and topic for errors, without the credentials of the broker URL', async () => {
+  const t = new MqttTransport({ brokerUrl: 'mqtt://dev:secret@127.0.0.1:1883', devId: 'IMEI:1', prefix: 'lab1/' });
+  try {
+    assert.equal(t.endpoint, 'mqtt://127.0.0.1:1883, topic lab1/dm/IMEI_1/up'); // ':' is escaped in a topic level (agent/binding/mqtt-topics.ts)
+  } finally {
+    await t.close();
+  }
+});
