@@ -1,10 +1,12 @@
 // `dm-agent serve`: the lab DM server until Ctrl-C (`npm run lab:server -- …` is the same).
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import type { Log } from '../../agent/ports.js';
 import { loadCatalog } from '../server/catalog.js';
 import { loadScenario } from '../server/scenario.js';
 import { startLab } from '../server/lab.js';
 import type { LabDmServer } from '../server/dm-server.js';
-import { defineVerb, parse, urlOf, type Verb } from '../args.js';
+import { defineVerb, parse, urlOf, UsageError, type Verb } from '../args.js';
 import { exampleFile, labDevices } from './common.js';
 
 const CREDENTIAL = 'u:p[:auth]';
@@ -15,10 +17,11 @@ export const serveSpec = defineVerb({
   description: [
     'An OMA DM 1.2 server on http://127.0.0.1:8080/dm until Ctrl-C, then a summary of what it saw. It serves the ' +
       'components of its catalog, authenticates devices with basic, MD5 or HMAC, answers SCOMO update requests and logs ' +
-      'every protocol deviation by the device; lab/server/README.md has the details. `npm run lab:server -- …` is the same.',
+      'every protocol deviation by the device; lab/server/README.md has the details. `npm run lab:server -- …` is the same. ' +
+      'With --tls-cert and --tls-key it serves HTTPS, and the URLs it announces (DM server, packages) are https://.',
   ],
   options: {
-    http: { type: 'int', value: 'PORT', default: 8080, max: 65535, description: 'the HTTP port (0: any free one)' },
+    http: { type: 'int', value: 'PORT', default: 8080, max: 65535, description: 'the HTTP (or HTTPS) port (0: any free one)' },
     host: { type: 'string', value: 'H', default: '127.0.0.1', description: 'the address to listen on' },
     'public-url': {
       type: 'string',
@@ -26,6 +29,12 @@ export const serveSpec = defineVerb({
       defaultText: 'http://<host>:<port>',
       description: 'the base URL devices reach the server at (behind a proxy or NAT)',
     },
+    'tls-cert': {
+      type: 'string',
+      value: 'FILE',
+      description: "serve HTTPS with this certificate (PEM, the server's first, then any intermediate CA), with --tls-key",
+    },
+    'tls-key': { type: 'string', value: 'FILE', description: "the certificate's private key (PEM), with --tls-cert" },
     mqtt: {
       type: 'string',
       value: 'URL|embedded',
@@ -83,6 +92,7 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
       out.write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`);
     },
   };
+  const tls = serveTls(o['tls-cert'], o['tls-key']);
   const catalog = loadCatalog(o.catalog ?? exampleFile('catalog.json'));
   const lab = await startLab({
     catalog,
@@ -96,6 +106,7 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
     ...(o['broker-port'] !== undefined ? { brokerPort: o['broker-port'] } : {}),
     ...(o.prefix ? { prefix: o.prefix } : {}),
     historyLimit: o.history,
+    ...(tls ? { tls } : {}),
     log,
   });
   out.write(`lab DM server: POST ${lab.dmUrl}; packages at ${lab.packagesUrl}; ${catalog.entries.length} catalog entries\n`);
@@ -108,6 +119,34 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
   await lab.close();
   out.write(serveSummary(lab.server));
   return 0;
+}
+
+/**
+ * The certificate and key of --tls-cert and --tls-key, read and checked as a pair before anything listens:
+ * both or neither (a usage error), each file named when it cannot be read, and a pair that TLS cannot use
+ * (not PEM, a key of another certificate) refused with OpenSSL's reason. undefined: plain HTTP.
+ */
+export function serveTls(certFile: string | undefined, keyFile: string | undefined): { cert: Buffer; key: Buffer } | undefined {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    throw new UsageError(`--tls-cert and --tls-key go together: ${certFile === undefined ? '--tls-cert' : '--tls-key'} is missing`);
+  }
+  const read = (file: string, option: string, what: string) => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new Error(`${option} ${file}: cannot read the ${what} (${(e as Error).message})`);
+    }
+  };
+  const tls = { cert: read(certFile, '--tls-cert', 'certificate'), key: read(keyFile, '--tls-key', 'private key') };
+  try {
+    createSecureContext(tls);
+  } catch (e) {
+    throw new Error(
+      `--tls-cert ${certFile} with --tls-key ${keyFile}: not a PEM certificate and its private key (${(e as Error).message})`,
+    );
+  }
+  return tls;
 }
 
 /**

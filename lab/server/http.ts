@@ -1,7 +1,8 @@
 // The lab server's HTTP binding: POST /dm carries SyncML (application/vnd.syncml.dm+xml or +wbxml, the
 // x-syncml-hmac header both ways), GET/HEAD /packages/<file> serves packages with single byte ranges so a
 // cut download resumes (206 + Content-Range; 416 for a range that cannot be served).
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,11 +23,13 @@ export interface HttpServerOptions {
   announcePackages?: boolean;
   /** The host its URLs name, when not the address it listens on (a server on 0.0.0.0 names a real one). */
   announceHost?: string;
+  /** Serve HTTPS with this certificate (chain) and private key, both PEM; its URLs are then https://. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
   log?: Log;
 }
 
 export interface RunningHttpServer {
-  /** The DM endpoint, e.g. http://127.0.0.1:8080/dm */
+  /** The DM endpoint, e.g. http://127.0.0.1:8080/dm (https:// with `tls`) */
   url: string;
   /** Base URL of the packages, e.g. http://127.0.0.1:8080/packages */
   packagesUrl: string;
@@ -85,7 +88,8 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
     return bytes;
   };
 
-  const http = createServer((req, res) => {
+  const scheme = o.tls ? 'https' : 'http';
+  const handler: RequestListener = (req, res) => {
     // A request this code did not foresee gets a 500 with the reason, and the server goes on: an exception
     // thrown here would end the process, every device's session with it.
     try {
@@ -104,7 +108,8 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
     } catch (e) {
       serverError(res, e);
     }
-  });
+  };
+  const http = o.tls ? createHttpsServer({ cert: o.tls.cert, key: o.tls.key }, handler) : createServer(handler);
 
   function serverError(res: ServerResponse, e: unknown): void {
     if (!res.headersSent) plain(res, 500, `lab server error: ${e instanceof Error ? e.message : String(e)}`);
@@ -138,7 +143,7 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
       return;
     }
     const hmacHeader = req.headers['x-syncml-hmac'];
-    const meta: Parameters<LabDmServer['handle']>[1] = { uri: `http://${req.headers.host ?? ''}${req.url ?? ''}` };
+    const meta: Parameters<LabDmServer['handle']>[1] = { uri: `${scheme}://${req.headers.host ?? ''}${req.url ?? ''}` };
     if (req.headers['content-type'] !== undefined) meta.contentType = req.headers['content-type'];
     if (typeof hmacHeader === 'string') meta.hmac = hmacHeader;
     let reply;
@@ -227,7 +232,7 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
   const a = http.address() as AddressInfo;
   const named = o.announceHost ?? a.address;
   const hostPart = named.includes(':') ? `[${named}]` : named;
-  const origin = `http://${hostPart}:${a.port}`;
+  const origin = `${scheme}://${hostPart}:${a.port}`;
   const packagesUrl = `${origin}/packages`;
   if (o.announcePackages) o.server.usePackageBaseUrl(packagesUrl);
   return {

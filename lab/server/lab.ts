@@ -1,4 +1,4 @@
-// The whole lab server in one call: the DM server over HTTP (with its packages), and optionally the MQTT
+// The whole lab server in one call: the DM server over HTTP or HTTPS (with its packages), and optionally the MQTT
 // binding on a broker (an external one, or an embedded aedes). Used by `dm-agent serve`, `npm start`,
 // the fleet simulator and tests, so each starts the lab the same way.
 import { networkInterfaces } from 'node:os';
@@ -28,6 +28,8 @@ export interface LabOptions {
   log?: Log;
   /** Entries the server keeps of each history (LabDmServerOptions.historyLimit). */
   historyLimit?: number;
+  /** Serve HTTPS with this certificate and key (PEM): the DM URL and the PkgURLs are then https://. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 export interface RunningLab {
@@ -66,7 +68,7 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
         : `listening on ${host}, but this machine has no external IPv4 address to tell devices: give --public-url`,
     );
   }
-  const provisional = (o.publicUrl ?? `http://${host}:${o.port ?? 0}`).replace(/\/+$/, '');
+  const provisional = (o.publicUrl ?? `${o.tls ? 'https' : 'http'}://${host}:${o.port ?? 0}`).replace(/\/+$/, '');
   const server = new LabDmServer({
     catalog: o.catalog,
     devices: o.devices,
@@ -85,6 +87,7 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
     packagesDir: o.catalog.packagesDir,
     announcePackages: !o.publicUrl,
     ...(announceHost !== undefined ? { announceHost } : {}),
+    ...(o.tls ? { tls: o.tls } : {}),
     ...(o.log ? { log: o.log } : {}),
   });
   if (!o.publicUrl) server.useServerUri(http.url);

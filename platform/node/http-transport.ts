@@ -5,7 +5,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { InboundMessage, OutboundMessage, Transport, TransportErrorInfo } from '../../agent/ports.js';
-import { TransportError } from './transport-error.js';
+import { certificateRefusal, TransportError } from './transport-error.js';
 
 export { TransportError };
 
@@ -129,6 +129,11 @@ export class HttpTransport implements Transport {
       req.on('error', (e: NodeJS.ErrnoException) => {
         clearTimeout(overall);
         if (gotResponse) return;
+        const refusal = certificateRefusal(e, url.host);
+        if (refusal) {
+          reject(refusal);
+          return;
+        }
         const kind =
           e.code === 'ECONNREFUSED'
             ? 'refused'

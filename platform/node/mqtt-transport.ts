@@ -10,7 +10,7 @@ import type { InboundMessage, Log, OutboundMessage, Transport } from '../../agen
 import { dmTopics, topicDevId, type DmTopics } from '../../agent/binding/mqtt-topics.js';
 import { decodeMessage } from '../../agent/syncml/codec.js';
 import { nodeUtf8 } from './utf8.js';
-import { TransportError } from './transport-error.js';
+import { certificateRefusal, TransportError } from './transport-error.js';
 
 export interface MqttTransportOptions {
   /** mqtt://host:port or mqtts://host:port */
@@ -123,6 +123,14 @@ export class MqttTransport implements Transport {
       }, o.connectTimeoutMs);
       client.on('error', (e: Error & { code?: string | number }) => {
         lastError = `${e.code ?? ''} ${e.message}`.trim();
+        // A certificate refused will be refused again: say so now instead of reconnecting until the timeout.
+        const refusal = first ? certificateRefusal(e, `MQTT broker ${new URL(o.brokerUrl).host}`) : undefined;
+        if (refusal) {
+          clearTimeout(giveUp);
+          client.end(true);
+          reject(refusal);
+          return;
+        }
         // A refused CONNACK (bad credentials, not authorized) will not get better by reconnecting.
         if (first && typeof e.code === 'number' && e.code > 0) {
           clearTimeout(giveUp);

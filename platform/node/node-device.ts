@@ -151,6 +151,8 @@ async function start(o: NodeDeviceOptions, made: ReturnType<typeof makeTransport
     exchange: (msg) => (halted !== undefined ? Promise.reject(new Error(halted)) : inner.exchange(msg)),
     close: () => inner.close?.(),
     ...(inner.maxMessageBytes !== undefined ? { maxMessageBytes: inner.maxMessageBytes } : {}),
+    // What the agent names when no reply comes: over MQTT the broker, not the DM server's URI.
+    ...(made.transport.endpoint !== undefined ? { endpoint: made.transport.endpoint } : {}),
   };
   // A package without Ext/Size stops at the installer's limit too, instead of downloading on.
   const downloader = new HttpDownloader(join(o.stateDir, 'packages'), {

@@ -6,7 +6,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { DownloadRequest } from '../../agent/ports.js';
-import { TransportError } from './transport-error.js';
+import { certificateRefusal, TransportError } from './transport-error.js';
 
 /** Where the bytes of one package go. */
 export interface PackageSink {
@@ -145,11 +145,12 @@ function get(url: URL, from: number, o: PackageGetOptions): Promise<IncomingMess
     req.setTimeout(o.idleTimeoutMs, () => req.destroy(new Error(`no answer within ${o.idleTimeoutMs} ms`)));
     req.on('error', (e: NodeJS.ErrnoException) =>
       reject(
-        new TransportError({
-          kind: e.code === 'ECONNREFUSED' ? 'refused' : e.code === 'ECONNRESET' ? 'reset' : 'other',
-          message: `GET ${url.href}: ${e.message}`,
-          retryable: true,
-        }),
+        certificateRefusal(e, url.host) ??
+          new TransportError({
+            kind: e.code === 'ECONNREFUSED' ? 'refused' : e.code === 'ECONNRESET' ? 'reset' : 'other',
+            message: `GET ${url.href}: ${e.message}`,
+            retryable: true,
+          }),
       ),
     );
     req.end();

@@ -15,6 +15,8 @@ export type BrokerKind = 'aedes' | 'mosquitto';
 export interface TestBroker {
   url: string;
   port: number;
+  /** mqtts://127.0.0.1:<port> of the TLS listener, when started with `tls` (mosquitto only). */
+  tlsUrl?: string;
   stop(): Promise<void>;
   /** Starts again on the same port, empty (nothing of the old broker's state survives). */
   restart(): Promise<void>;
@@ -42,10 +44,19 @@ async function waitUntilUp(url: string, auth: { username?: string; password?: st
   }
 }
 
-/** Starts a broker; with `users`, mosquitto requires a username and password (aedes is left open). */
-export async function startBroker(kind: BrokerKind, o: { users?: Record<string, string> } = {}): Promise<TestBroker> {
+/**
+ * Starts a broker; with `users`, mosquitto requires a username and password (aedes is left open). With `tls`
+ * (certificate and key files), mosquitto also listens for MQTT over TLS on a port of its own (`tlsUrl`);
+ * the plain listener stays, so that the test can tell that the broker is up whatever the certificate.
+ */
+export async function startBroker(
+  kind: BrokerKind,
+  o: { users?: Record<string, string>; tls?: { cert: string; key: string } } = {},
+): Promise<TestBroker> {
   const port = await freePort();
   const url = `mqtt://127.0.0.1:${port}`;
+  if (o.tls && kind !== 'mosquitto') throw new Error('startBroker: a TLS listener is for mosquitto only');
+  const tlsPort = o.tls ? await freePort() : undefined;
   if (kind === 'aedes') {
     let b = await startEmbeddedBroker({ port });
     return {
@@ -78,6 +89,10 @@ export async function startBroker(kind: BrokerKind, o: { users?: Record<string, 
         // Run as root (CI), mosquitto drops to the user 'mosquitto' unless told otherwise, and then cannot read the file.
         conf.push('allow_anonymous false', `password_file ${pw}`, 'user root');
       } else conf.push('allow_anonymous true');
+      // The certificate files stay where the test made them (a private temporary folder): as root, mosquitto
+      // must stay root to read them, as for the password file.
+      if (o.tls) conf.push(`listener ${tlsPort} 127.0.0.1`, `certfile ${o.tls.cert}`, `keyfile ${o.tls.key}`);
+      if (o.tls && !o.users) conf.push('user root');
       writeFileSync(join(dir, 'mosquitto.conf'), `${conf.join('\n')}\n`);
       const proc = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
       await waitUntilUp(url, probeAuth);
@@ -99,6 +114,7 @@ export async function startBroker(kind: BrokerKind, o: { users?: Record<string, 
   return {
     url,
     port,
+    ...(tlsPort !== undefined ? { tlsUrl: `mqtts://127.0.0.1:${tlsPort}` } : {}),
     stop,
     restart: async () => {
       proc = await launch();

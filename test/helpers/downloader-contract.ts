@@ -61,7 +61,11 @@ export function downloaderContract(label: string, make: (o?: { maxBytes?: number
             e instanceof TransportError &&
             e.info.httpStatus === status &&
             e.info.retryable === retryable &&
-            e.message.includes(String(status)),
+            e.message.includes(String(status)) &&
+            // Where the agent's download loop reads them (agent/scomo/operations.ts): a 404 is not tried again,
+            // a 5xx is reported as 1500.
+            e.retryable === retryable &&
+            e.httpStatus === status,
         );
       } finally {
         await srv.close();

@@ -89,3 +89,33 @@ test('serve: a --devices file that is not JSON, or not an accounts table, is nam
   await check('notjson', /not a readable JSON accounts table/);
   await check('{"devices": 3}', /expected a list of accounts/);
 });
+
+test('serve: --tls-cert and --tls-key go together, and a file that cannot be read or used is named before anything listens', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'serve-tls-'));
+  const notPem = join(dir, 'not.pem');
+  writeFileSync(notPem, 'not a certificate\n');
+  const run = async (args: string[]) => {
+    let text = '';
+    const sink = {
+      write: (s: string) => {
+        text += s;
+        return true;
+      },
+    };
+    const code = await main(['serve', '--http', '0', ...args], sink as never, sink as never);
+    return { code, text };
+  };
+  let r = await run(['--tls-cert', notPem]);
+  assert.equal(r.code, 2, r.text);
+  assert.match(r.text, /--tls-cert and --tls-key go together: --tls-key is missing/);
+  r = await run(['--tls-key', notPem]);
+  assert.equal(r.code, 2, r.text);
+  assert.match(r.text, /--tls-cert and --tls-key go together: --tls-cert is missing/);
+  const missing = join(dir, 'no-such.key');
+  r = await run(['--tls-cert', notPem, '--tls-key', missing]);
+  assert.equal(r.code, 1, r.text);
+  assert.ok(r.text.includes(`--tls-key ${missing}: cannot read the private key (ENOENT`), r.text);
+  r = await run(['--tls-cert', notPem, '--tls-key', notPem]);
+  assert.equal(r.code, 1, r.text);
+  assert.ok(r.text.includes(`--tls-cert ${notPem} with --tls-key ${notPem}: not a PEM certificate and its private key (`), r.text);
+});

@@ -107,3 +107,13 @@ test('a stored tree that cannot be read is named in the log when it is seeded ag
     await dev.close();
   }
 });
+
+test('over MQTT the device gives the agent its transport endpoint, so that a failed session names the broker, not the DM server', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'endpoint-'));
+  const dev = await startNodeDevice({ desc: desc(), stateDir: dir, transport: 'mqtt', brokerUrl: 'mqtt://u:secret@127.0.0.1:1' });
+  try {
+    assert.equal(dev.transport.endpoint, 'mqtt://127.0.0.1:1, topic dm/IMEI_493005100592800/up');
+  } finally {
+    await dev.close();
+  }
+});
