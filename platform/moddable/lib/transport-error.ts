@@ -10,10 +10,15 @@ export class TransportError extends Error {
   override readonly name = 'TransportError';
   readonly code: string;
   readonly info: TransportErrorInfo;
+  /** info.retryable and info.httpStatus again, where the agent reads them on what a Downloader throws. */
+  readonly retryable: boolean;
+  readonly httpStatus?: number;
   constructor(info: TransportErrorInfo) {
     super(info.message);
     this.info = info;
     this.code = transportErrorCode(info.kind);
+    this.retryable = info.retryable;
+    if (info.httpStatus !== undefined) this.httpStatus = info.httpStatus;
   }
 }
 

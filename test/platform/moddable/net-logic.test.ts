@@ -3,6 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseEndpoint } from '../../../platform/moddable/lib/url.js';
+import { transportError } from '../../../platform/moddable/lib/transport-error.js';
+import { httpStatusOf } from '../../../agent/errors.js';
 import { parseContentRange, planResponse, rangeHeaders } from '../../../platform/moddable/lib/range.js';
 import { BodyFragments, BoundedBody, backoffDelays, shouldRetry, statusRetryable } from '../../../platform/moddable/lib/http-policy.js';
 import { ReplyGate } from '../../../platform/moddable/lib/reply-gate.js';
@@ -145,4 +147,14 @@ test('MQTT reply gate: next /down is the reply; a copy of it, strays and oversiz
   assert.equal(g.judge(new Uint8Array(9), true), 'too-large');
   assert.equal(g.judge(Uint8Array.of(4), true), 'reply', 'a different message is the next reply');
   assert.equal(g.judge(Uint8Array.of(1, 2, 3), true), 'reply', 'only the last reply counts as a duplicate');
+});
+
+test('a transport error carries retryable and httpStatus where the agent reads them on a failed download', () => {
+  const e = transportError('http-status', 'GET /p: HTTP 503', true, 503);
+  assert.equal(e.retryable, true);
+  assert.equal(e.httpStatus, 503);
+  assert.equal(httpStatusOf(e), 503);
+  const final = transportError('other', 'GET /p: package larger than allowed', false);
+  assert.equal(final.retryable, false);
+  assert.equal(httpStatusOf(final), undefined);
 });
