@@ -166,7 +166,7 @@ export const EXIT = { ok: 0, sessionFailed: 1, usage: 2, updateFailed: 3, stateI
 
 export const EXIT_CODES_TEXT =
   'Exit codes: 0 the session ended well and every SCOMO operation it ran or reported succeeded; ' +
-  '1 the session failed (server unreachable, authentication refused …) or another error (a missing file); 2 a usage error; ' +
+  '1 the session failed (server unreachable, authentication refused …) or another error (a missing file, a --trace file that cannot be written); 2 a usage error; ' +
   '3 the session ended well but an update failed: a SCOMO result other than 12xx (1402, 1405, 1407 …) was sent or is still queued, ' +
   'or a SCOMO job stopped and left its result unreported; 4 the state folder is in use by another process (its lock names it); ' +
   '5 an --answers line does not fit the screen it met (a pick on a yes/no screen, yes on a text input): the run stops there, ' +
@@ -216,7 +216,12 @@ export const DEVICE_OPTIONS = {
     description:
       'scripted answers, one a line, consumed in order by the screens that ask the user: yes, no, cancel, select, submit, pick:N[,M] or text:VALUE; # starts a comment line. The whole file is checked before anything starts',
   },
-  trace: { type: 'string', value: 'FILE', description: 'appends every message, both directions, as indented XML' },
+  trace: {
+    type: 'string',
+    value: 'FILE',
+    description:
+      'appends every message, both directions, as indented XML. A file that cannot be opened for writing is refused before anything starts (exit 1)',
+  },
   log: {
     type: 'choice',
     choices: LOG_LEVELS,

@@ -46,6 +46,8 @@ export async function demoCommand(argv: string[], out: NodeJS.WritableStream): P
   const { encoding, transport, quiet } = o;
   const interactive = process.stdin.isTTY === true && out === process.stdout && !o.answers;
   const answers = o.answers ? readAnswers(o.answers) : interactive ? [] : ['yes'];
+  // Opened before anything starts: a trace that cannot be written fails here.
+  const trace = o.trace ? traceToFile(o.trace) : undefined;
   const say = (s: string) => out.write(`${s}\n`);
 
   const lab = await startLab({
@@ -74,7 +76,7 @@ export async function demoCommand(argv: string[], out: NodeJS.WritableStream): P
     display,
     button,
     log: new StreamLog(out, 'warn', '[device] '),
-    ...(o.trace ? { trace: traceToFile(o.trace) } : {}),
+    ...(trace ? { trace } : {}),
     agent: { encoding },
   });
   let detach: (() => void) | undefined;

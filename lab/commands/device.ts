@@ -28,11 +28,14 @@ export async function deviceCommand(argv: string[], out: NodeJS.WritableStream, 
   const desc = loadDevice(o.device);
   const transport = o.transport ?? desc.transport?.kind ?? 'http';
   const server = serverOption(o.server, transport);
+  const answers = readAnswers(o.answers);
+  // Opened before the device starts: a trace that cannot be written fails here, with nothing queued or sent.
+  const trace = o.trace ? traceToFile(o.trace) : undefined;
   const log = new StreamLog(out, o.log);
   let quit!: () => void;
   let halt: ((reason: string) => void) | undefined;
   // An answer that does not fit its screen stops the device: nothing more goes to the server.
-  const screen = deviceScreen(out, readAnswers(o.answers), {
+  const screen = deviceScreen(out, answers, {
     keys: true,
     log,
     halt: () => (reason) => {
@@ -54,7 +57,7 @@ export async function deviceCommand(argv: string[], out: NodeJS.WritableStream, 
     ...(server ? { serverUri: server } : {}),
     ...(o.broker ? { brokerUrl: o.broker } : {}),
     ...(o.prefix ? { prefix: o.prefix } : {}),
-    ...(o.trace ? { trace: traceToFile(o.trace) } : {}),
+    ...(trace ? { trace } : {}),
     onNotify: () => onNotify?.(),
   });
   halt = dev.halt;

@@ -77,6 +77,8 @@ export async function runCommand(argv: string[], out: NodeJS.WritableStream, err
   const transport = o.transport ?? desc.transport?.kind ?? 'http';
   const server = serverOption(o.server, transport);
   const answers = readAnswers(o.answers);
+  // Opened before the device starts: a trace that cannot be written fails here, with nothing queued or sent.
+  const trace = o.trace ? traceToFile(o.trace) : undefined;
   const screen = o.json ? err : out;
   const log = new StreamLog(screen, o.log);
   // run reads no keys: the answers file is the only way to answer a screen.
@@ -91,7 +93,7 @@ export async function runCommand(argv: string[], out: NodeJS.WritableStream, err
     ...(o.prefix ? { prefix: o.prefix } : {}),
     display: ui.display,
     log,
-    ...(o.trace ? { trace: traceToFile(o.trace) } : {}),
+    ...(trace ? { trace } : {}),
     agent: { encoding: o.encoding ?? desc.transport?.encoding ?? 'xml', ui: ui.ui },
   });
   let dev: Awaited<typeof start>;

@@ -66,7 +66,11 @@ export interface FleetSummary {
   devices: number;
   /** Triggered sessions (runSession calls): what ok, failed and the latencies count. */
   sessions: number;
-  /** DM sessions the server saw (package 1 to the end): a run that installs an update adds one for its result. */
+  /**
+   * DM sessions the server saw (package 1 to the end): a run that installs an update adds one for its result.
+   * In process, the server's own count; else the sessions that got at least one reply (one whose connection
+   * was refused never reached the server).
+   */
   dmSessions: number;
   dmSessionsPerS: number;
   ok: number;
@@ -91,9 +95,31 @@ export interface FleetSummary {
   schedule?: { speed: number; intervalMinutes: number; simulatedMinutes: number; peakStartsPerSimulatedMinute: number };
 }
 
-/** Counts `what` under its text with numbers masked, so that causes differing only in a number add up. */
+/**
+ * An address in a failure cause, kept as it is: a URL's scheme and authority, an IPv4 address, an IPv6 one
+ * (bracketed, or with '::'), or localhost or a dotted host name with a port.
+ */
+const ADDRESS =
+  /[a-z][a-z0-9+.-]{0,20}:\/\/[^\s/]{1,300}|\[[0-9a-f:.]{2,45}\](?::\d{1,5})?|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b|[0-9a-f:]{0,40}::[0-9a-f:.]{0,45}|\b(?:localhost|[a-z][a-z0-9-]{0,62}(?:\.[a-z0-9-]{1,63}){1,10}):\d{1,5}\b/gi;
+
+/**
+ * The group of a failure cause: its text with the numbers that vary from device to device (message ids,
+ * nonces, DevId indexes) made N, so that such causes add up; addresses and ports stay, so the cause says
+ * which server or broker failed ('connect ECONNREFUSED 127.0.0.1:9').
+ */
+export function causeGroup(what: string): string {
+  let key = '';
+  let at = 0;
+  for (const m of what.matchAll(ADDRESS)) {
+    key += what.slice(at, m.index).replace(/\d+/g, 'N') + m[0];
+    at = m.index + m[0].length;
+  }
+  return key + what.slice(at).replace(/\d+/g, 'N');
+}
+
+/** Counts `what` under its group (causeGroup), so that causes differing only in a number add up. */
 function tally(into: Record<string, number>, prefix: string, what: string, max: number): void {
-  const key = prefix + what.replace(/\d+/g, 'N').slice(0, max);
+  const key = prefix + causeGroup(what).slice(0, max);
   into[key] = (into[key] ?? 0) + 1;
 }
 
@@ -125,9 +151,18 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
   };
   const t0 = performance.now();
   const agents: { agent: DmAgent; transport: Transport; storage: MemoryStorage }[] = [];
+  // Replies each device got in its current DM session, and the DM sessions that got one (not in process:
+  // there the server counts them itself). A session and its follow-up are told apart by afterSession.
+  const replies = new Array<number>(o.devices).fill(0);
+  let reachedServer = 0;
+  const sessionEnded = (d: number) => {
+    if (replies[d]! > 0) reachedServer++;
+    replies[d] = 0;
+  };
+  const inprocSessionsBefore = inproc?.totals().sessions ?? 0;
   for (let i = 0; i < o.devices; i++) {
     const desc = fleetDevice(o.template, i, serverUri, o.accounts ?? 'per-device');
-    const transport =
+    const transport: Transport =
       inprocTransport ??
       http ??
       new MqttTransport({
@@ -142,11 +177,21 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
       downloader,
       desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })),
     );
+    const counted: Transport = {
+      exchange: async (out) => {
+        const reply = await transport.exchange(out);
+        replies[i]!++;
+        return reply;
+      },
+      ...(transport.maxMessageBytes !== undefined ? { maxMessageBytes: transport.maxMessageBytes } : {}),
+      ...(transport.endpoint !== undefined ? { endpoint: transport.endpoint } : {}),
+    };
     const agent = await DmAgent.boot(
       desc,
-      { storage, clock: systemClock, crypto: nodeCrypto, utf8: nodeUtf8, transport, downloader, installer },
+      { storage, clock: systemClock, crypto: nodeCrypto, utf8: nodeUtf8, transport: counted, downloader, installer },
       {
         encoding: o.encoding,
+        afterSession: async () => sessionEnded(i),
         ui: { answer: async (a) => ({ status: 200, items: a.data === '1103' || a.data === '1104' ? [{ data: '1' }] : [] }) },
       },
     );
@@ -159,7 +204,6 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
   const failures: Record<string, number> = {};
   let ok = 0;
   let roundTrips = 0;
-  let dmSessions = 0;
   let bytesSent = 0;
   let bytesReceived = 0;
   let inFlight = 0;
@@ -178,15 +222,15 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
       agent.requestUpdate(trigger);
       const r = await agent.runSession();
       roundTrips += r.roundTrips;
-      dmSessions += r.sessions;
       bytesSent += r.bytesSent;
       bytesReceived += r.bytesReceived;
       good = r.ok;
       if (r.ok) ok++;
-      else tally(failures, `${r.error?.code ?? 'unknown'}: `, r.error?.message ?? '', 80);
+      else tally(failures, `${r.error?.code ?? 'unknown'}: `, r.error?.message ?? '', 200);
     } catch (e) {
-      tally(failures, 'exception: ', (e as Error).message, 80);
+      tally(failures, 'exception: ', (e as Error).message, 200);
     } finally {
+      sessionEnded(d);
       inFlight--;
     }
     latencies.push(performance.now() - s0);
@@ -218,6 +262,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
   const mem = process.memoryUsage();
   await Promise.all(agents.map((a) => (a.transport === inprocTransport || a.transport === http ? undefined : a.transport.close?.())));
   latencies.sort((a, b) => a - b);
+  const dmSessions = inproc ? inproc.totals().sessions - inprocSessionsBefore : reachedServer;
   let serverDeviations: Record<string, number> | undefined;
   if (inproc) {
     serverDeviations = {};

@@ -52,3 +52,12 @@ test('demo: a bad answers file is refused before anything starts', async () => {
   assert.equal(await main(['demo', '--answers', join(dir, 'answers.txt')], new Sink() as never, err as never), 1);
   assert.match(err.text, /answer 'maybe' is not one of/);
 });
+
+test('demo --trace FILE that cannot be written: refused before anything starts (exit 1), naming the file', async () => {
+  const trace = join(mkdtempSync(join(tmpdir(), 'demo-')), 'no-such-dir', 'trace.xml');
+  const out = new Sink();
+  const err = new Sink();
+  assert.equal(await main(['demo', '--trace', trace], out as never, err as never), 1);
+  assert.ok(err.text.includes(`dm-agent demo: cannot write the trace to ${trace}: ENOENT`), err.text);
+  assert.equal(out.text, '', 'no server, broker or device started');
+});

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deviceCommand } from '../../lab/commands/device.js';
@@ -92,4 +92,22 @@ test('device over MQTT: a server notification starts a device check; the autoUpd
   } finally {
     await l.close();
   }
+});
+
+test('device --trace FILE that cannot be written: refused before the device starts, naming the file; no state made', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dev-'));
+  const trace = join(dir, 'no-such-dir', 'trace.xml');
+  const out = new Sink();
+  const input = new PassThrough();
+  input.end();
+  await assert.rejects(
+    deviceCommand(
+      ['--device', device, '--server', 'http://127.0.0.1:9/dm', '--state', join(dir, 'state'), '--trace', trace],
+      out as never,
+      input as unknown as NodeJS.ReadStream,
+    ),
+    (e: Error) => e.message.startsWith(`cannot write the trace to ${trace}: ENOENT`),
+  );
+  assert.doesNotMatch(out.text, /device .* up/, 'the device did not start');
+  assert.equal(existsSync(join(dir, 'state')), false, 'no state folder made');
 });

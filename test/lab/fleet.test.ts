@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { main } from '../../lab/cli.js';
-import { runFleet, type FleetRunRecord } from '../../lab/fleet/fleet.js';
+import { causeGroup, runFleet, type FleetRunRecord } from '../../lab/fleet/fleet.js';
+import { freePort } from '../helpers/brokers.js';
 import { fleetAccounts, fleetDevice } from '../../lab/fleet/accounts.js';
 import { labDevices } from '../../lab/commands/common.js';
 import { startLab } from '../../lab/server/lab.js';
@@ -383,6 +384,30 @@ test('fleet against a server that is not there: failures counted by cause, exit 
   assert.equal(code, 1);
   assert.match(out.text, /3 failed/);
   assert.match(out.text, /failed ×3: DM_ERR_TRANSPORT/);
+});
+
+test('fleet against a closed port: the cause names the address it could not reach, and no DM session is counted on the server', async () => {
+  const port = await freePort();
+  const out = new Sink();
+  const code = await main(['fleet', '--devices', '3', '--server', `http://127.0.0.1:${port}/dm`], out as never, out as never);
+  assert.equal(code, 1, out.text);
+  assert.ok(out.text.includes(`failed ×3: DM_ERR_TRANSPORT: no reply from http://127.0.0.1:${port}/dm: `), out.text);
+  assert.ok(out.text.includes(`connect ECONNREFUSED 127.0.0.1:${port}`), out.text);
+  assert.match(out.text, /^0 DM sessions on the server/m);
+});
+
+test('failure causes group with the numbers that vary per device masked, and addresses and ports kept', () => {
+  assert.equal(
+    causeGroup('no reply from http://10.0.0.2:8080/dm: connect ECONNREFUSED 10.0.0.2:8080'),
+    'no reply from http://10.0.0.2:8080/dm: connect ECONNREFUSED 10.0.0.2:8080',
+  );
+  assert.equal(causeGroup('connect ECONNREFUSED ::1:1883'), 'connect ECONNREFUSED ::1:1883');
+  assert.equal(
+    causeGroup('no reply from mqtt://[::1]:1883, topic dm/IMEI:4930-7/up'),
+    'no reply from mqtt://[::1]:1883, topic dm/IMEI:N-N/up',
+  );
+  assert.equal(causeGroup('broker.example.com:8883 closed at MsgID 12'), 'broker.example.com:8883 closed at MsgID N');
+  assert.equal(causeGroup('status 401 for MsgID 3, nonce 88'), causeGroup('status 401 for MsgID 4, nonce 91'));
 });
 
 test('a lab server left running keeps its newest historyLimit outcomes and deployments, counts all, and each result finds its deployment', async () => {

@@ -130,6 +130,27 @@ test('run: server unreachable — clean failure, the alert kept in the state dir
   assert.match(readFileSync(join(dir, 'state', 'agent', 'alerts'), 'utf8'), /UpdateDeviceRequest/);
 });
 
+test('run --trace FILE that cannot be written: refused before the device starts (exit 1), naming the file; nothing queued or sent', async () => {
+  const l = await lab();
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'run-'));
+    for (const [trace, reason] of [
+      [join(dir, 'no-such-dir', 'trace.xml'), /ENOENT/],
+      [dir, /EISDIR/],
+    ] as const) {
+      const r = await run(['--device', device, '--server', l.dmUrl, '--trigger', 'user', '--state', join(dir, 'state'), '--trace', trace]);
+      assert.equal(r.code, 1, r.text);
+      assert.ok(r.text.includes(`dm-agent run: cannot write the trace to ${trace}: `), r.text);
+      assert.match(r.text, reason);
+      assert.doesNotMatch(r.text, /DM_ERR_TRANSPORT|alert\(s\) still queued/);
+      assert.equal(existsSync(join(dir, 'state')), false, 'no state folder made, no alert queued');
+    }
+    assert.equal(l.server.totals().sessions, 0, 'nothing reached the server');
+  } finally {
+    await l.close();
+  }
+});
+
 test('run: usage errors exit 2 with the reason', async () => {
   assert.equal(await main(['run', '--device', device], new Sink() as never, new Sink() as never), 2);
   const err = new Sink();
