@@ -7,7 +7,7 @@ import { Session } from '../../agent/session/session.js';
 import { ExecRegistry } from '../../agent/session/types.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';
 import { defineVerb, parse, type Verb } from '../args.js';
-import { DEVICE_OPTIONS, loadDevice } from './common.js';
+import { DEVICE_OPTIONS, loadDevice, REQUEST_OPTIONS } from './common.js';
 
 export const alertSpec = defineVerb({
   name: 'alert',
@@ -15,17 +15,7 @@ export const alertSpec = defineVerb({
   description: ['An unknown --component is an error (exit 1) and nothing is printed.'],
   options: {
     device: DEVICE_OPTIONS.device,
-    trigger: {
-      type: 'choice',
-      choices: ['user', 'device'],
-      required: true,
-      description: 'user: UpdateUserRequest (the button); device: UpdateDeviceRequest (the schedule)',
-    },
-    component: {
-      type: 'string',
-      value: 'ID',
-      description: 'the component the request names: a Deployed node name, its URI or the component ID',
-    },
+    ...REQUEST_OPTIONS,
     wbxml: { type: 'boolean', description: 'WBXML instead of XML' },
     session: { type: 'string', value: 'ID', default: '1', description: 'the SessionID of the message' },
   },

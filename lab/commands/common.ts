@@ -235,3 +235,18 @@ export const ENCODING_OPTION = {
   choices: ['xml', 'wbxml'],
   description: 'SyncML encoding of the messages',
 } as const satisfies OptionSpec;
+
+/** What an update request is: `run` sends it, `alert` prints it. */
+export const REQUEST_OPTIONS = {
+  trigger: {
+    type: 'choice',
+    choices: ['user', 'device'],
+    required: true,
+    description: 'user: UpdateUserRequest (the button); device: UpdateDeviceRequest (the schedule)',
+  },
+  component: {
+    type: 'string',
+    value: 'ID',
+    description: 'the component the request names: a Deployed node name, its URI or the component ID',
+  },
+} as const satisfies Record<string, OptionSpec>;

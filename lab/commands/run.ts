@@ -18,6 +18,7 @@ import {
   loadDevice,
   readAnswers,
   stateDirFor,
+  REQUEST_OPTIONS,
 } from './common.js';
 
 export const runSpec = defineVerb({
@@ -36,17 +37,7 @@ export const runSpec = defineVerb({
   options: {
     ...DEVICE_OPTIONS,
     encoding: { ...ENCODING_OPTION, defaultText: "the device file's transport.encoding, else xml" },
-    trigger: {
-      type: 'choice',
-      choices: ['user', 'device'],
-      required: true,
-      description: 'user: UpdateUserRequest (the button); device: UpdateDeviceRequest (the schedule)',
-    },
-    component: {
-      type: 'string',
-      value: 'ID',
-      description: 'the component the request names: a Deployed node name, its URI or the component ID',
-    },
+    ...REQUEST_OPTIONS,
     log: { ...DEVICE_OPTIONS.log, default: 'warn' },
     json: { type: 'boolean', description: 'print the outcome as one JSON object on stdout (the log and the screens go to stderr)' },
   },
