@@ -11,7 +11,6 @@ import { DmError, asDmError } from '../errors.js';
 import { base64Encode, utf8Length } from '../util/bytes.js';
 import type { LargeObjects } from './large-object.js';
 import type { Outbox } from './outbox.js';
-import { withDefined } from '../util/options.js';
 import { commandStatus, treeUri } from '../syncml/statuses.js';
 
 /** The options of the session (SessionOptions documents them) its commands run with. */
@@ -103,13 +102,9 @@ export class Commands {
       const format = (meta.format ?? (c.kind === 'Add' ? 'chr' : undefined)) as NodeFormat | undefined;
       if (format === 'b64' && data instanceof Uint8Array) data = base64Encode(data);
       if (c.kind === 'Add') {
-        tree.add(
-          uri,
-          withDefined({ format: format ?? 'chr' }, { type: meta.type || undefined, data: format !== 'node' ? data : undefined }),
-          who,
-        );
+        tree.add(uri, { format: format ?? 'chr', type: meta.type || undefined, data: format !== 'node' ? data : undefined }, who);
       } else {
-        tree.replace(uri, withDefined({}, { format: format || undefined, type: meta.type || undefined, data: data ?? '' }), who);
+        tree.replace(uri, { format: format || undefined, type: meta.type || undefined, data: data ?? '' }, who);
       }
       this.changed = true;
       return 200;
