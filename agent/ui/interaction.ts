@@ -225,47 +225,22 @@ class Interaction {
     return this.phase === 'done';
   }
 
-  /** What a deciding key means for this kind of alert: an answer, a toggle, or a refusal shown on screen. */
+  /**
+   * What a deciding key means for this kind of alert: an answer, a toggle, or a refusal shown on screen.
+   * Back and No cancel (214) every kind that asks for something but a confirmation, where No is the answer.
+   */
   private decide(key: 'yes' | 'no' | 'select' | 'submit' | 'back'): void {
     const req = this.req;
-    switch (req.kind) {
-      case 'display':
-        return;
-      case 'confirm':
-        this.answered({ status: key === 'yes' || key === 'select' || key === 'submit' ? 200 : 304, items: [] });
-        return;
-      case 'input': {
-        if (key === 'back' || key === 'no') {
-          this.answered({ status: 214, items: [] });
-          return;
-        }
-        const problem = inputProblem(req, this.value);
-        if (problem) {
-          this.error = problem;
-          return;
-        }
-        this.answered({ status: 200, items: [{ data: this.value }] });
-        return;
-      }
-      case 'single':
-        if (key === 'back' || key === 'no') {
-          this.answered({ status: 214, items: [] });
-          return;
-        }
-        this.answered(answerWith([this.cursor + 1]));
-        return;
-      case 'multiple':
-        if (key === 'back' || key === 'no') {
-          this.answered({ status: 214, items: [] });
-          return;
-        }
-        if (key === 'select') {
-          toggle(this.selected, this.cursor);
-          return;
-        }
-        this.answered(answerWith([...this.selected].map((i) => i + 1).sort((a, b) => a - b)));
-        return;
-    }
+    if (req.kind === 'display') return;
+    if (req.kind === 'confirm') this.answered({ status: key === 'yes' || key === 'select' || key === 'submit' ? 200 : 304, items: [] });
+    else if (key === 'back' || key === 'no') this.answered({ status: 214, items: [] });
+    else if (req.kind === 'input') {
+      const problem = inputProblem(req, this.value);
+      if (problem) this.error = problem;
+      else this.answered({ status: 200, items: [{ data: this.value }] });
+    } else if (req.kind === 'single') this.answered(answerWith([this.cursor + 1]));
+    else if (key === 'select') toggle(this.selected, this.cursor);
+    else this.answered(answerWith([...this.selected].map((i) => i + 1).sort((a, b) => a - b)));
   }
 
   /** The user answered: at once while waiting; held until MINDT has passed before that (the latest answer). */
