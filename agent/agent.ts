@@ -14,7 +14,7 @@ import { buildUpdateRequest, type UpdateTrigger } from './scomo/update-request.j
 import { openTree } from './description/open-tree.js';
 import type { TreeLimits } from './tree/types.js';
 import { readAccount, writeNonce } from './tree/dmacc.js';
-import { DmError, errorMessage } from './errors.js';
+import { DmError, asDmError, errorMessage } from './errors.js';
 import { UserInteraction } from './ui/interaction.js';
 import { UpdateButton } from './triggers/button.js';
 import { CheckSchedule, planScheduleOptions } from './triggers/schedule.js';
@@ -113,11 +113,6 @@ export class DmAgent {
     }
   }
 
-  /** Exec handlers (SCOMO operations register here). */
-  get execRegistry(): ExecRegistry {
-    return this.exec;
-  }
-
   /** Opens (or seeds, on first boot) the persistent state and finishes any SCOMO work a power cut interrupted. */
   static async boot(desc: DeviceDescription, ports: AgentPorts, options: AgentOptions = {}): Promise<DmAgent> {
     const { tree } = openTree(ports.storage, desc, options.treeLimits ? { limits: options.treeLimits } : {});
@@ -140,7 +135,7 @@ export class DmAgent {
     try {
       report = await this.sessions();
     } catch (e) {
-      const error = e instanceof DmError ? e : new DmError('DM_ERR_COMMAND_FAILED', 500, errorMessage(e));
+      const error = asDmError(e);
       this.endOfSession({
         ok: false,
         error: { code: error.code, status: error.status, message: error.message },
