@@ -181,7 +181,7 @@ class Interaction {
   }
 
   onEvent(ev: InputEvent): void {
-    if (this.ended()) return;
+    if (this.phase === 'done') return;
     const req = this.req;
     this.error = '';
     switch (ev.kind) {
@@ -217,12 +217,8 @@ class Interaction {
         this.decide(ev.kind);
         break;
     }
-    if (!this.ended()) this.render();
-  }
-
-  /** A method, not `phase === 'done'` inline: a key can end the interaction, which TypeScript cannot see. */
-  private ended(): boolean {
-    return this.phase === 'done';
+    // A key can end the interaction, which TypeScript's narrowing above cannot see.
+    if ((this.phase as InteractionPhase) !== 'done') this.render();
   }
 
   /**
