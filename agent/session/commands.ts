@@ -3,7 +3,7 @@
 // through the registered handlers, UI alerts through the UiResponder. The session dispatches to these and
 // runs the containers (Atomic, Sequence) itself, since their children go through its dispatch again.
 // Statuses go into the array the caller gives (the outbox's queue, or an Atomic's own), in order.
-import type { AlertCmd, Command, ExecCmd, Item, ItemCmd, Meta, ResultsCmd, StatusCmd } from '../syncml/model.js';
+import type { AlertCmd, Command, ExecCmd, Item, ItemCmd, Meta, ResultsCmd } from '../syncml/model.js';
 import { AlertCode } from '../syncml/model.js';
 import type { NodeFormat, NodeProperty, NodeView } from '../tree/types.js';
 import type { SessionOptions } from './types.js';
@@ -268,13 +268,12 @@ function propOf(uri: string): { base: string; prop: NodeProperty } | undefined {
   return { base: uri.slice(0, q), prop };
 }
 
-/** Answers a command with `code`: its Status goes out unless the command asked for none (NoResp). */
+/**
+ * Answers a command with `code`: its Status goes out unless the command asked for none (NoResp), with the
+ * items given, and its items' (or `refs`') target and source URIs as refs.
+ */
 export function emit(out: Command[], ctx: RunContext, c: Command, code: number, items: Item[] = [], refs?: Item[]): number {
-  if (!('noResp' in c && c.noResp)) out.push(status(ctx, c, code, items, refs));
+  if (!('noResp' in c && c.noResp))
+    out.push(commandStatus(ctx.msgRef, c, code, items, refs ?? ('items' in c && c.kind !== 'Alert' ? c.items : [])));
   return code;
-}
-
-/** The Status of a command: its code, and its items' (or `refs`') target and source URIs as refs. */
-export function status(ctx: RunContext, c: Command, code: number, items: Item[] = [], refs?: Item[]): StatusCmd {
-  return commandStatus(ctx.msgRef, c, code, items, refs ?? ('items' in c && c.kind !== 'Alert' ? c.items : []));
 }

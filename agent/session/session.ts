@@ -50,9 +50,9 @@ import { AUTH_MD5, AUTH_MAC, AUTH_BASIC } from './auth.js';
 import { Credentials } from './credentials.js';
 import { LargeObjects } from './large-object.js';
 import { Outbox, estimatedSize } from './outbox.js';
-import { Commands, emit, status, type RunContext } from './commands.js';
+import { Commands, emit, type RunContext } from './commands.js';
 import type { SessionOptions, SessionOutcome, SessionState } from './types.js';
-import { syncHdrStatus, treeUri } from '../syncml/statuses.js';
+import { commandStatus, syncHdrStatus, treeUri } from '../syncml/statuses.js';
 
 export type { SessionOptions, SessionOutcome, SessionState };
 
@@ -234,7 +234,7 @@ export class Session {
       if (c.kind === 'Status') continue;
       if (c.kind === 'Alert' && c.data === AlertCode.NextMessage) {
         serverWantsMore = true;
-        this.outbox.queue.push(status(ctx, c, 200));
+        this.outbox.queue.push(commandStatus(ctx.msgRef, c, 200));
         continue;
       }
       commands++;
