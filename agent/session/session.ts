@@ -39,9 +39,9 @@
 // execution are in modules of their own.
 import type { InboundMessage, OutboundMessage } from '../ports.js';
 import type { AlertCmd, Command, ContainerCmd, Cred, Item, ItemCmd, StatusCmd, SyncHdr, SyncMLMessage } from '../syncml/model.js';
-import { AlertCode } from '../syncml/model.js';
+import { AlertCode, MIME_WBXML, MIME_XML } from '../syncml/model.js';
 import type { Encoding } from '../syncml/codec.js';
-import { contentTypeOf, decodeMessage, encodeMessage } from '../syncml/codec.js';
+import { decodeMessage, encodeMessage } from '../syncml/codec.js';
 import { DEVICE } from '../tree/types.js';
 import { toAlertCommand } from '../alerts/generic-alert.js';
 import { DmError, asDmError } from '../errors.js';
@@ -60,6 +60,7 @@ export type { SessionOptions, SessionOutcome, SessionState };
 export type SessionPhase = 'opening' | 'sending' | 'awaiting-reply' | 'processing' | 'aborting' | 'done';
 
 const DEFAULT_MAX_OBJ = 65536;
+const CONTENT_TYPES: Record<Encoding, string> = { xml: MIME_XML, wbxml: MIME_WBXML };
 const DEVINFO_LEAVES = ['DevId', 'Man', 'Mod', 'DmV', 'Lang'];
 const ATOMIC_ALLOWED = new Set(['Add', 'Replace', 'Delete', 'Copy', 'Alert']);
 
@@ -151,7 +152,7 @@ export class Session {
     const out: OutboundMessage = {
       uri: this.targetUri,
       body: bytes,
-      contentType: contentTypeOf(this.o.encoding),
+      contentType: CONTENT_TYPES[this.o.encoding],
       sessionId: this.o.sessionId,
       msgId,
     };
