@@ -65,21 +65,21 @@ export interface SessionReport {
 }
 
 export class DmAgent {
-  readonly tree: DmTree;
-  readonly queue: AlertQueue;
+  declare readonly tree: DmTree;
+  declare readonly queue: AlertQueue;
   /** Renders server UI alerts; absent = the device has no UI (406 to UI alerts). */
-  ui?: UiResponder;
+  declare ui?: UiResponder;
   /**
    * Told when runSession ends, whatever started it (button, schedule, server notification) and however it
    * ended: resolved with its report, or rejected (then with a failed report built from the error). The
    * device app draws the outcome from here.
    */
-  onSessionEnd?: (report: SessionReport) => void;
+  declare onSessionEnd?: (report: SessionReport) => void;
   private readonly exec = new ExecRegistry();
   /** SCOMO operations, when the platform gives a Downloader and an Installer. */
-  readonly scomo?: ScomoManager;
-  private button?: UpdateButton;
-  private schedule?: CheckSchedule;
+  declare readonly scomo?: ScomoManager;
+  declare private button?: UpdateButton;
+  declare private schedule?: CheckSchedule;
   /** The id of this agent's last session: the next one must differ ("unique per client", and a server keys its
    * sessions by device and id, so a repeat reads as a stale message of an ended session). */
   private lastSessionId = 0;

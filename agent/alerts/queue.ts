@@ -56,10 +56,10 @@ function idNumber(id: string): number {
 export class AlertQueue {
   private items: GenericAlert[] = [];
   private seq = 0;
-  private readonly maxLength: number;
-  private readonly log: Log | undefined;
+  declare private readonly maxLength: number;
+  declare private readonly log: Log | undefined;
   /** Set when the stored queue could not be (fully) read; the blob was kept under 'alerts.corrupt'. */
-  readonly recovered?: string;
+  declare readonly recovered?: string;
 
   constructor(
     private readonly storage: Storage,

@@ -52,9 +52,9 @@ const DOWNLOAD_ATTEMPTS = 3;
 const DEFAULT_RETRY_DELAY_MS = 2000;
 
 export class ScomoManager {
-  readonly journal: JobJournal;
+  declare readonly journal: JobJournal;
 
-  private readonly retryDelayMs: number;
+  declare private readonly retryDelayMs: number;
 
   constructor(private readonly o: ScomoManagerOptions) {
     this.journal = new JobJournal(o.storage);

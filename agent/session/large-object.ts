@@ -19,7 +19,7 @@ interface LargeObject {
 }
 
 export class LargeObjects {
-  private current?: LargeObject;
+  declare private current?: LargeObject;
 
   /** `maxObjSize`: the largest object we accept, as our SyncHdr announces it. */
   constructor(readonly maxObjSize: number) {}

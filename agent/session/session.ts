@@ -65,22 +65,22 @@ const DEVINFO_LEAVES = ['DevId', 'Man', 'Mod', 'DmV', 'Lang'];
 const ATOMIC_ALLOWED = new Set(['Add', 'Replace', 'Delete', 'Copy', 'Alert']);
 
 export class Session {
-  private readonly o: SessionOptions;
+  declare private readonly o: SessionOptions;
   private phase: SessionPhase = 'opening';
   /** How the session ended: 'running' until end() says otherwise. */
   private state: SessionState = 'running';
-  private error?: DmError;
+  declare private error?: DmError;
   private msgId = 0;
-  private targetUri: string;
-  private readonly outbox: Outbox;
-  private readonly auth: Credentials;
+  declare private targetUri: string;
+  declare private readonly outbox: Outbox;
+  declare private readonly auth: Credentials;
   /** Alert command id (in our message msgId) → queued alert id. */
   private alertRefs = new Map<string, string>();
   private acknowledged: string[] = [];
   private rejected: string[] = [];
   private stats = { messagesSent: 0, messagesReceived: 0, bytesSent: 0, bytesReceived: 0 };
-  private readonly large: LargeObjects;
-  private readonly commands: Commands;
+  declare private readonly large: LargeObjects;
+  declare private readonly commands: Commands;
 
   constructor(options: SessionOptions) {
     if (!options.sessionId) throw new DmError('DM_ERR_CONFIG', 400, 'session id must not be empty');

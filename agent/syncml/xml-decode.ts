@@ -51,7 +51,7 @@ class Reader {
   private tagName = '';
   private tagEmpty = false;
   /** The document holds a ']]>' somewhere: text must then be looked at for one (most documents have none). */
-  private readonly cdataEnds: boolean;
+  declare private readonly cdataEnds: boolean;
   constructor(
     private readonly s: string,
     private readonly lim: XmlLimits,

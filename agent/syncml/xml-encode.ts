@@ -70,8 +70,8 @@ export function elementToXml(root: El, opts: { indent?: boolean; rootNs?: string
 
 /** The XML of the elements walkElement reports; one per message, reused for its parts. */
 class XmlWriter implements ElementVisitor {
-  root: El | undefined;
-  rootNs: string | undefined;
+  declare root: El | undefined;
+  declare rootNs: string | undefined;
   base = 0;
   constructor(
     private readonly out: TextSink,

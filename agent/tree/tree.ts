@@ -182,12 +182,12 @@ function validIf(valid: boolean, format: NodeFormat, s: string, where: string): 
 }
 
 export class MemoryTree implements DmTree {
-  root: TNode;
-  private count: number;
+  declare root: TNode;
+  declare private count: number;
   /** Bytes of all leaf values. */
-  private bytes: number;
-  readonly limits: TreeLimits;
-  private storage?: Storage;
+  declare private bytes: number;
+  declare readonly limits: TreeLimits;
+  declare private storage?: Storage;
   /** Device behaviour on Add (an MO that grows its own children, as SCOMO's Download/<x>/Operations). */
   private readonly addHooks: { parts: string[]; fn: (uri: string) => void }[] = [];
 

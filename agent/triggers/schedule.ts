@@ -89,14 +89,14 @@ function parseState(raw: string): ScheduleState | undefined {
 }
 
 export class CheckSchedule {
-  private state?: ScheduleState;
-  private timer?: TimerHandle;
+  declare private state?: ScheduleState;
+  declare private timer?: TimerHandle;
   private running = false;
   private stopped = true;
-  private readonly interval: number;
-  private readonly jitter: number;
-  private readonly backoff: number;
-  private readonly cap: number;
+  declare private readonly interval: number;
+  declare private readonly jitter: number;
+  declare private readonly backoff: number;
+  declare private readonly cap: number;
 
   constructor(private readonly o: CheckScheduleOptions) {
     const minutes = (name: string, v: number, allowZero = false): number => {

@@ -27,11 +27,11 @@ const TITLES: Record<UiRequest['kind'], string> = {
 };
 
 export class UserInteraction implements UiResponder {
-  private readonly display?: Display;
-  private readonly clock: Clock;
-  private readonly log?: Log;
-  private readonly maxWait: number;
-  private active?: Interaction;
+  declare private readonly display?: Display;
+  declare private readonly clock: Clock;
+  declare private readonly log?: Log;
+  declare private readonly maxWait: number;
+  declare private active?: Interaction;
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(o: UserInteractionOptions) {
@@ -138,12 +138,12 @@ export class UserInteraction implements UiResponder {
 type InteractionPhase = 'showing' | 'held' | 'waiting' | 'done';
 
 class Interaction {
-  private phase: InteractionPhase;
-  private held?: UiAnswer;
+  declare private phase: InteractionPhase;
+  declare private held?: UiAnswer;
   private readonly timers: TimerHandle[] = [];
-  private readonly pages: string[][];
+  declare private readonly pages: string[][];
   /** Rows of the choice list that fit under the prompt. */
-  private readonly visible: number;
+  declare private readonly visible: number;
   private page = 0;
   private cursor = 0;
   /** First choice row shown (the list scrolls with the cursor). */
