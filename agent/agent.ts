@@ -84,12 +84,14 @@ export class DmAgent {
    * sessions by device and id, so a repeat reads as a stale message of an ended session). */
   private lastSessionId = 0;
 
-  private constructor(
-    readonly desc: DeviceDescription,
-    readonly ports: AgentPorts,
-    readonly options: AgentOptions,
-    tree: DmTree,
-  ) {
+  declare readonly desc: DeviceDescription;
+  declare readonly ports: AgentPorts;
+  declare readonly options: AgentOptions;
+
+  private constructor(desc: DeviceDescription, ports: AgentPorts, options: AgentOptions, tree: DmTree) {
+    this.desc = desc;
+    this.ports = ports;
+    this.options = options;
     this.tree = tree;
     this.queue = new AlertQueue(ports.storage, ports.log ? { log: ports.log } : {});
     if (ports.downloader && ports.installer) {

@@ -61,10 +61,10 @@ export class AlertQueue {
   /** Set when the stored queue could not be (fully) read; the blob was kept under 'alerts.corrupt'. */
   declare readonly recovered?: string;
 
-  constructor(
-    private readonly storage: Storage,
-    opts: AlertQueueOptions = {},
-  ) {
+  declare private readonly storage: Storage;
+
+  constructor(storage: Storage, opts: AlertQueueOptions = {}) {
+    this.storage = storage;
     const max = opts.maxLength ?? DEFAULT_MAX_LENGTH;
     if (!Number.isInteger(max) || max <= 0) {
       throw new DmError('DM_ERR_CONFIG', 400, `alert queue maxLength must be a positive integer, not ${max}`);

@@ -30,11 +30,15 @@ export class Commands {
   /** Execs answered 202: work to run after the session. */
   execAccepted = 0;
 
-  constructor(
-    private readonly o: CommandOptions,
-    private readonly large: LargeObjects,
-    private readonly outbox: Outbox,
-  ) {}
+  declare private readonly o: CommandOptions;
+  declare private readonly large: LargeObjects;
+  declare private readonly outbox: Outbox;
+
+  constructor(o: CommandOptions, large: LargeObjects, outbox: Outbox) {
+    this.o = o;
+    this.large = large;
+    this.outbox = outbox;
+  }
 
   async runAlert(c: AlertCmd, ctx: RunContext, out: Command[]): Promise<number> {
     const code = c.data ?? '';

@@ -24,7 +24,10 @@ export class Credentials {
   /** The hashes of this account's and its server's "user:pass", made once per session. */
   declare private readonly hashes: UserPassHashes;
 
-  constructor(private readonly o: CredentialOptions) {
+  declare private readonly o: CredentialOptions;
+
+  constructor(o: CredentialOptions) {
+    this.o = o;
     this.hashes = new UserPassHashes(o.crypto, 2);
     this.clientNonce = o.account.client.nonce;
     this.serverNonce = o.account.server.nonce;

@@ -26,7 +26,10 @@ export class Outbox {
   /** Our own MaxMsgSize, as our SyncHdr announces it. */
   declare readonly maxMsgSize: number;
 
-  constructor(private readonly o: OutboxOptions) {
+  declare private readonly o: OutboxOptions;
+
+  constructor(o: OutboxOptions) {
+    this.o = o;
     this.maxMsgSize = o.maxMsgSize ?? DEFAULT_MAX_MSG;
   }
 

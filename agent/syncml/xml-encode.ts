@@ -73,10 +73,13 @@ class XmlWriter implements ElementVisitor {
   declare root: El | undefined;
   declare rootNs: string | undefined;
   base = 0;
-  constructor(
-    private readonly out: TextSink,
-    private readonly indent: boolean,
-  ) {}
+  declare private readonly out: TextSink;
+  declare private readonly indent: boolean;
+
+  constructor(out: TextSink, indent: boolean) {
+    this.out = out;
+    this.indent = indent;
+  }
   private pad(depth: number): string {
     return `\n${'  '.repeat(this.base + depth)}`;
   }

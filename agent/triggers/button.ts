@@ -39,7 +39,10 @@ export class UpdateButton {
   private longDue = false;
   private stopped = false;
 
-  constructor(private readonly o: UpdateButtonOptions) {
+  declare private readonly o: UpdateButtonOptions;
+
+  constructor(o: UpdateButtonOptions) {
+    this.o = o;
     this.debounceMs = o.debounceMs ?? DEFAULT_DEBOUNCE_MS;
     this.longPressMs = o.longPressMs ?? DEFAULT_LONG_PRESS_MS;
     if (!(this.debounceMs > 0) || !Number.isFinite(this.debounceMs)) {

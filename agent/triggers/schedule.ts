@@ -98,7 +98,10 @@ export class CheckSchedule {
   declare private readonly backoff: number;
   declare private readonly cap: number;
 
-  constructor(private readonly o: CheckScheduleOptions) {
+  declare private readonly o: CheckScheduleOptions;
+
+  constructor(o: CheckScheduleOptions) {
+    this.o = o;
     const minutes = (name: string, v: number, allowZero = false): number => {
       const ok = typeof v === 'number' && Number.isFinite(v) && (v > 0 || (allowZero && v === 0));
       if (!ok) throw new DmError('DM_ERR_CONFIG', 400, `schedule ${name} must be a finite number > 0, not ${v}`);

@@ -153,14 +153,23 @@ class Interaction {
   private error = '';
   private readonly selected = new Set<number>();
 
+  declare private readonly req: UiRequest;
+  declare private readonly display: Display;
+  declare private readonly clock: Clock;
+  declare private readonly resolve: (a: UiAnswer) => void;
+
   constructor(
-    private readonly req: UiRequest,
-    private readonly display: Display,
-    private readonly clock: Clock,
+    req: UiRequest,
+    display: Display,
+    clock: Clock,
     maxWaitSeconds: number,
-    private readonly resolve: (a: UiAnswer) => void,
+    resolve: (a: UiAnswer) => void,
     timeoutAnswer: () => UiAnswer,
   ) {
+    this.req = req;
+    this.display = display;
+    this.clock = clock;
+    this.resolve = resolve;
     const caps = display.capabilities;
     const lines = wrap(req.text, caps.columns);
     const choices = req.kind === 'single' || req.kind === 'multiple';
