@@ -95,18 +95,22 @@ export class DmAgent {
     this.tree = tree;
     this.queue = new AlertQueue(ports.storage, ports.log ? { log: ports.log } : {});
     if (ports.downloader && ports.installer) {
-      this.scomo = new ScomoManager({
-        tree,
-        storage: ports.storage,
-        downloader: ports.downloader,
-        installer: ports.installer,
-        crypto: ports.crypto,
-        clock: ports.clock,
-        queue: this.queue,
-        ...withDefined({}, { log: ports.log, maxPackageBytes: options.maxPackageBytes }),
-        onProgress: (_node, done, total) =>
-          this.ui instanceof UserInteraction ? this.ui.showProgress('Downloading update', done, total) : undefined,
-      });
+      this.scomo = new ScomoManager(
+        withDefined(
+          {
+            tree,
+            storage: ports.storage,
+            downloader: ports.downloader,
+            installer: ports.installer,
+            crypto: ports.crypto,
+            clock: ports.clock,
+            queue: this.queue,
+            onProgress: (_node: string, done: number, total: number) =>
+              this.ui instanceof UserInteraction ? this.ui.showProgress('Downloading update', done, total) : undefined,
+          },
+          { log: ports.log, maxPackageBytes: options.maxPackageBytes },
+        ),
+      );
       this.scomo.register(this.exec);
     }
     if (options.ui) this.ui = options.ui;
@@ -249,31 +253,39 @@ export class DmAgent {
   armTriggers(): TriggerController {
     const { ports, desc } = this;
     const ui = this.ui instanceof UserInteraction ? this.ui : undefined;
-    const controller = new TriggerController({
-      queue: this.queue,
-      startSession: async () => (await this.runSession()).ok,
-      pickComponent: async () => {
-        if (!ui) return undefined;
-        const list = listDeployed(this.tree).map((c) => ({ id: c.node, name: c.name, version: c.version }));
-        const node = await ui.pickComponent(list);
-        return node === undefined ? undefined : buildUpdateRequest(this.tree, 'user', node).source;
-      },
-      // A user-started session that ended well counts as a check: it resets the schedule's back-off.
-      onSessionEnd: (ok) => this.schedule?.sessionEnded(ok),
-      ...withDefined({}, { log: ports.log }),
-    });
+    const controller = new TriggerController(
+      withDefined(
+        {
+          queue: this.queue,
+          startSession: async () => (await this.runSession()).ok,
+          pickComponent: async () => {
+            if (!ui) return undefined;
+            const list = listDeployed(this.tree).map((c) => ({ id: c.node, name: c.name, version: c.version }));
+            const node = await ui.pickComponent(list);
+            return node === undefined ? undefined : buildUpdateRequest(this.tree, 'user', node).source;
+          },
+          // A user-started session that ended well counts as a check: it resets the schedule's back-off.
+          onSessionEnd: (ok) => this.schedule?.sessionEnded(ok),
+        },
+        { log: ports.log },
+      ),
+    );
     if (ports.button) {
-      this.button = new UpdateButton({
-        button: ports.button,
-        clock: ports.clock,
-        ...withDefined({}, { debounceMs: desc.button?.debounceMs || undefined, longPressMs: desc.button?.longPressMs || undefined }),
-        onShortPress: () => {
-          void controller.shortPress();
-        },
-        onLongPress: () => {
-          void controller.longPress();
-        },
-      });
+      this.button = new UpdateButton(
+        withDefined(
+          {
+            button: ports.button,
+            clock: ports.clock,
+            onShortPress: () => {
+              void controller.shortPress();
+            },
+            onLongPress: () => {
+              void controller.longPress();
+            },
+          },
+          { debounceMs: desc.button?.debounceMs || undefined, longPressMs: desc.button?.longPressMs || undefined },
+        ),
+      );
     }
     if (desc.schedule) {
       this.schedule = new CheckSchedule(
