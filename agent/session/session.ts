@@ -382,7 +382,6 @@ export class Session {
         case 'Sequence':
           return this.runSequence(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
         case 'Results':
-          return emit(out, ctx, c, 406);
         case 'Unsupported':
           return emit(out, ctx, c, 406);
       }
