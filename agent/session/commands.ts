@@ -42,13 +42,12 @@ export class Commands {
 
   async runAlert(c: AlertCmd, ctx: RunContext, out: Command[]): Promise<number> {
     const code = c.data ?? '';
-    if (code >= AlertCode.Display && code <= AlertCode.MultipleChoice) {
-      if (!this.o.ui) return emit(out, ctx, c, 406);
+    if (this.o.ui && code >= AlertCode.Display && code <= AlertCode.MultipleChoice) {
       const answer = await this.o.ui.answer(c);
       if (answer.status === 214) ctx.cancelled = true;
       return emit(out, ctx, c, answer.status, answer.items);
     }
-    // 1200/1201/1224/1226 are client→server; anything else is not a DM alert we act on.
+    // A UI alert without a UI; 1200/1201/1224/1226 are client→server; anything else is not a DM alert we act on.
     return emit(out, ctx, c, 406);
   }
 
