@@ -38,7 +38,7 @@
 // the fuzz coverage of this file keeps its reach. Credentials, large objects, the outbox and command
 // execution are in modules of their own.
 import type { InboundMessage, OutboundMessage } from '../ports.js';
-import type { AlertCmd, Command, ContainerCmd, Cred, Item, ItemCmd, StatusCmd, SyncHdr, SyncMLMessage } from '../syncml/model.js';
+import type { AlertCmd, Command, ContainerCmd, Cred, Item, StatusCmd, SyncHdr, SyncMLMessage } from '../syncml/model.js';
 import { AlertCode, MIME_WBXML, MIME_XML } from '../syncml/model.js';
 import type { Encoding } from '../syncml/codec.js';
 import { decodeMessage, encodeMessage } from '../syncml/codec.js';
@@ -355,7 +355,6 @@ export class Session {
     if (
       large !== undefined &&
       !(
-        isItemCmd(c) &&
         (c.kind === 'Add' || c.kind === 'Replace') &&
         c.items[0]?.target?.locURI !== undefined &&
         treeUri(c.items[0].target.locURI) === large
@@ -479,10 +478,6 @@ export class Session {
   private log(level: 'error' | 'warn' | 'info' | 'debug', message: string, fields?: Record<string, unknown>): void {
     this.o.log?.log(level, message, fields);
   }
-}
-
-function isItemCmd(c: Command): c is ItemCmd {
-  return c.kind === 'Add' || c.kind === 'Replace' || c.kind === 'Delete' || c.kind === 'Copy' || c.kind === 'Get';
 }
 
 /**
