@@ -199,12 +199,7 @@ export class Session {
       const uri = `./DevInfo/${leaf}`;
       if (!this.o.tree.exists(uri)) continue;
       const v = this.o.tree.get(uri, DEVICE);
-      // Binary values travel as base64 text in XML (no opaque there) and as OPAQUE in WBXML.
-      const data = v.data ?? '';
-      const item: Item = {
-        source: { locURI: uri },
-        data: data instanceof Uint8Array && this.o.encoding === 'xml' ? base64Encode(data) : data,
-      };
+      const item: Item = { source: { locURI: uri }, data: dataForWire(v.data ?? '', this.o.encoding) };
       if (v.format !== 'chr') item.meta = { format: v.format };
       items.push(item);
     }
@@ -492,6 +487,11 @@ export class Session {
  */
 function onFreshStack(): Promise<void> {
   return Promise.resolve();
+}
+
+/** Binary values travel as base64 text in XML (no opaque there) and as OPAQUE in WBXML. */
+function dataForWire(data: string | Uint8Array, encoding: Encoding): string | Uint8Array {
+  return data instanceof Uint8Array && encoding === 'xml' ? base64Encode(data) : data;
 }
 
 export { AUTH_BASIC, AUTH_MD5, AUTH_MAC, estimatedSize };
