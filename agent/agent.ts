@@ -14,7 +14,7 @@ import { buildUpdateRequest, type UpdateTrigger } from './scomo/update-request.j
 import { openTree } from './description/open-tree.js';
 import type { TreeLimits } from './tree/types.js';
 import { readAccount, writeNonce } from './tree/dmacc.js';
-import { DmError, errorMessage } from './errors.js';
+import { DmError, asDmError, errorMessage } from './errors.js';
 import { UserInteraction } from './ui/interaction.js';
 import { UpdateButton } from './triggers/button.js';
 import { CheckSchedule, planScheduleOptions } from './triggers/schedule.js';
@@ -65,57 +65,58 @@ export interface SessionReport {
 }
 
 export class DmAgent {
-  readonly tree: DmTree;
-  readonly queue: AlertQueue;
+  declare readonly tree: DmTree;
+  declare readonly queue: AlertQueue;
   /** Renders server UI alerts; absent = the device has no UI (406 to UI alerts). */
-  ui?: UiResponder;
+  declare ui?: UiResponder;
   /**
    * Told when runSession ends, whatever started it (button, schedule, server notification) and however it
    * ended: resolved with its report, or rejected (then with a failed report built from the error). The
    * device app draws the outcome from here.
    */
-  onSessionEnd?: (report: SessionReport) => void;
+  declare onSessionEnd?: (report: SessionReport) => void;
   private readonly exec = new ExecRegistry();
   /** SCOMO operations, when the platform gives a Downloader and an Installer. */
-  readonly scomo?: ScomoManager;
-  private button?: UpdateButton;
-  private schedule?: CheckSchedule;
+  declare readonly scomo?: ScomoManager;
+  declare private button?: UpdateButton;
+  declare private schedule?: CheckSchedule;
   /** The id of this agent's last session: the next one must differ ("unique per client", and a server keys its
    * sessions by device and id, so a repeat reads as a stale message of an ended session). */
   private lastSessionId = 0;
 
-  private constructor(
-    readonly desc: DeviceDescription,
-    readonly ports: AgentPorts,
-    readonly options: AgentOptions,
-    tree: DmTree,
-  ) {
+  declare readonly desc: DeviceDescription;
+  declare readonly ports: AgentPorts;
+  declare readonly options: AgentOptions;
+
+  private constructor(desc: DeviceDescription, ports: AgentPorts, options: AgentOptions, tree: DmTree) {
+    this.desc = desc;
+    this.ports = ports;
+    this.options = options;
     this.tree = tree;
     this.queue = new AlertQueue(ports.storage, ports.log ? { log: ports.log } : {});
     if (ports.downloader && ports.installer) {
-      this.scomo = new ScomoManager({
-        tree,
-        storage: ports.storage,
-        downloader: ports.downloader,
-        installer: ports.installer,
-        crypto: ports.crypto,
-        clock: ports.clock,
-        queue: this.queue,
-        ...withDefined({}, { log: ports.log, maxPackageBytes: options.maxPackageBytes }),
-        onProgress: (_node, done, total) =>
-          this.ui instanceof UserInteraction ? this.ui.showProgress('Downloading update', done, total) : undefined,
-      });
+      this.scomo = new ScomoManager(
+        withDefined(
+          {
+            tree,
+            storage: ports.storage,
+            downloader: ports.downloader,
+            installer: ports.installer,
+            crypto: ports.crypto,
+            clock: ports.clock,
+            queue: this.queue,
+            onProgress: (_node: string, done: number, total: number) =>
+              this.ui instanceof UserInteraction ? this.ui.showProgress('Downloading update', done, total) : undefined,
+          },
+          { log: ports.log, maxPackageBytes: options.maxPackageBytes },
+        ),
+      );
       this.scomo.register(this.exec);
     }
     if (options.ui) this.ui = options.ui;
     else if (ports.display) {
       this.ui = new UserInteraction(withDefined({ display: ports.display, clock: ports.clock }, { log: ports.log }));
     }
-  }
-
-  /** Exec handlers (SCOMO operations register here). */
-  get execRegistry(): ExecRegistry {
-    return this.exec;
   }
 
   /** Opens (or seeds, on first boot) the persistent state and finishes any SCOMO work a power cut interrupted. */
@@ -140,7 +141,7 @@ export class DmAgent {
     try {
       report = await this.sessions();
     } catch (e) {
-      const error = e instanceof DmError ? e : new DmError('DM_ERR_COMMAND_FAILED', 500, errorMessage(e));
+      const error = asDmError(e);
       this.endOfSession({
         ok: false,
         error: { code: error.code, status: error.status, message: error.message },
@@ -252,31 +253,39 @@ export class DmAgent {
   armTriggers(): TriggerController {
     const { ports, desc } = this;
     const ui = this.ui instanceof UserInteraction ? this.ui : undefined;
-    const controller = new TriggerController({
-      queue: this.queue,
-      startSession: async () => (await this.runSession()).ok,
-      pickComponent: async () => {
-        if (!ui) return undefined;
-        const list = listDeployed(this.tree).map((c) => ({ id: c.node, name: c.name, version: c.version }));
-        const node = await ui.pickComponent(list);
-        return node === undefined ? undefined : buildUpdateRequest(this.tree, 'user', node).source;
-      },
-      // A user-started session that ended well counts as a check: it resets the schedule's back-off.
-      onSessionEnd: (ok) => this.schedule?.sessionEnded(ok),
-      ...withDefined({}, { log: ports.log }),
-    });
+    const controller = new TriggerController(
+      withDefined(
+        {
+          queue: this.queue,
+          startSession: async () => (await this.runSession()).ok,
+          pickComponent: async () => {
+            if (!ui) return undefined;
+            const list = listDeployed(this.tree).map((c) => ({ id: c.node, name: c.name, version: c.version }));
+            const node = await ui.pickComponent(list);
+            return node === undefined ? undefined : buildUpdateRequest(this.tree, 'user', node).source;
+          },
+          // A user-started session that ended well counts as a check: it resets the schedule's back-off.
+          onSessionEnd: (ok) => this.schedule?.sessionEnded(ok),
+        },
+        { log: ports.log },
+      ),
+    );
     if (ports.button) {
-      this.button = new UpdateButton({
-        button: ports.button,
-        clock: ports.clock,
-        ...withDefined({}, { debounceMs: desc.button?.debounceMs || undefined, longPressMs: desc.button?.longPressMs || undefined }),
-        onShortPress: () => {
-          void controller.shortPress();
-        },
-        onLongPress: () => {
-          void controller.longPress();
-        },
-      });
+      this.button = new UpdateButton(
+        withDefined(
+          {
+            button: ports.button,
+            clock: ports.clock,
+            onShortPress: () => {
+              void controller.shortPress();
+            },
+            onLongPress: () => {
+              void controller.longPress();
+            },
+          },
+          { debounceMs: desc.button?.debounceMs || undefined, longPressMs: desc.button?.longPressMs || undefined },
+        ),
+      );
     }
     if (desc.schedule) {
       this.schedule = new CheckSchedule(

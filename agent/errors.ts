@@ -35,9 +35,9 @@ export class DmError extends Error {
   // A class field (an own property), not `this.name = …`: on a device XS freezes Error.prototype after
   // preload, and assigning over a frozen prototype's `name` throws.
   override readonly name = 'DmError';
-  readonly code: DmErrorCode;
+  declare readonly code: DmErrorCode;
   /** SyncML status code this error maps to on the wire. */
-  readonly status: number;
+  declare readonly status: number;
   constructor(code: DmErrorCode, status: number, message: string) {
     super(message);
     this.code = code;

@@ -24,11 +24,6 @@ interface StoredQueue {
   items: GenericAlert[];
 }
 
-/** Update requests say "please check"; two identical ones pending ask the server the same thing. */
-function isUpdateRequest(type: string): boolean {
-  return type === ALERT_TYPE_USER_REQUEST || type === ALERT_TYPE_DEVICE_REQUEST;
-}
-
 /** Why a value is not a storable alert (without id), or undefined when it is one. */
 function alertProblem(a: unknown): string | undefined {
   if (typeof a !== 'object' || a === null) return 'not an object';
@@ -49,22 +44,18 @@ function cleanAlert(a: Omit<GenericAlert, 'id'>, id: string): GenericAlert {
   return out;
 }
 
-function idNumber(id: string): number {
-  return id.startsWith('a') && isDigits(id.slice(1)) ? Number(id.slice(1)) : 0;
-}
-
 export class AlertQueue {
   private items: GenericAlert[] = [];
   private seq = 0;
-  private readonly maxLength: number;
-  private readonly log: Log | undefined;
+  declare private readonly maxLength: number;
+  declare private readonly log: Log | undefined;
   /** Set when the stored queue could not be (fully) read; the blob was kept under 'alerts.corrupt'. */
-  readonly recovered?: string;
+  declare readonly recovered?: string;
 
-  constructor(
-    private readonly storage: Storage,
-    opts: AlertQueueOptions = {},
-  ) {
+  declare private readonly storage: Storage;
+
+  constructor(storage: Storage, opts: AlertQueueOptions = {}) {
+    this.storage = storage;
     const max = opts.maxLength ?? DEFAULT_MAX_LENGTH;
     if (!Number.isInteger(max) || max <= 0) {
       throw new DmError('DM_ERR_CONFIG', 400, `alert queue maxLength must be a positive integer, not ${max}`);
@@ -110,7 +101,11 @@ export class AlertQueue {
     const good = doc.items.filter((a) => alertProblem(a) === undefined && typeof a.id === 'string' && a.id !== '');
     this.items = good.map((a) => cleanAlert(a, a.id));
     // Never hand out an id again, even if the stored counter lags behind the stored ids.
-    this.seq = this.items.reduce((m, a) => Math.max(m, idNumber(a.id)), doc.seq);
+    // Ids are 'a' and a number: the next one is above every stored one.
+    this.seq = this.items.reduce(
+      (m, a) => Math.max(m, a.id.startsWith('a') && isDigits(a.id.slice(1)) ? Number(a.id.slice(1)) : 0),
+      doc.seq,
+    );
     const dropped = doc.items.length - good.length;
     if (dropped === 0) return undefined;
     return `${this.keepCorrupt(raw)}${dropped} unreadable alert(s) dropped from the stored queue`;
@@ -150,7 +145,8 @@ export class AlertQueue {
   enqueue(a: Omit<GenericAlert, 'id'>): GenericAlert {
     const problem = alertProblem(a);
     if (problem !== undefined) throw new DmError('DM_ERR_BAD_REQUEST', 400, `alert not queued: ${problem}`);
-    if (isUpdateRequest(a.type)) {
+    // Update requests say "please check"; two identical ones pending ask the server the same thing.
+    if (a.type === ALERT_TYPE_USER_REQUEST || a.type === ALERT_TYPE_DEVICE_REQUEST) {
       const same = this.items.find((x) => x.type === a.type && x.source === a.source);
       if (same) return { ...same };
     }

@@ -11,10 +11,9 @@ import type { AuthSettings, NodeFormat, TreeLimits } from '../tree/types.js';
 import { DEVICE } from '../tree/types.js';
 import { seedScomo } from '../scomo/subtree.js';
 import { base64Decode } from '../util/bytes.js';
-import { withDefined } from '../util/options.js';
 
 function put(tree: MemoryTree, uri: string, format: NodeFormat, data?: string | Uint8Array): void {
-  tree.add(uri, withDefined({ format }, { data }), DEVICE);
+  tree.add(uri, { format, data }, DEVICE);
 }
 
 export function seedTree(desc: DeviceDescription, opts: { limits?: Partial<TreeLimits> } = {}): MemoryTree {

@@ -68,7 +68,10 @@ export class JobJournal {
   private jobs: ScomoJob[] = [];
   private seq = 0;
 
-  constructor(private readonly storage: Storage) {
+  declare private readonly storage: Storage;
+
+  constructor(storage: Storage) {
+    this.storage = storage;
     const raw = storage.read('scomo');
     if (raw === undefined) return;
     try {

@@ -52,11 +52,14 @@ const DOWNLOAD_ATTEMPTS = 3;
 const DEFAULT_RETRY_DELAY_MS = 2000;
 
 export class ScomoManager {
-  readonly journal: JobJournal;
+  declare readonly journal: JobJournal;
 
-  private readonly retryDelayMs: number;
+  declare private readonly retryDelayMs: number;
 
-  constructor(private readonly o: ScomoManagerOptions) {
+  declare private readonly o: ScomoManagerOptions;
+
+  constructor(o: ScomoManagerOptions) {
+    this.o = o;
     this.journal = new JobJournal(o.storage);
     const delay = o.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
     if (!(delay > 0)) throw new DmError('DM_ERR_CONFIG', 400, `retryDelayMs must be > 0, not ${delay}`);

@@ -19,7 +19,6 @@ import {
   STATE_INACTIVE,
 } from './paths.js';
 import { utf8Decode } from '../util/bytes.js';
-import { withDefined } from '../util/options.js';
 
 /** What a Deployed/<x> entry is made of: a component of the device description, or one an install deployed. */
 export interface DeployedEntry {
@@ -43,7 +42,7 @@ export interface DeployedComponent {
 }
 
 function put(tree: DmTree, uri: string, format: NodeFormat, data?: string, type?: string): void {
-  tree.add(uri, withDefined({ format }, { data, type: type || undefined }), DEVICE);
+  tree.add(uri, { format, data, type }, DEVICE);
 }
 
 /** An executable Operations leaf. It adds the node itself, not through put: a frame fewer under a server's Add. */

@@ -28,10 +28,13 @@ export function basicCred(user: string, pass: string): string {
 export class UserPassHashes {
   private readonly memo = new Map<string, Uint8Array>();
 
-  constructor(
-    readonly crypto: Crypto,
-    private readonly most = 256,
-  ) {}
+  declare readonly crypto: Crypto;
+  declare private readonly most: number;
+
+  constructor(crypto: Crypto, most = 256) {
+    this.crypto = crypto;
+    this.most = most;
+  }
 
   /** utf8(b64(md5("user:pass"))), the first part of every digest of that account. */
   get(user: string, pass: string): Uint8Array {

@@ -3,7 +3,7 @@
 // through the registered handlers, UI alerts through the UiResponder. The session dispatches to these and
 // runs the containers (Atomic, Sequence) itself, since their children go through its dispatch again.
 // Statuses go into the array the caller gives (the outbox's queue, or an Atomic's own), in order.
-import type { AlertCmd, Command, ExecCmd, Item, ItemCmd, Meta, ResultsCmd, StatusCmd } from '../syncml/model.js';
+import type { AlertCmd, Command, ExecCmd, Item, ItemCmd, Meta, ResultsCmd } from '../syncml/model.js';
 import { AlertCode } from '../syncml/model.js';
 import type { NodeFormat, NodeProperty, NodeView } from '../tree/types.js';
 import type { SessionOptions } from './types.js';
@@ -11,7 +11,6 @@ import { DmError, asDmError } from '../errors.js';
 import { base64Encode, utf8Length } from '../util/bytes.js';
 import type { LargeObjects } from './large-object.js';
 import type { Outbox } from './outbox.js';
-import { withDefined } from '../util/options.js';
 import { commandStatus, treeUri } from '../syncml/statuses.js';
 
 /** The options of the session (SessionOptions documents them) its commands run with. */
@@ -31,21 +30,24 @@ export class Commands {
   /** Execs answered 202: work to run after the session. */
   execAccepted = 0;
 
-  constructor(
-    private readonly o: CommandOptions,
-    private readonly large: LargeObjects,
-    private readonly outbox: Outbox,
-  ) {}
+  declare private readonly o: CommandOptions;
+  declare private readonly large: LargeObjects;
+  declare private readonly outbox: Outbox;
+
+  constructor(o: CommandOptions, large: LargeObjects, outbox: Outbox) {
+    this.o = o;
+    this.large = large;
+    this.outbox = outbox;
+  }
 
   async runAlert(c: AlertCmd, ctx: RunContext, out: Command[]): Promise<number> {
     const code = c.data ?? '';
-    if (code >= AlertCode.Display && code <= AlertCode.MultipleChoice) {
-      if (!this.o.ui) return emit(out, ctx, c, 406);
+    if (this.o.ui && code >= AlertCode.Display && code <= AlertCode.MultipleChoice) {
       const answer = await this.o.ui.answer(c);
       if (answer.status === 214) ctx.cancelled = true;
       return emit(out, ctx, c, answer.status, answer.items);
     }
-    // 1200/1201/1224/1226 are client→server; anything else is not a DM alert we act on.
+    // A UI alert without a UI; 1200/1201/1224/1226 are client→server; anything else is not a DM alert we act on.
     return emit(out, ctx, c, 406);
   }
 
@@ -103,13 +105,9 @@ export class Commands {
       const format = (meta.format ?? (c.kind === 'Add' ? 'chr' : undefined)) as NodeFormat | undefined;
       if (format === 'b64' && data instanceof Uint8Array) data = base64Encode(data);
       if (c.kind === 'Add') {
-        tree.add(
-          uri,
-          withDefined({ format: format ?? 'chr' }, { type: meta.type || undefined, data: format !== 'node' ? data : undefined }),
-          who,
-        );
+        tree.add(uri, { format: format ?? 'chr', type: meta.type || undefined, data: format !== 'node' ? data : undefined }, who);
       } else {
-        tree.replace(uri, withDefined({}, { format: format || undefined, type: meta.type || undefined, data: data ?? '' }), who);
+        tree.replace(uri, { format: format || undefined, type: meta.type || undefined, data: data ?? '' }, who);
       }
       this.changed = true;
       return 200;
@@ -273,13 +271,12 @@ function propOf(uri: string): { base: string; prop: NodeProperty } | undefined {
   return { base: uri.slice(0, q), prop };
 }
 
-/** Answers a command with `code`: its Status goes out unless the command asked for none (NoResp). */
+/**
+ * Answers a command with `code`: its Status goes out unless the command asked for none (NoResp), with the
+ * items given, and its items' (or `refs`') target and source URIs as refs.
+ */
 export function emit(out: Command[], ctx: RunContext, c: Command, code: number, items: Item[] = [], refs?: Item[]): number {
-  if (!('noResp' in c && c.noResp)) out.push(status(ctx, c, code, items, refs));
+  if (!('noResp' in c && c.noResp))
+    out.push(commandStatus(ctx.msgRef, c, code, items, refs ?? ('items' in c && c.kind !== 'Alert' ? c.items : [])));
   return code;
-}
-
-/** The Status of a command: its code, and its items' (or `refs`') target and source URIs as refs. */
-export function status(ctx: RunContext, c: Command, code: number, items: Item[] = [], refs?: Item[]): StatusCmd {
-  return commandStatus(ctx.msgRef, c, code, items, refs ?? ('items' in c && c.kind !== 'Alert' ? c.items : []));
 }

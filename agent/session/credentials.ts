@@ -12,8 +12,8 @@ import type { SessionOptions } from './types.js';
 export type CredentialOptions = Pick<SessionOptions, 'account' | 'crypto' | 'maxAuthRetries' | 'saveNonce' | 'log'>;
 
 export class Credentials {
-  private clientNonce: Uint8Array;
-  private serverNonce: Uint8Array;
+  declare private clientNonce: Uint8Array;
+  declare private serverNonce: Uint8Array;
   /** Client credential accepted for the rest of the session (212). */
   private clientAuthenticated = false;
   private serverAuthenticated = false;
@@ -22,9 +22,12 @@ export class Credentials {
   /** A received nonce is in the tree but not committed yet. */
   nonceUnsaved = false;
   /** The hashes of this account's and its server's "user:pass", made once per session. */
-  private readonly hashes: UserPassHashes;
+  declare private readonly hashes: UserPassHashes;
 
-  constructor(private readonly o: CredentialOptions) {
+  declare private readonly o: CredentialOptions;
+
+  constructor(o: CredentialOptions) {
+    this.o = o;
     this.hashes = new UserPassHashes(o.crypto, 2);
     this.clientNonce = o.account.client.nonce;
     this.serverNonce = o.account.server.nonce;

@@ -19,10 +19,14 @@ interface LargeObject {
 }
 
 export class LargeObjects {
-  private current?: LargeObject;
+  declare private current?: LargeObject;
 
   /** `maxObjSize`: the largest object we accept, as our SyncHdr announces it. */
-  constructor(readonly maxObjSize: number) {}
+  declare readonly maxObjSize: number;
+
+  constructor(maxObjSize: number) {
+    this.maxObjSize = maxObjSize;
+  }
 
   /** The target of the object being received, if one is. */
   get uri(): string | undefined {

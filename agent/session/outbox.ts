@@ -18,15 +18,18 @@ export class Outbox {
   /** Commands waiting to go out, in order: a message takes them from the front. */
   readonly queue: Command[] = [];
   /** The Status for the server's SyncHdr: the first command of the next message. */
-  hdrStatus?: StatusCmd;
+  declare hdrStatus?: StatusCmd;
   /** The server's package goes on: our next message answers without Final and asks for more (Alert 1222). */
   continuing = false;
   /** The server's MaxMsgSize, once it has announced one. */
   serverMaxMsgSize = 0;
   /** Our own MaxMsgSize, as our SyncHdr announces it. */
-  readonly maxMsgSize: number;
+  declare readonly maxMsgSize: number;
 
-  constructor(private readonly o: OutboxOptions) {
+  declare private readonly o: OutboxOptions;
+
+  constructor(o: OutboxOptions) {
+    this.o = o;
     this.maxMsgSize = o.maxMsgSize ?? DEFAULT_MAX_MSG;
   }
 

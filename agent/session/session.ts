@@ -38,10 +38,10 @@
 // the fuzz coverage of this file keeps its reach. Credentials, large objects, the outbox and command
 // execution are in modules of their own.
 import type { InboundMessage, OutboundMessage } from '../ports.js';
-import type { AlertCmd, Command, ContainerCmd, Cred, Item, ItemCmd, StatusCmd, SyncHdr, SyncMLMessage } from '../syncml/model.js';
-import { AlertCode } from '../syncml/model.js';
+import type { AlertCmd, Command, ContainerCmd, Cred, Item, StatusCmd, SyncHdr, SyncMLMessage } from '../syncml/model.js';
+import { AlertCode, MIME_WBXML, MIME_XML } from '../syncml/model.js';
 import type { Encoding } from '../syncml/codec.js';
-import { contentTypeOf, decodeMessage, encodeMessage } from '../syncml/codec.js';
+import { decodeMessage, encodeMessage } from '../syncml/codec.js';
 import { DEVICE } from '../tree/types.js';
 import { toAlertCommand } from '../alerts/generic-alert.js';
 import { DmError, asDmError } from '../errors.js';
@@ -50,9 +50,9 @@ import { AUTH_MD5, AUTH_MAC, AUTH_BASIC } from './auth.js';
 import { Credentials } from './credentials.js';
 import { LargeObjects } from './large-object.js';
 import { Outbox, estimatedSize } from './outbox.js';
-import { Commands, emit, status, type RunContext } from './commands.js';
+import { Commands, emit, type RunContext } from './commands.js';
 import type { SessionOptions, SessionOutcome, SessionState } from './types.js';
-import { syncHdrStatus, treeUri } from '../syncml/statuses.js';
+import { commandStatus, syncHdrStatus, treeUri } from '../syncml/statuses.js';
 
 export type { SessionOptions, SessionOutcome, SessionState };
 
@@ -60,26 +60,27 @@ export type { SessionOptions, SessionOutcome, SessionState };
 export type SessionPhase = 'opening' | 'sending' | 'awaiting-reply' | 'processing' | 'aborting' | 'done';
 
 const DEFAULT_MAX_OBJ = 65536;
+const CONTENT_TYPES: Record<Encoding, string> = { xml: MIME_XML, wbxml: MIME_WBXML };
 const DEVINFO_LEAVES = ['DevId', 'Man', 'Mod', 'DmV', 'Lang'];
 const ATOMIC_ALLOWED = new Set(['Add', 'Replace', 'Delete', 'Copy', 'Alert']);
 
 export class Session {
-  private readonly o: SessionOptions;
+  declare private readonly o: SessionOptions;
   private phase: SessionPhase = 'opening';
   /** How the session ended: 'running' until end() says otherwise. */
   private state: SessionState = 'running';
-  private error?: DmError;
+  declare private error?: DmError;
   private msgId = 0;
-  private targetUri: string;
-  private readonly outbox: Outbox;
-  private readonly auth: Credentials;
+  declare private targetUri: string;
+  declare private readonly outbox: Outbox;
+  declare private readonly auth: Credentials;
   /** Alert command id (in our message msgId) → queued alert id. */
   private alertRefs = new Map<string, string>();
   private acknowledged: string[] = [];
   private rejected: string[] = [];
   private stats = { messagesSent: 0, messagesReceived: 0, bytesSent: 0, bytesReceived: 0 };
-  private readonly large: LargeObjects;
-  private readonly commands: Commands;
+  declare private readonly large: LargeObjects;
+  declare private readonly commands: Commands;
 
   constructor(options: SessionOptions) {
     if (!options.sessionId) throw new DmError('DM_ERR_CONFIG', 400, 'session id must not be empty');
@@ -151,7 +152,7 @@ export class Session {
     const out: OutboundMessage = {
       uri: this.targetUri,
       body: bytes,
-      contentType: contentTypeOf(this.o.encoding),
+      contentType: CONTENT_TYPES[this.o.encoding],
       sessionId: this.o.sessionId,
       msgId,
     };
@@ -234,7 +235,7 @@ export class Session {
       if (c.kind === 'Status') continue;
       if (c.kind === 'Alert' && c.data === AlertCode.NextMessage) {
         serverWantsMore = true;
-        this.outbox.queue.push(status(ctx, c, 200));
+        this.outbox.queue.push(commandStatus(ctx.msgRef, c, 200));
         continue;
       }
       commands++;
@@ -354,7 +355,6 @@ export class Session {
     if (
       large !== undefined &&
       !(
-        isItemCmd(c) &&
         (c.kind === 'Add' || c.kind === 'Replace') &&
         c.items[0]?.target?.locURI !== undefined &&
         treeUri(c.items[0].target.locURI) === large
@@ -381,7 +381,6 @@ export class Session {
         case 'Sequence':
           return this.runSequence(c, ctx, out).catch((e) => this.failed(c, ctx, out, e));
         case 'Results':
-          return emit(out, ctx, c, 406);
         case 'Unsupported':
           return emit(out, ctx, c, 406);
       }
@@ -479,10 +478,6 @@ export class Session {
   private log(level: 'error' | 'warn' | 'info' | 'debug', message: string, fields?: Record<string, unknown>): void {
     this.o.log?.log(level, message, fields);
   }
-}
-
-function isItemCmd(c: Command): c is ItemCmd {
-  return c.kind === 'Add' || c.kind === 'Replace' || c.kind === 'Delete' || c.kind === 'Copy' || c.kind === 'Get';
 }
 
 /**

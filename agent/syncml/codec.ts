@@ -1,6 +1,5 @@
 // One entry point for both encodings: the session and the bindings call these, never the encoders directly.
 import type { SyncMLMessage } from './model.js';
-import { MIME_WBXML, MIME_XML } from './model.js';
 import { decodeXml } from './xml-decode.js';
 import { encodeXml } from './xml-encode.js';
 import { decodeWbxmlMessage } from './wbxml-decode.js';
@@ -33,10 +32,6 @@ export function decodeMessage(bytes: Uint8Array, utf8?: Utf8): SyncMLMessage {
 
 export function encodeMessage(msg: SyncMLMessage, encoding: Encoding, utf8?: Utf8): Uint8Array {
   return encoding === 'xml' ? encodeXml(msg, utf8 ? { utf8 } : {}) : encodeWbxmlMessage(msg, { stringTable: true });
-}
-
-export function contentTypeOf(encoding: Encoding): string {
-  return encoding === 'xml' ? MIME_XML : MIME_WBXML;
 }
 
 /** Indented XML of any message in either encoding, for traces and the CLI. */

@@ -1,13 +1,10 @@
-// CmdIDs are unique within a message: numbered 1.. (or from `first`) in order, nested commands included.
+// CmdIDs are unique within a message: numbered 1.. in order, nested commands included (they go on from
+// `counter`, which callers leave out).
 import type { Command } from './model.js';
 
-export function numberCommands(cmds: Command[], first = 1): Command[] {
-  return numbered(cmds, { next: first });
-}
-
-function numbered(list: Command[], counter: { next: number }): Command[] {
+function numbered(cmds: Command[], counter = { next: 1 }): Command[] {
   const out: Command[] = [];
-  for (const c of list) {
+  for (const c of cmds) {
     const copy = { ...c } as Command;
     copy.cmdId = String(counter.next++);
     if (copy.kind === 'Atomic' || copy.kind === 'Sequence') copy.commands = numbered(copy.commands, counter);
@@ -15,3 +12,5 @@ function numbered(list: Command[], counter: { next: number }): Command[] {
   }
   return out;
 }
+
+export { numbered as numberCommands };

@@ -43,10 +43,13 @@ class WbxmlReader {
   private elements = 0;
   private strtbl: Uint8Array = new Uint8Array(0);
 
-  constructor(
-    private readonly b: Uint8Array,
-    private readonly lim: XmlLimits,
-  ) {}
+  declare private readonly b: Uint8Array;
+  declare private readonly lim: XmlLimits;
+
+  constructor(b: Uint8Array, lim: XmlLimits) {
+    this.b = b;
+    this.lim = lim;
+  }
 
   private fail(what: string, status = 400, code: 'DM_ERR_BAD_WBXML' | 'DM_ERR_WBXML_VERSION' = 'DM_ERR_BAD_WBXML'): never {
     throw new DmError(code, status, `WBXML ${what} at offset ${this.i}`);

@@ -126,10 +126,13 @@ export function encodeWbxml(root: El, opts: WbxmlEncodeOptions = {}): Uint8Array
 /** The tokens of the elements walkElement reports, switching code page where an element needs it. */
 class WbxmlWriter implements ElementVisitor {
   private page = 0;
-  constructor(
-    private readonly out: Sink,
-    private readonly table: Table | undefined,
-  ) {}
+  declare private readonly out: Sink;
+  declare private readonly table: Table | undefined;
+
+  constructor(out: Sink, table: Table | undefined) {
+    this.out = out;
+    this.table = table;
+  }
   /** A SyncML (code page 0) element's token; with content, its END is the caller's. */
   open(name: string, content: boolean): void {
     this.switchTo(0);

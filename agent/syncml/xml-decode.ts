@@ -51,11 +51,13 @@ class Reader {
   private tagName = '';
   private tagEmpty = false;
   /** The document holds a ']]>' somewhere: text must then be looked at for one (most documents have none). */
-  private readonly cdataEnds: boolean;
-  constructor(
-    private readonly s: string,
-    private readonly lim: XmlLimits,
-  ) {
+  declare private readonly cdataEnds: boolean;
+  declare private readonly s: string;
+  declare private readonly lim: XmlLimits;
+
+  constructor(s: string, lim: XmlLimits) {
+    this.s = s;
+    this.lim = lim;
     if (s.length > lim.maxBytes)
       throw new DmError('DM_ERR_TOO_LARGE', 413, `document of ${s.length} characters exceeds the limit of ${lim.maxBytes}`);
     this.cdataEnds = s.indexOf(']]>') >= 0;

@@ -70,13 +70,16 @@ export function elementToXml(root: El, opts: { indent?: boolean; rootNs?: string
 
 /** The XML of the elements walkElement reports; one per message, reused for its parts. */
 class XmlWriter implements ElementVisitor {
-  root: El | undefined;
-  rootNs: string | undefined;
+  declare root: El | undefined;
+  declare rootNs: string | undefined;
   base = 0;
-  constructor(
-    private readonly out: TextSink,
-    private readonly indent: boolean,
-  ) {}
+  declare private readonly out: TextSink;
+  declare private readonly indent: boolean;
+
+  constructor(out: TextSink, indent: boolean) {
+    this.out = out;
+    this.indent = indent;
+  }
   private pad(depth: number): string {
     return `\n${'  '.repeat(this.base + depth)}`;
   }

@@ -62,6 +62,11 @@ function plainUriSegments(uri: string, lim: TreeLimits): string[] | undefined {
   return segs;
 }
 
+/** A DM_ERR_NOT_ALLOWED (405) about node `uri`: `what` follows the URI. */
+function notAllowed(uri: string, what: string): DmError {
+  return new DmError('DM_ERR_NOT_ALLOWED', 405, `${uri}${what}`);
+}
+
 /** parseUri's every rule, one at a time, in the order of its refusals (exported as the reference for tests). */
 export function checkedUriSegments(uri: string, lim: TreeLimits = DEFAULT_TREE_LIMITS): string[] {
   if (uri.indexOf('?') >= 0) throw new DmError('DM_ERR_URI', 400, `URI '${uri}': query not allowed here`);
@@ -177,12 +182,12 @@ function validIf(valid: boolean, format: NodeFormat, s: string, where: string): 
 }
 
 export class MemoryTree implements DmTree {
-  root: TNode;
-  private count: number;
+  declare root: TNode;
+  declare private count: number;
   /** Bytes of all leaf values. */
-  private bytes: number;
-  readonly limits: TreeLimits;
-  private storage?: Storage;
+  declare private bytes: number;
+  declare readonly limits: TreeLimits;
+  declare private storage?: Storage;
   /** Device behaviour on Add (an MO that grows its own children, as SCOMO's Download/<x>/Operations). */
   private readonly addHooks: { parts: string[]; fn: (uri: string) => void }[] = [];
 
@@ -190,8 +195,9 @@ export class MemoryTree implements DmTree {
     this.limits = { ...DEFAULT_TREE_LIMITS, ...opts.limits };
     this.root = opts.root ?? { ...newNode('', 'node'), acl: ROOT_ACL, permanent: true };
     if (opts.storage) this.storage = opts.storage;
-    this.count = countNodes(this.root);
-    this.bytes = valueBytes(this.root);
+    const m = measure(this.root);
+    this.count = m.nodes;
+    this.bytes = m.bytes;
   }
 
   attachStorage(storage: Storage): void {
@@ -316,7 +322,7 @@ export class MemoryTree implements DmTree {
       case 'Type':
         return node.type ?? '';
       case 'Size':
-        if (node.format === 'node') throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${uri}: interior nodes have no Size`);
+        if (node.format === 'node') throw notAllowed(uri, ': interior nodes have no Size');
         return String(sizeOf(node.value));
       case 'Name':
         return node.name;
@@ -335,8 +341,7 @@ export class MemoryTree implements DmTree {
     const chain = this.chain(segs);
     if (chain.length === segs.length + 1) throw new DmError('DM_ERR_ALREADY_EXISTS', 418, `${joinUri(segs)} already exists`);
     const parent = chain[chain.length - 1]!;
-    if (parent.format !== 'node')
-      throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${joinUri(segs.slice(0, chain.length - 1))} is a leaf: nothing can be added under it`);
+    if (parent.format !== 'node') throw notAllowed(joinUri(segs.slice(0, chain.length - 1)), ' is a leaf: nothing can be added under it');
     this.must(uri, chain, 'Add', who);
     const missing = segs.length - chain.length; // interior parents created implicitly (DM 1.2)
     if (this.count + missing + 1 > this.limits.maxNodes)
@@ -377,16 +382,14 @@ export class MemoryTree implements DmTree {
     const { node, chain } = this.existing(uri);
     this.must(uri, chain, 'Replace', who);
     if (node.format === 'node') {
-      if (value.data !== undefined && sizeOf(value.data) > 0)
-        throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${uri} is an interior node: it has no value`);
-      if (value.format !== undefined && value.format !== 'node')
-        throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${uri}: an interior node cannot become a leaf`);
+      if (value.data !== undefined && sizeOf(value.data) > 0) throw notAllowed(uri, ' is an interior node: it has no value');
+      if (value.format !== undefined && value.format !== 'node') throw notAllowed(uri, ': an interior node cannot become a leaf');
       return;
     }
     const format = value.format ?? node.format;
-    if (format === 'node') throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${uri}: a leaf cannot become an interior node`);
+    if (format === 'node') throw notAllowed(uri, ': a leaf cannot become an interior node');
     if ((format !== node.format || (value.type !== undefined && value.type !== node.type)) && node.permanent && who !== DEVICE) {
-      throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${uri} is permanent: its Format and Type cannot change`);
+      throw notAllowed(uri, ' is permanent: its Format and Type cannot change');
     }
     const data = checkValue(format, value.data, uri);
     const size = sizeOf(data);
@@ -419,7 +422,7 @@ export class MemoryTree implements DmTree {
       node.title = value;
       return;
     }
-    if (segs.length === 0 || node.permanent) throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${uri} cannot be renamed`);
+    if (segs.length === 0 || node.permanent) throw notAllowed(uri, ' cannot be renamed');
     parseUri(`./${value}`, this.limits);
     if (value.includes('/')) throw new DmError('DM_ERR_URI', 400, `node name '${value}' contains '/'`);
     const parent = chain[chain.length - 2]!;
@@ -433,24 +436,25 @@ export class MemoryTree implements DmTree {
     const { segs, node, chain } = this.existing(uri);
     if (segs.length === 0) throw new DmError('DM_ERR_NOT_ALLOWED', 405, 'the root cannot be deleted');
     this.must(uri, chain, 'Delete', who);
-    if (who !== DEVICE && hasPermanent(node)) throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${uri} is (or holds) a permanent node`);
+    if (who !== DEVICE && eachNode(node, (x) => x.permanent === true)) throw notAllowed(uri, ' is (or holds) a permanent node');
     const parent = chain[chain.length - 2]!;
     this.touch(chain);
     parent.children = parent.children!.filter((c) => c !== node);
-    this.count -= countNodes(node);
-    this.bytes -= valueBytes(node);
+    const m = measure(node);
+    this.count -= m.nodes;
+    this.bytes -= m.bytes;
   }
 
   copy(targetUri: string, sourceUri: string, who: Principal): void {
     const src = this.existing(sourceUri);
     this.must(sourceUri, src.chain, 'Get', who);
-    if (src.node.format === 'node') throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${sourceUri}: DM 1.2 Copy takes leaf nodes only`);
+    if (src.node.format === 'node') throw notAllowed(sourceUri, ': DM 1.2 Copy takes leaf nodes only');
     const value: NodeValue = { format: src.node.format };
     if (src.node.type !== undefined) value.type = src.node.type;
     if (src.node.value !== undefined) value.data = src.node.value instanceof Uint8Array ? src.node.value.slice() : src.node.value;
     if (this.exists(targetUri)) {
       const t = this.existing(targetUri);
-      if (t.node.format === 'node') throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${targetUri}: DM 1.2 Copy takes leaf nodes only`);
+      if (t.node.format === 'node') throw notAllowed(targetUri, ': DM 1.2 Copy takes leaf nodes only');
       this.replace(targetUri, value, who);
     } else {
       this.add(targetUri, value, who);
@@ -460,7 +464,7 @@ export class MemoryTree implements DmTree {
   checkExec(uri: string, who: Principal): void {
     const { node, chain } = this.existing(uri);
     this.must(uri, chain, 'Exec', who);
-    if (!node.exec) throw new DmError('DM_ERR_NOT_ALLOWED', 405, `${uri} is not executable`);
+    if (!node.exec) throw notAllowed(uri, ' is not executable');
   }
 
   setFlags(uri: string, flags: { exec?: boolean; permanent?: boolean }): void {
@@ -526,24 +530,14 @@ function eachNode(n: TNode, f: (x: TNode) => unknown): boolean {
   return false;
 }
 
-function hasPermanent(n: TNode): boolean {
-  return eachNode(n, (x) => x.permanent === true);
-}
-
-export function countNodes(n: TNode): number {
-  let k = 0;
-  eachNode(n, () => {
-    k++;
-  });
-  return k;
-}
-
-function valueBytes(n: TNode): number {
-  let k = 0;
+/** How many nodes the subtree at `n` holds, `n` included, and the bytes of their values. */
+function measure(n: TNode): { nodes: number; bytes: number } {
+  const m = { nodes: 0, bytes: 0 };
   eachNode(n, (x) => {
-    k += sizeOf(x.value);
+    m.nodes++;
+    m.bytes += sizeOf(x.value);
   });
-  return k;
+  return m;
 }
 
 export function cloneNode(n: TNode): TNode {

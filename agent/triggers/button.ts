@@ -22,24 +22,27 @@ const DEFAULT_DEBOUNCE_MS = 30;
 const DEFAULT_LONG_PRESS_MS = 2000;
 
 export class UpdateButton {
-  private readonly debounceMs: number;
-  private readonly longPressMs: number;
+  declare private readonly debounceMs: number;
+  declare private readonly longPressMs: number;
   /** Debounced level: true while the button is (believed) held. */
   private stable = false;
   /** Last raw level the port reported, and when. */
   private raw = false;
   private rawAt = -Infinity;
   /** Time of the edge that opened the current bounce burst; undefined when the level is settled. */
-  private burstStart?: number;
+  declare private burstStart?: number;
   private pressStart = 0;
-  private settleTimer?: TimerHandle;
-  private longTimer?: TimerHandle;
+  declare private settleTimer?: TimerHandle;
+  declare private longTimer?: TimerHandle;
   private longFired = false;
   /** The long-press threshold passed while a burst was open; decided when it settles. */
   private longDue = false;
   private stopped = false;
 
-  constructor(private readonly o: UpdateButtonOptions) {
+  declare private readonly o: UpdateButtonOptions;
+
+  constructor(o: UpdateButtonOptions) {
+    this.o = o;
     this.debounceMs = o.debounceMs ?? DEFAULT_DEBOUNCE_MS;
     this.longPressMs = o.longPressMs ?? DEFAULT_LONG_PRESS_MS;
     if (!(this.debounceMs > 0) || !Number.isFinite(this.debounceMs)) {

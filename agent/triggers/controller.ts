@@ -26,7 +26,11 @@ export class TriggerController {
   private again = false;
   private current: Promise<boolean> = Promise.resolve(true);
 
-  constructor(private readonly o: TriggerControllerOptions) {}
+  declare private readonly o: TriggerControllerOptions;
+
+  constructor(o: TriggerControllerOptions) {
+    this.o = o;
+  }
 
   /** Short press: the user asks for a check of the whole device. */
   shortPress(): Promise<boolean> {

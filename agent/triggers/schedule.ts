@@ -89,16 +89,19 @@ function parseState(raw: string): ScheduleState | undefined {
 }
 
 export class CheckSchedule {
-  private state?: ScheduleState;
-  private timer?: TimerHandle;
+  declare private state?: ScheduleState;
+  declare private timer?: TimerHandle;
   private running = false;
   private stopped = true;
-  private readonly interval: number;
-  private readonly jitter: number;
-  private readonly backoff: number;
-  private readonly cap: number;
+  declare private readonly interval: number;
+  declare private readonly jitter: number;
+  declare private readonly backoff: number;
+  declare private readonly cap: number;
 
-  constructor(private readonly o: CheckScheduleOptions) {
+  declare private readonly o: CheckScheduleOptions;
+
+  constructor(o: CheckScheduleOptions) {
+    this.o = o;
     const minutes = (name: string, v: number, allowZero = false): number => {
       const ok = typeof v === 'number' && Number.isFinite(v) && (v > 0 || (allowZero && v === 0));
       if (!ok) throw new DmError('DM_ERR_CONFIG', 400, `schedule ${name} must be a finite number > 0, not ${v}`);

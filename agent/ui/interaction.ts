@@ -27,11 +27,11 @@ const TITLES: Record<UiRequest['kind'], string> = {
 };
 
 export class UserInteraction implements UiResponder {
-  private readonly display?: Display;
-  private readonly clock: Clock;
-  private readonly log?: Log;
-  private readonly maxWait: number;
-  private active?: Interaction;
+  declare private readonly display?: Display;
+  declare private readonly clock: Clock;
+  declare private readonly log?: Log;
+  declare private readonly maxWait: number;
+  declare private active?: Interaction;
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(o: UserInteractionOptions) {
@@ -138,12 +138,12 @@ export class UserInteraction implements UiResponder {
 type InteractionPhase = 'showing' | 'held' | 'waiting' | 'done';
 
 class Interaction {
-  private phase: InteractionPhase;
-  private held?: UiAnswer;
+  declare private phase: InteractionPhase;
+  declare private held?: UiAnswer;
   private readonly timers: TimerHandle[] = [];
-  private readonly pages: string[][];
+  declare private readonly pages: string[][];
   /** Rows of the choice list that fit under the prompt. */
-  private readonly visible: number;
+  declare private readonly visible: number;
   private page = 0;
   private cursor = 0;
   /** First choice row shown (the list scrolls with the cursor). */
@@ -153,14 +153,23 @@ class Interaction {
   private error = '';
   private readonly selected = new Set<number>();
 
+  declare private readonly req: UiRequest;
+  declare private readonly display: Display;
+  declare private readonly clock: Clock;
+  declare private readonly resolve: (a: UiAnswer) => void;
+
   constructor(
-    private readonly req: UiRequest,
-    private readonly display: Display,
-    private readonly clock: Clock,
+    req: UiRequest,
+    display: Display,
+    clock: Clock,
     maxWaitSeconds: number,
-    private readonly resolve: (a: UiAnswer) => void,
+    resolve: (a: UiAnswer) => void,
     timeoutAnswer: () => UiAnswer,
   ) {
+    this.req = req;
+    this.display = display;
+    this.clock = clock;
+    this.resolve = resolve;
     const caps = display.capabilities;
     const lines = wrap(req.text, caps.columns);
     const choices = req.kind === 'single' || req.kind === 'multiple';
@@ -181,7 +190,7 @@ class Interaction {
   }
 
   onEvent(ev: InputEvent): void {
-    if (this.ended()) return;
+    if (this.phase === 'done') return;
     const req = this.req;
     this.error = '';
     switch (ev.kind) {
@@ -217,55 +226,26 @@ class Interaction {
         this.decide(ev.kind);
         break;
     }
-    if (!this.ended()) this.render();
+    // A key can end the interaction, which TypeScript's narrowing above cannot see.
+    if ((this.phase as InteractionPhase) !== 'done') this.render();
   }
 
-  /** A method, not `phase === 'done'` inline: a key can end the interaction, which TypeScript cannot see. */
-  private ended(): boolean {
-    return this.phase === 'done';
-  }
-
-  /** What a deciding key means for this kind of alert: an answer, a toggle, or a refusal shown on screen. */
+  /**
+   * What a deciding key means for this kind of alert: an answer, a toggle, or a refusal shown on screen.
+   * Back and No cancel (214) every kind that asks for something but a confirmation, where No is the answer.
+   */
   private decide(key: 'yes' | 'no' | 'select' | 'submit' | 'back'): void {
     const req = this.req;
-    switch (req.kind) {
-      case 'display':
-        return;
-      case 'confirm':
-        this.answered({ status: key === 'yes' || key === 'select' || key === 'submit' ? 200 : 304, items: [] });
-        return;
-      case 'input': {
-        if (key === 'back' || key === 'no') {
-          this.answered({ status: 214, items: [] });
-          return;
-        }
-        const problem = inputProblem(req, this.value);
-        if (problem) {
-          this.error = problem;
-          return;
-        }
-        this.answered({ status: 200, items: [{ data: this.value }] });
-        return;
-      }
-      case 'single':
-        if (key === 'back' || key === 'no') {
-          this.answered({ status: 214, items: [] });
-          return;
-        }
-        this.answered(answerWith([this.cursor + 1]));
-        return;
-      case 'multiple':
-        if (key === 'back' || key === 'no') {
-          this.answered({ status: 214, items: [] });
-          return;
-        }
-        if (key === 'select') {
-          toggle(this.selected, this.cursor);
-          return;
-        }
-        this.answered(answerWith([...this.selected].map((i) => i + 1).sort((a, b) => a - b)));
-        return;
-    }
+    if (req.kind === 'display') return;
+    if (req.kind === 'confirm') this.answered({ status: key === 'yes' || key === 'select' || key === 'submit' ? 200 : 304, items: [] });
+    else if (key === 'back' || key === 'no') this.answered({ status: 214, items: [] });
+    else if (req.kind === 'input') {
+      const problem = inputProblem(req, this.value);
+      if (problem) this.error = problem;
+      else this.answered({ status: 200, items: [{ data: this.value }] });
+    } else if (req.kind === 'single') this.answered(answerWith([this.cursor + 1]));
+    else if (key === 'select') toggle(this.selected, this.cursor);
+    else this.answered(answerWith([...this.selected].map((i) => i + 1).sort((a, b) => a - b)));
   }
 
   /** The user answered: at once while waiting; held until MINDT has passed before that (the latest answer). */

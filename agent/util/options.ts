@@ -1,7 +1,8 @@
-// Options and node values are built with only the entries that are given. On XS every property takes a
-// slot, one that holds undefined too, for as long as its object lives: a session's options live as long as
-// the session, a tree node's value as long as the tree. So an absent option is left out, not set to
-// undefined. withDefined says that once, where each such entry was a `...(x ? { x } : {})` before.
+// Options are built with only the entries that are given. On XS every property takes a slot, one that
+// holds undefined too, for as long as its object lives: a session's options live as long as the session.
+// So an absent option is left out, not set to undefined. withDefined says that once, where each such entry
+// was a `...(x ? { x } : {})` before. A value given to DmTree.add or replace is read, not kept (the tree
+// copies what is defined), so those are written plainly: withDefined there cost compute per node.
 
 /** The entries of `optional` whose value is not undefined, written onto `target`, which is returned. */
 export function withDefined<T extends object, O extends object>(target: T, optional: O): T & { [K in keyof O]?: Exclude<O[K], undefined> } {
