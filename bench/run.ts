@@ -217,8 +217,20 @@ for (const r of await measureWire()) {
 const bundle = await agentBundleBytes();
 put('agent_bundle_bytes', bundle, `${bundle} B (agent/ bundled and minified, esbuild, ES2022)`);
 const xs = await fromXs('XS figures', (h) => h.xsFigures());
-put('xs_compute_user_session', xs?.compute, xs ? `${xs.compute} (xsnap meter)` : '');
+put(
+  'xs_compute_user_session',
+  xs?.compute,
+  xs ? `${xs.compute} (xsnap meter, bundle without line breaks: no debug line instructions)` : '',
+);
 put('xs_heap_user_session', xs?.heap, xs ? `${xs.heap} heap slots live after the session and a collection (xsnap currentHeapCount)` : '');
+// Of those, what loading the bundle made (functions, classes, module state: in flash on a device, whose
+// modules are preloaded) and what the session keeps beyond it (RAM on a device).
+put('xs_heap_loaded', xs?.loadedHeap, xs ? `${xs.loadedHeap} of them made by loading the agent (in flash on a device: preloaded)` : '');
+put(
+  'xs_heap_kept_by_session',
+  xs ? xs.heap - xs.loadedHeap : undefined,
+  xs ? `${xs.heap - xs.loadedHeap} of them kept by the session beyond that` : '',
+);
 // The device's sizes: manifests/shared.json, and what the simulator has left of its heaps after boot.
 const device = await fromXs('the device sizes', async (_h, d) => ({
   stack: d.DEVICE_STACK,

@@ -26,7 +26,10 @@ const root = join(here, '../..');
  * device lacks is shadowed as undefined around the script on both engines (xsnap and Node have some of
  * these), so agent/ reaching for one fails here instead of on the device.
  */
-export async function bundleScript(entry: string, options: Pick<BuildOptions, 'plugins' | 'define'> = {}): Promise<string> {
+export async function bundleScript(
+  entry: string,
+  options: Pick<BuildOptions, 'plugins' | 'define' | 'minifyWhitespace'> = {},
+): Promise<string> {
   const r = await build({
     entryPoints: [entry],
     bundle: true,
@@ -58,10 +61,14 @@ export async function bundleScript(entry: string, options: Pick<BuildOptions, 'p
 }
 
 const bundled = new Map<string, string>();
-/** agent/ and the driver as one script (bundleScript); `entry` (from test/xs/) replaces entry.ts in tests of the harness. */
-export async function bundleDriver(entry = 'entry.ts'): Promise<string> {
-  let b = bundled.get(entry);
-  if (b === undefined) bundled.set(entry, (b = await bundleScript(join(here, entry))));
+/**
+ * agent/ and the driver as one script (bundleScript); `entry` (from test/xs/) replaces entry.ts in tests of the
+ * harness. `compact`: without line breaks (see RunOptions.compact).
+ */
+export async function bundleDriver(entry = 'entry.ts', compact = false): Promise<string> {
+  const key = `${entry}${compact ? ' compact' : ''}`;
+  let b = bundled.get(key);
+  if (b === undefined) bundled.set(key, (b = await bundleScript(join(here, entry), { minifyWhitespace: compact })));
   return b;
 }
 
@@ -101,18 +108,30 @@ export interface RunOptions {
   ballastObjects?: number;
   /** The bundle's entry, from test/xs/ (default entry.ts): tests of the harness itself give another. */
   entry?: string;
+  /**
+   * On XS: load the bundle with its whitespace minified. xsnap compiles with debugging on, which puts a
+   * line-number instruction (XS_CODE_LINE) before each statement on a new line, and the compute meter counts
+   * it: a reformatted source then moves the figure with no change of code. A device's release build
+   * compiles without them (xsc without -d), so the figures are taken compact. Tests keep the lines, for
+   * their stack traces.
+   */
+  compact?: boolean;
 }
 
 /** The sizes of an XS worker: what RunOptions says about the engine. */
-type WorkerSizes = Pick<RunOptions, 'stackSlots' | 'chunkBytes' | 'ballastBytes' | 'heapSlots' | 'ballastObjects' | 'entry'>;
+type WorkerSizes = Pick<RunOptions, 'stackSlots' | 'chunkBytes' | 'ballastBytes' | 'heapSlots' | 'ballastObjects' | 'entry' | 'compact'>;
 
 export interface EngineRun {
   result: ScenarioResult;
   /** Every message in order: device, server, device, server … */
   wire: Uint8Array[];
   server: LabDmServer;
-  /** compute: XS's meter over the whole run; liveHeapCount: heap slots still in use after a collection at the end. */
-  meters?: { compute: number; liveHeapCount: number };
+  /**
+   * compute: XS's meter over the whole run; liveHeapCount: heap slots still in use after a collection at the
+   * end; loadedHeapCount: the same once the bundle is loaded, before the scenario (the agent's functions,
+   * classes and module state, which a device keeps in flash: its modules are preloaded).
+   */
+  meters?: { compute: number; liveHeapCount: number; loadedHeapCount: number };
 }
 
 function makeHost(o: RunOptions) {
@@ -243,7 +262,7 @@ async function startWorker(sizes: WorkerSizes, name: string, host: () => Host, q
   const xsnap = await loadXsnap();
   // Bundled before the worker starts: a bundle that does not build must fail the test at once, not leave a
   // worker process that keeps the test file running until the runner's time limit.
-  const bundle = await bundleDriver(sizes.entry);
+  const bundle = await bundleDriver(sizes.entry, sizes.compact);
   const worker = await xsnap({
     os: os.type(),
     spawn: workerSpawn(sizes),
@@ -296,6 +315,7 @@ export async function runOnXs(s: Scenario, o: RunOptions = {}): Promise<EngineRu
   const { worker, bootCompute } = await startWorker(o, 'dm-agent-xs', () => host, quiet);
   try {
     let compute = bootCompute;
+    const loaded = await worker.evaluate('gc()');
     const outcome = await driveScenario(async (c) => {
       const r = await worker.issueStringCommand(JSON.stringify(c));
       compute += r.meterUsage.compute ?? 0;
@@ -309,7 +329,11 @@ export async function runOnXs(s: Scenario, o: RunOptions = {}): Promise<EngineRu
       result: outcome,
       wire: host.wire,
       server: host.server,
-      meters: { compute, liveHeapCount: after.meterUsage.currentHeapCount ?? 0 },
+      meters: {
+        compute,
+        liveHeapCount: after.meterUsage.currentHeapCount ?? 0,
+        loadedHeapCount: loaded.meterUsage.currentHeapCount ?? 0,
+      },
     };
   } finally {
     await worker.close();
@@ -355,14 +379,15 @@ export const userConfirm: () => Scenario = () => ({ device: exampleDevice(), tri
  * the fewest stack slots that session runs in (found by bisection on the stack-size worker; undefined when
  * that worker cannot be built here).
  */
-export async function xsFigures(): Promise<{ compute: number; heap: number; stack?: number }> {
-  const r = await runOnXs(userConfirm());
-  const figures = { compute: r.meters!.compute, heap: r.meters!.liveHeapCount };
+export async function xsFigures(): Promise<{ compute: number; heap: number; loadedHeap: number; stack?: number }> {
+  const r = await runOnXs(userConfirm(), { compact: true });
+  const m = r.meters!;
+  const figures = { compute: m.compute, heap: m.liveHeapCount, loadedHeap: m.loadedHeapCount };
   if ('error' in deviceWorker()) return figures;
   // Overflow is deterministic, so the smallest stack that works is where the outcome flips.
   const stack = await flipPoint(4096, 64, 1, async (slots) => {
     try {
-      return (await runOnXs(userConfirm(), { stackSlots: slots })).result.ok;
+      return (await runOnXs(userConfirm(), { stackSlots: slots, compact: true })).result.ok;
     } catch {
       return false;
     }

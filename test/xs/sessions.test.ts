@@ -97,6 +97,19 @@ test('XS meters are deterministic: the same session twice gives the same compute
   assert.deepEqual(a.meters, b.meters);
 });
 
+test('XS figures are taken compact: the same session, less compute (no line instructions), the same heap', async () => {
+  const lines = await runOnXs(userConfirm());
+  const compact = await runOnXs(userConfirm(), { compact: true });
+  assert.deepEqual(compact.result, lines.result);
+  assert.deepEqual(compact.wire, lines.wire);
+  // xsnap compiles with debugging on: a statement on a line of its own costs a line instruction.
+  assert.ok(compact.meters!.compute < lines.meters!.compute, `compact ${compact.meters!.compute} < ${lines.meters!.compute}`);
+  assert.equal(compact.meters!.liveHeapCount, lines.meters!.liveHeapCount);
+  // Loading the agent makes most of what is live at the end; the session keeps the rest.
+  const m = compact.meters!;
+  assert.ok(m.loadedHeapCount > 0 && m.loadedHeapCount < m.liveHeapCount, `loaded ${m.loadedHeapCount} < live ${m.liveHeapCount}`);
+});
+
 test('the bundle runs without the host globals a device lacks: using one makes both engines fail', async () => {
   const { bundleDriver } = await import('./harness.js');
   const text = await bundleDriver();
