@@ -7,68 +7,74 @@
 //   ./SCOMO …                    listed in ../scomo/subtree.ts, which lays that MO (seedScomo)
 import type { DeviceDescription } from './description.js';
 import { MemoryTree } from '../tree/tree.js';
-import type { AuthSettings, NodeFormat, TreeLimits } from '../tree/types.js';
-import { DEVICE } from '../tree/types.js';
+import type { AuthSettings, TreeLimits } from '../tree/types.js';
+import { type Child, putChildren, putNode } from '../tree/lay.js';
 import { seedScomo } from '../scomo/subtree.js';
 import { base64Decode } from '../util/bytes.js';
 
-function put(tree: MemoryTree, uri: string, format: NodeFormat, data?: string | Uint8Array): void {
-  tree.add(uri, { format, data }, DEVICE);
+/** A permanent interior node readable by every server, with its children. */
+function putObject(tree: MemoryTree, root: string, children: Child[]): void {
+  putNode(tree, root, 'node');
+  tree.setAcl(root, 'Get=*');
+  putChildren(tree, root, children);
+  tree.setFlags(root, { permanent: true });
 }
 
 export function seedTree(desc: DeviceDescription, opts: { limits?: Partial<TreeLimits> } = {}): MemoryTree {
   const tree = new MemoryTree(opts.limits ? { limits: opts.limits } : {});
   const d = desc.devInfo;
-  put(tree, './DevInfo', 'node');
-  tree.setAcl('./DevInfo', 'Get=*');
-  put(tree, './DevInfo/DevId', 'chr', d.devId);
-  put(tree, './DevInfo/Man', 'chr', d.man);
-  put(tree, './DevInfo/Mod', 'chr', d.mod);
-  put(tree, './DevInfo/DmV', 'chr', d.dmV ?? '1.2');
-  put(tree, './DevInfo/Lang', 'chr', d.lang ?? 'en-US');
-  put(tree, './DevInfo/Ext', 'node');
-  tree.setFlags('./DevInfo', { permanent: true });
-
+  putObject(tree, './DevInfo', [
+    ['DevId', d.devId],
+    ['Man', d.man],
+    ['Mod', d.mod],
+    ['DmV', d.dmV ?? '1.2'],
+    ['Lang', d.lang ?? 'en-US'],
+    ['Ext'],
+  ]);
   const dd = desc.devDetail ?? {};
-  put(tree, './DevDetail', 'node');
-  tree.setAcl('./DevDetail', 'Get=*');
-  put(tree, './DevDetail/URI', 'node');
-  put(tree, './DevDetail/URI/MaxDepth', 'int', String(tree.limits.maxDepth));
-  put(tree, './DevDetail/URI/MaxTotLen', 'int', String(tree.limits.maxUriLength));
-  put(tree, './DevDetail/URI/MaxSegLen', 'int', String(tree.limits.maxSegmentLength));
-  put(tree, './DevDetail/DevTyp', 'chr', dd.devTyp ?? 'device');
-  put(tree, './DevDetail/OEM', 'chr', dd.oem ?? d.man);
-  put(tree, './DevDetail/FwV', 'chr', dd.fwV ?? '');
-  put(tree, './DevDetail/SwV', 'chr', dd.swV ?? '');
-  put(tree, './DevDetail/HwV', 'chr', dd.hwV ?? '');
-  put(tree, './DevDetail/LrgObj', 'bool', dd.lrgObj === false ? 'false' : 'true');
-  put(tree, './DevDetail/Ext', 'node');
-  tree.setFlags('./DevDetail', { permanent: true });
+  const lim = tree.limits;
+  putObject(tree, './DevDetail', [
+    ['URI'],
+    ['URI/MaxDepth', String(lim.maxDepth), 'int'],
+    ['URI/MaxTotLen', String(lim.maxUriLength), 'int'],
+    ['URI/MaxSegLen', String(lim.maxSegmentLength), 'int'],
+    ['DevTyp', dd.devTyp ?? 'device'],
+    ['OEM', dd.oem ?? d.man],
+    ['FwV', dd.fwV ?? ''],
+    ['SwV', dd.swV ?? ''],
+    ['HwV', dd.hwV ?? ''],
+    ['LrgObj', dd.lrgObj === false ? 'false' : 'true', 'bool'],
+    ['Ext'],
+  ]);
 
   const a = desc.account;
   const srv = a.serverId;
   const acc = `./DMAcc/${a.id ?? 'dms'}`;
-  put(tree, './DMAcc', 'node');
+  putNode(tree, './DMAcc', 'node');
   tree.setAcl('./DMAcc', `Get=${srv}`);
-  put(tree, acc, 'node');
+  putNode(tree, acc, 'node');
   tree.setAcl(acc, `Get=${srv}&Replace=${srv}`);
-  put(tree, `${acc}/AppID`, 'chr', 'w7');
-  put(tree, `${acc}/ServerID`, 'chr', srv);
-  put(tree, `${acc}/Name`, 'chr', a.name ?? srv);
-  put(tree, `${acc}/AppAddr/1/Addr`, 'chr', a.serverUri);
-  put(tree, `${acc}/AppAddr/1/AddrType`, 'chr', 'URI');
-  put(tree, `${acc}/AAuthPref`, 'chr', aAuthType(a.auth.type));
+  putChildren(tree, acc, [
+    ['AppID', 'w7'],
+    ['ServerID', srv],
+    ['Name', a.name ?? srv],
+    ['AppAddr/1/Addr', a.serverUri],
+    ['AppAddr/1/AddrType', 'URI'],
+    ['AAuthPref', aAuthType(a.auth.type)],
+  ]);
   const auths: [string, string, { type: string; username: string; password: string; nonce?: string }][] = [['CLCRED', 'client', a.auth]];
   if (a.serverAuth) auths.push(['SRVCRED', 'server', a.serverAuth]);
   for (const [level, name, cred] of auths) {
     const p = `${acc}/AppAuth/${name}`;
-    put(tree, `${p}/AAuthLevel`, 'chr', level);
-    put(tree, `${p}/AAuthType`, 'chr', aAuthType(cred.type));
-    put(tree, `${p}/AAuthName`, 'chr', cred.username);
-    put(tree, `${p}/AAuthSecret`, 'chr', cred.password);
+    putChildren(tree, p, [
+      ['AAuthLevel', level],
+      ['AAuthType', aAuthType(cred.type)],
+      ['AAuthName', cred.username],
+      ['AAuthSecret', cred.password],
+    ]);
     tree.setAcl(`${p}/AAuthSecret`, `Replace=${srv}`);
     // Initial nonce: the one agreed at the factory, if any; otherwise the first challenge brings one.
-    put(tree, `${p}/AAuthData`, 'bin', cred.nonce === undefined ? new Uint8Array(0) : base64Decode(cred.nonce));
+    putNode(tree, `${p}/AAuthData`, 'bin', cred.nonce === undefined ? new Uint8Array(0) : base64Decode(cred.nonce));
     tree.setAcl(`${p}/AAuthData`, `Replace=${srv}`);
   }
 

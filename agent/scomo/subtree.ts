@@ -5,8 +5,9 @@
 //   ./SCOMO/Download                          Add=*&Delete=*&Get=*&Replace=*   the server stages packages here
 //   ./SCOMO/Inventory/Deployed/<x>            Get=*&Replace=*             no Delete: removal is the Remove operation
 //   …/Operations/<op>                         Exec=*&Get=*                executable leaves
-import type { DmTree, NodeFormat } from '../tree/types.js';
+import type { DmTree } from '../tree/types.js';
 import { DEVICE } from '../tree/types.js';
+import { putChildren, putNode as put } from '../tree/lay.js';
 import {
   DELIVERED,
   DEPLOYED,
@@ -39,10 +40,6 @@ export interface DeployedComponent {
   name: string;
   version: string;
   state: string;
-}
-
-function put(tree: DmTree, uri: string, format: NodeFormat, data?: string, type?: string): void {
-  tree.add(uri, { format, data, type }, DEVICE);
 }
 
 /** An executable Operations leaf. It adds the node itself, not through put: a frame fewer under a server's Add. */
@@ -79,13 +76,15 @@ export function addDeployed(tree: DmTree, c: DeployedEntry): void {
   const base = `${DEPLOYED}/${c.node}`;
   put(tree, base, 'node');
   tree.setAcl(base, 'Get=*&Replace=*');
-  put(tree, `${base}/ID`, 'chr', c.id);
-  put(tree, `${base}/PkgIDRef`, 'chr', c.pkgIdRef ?? '');
-  put(tree, `${base}/Name`, 'chr', c.name);
-  put(tree, `${base}/Description`, 'chr', c.description ?? '');
-  put(tree, `${base}/Version`, 'chr', c.version);
-  put(tree, `${base}/State`, 'int', c.state === 'inactive' ? STATE_INACTIVE : STATE_ACTIVE);
-  put(tree, `${base}/Status`, 'int', '10');
+  putChildren(tree, base, [
+    ['ID', c.id],
+    ['PkgIDRef', c.pkgIdRef ?? ''],
+    ['Name', c.name],
+    ['Description', c.description ?? ''],
+    ['Version', c.version],
+    ['State', c.state === 'inactive' ? STATE_INACTIVE : STATE_ACTIVE, 'int'],
+    ['Status', '10', 'int'],
+  ]);
   put(tree, `${base}/Operations`, 'node');
   for (const op of DEPLOYED_OPERATIONS) putOperation(tree, `${base}/Operations/${op}`);
   put(tree, `${base}/Ext`, 'node');
