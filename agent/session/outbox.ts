@@ -1,11 +1,10 @@
-// The outbox: the commands waiting to go to the server (Statuses, Results, Alerts) and the fitting of
-// them into messages. A message never grows past the smallest of our own MaxMsgSize, the transport's
-// limit and the server's MaxMsgSize; what does not fit goes in the next one, which the server asks for
-// with Alert 1222 (DM Protocol: multiple messages in a package).
-import type { Command, Item, StatusCmd, SyncHdr } from '../syncml/model.js';
+// The outbox: the commands waiting to go to the server (Statuses, Results, Alerts), and what they are
+// fitted into messages under (agent/syncml/fit.ts fits them). A message never grows past the smallest of
+// our own MaxMsgSize, the transport's limit and the server's MaxMsgSize; what does not fit goes in the next
+// one, which the server asks for with Alert 1222 (DM Protocol: multiple messages in a package).
+import type { Command, StatusCmd, SyncHdr } from '../syncml/model.js';
 import { AlertCode } from '../syncml/model.js';
-import { encodeMessage } from '../syncml/codec.js';
-import { numberCommands } from '../syncml/numbering.js';
+import type { FitRequest } from '../syncml/fit.js';
 import type { SessionOptions } from './types.js';
 
 /** Our MaxMsgSize when the options give none. */
@@ -34,60 +33,31 @@ export class Outbox {
   }
 
   /**
-   * The body of the next message under `hdr`: the SyncHdr Status, the queued commands that fit under sendLimit(),
-   * and Alert 1222 when the server's package goes on; the rest waits for the next message.
+   * What the next message under `hdr` is fitted from (fitMessage, which the session calls itself: one frame
+   * less above the encoder): the SyncHdr Status, the queue, and Alert 1222 when the server's package goes on.
+   * At least one queued command goes, or the session could never progress. Then sent() with what went.
    */
-  fill(hdr: SyncHdr): { body: Command[]; final: boolean; bytes: Uint8Array } {
+  next(hdr: SyncHdr): FitRequest {
     const head: Command[] = this.hdrStatus ? [this.hdrStatus] : [];
     this.hdrStatus = undefined;
     const tail: Command[] = this.continuing ? [{ kind: 'Alert', cmdId: '0', data: AlertCode.NextMessage, items: [] }] : [];
-    const limit = this.sendLimit();
-    const build = (n: number): Command[] => numberCommands([...head, ...this.queue.slice(0, n), ...tail]);
-    // The commands that fit, found without ever encoding much more than `limit` bytes: a device's heap
-    // holds the message being built, and a long outbox (a listed subtree) encoded whole would not fit in it.
-    // A prefix is picked by estimated size, encoded, then grown by the estimate scaled to what that encoding
-    // really took, and shrunk a command at a time while over. At least one command goes, or the session could
-    // never progress. The bytes that fit are the message itself: they go on the wire as they are.
-    const n = this.queue.length;
-    const sizes = this.queue.map(estimatedSize);
-    const fixed = 400 + head.reduce((k, c) => k + estimatedSize(c), 0);
-    const estimate = (count: number) => {
-      let e = fixed;
-      for (let k = 0; k < count; k++) e += sizes[k]!;
-      return e;
+    const r: FitRequest = {
+      hdr,
+      head,
+      queued: this.queue,
+      tail,
+      limit: this.sendLimit(),
+      moreToCome: this.continuing,
+      atLeastOne: true,
+      encoding: this.o.encoding,
     };
-    let candidate = 0;
-    for (let est = fixed; candidate < n && (candidate === 0 || est + sizes[candidate]! <= limit); candidate++) est += sizes[candidate]!;
-    // encodeMessage is called here, not from a helper: the encoder runs at the session's deepest point, where
-    // every frame counts on the device's 640-slot stack (test/xs/stack.test.ts).
-    let take = -1;
-    let bytes: Uint8Array = new Uint8Array(0);
-    for (let grows = 0; ; ) {
-      const tried = encodeMessage(
-        { hdr, body: build(candidate), final: candidate === n && !this.continuing },
-        this.o.encoding,
-        this.o.utf8,
-      );
-      if (tried.length > limit && candidate > 1) {
-        // Over: the last size that fitted is the message; without one yet, a command less.
-        if (take >= 0) break;
-        candidate--;
-        continue;
-      }
-      take = candidate;
-      bytes = tried;
-      // The estimate runs high (WBXML especially): scale it by what the encoding took and add what then
-      // fits, for a few rounds.
-      if (tried.length > limit || take === n || ++grows > 4) break;
-      const scale = tried.length / estimate(take);
-      let used = tried.length;
-      while (candidate < n && used + sizes[candidate]! * scale <= limit) used += sizes[candidate++]! * scale;
-      if (candidate === take) break;
-    }
-    const body = build(take);
-    const final = take === n && !this.continuing;
+    if (this.o.utf8) r.utf8 = this.o.utf8;
+    return r;
+  }
+
+  /** The first `take` queued commands went out. */
+  sent(take: number): void {
     this.queue.splice(0, take);
-    return { body, final, bytes };
   }
 
   /** The size our messages must keep under: the smallest of our own MaxMsgSize, the transport's limit and the server's MaxMsgSize. */
@@ -99,36 +69,4 @@ export class Outbox {
     if (this.serverMaxMsgSize > 0) limit = Math.min(limit, this.serverMaxMsgSize);
     return limit;
   }
-}
-
-/** About the bytes an Item takes as XML: its elements, URIs, Meta and value (binary as base64). */
-function itemSize(it: Item): number {
-  let n = 80;
-  if (it.source) n += 40 + it.source.locURI.length + (it.source.locName?.length ?? 0);
-  if (it.target) n += 40 + it.target.locURI.length + (it.target.locName?.length ?? 0);
-  if (it.meta) n += 80 + (it.meta.type?.length ?? 0) + (it.meta.format?.length ?? 0) + (it.meta.mark?.length ?? 0);
-  const d = it.data;
-  if (d !== undefined) n += 20 + (typeof d === 'string' ? d.length : Math.ceil(d.length / 3) * 4);
-  return n;
-}
-
-/**
- * About the bytes a command takes in a message, as XML (text counted in UTF-16 units: the fitting loop
- * shrinks a message the estimate let run over). Containers are walked with an array.
- */
-export function estimatedSize(cmd: Command): number {
-  let size = 0;
-  const todo: Command[] = [cmd];
-  while (todo.length) {
-    const c = todo.pop()!;
-    size += 120;
-    if (c.kind === 'Status') {
-      for (const r of c.targetRefs) size += 30 + r.length;
-      for (const r of c.sourceRefs) size += 30 + r.length;
-      if (c.chal) size += 200;
-    }
-    if (c.kind === 'Atomic' || c.kind === 'Sequence') for (const x of c.commands) todo.push(x);
-    if ('items' in c) for (const it of c.items) size += itemSize(it);
-  }
-  return size;
 }

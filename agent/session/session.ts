@@ -38,7 +38,7 @@
 // the fuzz coverage of this file keeps its reach. Credentials, large objects, the outbox and command
 // execution are in modules of their own.
 import type { InboundMessage, OutboundMessage } from '../ports.js';
-import type { AlertCmd, Command, ContainerCmd, Cred, Item, StatusCmd, SyncHdr, SyncMLMessage } from '../syncml/model.js';
+import type { Command, ContainerCmd, Cred, Item, StatusCmd, SyncHdr, SyncMLMessage } from '../syncml/model.js';
 import { AlertCode, MIME_WBXML, MIME_XML } from '../syncml/model.js';
 import type { Encoding } from '../syncml/codec.js';
 import { decodeMessage, encodeMessage } from '../syncml/codec.js';
@@ -49,7 +49,8 @@ import { base64Encode } from '../util/bytes.js';
 import { AUTH_MD5, AUTH_MAC, AUTH_BASIC } from './auth.js';
 import { Credentials } from './credentials.js';
 import { LargeObjects } from './large-object.js';
-import { Outbox, estimatedSize } from './outbox.js';
+import { Outbox } from './outbox.js';
+import { estimatedSize, fitMessage } from '../syncml/fit.js';
 import { Commands, emit, type RunContext } from './commands.js';
 import type { SessionOptions, SessionOutcome, SessionState } from './types.js';
 import { commandStatus, syncHdrStatus, treeUri } from '../syncml/statuses.js';
@@ -76,6 +77,8 @@ export class Session {
   declare private readonly auth: Credentials;
   /** Alert command id (in our message msgId) → queued alert id. */
   private alertRefs = new Map<string, string>();
+  /** Generic Alert command of package 1 → queued alert id (the command itself carries no bookkeeping). */
+  private readonly alertIds = new Map<Command, string>();
   private acknowledged: string[] = [];
   private rejected: string[] = [];
   private stats = { messagesSent: 0, messagesReceived: 0, bytesSent: 0, bytesReceived: 0 };
@@ -143,10 +146,13 @@ export class Session {
       final = true;
     } else {
       if (this.outbox.hdrStatus?.chal && this.auth.chalSent()) this.commit(true);
-      ({ body, final, bytes } = this.outbox.fill(hdr));
+      const req = this.outbox.next(hdr);
+      const fitted = fitMessage(req);
+      ({ body, final, bytes } = fitted);
+      this.rememberAlertRefs(req.queued, fitted.take, body, req.head.length);
+      this.outbox.sent(fitted.take);
     }
     bytes ??= encodeMessage({ hdr, body, final }, this.o.encoding, this.o.utf8);
-    this.rememberAlertRefs(body);
     this.stats.messagesSent++;
     this.stats.bytesSent += bytes.length;
     const out: OutboundMessage = {
@@ -183,12 +189,14 @@ export class Session {
     return hdr;
   }
 
-  private rememberAlertRefs(body: Command[]): void {
-    for (const c of body) {
-      if (c.kind === 'Alert' && c.data === AlertCode.Generic) {
-        const id = (c as AlertCmd & { queueId?: string }).queueId;
-        if (id !== undefined) this.alertRefs.set(`${this.msgId}:${c.cmdId}`, id);
-      }
+  /**
+   * Notes which queued alert each Generic Alert that goes out carries, by its CmdID in this message, for
+   * the server's Status: the first `take` of `queued` went out, numbered, at `body[offset …]`.
+   */
+  private rememberAlertRefs(queued: Command[], take: number, body: Command[], offset: number): void {
+    for (let k = 0; k < take; k++) {
+      const id = this.alertIds.get(queued[k]!);
+      if (id !== undefined) this.alertRefs.set(`${this.msgId}:${body[offset + k]!.cmdId}`, id);
     }
   }
 
@@ -207,8 +215,8 @@ export class Session {
     // or Format differ from the defaults. Every standard DevInfo leaf is chr, so package 1 carries no Meta here.
     pkg1.push({ kind: 'Replace', cmdId: '', items });
     for (const a of this.o.alerts) {
-      const cmd = toAlertCommand(a, '') as AlertCmd & { queueId?: string };
-      cmd.queueId = a.id;
+      const cmd = toAlertCommand(a, '');
+      this.alertIds.set(cmd, a.id);
       pkg1.push(cmd);
     }
     for (const cmd of pkg1) this.outbox.queue.push(cmd);
