@@ -4,7 +4,7 @@
 import type { Command, SyncHdr, SyncMLMessage } from '../../agent/syncml/model.js';
 import { AlertCode, MIME_WBXML, MIME_XML } from '../../agent/syncml/model.js';
 import type { Encoding } from '../../agent/syncml/codec.js';
-import { numberCommands } from './commands.js';
+import { fitMessage } from '../../agent/syncml/fit.js';
 import { encodeServerMessage } from './syncml-xml.js';
 import { awaitingServerAuth, headerCred, replyHmac } from './session-auth.js';
 import type { Exchange, LabReply, ServerContext, SessionState, Tag } from './types.js';
@@ -38,27 +38,24 @@ export function reply(ctx: ServerContext, st: SessionState, statuses: Command[],
   const cred = headerCred(ctx, st);
   if (cred) hdr.cred = cred;
   const queued = final === undefined ? out.outbox : [];
-  let take = queued.length;
   const limit = out.maxMsgSize;
-  const build = (n: number): SyncMLMessage => ({
-    hdr,
-    body: numberCommands([...statuses, ...queued.slice(0, n).map((q) => q.cmd)]),
-    final: final ?? n === queued.length,
-  });
-  let msg = build(take);
-  let bytes = encodeServerMessage(msg, out.encoding);
-  while (limit > 0 && bytes.length > limit && take > 0) {
-    take--;
-    msg = build(take);
-    bytes = encodeServerMessage(msg, out.encoding);
-  }
+  // The device's own fitting (agent/syncml/fit.ts), measured with this server's encoder. A command that does
+  // not fit even alone goes anyway when only header Statuses go with it: waiting could not make room.
   const onlyHeaderStatus = statuses.every((c) => c.kind === 'Status' && (c.cmdRef === '0' || c.cmd === 'Alert'));
-  if (take === 0 && queued.length > 0 && onlyHeaderStatus) {
-    // Even alone the next command does not fit, and waiting cannot make room: send it, or the session stalls.
-    take = 1;
-    msg = build(take);
-    bytes = encodeServerMessage(msg, out.encoding);
-  }
+  const fitted = fitMessage({
+    hdr,
+    head: statuses,
+    queued: queued.map((q) => q.cmd),
+    tail: [],
+    limit,
+    moreToCome: final === false,
+    atLeastOne: onlyHeaderStatus,
+    encoding: out.encoding,
+    encode: (m) => encodeServerMessage(m, out.encoding),
+  });
+  const take = fitted.take;
+  const bytes = fitted.bytes;
+  const msg: SyncMLMessage = { hdr, body: fitted.body, final: fitted.final };
   if (limit > 0 && bytes.length > limit) {
     ctx.log(
       'warn',
