@@ -12,6 +12,7 @@ import { DEFAULT_MAX_PACKAGE_BYTES } from '../../platform/moddable/lib/config.js
 import { isDottedVersion } from '../server/catalog.js';
 import { defineVerb, HelpRequested, nearest, parse, UsageError, type OptionSpec, type Verb } from '../args.js';
 import { MAX_PACKAGE } from '../../platform/node/file-installer.js';
+import { withDefined } from '../../agent/util/options.js';
 
 /** The Node device's limit: FileInstaller (platform/node/file-installer.ts) reads a package of at most 1 MiB. */
 export const NODE_MAX_PACKAGE_BYTES = MAX_PACKAGE;
@@ -157,7 +158,7 @@ export function inspectPackage(bytes: Uint8Array, file: string): PackageReport {
       : size > NODE_MAX_PACKAGE_BYTES
         ? `${size} bytes, more than ${NODE_MAX_PACKAGE_BYTES}`
         : undefined;
-  report.limits.push({ target: 'Node device and lab catalog', limit: NODE_MAX_PACKAGE_BYTES, ok: !node, ...(node ? { why: node } : {}) });
+  report.limits.push(withDefined({ target: 'Node device and lab catalog', limit: NODE_MAX_PACKAGE_BYTES, ok: !node }, { why: node }));
   if (!isDottedVersion(report.version)) {
     report.limits[0] = {
       ...report.limits[0]!,
@@ -174,7 +175,7 @@ export function inspectPackage(bytes: Uint8Array, file: string): PackageReport {
     moddable = errorMessage(e).replace(`package ${file}: `, '');
   }
   if (!moddable && size > max) moddable = `${size} bytes, more than ${max} (dm.maxPackageBytes)`;
-  report.limits.push({ target: 'Moddable device', limit: max, ok: !moddable, ...(moddable ? { why: moddable } : {}) });
+  report.limits.push(withDefined({ target: 'Moddable device', limit: max, ok: !moddable }, { why: moddable }));
   return report;
 }
 

@@ -20,6 +20,7 @@ import {
   stateDirFor,
   REQUEST_OPTIONS,
 } from './common.js';
+import { withDefined } from '../../agent/util/options.js';
 
 export const runSpec = defineVerb({
   name: 'run',
@@ -47,20 +48,10 @@ export const runSpec = defineVerb({
 function scomoResult(a: GenericAlert): { source?: string; target?: string; resultCode: number; ok: boolean } {
   const m = /<ResultCode>(\d{1,5})<\/ResultCode>/.exec(a.data);
   const resultCode = m ? Number(m[1]) : 0;
-  return {
-    ...(a.source ? { source: a.source } : {}),
-    ...(a.target ? { target: a.target } : {}),
-    resultCode,
-    ok: resultCode >= 1200 && resultCode < 1300,
-  };
+  return withDefined({ resultCode, ok: resultCode >= 1200 && resultCode < 1300 }, { source: a.source, target: a.target });
 }
 
-const alertJson = (a: GenericAlert) => ({
-  type: a.type,
-  ...(a.source ? { source: a.source } : {}),
-  ...(a.target ? { target: a.target } : {}),
-  data: a.data,
-});
+const alertJson = (a: GenericAlert) => withDefined({ type: a.type, data: a.data }, { source: a.source, target: a.target });
 
 export async function runCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const { options: o } = parse(runSpec, argv);
@@ -75,18 +66,19 @@ export async function runCommand(argv: string[], out: NodeJS.WritableStream, err
   // run reads no keys: the answers file is the only way to answer a screen.
   let halt: ((reason: string) => void) | undefined;
   const ui = deviceScreen(screen, answers, { keys: false, log, halt: () => halt });
-  const start = startNodeDevice({
-    desc,
-    stateDir: o.state ?? stateDirFor(desc.devInfo.devId),
-    transport,
-    ...(server ? { serverUri: server } : {}),
-    ...(o.broker ? { brokerUrl: o.broker } : {}),
-    ...(o.prefix ? { prefix: o.prefix } : {}),
-    display: ui.display,
-    log,
-    ...(trace ? { trace } : {}),
-    agent: { encoding: o.encoding ?? desc.transport?.encoding ?? 'xml', ui: ui.ui },
-  });
+  const start = startNodeDevice(
+    withDefined(
+      {
+        desc,
+        stateDir: o.state ?? stateDirFor(desc.devInfo.devId),
+        transport,
+        display: ui.display,
+        log,
+        agent: { encoding: o.encoding ?? desc.transport?.encoding ?? 'xml', ui: ui.ui },
+      },
+      { serverUri: server || undefined, brokerUrl: o.broker || undefined, prefix: o.prefix || undefined, trace },
+    ),
+  );
   let dev: Awaited<typeof start>;
   try {
     dev = await start;

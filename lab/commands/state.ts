@@ -10,6 +10,7 @@ import type { TNode } from '../../agent/tree/node.js';
 import { FileInstaller } from '../../platform/node/file-installer.js';
 import { MemoryDownloader } from '../../platform/node/memory-downloader.js';
 import { defineVerb, parse, UsageError, type Verb } from '../args.js';
+import { withDefined } from '../../agent/util/options.js';
 
 const PARTS = ['tree', 'queue', 'jobs', 'components'] as const;
 type Part = (typeof PARTS)[number];
@@ -76,13 +77,12 @@ function treeRows(dir: string, log: Log): NodeRow[] | undefined {
   while (todo.length) {
     const { n, path } = todo.pop()!;
     const v = n.value;
-    rows.push({
-      path,
-      format: n.format,
-      ...(n.type ? { type: n.type } : {}),
-      ...(n.acl !== undefined ? { acl: n.acl } : {}),
-      ...(v === undefined ? {} : { value: typeof v === 'string' ? v : `(${v.length} bytes)` }),
-    });
+    rows.push(
+      withDefined(
+        { path, format: n.format },
+        { type: n.type || undefined, acl: n.acl, value: v === undefined || typeof v === 'string' ? v : `(${v.length} bytes)` },
+      ),
+    );
     const kids = n.children ?? [];
     for (let k = kids.length - 1; k >= 0; k--) todo.push({ n: kids[k]!, path: `${path}/${kids[k]!.name}` });
   }

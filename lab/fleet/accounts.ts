@@ -3,6 +3,7 @@
 import type { DeviceDescription } from '../../agent/description/description.js';
 // An entry of the lab server's accounts table (its `--devices FILE` format) is what the fleet writes.
 import type { DeviceAccount } from '../server/auth.js';
+import { withDefined } from '../../agent/util/options.js';
 
 /** 'per-device': every device its own username and secret; 'shared': all use the template's. */
 export type FleetAccounts = 'per-device' | 'shared';
@@ -23,11 +24,14 @@ function identity(
   const own = accounts === 'per-device';
   const a = t.account.auth;
   const s = t.account.serverAuth;
-  return {
-    devId: indexed(t.devInfo.devId, i),
-    auth: own ? { ...a, username: indexed(a.username, i), password: indexed(a.password, i) } : { ...a },
-    ...(s ? { serverAuth: own ? { ...s, username: indexed(s.username, i), password: indexed(s.password, i) } : { ...s } } : {}),
-  };
+  const serverAuth = s && (own ? { ...s, username: indexed(s.username, i), password: indexed(s.password, i) } : { ...s });
+  return withDefined(
+    {
+      devId: indexed(t.devInfo.devId, i),
+      auth: own ? { ...a, username: indexed(a.username, i), password: indexed(a.password, i) } : { ...a },
+    },
+    { serverAuth },
+  );
 }
 
 /** Device `i` of a fleet cloned from `t`, addressing `serverUri`. */
@@ -47,16 +51,8 @@ export function fleetDevice(t: DeviceDescription, i: number, serverUri: string, 
 function entry(who: Pick<DeviceDescription['account'], 'auth' | 'serverAuth'>, devId: string | undefined): DeviceAccount {
   const a = who.auth;
   const s = who.serverAuth;
-  return {
-    username: a.username,
-    password: a.password,
-    auth: a.type,
-    ...(devId !== undefined ? { devId } : {}),
-    ...(a.nonce !== undefined ? { nonce: a.nonce } : {}),
-    ...(s
-      ? { server: { username: s.username, password: s.password, auth: s.type, ...(s.nonce !== undefined ? { nonce: s.nonce } : {}) } }
-      : {}),
-  };
+  const server = s && withDefined({ username: s.username, password: s.password, auth: s.type }, { nonce: s.nonce });
+  return withDefined({ username: a.username, password: a.password, auth: a.type }, { devId, nonce: a.nonce, server });
 }
 
 /** The accounts a server needs for `devices` devices cloned from `t`: one each, or the one they share. */

@@ -6,6 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { InboundMessage, OutboundMessage, Transport, TransportErrorInfo } from '../../agent/ports.js';
 import { certificateRefusal, TransportError } from './transport-error.js';
+import { withDefined } from '../../agent/util/options.js';
 
 export { TransportError };
 
@@ -76,9 +77,9 @@ export class HttpTransport implements Transport {
       const make = url.protocol === 'https:' ? httpsRequest : httpRequest;
       let gotResponse = false;
       const fail = (kind: TransportErrorInfo['kind'], message: string, retryable: boolean, httpStatus?: number) => {
-        reject(new TransportError({ kind, message, retryable, ...(httpStatus ? { httpStatus } : {}) }));
+        reject(new TransportError(withDefined({ kind, message, retryable }, { httpStatus })));
       };
-      const req = make(url, { method: 'POST', headers, ...(this.o.ca ? { ca: this.o.ca } : {}) }, (res) => {
+      const req = make(url, withDefined({ method: 'POST', headers }, { ca: this.o.ca }), (res) => {
         gotResponse = true;
         const chunks: Buffer[] = [];
         let received = 0;

@@ -11,6 +11,7 @@ import { dmTopics, topicDevId, type DmTopics } from '../../agent/binding/mqtt-to
 import { decodeMessage } from '../../agent/syncml/codec.js';
 import { nodeUtf8 } from './utf8.js';
 import { certificateRefusal, TransportError } from './transport-error.js';
+import { withDefined } from '../../agent/util/options.js';
 
 export interface MqttTransportOptions {
   /** mqtt://host:port or mqtts://host:port */
@@ -96,17 +97,20 @@ export class MqttTransport implements Transport {
 
   private open(): Promise<MqttClient> {
     const o = this.o;
-    const client = mqtt.connect(o.brokerUrl, {
-      protocolVersion: 4,
-      // A persistent session: a reply published while the device is briefly offline waits at the broker.
-      clean: false,
-      clientId: o.clientId ?? `dm-${topicDevId(o.devId)}`.slice(0, 23),
-      reconnectPeriod: o.reconnectMs,
-      connectTimeout: o.connectTimeoutMs,
-      ...(o.username !== undefined ? { username: o.username } : {}),
-      ...(o.password !== undefined ? { password: o.password } : {}),
-      ...(o.ca ? { ca: o.ca } : {}),
-    });
+    const client = mqtt.connect(
+      o.brokerUrl,
+      withDefined(
+        {
+          protocolVersion: 4 as const,
+          // A persistent session: a reply published while the device is briefly offline waits at the broker.
+          clean: false,
+          clientId: o.clientId ?? `dm-${topicDevId(o.devId)}`.slice(0, 23),
+          reconnectPeriod: o.reconnectMs,
+          connectTimeout: o.connectTimeoutMs,
+        },
+        { username: o.username, password: o.password, ca: o.ca },
+      ),
+    );
     return new Promise((resolve, reject) => {
       let first = true;
       let lastError = '';

@@ -7,6 +7,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { DownloadRequest } from '../../agent/ports.js';
 import { certificateRefusal, TransportError } from './transport-error.js';
+import { withDefined } from '../../agent/util/options.js';
 
 /** Where the bytes of one package go. */
 export interface PackageSink {
@@ -38,7 +39,7 @@ export function packageGetOptions(who: string, o: Partial<PackageGetOptions>, de
     throw new Error(`${who}: idleTimeoutMs must be > 0 and at most ${MAX_IDLE_TIMEOUT_MS}, not ${idleTimeoutMs}`);
   if (!(Number.isInteger(maxBytes) && maxBytes > 0 && maxBytes <= MAX_MAX_BYTES))
     throw new Error(`${who}: maxBytes must be an integer > 0 and at most ${MAX_MAX_BYTES}, not ${maxBytes}`);
-  return { idleTimeoutMs, maxBytes, ...(o.ca ? { ca: o.ca } : {}) };
+  return withDefined({ idleTimeoutMs, maxBytes }, { ca: o.ca });
 }
 
 /** Fetches `req.url` from byte `stored` into `sink`. */
@@ -141,7 +142,7 @@ export async function getPackage(
 function get(url: URL, from: number, o: PackageGetOptions): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const make = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = make(url, { method: 'GET', headers: from > 0 ? { Range: `bytes=${from}-` } : {}, ...(o.ca ? { ca: o.ca } : {}) }, resolve);
+    const req = make(url, withDefined({ method: 'GET', headers: from > 0 ? { Range: `bytes=${from}-` } : {} }, { ca: o.ca }), resolve);
     req.setTimeout(o.idleTimeoutMs, () => req.destroy(new Error(`no answer within ${o.idleTimeoutMs} ms`)));
     req.on('error', (e: NodeJS.ErrnoException) =>
       reject(
