@@ -4,8 +4,19 @@
 // and the re-sending of what the device refused with it.
 import type { Cred, StatusCmd, SyncMLMessage } from '../../agent/syncml/model.js';
 import { base64Decode, base64Encode } from '../../agent/util/bytes.js';
+import { parseHmacHeader } from '../../agent/session/auth.js';
 import type { DeviceAccount } from './auth.js';
-import { type AccountBook, explainRefusal, schemeUrn, serverCred, serverHmac, staleNonce, verifyDevice, type KnownNonce } from './auth.js';
+import {
+  type AccountBook,
+  basicUser,
+  explainRefusal,
+  schemeUrn,
+  serverCred,
+  serverHmac,
+  staleNonce,
+  verifyDevice,
+  type KnownNonce,
+} from './auth.js';
 import type { DeviceBook } from './devices.js';
 import type { DeviceRecord, RequestMeta, ServerContext, SessionAuth, SessionState } from './types.js';
 
@@ -33,17 +44,23 @@ export class SessionAuthenticator {
   authenticate(st: SessionState, msg: SyncMLMessage, body: Uint8Array, meta: RequestMeta, hdrStatus: StatusCmd): boolean {
     const dev = st.device;
     const devId = dev.devId;
-    const account = this.accounts.find(devId, msg.hdr.source.locName, meta.hmac);
+    const found = this.accounts.find(devId, msg.hdr.source.locName, meta.hmac, msg.hdr.cred);
+    const account = found?.account;
     if (account && dev.account !== account) {
       dev.account = account;
       if (account.nonce !== undefined && dev.sessions <= 1) dev.clientNonce = base64Decode(account.nonce);
       if (account.server?.nonce !== undefined) dev.serverNonce = base64Decode(account.server.nonce);
     }
     const hmacAccount = account?.auth === 'hmac';
-    if (msg.hdr.cred && msg.hdr.source.locName === undefined) {
-      this.ctx.deviate(st, 'SyncHdr has a Cred but Source has no LocName (the user name the credential is for)');
-    }
     if (st.auth.authed && !hmacAccount) return true;
+    if (found && found.by !== 'LocName' && found.by !== 'HMAC username' && st.auth.failures === 0) {
+      // Not a deviation (no rule requires a LocName), but worth a line: the lab user sees which account answered.
+      const locName = msg.hdr.source.locName;
+      this.ctx.log(
+        'info',
+        `device ${devId}: ${locName === undefined ? 'no LocName' : `no account named ${locName}`}; account ${found.account.username} found by ${found.by === 'DevId' ? 'the DevId it is bound to' : 'the user name in its basic credential'}`,
+      );
+    }
     const challenge = (code: 401 | 407, type: string) => {
       this.renewClientNonce(dev);
       hdrStatus.data = String(code);
@@ -55,8 +72,10 @@ export class SessionAuthenticator {
         this.ctx.log('warn', `device ${devId}: ${st.auth.failures} failed authentications in session ${st.sessionId}`);
     };
     if (!account) {
-      const who = msg.hdr.source.locName ?? '(no LocName)';
-      this.ctx.log('warn', `device ${devId}: no account for user ${who}${msg.hdr.cred ? '' : ' and no credential'}; challenging with MD5`);
+      const name =
+        msg.hdr.source.locName ?? basicUser(msg.hdr.cred) ?? (meta.hmac !== undefined ? parseHmacHeader(meta.hmac)?.username : undefined);
+      const who = name !== undefined ? `user ${name}, nor one bound to this DevId` : 'this DevId (and no LocName or user name names one)';
+      this.ctx.log('warn', `device ${devId}: no account for ${who}${msg.hdr.cred ? '' : '; no credential'}; challenging with MD5`);
       challenge(msg.hdr.cred || meta.hmac ? 401 : 407, schemeUrn('md5'));
       return false;
     }
