@@ -71,7 +71,7 @@ import { alertCmd, normUri } from './commands.js';
 import { History } from './history.js';
 import { DEFAULT_STRANGER_LIMIT, DeviceBook } from './devices.js';
 import { DEFAULT_RETAINED_LIMIT, isRetransmission, SessionStore } from './session-store.js';
-import { newSessionAuth, SessionAuthenticator } from './session-auth.js';
+import { newSessionAuth, SessionAuthenticator, unauthorized } from './session-auth.js';
 import { DeviceCommands, statusFor } from './handlers.js';
 import { newUpdateFlow, UpdateFlowSteps } from './update-flow.js';
 import { newExchange, reply } from './reply.js';
@@ -334,8 +334,9 @@ export class LabDmServer {
     }
 
     if (!this.auth.authenticate(st, msg, body, meta, hdrStatus)) {
-      // A message that reports an authentication failure holds only Status (DM Protocol §8).
-      return reply(this.ctx, st, [hdrStatus], true);
+      // A message that reports an authentication failure holds only Status, one for every command received
+      // (DM Protocol 1.2, Authentication): the SyncHdr's 401/407 and Chal (session-auth.ts).
+      return reply(this.ctx, st, [hdrStatus, ...unauthorized(msg, hdrStatus)], true);
     }
 
     const statuses: Command[] = [hdrStatus];

@@ -5,6 +5,7 @@
 import type { Cred, StatusCmd, SyncMLMessage } from '../../agent/syncml/model.js';
 import { base64Decode, base64Encode } from '../../agent/util/bytes.js';
 import { parseHmacHeader } from '../../agent/session/auth.js';
+import { commandStatus } from '../../agent/syncml/statuses.js';
 import type { DeviceAccount } from './auth.js';
 import {
   type AccountBook,
@@ -25,6 +26,24 @@ const MAX_SERVER_AUTH_RETRIES = 2;
 
 export function newSessionAuth(): SessionAuth {
   return { authed: false, failures: 0, serverAccepted: false, serverRetries: 0 };
+}
+
+/**
+ * The Statuses of the commands of a message the device was not authenticated for. A reply that reports an
+ * authentication failure holds a Status for every command received (DM Protocol 1.2, Authentication): each
+ * gets the SyncHdr's 401 or 407 with its Chal, since "the response code to a request (message or command)"
+ * that requires authentication is 401/407 and carries a Chal. libdmclient re-sends exactly the commands
+ * answered so (a 215 it drops for good); this project's agent re-sends its whole package 1 either way. A
+ * Status gets no Status.
+ */
+export function unauthorized(msg: SyncMLMessage, hdrStatus: StatusCmd): StatusCmd[] {
+  return msg.body
+    .filter((c) => c.kind !== 'Status')
+    .map((c) => {
+      const s = commandStatus(msg.hdr.msgId, c, Number(hdrStatus.data));
+      if (hdrStatus.chal) s.chal = hdrStatus.chal;
+      return s;
+    });
 }
 
 export class SessionAuthenticator {
