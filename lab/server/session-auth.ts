@@ -151,8 +151,14 @@ export class SessionAuthenticator {
         this.ctx.deviate(st, `NextNonce '${s.chal.meta.nextNonce}' in the device's Chal is not base64`);
       }
     }
+    if (!isStatusCode(s.data)) {
+      // libdmclient answers 0 when it expects a server credential and got none: say what would help.
+      const hint = st.device.account && !st.device.account.server ? headerStatusHint : '';
+      this.ctx.deviate(st, `Status '${s.data}' for the server's SyncHdr is not a status code ${STATUS_CODE_RULE}${hint}`);
+    }
     if (code === 212 || (code === 200 && st.device.account?.server?.auth === 'hmac')) st.auth.serverAccepted = true;
     if (code === 401 || code === 407) {
+      st.auth.refusedMsgRef = s.msgRef;
       const account = st.device.account;
       if (!account?.server) {
         this.ctx.log(
@@ -189,6 +195,18 @@ export class SessionAuthenticator {
     dev.previousClientNonce = dev.clientNonce;
     dev.clientNonce = this.ctx.crypto.randomBytes(16);
   }
+}
+
+/** Why a device may answer the server's SyncHdr with no status code at all. */
+const headerStatusHint =
+  '; this server sent no credential of its own: does the device expect one (--server-cred, or "server" in the devices table)?';
+
+/** The rule a Status code must follow, as deviations name it. */
+export const STATUS_CODE_RULE = '(DM RepPro 1.2, Status: a response code of 3 digits, 1xx to 5xx)';
+
+/** A SyncML response code: three digits, 1xx to 5xx (libdmclient answers 0 when it has not checked the server's credential). */
+export function isStatusCode(data: string | undefined): boolean {
+  return data !== undefined && /^[1-5]\d\d$/.test(data);
 }
 
 /** The server has a credential for the device that the device has not accepted yet. */
