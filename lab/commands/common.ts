@@ -62,17 +62,26 @@ function credential(spec: string, what: string): { username: string; password: s
 
 /** The lab server's accounts: a --devices file (errors name it), else --user (default dmuser:dmpass:md5). */
 export function labDevices(devicesFile: string | undefined, user: string | undefined, serverCred: string | undefined): DeviceAccount[] {
+  const server = serverCred ? credential(serverCred, '--server-cred') : undefined;
   if (devicesFile) {
     const json = readJson(devicesFile, 'accounts table');
+    let accounts: DeviceAccount[];
     try {
-      return parseDevices(json);
+      accounts = parseDevices(json);
     } catch (e) {
       if (e instanceof DmError) throw new DmError(e.code, e.status, `${devicesFile}: ${e.message}`);
       throw e;
     }
+    // --server-cred with --devices: for the accounts without a "server" of their own (it was ignored before).
+    if (server) {
+      if (server.auth !== 'basic' && server.auth !== 'md5' && server.auth !== 'hmac') {
+        throw new UsageError(`--server-cred '${serverCred}': auth must be basic, md5 or hmac`);
+      }
+      for (const a of accounts) a.server ??= { username: server.username, password: server.password, auth: server.auth };
+    }
+    return accounts;
   }
   const users = (user ?? 'dmuser:dmpass:md5').split(',').map((u) => credential(u, '--user'));
-  const server = serverCred ? credential(serverCred, '--server-cred') : undefined;
   return parseDevices(users.map((u) => ({ ...u, ...(server ? { server } : {}) })));
 }
 

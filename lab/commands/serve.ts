@@ -69,7 +69,8 @@ export const serveSpec = defineVerb({
     'server-cred': {
       type: 'string',
       value: CREDENTIAL,
-      description: 'the credential the server gives devices to authenticate it, with --user',
+      description:
+        'the credential the server gives devices to authenticate it: every --user account\'s, or with --devices those accounts\' without a "server" of their own',
     },
     'server-id': { type: 'string', value: 'ID', default: 'labserver', description: 'the ServerID the server stands for' },
     history: {
@@ -80,6 +81,10 @@ export const serveSpec = defineVerb({
       description: 'keeps the last N deployments, outcomes, UI answers and deviations',
     },
     quiet: { type: 'boolean', description: 'logs warnings and errors only' },
+    strict: {
+      type: 'boolean',
+      description: 'refuses what it otherwise takes with a logged deviation because the intent is clear (a SyncML DS media type: 415)',
+    },
   },
 });
 
@@ -107,6 +112,7 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
     ...(o.prefix ? { prefix: o.prefix } : {}),
     historyLimit: o.history,
     ...(tls ? { tls } : {}),
+    ...(o.strict ? { strict: true } : {}),
     log,
   });
   out.write(`lab DM server: POST ${lab.dmUrl}; packages at ${lab.packagesUrl}; ${catalog.entries.length} catalog entries\n`);

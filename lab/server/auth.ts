@@ -14,14 +14,14 @@ import {
   AUTH_MD5,
   type DigestCrypto,
 } from '../../agent/session/auth.js';
-import { base64Decode } from '../../agent/util/bytes.js';
+import { base64Decode, utf8Decode } from '../../agent/util/bytes.js';
 import { DmError } from '../../agent/errors.js';
 import { aAuthType } from '../../agent/description/seed.js';
 
 export type AuthType = 'none' | 'basic' | 'md5' | 'hmac';
 
 export interface DeviceAccount {
-  /** Source/LocName (basic, md5) or the HMAC header's username. */
+  /** Source/LocName (basic, md5), the user name of a basic credential, or the HMAC header's username. */
   username: string;
   password: string;
   auth: AuthType;
@@ -103,28 +103,52 @@ function settings(type: AuthType, name: string, secret: string, nonce: Uint8Arra
   return { type: aAuthType(type), name, secret, nonce };
 }
 
+/** How the account of a device message was found (AccountBook.find), for the log. */
+export type FoundBy = 'LocName' | 'HMAC username' | 'basic credential' | 'DevId';
+
 /**
- * The accounts a server knows, indexed by username: a fleet's table has one per device, and every message
- * looks its account up.
+ * The accounts a server knows, indexed by username and by the DevId an account is bound to: a fleet's table
+ * has one per device, and every message looks its account up.
  */
 export class AccountBook {
   private readonly byName = new Map<string, DeviceAccount[]>();
-  private readonly nameless = new Map<string, DeviceAccount>();
+  private readonly byDevId = new Map<string, DeviceAccount>();
 
   constructor(accounts: readonly DeviceAccount[]) {
     for (const a of accounts) {
       const same = this.byName.get(a.username);
       if (same) same.push(a);
       else this.byName.set(a.username, [a]);
-      if (a.auth === 'none' && a.devId !== undefined && !this.nameless.has(a.devId)) this.nameless.set(a.devId, a);
+      if (a.devId !== undefined && !this.byDevId.has(a.devId)) this.byDevId.set(a.devId, a);
     }
   }
 
-  /** The account a device message claims: by LocName or HMAC username, bound to the DevId when the account says so. */
-  find(devId: string, locName: string | undefined, hmac: string | undefined): DeviceAccount | undefined {
-    const user = locName ?? (hmac !== undefined ? parseHmacHeader(hmac)?.username : undefined);
-    // No name at all: an account bound to this DevId with no authentication is the only one that fits.
-    if (user === undefined) return this.nameless.get(devId);
+  /**
+   * The account a device message claims, and how it was found. By name first: Source/LocName, else the HMAC
+   * header's username, else the user name inside a basic credential; an account bound to the DevId when the
+   * account says so. Then, when no name is given or it names no account, the account bound to the DevId: no DM
+   * 1.2 rule requires a LocName (DM RepPro only says it carries the user id for MD5), and clients such as
+   * libdmclient send none, so a device known by its DevId is still found. Its credential decides, as always.
+   */
+  find(
+    devId: string,
+    locName: string | undefined,
+    hmac: string | undefined,
+    cred?: Cred,
+  ): { account: DeviceAccount; by: FoundBy } | undefined {
+    const named: [string | undefined, FoundBy][] = [
+      [locName, 'LocName'],
+      [hmac !== undefined ? parseHmacHeader(hmac)?.username : undefined, 'HMAC username'],
+      [basicUser(cred), 'basic credential'],
+    ];
+    const [user, by] = named.find(([name]) => name !== undefined) ?? [undefined, 'DevId'];
+    const account = user !== undefined ? this.named(devId, user) : undefined;
+    if (account) return { account, by };
+    const bound = this.byDevId.get(devId);
+    return bound ? { account: bound, by: 'DevId' } : undefined;
+  }
+
+  private named(devId: string, user: string): DeviceAccount | undefined {
     const same = this.byName.get(user);
     if (!same) return undefined;
     let unbound: DeviceAccount | undefined;
@@ -133,6 +157,18 @@ export class AccountBook {
       if (a.devId === undefined) unbound ??= a;
     }
     return unbound;
+  }
+}
+
+/** The user name inside a basic credential (b64 of user:pass), if the Cred is one and can be read. */
+export function basicUser(cred: Cred | undefined): string | undefined {
+  if (!cred || (cred.meta?.type ?? AUTH_BASIC) !== AUTH_BASIC) return undefined;
+  try {
+    const text = utf8Decode(base64Decode(cred.data));
+    const colon = text.indexOf(':');
+    return colon > 0 ? text.slice(0, colon) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -71,7 +71,8 @@ import { alertCmd, normUri } from './commands.js';
 import { History } from './history.js';
 import { DEFAULT_STRANGER_LIMIT, DeviceBook } from './devices.js';
 import { DEFAULT_RETAINED_LIMIT, isRetransmission, SessionStore } from './session-store.js';
-import { newSessionAuth, SessionAuthenticator } from './session-auth.js';
+import { newSessionAuth, SessionAuthenticator, unauthorized } from './session-auth.js';
+import { MEDIA_TYPE_RULE, mediaType } from './media-type.js';
 import { DeviceCommands, statusFor } from './handlers.js';
 import { newUpdateFlow, UpdateFlowSteps } from './update-flow.js';
 import { newExchange, reply } from './reply.js';
@@ -132,6 +133,7 @@ export class LabDmServer {
       hashes: new UserPassHashes(crypto),
       scenario,
       failures: new FailurePlan(scenario.failures),
+      strict: options.strict === true,
       histories: {
         deployments: new History(keep),
         outcomes: new History(keep),
@@ -235,9 +237,12 @@ export class LabDmServer {
   // ------------------------------------------------------------------ entry point
 
   async handle(body: Uint8Array, meta: RequestMeta): Promise<LabReply | undefined> {
-    const ct = meta.contentType?.split(';')[0]?.trim().toLowerCase();
-    if (ct !== undefined && ct !== '' && ct !== MIME_XML && ct !== MIME_WBXML) {
-      return this.refuse(415, `Content-Type '${meta.contentType}' is not ${MIME_XML} or ${MIME_WBXML}`);
+    const media = mediaType(meta.contentType);
+    if (media.kind === 'other' || (media.kind === 'syncml' && media.ds && this.ctx.strict)) {
+      return this.refuse(
+        415,
+        `Content-Type '${meta.contentType}' is not ${MIME_XML} or ${MIME_WBXML}${media.kind === 'syncml' ? ' (strict mode refuses the SyncML DS media type)' : ''}`,
+      );
     }
     let msg: SyncMLMessage;
     let encoding: Encoding;
@@ -252,8 +257,8 @@ export class LabDmServer {
       return this.refuse(status, `device message refused (${err.code}, status ${status}): ${err.message}`);
     }
     const devId = msg.hdr.source.locURI;
-    if (ct && ct !== (encoding === 'xml' ? MIME_XML : MIME_WBXML)) {
-      this.deviate(devId, msg.hdr.sessionId, `Content-Type ${ct} but the body is ${encoding.toUpperCase()}`);
+    if (media.kind === 'syncml' && media.encoding !== encoding) {
+      this.deviate(devId, msg.hdr.sessionId, `Content-Type ${media.type} but the body is ${encoding.toUpperCase()}`);
     }
     const problem = headerProblem(msg.hdr);
     if (problem) return this.refuse(400, `device ${devId}: ${problem}`);
@@ -265,6 +270,10 @@ export class LabDmServer {
     }
 
     const st = this.session(msg, encoding, body);
+    if (media.kind === 'syncml' && media.ds && !st.dsMediaType) {
+      st.dsMediaType = true;
+      this.ctx.deviate(st, `Content-Type ${media.type} is SyncML DS's; ${MEDIA_TYPE_RULE} (taken as DM; said once a session)`);
+    }
     const msgNo = Number(msg.hdr.msgId);
     if (isRetransmission(st, msgNo, body)) {
       this.ctx.log('info', `device ${devId} session ${st.sessionId}: MsgID ${msgNo} again (retransmission); resending the previous reply`);
@@ -334,8 +343,9 @@ export class LabDmServer {
     }
 
     if (!this.auth.authenticate(st, msg, body, meta, hdrStatus)) {
-      // A message that reports an authentication failure holds only Status (DM Protocol §8).
-      return reply(this.ctx, st, [hdrStatus], true);
+      // A message that reports an authentication failure holds only Status, one for every command received
+      // (DM Protocol 1.2, Authentication): the SyncHdr's 401/407 and Chal (session-auth.ts).
+      return reply(this.ctx, st, [hdrStatus, ...unauthorized(msg, hdrStatus)], true);
     }
 
     const statuses: Command[] = [hdrStatus];

@@ -9,7 +9,18 @@ import { ALERT_TYPE_DEVICE_REQUEST, ALERT_TYPE_OPERATION_COMPLETE, ALERT_TYPE_US
 import { childNames, dataText, normUri, parseResultData, readComponentResults } from './commands.js';
 import { installed, keepDevInfo, MAX_COMPONENTS_PER_DEVICE, MAX_DEVINFO_LEAVES } from './devices.js';
 import type { UpdateFlowSteps } from './update-flow.js';
-import type { OperationOutcome, ServerContext, SessionState, UpdateKind } from './types.js';
+import { isStatusCode, STATUS_CODE_RULE } from './session-auth.js';
+import type { OperationOutcome, ServerContext, SessionState, Tag, UpdateKind } from './types.js';
+
+/**
+ * The Target URIs of a command the server sent, for a Status that names none (TargetRef is optional): the
+ * command is found among those of the server's last message by its tag.
+ */
+function sentTargets(st: SessionState, tag: Tag): string[] {
+  const cmd = st.out.lastCommands.find((q) => q.tag === tag)?.cmd;
+  if (!cmd || !('items' in cmd)) return [];
+  return cmd.items.flatMap((i) => (i.target?.locURI !== undefined ? [i.target.locURI] : []));
+}
 
 /** The server's Status for a device command: no TargetRef or SourceRef (the agent's carry them). */
 export function statusFor(msg: SyncMLMessage, c: Command, code: number): StatusCmd {
@@ -168,7 +179,25 @@ export class DeviceCommands {
     const tag = first!;
     out.sent.delete(key);
     out.answered.set(key, tag);
-    if (code === 215) return; // not executed: the device refused our credential; the command is re-sent
+    if (!isStatusCode(s.data)) {
+      this.ctx.deviate(
+        st,
+        `Status '${s.data}' for ${s.cmd} MsgRef ${s.msgRef} CmdRef ${s.cmdRef} is not a status code ${STATUS_CODE_RULE}`,
+      );
+    }
+    if (code === 215 || (s.msgRef === st.auth.refusedMsgRef && (code === 401 || code === 407))) {
+      // Not executed: the device refused the server's credential in this message, and the command is re-sent
+      // with a new one (session-auth.ts); its answer then is the one that counts, Results included. Some
+      // devices (libdmclient) answer such a command with the SyncHdr's 401, without the Chal it requires.
+      if (code !== 215 && !s.chal) {
+        this.ctx.deviate(
+          st,
+          `Status ${code} for ${s.cmd} MsgRef ${s.msgRef} CmdRef ${s.cmdRef} has no Chal (DM Protocol 1.2, Authentication: a 401 or 407 Status MUST include one); taken as not executed (215)`,
+        );
+      }
+      out.sent.delete(`${key}#results`);
+      return;
+    }
     const found = st.flow.found;
     switch (tag.what) {
       case 'get-tree':
@@ -177,7 +206,7 @@ export class DeviceCommands {
       case 'get-list':
       case 'get-items':
         if (code !== 200) {
-          found.getFailed = `Get ${s.targetRefs.join(', ') || ''} answered ${code}`;
+          found.getFailed = `Get ${s.targetRefs.join(', ') || sentTargets(st, tag).join(', ') || '(no Target)'} answered ${code}`;
           this.ctx.log('warn', `device ${devId}: ${found.getFailed}`);
         }
         break;

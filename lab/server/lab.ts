@@ -30,6 +30,8 @@ export interface LabOptions {
   historyLimit?: number;
   /** Serve HTTPS with this certificate and key (PEM): the DM URL and the PkgURLs are then https://. */
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Strict mode (LabDmServerOptions.strict): refuse what is otherwise taken with a deviation. */
+  strict?: boolean;
 }
 
 export interface RunningLab {
@@ -78,6 +80,7 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
     ...(o.scenario ? { scenario: o.scenario } : {}),
     ...(o.log ? { log: o.log } : {}),
     ...(o.historyLimit !== undefined ? { historyLimit: o.historyLimit } : {}),
+    ...(o.strict ? { strict: true } : {}),
   });
   // With port 0 the real port is known only once listening: announce that URL in PkgURL.
   const http = await startHttpServer({

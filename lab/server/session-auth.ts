@@ -4,8 +4,20 @@
 // and the re-sending of what the device refused with it.
 import type { Cred, StatusCmd, SyncMLMessage } from '../../agent/syncml/model.js';
 import { base64Decode, base64Encode } from '../../agent/util/bytes.js';
+import { parseHmacHeader } from '../../agent/session/auth.js';
+import { commandStatus } from '../../agent/syncml/statuses.js';
 import type { DeviceAccount } from './auth.js';
-import { type AccountBook, explainRefusal, schemeUrn, serverCred, serverHmac, staleNonce, verifyDevice, type KnownNonce } from './auth.js';
+import {
+  type AccountBook,
+  basicUser,
+  explainRefusal,
+  schemeUrn,
+  serverCred,
+  serverHmac,
+  staleNonce,
+  verifyDevice,
+  type KnownNonce,
+} from './auth.js';
 import type { DeviceBook } from './devices.js';
 import type { DeviceRecord, RequestMeta, ServerContext, SessionAuth, SessionState } from './types.js';
 
@@ -14,6 +26,24 @@ const MAX_SERVER_AUTH_RETRIES = 2;
 
 export function newSessionAuth(): SessionAuth {
   return { authed: false, failures: 0, serverAccepted: false, serverRetries: 0 };
+}
+
+/**
+ * The Statuses of the commands of a message the device was not authenticated for. A reply that reports an
+ * authentication failure holds a Status for every command received (DM Protocol 1.2, Authentication): each
+ * gets the SyncHdr's 401 or 407 with its Chal, since "the response code to a request (message or command)"
+ * that requires authentication is 401/407 and carries a Chal. libdmclient re-sends exactly the commands
+ * answered so (a 215 it drops for good); this project's agent re-sends its whole package 1 either way. A
+ * Status gets no Status.
+ */
+export function unauthorized(msg: SyncMLMessage, hdrStatus: StatusCmd): StatusCmd[] {
+  return msg.body
+    .filter((c) => c.kind !== 'Status')
+    .map((c) => {
+      const s = commandStatus(msg.hdr.msgId, c, Number(hdrStatus.data));
+      if (hdrStatus.chal) s.chal = hdrStatus.chal;
+      return s;
+    });
 }
 
 export class SessionAuthenticator {
@@ -33,17 +63,23 @@ export class SessionAuthenticator {
   authenticate(st: SessionState, msg: SyncMLMessage, body: Uint8Array, meta: RequestMeta, hdrStatus: StatusCmd): boolean {
     const dev = st.device;
     const devId = dev.devId;
-    const account = this.accounts.find(devId, msg.hdr.source.locName, meta.hmac);
+    const found = this.accounts.find(devId, msg.hdr.source.locName, meta.hmac, msg.hdr.cred);
+    const account = found?.account;
     if (account && dev.account !== account) {
       dev.account = account;
       if (account.nonce !== undefined && dev.sessions <= 1) dev.clientNonce = base64Decode(account.nonce);
       if (account.server?.nonce !== undefined) dev.serverNonce = base64Decode(account.server.nonce);
     }
     const hmacAccount = account?.auth === 'hmac';
-    if (msg.hdr.cred && msg.hdr.source.locName === undefined) {
-      this.ctx.deviate(st, 'SyncHdr has a Cred but Source has no LocName (the user name the credential is for)');
-    }
     if (st.auth.authed && !hmacAccount) return true;
+    if (found && found.by !== 'LocName' && found.by !== 'HMAC username' && st.auth.failures === 0) {
+      // Not a deviation (no rule requires a LocName), but worth a line: the lab user sees which account answered.
+      const locName = msg.hdr.source.locName;
+      this.ctx.log(
+        'info',
+        `device ${devId}: ${locName === undefined ? 'no LocName' : `no account named ${locName}`}; account ${found.account.username} found by ${found.by === 'DevId' ? 'the DevId it is bound to' : 'the user name in its basic credential'}`,
+      );
+    }
     const challenge = (code: 401 | 407, type: string) => {
       this.renewClientNonce(dev);
       hdrStatus.data = String(code);
@@ -55,8 +91,10 @@ export class SessionAuthenticator {
         this.ctx.log('warn', `device ${devId}: ${st.auth.failures} failed authentications in session ${st.sessionId}`);
     };
     if (!account) {
-      const who = msg.hdr.source.locName ?? '(no LocName)';
-      this.ctx.log('warn', `device ${devId}: no account for user ${who}${msg.hdr.cred ? '' : ' and no credential'}; challenging with MD5`);
+      const name =
+        msg.hdr.source.locName ?? basicUser(msg.hdr.cred) ?? (meta.hmac !== undefined ? parseHmacHeader(meta.hmac)?.username : undefined);
+      const who = name !== undefined ? `user ${name}, nor one bound to this DevId` : 'this DevId (and no LocName or user name names one)';
+      this.ctx.log('warn', `device ${devId}: no account for ${who}${msg.hdr.cred ? '' : '; no credential'}; challenging with MD5`);
       challenge(msg.hdr.cred || meta.hmac ? 401 : 407, schemeUrn('md5'));
       return false;
     }
@@ -113,8 +151,14 @@ export class SessionAuthenticator {
         this.ctx.deviate(st, `NextNonce '${s.chal.meta.nextNonce}' in the device's Chal is not base64`);
       }
     }
+    if (!isStatusCode(s.data)) {
+      // libdmclient answers 0 when it expects a server credential and got none: say what would help.
+      const hint = st.device.account && !st.device.account.server ? headerStatusHint : '';
+      this.ctx.deviate(st, `Status '${s.data}' for the server's SyncHdr is not a status code ${STATUS_CODE_RULE}${hint}`);
+    }
     if (code === 212 || (code === 200 && st.device.account?.server?.auth === 'hmac')) st.auth.serverAccepted = true;
     if (code === 401 || code === 407) {
+      st.auth.refusedMsgRef = s.msgRef;
       const account = st.device.account;
       if (!account?.server) {
         this.ctx.log(
@@ -151,6 +195,18 @@ export class SessionAuthenticator {
     dev.previousClientNonce = dev.clientNonce;
     dev.clientNonce = this.ctx.crypto.randomBytes(16);
   }
+}
+
+/** Why a device may answer the server's SyncHdr with no status code at all. */
+const headerStatusHint =
+  '; this server sent no credential of its own: does the device expect one (--server-cred, or "server" in the devices table)?';
+
+/** The rule a Status code must follow, as deviations name it. */
+export const STATUS_CODE_RULE = '(DM RepPro 1.2, Status: a response code of 3 digits, 1xx to 5xx)';
+
+/** A SyncML response code: three digits, 1xx to 5xx (libdmclient answers 0 when it has not checked the server's credential). */
+export function isStatusCode(data: string | undefined): boolean {
+  return data !== undefined && /^[1-5]\d\d$/.test(data);
 }
 
 /** The server has a credential for the device that the device has not accepted yet. */

@@ -37,6 +37,11 @@ export interface LabDmServerOptions {
   strangerLimit?: number;
   /** Bytes of last messages and replies kept for retransmissions (default 256 MiB; see session-store.ts). */
   retainedLimit?: number;
+  /**
+   * Strict mode: what the server otherwise takes with a deviation because its intent is clear (a SyncML DS
+   * media type) is refused instead. Off by default: a lab server is liberal in what it accepts, and loud.
+   */
+  strict?: boolean;
 }
 
 export interface RequestMeta {
@@ -174,6 +179,8 @@ export interface SessionAuth {
   serverAccepted: boolean;
   /** Times the device refused the server's credential in this session. */
   serverRetries: number;
+  /** MsgID of the last server message whose credential the device refused: its commands are re-sent. */
+  refusedMsgRef?: string;
 }
 
 /** The server's side of the message exchange: what it sends, and what waits for the device's answer (reply.ts). */
@@ -227,6 +234,8 @@ export interface SessionState {
   ended: boolean;
   /** MsgID of the device's last message processed. */
   deviceMsgId?: number;
+  /** The device used a SyncML DS media type in this session, and the deviation was recorded (once). */
+  dsMediaType?: boolean;
   /** That message and its reply, so that a retransmission gets the same reply (session-store.ts bounds them). */
   copy?: { body: Uint8Array; reply: LabReply };
   auth: SessionAuth;
@@ -261,6 +270,8 @@ export interface ServerContext {
   readonly scenario: Scenario;
   readonly failures: FailurePlan;
   readonly histories: Histories;
+  /** Strict mode (LabDmServerOptions.strict). */
+  readonly strict: boolean;
   log(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
   /** Records a protocol deviation of the session's device and logs it. */
   deviate(st: SessionState, message: string): void;

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { explainRefusal, AccountBook, parseDevices, serverCred, serverHmac, verifyDevice } from '../../../lab/server/auth.js';
+import { basicUser, explainRefusal, AccountBook, parseDevices, serverCred, serverHmac, verifyDevice } from '../../../lab/server/auth.js';
 import { basicCred, hmacHeader, md5Digest } from '../../../agent/session/auth.js';
-import { utf8Encode } from '../../../agent/util/bytes.js';
+import { base64Encode, utf8Encode } from '../../../agent/util/bytes.js';
+import type { Cred } from '../../../agent/syncml/model.js';
 import { nodeCrypto } from '../../../platform/node/crypto.js';
 
 const nonce = utf8Encode('Nonce');
@@ -20,7 +21,7 @@ test('parseDevices: defaults to md5, validates fields', () => {
   assert.throws(() => parseDevices([{ username: 'u', password: 'p', nonce: '***' }]), /nonce '\*\*\*' is not base64/);
 });
 
-test('AccountBook: by LocName, by HMAC username, bound to a DevId when the account says so', () => {
+test('AccountBook: by LocName, by HMAC username, by the user of a basic credential, else by the DevId an account is bound to', () => {
   const book = new AccountBook(
     parseDevices([
       { username: 'a', password: 'p', devId: 'D1' },
@@ -29,20 +30,48 @@ test('AccountBook: by LocName, by HMAC username, bound to a DevId when the accou
       { username: 'c', password: 'p2' },
       { username: 'c', password: 'p3', devId: 'D3' },
       { username: 'n', password: 'p', auth: 'none', devId: 'D4' },
+      { username: 'funambol', password: 'funambol', auth: 'basic', devId: 'DMCtest' },
     ]),
   );
-  assert.equal(book.find('D1', 'a', undefined)?.username, 'a');
-  assert.equal(book.find('D2', 'a', undefined), undefined, 'a is bound to D1');
-  assert.equal(book.find('D2', undefined, 'algorithm=MD5, username="b", mac=xx')?.username, 'b');
-  assert.equal(book.find('D2', undefined, undefined), undefined);
-  assert.equal(book.find('D9', 'nobody', undefined), undefined);
+  const find = (devId: string, locName?: string, hmac?: string, cred?: Cred) => book.find(devId, locName, hmac, cred);
+  assert.equal(find('D1', 'a')?.account.username, 'a');
+  assert.equal(find('D1', 'a')?.by, 'LocName');
+  assert.equal(find('D2', 'a'), undefined, 'a is bound to D1');
+  assert.equal(find('D2', undefined, 'algorithm=MD5, username="b", mac=xx')?.account.username, 'b');
+  assert.equal(find('D2', undefined, 'algorithm=MD5, username="b", mac=xx')?.by, 'HMAC username');
+  assert.equal(find('D2'), undefined, 'no name, and no account bound to D2');
+  assert.equal(find('D9', 'nobody'), undefined);
   // One name, several accounts: the one bound to the DevId first, else the unbound one.
-  assert.equal(book.find('D3', 'c', undefined)?.password, 'p3');
-  assert.equal(book.find('D1', 'c', undefined)?.password, 'p1');
-  assert.equal(book.find('D2', 'c', undefined)?.password, 'p2');
-  // No name: only an account without authentication bound to the DevId.
-  assert.equal(book.find('D4', undefined, undefined)?.username, 'n');
-  assert.equal(book.find('D1', undefined, undefined), undefined);
+  assert.equal(find('D3', 'c')?.account.password, 'p3');
+  assert.equal(find('D1', 'c')?.account.password, 'p1');
+  assert.equal(find('D2', 'c')?.account.password, 'p2');
+  // No LocName (libdmclient sends none): the user name inside a basic credential…
+  const basic = (user: string): Cred => ({
+    meta: { type: 'syncml:auth-basic', format: 'b64' },
+    data: base64Encode(utf8Encode(`${user}:x`)),
+  });
+  assert.deepEqual(find('D2', undefined, undefined, basic('b')), {
+    account: book.find('D2', 'b', undefined)!.account,
+    by: 'basic credential',
+  });
+  // …else the account bound to the DevId, whatever its authentication (the first listed for that DevId).
+  assert.equal(find('D4')?.account.username, 'n');
+  assert.equal(find('D1')?.account.username, 'a');
+  assert.equal(find('D1')?.by, 'DevId');
+  const md5: Cred = { meta: { type: 'syncml:auth-md5', format: 'b64' }, data: 'AAAA' };
+  assert.equal(find('DMCtest', undefined, undefined, md5)?.account.username, 'funambol', 'an MD5 digest names nobody: the DevId does');
+  // A name that names no account: the DevId's account, whose credential check then decides.
+  assert.equal(find('DMCtest', 'someone')?.account.username, 'funambol');
+  assert.equal(find('DMCtest', undefined, undefined, basic('someone'))?.by, 'DevId');
+});
+
+test('basicUser: the user name of a basic credential only', () => {
+  assert.equal(basicUser({ meta: { type: 'syncml:auth-basic' }, data: base64Encode(utf8Encode('funambol:pw:with:colons')) }), 'funambol');
+  assert.equal(basicUser({ data: base64Encode(utf8Encode('u:p')) }), 'u', 'no Meta Type means basic');
+  assert.equal(basicUser({ meta: { type: 'syncml:auth-md5' }, data: base64Encode(utf8Encode('u:p')) }), undefined);
+  assert.equal(basicUser({ meta: { type: 'syncml:auth-basic' }, data: '***' }), undefined, 'not base64');
+  assert.equal(basicUser({ meta: { type: 'syncml:auth-basic' }, data: base64Encode(utf8Encode('nocolon')) }), undefined);
+  assert.equal(basicUser(undefined), undefined);
 });
 
 test('parseDevices: a duplicate is found among 20,000 accounts (one per device, as a fleet writes them)', () => {

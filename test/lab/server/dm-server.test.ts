@@ -532,10 +532,13 @@ test('MD5: a wrong digest gets 401 and a fresh nonce each time, a missing one 40
   assert.equal(new Set(nonces).size, 3, 'a new nonce after every failure');
   for (const x of [a, b, c]) {
     assert.equal(hdrStatusOf(x.reply).chal!.meta.type, 'syncml:auth-md5');
+    // Only Status, but one for every command received (DM Protocol 1.2, Authentication): the Alert 1201 and
+    // the Replace of DevInfo get the SyncHdr's code and Chal. It held the SyncHdr's alone before.
+    const code = hdrStatusOf(x.reply).data;
     assert.deepEqual(
-      x.reply.body.map((k) => k.kind),
-      ['Status'],
-      'an auth failure reply holds only Status',
+      x.reply.body.map((k) => (k.kind === 'Status' ? `${k.cmd} ${k.cmdRef} ${k.data} ${k.chal?.meta.nextNonce}` : k.kind)),
+      ['SyncHdr 0', 'Alert 1', 'Replace 2'].map((c) => `${c} ${code} ${hdrStatusOf(x.reply).chal?.meta.nextNonce}`),
+      'an auth failure reply holds only Status, one per command received',
     );
   }
   assert.equal(base64Decode(nonces[2]!).length, 16);
