@@ -14,6 +14,7 @@ import { UserInteraction } from '../../agent/ui/interaction.js';
 import type { Clock, Log, TimerHandle } from '../../agent/ports.js';
 import { parseDevices, type DeviceAccount } from '../server/auth.js';
 import { urlOf, UsageError, type OptionSpec } from '../args.js';
+import { withDefined } from '../../agent/util/options.js';
 
 /** A file under lab/examples/. */
 export function exampleFile(name: string): string {
@@ -82,7 +83,7 @@ export function labDevices(devicesFile: string | undefined, user: string | undef
     return accounts;
   }
   const users = (user ?? 'dmuser:dmpass:md5').split(',').map((u) => credential(u, '--user'));
-  return parseDevices(users.map((u) => ({ ...u, ...(server ? { server } : {}) })));
+  return parseDevices(users.map((u) => withDefined({ ...u }, { server })));
 }
 
 /**
@@ -166,7 +167,7 @@ export function deviceScreen(
           },
         }),
   });
-  const ui = new UserInteraction({ display, clock, ...(o.log ? { log: o.log } : {}) });
+  const ui = new UserInteraction(withDefined({ display, clock }, { log: o.log }));
   return { display, ui, misfit: () => misfit };
 }
 

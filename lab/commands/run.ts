@@ -131,7 +131,7 @@ export async function runCommand(argv: string[], out: NodeJS.WritableStream, err
         `${JSON.stringify({
           exit: code,
           reason,
-          ...(report.error ? { error: report.error } : {}),
+          error: report.error,
           sessions: report.sessions,
           roundTrips: report.roundTrips,
           bytesSent: report.bytesSent,

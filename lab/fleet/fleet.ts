@@ -6,7 +6,7 @@
 import { DmAgent } from '../../agent/agent.js';
 import type { DeviceDescription } from '../../agent/description/description.js';
 import { CheckSchedule, planScheduleOptions, type SchedulePlan } from '../../agent/triggers/schedule.js';
-import type { Transport } from '../../agent/ports.js';
+import type { OutboundMessage, Transport } from '../../agent/ports.js';
 import { systemClock } from '../../platform/node/clock.js';
 import { nodeCrypto } from '../../platform/node/crypto.js';
 import { nodeUtf8 } from '../../platform/node/utf8.js';
@@ -19,6 +19,7 @@ import type { LabDmServer } from '../server/dm-server.js';
 import { InprocDownloader, type InprocPackages } from './inproc-packages.js';
 import { fleetDevice, type FleetAccounts } from './accounts.js';
 import { ScaledClock } from './scaled-clock.js';
+import { withDefined } from '../../agent/util/options.js';
 
 export interface FleetOptions {
   /** The device every simulated one is cloned from (see accounts.ts for DevIds and credentials). */
@@ -144,9 +145,9 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
       // A turn of the event loop per message, as a network would give: sessions that never wait on I/O would
       // otherwise run back to back and starve the package downloads, whose latency then measures the queue.
       await new Promise<void>((r) => setImmediate(r));
-      const r = await inproc.handle(out.body, { uri: out.uri, contentType: out.contentType, ...(out.hmac ? { hmac: out.hmac } : {}) });
+      const r = await inproc.handle(out.body, withDefined({ uri: out.uri, contentType: out.contentType }, { hmac: out.hmac }));
       if (!r || (r.status ?? 200) !== 200) throw new Error(r ? `lab server answered ${r.status}` : 'lab server dropped the message');
-      return { body: r.body, contentType: r.contentType, ...(r.hmac ? { hmac: r.hmac } : {}) };
+      return withDefined({ body: r.body, contentType: r.contentType }, { hmac: r.hmac });
     },
   };
   const t0 = performance.now();
@@ -177,15 +178,16 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
       downloader,
       desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })),
     );
-    const counted: Transport = {
-      exchange: async (out) => {
-        const reply = await transport.exchange(out);
-        replies[i]!++;
-        return reply;
+    const counted: Transport = withDefined(
+      {
+        exchange: async (out: OutboundMessage) => {
+          const reply = await transport.exchange(out);
+          replies[i]!++;
+          return reply;
+        },
       },
-      ...(transport.maxMessageBytes !== undefined ? { maxMessageBytes: transport.maxMessageBytes } : {}),
-      ...(transport.endpoint !== undefined ? { endpoint: transport.endpoint } : {}),
-    };
+      { maxMessageBytes: transport.maxMessageBytes, endpoint: transport.endpoint },
+    );
     const agent = await DmAgent.boot(
       desc,
       { storage, clock: systemClock, crypto: nodeCrypto, utf8: nodeUtf8, transport: counted, downloader, installer },
@@ -275,7 +277,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
     const notKept = inproc.totals().deviations - kept;
     if (notKept > 0) serverDeviations[`(${notKept} earlier deviations, no longer kept by the server)`] = notKept;
   }
-  return {
+  const result = {
     devices: o.devices,
     sessions: total,
     dmSessions,
@@ -298,10 +300,9 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
     heapMB: mem.heapUsed / 1048576,
     rssMB: mem.rss / 1048576,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
-    ...(serverDeviations ? { serverDeviations } : {}),
     peakInFlight,
-    ...(schedule ? { schedule } : {}),
   };
+  return withDefined(result, { serverDeviations, schedule });
 }
 
 /** One simulated hour per real second unless told otherwise. */
