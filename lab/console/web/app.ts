@@ -65,6 +65,11 @@ function fill(...parts: (Node | null)[]): void {
   view.replaceChildren(...parts.filter((p): p is Node => p !== null));
 }
 
+/** Label and value pairs, two columns; each in an element of its own (text side by side would run together). */
+function grid(...pairs: [string, Node | string][]): HTMLElement {
+  return h('div', { class: 'card grid' }, ...pairs.flatMap(([k, v]) => [h('span', { class: 'muted' }, k), h('span', {}, v)]));
+}
+
 const statusCell = (s: string) => h('span', { class: `status-${s}` }, s);
 const devLink = (devId: string) => h('a', { href: `#/devices/${encodeURIComponent(devId)}` }, devId);
 
@@ -201,29 +206,25 @@ async function sessionView(id: string): Promise<void> {
     const open = new Set([...view.querySelectorAll('details[open]')].map((d) => (d as HTMLElement).dataset.index));
     fill(
       h('h2', {}, `Session ${s.id} `, statusCell(s.status)),
-      h(
-        'div',
-        { class: 'card grid' },
-        'device',
-        devLink(s.devId),
-        'SessionID',
-        s.sessionId,
-        'transport',
-        `${s.transport} / ${s.encoding}`,
-        'started',
-        time(s.startedAt),
-        'export',
-        h(
-          'span',
-          {},
+      grid(
+        ['device', devLink(s.devId)],
+        ['SessionID', s.sessionId],
+        ['transport', `${s.transport} / ${s.encoding}`],
+        ['started', time(s.startedAt)],
+        [
+          'export',
           h(
-            'a',
-            { href: `/api/sessions/${s.id}/capture`, download: `${s.id}.capture.jsonl`, id: 'export-capture' },
-            'raw messages (capture, for dm-agent decode)',
+            'span',
+            {},
+            h(
+              'a',
+              { href: `/api/sessions/${s.id}/capture`, download: `${s.id}.capture.jsonl`, id: 'export-capture' },
+              'raw messages (capture, for dm-agent decode)',
+            ),
+            ' · ',
+            h('a', { href: `/api/sessions/${s.id}/xml`, download: `${s.id}.xml`, id: 'export-xml' }, 'indented XML'),
           ),
-          ' · ',
-          h('a', { href: `/api/sessions/${s.id}/xml`, download: `${s.id}.xml`, id: 'export-xml' }, 'indented XML'),
-        ),
+        ],
       ),
       s.ui.length
         ? h(
@@ -342,6 +343,7 @@ interface DeviceDetail extends Omit<DeviceRow, 'sessions' | 'simulated' | 'devia
   deployments: { componentId: string; version: string; correlator: string; state: string; resultCode?: number }[];
   results: { at: string; resultCode: number; ok: boolean; correlator?: string; component?: string; version?: string }[];
   deviations: { session: string; message: number; text: string; rule: string }[];
+  sessionsBegun: number;
   sessions: SessionSummary[];
   queued: { name: string; session: number }[];
   simulated: ScreenState | null;
@@ -368,48 +370,49 @@ async function deviceView(devId: string): Promise<void> {
       h('p', { id: 'message' }),
       h(
         'div',
-        { class: 'card grid' },
-        'account',
-        d.account ?? '—',
-        'transport',
-        d.transport ? `${d.transport} / ${d.encoding}` : '—',
-        'first seen',
-        time(d.firstSeen),
-        'last contact',
-        time(d.lastContact),
-        'DM sessions',
-        d.sessions.length ? String(d.sessions.length) : '0',
-        ...Object.entries(d.devInfo).flatMap(([k, v]) => [`DevInfo/${k}`, v]),
-      ),
-      h(
-        'div',
-        { class: 'card' },
-        h('h3', {}, 'Actions'),
+        { class: 'columns' },
         h(
-          'button',
-          { onclick: () => void post(`${path}/notify`, {}).then(() => note('notification sent over MQTT'), showError) },
-          'Notify over MQTT',
+          'div',
+          {},
+          grid(
+            ['account', d.account ?? '—'],
+            ['transport', d.transport ? `${d.transport} / ${d.encoding}` : '—'],
+            ['first seen', time(d.firstSeen)],
+            ['last contact', time(d.lastContact)],
+            ['DM sessions', String(d.sessionsBegun)],
+            ...Object.entries(d.devInfo).map(([k, v]): [string, string] => [`DevInfo/${k}`, v]),
+          ),
+          h(
+            'div',
+            { class: 'card' },
+            h('h3', {}, 'Actions'),
+            h(
+              'button',
+              { onclick: () => void post(`${path}/notify`, {}).then(() => note('notification sent over MQTT'), showError) },
+              'Notify over MQTT',
+            ),
+            ' ',
+            scenario,
+            ' ',
+            h(
+              'button',
+              {
+                id: 'queue-scenario',
+                onclick: () =>
+                  void post<{ queued: unknown[] }>(`${path}/scenario`, { scenario: scenario.value }).then(
+                    (r) => note(`queued for the next session (${r.queued.length} waiting)`),
+                    showError,
+                  ),
+              },
+              'Queue for the next session',
+            ),
+            d.queued.length
+              ? h('p', { class: 'muted' }, `queued: ${d.queued.map((q) => `${q.name} (session ${q.session})`).join(', ')}`)
+              : null,
+          ),
         ),
-        ' ',
-        scenario,
-        ' ',
-        h(
-          'button',
-          {
-            id: 'queue-scenario',
-            onclick: () =>
-              void post<{ queued: unknown[] }>(`${path}/scenario`, { scenario: scenario.value }).then(
-                (r) => note(`queued for the next session (${r.queued.length} waiting)`),
-                showError,
-              ),
-          },
-          'Queue for the next session',
-        ),
-        d.queued.length
-          ? h('p', { class: 'muted' }, `queued: ${d.queued.map((q) => `${q.name} (session ${q.session})`).join(', ')}`)
-          : null,
+        screen ? h('div', { class: 'card' }, screenBlock(screen, devId)) : '',
       ),
-      screen ? h('div', { class: 'card' }, h('h3', {}, 'Screen'), screenBlock(screen, devId)) : null,
       h('h3', {}, 'Inventory (as last read)'),
       table(
         ['node', 'ID', 'name', 'version'],
