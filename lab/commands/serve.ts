@@ -146,7 +146,7 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
  * The console of `serve`, and the capture: served unless --no-console; with a token when asked, and always on
  * an address other than loopback. undefined: neither console nor capture.
  */
-function consoleFor(
+export function consoleFor(
   o: { host: string; capture?: string | undefined; 'no-console': boolean; 'console-token'?: string | undefined },
   log: Log,
 ): LabConsole | undefined {

@@ -165,3 +165,21 @@ test('the notify action publishes on the device’s notify topic; without MQTT i
     await plain.close();
   }
 });
+
+test('serve asks for a token on any address but loopback (one it makes), or when given one; none on 127.0.0.1', async () => {
+  const { consoleFor } = await import('../../../lab/commands/serve.js');
+  const log = { log: () => {} };
+  const cases = [
+    consoleFor({ host: '127.0.0.1', 'no-console': false }, log),
+    consoleFor({ host: '0.0.0.0', 'no-console': false }, log),
+    consoleFor({ host: '127.0.0.1', 'no-console': false, 'console-token': 'mine' }, log),
+  ];
+  try {
+    assert.equal(cases[0]!.token, undefined, 'loopback');
+    assert.match(cases[1]!.token ?? '', /^[A-Za-z0-9_-]{22}$/, 'another address: 128 random bits');
+    assert.equal(cases[2]!.token, 'mine', 'given');
+    assert.equal(consoleFor({ host: '0.0.0.0', 'no-console': true }, log), undefined, '--no-console without --capture: no console');
+  } finally {
+    for (const c of cases) c?.close();
+  }
+});
