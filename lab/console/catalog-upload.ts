@@ -1,15 +1,17 @@
 // A package uploaded through the console becomes a catalog version while the server runs: checked as
-// `dm-agent package inspect` checks it (a readable header with id, name and a dotted version, a size the
-// Node device and the lab catalog take), written to the console's upload folder, and offered from the next
-// inventory check on. A package refused says why; nothing is written for it.
+// `dm-agent package inspect` checks it (a readable header with id, name and a dotted version; a package
+// that the Node device or the Moddable device takes, within its size limit), written to the console's
+// upload folder, and offered from the next inventory check on. A package refused says why; nothing is
+// written for it.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DmError, errorMessage } from '../../agent/errors.js';
 import { addEntry, type Catalog, type CatalogEntry } from '../server/catalog.js';
-import { inspectPackage, NODE_MAX_PACKAGE_BYTES } from '../commands/package.js';
+import { inspectPackage, moddableMaxPackageBytes, NODE_MAX_PACKAGE_BYTES } from '../commands/package.js';
+import { isDottedVersion } from '../server/catalog.js';
 
-/** The largest upload taken: what the Node device and the lab catalog take (package inspect's first limit). */
-export const MAX_UPLOAD = NODE_MAX_PACKAGE_BYTES;
+/** The largest upload taken: the larger of the two devices' limits (package inspect's). */
+export const MAX_UPLOAD = Math.max(NODE_MAX_PACKAGE_BYTES, moddableMaxPackageBytes());
 
 export interface UploadOptions {
   autoUpdate?: boolean;
@@ -24,12 +26,21 @@ export function addUploadedPackage(catalog: Catalog, dir: string, bytes: Uint8Ar
   } catch (e) {
     throw new DmError('DM_ERR_CONFIG', 400, `package refused: ${errorMessage(e).replace(/^upload: /, '')}`);
   }
-  const lab = report.limits[0]!;
-  if (!lab.ok) throw new DmError('DM_ERR_CONFIG', 400, `package refused: ${lab.why ?? 'the lab catalog does not take it'}`);
+  if (!isDottedVersion(report.version)) {
+    throw new DmError('DM_ERR_CONFIG', 400, `package refused: version '${report.version}' is not dotted numeric, as the lab catalog wants`);
+  }
+  // Offered when a device of one kind or the other takes it (a mod package is for the Moddable device only).
+  if (!report.limits.some((l) => l.ok)) {
+    throw new DmError(
+      'DM_ERR_CONFIG',
+      400,
+      `package refused: ${report.limits.map((l) => `${l.target}: ${l.why ?? 'refused'}`).join('; ')}`,
+    );
+  }
   if (catalog.entries.some((e) => e.id === report.id && e.version === report.version)) {
     throw new DmError('DM_ERR_CONFIG', 409, `package refused: ${report.id} ${report.version} is in the catalog already`);
   }
-  const fileName = `${report.id}-${report.version}.json`.replace(/[^A-Za-z0-9._-]/g, '_');
+  const fileName = `${report.id}-${report.version}.${report.archiveBytes > 0 ? 'pkg' : 'json'}`.replace(/[^A-Za-z0-9._-]/g, '_');
   const file = join(dir, fileName);
   const entry: CatalogEntry = {
     id: report.id,

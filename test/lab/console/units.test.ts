@@ -183,3 +183,24 @@ test('serve asks for a token on any address but loopback (one it makes), or when
     for (const c of cases) c?.close();
   }
 });
+
+test('an uploaded mod package (header, NUL, archive) is offered for the Moddable device; one no device takes is refused with both reasons', async () => {
+  const { addUploadedPackage } = await import('../../../lab/console/catalog-upload.js');
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'upload-'));
+  const catalog = { entries: [], packagesDir: dir };
+  const head = new TextEncoder().encode(JSON.stringify({ id: 'com.example.mod', name: 'Mod', version: '1.1', module: 'mod' }));
+  // An XS archive begins with its size (big-endian) and 'XS_A' (platform/moddable/lib/mod-package.ts).
+  const archive = new Uint8Array(16);
+  new DataView(archive.buffer).setUint32(0, 16);
+  archive.set(new TextEncoder().encode('XS_A'), 4);
+  const pkg = new Uint8Array([...head, 0, ...archive]);
+  const e = addUploadedPackage(catalog, dir, pkg);
+  assert.equal(e.fileName, 'com.example.mod-1.1.pkg');
+  assert.throws(
+    () => addUploadedPackage(catalog, dir, new Uint8Array([...head, 0, 1, 2, 3])),
+    /package refused: Node device and lab catalog: has a mod archive.*; Moddable device: /,
+  );
+});
