@@ -6,6 +6,7 @@
 import { decodeMessage, sniffEncoding } from '../../agent/syncml/codec.js';
 import type { Command } from '../../agent/syncml/model.js';
 import { nodeUtf8 } from '../../platform/node/utf8.js';
+import { bytesEqual } from '../../agent/util/bytes.js';
 import type { Deviation, LabDmServer, LabObserver, LabReply, OperationOutcome, RequestMeta } from '../server/dm-server.js';
 import type { SessionState } from '../server/types.js';
 import { ruleFor } from './rules.js';
@@ -108,6 +109,11 @@ export function summarize(bytes: Uint8Array, contentType: string): { summary: st
   }
 }
 
+function lastDeviceMessage(s: SessionEntry): MessageEntry | undefined {
+  for (let i = s.messages.length - 1; i >= 0; i--) if (s.messages[i]!.dir === 'device') return s.messages[i];
+  return undefined;
+}
+
 /** "Status 200 ×3" for repeats in a row. */
 function compact(parts: string[]): string {
   const out: string[] = [];
@@ -208,7 +214,11 @@ export class SessionLog implements LabObserver {
       this.trim();
     }
     const contentType = meta.contentType ?? (encoding === 'wbxml' ? 'application/vnd.syncml.dm+wbxml' : 'application/vnd.syncml.dm+xml');
-    this.add(s, { dir: 'device', at, bytes: body, contentType, ...summarize(body, contentType) });
+    const m: MessageEntry = { dir: 'device', at, bytes: body, contentType, ...summarize(body, contentType) };
+    // The same bytes as the session's last device message: the device lost the reply and sends it again.
+    const last = lastDeviceMessage(s);
+    if (last && bytesEqual(last.bytes, body)) m.retransmission = true;
+    this.add(s, m);
     const early = this.pending.get(key(s.devId, s.sessionId));
     if (early) {
       this.pending.delete(key(s.devId, s.sessionId));

@@ -268,3 +268,32 @@ test('serve --capture writes every message; decode reads it (one session or all)
     await c.close();
   }
 });
+
+test('a lost reply queued for a device: the reply shows lost, the device’s message sent again and its cached reply both show as retransmissions', async () => {
+  const c = await startConsoleLab({ devices: [{ username: 'dmuser', password: 'dmpass', auth: 'none' }] });
+  try {
+    const q = await fetch(`${c.origin}/api/devices/${encodeURIComponent(DEV)}/scenario`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ scenario: 'lost-reply' }),
+    });
+    assert.equal(q.status, 201);
+    const msg = to(c, devMsg({ msgId: 1, body: pkg1Body() }));
+    await assert.rejects(postDm(c, msg), 'the connection is dropped');
+    assert.equal((await postDm(c, msg)).status, 200, 'the same message again gets the reply');
+    const v = JSON.parse((await get(c, '/api/sessions/s1')).text) as {
+      messages: { dir: string; lost?: boolean; retransmission?: boolean }[];
+    };
+    assert.deepEqual(
+      v.messages.map((m) => [m.dir, m.lost ?? false, m.retransmission ?? false]),
+      [
+        ['device', false, false],
+        ['server', true, false],
+        ['device', false, true],
+        ['server', false, true],
+      ],
+    );
+  } finally {
+    await c.close();
+  }
+});
