@@ -204,3 +204,20 @@ test('an uploaded mod package (header, NUL, archive) is offered for the Moddable
     /package refused: Node device and lab catalog: has a mod archive.*; Moddable device: /,
   );
 });
+
+test('the console options of demo and fleet are refused where they do not apply (usage errors)', async () => {
+  const { main } = await import('../../../lab/cli.js');
+  const { Writable } = await import('node:stream');
+  let err = '';
+  const sinkErr = new Writable({
+    write(chunk, _e, cb) {
+      err += String(chunk);
+      cb();
+    },
+  });
+  const none = new Writable({ write: (_c, _e, cb) => cb() });
+  assert.equal(await main(['demo', '--http', '1'], none, sinkErr), 2);
+  assert.match(err, /--http applies to --console only/);
+  assert.equal(await main(['fleet', '--devices', '1', '--server', 'http://127.0.0.1:1/dm', '--console'], none, sinkErr), 2);
+  assert.match(err, /--console needs --server inproc/);
+});
