@@ -11,6 +11,7 @@ export const VERBS: Record<string, () => Promise<Verb>> = {
   decode: async () => (await import('./commands/codec.js')).decodeVerb,
   alert: async () => (await import('./commands/alert.js')).alertVerb,
   serve: async () => (await import('./commands/serve.js')).serveVerb,
+  replay: async () => (await import('./commands/replay.js')).replayVerb,
   run: async () => (await import('./commands/run.js')).runVerb,
   device: async () => (await import('./commands/device.js')).deviceVerb,
   demo: async () => (await import('./commands/demo.js')).demoVerb,

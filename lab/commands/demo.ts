@@ -10,7 +10,10 @@ import { TerminalDisplay } from '../../platform/node/terminal-display.js';
 import { TerminalButton, attachTerminalKeys } from '../../platform/node/terminal-keys.js';
 import { StreamLog } from '../../platform/node/log.js';
 import { traceToFile } from '../../platform/node/trace.js';
-import { defineVerb, parse, type Verb } from '../args.js';
+import { defineVerb, parse, UsageError, type Verb } from '../args.js';
+import type { DeviceDescription } from '../../agent/description/description.js';
+import { LabConsole } from '../console/console.js';
+import { startConsoleDevice } from '../console/sim-device.js';
 import { DEVICE_OPTIONS, ENCODING_OPTION, deployedList, exampleFile, labDevices, loadDevice, readAnswers } from './common.js';
 
 export const demoSpec = defineVerb({
@@ -37,12 +40,26 @@ export const demoSpec = defineVerb({
     answers: DEVICE_OPTIONS.answers,
     trace: DEVICE_OPTIONS.trace,
     quiet: { type: 'boolean', description: "without the server's log" },
+    console: {
+      type: 'boolean',
+      description:
+        "the lab console on --http: the device's screen drawn in the page, its button and screens answered there; runs until Ctrl-C",
+    },
+    http: {
+      type: 'int',
+      value: 'PORT',
+      default: 8080,
+      max: 65535,
+      description: "with --console: the lab server's HTTP port (0: any free one)",
+    },
   },
 });
 
 export async function demoCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
-  const { options: o } = parse(demoSpec, argv);
+  const { options: o, given } = parse(demoSpec, argv);
   const desc = loadDevice(o.device ?? exampleFile('device.json'));
+  if (o.console) return demoConsole(o, desc, out);
+  if (given.has('http')) throw new UsageError('--http applies to --console only');
   const { encoding, transport, quiet } = o;
   const interactive = process.stdin.isTTY === true && out === process.stdout && !o.answers;
   const answers = o.answers ? readAnswers(o.answers) : interactive ? [] : ['yes'];
@@ -117,6 +134,54 @@ export async function demoCommand(argv: string[], out: NodeJS.WritableStream): P
   } finally {
     detach?.();
     await dev.close();
+    await lab.close();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * demo --console: the lab (with its console on --http) and the device, whose screen and button are the
+ * console's; nothing is answered by itself: the user presses the button and answers in the page.
+ */
+async function demoConsole(
+  o: { transport: 'mqtt' | 'http'; encoding: 'xml' | 'wbxml'; quiet: boolean; http: number },
+  desc: DeviceDescription,
+  out: NodeJS.WritableStream,
+): Promise<number> {
+  const say = (s: string) => out.write(`${s}\n`);
+  const bench = new LabConsole();
+  await bench.prepare();
+  const catalog = loadCatalog(exampleFile('catalog.json'));
+  const lab = await startLab({
+    catalog,
+    mqtt: 'embedded',
+    port: o.http,
+    devices: labDevices(undefined, `${desc.account.auth.username}:${desc.account.auth.password}:${desc.account.auth.type}`, undefined),
+    console: bench.hooks(),
+    ...(o.quiet ? {} : { log: { log: (level, m) => (level === 'debug' || level === 'trace' ? undefined : say(`  [server] ${m}`)) } }),
+  });
+  bench.attach(lab, catalog);
+  desc.account.serverUri = lab.dmUrl;
+  const stateDir = mkdtempSync(join(tmpdir(), 'dm-demo-'));
+  const dev = await startConsoleDevice(bench, {
+    desc,
+    stateDir,
+    transport: o.transport,
+    encoding: o.encoding,
+    ...(lab.brokerUrl ? { brokerUrl: lab.brokerUrl } : {}),
+    log: new StreamLog(out, 'warn', '[device] '),
+  });
+  try {
+    say(`Lab console at ${bench.url()} (DM server ${lab.dmUrl}, MQTT broker ${lab.brokerUrl}).`);
+    say(`Device ${desc.devInfo.devId} booted; deployed: ${deployedList(dev.agent.tree)}. Press its button in the page; Ctrl-C stops.`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    return 0;
+  } finally {
+    await dev.close();
+    bench.close();
     await lab.close();
     rmSync(stateDir, { recursive: true, force: true });
   }

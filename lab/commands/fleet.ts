@@ -11,6 +11,7 @@ import { planJitterMinutes } from '../../agent/triggers/schedule.js';
 import { InprocPackages } from '../fleet/inproc-packages.js';
 import { defineVerb, parse, serverOption, UsageError, type Verb } from '../args.js';
 import { DEVICE_OPTIONS, ENCODING_OPTION, exampleFile, loadDevice } from './common.js';
+import { LabConsole } from '../console/console.js';
 
 /** More devices than one process can simulate, or than a server's accounts table should hold in one file. */
 export const MAX_DEVICES = 1_000_000;
@@ -116,6 +117,18 @@ export const fleetSpec = defineVerb({
     },
     'write-accounts': { type: 'string', value: 'FILE', description: 'write the accounts table for the devices and run nothing' },
     json: { type: 'boolean', description: 'the summary as one JSON object' },
+    console: {
+      type: 'boolean',
+      description:
+        'with --server inproc: the lab console on --http, its sessions and devices live; after the run it serves on until Ctrl-C',
+    },
+    http: {
+      type: 'int',
+      value: 'PORT',
+      default: 8080,
+      max: 65535,
+      description: "with --console: the lab server's HTTP port (0: any free one)",
+    },
   },
 });
 
@@ -171,6 +184,8 @@ export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): 
   }
   const server = o.server === 'inproc' ? 'inproc' : serverOption(o.server, o.transport);
   if (server === undefined) throw new UsageError('--server URL|inproc is required');
+  if (o.console && server !== 'inproc') throw new UsageError('--console needs --server inproc (the lab server in this process)');
+  if (given.has('http') && !o.console) throw new UsageError('--http applies to --console only');
   if (trigger === 'schedule') {
     for (const n of ['concurrency', 'ramp'])
       if (given.has(n))
@@ -202,13 +217,31 @@ export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): 
   let summary: FleetSummary;
   if (server === 'inproc') {
     const catalog = loadCatalog(o.catalog ?? exampleFile('catalog.json'));
-    const lab = await startLab({ catalog, devices: parseDevices(fleetAccounts(template, devices, accounts)) });
+    const bench = o.console ? new LabConsole() : undefined;
+    await bench?.prepare();
+    const lab = await startLab({
+      catalog,
+      devices: parseDevices(fleetAccounts(template, devices, accounts)),
+      ...(bench ? { console: bench.hooks(), port: o.http } : {}),
+    });
+    bench?.attach(lab, catalog);
+    if (bench) out.write(`lab console at ${bench.url()}\n`);
     try {
       summary = await runFleet({
         ...common,
         target: { kind: 'inproc', server: lab.server, url: lab.dmUrl, packages: new InprocPackages(catalog, lab.packagesUrl) },
       });
+      if (bench) {
+        out.write(o.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
+        out.write(`the console serves on at ${bench.url()}; Ctrl-C stops it\n`);
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        return summary.failed === 0 ? 0 : 1;
+      }
     } finally {
+      bench?.close();
       await lab.close();
     }
   } else {

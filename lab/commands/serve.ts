@@ -8,6 +8,7 @@ import { startLab } from '../server/lab.js';
 import type { LabDmServer } from '../server/dm-server.js';
 import { defineVerb, parse, urlOf, UsageError, type Verb } from '../args.js';
 import { exampleFile, labDevices } from './common.js';
+import { isLoopback, LabConsole, newToken } from '../console/console.js';
 
 const CREDENTIAL = 'u:p[:auth]';
 
@@ -85,6 +86,19 @@ export const serveSpec = defineVerb({
       type: 'boolean',
       description: 'refuses what it otherwise takes with a logged deviation because the intent is clear (a SyncML DS media type: 415)',
     },
+    capture: {
+      type: 'string',
+      value: 'FILE',
+      description:
+        'writes every message of every session, both directions, as its bytes with time, session and device, to FILE (docs/console.md); `dm-agent decode FILE` reads it, `dm-agent replay FILE` plays it',
+    },
+    'no-console': { type: 'boolean', description: 'no console: the HTTP port serves the DM endpoint and the packages only' },
+    'console-token': {
+      type: 'string',
+      value: 'T',
+      defaultText: 'none on 127.0.0.1; a random one, printed at start, on any other address',
+      description: 'the console asks every request for this token',
+    },
   },
 });
 
@@ -99,6 +113,8 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
   };
   const tls = serveTls(o['tls-cert'], o['tls-key']);
   const catalog = loadCatalog(o.catalog ?? exampleFile('catalog.json'));
+  const bench = consoleFor(o, log);
+  await bench?.prepare();
   const lab = await startLab({
     catalog,
     devices: labDevices(o.devices, o.user, o['server-cred']),
@@ -113,18 +129,36 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
     historyLimit: o.history,
     ...(tls ? { tls } : {}),
     ...(o.strict ? { strict: true } : {}),
+    ...(bench ? { console: bench.hooks() } : {}),
     log,
   });
+  bench?.attach(lab, catalog);
   out.write(`lab DM server: POST ${lab.dmUrl}; packages at ${lab.packagesUrl}; ${catalog.entries.length} catalog entries\n`);
+  if (bench?.serving) out.write(`console: ${bench.url()}${bench.token ? ' (the token in this address is asked of every request)' : ''}\n`);
+  if (o.capture) out.write(`capturing every message to ${o.capture}\n`);
   if (lab.brokerUrl) out.write(`MQTT binding on ${lab.brokerUrl}: ${o.prefix ? `${o.prefix}/` : ''}dm/<DevId>/up → …/down, …/notify\n`);
   out.write('Ctrl-C stops it.\n');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  bench?.close();
   await lab.close();
   out.write(serveSummary(lab.server));
   return 0;
+}
+
+/**
+ * The console of `serve`, and the capture: served unless --no-console; with a token when asked, and always on
+ * an address other than loopback. undefined: neither console nor capture.
+ */
+export function consoleFor(
+  o: { host: string; capture?: string | undefined; 'no-console': boolean; 'console-token'?: string | undefined },
+  log: Log,
+): LabConsole | undefined {
+  if (o['no-console'] && !o.capture) return undefined;
+  const token = o['console-token'] ?? (isLoopback(o.host) ? undefined : newToken());
+  return new LabConsole({ serve: !o['no-console'], log, ...(token ? { token } : {}), ...(o.capture ? { capture: o.capture } : {}) });
 }
 
 /**

@@ -162,3 +162,23 @@ export function findUpdate(catalog: Catalog, id: string, installed: string): Cat
 export function entryByFile(catalog: Catalog, fileName: string): CatalogEntry | undefined {
   return catalog.entries.find((e) => e.fileName === fileName);
 }
+
+/**
+ * Offers one more version while the server runs (the lab console's upload). The same checks as a catalog
+ * file's entry: a dotted version, not listed already, a file name of its own. Devices see it from their next
+ * inventory check on.
+ */
+export function addEntry(catalog: Catalog, entry: CatalogEntry): void {
+  const where = `${entry.id} ${entry.version}`;
+  if (!VERSION.test(entry.version)) bad(`${where}: version '${entry.version}' is not dotted numeric (e.g. 2.0 or 1.4.3)`);
+  if (!SAFE_FILE.test(entry.fileName)) bad(`${where}: file name '${entry.fileName}' must be letters, digits, '.', '_' or '-'`);
+  if (catalog.entries.some((e) => e.id === entry.id && e.version === entry.version)) bad(`${where} is in the catalog already`);
+  if (catalog.entries.some((e) => e.fileName === entry.fileName)) bad(`${where}: package file ${entry.fileName} is used already`);
+  catalog.entries.push(entry);
+}
+
+/** Stops offering a version (its file stays served, for a device downloading it now); the entry, or undefined. */
+export function retireEntry(catalog: Catalog, id: string, version: string): CatalogEntry | undefined {
+  const i = catalog.entries.findIndex((e) => e.id === id && e.version === version);
+  return i < 0 ? undefined : catalog.entries.splice(i, 1)[0];
+}

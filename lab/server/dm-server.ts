@@ -94,6 +94,7 @@ export type {
   DeviceView,
   Deviation,
   LabDmServerOptions,
+  LabObserver,
   LabReply,
   OperationOutcome,
   RequestMeta,
@@ -132,7 +133,7 @@ export class LabDmServer {
       crypto,
       hashes: new UserPassHashes(crypto),
       scenario,
-      failures: new FailurePlan(scenario.failures),
+      failures: options.failures ?? new FailurePlan(scenario.failures),
       strict: options.strict === true,
       histories: {
         deployments: new History(keep),
@@ -270,6 +271,9 @@ export class LabDmServer {
     }
 
     const st = this.session(msg, encoding, body);
+    const observer = this.o.observer;
+    observer?.processing(devId, st.device.sessions);
+    observer?.deviceMessage(st, body, meta);
     if (media.kind === 'syncml' && media.ds && !st.dsMediaType) {
       st.dsMediaType = true;
       this.ctx.deviate(st, `Content-Type ${media.type} is SyncML DS's; ${MEDIA_TYPE_RULE} (taken as DM; said once a session)`);
@@ -277,6 +281,7 @@ export class LabDmServer {
     const msgNo = Number(msg.hdr.msgId);
     if (isRetransmission(st, msgNo, body)) {
       this.ctx.log('info', `device ${devId} session ${st.sessionId}: MsgID ${msgNo} again (retransmission); resending the previous reply`);
+      observer?.serverMessage(st, st.copy.reply, true);
       return st.copy.reply;
     }
     if (st.deviceMsgId !== undefined && msgNo !== st.deviceMsgId + 1) {
@@ -288,7 +293,9 @@ export class LabDmServer {
     const failures = this.ctx.failures;
     if (failures.take('http-500-at-message', msgNo, st.device.sessions)) {
       this.ctx.log('warn', `injected failure: HTTP 500 at device message ${msgNo} (${devId})`);
-      return { status: 500, body: utf8Encode('injected failure: http-500-at-message\n'), contentType: 'text/plain' };
+      const failed = { status: 500, body: utf8Encode('injected failure: http-500-at-message\n'), contentType: 'text/plain' };
+      observer?.serverMessage(st, failed, false);
+      return failed;
     }
 
     const answer = await this.process(st, msg, body, meta);
@@ -299,11 +306,15 @@ export class LabDmServer {
       this.ctx.log('info', `injected delay of ${delay.ms} ms before answering device message ${msgNo}`);
       await (this.o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))))(delay.ms);
     }
+    // Another device's message may have been handled while this one waited.
+    observer?.processing(devId, st.device.sessions);
     if (failures.take('drop-connection-at-message', msgNo, st.device.sessions)) {
       // Processed but the reply is lost, as when a connection breaks: the device's retry gets the cached reply.
       this.ctx.log('warn', `injected failure: connection dropped after device message ${msgNo} (${devId})`);
+      observer?.serverMessage(st, undefined, false);
       return undefined;
     }
+    observer?.serverMessage(st, answer, false);
     return answer;
   }
 
@@ -404,6 +415,7 @@ export class LabDmServer {
 
   private deviate(devId: string, sessionId: string, message: string): void {
     this.ctx.histories.deviations.push({ devId, sessionId, message });
+    this.o.observer?.deviation({ devId, sessionId, message });
     this.ctx.log('warn', `deviation: device ${devId} session ${sessionId}: ${message}`);
   }
 }

@@ -26,6 +26,10 @@ export interface HttpServerOptions {
   /** Serve HTTPS with this certificate (chain) and private key, both PEM; its URLs are then https://. */
   tls?: { cert: string | Buffer; key: string | Buffer };
   log?: Log;
+  /** Other routes on the same port (the lab console): true when it answered the request. */
+  routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** The file of package `name` when it is not in packagesDir (one uploaded through the console). */
+  packageFile?: (name: string) => string | undefined;
 }
 
 export interface RunningHttpServer {
@@ -104,6 +108,8 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
           return;
         }
         servePackage(req, res, name);
+      } else if (o.routes?.(req, res)) {
+        /* answered by the other routes */
       } else plain(res, 404, `no such resource ${path} (the DM endpoint is POST ${dmPath}, packages are GET /packages/<file>)`);
     } catch (e) {
       serverError(res, e);
@@ -176,7 +182,7 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
       plain(res, 404, `no package '${name}'`);
       return;
     }
-    const file = join(o.packagesDir, name);
+    const file = o.packageFile?.(name) ?? join(o.packagesDir, name);
     let size: number;
     let mtime: number;
     try {

@@ -2,9 +2,11 @@
 // binding on a broker (an external one, or an embedded aedes). Used by `dm-agent serve`, `npm start`,
 // the fleet simulator and tests, so each starts the lab the same way.
 import { networkInterfaces } from 'node:os';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Log } from '../../agent/ports.js';
 import type { Catalog } from './catalog.js';
-import type { Scenario } from './scenario.js';
+import type { FailurePlan, Scenario } from './scenario.js';
+import type { LabObserver } from './types.js';
 import type { DeviceAccount } from './auth.js';
 import { LabDmServer } from './dm-server.js';
 import { startHttpServer, type RunningHttpServer } from './http.js';
@@ -32,6 +34,13 @@ export interface LabOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Strict mode (LabDmServerOptions.strict): refuse what is otherwise taken with a deviation. */
   strict?: boolean;
+  /** Watches the server and adds routes and packages on its HTTP port: the lab console (lab/console/). */
+  console?: {
+    observer: LabObserver;
+    failures: (scenario: Scenario | undefined) => FailurePlan;
+    routes: (req: IncomingMessage, res: ServerResponse) => boolean;
+    packageFile: (name: string) => string | undefined;
+  };
 }
 
 export interface RunningLab {
@@ -81,6 +90,7 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
     ...(o.log ? { log: o.log } : {}),
     ...(o.historyLimit !== undefined ? { historyLimit: o.historyLimit } : {}),
     ...(o.strict ? { strict: true } : {}),
+    ...(o.console ? { observer: o.console.observer, failures: o.console.failures(o.scenario) } : {}),
   });
   // With port 0 the real port is known only once listening: announce that URL in PkgURL.
   const http = await startHttpServer({
@@ -92,6 +102,7 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
     ...(announceHost !== undefined ? { announceHost } : {}),
     ...(o.tls ? { tls: o.tls } : {}),
     ...(o.log ? { log: o.log } : {}),
+    ...(o.console ? { routes: o.console.routes, packageFile: o.console.packageFile } : {}),
   });
   if (!o.publicUrl) server.useServerUri(http.url);
   let broker: RunningBroker | undefined;

@@ -42,6 +42,23 @@ export interface LabDmServerOptions {
    * media type) is refused instead. Off by default: a lab server is liberal in what it accepts, and loud.
    */
   strict?: boolean;
+  /** Who watches the messages, replies and deviations (the lab console, lab/console/). */
+  observer?: LabObserver;
+  /** The injected failures, in place of the scenario's own plan (the console's adds failures queued per device). */
+  failures?: FailurePlan;
+}
+
+/**
+ * What the server tells an observer (the lab console): each device message once matched to its session, each
+ * answer (undefined: the reply is dropped, an injected lost reply), each deviation. `processing` comes before
+ * the server acts for a device's session, so that a failure plan can tell which device its failures are for.
+ * An observer must not throw and must not keep the session state past the call.
+ */
+export interface LabObserver {
+  processing(devId: string, sessionNo: number): void;
+  deviceMessage(st: Readonly<SessionState>, body: Uint8Array, meta: RequestMeta): void;
+  serverMessage(st: Readonly<SessionState>, reply: LabReply | undefined, retransmission: boolean): void;
+  deviation(d: Deviation): void;
 }
 
 export interface RequestMeta {
