@@ -3,7 +3,7 @@
 // the firmware that runs after the switch reads what the one before it wrote. The steps, a state machine:
 //
 //   accepted ─► downloading ─► downloaded ─► completing ─► switching ─► restarting ─► trial ─► done ─► reported
-//      │             │  ▲ (resumed)  │ (Download: done)        ▲ │ (the switch did not persist: again)
+//      │             │  ▲ (resumed)  │ (Download: done)        ▲ │ (the switch did not persist: again; it did: trial)
 //      │             └──┘            └──► done                 └─┘
 //      └─► completing (Update: the image a Download left)      any step ─► done (a failure, with its result)
 import type { Storage } from '../ports.js';
@@ -45,7 +45,7 @@ const NEXT: Record<FumoStep, readonly FumoStep[]> = {
   downloading: ['downloading', 'downloaded', 'done'],
   downloaded: ['completing', 'done'],
   completing: ['completing', 'switching', 'done'],
-  switching: ['switching', 'restarting', 'done'],
+  switching: ['switching', 'restarting', 'trial', 'done'],
   restarting: ['trial', 'done'],
   trial: ['trial', 'done'],
   done: ['reported'],

@@ -266,9 +266,9 @@ export class FumoManager {
     const { slots, crypto, tree } = this.o;
     const size = slots.written();
     const want = leafText(tree, `${FUMO_NODE}/Ext/Size`);
-    if (want !== undefined && Number(want) !== size) return `size ${size} bytes, the server announced ${want}`;
+    if (want && Number(want) !== size) return `size ${size} bytes, the server announced ${want}`;
     const sha = leafText(tree, `${FUMO_NODE}/Ext/SHA256`);
-    if (sha === undefined) return undefined;
+    if (!sha) return undefined;
     const h = crypto.createSha256();
     for (let off = 0; off < size; off += HASH_CHUNK) h.update(slots.read(off, Math.min(HASH_CHUNK, size - off)));
     const got = hex(h.digest());

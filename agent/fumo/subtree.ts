@@ -4,7 +4,8 @@
 //   PkgName, PkgVersion, …/PkgURL             Get=*&Replace=*            the server says what it sends, and where
 //   Download, Update, DownloadAndUpdate       Exec=*&Get=*               interior nodes the server Execs (FUMO 1.0 §6.2)
 //   Update/PkgData                            Get=*                      no Replace: images come by PkgURL only (README)
-//   Ext                                       Add=*&Delete=*&Get=*&Replace=*   the server's Ext/Size and Ext/SHA256
+//   Ext                                       Get=*
+//   Ext/Size, Ext/SHA256                      Get=*&Replace=*            vendor leaves the server sets per image (README)
 import type { DmTree, NodeFormat } from '../tree/types.js';
 import { DEVICE } from '../tree/types.js';
 import { DEV_DETAIL_FWV, FUMO_MO_TYPE, FUMO_NODE, FUMO_OPERATIONS, FUMO_ROOT, FumoState } from './paths.js';
@@ -28,7 +29,10 @@ export function seedFumo(tree: DmTree, fw: { name: string; version: string }): v
     else put(tree, `${uri}/PkgURL`, 'chr', 'Get=*&Replace=*', '');
   }
   put(tree, `${FUMO_NODE}/State`, 'int', 'Get=*', FumoState.Idle);
-  put(tree, `${FUMO_NODE}/Ext`, 'node', 'Add=*&Delete=*&Get=*&Replace=*');
+  put(tree, `${FUMO_NODE}/Ext`, 'node', 'Get=*');
+  // Laid empty, so that the server Replaces them for each image without knowing whether they exist.
+  put(tree, `${FUMO_NODE}/Ext/Size`, 'chr', 'Get=*&Replace=*', '');
+  put(tree, `${FUMO_NODE}/Ext/SHA256`, 'chr', 'Get=*&Replace=*', '');
   for (const p of [FUMO_ROOT, FUMO_NODE]) tree.setFlags(p, { permanent: true });
   if (tree.exists(DEV_DETAIL_FWV)) tree.replace(DEV_DETAIL_FWV, { data: fw.version }, DEVICE);
 }

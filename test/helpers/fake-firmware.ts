@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { DownloadRequest, Storage } from '../../agent/ports.js';
 import { FileFirmwareSlots, type FirmwareImage } from '../../platform/node/firmware-slot.js';
 import type { PackageSink } from '../../platform/node/package-get.js';
+import { PowerCut } from './memory-storage.js';
 
 export const FACTORY: FirmwareImage = { firmware: 'X', version: '1.0' };
 
@@ -23,12 +24,17 @@ export class FirmwareBench {
   /** Cut the next transfer after this many bytes of the file (absolute offset). */
   cutAt?: number;
   failWith?: { message: string; httpStatus?: number; retryable?: boolean };
+  /** The power goes after this many bytes of the next transfer reached the slot: no write persists after it. */
+  powerCutAt?: number;
 
-  constructor(readonly state: Storage) {}
+  constructor(
+    readonly state: Storage,
+    readonly factory: FirmwareImage = FACTORY,
+  ) {}
 
   powerOn(): FileFirmwareSlots {
     return new FileFirmwareSlots(this.dir, {
-      factory: FACTORY,
+      factory: this.factory,
       state: this.state,
       fetch: (req, stored, sink) => this.fetch(req, stored, sink),
       onRestart: () => {
@@ -42,10 +48,16 @@ export class FirmwareBench {
     if (this.failWith) throw Object.assign(new Error(this.failWith.message), this.failWith);
     const file = this.files.get(req.url);
     if (!file) throw Object.assign(new Error(`404 ${req.url}`), { httpStatus: 404, retryable: false });
-    const end = this.cutAt !== undefined ? Math.min(this.cutAt, file.length) : file.length;
+    const cut = this.cutAt ?? this.powerCutAt;
+    const end = cut !== undefined ? Math.max(stored, Math.min(cut, file.length)) : file.length;
     sink.begin(stored);
     if (end > stored) sink.write(Buffer.from(file.subarray(stored, end)), stored);
     sink.end();
+    if (this.powerCutAt !== undefined) {
+      this.powerCutAt = undefined;
+      (this.state as { failAfter?: (n: number) => void }).failAfter?.(0);
+      throw new PowerCut();
+    }
     req.onProgress?.(end, file.length);
     if (this.cutAt !== undefined) {
       this.cutAt = undefined;
