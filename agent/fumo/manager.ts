@@ -127,14 +127,14 @@ export class FumoManager {
 
   /** The device maker's check of a trial firmware: confirm, or return to the previous slot. */
   private async check(j: FumoJob): Promise<void> {
-    let ok = false;
+    let ok: unknown = false;
     try {
       ok = await this.o.healthCheck!();
     } catch (e) {
-      this.o.log?.log('warn', `firmware health check failed: ${errorMessage(e)}`);
+      ok = errorMessage(e);
     }
-    if (ok) return this.succeed(j);
-    this.o.log?.log('warn', `firmware ${this.started.version} failed its health check; returning to ${j.fromVersion ?? 'the previous'}`);
+    if (ok === true) return this.succeed(j);
+    this.o.log?.log('warn', `firmware ${this.started.version} failed its health check${ok ? ` (${ok})` : ''}; the previous one returns`);
     this.o.slots.revert();
     this.restart();
   }
