@@ -85,6 +85,8 @@ export class FumoManager {
       if (!isUrlOf(url, ['http', 'https']))
         throw new DmError('DM_ERR_BAD_REQUEST', 400, `${ctx.uri}/PkgURL '${url}' is not an http(s) URL`);
     }
+    // A new image starts from byte 0: what the slot holds (an image a Download left, a cut one) is not its.
+    if (op !== 'Update') this.o.slots.discard();
     const job: Omit<FumoJob, 'step'> = { op, opUri: ctx.uri, serverId: ctx.principal };
     if (ctx.correlator !== undefined) job.correlator = ctx.correlator;
     const to = leafText(this.o.tree, `${FUMO_NODE}/PkgVersion`);
