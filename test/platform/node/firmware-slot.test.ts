@@ -20,7 +20,7 @@ function bench() {
     new FileFirmwareSlots(dir, {
       factory,
       state,
-      fetch: async (req, stored, sink) => {
+      fetch: async (_req, stored, sink) => {
         sink.begin(stored);
         sink.write(Buffer.from(served.subarray(stored)), stored);
         sink.end();
