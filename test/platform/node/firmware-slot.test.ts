@@ -15,7 +15,7 @@ function bench() {
   const dir = mkdtempSync(join(tmpdir(), 'slots-'));
   const state = new MemoryStorage();
   const image = (version: string, extra = {}) => new TextEncoder().encode(JSON.stringify({ firmware: 'TS-Agent-1', version, ...extra }));
-  let served = image('1.1.0');
+  let served: Uint8Array = image('1.1.0');
   const powerOn = () =>
     new FileFirmwareSlots(dir, {
       factory,
