@@ -198,3 +198,78 @@ export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
 export interface Log {
   log(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
 }
+
+/**
+ * What the firmware learns from the platform when it starts (FirmwareSlots.boot()): which slot it runs from,
+ * what that firmware is, and whether this start is a trial the firmware must still confirm.
+ */
+export interface FirmwareBoot {
+  /** The slot this firmware runs from: 'a' or 'b' on the Node device, the app partition's label ('ota_0') on an ESP32. */
+  slot: string;
+  /** The running firmware's version, as ./DevDetail/FwV and ./FUMO/<x>/PkgVersion say it (e.g. '1.1'). */
+  version: string;
+  /**
+   * True when this is a start after switch() that nobody confirmed yet (ESP-IDF: the running partition's
+   * state is ESP_OTA_IMG_PENDING_VERIFY). The core calls confirm() once its health check passed (a first
+   * successful DM session, or the device maker's check); without it, the next start returns to the previous
+   * slot. False for a confirmed firmware, and after such a return.
+   */
+  trial: boolean;
+}
+
+/**
+ * Two firmware slots, A/B: the running one and an inactive one that a new image is written into (FUMO,
+ * agent/fumo/). The port never decides anything: the core journals each step before it calls a method, so
+ * every method may be called again after a power cut and must then give the same outcome (idempotent).
+ * Errors are thrown as DmError (code DM_ERR_INSTALL, status 500) or as the transport errors fetch() gives.
+ *
+ * The inactive slot doubles as the download's store (a firmware image does not fit beside it in a device's
+ * file system): download(), written(), read() and discard() have the contract of Downloader's fetch(),
+ * storedSize(), read() and discard() for that one image.
+ *
+ * Order of calls for one update: download() (resumed as often as needed) → read() (SHA-256 check) →
+ * complete() → switch() → restart(); in the new firmware: boot() says trial → confirm(), or revert() +
+ * restart() when the health check fails. Before complete(), discard() abandons the image.
+ */
+export interface FirmwareSlots {
+  /** What this start is (see FirmwareBoot). Cheap; the core calls it at every boot, before any other method. */
+  boot(): FirmwareBoot;
+  /**
+   * Fetches the image at req.url into the inactive slot, from byte req.offset on (a Range request), as
+   * Downloader.fetch does for a package; req.id is the core's name of the image and may be ignored. Resolves
+   * when the whole image is written; rejects with a TransportError (retryable or not) otherwise, keeping what
+   * was written. Writing at offset 0 starts a new image (erasing what the slot held).
+   */
+  download(req: DownloadRequest): Promise<{ size: number; total?: number }>;
+  /**
+   * Bytes of the current image in the inactive slot that a later download() may resume from: what survived
+   * the last power cut. A platform that cannot resume a slot write after a restart (the SDK's esp32/ota
+   * erases at begin) returns 0 after a restart; the core then downloads again from byte 0.
+   */
+  written(): number;
+  /** Reads back `length` bytes of the image from `offset` (the core hashes it in chunks of 4 KB). */
+  read(offset: number, length: number): Uint8Array;
+  /** Abandons the image in the inactive slot (written() is 0 after it). The running slot is never touched. */
+  discard(): void;
+  /**
+   * Ends the image: the platform checks it is a firmware it can start (ESP-IDF: esp_ota_end's image check)
+   * and throws DM_ERR_INSTALL when not. It does not switch. Idempotent: calling it again on the same
+   * completed image succeeds.
+   */
+  complete(): void;
+  /**
+   * Makes the completed inactive slot the one the next start runs, as a trial (boot().trial is true there).
+   * Persisted before it returns; idempotent. Nothing changes for the running firmware until restart().
+   */
+  switch(): void;
+  /** Restarts the device (on a device it does not return; the Node device simulates a power-on). */
+  restart(): void;
+  /** The trial firmware passed its health check: it stays (ESP-IDF: esp_ota_mark_app_valid_cancel_rollback). No-op when not in a trial. */
+  confirm(): void;
+  /**
+   * The trial firmware failed its health check: the next start returns to the previous slot (ESP-IDF:
+   * esp_ota_mark_app_invalid_rollback, without the reboot). The core calls restart() after it. No-op when
+   * not in a trial.
+   */
+  revert(): void;
+}

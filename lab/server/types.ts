@@ -85,7 +85,7 @@ export interface Deployment {
   componentId: string;
   version: string;
   node: string;
-  operation: DeployPlan['operation'];
+  operation: DeployPlan['operation'] | 'DownloadAndUpdate';
   /** sent → accepted (Exec 202/200) | refused; then completed | failed once the result alert comes. */
   state: 'sent' | 'accepted' | 'refused' | 'completed' | 'failed';
   execStatus?: number;
@@ -160,6 +160,7 @@ export type Tag =
   | { what: 'get-tree' }
   | { what: 'get-list' }
   | { what: 'get-items' }
+  | { what: 'get-firmware' }
   | { what: 'ui'; role: Role; alert: string; text: string; expectStatus?: number }
   | { what: 'add'; deployment: Deployment }
   | { what: 'exec'; deployment: Deployment }
@@ -227,6 +228,8 @@ export interface Investigation {
   treeRefused?: number;
   /** Why a Get of the list or of the leaves failed. */
   getFailed?: string;
+  /** What the firmware Get read (firmware.ts), or that the device refused it (no FUMO). */
+  firmware?: { version?: string; state?: string; refused?: number };
   /** `?list=` Gets whose Results have begun: more may follow for the same Get. */
   treeResults: Map<string, Tag>;
 }

@@ -116,6 +116,8 @@ export interface RunOptions {
    * their stack traces.
    */
   compact?: boolean;
+  /** The lab server's catalog, from lab/examples/ (default catalog.json; catalog-firmware.json adds firmware). */
+  catalog?: string;
 }
 
 /** The sizes of an XS worker: what RunOptions says about the engine. */
@@ -137,7 +139,7 @@ export interface EngineRun {
 function makeHost(o: RunOptions) {
   const serverRandom = seeded('server');
   const serverCrypto: Crypto = { ...nodeCrypto, randomBytes: serverRandom };
-  const catalog = loadCatalog(join(root, 'lab/examples/catalog.json'));
+  const catalog = loadCatalog(join(root, 'lab/examples', o.catalog ?? 'catalog.json'));
   const server = new LabDmServer({
     catalog,
     devices: [{ username: 'dmuser', password: 'dmpass', auth: 'md5' }],
