@@ -5,8 +5,9 @@
 // of that many slots that never grows either. It is the worker @agoric/xsnap built at
 // install, relinked with those lines changed; the commands are the ones xsnap's own makefile would run
 // (`make -n -B`), so the engine and its options are otherwise unchanged.
-// It also has two host functions more, `preloadLink` and `preloadInFlash` (test/xs/preload-link.c), which
-// apply to the heap what the Moddable XS linker does to preloaded modules (test/xs/preload.ts uses them).
+// It also has three host functions more (test/xs/preload-link.c): `preloadLink` and `preloadInFlash` apply
+// to the heap what the Moddable XS linker does to preloaded modules (test/xs/preload.ts uses them), and
+// `limitStack` gives the machine the device's stack once the bundle is loaded and linked.
 // The build happens once per xsnap version, under node_modules/.cache; it needs make and a C compiler, which
 // installing @agoric/xsnap needed too.
 import { spawnSync } from 'node:child_process';
@@ -83,11 +84,12 @@ function build(): { path: string } | { error: string } {
     .replace(
       registration,
       '$1xsResult = xsNewHostFunction(xs_preloadLink, 1);$1xsDefine(xsGlobal, xsID("preloadLink"), xsResult, xsDontEnum);' +
-        '$1xsResult = xsNewHostFunction(xs_preloadInFlash, 1);$1xsDefine(xsGlobal, xsID("preloadInFlash"), xsResult, xsDontEnum);$&',
+        '$1xsResult = xsNewHostFunction(xs_preloadInFlash, 1);$1xsDefine(xsGlobal, xsID("preloadInFlash"), xsResult, xsDontEnum);' +
+        '$1xsResult = xsNewHostFunction(xs_limitStack, 1);$1xsDefine(xsGlobal, xsID("limitStack"), xsResult, xsDontEnum);$&',
     )
     .replace(
       'static void xsBuildAgent(xsMachine* the);',
-      'static void xsBuildAgent(xsMachine* the);\nextern void xs_preloadLink(xsMachine* the);\nextern void xs_preloadInFlash(xsMachine* the);',
+      'static void xsBuildAgent(xsMachine* the);\nextern void xs_preloadLink(xsMachine* the);\nextern void xs_preloadInFlash(xsMachine* the);\nextern void xs_limitStack(xsMachine* the);',
     );
   const version = (JSON.parse(readFileSync(join(xsnapDir, 'package.json'), 'utf8')) as { version: string }).version;
   const key = createHash('sha256').update(version).update(patched).update(linkSource).digest('hex').slice(0, 16);

@@ -265,9 +265,13 @@ async function startWorker(sizes: WorkerSizes, name: string, host: () => Host, q
   // Bundled before the worker starts: a bundle that does not build must fail the test at once, not leave a
   // worker process that keeps the test file running until the runner's time limit.
   const bundle = await bundleDriver(sizes.entry, sizes.compact);
+  // Preloaded, the bundle is loaded on xsnap's stack and the device's is set after the link (limitStack, as
+  // the device loads its modules on the build machine); otherwise the worker gets it from the start.
+  const preloaded = preloadAvailable();
+  const limit = preloaded ? sizes.stackSlots : undefined;
   const worker = await xsnap({
     os: os.type(),
-    spawn: workerSpawn(sizes),
+    spawn: workerSpawn(limit === undefined ? sizes : { ...sizes, stackSlots: undefined }),
     fs: { ...fs, ...fs.promises } as never,
     stderr: quiet ? 'ignore' : 'inherit',
     stdout: quiet ? 'ignore' : 'inherit',
@@ -280,10 +284,21 @@ async function startWorker(sizes: WorkerSizes, name: string, host: () => Host, q
   });
   try {
     // The agent's modules are preloaded on the device: load them so here (when the worker can), then start.
-    const boot = preloadAvailable() ? await evaluatePreloaded(worker, bundle) : await worker.evaluate(bundle);
+    const boot = preloaded ? await evaluatePreloaded(worker, bundle) : await worker.evaluate(bundle);
     if (sizes.ballastBytes) await worker.evaluate(`globalThis.__ballast = new ArrayBuffer(${sizes.ballastBytes});`);
     if (sizes.ballastObjects) await worker.evaluate(slotBallast(sizes.ballastObjects));
-    return { worker, bootCompute: boot.meterUsage.compute ?? 0 };
+    if (limit === undefined) return { worker, bootCompute: boot.meterUsage.compute ?? 0 };
+    await worker.evaluate(`limitStack(${limit})`);
+    // The machine frees its stack from the bottom it was made with: that is given back before it ends. (The
+    // worker object is frozen: the close that does it is on an object that inherits the rest.)
+    const limited: typeof worker = Object.create(worker);
+    Object.defineProperty(limited, 'close', {
+      value: async () => {
+        await worker.evaluate('limitStack()').catch(() => undefined);
+        return worker.close();
+      },
+    });
+    return { worker: limited, bootCompute: boot.meterUsage.compute ?? 0 };
   } catch (e) {
     await worker.close().catch(() => undefined);
     throw e;

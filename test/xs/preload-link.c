@@ -286,3 +286,35 @@ void xs_preloadLink(txMachine* the)
 	mxResult->kind = XS_INTEGER_KIND;
 	mxResult->value.integer = (txInteger)list.count;
 }
+
+/* The stack's own bottom, kept while limitStack has moved it: the machine frees that pointer at its end. */
+static txSlot* gStackBottom = NULL;
+
+/*
+ * limitStack(slots): from now on the machine has `slots` stack slots, as if created with that many: the
+ * stack's bottom is moved up to that distance from its top. The device's modules are loaded on the build
+ * machine (preload), where the device's stack does not bound them; its sessions run on that stack. So the
+ * harness loads the bundle on xsnap's stack, links it, then limits the stack. Loading the bundle as one
+ * script takes a stack slot per top-level binding of the whole agent, which no device ever spends.
+ * limitStack() without an argument gives the stack back its own bottom, which the machine must have when it
+ * is deleted.
+ */
+void xs_limitStack(txMachine* the)
+{
+	txInteger slots;
+	mxResult->kind = XS_UNDEFINED_KIND;
+	if (gStackBottom == NULL)
+		gStackBottom = the->stackBottom;
+	if (mxArgc < 1) {
+		the->stackBottom = gStackBottom;
+		return;
+	}
+	if (mxArgv(0)->kind != XS_INTEGER_KIND)
+		mxTypeError("limitStack(slots): slots is not an integer");
+	slots = mxArgv(0)->value.integer;
+	if ((slots <= 0) || (slots > (the->stackTop - gStackBottom)))
+		mxRangeError("limitStack(%ld): not between 1 and the stack's %ld slots", (long)slots, (long)(the->stackTop - gStackBottom));
+	if (the->stack < the->stackTop - slots)
+		mxRangeError("limitStack(%ld): %ld slots are in use already", (long)slots, (long)(the->stackTop - the->stack));
+	the->stackBottom = the->stackTop - slots;
+}

@@ -8,7 +8,10 @@ import { decodeMessage } from '../../agent/syncml/codec.js';
 import { parseXmlElement, DEFAULT_XML_LIMITS } from '../../agent/syncml/xml-decode.js';
 import { encodeWbxml } from '../../agent/syncml/wbxml-encode.js';
 import type { SyncMLMessage, StatusCmd } from '../../agent/syncml/model.js';
-import { evaluateOnXs, exampleDevice, runOnXs, userConfirm, type RunOptions } from './harness.js';
+import * as fs from 'node:fs';
+import os from 'node:os';
+import { evaluateOnXs, exampleDevice, loadXsnap, runOnXs, userConfirm, type RunOptions } from './harness.js';
+import { deviceWorkerSpawn } from './preload.js';
 import { DEVICE_STACK, needDeviceWorker } from './device-worker.js';
 import { serverXml } from './device-limits.js';
 import type { Scenario } from './driver.js';
@@ -23,6 +26,26 @@ test(`the stack-size worker has the stack it is given: a recursion that fits in 
   const recurse = 'function down(n) { return n === 0 ? 0 : 1 + down(n - 1); } down(150);';
   await evaluateOnXs(recurse, 4096);
   await assert.rejects(evaluateOnXs(recurse, DEVICE_STACK), /stack overflow/);
+});
+
+test(`limitStack: after the link the worker has the device's ${DEVICE_STACK} slots, and gives its own back to end cleanly`, {
+  skip,
+}, async () => {
+  const xsnap = await loadXsnap();
+  const fsAll = { ...fs, ...fs.promises } as never;
+  const worker = await xsnap({ os: os.type(), spawn: deviceWorkerSpawn(), fs: fsAll, stderr: 'ignore', name: 'dm-agent-xs-limit' });
+  const recurse = 'function down(n) { return n === 0 ? 0 : 1 + down(n - 1); } down(150);';
+  await worker.evaluate(recurse); // xsnap's 4096 slots: the load's stack
+  await assert.rejects(worker.evaluate('limitStack(8192)'), /not between 1 and the stack/);
+  await worker.evaluate(`limitStack(${DEVICE_STACK})`);
+  await worker.evaluate('down(20)');
+  await worker.evaluate('limitStack()');
+  await worker.evaluate(recurse);
+  // Without limitStack() the machine would free the moved bottom at its end and abort (free(): invalid pointer).
+  await worker.close();
+  const limited = await xsnap({ os: os.type(), spawn: deviceWorkerSpawn(), fs: fsAll, stderr: 'ignore', name: 'dm-agent-xs-limit2' });
+  await limited.evaluate(`limitStack(${DEVICE_STACK})`);
+  await assert.rejects(limited.evaluate(recurse), /stack overflow/);
 });
 
 test(`a user update (confirm, download, install, result alert) runs on the device's ${DEVICE_STACK}-slot stack`, { skip }, async () => {
