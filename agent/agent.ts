@@ -1,7 +1,7 @@
 // The device agent: boots the persistent state (tree, alert queue, SCOMO journal), turns triggers into
 // queued Generic Alerts, and runs client-initiated sessions over whatever Transport the platform gives.
 // It owns the loop the sans-I/O Session leaves to its caller.
-import type { Button, Clock, Crypto, Display, Downloader, Installer, Log, Storage, Transport, Utf8 } from './ports.js';
+import type { Button, Clock, Crypto, Display, Downloader, FirmwareSlots, Installer, Log, Storage, Transport, Utf8 } from './ports.js';
 import type { UiResponder } from './session/types.js';
 import type { DeviceDescription } from './description/description.js';
 import type { Encoding } from './syncml/codec.js';
@@ -21,6 +21,7 @@ import { CheckSchedule, planScheduleOptions } from './triggers/schedule.js';
 import { TriggerController } from './triggers/controller.js';
 import { listDeployed } from './scomo/subtree.js';
 import { ScomoManager } from './scomo/operations.js';
+import { FumoManager } from './fumo/manager.js';
 import { withDefined } from './util/options.js';
 
 export interface AgentPorts {
@@ -32,6 +33,8 @@ export interface AgentPorts {
   button?: Button;
   downloader?: Downloader;
   installer?: Installer;
+  /** The A/B firmware slots: with them the device updates its firmware (FUMO, agent/fumo/). */
+  firmware?: FirmwareSlots;
   log?: Log;
   /** Native UTF-8 for whole messages; without it the core converts in JavaScript. */
   utf8?: Utf8;
@@ -51,6 +54,8 @@ export interface AgentOptions {
   afterSession?: () => Promise<void>;
   /** Largest SCOMO package the device can store and install (ScomoManagerOptions.maxPackageBytes). */
   maxPackageBytes?: number;
+  /** The device maker's health check of a new firmware (FumoManagerOptions.healthCheck); default: its first good session. */
+  firmwareHealthCheck?: () => boolean | Promise<boolean>;
 }
 
 export interface SessionReport {
@@ -78,6 +83,8 @@ export class DmAgent {
   private readonly exec = new ExecRegistry();
   /** SCOMO operations, when the platform gives a Downloader and an Installer. */
   declare readonly scomo?: ScomoManager;
+  /** FUMO, when the platform gives firmware slots. */
+  declare readonly fumo?: FumoManager;
   declare private button?: UpdateButton;
   declare private schedule?: CheckSchedule;
   /** The id of this agent's last session: the next one must differ ("unique per client", and a server keys its
@@ -113,6 +120,28 @@ export class DmAgent {
       );
       this.scomo.register(this.exec);
     }
+    if (ports.firmware) {
+      const ui = () => (this.ui instanceof UserInteraction ? this.ui : undefined);
+      this.fumo = new FumoManager(
+        withDefined(
+          {
+            tree,
+            storage: ports.storage,
+            slots: ports.firmware,
+            crypto: ports.crypto,
+            clock: ports.clock,
+            queue: this.queue,
+            firmwareName: desc.devInfo.mod,
+            onProgress: (done: number, total: number) => ui()?.showProgress('Downloading firmware', done, total),
+            onRestart: (from: string, to: string) => ui()?.showMessage('Restarting…', `Firmware ${from} → ${to}`),
+            onResult: (ok: boolean, from: string, to: string) =>
+              ui()?.showMessage(ok ? 'Firmware updated' : 'Firmware not updated', ok ? `${from} → ${to}` : `${to} failed; ${from} runs`),
+          },
+          { log: ports.log, healthCheck: options.firmwareHealthCheck },
+        ),
+      );
+      this.fumo.register(this.exec);
+    }
     if (options.ui) this.ui = options.ui;
     else if (ports.display) {
       this.ui = new UserInteraction(withDefined({ display: ports.display, clock: ports.clock }, { log: ports.log }));
@@ -124,6 +153,7 @@ export class DmAgent {
     const { tree } = openTree(ports.storage, desc, options.treeLimits ? { limits: options.treeLimits } : {});
     const agent = new DmAgent(desc, ports, options, tree);
     await agent.scomo?.recover();
+    await agent.fumo?.recover();
     return agent;
   }
 
@@ -168,10 +198,14 @@ export class DmAgent {
   private async sessions(): Promise<SessionReport> {
     const first = await this.oneSession();
     const report: SessionReport = { ...first, sessions: 1 };
-    if (!first.ok || first.execAccepted === 0) return report;
+    // A trial firmware's first good session confirms it: its result then goes in a follow-up session.
+    const confirmed = this.fumo?.afterSession(first.ok) === true;
+    if (!first.ok || (first.execAccepted === 0 && !confirmed)) return report;
     await this.scomo?.runPending();
+    await this.fumo?.runPending();
     await this.options.afterSession?.();
-    if (this.queue.pending().length === 0) return report;
+    // Restarted into new firmware (on the Node device, a simulated restart): that firmware reports.
+    if (this.fumo?.restarted || this.queue.pending().length === 0) return report;
     const second = await this.oneSession();
     report.sessions = 2;
     report.ok = second.ok;

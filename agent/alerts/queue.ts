@@ -4,7 +4,7 @@
 // power cut leaves either the old queue or the new one.
 import type { Log, Storage } from '../ports.js';
 import type { GenericAlert } from './types.js';
-import { ALERT_TYPE_DEVICE_REQUEST, ALERT_TYPE_OPERATION_COMPLETE, ALERT_TYPE_USER_REQUEST } from './types.js';
+import { ALERT_TYPE_DEVICE_REQUEST, ALERT_TYPE_USER_REQUEST } from './types.js';
 import { DmError, errorMessage } from '../errors.js';
 import { isDigits } from '../util/scan.js';
 
@@ -139,8 +139,8 @@ export class AlertQueue {
   /**
    * Queues an alert, persisted before this returns, and gives it a queue-unique id. An update request equal
    * to one already pending (same type and source) is not queued twice: the pending one is returned. When
-   * the queue is full the oldest device request gives way, then the oldest other request; an
-   * OperationComplete result never does — a queue of nothing but results refuses with 420.
+   * the queue is full the oldest device request gives way, then the oldest user request; a result
+   * (SCOMO OperationComplete, FUMO firmwareupdate) never does — a queue of nothing but results refuses with 420.
    */
   enqueue(a: Omit<GenericAlert, 'id'>): GenericAlert {
     const problem = alertProblem(a);
@@ -153,7 +153,8 @@ export class AlertQueue {
     const next = [...this.items];
     while (next.length >= this.maxLength) {
       let victim = next.findIndex((x) => x.type === ALERT_TYPE_DEVICE_REQUEST);
-      if (victim < 0) victim = next.findIndex((x) => x.type !== ALERT_TYPE_OPERATION_COMPLETE);
+      // Results (SCOMO's OperationComplete, FUMO's firmwareupdate alerts) never give way: only requests do.
+      if (victim < 0) victim = next.findIndex((x) => x.type === ALERT_TYPE_USER_REQUEST);
       if (victim < 0) {
         throw new DmError(
           'DM_ERR_DEVICE_FULL',

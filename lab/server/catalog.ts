@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, dirname, resolve } from 'node:path';
 import { DmError } from '../../agent/errors.js';
+import { parseFirmware } from './firmware.js';
 
 export interface CatalogEntry {
   /** Component ID, as the device reports it in Deployed/<x>/ID. */
@@ -25,6 +26,8 @@ export interface CatalogEntry {
   /** Devices may install it without asking the user (UpdateDeviceRequest). */
   autoUpdate: boolean;
   description?: string;
+  /** A firmware image (FUMO) for this device model, not a component (firmware.ts). */
+  firmware?: { model: string };
 }
 
 /** Where the lab serves `entry`: under `baseUrl` (the packages URL, a trailing slash or not) by its file name. */
@@ -36,6 +39,8 @@ export interface Catalog {
   entries: CatalogEntry[];
   /** Folder holding the package files (what GET /packages/<file> serves). */
   packagesDir: string;
+  /** Firmware images per device model (the catalog's "firmware" list, firmware.ts). */
+  firmware?: CatalogEntry[];
 }
 
 const SAFE_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -114,7 +119,8 @@ export function parseCatalog(json: unknown, baseDir: string): Catalog {
     if (description !== undefined) entry.description = description;
     entries.push(entry);
   });
-  return { entries, packagesDir: packagesDir ?? baseDir };
+  const firmware = parseFirmware((json as { firmware?: unknown }).firmware, baseDir, packagesDir);
+  return { entries, packagesDir: packagesDir ?? baseDir, ...(firmware.length ? { firmware } : {}) };
 }
 
 /**

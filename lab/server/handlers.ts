@@ -9,6 +9,7 @@ import { ALERT_TYPE_DEVICE_REQUEST, ALERT_TYPE_OPERATION_COMPLETE, ALERT_TYPE_US
 import { childNames, dataText, normUri, parseResultData, readComponentResults } from './commands.js';
 import { installed, keepDevInfo, MAX_COMPONENTS_PER_DEVICE, MAX_DEVINFO_LEAVES } from './devices.js';
 import type { UpdateFlowSteps } from './update-flow.js';
+import { FIRMWARE_ALERT_PREFIX, onFirmwareResult, readFirmwareResults } from './firmware.js';
 import type { OperationOutcome, ServerContext, SessionState, UpdateKind } from './types.js';
 
 /** The server's Status for a device command: no TargetRef or SourceRef (the agent's carry them). */
@@ -66,6 +67,9 @@ export class DeviceCommands {
         if (type !== ALERT_TYPE_OPERATION_COMPLETE)
           this.ctx.deviate(st, `OperationComplete alert type ${type}: SCOMO keeps ${ALERT_TYPE_OPERATION_COMPLETE}`);
         const r = this.onResultAlert(st, c, item);
+        if (r !== 200) code = r;
+      } else if (type?.startsWith(FIRMWARE_ALERT_PREFIX)) {
+        const r = onFirmwareResult(this.ctx, st, c, item);
         if (r !== 200) code = r;
       } else {
         this.ctx.log('info', `device ${st.device.devId}: Generic Alert of type ${type ?? '(none)'} accepted, not acted on`);
@@ -181,6 +185,9 @@ export class DeviceCommands {
           this.ctx.log('warn', `device ${devId}: ${found.getFailed}`);
         }
         break;
+      case 'get-firmware':
+        if (code !== 200) found.firmware = { refused: code };
+        break;
       case 'ui':
         this.flow.onUiAnswer(st, tag, s, code);
         break;
@@ -216,7 +223,7 @@ export class DeviceCommands {
     const key = `${r.msgRef ?? ''}:${r.cmdRef}#results`;
     const found = st.flow.found;
     const tag = st.out.sent.get(key) ?? found.treeResults.get(key);
-    if (!tag || (tag.what !== 'get-tree' && tag.what !== 'get-list' && tag.what !== 'get-items')) {
+    if (!tag || (tag.what !== 'get-tree' && tag.what !== 'get-list' && tag.what !== 'get-items' && tag.what !== 'get-firmware')) {
       this.ctx.deviate(
         st,
         `Results for MsgRef ${r.msgRef ?? '?'} CmdRef ${r.cmdRef}, which is not a Get this server sent${r.msgRef === undefined ? ' (Results without MsgRef)' : ''}`,
@@ -226,6 +233,10 @@ export class DeviceCommands {
     st.out.sent.delete(key);
     if (r.items.some((i) => i.moreData))
       this.ctx.deviate(st, 'Results with MoreData: large objects in Results are not supported by the lab server');
+    if (tag.what === 'get-firmware') {
+      found.firmware = readFirmwareResults(r.items);
+      return;
+    }
     if (tag.what === 'get-tree') {
       // A subtree may come as several Results for the one Get. Of its nodes the component leaves matter; the
       // rest (interior nodes, State, Operations ...) is expected, not stray.
@@ -254,7 +265,12 @@ export class DeviceCommands {
     for (const [key, tag] of st.out.sent) {
       st.out.sent.delete(key);
       if (key.endsWith('#results')) {
-        const refused = tag.what === 'get-tree' ? found.treeRefused !== undefined : found.getFailed !== undefined;
+        const refused =
+          tag.what === 'get-tree'
+            ? found.treeRefused !== undefined
+            : tag.what === 'get-firmware'
+              ? found.firmware?.refused !== undefined
+              : found.getFailed !== undefined;
         if (!refused) this.ctx.deviate(st, `no Results for the Get ${key.slice(0, -'#results'.length)} (MsgRef:CmdRef)`);
         continue;
       }

@@ -63,7 +63,7 @@ export interface Deployment {
   componentId: string;
   version: string;
   node: string;
-  operation: DeployPlan['operation'];
+  operation: DeployPlan['operation'] | 'DownloadAndUpdate';
   /** sent → accepted (Exec 202/200) | refused; then completed | failed once the result alert comes. */
   state: 'sent' | 'accepted' | 'refused' | 'completed' | 'failed';
   execStatus?: number;
@@ -138,6 +138,7 @@ export type Tag =
   | { what: 'get-tree' }
   | { what: 'get-list' }
   | { what: 'get-items' }
+  | { what: 'get-firmware' }
   | { what: 'ui'; role: Role; alert: string; text: string; expectStatus?: number }
   | { what: 'add'; deployment: Deployment }
   | { what: 'exec'; deployment: Deployment }
@@ -203,6 +204,8 @@ export interface Investigation {
   treeRefused?: number;
   /** Why a Get of the list or of the leaves failed. */
   getFailed?: string;
+  /** What the firmware Get read (firmware.ts), or that the device refused it (no FUMO). */
+  firmware?: { version?: string; state?: string; refused?: number };
   /** `?list=` Gets whose Results have begun: more may follow for the same Get. */
   treeResults: Map<string, Tag>;
 }

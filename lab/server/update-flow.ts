@@ -6,12 +6,14 @@ import { AlertCode } from '../../agent/syncml/model.js';
 import type { StatusCmd } from '../../agent/syncml/model.js';
 import { hex } from '../../agent/util/bytes.js';
 import { DEPLOYED } from '../../agent/scomo/paths.js';
+import { FUMO_NODE } from '../../agent/fumo/paths.js';
 import { compareVersions, findUpdate, packageUrl } from './catalog.js';
 import { fillText } from './scenario.js';
 import type { DeployPlan } from './commands.js';
 import { componentGets, dataText, deployCommands, deployedNode, getCmd, normUri, uiAlert } from './commands.js';
 import { keepDeployment, keepInventory } from './devices.js';
 import { queue } from './reply.js';
+import { FIRMWARE_GETS, findFirmware, firmwareCommands, fumoIdle } from './firmware.js';
 import type { Deployment, Investigation, Role, ServerContext, SessionState, Tag, Update, UpdateFlow, UpdateKind } from './types.js';
 
 export function newUpdateFlow(): UpdateFlow {
@@ -125,6 +127,10 @@ export class UpdateFlowSteps {
     delete flow.consent;
     const checking = this.ctx.scenario.ui.checking;
     if (req.kind === 'user' && checking) this.ui(st, 'checking', AlertCode.Display, checking.options, checking.text);
+    // A request for the whole device covers its firmware too (seed CR X.1.3), when the catalog has some for its model.
+    const model = st.device.devInfo.Mod;
+    if (req.all && model !== undefined && this.ctx.catalog.firmware?.some((e) => e.firmware?.model === model))
+      queue(st, getCmd(FIRMWARE_GETS), { what: 'get-firmware' });
     if (req.all && !st.device.noTreeExchange) {
       // The whole inventory in one Get (DM TND tree exchange); a device without it gets the list, then the leaves.
       queue(st, getCmd([`${DEPLOYED}?list=StructData`]), { what: 'get-tree' });
@@ -179,6 +185,13 @@ export class UpdateFlowSteps {
       if (entry) updates.push({ node: c.node, current: c.version, entry });
     }
     updates.sort((a, b) => a.entry.name.localeCompare(b.entry.name) || compareVersions(a.entry.version, b.entry.version));
+    const fw = st.flow.found.firmware;
+    const model = st.device.devInfo.Mod;
+    if (fw?.version !== undefined && model !== undefined && fumoIdle(fw.state)) {
+      const entry = findFirmware(this.ctx.catalog, model, fw.version);
+      // The firmware goes last: it restarts the device, after the components' results are in.
+      if (entry) updates.push({ node: FUMO_NODE, current: fw.version, entry });
+    }
     if (updates.length && this.ctx.failures.take('no-update')) {
       this.ctx.log('warn', `injected: no-update (hiding ${updates.length} available update(s) from ${devId})`);
       updates.length = 0;
@@ -217,7 +230,11 @@ export class UpdateFlowSteps {
     const ui = this.ctx.scenario.ui;
     for (const x of ui.extra) this.ui(st, 'extra', x.alert, x.options, fill(x.text, updates), x.choices, x.expectStatus);
     if (updates.length === 1) {
-      this.ui(st, 'confirm', AlertCode.Confirm, ui.confirm.options, fill(ui.confirm.text, updates));
+      // A firmware update restarts the device: the user is told so before saying yes.
+      const text = updates[0]!.entry.firmware
+        ? `Firmware ${updates[0]!.entry.version} is available. Install now? The device will restart.`
+        : fill(ui.confirm.text, updates);
+      this.ui(st, 'confirm', AlertCode.Confirm, ui.confirm.options, text);
     } else {
       const choices = [...updates.map((u) => `${u.entry.name} ${u.entry.version}`), ui.choice.allLabel];
       this.ui(st, 'choice', AlertCode.SingleChoice, ui.choice.options, fill(ui.choice.text, updates), choices);
@@ -267,7 +284,8 @@ export class UpdateFlowSteps {
       };
       this.ctx.histories.deployments.push(d);
       keepDeployment(st.device, d);
-      const [add, exec] = deployCommands(u.entry, plan);
+      if (u.entry.firmware) d.operation = 'DownloadAndUpdate';
+      const [add, exec] = u.entry.firmware ? firmwareCommands(u.entry, plan) : deployCommands(u.entry, plan);
       queue(st, add, { what: 'add', deployment: d });
       queue(st, exec, { what: 'exec', deployment: d });
       this.ctx.log(
