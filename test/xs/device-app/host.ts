@@ -242,7 +242,8 @@ export class DeviceWorld {
   private readonly catalogDir: string;
   private readonly runs: DeviceRun[] = [];
 
-  constructor() {
+  /** `catalog`: the lab server's catalog (default lab/examples/catalog.json). */
+  constructor(o: { catalog?: string } = {}) {
     let n = 0;
     const serverCrypto: Crypto = {
       ...nodeCrypto,
@@ -254,7 +255,7 @@ export class DeviceWorld {
           ),
         ),
     };
-    const catalog = loadCatalog(join(root, 'lab/examples/catalog.json'));
+    const catalog = loadCatalog(o.catalog ?? join(root, 'lab/examples/catalog.json'));
     this.catalogDir = catalog.packagesDir;
     this.lab = new LabDmServer({
       catalog,
