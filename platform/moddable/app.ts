@@ -47,6 +47,8 @@ export interface FirmwareSetup {
   name: string;
   /** This build's version (dm.device.devDetail.fwV; "0" when the config has none). */
   version: string;
+  /** A folder of the file system for the slots' records (`dm-fw/` under the file root). */
+  dir: string;
   certificate?: HostBuffer;
   log: Log;
 }
@@ -165,6 +167,7 @@ export function startDevice(parts: PlatformParts): { application: object } {
     firmware = parts.makeFirmware?.({
       name: desc.devInfo.mod,
       version: desc.devDetail?.fwV ?? '0',
+      dir: cfg.firmwareDir,
       log,
       ...(cert ? { certificate: cert } : {}),
     });

@@ -5,12 +5,15 @@
 import OTA from 'ota';
 import Flash from 'flash';
 import { markInvalid, markValid, nextLabel, restart, runningLabel, runningState, setBootNext, verifyNext } from './native/esp-ota.js';
+import type { Storage } from '../../agent/ports.js';
 import { httpGet } from './http-get.js';
 import { OtaFirmwareSlots, otaStateName, type OtaImageState, type OtaPlatform } from './lib/ota-slots.js';
 
 export interface Esp32FirmwareSlotsOptions {
   /** This build's firmware version (dm.device.devDetail.fwV of its manifest). */
   version: string;
+  /** Keeps the size of a whole downloaded image across restarts (lib/ota-slots.ts). */
+  store?: Storage;
   certificate?: ArrayBuffer | HostBuffer;
 }
 
@@ -66,6 +69,7 @@ export function esp32FirmwareSlots(o: Esp32FirmwareSlotsOptions): OtaFirmwareSlo
   return new OtaFirmwareSlots({
     platform: new Esp32OtaPlatform(),
     version: o.version,
+    ...(o.store ? { store: o.store } : {}),
     fetch: httpGet(o.certificate ? { certificate: o.certificate } : {}),
   });
 }

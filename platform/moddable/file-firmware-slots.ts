@@ -94,6 +94,7 @@ export class FileFirmwareSlots implements FirmwareSlots {
     this.slots = new OtaFirmwareSlots({
       platform: this.model,
       version: this.image()?.version ?? o.factory.version,
+      store: new FileStorage(`${dir}state/`),
       fetch: httpGet(o.certificate ? { certificate: o.certificate } : {}),
     });
   }

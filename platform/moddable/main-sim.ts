@@ -16,7 +16,7 @@ export default function main(): object {
     // The simulator's sockets send 1024 bytes at a time: keep MQTT messages under it, less topic and header.
     maxPublishBytes: 960,
     makeFirmware: (o) => {
-      const slots = new FileFirmwareSlots(joinDir(config.file.root, 'dm-fw'), {
+      const slots = new FileFirmwareSlots(o.dir, {
         factory: { firmware: o.name, version: o.version },
         ...(o.certificate ? { certificate: o.certificate } : {}),
         // The simulated restart: this start ends here; the simulator is started again on the same files.

@@ -6,6 +6,7 @@ import { startDevice } from './app.js';
 import { DigitalButton } from './button.js';
 import { FlashModSlot } from './flash-mod-slot.js';
 import { esp32FirmwareSlots } from './esp32-firmware-slots.js';
+import { FileStorage } from './storage.js';
 
 export default function main(): object {
   return startDevice({
@@ -13,7 +14,11 @@ export default function main(): object {
     preference: Preference,
     makeButton: (pin, clock) => new DigitalButton(pin, clock),
     makeFirmware: (o) => ({
-      slots: esp32FirmwareSlots({ version: o.version, ...(o.certificate ? { certificate: o.certificate } : {}) }),
+      slots: esp32FirmwareSlots({
+        version: o.version,
+        store: new FileStorage(o.dir),
+        ...(o.certificate ? { certificate: o.certificate } : {}),
+      }),
     }),
   }).application;
 }

@@ -18,10 +18,13 @@
 //     PENDING_VERIFY ──revert(), or a start without confirm()──► INVALID/ABORTED: the bootloader runs the old slot
 //
 // The SDK's OTA begins by erasing the slot as it writes (OTA_WITH_SEQUENTIAL_WRITES), and its handle lives in
-// RAM: a download resumes within one start, and after a restart written() is 0 and the image is fetched again
-// from byte 0 (the port allows it). ESP-IDF 6 has esp_ota_resume(), which the SDK does not expose; resuming
-// across a power cut would need our own writer and a persisted count of the bytes known to be in flash.
-import type { DownloadRequest, FirmwareBoot, FirmwareSlots } from '../../../agent/ports.js';
+// RAM: a download resumes within one start, and after a restart a partial image is fetched again from byte 0
+// (the port allows it). ESP-IDF 6 has esp_ota_resume(), which the SDK does not expose; resuming a partial image
+// across a power cut would need our own writer and a persisted count of the bytes known to be in flash. A
+// whole image does survive a restart: its size is recorded (options.store) once the download has written it,
+// and the record is removed before anything erases the slot, so written() still says so after a power cut
+// and a later Exec of Update can use it (FUMO's Download, then Update in another session).
+import type { DownloadRequest, FirmwareBoot, FirmwareSlots, Storage } from '../../../agent/ports.js';
 import { DmError, errorMessage } from '../../../agent/errors.js';
 import type { ByteSink, SinkFetch } from './byte-sink.js';
 
@@ -75,7 +78,11 @@ export interface OtaFirmwareSlotsOptions {
   version: string;
   /** The HTTP GET into a sink (http-get.ts). */
   fetch: SinkFetch;
+  /** Where the size of a whole downloaded image and its slot are recorded across restarts (key 'image'); without it written() is 0 after one. */
+  store?: Storage;
 }
+
+const WHOLE = 'image';
 
 const ESP_ERR_OTA_ROLLBACK_FAILED = 0x1505;
 
@@ -111,6 +118,22 @@ export class OtaFirmwareSlots implements FirmwareSlots {
 
   constructor(private readonly o: OtaFirmwareSlotsOptions) {
     this.p = o.platform;
+    this.count = this.recorded();
+  }
+
+  /** The whole image recorded for the slot that is the inactive one now (after a switch it is the other). */
+  private recorded(): number {
+    const raw = this.o.store?.read(WHOLE);
+    if (raw === undefined) return 0;
+    try {
+      const r = JSON.parse(raw) as { slot?: unknown; size?: unknown };
+      const size = r.size;
+      if (r.slot === this.p.nextLabel() && typeof size === 'number' && Number.isSafeInteger(size) && size > 0 && size <= this.p.capacity)
+        return size;
+    } catch {
+      /* Storage replaces a value whole: an unreadable one is not ours; it counts as none */
+    }
+    return 0;
   }
 
   private trial(): boolean {
@@ -155,7 +178,10 @@ export class OtaFirmwareSlots implements FirmwareSlots {
       discard: () => this.dropWrite(),
       end: () => {},
     };
-    return this.o.fetch(req, have, this.p.capacity, sink);
+    const r = await this.o.fetch(req, have, this.p.capacity, sink);
+    // Whole and in flash: recorded after the last byte was written, so the record never outlives the bytes.
+    if (r.size === this.count && r.size > 0) this.o.store?.write(WHOLE, JSON.stringify({ slot: this.p.nextLabel(), size: r.size }));
+    return r;
   }
 
   /** A new image from byte 0: the old handle ends, esp_ota_begin erases as the new bytes come. */
@@ -165,6 +191,8 @@ export class OtaFirmwareSlots implements FirmwareSlots {
   }
 
   private dropWrite(): void {
+    // Before anything erases the slot: a record of a whole image must never survive its bytes.
+    if (this.o.store?.read(WHOLE) !== undefined) this.o.store.remove(WHOLE);
     const w = this.writer;
     this.writer = undefined;
     this.count = 0;

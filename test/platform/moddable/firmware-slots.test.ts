@@ -107,6 +107,8 @@ class ImageServer {
 class Device {
   readonly bytes = new MemSlotBytes();
   readonly otadata = new MemoryStorage();
+  /** The adapter's record of a whole image (a FileStorage on the device). */
+  readonly state = new MemoryStorage();
   model!: OtaModel;
   slots!: OtaFirmwareSlots;
   constructor(
@@ -120,7 +122,12 @@ class Device {
   powerOn(): OtaFirmwareSlots {
     this.model = new OtaModel({ bytes: this.bytes, data: this.otadata, capacity: CAPACITY, isImage: isAppImage, magic: 0xe9 });
     const img = this.bytes.read(this.model.running, 5, 3);
-    this.slots = new OtaFirmwareSlots({ platform: this.model, version: new TextDecoder().decode(img), fetch: this.server.fetch });
+    this.slots = new OtaFirmwareSlots({
+      platform: this.model,
+      version: new TextDecoder().decode(img),
+      fetch: this.server.fetch,
+      store: this.state,
+    });
     return this.slots;
   }
   download(offset = 0) {
@@ -312,8 +319,9 @@ test('a power cut between any two steps: each step called again after the power-
   const d = new Device(new ImageServer(img));
   await d.download();
   d.powerOn();
-  assert.equal(d.slots.written(), 0, 'the download is done again after a restart (the port allows it)');
-  await d.download();
+  assert.equal(d.slots.written(), img.length, 'a whole image survives the restart');
+  assert.deepEqual(d.slots.read(0, img.length), img);
+  await d.download(); // the core may fetch it again: from byte 0, as the SDK's OTA cannot append after a restart
   d.slots.complete();
   d.powerOn();
   d.slots.complete(); // the core repeats the journaled step: the same image is still complete
@@ -371,4 +379,40 @@ test('the firmware image of the simulator and the lab: a small JSON document, an
     enc({ firmware: 'f', version: '1', pad: 'x'.repeat(MAX_IMAGE_JSON) }),
   ])
     assert.equal(parseFirmwareImage(bad), undefined);
+});
+
+test('a whole image is remembered across restarts (FUMO Download, then Update later); a partial or replaced one is not', async () => {
+  const img = appImage('1.1');
+  const d = new Device(new ImageServer(img));
+  await d.download();
+  assert.deepEqual(JSON.parse(d.state.read('image')!), { slot: 'ota_1', size: img.length });
+  d.powerOn();
+  assert.equal(d.slots.written(), img.length);
+  d.slots.complete(); // from flash: no OTA handle in this start
+  d.slots.switch();
+  d.powerOn();
+  assert.equal(d.slots.boot().trial, true);
+  assert.equal(d.slots.written(), 0, 'after the switch the inactive slot is the previous firmware, not the image');
+  d.slots.confirm();
+
+  // A new download starts: the record goes before the slot is erased, so a cut leaves no stale size.
+  const d2 = new Device(new ImageServer(img));
+  await d2.download();
+  d2.server.o = { cutAfter: 2_000 };
+  await assert.rejects(d2.download());
+  assert.equal(d2.state.read('image'), undefined);
+  d2.powerOn();
+  assert.equal(d2.slots.written(), 0);
+  // discard() forgets it too.
+  d2.server.o = {};
+  await d2.download();
+  d2.slots.discard();
+  d2.powerOn();
+  assert.equal(d2.slots.written(), 0);
+  // A record that is not a size of this slot counts as none.
+  for (const bad of ['{"slot":"ota_1","size":-4}', '{"slot":"ota_1","size":1e9}', 'not json', '{"size":100}']) {
+    d2.state.write('image', bad);
+    d2.powerOn();
+    assert.equal(d2.slots.written(), 0, bad);
+  }
 });
