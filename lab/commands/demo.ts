@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCatalog } from '../server/catalog.js';
 import { startLab } from '../server/lab.js';
-import { startNodeDevice } from '../../platform/node/node-device.js';
+import { restartNodeDevice, startNodeDevice, type NodeDeviceOptions } from '../../platform/node/node-device.js';
 import { TerminalDisplay } from '../../platform/node/terminal-display.js';
 import { TerminalButton, attachTerminalKeys } from '../../platform/node/terminal-keys.js';
 import { StreamLog } from '../../platform/node/log.js';
@@ -21,6 +21,9 @@ export const demoSpec = defineVerb({
       'The device boots with Weather 1.0, the user presses "update" for it, the server reads the inventory and asks for ' +
       "consent on the device's screen, the package downloads with a progress bar, installs, and the follow-up session " +
       'reports the result; the inventory then shows Weather 2.0; exit 0.',
+    'With --firmware the device has A/B firmware slots and the catalog lab/examples/catalog-firmware.json: after the ' +
+      'component update the user checks the whole device, picks "All of them" (the sensor driver and firmware 1.1.0), ' +
+      'the firmware downloads, the device restarts into it, confirms it after its first good session and reports 200.',
     'Without a TTY (or with --answers) it answers by itself ("yes" unless --answers says otherwise); in a terminal the ' +
       'user presses u and answers with keys.',
   ],
@@ -37,6 +40,7 @@ export const demoSpec = defineVerb({
     answers: DEVICE_OPTIONS.answers,
     trace: DEVICE_OPTIONS.trace,
     quiet: { type: 'boolean', description: "without the server's log" },
+    firmware: { type: 'boolean', description: 'then a firmware update (FUMO) with its restart' },
   },
 });
 
@@ -45,13 +49,13 @@ export async function demoCommand(argv: string[], out: NodeJS.WritableStream): P
   const desc = loadDevice(o.device ?? exampleFile('device.json'));
   const { encoding, transport, quiet } = o;
   const interactive = process.stdin.isTTY === true && out === process.stdout && !o.answers;
-  const answers = o.answers ? readAnswers(o.answers) : interactive ? [] : ['yes'];
+  const answers = o.answers ? readAnswers(o.answers) : interactive ? [] : o.firmware ? ['yes', 'pick:3'] : ['yes'];
   // Opened before anything starts: a trace that cannot be written fails here.
   const trace = o.trace ? traceToFile(o.trace) : undefined;
   const say = (s: string) => out.write(`${s}\n`);
 
   const lab = await startLab({
-    catalog: loadCatalog(exampleFile('catalog.json')),
+    catalog: loadCatalog(exampleFile(o.firmware ? 'catalog-firmware.json' : 'catalog.json')),
     mqtt: 'embedded',
     devices: labDevices(undefined, `${desc.account.auth.username}:${desc.account.auth.password}:${desc.account.auth.type}`, undefined),
     ...(quiet
@@ -68,7 +72,7 @@ export async function demoCommand(argv: string[], out: NodeJS.WritableStream): P
   const stateDir = mkdtempSync(join(tmpdir(), 'dm-demo-'));
   const display = new TerminalDisplay(out, { answers, quietProgress: true });
   const button = new TerminalButton();
-  const dev = await startNodeDevice({
+  const devOptions: NodeDeviceOptions = {
     desc,
     stateDir,
     transport,
@@ -78,7 +82,9 @@ export async function demoCommand(argv: string[], out: NodeJS.WritableStream): P
     log: new StreamLog(out, 'warn', '[device] '),
     ...(trace ? { trace } : {}),
     agent: { encoding },
-  });
+    ...(o.firmware ? { firmware: true } : {}),
+  };
+  let dev = await startNodeDevice(devOptions);
   let detach: (() => void) | undefined;
   try {
     const { component } = o;
@@ -113,7 +119,31 @@ export async function demoCommand(argv: string[], out: NodeJS.WritableStream): P
     say(
       `Server recorded: ${outcomes.map((rec) => `${rec.deployment ? `${rec.deployment.componentId} ${rec.deployment.version}` : (rec.target ?? '?')} → result ${rec.resultCode}`).join('; ') || 'no operation'}`,
     );
-    return r.ok ? 0 : 1;
+    if (!o.firmware) return r.ok ? 0 : 1;
+    say(`Firmware ${dev.agent.fumo?.started.version}. The user presses "update" for the whole device.`);
+    dev.agent.requestUpdate('user');
+    let f = await dev.agent.runSession();
+    if (dev.agent.fumo?.restarted) {
+      say('The device restarts into the new firmware.');
+      const next = await restartNodeDevice(dev, devOptions);
+      dev = next.device;
+      say(`Firmware ${dev.agent.fumo?.started.version} started on trial; its first good session confirmed it, the next reported.`);
+      if (next.report) f = next.report;
+    }
+    const running = dev.firmware?.boot();
+    say(
+      `Firmware now ${running?.version}${running?.trial ? ' (not confirmed)' : ' (confirmed)'}; inventory: ${deployedList(dev.agent.tree)}`,
+    );
+    say(
+      `Server recorded: ${lab.server
+        .outcomes()
+        .map(
+          (rec) =>
+            `${rec.deployment ? `${rec.deployment.componentId} ${rec.deployment.version}` : (rec.source ?? '?')} → result ${rec.resultCode}`,
+        )
+        .join('; ')}`,
+    );
+    return r.ok && f.ok ? 0 : 1;
   } finally {
     detach?.();
     await dev.close();

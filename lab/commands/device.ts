@@ -1,7 +1,8 @@
 // `dm-agent device`: the agent as a device, with its button and schedule armed and its screen in the terminal.
 // Keys may be piped (`printf u | dm-agent device …`): when the input ends, the device finishes what it is doing
 // and exits (0 if every session it ran ended well).
-import { startNodeDevice } from '../../platform/node/node-device.js';
+import type { Button } from '../../agent/ports.js';
+import { startNodeDevice, type NodeDevice, type NodeDeviceOptions } from '../../platform/node/node-device.js';
 import { TerminalButton, attachTerminalKeys } from '../../platform/node/terminal-keys.js';
 import { StreamLog } from '../../platform/node/log.js';
 import { traceToFile } from '../../platform/node/trace.js';
@@ -19,8 +20,14 @@ export const deviceSpec = defineVerb({
       '0 if every session it ran ended well.',
     'Exit codes: 0 every session ended well; 1 one failed, or another error; 2 a usage error; 4 the state folder is in use ' +
       'by another process; 5 an --answers line did not fit the screen it met (the device stops there, and sends nothing more).',
+    'With --firmware the device has A/B firmware slots (in the state folder): a firmware update restarts it, and the ' +
+      'new firmware runs its first session at once (the one that confirms it).',
   ],
-  options: { ...DEVICE_OPTIONS, log: { ...DEVICE_OPTIONS.log, default: 'info' } },
+  options: {
+    ...DEVICE_OPTIONS,
+    log: { ...DEVICE_OPTIONS.log, default: 'info' },
+    firmware: { type: 'boolean', description: 'A/B firmware slots: the device takes firmware updates (FUMO) and restarts' },
+  },
 });
 
 export async function deviceCommand(argv: string[], out: NodeJS.WritableStream, input: NodeJS.ReadStream = process.stdin): Promise<number> {
@@ -45,36 +52,61 @@ export async function deviceCommand(argv: string[], out: NodeJS.WritableStream, 
   });
   const display = screen.display;
   const button = new TerminalButton();
+  // Each start of the device gets its own button: after a restart the old agent hears no more presses.
+  let pressed: ((down: boolean, at: number) => void) | undefined;
+  button.onEdge((down, at) => pressed?.(down, at));
+  const freshButton = (): Button => ({
+    onEdge: (l) => {
+      pressed = l;
+    },
+  });
   let onNotify: (() => void) | undefined;
-  const dev = await startNodeDevice({
+  const devOptions: Omit<NodeDeviceOptions, 'button'> = {
     desc,
     stateDir: o.state ?? stateDirFor(desc.devInfo.devId),
     transport,
     display,
-    button,
     log,
     agent: { ui: screen.ui },
+    ...(o.firmware ? { firmware: true } : {}),
     ...(server ? { serverUri: server } : {}),
     ...(o.broker ? { brokerUrl: o.broker } : {}),
     ...(o.prefix ? { prefix: o.prefix } : {}),
     ...(trace ? { trace } : {}),
     onNotify: () => onNotify?.(),
-  });
-  halt = dev.halt;
-  const controller = dev.agent.armTriggers();
+  };
   // Every session this run starts (button, schedule, notification), for the screen and the exit code.
   const results: boolean[] = [];
-  dev.agent.onSessionEnd = (r) => {
-    results.push(r.ok);
-    out.write(
-      `session ${r.ok ? 'ended well' : `failed: ${r.error?.message}`}: ${r.roundTrips} round trips; deployed: ${deployedList(dev.agent.tree)}\n`,
-    );
+  let dev!: NodeDevice;
+  let controller!: ReturnType<NodeDevice['agent']['armTriggers']>;
+  let restarting: Promise<void> | undefined;
+  const up = async () => {
+    dev = await startNodeDevice({ ...devOptions, button: freshButton() });
+    halt = dev.halt;
+    controller = dev.agent.armTriggers();
+    dev.agent.onSessionEnd = (r) => {
+      results.push(r.ok);
+      out.write(
+        `session ${r.ok ? 'ended well' : `failed: ${r.error?.message}`}: ${r.roundTrips} round trips; deployed: ${deployedList(dev.agent.tree)}\n`,
+      );
+      // A firmware switch: the device restarts into it, as a power-on would, and that firmware checks in at once.
+      if (dev.agent.fumo?.restarted) restarting = restart();
+    };
+    if (dev.mqtt) await dev.mqtt.connect();
+    // A trial firmware checks in at once: that session confirms it (or a returned one reports its failure).
+    if (dev.agent.fumo?.inTrial || (o.firmware && dev.agent.queue.pending().length > 0)) await dev.agent.runSession().catch(() => false);
   };
+  const restart = async () => {
+    out.write('restarting into the new firmware\n');
+    await dev.close();
+    await up();
+    out.write(`firmware ${dev.firmware?.boot().version} started${dev.firmware?.boot().trial ? ' on trial' : ''}\n`);
+  };
+  await up();
   onNotify = () => {
     out.write('server notification: checking for updates\n');
     void controller.scheduleDue();
   };
-  if (dev.mqtt) await dev.mqtt.connect();
   out.write(`device ${desc.devInfo.devId} up (${transport}); deployed: ${deployedList(dev.agent.tree)}\n`);
   out.write('keys: u = update, l = long press (pick a component), q = quit\n');
   const stopped = new Promise<void>((resolve) => {
@@ -83,7 +115,14 @@ export async function deviceCommand(argv: string[], out: NodeJS.WritableStream, 
   const detach = attachTerminalKeys({ input, display, button, longPressMs: desc.button?.longPressMs ?? 2000, onQuit: () => quit() });
   input.once('end', () => {
     // Piped keys: let the last press reach the agent, then wait for the device to be idle.
-    const settle = () => setTimeout(() => (controller.busy ? settle() : quit()), 500);
+    const settle = () =>
+      setTimeout(() => {
+        const r = restarting;
+        restarting = undefined;
+        if (r) void r.then(settle);
+        else if (controller.busy) settle();
+        else quit();
+      }, 500);
     settle();
   });
   process.once('SIGINT', () => quit());

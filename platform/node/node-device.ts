@@ -1,9 +1,11 @@
 // One simulated device on the host: the agent's ports wired to files, the network and the terminal. The
-// state folder holds agent/ (tree, alert queue, schedule, SCOMO journal), packages/ (downloads) and
-// components/ (what is installed), so a device killed at any moment boots again where it was.
+// state folder holds agent/ (tree, alert queue, schedule, SCOMO and FUMO journals), packages/ (downloads),
+// components/ (what is installed) and, with firmware, firmware/ (the A/B slots), so a device killed at any
+// moment boots again where it was. A firmware update restarts the device: the caller sees agent.fumo.restarted
+// and starts it again on the same folder (restartNodeDevice), as a power-on would.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DmAgent, type AgentOptions } from '../../agent/agent.js';
+import { DmAgent, type AgentOptions, type SessionReport } from '../../agent/agent.js';
 import type { DeviceDescription } from '../../agent/description/description.js';
 import type { Button, Display, Log, Transport } from '../../agent/ports.js';
 import { systemClock } from './clock.js';
@@ -19,6 +21,7 @@ import { readAccount, writeServerUri } from '../../agent/tree/dmacc.js';
 import { aAuthType } from '../../agent/description/seed.js';
 import { deserializeTree } from '../../agent/tree/persist-format.js';
 import { lockStateDir } from './state-lock.js';
+import { FileFirmwareSlots } from './firmware-slot.js';
 
 export { StateInUseError, lockStateDir } from './state-lock.js';
 
@@ -63,6 +66,11 @@ export interface NodeDeviceOptions {
   /** A server notification arrived (MQTT …/notify). */
   onNotify?: (payload: Uint8Array) => void;
   agent?: AgentOptions;
+  /**
+   * Gives the device A/B firmware slots (FUMO): slot a holds, at the first start, the firmware DevInfo/Mod at
+   * DevDetail/FwV. A running image that says "healthy": false fails the health check (it returns at once).
+   */
+  firmware?: boolean;
 }
 
 export interface NodeDevice {
@@ -71,6 +79,7 @@ export interface NodeDevice {
   mqtt?: MqttTransport;
   installer: FileInstaller;
   downloader: HttpDownloader;
+  firmware?: FileFirmwareSlots;
   /**
    * Stops the device talking to the server: every later exchange fails with this reason, so the session ends
    * without sending what it was about to (an answer a script gave by mistake).
@@ -166,6 +175,15 @@ async function start(o: NodeDeviceOptions, made: ReturnType<typeof makeTransport
     { where: join(o.stateDir, 'components', 'installed'), ...(o.log ? { log: o.log } : {}) },
   );
   checkStoredTree(join(o.stateDir, 'agent'), o.log);
+  const firmware = o.firmware
+    ? new FileFirmwareSlots(join(o.stateDir, 'firmware'), {
+        factory: { firmware: o.desc.devInfo.mod, version: o.desc.devDetail?.fwV || '1.0' },
+        ...(o.desc.transport?.caFile ? { ca: readFileSync(o.desc.transport.caFile) } : {}),
+      })
+    : undefined;
+  if (firmware?.returned) o.log?.log('warn', 'the firmware started last was not confirmed: the previous slot runs again');
+  // The simulated firmware's own health check: an image that says it is broken fails it.
+  const check = firmware?.image()?.healthy === false ? { firmwareHealthCheck: () => false } : {};
   // A first boot seeds its account with the given server, so that there is nothing to replace after it.
   const desc = o.serverUri === undefined ? o.desc : { ...o.desc, account: { ...o.desc.account, serverUri: o.serverUri } };
   const agent = await DmAgent.boot(
@@ -178,11 +196,12 @@ async function start(o: NodeDeviceOptions, made: ReturnType<typeof makeTransport
       transport,
       downloader,
       installer,
+      ...(firmware ? { firmware } : {}),
       ...(o.display ? { display: o.display } : {}),
       ...(o.button ? { button: o.button } : {}),
       ...(o.log ? { log: o.log } : {}),
     },
-    { maxPackageBytes: MAX_PACKAGE, ...(o.desc.transport?.encoding ? { encoding: o.desc.transport.encoding } : {}), ...o.agent },
+    { maxPackageBytes: MAX_PACKAGE, ...(o.desc.transport?.encoding ? { encoding: o.desc.transport.encoding } : {}), ...check, ...o.agent },
   );
   reconcileAccount(agent, desc, o.serverUri, o.log);
   return {
@@ -190,6 +209,7 @@ async function start(o: NodeDeviceOptions, made: ReturnType<typeof makeTransport
     transport,
     installer,
     downloader,
+    ...(firmware ? { firmware } : {}),
     ...(made.mqtt ? { mqtt: made.mqtt } : {}),
     halt: (reason) => {
       halted = reason;
@@ -203,4 +223,21 @@ async function start(o: NodeDeviceOptions, made: ReturnType<typeof makeTransport
       }
     },
   };
+}
+
+/**
+ * The simulated restart after a firmware switch: the device is closed and started again on its state folder
+ * (the slots' power-on decides what runs), and a trial firmware runs its first session at once: the one that
+ * confirms it and reports the result.
+ */
+export async function restartNodeDevice(dev: NodeDevice, o: NodeDeviceOptions): Promise<{ device: NodeDevice; report?: SessionReport }> {
+  await dev.close();
+  let device = await startNodeDevice(o);
+  // A firmware that fails its own health check at boot restarts again at once, into the previous slot.
+  for (let n = 0; n < 3 && device.agent.fumo?.restarted; n++) {
+    await device.close();
+    device = await startNodeDevice(o);
+  }
+  if (!device.agent.fumo?.inTrial && device.agent.queue.pending().length === 0) return { device };
+  return { device, report: await device.agent.runSession() };
 }

@@ -15,6 +15,7 @@ import { decodeMessage, encodeMessage } from '../../agent/syncml/codec.js';
 import { Session } from '../../agent/session/session.js';
 import { ExecRegistry } from '../../agent/session/types.js';
 import { seedTree } from '../../agent/description/seed.js';
+import { seedFumo } from '../../agent/fumo/subtree.js';
 import { readAccount, writeNonce } from '../../agent/tree/dmacc.js';
 import { clientCred, hmacHeader } from '../../agent/session/auth.js';
 import type { Command, StatusCmd, SyncMLMessage } from '../../agent/syncml/model.js';
@@ -190,6 +191,8 @@ export async function sessionTarget(replies: Uint8Array[], account = 0, sent?: U
   const desc = SESSION_ACCOUNTS[account];
   if (!desc) throw new RangeError(`no session account ${account}`);
   const tree = seedTree(desc);
+  // The FUMO MO as a device with firmware slots lays it: the seeds' Replace and Exec of ./FUMO meet its ACLs.
+  seedFumo(tree, { name: desc.devInfo.mod, version: '1.0.0' });
   const dmAccount = readAccount(tree);
   const session = new Session({
     tree,

@@ -411,6 +411,102 @@ export function sampleMessages(): { name: string; msg: SyncMLMessage }[] {
     final: true,
   });
   add('pkg4-final-only', { hdr: serverHdr('9'), body: [hdrStatus('200', '8')], final: true });
+  // FUMO 1.0: the server reads the firmware, updates it (Replace of the FUMO leaves, Exec of an interior
+  // node), and the device reports from the new firmware (Generic Alert, Format int, the result as Data).
+  add('pkg2-fumo-get', {
+    hdr: serverHdr('2'),
+    body: [
+      hdrStatus('212'),
+      { kind: 'Get', cmdId: '2', items: [{ target: { locURI: './DevDetail/FwV' } }, { target: { locURI: './FUMO/fw/State' } }] },
+    ],
+    final: true,
+  });
+  add('pkg3-fumo-results', {
+    hdr: clientHdr('2'),
+    body: [
+      { ...hdrStatus('200', '2'), targetRefs: [DEV], sourceRefs: [SRV] },
+      { kind: 'Status', cmdId: '2', msgRef: '2', cmdRef: '2', cmd: 'Get', targetRefs: [], sourceRefs: [], items: [], data: '200' },
+      {
+        kind: 'Results',
+        cmdId: '3',
+        msgRef: '2',
+        cmdRef: '2',
+        items: [
+          { source: { locURI: './DevDetail/FwV' }, meta: { format: 'chr' }, data: '1.0.0' },
+          { source: { locURI: './FUMO/fw/State' }, meta: { format: 'int' }, data: '10' },
+        ],
+      },
+    ],
+    final: true,
+  });
+  add('pkg2-fumo-update', {
+    hdr: serverHdr('4'),
+    body: [
+      hdrStatus('212'),
+      {
+        kind: 'Replace',
+        cmdId: '2',
+        items: [
+          { target: { locURI: './FUMO/fw/PkgName' }, meta: { format: 'chr' }, data: 'Firmware' },
+          { target: { locURI: './FUMO/fw/PkgVersion' }, meta: { format: 'chr' }, data: '1.1.0' },
+          {
+            target: { locURI: './FUMO/fw/DownloadAndUpdate/PkgURL' },
+            meta: { format: 'chr' },
+            data: 'http://127.0.0.1:8080/packages/fw-ts-agent-1-1.1.0.json',
+          },
+          { target: { locURI: './FUMO/fw/Ext/Size' }, meta: { format: 'chr' }, data: '190' },
+          {
+            target: { locURI: './FUMO/fw/Ext/SHA256' },
+            meta: { format: 'chr' },
+            data: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+          },
+        ],
+      },
+      { kind: 'Exec', cmdId: '3', correlator: 'lab-0a1b2c3d4e5f', items: [{ target: { locURI: './FUMO/fw/DownloadAndUpdate' } }] },
+    ],
+    final: true,
+  });
+  add('pkg1-fumo-result', {
+    hdr: clientHdr('1', { cred: md5Cred }),
+    body: [
+      { kind: 'Alert', cmdId: '1', data: '1201', items: [] },
+      { kind: 'Replace', cmdId: '2', meta: { format: 'chr' }, items: devInfo },
+      {
+        kind: 'Alert',
+        cmdId: '3',
+        data: '1226',
+        correlator: 'lab-0a1b2c3d4e5f',
+        items: [
+          {
+            source: { locURI: './FUMO/fw/DownloadAndUpdate' },
+            meta: { type: 'org.openmobilealliance.dm.firmwareupdate.downloadandupdate', format: 'int' },
+            data: '200',
+          },
+        ],
+      },
+    ],
+    final: true,
+  });
+  add('pkg1-fumo-failed', {
+    hdr: clientHdr('1', { cred: md5Cred }),
+    body: [
+      { kind: 'Alert', cmdId: '1', data: '1201', items: [] },
+      {
+        kind: 'Alert',
+        cmdId: '2',
+        data: '1226',
+        correlator: 'lab-0a1b2c3d4e5f',
+        items: [
+          {
+            source: { locURI: './FUMO/fw/DownloadAndUpdate' },
+            meta: { type: 'org.openmobilealliance.dm.firmwareupdate.downloadandupdate', format: 'int', mark: 'critical' },
+            data: '410',
+          },
+        ],
+      },
+    ],
+    final: true,
+  });
   return out;
 }
 

@@ -14,6 +14,8 @@ import type {
   DisplayCapabilities,
   Downloader,
   DownloadRequest,
+  FirmwareBoot,
+  FirmwareSlots,
   InputEvent,
   Installer,
   Screen,
@@ -29,6 +31,8 @@ export interface Scenario {
   component?: string;
   /** Answers for interactive screens, in order ('yes', 'no', 'pick:N'). */
   answers: string[];
+  /** A/B firmware slots, slot a holding this version at the first start (FUMO); the restart is simulated. */
+  firmware?: string;
   /** The agent's sizes, as a device sets them (platform/moddable/lib/config.ts). */
   agentOptions?: {
     maxMsgSize?: number;
@@ -180,6 +184,64 @@ class MemoryInstaller implements Installer {
   }
 }
 
+/**
+ * Two firmware slots in memory, with the boot record in the device's Storage: constructing it is a power-on
+ * that plays the rollback bootloader, as platform/node/firmware-slot.ts does on files.
+ */
+class MemorySlots implements FirmwareSlots {
+  private rec: { running: 'a' | 'b'; next?: 'a' | 'b'; previous?: 'a' | 'b'; trial?: boolean; completed?: boolean };
+  constructor(
+    private readonly images: Map<string, Uint8Array>,
+    private readonly storage: Storage,
+    private readonly host: HostCall,
+  ) {
+    const raw = storage.read('firmware');
+    const r = raw ? (JSON.parse(raw) as MemorySlots['rec']) : { running: 'a' as const };
+    this.rec = r.trial && r.previous ? { running: r.previous } : r.next ? { running: r.next, previous: r.running, trial: true } : r;
+    storage.write('firmware', JSON.stringify(this.rec));
+  }
+  private get inactive(): 'a' | 'b' {
+    return this.rec.running === 'a' ? 'b' : 'a';
+  }
+  private save() {
+    this.storage.write('firmware', JSON.stringify(this.rec));
+  }
+  boot(): FirmwareBoot {
+    const img = this.images.get(this.rec.running);
+    const version = img ? (JSON.parse(utf8Decode(img)) as { version: string }).version : '';
+    return { slot: this.rec.running, version, trial: this.rec.trial === true };
+  }
+  async download(req: DownloadRequest) {
+    const body = await this.host('fetch', req.url);
+    this.images.set(this.inactive, body);
+    req.onProgress?.(body.length, body.length);
+    return { size: body.length, total: body.length };
+  }
+  written() {
+    return this.images.get(this.inactive)?.length ?? 0;
+  }
+  read(offset: number, length: number) {
+    return (this.images.get(this.inactive) ?? new Uint8Array(0)).slice(offset, offset + length);
+  }
+  discard() {
+    if (!this.rec.trial) this.images.delete(this.inactive);
+  }
+  complete() {
+    this.rec.completed = true;
+    this.save();
+  }
+  switch() {
+    this.rec = { running: this.rec.running, next: this.inactive };
+    this.save();
+  }
+  restart() {}
+  confirm() {
+    if (this.rec.trial) this.rec = { running: this.rec.running };
+    this.save();
+  }
+  revert() {}
+}
+
 export interface ScenarioResult {
   ok: boolean;
   error?: string;
@@ -190,6 +252,8 @@ export interface ScenarioResult {
   deployed: string[];
   queued: number;
   screens: string[];
+  /** With firmware: the version running at the end, and whether it is confirmed. */
+  firmware?: string;
 }
 
 /** Starts a scenario; `poll()` says whether it finished, `tick()` moves virtual time when it waits. */
@@ -207,35 +271,53 @@ export function startScenario(host: HostCall, s: Scenario) {
       downloader,
       desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })),
     );
-    const agent = await DmAgent.boot(
-      desc,
-      {
-        storage: new MapStorage(),
-        clock,
-        crypto: hostCrypto(host),
-        display,
-        downloader,
-        installer,
-        transport: {
-          exchange: async (out) => {
-            const reply = await host(
-              'exchange',
-              JSON.stringify({
-                uri: out.uri,
-                contentType: out.contentType,
-                body: base64Encode(out.body),
-                ...(out.hmac ? { hmac: out.hmac } : {}),
-              }),
-            );
-            return { body: reply };
+    const storage = new MapStorage();
+    const images = new Map<string, Uint8Array>();
+    if (s.firmware) images.set('a', utf8Encode(JSON.stringify({ firmware: desc.devInfo.mod, version: s.firmware })));
+    const boot = () =>
+      DmAgent.boot(
+        desc,
+        {
+          storage,
+          ...(s.firmware ? { firmware: new MemorySlots(images, storage, host) } : {}),
+          clock,
+          crypto: hostCrypto(host),
+          display,
+          downloader,
+          installer,
+          transport: {
+            exchange: async (out) => {
+              const reply = await host(
+                'exchange',
+                JSON.stringify({
+                  uri: out.uri,
+                  contentType: out.contentType,
+                  body: base64Encode(out.body),
+                  ...(out.hmac ? { hmac: out.hmac } : {}),
+                }),
+              );
+              return { body: reply };
+            },
           },
         },
-      },
-      s.agentOptions ?? {},
-    );
+        s.agentOptions ?? {},
+      );
+    let agent = await boot();
     resident = agent;
     agent.requestUpdate(s.trigger, s.component);
     const r = await agent.runSession();
+    if (agent.fumo?.restarted) {
+      // The restart into the new firmware: a power-on on the same flash; its first sessions confirm and report.
+      agent = await boot();
+      resident = agent;
+      const t = await agent.runSession();
+      r.ok = t.ok;
+      r.sessions += t.sessions;
+      r.roundTrips += t.roundTrips;
+      r.bytesSent += t.bytesSent;
+      r.bytesReceived += t.bytesReceived;
+      if (t.error) r.error = t.error;
+    }
     result = {
       ok: r.ok,
       sessions: r.sessions,
@@ -245,6 +327,7 @@ export function startScenario(host: HostCall, s: Scenario) {
       deployed: listDeployed(agent.tree).map((c) => `${c.id} ${c.version}`),
       queued: agent.queue.pending().length,
       screens: display.screens,
+      ...(agent.fumo ? { firmware: `${agent.fumo.started.version}${agent.fumo.inTrial ? ' trial' : ''}` } : {}),
       ...(r.error ? { error: `${r.error.code}: ${r.error.message}` } : {}),
     };
   };

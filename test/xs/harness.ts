@@ -101,6 +101,8 @@ export interface RunOptions {
   ballastObjects?: number;
   /** The bundle's entry, from test/xs/ (default entry.ts): tests of the harness itself give another. */
   entry?: string;
+  /** The lab server's catalog, from lab/examples/ (default catalog.json; catalog-firmware.json adds firmware). */
+  catalog?: string;
 }
 
 /** The sizes of an XS worker: what RunOptions says about the engine. */
@@ -118,7 +120,7 @@ export interface EngineRun {
 function makeHost(o: RunOptions) {
   const serverRandom = seeded('server');
   const serverCrypto: Crypto = { ...nodeCrypto, randomBytes: serverRandom };
-  const catalog = loadCatalog(join(root, 'lab/examples/catalog.json'));
+  const catalog = loadCatalog(join(root, 'lab/examples', o.catalog ?? 'catalog.json'));
   const server = new LabDmServer({
     catalog,
     devices: [{ username: 'dmuser', password: 'dmpass', auth: 'md5' }],

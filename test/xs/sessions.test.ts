@@ -62,6 +62,22 @@ const scenarios: { name: string; scenario: () => Scenario; options?: RunOptions;
     },
   },
   {
+    name: 'user check of the whole device with firmware: FUMO DownloadAndUpdate, the restart, 200 from the new firmware',
+    scenario: () => ({ device: current(), trigger: 'user', answers: ['yes'], firmware: '1.0.0' }),
+    options: { catalog: 'catalog-firmware.json' },
+    check: (r) => {
+      assert.equal(r.result.ok, true, r.result.error);
+      assert.equal(r.result.firmware, '1.1.0', 'the new firmware runs, confirmed');
+      assert.equal(r.result.sessions, 3, 'the check; after the restart, the confirming session and the report');
+      assert.ok(r.result.screens.includes('idle:Restarting…'), r.result.screens.join(', '));
+      assert.deepEqual(
+        r.server.outcomes().map((o) => [o.resultCode, o.source]),
+        [[200, './FUMO/fw/DownloadAndUpdate']],
+      );
+      assert.deepEqual(r.server.deviations(), []);
+    },
+  },
+  {
     name: 'a malformed server package: Alert 1223, a clean failure, the request kept',
     scenario: userConfirm,
     options: { garbleReply: 2 },

@@ -40,6 +40,18 @@ test(`a device-triggered update in WBXML runs on ${DEVICE_STACK} slots`, { skip 
   assert.deepEqual(r.result.deployed, ['com.example.weather 1.0', 'com.example.sensor 1.5']);
 });
 
+test(`a firmware update (FUMO DownloadAndUpdate, the restart, the trial's sessions) runs on ${DEVICE_STACK} slots`, { skip }, async () => {
+  const device = exampleDevice() as { components: { version: string }[] };
+  device.components[0]!.version = '2.0';
+  device.components[1]!.version = '1.5';
+  const r = await runOnXs(
+    { device, trigger: 'user', answers: ['yes'], firmware: '1.0.0' },
+    { stackSlots: DEVICE_STACK, catalog: 'catalog-firmware.json' },
+  );
+  assert.equal(r.result.ok, true, r.result.error);
+  assert.equal(r.result.firmware, '1.1.0');
+});
+
 // A server that answers package 1 with `first` (authenticated, 212), then ends the session.
 const message = (dev: SyncMLMessage, commands: string) => serverXml(dev, commands);
 function serving(first: (dev: SyncMLMessage) => Uint8Array): RunOptions {
