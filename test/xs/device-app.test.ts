@@ -357,6 +357,10 @@ test('firmware: the user check finds firmware 1.1.0, the restart runs it as a tr
     const third = await world.boot();
     await third.settle();
     assert.match(third.log.join(''), /INFO firmware 1\.1\.0 on ota_1\n/);
+    // The FUMO journal, ended, is an empty value: the device must read it back and come up.
+    assert.doesNotMatch(third.log.join(''), /boot failed/);
+    assert.match(third.log.join(''), /INFO device \S+ up/);
+    assert.ok(isIdle(third), `the idle screen: ${third.screenText()}`);
     assertHealthy(world, third);
     await third.powerOff();
   }));
