@@ -85,6 +85,8 @@ export class FumoManager {
       if (!isUrlOf(url, ['http', 'https']))
         throw new DmError('DM_ERR_BAD_REQUEST', 400, `${ctx.uri}/PkgURL '${url}' is not an http(s) URL`);
     }
+    // A new image starts from byte 0: what the slot holds (an image a Download left, a cut one) is not its.
+    if (op !== 'Update') this.o.slots.discard();
     const job: Omit<FumoJob, 'step'> = { op, opUri: ctx.uri, serverId: ctx.principal };
     if (ctx.correlator !== undefined) job.correlator = ctx.correlator;
     const to = leafText(this.o.tree, `${FUMO_NODE}/PkgVersion`);
@@ -127,14 +129,14 @@ export class FumoManager {
 
   /** The device maker's check of a trial firmware: confirm, or return to the previous slot. */
   private async check(j: FumoJob): Promise<void> {
-    let ok = false;
+    let ok: unknown = false;
     try {
       ok = await this.o.healthCheck!();
     } catch (e) {
-      this.o.log?.log('warn', `firmware health check failed: ${errorMessage(e)}`);
+      ok = errorMessage(e);
     }
-    if (ok) return this.succeed(j);
-    this.o.log?.log('warn', `firmware ${this.started.version} failed its health check; returning to ${j.fromVersion ?? 'the previous'}`);
+    if (ok === true) return this.succeed(j);
+    this.o.log?.log('warn', `firmware ${this.started.version} failed its health check${ok ? ` (${ok})` : ''}; the previous one returns`);
     this.o.slots.revert();
     this.restart();
   }

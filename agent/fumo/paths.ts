@@ -15,7 +15,7 @@ export function fumoAlertType(op: FumoOp): string {
   return `org.openmobilealliance.dm.firmwareupdate.${op.toLowerCase()}`;
 }
 
-/** ./FUMO/<x>/State. */
+/** ./FUMO/<x>/State: the values this device writes (70 and 90, "have data", never: README.md). */
 export const FumoState = {
   Idle: '10',
   DownloadFailed: '20',
@@ -23,28 +23,17 @@ export const FumoState = {
   DownloadComplete: '40',
   ReadyToUpdate: '50',
   UpdateProgressing: '60',
-  UpdateFailedHaveData: '70',
   UpdateFailedNoData: '80',
-  UpdateSuccessfulHaveData: '90',
   UpdateSuccessfulNoData: '100',
 } as const;
 
-/** Result codes of the FUMO Generic Alert (the alert's Data). */
+/** The result codes of the FUMO Generic Alert (its Data) that this device sends; the whole table is in README.md. */
 export const FumoResult = {
   Success: 200,
-  ClientError: 400,
-  UserCancelled: 401,
   CorruptedPackage: 402,
-  PackageMismatch: 403,
-  ValidationFailed: 404,
   NotAcceptable: 405,
-  NotImplemented: 408,
   UndefinedError: 409,
   UpdateFailed: 410,
-  BadUrl: 411,
-  ServerUnavailable: 412,
   DownloadServerError: 500,
-  DownloadOutOfMemory: 501,
-  UpdateOutOfMemory: 502,
   DownloadNetworkError: 503,
 } as const;

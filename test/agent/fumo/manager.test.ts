@@ -275,3 +275,23 @@ test('Exec checks: no PkgURL or not http(s) 400; Update with nothing downloaded 
   assert.equal(await status('./FUMO/fw/Download'), 405);
   assert.equal(await status('./FUMO/fw/State'), 425, 'State: the ACL grants no Exec');
 });
+
+test("a new Download after an image was left in the slot starts from byte 0, not from the old image's end", async () => {
+  const storage = new MemoryStorage();
+  const b = bench(storage);
+  const other = 'http://127.0.0.1:8080/firmware/x-1.2.json';
+  const img2 = firmwareImage('1.2', { payload: 'g'.repeat(12000) });
+  b.files.set(other, img2);
+  const d = await start(b, storage);
+  d.stage({ node: 'Download' });
+  await d.exec('./FUMO/fw/Download');
+  await d.run();
+  assert.equal(d.leaf('./FUMO/fw/State'), '40');
+  d.stage({ url: other, sha: createHash('sha256').update(img2).digest('hex'), size: img2.length });
+  d.tree.replace('./FUMO/fw/PkgVersion', { data: '1.2' }, 'labserver');
+  await d.exec('./FUMO/fw/DownloadAndUpdate', 'c2');
+  await d.run();
+  assert.deepEqual(b.offsetsAsked, [0, 0]);
+  const n = await start(b, storage);
+  assert.equal(n.slots.boot().version, '1.2');
+});
