@@ -217,7 +217,8 @@ export function startDevice(parts: PlatformParts): { application: object } {
       // A result found at boot stays on the screen (FUMO drew it) until that session ends.
       const result = agent.queue.pending().some((a) => a.type.startsWith(FUMO_ALERT_PREFIX));
       if (!result) showIdle(agent, 'Ready.');
-      if (agent.fumo && (agent.fumo.inTrial || result)) void controller.scheduleDue();
+      // Not when the boot itself restarted (a trial whose health check failed returns at once).
+      if (agent.fumo && !agent.fumo.restarted && (agent.fumo.inTrial || result)) void controller.scheduleDue();
       log.log('info', `device ${desc.devInfo.devId} up`, {
         transport: desc.transport?.kind ?? 'http',
         deployed: listDeployed(agent.tree).length,

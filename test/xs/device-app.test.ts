@@ -372,6 +372,9 @@ test('firmware: a new firmware that fails its health check returns to the previo
     const trial = await world.boot();
     await trial.runUntil('the second restart', (r) => /firmware restart/.test(r.log.join('')));
     assert.match(trial.log.join(''), /firmware 1\.2\.0 failed its health check/);
+    // Nothing runs after the restart: no session from the firmware that is leaving.
+    await trial.advance(60000);
+    assert.doesNotMatch(trial.log.join(''), /session/);
     await trial.powerOff();
     const back = await world.boot();
     await back.runUntil('the idle screen after the report', (r) => isIdle(r) && !body(r).includes('Ready.'));
