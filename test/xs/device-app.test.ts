@@ -393,3 +393,36 @@ test('firmware: a new firmware that fails its health check returns to the previo
     assertHealthy(world, back);
     await back.powerOff();
   }));
+
+test("firmware on the ESP32 entry (main.ts): the SDK's ota and flash modules and our native module (stand-ins), 1.0.0 → 1.1.0, the new build confirms it", () =>
+  withFirmwareWorld('catalog.json', async (world) => {
+    const run = await world.boot(deviceConfig(), 'device');
+    await run.settle();
+    assert.ok(isIdle(run), `the idle screen: ${run.screenText()}`);
+    await run.press('Check for updates');
+    await run.runUntil('the confirm screen', (r) => r.title() === 'Please confirm');
+    await run.press('Yes');
+    await run.runUntil('the restart', (r) => r.title() === 'Restarting…');
+    assert.match(run.log.join(''), /esp_restart\(\)/);
+    // Written through the SDK's OTA writer into ota_1 (nextota), switched with esp_ota_set_boot_partition: NEW.
+    const image = readFileSync(`${FIRMWARE_DIR}ts-agent-1-1.1.0.json`);
+    assert.deepEqual(world.fs.files.get('/flash/ota_1'), new Uint8Array(image));
+    assert.deepEqual(JSON.parse(world.fs.text('/flash/otadata')!), { ota_1: { order: 1, state: 'new' } });
+    // The whole image was recorded for ota_1 (written() survives a restart before the switch).
+    assert.deepEqual(JSON.parse(world.fs.text(`${FILE_ROOT}dm-fw/image`)!), { slot: 'ota_1', size: image.length });
+    assertHealthy(world, run);
+    await run.powerOff();
+    // The new firmware is another build: its config says 1.1.0 (the device's version is its build's fwV).
+    const config = deviceConfig() as { dm: { device: { devDetail: { fwV: string } } } };
+    config.dm.device.devDetail.fwV = '1.1.0';
+    const next = await world.boot(config as unknown as Record<string, unknown>, 'device');
+    await next.runUntil('the idle screen after the report', (r) => isIdle(r) && !body(r).includes('Ready.'));
+    assert.deepEqual(
+      world.lab.outcomes().map((o) => [o.deployment?.componentId, o.resultCode]),
+      [[FIRMWARE_ID, 200]],
+    );
+    assert.deepEqual(JSON.parse(world.fs.text('/flash/otadata')!), { ota_1: { order: 1, state: 'valid' } });
+    assert.deepEqual(world.lab.deviations(), []);
+    assertHealthy(world, next);
+    await next.powerOff();
+  }));
