@@ -1,7 +1,8 @@
 // The simulator's device app (platform/moddable/main-sim.ts → startDevice of app.ts) with the agent, on the XS
 // engine, loaded as preloaded modules where the device-sized worker exists, with in-memory stand-ins for the
 // SDK's modules and Piu (test/xs/device-app/sdk) and the lab DM server behind its HTTP requests. The test
-// reads the screen as the app drew it and touches it as a finger would; time is virtual.
+// reads the screen as the app drew it and touches it as a finger would; time is virtual. One firmware case runs
+// the ESP32's entry (main.ts) instead, with stand-ins of its ESP32 modules (ota, flash, our native module).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
