@@ -1,11 +1,11 @@
 // What the device and the simulator entries share: read the manifest's config, build every port, boot the
 // agent, arm the update button and the check schedule, and start a session when the server notifies over
-// MQTT. The entries (main.ts, main-sim.ts) differ only in the board button and the mod slot, which exist on
-// the ESP32 and not in the simulator.
+// MQTT. The entries (main.ts, main-sim.ts) differ in the board button, the mod slot and the firmware slots,
+// which are the ESP32's partitions on the device and files in the simulator.
 import config from 'mc/config';
 import Modules from 'modules';
 import Resource from 'Resource';
-import type { Button, Clock, Log, Transport } from '../../agent/ports.js';
+import type { Button, Clock, FirmwareSlots, Log, Transport } from '../../agent/ports.js';
 import { DmAgent, type SessionReport } from '../../agent/agent.js';
 import { UserInteraction } from '../../agent/ui/interaction.js';
 import { wrap } from '../../agent/ui/layout.js';
@@ -26,6 +26,9 @@ import { HttpDownloader } from './downloader.js';
 import { ModInstaller } from './installer.js';
 import { errorMessage } from '../../agent/errors.js';
 
+/** The type of FUMO's result alerts (org.openmobilealliance.dm.firmwareupdate.download, .update, .downloadandupdate). */
+const FUMO_ALERT_PREFIX = 'org.openmobilealliance.dm.firmwareupdate.';
+
 export interface PlatformParts {
   slot: ModSlot;
   /** The SDK's `preference` module, imported by the entry module (settings.ts says why not here). */
@@ -34,6 +37,26 @@ export interface PlatformParts {
   makeButton?: (pin: number, clock: Clock) => Button;
   /** Largest MQTT publish the platform's socket takes in one write (MqttTransport's default fits ESP32). */
   maxPublishBytes?: number;
+  /** The firmware slots (FUMO), made once the config is read; without them the device updates components only. */
+  makeFirmware?: (o: FirmwareSetup) => Firmware;
+}
+
+/** What the firmware slots are made from: this build's firmware, as the config names it. */
+export interface FirmwareSetup {
+  /** The firmware's name: the device model (DevInfo/Mod). */
+  name: string;
+  /** This build's version (dm.device.devDetail.fwV; "0" when the config has none). */
+  version: string;
+  /** A folder of the file system for the slots' records (`dm-fw/` under the file root). */
+  dir: string;
+  certificate?: HostBuffer;
+  log: Log;
+}
+
+export interface Firmware {
+  slots: FirmwareSlots;
+  /** The device maker's health check of a trial firmware; without it, the trial's first good session confirms it. */
+  healthCheck?: () => boolean;
 }
 
 function certificate(cfg: DeviceConfig): HostBuffer | undefined {
@@ -139,10 +162,35 @@ export function startDevice(parts: PlatformParts): { application: object } {
   runMods(installer.activeModules(), log);
   const { transport, mqtt } = makeTransport(cfg, log, parts);
   const desc = cfg.desc;
+  let firmware: Firmware | undefined;
+  try {
+    firmware = parts.makeFirmware?.({
+      name: desc.devInfo.mod,
+      version: desc.devDetail?.fwV ?? '0',
+      dir: cfg.firmwareDir,
+      log,
+      ...(cert ? { certificate: cert } : {}),
+    });
+  } catch (e) {
+    log.log('error', `no firmware update: the firmware slots failed: ${errorMessage(e)}`);
+  }
   DmAgent.boot(
     desc,
-    { storage, clock, crypto: moddableCrypto, utf8: moddableUtf8, transport, display, button: edges, downloader, installer, log },
     {
+      storage,
+      clock,
+      crypto: moddableCrypto,
+      utf8: moddableUtf8,
+      transport,
+      display,
+      button: edges,
+      downloader,
+      installer,
+      log,
+      ...(firmware ? { firmware: firmware.slots } : {}),
+    },
+    {
+      ...(firmware?.healthCheck ? { firmwareHealthCheck: firmware.healthCheck } : {}),
       maxMsgSize: cfg.maxMsgSize,
       treeLimits: cfg.tree,
       maxListNodes: cfg.listMaxNodes,
@@ -152,7 +200,10 @@ export function startDevice(parts: PlatformParts): { application: object } {
   )
     .then((agent) => {
       // After every session, however it ended, the screen goes back to the idle screen with what is deployed now.
-      agent.onSessionEnd = (report) => showIdle(agent, sessionEndNote(report));
+      // A firmware restart leaves "Restarting…" on the screen: on the device nothing runs after it.
+      agent.onSessionEnd = (report) => {
+        if (!agent.fumo?.restarted) showIdle(agent, sessionEndNote(report));
+      };
       const controller = agent.armTriggers();
       if (mqtt) {
         mqtt.onNotify = () => {
@@ -161,7 +212,13 @@ export function startDevice(parts: PlatformParts): { application: object } {
         };
         mqtt.connect().catch((e: unknown) => log.log('warn', `MQTT: ${errorMessage(e)} (retrying in the background)`));
       }
-      showIdle(agent, 'Ready.');
+      // After a firmware restart the device reports at once: a trial's first good session confirms it, and a
+      // return to the previous firmware has its failure alert queued. The controller runs it (one at a time).
+      // A result found at boot stays on the screen (FUMO drew it) until that session ends.
+      const result = agent.queue.pending().some((a) => a.type.startsWith(FUMO_ALERT_PREFIX));
+      if (!result) showIdle(agent, 'Ready.');
+      // Not when the boot itself restarted (a trial whose health check failed returns at once).
+      if (agent.fumo && !agent.fumo.restarted && (agent.fumo.inTrial || result)) void controller.scheduleDue();
       log.log('info', `device ${desc.devInfo.devId} up`, {
         transport: desc.transport?.kind ?? 'http',
         deployed: listDeployed(agent.tree).length,

@@ -1,19 +1,13 @@
-// Downloader port on the SDK's HTTP client and File module: each package is one file in the package
-// directory that grows as fragments arrive, so a cut transfer resumes with a Range request (lib/range.ts
-// decides what a response means for the stored bytes). Fragments go straight to flash: RAM holds one
-// fragment at a time whatever the package size. No byte for idleTimeoutMs ends the attempt; the agent
-// resumes it later.
-import { Request } from 'http';
-import Timer from 'timer';
+// Downloader port on the SDK's File module: each package is one file in the package directory that grows as
+// fragments arrive, so a cut transfer resumes with a Range request (http-get.ts; lib/range.ts decides what a
+// response means for the stored bytes). Fragments go straight to flash: RAM holds one fragment at a time
+// whatever the package size.
 import { File } from 'file';
 import type { Downloader, DownloadRequest } from '../../agent/ports.js';
-import { transportError, type TransportError } from './lib/transport-error.js';
-import { planResponse, rangeHeaders } from './lib/range.js';
+import type { ByteSink, SinkFetch } from './lib/byte-sink.js';
 import { packageFileName } from './lib/file-names.js';
-import { parseEndpoint } from './lib/url.js';
-import { HTTP_MSG, guardSocketCallback, requestDictionary } from './http-transport.js';
+import { httpGet } from './http-get.js';
 import { ensureDirectory } from './storage.js';
-import { errorMessage } from '../../agent/errors.js';
 
 export interface HttpDownloaderOptions {
   /** Default 30000 ms. */
@@ -23,13 +17,16 @@ export interface HttpDownloaderOptions {
 }
 
 export class HttpDownloader implements Downloader {
-  private readonly idleMs: number;
+  private readonly get: SinkFetch;
 
   constructor(
     readonly dir: string,
     private readonly o: HttpDownloaderOptions,
   ) {
-    this.idleMs = o.idleTimeoutMs ?? 30000;
+    this.get = httpGet({
+      ...(o.idleTimeoutMs !== undefined ? { idleTimeoutMs: o.idleTimeoutMs } : {}),
+      ...(o.certificate ? { certificate: o.certificate } : {}),
+    });
     ensureDirectory(dir);
   }
 
@@ -63,97 +60,25 @@ export class HttpDownloader implements Downloader {
     File.delete(this.path(id));
   }
 
-  async fetch(req: DownloadRequest): Promise<{ size: number; total?: number }> {
-    const ep = parseEndpoint(req.url, ['http', 'https']);
-    const have = Math.min(req.offset, this.storedSize(req.id));
-    const dict = requestDictionary(ep, 'GET', rangeHeaders(have), this.o.certificate);
+  fetch(req: DownloadRequest): Promise<{ size: number; total?: number }> {
     const path = this.path(req.id);
-    return new Promise((resolve, reject) => {
-      let status = 0;
-      let contentRange: string | undefined;
-      let contentLength: string | undefined;
-      let file: File | undefined;
-      let pos = 0;
-      let total: number | undefined;
-      let settled = false;
-      let request: Request | undefined;
-      const finish = (error?: TransportError) => {
-        if (settled) return;
-        settled = true;
-        Timer.clear(idle);
-        try {
-          request?.close();
-        } catch {
-          /* already closed */
-        }
-        try {
-          file?.close();
-        } catch {
-          /* nothing to flush */
-        }
-        if (error) reject(error);
-        else resolve(total !== undefined ? { size: pos, total } : { size: pos });
-      };
-      const idle = Timer.set(
-        () => finish(transportError('timeout', `GET ${req.url}: no data for ${this.idleMs} ms at byte ${pos}`, true)),
-        this.idleMs,
-      );
-      const alive = () => Timer.schedule(idle, this.idleMs);
-      try {
-        request = new Request(dict);
-      } catch (e) {
-        finish(transportError('other', `GET ${req.url}: ${errorMessage(e)}`, true));
-        return;
-      }
-      guardSocketCallback(request, (why) => finish(transportError('reset', `GET ${req.url}: ${why}`, true)));
-      const r = request;
-      r.callback = (message: number, v1?: unknown, v2?: unknown) => {
-        if (settled) return;
-        alive();
-        if (message === HTTP_MSG.status) status = Number(v1);
-        else if (message === HTTP_MSG.header) {
-          if (v1 === 'content-range') contentRange = String(v2);
-          else if (v1 === 'content-length') contentLength = String(v2);
-        } else if (message === HTTP_MSG.headersComplete) {
-          const plan = planResponse({
-            status,
-            have,
-            maxBytes: this.o.maxBytes,
-            ...(contentRange !== undefined ? { contentRange } : {}),
-            ...(contentLength !== undefined ? { contentLength } : {}),
-          });
-          if (plan.kind === 'fail') {
-            if (plan.discard) this.discard(req.id);
-            finish(transportError(plan.error.kind, `GET ${req.url}: ${plan.error.message}`, plan.error.retryable, plan.error.httpStatus));
-          } else if (plan.kind === 'complete') {
-            pos = plan.size;
-            total = plan.size;
-            finish();
-          } else {
-            // A fresh start must not keep bytes of an older file: opening for write does not truncate.
-            if (plan.start === 0) File.delete(path);
-            file = new File(path, true);
-            file.position = plan.start;
-            pos = plan.start;
-            total = plan.total;
-          }
-        } else if (message === HTTP_MSG.fragment) {
-          const chunk = r.read(ArrayBuffer);
-          if (!file) return;
-          if (pos + chunk.byteLength > this.o.maxBytes) {
-            finish(transportError('other', `GET ${req.url}: package larger than the ${this.o.maxBytes} bytes allowed`, false));
-            return;
-          }
-          file.write(chunk);
-          pos += chunk.byteLength;
-          req.onProgress?.(pos, total);
-        } else if (message === HTTP_MSG.complete) {
-          if (total !== undefined && pos !== total) finish(transportError('reset', `GET ${req.url}: ${pos} of ${total} bytes`, true));
-          else finish();
-        } else if (message < 0) {
-          finish(transportError('reset', `GET ${req.url} stopped at byte ${pos}`, true));
-        }
-      };
-    });
+    let file: File | undefined;
+    const sink: ByteSink = {
+      begin: (start) => {
+        // A fresh start must not keep bytes of an older file: opening for write does not truncate.
+        if (start === 0) File.delete(path);
+        file = new File(path, true);
+        file.position = start;
+      },
+      write: (chunk) => {
+        file!.write(chunk);
+      },
+      discard: () => this.discard(req.id),
+      end: () => {
+        file?.close();
+        file = undefined;
+      },
+    };
+    return this.get(req, Math.min(req.offset, this.storedSize(req.id)), this.o.maxBytes, sink);
   }
 }

@@ -45,7 +45,9 @@ export class FileStorage implements Storage {
     try {
       const f = new File(path);
       try {
-        return f.read(String);
+        // The SDK's read() throws "read past end of file" on an empty file: an empty value is a valid one
+        // (FUMO's journal, once its job is reported).
+        return f.length === 0 ? '' : f.read(String);
       } finally {
         f.close();
       }

@@ -63,6 +63,7 @@ const screenshots: string[] = [];
 /** What the 20-check case read of the heaps, for the table. */
 let heapNote = '';
 
+const FIRMWARE_FIXTURES = new URL('./fixtures/firmware/', import.meta.url).pathname;
 const SECOND_COMPONENT = { node: 'app2', id: 'com.example.sensor', name: 'Sensor driver', version: '1.4' };
 /** The lab's default UI texts (lab/server/scenario.ts DEFAULT_SCENARIO). */
 const CHOICE_TEXT = 'Updates are available. Install which?';
@@ -147,6 +148,8 @@ function suite(sdk: Sdk): void {
     keepState?: boolean;
     /** The app is not expected to come up (configuration error). */
     noBoot?: boolean;
+    /** The lab server's catalog (default test/sim/fixtures/catalog.json). */
+    catalog?: string;
   }
 
   interface Case {
@@ -173,7 +176,14 @@ function suite(sdk: Sdk): void {
       const built = await builder!.build({ device: device(o.auth, o.transport, o.encoding, o.components), ...(o.dm ? { dm: o.dm } : {}) });
       if (!o.keepState) cleanDir(fileRoot);
       if (o.lab !== false) {
-        lab = await startLabServer({ port: labPort, brokerPort, auth: o.auth, scenario: o.scenario, mqtt: o.transport === 'mqtt' });
+        lab = await startLabServer({
+          port: labPort,
+          brokerPort,
+          auth: o.auth,
+          scenario: o.scenario,
+          mqtt: o.transport === 'mqtt',
+          ...(o.catalog ? { catalog: o.catalog } : {}),
+        });
       }
       const boot = async () => {
         const from = xsbug!.lines.length;
@@ -657,6 +667,65 @@ function suite(sdk: Sdk): void {
           `device log: ${xsbug!.find(/preference/i, c.mark) ?? 'no preference line'})`,
       );
     }),
+  );
+
+  // ------------------------------------------------------------------ 4b. a firmware update with its restart
+
+  test(
+    '4b. a firmware update: confirm, download into the other slot, restart, trial, confirmed, 200 from the new firmware',
+    { timeout: CASE_TIMEOUT },
+    () =>
+      withCase(
+        'firmware',
+        {
+          auth: 'basic',
+          transport: 'http',
+          encoding: 'wbxml',
+          scenario: { ui: FAST_UI },
+          catalog: join(FIRMWARE_FIXTURES, 'catalog.json'),
+        },
+        async (c) => {
+          const lab = c.lab!.lab.server;
+          assert.ok(xsbug!.find(/firmware 1\.0\.0 on ota_0(?! \()/, c.mark), 'the factory firmware runs from ota_0');
+          await checkForUpdates();
+          await snap(await waitKind('confirm', 60000, 'the confirm of the firmware (1101)'), 'firmware-confirm.png');
+          await answerConfirm(true);
+          await waitFor(
+            () => 'the firmware restart (log line "firmware restart")',
+            120000,
+            () => xsbug!.find(/firmware restart/, c.mark),
+          );
+          // "Restarting…" with the versions, drawn as an idle-kind message screen (agent/ui/interaction.ts showMessage).
+          await snap(await screen!.shot(), 'firmware-restarting.png');
+          const image = readFileSync(join(FIRMWARE_FIXTURES, 'ts-agent-1-1.1.0.json'));
+          assert.deepEqual(readFileSync(join(fileRoot, 'dm-fw/ota_1.bin')), image, 'the image is in ota_1, byte for byte');
+          assert.equal(
+            lab.uiAnswers().find((a) => a.alert === '1101')?.text,
+            'Firmware 1.1.0 is available. Install now? The device will restart.',
+          );
+          // The restart: mcsim stopped and started on the same file system (the simulated power-on).
+          const bootMark = xsbug!.lines.length;
+          await c.restart();
+          assert.ok(xsbug!.find(/firmware 1\.1\.0 on ota_1 \(trial\)/, bootMark), 'the new firmware starts as a trial from ota_1');
+          await waitFor(
+            () => `the firmware result 200 (${JSON.stringify(lab.outcomes())})`,
+            120000,
+            () => lab.outcomes().find((o) => o.resultCode === 200),
+          );
+          assert.deepEqual(
+            lab.deployments().map((d) => [d.componentId, d.version, d.state]),
+            [['firmware:TS-Agent-1', '1.1.0', 'completed']],
+          );
+          await waitFor(
+            () => 'otadata: ota_1 VALID',
+            30000,
+            () => /"state":"valid"/.test(readFileSync(join(fileRoot, 'dm-fw/otadata/otadata'), 'utf8')) || undefined,
+          );
+          const confirmedMark = xsbug!.lines.length;
+          await c.restart();
+          assert.ok(xsbug!.find(/firmware 1\.1\.0 on ota_1(?! \()/, confirmedMark), 'confirmed: 1.1.0 stays, no trial');
+        },
+      ),
   );
 
   // ------------------------------------------------------------------ 5. heaps over 20 checks

@@ -1,9 +1,11 @@
 // The simulator's device app (platform/moddable/main-sim.ts → startDevice of app.ts) with the agent, on the XS
 // engine, loaded as preloaded modules where the device-sized worker exists, with in-memory stand-ins for the
 // SDK's modules and Piu (test/xs/device-app/sdk) and the lab DM server behind its HTTP requests. The test
-// reads the screen as the app drew it and touches it as a finger would; time is virtual.
+// reads the screen as the app drew it and touches it as a finger would; time is virtual. One firmware case runs
+// the ESP32's entry (main.ts) instead, with stand-ins of its ESP32 modules (ota, flash, our native module).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { decodeMessage } from '../../agent/syncml/codec.js';
 import type { AlertCmd } from '../../agent/syncml/model.js';
 import { DeviceWorld, deviceConfig, FILE_ROOT, FIRST_WALL_MS, type DeviceRun } from './device-app/host.js';
@@ -290,4 +292,138 @@ test('a device description the agent refuses is drawn as "Configuration error" w
     assert.deepEqual(world.http, []);
     assertHealthy(world, run);
     await run.powerOff();
+  }));
+
+const FIRMWARE_DIR = new URL('./device-app/firmware/', import.meta.url).pathname;
+const FIRMWARE_ID = 'firmware:TS-Agent-1';
+
+async function withFirmwareWorld(catalog: string, f: (world: DeviceWorld) => Promise<void>): Promise<void> {
+  const world = new DeviceWorld({ catalog: `${FIRMWARE_DIR}${catalog}` });
+  try {
+    await f(world);
+  } finally {
+    await world.close();
+  }
+}
+
+/** The user's check up to the restart: the confirm answered Yes, the image downloaded into the other slot, "Restarting…". */
+async function firmwareUpdateUntilRestart(world: DeviceWorld, version: string): Promise<DeviceRun> {
+  const run = await world.boot();
+  await run.settle();
+  assert.match(run.log.join(''), /INFO firmware 1\.0\.0 on ota_0\n/);
+  await run.press('Check for updates');
+  await run.runUntil('the confirm screen', (r) => r.title() === 'Please confirm');
+  assert.deepEqual(body(run).join(' '), `Firmware ${version} is available. Install now? The device will restart.`);
+  await run.press('Yes');
+  await run.runUntil('the restart', (r) => r.title() === 'Restarting…');
+  assert.deepEqual(body(run), [`Firmware 1.0.0 → ${version}`]);
+  assert.ok(
+    run.screens.some((s) => s.startsWith('Downloading firmware')),
+    `the download's progress was shown: ${run.screens.join('\n')}`,
+  );
+  assert.match(run.log.join(''), /firmware restart: start the simulator again/);
+  // The image is in the slot that does not run, byte for byte as the lab serves it.
+  const image = readFileSync(`${FIRMWARE_DIR}ts-agent-1-${version}.json`);
+  assert.deepEqual(world.fs.files.get(`${FILE_ROOT}dm-fw/ota_1.bin`), new Uint8Array(image));
+  assert.deepEqual(JSON.parse(world.fs.text(`${FILE_ROOT}dm-fw/otadata/otadata`)!), { ota_1: { order: 1, state: 'new' } });
+  assertHealthy(world, run);
+  await run.powerOff();
+  return run;
+}
+
+test('firmware: the user check finds firmware 1.1.0, the restart runs it as a trial, its first session confirms it and reports 200', () =>
+  withFirmwareWorld('catalog.json', async (world) => {
+    await firmwareUpdateUntilRestart(world, '1.1.0');
+    const next = await world.boot();
+    await next.runUntil('the idle screen after the report', (r) => isIdle(r) && !body(r).includes('Ready.'));
+    assert.match(next.log.join(''), /INFO firmware 1\.1\.0 on ota_1 \(trial\)/);
+    assert.ok(
+      next.screens.some((s) => s.startsWith('Firmware updated | 1.0.0 → 1.1.0')),
+      `the result was shown: ${next.screens.join('\n')}`,
+    );
+    // Reported from the new firmware: the lab recorded 200 against its deployment, and reads 1.1.0 from the tree.
+    assert.deepEqual(
+      world.lab.outcomes().map((o) => [o.deployment?.componentId, o.resultCode]),
+      [[FIRMWARE_ID, 200]],
+    );
+    assert.deepEqual(
+      world.lab.deployments().map((d) => [d.componentId, d.version, d.state]),
+      [[FIRMWARE_ID, '1.1.0', 'completed']],
+    );
+    assert.deepEqual(JSON.parse(world.fs.text(`${FILE_ROOT}dm-fw/otadata/otadata`)!), { ota_1: { order: 1, state: 'valid' } });
+    assert.deepEqual(world.lab.deviations(), []);
+    assertHealthy(world, next);
+    await next.powerOff();
+    // Confirmed: it stays.
+    const third = await world.boot();
+    await third.settle();
+    assert.match(third.log.join(''), /INFO firmware 1\.1\.0 on ota_1\n/);
+    // The FUMO journal, ended, is an empty value: the device must read it back and come up.
+    assert.doesNotMatch(third.log.join(''), /boot failed/);
+    assert.match(third.log.join(''), /INFO device \S+ up/);
+    assert.ok(isIdle(third), `the idle screen: ${third.screenText()}`);
+    assertHealthy(world, third);
+    await third.powerOff();
+  }));
+
+test('firmware: a new firmware that fails its health check returns to the previous slot, which reports the failure', () =>
+  withFirmwareWorld('catalog-unhealthy.json', async (world) => {
+    await firmwareUpdateUntilRestart(world, '1.2.0');
+    // The trial start: its health check fails at boot, it reverts and restarts at once.
+    const trial = await world.boot();
+    await trial.runUntil('the second restart', (r) => /firmware restart/.test(r.log.join('')));
+    assert.match(trial.log.join(''), /firmware 1\.2\.0 failed its health check/);
+    // Nothing runs after the restart: no session from the firmware that is leaving.
+    await trial.advance(60000);
+    assert.doesNotMatch(trial.log.join(''), /session/);
+    await trial.powerOff();
+    const back = await world.boot();
+    await back.runUntil('the idle screen after the report', (r) => isIdle(r) && !body(r).includes('Ready.'));
+    assert.match(back.log.join(''), /INFO firmware 1\.0\.0 on ota_0\n/);
+    assert.ok(
+      back.screens.some((s) => s.startsWith('Firmware not updated | 1.2.0 failed; 1.0.0 | runs')),
+      `the result was shown: ${back.screens.join('\n')}`,
+    );
+    const outcomes = world.lab.outcomes();
+    assert.equal(outcomes.length, 1, 'one result');
+    assert.equal(outcomes[0]!.deployment?.componentId, FIRMWARE_ID);
+    assert.ok(outcomes[0]!.resultCode >= 400 && outcomes[0]!.ok === false, `a failure code: ${outcomes[0]!.resultCode}`);
+    assert.deepEqual(JSON.parse(world.fs.text(`${FILE_ROOT}dm-fw/otadata/otadata`)!), { ota_1: { order: 1, state: 'aborted' } });
+    assert.equal(world.fs.files.has(`${FILE_ROOT}dm-fw/ota_1.bin`), false, 'the failed image was discarded');
+    assert.deepEqual(world.lab.deviations(), []);
+    assertHealthy(world, back);
+    await back.powerOff();
+  }));
+
+test("firmware on the ESP32 entry (main.ts): the SDK's ota and flash modules and our native module (stand-ins), 1.0.0 → 1.1.0, the new build confirms it", () =>
+  withFirmwareWorld('catalog.json', async (world) => {
+    const run = await world.boot(deviceConfig(), 'device');
+    await run.settle();
+    assert.ok(isIdle(run), `the idle screen: ${run.screenText()}`);
+    await run.press('Check for updates');
+    await run.runUntil('the confirm screen', (r) => r.title() === 'Please confirm');
+    await run.press('Yes');
+    await run.runUntil('the restart', (r) => r.title() === 'Restarting…');
+    assert.match(run.log.join(''), /esp_restart\(\)/);
+    // Written through the SDK's OTA writer into ota_1 (nextota), switched with esp_ota_set_boot_partition: NEW.
+    const image = readFileSync(`${FIRMWARE_DIR}ts-agent-1-1.1.0.json`);
+    assert.deepEqual(world.fs.files.get('/flash/ota_1'), new Uint8Array(image));
+    assert.deepEqual(JSON.parse(world.fs.text('/flash/otadata')!), { ota_1: { order: 1, state: 'new' } });
+    // The whole image was recorded for ota_1 (written() survives a restart before the switch).
+    assert.deepEqual(JSON.parse(world.fs.text(`${FILE_ROOT}dm-fw/image`)!), { slot: 'ota_1', size: image.length });
+    assertHealthy(world, run);
+    await run.powerOff();
+    // The new firmware is another build: its config says 1.1.0 (the device's version is its build's fwV).
+    const config = deviceConfig() as { dm: { device: { devDetail: { fwV: string } } } };
+    config.dm.device.devDetail.fwV = '1.1.0';
+    const next = await world.boot(config as unknown as Record<string, unknown>, 'device');
+    await next.runUntil('the idle screen after the report', (r) => isIdle(r) && !body(r).includes('Ready.'));
+    assert.deepEqual(
+      world.lab.outcomes().map((o) => [o.deployment?.componentId, o.resultCode]),
+      [[FIRMWARE_ID, 200]],
+    );
+    assert.deepEqual(JSON.parse(world.fs.text('/flash/otadata')!), { ota_1: { order: 1, state: 'valid' } });
+    assert.deepEqual(world.lab.deviations(), []);
+    assertHealthy(world, next);
+    await next.powerOff();
   }));

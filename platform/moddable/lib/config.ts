@@ -31,6 +31,8 @@ export interface DeviceConfig {
   storageDir: string;
   packageDir: string;
   componentDir: string;
+  /** The firmware slots' records (and, in the simulator, the slots themselves). */
+  firmwareDir: string;
 }
 
 /**
@@ -79,6 +81,7 @@ export function readDeviceConfig(config: unknown): DeviceConfig {
     storageDir: joinDir(file.root, 'dm'),
     packageDir: joinDir(file.root, 'dm-pkg'),
     componentDir: joinDir(file.root, 'dm-comp'),
+    firmwareDir: joinDir(file.root, 'dm-fw'),
   };
   if (pin >= 0) out.buttonPin = pin;
   const level = o.logLevel;

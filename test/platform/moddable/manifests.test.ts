@@ -40,6 +40,8 @@ const SDK_MANIFESTS: Record<string, string[]> = {
   '$(MODDABLE)/modules/files/flash/manifest.json': ['flash'],
   '$(MODDABLE)/modules/files/file/manifest_littlefs.json': ['file'],
   '$(MODDABLE)/modules/files/file/manifest.json': ['file'],
+  // The ESP32 OTA writer (esp32 only: its manifest errors on any other platform).
+  '$(MODDABLE)/build/devices/esp32/modules/ota/manifest.json': ['ota'],
 };
 /** Modules mcconfig generates for every build. */
 const ALWAYS = ['mc/config'];
@@ -233,6 +235,84 @@ test('the device build carries the board button and the mod partition; the simul
     !sim!.sdk.has('embedded:io/digital') && !sim!.sdk.has('flash'),
     "!sim!.sdk.has('embedded:io/digital') && !sim!.sdk.has('flash')",
   );
+  // The firmware slots: ESP-IDF's OTA (the SDK's ota module and our native module) on the device, files on the simulator.
+  for (const m of ['platform/moddable/esp32-firmware-slots', 'platform/moddable/native/esp-ota'])
+    assert.ok(device!.modules.has(m) && device!.preload.includes(m) && !sim!.modules.has(m), `${m}: device only, preloaded`);
+  assert.ok(device!.sdk.has('ota') && !sim!.sdk.has('ota'), "the SDK's ota module is in the device build only");
+  const fileSlots = 'platform/moddable/file-firmware-slots';
+  assert.ok(
+    sim!.modules.has(fileSlots) && sim!.preload.includes(fileSlots) && !device!.modules.has(fileSlots),
+    `${fileSlots}: simulator only`,
+  );
+  // The native module's C file sits beside its JavaScript side: mcconfig compiles both for the module name.
+  assert.ok(existsSync(join(root, 'platform/moddable/native/esp-ota.c')), 'platform/moddable/native/esp-ota.c exists');
+});
+
+interface Partition {
+  name: string;
+  type: string;
+  subtype: string;
+  offset: number;
+  size: number;
+}
+
+/** The rows of an ESP-IDF partition table CSV (offsets and sizes in hex, as this table writes them). */
+function partitions(text: string): Partition[] {
+  const rows: Partition[] = [];
+  for (const line of text.split('\n')) {
+    const t = line.trim();
+    if (!t || t.startsWith('#')) continue;
+    const [name, type, subtype, offset, size] = t.split(',').map((c) => c.trim());
+    assert.ok(/^0x[0-9a-fA-F]+$/.test(offset!) && /^0x[0-9a-fA-F]+$/.test(size!), `${name}: offset and size in hex`);
+    rows.push({ name: name!, type: type!, subtype: subtype!, offset: Number(offset), size: Number(size) });
+  }
+  return rows;
+}
+
+test('the device partition table: two equal OTA app slots, otadata, the mod partition, storage, all inside the 4 MB flash', () => {
+  const rows = partitions(readFileSync(join(root, 'manifests/device/partitions.csv'), 'utf8'));
+  const by = (name: string) => {
+    const r = rows.find((p) => p.name === name);
+    assert.ok(r, `partition ${name} present`);
+    return r;
+  };
+  const ota0 = by('ota_0');
+  const ota1 = by('ota_1');
+  assert.deepEqual([ota0.type, ota0.subtype, ota1.type, ota1.subtype], ['app', 'ota_0', 'app', 'ota_1']);
+  assert.equal(ota0.size, ota1.size, 'the two slots are the same size: either can hold what the other runs');
+  assert.ok(!rows.some((p) => p.subtype === 'factory'), 'no factory app: mcconfig would split it, and the slots are the app');
+  const otadata = by('otadata');
+  assert.deepEqual([otadata.type, otadata.subtype, otadata.size], ['data', 'ota', 0x2000], 'otadata: two 4 KB sectors');
+  assert.deepEqual([by('xs').type, by('xs').subtype, by('xs').size], ['0x40', '1', 0x40000], 'the 256 KB mod partition stays');
+  const storage = by('storage');
+  // littlefs must hold the largest package besides the DM files.
+  const shared = JSON.parse(readFileSync(join(root, 'manifests/shared.json'), 'utf8')) as { config: { dm: { maxPackageBytes: number } } };
+  assert.ok(storage.size >= shared.config.dm.maxPackageBytes + 64 * 1024, 'storage holds a package of dm.maxPackageBytes and 64 KB more');
+  // ESP-IDF: app partitions at 64 KB boundaries, data at 4 KB; nothing before 0x9000 (bootloader, partition table).
+  const FLASH = 4 * 1024 * 1024;
+  const sorted = [...rows].sort((a, b) => a.offset - b.offset);
+  assert.ok(sorted[0]!.offset >= 0x9000, 'the table starts after the bootloader and the partition table');
+  for (const [i, p] of sorted.entries()) {
+    const align = p.type === 'app' ? 0x10000 : 0x1000;
+    assert.equal(p.offset % align, 0, `${p.name} at a ${align.toString(16)} boundary`);
+    assert.equal(p.size % 0x1000, 0, `${p.name}: whole sectors`);
+    const next = sorted[i + 1];
+    if (next) assert.ok(p.offset + p.size <= next.offset, `${p.name} does not overlap ${next.name}`);
+    else assert.ok(p.offset + p.size <= FLASH, `${p.name} ends inside the 4 MB flash`);
+  }
+  assert.equal(ota0.offset + ota0.size, ota1.offset, 'the slots are adjacent');
+});
+
+test('the device build turns on the bootloader rollback the firmware update needs', () => {
+  const device = JSON.parse(readFileSync(join(root, 'manifests/device/manifest.json'), 'utf8')) as {
+    build: Record<string, string>;
+    typescript: { tsconfig: { compilerOptions: { types: string[] } } };
+  };
+  const dir = resolve(root, 'manifests/device', device.build.SDKCONFIGPATH!);
+  const defaults = readFileSync(join(dir, 'sdkconfig.defaults'), 'utf8').split('\n');
+  assert.ok(defaults.includes('CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE=y'), 'CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE=y');
+  for (const t of device.typescript.tsconfig.compilerOptions.types)
+    assert.ok(existsSync(resolve(root, 'manifests/device', `${t}.d.ts`)), `${t}.d.ts exists`);
 });
 
 /** Module names declared by the typings platform/moddable/tsconfig.json hands to tsc, and by types/. */

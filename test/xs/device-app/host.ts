@@ -67,18 +67,27 @@ const SDK_MODULES: Record<string, string> = {
   securesocket: 'securesocket.ts',
   'text/decoder': 'text-decoder.ts',
   'text/encoder': 'text-encoder.ts',
+  // The device entry's (platform/moddable/main.ts) ESP32 modules.
+  ota: 'ota.ts',
+  flash: 'flash.ts',
+  'embedded:io/digital': 'digital.ts',
 };
+
+/** Which entry module the bundle runs: the simulator's (main-sim.ts) or the ESP32's (main.ts). */
+export type DeviceEntry = 'sim' | 'device';
 
 /**
  * Resolves every bare specifier: an SDK module to its stand-in, 'device-app:main' to the simulator's entry
  * module; anything else is an error, so the device's code can never pick up an npm package of the same name
  * (there is an npm "mqtt").
  */
-const sdkPlugin: Plugin = {
+const sdkPlugin = (entry: DeviceEntry): Plugin => ({
   name: 'moddable-sdk-stand-ins',
   setup(b) {
+    // Our native module's C side calls ESP-IDF: its stand-in answers as ESP-IDF would.
+    b.onResolve({ filter: /\/native\/esp-ota\.js$/ }, () => ({ path: join(here, 'sdk', 'esp-ota-native.ts') }));
     b.onResolve({ filter: /^[^./]/ }, (args) => {
-      if (args.path === 'device-app:main') return { path: join(root, 'platform/moddable/main-sim.ts') };
+      if (args.path === 'device-app:main') return { path: join(root, `platform/moddable/${entry === 'device' ? 'main' : 'main-sim'}.ts`) };
       const file = SDK_MODULES[args.path];
       if (file) return { path: join(here, 'sdk', file) };
       return {
@@ -86,17 +95,17 @@ const sdkPlugin: Plugin = {
       };
     });
   },
-};
+});
 
 const bundles = new Map<string, Promise<string>>();
 
 /** The device app with the stand-ins and `config` as mc/config, as one script (cached per config). */
-export function bundleDeviceApp(config: Json = deviceConfig()): Promise<string> {
+export function bundleDeviceApp(config: Json = deviceConfig(), entry: DeviceEntry = 'sim'): Promise<string> {
   const key = JSON.stringify(config);
-  let b = bundles.get(key);
+  let b = bundles.get(`${entry}:${key}`);
   if (!b) {
-    b = bundleScript(join(here, 'entry.ts'), { plugins: [sdkPlugin], define: { DEVICE_APP_CONFIG: key } });
-    bundles.set(key, b);
+    b = bundleScript(join(here, 'entry.ts'), { plugins: [sdkPlugin(entry)], define: { DEVICE_APP_CONFIG: key } });
+    bundles.set(`${entry}:${key}`, b);
   }
   return b;
 }
@@ -242,7 +251,8 @@ export class DeviceWorld {
   private readonly catalogDir: string;
   private readonly runs: DeviceRun[] = [];
 
-  constructor() {
+  /** `catalog`: the lab server's catalog (default lab/examples/catalog.json). */
+  constructor(o: { catalog?: string } = {}) {
     let n = 0;
     const serverCrypto: Crypto = {
       ...nodeCrypto,
@@ -254,7 +264,7 @@ export class DeviceWorld {
           ),
         ),
     };
-    const catalog = loadCatalog(join(root, 'lab/examples/catalog.json'));
+    const catalog = loadCatalog(o.catalog ?? join(root, 'lab/examples/catalog.json'));
     this.catalogDir = catalog.packagesDir;
     this.lab = new LabDmServer({
       catalog,
@@ -271,11 +281,11 @@ export class DeviceWorld {
   }
 
   /** Powers the device on: a new XS worker with the app (built with `config`) loaded, then started. */
-  async boot(config: Json = deviceConfig()): Promise<DeviceRun> {
+  async boot(config: Json = deviceConfig(), entry: DeviceEntry = 'sim'): Promise<DeviceRun> {
     this.labHttp ??= await startHttpServer({ server: this.lab, packagesDir: this.catalogDir, port: 0, host: LAB_HOST });
     const run = new DeviceRun(this);
     this.runs.push(run);
-    await run.start(await bundleDeviceApp(config));
+    await run.start(await bundleDeviceApp(config, entry));
     return run;
   }
 
