@@ -269,7 +269,8 @@ export interface FirmwareSlots {
   /**
    * The trial firmware failed its health check: the next start returns to the previous slot (ESP-IDF:
    * esp_ota_mark_app_invalid_rollback, without the reboot). The core calls restart() after it. No-op when
-   * not in a trial.
+   * not in a trial. A platform that cannot mark the trial invalid (ESP-IDF after a first flash over USB,
+   * whose otadata is blank) leaves it unconfirmed: the next start returns all the same.
    */
   revert(): void;
 }
