@@ -7,7 +7,7 @@ import type { Downloader, DownloadRequest } from '../../agent/ports.js';
 import type { ByteSink, SinkFetch } from './lib/byte-sink.js';
 import { packageFileName } from './lib/file-names.js';
 import { httpGet } from './http-get.js';
-import { ensureDirectory } from './storage.js';
+import { ensureDirectory, fileLength, readFileRange } from './storage.js';
 
 export interface HttpDownloaderOptions {
   /** Default 30000 ms. */
@@ -35,25 +35,11 @@ export class HttpDownloader implements Downloader {
   }
 
   storedSize(id: string): number {
-    const p = this.path(id);
-    if (!File.exists(p)) return 0;
-    const f = new File(p);
-    try {
-      return f.length;
-    } finally {
-      f.close();
-    }
+    return fileLength(this.path(id));
   }
 
   read(id: string, offset: number, length: number): Uint8Array {
-    const f = new File(this.path(id));
-    try {
-      f.position = offset;
-      const n = Math.max(0, Math.min(length, f.length - offset));
-      return n ? new Uint8Array(f.read(ArrayBuffer, n)) : new Uint8Array(0);
-    } finally {
-      f.close();
-    }
+    return readFileRange(this.path(id), offset, length);
   }
 
   discard(id: string): void {

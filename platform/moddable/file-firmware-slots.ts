@@ -14,7 +14,7 @@ import { OtaFirmwareSlots } from './lib/ota-slots.js';
 import { OtaModel, type SlotBytes, type SlotLabel } from './lib/ota-model.js';
 import { parseFirmwareImage, type FirmwareImage } from './lib/firmware-image.js';
 import { utf8Encode } from '../../agent/util/bytes.js';
-import { FileStorage, ensureDirectory } from './storage.js';
+import { FileStorage, ensureDirectory, fileLength, readFileRange } from './storage.js';
 
 export interface FileFirmwareSlotsOptions {
   /** What ota_0 holds at the first start: this build as a firmware image (its name and dm.device.devDetail.fwV). */
@@ -37,28 +37,11 @@ export class FileSlotBytes implements SlotBytes {
   }
 
   size(slot: SlotLabel): number {
-    const p = this.path(slot);
-    if (!File.exists(p)) return 0;
-    const f = new File(p);
-    try {
-      return f.length;
-    } finally {
-      f.close();
-    }
+    return fileLength(this.path(slot));
   }
 
   read(slot: SlotLabel, offset: number, length: number): Uint8Array {
-    const p = this.path(slot);
-    if (!File.exists(p)) return new Uint8Array(0);
-    const f = new File(p);
-    try {
-      const n = Math.max(0, Math.min(length, f.length - offset));
-      if (!n) return new Uint8Array(0);
-      f.position = offset;
-      return new Uint8Array(f.read(ArrayBuffer, n));
-    } finally {
-      f.close();
-    }
+    return readFileRange(this.path(slot), offset, length);
   }
 
   erase(slot: SlotLabel): void {

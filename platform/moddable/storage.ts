@@ -20,6 +20,31 @@ export function ensureDirectory(dir: string): void {
   }
 }
 
+/** The length of the file at `path` in bytes, 0 when there is none. */
+export function fileLength(path: string): number {
+  if (!File.exists(path)) return 0;
+  const f = new File(path);
+  try {
+    return f.length;
+  } finally {
+    f.close();
+  }
+}
+
+/** Up to `length` bytes of the file at `path` from `offset` (fewer at its end; none when there is no file). */
+export function readFileRange(path: string, offset: number, length: number): Uint8Array {
+  if (!File.exists(path)) return new Uint8Array(0);
+  const f = new File(path);
+  try {
+    const n = Math.max(0, Math.min(length, f.length - offset));
+    if (!n) return new Uint8Array(0);
+    f.position = offset;
+    return new Uint8Array(f.read(ArrayBuffer, n));
+  } finally {
+    f.close();
+  }
+}
+
 /** The names of the files in `dir` (directories are skipped). */
 export function listFiles(dir: string): string[] {
   const names: string[] = [];

@@ -12,12 +12,20 @@
 //   {running: x, next: y}             ──power-on──►  {running: y, previous: x, trial}
 //   {running: y, previous: x, trial}  ──confirm()─►  {running: y}
 //                                     ──power-on──►  {running: x}            (never confirmed, or revert(): returns)
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DownloadRequest, FirmwareBoot, FirmwareSlots, Storage } from '../../agent/ports.js';
 import { DmError } from '../../agent/errors.js';
 import { FileStorage } from './file-storage.js';
-import { getPackage, packageGetOptions, type PackageGetOptions, type PackageSink } from './package-get.js';
+import {
+  fileSink,
+  fileSize,
+  getPackage,
+  packageGetOptions,
+  readFileRange,
+  type PackageGetOptions,
+  type PackageSink,
+} from './package-get.js';
 
 type Slot = 'a' | 'b';
 
@@ -124,43 +132,17 @@ export class FileFirmwareSlots implements FirmwareSlots {
 
   async download(req: DownloadRequest): Promise<{ size: number; total?: number }> {
     if (this.record.completed) this.save({ ...this.record, completed: false });
-    const file = this.path(this.inactive);
-    let fd: number | undefined;
-    const sink: PackageSink = {
-      begin: (start) => {
-        fd = openSync(file, start === 0 || !existsSync(file) ? 'w' : 'r+');
-      },
-      write: (chunk, pos) => {
-        writeSync(fd!, chunk, 0, chunk.length, pos);
-      },
-      end: () => {
-        if (fd === undefined) return;
-        fsyncSync(fd);
-        closeSync(fd);
-        fd = undefined;
-      },
-    };
+    const sink = fileSink(this.path(this.inactive));
     const stored = Math.min(req.offset, this.written());
     return this.o.fetch ? this.o.fetch(req, stored, sink) : getPackage(req, stored, sink, this.get);
   }
 
   written(): number {
-    try {
-      return statSync(this.path(this.inactive)).size;
-    } catch {
-      return 0;
-    }
+    return fileSize(this.path(this.inactive));
   }
 
   private readSlot(slot: Slot, offset: number, length: number): Uint8Array {
-    const fd = openSync(this.path(slot), 'r');
-    try {
-      const buf = Buffer.alloc(length);
-      const n = readSync(fd, buf, 0, length, offset);
-      return new Uint8Array(buf.buffer, buf.byteOffset, n);
-    } finally {
-      closeSync(fd);
-    }
+    return readFileRange(this.path(slot), offset, length);
   }
 
   read(offset: number, length: number): Uint8Array {

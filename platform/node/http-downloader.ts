@@ -1,9 +1,9 @@
 // Downloader port over HTTP(S) into a folder: each package is one file that grows as bytes arrive, so a cut
 // transfer resumes from the stored size (package-get.ts). The stored file is fsynced before fetch() settles.
-import { closeSync, fsyncSync, mkdirSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Downloader, DownloadRequest } from '../../agent/ports.js';
-import { getPackage, packageGetOptions, type PackageGetOptions, type PackageSink } from './package-get.js';
+import { fileSink, fileSize, getPackage, packageGetOptions, readFileRange, type PackageGetOptions } from './package-get.js';
 
 export interface HttpDownloaderOptions {
   /** No byte for this long ends the attempt (the agent resumes it); default 30000, at most 600000. */
@@ -32,22 +32,11 @@ export class HttpDownloader implements Downloader {
   }
 
   storedSize(id: string): number {
-    try {
-      return statSync(this.path(id)).size;
-    } catch {
-      return 0;
-    }
+    return fileSize(this.path(id));
   }
 
   read(id: string, offset: number, length: number): Uint8Array {
-    const fd = openSync(this.path(id), 'r');
-    try {
-      const buf = Buffer.alloc(length);
-      const n = readSync(fd, buf, 0, length, offset);
-      return new Uint8Array(buf.buffer, buf.byteOffset, n);
-    } finally {
-      closeSync(fd);
-    }
+    return readFileRange(this.path(id), offset, length);
   }
 
   discard(id: string): void {
@@ -55,23 +44,7 @@ export class HttpDownloader implements Downloader {
   }
 
   async fetch(req: DownloadRequest): Promise<{ size: number; total?: number }> {
-    const file = this.path(req.id);
-    let fd: number | undefined;
-    const sink: PackageSink = {
-      begin: (start) => {
-        fd = openSync(file, start === 0 ? 'w' : 'r+');
-      },
-      write: (chunk, pos) => {
-        writeSync(fd!, chunk, 0, chunk.length, pos);
-      },
-      end: () => {
-        if (fd !== undefined) {
-          fsyncSync(fd);
-          closeSync(fd);
-          fd = undefined;
-        }
-      },
-    };
+    const sink = fileSink(this.path(req.id));
     return getPackage(req, this.storedSize(req.id), sink, this.options);
   }
 }

@@ -3,6 +3,7 @@
 // ignores the Range (200 instead of 206) gets the package written again from byte 0 rather than appended, as
 // a package glued from two versions would only fail later, at the hash check. Node's global agent keeps the
 // connection alive, so a fleet of simulated devices reuses its sockets.
+import { closeSync, existsSync, fsyncSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { DownloadRequest } from '../../agent/ports.js';
@@ -16,6 +17,49 @@ export interface PackageSink {
   write(chunk: Buffer, pos: number): void;
   /** The transfer ended, whole or cut: make what arrived durable (the next attempt resumes from it). */
   end(): void;
+}
+
+/**
+ * A sink that writes the package into `file`, each chunk at its position, made durable (fsync) when the
+ * transfer ends: what the next attempt resumes from. A start past 0 on a file that is gone starts it anew.
+ */
+export function fileSink(file: string): PackageSink {
+  let fd: number | undefined;
+  return {
+    begin: (start) => {
+      fd = openSync(file, start === 0 || !existsSync(file) ? 'w' : 'r+');
+    },
+    write: (chunk, pos) => {
+      writeSync(fd!, chunk, 0, chunk.length, pos);
+    },
+    end: () => {
+      if (fd === undefined) return;
+      fsyncSync(fd);
+      closeSync(fd);
+      fd = undefined;
+    },
+  };
+}
+
+/** The size of `file` in bytes, 0 when there is none. */
+export function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Up to `length` bytes of `file` from `offset` (fewer at its end). */
+export function readFileRange(file: string, offset: number, length: number): Uint8Array {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(length);
+    const n = readSync(fd, buf, 0, length, offset);
+    return new Uint8Array(buf.buffer, buf.byteOffset, n);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export interface PackageGetOptions {
