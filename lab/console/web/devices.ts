@@ -190,6 +190,12 @@ export async function deviceView(devId: string): Promise<Listener> {
                   ? `${d.firmware.pending.version} (correlator ${d.firmware.pending.correlator}, ${d.firmware.pending.state})`
                   : 'none',
               ],
+              [
+                'last result',
+                d.firmware.lastResult
+                  ? `${d.firmware.lastResult.resultCode}${d.firmware.lastResult.ok ? ' (success)' : ' (failed)'} for ${d.firmware.lastResult.version ?? '?'}, ${time(d.firmware.lastResult.at)}`
+                  : 'none',
+              ],
             ),
           )
         : h(
@@ -211,7 +217,7 @@ export async function deviceView(devId: string): Promise<Listener> {
           time(r.at),
           h('span', { class: r.ok ? 'status-ended' : 'status-aborted' }, r.resultCode),
           r.correlator ?? '',
-          `${r.firmware ? 'firmware ' : ''}${r.component ?? ''} ${r.version ?? ''}`.trim(),
+          `${r.component ?? ''} ${r.version ?? ''}`.trim(),
         ]),
         { id: 'results' },
       ),
