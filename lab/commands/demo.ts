@@ -27,8 +27,9 @@ export const demoSpec = defineVerb({
     'With --firmware the device has A/B firmware slots and the catalog lab/examples/catalog-firmware.json: after the ' +
       'component update the user checks the whole device, picks "All of them" (the sensor driver and firmware 1.1.0), ' +
       'the firmware downloads, the device restarts into it, confirms it after its first good session and reports 200.',
-    'With --console and --firmware, the device in the page has firmware slots too, and the catalog offers firmware: ' +
-      'a long press, "All of them", and the console shows the firmware result on the device page after the restart.',
+    'With --console and --firmware, the device in the page has firmware slots and the catalog offers firmware: a press ' +
+      'of its button checks the whole device; once the user says yes in the page, the firmware downloads, the device ' +
+      "restarts into it, and the device's page shows the firmware result.",
     'Without a TTY (or with --answers) it answers by itself ("yes" unless --answers says otherwise); in a terminal the ' +
       'user presses u and answers with keys.',
   ],
