@@ -2,7 +2,11 @@
 // went, both directions), where each deviation happened, and each device's contact (transport, encoding,
 // last contact, results with their time). It is the server's observer (LabObserver): the server calls it
 // as messages come and go, and it tells the console's listeners (the /api/events stream) what changed.
-// Bounded like the server's own records: the newest sessions are kept, the oldest go first.
+// Bounded like the server's own records: the newest sessions are kept, the oldest go first. A message the
+// server refused before it matched a session is an entry of its own (status refused, with the reason), and
+// the firmware Get's Results that pass are kept as the device's firmware as last read.
+// Over 400 lines: one class, the observer, whose calls share the session records, the device contacts and
+// their bounds; split, each half would reach into the other's maps.
 import { decodeMessage, sniffEncoding } from '../../agent/syncml/codec.js';
 import type { Command } from '../../agent/syncml/model.js';
 import { nodeUtf8 } from '../../platform/node/utf8.js';
