@@ -27,6 +27,9 @@ export const demoSpec = defineVerb({
     'With --firmware the device has A/B firmware slots and the catalog lab/examples/catalog-firmware.json: after the ' +
       'component update the user checks the whole device, picks "All of them" (the sensor driver and firmware 1.1.0), ' +
       'the firmware downloads, the device restarts into it, confirms it after its first good session and reports 200.',
+    'With --console and --firmware, the device in the page has firmware slots and the catalog offers firmware: a press ' +
+      'of its button checks the whole device; once the user says yes in the page, the firmware downloads, the device ' +
+      "restarts into it, and the device's page shows the firmware result.",
     'Without a TTY (or with --answers) it answers by itself ("yes" unless --answers says otherwise); in a terminal the ' +
       'user presses u and answers with keys.',
   ],
@@ -56,13 +59,19 @@ export const demoSpec = defineVerb({
       description: "with --console: the lab server's HTTP port (0: any free one)",
     },
     firmware: { type: 'boolean', description: 'then a firmware update (FUMO) with its restart' },
+    strict: {
+      type: 'boolean',
+      description:
+        "the lab server's strict mode, as serve --strict: it refuses what it otherwise takes with a logged deviation (a SyncML DS media type: 415)",
+    },
   },
 });
 
-export async function demoCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+/** `stop`: with --console, ends the demo as Ctrl-C does (a test's way to end it). */
+export async function demoCommand(argv: string[], out: NodeJS.WritableStream, stop?: Promise<void>): Promise<number> {
   const { options: o, given } = parse(demoSpec, argv);
   const desc = loadDevice(o.device ?? exampleFile('device.json'));
-  if (o.console) return demoConsole(o, desc, out);
+  if (o.console) return demoConsole(o, desc, out, stop);
   if (given.has('http')) throw new UsageError('--http applies to --console only');
   const { encoding, transport, quiet } = o;
   const interactive = process.stdin.isTTY === true && out === process.stdout && !o.answers;
@@ -74,6 +83,7 @@ export async function demoCommand(argv: string[], out: NodeJS.WritableStream): P
   const lab = await startLab({
     catalog: loadCatalog(exampleFile(o.firmware ? 'catalog-firmware.json' : 'catalog.json')),
     mqtt: 'embedded',
+    ...(o.strict ? { strict: true } : {}),
     devices: labDevices(undefined, `${desc.account.auth.username}:${desc.account.auth.password}:${desc.account.auth.type}`, undefined),
     ...(quiet
       ? {}
@@ -174,18 +184,20 @@ export async function demoCommand(argv: string[], out: NodeJS.WritableStream): P
  * console's; nothing is answered by itself: the user presses the button and answers in the page.
  */
 async function demoConsole(
-  o: { transport: 'mqtt' | 'http'; encoding: 'xml' | 'wbxml'; quiet: boolean; http: number },
+  o: { transport: 'mqtt' | 'http'; encoding: 'xml' | 'wbxml'; quiet: boolean; http: number; firmware: boolean; strict: boolean },
   desc: DeviceDescription,
   out: NodeJS.WritableStream,
+  stop?: Promise<void>,
 ): Promise<number> {
   const say = (s: string) => out.write(`${s}\n`);
   const bench = new LabConsole();
   await bench.prepare();
-  const catalog = loadCatalog(exampleFile('catalog.json'));
+  const catalog = loadCatalog(exampleFile(o.firmware ? 'catalog-firmware.json' : 'catalog.json'));
   const lab = await startLab({
     catalog,
     mqtt: 'embedded',
     port: o.http,
+    ...(o.strict ? { strict: true } : {}),
     devices: labDevices(undefined, `${desc.account.auth.username}:${desc.account.auth.password}:${desc.account.auth.type}`, undefined),
     console: bench.hooks(),
     ...(o.quiet ? {} : { log: { log: (level, m) => (level === 'debug' || level === 'trace' ? undefined : say(`  [server] ${m}`)) } }),
@@ -200,14 +212,22 @@ async function demoConsole(
     encoding: o.encoding,
     ...(lab.brokerUrl ? { brokerUrl: lab.brokerUrl } : {}),
     log: new StreamLog(out, 'warn', '[device] '),
+    ...(o.firmware ? { firmware: true } : {}),
   });
   try {
     say(`Lab console at ${bench.url()} (DM server ${lab.dmUrl}, MQTT broker ${lab.brokerUrl}).`);
     say(`Device ${desc.devInfo.devId} booted; deployed: ${deployedList(dev.agent.tree)}. Press its button in the page; Ctrl-C stops.`);
+    let off = () => {};
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
+      off = () => {
+        process.off('SIGINT', resolve);
+        process.off('SIGTERM', resolve);
+      };
+      void stop?.then(resolve);
     });
+    off();
     return 0;
   } finally {
     await dev.close();
@@ -217,4 +237,4 @@ async function demoConsole(
   }
 }
 
-export const demoVerb: Verb = { spec: demoSpec, run: demoCommand };
+export const demoVerb: Verb = { spec: demoSpec, run: (argv, out) => demoCommand(argv, out) };

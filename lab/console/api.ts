@@ -9,6 +9,7 @@ import type { LabConsole } from './console.js';
 import { isLoopback } from './console.js';
 import { addUploadedPackage, MAX_UPLOAD } from './catalog-upload.js';
 import { isQueuedScenario, QUEUED_SCENARIOS } from './failures.js';
+import { firmwareEntries, firmwareView, looksLikeFirmwareImage, retireFirmware } from './firmware.js';
 import { cookie, HttpError, json, loopbackHost, problem, readBody, readJson, sameOrigin, sameSecret } from './http-util.js';
 import type { LogEvent, SessionEntry } from './session-log.js';
 import { sessionCapture, sessionView, sessionXml } from './session-view.js';
@@ -158,6 +159,7 @@ export function sessionSummary(s: SessionEntry) {
     messages: s.messages.length,
     deviations: s.deviations.length,
     last: s.messages.at(-1)?.summary ?? '',
+    reason: s.reason ?? null,
   };
 }
 
@@ -192,6 +194,7 @@ function devices(c: LabConsole) {
       sessions: view?.sessions ?? 0,
       deviations: contact?.deviations ?? 0,
       inventory: view?.inventory ?? [],
+      firmware: contact?.firmware?.version ?? null,
       simulated: c.sims.get(devId) !== undefined,
     };
   });
@@ -203,6 +206,7 @@ function device(c: LabConsole, devId: string) {
   const sim = c.sims.get(devId);
   if (!contact && !view && !sim) return undefined;
   const deployments = (c.lab?.server.deployments() ?? []).filter((d) => d.devId === devId);
+  const pending = deployments.filter((d) => d.state === 'sent' || d.state === 'accepted');
   const mine = c.log.list().filter((s) => s.devId === devId);
   return {
     devId,
@@ -214,7 +218,8 @@ function device(c: LabConsole, devId: string) {
     sessionsBegun: view?.sessions ?? 0,
     devInfo: view?.devInfo ?? {},
     inventory: view?.inventory ?? [],
-    pending: deployments.filter((d) => d.state === 'sent' || d.state === 'accepted'),
+    firmware: firmwareView(contact?.firmware, pending, contact?.results ?? []),
+    pending,
     deployments: deployments.slice(-50),
     results: (contact?.results ?? []).map((r) => ({ ...r, at: new Date(r.at).toISOString() })),
     deviations: mine.flatMap((s) => s.deviations.map((d) => ({ session: s.id, message: d.message, text: d.text, rule: d.rule }))),
@@ -232,9 +237,14 @@ async function catalog(c: LabConsole, req: IncomingMessage, res: ServerResponse,
       return json(
         res,
         200,
-        entries.entries.map((e) => catalogView(c, e)),
+        [...entries.entries, ...firmwareEntries(entries)].map((e) => catalogView(c, e)),
       );
     const bytes = await readBody(req, MAX_UPLOAD);
+    if (looksLikeFirmwareImage(new Uint8Array(bytes)))
+      throw new HttpError(
+        400,
+        'package refused: a firmware image is not taken by upload (package inspect does not check firmware images); list it in the catalog file\'s "firmware" list',
+      );
     const entry = addUploadedPackage(entries, c.uploadDir, new Uint8Array(bytes), {
       autoUpdate: url.searchParams.get('autoUpdate') === 'true',
       ...(url.searchParams.get('description') ? { description: url.searchParams.get('description')! } : {}),
@@ -245,10 +255,8 @@ async function catalog(c: LabConsole, req: IncomingMessage, res: ServerResponse,
     return json(res, 201, catalogView(c, entry));
   }
   method(req, 'DELETE');
-  const gone = need(
-    retireEntry(entries, id, need(version, 'version in the path (/api/catalog/:id/:version)')),
-    `catalog entry ${id} ${version}`,
-  );
+  const v = need(version, 'version in the path (/api/catalog/:id/:version)');
+  const gone = need(retireEntry(entries, id, v) ?? retireFirmware(entries, id, v), `catalog entry ${id} ${version}`);
   c.options.log?.log('info', `console: ${gone.id} ${gone.version} retired from the catalog`);
   c.log.emit({ type: 'catalog' });
   return json(res, 200, { retired: catalogView(c, gone) });
@@ -265,9 +273,12 @@ function catalogView(
     sha256: string;
     autoUpdate: boolean;
     description?: string;
+    firmware?: { model: string };
   },
 ) {
   return {
+    kind: e.firmware ? 'firmware' : 'component',
+    model: e.firmware?.model ?? null,
     id: e.id,
     name: e.name,
     version: e.version,

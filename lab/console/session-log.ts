@@ -2,18 +2,23 @@
 // went, both directions), where each deviation happened, and each device's contact (transport, encoding,
 // last contact, results with their time). It is the server's observer (LabObserver): the server calls it
 // as messages come and go, and it tells the console's listeners (the /api/events stream) what changed.
-// Bounded like the server's own records: the newest sessions are kept, the oldest go first.
+// Bounded like the server's own records: the newest sessions are kept, the oldest go first. A message the
+// server refused before it matched a session is an entry of its own (status refused, with the reason), and
+// the firmware Get's Results that pass are kept as the device's firmware as last read.
+// Over 400 lines: one class, the observer, whose calls share the session records, the device contacts and
+// their bounds; split, each half would reach into the other's maps.
 import { decodeMessage, sniffEncoding } from '../../agent/syncml/codec.js';
 import type { Command } from '../../agent/syncml/model.js';
 import { nodeUtf8 } from '../../platform/node/utf8.js';
 import { bytesEqual } from '../../agent/util/bytes.js';
-import type { Deviation, LabDmServer, LabObserver, LabReply, OperationOutcome, RequestMeta } from '../server/dm-server.js';
+import type { Deviation, LabDmServer, LabObserver, LabReply, OperationOutcome, RefusedMessage, RequestMeta } from '../server/dm-server.js';
+import { readFirmwareResults } from '../server/firmware.js';
 import type { SessionState } from '../server/types.js';
 import { ruleFor } from './rules.js';
 import type { CaptureWriter } from './capture.js';
 
 /** Sessions kept (the newest), messages kept of one session, and bytes kept in all. */
-export const LIMITS = { sessions: 500, messagesPerSession: 400, bytes: 64 << 20, results: 1000 } as const;
+export const LIMITS = { sessions: 500, messagesPerSession: 400, bytes: 64 << 20, results: 1000, refusedBytes: 64 << 10 } as const;
 
 export type SessionStatus = 'open' | 'ended' | 'aborted' | 'refused';
 
@@ -28,6 +33,8 @@ export interface MessageEntry {
   msgId?: string;
   /** The commands, in a few words ("Alert 1201, Replace, Final"). */
   summary: string;
+  /** Only the first bytes of the body are kept (a refused message past LIMITS.refusedBytes, or a 413). */
+  truncated?: boolean;
 }
 
 export interface DeviationEntry {
@@ -51,6 +58,8 @@ export interface SessionEntry {
   messages: MessageEntry[];
   deviations: DeviationEntry[];
   bytes: number;
+  /** Why the server refused the message before it matched a session (status 'refused', no SyncML reply). */
+  reason?: string;
 }
 
 export interface ResultEntry {
@@ -62,6 +71,16 @@ export interface ResultEntry {
   correlator?: string;
   component?: string;
   version?: string;
+  /** A FUMO result (org.openmobilealliance.dm.firmwareupdate.*), not a SCOMO one. */
+  firmware: boolean;
+}
+
+/** The device's firmware as the server last read it (./DevDetail/FwV, ./FUMO/fw/State), and when. */
+export interface FirmwareRead {
+  version?: string;
+  state?: string;
+  at: number;
+  session: string;
 }
 
 export interface DeviceContact {
@@ -72,6 +91,7 @@ export interface DeviceContact {
   lastContact: number;
   deviations: number;
   results: ResultEntry[];
+  firmware?: FirmwareRead;
 }
 
 export type LogEvent =
@@ -83,12 +103,16 @@ export type LogEvent =
 const key = (devId: string, sessionId: string) => `${devId}\u0000${sessionId}`;
 
 /** A few words on what a message holds. */
-export function summarize(bytes: Uint8Array, contentType: string): { summary: string; msgId?: string; abort: boolean } {
+export function summarize(
+  bytes: Uint8Array,
+  contentType: string,
+): { summary: string; msgId?: string; abort: boolean; firmware?: { version?: string; state?: string } } {
   if (!/syncml/i.test(contentType)) return { summary: `${contentType.split(';')[0]} (${bytes.length} bytes)`, abort: false };
   try {
     const m = decodeMessage(bytes, nodeUtf8);
     const parts: string[] = [];
     let abort = false;
+    let firmware: { version?: string; state?: string } | undefined;
     const walk = (cs: Command[]) => {
       for (const c of cs) {
         if (c.kind === 'Atomic' || c.kind === 'Sequence') {
@@ -98,15 +122,26 @@ export function summarize(bytes: Uint8Array, contentType: string): { summary: st
           parts.push(`Alert ${c.data ?? ''}`.trim());
           if (c.data === '1223') abort = true;
         } else if (c.kind === 'Status') parts.push(`Status ${c.data}`);
-        else parts.push(c.kind === 'Unsupported' ? c.name : c.kind);
+        else if (c.kind === 'Results') {
+          parts.push('Results');
+          // The firmware Get's Results (lab/server/firmware.ts): the firmware as read.
+          const read = readFirmwareResults(c.items);
+          if (read.version !== undefined || read.state !== undefined) firmware = { ...firmware, ...read };
+        } else parts.push(c.kind === 'Unsupported' ? c.name : c.kind);
       }
     };
     walk(m.body);
     if (m.final) parts.push('Final');
-    return { summary: compact(parts), msgId: m.hdr.msgId, abort };
+    return { summary: compact(parts), msgId: m.hdr.msgId, abort, ...(firmware ? { firmware } : {}) };
   } catch (e) {
     return { summary: `undecodable: ${(e as Error).message}`, abort: false };
   }
+}
+
+/** summarize's words and MsgID, for a MessageEntry. */
+function said(bytes: Uint8Array, contentType: string): { summary: string; msgId?: string } {
+  const { summary, msgId } = summarize(bytes, contentType);
+  return msgId === undefined ? { summary } : { summary, msgId };
 }
 
 function lastDeviceMessage(s: SessionEntry): MessageEntry | undefined {
@@ -214,7 +249,8 @@ export class SessionLog implements LabObserver {
       this.trim();
     }
     const contentType = meta.contentType ?? (encoding === 'wbxml' ? 'application/vnd.syncml.dm+wbxml' : 'application/vnd.syncml.dm+xml');
-    const m: MessageEntry = { dir: 'device', at, bytes: body, contentType, ...summarize(body, contentType) };
+    const { firmware, summary, msgId } = summarize(body, contentType);
+    const m: MessageEntry = { dir: 'device', at, bytes: body, contentType, summary, ...(msgId !== undefined ? { msgId } : {}) };
     // The same bytes as the session's last device message: the device lost the reply and sends it again.
     const last = lastDeviceMessage(s);
     if (last && bytesEqual(last.bytes, body)) m.retransmission = true;
@@ -236,6 +272,7 @@ export class SessionLog implements LabObserver {
     d.transport = transport;
     d.encoding = encoding;
     d.lastContact = at;
+    if (firmware) d.firmware = { ...firmware, at, session: s.id };
     this.devices.delete(d.devId);
     this.devices.set(d.devId, d);
     if (this.devices.size > LIMITS.sessions * 4) this.devices.delete(this.devices.keys().next().value!);
@@ -253,7 +290,7 @@ export class SessionLog implements LabObserver {
         bytes: reply.body,
         contentType: reply.contentType,
         httpStatus: reply.status ?? 200,
-        ...summarize(reply.body, reply.contentType),
+        ...said(reply.body, reply.contentType),
       };
       if (retransmission) m.retransmission = true;
       this.add(s, m);
@@ -279,6 +316,61 @@ export class SessionLog implements LabObserver {
       return;
     }
     this.addDeviation(s, d.message, (d as { rule?: string }).rule);
+  }
+
+  /**
+   * A message refused before it matched a session: an entry of its own (status refused, the reason), with the
+   * device's bytes (the first LIMITS.refusedBytes) and the server's plain-text answer, exportable as any other.
+   */
+  refused(r: RefusedMessage): void {
+    const at = this.now();
+    const kept = r.body.length > LIMITS.refusedBytes ? r.body.slice(0, LIMITS.refusedBytes) : r.body;
+    const contentType = r.meta.contentType ?? '';
+    let devId = '';
+    let sessionId = '';
+    let encoding = 'unknown';
+    try {
+      encoding = sniffEncoding(r.body);
+      const m = decodeMessage(r.body, nodeUtf8);
+      devId = m.hdr.source.locURI;
+      sessionId = m.hdr.sessionId;
+    } catch {
+      /* what the server could not read names no device */
+    }
+    const { summary, msgId } =
+      /syncml/i.test(contentType) || encoding !== 'unknown'
+        ? said(kept, contentType || 'application/vnd.syncml.dm+xml')
+        : said(kept, contentType || 'application/octet-stream');
+    const device: MessageEntry = { dir: 'device', at, bytes: kept, contentType, summary, ...(msgId !== undefined ? { msgId } : {}) };
+    if (r.truncated || kept !== r.body) device.truncated = true;
+    const answer = new TextEncoder().encode(`${r.reason}\n`);
+    const s: SessionEntry = {
+      id: `s${this.next++}`,
+      devId,
+      sessionId,
+      transport: transportOf(r.meta),
+      encoding,
+      startedAt: at,
+      lastAt: at,
+      status: 'refused',
+      authed: false,
+      phase: 'refused',
+      messages: [],
+      deviations: [],
+      bytes: 0,
+      reason: r.reason,
+    };
+    this.sessions.set(s.id, s);
+    this.add(s, device);
+    this.add(s, {
+      dir: 'server',
+      at,
+      bytes: answer,
+      contentType: 'text/plain; charset=utf-8',
+      httpStatus: r.status,
+      summary: `HTTP ${r.status}: ${r.reason}`,
+    });
+    this.emit({ type: 'session', id: s.id });
   }
 
   // ---------------------------------------------------------------- views
@@ -349,7 +441,8 @@ export class SessionLog implements LabObserver {
   private addResult(o: OperationOutcome, at: number): void {
     const d = this.devices.get(o.devId);
     if (!d) return;
-    const r: ResultEntry = { devId: o.devId, sessionId: o.sessionId, at, resultCode: o.resultCode, ok: o.ok };
+    const firmware = o.deployment ? o.deployment.operation === 'DownloadAndUpdate' : (o.source ?? '').includes('FUMO');
+    const r: ResultEntry = { devId: o.devId, sessionId: o.sessionId, at, resultCode: o.resultCode, ok: o.ok, firmware };
     if (o.correlator !== undefined) r.correlator = o.correlator;
     if (o.deployment) {
       r.component = o.deployment.componentId;

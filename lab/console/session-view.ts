@@ -43,6 +43,8 @@ export interface MessageView {
   httpStatus?: number;
   lost?: boolean;
   retransmission?: boolean;
+  /** Only the first bytes were kept (session-log.ts, LIMITS.refusedBytes). */
+  truncated?: boolean;
   summary: string;
   /** Indented XML, secrets masked; or the text of a non-SyncML body. */
   xml: string;
@@ -62,6 +64,8 @@ export interface SessionView {
   messages: MessageView[];
   ui: UiView[];
   deviations: { message: number; text: string; rule: string }[];
+  /** Why the server refused the message before it matched a session (status refused, no SyncML reply). */
+  reason: string | null;
 }
 
 interface Decoded {
@@ -178,6 +182,7 @@ export function sessionView(s: SessionEntry): SessionView {
     if (d.entry.httpStatus !== undefined) m.httpStatus = d.entry.httpStatus;
     if (d.entry.lost) m.lost = true;
     if (d.entry.retransmission) m.retransmission = true;
+    if (d.entry.truncated) m.truncated = true;
     return m;
   });
   return {
@@ -192,6 +197,7 @@ export function sessionView(s: SessionEntry): SessionView {
     messages,
     ui,
     deviations: s.deviations,
+    reason: s.reason ?? null,
   };
 }
 
@@ -225,7 +231,9 @@ export function sessionCapture(s: SessionEntry): string {
 /** The session as one indented XML text, each message headed by a comment saying who sent it when. */
 export function sessionXml(s: SessionEntry): string {
   const v = sessionView(s);
-  const parts = [`<!-- session ${v.id}: device ${v.devId}, SessionID ${v.sessionId}, ${v.transport}, ${v.encoding}, ${v.status} -->`];
+  const parts = [
+    `<!-- session ${v.id}: device ${v.devId}, SessionID ${v.sessionId}, ${v.transport}, ${v.encoding}, ${v.status}${v.reason ? `: ${v.reason.replace(/--/g, '- -')}` : ''} -->`,
+  ];
   for (const m of v.messages) {
     parts.push(
       `<!-- message ${m.index + 1}: ${m.dir === 'device' ? 'device → server' : 'server → device'} at ${m.at}${m.msgId ? `, MsgID ${m.msgId}` : ''}${m.httpStatus && m.httpStatus !== 200 ? `, HTTP ${m.httpStatus}` : ''} -->`,

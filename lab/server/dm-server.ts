@@ -83,6 +83,7 @@ import type {
   LabDmServerOptions,
   LabReply,
   OperationOutcome,
+  RefusedMessage,
   RequestMeta,
   ServerContext,
   SessionState,
@@ -97,6 +98,7 @@ export type {
   LabObserver,
   LabReply,
   OperationOutcome,
+  RefusedMessage,
   RequestMeta,
   UiAnswerRecord,
   UpdateKind,
@@ -235,12 +237,19 @@ export class LabDmServer {
     return d ? base64Encode(d.clientNonce) : undefined;
   }
 
+  /** A binding refused a device message before the server saw it (HTTP 413): the observer is told. */
+  refusedUnread(r: RefusedMessage): void {
+    this.o.observer?.refused?.(r);
+  }
+
   // ------------------------------------------------------------------ entry point
 
   async handle(body: Uint8Array, meta: RequestMeta): Promise<LabReply | undefined> {
     const media = mediaType(meta.contentType);
     if (media.kind === 'other' || (media.kind === 'syncml' && media.ds && this.ctx.strict)) {
       return this.refuse(
+        body,
+        meta,
         415,
         `Content-Type '${meta.contentType}' is not ${MIME_XML} or ${MIME_WBXML}${media.kind === 'syncml' ? ' (strict mode refuses the SyncML DS media type)' : ''}`,
       );
@@ -255,16 +264,16 @@ export class LabDmServer {
       // the text (415 for a body that is neither XML nor WBXML, 400 for a broken one, 413 for one too large).
       const err = asDmError(e);
       const status = err.status >= 400 && err.status < 500 ? err.status : 400;
-      return this.refuse(status, `device message refused (${err.code}, status ${status}): ${err.message}`);
+      return this.refuse(body, meta, status, `device message refused (${err.code}, status ${status}): ${err.message}`);
     }
     const devId = msg.hdr.source.locURI;
     if (media.kind === 'syncml' && media.encoding !== encoding) {
       this.deviate(devId, msg.hdr.sessionId, `Content-Type ${media.type} but the body is ${encoding.toUpperCase()}`);
     }
     const problem = headerProblem(msg.hdr);
-    if (problem) return this.refuse(400, `device ${devId}: ${problem}`);
+    if (problem) return this.refuse(body, meta, 400, `device ${devId}: ${problem}`);
     if (!/^[1-9]\d{0,8}$/.test(msg.hdr.msgId))
-      return this.refuse(400, `device ${devId}: MsgID '${msg.hdr.msgId}' is not a positive integer`);
+      return this.refuse(body, meta, 400, `device ${devId}: MsgID '${msg.hdr.msgId}' is not a positive integer`);
     const serverUri = this.ctx.serverUri;
     if (normUri(msg.hdr.target.locURI) !== normUri(serverUri) && msg.hdr.target.locURI !== serverUri) {
       this.deviate(devId, msg.hdr.sessionId, `SyncHdr Target ${msg.hdr.target.locURI} is not this server (${serverUri})`);
@@ -318,8 +327,9 @@ export class LabDmServer {
     return answer;
   }
 
-  private refuse(status: number, why: string): LabReply {
+  private refuse(body: Uint8Array, meta: RequestMeta, status: number, why: string): LabReply {
     this.ctx.log('warn', `refused: ${why}`);
+    this.o.observer?.refused?.({ status, reason: why, body, meta });
     return { status, body: utf8Encode(`${why}\n`), contentType: 'text/plain; charset=utf-8' };
   }
 

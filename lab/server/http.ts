@@ -144,13 +144,15 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
       req.on('end', resolve);
       req.on('error', () => resolve());
     });
-    if (tooLarge) {
-      plain(res, 413, `request body of ${size} bytes exceeds ${maxBody}`);
-      return;
-    }
     const hmacHeader = req.headers['x-syncml-hmac'];
     const meta: Parameters<LabDmServer['handle']>[1] = { uri: `${scheme}://${req.headers.host ?? ''}${req.url ?? ''}` };
     if (req.headers['content-type'] !== undefined) meta.contentType = req.headers['content-type'];
+    if (tooLarge) {
+      const why = `request body of ${size} bytes exceeds ${maxBody}`;
+      o.server.refusedUnread({ status: 413, reason: why, body: new Uint8Array(Buffer.concat(chunks)), meta, truncated: true });
+      plain(res, 413, why);
+      return;
+    }
     if (typeof hmacHeader === 'string') meta.hmac = hmacHeader;
     let reply;
     try {

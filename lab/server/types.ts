@@ -59,6 +59,18 @@ export interface LabObserver {
   deviceMessage(st: Readonly<SessionState>, body: Uint8Array, meta: RequestMeta): void;
   serverMessage(st: Readonly<SessionState>, reply: LabReply | undefined, retransmission: boolean): void;
   deviation(d: Deviation): void;
+  /** A message refused before it matched a session (400, 413, 415): no SyncML reply, only the HTTP status and why. */
+  refused?(r: RefusedMessage): void;
+}
+
+/** A device message refused before it matched a session: what came (at most the bytes read), and the answer. */
+export interface RefusedMessage {
+  status: number;
+  reason: string;
+  body: Uint8Array;
+  meta: RequestMeta;
+  /** The body was longer than `body` (413: only what was read is kept). */
+  truncated?: boolean;
 }
 
 export interface RequestMeta {

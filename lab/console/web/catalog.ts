@@ -3,6 +3,8 @@ import { api, h, table } from './dom.js';
 import { note, showError, view, type Listener } from './parts.js';
 
 interface CatalogRow {
+  kind: 'component' | 'firmware';
+  model: string | null;
   id: string;
   name: string;
   version: string;
@@ -35,9 +37,9 @@ export async function catalogView(): Promise<Listener> {
     const rows = await api<CatalogRow[]>('/api/catalog');
     list.replaceChildren(
       table(
-        ['component', 'name', 'version', 'package', 'size', 'SHA-256', 'auto update', ''],
+        ['offered', 'name', 'version', 'package', 'size', 'SHA-256', 'auto update', ''],
         rows.map((e) => [
-          e.id,
+          e.kind === 'firmware' ? `firmware for ${e.model}` : e.id,
           e.name,
           e.version,
           `${e.fileName}${e.uploaded ? ' (uploaded)' : ''}`,
@@ -68,7 +70,12 @@ export async function catalogView(): Promise<Listener> {
       'div',
       { class: 'card' },
       h('h3', {}, 'Add a version'),
-      h('p', { class: 'muted' }, 'A package (as dm-agent package build makes it), checked as dm-agent package inspect checks it.'),
+      h(
+        'p',
+        { class: 'muted' },
+        'A package (as dm-agent package build makes it), checked as dm-agent package inspect checks it. ' +
+          "Firmware images are offered from the catalog file's firmware list, not uploaded (package inspect does not check them).",
+      ),
       file,
       ' ',
       h('label', {}, auto, ' devices may install it without asking (autoUpdate)'),

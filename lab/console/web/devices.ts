@@ -26,6 +26,7 @@ interface DeviceRow {
   sessions: number;
   deviations: number;
   inventory: { node: string; id?: string; name?: string; version?: string }[];
+  firmware: string | null;
   simulated: boolean;
 }
 
@@ -35,7 +36,7 @@ export async function devicesView(): Promise<Listener> {
     view.replaceChildren(
       h('h2', {}, 'Devices'),
       table(
-        ['DevId', 'account', 'transport', 'last contact', 'sessions', 'deviations', 'inventory'],
+        ['DevId', 'account', 'transport', 'last contact', 'sessions', 'deviations', 'firmware', 'inventory'],
         list.map((d) => [
           devLink(d.devId),
           d.account ?? '—',
@@ -43,6 +44,7 @@ export async function devicesView(): Promise<Listener> {
           time(d.lastContact),
           d.sessions,
           d.deviations,
+          d.firmware ?? '—',
           d.inventory.map((c) => `${c.name ?? c.id ?? c.node} ${c.version ?? ''}`).join(', '),
         ]),
         { id: 'devices' },
@@ -55,12 +57,36 @@ export async function devicesView(): Promise<Listener> {
   };
 }
 
-interface DeviceDetail extends Omit<DeviceRow, 'sessions' | 'simulated' | 'deviations'> {
+interface Pending {
+  componentId: string;
+  version: string;
+  correlator: string;
+  state: string;
+}
+
+interface DeviceDetail extends Omit<DeviceRow, 'sessions' | 'simulated' | 'deviations' | 'firmware'> {
+  firmware: {
+    version: string | null;
+    state: string | null;
+    stateName: string | null;
+    readAt: string | null;
+    session: string | null;
+    pending: Pending | null;
+    lastResult: { resultCode: number; ok: boolean; version: string | null; correlator: string | null; at: string } | null;
+  } | null;
   firstSeen: string | null;
   devInfo: Record<string, string>;
-  pending: { componentId: string; version: string; correlator: string; state: string }[];
+  pending: Pending[];
   deployments: { componentId: string; version: string; correlator: string; state: string; resultCode?: number }[];
-  results: { at: string; resultCode: number; ok: boolean; correlator?: string; component?: string; version?: string }[];
+  results: {
+    at: string;
+    resultCode: number;
+    ok: boolean;
+    correlator?: string;
+    component?: string;
+    version?: string;
+    firmware: boolean;
+  }[];
   deviations: { session: string; message: number; text: string; rule: string }[];
   sessionsBegun: number;
   sessions: SessionSummary[];
@@ -138,6 +164,45 @@ export async function deviceView(devId: string): Promise<Listener> {
         d.inventory.map((c) => [c.node, c.id ?? '', c.name ?? '', c.version ?? '']),
         { id: 'inventory' },
       ),
+      h('h3', {}, 'Firmware (as last read)'),
+      d.firmware
+        ? h(
+            'div',
+            { id: 'firmware' },
+            grid(
+              ['DevDetail/FwV', d.firmware.version ?? '—'],
+              ['FUMO State', d.firmware.state ? `${d.firmware.state} (${d.firmware.stateName})` : '—'],
+              [
+                'read',
+                d.firmware.readAt
+                  ? h(
+                      'span',
+                      {},
+                      time(d.firmware.readAt),
+                      ' in ',
+                      h('a', { href: `#/sessions/${d.firmware.session}` }, d.firmware.session!),
+                    )
+                  : '—',
+              ],
+              [
+                'pending',
+                d.firmware.pending
+                  ? `${d.firmware.pending.version} (correlator ${d.firmware.pending.correlator}, ${d.firmware.pending.state})`
+                  : 'none',
+              ],
+              [
+                'last result',
+                d.firmware.lastResult
+                  ? `${d.firmware.lastResult.resultCode}${d.firmware.lastResult.ok ? ' (success)' : ' (failed)'} for ${d.firmware.lastResult.version ?? '?'}, ${time(d.firmware.lastResult.at)}`
+                  : 'none',
+              ],
+            ),
+          )
+        : h(
+            'p',
+            { class: 'muted', id: 'firmware' },
+            'not read (the server reads it on a request for the whole device, when its catalog has firmware for the model)',
+          ),
       h('h3', {}, 'Pending deployments'),
       d.pending.length
         ? table(
@@ -147,12 +212,12 @@ export async function deviceView(devId: string): Promise<Listener> {
         : h('p', { class: 'muted' }, 'none'),
       h('h3', {}, 'Result history'),
       table(
-        ['time', 'code', 'correlator', 'component'],
+        ['time', 'code', 'correlator', 'what'],
         d.results.map((r) => [
           time(r.at),
           h('span', { class: r.ok ? 'status-ended' : 'status-aborted' }, r.resultCode),
           r.correlator ?? '',
-          `${r.component ?? ''} ${r.version ?? ''}`,
+          `${r.component ?? ''} ${r.version ?? ''}`.trim(),
         ]),
         { id: 'results' },
       ),

@@ -16,6 +16,8 @@ export interface SessionSummary {
   messages: number;
   deviations: number;
   last: string;
+  /** Why a message was refused before it matched a session. */
+  reason: string | null;
 }
 export interface ScreenState {
   devId: string;

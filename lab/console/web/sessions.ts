@@ -8,14 +8,14 @@ function sessionRow(s: SessionSummary): HTMLTableRowElement {
     'tr',
     { 'data-session': s.id, 'data-status': s.status, 'data-device': s.devId },
     h('td', {}, h('a', { href: `#/sessions/${s.id}` }, s.id)),
-    h('td', {}, devLink(s.devId)),
+    h('td', {}, s.devId ? devLink(s.devId) : h('span', { class: 'muted' }, '(unread)')),
     h('td', {}, s.sessionId),
     h('td', {}, statusCell(s.status)),
     h('td', {}, `${s.transport} / ${s.encoding}`),
     h('td', {}, time(s.startedAt)),
     h('td', {}, s.messages),
     h('td', {}, s.deviations ? h('span', { class: 'badge bad' }, s.deviations) : '0'),
-    h('td', { class: 'muted' }, s.last),
+    h('td', { class: 'muted' }, s.reason ? h('span', { class: 'reason' }, `refused: ${s.reason}`) : s.last),
   );
 }
 
@@ -102,6 +102,7 @@ interface MessageView {
   httpStatus?: number;
   lost?: boolean;
   retransmission?: boolean;
+  truncated?: boolean;
   summary: string;
   xml: string;
   commands: { cmdId: string; kind: string; detail: string; status?: string; statusIn?: number }[];
@@ -118,6 +119,7 @@ interface SessionView {
   messages: MessageView[];
   ui: { alert: string; text: string; options: string; choices: string[]; status?: string; answer: string[] }[];
   deviations: unknown[];
+  reason: string | null;
 }
 
 const UI_NAMES: Record<string, string> = {
@@ -134,8 +136,11 @@ export async function sessionView(id: string): Promise<Listener> {
     const open = new Set([...view.querySelectorAll('details[open]')].map((d) => (d as HTMLElement).dataset.index));
     fill(
       h('h2', {}, `Session ${s.id} `, statusCell(s.status)),
+      s.reason
+        ? h('p', { class: 'deviation', id: 'refused-reason' }, h('strong', {}, 'refused before it matched a session: '), s.reason)
+        : null,
       grid(
-        ['device', devLink(s.devId)],
+        ['device', s.devId ? devLink(s.devId) : '(not read)'],
         ['SessionID', s.sessionId],
         ['transport', `${s.transport} / ${s.encoding}`],
         ['started', time(s.startedAt)],
@@ -195,6 +200,7 @@ function messageBlock(m: MessageView, open: boolean): HTMLElement {
       m.httpStatus && m.httpStatus !== 200 ? h('span', { class: 'badge bad' }, `HTTP ${m.httpStatus}`) : null,
       m.lost ? h('span', { class: 'badge bad' }, 'lost') : null,
       m.retransmission ? h('span', { class: 'badge' }, 'retransmission') : null,
+      m.truncated ? h('span', { class: 'badge' }, 'first bytes only') : null,
       m.deviations.length ? h('span', { class: 'badge bad' }, `${m.deviations.length} deviation(s)`) : null,
       h('span', { class: 'muted' }, ` — ${m.summary}`),
     ),

@@ -18,6 +18,7 @@ import { startConsoleDevice } from '../../../lab/console/sim-device.js';
 import { layoutScreen } from '../../../platform/moddable/lib/screen-layout.js';
 import type { Screen } from '../../../agent/ports.js';
 import { main } from '../../../lab/cli.js';
+import { demoCommand } from '../../../lab/commands/demo.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUT = join(repoRoot, 'test/lab/console/out');
@@ -176,6 +177,95 @@ test('the console in Chromium: a session live with its deviation in place, an up
     await browser?.close();
     await dev?.close();
     await c.close();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('demo --console --firmware in Chromium: the firmware confirm answered in the page, the device restarts, its FUMO result 200 on its page; a refused message listed', {
+  skip: needPeer('chromium'),
+}, async () => {
+  mkdirSync(OUT, { recursive: true });
+  const tmp = mkdtempSync(join(tmpdir(), 'console-browser-fw-'));
+  let text = '';
+  const out = new Writable({
+    write(chunk, _e, cb) {
+      text += String(chunk);
+      cb();
+    },
+  });
+  let stop!: () => void;
+  const stopped = new Promise<void>((r) => {
+    stop = r;
+  });
+  // The device runs the catalog's newest components: its one update is the firmware.
+  const device = join(repoRoot, 'lab/examples/device-current.json');
+  const devId = loadDevice(device).devInfo.devId;
+  const demo = demoCommand(['--console', '--firmware', '--http', '0', '--transport', 'http', '--quiet', '--device', device], out, stopped);
+  let browser: BrowserContext | undefined;
+  const problems: string[] = [];
+  try {
+    let origin: string | undefined;
+    for (let i = 0; i < 3000 && origin === undefined; i++) {
+      origin = /Lab console at (http:\/\/127\.0\.0\.1:\d+)\//.exec(text)?.[1];
+      if (origin === undefined) await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok(origin, `demo printed the console's address: ${text}`);
+    browser = await launch(join(tmp, 'profile'));
+    const page = await browser.newPage();
+    page.setDefaultTimeout(30000);
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+    page.on('response', (r) => {
+      if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+    });
+
+    // The catalog offers the firmware for the device's model.
+    await page.goto(`${origin}/#/catalog`);
+    await page.locator('#catalog tr', { hasText: 'firmware for TS-Agent-1' }).waitFor();
+
+    // The device's page: a press, the firmware confirm answered on its screen, the restart, the result.
+    await page.goto(`${origin}/#/devices/${encodeURIComponent(devId)}`);
+    const canvas = page.locator(`canvas[data-dev="${devId}"]`);
+    await canvas.and(page.locator('[data-kind="idle"]')).waitFor();
+    await page.locator(`button[data-press="${devId}"]`).click();
+    await canvas.and(page.locator('[data-kind="confirm"]')).waitFor();
+    const sim = (await (await fetch(`${origin}/api/sim/${encodeURIComponent(devId)}`)).json()) as { screen: Screen };
+    assert.match(sim.screen.lines.join(' '), /Firmware 1\.1\.0 is available\. Install now\? The device will restart\./);
+    await page.locator('#firmware', { hasText: '1.0.0' }).waitFor();
+    await canvas.click({ position: zoneCentre(sim.screen, 'yes') });
+    const result = page.locator('#results tr', { hasText: 'firmware:TS-Agent-1 1.1.0' });
+    await result.waitFor();
+    assert.match((await result.textContent()) ?? '', /200lab-[0-9a-f]+firmware:TS-Agent-1 1\.1\.0$/, 'code 200, the correlator, what');
+    await page.locator('#firmware', { hasText: '200 (success) for 1.1.0' }).waitFor();
+    await shot(page, 'device-firmware');
+
+    // A message the server refuses before it matches a session: listed, with the reason.
+    const r = await fetch(`${origin}/dm`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'hello' });
+    assert.equal(r.status, 415);
+    await page.goto(`${origin}/#/sessions?status=refused`);
+    const refused = page.locator('tr[data-status="refused"]', { hasText: "refused: Content-Type 'text/plain'" });
+    await refused.waitFor();
+    await refused.locator('a').first().click();
+    await page.locator('#refused-reason').waitFor();
+    await shot(page, 'refused');
+    // The firmware retired in the catalog page.
+    await page.goto(`${origin}/#/catalog`);
+    await page.locator('button[data-retire="firmware:TS-Agent-1 1.1.0"]').click();
+    await page.locator('#catalog tr', { hasText: 'firmware for TS-Agent-1' }).waitFor({ state: 'detached' });
+    await shot(page, 'catalog-firmware');
+    // The 415 above was asked for; every other request went well.
+    assert.deepEqual(
+      problems.filter((p) => !p.includes('/dm')),
+      [],
+      'no console error, no failed request',
+    );
+  } finally {
+    await browser?.close();
+    stop();
+    assert.equal(await demo, 0, text);
     rmSync(tmp, { recursive: true, force: true });
   }
 });

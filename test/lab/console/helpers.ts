@@ -1,5 +1,5 @@
 // A lab with its console on a free loopback port, for the console's tests: the example catalog (a copy the
-// test may change), the accounts given, and the console's options.
+// test may change), or the one named, the accounts given, and the console's options.
 import { join } from 'node:path';
 import { LabConsole, type ConsoleOptions } from '../../../lab/console/console.js';
 import { loadCatalog, type Catalog } from '../../../lab/server/catalog.js';
@@ -19,17 +19,18 @@ export interface ConsoleLab {
 }
 
 export async function startConsoleLab(
-  o: { devices?: DeviceAccount[]; console?: ConsoleOptions; page?: boolean; mqtt?: boolean } = {},
+  o: { devices?: DeviceAccount[]; console?: ConsoleOptions; page?: boolean; mqtt?: boolean; catalog?: string; strict?: boolean } = {},
 ): Promise<ConsoleLab> {
   const bench = new LabConsole(o.console ?? {});
   if (o.page) await bench.prepare();
-  const catalog = loadCatalog(join(repoRoot, 'lab/examples/catalog.json'));
+  const catalog = loadCatalog(join(repoRoot, o.catalog ?? 'lab/examples/catalog.json'));
   const lab = await startLab({
     catalog,
     devices: o.devices ?? [{ username: 'dmuser', password: 'dmpass', auth: 'md5' }],
     port: 0,
     console: bench.hooks(),
     ...(o.mqtt ? { mqtt: 'embedded' } : {}),
+    ...(o.strict ? { strict: true } : {}),
   });
   bench.attach(lab, catalog);
   return {
