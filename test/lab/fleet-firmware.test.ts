@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { main } from '../../lab/cli.js';
 import { runFleet } from '../../lab/fleet/fleet.js';
 import { InprocPackages } from '../../lab/fleet/inproc-packages.js';
@@ -91,4 +93,39 @@ test('fleet --firmware on the command line: the catalog with firmware by default
     text.text,
     /firmware: 3 restarts, 0 returned to the previous slot; running now: 1\.1\.0 ×3; results on the server: firmware:TS-Agent-1 1\.1\.0 → 200 ×3/,
   );
+});
+
+test('fleet with a firmware that fails its health check: each device restarts into it, returns to 1.0.0, and reports the failure from there', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fleet-fw-bad-'));
+  try {
+    writeFileSync(join(dir, 'fw-1.2.0.json'), JSON.stringify({ firmware: 'TS-Agent-1', version: '1.2.0', healthy: false }));
+    writeFileSync(
+      join(dir, 'catalog.json'),
+      JSON.stringify({ components: [], firmware: [{ model: 'TS-Agent-1', version: '1.2.0', package: 'fw-1.2.0.json', autoUpdate: true }] }),
+    );
+    const catalog = loadCatalog(join(dir, 'catalog.json'));
+    const lab = await startLab({ catalog, devices: parseDevices(fleetAccounts(template(), 3, 'per-device')) });
+    try {
+      // Device-triggered checks: the firmware is marked autoUpdate, so no one is asked.
+      const s = await runFleet({
+        template: template(),
+        devices: 3,
+        sessionsPerDevice: 1,
+        concurrency: 3,
+        rampSeconds: 0,
+        trigger: 'device',
+        encoding: 'wbxml',
+        firmware: true,
+        target: { kind: 'inproc', server: lab.server, url: lab.dmUrl, packages: new InprocPackages(catalog, lab.packagesUrl) },
+      });
+      assert.equal(s.firmware?.returned, 3, JSON.stringify(s));
+      assert.deepEqual(s.firmware?.running, { '1.0.0': 3 }, 'every device runs its old firmware again');
+      assert.deepEqual(s.firmware?.serverResults, { 'firmware:TS-Agent-1 1.2.0 → 410': 3 }, 'each reported Update Failed (410)');
+      assert.deepEqual(lab.server.deviations(), []);
+    } finally {
+      await lab.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
