@@ -116,7 +116,8 @@ export class ConsoleAnswers extends UserInteraction {
     const timer = this.c.clock.setTimeout(() => {
       if (done) return;
       auto = true;
-      this.c.onAuto?.();
+      // A display asks for no answer: its MINDT is only cut short.
+      if (alert.data !== '1100') this.c.onAuto?.();
       for (const key of answerKeys(alert, this.c.pick)) this.c.display.input(key);
       this.hurryClock.hurry();
     }, this.c.afterMs);
