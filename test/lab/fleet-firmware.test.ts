@@ -129,3 +129,35 @@ test('fleet with a firmware that fails its health check: each device restarts in
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('fleet with firmware over HTTP: the images are fetched from the lab’s packages URL into each device’s slot', async () => {
+  const catalog = loadCatalog(join(repoRoot, 'lab/examples/catalog-firmware.json'));
+  const logs: string[] = [];
+  const lab = await startLab({
+    catalog,
+    devices: parseDevices(fleetAccounts(template(), 3, 'per-device')),
+    log: { log: (_l, m) => logs.push(m) },
+  });
+  try {
+    const s = await runFleet({
+      template: template(),
+      devices: 3,
+      sessionsPerDevice: 1,
+      concurrency: 3,
+      rampSeconds: 0,
+      trigger: 'user',
+      encoding: 'wbxml',
+      firmware: true,
+      target: { kind: 'http', url: lab.dmUrl },
+    });
+    assert.equal(s.ok, 3, JSON.stringify(s.failures));
+    assert.deepEqual(s.firmware, { restarts: 3, returned: 0, running: { '1.1.0': 3 } });
+    assert.equal(logs.filter((m) => m.startsWith('GET /packages/fw-ts-agent-1-1.1.0.json')).length, 3, 'one image GET per device');
+    assert.equal(
+      lab.server.outcomes().filter((r) => r.deployment?.componentId === 'firmware:TS-Agent-1' && r.resultCode === 200).length,
+      3,
+    );
+  } finally {
+    await lab.close();
+  }
+});
