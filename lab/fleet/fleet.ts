@@ -2,7 +2,9 @@
 // and credentials, running sessions against a DM server (over HTTP, over MQTT, or in process with the lab
 // server). Sessions come either from workers (a ramp and a bounded number in flight) or from each device's own
 // check schedule (interval, jitter, back-off) on a fast clock. It reports sessions/s, latency percentiles,
-// failures by cause and memory, so device makers can load-test their servers.
+// failures by cause and memory, so device makers can load-test their servers. Each device is a FleetDevice
+// (device.ts): with firmware it has A/B slots and restarts after a firmware update; with the console its
+// screen and button are the page's (answers.ts, console-device.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
