@@ -2,8 +2,10 @@
 // table a server needs for them.
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { loadCatalog } from '../server/catalog.js';
-import { startLab } from '../server/lab.js';
-import { parseDevices } from '../server/auth.js';
+import { startLab, type RunningLab } from '../server/lab.js';
+import { parseDevices, type DeviceAccount } from '../server/auth.js';
+import type { Catalog } from '../server/catalog.js';
+import { withDefined } from '../../agent/util/options.js';
 import { runFleet, DEFAULT_SPEED, type FleetOptions, type FleetSummary } from '../fleet/fleet.js';
 import { fleetAccountEntries, fleetAccounts, type FleetAccounts } from '../fleet/accounts.js';
 import type { DeviceDescription } from '../../agent/description/description.js';
@@ -51,7 +53,11 @@ export const fleetSpec = defineVerb({
       'flight, failures by cause and memory. Exit 1 when a session failed or the in-process server saw a deviation.',
     '--server inproc starts the lab server in this process, with the packages read from its catalog in process too, ' +
       "and measures the agent's and the server's work alone (no socket). With --write-accounts it writes the accounts " +
-      'table a server needs for those devices (`serve --devices FILE` takes it as it is) and runs nothing.',
+      'table a server needs for those devices (`serve --devices FILE` takes it as it is) and runs nothing. The in-process ' +
+      "devices download what the lab's catalog offers at the time, so a version uploaded in the console is found.",
+    'With --firmware every device has A/B firmware slots: a firmware update (offered on a check of the whole device, with ' +
+      '--trigger user or for a firmware marked autoUpdate) restarts it into the new firmware, whose first session confirms it ' +
+      'and reports the result.',
     'The README\'s "Measured" section tells more: credentials, sessions, schedules.',
   ],
   forms: ['--devices N --server URL|inproc [options]', '--devices N --write-accounts FILE [--accounts per-device|shared] [--device FILE]'],
@@ -112,15 +118,27 @@ export const fleetSpec = defineVerb({
     catalog: {
       type: 'string',
       value: 'FILE',
-      defaultText: 'lab/examples/catalog.json',
+      defaultText: 'lab/examples/catalog.json; with --firmware lab/examples/catalog-firmware.json',
       description: "the in-process server's catalog, with --server inproc",
+    },
+    firmware: {
+      type: 'boolean',
+      description:
+        'every device has A/B firmware slots (FUMO): a firmware update restarts it into the new firmware, which confirms itself and reports; ' +
+        'a choice is answered with its last option (the lab server\'s "All of them"); the summary counts restarts and the firmware running',
+    },
+    strict: {
+      type: 'boolean',
+      description:
+        "with --server inproc: the lab server's strict mode, as serve --strict (refuses what it otherwise takes with a deviation)",
     },
     'write-accounts': { type: 'string', value: 'FILE', description: 'write the accounts table for the devices and run nothing' },
     json: { type: 'boolean', description: 'the summary as one JSON object' },
     console: {
       type: 'boolean',
       description:
-        'with --server inproc: the lab console on --http, its sessions and devices live; after the run it serves on until Ctrl-C',
+        "with --server inproc: the lab console on --http, its sessions and devices live, each device's screen drawn in the page and its " +
+        'button pressed there; after the run it serves on until Ctrl-C',
     },
     http: {
       type: 'int',
@@ -128,6 +146,15 @@ export const fleetSpec = defineVerb({
       default: 8080,
       max: 65535,
       description: "with --console: the lab server's HTTP port (0: any free one)",
+    },
+    'answer-after': {
+      type: 'int',
+      value: 'SECONDS',
+      default: 5,
+      min: 0,
+      max: 3600,
+      description:
+        "with --console: a screen nobody answers in the page within SECONDS gets the fleet's automatic answer, so the fleet never waits for a person",
     },
   },
 });
@@ -151,6 +178,15 @@ export function formatSummary(s: FleetSummary): string {
       );
     }
   }
+  if (s.firmware) {
+    const running = Object.entries(s.firmware.running).map(([v, n]) => `${v} ×${n}`);
+    const results = Object.entries(s.firmware.serverResults ?? {}).map(([r, n]) => `${r} ×${n}`);
+    lines.push(
+      `firmware: ${s.firmware.restarts} restarts, ${s.firmware.returned} returned to the previous slot; running now: ${running.join(', ')}` +
+        (s.firmware.serverResults ? `; results on the server: ${results.join(', ') || 'none'}` : ''),
+    );
+  }
+  if (s.answers) lines.push(`screens: ${s.answers.page} answered in the page, ${s.answers.automatic} answered by the fleet`);
   for (const [cause, n] of Object.entries(s.failures).sort((a, b) => b[1] - a[1])) lines.push(`  failed ×${n}: ${cause}`);
   for (const [what, n] of Object.entries(s.serverDeviations ?? {}).sort((a, b) => b[1] - a[1]))
     lines.push(`  lab server deviation ×${n}: ${what}`);
@@ -171,6 +207,40 @@ function progress(tty: NodeJS.WriteStream): Pick<FleetOptions, 'onSession'> {
   };
 }
 
+/**
+ * The lab server of `fleet --server inproc`: the fleet's accounts, strict mode when asked (as `serve --strict`),
+ * and with `consolePort` the console on that HTTP port; `packages` reads the catalog the lab offers now, the
+ * console's uploads included (they stay served once retired).
+ */
+export async function startFleetLab(o: {
+  catalog: Catalog;
+  accounts: DeviceAccount[];
+  strict?: boolean;
+  consolePort?: number;
+}): Promise<{ lab: RunningLab; bench?: LabConsole; packages: InprocPackages; close(): Promise<void> }> {
+  const bench = o.consolePort !== undefined ? new LabConsole() : undefined;
+  await bench?.prepare();
+  const lab = await startLab({
+    catalog: o.catalog,
+    devices: o.accounts,
+    ...(o.strict ? { strict: true } : {}),
+    ...(bench ? { console: bench.hooks(), port: o.consolePort } : {}),
+  });
+  bench?.attach(lab, o.catalog);
+  const packages = new InprocPackages(o.catalog, lab.packagesUrl, bench && ((name) => bench.uploads.get(name)));
+  return withDefined(
+    {
+      lab,
+      packages,
+      close: async () => {
+        bench?.close();
+        await lab.close();
+      },
+    },
+    { bench },
+  );
+}
+
 export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
   const { options: o, given } = parse(fleetSpec, argv);
   const { devices, accounts, trigger } = o;
@@ -186,6 +256,8 @@ export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): 
   if (server === undefined) throw new UsageError('--server URL|inproc is required');
   if (o.console && server !== 'inproc') throw new UsageError('--console needs --server inproc (the lab server in this process)');
   if (given.has('http') && !o.console) throw new UsageError('--http applies to --console only');
+  if (given.has('answer-after') && !o.console) throw new UsageError('--answer-after applies to --console only');
+  if (o.strict && server !== 'inproc') throw new UsageError('--strict needs --server inproc (the lab server in this process)');
   if (trigger === 'schedule') {
     for (const n of ['concurrency', 'ramp'])
       if (given.has(n))
@@ -203,6 +275,7 @@ export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): 
     trigger,
     speed,
     encoding: o.encoding,
+    ...(o.firmware ? { firmware: true } : {}),
     ...progress(process.stderr),
   };
   if (trigger === 'schedule' && !o.json) {
@@ -216,20 +289,20 @@ export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): 
   }
   let summary: FleetSummary;
   if (server === 'inproc') {
-    const catalog = loadCatalog(o.catalog ?? exampleFile('catalog.json'));
-    const bench = o.console ? new LabConsole() : undefined;
-    await bench?.prepare();
-    const lab = await startLab({
-      catalog,
-      devices: parseDevices(fleetAccounts(template, devices, accounts)),
-      ...(bench ? { console: bench.hooks(), port: o.http } : {}),
+    const { lab, bench, packages, close } = await startFleetLab({
+      catalog: loadCatalog(o.catalog ?? exampleFile(o.firmware ? 'catalog-firmware.json' : 'catalog.json')),
+      accounts: parseDevices(fleetAccounts(template, devices, accounts)),
+      strict: o.strict,
+      ...(o.console ? { consolePort: o.http } : {}),
     });
-    bench?.attach(lab, catalog);
     if (bench) out.write(`lab console at ${bench.url()}\n`);
     try {
       summary = await runFleet({
         ...common,
-        target: { kind: 'inproc', server: lab.server, url: lab.dmUrl, packages: new InprocPackages(catalog, lab.packagesUrl) },
+        target: { kind: 'inproc', server: lab.server, url: lab.dmUrl, packages },
+        ...(bench
+          ? { console: { sims: bench.sims, answerAfterMs: o['answer-after'] * 1000, closeWith: (fn: () => void) => bench.onClose(fn) } }
+          : {}),
       });
       if (bench) {
         out.write(o.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
@@ -241,8 +314,7 @@ export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): 
         return summary.failed === 0 ? 0 : 1;
       }
     } finally {
-      bench?.close();
-      await lab.close();
+      await close();
     }
   } else {
     if (o.transport === 'mqtt' && !o.broker) throw new UsageError('--transport mqtt needs --broker URL');

@@ -2,23 +2,26 @@
 // and credentials, running sessions against a DM server (over HTTP, over MQTT, or in process with the lab
 // server). Sessions come either from workers (a ramp and a bounded number in flight) or from each device's own
 // check schedule (interval, jitter, back-off) on a fast clock. It reports sessions/s, latency percentiles,
-// failures by cause and memory, so device makers can load-test their servers.
-import { DmAgent } from '../../agent/agent.js';
+// failures by cause and memory, so device makers can load-test their servers. Each device is a FleetDevice
+// (device.ts): with firmware it has A/B slots and restarts after a firmware update; with the console its
+// screen and button are the page's (answers.ts, console-device.ts).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DeviceDescription } from '../../agent/description/description.js';
-import { CheckSchedule, planScheduleOptions, type SchedulePlan } from '../../agent/triggers/schedule.js';
-import type { OutboundMessage, Transport } from '../../agent/ports.js';
-import { systemClock } from '../../platform/node/clock.js';
-import { nodeCrypto } from '../../platform/node/crypto.js';
-import { nodeUtf8 } from '../../platform/node/utf8.js';
+import type { Clock, OutboundMessage, Transport } from '../../agent/ports.js';
 import { HttpTransport } from '../../platform/node/http-transport.js';
 import { MqttTransport } from '../../platform/node/mqtt-transport.js';
-import { MemoryStorage } from '../../platform/node/memory-storage.js';
-import { MemoryDownloader } from '../../platform/node/memory-downloader.js';
-import { FileInstaller } from '../../platform/node/file-installer.js';
+import { systemClock } from '../../platform/node/clock.js';
 import type { LabDmServer } from '../server/dm-server.js';
-import { InprocDownloader, type InprocPackages } from './inproc-packages.js';
+import type { SimulatedDevices } from '../console/sim.js';
+import type { InprocPackages } from './inproc-packages.js';
 import { fleetDevice, type FleetAccounts } from './accounts.js';
 import { ScaledClock } from './scaled-clock.js';
+import { scheduled, workers } from './drivers.js';
+import { FleetDevice, firmwareCounts } from './device.js';
+import { ConsoleAnswers, headlessAnswer, type ChoicePick } from './answers.js';
+import { consoleControls } from './console-device.js';
 import { withDefined } from '../../agent/util/options.js';
 
 export interface FleetOptions {
@@ -50,6 +53,18 @@ export interface FleetOptions {
     | { kind: 'inproc'; server: LabDmServer; url: string; packages?: InprocPackages }
     | { kind: 'http'; url: string }
     | { kind: 'mqtt'; url: string; brokerUrl: string };
+  /**
+   * Gives every device A/B firmware slots (FUMO), in a temporary folder removed at the end; the automatic
+   * user then picks the last option of a choice (the lab server's "All of them"), so a firmware offered beside
+   * components installs. A firmware update restarts the device (FleetDevice).
+   */
+  firmware?: boolean;
+  /**
+   * With the lab console in this process: each device's screen and button are the console's (SimulatedDevices),
+   * and a UI alert nobody answers in the page gets the automatic answer `answerAfterMs` later (default 5000)
+   * on `clock` (default the system clock: sessions keep real time, and a person answers in it).
+   */
+  console?: { sims: SimulatedDevices; answerAfterMs?: number; clock?: Clock; closeWith?: (fn: () => void) => void };
   /** Called after each session (progress display). */
   onSession?: (done: number, total: number) => void;
   /** Called after each session with what it was; `startMs`: since the fleet started, simulated with 'schedule'. */
@@ -90,6 +105,19 @@ export interface FleetSummary {
   peakRssMB: number;
   /** With the in-process lab server: the protocol deviations it logged, by message (numbers masked). */
   serverDeviations?: Record<string, number>;
+  /**
+   * With firmware: simulated restarts, starts that returned to the previous slot, and the firmware each
+   * device runs at the end (version, with "(trial)" for one not confirmed yet) counted by version.
+   */
+  firmware?: {
+    restarts: number;
+    returned: number;
+    running: Record<string, number>;
+    /** In process: the firmware results the lab server recorded in this run, as "firmware:<model> <version> → <code>". */
+    serverResults?: Record<string, number>;
+  };
+  /** With the console: UI alerts the fleet answered because the page did not in time, and those the page answered. */
+  answers?: { automatic: number; page: number };
   /** Most sessions in flight at one time. */
   peakInFlight: number;
   /** With 'schedule': the simulated time the run covered and the busiest simulated minute. */
@@ -151,7 +179,8 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
     },
   };
   const t0 = performance.now();
-  const agents: { agent: DmAgent; transport: Transport; storage: MemoryStorage }[] = [];
+  const devices: FleetDevice[] = [];
+  const transports: Transport[] = [];
   // Replies each device got in its current DM session, and the DM sessions that got one (not in process:
   // there the server counts them itself). A session and its follow-up are told apart by afterSession.
   const replies = new Array<number>(o.devices).fill(0);
@@ -161,45 +190,89 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
     replies[d] = 0;
   };
   const inprocSessionsBefore = inproc?.totals().sessions ?? 0;
-  for (let i = 0; i < o.devices; i++) {
-    const desc = fleetDevice(o.template, i, serverUri, o.accounts ?? 'per-device');
-    const transport: Transport =
-      inprocTransport ??
-      http ??
-      new MqttTransport({
-        brokerUrl: (o.target as { brokerUrl: string }).brokerUrl,
-        devId: desc.devInfo.devId,
-        clientId: `fleet-${i}-${process.pid}`,
-      });
-    const storage = new MemoryStorage();
-    const downloader = o.target.kind === 'inproc' && o.target.packages ? new InprocDownloader(o.target.packages) : new MemoryDownloader();
-    const installer = new FileInstaller(
-      new MemoryStorage(),
-      downloader,
-      desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })),
-    );
-    const counted: Transport = withDefined(
-      {
-        exchange: async (out: OutboundMessage) => {
-          const reply = await transport.exchange(out);
-          replies[i]!++;
-          return reply;
+  const outcomesBefore = new Set(inproc?.outcomes());
+  const firmwareRoot = o.firmware ? mkdtempSync(join(tmpdir(), 'dm-fleet-fw-')) : undefined;
+  const pick: ChoicePick = o.firmware ? 'last' : 'first';
+  const answers = { automatic: 0, page: 0 };
+  try {
+    for (let i = 0; i < o.devices; i++) {
+      const desc = fleetDevice(o.template, i, serverUri, o.accounts ?? 'per-device');
+      const transport: Transport =
+        inprocTransport ??
+        http ??
+        new MqttTransport({
+          brokerUrl: (o.target as { brokerUrl: string }).brokerUrl,
+          devId: desc.devInfo.devId,
+          clientId: `fleet-${i}-${process.pid}`,
+        });
+      transports.push(transport);
+      const counted: Transport = withDefined(
+        {
+          exchange: async (out: OutboundMessage) => {
+            const reply = await transport.exchange(out);
+            replies[i]!++;
+            return reply;
+          },
         },
-      },
-      { maxMessageBytes: transport.maxMessageBytes, endpoint: transport.endpoint },
-    );
-    const agent = await DmAgent.boot(
-      desc,
-      { storage, clock: systemClock, crypto: nodeCrypto, utf8: nodeUtf8, transport: counted, downloader, installer },
-      {
-        encoding: o.encoding,
-        afterSession: async () => sessionEnded(i),
-        ui: { answer: async (a) => ({ status: 200, items: a.data === '1103' || a.data === '1104' ? [{ data: '1' }] : [] }) },
-      },
-    );
-    agents.push({ agent, transport, storage });
+        { maxMessageBytes: transport.maxMessageBytes, endpoint: transport.endpoint },
+      );
+      const sim = o.console?.sims.add(desc.devInfo.devId, desc.button?.longPressMs ?? 2000);
+      const ui = sim
+        ? new ConsoleAnswers({
+            display: sim.display,
+            clock: o.console?.clock ?? systemClock,
+            afterMs: o.console?.answerAfterMs ?? 5000,
+            pick,
+            onAuto: () => answers.automatic++,
+            onAnswer: () => answers.page++,
+          })
+        : { answer: async (a: Parameters<typeof headlessAnswer>[0]) => headlessAnswer(a, pick) };
+      const device = await FleetDevice.start(
+        withDefined(
+          { desc, transport: counted, encoding: o.encoding, ui, afterSession: async () => sessionEnded(i) },
+          {
+            packages: o.target.kind === 'inproc' ? o.target.packages : undefined,
+            firmwareDir: firmwareRoot && join(firmwareRoot, String(i)),
+          },
+        ),
+      );
+      if (sim) consoleControls(device, sim, ui as ConsoleAnswers);
+      devices.push(device);
+    }
+    return await runDevices(o, devices, {
+      t0,
+      inproc,
+      inprocSessionsBefore,
+      reachedServer: () => reachedServer,
+      sessionEnded,
+      answers: o.console ? answers : undefined,
+      outcomesBefore,
+    });
+  } finally {
+    await Promise.all(transports.map((t) => (t === inprocTransport || t === http ? undefined : t.close?.())));
+    // With the console the devices live on after the run (their buttons): their slots go when it closes.
+    const removeSlots = () => firmwareRoot && rmSync(firmwareRoot, { recursive: true, force: true });
+    if (o.console?.closeWith) o.console.closeWith(removeSlots);
+    else removeSlots();
   }
-  const bootSeconds = (performance.now() - t0) / 1000;
+}
+
+interface RunContext {
+  t0: number;
+  inproc: LabDmServer | undefined;
+  inprocSessionsBefore: number;
+  reachedServer: () => number;
+  sessionEnded: (d: number) => void;
+  answers: { automatic: number; page: number } | undefined;
+  /** The lab server's outcomes from before this run (a lab left running keeps them). */
+  outcomesBefore: Set<unknown>;
+}
+
+/** Runs the booted fleet's sessions (workers or schedules) and sums them up. */
+async function runDevices(o: FleetOptions, devices: FleetDevice[], ctx: RunContext): Promise<FleetSummary> {
+  const { inproc, inprocSessionsBefore, sessionEnded } = ctx;
+  const plan = o.trigger === 'schedule' ? o.template.schedule : undefined;
+  const bootSeconds = (performance.now() - ctx.t0) / 1000;
 
   const total = o.devices * o.sessionsPerDevice;
   const latencies: number[] = [];
@@ -215,14 +288,12 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
   const start = performance.now();
   /** Runs device d's session with its trigger; resolves whether it ended well. */
   const session = async (d: number, trigger: 'user' | 'device', at: () => number): Promise<boolean> => {
-    const { agent } = agents[d]!;
     const s0 = performance.now();
     const startMs = at();
     peakInFlight = Math.max(peakInFlight, ++inFlight);
     let good = false;
     try {
-      agent.requestUpdate(trigger);
-      const r = await agent.runSession();
+      const r = await devices[d]!.run(trigger);
       roundTrips += r.roundTrips;
       bytesSent += r.bytesSent;
       bytesReceived += r.bytesReceived;
@@ -243,7 +314,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
   let schedule: FleetSummary['schedule'];
   if (plan && clock) {
     const starts = await scheduled(
-      agents.map((a) => a.storage),
+      devices.map((a) => a.storage),
       plan,
       clock,
       o.sessionsPerDevice,
@@ -262,9 +333,8 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
   }
   const seconds = (performance.now() - start) / 1000;
   const mem = process.memoryUsage();
-  await Promise.all(agents.map((a) => (a.transport === inprocTransport || a.transport === http ? undefined : a.transport.close?.())));
   latencies.sort((a, b) => a - b);
-  const dmSessions = inproc ? inproc.totals().sessions - inprocSessionsBefore : reachedServer;
+  const dmSessions = inproc ? inproc.totals().sessions - inprocSessionsBefore : ctx.reachedServer();
   let serverDeviations: Record<string, number> | undefined;
   if (inproc) {
     serverDeviations = {};
@@ -302,75 +372,13 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
     peakRssMB: process.resourceUsage().maxRSS / 1024,
     peakInFlight,
   };
-  return withDefined(result, { serverDeviations, schedule });
+  return withDefined(result, {
+    serverDeviations,
+    schedule,
+    firmware: o.firmware ? firmwareCounts(devices, inproc, ctx.outcomesBefore) : undefined,
+    answers: ctx.answers,
+  });
 }
 
 /** One simulated hour per real second unless told otherwise. */
 export const DEFAULT_SPEED = 3600;
-
-/** `concurrency` workers take the fleet's sessions in turn: device n % devices runs its (n / devices)-th. */
-async function workers(o: FleetOptions, total: number, session: (d: number) => Promise<boolean>): Promise<void> {
-  let next = 0;
-  const busy = new Set<number>();
-  const rampMs = o.rampSeconds * 1000;
-  const worker = async (w: number) => {
-    if (rampMs > 0) await new Promise((r) => setTimeout(r, (rampMs * w) / o.concurrency));
-    for (;;) {
-      const n = next++;
-      if (n >= total) return;
-      // One session per device at a time.
-      const d = n % o.devices;
-      while (busy.has(d)) await new Promise((r) => setTimeout(r, 1));
-      busy.add(d);
-      try {
-        await session(d);
-      } finally {
-        busy.delete(d);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(o.concurrency, total) }, (_, w) => worker(w)));
-}
-
-/**
- * Every device runs the agent's own CheckSchedule (persisted in its storage, jitter from its random source,
- * back-off after a failure) on the fleet's clock, until it has run `checks` checks. Resolves with the
- * simulated start time of every check.
- */
-function scheduled(
-  storages: MemoryStorage[],
-  plan: SchedulePlan,
-  clock: ScaledClock,
-  checks: number,
-  session: (d: number) => Promise<boolean>,
-): Promise<number[]> {
-  const starts: number[] = [];
-  return new Promise((resolve, reject) => {
-    let running = storages.length;
-    const schedules = storages.map((storage, d) => {
-      let ran = 0;
-      const s: CheckSchedule = new CheckSchedule(
-        planScheduleOptions(plan, nodeCrypto, {
-          storage,
-          clock,
-          onDue: async () => {
-            starts.push(clock.elapsed());
-            const good = await session(d);
-            if (++ran >= checks) {
-              s.stop();
-              if (--running === 0) resolve(starts);
-            }
-            return good;
-          },
-        }),
-      );
-      return s;
-    });
-    try {
-      for (const s of schedules) s.start();
-    } catch (e) {
-      for (const s of schedules) s.stop();
-      reject(e);
-    }
-  });
-}

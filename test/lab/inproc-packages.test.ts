@@ -10,6 +10,10 @@ import { loadDevice } from '../../lab/commands/common.js';
 import { TransportError } from '../../platform/node/transport-error.js';
 import { exampleCatalog } from './server/fixtures.js';
 import { repoRoot } from '../helpers/peers.js';
+import { startConsoleLab } from './console/helpers.js';
+import { addUploadedPackage } from '../../lab/console/catalog-upload.js';
+import type { CatalogEntry } from '../../lab/server/catalog.js';
+import { utf8Encode } from '../../agent/util/bytes.js';
 
 const BASE = 'http://127.0.0.1:8080/packages';
 
@@ -83,5 +87,53 @@ test('fleet in process with its packages: every update installs, and no package 
     assert.deepEqual(lab.server.deviations(), []);
   } finally {
     await lab.close();
+  }
+});
+
+test('fleet in process: a version uploaded in the console while the fleet runs is downloaded and installed by the next sessions', async () => {
+  const c = await startConsoleLab({ devices: [{ username: 'dmuser', password: 'dmpass', auth: 'md5' }] });
+  try {
+    const t = loadDevice(join(repoRoot, 'lab/examples/device.json'));
+    t.devInfo.devId = 'IMEI:77';
+    let uploaded: CatalogEntry | undefined;
+    const s = await runFleet({
+      template: t,
+      devices: 3,
+      accounts: 'shared',
+      sessionsPerDevice: 2,
+      concurrency: 1,
+      rampSeconds: 0,
+      trigger: 'device',
+      encoding: 'xml',
+      target: {
+        kind: 'inproc',
+        server: c.lab.server,
+        url: c.lab.dmUrl,
+        packages: new InprocPackages(c.catalog, c.lab.packagesUrl, (name) => c.bench.uploads.get(name)),
+      },
+      // Once every device ran its first session (which installed the Sensor driver 1.5), 1.6 is uploaded, as
+      // the console's POST /api/catalog does it (at once here, so that the next session surely comes after it).
+      onRun: (r) => {
+        if (r.device === 2 && !uploaded) {
+          const pkg = { id: 'com.example.sensor', name: 'Sensor driver', version: '1.6', payload: 'Sensor driver 1.6' };
+          uploaded = addUploadedPackage(c.catalog, c.bench.uploadDir, utf8Encode(JSON.stringify(pkg)), { autoUpdate: true });
+          c.bench.uploads.set(uploaded.fileName, uploaded.file);
+        }
+      },
+    });
+    assert.equal(uploaded?.version, '1.6', 'the upload is taken');
+    assert.equal(s.ok, 6, JSON.stringify(s.failures));
+    const done = (v: string) =>
+      c.lab.server
+        .deployments()
+        .filter((d) => d.componentId === 'com.example.sensor' && d.version === v && d.state === 'completed')
+        .map((d) => d.devId)
+        .sort();
+    const all = [0, 1, 2].map((i) => `IMEI:77-${i}`);
+    assert.deepEqual(done('1.5'), all, 'the first sessions installed the version of the catalog file');
+    assert.deepEqual(done('1.6'), all, 'the second sessions installed the uploaded one, read in process');
+    assert.deepEqual(c.lab.server.deviations(), []);
+  } finally {
+    await c.close();
   }
 });
