@@ -6,6 +6,7 @@
 import type { Display, DisplayCapabilities, InputEvent, Screen } from '../../agent/ports.js';
 import {
   CAPABILITIES,
+  editStateAfter,
   COLORS,
   hitZone,
   layoutScreen,
@@ -15,7 +16,7 @@ import {
   type View,
   type Zone,
 } from './lib/screen-layout.js';
-import { applyKey, initialMode } from './lib/keyboard.js';
+import { applyKey } from './lib/keyboard.js';
 
 /**
  * The drawing part of Piu's Port used here (documentation/piu/piu.md, "Port Object"). Declared locally: the
@@ -105,14 +106,7 @@ export class PiuDisplay implements Display {
       this.screen = screen;
       return;
     }
-    if (screen.kind === 'input') {
-      const same =
-        prev?.kind === 'input' && prev.title === screen.title && prev.inputType === screen.inputType && prev.maxLength === screen.maxLength;
-      if (!same) {
-        this.view = { keyboard: false, mode: initialMode(screen.inputType) };
-        this.edit = screen.masked ? '' : screen.value;
-      } else if (!screen.masked) this.edit = screen.value;
-    } else this.view = { ...this.view, keyboard: false };
+    ({ view: this.view, edit: this.edit } = editStateAfter(prev, screen, this.view, this.edit));
     this.screen = screen;
     this.relayout();
   }

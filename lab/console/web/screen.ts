@@ -4,8 +4,17 @@
 // (platform/moddable/display.ts): an input event for the agent, a key of the on-screen keyboard, the keyboard
 // shown or hidden, or the idle screen's update key.
 import type { InputEvent, Screen } from '../../../agent/ports.js';
-import { HEIGHT, hitZone, layoutScreen, WIDTH, type DrawOp, type Layout, type View } from '../../../platform/moddable/lib/screen-layout.js';
-import { applyKey, initialMode } from '../../../platform/moddable/lib/keyboard.js';
+import {
+  editStateAfter,
+  HEIGHT,
+  hitZone,
+  layoutScreen,
+  WIDTH,
+  type DrawOp,
+  type Layout,
+  type View,
+} from '../../../platform/moddable/lib/screen-layout.js';
+import { applyKey } from '../../../platform/moddable/lib/keyboard.js';
 
 const FONTS = { title: '600 20px "Open Sans", system-ui, sans-serif', body: '16px "Open Sans", system-ui, sans-serif' } as const;
 
@@ -39,14 +48,7 @@ export class DeviceScreen {
   /** Draws the device's current screen; `renders` tells a test which screen is up. */
   show(screen: Screen | null, renders: number): void {
     const prev = this.screen;
-    if (screen?.kind === 'input') {
-      const same =
-        prev?.kind === 'input' && prev.title === screen.title && prev.inputType === screen.inputType && prev.maxLength === screen.maxLength;
-      if (!same) {
-        this.view = { keyboard: false, mode: initialMode(screen.inputType) };
-        this.edit = screen.masked ? '' : screen.value;
-      } else if (!screen.masked) this.edit = screen.value;
-    } else this.view = { ...this.view, keyboard: false };
+    ({ view: this.view, edit: this.edit } = editStateAfter(prev, screen, this.view, this.edit));
     this.screen = screen;
     this.canvas.dataset.kind = screen?.kind ?? 'none';
     this.canvas.dataset.title = screen?.title ?? '';

@@ -5,7 +5,7 @@
 // Geometry: a 32 px title bar, a body of 10 rows of 24 px (the `rows` the core paginates and scrolls by), a
 // 48 px footer of buttons. Touch targets are at least 24 px high (about 4 mm on the Moddable Two panel).
 import type { DisplayCapabilities, InputEvent, Screen } from '../../../agent/ports.js';
-import { keyboardKeys, type KbMode, type KeyAction, type Rect } from './keyboard.js';
+import { initialMode, keyboardKeys, type KbMode, type KeyAction, type Rect } from './keyboard.js';
 
 export const WIDTH = 240;
 export const HEIGHT = 320;
@@ -147,6 +147,25 @@ export function visibleFirst(first: number, cursor: number, visible: number, tot
   if (cursor < f) f = cursor;
   if (cursor >= f + visible) f = cursor - visible + 1;
   return Math.max(0, Math.min(f, Math.max(0, total - visible)));
+}
+
+/**
+ * The keyboard's view and the text being typed once `screen` follows `prev`: a new input screen starts with
+ * its keyboard closed, in the mode its input type asks, and its default value (none when masked); the same
+ * input screen drawn again keeps the view and takes the value the agent echoes (unless masked: the agent
+ * echoes stars); any other screen closes the keyboard. The device's display and the console's page share it.
+ */
+export function editStateAfter(
+  prev: Screen | null | undefined,
+  screen: Screen | null,
+  view: View,
+  edit: string,
+): { view: View; edit: string } {
+  if (screen?.kind !== 'input') return { view: { ...view, keyboard: false }, edit };
+  const same =
+    prev?.kind === 'input' && prev.title === screen.title && prev.inputType === screen.inputType && prev.maxLength === screen.maxLength;
+  if (!same) return { view: { keyboard: false, mode: initialMode(screen.inputType) }, edit: screen.masked ? '' : screen.value };
+  return { view, edit: screen.masked ? edit : screen.value };
 }
 
 export function layoutScreen(screen: Screen, view: View): Layout {

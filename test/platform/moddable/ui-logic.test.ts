@@ -6,6 +6,7 @@ import type { InputEvent, Screen } from '../../../agent/ports.js';
 import { applyKey, initialMode, keyboardKeys, type KbMode } from '../../../platform/moddable/lib/keyboard.js';
 import {
   CAPABILITIES,
+  editStateAfter,
   FOOTER_Y,
   HEIGHT,
   WIDTH,
@@ -254,4 +255,19 @@ test('log lines: level, message, fields as JSON, bounded, never throwing', () =>
     isLogLevel('trace') && !isLogLevel('loud') && !isLogLevel('toString'),
     "isLogLevel('trace') && !isLogLevel('loud') && !isLogLevel('toString')",
   );
+});
+
+test('editStateAfter: a new input screen starts afresh, the same one keeps the keyboard, another closes it', () => {
+  const pin: Screen = { kind: 'input', title: 'Input', lines: ['PIN?'], value: '12', masked: false, inputType: 'N', maxLength: 4 };
+  const open: View = { keyboard: true, mode: 'upper' };
+  const fresh = editStateAfter(undefined, pin, open, 'old');
+  assert.deepEqual(fresh, { view: { keyboard: false, mode: 'digits' }, edit: '12' });
+  // The agent echoes what was typed: the same screen keeps the open keyboard and takes the echo.
+  assert.deepEqual(editStateAfter(pin, { ...pin, value: '123' }, open, '12'), { view: open, edit: '123' });
+  // Masked: the echo is stars, so what the user typed stays.
+  const secret: Screen = { ...pin, masked: true, value: '***' };
+  assert.deepEqual(editStateAfter(secret, secret, open, '123'), { view: open, edit: '123' });
+  assert.equal(editStateAfter(undefined, secret, open, 'x').edit, '');
+  const idle: Screen = { kind: 'idle', title: 'Ready', lines: [] };
+  assert.deepEqual(editStateAfter(pin, idle, open, '12'), { view: { keyboard: false, mode: 'upper' }, edit: '12' });
 });
