@@ -62,7 +62,7 @@ export const demoSpec = defineVerb({
     strict: {
       type: 'boolean',
       description:
-        "the lab server's strict mode, as serve --strict: it refuses what it otherwise takes with a logged deviation (a SyncML DS media type: 415)",
+        "the lab server's strict mode, as serve --strict: a SyncML DS media type gets 415, a deviation in a session ends it (Alert 1223)",
     },
   },
 });

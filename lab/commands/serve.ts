@@ -84,7 +84,8 @@ export const serveSpec = defineVerb({
     quiet: { type: 'boolean', description: 'logs warnings and errors only' },
     strict: {
       type: 'boolean',
-      description: 'refuses what it otherwise takes with a logged deviation because the intent is clear (a SyncML DS media type: 415)',
+      description:
+        'refuses what it otherwise takes with a logged deviation: a SyncML DS media type gets 415, a deviation in a session ends it (Alert 1223)',
     },
     capture: {
       type: 'string',

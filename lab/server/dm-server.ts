@@ -146,7 +146,11 @@ export class LabDmServer {
         succeeded: 0,
       },
       log,
-      deviate: (st, message) => this.deviate(st.device.devId, st.sessionId, message),
+      deviate: (st, message) => {
+        this.deviate(st.device.devId, st.sessionId, message);
+        // Strict mode goes on no further than the reply to this message (reply.ts aborts the session).
+        if (options.strict === true && st.strictAbort === undefined) st.strictAbort = 'due';
+      },
     };
     this.devices = new DeviceBook(crypto, log, limitOption('strangerLimit', options.strangerLimit, DEFAULT_STRANGER_LIMIT));
     this.sessions = new SessionStore(this.ctx, limitOption('retainedLimit', options.retainedLimit, DEFAULT_RETAINED_LIMIT));
@@ -268,7 +272,9 @@ export class LabDmServer {
     }
     const devId = msg.hdr.source.locURI;
     if (media.kind === 'syncml' && media.encoding !== encoding) {
-      this.deviate(devId, msg.hdr.sessionId, `Content-Type ${media.type} but the body is ${encoding.toUpperCase()}`);
+      const why = `Content-Type ${media.type} but the body is ${encoding.toUpperCase()}`;
+      if (this.ctx.strict) return this.refuse(body, meta, 415, `device ${devId}: ${why} (strict mode)`);
+      this.deviate(devId, msg.hdr.sessionId, why);
     }
     const problem = headerProblem(msg.hdr);
     if (problem) return this.refuse(body, meta, 400, `device ${devId}: ${problem}`);
@@ -276,7 +282,9 @@ export class LabDmServer {
       return this.refuse(body, meta, 400, `device ${devId}: MsgID '${msg.hdr.msgId}' is not a positive integer`);
     const serverUri = this.ctx.serverUri;
     if (normUri(msg.hdr.target.locURI) !== normUri(serverUri) && msg.hdr.target.locURI !== serverUri) {
-      this.deviate(devId, msg.hdr.sessionId, `SyncHdr Target ${msg.hdr.target.locURI} is not this server (${serverUri})`);
+      const why = `SyncHdr Target ${msg.hdr.target.locURI} is not this server (${serverUri})`;
+      if (this.ctx.strict) return this.refuse(body, meta, 400, `device ${devId}: ${why} (strict mode)`);
+      this.deviate(devId, msg.hdr.sessionId, why);
     }
 
     const st = this.session(msg, encoding, body);

@@ -5,6 +5,7 @@ import type { Command, SyncHdr, SyncMLMessage } from '../../agent/syncml/model.j
 import { AlertCode, MIME_WBXML, MIME_XML } from '../../agent/syncml/model.js';
 import type { Encoding } from '../../agent/syncml/codec.js';
 import { fitMessage } from '../../agent/syncml/fit.js';
+import { alertCmd } from './commands.js';
 import { encodeServerMessage } from './syncml-xml.js';
 import { awaitingServerAuth, headerCred, replyHmac } from './session-auth.js';
 import type { Exchange, LabReply, ServerContext, SessionState, Tag } from './types.js';
@@ -37,6 +38,14 @@ export function reply(ctx: ServerContext, st: SessionState, statuses: Command[],
   if (out.msgId === 1) hdr.meta = { maxMsgSize: ctx.maxMsgSize };
   const cred = headerCred(ctx, st);
   if (cred) hdr.cred = cred;
+  const aborting = ctx.strict && st.strictAbort === 'due' && final !== false;
+  if (aborting) {
+    // Strict mode: a rule the device broke in this session ends it here, after the Statuses, with Alert 1223.
+    st.strictAbort = 'sent';
+    ctx.log('warn', `device ${st.device.devId}: strict mode: session ${st.sessionId} aborted (Alert 1223) after a deviation`);
+    statuses = [...statuses, alertCmd(AlertCode.SessionAbort)];
+    final = true;
+  }
   const queued = final === undefined ? out.outbox : [];
   const limit = out.maxMsgSize;
   // The device's own fitting (agent/syncml/fit.ts), measured with this server's encoder. A command that does
@@ -85,6 +94,10 @@ export function reply(ctx: ServerContext, st: SessionState, statuses: Command[],
   // still has to challenge this server.
   const hdrCode = statuses[0]?.kind === 'Status' ? statuses[0].data : '200';
   st.ended = msg.final && sentCommands.length === 0 && hdrCode !== '401' && hdrCode !== '407' && !awaitingServerAuth(st);
+  if (aborting) {
+    st.ended = true;
+    st.phase = 'done';
+  }
   const r: LabReply = { body: bytes, contentType: out.encoding === 'xml' ? MIME_XML : MIME_WBXML };
   const mac = replyHmac(ctx, st, bytes);
   if (mac) r.hmac = mac;

@@ -264,6 +264,11 @@ export interface SessionState {
   phase: Phase;
   /** The last reply ended the session: Final and no command (reply.ts decides). */
   ended: boolean;
+  /**
+   * Strict mode: the session broke a rule ('due'), so the next reply aborts it with Alert 1223 ('sent');
+   * without strict mode a deviation is logged and the session goes on.
+   */
+  strictAbort?: 'due' | 'sent';
   /** MsgID of the device's last message processed. */
   deviceMsgId?: number;
   /** The device used a SyncML DS media type in this session, and the deviation was recorded (once). */

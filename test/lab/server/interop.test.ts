@@ -221,3 +221,34 @@ test('the lab server replies in DM media types to a DS-typed request, and its bo
   assert.equal(first.contentType, DS_XML);
   assert.match(utf8Decode(new TextEncoder().encode(first.received?.hdr.verProto ?? '')), /DM\/1\.2/);
 });
+
+test('strict mode: a session that breaks a rule ends with Alert 1223 after the Statuses; liberal, it goes on', async () => {
+  // libdmclient's SessionID is 1 in every session: the second one breaks "unique per client".
+  const opts = (server: Parameters<typeof postTo>[0]) => ({
+    ...client(postTo(server, SERVER_URI), SERVER_URI, 'basic', 'xml'),
+    dmMediaTypes: true,
+  });
+  const strict = makeServer({ devices: account('basic', false), strict: true });
+  const first = await runLibdmShapedSession(opts(strict.server));
+  assert.equal(first.ended, true, strict.logs.join('\n'));
+  assert.equal(strict.server.deviations().length, 0, 'the first session breaks no rule');
+  const second = await runLibdmShapedSession(opts(strict.server));
+  const replies = second.exchanges.flatMap((e) => e.received?.body ?? []);
+  assert.ok(
+    replies.some((c) => c.kind === 'Alert' && c.data === '1223'),
+    `the server aborts: ${JSON.stringify(replies.map((c) => c.kind))}`,
+  );
+  assert.ok(strict.server.deviations().length > 0, 'the rule it broke is logged');
+  assert.ok(
+    strict.logs.some((l) => l.includes('strict mode') && l.includes('aborted (Alert 1223)')),
+    strict.logs.join('\n'),
+  );
+  const liberal = makeServer({ devices: account('basic', false) });
+  await runLibdmShapedSession(opts(liberal.server));
+  const goesOn = await runLibdmShapedSession(opts(liberal.server));
+  assert.ok(
+    !goesOn.exchanges.some((e) => (e.received?.body ?? []).some((c) => c.kind === 'Alert' && c.data === '1223')),
+    'without strict mode the session goes on',
+  );
+  assert.ok(liberal.server.deviations().length > 0, 'and the deviation is logged');
+});
