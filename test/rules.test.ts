@@ -1,4 +1,4 @@
-// Rules for the test suite itself.
+// Rules for the test suite itself, and one for the sources that Biome has no rule for (conditional spreads).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -7,10 +7,10 @@ import ts from 'typescript';
 
 const here = new URL('.', import.meta.url).pathname;
 
-function testFiles(dir: string, out: string[] = []): string[] {
+function tsFiles(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) testFiles(p, out);
+    if (e.isDirectory()) tsFiles(p, out);
     else if (p.endsWith('.ts')) out.push(p);
   }
   return out;
@@ -34,11 +34,55 @@ test('every assert.ok in the tests has a message: without one, a failure makes N
   // Seen in test/lab/server/dm-server.test.ts: a failing assert.ok(logs.some((l) => /…/.test(l))) hung node:test
   // (reading and parsing the file for the expression's text, at a position the TypeScript source maps moved),
   // where CI would have waited for its timeout instead of naming the test.
-  const found = testFiles(here).flatMap((f) => assertsWithoutMessage(f, readFileSync(f, 'utf8')));
+  const found = tsFiles(here).flatMap((f) => assertsWithoutMessage(f, readFileSync(f, 'utf8')));
   assert.deepEqual(found, [], `give these a message: ${found.join(', ')}`);
   // The check itself finds one.
   assert.deepEqual(assertsWithoutMessage(join(here, 'x.ts'), 'assert.ok(a);\nassert(b);\nassert.ok(c, "m");\n'), [
     'test/x.ts:1',
     'test/x.ts:2',
   ]);
+});
+
+/** Spreads of a conditional with an empty object on one side, `...(c ? { k: v } : {})` or `...(c ? {} : { … })`, as file:line. */
+export function conditionalSpreads(file: string, text: string): string[] {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
+  const found: string[] = [];
+  const isEmptyObject = (e: ts.Expression): boolean => {
+    const inner = ts.isParenthesizedExpression(e) ? e.expression : e;
+    return ts.isObjectLiteralExpression(inner) && inner.properties.length === 0;
+  };
+  const visit = (node: ts.Node): void => {
+    if (ts.isSpreadAssignment(node)) {
+      let e = node.expression;
+      while (ts.isParenthesizedExpression(e)) e = e.expression;
+      if (ts.isConditionalExpression(e) && (isEmptyObject(e.whenTrue) || isEmptyObject(e.whenFalse))) {
+        found.push(`${relative(join(here, '..'), file)}:${sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1}`);
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return found;
+}
+
+test('no conditional spread of an optional entry in agent/, lab/ or platform/: withDefined writes it', () => {
+  // Issue #20, item 8: about a hundred `...(x ? { x } : {})` said one thing, "leave the entry out when it is not
+  // given", a hundred ways; agent/util/options.ts says why an absent entry is left out (one XS slot a property)
+  // and withDefined(target, { k: v }) writes only the defined ones.
+  const root = join(here, '..');
+  const found = ['agent', 'lab', 'platform'].flatMap((d) =>
+    tsFiles(join(root, d)).flatMap((f) => conditionalSpreads(f, readFileSync(f, 'utf8'))),
+  );
+  assert.deepEqual(found, [], `write these with withDefined (agent/util/options.ts): ${found.join(', ')}`);
+  // The check itself finds both forms, on one line and over several; a spread of a value or of `x ?? {}` is no concern of it.
+  const sample = [
+    'const a = { ...(x ? { x } : {}) };',
+    'const b = {',
+    '  ...(quiet',
+    '    ? {}',
+    '    : { log }),',
+    '};',
+    'const c = { ...d, ...(e ?? {}), ...(f ? { g } : { h }), i: j ? {} : k };',
+  ].join('\n');
+  assert.deepEqual(conditionalSpreads(join(here, 'x.ts'), sample), ['test/x.ts:1', 'test/x.ts:3']);
 });

@@ -147,26 +147,30 @@ export function deviceScreen(
   const expireSoon = () => {
     clock.setTimeout(() => clock.expire(), 0);
   };
-  const display: TerminalDisplay = new TerminalDisplay(out, {
-    answers,
-    quietProgress: true,
-    onMisfit: (message) => {
-      misfit = message;
-      o.halt()?.(`stopped: ${message}`);
-      expireSoon();
-    },
-    ...(o.keys
-      ? {}
-      : {
-          onNobodyToAsk: () => {
-            out.write(
-              '  (nobody to answer this screen: no --answers left and no keys; it is answered as its timeout would be: ' +
-                "the server's default response, else 408)\n",
-            );
-            expireSoon();
-          },
-        }),
-  });
+  const onNobodyToAsk = o.keys
+    ? undefined
+    : () => {
+        out.write(
+          '  (nobody to answer this screen: no --answers left and no keys; it is answered as its timeout would be: ' +
+            "the server's default response, else 408)\n",
+        );
+        expireSoon();
+      };
+  const display: TerminalDisplay = new TerminalDisplay(
+    out,
+    withDefined(
+      {
+        answers,
+        quietProgress: true,
+        onMisfit: (message: string) => {
+          misfit = message;
+          o.halt()?.(`stopped: ${message}`);
+          expireSoon();
+        },
+      },
+      { onNobodyToAsk },
+    ),
+  );
   const ui = new UserInteraction(withDefined({ display, clock }, { log: o.log }));
   return { display, ui, misfit: () => misfit };
 }

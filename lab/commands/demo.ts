@@ -12,6 +12,8 @@ import { StreamLog } from '../../platform/node/log.js';
 import { traceToFile } from '../../platform/node/trace.js';
 import { defineVerb, parse, UsageError, type Verb } from '../args.js';
 import type { DeviceDescription } from '../../agent/description/description.js';
+import type { Log } from '../../agent/ports.js';
+import { withDefined } from '../../agent/util/options.js';
 import { LabConsole } from '../console/console.js';
 import { startConsoleDevice } from '../console/sim-device.js';
 import { DEVICE_OPTIONS, ENCODING_OPTION, deployedList, exampleFile, labDevices, loadDevice, readAnswers } from './common.js';
@@ -80,37 +82,40 @@ export async function demoCommand(argv: string[], out: NodeJS.WritableStream, st
   const trace = o.trace ? traceToFile(o.trace) : undefined;
   const say = (s: string) => out.write(`${s}\n`);
 
-  const lab = await startLab({
-    catalog: loadCatalog(exampleFile(o.firmware ? 'catalog-firmware.json' : 'catalog.json')),
-    mqtt: 'embedded',
-    ...(o.strict ? { strict: true } : {}),
-    devices: labDevices(undefined, `${desc.account.auth.username}:${desc.account.auth.password}:${desc.account.auth.type}`, undefined),
-    ...(quiet
-      ? {}
-      : {
-          log: {
-            log: (level, m) => {
-              if (level !== 'debug' && level !== 'trace') say(`  [server] ${m}`);
-            },
-          },
-        }),
-  });
+  const serverLog: Log | undefined = quiet
+    ? undefined
+    : {
+        log: (level, m) => {
+          if (level !== 'debug' && level !== 'trace') say(`  [server] ${m}`);
+        },
+      };
+  const lab = await startLab(
+    withDefined(
+      {
+        catalog: loadCatalog(exampleFile(o.firmware ? 'catalog-firmware.json' : 'catalog.json')),
+        mqtt: 'embedded',
+        devices: labDevices(undefined, `${desc.account.auth.username}:${desc.account.auth.password}:${desc.account.auth.type}`, undefined),
+      },
+      { strict: o.strict ? true : undefined, log: serverLog },
+    ),
+  );
   desc.account.serverUri = lab.dmUrl;
   const stateDir = mkdtempSync(join(tmpdir(), 'dm-demo-'));
   const display = new TerminalDisplay(out, { answers, quietProgress: true });
   const button = new TerminalButton();
-  const devOptions: NodeDeviceOptions = {
-    desc,
-    stateDir,
-    transport,
-    brokerUrl: lab.brokerUrl!,
-    display,
-    button,
-    log: new StreamLog(out, 'warn', '[device] '),
-    ...(trace ? { trace } : {}),
-    agent: { encoding },
-    ...(o.firmware ? { firmware: true } : {}),
-  };
+  const devOptions: NodeDeviceOptions = withDefined(
+    {
+      desc,
+      stateDir,
+      transport,
+      brokerUrl: lab.brokerUrl!,
+      display,
+      button,
+      log: new StreamLog(out, 'warn', '[device] '),
+      agent: { encoding },
+    },
+    { trace, firmware: o.firmware ? true : undefined },
+  );
   let dev = await startNodeDevice(devOptions);
   let detach: (() => void) | undefined;
   try {
@@ -193,27 +198,31 @@ async function demoConsole(
   const bench = new LabConsole();
   await bench.prepare();
   const catalog = loadCatalog(exampleFile(o.firmware ? 'catalog-firmware.json' : 'catalog.json'));
-  const lab = await startLab({
-    catalog,
-    mqtt: 'embedded',
-    port: o.http,
-    ...(o.strict ? { strict: true } : {}),
-    devices: labDevices(undefined, `${desc.account.auth.username}:${desc.account.auth.password}:${desc.account.auth.type}`, undefined),
-    console: bench.hooks(),
-    ...(o.quiet ? {} : { log: { log: (level, m) => (level === 'debug' || level === 'trace' ? undefined : say(`  [server] ${m}`)) } }),
-  });
+  const serverLog: Log | undefined = o.quiet
+    ? undefined
+    : { log: (level, m) => (level === 'debug' || level === 'trace' ? undefined : say(`  [server] ${m}`)) };
+  const lab = await startLab(
+    withDefined(
+      {
+        catalog,
+        mqtt: 'embedded',
+        port: o.http,
+        devices: labDevices(undefined, `${desc.account.auth.username}:${desc.account.auth.password}:${desc.account.auth.type}`, undefined),
+        console: bench.hooks(),
+      },
+      { strict: o.strict ? true : undefined, log: serverLog },
+    ),
+  );
   bench.attach(lab, catalog);
   desc.account.serverUri = lab.dmUrl;
   const stateDir = mkdtempSync(join(tmpdir(), 'dm-demo-'));
-  const dev = await startConsoleDevice(bench, {
-    desc,
-    stateDir,
-    transport: o.transport,
-    encoding: o.encoding,
-    ...(lab.brokerUrl ? { brokerUrl: lab.brokerUrl } : {}),
-    log: new StreamLog(out, 'warn', '[device] '),
-    ...(o.firmware ? { firmware: true } : {}),
-  });
+  const dev = await startConsoleDevice(
+    bench,
+    withDefined(
+      { desc, stateDir, transport: o.transport, encoding: o.encoding, log: new StreamLog(out, 'warn', '[device] ') },
+      { brokerUrl: lab.brokerUrl || undefined, firmware: o.firmware ? true : undefined },
+    ),
+  );
   try {
     say(`Lab console at ${bench.url()} (DM server ${lab.dmUrl}, MQTT broker ${lab.brokerUrl}).`);
     say(`Device ${desc.devInfo.devId} booted; deployed: ${deployedList(dev.agent.tree)}. Press its button in the page; Ctrl-C stops.`);

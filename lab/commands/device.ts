@@ -8,6 +8,7 @@ import { StreamLog } from '../../platform/node/log.js';
 import { traceToFile } from '../../platform/node/trace.js';
 import { defineVerb, parse, serverOption, type Verb } from '../args.js';
 import { DEVICE_OPTIONS, EXIT, deployedList, deviceScreen, loadDevice, readAnswers, stateDirFor } from './common.js';
+import { withDefined } from '../../agent/util/options.js';
 
 export const deviceSpec = defineVerb({
   name: 'device',
@@ -61,20 +62,24 @@ export async function deviceCommand(argv: string[], out: NodeJS.WritableStream, 
     },
   });
   let onNotify: (() => void) | undefined;
-  const devOptions: Omit<NodeDeviceOptions, 'button'> = {
-    desc,
-    stateDir: o.state ?? stateDirFor(desc.devInfo.devId),
-    transport,
-    display,
-    log,
-    agent: { ui: screen.ui },
-    ...(o.firmware ? { firmware: true } : {}),
-    ...(server ? { serverUri: server } : {}),
-    ...(o.broker ? { brokerUrl: o.broker } : {}),
-    ...(o.prefix ? { prefix: o.prefix } : {}),
-    ...(trace ? { trace } : {}),
-    onNotify: () => onNotify?.(),
-  };
+  const devOptions: Omit<NodeDeviceOptions, 'button'> = withDefined(
+    {
+      desc,
+      stateDir: o.state ?? stateDirFor(desc.devInfo.devId),
+      transport,
+      display,
+      log,
+      agent: { ui: screen.ui },
+      onNotify: () => onNotify?.(),
+    },
+    {
+      firmware: o.firmware ? true : undefined,
+      serverUri: server || undefined,
+      brokerUrl: o.broker || undefined,
+      prefix: o.prefix || undefined,
+      trace,
+    },
+  );
   // Every session this run starts (button, schedule, notification), for the screen and the exit code.
   const results: boolean[] = [];
   let dev!: NodeDevice;

@@ -220,12 +220,13 @@ export async function startFleetLab(o: {
 }): Promise<{ lab: RunningLab; bench?: LabConsole; packages: InprocPackages; close(): Promise<void> }> {
   const bench = o.consolePort !== undefined ? new LabConsole() : undefined;
   await bench?.prepare();
-  const lab = await startLab({
-    catalog: o.catalog,
-    devices: o.accounts,
-    ...(o.strict ? { strict: true } : {}),
-    ...(bench ? { console: bench.hooks(), port: o.consolePort } : {}),
-  });
+  // bench is made exactly when consolePort is given: both entries or neither.
+  const lab = await startLab(
+    withDefined(
+      { catalog: o.catalog, devices: o.accounts },
+      { strict: o.strict ? true : undefined, console: bench?.hooks(), port: bench ? o.consolePort : undefined },
+    ),
+  );
   bench?.attach(lab, o.catalog);
   const packages = new InprocPackages(o.catalog, lab.packagesUrl, bench && ((name) => bench.uploads.get(name)));
   return withDefined(
@@ -265,19 +266,21 @@ export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): 
     if (!template.schedule) throw new UsageError('--trigger schedule needs a device template with a "schedule"');
   } else if (given.has('speed')) throw new UsageError('--speed applies to --trigger schedule only');
   const speed = o.speed ?? DEFAULT_SPEED;
-  const common = {
-    template,
-    devices,
-    accounts,
-    sessionsPerDevice: o.sessions,
-    concurrency: o.concurrency,
-    rampSeconds: o.ramp,
-    trigger,
-    speed,
-    encoding: o.encoding,
-    ...(o.firmware ? { firmware: true } : {}),
-    ...progress(process.stderr),
-  };
+  const common = withDefined(
+    {
+      template,
+      devices,
+      accounts,
+      sessionsPerDevice: o.sessions,
+      concurrency: o.concurrency,
+      rampSeconds: o.ramp,
+      trigger,
+      speed,
+      encoding: o.encoding,
+      ...progress(process.stderr),
+    },
+    { firmware: o.firmware ? true : undefined },
+  );
   if (trigger === 'schedule' && !o.json) {
     // A day's schedule takes tens of seconds even fast: say when the first checks come.
     const { intervalMinutes } = template.schedule!;
@@ -289,21 +292,28 @@ export async function fleetCommand(argv: string[], out: NodeJS.WritableStream): 
   }
   let summary: FleetSummary;
   if (server === 'inproc') {
-    const { lab, bench, packages, close } = await startFleetLab({
-      catalog: loadCatalog(o.catalog ?? exampleFile(o.firmware ? 'catalog-firmware.json' : 'catalog.json')),
-      accounts: parseDevices(fleetAccounts(template, devices, accounts)),
-      strict: o.strict,
-      ...(o.console ? { consolePort: o.http } : {}),
-    });
+    const { lab, bench, packages, close } = await startFleetLab(
+      withDefined(
+        {
+          catalog: loadCatalog(o.catalog ?? exampleFile(o.firmware ? 'catalog-firmware.json' : 'catalog.json')),
+          accounts: parseDevices(fleetAccounts(template, devices, accounts)),
+          strict: o.strict,
+        },
+        { consolePort: o.console ? o.http : undefined },
+      ),
+    );
     if (bench) out.write(`lab console at ${bench.url()}\n`);
     try {
-      summary = await runFleet({
-        ...common,
-        target: { kind: 'inproc', server: lab.server, url: lab.dmUrl, packages },
-        ...(bench
-          ? { console: { sims: bench.sims, answerAfterMs: o['answer-after'] * 1000, closeWith: (fn: () => void) => bench.onClose(fn) } }
-          : {}),
-      });
+      summary = await runFleet(
+        withDefined(
+          { ...common, target: { kind: 'inproc' as const, server: lab.server, url: lab.dmUrl, packages } },
+          {
+            console: bench
+              ? { sims: bench.sims, answerAfterMs: o['answer-after'] * 1000, closeWith: (fn: () => void) => bench.onClose(fn) }
+              : undefined,
+          },
+        ),
+      );
       if (bench) {
         out.write(o.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
         out.write(`the console serves on at ${bench.url()}; Ctrl-C stops it\n`);

@@ -9,6 +9,7 @@ import type { LabDmServer } from '../server/dm-server.js';
 import { defineVerb, parse, urlOf, UsageError, type Verb } from '../args.js';
 import { exampleFile, labDevices } from './common.js';
 import { isLoopback, LabConsole, newToken } from '../console/console.js';
+import { withDefined } from '../../agent/util/options.js';
 
 const CREDENTIAL = 'u:p[:auth]';
 
@@ -116,23 +117,29 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
   const catalog = loadCatalog(o.catalog ?? exampleFile('catalog.json'));
   const bench = consoleFor(o, log);
   await bench?.prepare();
-  const lab = await startLab({
-    catalog,
-    devices: labDevices(o.devices, o.user, o['server-cred']),
-    port: o.http,
-    host: o.host,
-    serverId: o['server-id'],
-    ...(o['public-url'] ? { publicUrl: o['public-url'] } : {}),
-    ...(o.scenario ? { scenario: loadScenario(o.scenario) } : {}),
-    ...(o.mqtt ? { mqtt: o.mqtt } : {}),
-    ...(o['broker-port'] !== undefined ? { brokerPort: o['broker-port'] } : {}),
-    ...(o.prefix ? { prefix: o.prefix } : {}),
-    historyLimit: o.history,
-    ...(tls ? { tls } : {}),
-    ...(o.strict ? { strict: true } : {}),
-    ...(bench ? { console: bench.hooks() } : {}),
-    log,
-  });
+  const lab = await startLab(
+    withDefined(
+      {
+        catalog,
+        devices: labDevices(o.devices, o.user, o['server-cred']),
+        port: o.http,
+        host: o.host,
+        serverId: o['server-id'],
+        historyLimit: o.history,
+        log,
+      },
+      {
+        publicUrl: o['public-url'] || undefined,
+        scenario: o.scenario ? loadScenario(o.scenario) : undefined,
+        mqtt: o.mqtt || undefined,
+        brokerPort: o['broker-port'],
+        prefix: o.prefix || undefined,
+        tls,
+        strict: o.strict ? true : undefined,
+        console: bench?.hooks(),
+      },
+    ),
+  );
   bench?.attach(lab, catalog);
   out.write(`lab DM server: POST ${lab.dmUrl}; packages at ${lab.packagesUrl}; ${catalog.entries.length} catalog entries\n`);
   if (bench?.serving) out.write(`console: ${bench.url()}${bench.token ? ' (the token in this address is asked of every request)' : ''}\n`);
@@ -159,7 +166,7 @@ export function consoleFor(
 ): LabConsole | undefined {
   if (o['no-console'] && !o.capture) return undefined;
   const token = o['console-token'] ?? (isLoopback(o.host) ? undefined : newToken());
-  return new LabConsole({ serve: !o['no-console'], log, ...(token ? { token } : {}), ...(o.capture ? { capture: o.capture } : {}) });
+  return new LabConsole(withDefined({ serve: !o['no-console'], log }, { token: token || undefined, capture: o.capture || undefined }));
 }
 
 /**

@@ -4,6 +4,7 @@
 // (DNS rebinding), and for a request that changes something, no Origin but this one.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorMessage, DmError } from '../../agent/errors.js';
+import { withDefined } from '../../agent/util/options.js';
 import { retireEntry } from '../server/catalog.js';
 import type { LabConsole } from './console.js';
 import { isLoopback } from './console.js';
@@ -245,10 +246,15 @@ async function catalog(c: LabConsole, req: IncomingMessage, res: ServerResponse,
         400,
         'package refused: a firmware image is not taken by upload (package inspect does not check firmware images); list it in the catalog file\'s "firmware" list',
       );
-    const entry = addUploadedPackage(entries, c.uploadDir, new Uint8Array(bytes), {
-      autoUpdate: url.searchParams.get('autoUpdate') === 'true',
-      ...(url.searchParams.get('description') ? { description: url.searchParams.get('description')! } : {}),
-    });
+    const entry = addUploadedPackage(
+      entries,
+      c.uploadDir,
+      new Uint8Array(bytes),
+      withDefined(
+        { autoUpdate: url.searchParams.get('autoUpdate') === 'true' },
+        { description: url.searchParams.get('description') || undefined },
+      ),
+    );
     c.uploads.set(entry.fileName, entry.file);
     c.options.log?.log('info', `console: ${entry.id} ${entry.version} added to the catalog (${entry.size} bytes, ${entry.fileName})`);
     c.log.emit({ type: 'catalog' });

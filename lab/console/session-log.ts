@@ -11,6 +11,7 @@ import { decodeMessage, sniffEncoding } from '../../agent/syncml/codec.js';
 import type { Command } from '../../agent/syncml/model.js';
 import { nodeUtf8 } from '../../platform/node/utf8.js';
 import { bytesEqual } from '../../agent/util/bytes.js';
+import { withDefined } from '../../agent/util/options.js';
 import type { Deviation, LabDmServer, LabObserver, LabReply, OperationOutcome, RefusedMessage, RequestMeta } from '../server/dm-server.js';
 import { readFirmwareResults } from '../server/firmware.js';
 import type { SessionState } from '../server/types.js';
@@ -132,7 +133,7 @@ export function summarize(
     };
     walk(m.body);
     if (m.final) parts.push('Final');
-    return { summary: compact(parts), msgId: m.hdr.msgId, abort, ...(firmware ? { firmware } : {}) };
+    return withDefined({ summary: compact(parts), msgId: m.hdr.msgId, abort }, { firmware });
   } catch (e) {
     return { summary: `undecodable: ${(e as Error).message}`, abort: false };
   }
@@ -250,7 +251,7 @@ export class SessionLog implements LabObserver {
     }
     const contentType = meta.contentType ?? (encoding === 'wbxml' ? 'application/vnd.syncml.dm+wbxml' : 'application/vnd.syncml.dm+xml');
     const { firmware, summary, msgId } = summarize(body, contentType);
-    const m: MessageEntry = { dir: 'device', at, bytes: body, contentType, summary, ...(msgId !== undefined ? { msgId } : {}) };
+    const m: MessageEntry = withDefined({ dir: 'device' as const, at, bytes: body, contentType, summary }, { msgId });
     // The same bytes as the session's last device message: the device lost the reply and sends it again.
     const last = lastDeviceMessage(s);
     if (last && bytesEqual(last.bytes, body)) m.retransmission = true;
@@ -341,7 +342,7 @@ export class SessionLog implements LabObserver {
       /syncml/i.test(contentType) || encoding !== 'unknown'
         ? said(kept, contentType || 'application/vnd.syncml.dm+xml')
         : said(kept, contentType || 'application/octet-stream');
-    const device: MessageEntry = { dir: 'device', at, bytes: kept, contentType, summary, ...(msgId !== undefined ? { msgId } : {}) };
+    const device: MessageEntry = withDefined({ dir: 'device' as const, at, bytes: kept, contentType, summary }, { msgId });
     if (r.truncated || kept !== r.body) device.truncated = true;
     const answer = new TextEncoder().encode(`${r.reason}\n`);
     const s: SessionEntry = {
@@ -401,18 +402,20 @@ export class SessionLog implements LabObserver {
     s.lastAt = m.at;
     s.bytes += m.bytes.length;
     this.bytes += m.bytes.length;
-    this.capture?.write({
-      at: new Date(m.at).toISOString(),
-      session: s.id,
-      devId: s.devId,
-      sessionId: s.sessionId,
-      dir: m.dir,
-      contentType: m.contentType,
-      bytes: m.bytes,
-      ...(m.httpStatus !== undefined ? { httpStatus: m.httpStatus } : {}),
-      ...(m.lost ? { lost: true } : {}),
-      ...(m.retransmission ? { retransmission: true } : {}),
-    });
+    this.capture?.write(
+      withDefined(
+        {
+          at: new Date(m.at).toISOString(),
+          session: s.id,
+          devId: s.devId,
+          sessionId: s.sessionId,
+          dir: m.dir,
+          contentType: m.contentType,
+          bytes: m.bytes,
+        },
+        { httpStatus: m.httpStatus, lost: m.lost ? true : undefined, retransmission: m.retransmission ? true : undefined },
+      ),
+    );
     this.trim();
   }
 

@@ -10,6 +10,7 @@ import { nodeUtf8 } from '../../platform/node/utf8.js';
 import { captureHeader, captureLine } from './capture.js';
 import { maskSecrets } from './mask.js';
 import type { MessageEntry, SessionEntry } from './session-log.js';
+import { withDefined } from '../../agent/util/options.js';
 
 export interface CommandView {
   cmdId: string;
@@ -211,19 +212,26 @@ export function sessionCapture(s: SessionEntry): string {
     const d = decodeEntry(entry);
     let bytes = entry.bytes;
     if (d.masked && d.msg) bytes = encodeMessage(d.msg, sniffEncoding(entry.bytes), nodeUtf8);
-    out += captureLine({
-      at: new Date(entry.at).toISOString(),
-      session: s.id,
-      devId: s.devId,
-      sessionId: s.sessionId,
-      dir: entry.dir,
-      contentType: entry.contentType,
-      bytes,
-      ...(entry.httpStatus !== undefined ? { httpStatus: entry.httpStatus } : {}),
-      ...(entry.lost ? { lost: true } : {}),
-      ...(entry.retransmission ? { retransmission: true } : {}),
-      ...(d.masked ? { masked: true } : {}),
-    });
+    // The optional entries come last, in this order, as the capture's readers see them.
+    out += captureLine(
+      withDefined(
+        {
+          at: new Date(entry.at).toISOString(),
+          session: s.id,
+          devId: s.devId,
+          sessionId: s.sessionId,
+          dir: entry.dir,
+          contentType: entry.contentType,
+          bytes,
+        },
+        {
+          httpStatus: entry.httpStatus,
+          lost: entry.lost ? true : undefined,
+          retransmission: entry.retransmission ? true : undefined,
+          masked: d.masked ? true : undefined,
+        },
+      ),
+    );
   }
   return out;
 }

@@ -12,6 +12,7 @@ import type { SessionReport } from '../../agent/agent.js';
 import type { DmAgent } from '../../agent/agent.js';
 import { restartNodeDevice, startNodeDevice, type NodeDevice, type NodeDeviceOptions } from '../../platform/node/node-device.js';
 import type { LabConsole } from './console.js';
+import { withDefined } from '../../agent/util/options.js';
 
 export interface ConsoleDeviceOptions {
   desc: DeviceDescription;
@@ -48,18 +49,15 @@ function endNote(r: SessionReport): string {
 export async function startConsoleDevice(c: LabConsole, o: ConsoleDeviceOptions): Promise<ConsoleDevice> {
   const sim = c.sims.add(o.desc.devInfo.devId, o.desc.button?.longPressMs ?? 2000);
   let onNotify: (() => void) | undefined;
-  const options: NodeDeviceOptions = {
-    desc: o.desc,
-    stateDir: o.stateDir,
-    transport: o.transport,
-    display: sim.display,
-    button: sim.button,
-    ...(o.brokerUrl ? { brokerUrl: o.brokerUrl } : {}),
-    ...(o.log ? { log: o.log } : {}),
-    ...(o.encoding ? { agent: { encoding: o.encoding } } : {}),
-    onNotify: () => onNotify?.(),
-    ...(o.firmware ? { firmware: true } : {}),
-  };
+  const options: NodeDeviceOptions = withDefined(
+    { desc: o.desc, stateDir: o.stateDir, transport: o.transport, display: sim.display, button: sim.button, onNotify: () => onNotify?.() },
+    {
+      brokerUrl: o.brokerUrl || undefined,
+      log: o.log,
+      agent: o.encoding ? { encoding: o.encoding } : undefined,
+      firmware: o.firmware ? true : undefined,
+    },
+  );
   let dev = await startNodeDevice(options);
   let closed = false;
   let restarts = 0;

@@ -11,6 +11,7 @@ import { systemClock } from '../../platform/node/clock.js';
 import type { SimulatedDevice } from '../console/sim.js';
 import type { ConsoleAnswers } from './answers.js';
 import type { FleetDevice } from './device.js';
+import { withDefined } from '../../agent/util/options.js';
 
 function showIdle(device: FleetDevice, ui: ConsoleAnswers, note: string): void {
   const apps = listDeployed(device.agent.tree).map((c) => `${c.name} ${c.version}`);
@@ -34,14 +35,12 @@ export function consoleControls(device: FleetDevice, sim: SimulatedDevice, ui: C
   };
   device.onSessionEnd = (r) => showIdle(device, ui, endNote(r));
   const desc = device.agent.desc;
-  const button = new UpdateButton({
-    button: sim.button,
-    clock: systemClock,
-    ...(desc.button?.debounceMs ? { debounceMs: desc.button.debounceMs } : {}),
-    ...(desc.button?.longPressMs ? { longPressMs: desc.button.longPressMs } : {}),
-    onShortPress: () => press(),
-    onLongPress: () => void longPress(),
-  });
+  const button = new UpdateButton(
+    withDefined(
+      { button: sim.button, clock: systemClock, onShortPress: () => press(), onLongPress: () => void longPress() },
+      { debounceMs: desc.button?.debounceMs || undefined, longPressMs: desc.button?.longPressMs || undefined },
+    ),
+  );
   showIdle(device, ui, 'Ready.');
   return button;
 }

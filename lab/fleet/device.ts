@@ -29,6 +29,7 @@ import { FileFirmwareSlots } from '../../platform/node/firmware-slot.js';
 import type { PackageSink } from '../../platform/node/package-get.js';
 import { InprocDownloader, type InprocPackages } from './inproc-packages.js';
 import type { LabDmServer } from '../server/dm-server.js';
+import { withDefined } from '../../agent/util/options.js';
 
 export interface FleetDeviceOptions {
   desc: DeviceDescription;
@@ -104,27 +105,31 @@ export class FleetDevice {
   private async boot(): Promise<void> {
     const { desc, firmwareDir, packages } = this.o;
     if (firmwareDir !== undefined) {
-      this.slots = new FileFirmwareSlots(firmwareDir, {
-        factory: { firmware: desc.devInfo.mod, version: desc.devDetail?.fwV || '1.0' },
-        state: this.storage,
-        ...(packages ? { fetch: inprocImage(packages) } : {}),
-      });
+      this.slots = new FileFirmwareSlots(
+        firmwareDir,
+        withDefined(
+          { factory: { firmware: desc.devInfo.mod, version: desc.devDetail?.fwV || '1.0' }, state: this.storage },
+          { fetch: packages ? inprocImage(packages) : undefined },
+        ),
+      );
       if (this.slots.returned) this.returns++;
     }
-    const check = this.slots?.image()?.healthy === false ? { firmwareHealthCheck: () => false } : {};
+    const firmwareHealthCheck = this.slots?.image()?.healthy === false ? () => false : undefined;
     this.agent = await DmAgent.boot(
       desc,
-      {
-        storage: this.storage,
-        clock: systemClock,
-        crypto: nodeCrypto,
-        utf8: nodeUtf8,
-        transport: this.o.transport,
-        downloader: this.downloader,
-        installer: this.installer,
-        ...(this.slots ? { firmware: this.slots } : {}),
-      },
-      { encoding: this.o.encoding, afterSession: this.o.afterSession, ui: this.o.ui, ...check },
+      withDefined(
+        {
+          storage: this.storage,
+          clock: systemClock,
+          crypto: nodeCrypto,
+          utf8: nodeUtf8,
+          transport: this.o.transport,
+          downloader: this.downloader,
+          installer: this.installer,
+        },
+        { firmware: this.slots },
+      ),
+      withDefined({ encoding: this.o.encoding, afterSession: this.o.afterSession, ui: this.o.ui }, { firmwareHealthCheck }),
     );
     this.agent.onSessionEnd = (r) => this.onSessionEnd?.(r);
   }

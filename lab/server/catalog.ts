@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { basename, dirname, resolve } from 'node:path';
 import { DmError } from '../../agent/errors.js';
 import { parseFirmware } from './firmware.js';
+import { withDefined } from '../../agent/util/options.js';
 
 export interface CatalogEntry {
   /** Component ID, as the device reports it in Deployed/<x>/ID. */
@@ -120,7 +121,7 @@ export function parseCatalog(json: unknown, baseDir: string): Catalog {
     entries.push(entry);
   });
   const firmware = parseFirmware((json as { firmware?: unknown }).firmware, baseDir, packagesDir);
-  return { entries, packagesDir: packagesDir ?? baseDir, ...(firmware.length ? { firmware } : {}) };
+  return withDefined({ entries, packagesDir: packagesDir ?? baseDir }, { firmware: firmware.length ? firmware : undefined });
 }
 
 /**

@@ -12,6 +12,7 @@ import { LabDmServer } from './dm-server.js';
 import { startHttpServer, type RunningHttpServer } from './http.js';
 import { startEmbeddedBroker, startMqttServer, type RunningMqttServer } from './mqtt.js';
 import type { RunningBroker } from './broker.js';
+import { withDefined } from '../../agent/util/options.js';
 
 export interface LabOptions {
   catalog: Catalog;
@@ -80,30 +81,32 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
     );
   }
   const provisional = (o.publicUrl ?? `${o.tls ? 'https' : 'http'}://${host}:${o.port ?? 0}`).replace(/\/+$/, '');
-  const server = new LabDmServer({
-    catalog: o.catalog,
-    devices: o.devices,
-    serverId: o.serverId ?? 'labserver',
-    serverUri: `${provisional}/dm`,
-    packageBaseUrl: `${provisional}/packages`,
-    ...(o.scenario ? { scenario: o.scenario } : {}),
-    ...(o.log ? { log: o.log } : {}),
-    ...(o.historyLimit !== undefined ? { historyLimit: o.historyLimit } : {}),
-    ...(o.strict ? { strict: true } : {}),
-    ...(o.console ? { observer: o.console.observer, failures: o.console.failures(o.scenario) } : {}),
-  });
+  const server = new LabDmServer(
+    withDefined(
+      {
+        catalog: o.catalog,
+        devices: o.devices,
+        serverId: o.serverId ?? 'labserver',
+        serverUri: `${provisional}/dm`,
+        packageBaseUrl: `${provisional}/packages`,
+      },
+      {
+        scenario: o.scenario,
+        log: o.log,
+        historyLimit: o.historyLimit,
+        strict: o.strict ? true : undefined,
+        observer: o.console?.observer,
+        failures: o.console?.failures(o.scenario),
+      },
+    ),
+  );
   // With port 0 the real port is known only once listening: announce that URL in PkgURL.
-  const http = await startHttpServer({
-    server,
-    port: o.port ?? 0,
-    host,
-    packagesDir: o.catalog.packagesDir,
-    announcePackages: !o.publicUrl,
-    ...(announceHost !== undefined ? { announceHost } : {}),
-    ...(o.tls ? { tls: o.tls } : {}),
-    ...(o.log ? { log: o.log } : {}),
-    ...(o.console ? { routes: o.console.routes, packageFile: o.console.packageFile } : {}),
-  });
+  const http = await startHttpServer(
+    withDefined(
+      { server, port: o.port ?? 0, host, packagesDir: o.catalog.packagesDir, announcePackages: !o.publicUrl },
+      { announceHost, tls: o.tls, log: o.log, routes: o.console?.routes, packageFile: o.console?.packageFile },
+    ),
+  );
   if (!o.publicUrl) server.useServerUri(http.url);
   let broker: RunningBroker | undefined;
   let brokerUrl = o.mqtt;
@@ -113,26 +116,25 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
       broker = await startEmbeddedBroker({ port: o.brokerPort ?? 0, host });
       brokerUrl = broker.url;
     }
-    mqtt = brokerUrl
-      ? await startMqttServer({ server, brokerUrl, ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.log ? { log: o.log } : {}) })
-      : undefined;
+    mqtt = brokerUrl ? await startMqttServer(withDefined({ server, brokerUrl }, { prefix: o.prefix || undefined, log: o.log })) : undefined;
   } catch (e) {
     // What did start is stopped: a lab that fails to start holds no port.
     await broker?.close();
     await http.close();
     throw e;
   }
-  return {
-    server,
-    http,
-    dmUrl: o.publicUrl ? `${provisional}/dm` : http.url,
-    packagesUrl: o.publicUrl ? `${provisional}/packages` : http.packagesUrl,
-    ...(brokerUrl ? { brokerUrl } : {}),
-    ...(mqtt ? { mqtt } : {}),
-    close: async () => {
-      await mqtt?.close();
-      await broker?.close();
-      await http.close();
+  return withDefined(
+    {
+      server,
+      http,
+      dmUrl: o.publicUrl ? `${provisional}/dm` : http.url,
+      packagesUrl: o.publicUrl ? `${provisional}/packages` : http.packagesUrl,
+      close: async () => {
+        await mqtt?.close();
+        await broker?.close();
+        await http.close();
+      },
     },
-  };
+    { brokerUrl: brokerUrl || undefined, mqtt },
+  );
 }

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { DmError } from '../../agent/errors.js';
 import { unknownField } from '../../agent/description/parse.js';
+import { withDefined } from '../../agent/util/options.js';
 
 /** One UI alert: Item 1 carries `options`, Item 2 the text (DM Protocol §UI alerts). */
 export interface UiText {
@@ -151,12 +152,10 @@ function parseFailure(v: unknown, where: string): Failure {
     case 'drop-connection-at-message':
     case 'http-500-at-message':
       // `session`: the device's nth session with this server (1 = the first); without it, any session.
-      return {
-        kind,
-        message: posInt(o, 'message', where),
-        times: posInt(o, 'times', where, 1),
-        ...(o.session !== undefined ? { session: posInt(o, 'session', where) } : {}),
-      };
+      return withDefined(
+        { kind, message: posInt(o, 'message', where), times: posInt(o, 'times', where, 1) },
+        { session: o.session !== undefined ? posInt(o, 'session', where) : undefined },
+      );
     case 'abort-session':
       return { kind, message: posInt(o, 'message', where) };
     case 'delay-ms': {

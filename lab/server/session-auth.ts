@@ -20,6 +20,7 @@ import {
 } from './auth.js';
 import type { DeviceBook } from './devices.js';
 import type { DeviceRecord, RequestMeta, ServerContext, SessionAuth, SessionState } from './types.js';
+import { withDefined } from '../../agent/util/options.js';
 
 const MAX_AUTH_FAILURES = 5;
 const MAX_SERVER_AUTH_RETRIES = 2;
@@ -84,7 +85,8 @@ export class SessionAuthenticator {
       this.renewClientNonce(dev);
       hdrStatus.data = String(code);
       hdrStatus.chal = {
-        meta: { type, format: 'b64', ...(type === schemeUrn('basic') ? {} : { nextNonce: base64Encode(dev.clientNonce) }) },
+        // A basic challenge carries no nonce.
+        meta: withDefined({ type, format: 'b64' }, { nextNonce: type === schemeUrn('basic') ? undefined : base64Encode(dev.clientNonce) }),
       };
       st.phase = 'auth';
       if (++st.auth.failures > MAX_AUTH_FAILURES)

@@ -15,6 +15,7 @@ import { keepDeployment, keepInventory } from './devices.js';
 import { queue } from './reply.js';
 import { FIRMWARE_GETS, findFirmware, firmwareCommands, fumoIdle } from './firmware.js';
 import type { Deployment, Investigation, Role, ServerContext, SessionState, Tag, Update, UpdateFlow, UpdateKind } from './types.js';
+import { withDefined } from '../../agent/util/options.js';
 
 export function newUpdateFlow(): UpdateFlow {
   return { requestFresh: false, found: newInvestigation(), updates: [] };
@@ -110,7 +111,7 @@ export class UpdateFlowSteps {
     choices: string[] = [],
     expectStatus?: number,
   ): void {
-    const tag: Tag = { what: 'ui', role, alert: code, text, ...(expectStatus !== undefined ? { expectStatus } : {}) };
+    const tag: Tag = withDefined({ what: 'ui' as const, role, alert: code, text }, { expectStatus });
     queue(st, uiAlert(code, options, text, choices), tag);
   }
 

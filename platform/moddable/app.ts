@@ -25,6 +25,7 @@ import { MqttTransport } from './mqtt-transport.js';
 import { HttpDownloader } from './downloader.js';
 import { ModInstaller } from './installer.js';
 import { errorMessage } from '../../agent/errors.js';
+import { withDefined } from '../../agent/util/options.js';
 
 /** The type of FUMO's result alerts (org.openmobilealliance.dm.firmwareupdate.download, .update, .downloadandupdate). */
 const FUMO_ALERT_PREFIX = 'org.openmobilealliance.dm.firmwareupdate.';
@@ -66,24 +67,23 @@ function certificate(cfg: DeviceConfig): HostBuffer | undefined {
 function makeTransport(cfg: DeviceConfig, log: Log, parts: PlatformParts): { transport: Transport; mqtt?: MqttTransport } {
   const t = cfg.desc.transport;
   const cert = certificate(cfg);
-  const common = {
-    maxReplyBytes: cfg.maxMsgSize,
-    log,
-    ...(t?.timeoutMs ? { timeoutMs: t.timeoutMs } : {}),
-    ...(t?.retries !== undefined ? { retries: t.retries } : {}),
-    ...(cert ? { certificate: cert } : {}),
-  };
+  const common = withDefined(
+    { maxReplyBytes: cfg.maxMsgSize, log },
+    { timeoutMs: t?.timeoutMs || undefined, retries: t?.retries, certificate: cert },
+  );
   if (t?.kind !== 'mqtt') return { transport: new HttpTransport(common) };
   const m = t.mqtt!;
-  const mqtt = new MqttTransport({
-    ...common,
-    brokerUrl: m.url,
-    devId: cfg.desc.devInfo.devId,
-    ...(parts.maxPublishBytes ? { maxPublishBytes: parts.maxPublishBytes } : {}),
-    ...(m.topicPrefix ? { prefix: m.topicPrefix } : {}),
-    ...(m.username !== undefined ? { username: m.username } : {}),
-    ...(m.password !== undefined ? { password: m.password } : {}),
-  });
+  const mqtt = new MqttTransport(
+    withDefined(
+      { ...common, brokerUrl: m.url, devId: cfg.desc.devInfo.devId },
+      {
+        maxPublishBytes: parts.maxPublishBytes || undefined,
+        prefix: m.topicPrefix || undefined,
+        username: m.username,
+        password: m.password,
+      },
+    ),
+  );
   return { transport: mqtt, mqtt };
 }
 
@@ -151,7 +151,7 @@ export function startDevice(parts: PlatformParts): { application: object } {
   }
   const storage = new FileStorage(cfg.storageDir);
   const cert = certificate(cfg);
-  const downloader = new HttpDownloader(cfg.packageDir, { maxBytes: cfg.maxPackageBytes, ...(cert ? { certificate: cert } : {}) });
+  const downloader = new HttpDownloader(cfg.packageDir, withDefined({ maxBytes: cfg.maxPackageBytes }, { certificate: cert }));
   const installer = new ModInstaller({
     storage: new FileStorage(cfg.componentDir),
     downloader,
@@ -164,39 +164,33 @@ export function startDevice(parts: PlatformParts): { application: object } {
   const desc = cfg.desc;
   let firmware: Firmware | undefined;
   try {
-    firmware = parts.makeFirmware?.({
-      name: desc.devInfo.mod,
-      version: desc.devDetail?.fwV ?? '0',
-      dir: cfg.firmwareDir,
-      log,
-      ...(cert ? { certificate: cert } : {}),
-    });
+    firmware = parts.makeFirmware?.(
+      withDefined({ name: desc.devInfo.mod, version: desc.devDetail?.fwV ?? '0', dir: cfg.firmwareDir, log }, { certificate: cert }),
+    );
   } catch (e) {
     log.log('error', `no firmware update: the firmware slots failed: ${errorMessage(e)}`);
   }
   DmAgent.boot(
     desc,
-    {
-      storage,
-      clock,
-      crypto: moddableCrypto,
-      utf8: moddableUtf8,
-      transport,
-      display,
-      button: edges,
-      downloader,
-      installer,
-      log,
-      ...(firmware ? { firmware: firmware.slots } : {}),
-    },
-    {
-      ...(firmware?.healthCheck ? { firmwareHealthCheck: firmware.healthCheck } : {}),
-      maxMsgSize: cfg.maxMsgSize,
-      treeLimits: cfg.tree,
-      maxListNodes: cfg.listMaxNodes,
-      maxPackageBytes: cfg.maxPackageBytes,
-      ...(desc.transport?.encoding ? { encoding: desc.transport.encoding } : {}),
-    },
+    withDefined(
+      {
+        storage,
+        clock,
+        crypto: moddableCrypto,
+        utf8: moddableUtf8,
+        transport,
+        display,
+        button: edges,
+        downloader,
+        installer,
+        log,
+      },
+      { firmware: firmware?.slots },
+    ),
+    withDefined(
+      { maxMsgSize: cfg.maxMsgSize, treeLimits: cfg.tree, maxListNodes: cfg.listMaxNodes, maxPackageBytes: cfg.maxPackageBytes },
+      { firmwareHealthCheck: firmware?.healthCheck, encoding: desc.transport?.encoding },
+    ),
   )
     .then((agent) => {
       // After every session, however it ended, the screen goes back to the idle screen with what is deployed now.

@@ -8,6 +8,7 @@ import type { ByteSink, SinkFetch } from './lib/byte-sink.js';
 import { packageFileName } from './lib/file-names.js';
 import { httpGet } from './http-get.js';
 import { ensureDirectory, fileLength, readFileRange } from './storage.js';
+import { withDefined } from '../../agent/util/options.js';
 
 export interface HttpDownloaderOptions {
   /** Default 30000 ms. */
@@ -23,10 +24,7 @@ export class HttpDownloader implements Downloader {
     readonly dir: string,
     private readonly o: HttpDownloaderOptions,
   ) {
-    this.get = httpGet({
-      ...(o.idleTimeoutMs !== undefined ? { idleTimeoutMs: o.idleTimeoutMs } : {}),
-      ...(o.certificate ? { certificate: o.certificate } : {}),
-    });
+    this.get = httpGet(withDefined({}, { idleTimeoutMs: o.idleTimeoutMs, certificate: o.certificate }));
     ensureDirectory(dir);
   }
 

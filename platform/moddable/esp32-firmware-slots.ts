@@ -7,6 +7,7 @@ import Flash from 'flash';
 import { markInvalid, markValid, nextLabel, restart, runningLabel, runningState, setBootNext, verifyNext } from './native/esp-ota.js';
 import type { Storage } from '../../agent/ports.js';
 import { httpGet } from './http-get.js';
+import { withDefined } from '../../agent/util/options.js';
 import { OtaFirmwareSlots, otaStateName, type OtaImageState, type OtaPlatform } from './lib/ota-slots.js';
 
 export interface Esp32FirmwareSlotsOptions {
@@ -66,10 +67,10 @@ export class Esp32OtaPlatform implements OtaPlatform {
 }
 
 export function esp32FirmwareSlots(o: Esp32FirmwareSlotsOptions): OtaFirmwareSlots {
-  return new OtaFirmwareSlots({
-    platform: new Esp32OtaPlatform(),
-    version: o.version,
-    ...(o.store ? { store: o.store } : {}),
-    fetch: httpGet(o.certificate ? { certificate: o.certificate } : {}),
-  });
+  return new OtaFirmwareSlots(
+    withDefined(
+      { platform: new Esp32OtaPlatform(), version: o.version, fetch: httpGet(withDefined({}, { certificate: o.certificate })) },
+      { store: o.store },
+    ),
+  );
 }

@@ -14,6 +14,7 @@ import { OtaFirmwareSlots } from './lib/ota-slots.js';
 import { OtaModel, type SlotBytes, type SlotLabel } from './lib/ota-model.js';
 import { parseFirmwareImage, type FirmwareImage } from './lib/firmware-image.js';
 import { utf8Encode } from '../../agent/util/bytes.js';
+import { withDefined } from '../../agent/util/options.js';
 import { FileStorage, ensureDirectory, fileLength, readFileRange } from './storage.js';
 
 export interface FileFirmwareSlotsOptions {
@@ -66,14 +67,18 @@ export class FileFirmwareSlots implements FirmwareSlots {
 
   constructor(dir: string, o: FileFirmwareSlotsOptions) {
     this.bytes = new FileSlotBytes(dir);
-    this.model = new OtaModel({
-      bytes: this.bytes,
-      data: new FileStorage(`${dir}otadata/`),
-      capacity: o.capacity ?? 1 << 20,
-      isImage: (read, size) => parseFirmwareImage(read(0, size)) !== undefined,
-      factory: utf8Encode(JSON.stringify(o.factory)),
-      ...(o.onRestart ? { onRestart: o.onRestart } : {}),
-    });
+    this.model = new OtaModel(
+      withDefined(
+        {
+          bytes: this.bytes,
+          data: new FileStorage(`${dir}otadata/`),
+          capacity: o.capacity ?? 1 << 20,
+          isImage: (read: (offset: number, length: number) => Uint8Array, size: number) => parseFirmwareImage(read(0, size)) !== undefined,
+          factory: utf8Encode(JSON.stringify(o.factory)),
+        },
+        { onRestart: o.onRestart },
+      ),
+    );
     this.slots = new OtaFirmwareSlots({
       platform: this.model,
       version: this.image()?.version ?? o.factory.version,

@@ -12,6 +12,7 @@ import { planResponse, rangeHeaders } from './lib/range.js';
 import type { ByteSink, SinkFetch } from './lib/byte-sink.js';
 import { parseEndpoint } from './lib/url.js';
 import { HTTP_MSG, guardSocketCallback, requestDictionary } from './http-transport.js';
+import { withDefined } from '../../agent/util/options.js';
 
 export interface HttpGetOptions {
   /** Default 30000 ms. */
@@ -84,13 +85,7 @@ function getInto(
         if (v1 === 'content-range') contentRange = String(v2);
         else if (v1 === 'content-length') contentLength = String(v2);
       } else if (message === HTTP_MSG.headersComplete) {
-        const plan = planResponse({
-          status,
-          have,
-          maxBytes,
-          ...(contentRange !== undefined ? { contentRange } : {}),
-          ...(contentLength !== undefined ? { contentLength } : {}),
-        });
+        const plan = planResponse(withDefined({ status, have, maxBytes }, { contentRange, contentLength }));
         if (plan.kind === 'fail') {
           if (plan.discard) sink.discard();
           finish(transportError(plan.error.kind, `GET ${req.url}: ${plan.error.message}`, plan.error.retryable, plan.error.httpStatus));

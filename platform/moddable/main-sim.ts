@@ -8,6 +8,7 @@ import { startDevice } from './app.js';
 import { FileModSlot } from './file-mod-slot.js';
 import { FileFirmwareSlots } from './file-firmware-slots.js';
 import { joinDir } from './lib/file-names.js';
+import { withDefined } from '../../agent/util/options.js';
 
 export default function main(): object {
   return startDevice({
@@ -16,12 +17,17 @@ export default function main(): object {
     // The simulator's sockets send 1024 bytes at a time: keep MQTT messages under it, less topic and header.
     maxPublishBytes: 960,
     makeFirmware: (o) => {
-      const slots = new FileFirmwareSlots(o.dir, {
-        factory: { firmware: o.name, version: o.version },
-        ...(o.certificate ? { certificate: o.certificate } : {}),
-        // The simulated restart: this start ends here; the simulator is started again on the same files.
-        onRestart: () => o.log.log('info', 'firmware restart: start the simulator again'),
-      });
+      const slots = new FileFirmwareSlots(
+        o.dir,
+        withDefined(
+          {
+            factory: { firmware: o.name, version: o.version },
+            // The simulated restart: this start ends here; the simulator is started again on the same files.
+            onRestart: () => o.log.log('info', 'firmware restart: start the simulator again'),
+          },
+          { certificate: o.certificate },
+        ),
+      );
       o.log.log('info', `firmware ${slots.boot().version} on ${slots.boot().slot}${slots.boot().trial ? ' (trial)' : ''}`);
       return slots.image()?.healthy === false ? { slots, healthCheck: () => false } : { slots };
     },

@@ -7,6 +7,7 @@ import { DigitalButton } from './button.js';
 import { FlashModSlot } from './flash-mod-slot.js';
 import { esp32FirmwareSlots } from './esp32-firmware-slots.js';
 import { FileStorage } from './storage.js';
+import { withDefined } from '../../agent/util/options.js';
 
 export default function main(): object {
   return startDevice({
@@ -14,11 +15,7 @@ export default function main(): object {
     preference: Preference,
     makeButton: (pin, clock) => new DigitalButton(pin, clock),
     makeFirmware: (o) => ({
-      slots: esp32FirmwareSlots({
-        version: o.version,
-        store: new FileStorage(o.dir),
-        ...(o.certificate ? { certificate: o.certificate } : {}),
-      }),
+      slots: esp32FirmwareSlots(withDefined({ version: o.version, store: new FileStorage(o.dir) }, { certificate: o.certificate })),
     }),
   }).application;
 }

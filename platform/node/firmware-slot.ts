@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import type { DownloadRequest, FirmwareBoot, FirmwareSlots, Storage } from '../../agent/ports.js';
 import { DmError } from '../../agent/errors.js';
 import { FileStorage } from './file-storage.js';
+import { withDefined } from '../../agent/util/options.js';
 import {
   fileSink,
   fileSize,
@@ -74,7 +75,11 @@ export class FileFirmwareSlots implements FirmwareSlots {
   ) {
     mkdirSync(dir, { recursive: true });
     this.state = o.state ?? new FileStorage(join(dir, 'boot'));
-    this.get = packageGetOptions('FileFirmwareSlots', { maxBytes: o.maxBytes ?? 16 << 20, ...(o.ca ? { ca: o.ca } : {}) }, 16 << 20);
+    this.get = packageGetOptions(
+      'FileFirmwareSlots',
+      withDefined({ maxBytes: o.maxBytes ?? 16 << 20 }, { ca: o.ca || undefined }),
+      16 << 20,
+    );
     if (!existsSync(this.path('a'))) writeFileSync(this.path('a'), JSON.stringify(o.factory));
     const r = this.load();
     // The power-on: what a bootloader with rollback does.

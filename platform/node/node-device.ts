@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DmAgent, type AgentOptions, type SessionReport } from '../../agent/agent.js';
 import type { DeviceDescription } from '../../agent/description/description.js';
-import type { Button, Display, Log, Transport } from '../../agent/ports.js';
+import type { Button, Display, Log, OutboundMessage, Transport } from '../../agent/ports.js';
+import { withDefined } from '../../agent/util/options.js';
 import { systemClock } from './clock.js';
 import { nodeCrypto } from './crypto.js';
 import { nodeUtf8 } from './utf8.js';
@@ -92,25 +93,17 @@ export function makeTransport(o: NodeDeviceOptions): { transport: Transport; mqt
   const t = o.desc.transport;
   const kind = o.transport ?? t?.kind ?? 'http';
   const ca = t?.caFile ? readFileSync(t.caFile) : undefined;
-  const common = {
-    ...(t?.timeoutMs ? { timeoutMs: t.timeoutMs } : {}),
-    ...(t?.retries !== undefined ? { retries: t.retries } : {}),
-    ...(ca ? { ca } : {}),
-  };
+  const common = withDefined({}, { timeoutMs: t?.timeoutMs || undefined, retries: t?.retries, ca });
   if (kind === 'http') return { transport: new HttpTransport(common) };
   const url = o.brokerUrl ?? t?.mqtt?.url;
   if (!url) throw new Error('MQTT needs a broker: transport.mqtt.url in the device file, or --broker URL');
   const prefix = o.prefix ?? t?.mqtt?.topicPrefix;
-  const mqtt = new MqttTransport({
-    ...common,
-    brokerUrl: url,
-    devId: o.desc.devInfo.devId,
-    ...(prefix ? { prefix } : {}),
-    ...(t?.mqtt?.username !== undefined ? { username: t.mqtt.username } : {}),
-    ...(t?.mqtt?.password !== undefined ? { password: t.mqtt.password } : {}),
-    ...(o.onNotify ? { onNotify: o.onNotify } : {}),
-    ...(o.log ? { log: o.log } : {}),
-  });
+  const mqtt = new MqttTransport(
+    withDefined(
+      { ...common, brokerUrl: url, devId: o.desc.devInfo.devId },
+      { prefix: prefix || undefined, username: t?.mqtt?.username, password: t?.mqtt?.password, onNotify: o.onNotify, log: o.log },
+    ),
+  );
   return { transport: mqtt, mqtt };
 }
 
@@ -156,73 +149,78 @@ export async function startNodeDevice(o: NodeDeviceOptions): Promise<NodeDevice>
 async function start(o: NodeDeviceOptions, made: ReturnType<typeof makeTransport>, unlock: () => void): Promise<NodeDevice> {
   const inner = o.trace ? tracedTransport(made.transport, o.trace) : made.transport;
   let halted: string | undefined;
-  const transport: Transport = {
-    exchange: (msg) => (halted !== undefined ? Promise.reject(new Error(halted)) : inner.exchange(msg)),
-    close: () => inner.close?.(),
-    ...(inner.maxMessageBytes !== undefined ? { maxMessageBytes: inner.maxMessageBytes } : {}),
-    // What the agent names when no reply comes: over MQTT the broker, not the DM server's URI.
-    ...(made.transport.endpoint !== undefined ? { endpoint: made.transport.endpoint } : {}),
-  };
+  const transport: Transport = withDefined(
+    {
+      exchange: (msg: OutboundMessage) => (halted !== undefined ? Promise.reject(new Error(halted)) : inner.exchange(msg)),
+      close: () => inner.close?.(),
+    },
+    // endpoint: what the agent names when no reply comes: over MQTT the broker, not the DM server's URI.
+    { maxMessageBytes: inner.maxMessageBytes, endpoint: made.transport.endpoint },
+  );
+  const caFile = o.desc.transport?.caFile;
   // A package without Ext/Size stops at the installer's limit too, instead of downloading on.
-  const downloader = new HttpDownloader(join(o.stateDir, 'packages'), {
-    maxBytes: MAX_PACKAGE,
-    ...(o.desc.transport?.caFile ? { ca: readFileSync(o.desc.transport.caFile) } : {}),
-  });
+  const downloader = new HttpDownloader(
+    join(o.stateDir, 'packages'),
+    withDefined({ maxBytes: MAX_PACKAGE }, { ca: caFile ? readFileSync(caFile) : undefined }),
+  );
   const installer = new FileInstaller(
     new FileStorage(join(o.stateDir, 'components')),
     downloader,
     o.desc.components.map((c) => ({ id: c.id, name: c.name, version: c.version })),
-    { where: join(o.stateDir, 'components', 'installed'), ...(o.log ? { log: o.log } : {}) },
+    withDefined({ where: join(o.stateDir, 'components', 'installed') }, { log: o.log }),
   );
   checkStoredTree(join(o.stateDir, 'agent'), o.log);
   const firmware = o.firmware
-    ? new FileFirmwareSlots(join(o.stateDir, 'firmware'), {
-        factory: { firmware: o.desc.devInfo.mod, version: o.desc.devDetail?.fwV || '1.0' },
-        ...(o.desc.transport?.caFile ? { ca: readFileSync(o.desc.transport.caFile) } : {}),
-      })
+    ? new FileFirmwareSlots(
+        join(o.stateDir, 'firmware'),
+        withDefined(
+          { factory: { firmware: o.desc.devInfo.mod, version: o.desc.devDetail?.fwV || '1.0' } },
+          { ca: caFile ? readFileSync(caFile) : undefined },
+        ),
+      )
     : undefined;
   if (firmware?.returned) o.log?.log('warn', 'the firmware started last was not confirmed: the previous slot runs again');
   // The simulated firmware's own health check: an image that says it is broken fails it.
-  const check = firmware?.image()?.healthy === false ? { firmwareHealthCheck: () => false } : {};
+  const firmwareHealthCheck = firmware?.image()?.healthy === false ? () => false : undefined;
   // A first boot seeds its account with the given server, so that there is nothing to replace after it.
   const desc = o.serverUri === undefined ? o.desc : { ...o.desc, account: { ...o.desc.account, serverUri: o.serverUri } };
   const agent = await DmAgent.boot(
     desc,
-    {
-      storage: new FileStorage(join(o.stateDir, 'agent')),
-      clock: systemClock,
-      crypto: nodeCrypto,
-      utf8: nodeUtf8,
-      transport,
-      downloader,
-      installer,
-      ...(firmware ? { firmware } : {}),
-      ...(o.display ? { display: o.display } : {}),
-      ...(o.button ? { button: o.button } : {}),
-      ...(o.log ? { log: o.log } : {}),
-    },
-    { maxPackageBytes: MAX_PACKAGE, ...(o.desc.transport?.encoding ? { encoding: o.desc.transport.encoding } : {}), ...check, ...o.agent },
+    withDefined(
+      {
+        storage: new FileStorage(join(o.stateDir, 'agent')),
+        clock: systemClock,
+        crypto: nodeCrypto,
+        utf8: nodeUtf8,
+        transport,
+        downloader,
+        installer,
+      },
+      { firmware, display: o.display, button: o.button, log: o.log },
+    ),
+    { ...withDefined({ maxPackageBytes: MAX_PACKAGE }, { encoding: o.desc.transport?.encoding, firmwareHealthCheck }), ...o.agent },
   );
   reconcileAccount(agent, desc, o.serverUri, o.log);
-  return {
-    agent,
-    transport,
-    installer,
-    downloader,
-    ...(firmware ? { firmware } : {}),
-    ...(made.mqtt ? { mqtt: made.mqtt } : {}),
-    halt: (reason) => {
-      halted = reason;
+  return withDefined(
+    {
+      agent,
+      transport,
+      installer,
+      downloader,
+      halt: (reason: string) => {
+        halted = reason;
+      },
+      close: async () => {
+        agent.disarm();
+        try {
+          await transport.close?.();
+        } finally {
+          unlock();
+        }
+      },
     },
-    close: async () => {
-      agent.disarm();
-      try {
-        await transport.close?.();
-      } finally {
-        unlock();
-      }
-    },
-  };
+    { firmware, mqtt: made.mqtt },
+  );
 }
 
 /**

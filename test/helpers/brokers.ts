@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { startEmbeddedBroker } from '../../lab/server/broker.js';
+import { withDefined } from '../../agent/util/options.js';
 
 export type BrokerKind = 'aedes' | 'mosquitto';
 
@@ -111,13 +112,15 @@ export async function startBroker(
       proc.once('exit', () => resolve());
       proc.kill();
     });
-  return {
-    url,
-    port,
-    ...(tlsPort !== undefined ? { tlsUrl: `mqtts://127.0.0.1:${tlsPort}` } : {}),
-    stop,
-    restart: async () => {
-      proc = await launch();
+  return withDefined(
+    {
+      url,
+      port,
+      stop,
+      restart: async () => {
+        proc = await launch();
+      },
     },
-  };
+    { tlsUrl: tlsPort !== undefined ? `mqtts://127.0.0.1:${tlsPort}` : undefined },
+  );
 }

@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseRange } from '../../lab/server/http.js';
+import { withDefined } from '../../agent/util/options.js';
 
 export const FILE = new Uint8Array(Array.from({ length: 50_000 }, (_, i) => (i * 31 + 7) & 0xff));
 
@@ -24,10 +25,10 @@ export async function packageServer(o: { cutAt?: number; ignoreRange?: boolean; 
     }
     const start = r?.start ?? 0;
     const end = r?.end ?? FILE.length - 1;
-    res.writeHead(r ? 206 : 200, {
-      'Content-Length': end - start + 1,
-      ...(r ? { 'Content-Range': `bytes ${start}-${end}/${FILE.length}` } : {}),
-    });
+    res.writeHead(
+      r ? 206 : 200,
+      withDefined({ 'Content-Length': end - start + 1 }, { 'Content-Range': r ? `bytes ${start}-${end}/${FILE.length}` : undefined }),
+    );
     if (cut !== undefined) {
       const n = cut - start;
       cut = undefined;

@@ -16,6 +16,7 @@ import { parseScenario } from '../../lab/server/scenario.js';
 import type { AuthType } from '../../lab/server/auth.js';
 import { layoutScreen, type Layout, type View, type Zone } from '../../platform/moddable/lib/screen-layout.js';
 import type { Screen } from '../../agent/ports.js';
+import { withDefined } from '../../agent/util/options.js';
 
 export const REPO = resolve(new URL('../..', import.meta.url).pathname);
 export const OUT_DIR = join(REPO, 'test', 'sim', 'out');
@@ -752,15 +753,22 @@ export async function startLabServer(o: {
       logs.push(`${level} ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
     },
   };
-  const lab = await startLab({
-    catalog: loadCatalog(o.catalog ?? join(FIXTURES, 'catalog.json')),
-    devices: [{ username: 'dmuser', password: 'dmpass', auth: o.auth }],
-    ...(o.scenario ? { scenario: parseScenario(o.scenario) } : {}),
-    port: o.port,
-    host: '127.0.0.1',
-    log,
-    ...(o.mqtt ? { mqtt: 'embedded', brokerPort: o.brokerPort! } : {}),
-  });
+  const lab = await startLab(
+    withDefined(
+      {
+        catalog: loadCatalog(o.catalog ?? join(FIXTURES, 'catalog.json')),
+        devices: [{ username: 'dmuser', password: 'dmpass', auth: o.auth }],
+        port: o.port,
+        host: '127.0.0.1',
+        log,
+      },
+      {
+        scenario: o.scenario ? parseScenario(o.scenario) : undefined,
+        mqtt: o.mqtt ? 'embedded' : undefined,
+        brokerPort: o.mqtt ? o.brokerPort : undefined,
+      },
+    ),
+  );
   return { lab, logs };
 }
 

@@ -2,6 +2,7 @@
 // beside its Status, the UI alerts with their answers, the deviations where they happened.
 import { api, h, table, time } from './dom.js';
 import { devLink, fill, grid, showError, statusCell, view, type Listener, type SessionSummary } from './parts.js';
+import { withDefined } from '../../../agent/util/options.js';
 
 function sessionRow(s: SessionSummary): HTMLTableRowElement {
   return h(
@@ -26,7 +27,7 @@ export async function sessionsView(): Promise<Listener> {
     'select',
     { name: 'status' },
     ...['', 'open', 'ended', 'aborted', 'refused'].map((s) =>
-      h('option', { value: s, ...(params.get('status') === s ? { selected: true } : {}) }, s || 'any status'),
+      h('option', withDefined({ value: s }, { selected: params.get('status') === s ? true : undefined }), s || 'any status'),
     ),
   );
   const deviation = h(
@@ -36,7 +37,7 @@ export async function sessionsView(): Promise<Listener> {
       ['', 'with or without deviations'],
       ['yes', 'with deviations'],
       ['no', 'without deviations'],
-    ].map(([v, t]) => h('option', { value: v!, ...(params.get('deviation') === v ? { selected: true } : {}) }, t!)),
+    ].map(([v, t]) => h('option', withDefined({ value: v! }, { selected: params.get('deviation') === v ? true : undefined }), t!)),
   );
   const apply = () => {
     const q = new URLSearchParams();
@@ -190,7 +191,7 @@ function messageBlock(m: MessageView, open: boolean): HTMLElement {
   const arrow = m.dir === 'device' ? 'device → server' : 'server → device';
   return h(
     'details',
-    { class: `message ${m.dir}`, 'data-index': String(m.index), ...(open || m.deviations.length ? { open: true } : {}) },
+    withDefined({ class: `message ${m.dir}`, 'data-index': String(m.index) }, { open: open || m.deviations.length ? true : undefined }),
     h(
       'summary',
       {},

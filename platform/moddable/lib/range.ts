@@ -5,6 +5,7 @@
 // total equal to what is stored means the file is already whole.
 import type { TransportErrorInfo } from '../../../agent/ports.js';
 import { digitsEnd, isDigits, isSpace } from '../../../agent/util/scan.js';
+import { withDefined } from '../../../agent/util/options.js';
 
 /** Headers for a GET that resumes at `from` (the SDK's Request takes headers as a flat name/value array). */
 export function rangeHeaders(from: number): string[] {
@@ -75,7 +76,7 @@ export function planResponse(f: ResponseFacts): ResumePlan {
   const fail = (message: string, retryable: boolean, kind: TransportErrorInfo['kind'] = 'http-status', discard = false): ResumePlan => ({
     kind: 'fail',
     discard,
-    error: { kind, message, retryable, ...(kind === 'http-status' ? { httpStatus: f.status } : {}) },
+    error: withDefined({ kind, message, retryable }, { httpStatus: kind === 'http-status' ? f.status : undefined }),
   });
   if (f.status === 416) {
     if (f.have > 0 && cr?.total === f.have) return { kind: 'complete', size: f.have };

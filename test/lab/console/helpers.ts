@@ -8,6 +8,7 @@ import type { DeviceAccount } from '../../../lab/server/auth.js';
 import { encodeXml } from '../../../agent/syncml/xml-encode.js';
 import type { SyncMLMessage } from '../../../agent/syncml/model.js';
 import { repoRoot } from '../../helpers/peers.js';
+import { withDefined } from '../../../agent/util/options.js';
 
 export interface ConsoleLab {
   bench: LabConsole;
@@ -24,14 +25,17 @@ export async function startConsoleLab(
   const bench = new LabConsole(o.console ?? {});
   if (o.page) await bench.prepare();
   const catalog = loadCatalog(join(repoRoot, o.catalog ?? 'lab/examples/catalog.json'));
-  const lab = await startLab({
-    catalog,
-    devices: o.devices ?? [{ username: 'dmuser', password: 'dmpass', auth: 'md5' }],
-    port: 0,
-    console: bench.hooks(),
-    ...(o.mqtt ? { mqtt: 'embedded' } : {}),
-    ...(o.strict ? { strict: true } : {}),
-  });
+  const lab = await startLab(
+    withDefined(
+      {
+        catalog,
+        devices: o.devices ?? [{ username: 'dmuser', password: 'dmpass', auth: 'md5' as const }],
+        port: 0,
+        console: bench.hooks(),
+      },
+      { mqtt: o.mqtt ? 'embedded' : undefined, strict: o.strict ? true : undefined },
+    ),
+  );
   bench.attach(lab, catalog);
   return {
     bench,

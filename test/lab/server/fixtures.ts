@@ -15,6 +15,7 @@ import type { DeviceAccount } from '../../../lab/server/auth.js';
 import { repoRoot } from '../../helpers/peers.js';
 import { FakeDownloader } from '../../helpers/fake-downloader.js';
 import { FakeInstaller } from '../../helpers/fake-installer.js';
+import { withDefined } from '../../../agent/util/options.js';
 
 export const DEV_ID = 'IMEI:493005100592800';
 export const SERVER_URI = 'http://127.0.0.1:8080/dm';
@@ -156,7 +157,7 @@ export async function exchange(
   extra: { hmac?: string; raw?: Uint8Array } = {},
 ): Promise<{ reply: SyncMLMessage; bytes: Uint8Array; hmac?: string; contentType: string }> {
   const body = extra.raw ?? encodeMessage(msg, encoding);
-  const r = await server.handle(body, { uri: SERVER_URI, ...(extra.hmac ? { hmac: extra.hmac } : {}) });
+  const r = await server.handle(body, withDefined({ uri: SERVER_URI }, { hmac: extra.hmac || undefined }));
   if (!r) throw new Error('no reply');
   if (r.status !== undefined && r.status !== 200) throw new Error(`HTTP ${r.status}: ${new TextDecoder().decode(r.body)}`);
   if (r.contentType === MIME_XML) xmlReplies.push(new TextDecoder().decode(r.body));
@@ -199,7 +200,7 @@ export async function authenticatedPkg1(
   const sessionId = o.sessionId ?? '1A2B';
   const first = await exchange(
     server,
-    devMsg({ sessionId, msgId: 1, body: pkg1Body(alerts), ...(o.maxMsgSize ? { maxMsgSize: o.maxMsgSize } : {}) }),
+    devMsg(withDefined({ sessionId, msgId: 1, body: pkg1Body(alerts) }, { maxMsgSize: o.maxMsgSize || undefined })),
     o.encoding,
   );
   const nonce = hdrStatusOf(first.reply).chal?.meta.nextNonce;
