@@ -3,6 +3,7 @@
 import { api, h, table, time } from './dom.js';
 import { devLink, fill, grid, showError, statusCell, view, type Listener, type SessionSummary } from './parts.js';
 import { withDefined } from '../../../agent/util/options.js';
+import type { MessageView, SessionView } from '../views.js';
 
 function sessionRow(s: SessionSummary): HTMLTableRowElement {
   return h(
@@ -91,36 +92,6 @@ export async function sessionsView(): Promise<Listener> {
       body.prepend(row);
     }
   };
-}
-
-interface MessageView {
-  index: number;
-  dir: 'device' | 'server';
-  at: string;
-  msgId?: string;
-  encoding?: string;
-  size: number;
-  httpStatus?: number;
-  lost?: boolean;
-  retransmission?: boolean;
-  truncated?: boolean;
-  summary: string;
-  xml: string;
-  commands: { cmdId: string; kind: string; detail: string; status?: string; statusIn?: number }[];
-  deviations: { text: string; rule: string }[];
-}
-interface SessionView {
-  id: string;
-  devId: string;
-  sessionId: string;
-  status: string;
-  transport: string;
-  encoding: string;
-  startedAt: string;
-  messages: MessageView[];
-  ui: { alert: string; text: string; options: string; choices: string[]; status?: string; answer: string[] }[];
-  deviations: unknown[];
-  reason: string | null;
 }
 
 const UI_NAMES: Record<string, string> = {
