@@ -86,3 +86,26 @@ test('no conditional spread of an optional entry in agent/, lab/ or platform/: w
   ].join('\n');
   assert.deepEqual(conditionalSpreads(join(here, 'x.ts'), sample), ['test/x.ts:1', 'test/x.ts:3']);
 });
+
+/** Top-level `let` or `var` declarations of a module, as file:line: state its body leaves to be changed later. */
+export function moduleVariables(file: string, text: string): string[] {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
+  return sf.statements.flatMap((s) =>
+    ts.isVariableStatement(s) && (s.declarationList.flags & ts.NodeFlags.Const) === 0
+      ? [`${relative(join(here, '..'), file)}:${sf.getLineAndCharacterOfPosition(s.getStart(sf)).line + 1}`]
+      : [],
+  );
+}
+
+test('no module-level let or var in the preloaded code (agent/, platform/moddable/): make such state at boot', () => {
+  // A preloaded module's body runs in the XS linker: what it leaves is in flash, and a variable it means to
+  // set later is state outside every object the device made at boot (CONTRIBUTING.md, "No mutable state at
+  // module level"). A lazily made native object belongs to an instance made at boot (platform/moddable/utf8.ts).
+  const root = join(here, '..');
+  const found = ['agent', 'platform/moddable'].flatMap((d) =>
+    tsFiles(join(root, d)).flatMap((f) => moduleVariables(f, readFileSync(f, 'utf8'))),
+  );
+  assert.deepEqual(found, [], `module-level state in preloaded code: ${found.join(', ')}`);
+  const sample = ['let a: number | undefined;', 'const b = 1;', 'function f() { let c = 2; return c; }', 'var d = 3;'].join('\n');
+  assert.deepEqual(moduleVariables(join(here, 'x.ts'), sample), ['test/x.ts:1', 'test/x.ts:4']);
+});

@@ -17,7 +17,7 @@ import { TraceLog } from './log.js';
 import { Settings, type PreferenceStore } from './settings.js';
 import { ModdableClock } from './clock.js';
 import { moddableCrypto, seedRandom } from './crypto.js';
-import { moddableUtf8 } from './utf8.js';
+import { ModdableUtf8 } from './utf8.js';
 import { FileStorage } from './storage.js';
 import { PiuDisplay } from './display.js';
 import { HttpTransport } from './http-transport.js';
@@ -177,7 +177,7 @@ export function startDevice(parts: PlatformParts): { application: object } {
         storage,
         clock,
         crypto: moddableCrypto,
-        utf8: moddableUtf8,
+        utf8: new ModdableUtf8(),
         transport,
         display,
         button: edges,

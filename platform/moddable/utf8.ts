@@ -6,12 +6,19 @@ import SdkTextDecoder from 'text/decoder';
 import SdkTextEncoder from 'text/encoder';
 import type { Utf8 } from '../../agent/ports.js';
 
-// Made on first use, not when the module loads: a preloaded module runs in the XS linker, where native
-// constructors are unavailable ("link: unavailable function").
-let encoder: SdkTextEncoder | undefined;
-let decoder: SdkTextDecoder | undefined;
+/**
+ * Made at boot (app.ts), not when the module loads: a preloaded module runs in the XS linker, where native
+ * constructors are unavailable ("link: unavailable function"), and what it made there would be read-only.
+ */
+export class ModdableUtf8 implements Utf8 {
+  private readonly encoder = new SdkTextEncoder();
+  private readonly decoder = new SdkTextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-export const moddableUtf8: Utf8 = {
-  encode: (text) => (encoder ??= new SdkTextEncoder()).encode(text),
-  decode: (bytes) => (decoder ??= new SdkTextDecoder('utf-8', { fatal: true, ignoreBOM: true })).decode(bytes),
-};
+  encode(text: string): Uint8Array {
+    return this.encoder.encode(text);
+  }
+
+  decode(bytes: Uint8Array): string {
+    return this.decoder.decode(bytes);
+  }
+}
