@@ -8,9 +8,9 @@ import type { DmTree } from '../tree/types.js';
 import { DEVICE } from '../tree/types.js';
 import type { ExecContext, ExecRegistry } from '../session/types.js';
 import type { AlertQueue } from '../alerts/queue.js';
-import { DmError, asDmError, errorMessage, httpStatusOf } from '../errors.js';
-import { hex } from '../util/bytes.js';
+import { DmError, asDmError, errorMessage } from '../errors.js';
 import { isUrlOf } from '../util/scan.js';
+import { fetchResuming, imageProblem, serverFailed } from '../util/download.js';
 import { leafText } from '../scomo/subtree.js';
 import { DEV_DETAIL_FWV, FUMO_NODE, FUMO_OPERATIONS, FUMO_ROOT, FumoResult, FumoState, fumoAlertType, type FumoOp } from './paths.js';
 import { FumoJournal, MAX_FUMO_TRIES, type FumoJob } from './journal.js';
@@ -40,8 +40,6 @@ export interface FumoManagerOptions {
   onResult?: (ok: boolean, from: string, to: string) => void;
 }
 
-const HASH_CHUNK = 4096;
-const DOWNLOAD_ATTEMPTS = 3;
 const IMAGE_ID = 'firmware';
 
 export class FumoManager {
@@ -227,23 +225,19 @@ export class FumoManager {
     this.set(`${FUMO_NODE}/State`, FumoState.DownloadProgressing);
     tree.commit();
     const url = leafText(tree, `${job.opUri}/PkgURL`) ?? '';
-    let failure: unknown;
-    for (let attempt = 0; attempt < DOWNLOAD_ATTEMPTS; attempt++) {
-      try {
+    const failure = await fetchResuming(
+      () => {
         const req = { url, id: IMAGE_ID, offset: slots.written() };
-        await slots.download(this.o.onProgress ? { ...req, onProgress: (d, t) => this.o.onProgress!(d, t ?? 0) } : req);
-        failure = undefined;
-        break;
-      } catch (e) {
-        failure = e;
-        this.o.log?.log('warn', `firmware download interrupted at ${slots.written()} bytes: ${errorMessage(e)}`);
-        if ((e as { retryable?: unknown }).retryable === false || attempt === DOWNLOAD_ATTEMPTS - 1) break;
-        await this.pause((this.o.retryDelayMs ?? 2000) * 2 ** attempt);
-      }
-    }
+        return slots.download(this.o.onProgress ? { ...req, onProgress: (d, t) => this.o.onProgress!(d, t ?? 0) } : req);
+      },
+      {
+        clock: this.o.clock,
+        retryDelayMs: this.o.retryDelayMs ?? 2000,
+        failed: (e) => this.o.log?.log('warn', `firmware download interrupted at ${slots.written()} bytes: ${errorMessage(e)}`),
+      },
+    );
     if (failure !== undefined) {
-      const status = httpStatusOf(failure);
-      const code = status !== undefined && status >= 500 ? FumoResult.DownloadServerError : FumoResult.DownloadNetworkError;
+      const code = serverFailed(failure) ? FumoResult.DownloadServerError : FumoResult.DownloadNetworkError;
       return this.finish(job, code, FumoState.DownloadFailed, true);
     }
     const problem = this.verify();
@@ -257,24 +251,14 @@ export class FumoManager {
     return j;
   }
 
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.o.clock.setTimeout(resolve, ms);
-    });
-  }
-
   /** Checks the image against the vendor extension leaves Ext/Size and Ext/SHA256 the server set. */
   private verify(): string | undefined {
     const { slots, crypto, tree } = this.o;
-    const size = slots.written();
-    const want = leafText(tree, `${FUMO_NODE}/Ext/Size`);
-    if (want && Number(want) !== size) return `size ${size} bytes, the server announced ${want}`;
-    const sha = leafText(tree, `${FUMO_NODE}/Ext/SHA256`);
-    if (!sha) return undefined;
-    const h = crypto.createSha256();
-    for (let off = 0; off < size; off += HASH_CHUNK) h.update(slots.read(off, Math.min(HASH_CHUNK, size - off)));
-    const got = hex(h.digest());
-    return got === sha.toLowerCase() ? undefined : `SHA-256 ${got}, the server announced ${sha}`;
+    // The leaves are laid empty: empty is not announced.
+    return imageProblem(slots.written(), (off, len) => slots.read(off, len), crypto, {
+      size: leafText(tree, `${FUMO_NODE}/Ext/Size`) || undefined,
+      sha256: leafText(tree, `${FUMO_NODE}/Ext/SHA256`) || undefined,
+    });
   }
 
   private fail(j: FumoJob, result: number): void {

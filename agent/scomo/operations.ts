@@ -20,11 +20,11 @@ import {
   type ScomoOp,
 } from './paths.js';
 import { addDeployed, leafText } from './subtree.js';
-import { DmError, asDmError, errorMessage, httpStatusOf } from '../errors.js';
-import { hex } from '../util/bytes.js';
+import { DmError, asDmError, errorMessage } from '../errors.js';
 import { JobJournal, MAX_STEP_TRIES, type ScomoJob } from './jobs.js';
 import { DeployedStatus, DownloadStatus, ScomoResult } from './result-codes.js';
 import { isUrlOf } from '../util/scan.js';
+import { fetchResuming, imageProblem, serverFailed } from '../util/download.js';
 
 export interface ScomoManagerOptions {
   tree: DmTree;
@@ -47,8 +47,6 @@ export interface ScomoManagerOptions {
   onProgress?: (node: string, done: number, total: number) => void;
 }
 
-const HASH_CHUNK = 4096;
-const DOWNLOAD_ATTEMPTS = 3;
 const DEFAULT_RETRY_DELAY_MS = 2000;
 
 export class ScomoManager {
@@ -85,12 +83,6 @@ export class ScomoManager {
     this.o.downloader.discard(pkgId);
     this.set(`${j.node}/Status`, DownloadStatus.DownloadFailed);
     return this.finish(j, ScomoResult.DownloadOutOfMemory);
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.o.clock.setTimeout(resolve, ms);
-    });
   }
 
   register(registry: ExecRegistry): void {
@@ -227,35 +219,24 @@ export class ScomoManager {
       this.set(`${j.node}/Status`, DownloadStatus.Downloading);
       tree.commit();
       // A cut transfer resumes from the byte where it stopped, a bounded number of times.
-      let failure: unknown;
-      for (let attempt = 0; attempt < DOWNLOAD_ATTEMPTS; attempt++) {
-        try {
-          await downloader.fetch({
+      const failure = await fetchResuming(
+        () =>
+          downloader.fetch({
             url: leafText(this.o.tree, `${j.node}/PkgURL`) ?? '',
             id: pkgId,
             offset: downloader.storedSize(pkgId),
             onProgress: (done, total) => this.o.onProgress?.(j.node, done, total ?? 0),
-          });
-          failure = undefined;
-          break;
-        } catch (e) {
-          failure = e;
-          this.o.log?.log('warn', `download of ${pkgId} interrupted at ${downloader.storedSize(pkgId)} bytes: ${errorMessage(e)}`);
-          // A failure the transport calls final (a 404, a package over the limit) is not tried again; any
-          // other is, after a pause that doubles, as the transports back off.
-          if ((e as { retryable?: unknown }).retryable === false || attempt === DOWNLOAD_ATTEMPTS - 1) break;
-          await this.pause(this.retryDelayMs * 2 ** attempt);
-        }
-      }
+          }),
+        {
+          clock: this.o.clock,
+          retryDelayMs: this.retryDelayMs,
+          failed: (e) =>
+            this.o.log?.log('warn', `download of ${pkgId} interrupted at ${downloader.storedSize(pkgId)} bytes: ${errorMessage(e)}`),
+        },
+      );
       if (failure !== undefined) {
         this.set(`${j.node}/Status`, DownloadStatus.DownloadFailed);
-        // 1500 only when the server answered 5xx (the transport says so in httpStatus), not when a message
-        // happens to hold a number like 512.
-        const status = httpStatusOf(failure);
-        return this.finish(
-          j,
-          status !== undefined && status >= 500 && status <= 599 ? ScomoResult.DownloadServerError : ScomoResult.DownloadFailed,
-        );
+        return this.finish(j, serverFailed(failure) ? ScomoResult.DownloadServerError : ScomoResult.DownloadFailed);
       }
       const stored = this.tooLarge(j.node, downloader.storedSize(pkgId));
       if (stored) return this.refuseTooLarge(j, pkgId, stored);
@@ -303,18 +284,11 @@ export class ScomoManager {
 
   /** Checks the package against the vendor extension leaves Ext/Size and Ext/SHA256 the server set. */
   private verify(node: string, pkgId: string): string | undefined {
-    const { downloader, crypto } = this.o;
-    const size = downloader.storedSize(pkgId);
-    const want = leafText(this.o.tree, `${node}/Ext/Size`);
-    if (want !== undefined && Number(want) !== size) return `size ${size} bytes, the server announced ${want}`;
-    const sha = leafText(this.o.tree, `${node}/Ext/SHA256`);
-    if (sha !== undefined) {
-      const h = crypto.createSha256();
-      for (let off = 0; off < size; off += HASH_CHUNK) h.update(downloader.read(pkgId, off, Math.min(HASH_CHUNK, size - off)));
-      const got = hex(h.digest());
-      if (got !== sha.toLowerCase()) return `SHA-256 ${got}, the server announced ${sha}`;
-    }
-    return undefined;
+    const { downloader, crypto, tree } = this.o;
+    return imageProblem(downloader.storedSize(pkgId), (off, len) => downloader.read(pkgId, off, len), crypto, {
+      size: leafText(tree, `${node}/Ext/Size`),
+      sha256: leafText(tree, `${node}/Ext/SHA256`),
+    });
   }
 
   private deliver(j: ScomoJob, pkgId: string): void {
