@@ -65,9 +65,12 @@ export class FumoManager {
     return this.journal.current()?.step === 'trial';
   }
 
-  private set(uri: string, value: string): void {
+  /** Sets a leaf the device keeps; true when its value changed (the tree then wants a commit). */
+  private set(uri: string, value: string): boolean {
     const { tree } = this.o;
-    if (tree.exists(uri) && leafText(tree, uri) !== value) tree.replace(uri, { data: value }, DEVICE);
+    if (!tree.exists(uri) || leafText(tree, uri) === value) return false;
+    tree.replace(uri, { data: value }, DEVICE);
+    return true;
   }
 
   /** Exec: validate now, journal the job, answer 202; the work runs after the session. */
@@ -101,9 +104,10 @@ export class FumoManager {
   async recover(): Promise<void> {
     const { tree } = this.o;
     const running = this.started;
-    if (!tree.exists(FUMO_ROOT)) seedFumo(tree, { name: this.o.firmwareName, version: running.version });
-    this.set(DEV_DETAIL_FWV, running.version);
-    tree.commit();
+    // Written only when something changed: most boots change nothing, and a commit rewrites the whole tree.
+    const seeded = !tree.exists(FUMO_ROOT);
+    if (seeded) seedFumo(tree, { name: this.o.firmwareName, version: running.version });
+    if (this.set(DEV_DETAIL_FWV, running.version) || seeded) tree.commit();
     const j = this.journal.current();
     if (!j) return;
     const moved = j.fromSlot !== undefined && running.slot !== j.fromSlot;

@@ -88,6 +88,22 @@ test('first boot lays ./FUMO/fw with its ACLs, State 10, and FwV from the runnin
   assert.equal(d.tree.get('./FUMO/fw/DownloadAndUpdate', DEVICE).leaf, false, 'Exec targets the interior node');
 });
 
+test('a boot with nothing new for FUMO writes no tree: the first lays ./FUMO, a later one on the same firmware only reads', async () => {
+  const storage = new MemoryStorage();
+  const b = bench(storage);
+  await start(b, storage);
+  const first = storage.read('tree');
+  let writes = 0;
+  const write = storage.write.bind(storage);
+  storage.write = (key, value) => {
+    if (key === 'tree') writes++;
+    write(key, value);
+  };
+  await start(b, storage);
+  assert.equal(writes, 0, 'the tree was written at a boot that changed nothing');
+  assert.equal(storage.read('tree'), first);
+});
+
 test('DownloadAndUpdate: 202, image in the inactive slot, restart; the new firmware confirms after its first good session and reports 200', async () => {
   const storage = new MemoryStorage();
   const b = bench(storage);
